@@ -1,0 +1,27 @@
+# cxlsim_layer(NAME DEPS ...): one static library per source folder (a layer).
+# Sources are the folder's *.cc files except *_test.cc; tests are *_test.cc, built into one
+# gtest binary per layer (test_NAME) so that linking stays cheap on small machines.
+function(cxlsim_layer name)
+  cmake_parse_arguments(L "" "" "DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc)
+  list(FILTER srcs EXCLUDE REGEX "/main\\.cc$")
+  if(tests)
+    list(REMOVE_ITEM srcs ${tests})
+  endif()
+  if(srcs)
+    add_library(cxlsim_${name} STATIC ${srcs})
+    target_include_directories(cxlsim_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+    target_link_libraries(cxlsim_${name} PUBLIC ${L_DEPS} PRIVATE cxlsim_warnings)
+  else()
+    add_library(cxlsim_${name} INTERFACE)
+    target_include_directories(cxlsim_${name} INTERFACE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+    target_link_libraries(cxlsim_${name} INTERFACE ${L_DEPS})
+  endif()
+  if(CXLSIM_BUILD_TESTS AND tests)
+    add_executable(test_${name} ${tests})
+    target_link_libraries(test_${name} PRIVATE cxlsim_${name} ${L_TEST_DEPS} GTest::gtest GTest::gtest_main
+      rapidcheck cxlsim_warnings)
+    gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+  endif()
+endfunction()

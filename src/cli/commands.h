@@ -1,0 +1,24 @@
+// Each subcommand family registers itself on the root CLI::App. main.cc only wires them.
+// A handler returns the process exit status: 0 success, 1 a check failed, 2 bad input.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace cxlsim::cli {
+
+// One line per family; each is defined in its own cmd_<family>.cc.
+void register_version(CLI::App& app);
+
+// Thrown from a subcommand callback to end the process with a non-zero status; main() catches
+// it. Use finish(status) rather than throwing by hand.
+struct ExitStatus {
+  int status;
+};
+inline void finish(int status) {
+  if (status != 0) throw ExitStatus{status};
+}
+
+// Called by every command's error path: prints "cxlsim: error: <message>" on stderr.
+int fail(const std::string& message, int status = 2);
+
+}  // namespace cxlsim::cli

@@ -1,0 +1,24 @@
+// cxlsim: wiring only. Subcommands live in cmd_*.cc and register themselves here.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"cxlsim: a software platform for Compute Express Link (CXL)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "cxlsim 0.1.0");
+  cxlsim::cli::register_version(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const cxlsim::cli::ExitStatus& s) {
+    return s.status;
+  } catch (const std::exception& e) {
+    return cxlsim::cli::fail(e.what());
+  }
+  return 0;
+}

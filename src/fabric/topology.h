@@ -1,0 +1,120 @@
+// The topology description: plain data, as read from cxlsim's TOML format or a QEMU command
+// line, before anything is built from it. Elements refer to each other by id, the way QEMU's
+// `bus=` does. Nothing here has behaviour beyond lookups; validation is in topology_validate.h,
+// construction of the live fabric (registers, decoders, devices) in fabric.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spec/units.h"
+
+namespace cxlsim {
+
+// CFMWS Window Restrictions (CXL 3.1 §9.18.1.3, CEDT CFMWS structure, offset 0x22).
+struct WindowRestrictions {
+  bool type2 = false;       // bit 0: device-coherent (Type 2) memory
+  bool type3 = true;        // bit 1: host-only coherent (Type 3) memory
+  bool volatile_ = true;    // bit 2
+  bool persistent = true;   // bit 3
+  bool fixed_config = false;  // bit 4: configuration fixed by platform firmware
+  uint16_t encode() const;  // the 16-bit CFMWS field
+  auto operator<=>(const WindowRestrictions&) const = default;
+};
+
+// A CXL Fixed Memory Window: a range of HPA that the platform routes to host bridges,
+// interleaved across `targets` (host bridge ids, in interleave-position order).
+struct WindowSpec {
+  std::string id;                 // e.g. "cfmw0"; QEMU's cxl-fmw.N becomes "cfmw<N>"
+  std::optional<uint64_t> base;   // HPA base; assigned at build time when absent
+  Bytes size;
+  std::vector<std::string> targets;
+  Bytes granularity = Bytes(256);  // host bridge interleave granularity (HBIG)
+  WindowRestrictions restrictions;
+};
+
+// A CXL host bridge (QEMU pxb-cxl; ACPI0016 with a CHBS entry in CEDT).
+struct HostBridgeSpec {
+  std::string id;
+  unsigned uid = 0;      // _UID, also the CHBS UID
+  unsigned bus_nr = 0;   // first bus number below it
+};
+
+// A root port below a host bridge (QEMU cxl-rp).
+struct RootPortSpec {
+  std::string id;
+  std::string host_bridge;  // id of the parent host bridge
+  unsigned port_number = 0; // PCIe Link Capabilities port number; HDM target lists name it
+  unsigned chassis = 0;
+  unsigned slot = 0;
+};
+
+// A switch, named by its upstream port (QEMU cxl-upstream), below a root port or a
+// downstream port of another switch.
+struct SwitchSpec {
+  std::string id;
+  std::string parent;  // id of a root port or a downstream port
+};
+
+// A switch downstream port (QEMU cxl-downstream).
+struct DownstreamPortSpec {
+  std::string id;
+  std::string switch_id;
+  unsigned port_number = 0;
+  unsigned chassis = 0;
+  unsigned slot = 0;
+};
+
+// Where a device's memory lives. An empty path means anonymous RAM (lost at exit); a path
+// means a file, mapped shared, so persistent capacity survives restarts.
+struct BackingSpec {
+  std::string object_id;  // QEMU memory-backend object id, kept for round trips
+  std::string path;
+  bool operator==(const BackingSpec&) const = default;
+};
+
+// A Type 3 memory device (QEMU cxl-type3).
+struct Type3Spec {
+  std::string id;
+  std::string parent;  // id of a root port or downstream port
+  Bytes volatile_size;
+  Bytes persistent_size;
+  Bytes lsa_size;
+  uint64_t serial = 0;
+  BackingSpec volatile_backing;
+  BackingSpec persistent_backing;
+  BackingSpec lsa_backing;
+};
+
+// A Type 2 device (accelerator with host-managed device memory and a cache).
+struct Type2Spec {
+  std::string id;
+  std::string parent;
+  Bytes hdm_size;
+  Bytes cache_size;
+  uint64_t serial = 0;
+};
+
+// A whole system. Vectors keep the order of the input, which is also probe order.
+struct Topology {
+  std::string name;
+  std::vector<WindowSpec> windows;
+  std::vector<HostBridgeSpec> host_bridges;
+  std::vector<RootPortSpec> root_ports;
+  std::vector<SwitchSpec> switches;
+  std::vector<DownstreamPortSpec> downstream_ports;
+  std::vector<Type3Spec> type3;
+  std::vector<Type2Spec> type2;
+
+  // Lookups by id; nullptr when absent.
+  const HostBridgeSpec* find_host_bridge(std::string_view id) const;
+  const RootPortSpec* find_root_port(std::string_view id) const;
+  const SwitchSpec* find_switch(std::string_view id) const;
+  const DownstreamPortSpec* find_downstream_port(std::string_view id) const;
+  const Type3Spec* find_type3(std::string_view id) const;
+  const Type2Spec* find_type2(std::string_view id) const;
+};
+
+}  // namespace cxlsim
