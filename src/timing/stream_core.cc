@@ -41,17 +41,23 @@ void StreamCore::fill(Duration) {
 }
 
 void StreamCore::consume(Duration now) {
-  // Consume every line that is ready, one per compute period.
+  // Consume the next line once it is ready, then compute; with no compute time, consume every
+  // ready line at once. Stalled cores resume from complete().
   const uint64_t window = ready_.size();
-  if (consumed_ < issued_ && !ready_[consumed_ % window]) {
-    stalled_ = true;
+  for (;;) {
     fill(now);
-    return;
+    if (consumed_ == issued_ || !ready_[consumed_ % window]) {
+      stalled_ = true;
+      return;
+    }
+    ++consumed_;
+    stalled_ = false;
+    if (cfg_.compute != Duration()) {
+      fill(now);
+      sys_->schedule(now + cfg_.compute, this, nullptr);
+      return;
+    }
   }
-  if (consumed_ < issued_) ++consumed_;
-  stalled_ = false;
-  fill(now);
-  sys_->schedule(now + cfg_.compute, this, nullptr);
 }
 
 void StreamCore::on_event(Request*, Duration now) { consume(now); }
@@ -63,7 +69,7 @@ void StreamCore::complete(System&, Request& r, Duration now) {
     ++requests_;
   }
   ready_[r.tag % ready_.size()] = 1;
-  if (stalled_ && r.tag == consumed_) {
+  if (stalled_) {
     consume(now);
   } else {
     fill(now);
