@@ -205,8 +205,9 @@ TEST(System, SameSeedSameTimelineOtherSeedOtherTimeline) {
 }
 
 TEST(System, MemoryIsBoundedByRequestsInFlightNotRunLength) {
-  const RunTotals shorter = loaded_run(5, Duration::ns(20000));
-  const RunTotals longer = loaded_run(5, Duration::ns(400000));
+  const RunTotals shorter = loaded_run(5, Duration::ns(100000));
+  const RunTotals longer = loaded_run(5, Duration::ns(600000));
+  EXPECT_GT(longer.completed, 5 * shorter.completed);
   EXPECT_EQ(shorter.pool, longer.pool);
   EXPECT_LE(longer.pool, 24u * 48u + 256u);
 }
