@@ -33,7 +33,9 @@ Dram::Dram(const DramConfig& cfg)
       chans_(cfg.channels),
       banks_(static_cast<size_t>(cfg.channels) * cfg.ranks * cfg.banks) {
   // Channels refresh at staggered times, as controllers do to spread the cost.
-  wtr_slots_ = (wtr_ + burst_ - 1) / burst_;
+  // Write data to read data: the read command waits tWTR after the write burst, and its data
+  // comes tCL later (JESD79-5 write-to-read turnaround).
+  wtr_slots_ = (wtr_ + cl_ + burst_ - 1) / burst_;
   rtw_slots_ = (rtw_ + burst_ - 1) / burst_;
   for (unsigned c = 0; c < cfg_.channels; ++c) {
     chans_[c].busy.assign(kInitialSlots / 64, 0);
@@ -124,6 +126,24 @@ uint64_t Dram::reserve_slot(Channel& ch, uint64_t slot, Op op) {
   }
 }
 
+Duration Dram::post_write(Channel& ch, Duration arrive) {
+  ++stats_.writes;
+  stats_.busy += Duration::ps(burst_);
+  if (++ch.pending_writes >= cfg_.write_batch) {
+    // Drain the batch back to back: one turnaround each way for the whole batch.
+    const auto t = static_cast<uint64_t>(arrive.picoseconds() / burst_);
+    clear_before(ch, t);
+    uint64_t slot = t + 1;
+    for (unsigned i = 0; i < ch.pending_writes; ++i) slot = reserve_slot(ch, slot, Op::kWrite) + 1;
+    ch.pending_writes = 0;
+    ch.drain_end = static_cast<int64_t>(slot) * burst_;
+  }
+  // Accepted into the write queue; a full queue (a batch still draining ahead of this one)
+  // holds the write back, so writes never outrun the bus.
+  const int64_t room = ch.drain_end - static_cast<int64_t>(cfg_.write_batch) * burst_;
+  return Duration::ps(std::max(arrive.picoseconds() + burst_, room));
+}
+
 Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   const uint64_t il = cfg_.interleave.value();
   const uint64_t chunk = addr / il;
@@ -139,6 +159,7 @@ Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   Channel& ch = chans_[ci];
   Bank& b = banks_[static_cast<size_t>(ci) * banks_per_channel_ + bi];
 
+  if (op == Op::kWrite && cfg_.write_batch > 1) return post_write(ch, arrive);
   int64_t t = after_refresh(ch, b, bi, arrive.picoseconds());
   int64_t cas;
   if (b.open_row == row) {

@@ -41,6 +41,10 @@ struct DramConfig {
   // tRFCsb, four such commands per tREFI, while other banks keep serving. All-bank (REFab)
   // blocks the whole channel for tRFC once per tREFI.
   bool same_bank_refresh = true;
+  // Writes are posted into a per-channel write queue (completed on acceptance) and written
+  // in bursts of `write_batch`, so that a read/write bus turnaround is paid once per batch,
+  // as controllers drain their write queues at a high watermark.
+  unsigned write_batch = 32;
   Duration burst() const;             // 64B / (bus_bytes x MT/s)
   Bandwidth peak() const;             // channels x bus_bytes x MT/s
 };
@@ -81,6 +85,8 @@ class Dram final : public MediaModel {
     std::vector<uint64_t> busy, write;  // bit per burst slot, absolute slot mod kSlots
     uint64_t cleared = 0;               // slots before this are in the past and cleared
     uint64_t slots = kInitialSlots;     // calendar size (power of two)
+    unsigned pending_writes = 0;        // posted, not yet on the bus
+    int64_t drain_end = 0;              // end of the last drained write batch (ps)
     int64_t refresh_offset = 0;
   };
   // Delays t past a refresh in progress on the channel and closes rows after each refresh.
@@ -88,7 +94,8 @@ class Dram final : public MediaModel {
   // Reserves the first bus slot at or after `slot` that keeps turnaround gaps; returns it.
   uint64_t reserve_slot(Channel& ch, uint64_t slot, Op op);
   void clear_before(Channel& ch, uint64_t slot);
-  void grow(Channel& ch);  // doubles the calendar of one channel, keeping its reservations
+  void grow(Channel& ch);
+  Duration post_write(Channel& ch, Duration arrive);  // doubles the calendar of one channel, keeping its reservations
   int64_t wtr_slots_, rtw_slots_;
 
   DramConfig cfg_;

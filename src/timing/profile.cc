@@ -167,6 +167,7 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   m.tRFC = d.ns("tRFC_ns", m.tRFC);
   m.tREFI = d.ns("tREFI_ns", m.tREFI);
   m.tRFCsb = d.ns("tRFCsb_ns", m.tRFCsb);
+  m.write_batch = d.count("write_batch", m.write_batch);
   std::string refresh = d.str("refresh", "same-bank");
   if (refresh == "same-bank") m.same_bank_refresh = true;
   else if (refresh == "all-bank") m.same_bank_refresh = false;
