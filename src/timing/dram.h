@@ -8,6 +8,7 @@
 // Timing names follow JEDEC JESD79-5 (DDR5).
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -79,6 +80,16 @@ class Dram final : public MediaModel {
     int64_t pre_ready = 0;  // earliest PRE (tRAS, tRTP, tWR)
     int64_t cas_ready = 0;  // earliest RD/WR (tRCD, tCCD)
     int64_t refresh_epoch = 0;
+    int64_t window_end = 0, next_window = 0;  // cached refresh interval of refresh_epoch
+  };
+  // Division by a configuration constant: a shift when it is a power of two.
+  struct Divisor {
+    explicit Divisor(uint64_t v) : d(v), shift(std::has_single_bit(v) ? std::countr_zero(v) : -1) {}
+    uint64_t div(uint64_t v) const { return shift >= 0 ? v >> shift : v / d; }
+    uint64_t mod(uint64_t v) const { return shift >= 0 ? v & (d - 1) : v % d; }
+    uint64_t mul(uint64_t v) const { return shift >= 0 ? v << shift : v * d; }
+    uint64_t d;
+    int shift;
   };
   static constexpr uint64_t kInitialSlots = 8192;  // calendar horizon in bursts; grows on demand
   struct Channel {
@@ -102,6 +113,7 @@ class Dram final : public MediaModel {
   int64_t rfcsb_;
   int64_t burst_, rcd_, cl_, rp_, ras_, rtp_, wr_, wtr_, rtw_, ccd_, rfc_, refi_;
   unsigned banks_per_channel_;
+  Divisor il_, ch_, row_, bank_;
   std::vector<Channel> chans_;
   std::vector<Bank> banks_;
   MediaStats stats_;

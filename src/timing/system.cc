@@ -167,32 +167,24 @@ void System::dispatch(Request* r, Target& t) {
   int64_t at = now_.picoseconds() + to_home_;
   const Msg dm = down_msg(r->op);
   for (const Hop& h : t.hops) {
-    at = h.link->send(Dir::kDown, dm, Duration::ps(at + h.before.picoseconds())).picoseconds();
+    at = h.link->send(Dir::kDown, dm, Duration::ps(at + h.before.picoseconds()), now_).picoseconds();
   }
   at += t.profile.frontend_latency.picoseconds();
   r->arrived = Duration::ps(at);
   at = t.media->access(r->op, r->media, Duration::ps(at)).picoseconds();
   at += t.profile.backend_latency.picoseconds();
-  up(r, t, static_cast<int>(t.hops.size()) - 1, at, false);
+  up(r, t, at);
 }
 
-void System::up(Request* r, Target& t, int hop, int64_t at, bool from_event) {
+void System::up(Request* r, Target& t, int64_t at) {
+  // Link calendars take reservations in any order, so the whole way back is computed now and
+  // only the arrival at the core is an event.
   const Msg um = up_msg(r->op);
-  for (int i = hop; i >= 0; --i) {
-    const Hop& h = t.hops[static_cast<size_t>(i)];
-    if (h.shared && !from_event) {
-      r->hop = static_cast<uint8_t>(i);
-      events_.push(Duration::ps(at), this, r);
-      return;
-    }
-    from_event = false;
-    at = h.link->send(Dir::kUp, um, Duration::ps(at)).picoseconds() + h.before.picoseconds();
+  for (size_t i = t.hops.size(); i-- > 0;) {
+    const Hop& h = t.hops[i];
+    at = h.link->send(Dir::kUp, um, Duration::ps(at), now_).picoseconds() + h.before.picoseconds();
   }
   events_.push(Duration::ps(at + from_home_), &completion_, r);
-}
-
-void System::on_event(Request* r, Duration now) {
-  up(r, targets_[r->target], r->hop, now.picoseconds(), true);
 }
 
 void System::complete(Request* r, Duration now) {

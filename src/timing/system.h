@@ -29,7 +29,7 @@ namespace cxlsim::timing {
 struct Hop {
   Duration before;
   LinkModel* link = nullptr;
-  bool shared = false;  // carries traffic of more than one target: arrivals need events
+  bool shared = false;  // carries traffic of more than one target
 };
 
 struct TargetStats {
@@ -59,7 +59,7 @@ struct Window {
   std::vector<std::vector<uint16_t>> bridges;  // per host bridge target: memdev target indices
 };
 
-class System : public EventTarget {
+class System {
  public:
   // `device_for(memdev)` gives the profile of each memdev in the topology.
   System(const HostProfile& host, const DeviceProfile& local_dram, Bytes local_size,
@@ -95,7 +95,6 @@ class System : public EventTarget {
   // Window that holds hpa, or null.
   const Window* window_of(uint64_t hpa) const;
 
-  void on_event(Request* r, Duration now) override;  // upward hop continuation
 
  private:
   class Completion : public EventTarget {
@@ -108,7 +107,7 @@ class System : public EventTarget {
 
   void decode(Request& r);
   void dispatch(Request* r, Target& t);
-  void up(Request* r, Target& t, int hop, int64_t at, bool from_event);
+  void up(Request* r, Target& t, int64_t at);
   void complete(Request* r, Duration now);
   void grant(Target& t);
 
