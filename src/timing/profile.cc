@@ -145,6 +145,8 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   p.frontend_latency = c.ns("frontend_latency_ns", Duration(), true);
   p.backend_latency = c.ns("backend_latency_ns", Duration(), true);
   p.queue_depth = c.count("queue_depth", 64, true);
+  p.in_order = c.str("responses", "any-order") == "in-order";
+  if (!p.in_order && c.str("responses", "any-order") != "any-order") c.fail("responses", "must be in-order or any-order");
 
   Table d = section(root, "dram", origin);
   DramConfig& m = p.dram;

@@ -173,6 +173,11 @@ void System::dispatch(Request* r, Target& t) {
   r->arrived = Duration::ps(at);
   at = t.media->access(r->op, r->media, Duration::ps(at)).picoseconds();
   at += t.profile.backend_latency.picoseconds();
+  if (t.profile.in_order) {
+    // Requests reach the controller in order (the path down is FIFO), so this is arrival order.
+    at = std::max(at, t.last_response);
+    t.last_response = at;
+  }
   up(r, t, at);
 }
 

@@ -45,6 +45,7 @@ struct Target {
   std::unique_ptr<MediaModel> media;
   std::vector<Hop> hops;
   unsigned outstanding = 0;
+  int64_t last_response = 0;  // in-order controllers: when the previous response left (ps)
   TargetStats stats;
   // Requests waiting for a credit, one FIFO per requester, served round robin.
   std::vector<Request*> wait_head, wait_tail;
