@@ -32,12 +32,13 @@ void FlitLink::Transmitter::add_gap(int64_t s, int64_t e, int64_t now) {
   // A small ring: the newest gaps replace the oldest.
   gap_start[next_gap] = s;
   gap_end[next_gap] = e;
+  gap_max_end = std::max(gap_max_end, e);
   next_gap = (next_gap + 1) % kGaps;
 }
 
 int64_t FlitLink::Transmitter::reserve(int64_t t, int64_t ser, int64_t now) {
   // An earlier arrival may fit into an idle gap left before a later reservation.
-  if (t < free) {
+  if (t < free && t + ser <= gap_max_end) {
     for (int i = 0; i < kGaps; ++i) {
       const int64_t start = std::max(t, gap_start[i]);
       if (start + ser <= gap_end[i]) {

@@ -75,6 +75,7 @@ class FlitLink final : public LinkModel {
     int64_t free = 0;
     int64_t gap_start[kGaps] = {}, gap_end[kGaps] = {};
     int next_gap = 0;
+    int64_t gap_max_end = 0;  // no gap ends later (a bound: consumed gaps are not subtracted)
     int64_t min_gap = 1;  // gaps shorter than the shortest message are not kept
     // Start time of a `ser`-long transmission arriving at `t`; `now` expires old gaps.
     int64_t reserve(int64_t t, int64_t ser, int64_t now);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <map>
 
 #include "spec/error.h"
@@ -80,6 +81,11 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
       if (devs.empty()) throw ValidationError(fmt::format("window '{}': host bridge '{}' has no memory device below it", w.id, hb));
       win.bridges.push_back(std::move(devs));
     }
+    if (std::has_single_bit(win.granularity)) win.gran_shift = std::countr_zero(win.granularity);
+    if (win.bridges.size() == 1 && std::has_single_bit(win.bridges[0].size())) {
+      win.dev_mask = win.bridges[0].size();
+      win.dev_shift = std::countr_zero(win.bridges[0].size());
+    }
     next_base = std::max(next_base, (win.base + win.size + kWindowAlign - 1) / kWindowAlign * kWindowAlign);
     windows_.push_back(std::move(win));
   }
@@ -114,6 +120,13 @@ void System::decode(Request& r) {
   const uint64_t off = r.hpa - w->base;
   const uint64_t g = w->granularity;
   const unsigned ways = static_cast<unsigned>(w->bridges.size());
+  if (ways == 1 && w->gran_shift >= 0 && w->dev_mask != 0) {
+    // One host bridge, power-of-two granularity and device count: shifts and masks only.
+    const uint64_t granule = off >> w->gran_shift;
+    r.target = w->bridges[0][granule & (w->dev_mask - 1)];
+    r.media = ((granule >> w->dev_shift) << w->gran_shift) | (off & (g - 1));
+    return;
+  }
   const unsigned hb = is_valid_ways(ways) ? interleave_target(off, ways, Bytes(g))
                                           : static_cast<unsigned>((off / g) % ways);
   const auto& devs = w->bridges[hb];

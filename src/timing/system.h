@@ -58,6 +58,9 @@ struct Window {
   uint64_t base = 0, size = 0;
   uint64_t granularity = 256;
   std::vector<std::vector<uint16_t>> bridges;  // per host bridge target: memdev target indices
+  int gran_shift = -1;                         // log2(granularity) when a power of two
+  uint64_t dev_mask = 0;                       // one bridge with 2^k devices: 2^k (fast decode)
+  int dev_shift = 0;
 };
 
 class System {
