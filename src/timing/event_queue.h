@@ -1,7 +1,7 @@
 // Deterministic discrete-event queue. Events at equal times run in the order they were
 // scheduled (a sequence number breaks ties), so a run is a pure function of its inputs.
 //
-// A calendar queue: 4.096 ns buckets over a ring of 1024 (about 4.2 us ahead), a bitmap to
+// A calendar queue: 2.048 ns buckets over a ring of 2048 (about 4.2 us ahead), a bitmap to
 // skip empty buckets, a small heap for the bucket being drained and an overflow heap for
 // events further ahead. Push and pop are O(1) amortised for the near-future events a memory
 // system schedules; order is exactly (time, sequence).
@@ -42,8 +42,8 @@ class EventQueue {
   Duration next_time();
 
  private:
-  static constexpr int kShift = 12;               // bucket width 4096 ps
-  static constexpr uint64_t kBuckets = 1024;      // ring size (power of two)
+  static constexpr int kShift = 11;               // bucket width 2048 ps
+  static constexpr uint64_t kBuckets = 2048;      // ring size (power of two)
   struct After {
     bool operator()(const Event& a, const Event& b) const { return a.t > b.t || (a.t == b.t && a.seq > b.seq); }
   };
