@@ -96,6 +96,8 @@ TEST(TopologyToml, DefaultsWhenKeysAreAbsent) {
   EXPECT_EQ(t.windows[0].granularity, Bytes(256));
   EXPECT_FALSE(t.windows[0].base.has_value());
   EXPECT_EQ(t.windows[0].restrictions, WindowRestrictions{});
+  t = parse_topology_toml("[[window]]\nid='w'\nsize='1G'\nbase='256G'\n", "x");
+  EXPECT_EQ(t.windows[0].base, GiB(256).value());
 }
 
 TEST(TopologyToml, UnknownKeyNamesKeyAndElement) {
@@ -127,6 +129,8 @@ TEST(TopologyToml, BadValuesNameTheKey) {
   EXPECT_NE(e.find("[[type3]]"), std::string::npos) << e;
   e = parse_error("version = 2\n");
   EXPECT_NE(e.find("unsupported format version"), std::string::npos) << e;
+  e = parse_error("[[type3]]\nid='m'\nparent='p'\nserial='1G'\n");
+  EXPECT_NE(e.find("'1G' is not a number"), std::string::npos) << e;
   e = parse_error("[[type3]]\nid='m'\nparent='p'\nserial=-1\n");
   EXPECT_NE(e.find("key 'serial'"), std::string::npos) << e;
 }
