@@ -168,6 +168,20 @@ void RegisterFile::set_field(uint32_t base, std::string_view name, uint64_t valu
   write_field(l.base, *l.desc, value);
 }
 
+FieldDesc& RegisterFile::locate_mutable(uint32_t base, std::string_view name) {
+  for (PlacedStructure& s : structures_) {
+    if (s.base != base) continue;
+    for (FieldDesc& f : s.fields)
+      if (f.name == name) return f;
+  }
+  throw std::invalid_argument(fmt::format("no register field '{}' in a structure at {:#x}", name, base));
+}
+
+void RegisterFile::init_field(uint32_t base, std::string_view name, uint64_t value) {
+  set_field(base, name, value);
+  locate_mutable(base, name).reset = value;
+}
+
 void RegisterFile::reset() {
   for (const PlacedStructure& s : structures_)
     for (const FieldDesc& f : s.fields) write_field(s.base, f, f.reset);

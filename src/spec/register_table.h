@@ -89,6 +89,9 @@ class RegisterFile {
   // std::invalid_argument if there is no such field or the value does not fit.
   uint64_t field(uint32_t base, std::string_view name) const;
   void set_field(uint32_t base, std::string_view name, uint64_t value);
+  // Hardware/firmware initialisation (straps, HwInit values, identity): sets the field and makes
+  // `value` its reset value, so reset() keeps it.
+  void init_field(uint32_t base, std::string_view name, uint64_t value);
   bool has_field(uint32_t base, std::string_view name) const;
 
   // Restores every field's reset value (fields set by set_field since are overwritten).
@@ -106,6 +109,7 @@ class RegisterFile {
     uint32_t base;
   };
   Located locate(uint32_t base, std::string_view name) const;
+  FieldDesc& locate_mutable(uint32_t base, std::string_view name);
   uint64_t read_field(uint32_t base, const FieldDesc& f) const;
   void write_field(uint32_t base, const FieldDesc& f, uint64_t value);
 

@@ -12,7 +12,7 @@ namespace cxlsim {
 namespace {
 
 // One register of each access kind, packed in a single dword and a 64-bit register.
-constexpr std::array<FieldDesc, 8> kDemo{{
+constexpr auto kDemo = std::to_array<FieldDesc>({
     {"Ro", 0x0, 4, 0, 3, Access::kRO, 0x5, "test"},
     {"Rw", 0x0, 4, 4, 7, Access::kRW, 0x3, "test"},
     {"Rw1c", 0x0, 4, 8, 11, Access::kRW1C, 0xF, "test"},
@@ -21,24 +21,24 @@ constexpr std::array<FieldDesc, 8> kDemo{{
     {"RsvdP", 0x0, 4, 20, 23, Access::kRsvdP, 0x6, "test"},
     {"RsvdZ", 0x0, 4, 24, 31, Access::kRsvdZ, 0, "test"},
     {"Wide", 0x8, 8, 4, 59, Access::kRW, 0, "test"},
-}};
+});
 
 TEST(RegisterTable, DemoTableIsValid) { EXPECT_TRUE(validate_table(kDemo, 0x10).empty()); }
 
 TEST(RegisterTable, ValidateFindsOverlapsAndBadRanges) {
-  constexpr std::array<FieldDesc, 2> overlap{{
+  constexpr auto overlap = std::to_array<FieldDesc>({
       {"A", 0x0, 4, 0, 7, Access::kRW, 0, ""},
       {"B", 0x0, 2, 7, 9, Access::kRW, 0, ""},
-  }};
+  });
   auto p = validate_table(overlap, 4);
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NE(p[0].find("B"), std::string::npos);
-  constexpr std::array<FieldDesc, 4> bad{{
+  constexpr auto bad = std::to_array<FieldDesc>({
       {"TooHigh", 0x0, 2, 0, 16, Access::kRW, 0, ""},
       {"Misaligned", 0x2, 4, 0, 3, Access::kRW, 0, ""},
       {"ResetTooWide", 0x8, 1, 0, 1, Access::kRW, 4, ""},
       {"Outside", 0x10, 4, 0, 1, Access::kRW, 0, ""},
-  }};
+  });
   EXPECT_EQ(validate_table(bad, 0x10).size(), 4u);
 }
 
