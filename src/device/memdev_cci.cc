@@ -16,10 +16,10 @@ std::string_view media_access_name(MediaAccess a) {
   return "?";
 }
 
-MemdevCci::MemdevCci(MemdevConfig config, Media& media)
+MemdevCci::MemdevCci(MemdevCciConfig config, Media& media)
     : MemdevCci(config, media, MemdevState(config)) {}
 
-MemdevCci::MemdevCci(MemdevConfig config, Media& media, MemdevState state)
+MemdevCci::MemdevCci(MemdevCciConfig config, Media& media, MemdevState state)
     : config_(std::move(config)),
       media_(media),
       state_(std::move(state)),

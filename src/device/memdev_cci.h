@@ -33,13 +33,13 @@ enum class ResetKind : uint8_t { kCold, kWarm, kHot, kCxl };
 class MemdevCci {
  public:
   // A device in its initial state (first power-on).
-  MemdevCci(MemdevConfig config, Media& media);
+  MemdevCci(MemdevCciConfig config, Media& media);
   // A device restored from persisted state.
-  MemdevCci(MemdevConfig config, Media& media, MemdevState state);
+  MemdevCci(MemdevCciConfig config, Media& media, MemdevState state);
   MemdevCci(const MemdevCci&) = delete;
   MemdevCci& operator=(const MemdevCci&) = delete;
 
-  const MemdevConfig& config() const { return config_; }
+  const MemdevCciConfig& config() const { return config_; }
   MemdevState& state() { return state_; }
   const MemdevState& state() const { return state_; }
   Media& media() { return media_; }
@@ -96,7 +96,7 @@ class MemdevCci {
   std::array<uint8_t, 0x12> health_info() const;
 
  private:
-  MemdevConfig config_;
+  MemdevCciConfig config_;
   Media& media_;
   MemdevState state_;
   Mailbox mailbox_;

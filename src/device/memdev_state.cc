@@ -2,7 +2,7 @@
 
 namespace cxlsim::device {
 
-Bytes MemdevConfig::dpa_span() const {
+Bytes MemdevCciConfig::dpa_span() const {
   uint64_t end = static_capacity().value();
   for (const auto& r : dc_regions) end = std::max(end, r.base + r.length);
   return Bytes(end);
@@ -25,7 +25,7 @@ std::array<EventLog, kEventLogCount> make_logs(size_t cap) {
 }
 }  // namespace
 
-MemdevState::MemdevState(const MemdevConfig& c)
+MemdevState::MemdevState(const MemdevCciConfig& c)
     : lsa(c.lsa_size.value(), 0),
       poison(c.poison_list_max),
       events(make_logs(c.event_log_capacity)) {

@@ -20,7 +20,7 @@ namespace cxlsim::device {
 inline constexpr uint64_t kCapacityUnit = uint64_t{256} << 20;
 
 // Fixed properties of a device, chosen when it is built (from the topology).
-struct MemdevConfig {
+struct MemdevCciConfig {
   uint64_t serial = 0;
   uint16_t vendor_id = 0x8086;  // as QEMU's cxl-type3
   uint16_t device_id = 0x0d93;
@@ -113,7 +113,7 @@ struct TimestampState {
 };
 
 struct MemdevState {
-  explicit MemdevState(const MemdevConfig& c);
+  explicit MemdevState(const MemdevCciConfig& c);
   PartitionState partition;
   std::vector<uint8_t> lsa;
   HealthState health;
