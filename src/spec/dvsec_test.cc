@@ -145,6 +145,8 @@ TEST(Dvsec, PortsReportTypeAndPortNumber) {
   const ConfigSpace rp = make_root_port_config_space(o);
   EXPECT_EQ(rp.port_number(), 2);
   EXPECT_EQ(rp.header_type(), HeaderType::kType1);
+  EXPECT_EQ(rp.port_type(), PciePortType::kRootPort);
+  EXPECT_EQ(make_type3_config_space(GiB(1)).port_type(), PciePortType::kEndpoint);
   auto pcie = rp.find_capability(ConfigSpace::kPcieCapabilityId);
   ASSERT_TRUE(pcie);
   EXPECT_EQ((rp.read16(static_cast<uint16_t>(*pcie + 2)) >> 4) & 0xF, 4);
