@@ -17,7 +17,7 @@ TEST(Fabric, window_bases_follow_qemu_q35_placement) {
   auto f = Fabric::build(make_tree(s));
   ASSERT_EQ(f->windows().size(), 2u);
   EXPECT_EQ(f->windows()[0].base(), Hpa(0x110000000));
-  EXPECT_EQ(f->windows()[1].base(), Hpa(0x110000000) + GiB(4));
+  EXPECT_EQ(f->windows()[1].base(), Hpa(0x110000000) + f->windows()[0].size());
 }
 
 TEST(Fabric, explicit_window_base_is_kept) {
@@ -81,6 +81,7 @@ TEST(Fabric, rejects_overlapping_windows) {
   TreeShape s;
   s.windows = 2;
   Topology t = make_tree(s);
+  t.windows[0].size = GiB(4);
   t.windows[0].base = 0x200000000;
   t.windows[1].base = 0x200000000 + GiB(1).value();
   EXPECT_THROW(Fabric::build(t), ValidationError);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "fabric/topology.h"
 
@@ -13,6 +14,7 @@ struct TreeShape {
   unsigned root_ports = 1;     // per host bridge
   unsigned switch_levels = 0;  // switches below each root port, nested
   unsigned downstream_ports = 2;  // per switch
+  std::vector<unsigned> dports_per_level;  // overrides downstream_ports per switch level
   Bytes window_granularity = Bytes(256);
   Bytes persistent = GiB(1);   // per memdev
   Bytes volatile_ = Bytes(0);  // per memdev
@@ -33,7 +35,8 @@ inline void add_below(Topology& t, const TreeShape& s, const std::string& parent
   }
   const std::string sw = parent + ".sw";
   t.switches.push_back({sw, parent});
-  for (unsigned d = 0; d < s.downstream_ports; ++d) {
+  const unsigned n = level < s.dports_per_level.size() ? s.dports_per_level[level] : s.downstream_ports;
+  for (unsigned d = 0; d < n; ++d) {
     const std::string dp = sw + ".dp" + std::to_string(d);
     t.downstream_ports.push_back({dp, sw, d, 0, 0});
     add_below(t, s, dp, level + 1, serial);
@@ -57,7 +60,8 @@ inline Topology make_tree(const TreeShape& s) {
     WindowSpec win;
     win.id = "cfmw" + std::to_string(w);
     for (const auto& hb : t.host_bridges) win.targets.push_back(hb.id);
-    win.size = GiB(4) * s.host_bridges;
+    // Room for every memdev's whole capacity.
+    win.size = (s.persistent + s.volatile_) * t.type3.size();
     win.granularity = s.window_granularity;
     t.windows.push_back(win);
   }
