@@ -191,5 +191,19 @@ TEST(Dvsec, JsonDumpContainsTheDvsecs) {
   EXPECT_NE(std::find(names.begin(), names.end(), "Register Locator: Register Block 2"), names.end());
 }
 
+TEST(Dvsec, DescribeSummarisesIdentityDvsecsAndBlocks) {
+  PortConfigOptions o;
+  o.link.port_number = 9;
+  const nlohmann::json j = describe(make_switch_downstream_config_space(o));
+  EXPECT_EQ(j["header_type"], 1);
+  EXPECT_EQ(j["class_code"], 0x060400);
+  EXPECT_EQ(j["port_type"], "switch-downstream-port");
+  EXPECT_EQ(j["port_number"], 9);
+  ASSERT_EQ(j["dvsecs"].size(), 4u);
+  EXPECT_EQ(j["dvsecs"][3]["name"], "Register Locator");
+  EXPECT_EQ(j["register_blocks"][0]["id"], 1);
+  EXPECT_EQ(j["bars"][0]["index"], 0);
+}
+
 }  // namespace
 }  // namespace cxlsim
