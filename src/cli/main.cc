@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "cxlsim 0.1.0");
   cxlsim::cli::register_version(app);
+  cxlsim::cli::register_topology(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
