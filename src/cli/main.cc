@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "cxlsim 0.1.0");
   cxlsim::cli::register_version(app);
   cxlsim::cli::register_topology(app);
+  cxlsim::cli::register_mbox(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
