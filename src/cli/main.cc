@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   cxlsim::cli::register_version(app);
   cxlsim::cli::register_topology(app);
   cxlsim::cli::register_mbox(app);
+  cxlsim::cli::register_vm(app);
+  cxlsim::cli::register_mlc(app);
+  cxlsim::cli::register_replay(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
