@@ -37,7 +37,7 @@ start=$(date +%s.%N)
 rc=$?
 end=$(date +%s.%N)
 grep '^{"kind"' "$work/guest.out" > "$work/guest.jsonl"
-printf '%s boot+checks in guest: %.1f s\n' "$name" "$(echo "$end - $start" | bc)" >> "$work/timing"
+awk -v a="$start" -v b="$end" -v n="$name" 'BEGIN { printf "%s boot+checks in guest: %.1f s\n", n, b - a }' >> "$work/timing"
 if ! grep -q '"kind":"done"' "$work/guest.jsonl"; then
   result boot FAIL "guest did not finish (cxlsim vm run exit $rc): $(tail -n 3 "$work/vm.err" | tr '\n' ' ')"
   exit 0
@@ -49,7 +49,8 @@ g() { jq -c "select(.kind == \"$1\")" "$work/guest.jsonl"; }
 "$cxlsim" list "$topo" --json > "$work/cxlsim-list.json" 2> "$work/cxlsim-list.err"
 list_rc=$?
 awk '/^\[\[/ { t = $0 } t == "[[type3]]" && $1 == "id" { gsub(/"/, "", $3); id = $3 }
-     t == "[[type3]]" && $1 == "serial" { printf "%d %s\n", strtonum($3), id }' "$topo" > "$work/serials"
+     t == "[[type3]]" && $1 == "serial" { print $3, id }' "$topo" |
+  while read -r s id; do echo "$((s)) $id"; done > "$work/serials"
 id_of() { awk -v s="$(($1))" '$1 == s { print $2 }' "$work/serials"; }
 
 # --- list: structure of cxl list -vvv vs cxlsim list --json -----------------------------------
@@ -112,9 +113,6 @@ for ((i = 0; i < n; i++)); do
     '.[] | select(.offset >= $base and .offset < $end) | "\(.offset) \(.file | split("/") | last) \(.file_offset)"' \
     "$work/map.$i.json" | awk '{ printf "%x %s %s\n", $1, $2, $3 }' | sort > "$work/tags.$i.expected"
   expected=$(wc -l < "$work/tags.$i.expected")
-  if [ ! -s "$work/tags.$i.found" ] && [ -n "$(jq -r '.passthrough_hb // empty' <<< "$r")" ]; then
-    :
-  fi
   if diff <(sort "$work/tags.$i.found") "$work/tags.$i.expected" > "$work/tags.$i.diff"; then
     if [ $dec_rc -eq 0 ]; then
       result "$label" pass "$expected tags at cxlsim's (file, offset); $dec"
