@@ -1,3 +1,4 @@
+# jq library of the conformance suite (jq -L tests/conformance, include "list_lib").
 # Normalizes `cxl list -vvv` JSON (and `cxlsim list --json`, which uses the same shape) to what
 # must agree between Linux and cxlsim, independent of probe order: ports are keyed by depth and
 # the serials of the memdevs below them, endpoints by serial; dports and targets by port id.
@@ -16,6 +17,7 @@ def ports: entries("ports:")[] | (key) as $k
   | ({key: $k, depth, nr_dports, dports: ([.dports[]?.id] | sort), decoders: port_decoders},
      (endpoints($k) | {endpoint: .}), ports);
 
+def normalize:
 (.[] | select(has("bus"))) as $root
 | [$root | ports] as $all
 | {root_dports: ([$root.dports[]?.id] | sort),
@@ -23,4 +25,4 @@ def ports: entries("ports:")[] | (key) as $k
                                            interleave_granularity: gran, pmem_capable,
                                            volatile_capable, targets: targets})),
    ports: ([$all[] | select(has("key"))] | sort_by(.key)),
-   endpoints: ([$all[] | select(has("endpoint")) | .endpoint] | sort_by(.serial))}
+   endpoints: ([$all[] | select(has("endpoint")) | .endpoint] | sort_by(.serial))};
