@@ -1,7 +1,7 @@
 # cxlsim conformance: the guest half. Runs in cxlsim's initramfs (busybox sh, cxl, ndctl) and
 # prints one JSON object per line ({"kind": ...}); everything else on stdout is diagnostics
-# the host ignores. scripts/../run_topology.sh prepends nothing: it appends the topology's plan
-# (calls of check_list and check_region) and `finish`.
+# the host ignores. run_topology.sh appends the topology's plan (check_list, then one
+# check_region per plan line) and `finish`.
 #
 # Records:
 #   {"kind":"memdev","name":"mem0","serial":259}
@@ -14,6 +14,8 @@
 
 sys=/sys/bus/cxl/devices
 
+# Values come in with `read -r v < file`, not $(cat file): under TCG every fork costs.
+
 json_string() { printf '"%s"' "$(printf '%s' "$1" | tr '\n"\\' "   ")"; }
 
 # cxl list -vvv output on one line (cxl prints no newlines inside strings).
@@ -25,14 +27,16 @@ list_json() {
 
 memdev_by_serial() {
   for m in $sys/mem*; do
-    if [ $(($(cat $m/serial))) -eq $(($1)) ]; then basename $m; return; fi
+    read -r v < $m/serial
+    if [ $((v)) -eq $(($1)) ]; then echo "${m##*/}"; return; fi
   done
   echo "nosuchserial$1"
 }
 
 check_list() {
   for m in $sys/mem*; do
-    printf '{"kind":"memdev","name":"%s","serial":%d}\n' "$(basename $m)" "$(($(cat $m/serial)))"
+    read -r v < $m/serial
+    printf '{"kind":"memdev","name":"%s","serial":%d}\n' "${m##*/}" "$((v))"
   done
   printf '{"kind":"list","data":%s}\n' "$(list_json)"
 }
@@ -40,15 +44,16 @@ check_list() {
 # sysfs state of every decoder that decodes something (size != 0).
 dump_decoders() {
   for d in $sys/decoder*; do
-    size=$(cat $d/size 2>/dev/null)
+    read -r size < $d/size
     [ "$((size))" -eq 0 ] && continue
-    name=$(basename $d)
-    tl=$(cat $d/target_list 2>/dev/null)
+    read -r ways < $d/interleave_ways
+    read -r gran < $d/interleave_granularity
+    read -r start < $d/start
+    tl=; [ -e $d/target_list ] && read -r tl < $d/target_list
     dpa=null
-    [ -e $d/dpa_resource ] && dpa=$(($(cat $d/dpa_resource)))
+    if [ -e $d/dpa_resource ]; then read -r dpa < $d/dpa_resource; dpa=$((dpa)); fi
     printf '{"kind":"decoder","index":%d,"decoder":"%s","interleave_ways":%d,"interleave_granularity":%d,"start":%d,"size":%d,"target_list":"%s","dpa_resource":%s}\n' \
-      "$1" "$name" "$(cat $d/interleave_ways)" "$(cat $d/interleave_granularity)" \
-      "$(($(cat $d/start)))" "$((size))" "$tl" "$dpa"
+      "$1" "${d##*/}" "$ways" "$gran" "$((start))" "$((size))" "$tl" "$dpa"
   done
 }
 
