@@ -8,7 +8,10 @@ namespace cxlsim::cli {
 
 // One line per family; each is defined in its own cmd_<family>.cc.
 void register_version(CLI::App& app);
+void register_topology(CLI::App& app);  // cmd_topology.cc
 void register_vm(CLI::App& app);
+void register_mlc(CLI::App& app);
+void register_replay(CLI::App& app);
 
 // Thrown from a subcommand callback to end the process with a non-zero status; main() catches
 // it. Use finish(status) rather than throwing by hand.

@@ -11,7 +11,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "cxlsim 0.1.0");
   cxlsim::cli::register_version(app);
+  cxlsim::cli::register_topology(app);
   cxlsim::cli::register_vm(app);
+  cxlsim::cli::register_mlc(app);
+  cxlsim::cli::register_replay(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

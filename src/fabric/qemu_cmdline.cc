@@ -20,10 +20,9 @@ std::vector<std::string> shell_words(std::string_view text, std::string_view ori
   std::vector<std::string> words;
   std::string cur;
   bool in_word = false;
-  bool at_line_start = true;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (at_line_start && !in_word && c == '#') {  // a comment line
+    if (!in_word && c == '#') {  // a comment, as in the shell: to the end of the line
       while (i < text.size() && text[i] != '\n') ++i;
       continue;
     }
@@ -52,10 +51,8 @@ std::vector<std::string> shell_words(std::string_view text, std::string_view ori
       if (in_word) words.push_back(std::move(cur));
       cur.clear();
       in_word = false;
-      if (c == '\n') at_line_start = true;
       continue;
     }
-    at_line_start = false;
     cur += c;
     in_word = true;
   }

@@ -6,6 +6,7 @@
 
 #include <toml++/toml.h>
 
+#include <charconv>
 #include <limits>
 #include <set>
 
@@ -82,8 +83,9 @@ class Element {
     }
   }
 
-  // A 64-bit number: an integer, or a string ("0x..." or decimal) for values above 2^63.
-  uint64_t u64(std::string_view key, uint64_t fallback) {
+  // A 64-bit number: an integer, or a string for values above 2^63 ("0x..." or decimal); with
+  // `units`, strings may also carry a size unit ("256G").
+  uint64_t u64(std::string_view key, uint64_t fallback, bool units) {
     if (!has(key)) return fallback;
     const toml::node& n = *table_.get(key);
     if (n.is_integer()) {
@@ -92,11 +94,26 @@ class Element {
       return static_cast<uint64_t>(v);
     }
     if (!n.is_string()) error(key, "expected an integer or a \"0x...\" string");
-    try {
-      return parse_bytes(*n.value<std::string>()).value();  // no unit: plain number
-    } catch (const ParseError& e) {
-      error(key, e.what());
+    std::string text = *n.value<std::string>();
+    if (units) {
+      try {
+        return parse_bytes(text).value();
+      } catch (const ParseError& e) {
+        error(key, e.what());
+      }
     }
+    std::string_view s = text;
+    int base = 10;
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+      s.remove_prefix(2);
+      base = 16;
+    }
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
+      error(key, fmt::format("'{}' is not a number (decimal or 0x hexadecimal)", text));
+    }
+    return v;
   }
 
   std::vector<std::string> strings(std::string_view key) {
@@ -146,7 +163,7 @@ WindowRestrictions parse_restrictions(Element& e) {
 WindowSpec parse_window(Element& e) {
   WindowSpec w;
   w.id = e.required_string("id");
-  if (e.has("base")) w.base = e.u64("base", 0);
+  if (e.has("base")) w.base = e.u64("base", 0, true);
   if (!e.has("size")) throw ParseError(fmt::format("{}: missing required key 'size'", e.where()));
   w.size = e.size("size", Bytes(0));
   w.targets = e.strings("targets");
@@ -209,7 +226,7 @@ Type3Spec parse_type3(Element& e) {
   d.volatile_size = e.size("volatile", Bytes(0));
   d.persistent_size = e.size("persistent", Bytes(0));
   d.lsa_size = e.size("lsa", Bytes(0));
-  d.serial = e.u64("serial", 0);
+  d.serial = e.u64("serial", 0, false);
   d.volatile_backing = {e.string("volatile_object", ""), e.string("volatile_path", "")};
   d.persistent_backing = {e.string("persistent_object", ""), e.string("persistent_path", "")};
   d.lsa_backing = {e.string("lsa_object", ""), e.string("lsa_path", "")};
@@ -222,7 +239,7 @@ Type2Spec parse_type2(Element& e) {
   d.parent = e.required_string("parent");
   d.hdm_size = e.size("hdm", Bytes(0));
   d.cache_size = e.size("cache", Bytes(0));
-  d.serial = e.u64("serial", 0);
+  d.serial = e.u64("serial", 0, false);
   return d;
 }
 

@@ -1,0 +1,164 @@
+// cxlsim mlc: Intel MLC-style measurements on the timing model.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/plot.h"
+#include "frontend/mlc.h"
+#include "spec/error.h"
+
+namespace cxlsim::cli {
+namespace {
+
+struct MlcOptions {
+  bool idle = false, max_bw = false, loaded = false;
+  std::string device, host = "spr-xeon", local = "eurosys24-ddr5";
+  unsigned threads = 16;
+  std::string rw = "1:0";
+  bool random = false;
+  uint64_t seed = 1;
+  bool json = false;
+  std::string plot, compare;
+  double window_us = 200;
+};
+
+std::pair<unsigned, unsigned> parse_rw(const std::string& s) {
+  unsigned r = 0, w = 0;
+  char colon = 0;
+  std::istringstream in(s);
+  if (!(in >> r >> colon >> w) || colon != ':' || r + w == 0 || !in.eof()) {
+    throw ParseError(fmt::format("invalid --rw '{}': expected R:W such as 3:1", s));
+  }
+  return {r, w};
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ParseError(fmt::format("cannot read '{}'", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void print_table(const std::vector<frontend::MlcPoint>& pts) {
+  std::cout << "Inject\tLatency\tBandwidth\nDelay\t(ns)\tMB/sec\n==========================\n";
+  for (const auto& p : pts) std::cout << fmt::format(" {:05d}\t{:.2f}\t{:9.1f}\n", p.inject_delay, p.latency_ns, p.bandwidth_mbps);
+}
+
+int run(const MlcOptions& o) {
+  if (!o.idle && !o.max_bw && !o.loaded) return fail("choose --idle-latency, --max-bandwidth or --loaded-latency");
+  auto host = timing::load_host_profile(o.host);
+  auto local = timing::load_device_profile(o.local);
+  auto device = timing::load_device_profile(o.device.empty() ? "eurosys24-asic" : o.device);
+  frontend::MlcSetup s = frontend::setup_for_device(host, local, device);
+  if (o.threads == 0 || o.threads > 256) return fail("--threads must be 1..256");
+  s.threads = o.threads;
+  auto [r, w] = parse_rw(o.rw);
+  s.reads = r;
+  s.writes = w;
+  s.random = o.random;
+  s.seed = o.seed;
+  s.window = Duration::ns(o.window_us * 1000.0);
+  nlohmann::json j;
+  j["device"] = device.name;
+  j["host"] = host.name;
+  j["threads"] = o.threads;
+  j["rw"] = o.rw;
+  j["random"] = o.random;
+  if (o.idle) {
+    double lat = frontend::idle_latency_ns(s);
+    j["idle_latency_ns"] = lat;
+    if (!o.json) std::cout << fmt::format("Idle latency ({}): {:.1f} ns\n", device.name, lat);
+  }
+  if (o.max_bw) {
+    struct Mix { const char* name; unsigned r, w; };
+    const Mix mixes[] = {{"ALL Reads", 1, 0}, {"3:1 Reads-Writes", 3, 1}, {"2:1 Reads-Writes", 2, 1},
+                         {"1:1 Reads-Writes", 1, 1}, {"Stream-triad like (NT writes)", 0, 1}};
+    if (!o.json) std::cout << fmt::format("Maximum bandwidth ({}), {} threads, MB/sec\n", device.name, o.threads);
+    for (const auto& m : mixes) {
+      frontend::MlcSetup sm = s;
+      sm.reads = m.r;
+      sm.writes = m.w;
+      double bw = frontend::max_bandwidth_mbps(sm);
+      j["max_bandwidth_mbps"][m.name] = bw;
+      if (!o.json) std::cout << fmt::format("{:<32}: {:10.1f}\n", m.name, bw);
+    }
+  }
+  if (o.loaded) {
+    auto delays = frontend::mlc_inject_delays();
+    auto pts = frontend::loaded_latency(s, delays, [&](size_t i, size_t n) {
+      if (n > 0) std::cerr << fmt::format("\rcxlsim mlc: {}/{} inject delays", i, n) << (i == n ? "\n" : "") << std::flush;
+    });
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& p : pts) arr.push_back({{"inject_delay", p.inject_delay}, {"latency_ns", p.latency_ns}, {"bandwidth_mbps", p.bandwidth_mbps}});
+    j["points"] = arr;
+    std::vector<frontend::MlcPoint> meas;
+    if (!o.compare.empty()) {
+      meas = frontend::parse_mlc_log(read_file(o.compare), o.compare);
+      auto e = frontend::compare_curves(pts, meas);
+      j["compare"] = {{"log", o.compare}, {"latency_mae_pct", e.latency_mae_pct}, {"peak_bw_err_pct", e.peak_bw_err_pct},
+                      {"idle_err_pct", e.idle_err_pct}, {"same_delay_mae_pct", e.same_delay_mae_pct}};
+    }
+    if (!o.json) {
+      std::cout << fmt::format("Loaded latency ({}), {} load threads, R:W {}{}\n", device.name, o.threads, o.rw, o.random ? ", random" : "");
+      print_table(pts);
+      if (j.contains("compare")) {
+        const auto& c = j["compare"];
+        std::cout << fmt::format("vs {}: latency MAE at equal bandwidth {:.2f} %, peak bandwidth {:+.2f} %, idle latency {:+.2f} %\n",
+                                 o.compare, c["latency_mae_pct"].get<double>(), c["peak_bw_err_pct"].get<double>(),
+                                 c["idle_err_pct"].get<double>());
+      }
+    }
+    if (!o.plot.empty()) {
+      std::vector<PlotSeries> series;
+      PlotSeries sim{"cxlsim " + device.name, {}, {}, true};
+      for (const auto& p : pts) { sim.x.push_back(p.bandwidth_mbps / 1000.0); sim.y.push_back(p.latency_ns); }
+      series.push_back(sim);
+      if (!meas.empty()) {
+        PlotSeries m{"measured " + o.compare.substr(o.compare.find_last_of('/') + 1), {}, {}, true};
+        for (const auto& p : meas) { m.x.push_back(p.bandwidth_mbps / 1000.0); m.y.push_back(p.latency_ns); }
+        series.push_back(m);
+      }
+      write_plot(o.plot, "Loaded latency: " + device.name, "Bandwidth (GB/s)", "Latency (ns)", series);
+    }
+  }
+  if (o.json) std::cout << j.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void register_mlc(CLI::App& app) {
+  auto o = std::make_shared<MlcOptions>();
+  auto* cmd = app.add_subcommand("mlc", "Intel MLC-style latency/bandwidth measurements on the timing model");
+  cmd->add_flag("--idle-latency", o->idle, "Latency of dependent loads on an idle system");
+  cmd->add_flag("--max-bandwidth", o->max_bw, "Peak bandwidth for reads, 3:1, 2:1, 1:1 and non-temporal writes");
+  cmd->add_flag("--loaded-latency", o->loaded, "Latency of a pointer chaser under N load threads, inject delays 0..20000");
+  cmd->add_option("--device", o->device, "Device profile: built-in name or TOML file (default eurosys24-asic)");
+  cmd->add_option("--host", o->host, "Host profile (default spr-xeon)");
+  cmd->add_option("--local", o->local, "Local DRAM profile (default eurosys24-ddr5)");
+  cmd->add_option("--threads", o->threads, "Load threads (default 16)");
+  cmd->add_option("--rw", o->rw, "Reads:writes of the load threads, e.g. 3:1 (default 1:0)");
+  cmd->add_flag("--random", o->random, "Random instead of sequential access");
+  cmd->add_option("--seed", o->seed, "Seed for addresses (default 1)");
+  cmd->add_option("--window-us", o->window_us, "Measured simulated time per point in microseconds (default 200)");
+  cmd->add_flag("--json", o->json, "JSON output");
+  cmd->add_option("--plot", o->plot, "Write a PNG plot of the loaded-latency curve (gnuplot)");
+  cmd->add_option("--compare", o->compare, "Measured MLC log to overlay and score against");
+  cmd->callback([o] {
+    int st;
+    try {
+      st = run(*o);
+    } catch (const std::exception& e) {
+      st = fail(e.what());
+    }
+    finish(st);
+  });
+}
+
+}  // namespace cxlsim::cli

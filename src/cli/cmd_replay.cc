@@ -1,0 +1,4 @@
+#include "cli/commands.h"
+namespace cxlsim::cli {
+void register_replay(CLI::App&) {}
+}  // namespace cxlsim::cli

@@ -1,0 +1,70 @@
+// MLC-style measurements on the timing model (Intel Memory Latency Checker v3.x method):
+// loaded latency = N load threads each walking its own buffer with an inject delay between
+// lines, plus one pointer-chasing thread whose mean load latency is reported; the bandwidth
+// column counts all lines moved (load threads and the chaser) over the measurement window.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fabric/topology.h"
+#include "timing/profile.h"
+
+namespace cxlsim::frontend {
+
+// MLC's default inject delays for --loaded_latency.
+std::span<const unsigned> mlc_inject_delays();
+
+struct MlcSetup {
+  timing::HostProfile host;
+  timing::DeviceProfile local_dram;
+  Topology topology;  // may have no devices: then the target is local DRAM
+  std::function<timing::DeviceProfile(const std::string&)> device_for;
+  // HPA range the threads' buffers are carved from (a window, or local DRAM).
+  uint64_t range_base = 0, range_size = 0;
+  unsigned threads = 16;
+  unsigned reads = 1, writes = 0;
+  bool random = false;
+  uint64_t seed = 1;
+  Bytes buffer = MiB(100);        // per load thread (and again for writes)
+  Duration warmup = Duration::ns(20000);
+  Duration window = Duration::ns(200000);
+};
+
+// Builds a setup for a single device profile: local DRAM when the profile is local, else one
+// host bridge, one root port and one Type 3 device behind a 64 GiB window.
+MlcSetup setup_for_device(const timing::HostProfile& host, const timing::DeviceProfile& local,
+                          const timing::DeviceProfile& device);
+
+struct MlcPoint {
+  unsigned inject_delay = 0;
+  double latency_ns = 0;
+  double bandwidth_mbps = 0;
+};
+
+// One loaded-latency point. `with_chaser` false gives MLC's --max_bandwidth style run.
+MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser = true);
+std::vector<MlcPoint> loaded_latency(const MlcSetup& s, std::span<const unsigned> delays,
+                                     const std::function<void(size_t, size_t)>& progress = {});
+// Latency of the pointer chaser alone (MLC --idle_latency).
+double idle_latency_ns(const MlcSetup& s);
+// Peak bandwidth of all threads at inject delay 0, without the chaser (MB/s).
+double max_bandwidth_mbps(const MlcSetup& s);
+
+// A measured MLC log (the Inject Delay / Latency / Bandwidth table). Throws ParseError.
+std::vector<MlcPoint> parse_mlc_log(const std::string& text, const std::string& origin);
+
+// Error of a simulated curve against a measured one.
+struct CurveError {
+  double latency_mae_pct = 0;   // mean |sim - meas| / meas of latency at equal bandwidth
+  double peak_bw_err_pct = 0;   // (sim max bw - meas max bw) / meas max bw
+  double idle_err_pct = 0;      // latency at the lightest load point
+  double same_delay_mae_pct = 0;  // mean latency error at equal inject delay
+};
+CurveError compare_curves(const std::vector<MlcPoint>& sim, const std::vector<MlcPoint>& meas);
+
+}  // namespace cxlsim::frontend

@@ -1,0 +1,157 @@
+#include "timing/dram.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace cxlsim::timing {
+
+Duration DramConfig::burst() const {
+  return Duration::ps(std::llround(64.0 / (bus_bytes * mt_per_s * 1e6) * 1e12));
+}
+
+Bandwidth DramConfig::peak() const {
+  return Bandwidth::bytes_per_second(channels * bus_bytes * mt_per_s * 1e6);
+}
+
+Dram::Dram(const DramConfig& cfg)
+    : cfg_(cfg),
+      rfcsb_(cfg.tRFCsb.picoseconds()),
+      burst_(cfg.burst().picoseconds()),
+      rcd_(cfg.tRCD.picoseconds()),
+      cl_(cfg.tCL.picoseconds()),
+      rp_(cfg.tRP.picoseconds()),
+      ras_(cfg.tRAS.picoseconds()),
+      rtp_(cfg.tRTP.picoseconds()),
+      wr_(cfg.tWR.picoseconds()),
+      wtr_(cfg.tWTR.picoseconds()),
+      rtw_(cfg.tRTW.picoseconds()),
+      ccd_(cfg.tCCD.picoseconds()),
+      rfc_(cfg.tRFC.picoseconds()),
+      refi_(cfg.tREFI.picoseconds()),
+      banks_per_channel_(cfg.ranks * cfg.banks),
+      chans_(cfg.channels),
+      banks_(static_cast<size_t>(cfg.channels) * cfg.ranks * cfg.banks) {
+  // Channels refresh at staggered times, as controllers do to spread the cost.
+  wtr_slots_ = (wtr_ + burst_ - 1) / burst_;
+  rtw_slots_ = (rtw_ + burst_ - 1) / burst_;
+  for (unsigned c = 0; c < cfg_.channels; ++c) {
+    chans_[c].busy.assign(kSlots / 64, 0);
+    chans_[c].write.assign(kSlots / 64, 0);
+    chans_[c].refresh_offset = refi_ > 0 ? refi_ * c / cfg_.channels : 0;
+  }
+}
+
+int64_t Dram::after_refresh(const Channel& ch, Bank& b, unsigned bi, int64_t t) {
+  if (refi_ <= 0) return t;
+  int64_t offset = ch.refresh_offset;
+  int64_t len = rfc_;
+  if (cfg_.same_bank_refresh) {
+    offset += (refi_ / 4) * static_cast<int64_t>(bi % 4);  // bank index within its bank group
+    len = rfcsb_;
+  }
+  if (len <= 0) return t;
+  const int64_t rel = t - offset;
+  if (rel < 0) return t;
+  const int64_t epoch = rel / refi_ + 1;
+  const int64_t start = offset + (epoch - 1) * refi_;
+  if (epoch != b.refresh_epoch) {
+    b.refresh_epoch = epoch;
+    b.open_row = -1;  // refresh precharges the bank
+  }
+  if (t < start + len) {
+    ++stats_.refresh_waits;
+    return start + len;
+  }
+  return t;
+}
+
+void Dram::clear_before(Channel& ch, uint64_t slot) {
+  if (slot <= ch.cleared) return;
+  if (slot - ch.cleared >= kSlots) {
+    std::fill(ch.busy.begin(), ch.busy.end(), 0);
+    std::fill(ch.write.begin(), ch.write.end(), 0);
+  } else {
+    for (uint64_t s = ch.cleared; s < slot; ++s) {
+      const uint64_t i = s % kSlots;
+      const uint64_t m = ~(uint64_t{1} << (i % 64));
+      ch.busy[i / 64] &= m;
+      ch.write[i / 64] &= m;
+    }
+  }
+  ch.cleared = slot;
+}
+
+uint64_t Dram::reserve_slot(Channel& ch, uint64_t slot, Op op) {
+  auto bit = [](const std::vector<uint64_t>& v, uint64_t s) { return (v[(s % kSlots) / 64] >> (s % 64)) & 1; };
+  const bool w = op == Op::kWrite;
+  const uint64_t before = static_cast<uint64_t>(w ? rtw_slots_ : wtr_slots_);
+  const uint64_t after = static_cast<uint64_t>(w ? wtr_slots_ : rtw_slots_);
+  for (uint64_t s = std::max(slot, ch.cleared);; ++s) {
+    if (s >= ch.cleared + kSlots - 64) return s;  // beyond the calendar: unreachable with bounded queues
+    // Skip whole busy words quickly.
+    const uint64_t word = ch.busy[(s % kSlots) / 64] >> (s % 64);
+    if (word & 1) {
+      s += static_cast<uint64_t>(std::countr_one(word)) - 1;
+      continue;
+    }
+    bool clash = false;
+    for (uint64_t k = 1; k <= before && !clash && s >= ch.cleared + k; ++k) {
+      clash = bit(ch.busy, s - k) && bit(ch.write, s - k) != w;
+    }
+    for (uint64_t k = 1; k <= after && !clash; ++k) {
+      clash = bit(ch.busy, s + k) && bit(ch.write, s + k) != w;
+    }
+    if (clash) continue;
+    const uint64_t i = s % kSlots;
+    ch.busy[i / 64] |= uint64_t{1} << (i % 64);
+    if (w) ch.write[i / 64] |= uint64_t{1} << (i % 64);
+    return s;
+  }
+}
+
+Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
+  const uint64_t il = cfg_.interleave.value();
+  const uint64_t chunk = addr / il;
+  const unsigned ci = static_cast<unsigned>(chunk % cfg_.channels);
+  const uint64_t in_ch = (chunk / cfg_.channels) * il + addr % il;  // byte offset within channel
+  const uint64_t row_global = in_ch / cfg_.row_bytes.value();
+  // Bank index XOR-hashed with row bits, as controllers do so that streams whose strides are
+  // multiples of the bank count do not pile onto one bank (permutation-based interleaving).
+  const uint64_t row_hi = row_global / banks_per_channel_;
+  const uint64_t h = row_hi ^ (row_hi >> 7) ^ (row_hi >> 13) ^ (row_hi * 0x9E37u >> 5);
+  const unsigned bi = static_cast<unsigned>((row_global ^ h) % banks_per_channel_);
+  const int64_t row = static_cast<int64_t>(row_hi);
+  Channel& ch = chans_[ci];
+  Bank& b = banks_[static_cast<size_t>(ci) * banks_per_channel_ + bi];
+
+  int64_t t = after_refresh(ch, b, bi, arrive.picoseconds());
+  int64_t cas;
+  if (b.open_row == row) {
+    ++stats_.row_hits;
+    cas = std::max(t, b.cas_ready);
+  } else {
+    ++stats_.row_misses;
+    int64_t act = std::max(t, b.act_ready);
+    if (b.open_row >= 0) act = std::max(act, std::max(t, b.pre_ready) + rp_);
+    b.open_row = row;
+    b.pre_ready = act + ras_;
+    b.act_ready = act + ras_ + rp_;
+    cas = act + rcd_;
+  }
+  clear_before(ch, static_cast<uint64_t>(arrive.picoseconds() / burst_));
+  const uint64_t want = static_cast<uint64_t>((cas + cl_ + burst_ - 1) / burst_);
+  const int64_t data = static_cast<int64_t>(reserve_slot(ch, want, op)) * burst_;
+  cas = data - cl_;
+  const int64_t end = data + burst_;
+  b.cas_ready = cas + ccd_;
+  b.pre_ready = std::max(b.pre_ready, op == Op::kRead ? cas + rtp_ : end + wr_);
+  b.act_ready = std::max(b.act_ready, b.pre_ready + rp_);
+
+  if (op == Op::kRead) ++stats_.reads; else ++stats_.writes;
+  stats_.busy += Duration::ps(burst_);
+  stats_.queueing += Duration::ps(std::max<int64_t>(0, cas - arrive.picoseconds() - rcd_));
+  return Duration::ps(end);
+}
+
+}  // namespace cxlsim::timing

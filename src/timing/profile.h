@@ -1,0 +1,57 @@
+// Device and host profiles: the physical parameters the timing model runs on. Profiles are
+// TOML (src/timing/profiles/*.toml, embedded in the binary); each value's source is written
+// beside it in the file. See docs/calibration.md.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spec/units.h"
+#include "timing/dram.h"
+#include "timing/link.h"
+
+namespace cxlsim::timing {
+
+// A memory target: a CXL Type 3 device (or the memory side of a Type 2), or local DRAM.
+struct DeviceProfile {
+  std::string name;
+  std::string description;
+  bool cxl = true;               // false: host-local DRAM (no link)
+  LinkConfig link;               // unused when !cxl
+  Duration frontend_latency;     // controller: link receive to media command (or mesh to MC)
+  Duration backend_latency;      // controller: media data to link transmit (or MC to mesh)
+  unsigned queue_depth = 64;     // requests the host may have outstanding to it (credits)
+  DramConfig dram;
+};
+
+// The host CPU as MLC and trace replay see it.
+struct HostProfile {
+  std::string name;
+  std::string description;
+  unsigned cores = 16;
+  unsigned lfb = 16;                  // demand misses in flight per core (line fill buffers)
+  unsigned max_outstanding = 48;      // misses in flight per core including L2 prefetches
+  unsigned prefetch_distance = 32;    // lines the stream prefetcher runs ahead of demand
+  Duration core_to_home;              // L1 miss to the home agent (L2 + LLC miss + mesh)
+  Duration home_to_core;              // return path of the data
+  Duration root_port_latency;         // home agent to CXL root port (host bridge), one way
+  Duration switch_latency;            // per switch traversal, one way (used by topologies)
+  Duration inject_unit;               // MLC delay loop: cost of one inject-delay unit
+  Duration loop_overhead;             // MLC load loop: cost per line besides the delay
+  Duration chase_overhead;            // pointer chase: core time between dependent loads
+};
+
+// Built-in profile names.
+std::vector<std::string> builtin_device_profiles();
+std::vector<std::string> builtin_host_profiles();
+// Loads a device profile: a built-in name or a path to a TOML file. Throws ParseError.
+DeviceProfile load_device_profile(std::string_view name_or_path);
+HostProfile load_host_profile(std::string_view name_or_path);
+// Parses profile TOML text; `origin` names it in errors.
+DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view origin);
+HostProfile parse_host_profile(std::string_view toml_text, std::string_view origin);
+// The embedded TOML text of a built-in profile, or empty.
+std::string_view builtin_profile_text(std::string_view name);
+
+}  // namespace cxlsim::timing

@@ -1,0 +1,65 @@
+// A core running a load loop over a buffer, as MLC's load threads do: per iteration it
+// consumes one 64B line and then computes for `compute` (MLC's inject delay). Lines are
+// fetched ahead of use by a sequential-stream prefetcher (up to `prefetch_distance` lines
+// ahead of the line being consumed), limited by `max_outstanding` misses in flight; with
+// random access there is no stream to prefetch and the out-of-order window covers `lfb`
+// independent lines. Writes (R:W mix) go to a second buffer; a write occupies a miss slot until
+// its completion returns but never stalls the loop. Counts bytes and requests completed from
+// `measure_from` on.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "timing/requester.h"
+
+namespace cxlsim::timing {
+
+struct StreamCoreConfig {
+  uint64_t read_base = 0, read_size = 0;    // HPA range the reads walk
+  uint64_t write_base = 0, write_size = 0;  // HPA range the writes walk (when writes > 0)
+  unsigned reads = 1, writes = 0;           // R:W mix of lines
+  bool random = false;
+  Duration compute;                         // per iteration, besides the memory access
+  unsigned max_outstanding = 48;
+  unsigned prefetch_distance = 32;
+  uint64_t seed = 1;
+  Duration measure_from;
+};
+
+class StreamCore final : public Requester {
+ public:
+  explicit StreamCore(const StreamCoreConfig& cfg);
+  void start(System& sys, Duration now) override;
+  void complete(System& sys, Request& r, Duration now) override;
+  void on_event(Request* req, Duration now) override;
+
+  uint64_t bytes() const { return bytes_; }
+  uint64_t requests() const { return requests_; }
+
+ private:
+  void fill(Duration now);   // issues lines while the window and the miss slots allow
+  void consume(Duration now);
+  uint64_t next_addr(bool write);
+
+  StreamCoreConfig cfg_;
+  System* sys_ = nullptr;
+  uint64_t issued_ = 0;      // lines issued (reads and writes)
+  uint64_t consumed_ = 0;    // lines consumed
+  unsigned outstanding_ = 0;
+  bool stalled_ = false;
+  std::vector<uint8_t> ready_;  // ring: line i arrived (or is a write)
+  uint64_t read_pos_ = 0, write_pos_ = 0;
+  uint64_t rng_;
+  uint64_t bytes_ = 0, requests_ = 0;
+};
+
+// splitmix64: small, fast, good enough to scatter addresses; deterministic for a seed.
+inline uint64_t splitmix64(uint64_t& s) {
+  uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace cxlsim::timing
