@@ -214,8 +214,12 @@ TEST(DecodeTable, linux_6_1_x4_under_x4_aliases) {
     const auto d = f->decode(reg.base + Bytes(off));
     ASSERT_TRUE(d);
     collisions += !seen.emplace(d->memdev, d->dpa.value()).second;
+    const auto t = f->trace(reg.base + Bytes(off + reg.size.value() / 2));
+    EXPECT_EQ(f->decode(reg.base + Bytes(off + reg.size.value() / 2)), (DecodeResult{t->memdev, t->dpa}));
   }
   EXPECT_GT(collisions, 0u);
+  EXPECT_TRUE(f->decode_table().regions()[0].compiled());
+  EXPECT_FALSE(f->decode_table().regions()[0].invertible());
 }
 
 TEST(DecodeTable, linux_6_1_interleave_below_passthrough_aliases) {
@@ -234,8 +238,12 @@ TEST(DecodeTable, linux_6_1_interleave_below_passthrough_aliases) {
     const auto d = f->decode(reg.base + Bytes(off));
     ASSERT_TRUE(d);
     collisions += !seen.emplace(d->memdev, d->dpa.value()).second;
+    const auto t = f->trace(reg.base + Bytes(off + reg.size.value() / 2));
+    EXPECT_EQ(f->decode(reg.base + Bytes(off + reg.size.value() / 2)), (DecodeResult{t->memdev, t->dpa}));
   }
   EXPECT_GT(collisions, 0u);
+  EXPECT_TRUE(f->decode_table().regions()[0].compiled());
+  EXPECT_FALSE(f->decode_table().regions()[0].invertible());
 }
 
 TEST(DecodeTable, nonperiodic_resolver_falls_back_to_the_resolver) {

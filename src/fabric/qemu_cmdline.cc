@@ -63,7 +63,7 @@ std::vector<std::string> shell_words(std::string_view text, std::string_view ori
 bool is_program(std::string_view w) {
   size_t slash = w.rfind('/');
   std::string_view base = slash == std::string_view::npos ? w : w.substr(slash + 1);
-  return base.starts_with("qemu-system-") || base == "qemu-kvm" || base == "sudo";
+  return base.starts_with("qemu-") || base == "sudo";
 }
 
 bool is_placeholder(std::string_view w) { return w == "..." || w == "\u2026"; }
@@ -236,6 +236,7 @@ class Importer {
   }
 
   void device(const Option& o) {
+    if (o.value.starts_with("{")) fail(o, "JSON option syntax is not supported; use driver,key=value,...");
     KeyValues kv = split_key_values(o.value);
     std::string driver = kv.head.empty() ? kv.get("driver").value_or("") : kv.head;
     if (driver == "pxb-cxl") {
@@ -480,18 +481,20 @@ Topology parse_qemu_cmdline(std::string_view text, std::string_view origin) {
 }
 
 bool looks_like_qemu_cmdline(std::string_view text) {
-  std::vector<std::string> words;
-  try {
-    words = shell_words(text, "");
-  } catch (const ParseError&) {
-    return false;
+  // The first word that is not blank or in a '#' comment line.
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i < text.size() && text[i] == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      continue;
+    }
+    break;
   }
-  if (words.empty()) return false;
-  if (is_program(words[0])) return true;
-  for (const auto& w : words) {
-    if (w == "-device" || w == "-object" || w == "-M" || w == "-machine" || w == "--device") return true;
-  }
-  return false;
+  size_t end = i;
+  while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+  std::string_view w = text.substr(i, end - i);
+  return is_program(w) || (w.size() > 1 && w[0] == '-');
 }
 
 std::vector<std::string> to_qemu_args(const Topology& t, const QemuExportOptions& options) {
