@@ -21,7 +21,7 @@ rm -rf "$work"
 mkdir -p "$work/backing" "$work/vm"
 results=$work/results.tsv
 : > "$results"
-result() { printf '%s\t%s\t%s\t%s\n' "$name" "$1" "$2" "$3" >> "$results"; }
+result() { printf '%s\t%s\t%s\t%s\n' "$name" "$1" "$2" "$(tr '\n\t' '  ' <<< "$3")" >> "$results"; }
 
 # Plan lines "region WINDOW WAYS GRANULARITY TARGETS" become check_region INDEX ... calls.
 {
@@ -93,21 +93,22 @@ for ((i = 0; i < n; i++)); do
     --step "$step" --count "$total" --backing-dir "$work/backing" --json > "$work/map.$i.json" 2> "$work/map.$i.err"
   map_rc=$?
   if [ "$created" != true ]; then
-    why=$(jq -r .error <<< "$r" | head -c 120)
-    if [ $map_rc -eq 1 ]; then
-      result "$label" pass "order $ids rejected by Linux ($why) and by cxlsim"
+    why=$(jq -r .error <<< "$r" | sed 's/cxl region: //g; s/ *cmd_create_region.*//' | head -c 100)
+    sim=$("${CXLSIM_CONFORMANCE_DECODERS:?}" "$topo" "$win" "$ways" "$gran" "$ids" | jq -r '.rejected // empty')
+    if [ $map_rc -eq 1 ] && [ -n "$sim" ]; then
+      result "$label" pass "order $ids rejected by Linux ($why) and by cxlsim ($sim)"
     else
-      result "$label" FAIL "Linux rejected order $ids ($why); cxlsim map exit $map_rc"
+      result "$label" FAIL "Linux rejected order $ids ($why); cxlsim map exit $map_rc, region: ${sim:-accepted}"
     fi
-    continue
-  fi
-  if [ $map_rc -ne 0 ]; then
-    result "$label" FAIL "Linux accepted order $ids; cxlsim map exit $map_rc: $(head -c 200 "$work/map.$i.err")"
     continue
   fi
   # Decoders Linux programmed (sysfs) vs cxlsim's.
   dec=$("$here/compare_decoders.sh" "$work" "$i" "$topo" "$win" "$ways" "$gran" "$ids" 2>&1)
   dec_rc=$?
+  if [ $map_rc -ne 0 ]; then
+    result "$label" FAIL "Linux accepted order $ids; cxlsim map exit $map_rc: $(head -c 200 "$work/map.$i.err"); $dec"
+    continue
+  fi
   awk -v i="$i" '$1 == i { print $2, $3, $4 }' "$work/tags.found" | sort > "$work/tags.$i.found"
   jq -r --argjson base "$base" --argjson end "$((base + count * step))" \
     '.[] | select(.offset >= $base and .offset < $end) | "\(.offset) \(.file | split("/") | last) \(.file_offset)"' \
