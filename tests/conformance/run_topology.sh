@@ -105,6 +105,22 @@ for ((i = 0; i < n; i++)); do
   # Decoders Linux programmed (sysfs) vs cxlsim's.
   dec=$("$here/compare_decoders.sh" "$work" "$i" "$topo" "$win" "$ways" "$gran" "$ids" 2>&1)
   dec_rc=$?
+  # cxl list -vvv with the region committed vs cxlsim list --region, by structure.
+  if "$cxlsim" list "$topo" --region "window=$win,ways=$ways,granularity=$gran,targets=${ids//,/:}" \
+       --json > "$work/region-list.$i.cxlsim.json" 2> "$work/region-list.$i.err"; then
+    g region_list | jq "select(.index == $i) | .data" | jq -S -L "$here" 'include "list_lib"; normalize' \
+      > "$work/region-list.$i.linux.norm"
+    jq -S -L "$here" 'include "list_lib"; normalize' "$work/region-list.$i.cxlsim.json" > "$work/region-list.$i.cxlsim.norm"
+    if diff -u "$work/region-list.$i.linux.norm" "$work/region-list.$i.cxlsim.norm" > "$work/region-list.$i.diff"; then
+      dec="$dec, cxl list equal"
+    else
+      dec="$dec, but cxl list differs ($work/region-list.$i.diff: $(grep '^[-+] ' "$work/region-list.$i.diff" | head -n 2 | tr -s ' '))"
+      dec_rc=1
+    fi
+  else
+    dec="$dec, but cxlsim list --region failed: $(head -c 200 "$work/region-list.$i.err")"
+    dec_rc=1
+  fi
   if [ $map_rc -ne 0 ]; then
     result "$label" FAIL "Linux accepted order $ids; cxlsim map exit $map_rc: $(head -c 200 "$work/map.$i.err"); $dec"
     continue
