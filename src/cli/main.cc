@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "cxlsim 0.1.0");
   cxlsim::cli::register_version(app);
   cxlsim::cli::register_topology(app);
+  cxlsim::cli::register_mbox(app);
   cxlsim::cli::register_vm(app);
   cxlsim::cli::register_mlc(app);
   cxlsim::cli::register_replay(app);
