@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -22,6 +23,7 @@ constexpr const char* kTopologyHelp =
     "content), builtin:NAME, or newick:TREE";
 
 std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
+std::string serial_text(uint64_t v) { return v == 0 ? "none" : hex(v); }
 
 std::string restrictions_text(const WindowRestrictions& r) {
   std::string s;
@@ -64,12 +66,34 @@ class TreePrinter {
         const auto& rp = *rps[i];
         out_ << fmt::format("{}root port {} (port {}, chassis {}, slot {})\n", last ? "└─ " : "├─ ", rp.id,
                             rp.port_number, rp.chassis, rp.slot);
+        shown_.insert(rp.id);
         below(rp.id, last ? "   " : "│  ", 0);
       }
+      shown_.insert(hb.id);
     }
+    unconnected();
   }
 
  private:
+  // Elements the tree did not reach (dangling or cyclic references): listed so nothing hides.
+  void unconnected() {
+    std::vector<std::string> rest;
+    auto check = [&](const auto& v, const char* kind) {
+      for (const auto& e : v) {
+        if (!shown_.contains(e.id)) rest.push_back(fmt::format("{} {}", kind, e.id));
+      }
+    };
+    check(t_.host_bridges, "host bridge");
+    check(t_.root_ports, "root port");
+    check(t_.switches, "switch");
+    check(t_.downstream_ports, "downstream port");
+    check(t_.type3, "type3");
+    check(t_.type2, "type2");
+    if (rest.empty()) return;
+    out_ << "not connected (see `cxlsim topology validate`):\n";
+    for (const auto& r : rest) out_ << "  " << r << "\n";
+  }
+
   void line(const std::string& prefix, bool last, const std::string& text) {
     out_ << prefix << (last ? "└─ " : "├─ ") << text << "\n";
   }
@@ -90,6 +114,7 @@ class TreePrinter {
     for (size_t i = 0; i < items.size(); ++i) {
       bool last = i + 1 == items.size();
       std::string id = items[i].substr(2);
+      if (!shown_.insert(id).second) continue;  // reached twice: a cycle
       std::string next = prefix + (last ? "   " : "│  ");
       if (items[i][0] == 's') {
         line(prefix, last, "switch " + id);
@@ -99,6 +124,7 @@ class TreePrinter {
         }
         for (size_t j = 0; j < dps.size(); ++j) {
           bool dlast = j + 1 == dps.size();
+          shown_.insert(dps[j]->id);
           line(next, dlast, fmt::format("downstream port {} (port {}, chassis {}, slot {})", dps[j]->id,
                                         dps[j]->port_number, dps[j]->chassis, dps[j]->slot));
           below(dps[j]->id, next + (dlast ? "   " : "│  "), depth + 1);
@@ -108,7 +134,7 @@ class TreePrinter {
       } else {
         const Type2Spec& d = *t_.find_type2(id);
         line(prefix, last, fmt::format("type2 {}: hdm {}, cache {}, serial {}", d.id, format_bytes(d.hdm_size),
-                                       format_bytes(d.cache_size), hex(d.serial)));
+                                       format_bytes(d.cache_size), serial_text(d.serial)));
       }
     }
   }
@@ -122,7 +148,7 @@ class TreePrinter {
       s += fmt::format(" persistent {}{},", format_bytes(d.persistent_size), backing_text(d.persistent_backing));
     }
     if (d.lsa_size != Bytes(0)) s += fmt::format(" lsa {},", format_bytes(d.lsa_size));
-    return s + fmt::format(" serial {}", hex(d.serial));
+    return s + fmt::format(" serial {}", serial_text(d.serial));
   }
 
   static std::string backing_text(const BackingSpec& b) {
@@ -131,6 +157,7 @@ class TreePrinter {
 
   const Topology& t_;
   std::ostream& out_;
+  std::set<std::string> shown_;
 };
 
 // ---- JSON ----

@@ -17,6 +17,7 @@ RegionDecodeTable::RegionDecodeTable(Hpa base, Bytes size, Bytes granule, Bytes 
   const bool shape_ok = std::has_single_bit(granule.value()) && (n_ >> kshift_) <= 3 &&
                         (n_ >> kshift_) != 2 && size.value() % period.value() == 0;
   compiled_ = shape_ok && compile();
+  invertible_ = compiled_ && build_inverse();
 }
 
 bool RegionDecodeTable::compile() {
@@ -34,8 +35,21 @@ bool RegionDecodeTable::compile() {
     ++count[it->second];
     entries_[r] = Entry{res->dpa.value(), static_cast<uint32_t>(res->memdev), it->second};
   }
+  // DPA advance per period: measured on the reference where there are two periods (it differs
+  // from granules x granule when decoders alias), else what an exact interleave gives.
   strides_.resize(count.size());
   for (size_t s = 0; s < count.size(); ++s) strides_[s] = count[s] * g;
+  if (periods >= 2) {
+    std::vector<bool> measured(count.size());
+    for (uint64_t r = 0; r < n_; ++r) {
+      const Entry& e = entries_[r];
+      if (e.memdev == kUnmapped || measured[e.memdev_slot]) continue;
+      const auto next = resolve_(base_ + Bytes(period + r * g));
+      if (!next || next->memdev != e.memdev || next->dpa.value() < e.dpa0) return false;
+      strides_[e.memdev_slot] = next->dpa.value() - e.dpa0;
+      measured[e.memdev_slot] = true;
+    }
+  }
   // Check periodicity and in-granule linearity against the reference at the last period
   // and at a granule's last byte; a mismatch means the decoders are not programmed as one
   // periodic interleave, so the slow path is used.
@@ -51,15 +65,21 @@ bool RegionDecodeTable::compile() {
         res->dpa.value() != e.dpa0 + (periods - 1) * strides_[e.memdev_slot] + g - 1)
       return false;
   }
-  inverses_.resize(count.size());
-  for (auto [memdev, slot] : slot_of) {
+  return true;
+}
+
+bool RegionDecodeTable::build_inverse() {
+  const uint64_t periods = (end_ - base_).value() / (n_ * (gmask_ + 1));
+  inverses_.assign(strides_.size(), Inverse{});
+  for (const Entry& e : entries_)
+    if (e.memdev != kUnmapped) inverses_[e.memdev_slot].memdev = e.memdev;
+  for (uint32_t slot = 0; slot < inverses_.size(); ++slot) {
     Inverse& inv = inverses_[slot];
-    inv.memdev = memdev;
     inv.dpa_base = ~0ull;
     for (const Entry& e : entries_)
       if (e.memdev != kUnmapped && e.memdev_slot == slot) inv.dpa_base = std::min(inv.dpa_base, e.dpa0);
     inv.dpa_end = inv.dpa_base + periods * strides_[slot];
-    inv.granule_of.assign(count[slot], kUnmapped);
+    inv.granule_of.assign(strides_[slot] >> gshift_, kUnmapped);
     for (uint64_t r = 0; r < n_; ++r) {
       const Entry& e = entries_[r];
       if (e.memdev == kUnmapped || e.memdev_slot != slot) continue;
@@ -74,7 +94,8 @@ bool RegionDecodeTable::compile() {
 std::vector<size_t> RegionDecodeTable::memdevs() const {
   std::vector<size_t> out;
   if (compiled_) {
-    for (const Inverse& inv : inverses_) out.push_back(inv.memdev);
+    for (const Entry& e : entries_)
+      if (e.memdev != kUnmapped) out.push_back(e.memdev);
   } else {
     for (Hpa h = base_; h < end_ && h < base_ + MiB(1); h = h + Bytes(256))
       if (auto r = resolve_(h)) out.push_back(r->memdev);
@@ -85,8 +106,8 @@ std::vector<size_t> RegionDecodeTable::memdevs() const {
 }
 
 std::optional<Hpa> RegionDecodeTable::to_hpa(size_t memdev, Dpa dpa) const {
-  if (!compiled_) {
-    // Non-periodic programming: search granule by granule (slow, but exact).
+  if (!invertible_) {
+    // Non-periodic or aliasing programming: search granule by granule (slow, but exact).
     const uint64_t g = gmask_ + 1;
     for (uint64_t off = 0; base_ + Bytes(off) < end_; off += g) {
       const auto r = resolve_(base_ + Bytes(off));

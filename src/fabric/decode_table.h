@@ -40,6 +40,9 @@ class RegionDecodeTable {
   bool contains(Hpa hpa) const { return hpa >= base_ && hpa < end_; }
   // Whether the fast table is in use (false: every lookup walks the registers).
   bool compiled() const { return compiled_; }
+  // Whether every DPA is reached from one HPA only, so the inverse tables are in use (false:
+  // to_hpa() searches).
+  bool invertible() const { return invertible_; }
   // Memdevs with at least one granule of this range.
   std::vector<size_t> memdevs() const;
 
@@ -72,6 +75,7 @@ class RegionDecodeTable {
     return x / 3;  // a constant divisor: compiled to a multiply-high
   }
   bool compile();
+  bool build_inverse();
 
   Hpa base_, end_;
   unsigned gshift_ = 8;
@@ -80,6 +84,7 @@ class RegionDecodeTable {
   bool div3_ = false;
   uint64_t n_ = 1;  // granules per period
   bool compiled_ = false;
+  bool invertible_ = false;
   std::vector<Entry> entries_;
   std::vector<uint64_t> strides_;  // per memdev slot: DPA advance per period
   std::vector<Inverse> inverses_;

@@ -63,7 +63,7 @@ std::vector<std::string> shell_words(std::string_view text, std::string_view ori
 bool is_program(std::string_view w) {
   size_t slash = w.rfind('/');
   std::string_view base = slash == std::string_view::npos ? w : w.substr(slash + 1);
-  return base.starts_with("qemu-system-") || base == "qemu-kvm" || base == "sudo";
+  return base.starts_with("qemu-") || base == "sudo";
 }
 
 bool is_placeholder(std::string_view w) { return w == "..." || w == "\u2026"; }
@@ -236,6 +236,7 @@ class Importer {
   }
 
   void device(const Option& o) {
+    if (o.value.starts_with("{")) fail(o, "JSON option syntax is not supported; use driver,key=value,...");
     KeyValues kv = split_key_values(o.value);
     std::string driver = kv.head.empty() ? kv.get("driver").value_or("") : kv.head;
     if (driver == "pxb-cxl") {
@@ -362,6 +363,7 @@ class Exporter {
 
   std::vector<std::string> run() {
     validate_or_throw(t_);
+    check_ids();
     for (const auto& d : t_.type2) {
       throw ValidationError(fmt::format("type2 '{}': QEMU 7.2 has no CXL Type 2 device model", d.id));
     }
@@ -383,6 +385,40 @@ class Exporter {
   }
 
  private:
+  // QEMU's id_wellformed(): a letter, then letters, digits, '-', '.' or '_'.
+  static bool qemu_id(std::string_view id) {
+    if (id.empty() || !std::isalpha(static_cast<unsigned char>(id[0]))) return false;
+    for (char c : id) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') return false;
+    }
+    return true;
+  }
+
+  void check_ids() const {
+    auto check = [](const std::string& id, std::string_view kind) {
+      if (!qemu_id(id)) {
+        throw ValidationError(fmt::format("{} '{}': QEMU ids start with a letter and hold only letters, digits, "
+                                          "'-', '.' and '_'", kind, id));
+      }
+    };
+    for (const auto& e : t_.host_bridges) check(e.id, "host_bridge");
+    for (const auto& e : t_.root_ports) check(e.id, "root_port");
+    for (const auto& e : t_.switches) check(e.id, "switch");
+    for (const auto& e : t_.downstream_ports) check(e.id, "downstream_port");
+    for (const auto& e : t_.type3) {
+      check(e.id, "type3");
+      check(object_for(e.persistent_backing, e.id, "pmem"), "memory backend object");
+      check(object_for(e.lsa_backing, e.id, "lsa"), "memory backend object");
+    }
+  }
+
+  // QEMU option values escape ',' as ",,".
+  static std::string escape_commas(std::string_view s) {
+    std::string out;
+    for (char c : s) out += c == ',' ? std::string(",,") : std::string(1, c);
+    return out;
+  }
+
   void add(std::string opt, std::string value) {
     args_.push_back(std::move(opt));
     args_.push_back(std::move(value));
@@ -400,8 +436,8 @@ class Exporter {
   }
 
   std::string path_for(const BackingSpec& b, const std::string& device, std::string_view kind) const {
-    if (!b.path.empty()) return b.path;
-    return fmt::format("{}/{}-{}.raw", opt_.backing_dir, device, kind);
+    if (!b.path.empty()) return escape_commas(b.path);
+    return escape_commas(fmt::format("{}/{}-{}.raw", opt_.backing_dir, device, kind));
   }
 
   std::string object_for(const BackingSpec& b, const std::string& device, std::string_view kind) const {
@@ -480,18 +516,20 @@ Topology parse_qemu_cmdline(std::string_view text, std::string_view origin) {
 }
 
 bool looks_like_qemu_cmdline(std::string_view text) {
-  std::vector<std::string> words;
-  try {
-    words = shell_words(text, "");
-  } catch (const ParseError&) {
-    return false;
+  // The first word that is not blank or in a '#' comment line.
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i < text.size() && text[i] == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      continue;
+    }
+    break;
   }
-  if (words.empty()) return false;
-  if (is_program(words[0])) return true;
-  for (const auto& w : words) {
-    if (w == "-device" || w == "-object" || w == "-M" || w == "-machine" || w == "--device") return true;
-  }
-  return false;
+  size_t end = i;
+  while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+  std::string_view w = text.substr(i, end - i);
+  return is_program(w) || (w.size() > 1 && w[0] == '-');
 }
 
 std::vector<std::string> to_qemu_args(const Topology& t, const QemuExportOptions& options) {

@@ -25,8 +25,8 @@ namespace cxlsim {
 // not a memory backend object") for CXL options that cannot be understood.
 Topology parse_qemu_cmdline(std::string_view text, std::string_view origin);
 
-// True when `text` reads as a QEMU command line rather than a TOML file: its first word is a
-// qemu-system-* program, or it has -device/-object/-M/-machine options.
+// True when `text` reads as a QEMU command line rather than a TOML file: its first word (after
+// blank and '#' comment lines) is a qemu-* program, sudo, or an option (-device, -M, ...).
 bool looks_like_qemu_cmdline(std::string_view text);
 
 struct QemuExportOptions {

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -27,29 +26,6 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// The first word that is not blank or in a '#' comment line.
-std::string_view first_word(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    if (i < text.size() && text[i] == '#') {
-      while (i < text.size() && text[i] != '\n') ++i;
-      continue;
-    }
-    break;
-  }
-  size_t end = i;
-  while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
-  return text.substr(i, end - i);
-}
-
-bool is_qemu_text(std::string_view text) {
-  std::string_view w = first_word(text);
-  size_t slash = w.rfind('/');
-  std::string_view base = slash == std::string_view::npos ? w : w.substr(slash + 1);
-  return base.starts_with("qemu-") || base == "sudo" || (w.size() > 1 && w[0] == '-');
-}
-
 }  // namespace
 
 Topology load_topology(const std::string& arg) {
@@ -66,7 +42,7 @@ Topology load_topology(const std::string& arg) {
   if (arg.starts_with("newick:")) return parse_newick(std::string_view(arg).substr(7), arg);
   std::string text = read_file(arg);
   if (looks_like_newick(text)) return parse_newick(text, arg);
-  if (is_qemu_text(text)) return parse_qemu_cmdline(text, arg);
+  if (looks_like_qemu_cmdline(text)) return parse_qemu_cmdline(text, arg);
   return parse_topology_toml(text, arg);
 }
 

@@ -27,7 +27,7 @@ inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
       if (what == 3) {
         std::string sw = "sw" + std::to_string(switches++);
         t.switches.push_back({sw, port});
-        int ndp = *rc::gen::inRange(1, 4);
+        int ndp = *rc::gen::inRange(1, 4);  // 1..3: keeps every subtree within 60 buses
         for (int k = 0; k < ndp; ++k) {
           std::string dp = sw + "p" + std::to_string(k);
           t.downstream_ports.push_back({dp, sw, static_cast<unsigned>(k), 1, slot++});
@@ -66,7 +66,7 @@ inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
     };
     int nhb = *rc::gen::inRange(1, 5);
     for (int i = 0; i < nhb; ++i) {
-      unsigned bus = 10u + 48u * static_cast<unsigned>(i);
+      unsigned bus = 10u + 60u * static_cast<unsigned>(i);
       std::string hb = "hb" + std::to_string(i);
       t.host_bridges.push_back({hb, qemu_form ? bus : 100u + static_cast<unsigned>(i), bus});
       int nrp = *rc::gen::inRange(1, 4);

@@ -30,6 +30,7 @@ class Checker {
     check_type2();
     check_serials();
     check_empty_ports();
+    check_bus_ranges();
     if (t_.host_bridges.empty()) warn("", "topology has no host bridges");
     if (t_.type3.empty() && t_.type2.empty()) warn("", "topology has no devices");
     return std::move(out_);
@@ -239,6 +240,43 @@ class Checker {
       bool any = false;
       for (const auto& rp : t_.root_ports) any = any || rp.host_bridge == hb.id;
       if (!any) warn(hb.id, "host bridge has no root ports");
+    }
+  }
+
+  // Buses below `port` (its secondary bus and what hangs off it), counted as firmware numbers
+  // them: a switch adds its internal bus and one bus per downstream port.
+  unsigned buses_below(const std::string& port, int depth) const {
+    unsigned n = 1;
+    if (depth > 32) return n;  // a cycle; check_switches reports it
+    for (const auto& s : t_.switches) {
+      if (s.parent != port) continue;
+      n += 1;
+      for (const auto& dp : t_.downstream_ports) {
+        if (dp.switch_id == s.id) n += buses_below(dp.id, depth + 1);
+      }
+    }
+    return n;
+  }
+
+  // A host bridge owns buses bus_nr .. (next host bridge's bus_nr - 1); what is below it must fit
+  // (PCI-to-PCI bridge secondary/subordinate numbering, PCIe Base 6.0 §7.5.1.3).
+  void check_bus_ranges() {
+    std::vector<std::pair<unsigned, const HostBridgeSpec*>> hbs;
+    for (const auto& hb : t_.host_bridges) hbs.emplace_back(hb.bus_nr, &hb);
+    std::sort(hbs.begin(), hbs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < hbs.size(); ++i) {
+      const HostBridgeSpec& hb = *hbs[i].second;
+      unsigned need = 1;
+      for (const auto& rp : t_.root_ports) {
+        if (rp.host_bridge == hb.id) need += buses_below(rp.id, 0);
+      }
+      unsigned last = hb.bus_nr + need - 1;
+      if (last > 255) {
+        error(hb.id, fmt::format("needs buses {}..{}, beyond bus 255", hb.bus_nr, last));
+      } else if (i + 1 < hbs.size() && hbs[i + 1].first <= last && hbs[i + 1].first != hb.bus_nr) {
+        error(hb.id, fmt::format("needs buses {}..{} but host bridge '{}' starts at bus {}", hb.bus_nr, last,
+                                 hbs[i + 1].second->id, hbs[i + 1].first));
+      }
     }
   }
 

@@ -62,6 +62,23 @@ TEST(TopologyValidate, DuplicateBusNumbersAndUids) {
   EXPECT_TRUE(mentions(errors_for(t, "hb1"), "out of range 1..255"));
 }
 
+TEST(TopologyValidate, BusRangesOfHostBridges) {
+  Topology t = good();  // hb0 at bus 12 needs 12 (root bus), rp0, sw0 internal, 2 DSPs, rp1: 12..17
+  t.host_bridges.push_back({"hb1", 1, 17});
+  t.root_ports.push_back({"rp9", "hb1", 0, 0, 9});
+  t.type3.push_back(t.type3[0]);
+  t.type3.back().id = "mem9";
+  t.type3.back().parent = "rp9";
+  t.type3.back().serial = 9;
+  t.windows[0].targets.push_back("hb1");
+  EXPECT_TRUE(mentions(errors_for(t, "hb0"), "needs buses 12..17 but host bridge 'hb1' starts at bus 17"));
+  t.host_bridges[1].bus_nr = 18;
+  EXPECT_EQ(errors_for(t, "hb0"), "");
+  EXPECT_EQ(errors_for(t, "hb1"), "");
+  t.host_bridges[1].bus_nr = 255;  // needs 255..256
+  EXPECT_TRUE(mentions(errors_for(t, "hb1"), "beyond bus 255"));
+}
+
 TEST(TopologyValidate, DuplicatePortNumbersUnderOneParent) {
   Topology t = good();
   t.root_ports[1].port_number = 0;

@@ -71,10 +71,51 @@ std::string read_first_line(const fs::path& p) {
 
 }  // namespace
 
+bool ensure_pvh_kernel(const fs::path& image, const fs::path& out, const Progress& progress) {
+  if (fs::exists(out)) return true;
+  std::ifstream in(image, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string bytes = ss.str();
+  struct Format {
+    std::string_view magic;
+    const char* tool;
+  };
+  using namespace std::string_view_literals;
+  const Format formats[] = {{"\xFD" "7zXZ\0"sv, "xz"}, {"\x28\xB5\x2F\xFD"sv, "zstd"},
+                            {"\x1F\x8B\x08\x00"sv, "gzip"}};
+  fs::path tmp = out;
+  tmp += fmt::format(".tmp.{}", ::getpid());
+  for (const auto& f : formats) {
+    auto pos = bytes.find(f.magic);
+    if (pos == std::string::npos) continue;
+    if (progress) progress(fmt::format("decompressing the kernel for a direct (PVH) boot ({})", f.tool));
+    // The payload is followed by other data: the decompressor's complaint about it is expected.
+    run_shell_step("decompress kernel",
+                   fmt::format("tail -c +{} {} | {} -dc > {} 2>/dev/null || true", pos + 1,
+                               shell_quote(image.string()), f.tool, shell_quote(tmp.string())));
+    std::ifstream elf(tmp, std::ios::binary);
+    char head[4] = {};
+    elf.read(head, 4);
+    if (elf && std::string_view(head, 4) == "\x7F" "ELF") {
+      fs::rename(tmp, out);
+      return true;
+    }
+    fs::remove(tmp);
+  }
+  return false;
+}
+
 Kernel ensure_kernel(const fs::path& root, const Progress& progress) {
   fs::path kdir = root / "vm" / "kernel";
   std::string current = read_first_line(kdir / "current");
-  if (!current.empty() && fs::is_directory(kdir / current)) return kernel_in(kdir / current, current);
+  if (!current.empty() && fs::is_directory(kdir / current)) {
+    Kernel k = kernel_in(kdir / current, current);
+    if (ensure_pvh_kernel(k.image, kdir / current / "vmlinux-pvh", progress)) {
+      k.pvh = kdir / current / "vmlinux-pvh";
+    }
+    return k;
+  }
 
   std::string package = resolve_kernel_package(progress);
   fs::path unpacked = kdir / package;
@@ -96,6 +137,7 @@ Kernel ensure_kernel(const fs::path& root, const Progress& progress) {
     fs::remove_all(dl);
   }
   Kernel k = kernel_in(unpacked, package);
+  if (ensure_pvh_kernel(k.image, unpacked / "vmlinux-pvh", progress)) k.pvh = unpacked / "vmlinux-pvh";
   std::ofstream(kdir / "current") << package << "\n";
   return k;
 }

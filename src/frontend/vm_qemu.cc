@@ -50,7 +50,7 @@ std::string console_tail(const fs::path& log, const std::string& qemu_stderr) {
   std::string tail = last_lines(ss.str(), 8);
   std::string err = last_lines(qemu_stderr, 4);
   std::string out;
-  if (!err.empty()) out += "\nqemu: " + err;
+  if (!err.empty()) out += (err.starts_with("qemu") ? "\n" : "\nqemu: ") + err;
   if (!tail.empty()) out += "\nlast console lines (" + log.string() + "):\n" + tail;
   return out;
 }

@@ -30,7 +30,7 @@ BootConfig prepare_boot(const Topology& topology, const SessionOptions& options,
   fs::path base = options.initrd;
   if (options.kernel.empty() || base.empty()) {
     Kernel k = ensure_kernel(root, options.progress);
-    if (options.kernel.empty()) c.kernel = k.image;
+    if (options.kernel.empty()) c.kernel = k.pvh.empty() ? k.image : k.pvh;
     if (base.empty()) base = ensure_initramfs(root, k, options.progress);
   }
   if (!options.kernel.empty()) c.kernel = options.kernel;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "spec/error.h"
 
@@ -345,6 +346,53 @@ std::vector<uint16_t> cxl_dvsec_ids(const ConfigSpace& cs) {
     p = static_cast<uint16_t>((h >> 20) & 0xFFC);
   }
   return ids;
+}
+
+std::string_view dvsec_name(uint16_t id) {
+  switch (static_cast<DvsecId>(id)) {
+    case DvsecId::kCxlDevice: return "PCIe DVSEC for CXL Devices";
+    case DvsecId::kNonCxlFunctionMap: return "Non-CXL Function Map";
+    case DvsecId::kPortExtensions: return "CXL Extensions DVSEC for Ports";
+    case DvsecId::kGpfPort: return "GPF DVSEC for CXL Ports";
+    case DvsecId::kGpfDevice: return "GPF DVSEC for CXL Devices";
+    case DvsecId::kFlexBusPort: return "PCIe DVSEC for Flex Bus Port";
+    case DvsecId::kRegisterLocator: return "Register Locator";
+  }
+  return "";
+}
+
+std::string_view port_type_name(PciePortType t) {
+  switch (t) {
+    case PciePortType::kEndpoint: return "endpoint";
+    case PciePortType::kLegacyEndpoint: return "legacy-endpoint";
+    case PciePortType::kRootPort: return "root-port";
+    case PciePortType::kSwitchUpstream: return "switch-upstream-port";
+    case PciePortType::kSwitchDownstream: return "switch-downstream-port";
+    case PciePortType::kRcIntegratedEndpoint: return "rc-integrated-endpoint";
+  }
+  return "unknown";
+}
+
+nlohmann::json describe(const ConfigSpace& cs) {
+  nlohmann::json j{{"header_type", cs.read8(0x0E) & 0x7F},
+                   {"vendor_id", cs.read16(0x00)},
+                   {"device_id", cs.read16(0x02)},
+                   {"class_code", cs.read32(0x08) >> 8}};
+  if (auto t = cs.port_type()) j["port_type"] = port_type_name(*t);
+  if (auto n = cs.port_number()) j["port_number"] = *n;
+  nlohmann::json bars = nlohmann::json::array();
+  for (unsigned i = 0; i < 6; ++i)
+    if (auto a = cs.bar_address(i)) bars.push_back({{"index", i}, {"address", *a}});
+  j["bars"] = std::move(bars);
+  nlohmann::json dvsecs = nlohmann::json::array();
+  for (uint16_t id : cxl_dvsec_ids(cs))
+    dvsecs.push_back({{"id", id}, {"name", dvsec_name(id)}, {"offset", *cs.find_dvsec(kCxlDvsecVendorId, id)}});
+  j["dvsecs"] = std::move(dvsecs);
+  nlohmann::json blocks = nlohmann::json::array();
+  for (const RegisterBlockEntry& e : read_register_locator(cs))
+    blocks.push_back({{"bir", e.bir}, {"id", static_cast<int>(e.id)}, {"offset", e.offset}});
+  j["register_blocks"] = std::move(blocks);
+  return j;
 }
 
 namespace {

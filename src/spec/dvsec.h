@@ -19,7 +19,10 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "spec/config_space.h"
 #include "spec/units.h"
@@ -151,5 +154,14 @@ ConfigSpace make_type2_config_space(Bytes capacity, const DeviceConfigOptions& o
 
 // The DVSEC IDs present in `cs`, in list order (introspection, tests).
 std::vector<uint16_t> cxl_dvsec_ids(const ConfigSpace& cs);
+// The specification's name of a CXL DVSEC ID ("Register Locator"), "" if not defined here.
+std::string_view dvsec_name(uint16_t id);
+std::string_view port_type_name(PciePortType t);
+
+// A compact description for listings, read over the bus view: {"header_type", "vendor_id",
+// "device_id", "class_code", "port_type", "port_number", "bars": [{"index", "address"}],
+// "dvsecs": [{"id", "name", "offset"}], "register_blocks": [{"bir", "id", "offset"}]}.
+// The full register dump is ConfigSpace::to_json().
+nlohmann::json describe(const ConfigSpace& cs);
 
 }  // namespace cxlsim

@@ -36,8 +36,8 @@ Dram::Dram(const DramConfig& cfg)
   wtr_slots_ = (wtr_ + burst_ - 1) / burst_;
   rtw_slots_ = (rtw_ + burst_ - 1) / burst_;
   for (unsigned c = 0; c < cfg_.channels; ++c) {
-    chans_[c].busy.assign(kSlots / 64, 0);
-    chans_[c].write.assign(kSlots / 64, 0);
+    chans_[c].busy.assign(kInitialSlots / 64, 0);
+    chans_[c].write.assign(kInitialSlots / 64, 0);
     chans_[c].refresh_offset = refi_ > 0 ? refi_ * c / cfg_.channels : 0;
   }
 }
@@ -68,6 +68,7 @@ int64_t Dram::after_refresh(const Channel& ch, Bank& b, unsigned bi, int64_t t) 
 
 void Dram::clear_before(Channel& ch, uint64_t slot) {
   if (slot <= ch.cleared) return;
+  const uint64_t kSlots = ch.slots;
   if (slot - ch.cleared >= kSlots) {
     std::fill(ch.busy.begin(), ch.busy.end(), 0);
     std::fill(ch.write.begin(), ch.write.end(), 0);
@@ -82,15 +83,28 @@ void Dram::clear_before(Channel& ch, uint64_t slot) {
   ch.cleared = slot;
 }
 
+void Dram::grow(Channel& ch) {
+  const uint64_t old = ch.slots, now = old * 2;
+  std::vector<uint64_t> busy(now / 64, 0), write(now / 64, 0);
+  for (uint64_t s = ch.cleared; s < ch.cleared + old; ++s) {
+    const uint64_t i = s % old, j = s % now;
+    busy[j / 64] |= ((ch.busy[i / 64] >> (i % 64)) & 1) << (j % 64);
+    write[j / 64] |= ((ch.write[i / 64] >> (i % 64)) & 1) << (j % 64);
+  }
+  ch.busy.swap(busy);
+  ch.write.swap(write);
+  ch.slots = now;
+}
+
 uint64_t Dram::reserve_slot(Channel& ch, uint64_t slot, Op op) {
-  auto bit = [](const std::vector<uint64_t>& v, uint64_t s) { return (v[(s % kSlots) / 64] >> (s % 64)) & 1; };
+  auto bit = [&ch](const std::vector<uint64_t>& v, uint64_t s) { return (v[(s % ch.slots) / 64] >> (s % 64)) & 1; };
   const bool w = op == Op::kWrite;
   const uint64_t before = static_cast<uint64_t>(w ? rtw_slots_ : wtr_slots_);
   const uint64_t after = static_cast<uint64_t>(w ? wtr_slots_ : rtw_slots_);
   for (uint64_t s = std::max(slot, ch.cleared);; ++s) {
-    if (s >= ch.cleared + kSlots - 64) return s;  // beyond the calendar: unreachable with bounded queues
+    while (s + 64 >= ch.cleared + ch.slots) grow(ch);  // backlog deeper than the calendar
     // Skip whole busy words quickly.
-    const uint64_t word = ch.busy[(s % kSlots) / 64] >> (s % 64);
+    const uint64_t word = ch.busy[(s % ch.slots) / 64] >> (s % 64);
     if (word & 1) {
       s += static_cast<uint64_t>(std::countr_one(word)) - 1;
       continue;
@@ -103,7 +117,7 @@ uint64_t Dram::reserve_slot(Channel& ch, uint64_t slot, Op op) {
       clash = bit(ch.busy, s + k) && bit(ch.write, s + k) != w;
     }
     if (clash) continue;
-    const uint64_t i = s % kSlots;
+    const uint64_t i = s % ch.slots;
     ch.busy[i / 64] |= uint64_t{1} << (i % 64);
     if (w) ch.write[i / 64] |= uint64_t{1} << (i % 64);
     return s;

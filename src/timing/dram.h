@@ -76,10 +76,11 @@ class Dram final : public MediaModel {
     int64_t cas_ready = 0;  // earliest RD/WR (tRCD, tCCD)
     int64_t refresh_epoch = 0;
   };
-  static constexpr uint64_t kSlots = 8192;  // calendar horizon in bursts (power of two)
+  static constexpr uint64_t kInitialSlots = 8192;  // calendar horizon in bursts; grows on demand
   struct Channel {
     std::vector<uint64_t> busy, write;  // bit per burst slot, absolute slot mod kSlots
     uint64_t cleared = 0;               // slots before this are in the past and cleared
+    uint64_t slots = kInitialSlots;     // calendar size (power of two)
     int64_t refresh_offset = 0;
   };
   // Delays t past a refresh in progress on the channel and closes rows after each refresh.
@@ -87,6 +88,7 @@ class Dram final : public MediaModel {
   // Reserves the first bus slot at or after `slot` that keeps turnaround gaps; returns it.
   uint64_t reserve_slot(Channel& ch, uint64_t slot, Op op);
   void clear_before(Channel& ch, uint64_t slot);
+  void grow(Channel& ch);  // doubles the calendar of one channel, keeping its reservations
   int64_t wtr_slots_, rtw_slots_;
 
   DramConfig cfg_;

@@ -187,6 +187,7 @@ HostProfile parse_host_profile(std::string_view toml_text, std::string_view orig
   h.lfb = c.count("lfb", h.lfb, true);
   h.max_outstanding = c.count("max_outstanding", h.max_outstanding, true);
   h.prefetch_distance = c.count("prefetch_distance", h.prefetch_distance, true);
+  h.ooo_window = c.ns("ooo_window_ns", h.ooo_window, true);
   Table u = section(root, "uncore", origin);
   h.core_to_home = u.ns("core_to_home_ns", Duration(), true);
   h.home_to_core = u.ns("home_to_core_ns", Duration(), true);
@@ -196,6 +197,8 @@ HostProfile parse_host_profile(std::string_view toml_text, std::string_view orig
   h.inject_unit = m.ns("inject_unit_ns", Duration(), true);
   h.loop_overhead = m.ns("loop_overhead_ns", Duration());
   h.chase_overhead = m.ns("chase_overhead_ns", Duration());
+  h.loop_jitter = m.num("loop_jitter", h.loop_jitter);
+  if (h.loop_jitter >= 1.0) m.fail("loop_jitter", "must be below 1");
   return h;
 }
 

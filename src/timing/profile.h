@@ -32,7 +32,8 @@ struct HostProfile {
   unsigned cores = 16;
   unsigned lfb = 16;                  // demand misses in flight per core (line fill buffers)
   unsigned max_outstanding = 48;      // misses in flight per core including L2 prefetches
-  unsigned prefetch_distance = 32;    // lines the stream prefetcher runs ahead of demand
+  unsigned prefetch_distance = 20;    // lines the stream prefetcher runs ahead of demand
+  Duration ooo_window = Duration::ns(30);  // compute the reorder buffer holds past a stalled load
   Duration core_to_home;              // L1 miss to the home agent (L2 + LLC miss + mesh)
   Duration home_to_core;              // return path of the data
   Duration root_port_latency;         // home agent to CXL root port (host bridge), one way
@@ -40,6 +41,7 @@ struct HostProfile {
   Duration inject_unit;               // MLC delay loop: cost of one inject-delay unit
   Duration loop_overhead;             // MLC load loop: cost per line besides the delay
   Duration chase_overhead;            // pointer chase: core time between dependent loads
+  double loop_jitter = 0.1;           // per-iteration variation of a thread's loop time (fraction)
 };
 
 // Built-in profile names.

@@ -215,6 +215,7 @@ void System::run_until(Duration end) {
   while (!events_.empty() && events_.next_time() <= end) {
     events_.pop(e);
     now_ = Duration::ps(e.t);
+    last_event_ = now_;
     e.target->on_event(e.req, now_);
   }
   if (now_ < end) now_ = end;

@@ -79,6 +79,8 @@ class System : public EventTarget {
   // Runs requesters (starting them first if needed) until simulated time `end`.
   void run_until(Duration end);
   Duration now() const { return now_; }
+  // Time of the last event processed (run_until's bound is not an event).
+  Duration last_event_time() const { return last_event_; }
 
   const HostProfile& host() const { return host_; }
   const std::vector<Target>& targets() const { return targets_; }
@@ -120,6 +122,7 @@ class System : public EventTarget {
   RequestPool pool_;
   Completion completion_{*this};
   Duration now_;
+  Duration last_event_;
   bool started_ = false;
   uint64_t completed_ = 0;
   int64_t to_home_, from_home_, rp_;
