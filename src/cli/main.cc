@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   cxlsim::cli::register_vm(app);
   cxlsim::cli::register_mlc(app);
   cxlsim::cli::register_replay(app);
+  cxlsim::cli::register_list(app);
+  cxlsim::cli::register_decode(app);
+  cxlsim::cli::register_map(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -146,10 +146,10 @@ std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan&
     return out;
   }
   if (r.targets.size() != r.ways)
-    throw RegionError(fmt::format("{} targets given for a {}-way region", r.targets.size(), r.ways));
+    throw ValidationError(fmt::format("{} targets given for a {}-way region", r.targets.size(), r.ways));
   for (size_t p = 0; p < r.targets.size(); ++p) {
     auto m = fabric_.find_memdev(r.targets[p]);
-    if (!m) throw RegionError(fmt::format("unknown memdev '{}'", r.targets[p]));
+    if (!m) throw ValidationError(fmt::format("unknown memdev '{}'", r.targets[p]));
     auto dup = std::find(out.begin(), out.end(), *m);
     if (dup != out.end())
       throw RegionError(fmt::format("{} already specified at position {}", memdev_name(*m), dup - out.begin()));
@@ -352,7 +352,7 @@ void RegionManager::program_and_commit(Plan& plan) {
 
 const Region& RegionManager::create(const RegionRequest& r) {
   if (r.window >= fabric_.windows().size())
-    throw RegionError(fmt::format("window {} does not exist ({} windows)", r.window, fabric_.windows().size()));
+    throw ValidationError(fmt::format("window {} does not exist ({} windows)", r.window, fabric_.windows().size()));
   Plan plan;
   plan.request = &r;
   plan.window = &fabric_.windows()[r.window];

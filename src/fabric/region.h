@@ -71,8 +71,9 @@ class RegionManager {
  public:
   explicit RegionManager(Fabric& fabric);
 
-  // Validates, allocates, programs and commits. Throws RegionError with Linux's reason; on
-  // failure no decoder is left committed and nothing is allocated.
+  // Validates, allocates, programs and commits. Throws RegionError with Linux's reason for a
+  // region Linux would refuse, ValidationError for a request naming what does not exist (a
+  // window, a memdev); on failure no decoder is left committed and nothing is allocated.
   const Region& create(const RegionRequest& request);
   // Decommits top-down and frees DPA. Throws RegionError when a decoder refuses (out-of-order
   // reset) or the region does not exist.
