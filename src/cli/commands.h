@@ -8,8 +8,14 @@ namespace cxlsim::cli {
 
 // One line per family; each is defined in its own cmd_<family>.cc.
 void register_version(CLI::App& app);
+void register_topology(CLI::App& app);  // cmd_topology.cc
+void register_mbox(CLI::App& app);      // cmd_mbox.cc
+void register_vm(CLI::App& app);
 void register_mlc(CLI::App& app);
 void register_replay(CLI::App& app);
+void register_list(CLI::App& app);    // cmd_list.cc
+void register_decode(CLI::App& app);  // cmd_decode.cc
+void register_map(CLI::App& app);     // cmd_map.cc
 
 // Thrown from a subcommand callback to end the process with a non-zero status; main() catches
 // it. Use finish(status) rather than throwing by hand.

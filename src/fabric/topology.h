@@ -33,6 +33,7 @@ struct WindowSpec {
   std::vector<std::string> targets;
   Bytes granularity = Bytes(256);  // host bridge interleave granularity (HBIG)
   WindowRestrictions restrictions;
+  bool operator==(const WindowSpec&) const = default;
 };
 
 // A CXL host bridge (QEMU pxb-cxl; ACPI0016 with a CHBS entry in CEDT).
@@ -40,6 +41,7 @@ struct HostBridgeSpec {
   std::string id;
   unsigned uid = 0;      // _UID, also the CHBS UID
   unsigned bus_nr = 0;   // first bus number below it
+  bool operator==(const HostBridgeSpec&) const = default;
 };
 
 // A root port below a host bridge (QEMU cxl-rp).
@@ -49,6 +51,7 @@ struct RootPortSpec {
   unsigned port_number = 0; // PCIe Link Capabilities port number; HDM target lists name it
   unsigned chassis = 0;
   unsigned slot = 0;
+  bool operator==(const RootPortSpec&) const = default;
 };
 
 // A switch, named by its upstream port (QEMU cxl-upstream), below a root port or a
@@ -56,6 +59,7 @@ struct RootPortSpec {
 struct SwitchSpec {
   std::string id;
   std::string parent;  // id of a root port or a downstream port
+  bool operator==(const SwitchSpec&) const = default;
 };
 
 // A switch downstream port (QEMU cxl-downstream).
@@ -65,6 +69,7 @@ struct DownstreamPortSpec {
   unsigned port_number = 0;
   unsigned chassis = 0;
   unsigned slot = 0;
+  bool operator==(const DownstreamPortSpec&) const = default;
 };
 
 // Where a device's memory lives. An empty path means anonymous RAM (lost at exit); a path
@@ -86,6 +91,7 @@ struct Type3Spec {
   BackingSpec volatile_backing;
   BackingSpec persistent_backing;
   BackingSpec lsa_backing;
+  bool operator==(const Type3Spec&) const = default;
 };
 
 // A Type 2 device (accelerator with host-managed device memory and a cache).
@@ -95,6 +101,7 @@ struct Type2Spec {
   Bytes hdm_size;
   Bytes cache_size;
   uint64_t serial = 0;
+  bool operator==(const Type2Spec&) const = default;
 };
 
 // A whole system. Vectors keep the order of the input, which is also probe order.
@@ -115,6 +122,8 @@ struct Topology {
   const DownstreamPortSpec* find_downstream_port(std::string_view id) const;
   const Type3Spec* find_type3(std::string_view id) const;
   const Type2Spec* find_type2(std::string_view id) const;
+
+  bool operator==(const Topology&) const = default;
 };
 
 }  // namespace cxlsim

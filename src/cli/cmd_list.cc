@@ -1,0 +1,276 @@
+// `cxlsim list FILE [--region SPEC]... [--json]`: the fabric as Linux 6.1's `cxl list -vvv`
+// shows it (same object names and nesting: bus root0, "ports:<port>", "endpoints:<port>",
+// "decoders:<port>", "regions:<root decoder>"), read from the HDM decoder registers, plus the
+// topology "id" of ports, endpoints and memdevs. Without --json, tables for people.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/region_spec.h"
+
+namespace cxlsim::cli {
+namespace {
+
+using nlohmann::json;
+
+class ListJson {
+ public:
+  explicit ListJson(const Session& s) : f_(*s.fabric), r_(*s.regions), names_(s.regions->names()) {}
+
+  json bus() const {
+    json b{{"bus", "root0"}, {"provider", "ACPI.CXL"}, {"depth", 0}};
+    json dports = json::array();
+    for (const auto& hb : f_.host_bridges())
+      dports.push_back({{"dport", hb_name(*hb)}, {"alias", fmt::format("ACPI0016:{:02x}", hb->uid())},
+                        {"id", hb->uid()}});
+    b["nr_dports"] = dports.size();
+    b["dports"] = dports;
+    json ports = json::array();
+    for (const auto& hb : f_.host_bridges())
+      if (enumerated(hb.get())) ports.push_back(port(hb.get(), 1));
+    b["ports:root0"] = ports;
+    json decoders = json::array();
+    for (size_t w = 0; w < f_.windows().size(); ++w) decoders.push_back(root_decoder(w));
+    b["decoders:root0"] = decoders;
+    return b;
+  }
+
+ private:
+  static std::string hb_name(const HostBridge& hb) { return fmt::format("pci0000:{:02x}", hb.bus_nr()); }
+
+  // Linux enumerates a port only when a memdev below it probes (host bridges always).
+  bool enumerated(const Port* p) const {
+    for (const Port* q : names_.ports())
+      if (q == p) return true;
+    return false;
+  }
+
+  json root_decoder(size_t w) const {
+    const Cfmws& c = f_.windows()[w];
+    const std::string name = names_.root_decoder(w);
+    json d{{"decoder", name},
+           {"resource", c.base().value()},
+           {"size", c.size().value()},
+           {"interleave_ways", c.ways()}};
+    if (c.ways() > 1) d["interleave_granularity"] = c.granularity().value();
+    d["max_available_extent"] = max_available_extent(w);
+    if (c.spec().restrictions.persistent) d["pmem_capable"] = true;
+    if (c.spec().restrictions.volatile_) d["volatile_capable"] = true;
+    if (c.spec().restrictions.type2) d["accelmem_capable"] = true;
+    d["nr_targets"] = c.ways();
+    json targets = json::array();
+    for (unsigned i = 0; i < c.ways(); ++i) {
+      const HostBridge& hb = *c.targets()[i];
+      targets.push_back({{"target", hb_name(hb)}, {"alias", fmt::format("ACPI0016:{:02x}", hb.uid())},
+                         {"position", i}, {"id", hb.uid()}});
+    }
+    d["targets"] = targets;
+    json regions = json::array();
+    for (const auto& reg : r_.regions())
+      if (reg->window == w) regions.push_back(region(*reg));
+    if (!regions.empty()) d["regions:" + name] = regions;
+    return d;
+  }
+
+  uint64_t max_available_extent(size_t w) const {
+    const Cfmws& c = f_.windows()[w];
+    uint64_t best = 0, at = c.base().value();
+    std::vector<std::pair<uint64_t, uint64_t>> used;
+    for (const auto& reg : r_.regions())
+      if (reg->window == w) used.emplace_back(reg->base.value(), reg->end().value());
+    std::sort(used.begin(), used.end());
+    for (auto [b, e] : used) {
+      best = std::max(best, b - at);
+      at = e;
+    }
+    return std::max(best, c.end().value() - at);
+  }
+
+  json region(const Region& reg) const {
+    json m = json::array();
+    for (const RegionTarget& t : reg.targets)
+      m.push_back({{"position", t.position}, {"memdev", names_.memdev(t.memdev)},
+                   {"decoder", names_.endpoint_decoder(t.memdev, t.decoder)},
+                   {"id", f_.memdev(t.memdev).id()}});
+    return {{"region", fmt::format("region{}", reg.id)},
+            {"resource", reg.base.value()},
+            {"size", reg.size.value()},
+            {"interleave_ways", reg.ways},
+            {"interleave_granularity", reg.granularity.value()},
+            {"decode_state", "commit"},
+            {"mode", to_string(reg.mode)},
+            {"mappings", m}};
+  }
+
+  json port(const Port* p, unsigned depth) const {
+    const std::string name = names_.port(p);
+    json j{{"port", name},
+           {"host", p->kind() == PortKind::kHostBridge ? hb_name(static_cast<const HostBridge&>(*p)) : p->id()},
+           {"depth", depth},
+           {"id", p->id()}};
+    json dports = json::array();
+    for (const auto& d : p->dports()) dports.push_back({{"dport", d->id()}, {"id", d->port_number()}});
+    j["nr_dports"] = dports.size();
+    j["dports"] = dports;
+    json children = json::array(), endpoints = json::array();
+    for (const auto& d : p->dports()) {
+      if (d->child_switch() && enumerated(d->child_switch())) children.push_back(port(d->child_switch(), depth + 1));
+      if (d->child_memdev()) endpoints.push_back(endpoint(*d->child_memdev(), depth + 1));
+    }
+    if (!children.empty()) j["ports:" + name] = children;
+    if (!endpoints.empty()) j["endpoints:" + name] = endpoints;
+    j["decoders:" + name] = port_decoders(p);
+    return j;
+  }
+
+  json port_decoders(const Port* p) const {
+    json out = json::array();
+    if (!p->hdm()) {  // Linux's pass-through decoder: one target, the region's range when used
+      const Dport& d = *p->dports()[0];
+      json j{{"decoder", names_.port_decoder(p, 0)}};
+      if (const Region* reg = r_.region_of_port_decoder(p, 0)) {
+        j["resource"] = reg->base.value();
+        j["size"] = reg->size.value();
+        j["interleave_ways"] = 1;
+        j["region"] = fmt::format("region{}", reg->id);
+      } else {
+        j["interleave_ways"] = 1;
+        j["state"] = "disabled";
+      }
+      j["nr_targets"] = 1;
+      j["targets"] = json::array({{{"target", d.id()}, {"position", 0}, {"id", d.port_number()}}});
+      out.push_back(j);
+      return out;
+    }
+    const HdmDecoderCapability& hdm = *p->hdm();
+    for (unsigned n = 0; n < hdm.decoder_count(); ++n) {
+      const DecoderState s = hdm.state(n);
+      json j{{"decoder", names_.port_decoder(p, n)}};
+      const unsigned ways = s.ways.value_or(1);
+      if (s.committed) {
+        j["resource"] = s.base.value();
+        j["size"] = s.size.value();
+      }
+      j["interleave_ways"] = ways;
+      if (ways > 1 && s.granularity) j["interleave_granularity"] = s.granularity->value();
+      if (const Region* reg = r_.region_of_port_decoder(p, n)) j["region"] = fmt::format("region{}", reg->id);
+      if (!s.committed) j["state"] = "disabled";
+      json targets = json::array();
+      for (unsigned i = 0; i < ways && i < HdmDecoderCapability::kMaxTargets; ++i) {
+        const Dport* d = p->find_dport(s.targets[i]);
+        if (!d) break;
+        targets.push_back({{"target", d->id()}, {"position", i}, {"id", d->port_number()}});
+      }
+      j["nr_targets"] = targets.size();
+      if (!targets.empty()) j["targets"] = targets;
+      out.push_back(j);
+    }
+    return out;
+  }
+
+  json endpoint(size_t m, unsigned depth) const {
+    const Memdev& md = f_.memdev(m);
+    const std::string name = names_.endpoint(m);
+    json mem{{"memdev", names_.memdev(m)},
+             {"pmem_size", md.persistent_size().value()},
+             {"ram_size", md.volatile_size().value()},
+             {"serial", md.serial()},
+             {"host", md.id()},
+             {"id", md.id()}};
+    json decoders = json::array();
+    for (unsigned n = 0; n < md.hdm().decoder_count(); ++n) {
+      const DecoderState s = md.hdm().state(n);
+      json j{{"decoder", names_.endpoint_decoder(m, n)}};
+      const unsigned ways = s.ways.value_or(1);
+      if (s.committed) {
+        j["resource"] = s.base.value();
+        j["size"] = s.size.value();
+      }
+      j["interleave_ways"] = ways;
+      if (ways > 1 && s.granularity) j["interleave_granularity"] = s.granularity->value();
+      if (const Region* reg = r_.region_of_endpoint_decoder(m, n)) j["region"] = fmt::format("region{}", reg->id);
+      if (!s.committed) {
+        j["state"] = "disabled";
+      } else {
+        j["dpa_resource"] = s.dpa_base.value();
+        j["dpa_size"] = s.dpa_size.value();
+        j["mode"] = md.is_persistent(s.dpa_base) ? "pmem" : "ram";
+      }
+      decoders.push_back(j);
+    }
+    return {{"endpoint", name}, {"host", names_.memdev(m)}, {"depth", depth}, {"id", md.id()},
+            {"memdev", mem}, {"decoders:" + name, decoders}};
+  }
+
+  const Fabric& f_;
+  const RegionManager& r_;
+  const LinuxNames& names_;
+};
+
+void print_tables(const Session& s) {
+  const Fabric& f = *s.fabric;
+  const LinuxNames& names = s.regions->names();
+  std::cout << fmt::format("{:<8} {:<16} {:>12} {:>12} {:>10}  {}\n", "MEMDEV", "ID", "PMEM", "RAM", "SERIAL", "PATH");
+  for (size_t m = 0; m < f.memdev_count(); ++m) {
+    std::string path;
+    for (const auto& c : f.memdev_path(m)) path += (path.empty() ? "" : " > ") + c;
+    std::cout << fmt::format("{:<8} {:<16} {:>12} {:>12} {:>#10x}  {}\n", names.memdev(m), f.memdev(m).id(),
+                             format_bytes(f.memdev(m).persistent_size()), format_bytes(f.memdev(m).volatile_size()),
+                             f.memdev(m).serial(), path);
+  }
+  std::cout << fmt::format("\n{:<11} {:<8} {:>18} {:>10} {:>5} {:>6}  {}\n", "DECODER", "WINDOW", "BASE", "SIZE", "WAYS",
+                           "GRAN", "TARGETS");
+  for (size_t w = 0; w < f.windows().size(); ++w) {
+    const Cfmws& c = f.windows()[w];
+    std::string targets;
+    for (const auto* hb : c.targets()) targets += (targets.empty() ? "" : ",") + hb->id();
+    std::cout << fmt::format("{:<11} {:<8} {:>#18x} {:>10} {:>5} {:>6}  {}\n", names.root_decoder(w), c.id(),
+                             c.base().value(), format_bytes(c.size()), c.ways(), c.granularity().value(), targets);
+  }
+  if (s.regions->regions().empty()) return;
+  std::cout << fmt::format("\n{:<8} {:>18} {:>10} {:>5} {:>6}  {}\n", "REGION", "BASE", "SIZE", "WAYS", "GRAN",
+                           "MAPPINGS (position:memdev:decoder)");
+  for (const auto& r : s.regions->regions()) {
+    std::string maps;
+    for (const auto& t : r->targets)
+      maps += fmt::format("{}{}:{}:{}", maps.empty() ? "" : " ", t.position, f.memdev(t.memdev).id(),
+                          names.endpoint_decoder(t.memdev, t.decoder));
+    std::cout << fmt::format("{:<8} {:>#18x} {:>10} {:>5} {:>6}  {}\n", fmt::format("region{}", r->id), r->base.value(),
+                             format_bytes(r->size), r->ways, r->granularity.value(), maps);
+  }
+}
+
+}  // namespace
+
+void register_list(CLI::App& app) {
+  struct Args {
+    std::string topology;
+    std::vector<std::string> regions;
+    bool json = false;
+    FabricOptions options;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("list", "List the fabric as Linux's `cxl list -vvv` shows it");
+  cmd->add_option("topology", a->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME")->required();
+  cmd->add_option("--region", a->regions,
+                  "Create a region first (repeatable): window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S]"
+                  "[,mode=pmem|ram]")
+      ->allow_extra_args(false);
+  add_fabric_options(cmd, a->options);
+  cmd->add_flag("--json", a->json, "JSON in cxl list -vvv's shape");
+  cmd->callback([a] {
+    std::vector<RegionRequest> reqs;
+    for (const auto& spec : a->regions) reqs.push_back(parse_region_spec(spec));
+    const Session s = open_session(a->topology, reqs, "", a->options);
+    if (!s.rejected.empty()) finish(fail(s.rejected, 1));
+    if (a->json) {
+      std::cout << json::array({ListJson(s).bus()}).dump(2) << "\n";
+    } else {
+      print_tables(s);
+    }
+  });
+}
+
+}  // namespace cxlsim::cli

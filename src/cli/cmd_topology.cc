@@ -1,0 +1,328 @@
+// `cxlsim topology ...`: show, validate, export-qemu, convert. Every subcommand takes the
+// topology argument load_topology() understands (a file, builtin:NAME or newick:TREE).
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "fabric/builtin_topologies.h"
+#include "fabric/qemu_cmdline.h"
+#include "fabric/topology_loader.h"
+#include "fabric/topology_toml.h"
+#include "fabric/topology_validate.h"
+
+namespace cxlsim::cli {
+namespace {
+
+constexpr const char* kTopologyHelp =
+    "Topology: a file (cxlsim TOML, a QEMU command line or a CXLMemSim Newick tree, told apart by "
+    "content), builtin:NAME, or newick:TREE";
+
+std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
+std::string serial_text(uint64_t v) { return v == 0 ? "none" : hex(v); }
+
+std::string restrictions_text(const WindowRestrictions& r) {
+  std::string s;
+  auto add = [&](bool on, const char* name) {
+    if (on) s += (s.empty() ? "" : ",") + std::string(name);
+  };
+  add(r.type2, "type2");
+  add(r.type3, "type3");
+  add(r.volatile_, "volatile");
+  add(r.persistent, "persistent");
+  add(r.fixed_config, "fixed");
+  return s.empty() ? "none" : s;
+}
+
+// ---- show: a tree for people ----
+
+class TreePrinter {
+ public:
+  TreePrinter(const Topology& t, std::ostream& out) : t_(t), out_(out) {}
+
+  void print() {
+    out_ << "topology " << (t_.name.empty() ? "(unnamed)" : "'" + t_.name + "'") << "\n";
+    out_ << "windows:\n";
+    if (t_.windows.empty()) out_ << "  (none)\n";
+    for (const auto& w : t_.windows) {
+      std::string targets;
+      for (const auto& x : w.targets) targets += (targets.empty() ? "" : ", ") + x;
+      out_ << fmt::format("  {}: {} at {}, {}-way over [{}], granularity {}, restrictions {}\n", w.id,
+                          format_bytes(w.size), w.base ? hex(*w.base) : "(assigned at build)", w.targets.size(),
+                          targets, format_bytes(w.granularity), restrictions_text(w.restrictions));
+    }
+    for (const auto& hb : t_.host_bridges) {
+      out_ << fmt::format("host bridge {} (uid {}, bus {})\n", hb.id, hb.uid, hb.bus_nr);
+      std::vector<const RootPortSpec*> rps;
+      for (const auto& rp : t_.root_ports) {
+        if (rp.host_bridge == hb.id) rps.push_back(&rp);
+      }
+      for (size_t i = 0; i < rps.size(); ++i) {
+        bool last = i + 1 == rps.size();
+        const auto& rp = *rps[i];
+        out_ << fmt::format("{}root port {} (port {}, chassis {}, slot {})\n", last ? "└─ " : "├─ ", rp.id,
+                            rp.port_number, rp.chassis, rp.slot);
+        shown_.insert(rp.id);
+        below(rp.id, last ? "   " : "│  ", 0);
+      }
+      shown_.insert(hb.id);
+    }
+    unconnected();
+  }
+
+ private:
+  // Elements the tree did not reach (dangling or cyclic references): listed so nothing hides.
+  void unconnected() {
+    std::vector<std::string> rest;
+    auto check = [&](const auto& v, const char* kind) {
+      for (const auto& e : v) {
+        if (!shown_.contains(e.id)) rest.push_back(fmt::format("{} {}", kind, e.id));
+      }
+    };
+    check(t_.host_bridges, "host bridge");
+    check(t_.root_ports, "root port");
+    check(t_.switches, "switch");
+    check(t_.downstream_ports, "downstream port");
+    check(t_.type3, "type3");
+    check(t_.type2, "type2");
+    if (rest.empty()) return;
+    out_ << "not connected (see `cxlsim topology validate`):\n";
+    for (const auto& r : rest) out_ << "  " << r << "\n";
+  }
+
+  void line(const std::string& prefix, bool last, const std::string& text) {
+    out_ << prefix << (last ? "└─ " : "├─ ") << text << "\n";
+  }
+
+  void below(const std::string& port, const std::string& prefix, int depth) {
+    if (depth > 32) return;  // a cycle; validate reports it
+    std::vector<std::string> items;
+    for (const auto& s : t_.switches) {
+      if (s.parent == port) items.push_back("s:" + s.id);
+    }
+    for (const auto& d : t_.type3) {
+      if (d.parent == port) items.push_back("3:" + d.id);
+    }
+    for (const auto& d : t_.type2) {
+      if (d.parent == port) items.push_back("2:" + d.id);
+    }
+    if (items.empty()) out_ << prefix << "└─ (empty)\n";
+    for (size_t i = 0; i < items.size(); ++i) {
+      bool last = i + 1 == items.size();
+      std::string id = items[i].substr(2);
+      if (!shown_.insert(id).second) continue;  // reached twice: a cycle
+      std::string next = prefix + (last ? "   " : "│  ");
+      if (items[i][0] == 's') {
+        line(prefix, last, "switch " + id);
+        std::vector<const DownstreamPortSpec*> dps;
+        for (const auto& dp : t_.downstream_ports) {
+          if (dp.switch_id == id) dps.push_back(&dp);
+        }
+        for (size_t j = 0; j < dps.size(); ++j) {
+          bool dlast = j + 1 == dps.size();
+          shown_.insert(dps[j]->id);
+          line(next, dlast, fmt::format("downstream port {} (port {}, chassis {}, slot {})", dps[j]->id,
+                                        dps[j]->port_number, dps[j]->chassis, dps[j]->slot));
+          below(dps[j]->id, next + (dlast ? "   " : "│  "), depth + 1);
+        }
+      } else if (items[i][0] == '3') {
+        line(prefix, last, type3_text(*t_.find_type3(id)));
+      } else {
+        const Type2Spec& d = *t_.find_type2(id);
+        line(prefix, last, fmt::format("type2 {}: hdm {}, cache {}, serial {}", d.id, format_bytes(d.hdm_size),
+                                       format_bytes(d.cache_size), serial_text(d.serial)));
+      }
+    }
+  }
+
+  static std::string type3_text(const Type3Spec& d) {
+    std::string s = fmt::format("type3 {}:", d.id);
+    if (d.volatile_size != Bytes(0)) {
+      s += fmt::format(" volatile {}{},", format_bytes(d.volatile_size), backing_text(d.volatile_backing));
+    }
+    if (d.persistent_size != Bytes(0)) {
+      s += fmt::format(" persistent {}{},", format_bytes(d.persistent_size), backing_text(d.persistent_backing));
+    }
+    if (d.lsa_size != Bytes(0)) s += fmt::format(" lsa {},", format_bytes(d.lsa_size));
+    return s + fmt::format(" serial {}", serial_text(d.serial));
+  }
+
+  static std::string backing_text(const BackingSpec& b) {
+    return b.path.empty() ? " (RAM)" : fmt::format(" ({})", b.path);
+  }
+
+  const Topology& t_;
+  std::ostream& out_;
+  std::set<std::string> shown_;
+};
+
+// ---- JSON ----
+
+nlohmann::json to_json(const Topology& t) {
+  using nlohmann::json;
+  json j;
+  j["format"] = "cxlsim-topology";
+  j["version"] = kTopologyTomlVersion;
+  j["name"] = t.name;
+  j["windows"] = json::array();
+  for (const auto& w : t.windows) {
+    json x{{"id", w.id}, {"size", w.size.value()}, {"targets", w.targets},
+           {"granularity", w.granularity.value()}, {"restrictions", w.restrictions.encode()}};
+    x["base"] = w.base ? json(*w.base) : json(nullptr);
+    j["windows"].push_back(x);
+  }
+  j["host_bridges"] = json::array();
+  for (const auto& hb : t.host_bridges) j["host_bridges"].push_back({{"id", hb.id}, {"uid", hb.uid}, {"bus_nr", hb.bus_nr}});
+  j["root_ports"] = json::array();
+  for (const auto& rp : t.root_ports) {
+    j["root_ports"].push_back({{"id", rp.id}, {"host_bridge", rp.host_bridge}, {"port", rp.port_number},
+                               {"chassis", rp.chassis}, {"slot", rp.slot}});
+  }
+  j["switches"] = json::array();
+  for (const auto& s : t.switches) j["switches"].push_back({{"id", s.id}, {"parent", s.parent}});
+  j["downstream_ports"] = json::array();
+  for (const auto& dp : t.downstream_ports) {
+    j["downstream_ports"].push_back({{"id", dp.id}, {"switch", dp.switch_id}, {"port", dp.port_number},
+                                     {"chassis", dp.chassis}, {"slot", dp.slot}});
+  }
+  j["type3"] = json::array();
+  for (const auto& d : t.type3) {
+    j["type3"].push_back({{"id", d.id}, {"parent", d.parent}, {"volatile", d.volatile_size.value()},
+                          {"persistent", d.persistent_size.value()}, {"lsa", d.lsa_size.value()},
+                          {"serial", d.serial}, {"volatile_path", d.volatile_backing.path},
+                          {"persistent_path", d.persistent_backing.path}, {"lsa_path", d.lsa_backing.path}});
+  }
+  j["type2"] = json::array();
+  for (const auto& d : t.type2) {
+    j["type2"].push_back({{"id", d.id}, {"parent", d.parent}, {"hdm", d.hdm_size.value()},
+                          {"cache", d.cache_size.value()}, {"serial", d.serial}});
+  }
+  return j;
+}
+
+// ---- subcommands ----
+
+struct Args {
+  std::string topology;
+  bool json = false;
+  bool one_line = false;
+  std::string backing_dir = "/tmp/cxlsim";
+  std::string to = "toml";
+  std::string output;
+};
+
+void add_topology_arg(CLI::App* cmd, Args& a) { cmd->add_option("topology", a.topology, kTopologyHelp)->required(); }
+
+void write_output(const Args& a, const std::string& text) {
+  if (a.output.empty()) {
+    std::cout << text;
+    return;
+  }
+  std::ofstream out(a.output, std::ios::binary);
+  out << text;
+  if (!out) finish(fail(fmt::format("cannot write '{}'", a.output)));
+}
+
+void run_show(const Args& a) {
+  Topology t = load_topology(a.topology);
+  if (a.json) {
+    std::cout << to_json(t).dump(2) << "\n";
+    return;
+  }
+  TreePrinter(t, std::cout).print();
+}
+
+void run_validate(const Args& a) {
+  Topology t = load_topology(a.topology);
+  auto diags = validate(t);
+  bool bad = has_errors(diags);
+  if (a.json) {
+    nlohmann::json j{{"topology", a.topology}, {"valid", !bad}, {"diagnostics", nlohmann::json::array()}};
+    for (const auto& d : diags) {
+      j["diagnostics"].push_back({{"severity", d.severity == Severity::kError ? "error" : "warning"},
+                                  {"element", d.element},
+                                  {"message", d.message}});
+    }
+    std::cout << j.dump(2) << "\n";
+  } else {
+    for (const auto& d : diags) std::cout << to_string(d) << "\n";
+    size_t errors = 0;
+    for (const auto& d : diags) errors += d.severity == Severity::kError ? 1 : 0;
+    std::cout << fmt::format("{}: {} ({} errors, {} warnings; {} host bridges, {} switches, {} devices, {} windows)\n",
+                             a.topology, bad ? "invalid" : "valid", errors, diags.size() - errors,
+                             t.host_bridges.size(), t.switches.size(), t.type3.size() + t.type2.size(),
+                             t.windows.size());
+  }
+  finish(bad ? 1 : 0);
+}
+
+void run_export_qemu(const Args& a) {
+  Topology t = load_topology(a.topology);
+  QemuExportOptions opt;
+  opt.backing_dir = a.backing_dir;
+  auto args = to_qemu_args(t, opt);
+  if (a.json) {
+    std::cout << nlohmann::json{{"program", "qemu-system-x86_64"}, {"args", args}}.dump(2) << "\n";
+    return;
+  }
+  std::cout << format_qemu_command(args, a.one_line) << "\n";
+}
+
+void run_convert(const Args& a) {
+  Topology t = load_topology(a.topology);
+  if (a.to == "toml") {
+    write_output(a, to_toml(t));
+  } else if (a.to == "json") {
+    write_output(a, to_json(t).dump(2) + "\n");
+  } else {
+    QemuExportOptions opt;
+    opt.backing_dir = a.backing_dir;
+    write_output(a, format_qemu_command(to_qemu_args(t, opt), false) + "\n");
+  }
+}
+
+}  // namespace
+
+void register_topology(CLI::App& app) {
+  auto* topo = app.add_subcommand("topology", "Show, check, convert and export CXL topologies");
+  topo->require_subcommand(1);
+  auto a = std::make_shared<Args>();
+  std::string builtins;
+  for (auto n : builtin_topology_names()) builtins += (builtins.empty() ? "" : ", ") + std::string(n);
+  topo->footer("Built-in topologies: " + builtins);
+
+  auto* show = topo->add_subcommand("show", "Print the topology as a tree: host bridges, ports, switches, "
+                                            "devices and windows");
+  add_topology_arg(show, *a);
+  show->add_flag("--json", a->json, "Print the topology as JSON (sizes in bytes)");
+  show->callback([a] { run_show(*a); });
+
+  auto* val = topo->add_subcommand("validate", "Check the topology; exit 0 when valid, 1 when it has errors "
+                                               "(warnings do not fail)");
+  add_topology_arg(val, *a);
+  val->add_flag("--json", a->json, "Print the diagnostics as JSON");
+  val->callback([a] { run_validate(*a); });
+
+  auto* exp = topo->add_subcommand("export-qemu", "Print a QEMU 7.2 command line (qemu-system-x86_64) that "
+                                                  "builds this topology");
+  add_topology_arg(exp, *a);
+  exp->add_option("--backing-dir", a->backing_dir, "Directory for memory-backend files of devices without a path")
+      ->capture_default_str();
+  exp->add_flag("--one-line", a->one_line, "Print the command on one line instead of one option per line");
+  exp->add_flag("--json", a->json, "Print the arguments as a JSON array");
+  exp->callback([a] { run_export_qemu(*a); });
+
+  auto* conv = topo->add_subcommand("convert", "Convert a topology (e.g. a QEMU command line) to another format");
+  add_topology_arg(conv, *a);
+  conv->add_option("--to", a->to, "Output format")->check(CLI::IsMember({"toml", "json", "qemu"}))->capture_default_str();
+  conv->add_option("-o,--output", a->output, "Write to this file instead of stdout");
+  conv->add_option("--backing-dir", a->backing_dir, "With --to qemu: directory for memory-backend files")
+      ->capture_default_str();
+  conv->callback([a] { run_convert(*a); });
+}
+
+}  // namespace cxlsim::cli

@@ -1,0 +1,178 @@
+// cxlsim vm run|shell: boot a Linux guest (QEMU 7.2, TCG) on a topology. See docs/vm.md.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "fabric/topology_loader.h"
+#include "frontend/vm_session.h"
+
+namespace cxlsim::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct VmArgs {
+  std::string topology;
+  std::string kernel;
+  std::string initrd;
+  std::string cmd;
+  std::string script;
+  std::string backing_dir = "/tmp/cxlsim";
+  std::string memory = "2G";
+  std::string workdir;
+  unsigned timeout = 600;
+  bool json = false;
+  bool quiet = false;
+};
+
+// A fresh private directory for one boot; removed at exit unless the boot failed or the user
+// named it.
+struct Workdir {
+  fs::path path;
+  bool keep = false;
+  explicit Workdir(const std::string& named) {
+    if (!named.empty()) {
+      path = named;
+      keep = true;
+      fs::create_directories(path);
+      return;
+    }
+    std::string tmpl = (fs::temp_directory_path() / "cxlsim-vm.XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw vm::VmError("prepare guest", "cannot create a work directory");
+    path = tmpl;
+  }
+  ~Workdir() {
+    std::error_code ec;
+    if (!keep) fs::remove_all(path, ec);
+  }
+};
+
+void add_common(CLI::App* cmd, VmArgs& a) {
+  cmd->add_option("FILE", a.topology, "Topology: a TOML or QEMU command line file, or builtin:NAME")
+      ->required();
+  cmd->add_option("--kernel", a.kernel, "Guest kernel image (default: Debian 12's Linux 6.1, cached)");
+  cmd->add_option("--initrd", a.initrd,
+                  "Base initramfs following cxlsim's guest protocol (default: built by cxlsim, cached)");
+  cmd->add_option("--backing-dir", a.backing_dir,
+                  "Directory for backing files of devices without a path")
+      ->capture_default_str();
+  cmd->add_option("--memory", a.memory, "Guest RAM (at most 2G keeps the first CXL window at 0x110000000)")
+      ->capture_default_str();
+  cmd->add_option("--workdir", a.workdir,
+                  "Keep the boot's initrd and console log (console.log) in this directory");
+  cmd->add_flag("--quiet", a.quiet, "No progress messages");
+}
+
+vm::SessionOptions session_options(const VmArgs& a, const fs::path& workdir) {
+  vm::SessionOptions o;
+  o.kernel = a.kernel;
+  o.initrd = a.initrd;
+  o.backing_dir = a.backing_dir;
+  o.memory = a.memory;
+  o.workdir = workdir;
+  o.timeout = std::chrono::seconds(a.timeout);
+  if (!a.quiet) o.progress = [](std::string_view s) { std::cerr << "cxlsim vm: " << s << "\n"; };
+  return o;
+}
+
+std::string read_script(const VmArgs& a) {
+  if (!a.script.empty()) {
+    std::ifstream in(a.script, std::ios::binary);
+    if (!in) throw vm::VmError("read guest script", fmt::format("cannot open {}", a.script));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  return a.cmd.empty() ? "cxl list" : a.cmd;
+}
+
+int run(const VmArgs& a) {
+  Topology t = load_valid_topology(a.topology);
+  Workdir work(a.workdir);
+  auto options = session_options(a, work.path);
+  vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::run, read_script(a) + "\n");
+  if (options.progress) {
+    options.progress(fmt::format("booting {} ({} memory devices, TCG)", t.name.empty() ? a.topology : t.name,
+                                 config.memdevs));
+  }
+  std::string captured;
+  vm::GuestResult r;
+  try {
+    r = vm::run_guest(config, [&](std::string_view s) {
+      if (a.json) {
+        captured.append(s);
+      } else {
+        std::cout << s << std::flush;
+      }
+    });
+  } catch (...) {
+    work.keep = true;  // the console log the error quotes stays readable
+    throw;
+  }
+  if (options.progress) {
+    options.progress(fmt::format("guest exited with status {} (booted in {:.1f} s, total {:.1f} s)",
+                                 r.status, r.boot_seconds, r.total_seconds));
+  }
+  if (a.json) {
+    nlohmann::json j = {{"status", r.status},
+                        {"output", captured},
+                        {"boot_seconds", r.boot_seconds},
+                        {"total_seconds", r.total_seconds}};
+    std::cout << j.dump(2) << "\n";
+  }
+  return r.status;
+}
+
+int shell(const VmArgs& a) {
+  Topology t = load_valid_topology(a.topology);
+  Workdir work(a.workdir);
+  auto options = session_options(a, work.path);
+  vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::shell, "");
+  if (options.progress) options.progress("booting; `exit` powers the guest off, Ctrl-A X quits QEMU");
+  return vm::run_interactive(config);
+}
+
+}  // namespace
+
+void register_vm(CLI::App& app) {
+  auto* vm = app.add_subcommand("vm", "Boot a Linux guest (QEMU 7.2, q35 with CXL, TCG) on a topology");
+  vm->require_subcommand(1);
+  auto args = std::make_shared<VmArgs>();
+
+  auto* run_cmd = vm->add_subcommand(
+      "run", "Boot, run shell commands in the guest, print their output, exit with their status");
+  add_common(run_cmd, *args);
+  run_cmd->add_option("--cmd", args->cmd, "Shell commands to run in the guest (default: cxl list)");
+  run_cmd->add_option("--script", args->script, "File of shell commands to run in the guest");
+  run_cmd->add_option("--timeout", args->timeout, "Seconds before the guest is killed")->capture_default_str();
+  run_cmd->add_flag("--json", args->json,
+                    "Print {status, output, boot_seconds, total_seconds} as JSON after the guest ends");
+  run_cmd->callback([args] {
+    try {
+      finish(run(*args));
+    } catch (const vm::VmError& e) {
+      finish(fail(e.what(), 125));
+    }
+  });
+
+  auto* shell_cmd = vm->add_subcommand("shell", "Boot the same guest with an interactive shell");
+  add_common(shell_cmd, *args);
+  shell_cmd->callback([args] {
+    try {
+      finish(shell(*args));
+    } catch (const vm::VmError& e) {
+      finish(fail(e.what(), 125));
+    }
+  });
+}
+
+}  // namespace cxlsim::cli

@@ -1,0 +1,95 @@
+// Health Information and Alerts (CXL 3.1 §8.2.9.9.3): Get Health Info (4200h), Get/Set Alert
+// Configuration (4201h/4202h), Get/Set Shutdown State (4203h/4204h).
+#include "device/command_table.h"
+#include "device/mbox_payload.h"
+#include "device/memdev_cci.h"
+
+namespace cxlsim::device {
+
+namespace {
+
+MboxReturn get_health_info(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>& out) {
+  const auto h = dev.health_info();
+  out.assign(h.begin(), h.end());
+  return MboxReturn::kSuccess;
+}
+
+// Output (Table 8-130).
+MboxReturn get_alert_config(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>& out) {
+  const auto& a = dev.state().alerts;
+  put_le(out, 0x00, a.valid, 1);
+  put_le(out, 0x01, a.programmable, 1);
+  put_le(out, 0x02, a.life_used_critical, 1);
+  put_le(out, 0x03, a.life_used_warning, 1);
+  put_le(out, 0x04, static_cast<uint16_t>(a.over_temp_critical), 2);
+  put_le(out, 0x06, static_cast<uint16_t>(a.under_temp_critical), 2);
+  put_le(out, 0x08, static_cast<uint16_t>(a.over_temp_warning), 2);
+  put_le(out, 0x0a, static_cast<uint16_t>(a.under_temp_warning), 2);
+  put_le(out, 0x0c, a.corrected_volatile_warning, 2);
+  put_le(out, 0x0e, a.corrected_persistent_warning, 2);
+  return MboxReturn::kSuccess;
+}
+
+// Input (Table 8-131): Valid Alert Actions (1), Enable Alert Actions (1), Life Used warning (1),
+// reserved (1), Over-Temp warning (2), Under-Temp warning (2), Corrected Volatile (2),
+// Corrected Persistent (2). A warning threshold must lie on the safe side of its critical one.
+MboxReturn set_alert_config(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
+  AlertConfig a = dev.state().alerts;
+  const uint8_t valid = get_u8(in, 0);
+  const uint8_t enable = get_u8(in, 1);
+  if (valid & ~a.programmable) return MboxReturn::kInvalidInput;
+  auto apply = [&](unsigned bit) {
+    if (!(valid & (1u << bit))) return false;
+    if (enable & (1u << bit)) a.valid |= static_cast<uint8_t>(1u << bit);
+    else a.valid &= static_cast<uint8_t>(~(1u << bit));
+    return true;
+  };
+  if (apply(0)) a.life_used_warning = get_u8(in, 2);
+  if (apply(1)) a.over_temp_warning = static_cast<int16_t>(get_u16(in, 4));
+  if (apply(2)) a.under_temp_warning = static_cast<int16_t>(get_u16(in, 6));
+  if (apply(3)) a.corrected_volatile_warning = get_u16(in, 8);
+  if (apply(4)) a.corrected_persistent_warning = get_u16(in, 10);
+  if (a.life_used_warning >= a.life_used_critical || a.over_temp_warning >= a.over_temp_critical ||
+      a.under_temp_warning <= a.under_temp_critical) {
+    return MboxReturn::kInvalidInput;
+  }
+  // Re-evaluating health against the new thresholds may raise a Memory Module Event.
+  const auto before = dev.health_info();
+  dev.state().alerts = a;
+  const auto after = dev.health_info();
+  if (after != before) {
+    const bool worse = after[2] > before[2];
+    dev.add_event(worse ? EventLogType::kWarning : EventLogType::kInformational,
+                  make_memory_module_event(worse ? 1 : 0, ModuleEventType::kHealthStatusChange, after));
+  }
+  return MboxReturn::kSuccess;
+}
+
+// Output/Input (Tables 8-132/8-133): bit 0 Dirty Shutdown State.
+MboxReturn get_shutdown_state(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>& out) {
+  put_le(out, 0, dev.state().shutdown_dirty ? 1 : 0, 1);
+  return MboxReturn::kSuccess;
+}
+
+MboxReturn set_shutdown_state(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
+  if (get_u8(in, 0) & ~1u) return MboxReturn::kInvalidInput;
+  dev.state().shutdown_dirty = get_u8(in, 0) & 1;
+  return MboxReturn::kSuccess;
+}
+
+}  // namespace
+
+void add_health_commands(std::vector<CommandSpec>& t) {
+  t.push_back({opcode::kGetHealthInfo, "Get Health Info", get_health_info, fixed_input(0), 0,
+               gate::kNone});
+  t.push_back({opcode::kGetAlertConfig, "Get Alert Configuration", get_alert_config,
+               fixed_input(0), 0, gate::kNone});
+  t.push_back({opcode::kSetAlertConfig, "Set Alert Configuration", set_alert_config,
+               fixed_input(0x0c), effect::kImmediatePolicyChange, gate::kNone});
+  t.push_back({opcode::kGetShutdownState, "Get Shutdown State", get_shutdown_state,
+               fixed_input(0), 0, gate::kNone});
+  t.push_back({opcode::kSetShutdownState, "Set Shutdown State", set_shutdown_state,
+               fixed_input(1), effect::kImmediatePolicyChange, gate::kNone});
+}
+
+}  // namespace cxlsim::device

@@ -1,0 +1,44 @@
+// Label Storage Area access (CXL 3.1 §8.2.9.9.2.3-4): Get LSA (4102h), Set LSA (4103h).
+#include <algorithm>
+
+#include "device/command_table.h"
+#include "device/mbox_payload.h"
+#include "device/memdev_cci.h"
+
+namespace cxlsim::device {
+
+namespace {
+
+// Input (Table 8-133): Offset (4), Length (4).
+MboxReturn get_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
+  const uint64_t offset = get_u32(in, 0);
+  const uint64_t length = get_u32(in, 4);
+  const auto lsa = dev.lsa();
+  if (lsa.empty()) return MboxReturn::kUnsupported;
+  if (offset + length > lsa.size() || length > dev.mailbox().payload_size()) {
+    return MboxReturn::kInvalidInput;
+  }
+  out.assign(lsa.begin() + static_cast<long>(offset), lsa.begin() + static_cast<long>(offset + length));
+  return MboxReturn::kSuccess;
+}
+
+// Input (Table 8-134): Offset (4), Reserved (4), Data.
+MboxReturn set_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
+  const uint64_t offset = get_u32(in, 0);
+  const auto data = in.subspan(8);
+  const auto lsa = dev.lsa();
+  if (lsa.empty()) return MboxReturn::kUnsupported;
+  if (offset + data.size() > lsa.size()) return MboxReturn::kInvalidInput;
+  std::copy(data.begin(), data.end(), lsa.begin() + static_cast<long>(offset));
+  return MboxReturn::kSuccess;
+}
+
+}  // namespace
+
+void add_lsa_commands(std::vector<CommandSpec>& t) {
+  t.push_back({opcode::kGetLsa, "Get LSA", get_lsa, fixed_input(8), 0, gate::kNone});
+  t.push_back({opcode::kSetLsa, "Set LSA", set_lsa, variable_input(8),
+               effect::kImmediateConfigChange | effect::kImmediateDataChange, gate::kNone});
+}
+
+}  // namespace cxlsim::device

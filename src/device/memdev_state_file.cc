@@ -1,0 +1,347 @@
+#include "device/memdev_state_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "spec/error.h"
+
+namespace cxlsim::device {
+
+using nlohmann::json;
+
+std::string state_path_beside(const std::string& backing_path) { return backing_path + ".state"; }
+
+namespace {
+
+json to_json(const PoisonRecord& r) { return json::array({r.dpa, r.length, static_cast<int>(r.source)}); }
+
+json to_json(const DcExtent& e) {
+  return json::array({e.dpa, e.length, format_uuid(e.tag), e.shared_sequence});
+}
+
+json records_json(const std::vector<PoisonRecord>& v) {
+  json a = json::array();
+  for (const auto& r : v) a.push_back(to_json(r));
+  return a;
+}
+
+json extents_json(const std::vector<DcExtent>& v) {
+  json a = json::array();
+  for (const auto& e : v) a.push_back(to_json(e));
+  return a;
+}
+
+json passphrase_json(const std::optional<Passphrase>& p) {
+  return p ? json(format_hex_bytes(*p)) : json(nullptr);
+}
+
+json encode(const MemdevCciConfig& c, const MemdevState& s) {
+  json j;
+  j["format"] = kStateFormatName;
+  j["version"] = kStateFormatVersion;
+  j["device"] = {{"serial", c.serial},
+                 {"static_capacity", c.static_capacity().value()},
+                 {"lsa_size", c.lsa_size.value()}};
+  j["partition"] = {{"active_volatile", s.partition.active_volatile.value()},
+                    {"next_volatile", s.partition.next_volatile.value()}};
+  if (std::any_of(s.lsa.begin(), s.lsa.end(), [](uint8_t b) { return b != 0; })) {
+    j["lsa"] = format_hex_bytes(s.lsa);
+  }
+  const auto& h = s.health;
+  j["health"] = {{"health_status", h.health_status}, {"media_status", h.media_status},
+                 {"life_used", h.life_used}, {"temperature", h.temperature},
+                 {"dirty_shutdown_count", h.dirty_shutdown_count},
+                 {"corrected_volatile_errors", h.corrected_volatile_errors},
+                 {"corrected_persistent_errors", h.corrected_persistent_errors}};
+  const auto& a = s.alerts;
+  j["alerts"] = {{"valid", a.valid}, {"programmable", a.programmable},
+                 {"life_used_critical", a.life_used_critical},
+                 {"life_used_warning", a.life_used_warning},
+                 {"over_temp_critical", a.over_temp_critical},
+                 {"under_temp_critical", a.under_temp_critical},
+                 {"over_temp_warning", a.over_temp_warning},
+                 {"under_temp_warning", a.under_temp_warning},
+                 {"corrected_volatile_warning", a.corrected_volatile_warning},
+                 {"corrected_persistent_warning", a.corrected_persistent_warning}};
+  j["shutdown_dirty"] = s.shutdown_dirty;
+  const auto& sec = s.security;
+  j["security"] = {{"user", passphrase_json(sec.user)}, {"master", passphrase_json(sec.master)},
+                   {"locked", sec.locked}, {"frozen", sec.frozen},
+                   {"user_attempts", sec.user_attempts}, {"master_attempts", sec.master_attempts}};
+  j["poison"] = {{"overflow", s.poison.overflowed()},
+                 {"overflow_ns", s.poison.overflow_timestamp_ns()},
+                 {"records", records_json(s.poison.all())}};
+  json logs = json::array();
+  for (const auto& log : s.events) {
+    json recs = json::array();
+    for (const auto& r : log.records()) recs.push_back(format_hex_bytes(r.bytes));
+    logs.push_back({{"next_handle", log.next_handle()}, {"overflow_count", log.overflow_count()},
+                    {"first_overflow_ns", log.first_overflow_ns()},
+                    {"last_overflow_ns", log.last_overflow_ns()}, {"records", recs}});
+  }
+  j["events"] = logs;
+  j["interrupt_policy"] = s.interrupt_policy;
+  json regions = json::array();
+  for (const auto& r : s.dc.regions) {
+    regions.push_back(json::array({r.base, r.length, r.block_size, r.dsmad_handle, r.sanitize_on_release}));
+  }
+  j["dc"] = {{"regions", regions}, {"accepted", extents_json(s.dc.accepted)},
+             {"pending", extents_json(s.dc.pending)}, {"generation", s.dc.generation}};
+  j["clock"] = {{"device_time_ps", s.device_time.picoseconds()},
+                {"timestamp_set", s.timestamp.set},
+                {"timestamp_ns", s.timestamp.value_ns},
+                {"timestamp_set_at_ps", s.timestamp.set_at.picoseconds()}};
+  j["scan"] = {{"valid", s.scan.valid}, {"restart_dpa", s.scan.restart_dpa},
+               {"restart_length", s.scan.restart_length},
+               {"stopped_prematurely", s.scan.stopped_prematurely},
+               {"records", records_json(s.scan.records)}};
+  return j;
+}
+
+// Decoding: every access names its element in the error.
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ParseError(path_ + ": memdev state: " + what);
+  }
+  const json& at(const json& j, const char* key, const std::string& ctx) const {
+    if (!j.is_object() || !j.contains(key)) fail("missing '" + ctx + key + "'");
+    return j.at(key);
+  }
+  template <typename T>
+  T get(const json& j, const char* key, const std::string& ctx) const {
+    const json& v = at(j, key, ctx);
+    try {
+      return v.get<T>();
+    } catch (const json::exception&) {
+      fail("bad value for '" + ctx + key + "'");
+    }
+  }
+  template <typename T>
+  T item(const json& arr, size_t i, const std::string& ctx) const {
+    if (!arr.is_array() || i >= arr.size()) fail("short array '" + ctx + "'");
+    try {
+      return arr[i].get<T>();
+    } catch (const json::exception&) {
+      fail("bad element " + std::to_string(i) + " of '" + ctx + "'");
+    }
+  }
+  std::vector<uint8_t> hex(const std::string& text, const std::string& ctx, size_t size) const {
+    try {
+      auto b = parse_hex_bytes(text);
+      if (size != 0 && b.size() != size) fail("'" + ctx + "' holds " + std::to_string(b.size()) +
+                                              " bytes, expected " + std::to_string(size));
+      return b;
+    } catch (const std::invalid_argument& e) {
+      fail("'" + ctx + "': " + e.what());
+    }
+  }
+
+ private:
+  std::string path_;
+};
+
+std::vector<PoisonRecord> decode_records(const Reader& rd, const json& a, const std::string& ctx) {
+  std::vector<PoisonRecord> v;
+  if (!a.is_array()) rd.fail("'" + ctx + "' is not an array");
+  for (size_t i = 0; i < a.size(); ++i) {
+    const std::string c = ctx + "[" + std::to_string(i) + "]";
+    PoisonRecord r{rd.item<uint64_t>(a[i], 0, c), rd.item<uint64_t>(a[i], 1, c),
+                   static_cast<PoisonSource>(rd.item<uint8_t>(a[i], 2, c))};
+    if (r.dpa % kPoisonGranule || r.length == 0 || r.length % kPoisonGranule) {
+      rd.fail("'" + c + "' is not a 64-byte aligned range");
+    }
+    v.push_back(r);
+  }
+  return v;
+}
+
+std::vector<DcExtent> decode_extents(const Reader& rd, const json& a, const std::string& ctx) {
+  std::vector<DcExtent> v;
+  if (!a.is_array()) rd.fail("'" + ctx + "' is not an array");
+  for (size_t i = 0; i < a.size(); ++i) {
+    const std::string c = ctx + "[" + std::to_string(i) + "]";
+    DcExtent e;
+    e.dpa = rd.item<uint64_t>(a[i], 0, c);
+    e.length = rd.item<uint64_t>(a[i], 1, c);
+    try {
+      e.tag = parse_uuid(rd.item<std::string>(a[i], 2, c));
+    } catch (const std::invalid_argument&) {
+      rd.fail("bad tag in '" + c + "'");
+    }
+    e.shared_sequence = rd.item<uint16_t>(a[i], 3, c);
+    v.push_back(e);
+  }
+  return v;
+}
+
+std::optional<Passphrase> decode_passphrase(const Reader& rd, const json& j, const char* key) {
+  const json& v = rd.at(j, key, "security.");
+  if (v.is_null()) return std::nullopt;
+  if (!v.is_string()) rd.fail(std::string("bad value for 'security.") + key + "'");
+  const auto b = rd.hex(v.get<std::string>(), std::string("security.") + key, 32);
+  Passphrase p{};
+  std::copy(b.begin(), b.end(), p.begin());
+  return p;
+}
+
+MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
+  if (rd.get<std::string>(j, "format", "") != kStateFormatName) rd.fail("not a memdev state file");
+  const int version = rd.get<int>(j, "version", "");
+  if (version != kStateFormatVersion) {
+    rd.fail("version " + std::to_string(version) + " is not supported (this cxlsim reads " +
+            std::to_string(kStateFormatVersion) + ")");
+  }
+  const json& dev = rd.at(j, "device", "");
+  if (rd.get<uint64_t>(dev, "static_capacity", "device.") != c.static_capacity().value() ||
+      rd.get<uint64_t>(dev, "lsa_size", "device.") != c.lsa_size.value()) {
+    rd.fail("saved for a device of another size (device.static_capacity/lsa_size differ)");
+  }
+  MemdevState s(c);
+  const json& p = rd.at(j, "partition", "");
+  s.partition.active_volatile = Bytes(rd.get<uint64_t>(p, "active_volatile", "partition."));
+  s.partition.next_volatile = Bytes(rd.get<uint64_t>(p, "next_volatile", "partition."));
+  if (s.partition.active_volatile > c.partitionable || s.partition.next_volatile > c.partitionable) {
+    rd.fail("'partition' exceeds the partitionable capacity");
+  }
+  if (j.contains("lsa")) s.lsa = rd.hex(rd.get<std::string>(j, "lsa", ""), "lsa", c.lsa_size.value());
+  const json& h = rd.at(j, "health", "");
+  s.health.health_status = rd.get<uint8_t>(h, "health_status", "health.");
+  s.health.media_status = rd.get<uint8_t>(h, "media_status", "health.");
+  s.health.life_used = rd.get<uint8_t>(h, "life_used", "health.");
+  s.health.temperature = rd.get<int16_t>(h, "temperature", "health.");
+  s.health.dirty_shutdown_count = rd.get<uint32_t>(h, "dirty_shutdown_count", "health.");
+  s.health.corrected_volatile_errors = rd.get<uint32_t>(h, "corrected_volatile_errors", "health.");
+  s.health.corrected_persistent_errors = rd.get<uint32_t>(h, "corrected_persistent_errors", "health.");
+  const json& a = rd.at(j, "alerts", "");
+  auto& al = s.alerts;
+  al.valid = rd.get<uint8_t>(a, "valid", "alerts.");
+  al.programmable = rd.get<uint8_t>(a, "programmable", "alerts.");
+  al.life_used_critical = rd.get<uint8_t>(a, "life_used_critical", "alerts.");
+  al.life_used_warning = rd.get<uint8_t>(a, "life_used_warning", "alerts.");
+  al.over_temp_critical = rd.get<int16_t>(a, "over_temp_critical", "alerts.");
+  al.under_temp_critical = rd.get<int16_t>(a, "under_temp_critical", "alerts.");
+  al.over_temp_warning = rd.get<int16_t>(a, "over_temp_warning", "alerts.");
+  al.under_temp_warning = rd.get<int16_t>(a, "under_temp_warning", "alerts.");
+  al.corrected_volatile_warning = rd.get<uint16_t>(a, "corrected_volatile_warning", "alerts.");
+  al.corrected_persistent_warning = rd.get<uint16_t>(a, "corrected_persistent_warning", "alerts.");
+  s.shutdown_dirty = rd.get<bool>(j, "shutdown_dirty", "");
+  const json& sec = rd.at(j, "security", "");
+  s.security.user = decode_passphrase(rd, sec, "user");
+  s.security.master = decode_passphrase(rd, sec, "master");
+  s.security.locked = rd.get<bool>(sec, "locked", "security.");
+  s.security.frozen = rd.get<bool>(sec, "frozen", "security.");
+  s.security.user_attempts = rd.get<uint8_t>(sec, "user_attempts", "security.");
+  s.security.master_attempts = rd.get<uint8_t>(sec, "master_attempts", "security.");
+  const json& po = rd.at(j, "poison", "");
+  s.poison.restore(decode_records(rd, rd.at(po, "records", "poison."), "poison.records"),
+                   rd.get<bool>(po, "overflow", "poison."), rd.get<uint64_t>(po, "overflow_ns", "poison."));
+  const json& ev = rd.at(j, "events", "");
+  if (!ev.is_array() || ev.size() != kEventLogCount) rd.fail("'events' must list 5 logs");
+  for (size_t i = 0; i < kEventLogCount; ++i) {
+    const std::string ctx = "events[" + std::to_string(i) + "].";
+    std::deque<EventRecord> recs;
+    const json& ra = rd.at(ev[i], "records", ctx);
+    if (!ra.is_array()) rd.fail("'" + ctx + "records' is not an array");
+    for (size_t k = 0; k < ra.size(); ++k) {
+      const std::string rc = ctx + "records[" + std::to_string(k) + "]";
+      if (!ra[k].is_string()) rd.fail("'" + rc + "' is not a hex string");
+      const auto b = rd.hex(ra[k].get<std::string>(), rc, kEventRecordSize);
+      EventRecord r;
+      std::copy(b.begin(), b.end(), r.bytes.begin());
+      recs.push_back(r);
+    }
+    s.events[i].restore(std::move(recs), rd.get<uint16_t>(ev[i], "next_handle", ctx),
+                        rd.get<uint16_t>(ev[i], "overflow_count", ctx),
+                        rd.get<uint64_t>(ev[i], "first_overflow_ns", ctx),
+                        rd.get<uint64_t>(ev[i], "last_overflow_ns", ctx));
+  }
+  s.interrupt_policy = rd.get<std::array<uint8_t, kEventLogCount>>(j, "interrupt_policy", "");
+  const json& dc = rd.at(j, "dc", "");
+  const json& regions = rd.at(dc, "regions", "dc.");
+  if (!regions.is_array()) rd.fail("'dc.regions' is not an array");
+  s.dc.regions.clear();
+  for (size_t i = 0; i < regions.size(); ++i) {
+    const std::string ctx = "dc.regions[" + std::to_string(i) + "]";
+    DcRegion r;
+    r.base = rd.item<uint64_t>(regions[i], 0, ctx);
+    r.length = rd.item<uint64_t>(regions[i], 1, ctx);
+    r.block_size = rd.item<uint64_t>(regions[i], 2, ctx);
+    r.dsmad_handle = rd.item<uint32_t>(regions[i], 3, ctx);
+    r.sanitize_on_release = rd.item<bool>(regions[i], 4, ctx);
+    if (r.block_size == 0 || r.length % r.block_size) rd.fail("'" + ctx + "' has a bad block size");
+    s.dc.regions.push_back(r);
+  }
+  s.dc.accepted = decode_extents(rd, rd.at(dc, "accepted", "dc."), "dc.accepted");
+  s.dc.pending = decode_extents(rd, rd.at(dc, "pending", "dc."), "dc.pending");
+  s.dc.generation = rd.get<uint32_t>(dc, "generation", "dc.");
+  const json& clk = rd.at(j, "clock", "");
+  s.device_time = Duration::ps(rd.get<int64_t>(clk, "device_time_ps", "clock."));
+  s.timestamp.set = rd.get<bool>(clk, "timestamp_set", "clock.");
+  s.timestamp.value_ns = rd.get<uint64_t>(clk, "timestamp_ns", "clock.");
+  s.timestamp.set_at = Duration::ps(rd.get<int64_t>(clk, "timestamp_set_at_ps", "clock."));
+  if (s.device_time < Duration() || s.timestamp.set_at > s.device_time) rd.fail("'clock' is inconsistent");
+  const json& sc = rd.at(j, "scan", "");
+  s.scan.valid = rd.get<bool>(sc, "valid", "scan.");
+  s.scan.restart_dpa = rd.get<uint64_t>(sc, "restart_dpa", "scan.");
+  s.scan.restart_length = rd.get<uint64_t>(sc, "restart_length", "scan.");
+  s.scan.stopped_prematurely = rd.get<bool>(sc, "stopped_prematurely", "scan.");
+  s.scan.records = decode_records(rd, rd.at(sc, "records", "scan."), "scan.records");
+  return s;
+}
+
+}  // namespace
+
+void save_state(const std::string& path, const MemdevCciConfig& config, const MemdevState& state) {
+  const std::string text = encode(config, state).dump(1) + "\n";
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::runtime_error(tmp + ": " + std::strerror(e));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(tmp + ": " + std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(path + ": " + std::strerror(e));
+  }
+}
+
+std::optional<MemdevState> load_state(const std::string& path, const MemdevCciConfig& config) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const Reader rd(path);
+  json j;
+  try {
+    j = json::parse(ss.str());
+  } catch (const json::parse_error& e) {
+    rd.fail(std::string("not JSON: ") + e.what());
+  }
+  return decode(rd, j, config);
+}
+
+}  // namespace cxlsim::device

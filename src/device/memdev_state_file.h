@@ -1,0 +1,52 @@
+// The on-disk format of a memory device's command-set state, kept beside its backing file so
+// that label storage, poison, event logs, shutdown, partition, security and dynamic-capacity
+// state survive a restart.
+//
+// Format (JSON, one object), version kStateFormatVersion:
+//   format            "cxlsim-memdev-state"
+//   version           1
+//   device            {serial, static_capacity, lsa_size}: must match the device loading it
+//   partition         {active_volatile, next_volatile} bytes of the partitionable capacity
+//   lsa               hex string (absent when all zero)
+//   health            {health_status, media_status, life_used, temperature,
+//                      dirty_shutdown_count, corrected_volatile_errors, corrected_persistent_errors}
+//   alerts            {valid, programmable, life_used_critical, life_used_warning,
+//                      over_temp_critical, under_temp_critical, over_temp_warning,
+//                      under_temp_warning, corrected_volatile_warning, corrected_persistent_warning}
+//   shutdown_dirty    bool
+//   security          {user, master: hex or null, locked, frozen, user_attempts, master_attempts}
+//   poison            {overflow, overflow_ns, records: [[dpa, length, source], ...]}
+//   events            5 x {next_handle, overflow_count, first_overflow_ns, last_overflow_ns,
+//                          records: [hex of 128 bytes, ...]}
+//   interrupt_policy  5 bytes
+//   dc                {regions: [[base, length, block_size, dsmad_handle, sanitize_on_release]],
+//                      accepted, pending: [[dpa, length, tag uuid, shared_sequence]], generation}
+//   clock             {device_time_ps, timestamp_set, timestamp_ns, timestamp_set_at_ps}
+//   scan              {valid, restart_dpa, restart_length, stopped_prematurely, records}
+// Saving writes a new file and renames it over the old one, so a crash leaves either the old
+// or the new state, never a torn one.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "device/memdev_state.h"
+
+namespace cxlsim::device {
+
+inline constexpr int kStateFormatVersion = 1;
+inline constexpr const char* kStateFormatName = "cxlsim-memdev-state";
+
+// The state file for a device whose backing file is `backing_path`: "<backing_path>.state".
+std::string state_path_beside(const std::string& backing_path);
+
+// Writes `state` for a device with `config` to `path` atomically. Throws std::runtime_error
+// naming the path on I/O failure.
+void save_state(const std::string& path, const MemdevCciConfig& config, const MemdevState& state);
+
+// Reads the state at `path`; nullopt when the file does not exist. Throws ParseError naming
+// the path and the offending element when it is malformed, of another version, or describes
+// a different device.
+std::optional<MemdevState> load_state(const std::string& path, const MemdevCciConfig& config);
+
+}  // namespace cxlsim::device

@@ -1,0 +1,18 @@
+// Topologies compiled into cxlsim, named by `builtin:NAME` wherever a topology is accepted.
+// Each is TOML text identical to examples/NAME.toml (a test checks they parse the same).
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace cxlsim {
+
+// The names, in a stable order: default, switch2, qemu-single, qemu-2hb, qemu-switch,
+// qemu-window-per-hb.
+std::vector<std::string_view> builtin_topology_names();
+
+// The TOML text of builtin NAME; nullopt when there is none.
+std::optional<std::string_view> builtin_topology_toml(std::string_view name);
+
+}  // namespace cxlsim

@@ -1,0 +1,332 @@
+#include "fabric/fabric.h"
+
+#include <algorithm>
+#include <bit>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "fabric/root_port.h"
+#include "fabric/switch_port.h"
+#include "spec/error.h"
+#include "spec/interleave.h"
+
+namespace cxlsim {
+
+namespace {
+
+uint8_t port_number_or_throw(unsigned n, const std::string& id) {
+  if (n > 255) throw ValidationError(fmt::format("port '{}': port number {} exceeds 255", id, n));
+  return static_cast<uint8_t>(n);
+}
+
+MemdevConfig memdev_config(const Type3Spec& t, unsigned decoders) {
+  MemdevConfig c;
+  c.hdm_decoder_count = decoders;
+  c.id = t.id;
+  c.serial = t.serial;
+  c.volatile_size = t.volatile_size;
+  c.persistent_size = t.persistent_size;
+  c.lsa_size = t.lsa_size;
+  c.volatile_path = t.volatile_backing.path;
+  c.persistent_path = t.persistent_backing.path;
+  c.lsa_path = t.lsa_backing.path;
+  return c;
+}
+
+// The committed decoder of `hdm` that maps `hpa` and covers all of [lo, hi).
+std::optional<std::pair<unsigned, DecoderState>> find_decoder(const HdmDecoderCapability& hdm,
+                                                              Hpa hpa, Hpa lo, Hpa hi) {
+  for (unsigned n = 0; n < hdm.decoder_count(); ++n) {
+    DecoderState s = hdm.state(n);
+    if (!s.committed) break;  // decoders commit in order
+    if (hpa >= s.base && hpa < s.base + s.size && s.base <= lo && s.base + s.size >= hi)
+      return std::make_pair(n, std::move(s));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::unique_ptr<Fabric> Fabric::build(const Topology& topology, const FabricOptions& options) {
+  std::unique_ptr<Fabric> f(new Fabric(topology, options));
+  f->assemble();
+  f->assign_window_bases();
+  f->building_ = false;
+  f->recompile();
+  return f;
+}
+
+void Fabric::assemble() {
+  const Topology& t = topology_;
+  std::map<std::string, Port*, std::less<>> ports;
+  std::map<std::string, Dport*, std::less<>> dports;
+  auto unique_id = [&](const std::string& id, const char* what) {
+    if (ports.count(id) || dports.count(id) || find_memdev(id))
+      throw ValidationError(fmt::format("{} '{}': duplicate id", what, id));
+  };
+  for (const HostBridgeSpec& hb : t.host_bridges) {
+    unique_id(hb.id, "host bridge");
+    host_bridges_.push_back(std::make_unique<HostBridge>(hb.id, hb.uid, hb.bus_nr));
+    ports[hb.id] = host_bridges_.back().get();
+  }
+  for (const SwitchSpec& s : t.switches) {
+    unique_id(s.id, "switch");
+    switches_.push_back(std::make_unique<SwitchUpstreamPort>(s.id));
+    ports[s.id] = switches_.back().get();
+  }
+  auto add_dport = [&](Port* owner, std::unique_ptr<Dport> d, const char* what) {
+    if (owner->find_dport(d->port_number()))
+      throw ValidationError(fmt::format("{} '{}': port number {} is already used below '{}'", what,
+                                        d->id(), d->port_number(), owner->id()));
+    unique_id(d->id(), what);
+    const std::string id = d->id();
+    dports[id] = &owner->add_dport(std::move(d));
+  };
+  for (const RootPortSpec& rp : t.root_ports) {
+    auto it = ports.find(rp.host_bridge);
+    if (it == ports.end() || it->second->kind() != PortKind::kHostBridge)
+      throw ValidationError(fmt::format("root port '{}': unknown host bridge '{}'", rp.id, rp.host_bridge));
+    add_dport(it->second, std::make_unique<RootPort>(rp.id, port_number_or_throw(rp.port_number, rp.id), it->second),
+              "root port");
+  }
+  for (const DownstreamPortSpec& dp : t.downstream_ports) {
+    auto it = ports.find(dp.switch_id);
+    if (it == ports.end() || it->second->kind() != PortKind::kSwitch)
+      throw ValidationError(fmt::format("downstream port '{}': unknown switch '{}'", dp.id, dp.switch_id));
+    add_dport(it->second,
+              std::make_unique<SwitchDownstreamPort>(dp.id, port_number_or_throw(dp.port_number, dp.id), it->second),
+              "downstream port");
+  }
+  auto parent_dport = [&](const std::string& parent, const std::string& id, const char* what) {
+    auto it = dports.find(parent);
+    if (it == dports.end())
+      throw ValidationError(fmt::format("{} '{}': parent '{}' is not a root port or downstream port", what, id, parent));
+    if (it->second->has_child())
+      throw ValidationError(fmt::format("{} '{}': port '{}' already has a device below it", what, id, parent));
+    return it->second;
+  };
+  for (size_t i = 0; i < t.switches.size(); ++i) {
+    Dport* d = parent_dport(t.switches[i].parent, t.switches[i].id, "switch");
+    d->attach(switches_[i].get());
+    switches_[i]->set_parent(d);
+  }
+  for (const auto& sw : switches_) {  // every switch must reach a host bridge
+    const Port* p = sw.get();
+    for (size_t depth = 0; p->parent_dport(); ++depth) {
+      if (depth > switches_.size())
+        throw ValidationError(fmt::format("switch '{}': its parents form a cycle", sw->id()));
+      p = p->parent_dport()->owner();
+    }
+  }
+  for (const Type3Spec& m : t.type3) {
+    unique_id(m.id, "memdev");
+    Dport* d = parent_dport(m.parent, m.id, "memdev");
+    const size_t index = memdevs_.size();
+    memdevs_.push_back(std::make_unique<Memdev>(memdev_config(m, options_.endpoint_decoders)));
+    d->attach(index);
+    endpoints_.push_back(Endpoint{index, d});
+  }
+  auto observe = [this](HdmDecoderCapability& hdm) {
+    hdm.set_commit_observer([this](unsigned, bool) {
+      if (!building_) recompile();
+    });
+  };
+  for (auto& hb : host_bridges_) {
+    hb->finalize(options_.port_decoders);
+    if (hb->hdm()) observe(*hb->hdm());
+  }
+  for (auto& sw : switches_) {
+    sw->finalize(options_.port_decoders);
+    if (sw->hdm()) observe(*sw->hdm());
+  }
+  for (auto& m : memdevs_) observe(m->hdm());
+  for (const WindowSpec& w : t.windows) {
+    std::vector<HostBridge*> targets;
+    for (const std::string& id : w.targets) {
+      auto it = std::find_if(host_bridges_.begin(), host_bridges_.end(),
+                             [&](const auto& hb) { return hb->id() == id; });
+      if (it == host_bridges_.end())
+        throw ValidationError(fmt::format("window '{}': unknown host bridge target '{}'", w.id, id));
+      targets.push_back(it->get());
+    }
+    if (!is_valid_ways(static_cast<unsigned>(targets.size())))
+      throw ValidationError(fmt::format("window '{}': {} targets is not a valid interleave (1,2,3,4,6,8,12,16)",
+                                        w.id, targets.size()));
+    if (!is_valid_granularity(w.granularity.value()))
+      throw ValidationError(fmt::format("window '{}': granularity {} is not 256 B .. 16 KiB, a power of 2",
+                                        w.id, w.granularity.value()));
+    if (w.size.value() == 0 || w.size.value() % (HdmDecoderCapability::kAlign.value() * targets.size()))
+      throw ValidationError(fmt::format("window '{}': size must be a nonzero multiple of {} x 256 MiB",
+                                        w.id, targets.size()));
+    windows_.emplace_back(w, Hpa(w.base.value_or(0)), std::move(targets));
+  }
+}
+
+void Fabric::assign_window_bases() {
+  const uint64_t align = HdmDecoderCapability::kAlign.value();
+  uint64_t next = kFirstWindowBase;
+  for (Cfmws& w : windows_) {
+    uint64_t base = w.spec().base ? *w.spec().base : (next + align - 1) / align * align;
+    if (base % align)
+      throw ValidationError(fmt::format("window '{}': base {:#x} is not 256 MiB aligned", w.id(), base));
+    w = Cfmws(w.spec(), Hpa(base), w.targets());
+    next = base + w.size().value();
+  }
+  for (size_t i = 0; i < windows_.size(); ++i)
+    for (size_t j = i + 1; j < windows_.size(); ++j)
+      if (windows_[i].base() < windows_[j].end() && windows_[j].base() < windows_[i].end())
+        throw ValidationError(fmt::format("window '{}' overlaps window '{}'", windows_[j].id(), windows_[i].id()));
+}
+
+std::optional<size_t> Fabric::find_memdev(std::string_view id) const {
+  for (size_t i = 0; i < memdevs_.size(); ++i)
+    if (memdevs_[i]->id() == id) return i;
+  return std::nullopt;
+}
+
+std::vector<std::string> Fabric::memdev_path(size_t memdev) const {
+  std::vector<std::string> path = {memdevs_.at(memdev)->id()};
+  for (const Dport* d = endpoints_.at(memdev).parent; d; d = d->owner()->parent_dport()) {
+    path.push_back(d->id());
+    path.push_back(d->owner()->id());
+  }
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+std::vector<Port*> Fabric::port_chain(size_t memdev) const {
+  std::vector<Port*> chain;
+  for (const Dport* d = endpoints_.at(memdev).parent; d; d = d->owner()->parent_dport())
+    chain.push_back(d->owner());
+  std::reverse(chain.begin(), chain.end());
+  return chain;
+}
+
+std::optional<DecodeTrace> Fabric::trace(Hpa hpa) const { return walk(hpa, hpa, hpa + Bytes(1)); }
+
+std::optional<DecodeTrace> Fabric::walk(Hpa hpa, Hpa lo, Hpa hi) const {
+  DecodeTrace t;
+  auto w = std::find_if(windows_.begin(), windows_.end(), [&](const Cfmws& c) { return c.contains(hpa); });
+  if (w == windows_.end()) return std::nullopt;
+  t.window = static_cast<size_t>(w - windows_.begin());
+  const unsigned pos = w->position(hpa);
+  const Port* port = w->targets()[pos];
+  t.steps.push_back({w->id(), std::nullopt, w->base(), w->size(), w->ways(), w->granularity(), pos, port->id()});
+  for (;;) {
+    const Dport* d = nullptr;
+    DecodeStep step{port->id(), std::nullopt, lo, hi - lo, 1, Bytes(0), 0, ""};
+    if (!port->hdm()) {
+      if (port->dports().size() != 1) return std::nullopt;
+      d = port->dports()[0].get();
+    } else {
+      auto dec = find_decoder(*port->hdm(), hpa, lo, hi);
+      if (!dec) return std::nullopt;
+      const DecoderState& s = dec->second;
+      step.decoder = dec->first;
+      step.decoder_base = s.base;
+      step.decoder_size = s.size;
+      step.ways = *s.ways;
+      step.granularity = *s.granularity;
+      step.position = interleave_target(hpa.value(), step.ways, step.granularity);
+      d = port->find_dport(s.targets[step.position]);
+      if (!d) return std::nullopt;
+    }
+    step.target = d->id();
+    t.steps.push_back(std::move(step));
+    if (d->child_switch()) {
+      port = d->child_switch();
+      continue;
+    }
+    if (!d->child_memdev()) return std::nullopt;
+    const Memdev& m = *memdevs_[*d->child_memdev()];
+    if (!m.hdm().enabled()) return std::nullopt;
+    auto dec = find_decoder(m.hdm(), hpa, lo, hi);
+    if (!dec) return std::nullopt;
+    const DecoderState& s = dec->second;
+    t.memdev = *d->child_memdev();
+    t.endpoint_decoder = dec->first;
+    t.endpoint_decoder_base = s.base;
+    t.endpoint_decoder_size = s.size;
+    t.endpoint_ways = *s.ways;
+    t.endpoint_granularity = *s.granularity;
+    t.dpa = s.dpa_base + Bytes(hpa_offset_to_dpa_offset((hpa - s.base).value(), *s.ways, *s.granularity));
+    if (t.dpa >= Dpa(0) + m.capacity()) return std::nullopt;
+    return t;
+  }
+}
+
+void Fabric::recompile() {
+  table_.clear();
+  std::set<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& m : memdevs_)
+    for (unsigned n = 0; n < m->hdm().decoder_count(); ++n) {
+      const DecoderState s = m->hdm().state(n);
+      if (!s.committed) break;
+      ranges.emplace(s.base.value(), s.size.value());
+    }
+  for (auto [base, size] : ranges) {
+    auto w = std::find_if(windows_.begin(), windows_.end(), [&](const Cfmws& c) {
+      return c.contains(Hpa(base)) && Hpa(base) + Bytes(size) <= c.end();
+    });
+    if (w != windows_.end()) compile_range(*w, Hpa(base), Bytes(size));
+  }
+}
+
+void Fabric::compile_range(const Cfmws& w, Hpa base, Bytes size) {
+  // Granule: the finest granularity involved; period: the least common multiple of every
+  // level's ways x granularity (a power of two, times 3 if any level interleaves mod 3).
+  uint64_t granule = 16384, pow2_period = 256;
+  bool mod3 = false;
+  auto level = [&](unsigned ways, Bytes gran) {
+    granule = std::min(granule, gran.value());
+    const unsigned p2 = ways % 3 == 0 ? ways / 3 : ways;
+    pow2_period = std::max(pow2_period, p2 * gran.value());
+    mod3 |= ways % 3 == 0;
+  };
+  if (w.ways() > 1) level(w.ways(), w.granularity());
+  auto scan = [&](const HdmDecoderCapability& hdm) {
+    for (unsigned n = 0; n < hdm.decoder_count(); ++n) {
+      const DecoderState s = hdm.state(n);
+      if (!s.committed) break;
+      if (s.base <= base && s.base + s.size >= base + size) level(*s.ways, *s.granularity);
+    }
+  };
+  for (const auto& hb : host_bridges_)
+    if (hb->hdm()) scan(*hb->hdm());
+  for (const auto& sw : switches_)
+    if (sw->hdm()) scan(*sw->hdm());
+  for (const auto& m : memdevs_) scan(m->hdm());
+  const Hpa lo = base, hi = base + size;
+  table_.add(RegionDecodeTable(base, size, Bytes(granule), Bytes(pow2_period * (mod3 ? 3 : 1)),
+                               [this, lo, hi](Hpa h) -> std::optional<DecodeResult> {
+                                 auto t = walk(h, lo, hi);
+                                 if (!t) return std::nullopt;
+                                 return DecodeResult{t->memdev, t->dpa};
+                               }));
+}
+
+void Fabric::read(Hpa hpa, std::span<std::byte> out) const {
+  while (!out.empty()) {
+    const auto r = decode(hpa);
+    if (!r) throw DecodeError(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
+    const size_t n = std::min<uint64_t>(out.size(), 256 - hpa.value() % 256);
+    memdevs_[r->memdev]->read(r->dpa, out.first(n));
+    out = out.subspan(n);
+    hpa = hpa + Bytes(n);
+  }
+}
+
+void Fabric::write(Hpa hpa, std::span<const std::byte> in) {
+  while (!in.empty()) {
+    const auto r = decode(hpa);
+    if (!r) throw DecodeError(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
+    const size_t n = std::min<uint64_t>(in.size(), 256 - hpa.value() % 256);
+    memdevs_[r->memdev]->write(r->dpa, in.first(n));
+    in = in.subspan(n);
+    hpa = hpa + Bytes(n);
+  }
+}
+
+}  // namespace cxlsim

@@ -1,0 +1,128 @@
+// The live fabric: the components a Topology describes, with their registers, wired together
+// (CXL 3.1 §9.12): CFMWS windows -> host bridges -> root ports -> [switches]* -> memdevs.
+//
+// Decode reads only committed HDM decoder registers. trace() walks them per access (the
+// reference, and what `cxlsim decode` shows); decode() uses tables compiled from the same walk
+// whenever any decoder commits or decommits.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "device/memdev.h"
+#include "fabric/cfmws.h"
+#include "fabric/decode_table.h"
+#include "fabric/endpoint.h"
+#include "fabric/host_bridge.h"
+#include "fabric/port.h"
+#include "fabric/topology.h"
+
+namespace cxlsim {
+
+// An access to an HPA no committed decoder maps.
+class DecodeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// First window base when none is given: QEMU 7.2 on q35 with <= 2 GiB RAM places CXL fixed
+// memory windows at ROUND_UP(4 GiB + 1 MiB of CXL host bridge registers, 256 MiB).
+constexpr uint64_t kFirstWindowBase = 0x110000000ull;
+
+// One level of a decode walk.
+struct DecodeStep {
+  std::string component;            // window, host bridge or switch upstream port id
+  std::optional<unsigned> decoder;  // HDM decoder index; nullopt: window or pass-through
+  Hpa decoder_base;
+  Bytes decoder_size;
+  unsigned ways = 1;
+  Bytes granularity;
+  unsigned position = 0;  // the target index selected
+  std::string target;     // id of the selected host bridge or dport
+};
+
+struct DecodeTrace {
+  size_t window = 0;
+  std::vector<DecodeStep> steps;
+  size_t memdev = 0;
+  unsigned endpoint_decoder = 0;
+  Hpa endpoint_decoder_base;
+  Bytes endpoint_decoder_size;
+  unsigned endpoint_ways = 1;
+  Bytes endpoint_granularity;
+  Dpa dpa;
+};
+
+// Component parameters the topology does not carry.
+struct FabricOptions {
+  // HDM decoders per host bridge / switch upstream port with more than one dport, and per
+  // memdev (QEMU 7.2 implements 1 of each; QEMU 8.1 and later 4).
+  unsigned port_decoders = 4;
+  unsigned endpoint_decoders = 4;
+};
+
+class Fabric {
+ public:
+  // Builds every component. Throws ValidationError naming the offending element for
+  // references that do not resolve and for shapes the fabric cannot represent.
+  static std::unique_ptr<Fabric> build(const Topology& topology, const FabricOptions& options = {});
+  Fabric(const Fabric&) = delete;
+  Fabric& operator=(const Fabric&) = delete;
+
+  const Topology& topology() const { return topology_; }
+  const std::vector<Cfmws>& windows() const { return windows_; }
+  const std::vector<std::unique_ptr<HostBridge>>& host_bridges() const { return host_bridges_; }
+  // Switch upstream ports, in topology order.
+  const std::vector<std::unique_ptr<Port>>& switches() const { return switches_; }
+
+  size_t memdev_count() const { return memdevs_.size(); }
+  Memdev& memdev(size_t i) { return *memdevs_.at(i); }
+  const Memdev& memdev(size_t i) const { return *memdevs_.at(i); }
+  std::optional<size_t> find_memdev(std::string_view id) const;
+  const Endpoint& endpoint(size_t memdev) const { return endpoints_.at(memdev); }
+  // Component ids from the host bridge down: host bridge, root port, [switch, downstream
+  // port]*, memdev. Independent of windows.
+  std::vector<std::string> memdev_path(size_t memdev) const;
+  // Ports from the host bridge down to the memdev's parent port (the memdev's cxl_port chain).
+  std::vector<Port*> port_chain(size_t memdev) const;
+
+  std::optional<DecodeResult> decode(Hpa hpa) const { return table_.decode(hpa); }
+  std::optional<Hpa> dpa_to_hpa(size_t memdev, Dpa dpa) const { return table_.to_hpa(memdev, dpa); }
+  // The reference walk of committed decoders; nullopt when some level does not map `hpa`.
+  std::optional<DecodeTrace> trace(Hpa hpa) const;
+  const DecodeTable& decode_table() const { return table_; }
+
+  // Reads/writes through decode, split at granule boundaries. Throw DecodeError naming the
+  // first unmapped HPA.
+  void read(Hpa hpa, std::span<std::byte> out) const;
+  void write(Hpa hpa, std::span<const std::byte> in);
+
+  // Rebuilds the decode tables from committed registers; called on every commit change.
+  void recompile();
+
+ private:
+  Fabric(const Topology& topology, const FabricOptions& options) : topology_(topology), options_(options) {}
+  void assemble();
+  void assign_window_bases();
+  // trace() restricted to decoders covering [lo, hi): sampling for compiled tables.
+  std::optional<DecodeTrace> walk(Hpa hpa, Hpa lo, Hpa hi) const;
+  void compile_range(const Cfmws& w, Hpa base, Bytes size);
+
+  Topology topology_;
+  FabricOptions options_;
+  std::vector<Cfmws> windows_;
+  std::vector<std::unique_ptr<HostBridge>> host_bridges_;
+  std::vector<std::unique_ptr<Port>> switches_;
+  std::vector<std::unique_ptr<Memdev>> memdevs_;
+  std::vector<Endpoint> endpoints_;
+  DecodeTable table_;
+  bool building_ = true;
+};
+
+}  // namespace cxlsim

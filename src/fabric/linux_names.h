@@ -1,0 +1,43 @@
+// The names Linux 6.1's CXL drivers give the objects of a fabric, as `cxl list` shows them:
+// root0 with root decoders decoder0.N (one per CFMWS, in CEDT order); host bridge ports
+// port1..portH (ACPI order); then, as each memdev probes (memN, in topology order), the switch
+// ports on its path not yet enumerated and its endpoint port, all numbered from one id space.
+// Port decoders are decoder<port id>.<n>; a pass-through port has the single decoder<id>.0.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cxlsim {
+
+class Fabric;
+class Port;
+
+class LinuxNames {
+ public:
+  explicit LinuxNames(const Fabric& fabric);
+
+  unsigned port_id(const Port* port) const { return port_ids_.at(port); }
+  unsigned endpoint_id(size_t memdev) const { return endpoint_ids_.at(memdev); }
+  std::string port(const Port* port) const { return "port" + std::to_string(port_id(port)); }
+  std::string endpoint(size_t memdev) const { return "endpoint" + std::to_string(endpoint_id(memdev)); }
+  std::string memdev(size_t memdev) const { return "mem" + std::to_string(memdev); }
+  std::string root_decoder(size_t window) const { return "decoder0." + std::to_string(window); }
+  std::string port_decoder(const Port* port, unsigned n) const {
+    return "decoder" + std::to_string(port_id(port)) + "." + std::to_string(n);
+  }
+  std::string endpoint_decoder(size_t memdev, unsigned n) const {
+    return "decoder" + std::to_string(endpoint_id(memdev)) + "." + std::to_string(n);
+  }
+  // Ports in id order.
+  const std::vector<const Port*>& ports() const { return ports_; }
+
+ private:
+  std::map<const Port*, unsigned> port_ids_;
+  std::vector<unsigned> endpoint_ids_;
+  std::vector<const Port*> ports_;
+};
+
+}  // namespace cxlsim

@@ -1,0 +1,234 @@
+// Region creation as Linux 6.1 does it: programming at each level, and its refusals.
+#include "fabric/region.h"
+
+#include <gtest/gtest.h>
+
+#include "fabric/test_topology.h"
+
+namespace cxlsim {
+namespace {
+
+using testing::make_tree;
+using testing::TreeShape;
+
+struct Rig {
+  explicit Rig(const Topology& t) : fabric(Fabric::build(t)), regions(*fabric) {}
+  std::unique_ptr<Fabric> fabric;
+  RegionManager regions;
+};
+
+RegionRequest request(unsigned ways, std::vector<std::string> targets = {}, size_t window = 0) {
+  RegionRequest r;
+  r.window = window;
+  r.ways = ways;
+  r.targets = std::move(targets);
+  return r;
+}
+
+std::string error_of(Rig& rig, const RegionRequest& r) {
+  try {
+    rig.regions.create(r);
+  } catch (const RegionError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Region, x1_window_two_root_ports_host_bridge_uses_region_granularity) {
+  TreeShape s;
+  s.root_ports = 2;
+  s.window_granularity = KiB(4);
+  Rig rig(make_tree(s));
+  RegionRequest r = request(2, {"mem0", "mem1"});
+  r.granularity = Bytes(1024);  // a x1 window allows any granularity
+  const Region& reg = rig.regions.create(r);
+  EXPECT_EQ(reg.base, Hpa(kFirstWindowBase));
+  EXPECT_EQ(reg.size, GiB(2));
+  const DecoderState hb = rig.fabric->host_bridges()[0]->hdm()->state(0);
+  EXPECT_TRUE(hb.committed);
+  EXPECT_EQ(hb.ways, 2u);
+  EXPECT_EQ(hb.granularity, Bytes(1024));
+  const DecoderState ep = rig.fabric->memdev(1).hdm().state(0);
+  EXPECT_TRUE(ep.committed);
+  EXPECT_EQ(ep.ways, 2u);
+  EXPECT_EQ(ep.granularity, Bytes(1024));
+  // Granule k goes to position k mod 2, at DPA (k / 2) x granularity.
+  EXPECT_EQ(rig.fabric->decode(reg.base), (DecodeResult{0, Dpa(0)}));
+  EXPECT_EQ(rig.fabric->decode(reg.base + Bytes(1024)), (DecodeResult{1, Dpa(0)}));
+  EXPECT_EQ(rig.fabric->decode(reg.base + Bytes(2048 + 5)), (DecodeResult{0, Dpa(1024 + 5)}));
+}
+
+TEST(Region, interleaved_host_bridges_route_on_the_next_address_bit) {
+  TreeShape s;
+  s.host_bridges = 2;
+  s.root_ports = 2;
+  Rig rig(make_tree(s));  // mem0,mem1 below hb0; mem2,mem3 below hb1
+  const Region& reg = rig.regions.create(request(4, {"mem0", "mem2", "mem1", "mem3"}));
+  // address_bit = max(peig + peiw, eiw + peig) = 1; eig = 1 - 1 + 1 = 1: 512 B.
+  const DecoderState hb0 = rig.fabric->host_bridges()[0]->hdm()->state(0);
+  EXPECT_EQ(hb0.ways, 2u);
+  EXPECT_EQ(hb0.granularity, Bytes(512));
+  EXPECT_EQ(hb0.targets[0], 0);  // position 0's root port first, then position 2's
+  EXPECT_EQ(hb0.targets[1], 1);
+  for (unsigned k = 0; k < 8; ++k) {
+    const auto d = rig.fabric->decode(reg.base + Bytes(256 * k));
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->memdev, reg.targets[k % 4].memdev) << k;
+    EXPECT_EQ(d->dpa, Dpa(256 * (k / 4)));
+  }
+}
+
+TEST(Region, default_order_satisfies_linux_position_rules) {
+  TreeShape s;
+  s.host_bridges = 2;
+  s.root_ports = 2;
+  s.switch_levels = 1;
+  s.downstream_ports = 2;
+  Rig rig(make_tree(s));
+  const Region& reg = rig.regions.create(request(8));
+  EXPECT_EQ(reg.targets.size(), 8u);
+  for (const RegionTarget& t : reg.targets)
+    EXPECT_EQ(rig.fabric->port_chain(t.memdev)[0], rig.fabric->windows()[0].targets()[t.position % 2]);
+}
+
+TEST(Region, rejects_memdev_below_wrong_host_bridge_for_position) {
+  TreeShape s;
+  s.host_bridges = 2;
+  Rig rig(make_tree(s));
+  EXPECT_NE(error_of(rig, request(2, {"mem1", "mem0"})).find("invalid target position for decoder0.0"),
+            std::string::npos);
+}
+
+TEST(Region, rejects_ways_not_a_power_of_two_multiple_of_window_ways) {
+  TreeShape s;
+  s.host_bridges = 2;
+  Rig rig(make_tree(s));
+  EXPECT_NE(error_of(rig, request(3)).find("invalid interleave: 3"), std::string::npos);
+  EXPECT_NE(error_of(rig, request(5)).find("invalid interleave: 5"), std::string::npos);
+}
+
+TEST(Region, rejects_granularity_other_than_interleaved_windows) {
+  TreeShape s;
+  s.host_bridges = 2;
+  Rig rig(make_tree(s));
+  RegionRequest r = request(2);
+  r.granularity = Bytes(512);
+  EXPECT_NE(error_of(rig, r).find("invalid interleave granularity: 512"), std::string::npos);
+}
+
+TEST(Region, rejects_unknown_and_repeated_memdevs) {
+  TreeShape s;
+  s.root_ports = 2;
+  Rig rig(make_tree(s));
+  EXPECT_THROW(rig.regions.create(request(2, {"mem0", "memX"})), ValidationError);
+  EXPECT_NE(error_of(rig, request(2, {"mem0", "mem0"})).find("already specified at position 0"), std::string::npos);
+}
+
+TEST(Region, switch_positions_sharing_a_dport_must_be_distance_apart) {
+  // One root port, a switch with two dports: 2-way region fine; with two root ports each with a
+  // switch, positions 0 and 1 below the same switch break the host bridge's distance rule.
+  TreeShape s;
+  s.root_ports = 2;
+  s.switch_levels = 1;
+  s.downstream_ports = 2;
+  Rig rig(make_tree(s));  // mem0, mem1 below rp0's switch; mem2, mem3 below rp1's
+  const std::string e = error_of(rig, request(4, {"mem0", "mem1", "mem2", "mem3"}));
+  EXPECT_NE(e.find("port1: cannot host mem1(mem1):decoder"), std::string::npos) << e;
+  EXPECT_NE(error_of(rig, request(4, {"mem0", "mem2", "mem3", "mem1"})).find("mismatched peer"), std::string::npos);
+  EXPECT_NO_THROW(rig.regions.create(request(4, {"mem0", "mem2", "mem1", "mem3"})));
+}
+
+TEST(Region, switch_target_counts_must_be_powers_of_two) {
+  TreeShape s;
+  s.root_ports = 1;
+  s.switch_levels = 1;
+  s.downstream_ports = 3;
+  Rig rig(make_tree(s));
+  EXPECT_NE(error_of(rig, request(4, {"mem0", "mem1", "mem2", "mem0"})).find("already specified"), std::string::npos);
+  RegionRequest r = request(3, {"mem0", "mem1", "mem2"});
+  EXPECT_NE(error_of(rig, r).find("invalid interleave: 3"), std::string::npos);
+}
+
+TEST(Region, passthrough_port_hosts_one_region_only) {
+  TreeShape s;  // one host bridge with one root port: pass-through
+  s.persistent = GiB(2);
+  Rig rig(make_tree(s));
+  RegionRequest r = request(1);
+  r.size = GiB(1);
+  rig.regions.create(r);
+  EXPECT_NE(error_of(rig, r).find("port1: no decoder available"), std::string::npos);
+}
+
+TEST(Region, several_regions_share_a_window_and_decommit_in_reverse) {
+  TreeShape s;
+  s.root_ports = 2;
+  s.persistent = GiB(2);
+  Rig rig(make_tree(s));
+  RegionRequest r = request(2);
+  r.size = GiB(2);
+  const Region& a = rig.regions.create(r);
+  const unsigned a_id = a.id;
+  const Hpa a_base = a.base;
+  const Region& b = rig.regions.create(r);
+  EXPECT_EQ(b.base, a_base + GiB(2));
+  EXPECT_EQ(b.targets[0].dpa_base, Dpa(GiB(1).value()));
+  EXPECT_EQ(rig.fabric->decode(b.base), (DecodeResult{0, Dpa(GiB(1).value())}));
+  EXPECT_THROW(rig.regions.destroy(a_id), RegionError);  // out of order reset
+  EXPECT_TRUE(rig.fabric->decode(a_base));
+  rig.regions.destroy(b.id);
+  rig.regions.destroy(a_id);
+  EXPECT_FALSE(rig.fabric->decode(a_base));
+  EXPECT_FALSE(rig.fabric->memdev(0).hdm().state(0).committed);
+}
+
+TEST(Region, hpa_order_violation_when_a_lower_region_follows_a_higher_one) {
+  TreeShape s;
+  s.windows = 2;
+  s.persistent = GiB(2);
+  Rig rig(make_tree(s));
+  RegionRequest r = request(1);
+  r.size = GiB(1);
+  r.window = 1;
+  rig.regions.create(r);
+  r.window = 0;
+  EXPECT_NE(error_of(rig, r).find("HPA order violation"), std::string::npos);
+}
+
+TEST(Region, volatile_only_memdev_needs_ram_mode) {
+  TreeShape s;
+  s.persistent = Bytes(0);
+  s.volatile_ = GiB(1);
+  Rig rig(make_tree(s));
+  EXPECT_NE(error_of(rig, request(1, {"mem0"})).find("no free pmem capacity"), std::string::npos);
+  RegionRequest r = request(1, {"mem0"});
+  r.mode = RegionMode::kRam;
+  EXPECT_EQ(rig.regions.create(r).size, GiB(1));
+}
+
+TEST(Region, pmem_region_skips_the_volatile_partition) {
+  TreeShape s;
+  s.volatile_ = GiB(1);
+  Rig rig(make_tree(s));
+  const Region& reg = rig.regions.create(request(1));
+  EXPECT_EQ(reg.targets[0].dpa_base, Dpa(GiB(1).value()));
+  EXPECT_EQ(rig.fabric->memdev(0).hdm().state(0).dpa_skip, GiB(1));
+  EXPECT_EQ(rig.fabric->decode(reg.base + Bytes(7)), (DecodeResult{0, Dpa(GiB(1).value() + 7)}));
+}
+
+TEST(Region, data_written_through_the_region_lands_on_the_decoded_device) {
+  TreeShape s;
+  s.root_ports = 2;
+  Rig rig(make_tree(s));
+  const Region& reg = rig.regions.create(request(2));
+  std::vector<std::byte> in(1000), out(1000);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = std::byte(i * 7);
+  rig.fabric->write(reg.base + Bytes(100), in);
+  rig.fabric->read(reg.base + Bytes(100), out);
+  EXPECT_EQ(in, out);
+  std::array<std::byte, 1> b{};
+  rig.fabric->memdev(1).read(Dpa(0), b);  // HPA base+256 is mem1's DPA 0
+  EXPECT_EQ(b[0], in[156]);
+}
+
+}  // namespace
+}  // namespace cxlsim

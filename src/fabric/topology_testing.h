@@ -1,0 +1,114 @@
+// Test support (header only, for *_test.cc): rapidcheck generators of valid topologies and a
+// canonical order for comparing topologies whose element order is not significant.
+#pragma once
+
+#include <rapidcheck.h>
+
+#include <algorithm>
+#include <functional>
+#include <string>
+
+#include "fabric/topology.h"
+
+namespace cxlsim::testing {
+
+// `qemu_form`: only what a QEMU 7.2 command line can express, in the form import produces
+// (persistent capacity and an LSA on every device, backend object ids and paths set, windows
+// "cfmw<N>" without base and with QEMU's 0x0f restrictions, uid == bus_nr, no Type 2).
+inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
+  return rc::gen::exec([qemu_form] {
+    Topology t;
+    auto printable = rc::gen::container<std::string>(rc::gen::inRange<char>(32, 127));
+    if (!qemu_form) t.name = *printable;
+    unsigned devices = 0, switches = 0, slot = 0;
+    // Attaches a device or (above depth 2, sometimes) a switch below `port`.
+    std::function<void(const std::string&, int)> attach = [&](const std::string& port, int depth) {
+      int what = *rc::gen::inRange(0, depth < 2 ? 4 : 3);
+      if (what == 3) {
+        std::string sw = "sw" + std::to_string(switches++);
+        t.switches.push_back({sw, port});
+        int ndp = *rc::gen::inRange(1, 4);  // 1..3: keeps every subtree within 60 buses
+        for (int k = 0; k < ndp; ++k) {
+          std::string dp = sw + "p" + std::to_string(k);
+          t.downstream_ports.push_back({dp, sw, static_cast<unsigned>(k), 1, slot++});
+          attach(dp, depth + 1);
+        }
+        return;
+      }
+      if (what == 2 && !qemu_form && *rc::gen::inRange(0, 3) == 0) {
+        Type2Spec d{"acc" + std::to_string(devices), port, MiB(256) * *rc::gen::inRange<uint64_t>(1, 8),
+                    MiB(*rc::gen::inRange<uint64_t>(0, 64)), 1000 + devices};
+        ++devices;
+        t.type2.push_back(d);
+        return;
+      }
+      Type3Spec d;
+      d.id = "mem" + std::to_string(devices);
+      d.parent = port;
+      d.persistent_size = MiB(256) * *rc::gen::inRange<uint64_t>(qemu_form ? 1 : 0, 8);
+      if (!qemu_form) {
+        d.volatile_size = MiB(256) * *rc::gen::inRange<uint64_t>(d.persistent_size == Bytes(0) ? 1 : 0, 8);
+      }
+      d.lsa_size = KiB(*rc::gen::inRange<uint64_t>(qemu_form ? 1 : 0, 1024));
+      int serial_kind = *rc::gen::inRange(0, 3);
+      d.serial = serial_kind == 0   ? 0
+                 : serial_kind == 1 ? devices + 1
+                                    : 0xfffffffffffffffeull - devices;  // above INT64_MAX
+      if (qemu_form) {
+        d.persistent_backing = {d.id + "-p", "/tmp/x/" + d.id + ".raw"};
+        d.lsa_backing = {d.id + "-l", "/tmp/x/" + d.id + "-lsa.raw"};
+      } else if (*rc::gen::arbitrary<bool>()) {
+        d.persistent_backing = {*printable, *printable};
+        d.volatile_backing = {"", *printable};
+      }
+      ++devices;
+      t.type3.push_back(std::move(d));
+    };
+    int nhb = *rc::gen::inRange(1, 5);
+    for (int i = 0; i < nhb; ++i) {
+      unsigned bus = 10u + 60u * static_cast<unsigned>(i);
+      std::string hb = "hb" + std::to_string(i);
+      t.host_bridges.push_back({hb, qemu_form ? bus : 100u + static_cast<unsigned>(i), bus});
+      int nrp = *rc::gen::inRange(1, 4);
+      for (int j = 0; j < nrp; ++j) {
+        std::string rp = hb + "rp" + std::to_string(j);
+        t.root_ports.push_back({rp, hb, static_cast<unsigned>(3 - j), 0, slot++});
+        attach(rp, 0);
+      }
+    }
+    int nwin = *rc::gen::inRange(1, 4);
+    for (int w = 0; w < nwin; ++w) {
+      WindowSpec win;
+      win.id = qemu_form ? "cfmw" + std::to_string(w) : "win" + std::to_string(w);
+      if (!qemu_form && *rc::gen::arbitrary<bool>()) win.base = (uint64_t{1} << 40) * static_cast<uint64_t>(w + 1);
+      win.size = GiB(1) * *rc::gen::inRange<uint64_t>(1, 64);
+      unsigned ways = *rc::gen::element<unsigned>(1, 2, 3, 4);
+      ways = std::min<unsigned>(ways, static_cast<unsigned>(nhb));
+      for (unsigned k = 0; k < ways; ++k) win.targets.push_back("hb" + std::to_string((k + static_cast<unsigned>(w)) % static_cast<unsigned>(nhb)));
+      win.granularity = Bytes(uint64_t{256} << *rc::gen::inRange(0, 7));
+      if (qemu_form) {
+        win.restrictions = WindowRestrictions{true, true, true, true, false};
+      } else {
+        win.restrictions = WindowRestrictions{*rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>(),
+                                              *rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>(),
+                                              *rc::gen::arbitrary<bool>()};
+      }
+      t.windows.push_back(std::move(win));
+    }
+    return t;
+  });
+}
+
+// `t` with every element list sorted by id.
+inline Topology canonical(Topology t) {
+  auto by_id = [](auto& v) { std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.id < b.id; }); };
+  by_id(t.host_bridges);
+  by_id(t.root_ports);
+  by_id(t.switches);
+  by_id(t.downstream_ports);
+  by_id(t.type3);
+  by_id(t.type2);
+  return t;
+}
+
+}  // namespace cxlsim::testing

@@ -1,0 +1,190 @@
+#include "fabric/topology_toml.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "fabric/topology_testing.h"
+#include "fabric/topology_validate.h"
+#include "spec/error.h"
+
+namespace cxlsim {
+namespace {
+
+constexpr std::string_view kSmall = R"(
+version = 1
+name = "small"
+[[window]]
+id = "w0"
+base = "0x4c00000000"
+size = "4G"
+targets = ["hb0"]
+granularity = "4k"
+restrictions = ["volatile", "type3"]
+
+[[host_bridge]]
+id = "hb0"
+bus_nr = 52
+
+[[root_port]]
+id = "rp0"
+host_bridge = "hb0"
+
+[[root_port]]
+id = "rp1"
+host_bridge = "hb0"
+chassis = 1
+slot = 7
+
+[[type3]]
+id = "mem0"
+parent = "rp0"
+volatile = "512M"
+persistent = 1073741824
+lsa = "128k"
+serial = "0xfedcba9876543210"
+persistent_path = "/var/tmp/p.raw"
+
+[[type2]]
+id = "acc0"
+parent = "rp1"
+hdm = "256M"
+cache = "64K"
+serial = 7
+)";
+
+std::string parse_error(std::string_view text) {
+  try {
+    parse_topology_toml(text, "t.toml");
+  } catch (const ParseError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(TopologyToml, ParsesEveryKey) {
+  Topology t = parse_topology_toml(kSmall, "small.toml");
+  EXPECT_EQ(t.name, "small");
+  ASSERT_EQ(t.windows.size(), 1u);
+  EXPECT_EQ(t.windows[0].base, 0x4c00000000u);
+  EXPECT_EQ(t.windows[0].size, GiB(4));
+  EXPECT_EQ(t.windows[0].granularity, KiB(4));
+  EXPECT_EQ(t.windows[0].restrictions.encode(), 0x6);  // type3 (bit 1) | volatile (bit 2)
+  ASSERT_EQ(t.host_bridges.size(), 1u);
+  EXPECT_EQ(t.host_bridges[0].bus_nr, 52u);
+  EXPECT_EQ(t.host_bridges[0].uid, 52u);  // defaults to bus_nr
+  ASSERT_EQ(t.root_ports.size(), 2u);
+  EXPECT_EQ(t.root_ports[0].port_number, 0u);  // position below hb0
+  EXPECT_EQ(t.root_ports[1].port_number, 1u);
+  EXPECT_EQ(t.root_ports[1].chassis, 1u);
+  EXPECT_EQ(t.root_ports[1].slot, 7u);
+  ASSERT_EQ(t.type3.size(), 1u);
+  EXPECT_EQ(t.type3[0].volatile_size, MiB(512));
+  EXPECT_EQ(t.type3[0].persistent_size, GiB(1));
+  EXPECT_EQ(t.type3[0].lsa_size, KiB(128));
+  EXPECT_EQ(t.type3[0].serial, 0xfedcba9876543210u);
+  EXPECT_EQ(t.type3[0].persistent_backing.path, "/var/tmp/p.raw");
+  EXPECT_TRUE(t.type3[0].volatile_backing.path.empty());
+  ASSERT_EQ(t.type2.size(), 1u);
+  EXPECT_EQ(t.type2[0].hdm_size, MiB(256));
+  EXPECT_EQ(t.type2[0].cache_size, KiB(64));
+  EXPECT_EQ(t.type2[0].serial, 7u);
+  EXPECT_FALSE(has_errors(validate(t)));
+}
+
+TEST(TopologyToml, DefaultsWhenKeysAreAbsent) {
+  Topology t = parse_topology_toml("[[window]]\nid='w'\nsize='1G'\ntargets=['h']\n", "x");
+  EXPECT_EQ(t.windows[0].granularity, Bytes(256));
+  EXPECT_FALSE(t.windows[0].base.has_value());
+  EXPECT_EQ(t.windows[0].restrictions, WindowRestrictions{});
+  t = parse_topology_toml("[[window]]\nid='w'\nsize='1G'\nbase='256G'\n", "x");
+  EXPECT_EQ(t.windows[0].base, GiB(256).value());
+}
+
+TEST(TopologyToml, UnknownKeyNamesKeyAndElement) {
+  std::string e = parse_error("[[type3]]\nid = \"mem0\"\nparent = \"rp0\"\npersistant = \"1G\"\n");
+  EXPECT_NE(e.find("unknown key 'persistant'"), std::string::npos) << e;
+  EXPECT_NE(e.find("[[type3]] 'mem0'"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.toml:1"), std::string::npos) << e;
+}
+
+TEST(TopologyToml, UnknownTopLevelKey) {
+  EXPECT_NE(parse_error("[[hostbridge]]\nid='x'\n").find("unknown top-level key 'hostbridge'"), std::string::npos);
+}
+
+TEST(TopologyToml, BadValuesNameTheKey) {
+  std::string e = parse_error("[[type3]]\nid='m'\nparent='p'\npersistent='12Q'\n");
+  EXPECT_NE(e.find("key 'persistent'"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown unit"), std::string::npos) << e;
+  e = parse_error("[[host_bridge]]\nid='h'\nbus_nr=300\n");
+  EXPECT_NE(e.find("key 'bus_nr'"), std::string::npos) << e;
+  e = parse_error("[[host_bridge]]\nid='h'\n");
+  EXPECT_NE(e.find("missing required key 'bus_nr'"), std::string::npos) << e;
+  e = parse_error("[[root_port]]\nhost_bridge='h'\n");
+  EXPECT_NE(e.find("missing required key 'id'"), std::string::npos) << e;
+  e = parse_error("[[window]]\nid='w'\nsize='1G'\ntargets='hb0'\n");
+  EXPECT_NE(e.find("key 'targets'"), std::string::npos) << e;
+  e = parse_error("[[window]]\nid='w'\nsize='1G'\nrestrictions=['pmem']\n");
+  EXPECT_NE(e.find("unknown restriction 'pmem'"), std::string::npos) << e;
+  e = parse_error("[type3]\nid='m'\n");
+  EXPECT_NE(e.find("[[type3]]"), std::string::npos) << e;
+  e = parse_error("version = 2\n");
+  EXPECT_NE(e.find("unsupported format version"), std::string::npos) << e;
+  e = parse_error("[[type3]]\nid='m'\nparent='p'\nserial='1G'\n");
+  EXPECT_NE(e.find("'1G' is not a number"), std::string::npos) << e;
+  e = parse_error("[[type3]]\nid='m'\nparent='p'\nserial=-1\n");
+  EXPECT_NE(e.find("key 'serial'"), std::string::npos) << e;
+}
+
+TEST(TopologyToml, SyntaxErrorHasPosition) {
+  std::string e = parse_error("[[type3]]\nid = \"m\nparent='p'\n");
+  EXPECT_NE(e.find("t.toml:2:"), std::string::npos) << e;
+  EXPECT_NE(e.find("TOML syntax error"), std::string::npos) << e;
+}
+
+TEST(TopologyToml, EmitsWhatItReads) {
+  Topology t = parse_topology_toml(kSmall, "small.toml");
+  EXPECT_EQ(parse_topology_toml(to_toml(t), "again"), t);
+}
+
+RC_GTEST_PROP(TopologyToml, RoundTrip, ()) {
+  Topology t = *testing::gen_valid_topology(false);
+  std::string text = to_toml(t);
+  Topology back = parse_topology_toml(text, "roundtrip");
+  RC_ASSERT(back == t);
+}
+
+RC_GTEST_PROP(TopologyToml, GeneratedTopologiesAreValid, ()) {
+  Topology t = *testing::gen_valid_topology(false);
+  for (const auto& d : validate(t)) RC_ASSERT(d.severity == Severity::kWarning);
+}
+
+// Random text and random edits of valid files either parse or throw ParseError; whatever
+// parses can be validated and written back without crashing.
+RC_GTEST_PROP(TopologyToml, BadInputNeverCrashes, ()) {
+  std::string text = to_toml(*testing::gen_valid_topology(false));
+  int edits = *rc::gen::inRange(1, 6);
+  for (int i = 0; i < edits; ++i) {
+    size_t pos = *rc::gen::inRange<size_t>(0, text.size());
+    switch (*rc::gen::inRange(0, 3)) {
+      case 0: text.erase(pos, *rc::gen::inRange<size_t>(1, 40)); break;
+      case 1: text.insert(pos, *rc::gen::container<std::string>(rc::gen::element('[', ']', '"', '=', '\n', 'x', '1', ',', '#', '-'))); break;
+      default: text.resize(pos); break;
+    }
+  }
+  try {
+    Topology t = parse_topology_toml(text, "fuzz");
+    (void)validate(t);
+    (void)to_toml(t);
+  } catch (const ParseError&) {
+  }
+}
+
+RC_GTEST_PROP(TopologyToml, RandomBytesNeverCrash, (const std::string& text)) {
+  try {
+    (void)parse_topology_toml(text, "fuzz");
+  } catch (const ParseError&) {
+  }
+}
+
+}  // namespace
+}  // namespace cxlsim

@@ -1,0 +1,107 @@
+#include "frontend/vm_assets.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "frontend/vm_initramfs.h"
+
+namespace cxlsim::vm {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+fs::path scratch(const std::string& name) {
+  fs::path p = fs::temp_directory_path() / ("cxlsim-vm-test-" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+TEST(CacheRoot, XdgCacheHomeWhenAbsoluteElseHome) {
+  ScopedEnv home("HOME", "/home/u");
+  {
+    ScopedEnv xdg("XDG_CACHE_HOME", "/var/cache/x");
+    EXPECT_EQ(cache_root(), fs::path("/var/cache/x/cxlsim"));
+  }
+  {
+    ScopedEnv xdg("XDG_CACHE_HOME", "relative");  // the XDG spec says: ignore
+    EXPECT_EQ(cache_root(), fs::path("/home/u/.cache/cxlsim"));
+  }
+  ScopedEnv xdg("XDG_CACHE_HOME", nullptr);
+  EXPECT_EQ(cache_root(), fs::path("/home/u/.cache/cxlsim"));
+}
+
+TEST(KernelIn, FindsImageAndModules) {
+  fs::path d = scratch("kernel");
+  fs::create_directories(d / "boot");
+  std::ofstream(d / "boot" / "vmlinuz-6.1.0-9-amd64") << "x";
+  EXPECT_THROW(kernel_in(d, "linux-image-6.1.0-9-amd64"), VmError);  // no modules yet
+  fs::create_directories(d / "lib" / "modules" / "6.1.0-9-amd64");
+  Kernel k = kernel_in(d, "linux-image-6.1.0-9-amd64");
+  EXPECT_EQ(k.release, "6.1.0-9-amd64");
+  EXPECT_EQ(k.image, d / "boot" / "vmlinuz-6.1.0-9-amd64");
+  EXPECT_EQ(k.modules, d / "lib" / "modules" / "6.1.0-9-amd64");
+  fs::remove_all(d);
+  fs::create_directories(d);
+  EXPECT_THROW(kernel_in(d, "p"), VmError);
+  fs::remove_all(d);
+}
+
+TEST(Initramfs, SharedLibrariesOfADynamicProgram) {
+  auto libs = shared_libraries("/bin/sh");
+  bool libc = false;
+  for (const auto& l : libs) {
+    EXPECT_TRUE(l.is_absolute()) << l;
+    libc = libc || l.filename().string().starts_with("libc.so");
+  }
+  EXPECT_TRUE(libc);
+}
+
+TEST(Initramfs, BootInitrdIsTheBaseFollowedByTheCommands) {
+  fs::path d = scratch("initrd");
+  std::string base_bytes(512, 'B');
+  std::ofstream(d / "base.cpio", std::ios::binary) << base_bytes;
+  make_boot_initrd(d / "base.cpio", "echo hello-from-guest\n", d, d / "initrd.img");
+  std::ifstream in(d / "initrd.img", std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string all = ss.str();
+  ASSERT_GT(all.size(), base_bytes.size());
+  EXPECT_EQ(all.substr(0, base_bytes.size()), base_bytes);
+  std::string extra = all.substr(base_bytes.size());
+  EXPECT_TRUE(extra.starts_with("070701")) << "newc magic";
+  EXPECT_NE(extra.find("cxlsim/cmd.sh"), std::string::npos);
+  EXPECT_NE(extra.find("echo hello-from-guest"), std::string::npos);
+  EXPECT_NE(extra.find("TRAILER!!!"), std::string::npos);
+  fs::remove_all(d);
+}
+
+}  // namespace
+}  // namespace cxlsim::vm

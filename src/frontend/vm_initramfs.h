@@ -1,0 +1,36 @@
+// The guest's initramfs, built by cxlsim from Debian packages: busybox (busybox-static), the
+// `cxl` and `ndctl` programs (package ndctl) with the shared libraries ldd names, the kernel's
+// cxl, nvdimm and dax modules with their dependencies and a module index (depmod -b), and the
+// /init of vm_guest.h. Cached as vm/initramfs-<release>-v<kInitramfsVersion>.cpio (newc,
+// uncompressed: TCG boots decompress slowly); the per-boot commands are a second archive
+// appended to a copy (make_boot_initrd).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "frontend/vm_assets.h"
+#include "frontend/vm_step.h"
+
+namespace cxlsim::vm {
+
+// Bump when the content or /init changes, so cached archives are rebuilt.
+inline constexpr int kInitramfsVersion = 1;
+
+// Module folders (below lib/modules/<release>/kernel/drivers) copied whole.
+inline const std::vector<std::string> kModuleFolders = {"cxl", "nvdimm", "dax"};
+
+// The cached base initramfs for `kernel`, built when absent. Throws VmError naming the step.
+std::filesystem::path ensure_initramfs(const std::filesystem::path& root, const Kernel& kernel,
+                                       const Progress& progress);
+
+// Writes to `out` the base archive followed by a newc archive holding `script` as
+// /cxlsim/cmd.sh. `scratch` is a directory the function may use.
+void make_boot_initrd(const std::filesystem::path& base, const std::string& script,
+                      const std::filesystem::path& scratch, const std::filesystem::path& out);
+
+// The shared libraries `ldd program` names (absolute paths; empty for static programs).
+std::vector<std::filesystem::path> shared_libraries(const std::filesystem::path& program);
+
+}  // namespace cxlsim::vm

@@ -1,0 +1,47 @@
+#include "frontend/vm_session.h"
+
+#include <fmt/format.h>
+
+#include "fabric/qemu_cmdline.h"
+#include "frontend/vm_assets.h"
+#include "frontend/vm_initramfs.h"
+#include "frontend/vm_machine.h"
+
+namespace cxlsim::vm {
+
+namespace fs = std::filesystem;
+
+BootConfig prepare_boot(const Topology& topology, const SessionOptions& options, GuestMode mode,
+                        const std::string& script) {
+  BootConfig c;
+  c.mode = mode;
+  c.memory = options.memory;
+  c.timeout = options.timeout;
+  c.memdevs = static_cast<unsigned>(topology.type3.size());
+  c.console_log = options.workdir / "console.log";
+
+  QemuExportOptions exp;
+  exp.backing_dir = options.backing_dir.string();
+  c.machine_args = to_qemu_args(topology, exp);
+  if (options.progress) options.progress("creating backing files");
+  create_backing_files(backing_files(c.machine_args));
+
+  fs::path root = options.cache.empty() ? cache_root() : options.cache;
+  fs::path base = options.initrd;
+  if (options.kernel.empty() || base.empty()) {
+    Kernel k = ensure_kernel(root, options.progress);
+    if (options.kernel.empty()) c.kernel = k.pvh.empty() ? k.image : k.pvh;
+    if (base.empty()) base = ensure_initramfs(root, k, options.progress);
+  }
+  if (!options.kernel.empty()) c.kernel = options.kernel;
+  for (const auto& [what, p] : {std::pair{"kernel", c.kernel}, std::pair{"initrd", base}}) {
+    if (!fs::is_regular_file(p)) {
+      throw VmError("prepare guest", fmt::format("{} {} is not a file", what, p.string()));
+    }
+  }
+  c.initrd = options.workdir / "initrd.img";
+  make_boot_initrd(base, script, options.workdir, c.initrd);
+  return c;
+}
+
+}  // namespace cxlsim::vm

@@ -1,0 +1,34 @@
+// One guest boot of `cxlsim vm` from a topology: assets from the cache (vm_assets.h,
+// vm_initramfs.h), the machine (to_qemu_args + backing files, vm_machine.h), the initrd with
+// the commands, then QEMU (vm_qemu.h).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "fabric/topology.h"
+#include "frontend/vm_qemu.h"
+#include "frontend/vm_step.h"
+
+namespace cxlsim::vm {
+
+struct SessionOptions {
+  std::filesystem::path kernel;     // empty: Debian's kernel from the cache
+  std::filesystem::path initrd;     // empty: cxlsim's initramfs for that kernel
+  std::filesystem::path cache;      // empty: cache_root()
+  std::filesystem::path backing_dir = "/tmp/cxlsim";  // for devices without a backing path
+  std::filesystem::path workdir;    // initrd copy and console log; must exist
+  std::string memory = "2G";
+  std::chrono::seconds timeout{600};
+  Progress progress;
+};
+
+// Fetches/builds what is missing, creates the backing files and returns the boot
+// configuration for `topology` running `script` (mode run) or a shell. Throws VmError naming
+// the failed step, ValidationError for topologies QEMU 7.2 cannot express.
+BootConfig prepare_boot(const Topology& topology, const SessionOptions& options, GuestMode mode,
+                        const std::string& script);
+
+}  // namespace cxlsim::vm

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# CLI behaviour of `cxlsim list|decode|map`: placements derived from the CXL interleave rule
+# (position = HPA bits above the granularity; DPA = HPA offset with those bits removed), Linux
+# 6.1's refusals with its reasons (exit 1), and malformed input (exit 2).
+# Usage: region_test.sh <path-to-cxlsim> <source-dir>
+set -u
+CXLSIM=$1
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+run() {
+  local want=$1
+  shift
+  "$CXLSIM" "$@" >"$TMP/out" 2>"$TMP/err"
+  local got=$?
+  OUT=$(cat "$TMP/out")
+  ERR=$(cat "$TMP/err")
+  [[ $got == "$want" ]] || fail "cxlsim $* exited $got, expected $want; stderr: $ERR"
+}
+expect_out() { [[ $OUT == *"$1"* ]] || fail "stdout lacks '$1': $OUT"; }
+expect_err() { [[ $ERR == *"$1"* ]] || fail "stderr lacks '$1': $ERR"; }
+jqv() { jq -r "$1" <<<"$OUT"; }
+
+# Two host bridges interleaved at 256 B, two root ports each; every device has 256 MiB volatile
+# then 256 MiB persistent capacity, the persistent part in a file.
+cat >"$TMP/t.toml" <<TOML
+version = 1
+name = "region-test"
+[[window]]
+id = "cfmw0"
+size = "4G"
+targets = ["hb0", "hb1"]
+granularity = "256"
+[[host_bridge]]
+id = "hb0"
+uid = 0
+bus_nr = 12
+[[host_bridge]]
+id = "hb1"
+uid = 1
+bus_nr = 64
+TOML
+n=0
+for hb in 0 1; do
+  for rp in 0 1; do
+    cat >>"$TMP/t.toml" <<TOML
+[[root_port]]
+id = "rp$hb$rp"
+host_bridge = "hb$hb"
+port = $rp
+chassis = $hb
+slot = $rp
+[[type3]]
+id = "m$n"
+parent = "rp$hb$rp"
+volatile = "256M"
+persistent = "256M"
+serial = $((n + 1))
+persistent_path = "$TMP/m$n.raw"
+TOML
+    n=$((n + 1))
+  done
+done
+T=$TMP/t.toml
+
+for sub in list decode map; do
+  run 0 "$sub" --help
+  expect_out "Usage"
+done
+
+# list: cxl list -vvv's shape, names in probe order.
+run 0 list "$T" --json
+[[ $(jqv '.[0].bus') == root0 ]] || fail "bus is not root0"
+[[ $(jqv '.[0]["decoders:root0"][0].interleave_ways') == 2 ]] || fail "root decoder ways: $OUT"
+[[ $(jqv '.[0]["decoders:root0"][0].resource') == $((0x110000000)) ]] || fail "window base not QEMU's 0x110000000"
+[[ $(jqv '[.[0]["ports:root0"][].port] | join(",")') == port1,port2 ]] || fail "host bridge ports"
+[[ $(jqv '.[0]["ports:root0"][0]["endpoints:port1"][0].memdev.memdev') == mem0 ]] || fail "endpoint memdev"
+[[ $(jqv '.[0]["ports:root0"][0]["endpoints:port1"][0].memdev.pmem_size') == $((256 << 20)) ]] || fail "pmem_size"
+run 0 list "$T"
+expect_out "decoder0.0"
+expect_out "m3"
+run 0 list "$T" --region window=0,ways=4,granularity=256,targets=m0:m2:m1:m3 --json
+[[ $(jqv '.[0]["decoders:root0"][0]["regions:decoder0.0"][0].interleave_ways') == 4 ]] || fail "region ways"
+[[ $(jqv '[.[0]["decoders:root0"][0]["regions:decoder0.0"][0].mappings[].id] | join(",")') == m0,m2,m1,m3 ]] ||
+  fail "region mappings"
+# Host bridge decoder: 2 targets selecting on bit 9 (Linux: eig = 1 -> 512 B).
+[[ $(jqv '.[0]["ports:root0"][0]["decoders:port1"][0].interleave_granularity') == 512 ]] || fail "hb granularity"
+
+# map: 4-way x 256 B: offset k*256 goes to position k mod 4 at DPA 256 MiB + (k div 4)*256
+# (persistent capacity starts after the volatile 256 MiB), file offset = DPA - 256 MiB.
+run 0 map "$T" --ways 4 --granularity 256 --targets m0,m2,m1,m3 --step 256 --count 8 --json
+[[ $(jqv '[.[].memdev] | join(",")') == m0,m2,m1,m3,m0,m2,m1,m3 ]] || fail "map memdevs: $OUT"
+[[ $(jqv '[.[].dpa] | map(. - 268435456) | join(",")') == 0,0,0,0,256,256,256,256 ]] || fail "map dpa: $OUT"
+[[ $(jqv '.[5].file') == "$TMP/m2.raw" ]] || fail "map file"
+[[ $(jqv '.[5].file_offset') == 256 ]] || fail "map file offset"
+[[ $(jqv '.[3].hpa') == $((0x110000000 + 768)) ]] || fail "map hpa"
+run 0 map "$T" --ways 2 --granularity 256 --targets m0,m2 --step 256 --count 3
+expect_out "m2"
+
+# decode: every level and the target it picked.
+run 0 decode "$T" --region window=0,ways=4,granularity=256,targets=m0:m2:m1:m3 0x110000300 --json
+[[ $(jqv '.id') == m3 ]] || fail "decode memdev: $OUT"
+[[ $(jqv '.dpa') == $((268435456)) ]] || fail "decode dpa"
+[[ $(jqv '.levels[0].decoder') == decoder0.0 && $(jqv '.levels[0].target') == hb1 ]] || fail "decode root level"
+[[ $(jqv '.levels[1].target') == rp11 ]] || fail "decode host bridge level"
+run 0 decode "$T" --region window=0,ways=4,granularity=256,targets=m0:m2:m1:m3 --offset 0x100
+expect_out "m2"
+run 1 decode "$T" --region window=0,ways=2,granularity=256,targets=m0:m2,size=512M 0x130000000
+expect_err "not mapped"
+
+# Linux's refusals: exit 1 with its reason.
+run 1 map "$T" --ways 4 --granularity 256 --targets m0,m1,m2,m3 --step 256 --count 4 --json
+expect_err "invalid target position for decoder0.0"
+run 1 map "$T" --ways 3 --granularity 256 --step 256 --json
+expect_err "invalid interleave: 3"
+run 1 map "$T" --ways 2 --granularity 1024 --targets m0,m2 --step 256 --json
+expect_err "invalid interleave granularity: 1024"
+run 1 map "$T" --ways 2 --granularity 1000 --targets m0,m2 --step 256 --json
+expect_err "invalid interleave granularity: 1000"
+run 1 list "$T" --region window=0,ways=2,granularity=256,targets=m0:m2,size=768M
+expect_err "not a nonzero multiple of 2 x 256 MiB"
+
+# One HDM decoder per component (QEMU 7.2): a second region through a host bridge finds none.
+run 1 list "$T" --hdm-decoders 1 --region window=0,ways=2,granularity=256,targets=m0:m2 \
+  --region window=0,ways=2,granularity=256,targets=m1:m3
+expect_err "port1: no decoder available"
+run 0 list "$T" --region window=0,ways=2,granularity=256,targets=m0:m2 \
+  --region window=0,ways=2,granularity=256,targets=m1:m3 --json
+[[ $(jqv '.[0]["decoders:root0"][0]["regions:decoder0.0"] | length') == 2 ]] || fail "two regions"
+
+# Malformed input: exit 2.
+run 2 map "$T" --ways 2 --granularity 256 --targets m0,mX --step 256
+expect_err "unknown memdev 'mX'"
+run 2 map "$T" --ways 4 --granularity 256 --targets m0,m2 --step 256
+expect_err "2 targets given for a 4-way region"
+run 2 map "$T" --ways 2 --granularity 4Q --step 256
+expect_err "4Q"
+run 2 list "$T" --region window=0
+expect_err "window= and ways= are required"
+run 2 list "$T" --region window=0,ways=2,colour=red
+expect_err "unknown key 'colour'"
+run 2 list "$T" --region window=9,ways=2
+expect_err "window 9 does not exist"
+run 2 list "$TMP/missing.toml"
+run 2 decode "$T" --region window=0,ways=2
+expect_err "exactly one of HPA and --offset"
+
+if ((failures)); then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "region CLI: all checks passed"

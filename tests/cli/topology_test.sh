@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# CLI behaviour of `cxlsim topology ...`: exit codes and messages for good and malformed input,
+# and a boot check of export-qemu against the real QEMU device model.
+# Usage: topology_test.sh <path-to-cxlsim> <source-dir>
+set -u
+CXLSIM=$1
+SRC=$2
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# run EXPECTED_STATUS ARGS... : runs cxlsim, keeps stdout/stderr in $OUT/$ERR.
+run() {
+  local want=$1
+  shift
+  "$CXLSIM" "$@" >"$TMP/out" 2>"$TMP/err"
+  local got=$?
+  OUT=$(cat "$TMP/out")
+  ERR=$(cat "$TMP/err")
+  if [[ $got != "$want" ]]; then
+    fail "cxlsim $* exited $got, expected $want; stderr: $ERR"
+  fi
+}
+expect_out() { [[ $OUT == *"$1"* ]] || fail "stdout lacks '$1': $OUT"; }
+expect_err() { [[ $ERR == *"$1"* ]] || fail "stderr lacks '$1': $ERR"; }
+
+# --help everywhere.
+for sub in "" show validate export-qemu convert; do
+  run 0 topology $sub --help
+  expect_out "Usage"
+done
+run 0 topology --help
+expect_out "Built-in topologies: default, switch2"
+
+# show: a tree with sizes, serials, windows.
+run 0 topology show builtin:default
+expect_out "host bridge hb0 (uid 12, bus 12)"
+expect_out "switch sw0"
+expect_out "type3 mem4: persistent 1 GiB (RAM), lsa 1 MiB, serial 0x5"
+expect_out "cfmw0: 8 GiB at (assigned at build), 1-way over [hb0], granularity 256 B"
+run 0 topology show "$SRC/examples/switch2.toml" --json
+python3 -c 'import json,sys; t=json.load(sys.stdin); assert len(t["switches"])==2 and len(t["type3"])==4 and t["windows"][0]["granularity"]==1024' <"$TMP/out" \
+  || fail "show --json: unexpected JSON"
+run 0 topology show "$SRC/examples/qemu-single.txt"
+expect_out "type3 cxl-pmem0: persistent 256 MiB (/tmp/cxltest.raw), lsa 256 MiB"
+run 0 topology show "newick:(1,(2,3))"
+expect_out "downstream port sw0p1"
+
+# validate: exit 0 for every example (warnings allowed), 1 with diagnostics for errors.
+for f in "$SRC"/examples/*; do
+  run 0 topology validate "$f"
+  expect_out ": valid ("
+done
+run 0 topology validate builtin:qemu-switch
+expect_out "warning: 'root_port1': root port has nothing below it"
+run 0 topology validate builtin:qemu-switch --json
+python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["valid"] and j["diagnostics"][0]["severity"]=="warning"' <"$TMP/out" \
+  || fail "validate --json: unexpected JSON"
+
+# Malformed input.
+run 2 topology validate "$TMP/missing.toml"
+expect_err "cxlsim: error: cannot read topology '$TMP/missing.toml'"
+printf '[[host_bridge]]\nid = "hb0\nbus_nr = 12\n' >"$TMP/syntax.toml"
+run 2 topology validate "$TMP/syntax.toml"
+expect_err "syntax.toml:2:"
+expect_err "TOML syntax error"
+printf '[[host_bridge]]\nid = "hb0"\nbus_nr = 12\nbus_number = 13\n' >"$TMP/unknown.toml"
+run 2 topology show "$TMP/unknown.toml"
+expect_err "[[host_bridge]] 'hb0': unknown key 'bus_number'"
+printf '[[type3]]\nid = "m0"\nparent = "rp0"\npersistent = "1Q"\n' >"$TMP/badsize.toml"
+run 2 topology validate "$TMP/badsize.toml"
+expect_err "[[type3]] 'm0': key 'persistent': invalid size '1Q'"
+sed 's/parent = "rp1"/parent = "rp7"/' "$SRC/examples/default.toml" >"$TMP/dangling.toml"
+run 1 topology validate "$TMP/dangling.toml"
+expect_out "error: 'mem4': parent 'rp7' does not exist"
+expect_out "invalid (1 errors"
+run 1 topology validate "$TMP/dangling.toml" --json
+python3 -c 'import json,sys; j=json.load(sys.stdin); assert not j["valid"] and any(d["element"]=="mem4" and d["severity"]=="error" for d in j["diagnostics"])' <"$TMP/out" \
+  || fail "validate --json of a dangling reference"
+sed 's/persistent = "1G"/persistent = "300M"/' "$SRC/examples/default.toml" >"$TMP/unaligned.toml"
+run 1 topology validate "$TMP/unaligned.toml"
+expect_out "persistent capacity 300 MiB is not a multiple of 256 MiB"
+run 0 topology show "$TMP/dangling.toml"
+expect_out "not connected (see \`cxlsim topology validate\`):"
+expect_out "  type3 mem4"
+run 2 topology export-qemu "$TMP/dangling.toml"
+expect_err "parent 'rp7' does not exist"
+printf -- '-device cxl-type3,bus=rp0,memdev=nope,id=d0\n' >"$TMP/badqemu.txt"
+run 2 topology show "$TMP/badqemu.txt"
+expect_err "-device cxl-type3,bus=rp0,memdev=nope,id=d0: memdev='nope' does not name"
+run 2 topology show builtin:nonesuch
+expect_err "unknown built-in topology 'nonesuch'"
+run 2 topology show "newick:(1,(2,3)"
+expect_err "missing ')'"
+# Usage errors: CLI11's own non-zero status and message.
+run_nonzero() { "$CXLSIM" "$@" >"$TMP/out" 2>"$TMP/err" && fail "cxlsim $* succeeded"; ERR=$(cat "$TMP/err"); }
+run_nonzero topology convert builtin:default --to yaml
+expect_err "yaml not in {toml,json,qemu}"
+run_nonzero topology show
+expect_err "topology is required"
+
+# convert: TOML -> TOML is stable, QEMU -> TOML equals the built-in.
+run 0 topology convert builtin:switch2 --to toml -o "$TMP/s2.toml"
+run 0 topology convert "$TMP/s2.toml" --to toml
+cmp -s "$TMP/s2.toml" "$TMP/out" || fail "convert of converted switch2 differs"
+run 0 topology convert "$SRC/examples/qemu-single.txt" --to toml -o "$TMP/single.toml"
+"$CXLSIM" topology show --json "$TMP/single.toml" | python3 -c 'import json,sys; t=json.load(sys.stdin); del t["name"]; print(json.dumps(t, sort_keys=True))' >"$TMP/a.json"
+"$CXLSIM" topology show --json builtin:qemu-single | python3 -c 'import json,sys; t=json.load(sys.stdin); del t["name"]; print(json.dumps(t, sort_keys=True))' >"$TMP/b.json"
+cmp -s "$TMP/a.json" "$TMP/b.json" || fail "QEMU doc example converted to TOML differs from builtin:qemu-single"
+
+# export-qemu: refused for what QEMU 7.2 cannot build.
+printf 'version = 1\n[[window]]\nid="w"\nsize="1G"\ntargets=["hb0"]\n[[host_bridge]]\nid="hb0"\nbus_nr=12\n[[root_port]]\nid="rp0"\nhost_bridge="hb0"\n[[type3]]\nid="vol0"\nparent="rp0"\nvolatile="256M"\n' >"$TMP/volatile.toml"
+run 0 topology validate "$TMP/volatile.toml"
+run 2 topology export-qemu "$TMP/volatile.toml"
+expect_err "type3 'vol0': QEMU 7.2 cannot model volatile capacity"
+run 0 topology export-qemu builtin:default --one-line --backing-dir "$TMP/backing"
+expect_out "qemu-system-x86_64 -machine q35,cxl=on,cxl-fmw.0.targets.0=hb0,cxl-fmw.0.size=8G"
+[[ $(printf '%s' "$OUT" | wc -l) == 0 ]] || fail "--one-line printed several lines"
+run 0 topology export-qemu builtin:default
+[[ $(printf '%s\n' "$OUT" | wc -l) -gt 10 ]] || fail "multi-line export has too few lines"
+
+# export-qemu output boots QEMU 7.2's device model: every device realizes and shows in the
+# qtree (QEMU is stopped before the guest runs, so no kernel is needed).
+if ! command -v qemu-system-x86_64 >/dev/null; then
+  echo "**************************************************************************"
+  echo "SKIPPED: qemu-system-x86_64 not found; export-qemu boot check not run."
+  echo "**************************************************************************"
+else
+  for topo in builtin:default builtin:switch2 builtin:qemu-2hb builtin:qemu-switch builtin:qemu-window-per-hb \
+      "newick:(1,(2,(3,4)),5)"; do
+    mkdir -p "$TMP/backing"
+    run 0 topology export-qemu "$topo" --json --backing-dir "$TMP/backing"
+    # The qemu-* built-ins keep the QEMU documentation's /tmp paths; redirect them to $TMP.
+    mapfile -t ARGS < <(python3 -c 'import json,sys
+import re
+for a in json.load(sys.stdin)["args"]: print(re.sub(r"mem-path=/tmp/(cxltest|lsa)", r"mem-path='"$TMP/backing/"'\\1", a))' <"$TMP/out")
+    printf 'info qtree\nquit\n' | timeout 60 qemu-system-x86_64 "${ARGS[@]}" -m 512M -nographic -S -display none \
+      -serial none -monitor stdio >"$TMP/qemu.out" 2>&1
+    status=$?
+    [[ $status == 0 ]] || fail "QEMU rejected export of $topo (exit $status): $(grep -v '^(qemu)' "$TMP/qemu.out" | tail -3)"
+    "$CXLSIM" topology show --json "$topo" >"$TMP/topo.json"
+    python3 - "$TMP/topo.json" "$TMP/qemu.out" "$topo" <<'EOF' || fail "QEMU qtree of $topo lacks devices"
+import json, re, sys
+t = json.load(open(sys.argv[1]))
+tree = open(sys.argv[2]).read()
+found = {i: k for k, i in re.findall(r'dev: ([\w-]+), id "([^"]*)"', tree)}
+want = [(hb["id"], "pxb-cxl") for hb in t["host_bridges"]] + [(r["id"], "cxl-rp") for r in t["root_ports"]] \
+     + [(s["id"], "cxl-upstream") for s in t["switches"]] + [(d["id"], "cxl-downstream") for d in t["downstream_ports"]] \
+     + [(d["id"], "cxl-type3") for d in t["type3"]]
+missing = [(i, k) for i, k in want if found.get(i) != k]
+if missing:
+    print(sys.argv[3], "missing in qtree:", missing)
+    sys.exit(1)
+EOF
+    rm -rf "$TMP/backing"
+  done
+fi
+
+if [[ $failures != 0 ]]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "topology CLI tests passed"

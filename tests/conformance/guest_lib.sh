@@ -1,0 +1,136 @@
+# cxlsim conformance: the guest half. Runs in cxlsim's initramfs (busybox sh, cxl, ndctl) and
+# prints one JSON object per line ({"kind": ...}); everything else on stdout is diagnostics
+# the host ignores. run_topology.sh appends the topology's plan (check_list, then one
+# check_region per plan line) and `finish`.
+#
+# Records:
+#   {"kind":"memdev","name":"mem0","serial":259}
+#   {"kind":"list","data":<cxl list -vvv>}                       (before any region)
+#   {"kind":"region","index":I,"created":true|false,"region":"region0","pmem":"pmem0",
+#    "base":B,"step":S,"count":N,"error":"..."}
+#   {"kind":"region_list","index":I,"data":<cxl list -vvv>}     (with the region committed)
+#   {"kind":"decoder","index":I,"decoder":"decoder1.0","interleave_ways":2,...}  sysfs state
+#   {"kind":"done"}
+
+sys=/sys/bus/cxl/devices
+
+# Values come in with `read -r v < file`, not $(cat file): under TCG every fork costs.
+
+json_string() { printf '"%s"' "$(printf '%s' "$1" | tr '\n"\\' "   ")"; }
+
+# cxl list -vvv output on one line (cxl prints no newlines inside strings).
+list_json() {
+  out=$(cxl list -vvv 2>/dev/null | tr -d '\n')
+  [ -z "$out" ] && out='[]'
+  printf '%s' "$out"
+}
+
+memdev_by_serial() {
+  for m in $sys/mem*; do
+    read -r v < $m/serial
+    if [ $((v)) -eq $(($1)) ]; then echo "${m##*/}"; return; fi
+  done
+  echo "nosuchserial$1"
+}
+
+check_list() {
+  for m in $sys/mem*; do
+    read -r v < $m/serial
+    printf '{"kind":"memdev","name":"%s","serial":%d}\n' "${m##*/}" "$((v))"
+  done
+  printf '{"kind":"list","data":%s}\n' "$(list_json)"
+}
+
+# sysfs state of every decoder that decodes something (size != 0).
+dump_decoders() {
+  for d in $sys/decoder*; do
+    read -r size < $d/size
+    [ "$((size))" -eq 0 ] && continue
+    read -r ways < $d/interleave_ways
+    read -r gran < $d/interleave_granularity
+    read -r start < $d/start
+    tl=; [ -e $d/target_list ] && read -r tl < $d/target_list
+    dpa=null
+    if [ -e $d/dpa_resource ]; then read -r dpa < $d/dpa_resource; dpa=$((dpa)); fi
+    printf '{"kind":"decoder","index":%d,"decoder":"%s","interleave_ways":%d,"interleave_granularity":%d,"start":%d,"size":%d,"target_list":"%s","dpa_resource":%s}\n' \
+      "$1" "${d##*/}" "$ways" "$gran" "$((start))" "$((size))" "$tl" "$dpa"
+  done
+}
+
+# Tags: 64-byte text "CXLTAG:<index>:<region offset hex>;" padded with spaces, one every
+# `step` bytes from region offset `base`, written with one dd.
+write_tags() {
+  dev=$1; idx=$2; base=$3; step=$4; count=$5
+  j=0
+  : > /tmp/tags
+  while [ $j -lt $count ]; do
+    off=$((base + j * step))
+    printf "%-${step}s" "$(printf 'CXLTAG:%d:%x;' $idx $off)" >> /tmp/tags
+    j=$((j + 1))
+  done
+  dd if=/tmp/tags of=/dev/$dev bs=$step seek=$((base / step)) conv=notrunc,fsync 2>/dev/null
+}
+
+# check_region INDEX WINDOW WAYS GRANULARITY auto|SERIAL,SERIAL,... : create a region in root
+# decoder decoder0.WINDOW (memdevs given by serial, in position order, or cxl's automatic
+# order), report it, write tags through a raw namespace, then destroy it. Tags start at region
+# offset INDEX MiB * WAYS, so regions of one boot use disjoint device ranges (every region
+# starts at DPA 0 of its devices).
+check_region() {
+  idx=$1; win=$2; ways=$3; gran=$4; targets=$5
+  names=""; opt=""
+  if [ "$targets" = auto ]; then
+    # What cxl-cli uses without targets: cxl list -M -d decoder0.N, first WAYS memdevs.
+    order=$(cxl list -M -d decoder0.$win 2>/dev/null | sed -n 's/.*"serial":\([0-9]*\).*/\1/p' | head -n $ways | tr '\n' ',')
+  else
+    order=$targets
+  fi
+  printf '{"kind":"attempt","index":%d,"window":%d,"ways":%d,"granularity":%d,"requested":"%s","order":"%s"}\n' \
+    "$idx" "$win" "$ways" "$gran" "$targets" "${order%,}"
+  if [ "$targets" != auto ]; then
+    opt="-m"
+    for s in $(echo $targets | tr ',' ' '); do names="$names $(memdev_by_serial $s)"; done
+  fi
+  out=$(cxl create-region $opt -d decoder0.$win -w $ways -g $gran -t pmem $names 2>/tmp/err)
+  region=$(printf '%s\n' "$out" | sed -n 's/.*"region":"\(region[0-9]*\)".*/\1/p' | head -n 1)
+  if [ -z "$region" ]; then
+    printf '{"kind":"region","index":%d,"created":false,"error":%s}\n' "$idx" "$(json_string "$(cat /tmp/err)")"
+    return
+  fi
+  printf '{"kind":"region_list","index":%d,"data":%s}\n' "$idx" "$(list_json)"
+  dump_decoders "$idx"
+  ns=$(ndctl create-namespace -r $region -m raw -f 2>/tmp/err)
+  pmem=$(printf '%s\n' "$ns" | sed -n 's/.*"blockdev":"\(pmem[0-9]*\)".*/\1/p' | head -n 1)
+  step=$((gran / 2)); count=$((ways * 8)); [ $count -lt 32 ] && count=32
+  base=$((idx * 1048576 * ways))
+  if [ -n "$pmem" ]; then write_tags $pmem $idx $base $step $count; fi
+  printf '{"kind":"region","index":%d,"created":true,"region":"%s","pmem":"%s","base":%d,"step":%d,"count":%d,"resource":%d,"size":%d,"targets":"%s","error":%s}\n' \
+    "$idx" "$region" "$pmem" "$base" "$step" "$count" "$(($(cat $sys/$region/resource)))" \
+    "$(($(cat $sys/$region/size)))" "$(region_serials $region)" "$(json_string "$(cat /tmp/err)")"
+  # Not destroy-namespace: it zeroes the namespace's first 8 KiB, where tags are. Zeroing the
+  # labels (in the LSA, not the media) frees the devices for the next region instead.
+  ndctl disable-namespace all -r $region >/dev/null 2>&1
+  cxl destroy-region -f $region >/dev/null 2>&1
+  ndctl disable-dimm all >/dev/null 2>&1
+  ndctl zero-labels all >/dev/null 2>&1
+  ndctl enable-dimm all >/dev/null 2>&1
+}
+
+# Serials of a region's memdevs in position order (regionN/targetK -> endpoint decoder ->
+# endpoint port -> memdev).
+region_serials() {
+  k=0; out=""
+  while [ $k -lt $(cat $sys/$1/interleave_ways) ]; do
+    dec=$(cat $sys/$1/target$k)
+    ep=$(basename $(dirname $(readlink -f $sys/$dec)))
+    mem=$(basename $(readlink -f $sys/$ep/uport))
+    out="$out,$(($(cat $sys/$mem/serial)))"
+    k=$((k + 1))
+  done
+  echo "${out#,}"
+}
+
+finish() {
+  sync
+  echo '{"kind":"done"}'
+}
