@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/plot.h"
 #include "frontend/mlc.h"
+#include "frontend/topology_arg.h"
 #include "spec/error.h"
 
 namespace cxlsim::cli {
@@ -17,7 +18,7 @@ namespace {
 
 struct MlcOptions {
   bool idle = false, max_bw = false, loaded = false;
-  std::string device, host = "spr-xeon", local = "eurosys24-ddr5";
+  std::string device, host = "spr-xeon", local = "eurosys24-ddr5", topology, target;
   unsigned threads = 16;
   std::string rw = "1:0";
   bool random = false;
@@ -55,7 +56,11 @@ int run(const MlcOptions& o) {
   auto host = timing::load_host_profile(o.host);
   auto local = timing::load_device_profile(o.local);
   auto device = timing::load_device_profile(o.device.empty() ? "eurosys24-asic" : o.device);
-  frontend::MlcSetup s = frontend::setup_for_device(host, local, device);
+  if (!o.target.empty() && o.topology.empty()) return fail("--target needs --topology");
+  if (!o.topology.empty() && !device.cxl) return fail(fmt::format("--device '{}' is local DRAM; with --topology use a CXL device profile", device.name));
+  frontend::MlcSetup s = o.topology.empty()
+                             ? frontend::setup_for_device(host, local, device)
+                             : frontend::setup_for_topology(host, local, device, frontend::resolve_topology(o.topology), o.target);
   if (o.threads == 0 || o.threads > 256) return fail("--threads must be 1..256");
   s.threads = o.threads;
   auto [r, w] = parse_rw(o.rw);
@@ -66,6 +71,7 @@ int run(const MlcOptions& o) {
   s.window = Duration::ns(o.window_us * 1000.0);
   nlohmann::json j;
   j["device"] = device.name;
+  if (!o.topology.empty()) j["topology"] = o.topology;
   j["host"] = host.name;
   j["threads"] = o.threads;
   j["rw"] = o.rw;
@@ -140,6 +146,8 @@ void register_mlc(CLI::App& app) {
   cmd->add_flag("--max-bandwidth", o->max_bw, "Peak bandwidth for reads, 3:1, 2:1, 1:1 and non-temporal writes");
   cmd->add_flag("--loaded-latency", o->loaded, "Latency of a pointer chaser under N load threads, inject delays 0..20000");
   cmd->add_option("--device", o->device, "Device profile: built-in name or TOML file (default eurosys24-asic)");
+  cmd->add_option("--topology", o->topology, "Topology (builtin:NAME, TOML, QEMU command line, Newick); every memdev runs --device");
+  cmd->add_option("--target", o->target, "Window id (region) or memdev to measure (default: the first window)");
   cmd->add_option("--host", o->host, "Host profile (default spr-xeon)");
   cmd->add_option("--local", o->local, "Local DRAM profile (default eurosys24-ddr5)");
   cmd->add_option("--threads", o->threads, "Load threads (default 16)");

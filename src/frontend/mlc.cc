@@ -54,6 +54,37 @@ MlcSetup setup_for_device(const HostProfile& host, const DeviceProfile& local, c
   return s;
 }
 
+MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local, const DeviceProfile& device,
+                            const Topology& topo, const std::string& target) {
+  MlcSetup s;
+  s.host = host;
+  s.local_dram = local;
+  s.topology = topo;
+  s.device_for = [device](const std::string&) { return device; };
+  System probe(host, local, Bytes(kLocalSize), topo, s.device_for);
+  const Window* chosen = nullptr;
+  for (const auto& w : probe.windows()) {
+    if (target.empty() || w.id == target) {
+      chosen = &w;
+      break;
+    }
+    // A memdev target: a window whose only device it is.
+    std::vector<uint16_t> devs;
+    for (const auto& b : w.bridges) devs.insert(devs.end(), b.begin(), b.end());
+    if (devs.size() == 1 && probe.targets()[devs[0]].name == target) {
+      chosen = &w;
+      break;
+    }
+  }
+  if (chosen == nullptr) {
+    if (probe.windows().empty()) throw ValidationError("topology has no CFMWS window to measure");
+    throw ValidationError(fmt::format("--target '{}' is no window of the topology nor a memdev with a window of its own", target));
+  }
+  s.range_base = chosen->base;
+  s.range_size = chosen->size;
+  return s;
+}
+
 MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
   auto dev_for = s.device_for ? s.device_for : [](const std::string&) -> DeviceProfile {
     throw ValidationError("topology has memory devices but no device profile");

@@ -40,6 +40,13 @@ struct MlcSetup {
 MlcSetup setup_for_device(const timing::HostProfile& host, const timing::DeviceProfile& local,
                           const timing::DeviceProfile& device);
 
+// A setup over a whole topology: every memdev runs `device`; the threads' buffers are carved
+// from the window named `target` (a CFMWS window id), from the window that holds memdev
+// `target` alone, or from the first window when `target` is empty. Throws ValidationError.
+MlcSetup setup_for_topology(const timing::HostProfile& host, const timing::DeviceProfile& local,
+                            const timing::DeviceProfile& device, const Topology& topo,
+                            const std::string& target);
+
 struct MlcPoint {
   unsigned inject_delay = 0;
   double latency_ns = 0;

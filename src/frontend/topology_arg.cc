@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "fabric/topology_loader.h"
 #include "spec/error.h"
 #include "timing/switch_tree.h"
 
@@ -10,13 +11,14 @@ namespace cxlsim::frontend {
 std::vector<std::string> builtin_topology_names() { return {"direct", "switch", "two-level-switch", "pool8"}; }
 
 Topology resolve_topology(const std::string& arg) {
+  // The timing model's own switch trees first; everything else (the fabric's built-ins,
+  // TOML, QEMU command lines, Newick trees) through the shared loader.
   std::string name = arg.rfind("builtin:", 0) == 0 ? arg.substr(8) : arg;
   if (name == "direct") return timing::switch_tree(0, 1, GiB(64));
   if (name == "switch") return timing::switch_tree(1, 2, GiB(32));
   if (name == "two-level-switch") return timing::switch_tree(2, 2, GiB(16));
   if (name == "pool8") return timing::switch_tree(1, 8, GiB(8));
-  throw ParseError(fmt::format("unknown topology '{}': built-ins are builtin:direct, builtin:switch, "
-                               "builtin:two-level-switch, builtin:pool8 (topology files need the topology loader)", arg));
+  return load_valid_topology(arg);
 }
 
 }  // namespace cxlsim::frontend

@@ -45,6 +45,12 @@ else
   echo "SKIPPED LOUDLY: shared MLC logs absent, --compare/--plot not checked"
 fi
 
+$CXLSIM mlc --idle-latency --json --topology builtin:two-level-switch --target cfmw0 >"$T/sw.json" 2>/dev/null
+sw=$(jq_py "$T/sw.json" "j['idle_latency_ns']")
+check "topology: two switch levels add latency over direct attach" "python3 -c 'import sys; sys.exit(0 if $sw > $cxl + 100 else 1)'"
+$CXLSIM mlc --idle-latency --topology builtin:two-level-switch --target nope >/dev/null 2>"$T/e6"; rc=$?
+check "topology: unknown --target is exit 2" "[ $rc = 2 ] && grep -q \"'nope'\" $T/e6"
+
 $CXLSIM mlc --loaded-latency --rw 3-1 >/dev/null 2>"$T/e1"; rc=$?
 check "bad --rw: exit 2 with a clear error" "[ $rc = 2 ] && grep -q \"cxlsim: error: invalid --rw '3-1'\" $T/e1"
 $CXLSIM mlc --idle-latency --device no-such-device >/dev/null 2>"$T/e2"; rc=$?
