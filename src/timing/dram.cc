@@ -82,6 +82,7 @@ void Dram::clear_before(Channel& ch, uint64_t slot) {
   if (slot - ch.cleared >= n) {
     std::fill(ch.busy.begin(), ch.busy.end(), 0);
     std::fill(ch.write.begin(), ch.write.end(), 0);
+    ch.writes_ahead = 0;
   } else {
     uint64_t s = ch.cleared;
     while (s < slot) {
@@ -89,6 +90,7 @@ void Dram::clear_before(Channel& ch, uint64_t slot) {
       const uint64_t take = std::min<uint64_t>(64 - i % 64, slot - s);
       const uint64_t m = take == 64 ? ~uint64_t{0} : ((uint64_t{1} << take) - 1) << (i % 64);
       ch.busy[i / 64] &= ~m;
+      ch.writes_ahead -= static_cast<uint64_t>(std::popcount(ch.write[i / 64] & m));
       ch.write[i / 64] &= ~m;
       s += take;
     }
@@ -134,14 +136,19 @@ uint64_t Dram::reserve_slot(Channel& ch, uint64_t slot, Op op) {
     }
     // Turnaround: no burst of the other direction within `before` slots ahead of s or
     // `after` slots behind it.
-    const uint64_t lo = std::max(ch.cleared, s > before ? s - before : 0);
-    const uint64_t len = s + after + 1 - lo;
-    const uint64_t busy = ring_bits(ch.busy, ch.slots, lo, len);
-    const uint64_t wr = ring_bits(ch.write, ch.slots, lo, len);
-    if ((busy & (w ? ~wr : wr)) != 0) continue;
+    if (w || ch.writes_ahead > 0) {  // a read with no write in the calendar cannot clash
+      const uint64_t lo = std::max(ch.cleared, s > before ? s - before : 0);
+      const uint64_t len = s + after + 1 - lo;
+      const uint64_t busy = ring_bits(ch.busy, ch.slots, lo, len);
+      const uint64_t wr = ring_bits(ch.write, ch.slots, lo, len);
+      if ((busy & (w ? ~wr : wr)) != 0) continue;
+    }
     const uint64_t i = s % ch.slots;
     ch.busy[i / 64] |= uint64_t{1} << (i % 64);
-    if (w) ch.write[i / 64] |= uint64_t{1} << (i % 64);
+    if (w) {
+      ch.write[i / 64] |= uint64_t{1} << (i % 64);
+      ++ch.writes_ahead;
+    }
     return s;
   }
 }

@@ -97,6 +97,7 @@ class Dram final : public MediaModel {
     uint64_t cleared = 0;               // slots before this are in the past and cleared
     uint64_t slots = kInitialSlots;     // calendar size (power of two)
     unsigned pending_writes = 0;        // posted, not yet on the bus
+    uint64_t writes_ahead = 0;          // write bursts reserved in the calendar
     int64_t drain_end = 0;              // end of the last drained write batch (ps)
     int64_t refresh_offset = 0;
   };
