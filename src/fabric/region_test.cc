@@ -222,12 +222,33 @@ TEST(Region, data_written_through_the_region_lands_on_the_decoded_device) {
   const Region& reg = rig.regions.create(request(2));
   std::vector<std::byte> in(1000), out(1000);
   for (size_t i = 0; i < in.size(); ++i) in[i] = std::byte(i * 7);
-  rig.fabric->write(reg.base + Bytes(100), in);
-  rig.fabric->read(reg.base + Bytes(100), out);
+  EXPECT_EQ(rig.fabric->write(reg.base + Bytes(100), in), device::MediaAccess::kOk);
+  EXPECT_EQ(rig.fabric->read(reg.base + Bytes(100), out), device::MediaAccess::kOk);
   EXPECT_EQ(in, out);
   std::array<std::byte, 1> b{};
   rig.fabric->memdev(1).read(Dpa(0), b);  // HPA base+256 is mem1's DPA 0
   EXPECT_EQ(b[0], in[156]);
+}
+
+}  // namespace
+}  // namespace cxlsim
+
+namespace cxlsim {
+namespace {
+
+TEST(Region, poison_on_the_decoded_device_is_reported_through_the_fabric) {
+  testing::TreeShape s;
+  s.root_ports = 2;
+  auto f = Fabric::build(testing::make_tree(s));
+  RegionManager regions(*f);
+  RegionRequest r;
+  r.ways = 2;
+  const Region& reg = regions.create(r);
+  // HPA base + 256 is mem1's DPA 0 (position 1, first granule).
+  f->memdev(1).cci().report_media_error(Dpa(0), Bytes(64), device::GmTransaction::kHostRead);
+  std::array<std::byte, 64> b{};
+  EXPECT_EQ(f->read(reg.base, b), device::MediaAccess::kOk);
+  EXPECT_EQ(f->read(reg.base + Bytes(256), b), device::MediaAccess::kPoisoned);
 }
 
 }  // namespace
