@@ -33,7 +33,7 @@ void BM_TimingEngine(benchmark::State& state) {
       c.write_size = c.read_size;
       c.reads = 3;
       c.writes = 1;
-      c.random = true;
+      c.random = false;
       c.max_outstanding = 48;
       c.prefetch_distance = 48;
       c.seed = i + 1;

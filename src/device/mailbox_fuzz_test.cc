@@ -12,6 +12,10 @@ struct Step {
   uint16_t opcode;
   std::vector<uint8_t> payload;
   int64_t advance_us;
+  // Besides the command, something else happens to the device: 0 nothing, 1 cold reset,
+  // 2 warm reset, 3 host read, 4 host write, 5 media error found, 6 DC offer.
+  int event;
+  uint64_t where;
 };
 
 // Opcodes: mostly implemented ones (so handlers see hostile payloads), some random.
@@ -40,11 +44,32 @@ rc::Gen<std::vector<uint8_t>> gen_payload(uint16_t op) {
 
 rc::Gen<Step> gen_step() {
   return rc::gen::mapcat(gen_opcode(), [](uint16_t op) {
-    return rc::gen::map(rc::gen::pair(gen_payload(op), rc::gen::inRange<int64_t>(0, 200'000)),
-                        [op](const std::pair<std::vector<uint8_t>, int64_t>& p) {
-                          return Step{op, p.first, p.second};
-                        });
+    return rc::gen::map(
+        rc::gen::tuple(gen_payload(op), rc::gen::inRange<int64_t>(0, 200'000),
+                       rc::gen::weightedOneOf<int>({{12, rc::gen::just(0)}, {1, rc::gen::inRange(1, 7)}}),
+                       rc::gen::inRange<uint64_t>(0, (uint64_t{5} << 28) + 4096)),
+        [op](const std::tuple<std::vector<uint8_t>, int64_t, int, uint64_t>& t) {
+          return Step{op, std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
+        });
   });
+}
+
+void device_event(MemdevCci& dev, const Step& s) {
+  std::vector<uint8_t> buf(64);
+  const uint64_t dpa = s.where & ~uint64_t{63};
+  switch (s.event) {
+    case 1: dev.reset(ResetKind::kCold); break;
+    case 2: dev.reset(ResetKind::kWarm); break;
+    case 3: (void)dev.read(Dpa(dpa), buf); break;
+    case 4: (void)dev.write(Dpa(dpa), buf); break;
+    case 5:
+      if (dpa + 64 <= dev.config().dpa_span().value()) {
+        dev.report_media_error(Dpa(dpa), Bytes(64), GmTransaction::kInternalMediaScrub);
+      }
+      break;
+    case 6: (void)dev.offer_dc_extents({{dpa & ~((uint64_t{2} << 20) - 1), uint64_t{2} << 20, {}, 0}}); break;
+    default: break;
+  }
 }
 
 void check_invariants(const MemdevCci& dev) {
@@ -93,6 +118,7 @@ RC_GTEST_PROP(MailboxFuzz, RandomCommandsNeverCrashOrCorruptState, ()) {
     if (!find_command(s.opcode)) RC_ASSERT(r.rc == MboxReturn::kUnsupported ||
                                            r.rc == MboxReturn::kInvalidPayloadLength);
     t.dev.advance(Duration::ns(static_cast<double>(s.advance_us) * 1000.0));
+    device_event(t.dev, s);
     check_invariants(t.dev);
   }
 }

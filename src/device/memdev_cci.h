@@ -59,7 +59,7 @@ class MemdevCci {
 
   // The device's clock. Callers (tests, the timing model, the CLI) advance it; background
   // operations progress and complete as it moves.
-  Duration now() const { return now_; }
+  Duration now() const { return state_.device_time; }
   void advance(Duration d);
   // Runs the background operation, if any, to completion; returns the time that took.
   Duration run_background_to_completion();
@@ -106,7 +106,6 @@ class MemdevCci {
   MemdevState state_;
   Mailbox mailbox_;
   DeviceRegisters registers_;
-  Duration now_;
   bool media_disabled_ = false;
   std::span<uint8_t> external_lsa_;
 };

@@ -130,3 +130,29 @@ TEST_F(StateFileTest, BadFilesGiveErrorsNamingTheElement) {
 
 }  // namespace
 }  // namespace cxlsim::device
+
+namespace cxlsim::device {
+namespace {
+
+TEST(StateFileClock, DeviceTimeAndHostTimestampRunOnAfterRestart) {
+  const auto cfg = testing::test_config();
+  const std::string path = std::filesystem::temp_directory_path() /
+                           ("cxlsim_clock_" + std::to_string(::getpid()) + ".state");
+  {
+    testing::TestDevice t(cfg);
+    ASSERT_EQ(t.rc(opcode::kSetTimestamp, testing::In().u64(5'000'000'000)), MboxReturn::kSuccess);
+    t.dev.advance(Duration::ns(1000));
+    save_state(path, cfg, t.dev.state());
+  }
+  auto s = load_state(path, cfg);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(s.has_value());
+  SparseRamMedia media(cfg.dpa_span());
+  MemdevCci dev(cfg, media, std::move(*s));
+  EXPECT_EQ(dev.now(), Duration::ns(1000));
+  dev.advance(Duration::ns(500));
+  EXPECT_EQ(get_u64(dev.execute(opcode::kGetTimestamp).out, 0), 5'000'001'500u);
+}
+
+}  // namespace
+}  // namespace cxlsim::device

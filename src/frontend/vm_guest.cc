@@ -52,7 +52,7 @@ poweroff -f
 }
 
 std::string guest_kernel_cmdline(GuestMode mode, unsigned memdevs) {
-  return fmt::format("console=ttyS0 panic=-1 quiet cxlsim.mode={} cxlsim.memdevs={}",
+  return fmt::format("console=ttyS0 panic=-1 quiet no_timer_check cxlsim.mode={} cxlsim.memdevs={}",
                      mode == GuestMode::shell ? "shell" : "run", memdevs);
 }
 

@@ -60,7 +60,7 @@ TEST(GuestInit, LoadsCxlModulesAndFramesOutput) {
 
 TEST(GuestCmdline, CarriesModeAndMemdevs) {
   EXPECT_EQ(guest_kernel_cmdline(GuestMode::run, 4),
-            "console=ttyS0 panic=-1 quiet cxlsim.mode=run cxlsim.memdevs=4");
+            "console=ttyS0 panic=-1 quiet no_timer_check cxlsim.mode=run cxlsim.memdevs=4");
   EXPECT_NE(guest_kernel_cmdline(GuestMode::shell, 0).find("cxlsim.mode=shell"), std::string::npos);
 }
 

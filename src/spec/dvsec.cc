@@ -12,9 +12,10 @@
 // Deviations from QEMU 7.2 (read for comparison; nothing copied):
 //  - QEMU 7.2 puts revision 1 / length 0x38 (CXL 2.0) in the PCIe DVSEC for CXL Devices; we
 //    model CXL 3.1: revision 3, length 0x3C with DVSEC CXL Capability3 at 0x38.
-//  - QEMU 7.2 type 3 sets DVSEC CXL Status2 = 0x2 (CXL Reset Complete) and Control = 0x2
-//    (IO_Enable only); we report Status2 = 0 (no reset was requested) and set Mem_Enable when
-//    the device is Mem_Capable, as firmware does before handing over to the OS.
+//  - QEMU 7.2 type 3 sets DVSEC CXL Status2 = 0x2 (CXL Reset Complete); we report Status2 = 0
+//    (no reset was requested). Control matches QEMU (0x2: IO_Enable only): Mem_Enable keeps its
+//    reset value 0, so Linux (cxl_hdm_decode_init) ignores the DVSEC ranges and uses the HDM
+//    decoders instead of emulating decoders from range registers.
 //  - QEMU 7.2 Flex Bus Port DVSEC is the CXL 2.0 revision 1 / 0x14 bytes with control 0x02 and
 //    status 0x26 regardless of capability; we use revision 2 / 0x20 bytes (Capability2..Status2
 //    present, read zero: no 256B flit / PBR support) and derive control/status from the
@@ -236,7 +237,6 @@ uint16_t add_cxl_device_dvsec(ConfigSpace& cs, const CxlDeviceDvsecParams& p) {
   r.init_field(at, "Mem_Capable", p.mem_capable);
   r.init_field(at, "Mem_HwInit_Mode", p.mem_capable);
   r.init_field(at, "HDM_Count", p.ranges.size());
-  r.init_field(at, "Mem_Enable", p.mem_capable);
   for (size_t i = 0; i < p.ranges.size(); ++i) {
     const std::string n = fmt::format("Range {} ", i + 1);
     const uint64_t size = p.ranges[i].value();

@@ -64,7 +64,8 @@ struct RegisterBlockEntry {
 
 // PCIe DVSEC for CXL Devices (ID 0, §8.1.3). Up to two DPA ranges; each range's size must be a
 // non-zero multiple of 256 MiB (Memory_Size_Low holds bits 31:28). Ranges report
-// Memory_Info_Valid and Memory_Active set (media ready at reset) and HDM_Count = #ranges.
+// Memory_Info_Valid and Memory_Active set (media ready at reset) and HDM_Count = #ranges;
+// Mem_Enable stays 0 (its reset value): memory is decoded through the HDM decoders.
 struct CxlDeviceDvsecParams {
   bool cache_capable = false;
   bool mem_capable = true;

@@ -57,7 +57,8 @@ TEST(Dvsec, Type3RangesReportSizeValidActive) {
   const uint16_t at = dvsec_at(cs, DvsecId::kCxlDevice);
   // Capability: IO_Capable, Mem_Capable, Mem_HwInit_Mode, HDM_Count = 2.
   EXPECT_EQ(cs.read16(static_cast<uint16_t>(at + 0x0A)), 0x2E);
-  EXPECT_EQ(cs.read16(static_cast<uint16_t>(at + 0x0C)) & 0x6, 0x6);  // IO_Enable, Mem_Enable
+  // Control: IO_Enable only; Mem_Enable stays 0 so software decodes through HDM decoders.
+  EXPECT_EQ(cs.read16(static_cast<uint16_t>(at + 0x0C)), 0x2);
   // Range 1: 5 GiB = high 1, low bits 31:28 = 4; Media_Type = Memory_Class = 010b; valid+active.
   EXPECT_EQ(cs.read32(static_cast<uint16_t>(at + 0x18)), 1u);
   EXPECT_EQ(cs.read32(static_cast<uint16_t>(at + 0x1C)), 0x40000000u | (2u << 5) | (2u << 2) | 0x3u);

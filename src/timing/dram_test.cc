@@ -49,16 +49,34 @@ TEST(Dram, SaturatedChannelsDeliverPeakBandwidthForStreams) {
   EXPECT_LE(bw / c.peak().bytes_per_second(), 1.0 + 1e-9);
 }
 
+// Bandwidth of n accesses alternating read/write (all arriving at once).
+double mixed_bandwidth(DramConfig c, int n) {
+  Dram d(c);
+  Duration last;
+  for (int i = 0; i < n; ++i) {
+    last = std::max(last, d.access(i % 2 ? Op::kWrite : Op::kRead, static_cast<uint64_t>(i) * 64, Duration()));
+  }
+  return 64.0 * n / (last.nanoseconds() * 1e-9);
+}
+
 TEST(Dram, WritesInterleavedWithReadsPayTurnaround) {
   DramConfig c = no_refresh();
-  Dram reads(c), mixed(c);
-  const int n = 20000;
-  Duration r_end, m_end;
-  for (int i = 0; i < n; ++i) {
-    r_end = reads.access(Op::kRead, static_cast<uint64_t>(i) * 64, Duration());
-    m_end = mixed.access(i % 2 ? Op::kWrite : Op::kRead, static_cast<uint64_t>(i) * 64, Duration());
-  }
-  EXPECT_GT(m_end, r_end);
+  c.write_batch = 1;  // no write queue: every switch of direction pays its turnaround
+  const double unbatched = mixed_bandwidth(c, 20000);
+  EXPECT_LT(unbatched, 0.5 * c.peak().bytes_per_second());
+  c.write_batch = 32;  // drained in batches: the turnaround is paid once per batch
+  const double batched = mixed_bandwidth(c, 20000);
+  EXPECT_GT(batched, 1.5 * unbatched);
+  EXPECT_LT(batched, c.peak().bytes_per_second());
+}
+
+TEST(Dram, PostedWritesNeverOutrunTheBus) {
+  DramConfig c = no_refresh();
+  Dram d(c);
+  const int n = 100000;
+  Duration last;
+  for (int i = 0; i < n; ++i) last = std::max(last, d.access(Op::kWrite, static_cast<uint64_t>(i) * 64, Duration()));
+  EXPECT_LE(64.0 * n / (last.nanoseconds() * 1e-9), c.peak().bytes_per_second() * 1.01);
 }
 
 TEST(Dram, RefreshDelaysAccessesThatHitIt) {

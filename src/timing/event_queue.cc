@@ -5,7 +5,10 @@
 
 namespace cxlsim::timing {
 
-EventQueue::EventQueue() : ring_(kBuckets), nonempty_(kBuckets / 64, 0) {}
+EventQueue::EventQueue() : ring_(kBuckets), nonempty_(kBuckets / 64, 0) {
+  for (auto& b : ring_) b.reserve(16);
+  cur_.reserve(64);
+}
 
 void EventQueue::place(const Event& e) {
   const uint64_t b = e.t < 0 ? 0 : static_cast<uint64_t>(e.t) >> kShift;
@@ -56,6 +59,7 @@ bool EventQueue::advance() {
       in_ring_ -= v.size();
       cur_.swap(v);
       v.clear();
+      if (v.capacity() < 16) v.reserve(16);
       std::make_heap(cur_.begin(), cur_.end(), after);
       nonempty_[i / 64] &= ~(uint64_t{1} << (i % 64));
     }

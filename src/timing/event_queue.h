@@ -44,9 +44,10 @@ class EventQueue {
  private:
   static constexpr int kShift = 12;               // bucket width 4096 ps
   static constexpr uint64_t kBuckets = 1024;      // ring size (power of two)
-  static bool after(const Event& a, const Event& b) {
-    return a.t > b.t || (a.t == b.t && a.seq > b.seq);
-  }
+  struct After {
+    bool operator()(const Event& a, const Event& b) const { return a.t > b.t || (a.t == b.t && a.seq > b.seq); }
+  };
+  static constexpr After after{};
   void place(const Event& e);
   bool advance();  // makes cur_ hold the earliest bucket's events; false when empty
 

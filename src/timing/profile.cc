@@ -145,6 +145,8 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   p.frontend_latency = c.ns("frontend_latency_ns", Duration(), true);
   p.backend_latency = c.ns("backend_latency_ns", Duration(), true);
   p.queue_depth = c.count("queue_depth", 64, true);
+  p.in_order = c.str("responses", "any-order") == "in-order";
+  if (!p.in_order && c.str("responses", "any-order") != "any-order") c.fail("responses", "must be in-order or any-order");
 
   Table d = section(root, "dram", origin);
   DramConfig& m = p.dram;
@@ -167,6 +169,7 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   m.tRFC = d.ns("tRFC_ns", m.tRFC);
   m.tREFI = d.ns("tREFI_ns", m.tREFI);
   m.tRFCsb = d.ns("tRFCsb_ns", m.tRFCsb);
+  m.write_batch = d.count("write_batch", m.write_batch);
   std::string refresh = d.str("refresh", "same-bank");
   if (refresh == "same-bank") m.same_bank_refresh = true;
   else if (refresh == "all-bank") m.same_bank_refresh = false;

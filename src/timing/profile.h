@@ -22,6 +22,7 @@ struct DeviceProfile {
   Duration frontend_latency;     // controller: link receive to media command (or mesh to MC)
   Duration backend_latency;      // controller: media data to link transmit (or MC to mesh)
   unsigned queue_depth = 64;     // requests the host may have outstanding to it (credits)
+  bool in_order = false;         // returns responses in arrival order (a completion reorder buffer)
   DramConfig dram;
 };
 

@@ -208,7 +208,9 @@ TEST(System, MemoryIsBoundedByRequestsInFlightNotRunLength) {
   const RunTotals shorter = loaded_run(5, Duration::ns(100000));
   const RunTotals longer = loaded_run(5, Duration::ns(600000));
   EXPECT_GT(longer.completed, 5 * shorter.completed);
-  EXPECT_EQ(shorter.pool, longer.pool);
+  // Capacity follows the peak in flight (at most 24 cores x 48 misses, in 256-request blocks),
+  // not the 6x longer run.
+  EXPECT_LE(longer.pool, shorter.pool + 256u);
   EXPECT_LE(longer.pool, 24u * 48u + 256u);
 }
 

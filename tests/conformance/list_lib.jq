@@ -37,3 +37,12 @@ def normalize:
                                            regions: regions($root | serial_of)})),
    ports: ([$all[] | select(has("key"))] | sort_by(.key)),
    endpoints: ([$all[] | select(has("endpoint")) | .endpoint] | sort_by(.serial))};
+# The most HDM decoders any port or endpoint of a normalized listing has.
+def decoder_count: [(.ports[], .endpoints[]) | .decoders | length] | max // 0;
+# Keeps the first $n decoders of every port and endpoint (QEMU 7.2 implements one per
+# component; cxlsim's model has more, CXL allows 1 to 32).
+def first_decoders($n): .ports[].decoders |= .[:$n] | .endpoints[].decoders |= .[:$n];
+# Disabled decoders reduced to their state: after a region is destroyed Linux keeps the old
+# ways, granularity and mode in an endpoint decoder's sysfs attributes, which cxlsim's fresh
+# fabric (one region per listing) cannot know.
+def active_decoders: (.ports[].decoders[], .endpoints[].decoders[]) |= (if .state == "disabled" then {state} else . end);
