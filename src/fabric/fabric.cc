@@ -307,26 +307,32 @@ void Fabric::compile_range(const Cfmws& w, Hpa base, Bytes size) {
                                }));
 }
 
-void Fabric::read(Hpa hpa, std::span<std::byte> out) const {
+device::MediaAccess Fabric::read(Hpa hpa, std::span<std::byte> out) const {
+  device::MediaAccess status = device::MediaAccess::kOk;
   while (!out.empty()) {
     const auto r = decode(hpa);
     if (!r) throw DecodeError(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
     const size_t n = std::min<uint64_t>(out.size(), 256 - hpa.value() % 256);
-    memdevs_[r->memdev]->read(r->dpa, out.first(n));
+    const auto a = memdevs_[r->memdev]->read(r->dpa, out.first(n));
+    if (status == device::MediaAccess::kOk) status = a;
     out = out.subspan(n);
     hpa = hpa + Bytes(n);
   }
+  return status;
 }
 
-void Fabric::write(Hpa hpa, std::span<const std::byte> in) {
+device::MediaAccess Fabric::write(Hpa hpa, std::span<const std::byte> in) {
+  device::MediaAccess status = device::MediaAccess::kOk;
   while (!in.empty()) {
     const auto r = decode(hpa);
     if (!r) throw DecodeError(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
     const size_t n = std::min<uint64_t>(in.size(), 256 - hpa.value() % 256);
-    memdevs_[r->memdev]->write(r->dpa, in.first(n));
+    const auto a = memdevs_[r->memdev]->write(r->dpa, in.first(n));
+    if (status == device::MediaAccess::kOk) status = a;
     in = in.subspan(n);
     hpa = hpa + Bytes(n);
   }
+  return status;
 }
 
 }  // namespace cxlsim

@@ -99,9 +99,10 @@ class Fabric {
   const DecodeTable& decode_table() const { return table_; }
 
   // Reads/writes through decode, split at granule boundaries. Throw DecodeError naming the
-  // first unmapped HPA.
-  void read(Hpa hpa, std::span<std::byte> out) const;
-  void write(Hpa hpa, std::span<const std::byte> in);
+  // first unmapped HPA. Return kOk, or the first other status a device gave (poison, locked,
+  // ...; see Memdev::read): the rest of the access still goes ahead, as on hardware.
+  device::MediaAccess read(Hpa hpa, std::span<std::byte> out) const;
+  device::MediaAccess write(Hpa hpa, std::span<const std::byte> in);
 
   // Rebuilds the decode tables from committed registers; called on every commit change.
   void recompile();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -89,34 +90,47 @@ Bytes RegionManager::free_dpa(size_t memdev, RegionMode mode) const {
 
 std::vector<size_t> RegionManager::auto_targets(size_t window, unsigned ways, RegionMode mode) const {
   const Cfmws& w = fabric_.windows().at(window);
-  // Memdevs below a port, interleaved round-robin across its dports at every level, so that
-  // consecutive positions spread over dports as cxl_port_setup_targets requires.
-  std::function<std::vector<size_t>(const Port*)> ordered = [&](const Port* p) {
-    std::vector<std::vector<size_t>> lists;
-    for (const auto& d : p->dports()) {
-      if (d->child_switch()) lists.push_back(ordered(d->child_switch()));
-      else if (d->child_memdev() && free_dpa(*d->child_memdev(), mode).value() >= k256M)
-        lists.push_back({*d->child_memdev()});
+  // Linux 6.1 requires positions that share a dport of a port with f targets to be
+  // ways / f apart, so a port hosting k evenly spaced positions can spread them over f = k
+  // dports (one each), f = sqrt(k) dports (f each, round-robin) or one dport. The widest
+  // spread that the subtrees can host is taken; memdevs in topology order.
+  using Order = std::optional<std::vector<size_t>>;
+  std::function<Order(const Dport&, unsigned)> host;
+  std::function<Order(const Port&, unsigned)> pick = [&](const Port& port, unsigned k) -> Order {
+    std::vector<unsigned> spreads = {k};
+    for (unsigned f = 2; f < k && f <= HdmDecoderCapability::kMaxTargets; f *= 2)
+      if (f * f == k) spreads.push_back(f);
+    if (k > 1) spreads.push_back(1);
+    for (unsigned f : spreads) {
+      if (f > HdmDecoderCapability::kMaxTargets) continue;
+      std::vector<std::vector<size_t>> children;
+      for (const auto& d : port.dports()) {
+        if (children.size() == f) break;
+        if (auto sub = host(*d, k / f)) children.push_back(std::move(*sub));
+      }
+      if (children.size() < f) continue;
+      std::vector<size_t> out(k);
+      for (unsigned j = 0; j < k; ++j) out[j] = children[j % f][j / f];
+      return out;
     }
-    std::vector<size_t> out;
-    for (size_t i = 0;; ++i) {
-      bool any = false;
-      for (const auto& l : lists)
-        if (i < l.size()) {
-          out.push_back(l[i]);
-          any = true;
-        }
-      if (!any) return out;
-    }
+    return std::nullopt;
   };
-  std::vector<std::vector<size_t>> per_target;
-  for (const HostBridge* hb : w.targets()) per_target.push_back(ordered(hb));
+  host = [&](const Dport& d, unsigned k) -> Order {
+    if (d.child_switch()) return pick(*d.child_switch(), k);
+    if (d.child_memdev() && k == 1 && free_dpa(*d.child_memdev(), mode).value() >= k256M)
+      return std::vector<size_t>{*d.child_memdev()};
+    return std::nullopt;
+  };
   std::vector<size_t> out;
-  for (unsigned p = 0; p < ways; ++p) {
-    const auto& l = per_target[p % w.ways()];
-    if (p / w.ways() >= l.size()) break;
-    out.push_back(l[p / w.ways()]);
+  if (ways % w.ways() != 0) return out;
+  const unsigned k = ways / w.ways();
+  std::vector<std::vector<size_t>> per_target;
+  for (const HostBridge* hb : w.targets()) {
+    auto o = pick(*hb, k);
+    if (!o) return out;
+    per_target.push_back(std::move(*o));
   }
+  for (unsigned p = 0; p < ways; ++p) out.push_back(per_target[p % w.ways()][p / w.ways()]);
   return out;
 }
 
@@ -140,9 +154,9 @@ std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan&
   if (r.targets.empty()) {
     out = auto_targets(r.window, r.ways, r.mode);
     if (out.size() < r.ways)
-      throw RegionError(fmt::format("{}: found {} of {} memdevs with free {} capacity in the positions "
-                                    "the window's host bridges require",
-                                    names_.root_decoder(r.window), out.size(), r.ways, to_string(r.mode)));
+      throw RegionError(fmt::format("{}: no {} memdevs with free {} capacity can take the {}-way positions "
+                                    "below the window's host bridges",
+                                    names_.root_decoder(r.window), r.ways, to_string(r.mode), r.ways));
     return out;
   }
   if (r.targets.size() != r.ways)

@@ -222,12 +222,73 @@ TEST(Region, data_written_through_the_region_lands_on_the_decoded_device) {
   const Region& reg = rig.regions.create(request(2));
   std::vector<std::byte> in(1000), out(1000);
   for (size_t i = 0; i < in.size(); ++i) in[i] = std::byte(i * 7);
-  rig.fabric->write(reg.base + Bytes(100), in);
-  rig.fabric->read(reg.base + Bytes(100), out);
+  EXPECT_EQ(rig.fabric->write(reg.base + Bytes(100), in), device::MediaAccess::kOk);
+  EXPECT_EQ(rig.fabric->read(reg.base + Bytes(100), out), device::MediaAccess::kOk);
   EXPECT_EQ(in, out);
   std::array<std::byte, 1> b{};
   rig.fabric->memdev(1).read(Dpa(0), b);  // HPA base+256 is mem1's DPA 0
   EXPECT_EQ(b[0], in[156]);
+}
+
+}  // namespace
+}  // namespace cxlsim
+
+namespace cxlsim {
+namespace {
+
+TEST(Region, poison_on_the_decoded_device_is_reported_through_the_fabric) {
+  testing::TreeShape s;
+  s.root_ports = 2;
+  auto f = Fabric::build(testing::make_tree(s));
+  RegionManager regions(*f);
+  RegionRequest r;
+  r.ways = 2;
+  const Region& reg = regions.create(r);
+  // HPA base + 256 is mem1's DPA 0 (position 1, first granule).
+  f->memdev(1).cci().report_media_error(Dpa(0), Bytes(64), device::GmTransaction::kHostRead);
+  std::array<std::byte, 64> b{};
+  EXPECT_EQ(f->read(reg.base, b), device::MediaAccess::kOk);
+  EXPECT_EQ(f->read(reg.base + Bytes(256), b), device::MediaAccess::kPoisoned);
+}
+
+}  // namespace
+}  // namespace cxlsim
+
+namespace cxlsim {
+namespace {
+
+TEST(Region, default_order_finds_the_subtree_linux_can_interleave) {
+  // rp0 -> a 4-port switch with mem0..mem3; rp1 -> mem4. Spreading 4 positions over both root
+  // ports breaks Linux's peer distance rule (rp1 holds one device); the switch alone works.
+  Topology t;
+  t.host_bridges.push_back({"hb0", 0, 12});
+  t.root_ports.push_back({"rp0", "hb0", 0, 0, 0});
+  t.root_ports.push_back({"rp1", "hb0", 1, 0, 1});
+  t.switches.push_back({"sw", "rp0"});
+  for (unsigned i = 0; i < 5; ++i) {
+    Type3Spec m;
+    m.id = "mem" + std::to_string(i);
+    m.persistent_size = GiB(1);
+    if (i < 4) {
+      t.downstream_ports.push_back({"dp" + std::to_string(i), "sw", i, 1, i});
+      m.parent = "dp" + std::to_string(i);
+    } else {
+      m.parent = "rp1";
+    }
+    t.type3.push_back(m);
+  }
+  WindowSpec w;
+  w.id = "cfmw0";
+  w.size = GiB(8);
+  w.targets = {"hb0"};
+  t.windows.push_back(w);
+  auto f = Fabric::build(t);
+  RegionManager regions(*f);
+  EXPECT_EQ(regions.auto_targets(0, 4, RegionMode::kPmem), (std::vector<size_t>{0, 1, 2, 3}));
+  EXPECT_EQ(regions.auto_targets(0, 2, RegionMode::kPmem), (std::vector<size_t>{0, 4}));
+  RegionRequest r;
+  r.ways = 4;
+  EXPECT_EQ(regions.create(r).size, GiB(4));
 }
 
 }  // namespace
