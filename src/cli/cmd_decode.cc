@@ -95,6 +95,7 @@ void register_decode(CLI::App& app) {
     std::vector<std::string> regions;
     std::string offset;
     bool json = false;
+    FabricOptions options;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("decode", "Decode an HPA to memdev and DPA through every decoder level");
@@ -105,12 +106,13 @@ void register_decode(CLI::App& app) {
       ->required()
       ->allow_extra_args(false);
   cmd->add_option("--offset", a->offset, "An offset into the last region instead of an HPA");
+  add_fabric_options(cmd, a->options);
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->callback([a] {
     if (a->hpa.empty() == a->offset.empty()) finish(fail("give exactly one of HPA and --offset"));
     std::vector<RegionRequest> reqs;
     for (const auto& spec : a->regions) reqs.push_back(parse_region_spec(spec));
-    const Session s = open_session(a->topology, reqs);
+    const Session s = open_session(a->topology, reqs, "", a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     Hpa hpa;
     if (!a->hpa.empty()) {

@@ -249,6 +249,7 @@ void register_list(CLI::App& app) {
     std::string topology;
     std::vector<std::string> regions;
     bool json = false;
+    FabricOptions options;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("list", "List the fabric as Linux's `cxl list -vvv` shows it");
@@ -257,11 +258,12 @@ void register_list(CLI::App& app) {
                   "Create a region first (repeatable): window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S]"
                   "[,mode=pmem|ram]")
       ->allow_extra_args(false);
+  add_fabric_options(cmd, a->options);
   cmd->add_flag("--json", a->json, "JSON in cxl list -vvv's shape");
   cmd->callback([a] {
     std::vector<RegionRequest> reqs;
     for (const auto& spec : a->regions) reqs.push_back(parse_region_spec(spec));
-    const Session s = open_session(a->topology, reqs);
+    const Session s = open_session(a->topology, reqs, "", a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     if (a->json) {
       std::cout << json::array({ListJson(s).bus()}).dump(2) << "\n";

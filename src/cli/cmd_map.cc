@@ -19,6 +19,7 @@ void register_map(CLI::App& app) {
     unsigned ways = 1, window = 0;
     uint64_t count = 16;
     bool json = false;
+    FabricOptions options;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("map", "Map region offsets to memdev, DPA and backing file");
@@ -33,6 +34,7 @@ void register_map(CLI::App& app) {
   cmd->add_option("--count", a->count, "Number of offsets");
   cmd->add_option("--backing-dir", a->backing_dir,
                   "Back memdevs without a backing path by DIR/<id>-pmem.raw, as `cxlsim vm run` does");
+  add_fabric_options(cmd, a->options);
   cmd->add_flag("--json", a->json, "JSON array of {offset, hpa, memdev, dpa[, file, file_offset]}");
   cmd->callback([a] {
     std::string spec = fmt::format("window={},ways={}", a->window, a->ways);
@@ -47,7 +49,7 @@ void register_map(CLI::App& app) {
     const RegionRequest req = parse_region_spec(spec);
     const Bytes step = parse_bytes(a->step);
     if (step.value() == 0) finish(fail("--step must be nonzero"));
-    const Session s = open_session(a->topology, {req}, a->backing_dir);
+    const Session s = open_session(a->topology, {req}, a->backing_dir, a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     const Region& r = *s.regions->regions().back();
     nlohmann::json out = nlohmann::json::array();

@@ -24,7 +24,7 @@ struct MlcOptions {
   uint64_t seed = 1;
   bool json = false;
   std::string plot, compare;
-  double window_us = 200;
+  double window_us = 500;
 };
 
 std::pair<unsigned, unsigned> parse_rw(const std::string& s) {
@@ -146,7 +146,7 @@ void register_mlc(CLI::App& app) {
   cmd->add_option("--rw", o->rw, "Reads:writes of the load threads, e.g. 3:1 (default 1:0)");
   cmd->add_flag("--random", o->random, "Random instead of sequential access");
   cmd->add_option("--seed", o->seed, "Seed for addresses (default 1)");
-  cmd->add_option("--window-us", o->window_us, "Measured simulated time per point in microseconds (default 200)");
+  cmd->add_option("--window-us", o->window_us, "Measured simulated time per point in microseconds (default 500)");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_option("--plot", o->plot, "Write a PNG plot of the loaded-latency curve (gnuplot)");
   cmd->add_option("--compare", o->compare, "Measured MLC log to overlay and score against");

@@ -1,4 +1,134 @@
+// cxlsim replay: stream a memory trace through the timing model.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
+#include "cli/plot.h"
+#include "frontend/replay.h"
+#include "frontend/topology_arg.h"
+
 namespace cxlsim::cli {
-void register_replay(CLI::App&) {}
+namespace {
+
+struct ReplayOptions {
+  std::string trace, device = "eurosys24-asic", host = "spr-xeon", local = "eurosys24-ddr5";
+  std::string topology, placement = "all-cxl", plot;
+  unsigned outstanding = 16;
+  bool json = false, quiet = false;
+  std::string in, out;
+};
+
+int run(const ReplayOptions& o) {
+  frontend::ReplayConfig c;
+  c.host = timing::load_host_profile(o.host);
+  c.local_dram = timing::load_device_profile(o.local);
+  auto dev = timing::load_device_profile(o.device);
+  if (!dev.cxl) return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that", o.device));
+  c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
+  c.device_for = [dev](const std::string&) { return dev; };
+  c.placement = frontend::parse_placement(o.placement);
+  if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
+  c.max_outstanding = o.outstanding;
+  if (!o.quiet) {
+    c.progress = [](uint64_t done, uint64_t total) {
+      if (total) std::cerr << fmt::format("\rcxlsim replay: {:.0f} %", 100.0 * static_cast<double>(done) / static_cast<double>(total)) << std::flush;
+    };
+  }
+  auto reader = frontend::open_trace(o.trace);
+  auto r = frontend::replay(*reader, c);
+  if (!o.quiet && c.progress) std::cerr << "\n";
+  const double gbps = r.elapsed_ns > 0 ? static_cast<double>(r.requests * 64) / r.elapsed_ns : 0.0;
+  if (o.json) {
+    nlohmann::json j;
+    j["trace"] = o.trace;
+    j["records"] = r.records;
+    j["requests"] = r.requests;
+    j["reads"] = r.reads;
+    j["writes"] = r.writes;
+    j["elapsed_ns"] = r.elapsed_ns;
+    j["bandwidth_gbps"] = gbps;
+    j["pages"] = {{"dram", r.dram_pages}, {"cxl", r.cxl_pages}};
+    j["latency_ns"] = {{"mean", r.latency.mean()}, {"p50", r.latency.quantile(0.5)}, {"p99", r.latency.quantile(0.99)},
+                       {"p999", r.latency.quantile(0.999)}, {"max", r.latency.max()}};
+    j["bandwidth_over_time"] = {{"bin_ns", r.bin_ns}, {"gbps", r.bandwidth_gbps}};
+    nlohmann::json comps = nlohmann::json::array();
+    for (const auto& s : r.components) {
+      comps.push_back({{"name", s.name}, {"kind", s.kind}, {"requests", s.requests}, {"bytes", s.bytes},
+                       {"utilisation", s.utilisation}, {"queueing_ns", s.queueing_ns}});
+    }
+    j["components"] = comps;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("Trace {}: {} records, {} line requests ({} reads, {} writes)\n", o.trace, r.records, r.requests, r.reads, r.writes);
+    std::cout << fmt::format("Pages: {} in local DRAM, {} in CXL memory (4 KiB)\n", r.dram_pages, r.cxl_pages);
+    std::cout << fmt::format("Simulated time {:.3f} us, bandwidth {:.2f} GB/s\n", r.elapsed_ns / 1000.0, gbps);
+    std::cout << fmt::format("Latency ns: mean {:.1f}  p50 {:.1f}  p99 {:.1f}  p99.9 {:.1f}  max {:.1f}\n\n", r.latency.mean(),
+                             r.latency.quantile(0.5), r.latency.quantile(0.99), r.latency.quantile(0.999), r.latency.max());
+    std::cout << fmt::format("{:<36} {:>10} {:>12} {:>8} {:>12}\n", "Component", "Requests", "Bytes", "Util %", "Queue ns");
+    for (const auto& s : r.components) {
+      std::cout << fmt::format("{:<36} {:>10} {:>12} {:>8.2f} {:>12.2f}\n", s.name, s.requests, s.bytes, 100.0 * s.utilisation, s.queueing_ns);
+    }
+  }
+  if (!o.plot.empty()) {
+    PlotSeries s{"bandwidth", {}, {}, false};
+    for (size_t i = 0; i < r.bandwidth_gbps.size(); ++i) {
+      s.x.push_back((static_cast<double>(i) + 0.5) * r.bin_ns / 1000.0);
+      s.y.push_back(r.bandwidth_gbps[i]);
+    }
+    write_plot(o.plot, "Replay bandwidth over time: " + o.trace, "Time (us)", "Bandwidth (GB/s)", {s});
+  }
+  return 0;
+}
+
+int convert(const ReplayOptions& o) {
+  auto reader = frontend::open_trace(o.in);
+  frontend::TraceWriter w(o.out);
+  frontend::TraceRecord rec;
+  while (reader->next(rec)) w.write(rec);
+  w.close();
+  if (!o.quiet) std::cerr << fmt::format("cxlsim replay convert: {} records -> {}\n", w.records(), o.out);
+  return 0;
+}
+
+template <typename F>
+void guarded(F f) {
+  int st;
+  try {
+    st = f();
+  } catch (const std::exception& e) {
+    st = fail(e.what());
+  }
+  finish(st);
+}
+
+}  // namespace
+
+void register_replay(CLI::App& app) {
+  auto o = std::make_shared<ReplayOptions>();
+  auto* cmd = app.add_subcommand("replay", "Replay a memory trace (text, Valgrind lackey, cxlsim binary) on the timing model");
+  cmd->add_option("trace", o->trace, "Trace file ('-' for standard input)");
+  cmd->add_option("--device", o->device, "Device profile for every memdev (default eurosys24-asic)");
+  cmd->add_option("--host", o->host, "Host profile (default spr-xeon)");
+  cmd->add_option("--local", o->local, "Local DRAM profile (default eurosys24-ddr5)");
+  cmd->add_option("--topology", o->topology, "Topology (builtin:direct, builtin:switch, builtin:two-level-switch, builtin:pool8)");
+  cmd->add_option("--placement", o->placement, "all-dram | all-cxl | interleave:D:C | first-touch:BYTES (4 KiB pages; default all-cxl)");
+  cmd->add_option("--max-outstanding", o->outstanding, "Line requests in flight (default 16)");
+  cmd->add_flag("--json", o->json, "JSON output");
+  cmd->add_flag("--quiet", o->quiet, "No progress on stderr");
+  cmd->add_option("--plot", o->plot, "Write a PNG of bandwidth over time (gnuplot)");
+  auto* conv = cmd->add_subcommand("convert", "Convert a text or lackey trace to the cxlsim binary format");
+  conv->add_option("in", o->in, "Input trace")->required();
+  conv->add_option("out", o->out, "Output binary trace")->required();
+  conv->callback([o] { guarded([&] { return convert(*o); }); });
+  cmd->callback([o, cmd] {
+    if (cmd->got_subcommand("convert")) return;
+    guarded([&] {
+      if (o->trace.empty()) return fail("replay needs a trace file (see cxlsim replay --help)");
+      return run(*o);
+    });
+  });
+}
+
 }  // namespace cxlsim::cli

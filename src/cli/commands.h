@@ -9,6 +9,7 @@ namespace cxlsim::cli {
 // One line per family; each is defined in its own cmd_<family>.cc.
 void register_version(CLI::App& app);
 void register_topology(CLI::App& app);  // cmd_topology.cc
+void register_mbox(CLI::App& app);      // cmd_mbox.cc
 void register_vm(CLI::App& app);
 void register_mlc(CLI::App& app);
 void register_replay(CLI::App& app);

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "cxlsim 0.1.0");
   cxlsim::cli::register_version(app);
   cxlsim::cli::register_topology(app);
+  cxlsim::cli::register_mbox(app);
   cxlsim::cli::register_vm(app);
   cxlsim::cli::register_mlc(app);
   cxlsim::cli::register_replay(app);
@@ -21,7 +22,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version end with status 0; every usage error is bad input: status 2.
+    const int status = app.exit(e);
+    return status == 0 ? 0 : 2;
   } catch (const cxlsim::cli::ExitStatus& s) {
     return s.status;
   } catch (const std::exception& e) {

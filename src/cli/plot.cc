@@ -26,7 +26,7 @@ void write_plot(const std::string& png, const std::string& title, const std::str
   if (mkdtemp(dir) == nullptr) throw std::runtime_error("cannot create a temporary directory for the plot");
   std::string script = std::string(dir) + "/plot.gp";
   std::ofstream gp(script);
-  gp << "set terminal pngcairo size 1000,650 enhanced font 'Sans,11'\n"
+  gp << "set terminal pngcairo size 1000,650 noenhanced font 'Sans,11'\n"
      << "set output \"" << quote(png) << "\"\n"
      << "set title \"" << quote(title) << "\"\nset xlabel \"" << quote(xlabel) << "\"\nset ylabel \""
      << quote(ylabel) << "\"\nset grid\nset key top left\n";

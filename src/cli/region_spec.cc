@@ -65,15 +65,23 @@ RegionRequest parse_region_spec(const std::string& spec) {
   return r;
 }
 
+void add_fabric_options(CLI::App* cmd, FabricOptions& options) {
+  cmd->add_option_function<unsigned>(
+         "--hdm-decoders",
+         [&options](unsigned n) { options.port_decoders = options.endpoint_decoders = n; },
+         "HDM decoders per port and per memdev (default 4; QEMU 7.2 has 1)")
+      ->check(CLI::IsMember({1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32}));
+}
+
 Session open_session(const std::string& topology, const std::vector<RegionRequest>& requests,
-                     const std::string& backing_dir) {
+                     const std::string& backing_dir, const FabricOptions& options) {
   Topology t = load_valid_topology(topology);
   if (!backing_dir.empty())
     for (Type3Spec& m : t.type3)
       if (m.persistent_backing.path.empty() && m.persistent_size.value() != 0)
         m.persistent_backing.path = fmt::format("{}/{}-pmem.raw", backing_dir, m.id);
   Session s;
-  s.fabric = Fabric::build(t);
+  s.fabric = Fabric::build(t, options);
   s.regions = std::make_unique<RegionManager>(*s.fabric);
   for (const RegionRequest& r : requests) {
     try {

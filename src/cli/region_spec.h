@@ -6,6 +6,7 @@
 // order. Omitted targets: the order `cxl create-region` would pick.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct Session {
 // path are backed by "<backing_dir>/<id>-pmem.raw" when `backing_dir` is not empty (the files
 // `cxlsim vm run --backing-dir` gives QEMU).
 Session open_session(const std::string& topology, const std::vector<RegionRequest>& requests,
-                     const std::string& backing_dir = "");
+                     const std::string& backing_dir = "", const FabricOptions& options = {});
+
+// Adds --hdm-decoders N (decoders per port and per memdev) to `cmd`, writing `options`.
+void add_fabric_options(CLI::App* cmd, FabricOptions& options);
 
 }  // namespace cxlsim::cli

@@ -30,6 +30,12 @@ uint64_t DeviceRegisters::size() const {
   return (end + 0xfff) & ~uint64_t{0xfff};
 }
 
+uint64_t DeviceRegisters::bar_size() const {
+  uint64_t b = 64 * 1024;
+  while (b < size()) b <<= 1;
+  return b;
+}
+
 uint64_t DeviceRegisters::memory_device_status() const {
   // Bits: 0 fatal, 1 FW halt, 3:2 media status (01 ready, 11 disabled), 4 mailbox interface
   // ready, 7:5 reset needed (0: not needed).

@@ -33,6 +33,9 @@ class DeviceRegisters {
   explicit DeviceRegisters(MemdevCci& dev) : dev_(dev) {}
   // Size of the block (a multiple of 4 KiB): what the Register Locator entry maps.
   uint64_t size() const;
+  // A BAR size that holds the block at offset 0: a power of two, at least 64 KiB (the
+  // Register Locator's offset granule). Pass it as DeviceConfigOptions::memory_device_bar_size.
+  uint64_t bar_size() const;
   std::vector<DeviceCapabilityHeader> capabilities() const;
   // MMIO access of 1, 2, 4 or 8 bytes at `offset` within the block. Reserved space reads 0;
   // writes to read-only registers are ignored.

@@ -250,3 +250,34 @@ TEST(Mailbox, ReturnCodeNamesFollowTable834) {
 
 }  // namespace
 }  // namespace cxlsim::device
+
+#include "spec/dvsec.h"
+
+namespace cxlsim::device {
+namespace {
+
+// The block is what Register Locator entry id 3 (BAR2, offset 0) points at; its BAR holds it
+// for every payload size.
+TEST(DeviceRegisters, LocatedThroughRegisterLocatorBlock3) {
+  for (unsigned n : {8u, 11u, 20u}) {
+    auto c = testing::test_config();
+    c.payload_size_log2 = n;
+    testing::TestDevice t(c);
+    auto& regs = t.dev.registers();
+    EXPECT_GE(regs.bar_size(), regs.size());
+    EXPECT_EQ(regs.bar_size() & (regs.bar_size() - 1), 0u);
+    DeviceConfigOptions o;
+    o.memory_device_bar_size = Bytes(regs.bar_size());
+    const ConfigSpace cs = make_type3_config_space(GiB(1), o);
+    const auto entries = read_register_locator(cs);
+    const auto it = std::find_if(entries.begin(), entries.end(), [](const RegisterBlockEntry& e) {
+      return e.id == static_cast<RegisterBlockId>(DeviceRegisters::kRegisterBlockIdentifier);
+    });
+    ASSERT_NE(it, entries.end());
+    EXPECT_EQ(it->bir, kDeviceRegisterBar);
+    EXPECT_EQ(it->offset, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace cxlsim::device

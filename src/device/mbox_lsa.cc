@@ -13,7 +13,7 @@ namespace {
 MboxReturn get_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
   const uint64_t offset = get_u32(in, 0);
   const uint64_t length = get_u32(in, 4);
-  const auto& lsa = dev.state().lsa;
+  const auto lsa = dev.lsa();
   if (lsa.empty()) return MboxReturn::kUnsupported;
   if (offset + length > lsa.size() || length > dev.mailbox().payload_size()) {
     return MboxReturn::kInvalidInput;
@@ -26,7 +26,7 @@ MboxReturn get_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint
 MboxReturn set_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
   const uint64_t offset = get_u32(in, 0);
   const auto data = in.subspan(8);
-  auto& lsa = dev.state().lsa;
+  const auto lsa = dev.lsa();
   if (lsa.empty()) return MboxReturn::kUnsupported;
   if (offset + data.size() > lsa.size()) return MboxReturn::kInvalidInput;
   std::copy(data.begin(), data.end(), lsa.begin() + static_cast<long>(offset));

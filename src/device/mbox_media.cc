@@ -118,7 +118,7 @@ MboxReturn start_erase(MemdevCci& dev, uint16_t op, bool include_lsa) {
     d.media().erase(Dpa(0), d.media().capacity());
     d.state().poison.clear_all();
     d.state().scan = ScanMediaResults{};
-    if (include_lsa) std::fill(d.state().lsa.begin(), d.state().lsa.end(), 0);
+    if (include_lsa) std::fill(d.lsa().begin(), d.lsa().end(), uint8_t{0});
     d.set_media_disabled(false);
     return MboxReturn::kSuccess;
   });

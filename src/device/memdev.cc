@@ -10,7 +10,32 @@
 
 namespace cxlsim {
 
+// The memdev's backing memory as the command interface's Media.
+class Memdev::MediaView final : public device::Media {
+ public:
+  explicit MediaView(Memdev& m) : m_(m) {}
+  Bytes capacity() const override { return m_.capacity(); }
+  void read(Dpa dpa, std::span<uint8_t> out) const override {
+    m_.media_read(dpa, std::as_writable_bytes(out));
+  }
+  void write(Dpa dpa, std::span<const uint8_t> in) override { m_.media_write(dpa, std::as_bytes(in)); }
+
+ private:
+  Memdev& m_;
+};
+
 namespace {
+// Topology-built devices are fully partitionable in 256 MiB steps, starting with the
+// configured volatile share.
+device::MemdevCciConfig cci_config(const MemdevConfig& c) {
+  device::MemdevCciConfig d;
+  d.serial = c.serial;
+  d.partitionable = c.volatile_size + c.persistent_size;
+  d.initial_partition_volatile = c.volatile_size;
+  d.lsa_size = c.lsa_size;
+  return d;
+}
+
 BackingMemory make_backing(const std::string& path, Bytes size) {
   return path.empty() ? BackingMemory::anonymous(size) : BackingMemory::file(path, size);
 }
@@ -28,7 +53,15 @@ Memdev::Memdev(MemdevConfig config)
   volatile_ = make_backing(config_.volatile_path, config_.volatile_size);
   persistent_ = make_backing(config_.persistent_path, config_.persistent_size);
   lsa_ = make_backing(config_.lsa_path, config_.lsa_size);
+  media_ = std::make_unique<MediaView>(*this);
+  cci_ = std::make_unique<device::MemdevCci>(cci_config(config_), *media_);
+  if (!config_.lsa_path.empty()) {
+    auto b = lsa_.bytes();
+    cci_->set_label_storage({reinterpret_cast<uint8_t*>(b.data()), b.size()});
+  }
 }
+
+Memdev::~Memdev() = default;
 
 std::pair<bool, uint64_t> Memdev::locate(Dpa dpa, size_t len) const {
   const uint64_t vol = config_.volatile_size.value();
@@ -40,7 +73,20 @@ std::pair<bool, uint64_t> Memdev::locate(Dpa dpa, size_t len) const {
   return {true, dpa.value() - vol};
 }
 
-void Memdev::read(Dpa dpa, std::span<std::byte> out) const {
+device::MediaAccess Memdev::read(Dpa dpa, std::span<std::byte> out) const {
+  locate(dpa, out.size());
+  const auto a = cci_->read(dpa, {reinterpret_cast<uint8_t*>(out.data()), out.size()});
+  if (a != device::MediaAccess::kOk && a != device::MediaAccess::kPoisoned)
+    std::fill(out.begin(), out.end(), std::byte{0});
+  return a;
+}
+
+device::MediaAccess Memdev::write(Dpa dpa, std::span<const std::byte> in) {
+  locate(dpa, in.size());
+  return cci_->write(dpa, {reinterpret_cast<const uint8_t*>(in.data()), in.size()});
+}
+
+void Memdev::media_read(Dpa dpa, std::span<std::byte> out) const {
   while (!out.empty()) {
     auto [pmem, off] = locate(dpa, out.size());
     const BackingMemory& mem = pmem ? persistent_ : volatile_;
@@ -51,7 +97,7 @@ void Memdev::read(Dpa dpa, std::span<std::byte> out) const {
   }
 }
 
-void Memdev::write(Dpa dpa, std::span<const std::byte> in) {
+void Memdev::media_write(Dpa dpa, std::span<const std::byte> in) {
   while (!in.empty()) {
     auto [pmem, off] = locate(dpa, in.size());
     BackingMemory& mem = pmem ? persistent_ : volatile_;

@@ -3,15 +3,18 @@
 // the media backing them, and its endpoint HDM decoders (CXL 3.1 §8.2.4.20).
 //
 // All media reads and writes go through read() and write(); device state that intercepts them
-// (poison, security) hooks in there.
+// (poison, security lock, sanitize in progress, dynamic capacity) lives in the command
+// interface, cci() (memdev_cci.h), which they consult.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 
 #include "device/backing_memory.h"
+#include "device/memdev_cci.h"
 #include "spec/address.h"
 #include "spec/hdm_decoder.h"
 #include "spec/units.h"
@@ -41,6 +44,7 @@ class Memdev : public HdmDecoderContext {
   // Throws ValidationError (naming the device) when sizes are not multiples of 256 MiB or a
   // backing file cannot be used.
   explicit Memdev(MemdevConfig config);
+  ~Memdev() override;
   Memdev(const Memdev&) = delete;
   Memdev& operator=(const Memdev&) = delete;
 
@@ -52,9 +56,14 @@ class Memdev : public HdmDecoderContext {
   Bytes lsa_size() const { return config_.lsa_size; }
   bool is_persistent(Dpa dpa) const { return dpa.value() >= config_.volatile_size.value(); }
 
-  // Media access. Throws std::out_of_range when [dpa, dpa + size) is beyond capacity.
-  void read(Dpa dpa, std::span<std::byte> out) const;
-  void write(Dpa dpa, std::span<const std::byte> in);
+  // Media access as the host sees it. Throws std::out_of_range when [dpa, dpa + size) is
+  // beyond capacity. kPoisoned: `out` holds the stored bytes but they are poison;
+  // kLocked/kMediaDisabled: nothing was transferred (`out` is zeroed).
+  device::MediaAccess read(Dpa dpa, std::span<std::byte> out) const;
+  device::MediaAccess write(Dpa dpa, std::span<const std::byte> in);
+  // The memory-device command interface: mailbox, device registers, command-set state.
+  device::MemdevCci& cci() { return *cci_; }
+  const device::MemdevCci& cci() const { return *cci_; }
   // The backing file and offset holding `dpa`, when that partition is file backed.
   std::optional<FileLocation> file_location(Dpa dpa) const;
 
@@ -62,20 +71,26 @@ class Memdev : public HdmDecoderContext {
   HdmDecoderCapability& hdm() { return hdm_; }
   const HdmDecoderCapability& hdm() const { return hdm_; }
 
-  // HdmDecoderContext
-  Bytes volatile_capacity() const override { return config_.volatile_size; }
-  Bytes persistent_capacity() const override { return config_.persistent_size; }
+  // HdmDecoderContext: the active partition boundary (Set Partition Info moves it at reset).
+  Bytes volatile_capacity() const override { return cci_->volatile_capacity(); }
+  Bytes persistent_capacity() const override { return cci_->persistent_capacity(); }
 
  private:
   // Whether `dpa` is persistent and its offset within that partition; throws when
   // [dpa, dpa + len) is beyond capacity.
   std::pair<bool, uint64_t> locate(Dpa dpa, size_t len) const;
+  // Raw media access below the command interface's checks.
+  void media_read(Dpa dpa, std::span<std::byte> out) const;
+  void media_write(Dpa dpa, std::span<const std::byte> in);
+  class MediaView;
 
   MemdevConfig config_;
   BackingMemory volatile_;
   BackingMemory persistent_;
   BackingMemory lsa_;
   HdmDecoderCapability hdm_;
+  std::unique_ptr<MediaView> media_;
+  std::unique_ptr<device::MemdevCci> cci_;
 };
 
 }  // namespace cxlsim

@@ -27,23 +27,24 @@ MemdevCci::MemdevCci(MemdevCciConfig config, Media& media, MemdevState state)
       registers_(*this) {}
 
 void MemdevCci::advance(Duration d) {
-  now_ += d;
-  mailbox_.poll(now_);
+  state_.device_time += d;
+  mailbox_.poll(state_.device_time);
 }
 
 Duration MemdevCci::run_background_to_completion() {
-  const Duration start = now_;
+  const Duration start = now();
   // Advance in 1% steps so progress is observable, then exactly to completion.
   while (mailbox_.background_running()) {
     advance(Duration::ps(1'000'000'000));  // 1 ms
   }
-  return now_ - start;
+  return now() - start;
 }
 
 uint64_t MemdevCci::timestamp_ns() const {
-  const auto since = static_cast<uint64_t>((now_ - state_.timestamp.set_at).picoseconds() / 1000);
+  const Duration t = now();
+  const auto since = static_cast<uint64_t>((t - state_.timestamp.set_at).picoseconds() / 1000);
   return state_.timestamp.set ? state_.timestamp.value_ns + since
-                              : static_cast<uint64_t>(now_.picoseconds() / 1000);
+                              : static_cast<uint64_t>(t.picoseconds() / 1000);
 }
 
 void MemdevCci::reset(ResetKind kind) {

@@ -47,6 +47,11 @@ class MemdevCci {
   const Mailbox& mailbox() const { return mailbox_; }
   DeviceRegisters& registers() { return registers_; }
 
+  // The label storage area: the state's own bytes, or storage the memdev provides (an LSA
+  // backing file) when set_label_storage was called. Size is config().lsa_size either way.
+  std::span<uint8_t> lsa() { return external_lsa_.empty() ? std::span<uint8_t>(state_.lsa) : external_lsa_; }
+  void set_label_storage(std::span<uint8_t> bytes) { external_lsa_ = bytes; }
+
   // Convenience: execute a mailbox command (what a driver's doorbell does).
   MboxResult execute(uint16_t opcode, std::span<const uint8_t> in = {}) {
     return mailbox_.execute(opcode, in);
@@ -54,7 +59,7 @@ class MemdevCci {
 
   // The device's clock. Callers (tests, the timing model, the CLI) advance it; background
   // operations progress and complete as it moves.
-  Duration now() const { return now_; }
+  Duration now() const { return state_.device_time; }
   void advance(Duration d);
   // Runs the background operation, if any, to completion; returns the time that took.
   Duration run_background_to_completion();
@@ -101,8 +106,8 @@ class MemdevCci {
   MemdevState state_;
   Mailbox mailbox_;
   DeviceRegisters registers_;
-  Duration now_;
   bool media_disabled_ = false;
+  std::span<uint8_t> external_lsa_;
 };
 
 }  // namespace cxlsim::device

@@ -126,6 +126,8 @@ struct MemdevState {
   DynamicCapacity dc;
   ScanMediaResults scan;
   TimestampState timestamp;
+  // The device's own clock (MemdevCci::now()); kept so time runs on across restarts.
+  Duration device_time;
 };
 
 }  // namespace cxlsim::device

@@ -96,6 +96,10 @@ json encode(const MemdevCciConfig& c, const MemdevState& s) {
   }
   j["dc"] = {{"regions", regions}, {"accepted", extents_json(s.dc.accepted)},
              {"pending", extents_json(s.dc.pending)}, {"generation", s.dc.generation}};
+  j["clock"] = {{"device_time_ps", s.device_time.picoseconds()},
+                {"timestamp_set", s.timestamp.set},
+                {"timestamp_ns", s.timestamp.value_ns},
+                {"timestamp_set_at_ps", s.timestamp.set_at.picoseconds()}};
   j["scan"] = {{"valid", s.scan.valid}, {"restart_dpa", s.scan.restart_dpa},
                {"restart_length", s.scan.restart_length},
                {"stopped_prematurely", s.scan.stopped_prematurely},
@@ -281,6 +285,12 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
   s.dc.accepted = decode_extents(rd, rd.at(dc, "accepted", "dc."), "dc.accepted");
   s.dc.pending = decode_extents(rd, rd.at(dc, "pending", "dc."), "dc.pending");
   s.dc.generation = rd.get<uint32_t>(dc, "generation", "dc.");
+  const json& clk = rd.at(j, "clock", "");
+  s.device_time = Duration::ps(rd.get<int64_t>(clk, "device_time_ps", "clock."));
+  s.timestamp.set = rd.get<bool>(clk, "timestamp_set", "clock.");
+  s.timestamp.value_ns = rd.get<uint64_t>(clk, "timestamp_ns", "clock.");
+  s.timestamp.set_at = Duration::ps(rd.get<int64_t>(clk, "timestamp_set_at_ps", "clock."));
+  if (s.device_time < Duration() || s.timestamp.set_at > s.device_time) rd.fail("'clock' is inconsistent");
   const json& sc = rd.at(j, "scan", "");
   s.scan.valid = rd.get<bool>(sc, "valid", "scan.");
   s.scan.restart_dpa = rd.get<uint64_t>(sc, "restart_dpa", "scan.");

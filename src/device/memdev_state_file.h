@@ -21,6 +21,7 @@
 //   interrupt_policy  5 bytes
 //   dc                {regions: [[base, length, block_size, dsmad_handle, sanitize_on_release]],
 //                      accepted, pending: [[dpa, length, tag uuid, shared_sequence]], generation}
+//   clock             {device_time_ps, timestamp_set, timestamp_ns, timestamp_set_at_ps}
 //   scan              {valid, restart_dpa, restart_length, stopped_prematurely, records}
 // Saving writes a new file and renames it over the old one, so a crash leaves either the old
 // or the new state, never a torn one.

@@ -21,8 +21,9 @@ uint8_t port_number_or_throw(unsigned n, const std::string& id) {
   return static_cast<uint8_t>(n);
 }
 
-MemdevConfig memdev_config(const Type3Spec& t) {
+MemdevConfig memdev_config(const Type3Spec& t, unsigned decoders) {
   MemdevConfig c;
+  c.hdm_decoder_count = decoders;
   c.id = t.id;
   c.serial = t.serial;
   c.volatile_size = t.volatile_size;
@@ -48,8 +49,8 @@ std::optional<std::pair<unsigned, DecoderState>> find_decoder(const HdmDecoderCa
 
 }  // namespace
 
-std::unique_ptr<Fabric> Fabric::build(const Topology& topology) {
-  std::unique_ptr<Fabric> f(new Fabric(topology));
+std::unique_ptr<Fabric> Fabric::build(const Topology& topology, const FabricOptions& options) {
+  std::unique_ptr<Fabric> f(new Fabric(topology, options));
   f->assemble();
   f->assign_window_bases();
   f->building_ = false;
@@ -123,7 +124,7 @@ void Fabric::assemble() {
     unique_id(m.id, "memdev");
     Dport* d = parent_dport(m.parent, m.id, "memdev");
     const size_t index = memdevs_.size();
-    memdevs_.push_back(std::make_unique<Memdev>(memdev_config(m)));
+    memdevs_.push_back(std::make_unique<Memdev>(memdev_config(m, options_.endpoint_decoders)));
     d->attach(index);
     endpoints_.push_back(Endpoint{index, d});
   }
@@ -133,11 +134,11 @@ void Fabric::assemble() {
     });
   };
   for (auto& hb : host_bridges_) {
-    hb->finalize();
+    hb->finalize(options_.port_decoders);
     if (hb->hdm()) observe(*hb->hdm());
   }
   for (auto& sw : switches_) {
-    sw->finalize();
+    sw->finalize(options_.port_decoders);
     if (sw->hdm()) observe(*sw->hdm());
   }
   for (auto& m : memdevs_) observe(m->hdm());

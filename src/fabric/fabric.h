@@ -59,11 +59,19 @@ struct DecodeTrace {
   Dpa dpa;
 };
 
+// Component parameters the topology does not carry.
+struct FabricOptions {
+  // HDM decoders per host bridge / switch upstream port with more than one dport, and per
+  // memdev (QEMU 7.2 implements 1 of each; QEMU 8.1 and later 4).
+  unsigned port_decoders = 4;
+  unsigned endpoint_decoders = 4;
+};
+
 class Fabric {
  public:
   // Builds every component. Throws ValidationError naming the offending element for
   // references that do not resolve and for shapes the fabric cannot represent.
-  static std::unique_ptr<Fabric> build(const Topology& topology);
+  static std::unique_ptr<Fabric> build(const Topology& topology, const FabricOptions& options = {});
   Fabric(const Fabric&) = delete;
   Fabric& operator=(const Fabric&) = delete;
 
@@ -99,7 +107,7 @@ class Fabric {
   void recompile();
 
  private:
-  explicit Fabric(const Topology& topology) : topology_(topology) {}
+  Fabric(const Topology& topology, const FabricOptions& options) : topology_(topology), options_(options) {}
   void assemble();
   void assign_window_bases();
   // trace() restricted to decoders covering [lo, hi): sampling for compiled tables.
@@ -107,6 +115,7 @@ class Fabric {
   void compile_range(const Cfmws& w, Hpa base, Bytes size);
 
   Topology topology_;
+  FabricOptions options_;
   std::vector<Cfmws> windows_;
   std::vector<std::unique_ptr<HostBridge>> host_bridges_;
   std::vector<std::unique_ptr<Port>> switches_;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <functional>
+
 #include "fabric/topology_validate.h"
 #include "spec/error.h"
 
@@ -73,6 +75,28 @@ TEST(Newick, Errors) {
 TEST(Newick, Detection) {
   EXPECT_TRUE(looks_like_newick("  (1,2)"));
   EXPECT_FALSE(looks_like_newick("[[window]]"));
+}
+
+// A random well-formed tree: one device per leaf, one switch per inner group, and a valid
+// topology whenever it fits in the host bridge's bus range.
+RC_GTEST_PROP(Newick, WellFormedTreesMapOneToOne, ()) {
+  unsigned next = 1, groups = 0;
+  std::function<std::string(int)> tree = [&](int depth) {
+    ++groups;
+    int n = *rc::gen::inRange(1, 4);
+    std::string s = "(";
+    for (int i = 0; i < n; ++i) {
+      if (i) s += ",";
+      s += (depth < 3 && *rc::gen::inRange(0, 3) == 0) ? tree(depth + 1) : std::to_string(next++);
+    }
+    return s + ")";
+  };
+  std::string text = tree(0);
+  Topology t = parse_newick(text, "gen");
+  RC_ASSERT(t.type3.size() == next - 1);
+  RC_ASSERT(t.switches.size() == groups - 1);
+  RC_ASSERT(t.windows[0].size == MiB(256) * (next - 1));
+  for (const auto& d : validate(t)) RC_ASSERT(d.severity == Severity::kWarning);
 }
 
 RC_GTEST_PROP(Newick, RandomTextNeverCrashes, ()) {

@@ -363,6 +363,7 @@ class Exporter {
 
   std::vector<std::string> run() {
     validate_or_throw(t_);
+    check_ids();
     for (const auto& d : t_.type2) {
       throw ValidationError(fmt::format("type2 '{}': QEMU 7.2 has no CXL Type 2 device model", d.id));
     }
@@ -384,6 +385,40 @@ class Exporter {
   }
 
  private:
+  // QEMU's id_wellformed(): a letter, then letters, digits, '-', '.' or '_'.
+  static bool qemu_id(std::string_view id) {
+    if (id.empty() || !std::isalpha(static_cast<unsigned char>(id[0]))) return false;
+    for (char c : id) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') return false;
+    }
+    return true;
+  }
+
+  void check_ids() const {
+    auto check = [](const std::string& id, std::string_view kind) {
+      if (!qemu_id(id)) {
+        throw ValidationError(fmt::format("{} '{}': QEMU ids start with a letter and hold only letters, digits, "
+                                          "'-', '.' and '_'", kind, id));
+      }
+    };
+    for (const auto& e : t_.host_bridges) check(e.id, "host_bridge");
+    for (const auto& e : t_.root_ports) check(e.id, "root_port");
+    for (const auto& e : t_.switches) check(e.id, "switch");
+    for (const auto& e : t_.downstream_ports) check(e.id, "downstream_port");
+    for (const auto& e : t_.type3) {
+      check(e.id, "type3");
+      check(object_for(e.persistent_backing, e.id, "pmem"), "memory backend object");
+      check(object_for(e.lsa_backing, e.id, "lsa"), "memory backend object");
+    }
+  }
+
+  // QEMU option values escape ',' as ",,".
+  static std::string escape_commas(std::string_view s) {
+    std::string out;
+    for (char c : s) out += c == ',' ? std::string(",,") : std::string(1, c);
+    return out;
+  }
+
   void add(std::string opt, std::string value) {
     args_.push_back(std::move(opt));
     args_.push_back(std::move(value));
@@ -401,8 +436,8 @@ class Exporter {
   }
 
   std::string path_for(const BackingSpec& b, const std::string& device, std::string_view kind) const {
-    if (!b.path.empty()) return b.path;
-    return fmt::format("{}/{}-{}.raw", opt_.backing_dir, device, kind);
+    if (!b.path.empty()) return escape_commas(b.path);
+    return escape_commas(fmt::format("{}/{}-{}.raw", opt_.backing_dir, device, kind));
   }
 
   std::string object_for(const BackingSpec& b, const std::string& device, std::string_view kind) const {

@@ -311,6 +311,24 @@ TEST(QemuCmdline, ExportRefusesWhatQemu72CannotBuild) {
   EXPECT_THROW(to_qemu_args(t, {}), ValidationError);
 }
 
+TEST(QemuCmdline, ExportEscapesAndChecksIds) {
+  Topology t = parse_qemu_cmdline(kDocSinglePmem, "doc");
+  t.type3[0].persistent_backing.path = "/tmp/a,b.raw";
+  auto args = to_qemu_args(t, {});
+  EXPECT_NE(std::find(args.begin(), args.end(),
+                      "memory-backend-file,id=cxl-mem1,share=on,mem-path=/tmp/a,,b.raw,size=256M"),
+            args.end());
+  EXPECT_EQ(parse_qemu_cmdline(format_qemu_command(args, true), "back").type3[0].persistent_backing.path,
+            "/tmp/a,b.raw");
+  t.type3[0].id = "9 lives";
+  try {
+    to_qemu_args(t, {});
+    FAIL();
+  } catch (const ValidationError& e) {
+    EXPECT_NE(std::string(e.what()).find("type3 '9 lives': QEMU ids start with a letter"), std::string::npos);
+  }
+}
+
 TEST(QemuCmdline, FormatQuotesForTheShell) {
   std::string one = format_qemu_command({"-object", "memory-backend-file,id=a,mem-path=/tmp/my dir/x's.raw,size=1G"}, true);
   EXPECT_EQ(one, "qemu-system-x86_64 -object 'memory-backend-file,id=a,mem-path=/tmp/my dir/x'\\''s.raw,size=1G'");

@@ -77,8 +77,11 @@ MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
     c.writes = s.writes;
     c.random = s.random;
     c.compute = s.host.loop_overhead + s.host.inject_unit * inject_delay;
-    c.max_outstanding = s.random ? s.host.lfb : s.host.max_outstanding;
-    c.prefetch_distance = s.random ? s.host.lfb : s.host.prefetch_distance;
+    c.max_outstanding = s.host.max_outstanding;
+    c.prefetch_distance = s.host.prefetch_distance;
+    c.lfb = s.host.lfb;
+    c.ooo_window = s.host.ooo_window;
+    c.jitter = s.host.loop_jitter;
     c.seed = s.seed * 1000003 + i;
     c.measure_from = s.warmup;
     loads.push_back(std::make_unique<StreamCore>(c));
@@ -148,48 +151,75 @@ std::vector<MlcPoint> parse_mlc_log(const std::string& text, const std::string& 
 }
 
 namespace {
-// Latency of `curve` at bandwidth `bw`, linear between points sorted by bandwidth. Beyond the
-// curve's largest bandwidth, the point with the largest bandwidth's latency (the curve's
-// saturated end) is used.
-double latency_at(std::vector<MlcPoint> curve, double bw) {
-  std::sort(curve.begin(), curve.end(), [](const MlcPoint& a, const MlcPoint& b) {
-    return a.bandwidth_mbps < b.bandwidth_mbps || (a.bandwidth_mbps == b.bandwidth_mbps && a.latency_ns < b.latency_ns);
-  });
-  if (bw <= curve.front().bandwidth_mbps) return curve.front().latency_ns;
-  if (bw >= curve.back().bandwidth_mbps) return curve.back().latency_ns;
-  for (size_t i = 1; i < curve.size(); ++i) {
-    const MlcPoint& a = curve[i - 1];
-    const MlcPoint& b = curve[i];
-    if (bw <= b.bandwidth_mbps) {
-      double f = (bw - a.bandwidth_mbps) / std::max(1e-9, b.bandwidth_mbps - a.bandwidth_mbps);
-      return a.latency_ns + f * (b.latency_ns - a.latency_ns);
+
+double peak_of(const std::vector<MlcPoint>& c) {
+  double m = 0;
+  for (const auto& p : c) m = std::max(m, p.bandwidth_mbps);
+  return m;
+}
+
+const MlcPoint* at_delay(const std::vector<MlcPoint>& c, unsigned d) {
+  for (const auto& p : c) {
+    if (p.inject_delay == d) return &p;
+  }
+  return nullptr;
+}
+
+// Latency of the simulated load path (points in inject-delay order) where its bandwidth
+// equals `bw`; of several crossings, the one nearest in inject delay to `delay`. Below the
+// path's lightest load, its lightest point; with no crossing, the point nearest in delay.
+double latency_at(const std::vector<MlcPoint>& path, double bw, unsigned delay) {
+  double best = -1, best_dist = 1e300;
+  for (size_t i = 1; i < path.size(); ++i) {
+    const MlcPoint& a = path[i - 1];
+    const MlcPoint& b = path[i];
+    const double lo = std::min(a.bandwidth_mbps, b.bandwidth_mbps), hi = std::max(a.bandwidth_mbps, b.bandwidth_mbps);
+    if (bw < lo || bw > hi) continue;
+    const double f = hi > lo ? (bw - a.bandwidth_mbps) / (b.bandwidth_mbps - a.bandwidth_mbps) : 0.0;
+    const double d = static_cast<double>(a.inject_delay) + f * (static_cast<double>(b.inject_delay) - a.inject_delay);
+    const double dist = std::fabs(std::log((d + 1.0) / (delay + 1.0)));
+    if (dist < best_dist) {
+      best_dist = dist;
+      best = a.latency_ns + f * (b.latency_ns - a.latency_ns);
     }
   }
-  return curve.back().latency_ns;
+  if (best >= 0) return best;
+  const MlcPoint* lightest = &path.front();
+  const MlcPoint* nearest = &path.front();
+  for (const auto& p : path) {
+    if (p.inject_delay > lightest->inject_delay) lightest = &p;
+    if (std::fabs(std::log((p.inject_delay + 1.0) / (delay + 1.0))) < std::fabs(std::log((nearest->inject_delay + 1.0) / (delay + 1.0)))) nearest = &p;
+  }
+  if (bw <= lightest->bandwidth_mbps) return lightest->latency_ns;
+  return nearest->latency_ns;
 }
+
 }  // namespace
 
 CurveError compare_curves(const std::vector<MlcPoint>& sim, const std::vector<MlcPoint>& meas) {
   CurveError e;
+  std::vector<MlcPoint> path = sim;
+  std::sort(path.begin(), path.end(), [](const MlcPoint& a, const MlcPoint& b) { return a.inject_delay < b.inject_delay; });
+  const double peak_s = peak_of(sim), peak_m = peak_of(meas);
   double sum = 0, sum_delay = 0;
   size_t n_delay = 0;
   for (const auto& m : meas) {
-    sum += std::fabs(latency_at(sim, m.bandwidth_mbps) - m.latency_ns) / m.latency_ns;
-    for (const auto& p : sim) {
-      if (p.inject_delay == m.inject_delay) {
-        sum_delay += std::fabs(p.latency_ns - m.latency_ns) / m.latency_ns;
-        ++n_delay;
-      }
+    const MlcPoint* same = at_delay(sim, m.inject_delay);
+    double lat;
+    if (m.bandwidth_mbps >= 0.99 * peak_m && same != nullptr) {
+      lat = same->latency_ns;  // saturated plateau: latency is no function of bandwidth there
+    } else {
+      lat = latency_at(path, m.bandwidth_mbps * peak_s / peak_m, m.inject_delay);
+    }
+    sum += std::fabs(lat - m.latency_ns) / m.latency_ns;
+    if (same != nullptr) {
+      sum_delay += std::fabs(same->latency_ns - m.latency_ns) / m.latency_ns;
+      ++n_delay;
     }
   }
   e.latency_mae_pct = 100.0 * sum / static_cast<double>(meas.size());
   e.same_delay_mae_pct = n_delay ? 100.0 * sum_delay / static_cast<double>(n_delay) : 0.0;
-  auto max_bw = [](const std::vector<MlcPoint>& c) {
-    double m = 0;
-    for (const auto& p : c) m = std::max(m, p.bandwidth_mbps);
-    return m;
-  };
-  e.peak_bw_err_pct = 100.0 * (max_bw(sim) - max_bw(meas)) / max_bw(meas);
+  e.peak_bw_err_pct = 100.0 * (peak_s - peak_m) / peak_m;
   auto lightest = [](const std::vector<MlcPoint>& c) {
     return *std::max_element(c.begin(), c.end(), [](const MlcPoint& a, const MlcPoint& b) { return a.inject_delay < b.inject_delay; });
   };

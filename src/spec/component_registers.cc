@@ -307,8 +307,6 @@ nlohmann::json ComponentRegisters::to_json() const {
 ComponentRegisters make_host_bridge_component_registers(unsigned root_ports, HdmDecoderCapability* hdm) {
   if (root_ports > 1 && hdm == nullptr)
     throw std::invalid_argument(fmt::format("host bridge with {} root ports needs HDM decoders", root_ports));
-  if (root_ports <= 1 && hdm != nullptr)
-    throw std::invalid_argument("host bridge with a single root port decodes pass-through (no HDM decoders)");
   return ComponentRegisters(ComponentKind::kHostBridge, hdm_capability(hdm));
 }
 

@@ -7,8 +7,8 @@
 // routes its offsets there. Everything else in the 64 KiB reads zero and ignores writes.
 //
 // Which capability each kind carries (CXL 3.1 §8.2.4 Table 8-22):
-//   host bridge (CHBCR, referenced by CEDT CHBS): HDM only, and only with more than one root
-//                 port (a single root port may decode pass-through, §9.13.1)
+//   host bridge (CHBCR, referenced by CEDT CHBS): HDM only; mandatory with more than one root
+//                 port, optional with one (it may decode pass-through, §9.13.1)
 //   root port, switch downstream port: RAS, Link
 //   switch upstream port: RAS, Link, HDM (absent when it routes pass-through)
 //   endpoint (type 2/3 device): RAS, Link, HDM
@@ -125,7 +125,8 @@ class ComponentRegisters {
 };
 
 // Builders, one per kind. `hdm` is non-owning (see ExternalCapability).
-// Host bridge: HDM required when root_ports > 1, refused when root_ports <= 1 (pass-through).
+// Host bridge: HDM required when root_ports > 1; optional with a single root port (which may
+// decode pass-through, CXL 3.1 §9.13.1; QEMU 7.2's pxb-cxl always has HDM decoders).
 ComponentRegisters make_host_bridge_component_registers(unsigned root_ports, HdmDecoderCapability* hdm);
 ComponentRegisters make_root_port_component_registers();
 ComponentRegisters make_switch_downstream_component_registers();

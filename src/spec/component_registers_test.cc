@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
+#include "spec/dvsec.h"
 #include "spec/hdm_decoder.h"
 #include "spec/register_table_testing.h"
 
@@ -75,7 +77,7 @@ TEST(ComponentRegisters, KindsCarryTheSpecifiedCapabilities) {
   EXPECT_FALSE(has(hb2, Id::kRas));
   EXPECT_FALSE(has(hb2, Id::kLink));
   EXPECT_THROW(make_host_bridge_component_registers(2, nullptr), std::invalid_argument);
-  EXPECT_THROW(make_host_bridge_component_registers(1, &port_hdm), std::invalid_argument);
+  EXPECT_TRUE(has(make_host_bridge_component_registers(1, &port_hdm), Id::kHdmDecoder));
 
   for (const ComponentRegisters& b : {make_root_port_component_registers(), make_switch_downstream_component_registers()}) {
     EXPECT_TRUE(has(b, Id::kRas));
@@ -135,6 +137,25 @@ TEST(ComponentRegisters, LinkCapabilityReportsVersionAndAckDefaults) {
   EXPECT_EQ(b.read64(link + 0x28), (0x20ull << 8) | 0x10);
   b.write64(link + 0x10, ~0ull);
   EXPECT_EQ(b.read64(link + 0x10), (1ull << 60) - 1);  // six 10-bit credit fields
+}
+
+// Discovery as Linux's cxl_pci does it: Register Locator DVSEC -> component block BAR/offset ->
+// CXL Capability Header -> HDM Decoder Capability.
+TEST(ComponentRegisters, DiscoverableFromTheRegisterLocator) {
+  ConfigSpace cs = make_type3_config_space(GiB(1));
+  HdmDecoderCapability hdm(HdmKind::kEndpoint, 1, 0, nullptr);
+  const ComponentRegisters block = make_endpoint_component_registers(hdm);
+  cs.write32(0x10, 0xFE800000);  // firmware places BAR0
+  cs.write32(0x14, 0);
+  const auto blocks = read_register_locator(cs);
+  auto it = std::find_if(blocks.begin(), blocks.end(),
+                         [](const RegisterBlockEntry& e) { return e.id == RegisterBlockId::kComponent; });
+  ASSERT_NE(it, blocks.end());
+  const uint64_t block_hpa = *cs.bar_address(it->bir) + it->offset;
+  EXPECT_EQ(block_hpa, 0xFE800000u);
+  auto hdm_at = block.find_capability(CacheMemCapabilityId::kHdmDecoder);
+  ASSERT_TRUE(hdm_at);
+  EXPECT_EQ(block.read32(*hdm_at) & 0xF, hdm.read32(0) & 0xF);  // Decoder Count field
 }
 
 TEST(ComponentRegisters, TablesHonourAccessTypes) {

@@ -378,4 +378,10 @@ std::optional<uint8_t> ConfigSpace::port_number() const {
   return read8(static_cast<uint16_t>(*cap + 0x0F));
 }
 
+std::optional<PciePortType> ConfigSpace::port_type() const {
+  auto cap = find_capability(kPcieCapabilityId);
+  if (!cap) return std::nullopt;
+  return static_cast<PciePortType>((read16(static_cast<uint16_t>(*cap + 2)) >> 4) & 0xF);
+}
+
 }  // namespace cxlsim

@@ -109,8 +109,10 @@ class ConfigSpace {
   // DVSEC Header 1 / Header 2 (PCIe 6.0 §7.9.6).
   std::optional<uint16_t> find_dvsec(uint16_t vendor, uint16_t dvsec_id) const;
 
-  // Link Capabilities Port Number of the PCI Express Capability (absent without one).
+  // Link Capabilities Port Number / Device/Port Type of the PCI Express Capability (absent
+  // without one).
   std::optional<uint8_t> port_number() const;
+  std::optional<PciePortType> port_type() const;
 
   // Hardware-side access to the fields of every structure (see RegisterFile).
   RegisterFile& registers() { return regs_; }

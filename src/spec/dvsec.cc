@@ -5,15 +5,17 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "spec/error.h"
 
 // Deviations from QEMU 7.2 (read for comparison; nothing copied):
 //  - QEMU 7.2 puts revision 1 / length 0x38 (CXL 2.0) in the PCIe DVSEC for CXL Devices; we
 //    model CXL 3.1: revision 3, length 0x3C with DVSEC CXL Capability3 at 0x38.
-//  - QEMU 7.2 type 3 sets DVSEC CXL Status2 = 0x2 (CXL Reset Complete) and Control = 0x2
-//    (IO_Enable only); we report Status2 = 0 (no reset was requested) and set Mem_Enable when
-//    the device is Mem_Capable, as firmware does before handing over to the OS.
+//  - QEMU 7.2 type 3 sets DVSEC CXL Status2 = 0x2 (CXL Reset Complete); we report Status2 = 0
+//    (no reset was requested). Control matches QEMU (0x2: IO_Enable only): Mem_Enable keeps its
+//    reset value 0, so Linux (cxl_hdm_decode_init) ignores the DVSEC ranges and uses the HDM
+//    decoders instead of emulating decoders from range registers.
 //  - QEMU 7.2 Flex Bus Port DVSEC is the CXL 2.0 revision 1 / 0x14 bytes with control 0x02 and
 //    status 0x26 regardless of capability; we use revision 2 / 0x20 bytes (Capability2..Status2
 //    present, read zero: no 256B flit / PBR support) and derive control/status from the
@@ -235,7 +237,6 @@ uint16_t add_cxl_device_dvsec(ConfigSpace& cs, const CxlDeviceDvsecParams& p) {
   r.init_field(at, "Mem_Capable", p.mem_capable);
   r.init_field(at, "Mem_HwInit_Mode", p.mem_capable);
   r.init_field(at, "HDM_Count", p.ranges.size());
-  r.init_field(at, "Mem_Enable", p.mem_capable);
   for (size_t i = 0; i < p.ranges.size(); ++i) {
     const std::string n = fmt::format("Range {} ", i + 1);
     const uint64_t size = p.ranges[i].value();
@@ -345,6 +346,53 @@ std::vector<uint16_t> cxl_dvsec_ids(const ConfigSpace& cs) {
     p = static_cast<uint16_t>((h >> 20) & 0xFFC);
   }
   return ids;
+}
+
+std::string_view dvsec_name(uint16_t id) {
+  switch (static_cast<DvsecId>(id)) {
+    case DvsecId::kCxlDevice: return "PCIe DVSEC for CXL Devices";
+    case DvsecId::kNonCxlFunctionMap: return "Non-CXL Function Map";
+    case DvsecId::kPortExtensions: return "CXL Extensions DVSEC for Ports";
+    case DvsecId::kGpfPort: return "GPF DVSEC for CXL Ports";
+    case DvsecId::kGpfDevice: return "GPF DVSEC for CXL Devices";
+    case DvsecId::kFlexBusPort: return "PCIe DVSEC for Flex Bus Port";
+    case DvsecId::kRegisterLocator: return "Register Locator";
+  }
+  return "";
+}
+
+std::string_view port_type_name(PciePortType t) {
+  switch (t) {
+    case PciePortType::kEndpoint: return "endpoint";
+    case PciePortType::kLegacyEndpoint: return "legacy-endpoint";
+    case PciePortType::kRootPort: return "root-port";
+    case PciePortType::kSwitchUpstream: return "switch-upstream-port";
+    case PciePortType::kSwitchDownstream: return "switch-downstream-port";
+    case PciePortType::kRcIntegratedEndpoint: return "rc-integrated-endpoint";
+  }
+  return "unknown";
+}
+
+nlohmann::json describe(const ConfigSpace& cs) {
+  nlohmann::json j{{"header_type", cs.read8(0x0E) & 0x7F},
+                   {"vendor_id", cs.read16(0x00)},
+                   {"device_id", cs.read16(0x02)},
+                   {"class_code", cs.read32(0x08) >> 8}};
+  if (auto t = cs.port_type()) j["port_type"] = port_type_name(*t);
+  if (auto n = cs.port_number()) j["port_number"] = *n;
+  nlohmann::json bars = nlohmann::json::array();
+  for (unsigned i = 0; i < 6; ++i)
+    if (auto a = cs.bar_address(i)) bars.push_back({{"index", i}, {"address", *a}});
+  j["bars"] = std::move(bars);
+  nlohmann::json dvsecs = nlohmann::json::array();
+  for (uint16_t id : cxl_dvsec_ids(cs))
+    dvsecs.push_back({{"id", id}, {"name", dvsec_name(id)}, {"offset", *cs.find_dvsec(kCxlDvsecVendorId, id)}});
+  j["dvsecs"] = std::move(dvsecs);
+  nlohmann::json blocks = nlohmann::json::array();
+  for (const RegisterBlockEntry& e : read_register_locator(cs))
+    blocks.push_back({{"bir", e.bir}, {"id", static_cast<int>(e.id)}, {"offset", e.offset}});
+  j["register_blocks"] = std::move(blocks);
+  return j;
 }
 
 namespace {

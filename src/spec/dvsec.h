@@ -19,7 +19,10 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "spec/config_space.h"
 #include "spec/units.h"
@@ -61,7 +64,8 @@ struct RegisterBlockEntry {
 
 // PCIe DVSEC for CXL Devices (ID 0, §8.1.3). Up to two DPA ranges; each range's size must be a
 // non-zero multiple of 256 MiB (Memory_Size_Low holds bits 31:28). Ranges report
-// Memory_Info_Valid and Memory_Active set (media ready at reset) and HDM_Count = #ranges.
+// Memory_Info_Valid and Memory_Active set (media ready at reset) and HDM_Count = #ranges;
+// Mem_Enable stays 0 (its reset value): memory is decoded through the HDM decoders.
 struct CxlDeviceDvsecParams {
   bool cache_capable = false;
   bool mem_capable = true;
@@ -151,5 +155,14 @@ ConfigSpace make_type2_config_space(Bytes capacity, const DeviceConfigOptions& o
 
 // The DVSEC IDs present in `cs`, in list order (introspection, tests).
 std::vector<uint16_t> cxl_dvsec_ids(const ConfigSpace& cs);
+// The specification's name of a CXL DVSEC ID ("Register Locator"), "" if not defined here.
+std::string_view dvsec_name(uint16_t id);
+std::string_view port_type_name(PciePortType t);
+
+// A compact description for listings, read over the bus view: {"header_type", "vendor_id",
+// "device_id", "class_code", "port_type", "port_number", "bars": [{"index", "address"}],
+// "dvsecs": [{"id", "name", "offset"}], "register_blocks": [{"bir", "id", "offset"}]}.
+// The full register dump is ConfigSpace::to_json().
+nlohmann::json describe(const ConfigSpace& cs);
 
 }  // namespace cxlsim

@@ -57,7 +57,8 @@ TEST(Dvsec, Type3RangesReportSizeValidActive) {
   const uint16_t at = dvsec_at(cs, DvsecId::kCxlDevice);
   // Capability: IO_Capable, Mem_Capable, Mem_HwInit_Mode, HDM_Count = 2.
   EXPECT_EQ(cs.read16(static_cast<uint16_t>(at + 0x0A)), 0x2E);
-  EXPECT_EQ(cs.read16(static_cast<uint16_t>(at + 0x0C)) & 0x6, 0x6);  // IO_Enable, Mem_Enable
+  // Control: IO_Enable only; Mem_Enable stays 0 so software decodes through HDM decoders.
+  EXPECT_EQ(cs.read16(static_cast<uint16_t>(at + 0x0C)), 0x2);
   // Range 1: 5 GiB = high 1, low bits 31:28 = 4; Media_Type = Memory_Class = 010b; valid+active.
   EXPECT_EQ(cs.read32(static_cast<uint16_t>(at + 0x18)), 1u);
   EXPECT_EQ(cs.read32(static_cast<uint16_t>(at + 0x1C)), 0x40000000u | (2u << 5) | (2u << 2) | 0x3u);
@@ -145,6 +146,8 @@ TEST(Dvsec, PortsReportTypeAndPortNumber) {
   const ConfigSpace rp = make_root_port_config_space(o);
   EXPECT_EQ(rp.port_number(), 2);
   EXPECT_EQ(rp.header_type(), HeaderType::kType1);
+  EXPECT_EQ(rp.port_type(), PciePortType::kRootPort);
+  EXPECT_EQ(make_type3_config_space(GiB(1)).port_type(), PciePortType::kEndpoint);
   auto pcie = rp.find_capability(ConfigSpace::kPcieCapabilityId);
   ASSERT_TRUE(pcie);
   EXPECT_EQ((rp.read16(static_cast<uint16_t>(*pcie + 2)) >> 4) & 0xF, 4);
@@ -187,6 +190,20 @@ TEST(Dvsec, JsonDumpContainsTheDvsecs) {
   for (const auto& s : j["structures"]) names.push_back(s["name"]);
   EXPECT_NE(std::find(names.begin(), names.end(), "DVSEC: PCIe DVSEC for CXL Devices"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "Register Locator: Register Block 2"), names.end());
+}
+
+TEST(Dvsec, DescribeSummarisesIdentityDvsecsAndBlocks) {
+  PortConfigOptions o;
+  o.link.port_number = 9;
+  const nlohmann::json j = describe(make_switch_downstream_config_space(o));
+  EXPECT_EQ(j["header_type"], 1);
+  EXPECT_EQ(j["class_code"], 0x060400);
+  EXPECT_EQ(j["port_type"], "switch-downstream-port");
+  EXPECT_EQ(j["port_number"], 9);
+  ASSERT_EQ(j["dvsecs"].size(), 4u);
+  EXPECT_EQ(j["dvsecs"][3]["name"], "Register Locator");
+  EXPECT_EQ(j["register_blocks"][0]["id"], 1);
+  EXPECT_EQ(j["bars"][0]["index"], 0);
 }
 
 }  // namespace

@@ -278,6 +278,54 @@ RC_GTEST_PROP(HdmDecoderProps, invalid_commits_never_set_committed, ()) {
   }
 }
 
+// Programming that is often valid and often not, in random decoder order, with commits and
+// decommits: a decoder is committed only while the rules of §8.2.4.20 hold for it.
+RC_GTEST_PROP(HdmDecoderProps, commits_of_random_programming_obey_the_rules, ()) {
+  const bool endpoint = *rc::gen::arbitrary<bool>();
+  C cap(endpoint ? HdmKind::kEndpoint : HdmKind::kPort, 4, 4, &kCtx);
+  const int steps = *rc::gen::inRange(1, 40);
+  for (int i = 0; i < steps; ++i) {
+    const unsigned next = std::min(cap.committed_count(), 3u);  // the decoder in-order commit wants
+    const unsigned n = *rc::gen::oneOf(rc::gen::just(next), rc::gen::inRange(0u, 4u));
+    const int op = *rc::gen::inRange(0, 3);
+    if (op == 0) {
+      DecoderSettings s;
+      s.base = Hpa(MiB(256).value() * (16 + 8 * n + *rc::gen::inRange<uint64_t>(0, 10)));
+      s.ways = *rc::gen::elementOf(std::vector<unsigned>{1, 1, 2, 2, 4, 3, 5, 6, 8, 12, 16});
+      s.size = MiB(256) * (*rc::gen::inRange<uint64_t>(0, 4) * (*rc::gen::arbitrary<bool>() ? s.ways : 1));
+      s.granularity = Bytes(256ull << *rc::gen::inRange(0, 8));
+      for (unsigned t = 0; t < 8; ++t) s.targets.push_back(*rc::gen::inRange<uint8_t>(0, 5));
+      s.dpa_skip = MiB(256) * *rc::gen::inRange<uint64_t>(0, 4);
+      cap.program(n, s);
+    } else if (op == 1) {
+      cap.commit(n);
+    } else {
+      cap.decommit(n);
+    }
+    uint64_t dpa_end = 0;
+    for (unsigned k = 0; k < 4; ++k) {
+      const DecoderState s = cap.state(k);
+      if (!s.committed) {
+        for (unsigned j = k + 1; j < 4; ++j) RC_ASSERT(!cap.state(j).committed);
+        break;
+      }
+      RC_ASSERT(s.size.value() != 0 && s.ways && s.granularity);
+      RC_ASSERT(s.size.value() % (MiB(256).value() * *s.ways) == 0);
+      if (k > 0) RC_ASSERT(s.base >= cap.state(k - 1).base + cap.state(k - 1).size);
+      if (endpoint) {
+        RC_ASSERT(s.dpa_base.value() >= dpa_end);
+        dpa_end = (s.dpa_base + s.dpa_size).value();
+        RC_ASSERT(dpa_end <= GiB(2).value());
+        RC_ASSERT(s.dpa_base.value() >= GiB(1).value() || dpa_end <= GiB(1).value());
+      } else {
+        RC_ASSERT((*s.ways & (*s.ways - 1)) == 0 && *s.ways <= 4);
+        for (unsigned t = 0; t < *s.ways; ++t) RC_ASSERT(s.targets[t] < 4);
+      }
+    }
+  }
+  RC_CLASSIFY(cap.committed_count() > 0, "some decoder committed");
+}
+
 // Once a decoder commits with Lock On Commit, no register write changes its registers.
 RC_GTEST_PROP(HdmDecoderProps, locked_decoders_never_change, ()) {
   C ep(HdmKind::kEndpoint, 4, 0, &kCtx);

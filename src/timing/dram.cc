@@ -30,20 +30,28 @@ Dram::Dram(const DramConfig& cfg)
       rfc_(cfg.tRFC.picoseconds()),
       refi_(cfg.tREFI.picoseconds()),
       banks_per_channel_(cfg.ranks * cfg.banks),
+      il_(cfg.interleave.value()),
+      ch_(cfg.channels),
+      row_(cfg.row_bytes.value()),
+      bank_(cfg.ranks * cfg.banks),
       chans_(cfg.channels),
       banks_(static_cast<size_t>(cfg.channels) * cfg.ranks * cfg.banks) {
   // Channels refresh at staggered times, as controllers do to spread the cost.
-  wtr_slots_ = (wtr_ + burst_ - 1) / burst_;
+  // Write data to read data: the read command waits tWTR after the write burst, and its data
+  // comes tCL later (JESD79-5 write-to-read turnaround).
+  wtr_slots_ = (wtr_ + cl_ + burst_ - 1) / burst_;
   rtw_slots_ = (rtw_ + burst_ - 1) / burst_;
   for (unsigned c = 0; c < cfg_.channels; ++c) {
-    chans_[c].busy.assign(kSlots / 64, 0);
-    chans_[c].write.assign(kSlots / 64, 0);
+    chans_[c].busy.assign(kInitialSlots / 64, 0);
+    chans_[c].write.assign(kInitialSlots / 64, 0);
     chans_[c].refresh_offset = refi_ > 0 ? refi_ * c / cfg_.channels : 0;
   }
 }
 
 int64_t Dram::after_refresh(const Channel& ch, Bank& b, unsigned bi, int64_t t) {
   if (refi_ <= 0) return t;
+  // Fast path: still inside the current refresh interval, past its refresh window.
+  if (t >= b.window_end && t < b.next_window) return t;
   int64_t offset = ch.refresh_offset;
   int64_t len = rfc_;
   if (cfg_.same_bank_refresh) {
@@ -59,6 +67,8 @@ int64_t Dram::after_refresh(const Channel& ch, Bank& b, unsigned bi, int64_t t) 
     b.refresh_epoch = epoch;
     b.open_row = -1;  // refresh precharges the bank
   }
+  b.window_end = start + len;
+  b.next_window = start + refi_;
   if (t < start + len) {
     ++stats_.refresh_waits;
     return start + len;
@@ -68,63 +78,107 @@ int64_t Dram::after_refresh(const Channel& ch, Bank& b, unsigned bi, int64_t t) 
 
 void Dram::clear_before(Channel& ch, uint64_t slot) {
   if (slot <= ch.cleared) return;
-  if (slot - ch.cleared >= kSlots) {
+  const uint64_t n = ch.slots;
+  if (slot - ch.cleared >= n) {
     std::fill(ch.busy.begin(), ch.busy.end(), 0);
     std::fill(ch.write.begin(), ch.write.end(), 0);
   } else {
-    for (uint64_t s = ch.cleared; s < slot; ++s) {
-      const uint64_t i = s % kSlots;
-      const uint64_t m = ~(uint64_t{1} << (i % 64));
-      ch.busy[i / 64] &= m;
-      ch.write[i / 64] &= m;
+    uint64_t s = ch.cleared;
+    while (s < slot) {
+      const uint64_t i = s % n;
+      const uint64_t take = std::min<uint64_t>(64 - i % 64, slot - s);
+      const uint64_t m = take == 64 ? ~uint64_t{0} : ((uint64_t{1} << take) - 1) << (i % 64);
+      ch.busy[i / 64] &= ~m;
+      ch.write[i / 64] &= ~m;
+      s += take;
     }
   }
   ch.cleared = slot;
 }
 
+namespace {
+// `len` (<= 32) bits of a ring bitmap of `n` slots starting at absolute slot `from`.
+uint64_t ring_bits(const std::vector<uint64_t>& v, uint64_t n, uint64_t from, uint64_t len) {
+  const uint64_t i = from % n;
+  uint64_t bits = v[i / 64] >> (i % 64);
+  const uint64_t have = 64 - i % 64;
+  if (have < len) bits |= v[((i / 64) + 1) % (n / 64)] << have;
+  return len >= 64 ? bits : bits & ((uint64_t{1} << len) - 1);
+}
+}  // namespace
+
+void Dram::grow(Channel& ch) {
+  const uint64_t old = ch.slots, now = old * 2;
+  std::vector<uint64_t> busy(now / 64, 0), write(now / 64, 0);
+  for (uint64_t s = ch.cleared; s < ch.cleared + old; ++s) {
+    const uint64_t i = s % old, j = s % now;
+    busy[j / 64] |= ((ch.busy[i / 64] >> (i % 64)) & 1) << (j % 64);
+    write[j / 64] |= ((ch.write[i / 64] >> (i % 64)) & 1) << (j % 64);
+  }
+  ch.busy.swap(busy);
+  ch.write.swap(write);
+  ch.slots = now;
+}
+
 uint64_t Dram::reserve_slot(Channel& ch, uint64_t slot, Op op) {
-  auto bit = [](const std::vector<uint64_t>& v, uint64_t s) { return (v[(s % kSlots) / 64] >> (s % 64)) & 1; };
   const bool w = op == Op::kWrite;
   const uint64_t before = static_cast<uint64_t>(w ? rtw_slots_ : wtr_slots_);
   const uint64_t after = static_cast<uint64_t>(w ? wtr_slots_ : rtw_slots_);
   for (uint64_t s = std::max(slot, ch.cleared);; ++s) {
-    if (s >= ch.cleared + kSlots - 64) return s;  // beyond the calendar: unreachable with bounded queues
+    while (s + 64 >= ch.cleared + ch.slots) grow(ch);  // backlog deeper than the calendar
     // Skip whole busy words quickly.
-    const uint64_t word = ch.busy[(s % kSlots) / 64] >> (s % 64);
+    const uint64_t word = ch.busy[(s % ch.slots) / 64] >> (s % 64);
     if (word & 1) {
       s += static_cast<uint64_t>(std::countr_one(word)) - 1;
       continue;
     }
-    bool clash = false;
-    for (uint64_t k = 1; k <= before && !clash && s >= ch.cleared + k; ++k) {
-      clash = bit(ch.busy, s - k) && bit(ch.write, s - k) != w;
-    }
-    for (uint64_t k = 1; k <= after && !clash; ++k) {
-      clash = bit(ch.busy, s + k) && bit(ch.write, s + k) != w;
-    }
-    if (clash) continue;
-    const uint64_t i = s % kSlots;
+    // Turnaround: no burst of the other direction within `before` slots ahead of s or
+    // `after` slots behind it.
+    const uint64_t lo = std::max(ch.cleared, s > before ? s - before : 0);
+    const uint64_t len = s + after + 1 - lo;
+    const uint64_t busy = ring_bits(ch.busy, ch.slots, lo, len);
+    const uint64_t wr = ring_bits(ch.write, ch.slots, lo, len);
+    if ((busy & (w ? ~wr : wr)) != 0) continue;
+    const uint64_t i = s % ch.slots;
     ch.busy[i / 64] |= uint64_t{1} << (i % 64);
     if (w) ch.write[i / 64] |= uint64_t{1} << (i % 64);
     return s;
   }
 }
 
+Duration Dram::post_write(Channel& ch, Duration arrive) {
+  ++stats_.writes;
+  stats_.busy += Duration::ps(burst_);
+  if (++ch.pending_writes >= cfg_.write_batch) {
+    // Drain the batch back to back: one turnaround each way for the whole batch.
+    const auto t = static_cast<uint64_t>(arrive.picoseconds() / burst_);
+    clear_before(ch, t);
+    uint64_t slot = t + 1;
+    for (unsigned i = 0; i < ch.pending_writes; ++i) slot = reserve_slot(ch, slot, Op::kWrite) + 1;
+    ch.pending_writes = 0;
+    ch.drain_end = static_cast<int64_t>(slot) * burst_;
+  }
+  // Accepted into the write queue; a full queue (a batch still draining ahead of this one)
+  // holds the write back, so writes never outrun the bus.
+  const int64_t room = ch.drain_end - static_cast<int64_t>(cfg_.write_batch) * burst_;
+  return Duration::ps(std::max(arrive.picoseconds() + burst_, room));
+}
+
 Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
-  const uint64_t il = cfg_.interleave.value();
-  const uint64_t chunk = addr / il;
-  const unsigned ci = static_cast<unsigned>(chunk % cfg_.channels);
-  const uint64_t in_ch = (chunk / cfg_.channels) * il + addr % il;  // byte offset within channel
-  const uint64_t row_global = in_ch / cfg_.row_bytes.value();
+  const uint64_t chunk = il_.div(addr);
+  const unsigned ci = static_cast<unsigned>(ch_.mod(chunk));
+  const uint64_t in_ch = il_.mul(ch_.div(chunk)) + il_.mod(addr);  // byte offset within channel
+  const uint64_t row_global = row_.div(in_ch);
   // Bank index XOR-hashed with row bits, as controllers do so that streams whose strides are
   // multiples of the bank count do not pile onto one bank (permutation-based interleaving).
-  const uint64_t row_hi = row_global / banks_per_channel_;
+  const uint64_t row_hi = bank_.div(row_global);
   const uint64_t h = row_hi ^ (row_hi >> 7) ^ (row_hi >> 13) ^ (row_hi * 0x9E37u >> 5);
-  const unsigned bi = static_cast<unsigned>((row_global ^ h) % banks_per_channel_);
+  const unsigned bi = static_cast<unsigned>(bank_.mod(row_global ^ h));
   const int64_t row = static_cast<int64_t>(row_hi);
   Channel& ch = chans_[ci];
   Bank& b = banks_[static_cast<size_t>(ci) * banks_per_channel_ + bi];
 
+  if (op == Op::kWrite && cfg_.write_batch > 1) return post_write(ch, arrive);
   int64_t t = after_refresh(ch, b, bi, arrive.picoseconds());
   int64_t cas;
   if (b.open_row == row) {

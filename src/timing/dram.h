@@ -8,6 +8,7 @@
 // Timing names follow JEDEC JESD79-5 (DDR5).
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ struct DramConfig {
   // tRFCsb, four such commands per tREFI, while other banks keep serving. All-bank (REFab)
   // blocks the whole channel for tRFC once per tREFI.
   bool same_bank_refresh = true;
+  // Writes are posted into a per-channel write queue (completed on acceptance) and written
+  // in bursts of `write_batch`, so that a read/write bus turnaround is paid once per batch,
+  // as controllers drain their write queues at a high watermark.
+  unsigned write_batch = 32;
   Duration burst() const;             // 64B / (bus_bytes x MT/s)
   Bandwidth peak() const;             // channels x bus_bytes x MT/s
 };
@@ -75,11 +80,24 @@ class Dram final : public MediaModel {
     int64_t pre_ready = 0;  // earliest PRE (tRAS, tRTP, tWR)
     int64_t cas_ready = 0;  // earliest RD/WR (tRCD, tCCD)
     int64_t refresh_epoch = 0;
+    int64_t window_end = 0, next_window = 0;  // cached refresh interval of refresh_epoch
   };
-  static constexpr uint64_t kSlots = 8192;  // calendar horizon in bursts (power of two)
+  // Division by a configuration constant: a shift when it is a power of two.
+  struct Divisor {
+    explicit Divisor(uint64_t v) : d(v), shift(std::has_single_bit(v) ? std::countr_zero(v) : -1) {}
+    uint64_t div(uint64_t v) const { return shift >= 0 ? v >> shift : v / d; }
+    uint64_t mod(uint64_t v) const { return shift >= 0 ? v & (d - 1) : v % d; }
+    uint64_t mul(uint64_t v) const { return shift >= 0 ? v << shift : v * d; }
+    uint64_t d;
+    int shift;
+  };
+  static constexpr uint64_t kInitialSlots = 8192;  // calendar horizon in bursts; grows on demand
   struct Channel {
     std::vector<uint64_t> busy, write;  // bit per burst slot, absolute slot mod kSlots
     uint64_t cleared = 0;               // slots before this are in the past and cleared
+    uint64_t slots = kInitialSlots;     // calendar size (power of two)
+    unsigned pending_writes = 0;        // posted, not yet on the bus
+    int64_t drain_end = 0;              // end of the last drained write batch (ps)
     int64_t refresh_offset = 0;
   };
   // Delays t past a refresh in progress on the channel and closes rows after each refresh.
@@ -87,12 +105,15 @@ class Dram final : public MediaModel {
   // Reserves the first bus slot at or after `slot` that keeps turnaround gaps; returns it.
   uint64_t reserve_slot(Channel& ch, uint64_t slot, Op op);
   void clear_before(Channel& ch, uint64_t slot);
+  void grow(Channel& ch);
+  Duration post_write(Channel& ch, Duration arrive);  // doubles the calendar of one channel, keeping its reservations
   int64_t wtr_slots_, rtw_slots_;
 
   DramConfig cfg_;
   int64_t rfcsb_;
   int64_t burst_, rcd_, cl_, rp_, ras_, rtp_, wr_, wtr_, rtw_, ccd_, rfc_, refi_;
   unsigned banks_per_channel_;
+  Divisor il_, ch_, row_, bank_;
   std::vector<Channel> chans_;
   std::vector<Bank> banks_;
   MediaStats stats_;

@@ -23,14 +23,44 @@ FlitLink::FlitLink(std::string name, const LinkConfig& cfg) : name_(std::move(na
   }
   fixed_ps_ = (cfg_.port_latency + cfg_.propagation).picoseconds() +
               std::llround(static_cast<double>(cfg_.flit.flit_bytes().value()) * ps_per_byte);
+  const int64_t shortest = *std::min_element(std::begin(ser_ps_), std::end(ser_ps_));
+  for (auto& tx : tx_) tx.min_gap = shortest;
 }
 
-Duration FlitLink::send(Dir d, Msg m, Duration now) {
+void FlitLink::Transmitter::add_gap(int64_t s, int64_t e, int64_t now) {
+  if (e - s < min_gap || e <= now) return;  // too short for any message, or already past
+  // A small ring: the newest gaps replace the oldest.
+  gap_start[next_gap] = s;
+  gap_end[next_gap] = e;
+  gap_max_end = std::max(gap_max_end, e);
+  next_gap = (next_gap + 1) % kGaps;
+}
+
+int64_t FlitLink::Transmitter::reserve(int64_t t, int64_t ser, int64_t now) {
+  // An earlier arrival may fit into an idle gap left before a later reservation.
+  if (t < free && t + ser <= gap_max_end) {
+    for (int i = 0; i < kGaps; ++i) {
+      const int64_t start = std::max(t, gap_start[i]);
+      if (start + ser <= gap_end[i]) {
+        const int64_t gs = gap_start[i];
+        gap_start[i] = start + ser;  // keep the tail of the gap in place
+        if (gap_end[i] - gap_start[i] < min_gap) gap_end[i] = gap_start[i] = 0;
+        add_gap(gs, start, now);
+        return start;
+      }
+    }
+  }
+  const int64_t start = std::max(t, free);
+  if (start > free) add_gap(free, start, now);
+  free = start + ser;
+  return start;
+}
+
+Duration FlitLink::send(Dir d, Msg m, Duration at, Duration now) {
   const int i = d == Dir::kDown ? 0 : 1;
-  const int64_t t = now.picoseconds();
-  const int64_t start = std::max(t, free_[i]);
+  const int64_t t = at.picoseconds();
   const int64_t ser = ser_ps_[static_cast<int>(m)];
-  free_[i] = start + ser;
+  const int64_t start = tx_[i].reserve(t, ser, now.picoseconds());
   LinkStats& s = stats_[i];
   ++s.messages;
   if (m == Msg::kRespData || m == Msg::kReqWriteData) s.payload_bytes += 64;

@@ -1,12 +1,16 @@
-// A CXL/PCIe link between two ports, full duplex: one FIFO per direction. Requests and write
-// data travel down (toward the device), read data and completions travel up. A message waits
-// for the direction to be free, occupies it for its serialisation time (slots x wire bytes per
-// slot / raw rate), then arrives after the port + propagation latency and one whole-flit
-// accumulation (CRC is checked per flit).
+// A CXL/PCIe link between two ports, full duplex: one transmitter per direction. Requests and
+// write data travel down (toward the device), read data and completions travel up. A message
+// occupies its direction for its serialisation time (slots x wire bytes per slot / raw rate)
+// from the first free moment at or after it reaches the port, then arrives after the port +
+// propagation latency and one whole-flit accumulation (CRC is checked per flit).
+// Reservations may be made in any order: the transmitter keeps the idle gaps that a message
+// reserved early for a late arrival leaves behind it, and a message arriving earlier fills them,
+// so paths merging at a switch need no event per hop.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "spec/units.h"
 #include "timing/flit.h"
@@ -42,9 +46,10 @@ struct LinkStats {
 class LinkModel {
  public:
   virtual ~LinkModel() = default;
-  // Sends `m` starting no earlier than `now` (calls per direction must come in time order);
-  // returns when it is fully received at the far port.
-  virtual Duration send(Dir d, Msg m, Duration now) = 0;
+  // Sends `m` reaching this port at `at`; returns when it is fully received at the far port.
+  // `now` is the simulation time of the call (no later call will send before it).
+  virtual Duration send(Dir d, Msg m, Duration at, Duration now) = 0;
+  Duration send(Dir d, Msg m, Duration at) { return send(d, m, at, Duration()); }
   virtual const LinkStats& stats(Dir d) const = 0;
   virtual const std::string& name() const = 0;
   // Latency of one message of class m on an idle link.
@@ -54,7 +59,8 @@ class LinkModel {
 class FlitLink final : public LinkModel {
  public:
   FlitLink(std::string name, const LinkConfig& cfg);
-  Duration send(Dir d, Msg m, Duration now) override;
+  using LinkModel::send;
+  Duration send(Dir d, Msg m, Duration at, Duration now) override;
   const LinkStats& stats(Dir d) const override { return stats_[d == Dir::kDown ? 0 : 1]; }
   const std::string& name() const override { return name_; }
   Duration idle_latency(Msg m) const override;
@@ -63,9 +69,21 @@ class FlitLink final : public LinkModel {
  private:
   std::string name_;
   LinkConfig cfg_;
+  // One direction: busy up to `free`, except for idle `gaps` left before it.
+  struct Transmitter {
+    static constexpr int kGaps = 4;
+    int64_t free = 0;
+    int64_t gap_start[kGaps] = {}, gap_end[kGaps] = {};
+    int next_gap = 0;
+    int64_t gap_max_end = 0;  // no gap ends later (a bound: consumed gaps are not subtracted)
+    int64_t min_gap = 1;  // gaps shorter than the shortest message are not kept
+    // Start time of a `ser`-long transmission arriving at `t`; `now` expires old gaps.
+    int64_t reserve(int64_t t, int64_t ser, int64_t now);
+    void add_gap(int64_t s, int64_t e, int64_t now);
+  };
   int64_t ser_ps_[4];   // serialisation time per message class
   int64_t fixed_ps_;    // port + propagation + one flit
-  int64_t free_[2] = {0, 0};
+  Transmitter tx_[2];
   LinkStats stats_[2];
 };
 

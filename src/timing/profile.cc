@@ -145,6 +145,8 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   p.frontend_latency = c.ns("frontend_latency_ns", Duration(), true);
   p.backend_latency = c.ns("backend_latency_ns", Duration(), true);
   p.queue_depth = c.count("queue_depth", 64, true);
+  p.in_order = c.str("responses", "any-order") == "in-order";
+  if (!p.in_order && c.str("responses", "any-order") != "any-order") c.fail("responses", "must be in-order or any-order");
 
   Table d = section(root, "dram", origin);
   DramConfig& m = p.dram;
@@ -167,6 +169,7 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   m.tRFC = d.ns("tRFC_ns", m.tRFC);
   m.tREFI = d.ns("tREFI_ns", m.tREFI);
   m.tRFCsb = d.ns("tRFCsb_ns", m.tRFCsb);
+  m.write_batch = d.count("write_batch", m.write_batch);
   std::string refresh = d.str("refresh", "same-bank");
   if (refresh == "same-bank") m.same_bank_refresh = true;
   else if (refresh == "all-bank") m.same_bank_refresh = false;
@@ -187,6 +190,7 @@ HostProfile parse_host_profile(std::string_view toml_text, std::string_view orig
   h.lfb = c.count("lfb", h.lfb, true);
   h.max_outstanding = c.count("max_outstanding", h.max_outstanding, true);
   h.prefetch_distance = c.count("prefetch_distance", h.prefetch_distance, true);
+  h.ooo_window = c.ns("ooo_window_ns", h.ooo_window, true);
   Table u = section(root, "uncore", origin);
   h.core_to_home = u.ns("core_to_home_ns", Duration(), true);
   h.home_to_core = u.ns("home_to_core_ns", Duration(), true);
@@ -196,6 +200,8 @@ HostProfile parse_host_profile(std::string_view toml_text, std::string_view orig
   h.inject_unit = m.ns("inject_unit_ns", Duration(), true);
   h.loop_overhead = m.ns("loop_overhead_ns", Duration());
   h.chase_overhead = m.ns("chase_overhead_ns", Duration());
+  h.loop_jitter = m.num("loop_jitter", h.loop_jitter);
+  if (h.loop_jitter >= 1.0) m.fail("loop_jitter", "must be below 1");
   return h;
 }
 

@@ -22,6 +22,7 @@ struct DeviceProfile {
   Duration frontend_latency;     // controller: link receive to media command (or mesh to MC)
   Duration backend_latency;      // controller: media data to link transmit (or MC to mesh)
   unsigned queue_depth = 64;     // requests the host may have outstanding to it (credits)
+  bool in_order = false;         // returns responses in arrival order (a completion reorder buffer)
   DramConfig dram;
 };
 
@@ -32,7 +33,8 @@ struct HostProfile {
   unsigned cores = 16;
   unsigned lfb = 16;                  // demand misses in flight per core (line fill buffers)
   unsigned max_outstanding = 48;      // misses in flight per core including L2 prefetches
-  unsigned prefetch_distance = 32;    // lines the stream prefetcher runs ahead of demand
+  unsigned prefetch_distance = 20;    // lines the stream prefetcher runs ahead of demand
+  Duration ooo_window = Duration::ns(30);  // compute the reorder buffer holds past a stalled load
   Duration core_to_home;              // L1 miss to the home agent (L2 + LLC miss + mesh)
   Duration home_to_core;              // return path of the data
   Duration root_port_latency;         // home agent to CXL root port (host bridge), one way
@@ -40,6 +42,7 @@ struct HostProfile {
   Duration inject_unit;               // MLC delay loop: cost of one inject-delay unit
   Duration loop_overhead;             // MLC load loop: cost per line besides the delay
   Duration chase_overhead;            // pointer chase: core time between dependent loads
+  double loop_jitter = 0.1;           // per-iteration variation of a thread's loop time (fraction)
 };
 
 // Built-in profile names.

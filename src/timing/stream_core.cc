@@ -6,15 +6,31 @@
 
 namespace cxlsim::timing {
 
-StreamCore::StreamCore(const StreamCoreConfig& cfg)
-    : cfg_(cfg), ready_(std::max(1u, cfg.random ? cfg.max_outstanding : cfg.prefetch_distance), 0),
-      rng_(cfg.seed) {
+namespace {
+// Lines the core may have issued beyond the one it consumes next.
+size_t window_of(const StreamCoreConfig& c) {
+  uint64_t demand = c.lfb;
+  if (c.compute > Duration()) {
+    demand = std::min<uint64_t>(c.lfb, 1 + static_cast<uint64_t>(c.ooo_window.picoseconds() / c.compute.picoseconds()));
+  }
+  const uint64_t prefetch = c.random ? 0 : c.prefetch_distance;
+  return std::max<size_t>(1, std::min<uint64_t>(c.max_outstanding, demand + prefetch));
+}
+}  // namespace
+
+StreamCore::StreamCore(const StreamCoreConfig& cfg) : cfg_(cfg), ready_(window_of(cfg), 0), rng_(cfg.seed) {
   if (cfg_.reads + cfg_.writes == 0) cfg_.reads = 1;
 }
 
 void StreamCore::start(System& sys, Duration now) {
   sys_ = &sys;
-  consume(now);
+  // Threads start at independent phases of their loop (real threads are never in lockstep).
+  if (cfg_.compute > Duration()) {
+    const int64_t phase = static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(cfg_.compute.picoseconds()));
+    sys.schedule(now + Duration::ps(phase), this, nullptr);
+  } else {
+    consume(now);
+  }
 }
 
 uint64_t StreamCore::next_addr(bool write) {
@@ -41,17 +57,31 @@ void StreamCore::fill(Duration) {
 }
 
 void StreamCore::consume(Duration now) {
-  // Consume every line that is ready, one per compute period.
+  // Consume the next line once it is ready, then compute; with no compute time, consume every
+  // ready line at once. Stalled cores resume from complete().
   const uint64_t window = ready_.size();
-  if (consumed_ < issued_ && !ready_[consumed_ % window]) {
-    stalled_ = true;
+  for (;;) {
     fill(now);
-    return;
+    if (consumed_ == issued_ || !ready_[consumed_ % window]) {
+      stalled_ = true;
+      return;
+    }
+    ++consumed_;
+    stalled_ = false;
+    if (cfg_.compute != Duration()) {
+      fill(now);
+      sys_->schedule(now + jittered_compute(), this, nullptr);
+      return;
+    }
   }
-  if (consumed_ < issued_) ++consumed_;
-  stalled_ = false;
-  fill(now);
-  sys_->schedule(now + cfg_.compute, this, nullptr);
+}
+
+Duration StreamCore::jittered_compute() {
+  const int64_t c = cfg_.compute.picoseconds();
+  const auto span = static_cast<int64_t>(static_cast<double>(c) * cfg_.jitter);
+  if (span <= 0) return cfg_.compute;
+  const int64_t j = static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(2 * span + 1)) - span;
+  return Duration::ps(c + j);
 }
 
 void StreamCore::on_event(Request*, Duration now) { consume(now); }
@@ -63,7 +93,7 @@ void StreamCore::complete(System&, Request& r, Duration now) {
     ++requests_;
   }
   ready_[r.tag % ready_.size()] = 1;
-  if (stalled_ && r.tag == consumed_) {
+  if (stalled_) {
     consume(now);
   } else {
     fill(now);

@@ -1,9 +1,10 @@
 // A core running a load loop over a buffer, as MLC's load threads do: per iteration it
-// consumes one 64B line and then computes for `compute` (MLC's inject delay). Lines are
-// fetched ahead of use by a sequential-stream prefetcher (up to `prefetch_distance` lines
-// ahead of the line being consumed), limited by `max_outstanding` misses in flight; with
-// random access there is no stream to prefetch and the out-of-order window covers `lfb`
-// independent lines. Writes (R:W mix) go to a second buffer; a write occupies a miss slot until
+// consumes one 64B line and then computes for `compute` (MLC's inject delay). Lines in flight
+// come from two sources: the out-of-order core runs ahead of a stalled load by the work its
+// reorder buffer holds (`ooo_window` of compute time, so 1 + ooo_window / compute demand
+// misses, at most `lfb`), and a sequential-stream prefetcher keeps `prefetch_distance` lines
+// ahead of the demand stream; `max_outstanding` caps the sum. With random access there is
+// no stream to prefetch. Writes (R:W mix) go to a second buffer; a write occupies a miss slot until
 // its completion returns but never stalls the loop. Counts bytes and requests completed from
 // `measure_from` on.
 #pragma once
@@ -22,9 +23,14 @@ struct StreamCoreConfig {
   bool random = false;
   Duration compute;                         // per iteration, besides the memory access
   unsigned max_outstanding = 48;
-  unsigned prefetch_distance = 32;
+  unsigned prefetch_distance = 32;  // 0 without a prefetcher
+  unsigned lfb = 16;
+  Duration ooo_window = Duration::ns(30);
   uint64_t seed = 1;
   Duration measure_from;
+  // Each iteration's compute varies uniformly by +-jitter (a fraction): interrupts, TLB and
+  // cache events keep real threads from running in lockstep.
+  double jitter = 0.0;
 };
 
 class StreamCore final : public Requester {
@@ -41,6 +47,7 @@ class StreamCore final : public Requester {
   void fill(Duration now);   // issues lines while the window and the miss slots allow
   void consume(Duration now);
   uint64_t next_addr(bool write);
+  Duration jittered_compute();
 
   StreamCoreConfig cfg_;
   System* sys_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <map>
 
 #include "spec/error.h"
@@ -80,6 +81,11 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
       if (devs.empty()) throw ValidationError(fmt::format("window '{}': host bridge '{}' has no memory device below it", w.id, hb));
       win.bridges.push_back(std::move(devs));
     }
+    if (std::has_single_bit(win.granularity)) win.gran_shift = std::countr_zero(win.granularity);
+    if (win.bridges.size() == 1 && std::has_single_bit(win.bridges[0].size())) {
+      win.dev_mask = win.bridges[0].size();
+      win.dev_shift = std::countr_zero(win.bridges[0].size());
+    }
     next_base = std::max(next_base, (win.base + win.size + kWindowAlign - 1) / kWindowAlign * kWindowAlign);
     windows_.push_back(std::move(win));
   }
@@ -114,6 +120,13 @@ void System::decode(Request& r) {
   const uint64_t off = r.hpa - w->base;
   const uint64_t g = w->granularity;
   const unsigned ways = static_cast<unsigned>(w->bridges.size());
+  if (ways == 1 && w->gran_shift >= 0 && w->dev_mask != 0) {
+    // One host bridge, power-of-two granularity and device count: shifts and masks only.
+    const uint64_t granule = off >> w->gran_shift;
+    r.target = w->bridges[0][granule & (w->dev_mask - 1)];
+    r.media = ((granule >> w->dev_shift) << w->gran_shift) | (off & (g - 1));
+    return;
+  }
   const unsigned hb = is_valid_ways(ways) ? interleave_target(off, ways, Bytes(g))
                                           : static_cast<unsigned>((off / g) % ways);
   const auto& devs = w->bridges[hb];
@@ -167,32 +180,29 @@ void System::dispatch(Request* r, Target& t) {
   int64_t at = now_.picoseconds() + to_home_;
   const Msg dm = down_msg(r->op);
   for (const Hop& h : t.hops) {
-    at = h.link->send(Dir::kDown, dm, Duration::ps(at + h.before.picoseconds())).picoseconds();
+    at = h.link->send(Dir::kDown, dm, Duration::ps(at + h.before.picoseconds()), now_).picoseconds();
   }
   at += t.profile.frontend_latency.picoseconds();
   r->arrived = Duration::ps(at);
   at = t.media->access(r->op, r->media, Duration::ps(at)).picoseconds();
   at += t.profile.backend_latency.picoseconds();
-  up(r, t, static_cast<int>(t.hops.size()) - 1, at, false);
+  if (t.profile.in_order) {
+    // Requests reach the controller in order (the path down is FIFO), so this is arrival order.
+    at = std::max(at, t.last_response);
+    t.last_response = at;
+  }
+  up(r, t, at);
 }
 
-void System::up(Request* r, Target& t, int hop, int64_t at, bool from_event) {
+void System::up(Request* r, Target& t, int64_t at) {
+  // Link calendars take reservations in any order, so the whole way back is computed now and
+  // only the arrival at the core is an event.
   const Msg um = up_msg(r->op);
-  for (int i = hop; i >= 0; --i) {
-    const Hop& h = t.hops[static_cast<size_t>(i)];
-    if (h.shared && !from_event) {
-      r->hop = static_cast<uint8_t>(i);
-      events_.push(Duration::ps(at), this, r);
-      return;
-    }
-    from_event = false;
-    at = h.link->send(Dir::kUp, um, Duration::ps(at)).picoseconds() + h.before.picoseconds();
+  for (size_t i = t.hops.size(); i-- > 0;) {
+    const Hop& h = t.hops[i];
+    at = h.link->send(Dir::kUp, um, Duration::ps(at), now_).picoseconds() + h.before.picoseconds();
   }
   events_.push(Duration::ps(at + from_home_), &completion_, r);
-}
-
-void System::on_event(Request* r, Duration now) {
-  up(r, targets_[r->target], r->hop, now.picoseconds(), true);
 }
 
 void System::complete(Request* r, Duration now) {
@@ -215,6 +225,7 @@ void System::run_until(Duration end) {
   while (!events_.empty() && events_.next_time() <= end) {
     events_.pop(e);
     now_ = Duration::ps(e.t);
+    last_event_ = now_;
     e.target->on_event(e.req, now_);
   }
   if (now_ < end) now_ = end;

@@ -29,7 +29,7 @@ namespace cxlsim::timing {
 struct Hop {
   Duration before;
   LinkModel* link = nullptr;
-  bool shared = false;  // carries traffic of more than one target: arrivals need events
+  bool shared = false;  // carries traffic of more than one target
 };
 
 struct TargetStats {
@@ -45,6 +45,7 @@ struct Target {
   std::unique_ptr<MediaModel> media;
   std::vector<Hop> hops;
   unsigned outstanding = 0;
+  int64_t last_response = 0;  // in-order controllers: when the previous response left (ps)
   TargetStats stats;
   // Requests waiting for a credit, one FIFO per requester, served round robin.
   std::vector<Request*> wait_head, wait_tail;
@@ -57,9 +58,12 @@ struct Window {
   uint64_t base = 0, size = 0;
   uint64_t granularity = 256;
   std::vector<std::vector<uint16_t>> bridges;  // per host bridge target: memdev target indices
+  int gran_shift = -1;                         // log2(granularity) when a power of two
+  uint64_t dev_mask = 0;                       // one bridge with 2^k devices: 2^k (fast decode)
+  int dev_shift = 0;
 };
 
-class System : public EventTarget {
+class System {
  public:
   // `device_for(memdev)` gives the profile of each memdev in the topology.
   System(const HostProfile& host, const DeviceProfile& local_dram, Bytes local_size,
@@ -79,6 +83,8 @@ class System : public EventTarget {
   // Runs requesters (starting them first if needed) until simulated time `end`.
   void run_until(Duration end);
   Duration now() const { return now_; }
+  // Time of the last event processed (run_until's bound is not an event).
+  Duration last_event_time() const { return last_event_; }
 
   const HostProfile& host() const { return host_; }
   const std::vector<Target>& targets() const { return targets_; }
@@ -93,7 +99,6 @@ class System : public EventTarget {
   // Window that holds hpa, or null.
   const Window* window_of(uint64_t hpa) const;
 
-  void on_event(Request* r, Duration now) override;  // upward hop continuation
 
  private:
   class Completion : public EventTarget {
@@ -106,7 +111,7 @@ class System : public EventTarget {
 
   void decode(Request& r);
   void dispatch(Request* r, Target& t);
-  void up(Request* r, Target& t, int hop, int64_t at, bool from_event);
+  void up(Request* r, Target& t, int64_t at);
   void complete(Request* r, Duration now);
   void grant(Target& t);
 
@@ -120,6 +125,7 @@ class System : public EventTarget {
   RequestPool pool_;
   Completion completion_{*this};
   Duration now_;
+  Duration last_event_;
   bool started_ = false;
   uint64_t completed_ = 0;
   int64_t to_home_, from_home_, rp_;

@@ -122,6 +122,14 @@ expect_err "invalid interleave granularity: 1000"
 run 1 list "$T" --region window=0,ways=2,granularity=256,targets=m0:m2,size=768M
 expect_err "not a nonzero multiple of 2 x 256 MiB"
 
+# One HDM decoder per component (QEMU 7.2): a second region through a host bridge finds none.
+run 1 list "$T" --hdm-decoders 1 --region window=0,ways=2,granularity=256,targets=m0:m2 \
+  --region window=0,ways=2,granularity=256,targets=m1:m3
+expect_err "port1: no decoder available"
+run 0 list "$T" --region window=0,ways=2,granularity=256,targets=m0:m2 \
+  --region window=0,ways=2,granularity=256,targets=m1:m3 --json
+[[ $(jqv '.[0]["decoders:root0"][0]["regions:decoder0.0"] | length') == 2 ]] || fail "two regions"
+
 # Malformed input: exit 2.
 run 2 map "$T" --ways 2 --granularity 256 --targets m0,mX --step 256
 expect_err "unknown memdev 'mX'"

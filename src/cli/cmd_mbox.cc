@@ -1,0 +1,652 @@
+// `cxlsim mbox FILE --memdev ID <command>`: drives a memory device's mailbox the way a driver
+// does (CXL 3.1 §8.2.9) and prints the decoded result as a table or --json. The device's
+// command-set state lives beside its backing file (or in --state-dir), so each invocation sees
+// the effects of the ones before it. Background commands run to completion on the device's
+// simulated clock.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "cli/commands.h"
+#include "device/command_table.h"
+#include "device/mbox_payload.h"
+#include "device/memdev.h"
+#include "device/memdev_state_file.h"
+#include "fabric/topology_loader.h"
+#include "spec/error.h"
+
+namespace cxlsim::cli {
+namespace {
+
+using device::MboxResult;
+using device::MboxReturn;
+using json = nlohmann::ordered_json;
+namespace op = device::opcode;
+
+struct MboxOptions {
+  std::string topology;
+  std::string memdev;
+  std::string state_dir;
+  bool json = false;
+};
+
+// One invocation's device: built from the topology's Type 3 entry, state loaded from disk.
+class Session {
+ public:
+  explicit Session(const MboxOptions& o) : opts_(o) {
+    const Topology t = load_topology(o.topology);
+    const Type3Spec* spec = t.find_type3(o.memdev);
+    if (!spec) {
+      std::string ids;
+      for (const auto& m : t.type3) ids += (ids.empty() ? "" : ", ") + m.id;
+      throw ValidationError(fmt::format("no memdev '{}' in {} (memdevs: {})", o.memdev, o.topology,
+                                        ids.empty() ? "none" : ids));
+    }
+    MemdevConfig c;
+    c.id = spec->id;
+    c.serial = spec->serial;
+    c.volatile_size = spec->volatile_size;
+    c.persistent_size = spec->persistent_size;
+    c.lsa_size = spec->lsa_size;
+    c.volatile_path = spec->volatile_backing.path;
+    c.persistent_path = spec->persistent_backing.path;
+    c.lsa_path = spec->lsa_backing.path;
+    memdev_ = std::make_unique<Memdev>(c);
+    state_path_ = locate_state(o, c);
+    if (state_path_.empty()) {
+      std::cerr << "cxlsim: note: memdev '" << c.id
+                << "' is RAM-backed; its command state is not kept (give --state-dir DIR)\n";
+    } else if (auto s = device::load_state(state_path_, cci().config())) {
+      cci().state() = std::move(*s);
+    }
+  }
+  device::MemdevCci& cci() { return memdev_->cci(); }
+  MboxResult run(uint16_t opcode, const std::vector<uint8_t>& in = {}) {
+    MboxResult r = cci().execute(opcode, in);
+    if (r.rc == MboxReturn::kBackgroundCommandStarted) {
+      cci().run_background_to_completion();
+      r.rc = cci().mailbox().background_status().rc;
+    }
+    return r;
+  }
+  void save() {
+    if (!state_path_.empty()) device::save_state(state_path_, cci().config(), cci().state());
+  }
+
+ private:
+  static std::string locate_state(const MboxOptions& o, const MemdevConfig& c) {
+    if (!o.state_dir.empty()) return o.state_dir + "/" + c.id + ".state";
+    for (const auto* p : {&c.persistent_path, &c.volatile_path, &c.lsa_path}) {
+      if (!p->empty()) return device::state_path_beside(*p);
+    }
+    return "";
+  }
+  const MboxOptions& opts_;
+  std::unique_ptr<Memdev> memdev_;
+  std::string state_path_;
+};
+
+std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
+
+// Little-endian input payload builder.
+struct Payload {
+  std::vector<uint8_t> b;
+  Payload& le(uint64_t v, size_t n) {
+    device::put_le(b, b.size(), v, n);
+    return *this;
+  }
+  Payload& raw(std::span<const uint8_t> bytes) {
+    b.insert(b.end(), bytes.begin(), bytes.end());
+    return *this;
+  }
+  Payload& zeros(size_t n) {
+    b.insert(b.end(), n, 0);
+    return *this;
+  }
+};
+
+// Prints `j` (an object) as "key  value" lines; arrays of objects become tables.
+void print_table(const json& j, std::ostream& out) {
+  size_t w = 0;
+  for (const auto& [k, v] : j.items()) {
+    if (!v.is_array()) w = std::max(w, k.size());
+  }
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_array()) continue;
+    out << fmt::format("{:<{}}  {}\n", k, w, v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  for (const auto& [k, v] : j.items()) {
+    if (!v.is_array()) continue;
+    out << k << ": " << v.size() << "\n";
+    if (v.empty()) continue;
+    if (!v[0].is_object()) {
+      for (const auto& e : v) out << "  " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
+      continue;
+    }
+    std::vector<std::string> cols;
+    for (const auto& [ck, cv] : v[0].items()) cols.push_back(ck);
+    std::vector<size_t> widths;
+    for (const auto& c : cols) widths.push_back(c.size());
+    auto cell = [](const json& e) { return e.is_string() ? e.get<std::string>() : e.dump(); };
+    for (const auto& row : v) {
+      for (size_t i = 0; i < cols.size(); ++i) widths[i] = std::max(widths[i], cell(row.value(cols[i], json())).size());
+    }
+    std::string line = " ";
+    for (size_t i = 0; i < cols.size(); ++i) line += fmt::format(" {:<{}}", cols[i], widths[i]);
+    out << line << "\n";
+    for (const auto& row : v) {
+      line = " ";
+      for (size_t i = 0; i < cols.size(); ++i) line += fmt::format(" {:<{}}", cell(row.value(cols[i], json())), widths[i]);
+      out << line << "\n";
+    }
+  }
+}
+
+// Reports the outcome: success prints `j`; a device error prints the return code and ends
+// with status 1.
+void report(const MboxOptions& o, uint16_t opcode, const MboxResult& r, json j = json::object()) {
+  const auto* cmd = device::find_command(opcode);
+  json head = {{"command", cmd ? std::string(cmd->name) : hex(opcode)},
+               {"opcode", fmt::format("{:04x}h", opcode)},
+               {"return_code", static_cast<int>(r.rc)},
+               {"return", std::string(device::return_code_name(r.rc))}};
+  if (j.is_object()) head.update(j);
+  if (o.json) {
+    std::cout << head.dump(2) << "\n";
+  } else {
+    print_table(head, std::cout);
+  }
+  if (r.rc != MboxReturn::kSuccess) {
+    std::cerr << fmt::format("cxlsim: error: {} returned {} ({:04x}h)\n", head["command"].get<std::string>(),
+                             device::return_code_name(r.rc), static_cast<int>(r.rc));
+    finish(1);
+  }
+}
+
+uint64_t units(uint64_t v) { return v * device::kCapacityUnit; }
+std::string size_text(uint64_t bytes) { return format_bytes(Bytes(bytes)); }
+
+Bytes parse_size(const std::string& what, const std::string& text) {
+  try {
+    return parse_bytes(text);
+  } catch (const std::exception& e) {
+    throw ParseError(what + ": " + e.what());
+  }
+}
+
+std::vector<uint8_t> parse_hex(const std::string& what, const std::string& text) {
+  try {
+    return device::parse_hex_bytes(text);
+  } catch (const std::invalid_argument& e) {
+    throw ParseError(what + ": " + e.what());
+  }
+}
+
+device::Passphrase passphrase(const std::string& what, const std::string& text) {
+  if (text.size() > 32) throw ParseError(what + ": longer than 32 bytes");
+  device::Passphrase p{};
+  std::copy(text.begin(), text.end(), p.begin());
+  return p;
+}
+
+uint8_t passphrase_type(const std::string& t) {
+  if (t == "user") return 1;
+  if (t == "master") return 0;
+  throw ParseError("--type: '" + t + "' is not user or master");
+}
+
+using Action = std::function<void(Session&, const MboxOptions&)>;
+
+// Adds a subcommand whose action runs on an opened session, which is saved afterwards (also
+// when the device returned an error: a failed unlock still counts an attempt).
+CLI::App* command(CLI::App* parent, const std::string& name, const std::string& help,
+                  std::shared_ptr<MboxOptions> o, Action act) {
+  auto* c = parent->add_subcommand(name, help);
+  c->callback([o, act] {
+    Session s(*o);
+    try {
+      act(s, *o);
+    } catch (const ExitStatus&) {
+      s.save();
+      throw;
+    }
+    s.save();
+  });
+  return c;
+}
+
+json poison_records(std::span<const uint8_t> out, size_t header, size_t count) {
+  static const char* kSources[] = {"unknown", "external", "internal", "injected", "4", "5", "6", "vendor"};
+  json a = json::array();
+  for (size_t i = 0; i < count; ++i) {
+    const uint64_t addr = device::get_u64(out, header + 16 * i);
+    a.push_back({{"dpa", hex(addr & ~uint64_t{0x3f})},
+                 {"length", size_text(uint64_t{device::get_u32(out, header + 16 * i + 8)} * 64)},
+                 {"source", kSources[addr & 7]}});
+  }
+  return a;
+}
+
+void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+  command(mbox, "identify", "Identify Memory Device (4000h)", o, [](Session& s, const MboxOptions& opt) {
+    const auto r = s.run(op::kIdentifyMemoryDevice);
+    json j;
+    if (r.rc == MboxReturn::kSuccess) {
+      const auto& b = r.out;
+      j = {{"fw_revision", std::string(reinterpret_cast<const char*>(b.data()), strnlen(reinterpret_cast<const char*>(b.data()), 16))},
+           {"total_capacity", size_text(units(device::get_u64(b, 0x10)))},
+           {"volatile_only_capacity", size_text(units(device::get_u64(b, 0x18)))},
+           {"persistent_only_capacity", size_text(units(device::get_u64(b, 0x20)))},
+           {"partition_alignment", size_text(units(device::get_u64(b, 0x28)))},
+           {"event_log_sizes", fmt::format("{}/{}/{}/{}", device::get_u16(b, 0x30), device::get_u16(b, 0x32),
+                                           device::get_u16(b, 0x34), device::get_u16(b, 0x36))},
+           {"lsa_size", size_text(device::get_u32(b, 0x38))},
+           {"poison_list_max_records", device::get_le(b, 0x3c, 3)},
+           {"inject_poison_limit", device::get_u16(b, 0x3f)},
+           {"poison_handling", hex(b[0x41])},
+           {"serial", hex(s.cci().config().serial)}};
+    }
+    report(opt, op::kIdentifyMemoryDevice, r, j);
+  });
+  command(mbox, "partition", "Get Partition Info (4100h)", o, [](Session& s, const MboxOptions& opt) {
+    const auto r = s.run(op::kGetPartitionInfo);
+    json j;
+    if (r.rc == MboxReturn::kSuccess) {
+      j = {{"active_volatile", size_text(units(device::get_u64(r.out, 0)))},
+           {"active_persistent", size_text(units(device::get_u64(r.out, 8)))},
+           {"next_volatile", size_text(units(device::get_u64(r.out, 16)))},
+           {"next_persistent", size_text(units(device::get_u64(r.out, 24)))}};
+    }
+    report(opt, op::kGetPartitionInfo, r, j);
+  });
+  auto vol = std::make_shared<std::string>();
+  auto immediate = std::make_shared<bool>(false);
+  auto* sp = command(mbox, "set-partition", "Set Partition Info (4101h): volatile share of the partitionable capacity",
+                     o, [vol, immediate](Session& s, const MboxOptions& opt) {
+                       const Bytes v = parse_size("--volatile", *vol);
+                       if (v.value() % device::kCapacityUnit) throw ParseError("--volatile: not a multiple of 256 MiB");
+                       const auto in = Payload().le(v.value() / device::kCapacityUnit, 8).le(*immediate ? 1 : 0, 1).le(0, 1).b;
+                       report(opt, op::kSetPartitionInfo, s.run(op::kSetPartitionInfo, in),
+                              {{"takes_effect", *immediate ? "now" : "at next reset"}});
+                     });
+  sp->add_option("--volatile", *vol, "Volatile capacity (e.g. 512M)")->required();
+  sp->add_flag("--immediate", *immediate, "Apply now instead of at the next reset");
+}
+
+
+void register_label_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+  auto* labels = mbox->add_subcommand("labels", "Label storage area: Get LSA (4102h), Set LSA (4103h)");
+  labels->require_subcommand(1);
+  auto offset = std::make_shared<std::string>("0");
+  auto length = std::make_shared<std::string>("256");
+  auto data = std::make_shared<std::string>();
+  auto* rd = command(labels, "read", "Read label storage (Get LSA)", o, [offset, length](Session& s, const MboxOptions& opt) {
+    const uint64_t off = parse_size("--offset", *offset).value();
+    const uint64_t len = parse_size("--length", *length).value();
+    if (off > 0xffffffff || len > 0xffffffff) throw ParseError("--offset/--length: beyond 32 bits");
+    const auto r = s.run(op::kGetLsa, Payload().le(off, 4).le(len, 4).b);
+    json j;
+    if (r.rc == MboxReturn::kSuccess) j = {{"offset", hex(off)}, {"length", len}, {"data", device::format_hex_bytes(r.out, " ")}};
+    report(opt, op::kGetLsa, r, j);
+  });
+  rd->add_option("--offset", *offset, "Byte offset (default 0)");
+  rd->add_option("--length", *length, "Bytes to read (default 256; at most the payload size)");
+  auto* wr = command(labels, "write", "Write label storage (Set LSA)", o, [offset, data](Session& s, const MboxOptions& opt) {
+    const uint64_t off = parse_size("--offset", *offset).value();
+    if (off > 0xffffffff) throw ParseError("--offset: beyond 32 bits");
+    const auto bytes = parse_hex("DATA", *data);
+    const auto r = s.run(op::kSetLsa, Payload().le(off, 4).le(0, 4).raw(bytes).b);
+    report(opt, op::kSetLsa, r, {{"offset", hex(off)}, {"length", bytes.size()}});
+  });
+  wr->add_option("--offset", *offset, "Byte offset (default 0)");
+  wr->add_option("DATA", *data, "Bytes in hex, e.g. \"de ad be ef\"")->required();
+}
+
+void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+  command(mbox, "health", "Get Health Info (4200h)", o, [](Session& s, const MboxOptions& opt) {
+    const auto r = s.run(op::kGetHealthInfo);
+    json j;
+    if (r.rc == MboxReturn::kSuccess) {
+      static const char* kLevel[] = {"normal", "warning", "critical", "reserved"};
+      const auto& b = r.out;
+      j = {{"health_status", hex(b[0])},
+           {"maintenance_needed", bool(b[0] & 1)},
+           {"performance_degraded", bool(b[0] & 2)},
+           {"hardware_replacement_needed", bool(b[0] & 4)},
+           {"media_status", b[1]},
+           {"life_used_status", kLevel[b[2] & 3]},
+           {"temperature_status", kLevel[(b[2] >> 2) & 3]},
+           {"corrected_volatile_error_status", (b[2] >> 4) & 1 ? "warning" : "normal"},
+           {"corrected_persistent_error_status", (b[2] >> 5) & 1 ? "warning" : "normal"},
+           {"life_used_percent", b[3]},
+           {"temperature_c", static_cast<int16_t>(device::get_u16(b, 4))},
+           {"dirty_shutdown_count", device::get_u32(b, 6)},
+           {"corrected_volatile_errors", device::get_u32(b, 0x0a)},
+           {"corrected_persistent_errors", device::get_u32(b, 0x0e)}};
+    }
+    report(opt, op::kGetHealthInfo, r, j);
+  });
+  struct AlertArgs {
+    std::optional<int> life, over, under, cvol, cpers;
+  };
+  auto a = std::make_shared<AlertArgs>();
+  auto* ac = command(mbox, "alert-config", "Get Alert Configuration (4201h); with options, Set Alert Configuration (4202h)",
+                     o, [a](Session& s, const MboxOptions& opt) {
+    if (a->life || a->over || a->under || a->cvol || a->cpers) {
+      uint8_t valid = 0;
+      if (a->life) valid |= 1;
+      if (a->over) valid |= 2;
+      if (a->under) valid |= 4;
+      if (a->cvol) valid |= 8;
+      if (a->cpers) valid |= 16;
+      const auto in = Payload().le(valid, 1).le(valid, 1).le(static_cast<uint64_t>(a->life.value_or(0)), 1).le(0, 1)
+                          .le(static_cast<uint16_t>(a->over.value_or(0)), 2).le(static_cast<uint16_t>(a->under.value_or(0)), 2)
+                          .le(static_cast<uint16_t>(a->cvol.value_or(0)), 2).le(static_cast<uint16_t>(a->cpers.value_or(0)), 2).b;
+      const auto r = s.run(op::kSetAlertConfig, in);
+      if (r.rc != MboxReturn::kSuccess) report(opt, op::kSetAlertConfig, r);
+    }
+    const auto r = s.run(op::kGetAlertConfig);
+    json j;
+    if (r.rc == MboxReturn::kSuccess) {
+      const auto& b = r.out;
+      j = {{"enabled_alerts", hex(b[0])}, {"programmable_alerts", hex(b[1])},
+           {"life_used_critical", b[2]}, {"life_used_warning", b[3]},
+           {"over_temp_critical_c", static_cast<int16_t>(device::get_u16(b, 4))},
+           {"under_temp_critical_c", static_cast<int16_t>(device::get_u16(b, 6))},
+           {"over_temp_warning_c", static_cast<int16_t>(device::get_u16(b, 8))},
+           {"under_temp_warning_c", static_cast<int16_t>(device::get_u16(b, 10))},
+           {"corrected_volatile_warning", device::get_u16(b, 12)},
+           {"corrected_persistent_warning", device::get_u16(b, 14)}};
+    }
+    report(opt, op::kGetAlertConfig, r, j);
+  });
+  ac->add_option("--life-used-warning", a->life, "Enable the life-used warning at this percent");
+  ac->add_option("--over-temp-warning", a->over, "Enable the over-temperature warning (degrees C)");
+  ac->add_option("--under-temp-warning", a->under, "Enable the under-temperature warning (degrees C)");
+  ac->add_option("--corrected-volatile-warning", a->cvol, "Enable the corrected volatile error count warning");
+  ac->add_option("--corrected-persistent-warning", a->cpers, "Enable the corrected persistent error count warning");
+  auto set = std::make_shared<std::string>();
+  auto* sd = command(mbox, "shutdown-state", "Get Shutdown State (4203h); --set clean|dirty: Set Shutdown State (4204h)",
+                     o, [set](Session& s, const MboxOptions& opt) {
+    if (!set->empty()) {
+      if (*set != "clean" && *set != "dirty") throw ParseError("--set: '" + *set + "' is not clean or dirty");
+      const auto r = s.run(op::kSetShutdownState, Payload().le(*set == "dirty" ? 1 : 0, 1).b);
+      if (r.rc != MboxReturn::kSuccess) report(opt, op::kSetShutdownState, r);
+    }
+    const auto r = s.run(op::kGetShutdownState);
+    report(opt, op::kGetShutdownState, r, r.rc == MboxReturn::kSuccess ? json{{"state", (r.out[0] & 1) ? "dirty" : "clean"}} : json::object());
+  });
+  sd->add_option("--set", *set, "clean or dirty");
+}
+
+void register_event_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+  auto log = std::make_shared<std::string>("all");
+  auto clear = std::make_shared<bool>(false);
+  auto* ev = command(mbox, "events", "Get Event Records (0100h); --clear: Clear Event Records (0101h)", o,
+                     [log, clear](Session& s, const MboxOptions& opt) {
+    static const char* kLogs[] = {"informational", "warning", "failure", "fatal", "dcd"};
+    std::vector<uint8_t> which;
+    for (uint8_t i = 0; i < 5; ++i) {
+      if (*log == "all" || *log == kLogs[i]) which.push_back(i);
+    }
+    if (which.empty()) throw ParseError("--log: '" + *log + "' is not all, informational, warning, failure, fatal or dcd");
+    json records = json::array();
+    MboxResult last;
+    for (uint8_t l : which) {
+      last = s.run(op::kGetEventRecords, Payload().le(l, 1).b);
+      if (last.rc != MboxReturn::kSuccess) report(opt, op::kGetEventRecords, last);
+      const size_t n = device::get_u16(last.out, 0x14);
+      for (size_t i = 0; i < n; ++i) {
+        const auto rec = std::span<const uint8_t>(last.out).subspan(0x20 + 128 * i, 128);
+        device::Uuid u{};
+        std::copy_n(rec.begin(), 16, u.begin());
+        std::string type = device::format_uuid(u);
+        if (u == device::kGeneralMediaEventUuid) type = "general-media";
+        if (u == device::kMemoryModuleEventUuid) type = "memory-module";
+        if (u == device::kDynamicCapacityEventUuid) type = "dynamic-capacity";
+        records.push_back({{"log", kLogs[l]}, {"handle", device::get_u16(rec, 0x14)}, {"type", type},
+                           {"severity", rec[0x11] & 3}, {"timestamp_ns", device::get_u64(rec, 0x18)},
+                           {"address", hex(device::get_u64(rec, 0x30))}});
+      }
+      if (*clear) {
+        const auto r = s.run(op::kClearEventRecords, Payload().le(l, 1).le(1, 1).le(0, 1).zeros(3).b);
+        if (r.rc != MboxReturn::kSuccess) report(opt, op::kClearEventRecords, r);
+      }
+    }
+    report(opt, op::kGetEventRecords, last, {{"cleared", *clear}, {"records", records}});
+  });
+  ev->add_option("--log", *log, "all (default), informational, warning, failure, fatal or dcd");
+  ev->add_flag("--clear", *clear, "Clear the logs after reading them");
+}
+
+void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+  auto* poison = mbox->add_subcommand("poison", "Poison: Get Poison List (4300h), Inject (4301h), Clear (4302h)");
+  poison->require_subcommand(1);
+  auto dpa = std::make_shared<std::string>("0");
+  auto length = std::make_shared<std::string>();
+  auto data = std::make_shared<std::string>();
+  auto* ls = command(poison, "list", "Get Poison List", o, [dpa, length](Session& s, const MboxOptions& opt) {
+    const uint64_t a = parse_size("--dpa", *dpa).value();
+    const uint64_t len = length->empty() ? s.cci().config().dpa_span().value() - a : parse_size("--length", *length).value();
+    const auto r = s.run(op::kGetPoisonList, Payload().le(a, 8).le(len / 64, 8).b);
+    json j;
+    if (r.rc == MboxReturn::kSuccess) {
+      j = {{"more", bool(r.out[0] & 1)}, {"overflow", bool(r.out[0] & 2)}, {"scan_in_progress", bool(r.out[0] & 4)},
+           {"records", poison_records(r.out, 0x20, device::get_u16(r.out, 0x0a))}};
+    }
+    report(opt, op::kGetPoisonList, r, j);
+  });
+  ls->add_option("--dpa", *dpa, "Start DPA (default 0)");
+  ls->add_option("--length", *length, "Length in bytes (default: to the end)");
+  auto* inj = command(poison, "inject", "Inject Poison at a DPA (64-byte line)", o, [dpa](Session& s, const MboxOptions& opt) {
+    const uint64_t a = parse_size("DPA", *dpa).value();
+    report(opt, op::kInjectPoison, s.run(op::kInjectPoison, Payload().le(a, 8).b), {{"dpa", hex(a)}});
+  });
+  inj->add_option("DPA", *dpa, "Device physical address")->required();
+  auto* clr = command(poison, "clear", "Clear Poison at a DPA, writing 64 bytes of data", o,
+                      [dpa, data](Session& s, const MboxOptions& opt) {
+    const uint64_t a = parse_size("DPA", *dpa).value();
+    auto bytes = data->empty() ? std::vector<uint8_t>(64, 0) : parse_hex("--data", *data);
+    if (bytes.size() != 64) throw ParseError("--data: " + std::to_string(bytes.size()) + " bytes, expected 64");
+    report(opt, op::kClearPoison, s.run(op::kClearPoison, Payload().le(a, 8).raw(bytes).b), {{"dpa", hex(a)}});
+  });
+  clr->add_option("DPA", *dpa, "Device physical address")->required();
+  clr->add_option("--data", *data, "64 bytes in hex written in place of the poison (default zeros)");
+}
+
+void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+  auto dpa = std::make_shared<std::string>("0");
+  auto length = std::make_shared<std::string>();
+  auto no_log = std::make_shared<bool>(false);
+  auto* sm = command(mbox, "scan-media", "Scan Media (4304h) to completion, then Get Scan Media Results (4305h)", o,
+                     [dpa, length, no_log](Session& s, const MboxOptions& opt) {
+    const uint64_t a = parse_size("--dpa", *dpa).value();
+    const uint64_t len = length->empty() ? s.cci().config().static_capacity().value() - a : parse_size("--length", *length).value();
+    const auto range = Payload().le(a, 8).le(len / 64, 8);
+    const auto caps = s.run(op::kGetScanMediaCapabilities, range.b);
+    if (caps.rc != MboxReturn::kSuccess) report(opt, op::kGetScanMediaCapabilities, caps);
+    const Duration start = s.cci().now();
+    const auto r = s.run(op::kScanMedia, Payload(range).le(*no_log ? 1 : 0, 1).b);
+    if (r.rc != MboxReturn::kSuccess) report(opt, op::kScanMedia, r);
+    const Duration took = s.cci().now() - start;
+    json records = json::array();
+    MboxResult res;
+    do {
+      res = s.run(op::kGetScanMediaResults);
+      if (res.rc != MboxReturn::kSuccess) report(opt, op::kGetScanMediaResults, res);
+      for (auto& e : poison_records(res.out, 0x20, device::get_u16(res.out, 0x12))) records.push_back(e);
+    } while (res.out[0x10] & 1);
+    report(opt, op::kScanMedia, r,
+           {{"estimated_ms", device::get_u32(caps.out, 0)},
+            {"simulated_ms", static_cast<double>(took.picoseconds()) / 1e9},
+            {"records", records}});
+  });
+  sm->add_option("--dpa", *dpa, "Start DPA (default 0)");
+  sm->add_option("--length", *length, "Length in bytes (default: to the end of static capacity)");
+  sm->add_flag("--no-event-log", *no_log, "Do not log General Media Events for what is found");
+  for (const auto& [name, code, help] : {std::tuple{"sanitize", op::kSanitize, "Sanitize (4400h): erase all user data and labels"},
+                                         std::tuple{"secure-erase", op::kSecureErase, "Secure Erase (4401h): erase all user data"}}) {
+    const uint16_t opcode = code;
+    command(mbox, name, help, o, [opcode](Session& s, const MboxOptions& opt) {
+      const Duration start = s.cci().now();
+      const auto r = s.run(opcode);
+      report(opt, opcode, r, {{"simulated_ms", static_cast<double>((s.cci().now() - start).picoseconds()) / 1e9}});
+    });
+  }
+  auto kind = std::make_shared<std::string>("cold");
+  auto* rs = command(mbox, "reset", "Reset the device (cold: power cycle; locks a passphrase-protected device, "
+                                    "applies a pending partition, counts a dirty shutdown)",
+                     o, [kind](Session& s, const MboxOptions& opt) {
+    device::ResetKind k = device::ResetKind::kCold;
+    if (*kind == "warm") k = device::ResetKind::kWarm;
+    else if (*kind == "hot") k = device::ResetKind::kHot;
+    else if (*kind == "cxl") k = device::ResetKind::kCxl;
+    else if (*kind != "cold") throw ParseError("--kind: '" + *kind + "' is not cold, warm, hot or cxl");
+    s.cci().reset(k);
+    json j = {{"reset", *kind}};
+    if (opt.json) std::cout << j.dump(2) << "\n";
+    else print_table(j, std::cout);
+  });
+  rs->add_option("--kind", *kind, "cold (default), warm, hot or cxl");
+}
+
+void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+  auto* sec = mbox->add_subcommand("security", "Persistent memory data-at-rest security (4500h-4505h)");
+  sec->require_subcommand(1);
+  auto type = std::make_shared<std::string>("user");
+  auto pass = std::make_shared<std::string>();
+  auto next = std::make_shared<std::string>();
+  auto state = [](Session& s, const MboxOptions& opt) {
+    const auto r = s.run(op::kGetSecurityState);
+    json j;
+    if (r.rc == MboxReturn::kSuccess) {
+      const uint32_t v = device::get_u32(r.out, 0);
+      j = {{"user_passphrase_set", bool(v & 1)}, {"master_passphrase_set", bool(v & 2)}, {"locked", bool(v & 4)},
+           {"frozen", bool(v & 8)}, {"user_attempts_exhausted", bool(v & 16)}, {"master_attempts_exhausted", bool(v & 32)}};
+    }
+    report(opt, op::kGetSecurityState, r, j);
+  };
+  command(sec, "state", "Get Security State", o, state);
+  auto* sp = command(sec, "set-passphrase", "Set Passphrase", o, [type, pass, next](Session& s, const MboxOptions& opt) {
+    const auto in = Payload().le(passphrase_type(*type), 1).zeros(0x1f).raw(passphrase("--current", *pass))
+                        .raw(passphrase("--new", *next)).b;
+    report(opt, op::kSetPassphrase, s.run(op::kSetPassphrase, in));
+  });
+  sp->add_option("--type", *type, "user (default) or master");
+  sp->add_option("--current", *pass, "Current passphrase (when one is set)");
+  sp->add_option("--new", *next, "New passphrase (up to 32 bytes)")->required();
+  for (const auto& [name, code, help] :
+       {std::tuple{"disable-passphrase", op::kDisablePassphrase, "Disable Passphrase"},
+        std::tuple{"erase", op::kPassphraseSecureErase, "Passphrase Secure Erase"}}) {
+    const uint16_t opcode = code;
+    auto* c = command(sec, name, help, o, [opcode, type, pass](Session& s, const MboxOptions& opt) {
+      const auto in = Payload().le(passphrase_type(*type), 1).zeros(0x1f).raw(passphrase("--passphrase", *pass)).b;
+      report(opt, opcode, s.run(opcode, in));
+    });
+    c->add_option("--type", *type, "user (default) or master");
+    c->add_option("--passphrase", *pass, "The passphrase")->required();
+  }
+  auto* ul = command(sec, "unlock", "Unlock", o, [pass](Session& s, const MboxOptions& opt) {
+    report(opt, op::kUnlock, s.run(op::kUnlock, Payload().raw(passphrase("--passphrase", *pass)).b));
+  });
+  ul->add_option("--passphrase", *pass, "The user passphrase")->required();
+  command(sec, "freeze", "Freeze Security State", o, [](Session& s, const MboxOptions& opt) {
+    report(opt, op::kFreezeSecurityState, s.run(op::kFreezeSecurityState));
+  });
+}
+
+void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+  auto* dc = mbox->add_subcommand("dc", "Dynamic capacity (4800h-4803h)");
+  dc->require_subcommand(1);
+  command(dc, "config", "Get Dynamic Capacity Configuration", o, [](Session& s, const MboxOptions& opt) {
+    const auto r = s.run(op::kGetDcConfig, Payload().le(255, 1).le(0, 1).b);
+    json j;
+    if (r.rc == MboxReturn::kSuccess) {
+      json regions = json::array();
+      for (size_t i = 0; i < r.out[1]; ++i) {
+        const size_t at = 8 + 0x28 * i;
+        regions.push_back({{"base", hex(device::get_u64(r.out, at))}, {"length", size_text(device::get_u64(r.out, at + 0x10))},
+                           {"block_size", size_text(device::get_u64(r.out, at + 0x18))}});
+      }
+      j = {{"regions", regions}};
+    }
+    report(opt, op::kGetDcConfig, r, j);
+  });
+  command(dc, "extents", "Get Dynamic Capacity Extent List", o, [](Session& s, const MboxOptions& opt) {
+    const auto r = s.run(op::kGetDcExtentList, Payload().le(0xffffffff, 4).le(0, 4).b);
+    json j;
+    if (r.rc == MboxReturn::kSuccess) {
+      json ex = json::array();
+      for (size_t i = 0; i < device::get_u32(r.out, 0); ++i) {
+        ex.push_back({{"dpa", hex(device::get_u64(r.out, 0x10 + 0x28 * i))},
+                      {"length", size_text(device::get_u64(r.out, 0x18 + 0x28 * i))}});
+      }
+      j = {{"generation", device::get_u32(r.out, 8)}, {"extents", ex}};
+    }
+    report(opt, op::kGetDcExtentList, r, j);
+  });
+  auto dpa = std::make_shared<std::string>();
+  auto len = std::make_shared<std::string>();
+  for (const auto& [name, code, help] :
+       {std::tuple{"accept", op::kAddDcResponse, "Add Dynamic Capacity Response accepting one offered extent"},
+        std::tuple{"release", op::kReleaseDc, "Release Dynamic Capacity"}}) {
+    const uint16_t opcode = code;
+    auto* c = command(dc, name, help, o, [opcode, dpa, len](Session& s, const MboxOptions& opt) {
+      const auto in = Payload().le(1, 4).le(0, 1).zeros(3).le(parse_size("DPA", *dpa).value(), 8)
+                          .le(parse_size("LENGTH", *len).value(), 8).le(0, 8).b;
+      report(opt, opcode, s.run(opcode, in));
+    });
+    c->add_option("DPA", *dpa, "Extent start DPA")->required();
+    c->add_option("LENGTH", *len, "Extent length")->required();
+  }
+}
+
+void register_raw_command(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+  auto opc = std::make_shared<std::string>();
+  auto payload = std::make_shared<std::string>();
+  auto* raw = command(mbox, "raw", "Send any opcode with a hex payload; prints the return code and output bytes", o,
+                      [opc, payload](Session& s, const MboxOptions& opt) {
+    uint64_t v = 0;
+    try {
+      size_t used = 0;
+      v = std::stoull(*opc, &used, 16);
+      if (used != opc->size() || v > 0xffff) throw std::invalid_argument("x");
+    } catch (const std::exception&) {
+      throw ParseError("OPCODE: '" + *opc + "' is not a 16-bit hex opcode (e.g. 4000)");
+    }
+    const auto in = parse_hex("PAYLOAD", *payload);
+    const auto r = s.run(static_cast<uint16_t>(v), in);
+    report(opt, static_cast<uint16_t>(v), r,
+           {{"input_length", in.size()}, {"output_length", r.out.size()}, {"output", device::format_hex_bytes(r.out, " ")}});
+  });
+  raw->add_option("OPCODE", *opc, "Opcode in hex, e.g. 4000")->required();
+  raw->add_option("PAYLOAD", *payload, "Input payload in hex (default empty)");
+}
+
+}  // namespace
+
+void register_mbox(CLI::App& app) {
+  auto o = std::make_shared<MboxOptions>();
+  auto* mbox = app.add_subcommand("mbox", "Send memory-device mailbox commands (CXL 3.1 §8.2.9) to a memdev");
+  mbox->add_option("FILE", o->topology, "Topology: a file, builtin:NAME or newick:TREE")->required();
+  mbox->add_option("--memdev", o->memdev, "Memdev id (e.g. mem0)")->required();
+  mbox->add_option("--state-dir", o->state_dir,
+                   "Directory for the device's command state (default: beside its backing file)");
+  mbox->add_flag("--json", o->json, "JSON output");
+  mbox->require_subcommand(1);
+  mbox->fallthrough();
+  register_info_commands(mbox, o);
+  register_label_commands(mbox, o);
+  register_health_commands(mbox, o);
+  register_event_commands(mbox, o);
+  register_poison_commands(mbox, o);
+  register_media_commands(mbox, o);
+  register_security_commands(mbox, o);
+  register_dc_commands(mbox, o);
+  register_raw_command(mbox, o);
+}
+
+}  // namespace cxlsim::cli

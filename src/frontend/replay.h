@@ -1,0 +1,50 @@
+// Trace replay on the timing model: streams a trace through one requester that keeps up to
+// `max_outstanding` line requests in flight (and never issues a record before its timestamp),
+// places pages with a policy, and reports per-component statistics, a latency histogram and
+// bandwidth over time. Memory stays bounded by pages touched and requests in flight.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fabric/topology.h"
+#include "frontend/histogram.h"
+#include "frontend/placement.h"
+#include "frontend/replay_reader.h"
+#include "timing/profile.h"
+
+namespace cxlsim::frontend {
+
+struct ReplayConfig {
+  timing::HostProfile host;
+  timing::DeviceProfile local_dram;
+  Topology topology;
+  std::function<timing::DeviceProfile(const std::string&)> device_for;
+  PlacementPolicy placement;
+  unsigned max_outstanding = 16;
+  std::function<void(uint64_t done, uint64_t total)> progress;  // bytes of trace read
+};
+
+struct ComponentStat {
+  std::string name;
+  std::string kind;   // "target", "link-down", "link-up", "media"
+  uint64_t requests = 0;
+  uint64_t bytes = 0;
+  double utilisation = 0;      // busy fraction of the run
+  double queueing_ns = 0;      // mean wait per request
+};
+
+struct ReplayResult {
+  uint64_t records = 0, requests = 0, reads = 0, writes = 0;
+  double elapsed_ns = 0;
+  LatencyHistogram latency;
+  double bin_ns = 0;                 // width of each bandwidth bin
+  std::vector<double> bandwidth_gbps;  // bytes completed per bin / bin width
+  std::vector<ComponentStat> components;
+  uint64_t dram_pages = 0, cxl_pages = 0;
+};
+
+ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg);
+
+}  // namespace cxlsim::frontend

@@ -1,0 +1,49 @@
+// Streaming trace readers: one record at a time, never the whole file in memory.
+// Formats: text ("R|W <hex address> [size] [timestamp-ns]", '#' comments), Valgrind lackey
+// --trace-mem=yes (" L addr,size", " S addr,size", " M addr,size" = load + store, "I" lines
+// are instruction fetches and are skipped), and cxlsim binary (trace_format.h).
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "frontend/trace_format.h"
+
+namespace cxlsim::frontend {
+
+enum class TraceKind { kText, kLackey, kBinary };
+
+class TraceReader {
+ public:
+  virtual ~TraceReader() = default;
+  // Next record; false at end. Throws ParseError naming file and line on bad input.
+  virtual bool next(TraceRecord& out) = 0;
+  // Bytes consumed so far and total file size (0 when unknown), for progress.
+  virtual uint64_t position() const = 0;
+  virtual uint64_t total() const = 0;
+};
+
+// Detects the format from the first bytes (binary magic; lackey "==" banner or " L "/" S "
+// lines; otherwise text). "-" reads standard input as text or lackey.
+TraceKind detect_trace_kind(const std::string& path);
+std::unique_ptr<TraceReader> open_trace(const std::string& path);
+
+// Writes the binary format.
+class TraceWriter {
+ public:
+  explicit TraceWriter(const std::string& path);
+  ~TraceWriter();
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+  void write(const TraceRecord& r);
+  void close();
+  uint64_t records() const { return records_; }
+
+ private:
+  std::FILE* f_ = nullptr;
+  std::string path_;
+  uint64_t records_ = 0;
+};
+
+}  // namespace cxlsim::frontend

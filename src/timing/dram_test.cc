@@ -1,0 +1,93 @@
+#include "timing/dram.h"
+
+#include <gtest/gtest.h>
+
+namespace cxlsim::timing {
+namespace {
+
+DramConfig no_refresh() {
+  DramConfig c;
+  c.tREFI = Duration();
+  return c;
+}
+
+TEST(Dram, ClosedRowReadCostsActivateCasAndBurst) {
+  DramConfig c = no_refresh();
+  Dram d(c);
+  const Duration t0 = Duration::ns(100);
+  const Duration end = d.access(Op::kRead, 0, t0);
+  const Duration expect = c.tRCD + c.tCL + c.burst();
+  // The data burst starts on a burst-slot boundary: at most one burst later.
+  EXPECT_GE(end - t0, expect);
+  EXPECT_LE(end - t0, expect + c.burst());
+}
+
+TEST(Dram, RowHitIsFasterThanRowConflict) {
+  DramConfig c = no_refresh();
+  c.channels = 1;
+  c.banks = 1;  // every row in one bank: a different row is a conflict
+  Dram hit(c), conflict(c);
+  hit.access(Op::kRead, 0, Duration());
+  conflict.access(Op::kRead, 0, Duration());
+  const Duration t = Duration::ns(1000);
+  const Duration h = hit.access(Op::kRead, 64, t) - t;
+  const Duration k = conflict.access(Op::kRead, c.row_bytes.value() * 5, t) - t;
+  EXPECT_EQ(hit.stats().row_hits, 1u);
+  EXPECT_EQ(conflict.stats().row_misses, 2u);
+  // A conflict pays precharge and activate on top of the column access.
+  EXPECT_GE(k - h, c.tRP + c.tRCD - c.burst());
+}
+
+TEST(Dram, SaturatedChannelsDeliverPeakBandwidthForStreams) {
+  DramConfig c = no_refresh();
+  Dram d(c);
+  const int n = 200000;
+  Duration last;
+  for (int i = 0; i < n; ++i) last = d.access(Op::kRead, static_cast<uint64_t>(i) * 64, Duration());
+  const double bw = 64.0 * n / (last.nanoseconds() * 1e-9);
+  EXPECT_GT(bw / c.peak().bytes_per_second(), 0.95);
+  EXPECT_LE(bw / c.peak().bytes_per_second(), 1.0 + 1e-9);
+}
+
+// Bandwidth of n accesses alternating read/write (all arriving at once).
+double mixed_bandwidth(DramConfig c, int n) {
+  Dram d(c);
+  Duration last;
+  for (int i = 0; i < n; ++i) {
+    last = std::max(last, d.access(i % 2 ? Op::kWrite : Op::kRead, static_cast<uint64_t>(i) * 64, Duration()));
+  }
+  return 64.0 * n / (last.nanoseconds() * 1e-9);
+}
+
+TEST(Dram, WritesInterleavedWithReadsPayTurnaround) {
+  DramConfig c = no_refresh();
+  c.write_batch = 1;  // no write queue: every switch of direction pays its turnaround
+  const double unbatched = mixed_bandwidth(c, 20000);
+  EXPECT_LT(unbatched, 0.5 * c.peak().bytes_per_second());
+  c.write_batch = 32;  // drained in batches: the turnaround is paid once per batch
+  const double batched = mixed_bandwidth(c, 20000);
+  EXPECT_GT(batched, 1.5 * unbatched);
+  EXPECT_LT(batched, c.peak().bytes_per_second());
+}
+
+TEST(Dram, PostedWritesNeverOutrunTheBus) {
+  DramConfig c = no_refresh();
+  Dram d(c);
+  const int n = 100000;
+  Duration last;
+  for (int i = 0; i < n; ++i) last = std::max(last, d.access(Op::kWrite, static_cast<uint64_t>(i) * 64, Duration()));
+  EXPECT_LE(64.0 * n / (last.nanoseconds() * 1e-9), c.peak().bytes_per_second() * 1.01);
+}
+
+TEST(Dram, RefreshDelaysAccessesThatHitIt) {
+  DramConfig c;
+  c.same_bank_refresh = false;
+  Dram d(c);
+  // Channel 0 refreshes in [0, tRFC): an access at time 0 waits for the refresh to end.
+  const Duration end = d.access(Op::kRead, 0, Duration());
+  EXPECT_GE(end, c.tRFC + c.tRCD + c.tCL + c.burst());
+  EXPECT_EQ(d.stats().refresh_waits, 1u);
+}
+
+}  // namespace
+}  // namespace cxlsim::timing

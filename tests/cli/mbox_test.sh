@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# CLI behaviour of `cxlsim mbox ...`: each mailbox command family end to end, state kept beside
+# the backing file across invocations, effects on the backing file, errors and exit codes.
+# Usage: mbox_test.sh <path-to-cxlsim> <source-dir>
+set -u
+CXLSIM=$1
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+run() {
+  local want=$1
+  shift
+  "$CXLSIM" "$@" >"$TMP/out" 2>"$TMP/err"
+  local got=$?
+  OUT=$(cat "$TMP/out")
+  ERR=$(cat "$TMP/err")
+  [[ $got == "$want" ]] || fail "cxlsim $* exited $got, expected $want; stderr: $ERR"
+}
+expect_out() { [[ $OUT == *"$1"* ]] || fail "stdout lacks '$1': $OUT"; }
+expect_no_out() { [[ $OUT != *"$1"* ]] || fail "stdout has '$1': $OUT"; }
+expect_err() { [[ $ERR == *"$1"* ]] || fail "stderr lacks '$1': $ERR"; }
+
+# A one-device topology whose persistent capacity and LSA are files.
+cat >"$TMP/topo.toml" <<TOML
+version = 1
+[[window]]
+id = "cfmw0"
+size = "4G"
+targets = ["hb0"]
+[[host_bridge]]
+id = "hb0"
+bus_nr = 12
+[[root_port]]
+id = "rp0"
+host_bridge = "hb0"
+[[type3]]
+id = "mem0"
+parent = "rp0"
+volatile = "256M"
+persistent = "256M"
+lsa = "64K"
+serial = 7
+persistent_path = "$TMP/mem0.raw"
+lsa_path = "$TMP/mem0.lsa"
+TOML
+M=(mbox "$TMP/topo.toml" --memdev mem0)
+
+# --help everywhere.
+for sub in "" identify partition set-partition "labels read" "labels write" health alert-config \
+           shutdown-state events "poison list" "poison inject" "poison clear" scan-media sanitize \
+           secure-erase reset "security state" "security unlock" "dc config" raw; do
+  run 0 mbox $sub --help
+  expect_out "Usage"
+done
+
+run 0 "${M[@]}" identify
+expect_out "total_capacity"
+expect_out "512 MiB"
+expect_out "serial                    0x7"
+run 0 "${M[@]}" --json identify
+expect_out '"lsa_size": "64 KiB"'
+
+# Labels persist in the LSA file across invocations.
+run 0 "${M[@]}" labels write --offset 0x10 "ca fe"
+run 0 "${M[@]}" labels read --offset 0x10 --length 2
+expect_out "ca fe"
+[[ $(od -An -tx1 -j16 -N2 "$TMP/mem0.lsa" | tr -d ' \n') == cafe ]] || fail "LSA file does not hold the label"
+run 1 "${M[@]}" labels read --offset 0xffff --length 2
+expect_err "Invalid Input"
+
+# Poison: inject, list (in a later invocation), clear with data that lands in the backing file.
+PMEM=$((256 << 20))
+run 0 "${M[@]}" poison inject $((PMEM + 0x2000))
+[[ -f "$TMP/mem0.raw.state" ]] || fail "no state file beside the backing file"
+run 0 "${M[@]}" --json poison list
+expect_out "\"dpa\": \"0x$(printf %x $((PMEM + 0x2000)))\""
+expect_out '"source": "injected"'
+run 1 "${M[@]}" poison inject 0x40000000
+expect_err "Invalid Physical Address"
+run 0 "${M[@]}" scan-media
+expect_out "records: 1"
+run 0 "${M[@]}" events --log failure
+expect_out "general-media"
+run 0 "${M[@]}" events --clear
+run 0 "${M[@]}" events
+expect_out "records: 0"
+run 0 "${M[@]}" poison clear $((PMEM + 0x2000)) --data "$(printf '5a%.0s' {1..64})"
+[[ $(od -An -tx1 -j$((0x2000)) -N1 "$TMP/mem0.raw" | tr -d ' ') == 5a ]] || fail "clear poison data not in backing file"
+run 0 "${M[@]}" poison list
+expect_out "records: 0"
+run 2 "${M[@]}" poison clear 0 --data "00"
+expect_err "expected 64"
+
+# Sanitize erases the backing file and the labels.
+run 0 "${M[@]}" sanitize
+[[ $(od -An -tx1 -j$((0x2000)) -N1 "$TMP/mem0.raw" | tr -d ' ') == 00 ]] || fail "sanitize left data in backing file"
+[[ $(od -An -tx1 -j16 -N2 "$TMP/mem0.lsa" | tr -d ' \n') == 0000 ]] || fail "sanitize left labels"
+
+# Partition: pending until a reset, which a later invocation applies.
+run 0 "${M[@]}" set-partition --volatile 0
+run 0 "${M[@]}" partition
+expect_out "next_persistent    512 MiB"
+run 0 "${M[@]}" reset
+run 0 "${M[@]}" --json partition
+expect_out '"active_volatile": "0 B"'
+run 1 "${M[@]}" set-partition --volatile 1G
+expect_err "Invalid Input"
+run 2 "${M[@]}" set-partition --volatile 100M
+expect_err "256 MiB"
+
+# Shutdown state and the dirty shutdown count.
+run 0 "${M[@]}" shutdown-state --set dirty
+expect_out "dirty"
+run 0 "${M[@]}" reset
+run 0 "${M[@]}" health
+expect_out "dirty_shutdown_count               1"
+run 2 "${M[@]}" shutdown-state --set maybe
+
+# Alert configuration.
+run 0 "${M[@]}" alert-config --life-used-warning 40
+expect_out "life_used_warning             40"
+run 1 "${M[@]}" alert-config --life-used-warning 95
+expect_err "Invalid Input"
+
+# Security: a passphrase locks the device at power cycle; unlock across invocations.
+run 0 "${M[@]}" security set-passphrase --new secret
+run 0 "${M[@]}" reset
+run 0 "${M[@]}" --json security state
+expect_out '"locked": true'
+run 1 "${M[@]}" poison inject 0
+expect_err "Invalid Security State"
+run 1 "${M[@]}" security unlock --passphrase wrong
+expect_err "Incorrect Passphrase"
+run 0 "${M[@]}" security unlock --passphrase secret
+run 0 "${M[@]}" --json security state
+expect_out '"locked": false'
+run 1 "${M[@]}" secure-erase
+expect_err "Invalid Security State"
+run 0 "${M[@]}" security disable-passphrase --passphrase secret
+run 0 "${M[@]}" secure-erase
+
+# Dynamic capacity: this device has no DC regions.
+run 1 "${M[@]}" dc config
+expect_err "Unsupported"
+
+# raw: return code and payload bytes.
+run 0 "${M[@]}" raw 0300
+expect_out "output_length  8"
+run 1 "${M[@]}" raw 4102 "00"
+expect_out "Invalid Payload Length"
+run 1 "${M[@]}" raw 1234
+expect_out "return_code    3"
+run 2 "${M[@]}" raw zz
+expect_err "OPCODE"
+run 2 "${M[@]}" raw 4000 "0g"
+expect_err "PAYLOAD"
+
+# Bad input.
+run 2 mbox "$TMP/topo.toml" --memdev nosuch identify
+expect_err "no memdev 'nosuch'"
+run 2 mbox "$TMP/missing.toml" --memdev mem0 identify
+echo '{"format": "cxlsim-memdev-state", "version": 9}' >"$TMP/mem0.raw.state"
+run 2 "${M[@]}" identify
+expect_err "version 9"
+
+# RAM-backed devices keep state in --state-dir.
+mkdir "$TMP/st"
+run 0 mbox builtin:default --memdev mem1 --state-dir "$TMP/st" poison inject 0x40
+run 0 mbox builtin:default --memdev mem1 --state-dir "$TMP/st" poison list
+expect_out "records: 1"
+run 0 mbox builtin:default --memdev mem1 poison list
+expect_err "RAM-backed"
+
+if [[ $failures != 0 ]]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "mbox CLI: all checks passed"
