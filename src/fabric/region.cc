@@ -266,9 +266,13 @@ void RegionManager::setup_targets(Plan& plan) const {
       const unsigned nr = static_cast<unsigned>(ref.seen.size());
       if (!is_pow2(nr)) throw RegionError(fmt::format("{}: invalid target count {}", pname, nr));
       if (!ref.targets.empty()) {
-        // Passthrough decoders impose no distance between peers; otherwise positions that
-        // share a dport are ways / nr_targets apart.
-        const unsigned distance = nr == 1 ? 0 : reg.ways / nr;
+        // Positions that share a dport are `distance` apart: the product of nr_targets from
+        // this port up to the root, times the root decoder's ways. This is Linux 6.1.y
+        // stable (as Debian 12's 6.1.192 behaves in tests/conformance: an 8-way region over a
+        // 2-way host bridge and two 4-way switches puts positions 0 and 2 on one root port);
+        // 6.1.0 used ways / nr_targets, 0 for pass-through.
+        unsigned distance = plan.window->ways();
+        for (size_t k = 0; k <= level; ++k) distance *= static_cast<unsigned>(plan.refs.at(chain[k]).seen.size());
         if (std::find(ref.targets.begin(), ref.targets.end(), d) != ref.targets.end()) {
           const std::string who = fmt::format("{}:{}", memdev_name(t.memdev), names_.endpoint_decoder(t.memdev, t.decoder));
           if (t.position < distance)

@@ -138,6 +138,28 @@ TEST(Region, switch_positions_sharing_a_dport_must_be_distance_apart) {
   EXPECT_NO_THROW(rig.regions.create(request(4, {"mem0", "mem2", "mem1", "mem3"})));
 }
 
+TEST(Region, sharing_distance_is_the_product_of_target_counts_up_to_the_root) {
+  // Two root ports, each with a 4-dport switch: an 8-way region alternates root ports
+  // (host bridge distance 2 x 1) and walks the switch dports (switch distance 4 x 2 = 8), as
+  // Linux 6.1.y accepts it (tests/conformance, topology "wide").
+  TreeShape s;
+  s.root_ports = 2;
+  s.switch_levels = 1;
+  s.downstream_ports = 4;
+  Rig rig(make_tree(s));  // mem0..mem3 below rp0's switch; mem4..mem7 below rp1's
+  const Region& reg =
+      rig.regions.create(request(8, {"mem0", "mem4", "mem1", "mem5", "mem2", "mem6", "mem3", "mem7"}));
+  for (unsigned k = 0; k < 16; ++k) {
+    const auto d = rig.fabric->decode(reg.base + Bytes(256 * k));
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->memdev, reg.targets[k % 8].memdev) << k;
+  }
+  Rig rig2(make_tree(s));
+  EXPECT_NE(error_of(rig2, request(8, {"mem0", "mem1", "mem2", "mem3", "mem4", "mem5", "mem6", "mem7"}))
+                .find("port1: cannot host mem1(mem1):decoder"),
+            std::string::npos);
+}
+
 TEST(Region, switch_target_counts_must_be_powers_of_two) {
   TreeShape s;
   s.root_ports = 1;

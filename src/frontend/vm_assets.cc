@@ -133,7 +133,11 @@ Kernel ensure_kernel(const fs::path& root, const Progress& progress) {
     if (progress) progress(fmt::format("unpacking {} (dpkg-deb -x)", deb.filename().string()));
     fs::path tree = dl / "tree";
     run_step("unpack kernel package", {"dpkg-deb", "-x", deb.string(), tree.string()});
-    fs::rename(tree, unpacked);
+    std::error_code ec;
+    fs::rename(tree, unpacked, ec);  // fails harmlessly when a concurrent cxlsim was first
+    if (ec && !fs::is_directory(unpacked)) {
+      throw VmError("unpack kernel package", fmt::format("cannot create {}: {}", unpacked.string(), ec.message()));
+    }
     fs::remove_all(dl);
   }
   Kernel k = kernel_in(unpacked, package);
