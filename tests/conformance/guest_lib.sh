@@ -42,18 +42,19 @@ check_list() {
 }
 
 # sysfs state of every decoder that decodes something (size != 0).
+# (Variables are global in sh: d_* names keep check_region's ways/gran intact.)
 dump_decoders() {
   for d in $sys/decoder*; do
-    read -r size < $d/size
-    [ "$((size))" -eq 0 ] && continue
-    read -r ways < $d/interleave_ways
-    read -r gran < $d/interleave_granularity
-    read -r start < $d/start
-    tl=; [ -e $d/target_list ] && read -r tl < $d/target_list
-    dpa=null
-    if [ -e $d/dpa_resource ]; then read -r dpa < $d/dpa_resource; dpa=$((dpa)); fi
+    read -r d_size < $d/size
+    [ "$((d_size))" -eq 0 ] && continue
+    read -r d_ways < $d/interleave_ways
+    read -r d_gran < $d/interleave_granularity
+    read -r d_start < $d/start
+    d_tl=; [ -e $d/target_list ] && read -r d_tl < $d/target_list
+    d_dpa=null
+    if [ -e $d/dpa_resource ]; then read -r d_dpa < $d/dpa_resource; d_dpa=$((d_dpa)); fi
     printf '{"kind":"decoder","index":%d,"decoder":"%s","interleave_ways":%d,"interleave_granularity":%d,"start":%d,"size":%d,"target_list":"%s","dpa_resource":%s}\n' \
-      "$1" "${d##*/}" "$ways" "$gran" "$((start))" "$((size))" "$tl" "$dpa"
+      "$1" "${d##*/}" "$d_ways" "$d_gran" "$((d_start))" "$((d_size))" "$d_tl" "$d_dpa"
   done
 }
 
@@ -119,15 +120,15 @@ check_region() {
 # Serials of a region's memdevs in position order (regionN/targetK -> endpoint decoder ->
 # endpoint port -> memdev).
 region_serials() {
-  k=0; out=""
-  while [ $k -lt $(cat $sys/$1/interleave_ways) ]; do
-    dec=$(cat $sys/$1/target$k)
-    ep=$(basename $(dirname $(readlink -f $sys/$dec)))
-    mem=$(basename $(readlink -f $sys/$ep/uport))
-    out="$out,$(($(cat $sys/$mem/serial)))"
-    k=$((k + 1))
+  r_k=0; r_out=""
+  while [ $r_k -lt $(cat $sys/$1/interleave_ways) ]; do
+    r_dec=$(cat $sys/$1/target$r_k)
+    r_ep=$(basename $(dirname $(readlink -f $sys/$r_dec)))
+    r_mem=$(basename $(readlink -f $sys/$r_ep/uport))
+    r_out="$r_out,$(($(cat $sys/$r_mem/serial)))"
+    r_k=$((r_k + 1))
   done
-  echo "${out#,}"
+  echo "${r_out#,}"
 }
 
 finish() {

@@ -94,7 +94,7 @@ for ((i = 0; i < n; i++)); do
   ids=""
   for s in ${order//,/ }; do ids="$ids,$(id_of "$s")"; done
   ids=${ids#,}
-  step=$((gran / 2))
+  step=$(jq -r ".step // $((gran / 2))" <<< "$r")
   base=$(jq -r '.base // 0' <<< "$r"); count=$(jq -r '.count // 32' <<< "$r")
   total=$(((base / step) + count))
   "$cxlsim" map "$topo" --ways "$ways" --granularity "$gran" --targets "$ids" --window "$win" \
