@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/plot.h"
+#include "cli/region_spec.h"
 #include "frontend/mlc.h"
 #include "frontend/topology_arg.h"
 #include "spec/error.h"
@@ -19,6 +20,7 @@ namespace {
 struct MlcOptions {
   bool idle = false, max_bw = false, loaded = false;
   std::string device, host = "spr-xeon", local = "eurosys24-ddr5", topology, target;
+  std::vector<std::string> regions;  // --region SPEC, as `cxlsim list --region`
   unsigned threads = 16;
   std::string rw = "1:0";
   bool random = false;
@@ -57,10 +59,13 @@ int run(const MlcOptions& o) {
   auto local = timing::load_device_profile(o.local);
   auto device = timing::load_device_profile(o.device.empty() ? "eurosys24-asic" : o.device);
   if (!o.target.empty() && o.topology.empty()) return fail("--target needs --topology");
+  if (!o.regions.empty() && o.topology.empty()) return fail("--region needs --topology");
+  std::vector<RegionRequest> regions;
+  for (const auto& spec : o.regions) regions.push_back(parse_region_spec(spec));
   if (!o.topology.empty() && !device.cxl) return fail(fmt::format("--device '{}' is local DRAM; with --topology use a CXL device profile", device.name));
   frontend::MlcSetup s = o.topology.empty()
                              ? frontend::setup_for_device(host, local, device)
-                             : frontend::setup_for_topology(host, local, device, frontend::resolve_topology(o.topology), o.target);
+                             : frontend::setup_for_topology(host, local, device, frontend::resolve_topology(o.topology), o.target, regions);
   if (o.threads == 0 || o.threads > 256) return fail("--threads must be 1..256");
   s.threads = o.threads;
   auto [r, w] = parse_rw(o.rw);
@@ -147,7 +152,9 @@ void register_mlc(CLI::App& app) {
   cmd->add_flag("--loaded-latency", o->loaded, "Latency of a pointer chaser under N load threads, inject delays 0..20000");
   cmd->add_option("--device", o->device, "Device profile: built-in name or TOML file (default eurosys24-asic)");
   cmd->add_option("--topology", o->topology, "Topology (builtin:NAME, TOML, QEMU command line, Newick); every memdev runs --device");
-  cmd->add_option("--target", o->target, "Window id (region) or memdev to measure (default: the first window)");
+  cmd->add_option("--target", o->target, "Region (regionN), CFMWS window id or memdev to measure (default: the first region)");
+  cmd->add_option("--region", o->regions, "Create a region as `cxlsim list --region` does (repeatable; "
+                  "window=N,ways=W,granularity=G[,targets=ID:ID..][,size=S][,mode=pmem|ram]); default: one per window over all its memdevs");
   cmd->add_option("--host", o->host, "Host profile (default spr-xeon)");
   cmd->add_option("--local", o->local, "Local DRAM profile (default eurosys24-ddr5)");
   cmd->add_option("--threads", o->threads, "Load threads (default 16)");

@@ -55,30 +55,29 @@ MlcSetup setup_for_device(const HostProfile& host, const DeviceProfile& local, c
 }
 
 MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local, const DeviceProfile& device,
-                            const Topology& topo, const std::string& target) {
+                            const Topology& topo, const std::string& target, const std::vector<RegionRequest>& regions) {
   MlcSetup s;
   s.host = host;
   s.local_dram = local;
   s.topology = topo;
   s.device_for = [device](const std::string&) { return device; };
-  System probe(host, local, Bytes(kLocalSize), topo, s.device_for);
+  s.regions = regions;
+  if (s.regions.empty() && (topo.find_type3(target) != nullptr || topo.find_type2(target) != nullptr)) {
+    const auto fabric = Fabric::build(place_windows(topo, Bytes(kLocalSize)));
+    s.regions = {memdev_region(*fabric, target)};
+  }
+  System probe(host, local, Bytes(kLocalSize), topo, s.device_for, s.regions);
   const Window* chosen = nullptr;
   for (const auto& w : probe.windows()) {
-    if (target.empty() || w.id == target) {
-      chosen = &w;
-      break;
-    }
-    // A memdev target: a window whose only device it is.
-    std::vector<uint16_t> devs;
-    for (const auto& b : w.bridges) devs.insert(devs.end(), b.begin(), b.end());
-    if (devs.size() == 1 && probe.targets()[devs[0]].name == target) {
+    const bool on_memdev = w.memdevs.size() == 1 && probe.targets()[w.memdevs[0]].name == target;
+    if (target.empty() || w.id == target || w.cfmws == target || on_memdev) {
       chosen = &w;
       break;
     }
   }
   if (chosen == nullptr) {
-    if (probe.windows().empty()) throw ValidationError("topology has no CFMWS window to measure");
-    throw ValidationError(fmt::format("--target '{}' is no window of the topology nor a memdev with a window of its own", target));
+    if (probe.windows().empty()) throw ValidationError("topology has no CXL region to measure");
+    throw ValidationError(fmt::format("--target '{}' is no region, window or memdev of the topology", target));
   }
   s.range_base = chosen->base;
   s.range_size = chosen->size;
@@ -89,7 +88,7 @@ MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
   auto dev_for = s.device_for ? s.device_for : [](const std::string&) -> DeviceProfile {
     throw ValidationError("topology has memory devices but no device profile");
   };
-  System sys(s.host, s.local_dram, Bytes(kLocalSize), s.topology, dev_for);
+  System sys(s.host, s.local_dram, Bytes(kLocalSize), s.topology, dev_for, s.regions);
   const Duration end = s.warmup + s.window;
   const uint64_t buf = s.buffer.value();
   const uint64_t per_thread = buf * (s.writes > 0 ? 2 : 1);

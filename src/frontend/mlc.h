@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "fabric/region.h"
 #include "fabric/topology.h"
 #include "timing/profile.h"
 
@@ -24,7 +25,9 @@ struct MlcSetup {
   timing::DeviceProfile local_dram;
   Topology topology;  // may have no devices: then the target is local DRAM
   std::function<timing::DeviceProfile(const std::string&)> device_for;
-  // HPA range the threads' buffers are carved from (a window, or local DRAM).
+  // Regions the host agent creates (empty: timing::default_regions).
+  std::vector<RegionRequest> regions;
+  // HPA range the threads' buffers are carved from (a region, or local DRAM).
   uint64_t range_base = 0, range_size = 0;
   unsigned threads = 16;
   unsigned reads = 1, writes = 0;
@@ -40,12 +43,14 @@ struct MlcSetup {
 MlcSetup setup_for_device(const timing::HostProfile& host, const timing::DeviceProfile& local,
                           const timing::DeviceProfile& device);
 
-// A setup over a whole topology: every memdev runs `device`; the threads' buffers are carved
-// from the window named `target` (a CFMWS window id), from the window that holds memdev
-// `target` alone, or from the first window when `target` is empty. Throws ValidationError.
+// A setup over a whole topology: every memdev runs `device`. The host agent creates `regions`
+// (empty: one per window over all memdevs below it, or, when `target` names a memdev, a 1-way
+// region on that memdev alone). The threads' buffers are carved from the region named `target`
+// ("regionN"), the first region in CFMWS window `target`, the region on memdev `target`, or the
+// first region when `target` is empty. Throws ValidationError (RegionError: Linux's reason).
 MlcSetup setup_for_topology(const timing::HostProfile& host, const timing::DeviceProfile& local,
                             const timing::DeviceProfile& device, const Topology& topo,
-                            const std::string& target);
+                            const std::string& target, const std::vector<RegionRequest>& regions = {});
 
 struct MlcPoint {
   unsigned inject_delay = 0;

@@ -39,6 +39,7 @@ void FlitLink::Transmitter::add_gap(int64_t s, int64_t e, int64_t now) {
 int64_t FlitLink::Transmitter::reserve(int64_t t, int64_t ser, int64_t now) {
   // An earlier arrival may fit into an idle gap left before a later reservation.
   if (t < free && t + ser <= gap_max_end) {
+    int64_t max_end = 0;
     for (int i = 0; i < kGaps; ++i) {
       const int64_t start = std::max(t, gap_start[i]);
       if (start + ser <= gap_end[i]) {
@@ -48,7 +49,9 @@ int64_t FlitLink::Transmitter::reserve(int64_t t, int64_t ser, int64_t now) {
         add_gap(gs, start, now);
         return start;
       }
+      max_end = std::max(max_end, gap_end[i]);
     }
+    gap_max_end = max_end;  // no gap fitted: tighten the bound so later calls skip the scan
   }
   const int64_t start = std::max(t, free);
   if (start > free) add_gap(free, start, now);

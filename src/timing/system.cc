@@ -6,8 +6,6 @@
 #include <map>
 
 #include "spec/error.h"
-#include "spec/interleave.h"
-#include "timing/route.h"
 
 namespace cxlsim::timing {
 namespace {
@@ -19,10 +17,80 @@ Msg up_msg(Op op) { return op == Op::kRead ? Msg::kRespData : Msg::kRespNoData; 
 
 }  // namespace
 
+Topology place_windows(const Topology& topo, Bytes local_size) {
+  Topology t = topo;
+  uint64_t next = (local_size.value() + kWindowAlign - 1) / kWindowAlign * kWindowAlign;
+  for (auto& w : t.windows) {
+    if (!w.base) w.base = next;
+    if (*w.base < local_size.value()) {
+      throw ValidationError(fmt::format("window '{}' overlaps local DRAM [0, {:#x})", w.id, local_size.value()));
+    }
+    next = std::max(next, (*w.base + w.size.value() + kWindowAlign - 1) / kWindowAlign * kWindowAlign);
+  }
+  return t;
+}
+
+namespace {
+
+// Memdevs whose path starts at one of the window's host bridges, in memdev order.
+std::vector<size_t> memdevs_below(const Fabric& f, const Cfmws& w) {
+  std::vector<size_t> out;
+  for (size_t m = 0; m < f.memdev_count(); ++m) {
+    const std::string hb = f.memdev_path(m).front();
+    for (const Port* p : w.targets()) {
+      if (p->id() == hb) out.push_back(m);
+    }
+  }
+  return out;
+}
+
+RegionMode mode_for(const Fabric& f, const std::vector<size_t>& memdevs) {
+  for (size_t m : memdevs) {
+    if (f.memdev(m).volatile_size().value() == 0) return RegionMode::kPmem;
+  }
+  return RegionMode::kRam;
+}
+
+}  // namespace
+
+std::vector<RegionRequest> default_regions(const Fabric& fabric) {
+  std::vector<RegionRequest> out;
+  for (size_t w = 0; w < fabric.windows().size(); ++w) {
+    const auto devs = memdevs_below(fabric, fabric.windows()[w]);
+    if (devs.empty()) continue;
+    RegionRequest r;
+    r.window = w;
+    r.ways = static_cast<unsigned>(devs.size());
+    r.mode = mode_for(fabric, devs);
+    out.push_back(r);
+  }
+  return out;
+}
+
+RegionRequest memdev_region(const Fabric& fabric, const std::string& memdev) {
+  const auto m = fabric.find_memdev(memdev);
+  if (!m) throw ValidationError(fmt::format("no memory device '{}' in the topology", memdev));
+  const std::string hb = fabric.memdev_path(*m).front();
+  for (size_t w = 0; w < fabric.windows().size(); ++w) {
+    const Cfmws& c = fabric.windows()[w];
+    if (c.targets().size() == 1 && c.targets()[0]->id() == hb) {
+      RegionRequest r;
+      r.window = w;
+      r.ways = 1;
+      r.targets = {memdev};
+      r.mode = mode_for(fabric, {*m});
+      return r;
+    }
+  }
+  throw ValidationError(fmt::format("memdev '{}': no window targets its host bridge '{}' alone", memdev, hb));
+}
+
 System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes local_size,
-               const Topology& topo, const std::function<DeviceProfile(const std::string&)>& device_for)
+               const Topology& topo, const std::function<DeviceProfile(const std::string&)>& device_for,
+               const std::vector<RegionRequest>& regions)
     : host_(host),
       local_size_(local_size.value()),
+      fabric_(Fabric::build(place_windows(topo, local_size))),
       to_home_(host.core_to_home.picoseconds()),
       from_home_(host.home_to_core.picoseconds()),
       rp_(host.root_port_latency.picoseconds()) {
@@ -32,61 +100,48 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
   targets_[0].profile.cxl = false;
   targets_[0].media = std::make_unique<Dram>(local_dram.dram);
 
-  // Memdevs and the links on their paths; a link is named by its upstream port.
-  std::vector<std::string> memdevs;
-  for (const auto& d : topo.type3) memdevs.push_back(d.id);
-  for (const auto& d : topo.type2) memdevs.push_back(d.id);
-  std::map<std::string, LinkModel*> link_of;
+  // Target i + 1 is fabric memdev i. Each link is named by its upstream port (the root port
+  // or downstream port in the memdev's path: host bridge, root port, [switch, dport]*, memdev).
+  const Fabric& f = *fabric_;
+  std::vector<std::vector<std::string>> paths;
   std::map<std::string, int> users;
-  std::vector<Route> routes;
-  for (const auto& id : memdevs) {
-    routes.push_back(route_to(topo, id));
-    for (const auto& h : routes.back().hops) ++users[h.port];
+  for (size_t m = 0; m < f.memdev_count(); ++m) {
+    paths.push_back(f.memdev_path(m));
+    for (size_t i = 1; i + 1 < paths.back().size(); i += 2) ++users[paths.back()[i]];
   }
-  for (size_t i = 0; i < memdevs.size(); ++i) {
+  std::map<std::string, LinkModel*> link_of;
+  for (size_t m = 0; m < f.memdev_count(); ++m) {
     Target t;
-    t.name = memdevs[i];
-    t.profile = device_for(memdevs[i]);
+    t.name = f.memdev(m).id();
+    t.profile = device_for(t.name);
     if (!t.profile.cxl) {
       throw ValidationError(fmt::format("memdev '{}': profile '{}' is not a CXL device profile", t.name, t.profile.name));
     }
     t.media = std::make_unique<Dram>(t.profile.dram);
-    for (const auto& h : routes[i].hops) {
-      auto it = link_of.find(h.port);
+    const auto& path = paths[m];
+    for (size_t i = 1; i + 1 < path.size(); i += 2) {
+      auto it = link_of.find(path[i]);
       if (it == link_of.end()) {
-        links_.push_back(std::make_unique<FlitLink>(h.port + "->" + h.below, t.profile.link));
-        it = link_of.emplace(h.port, links_.back().get()).first;
+        links_.push_back(std::make_unique<FlitLink>(path[i] + "->" + path[i + 1], t.profile.link));
+        it = link_of.emplace(path[i], links_.back().get()).first;
       }
-      Duration before = h.kind == RouteHop::Kind::kRootPort ? host.root_port_latency : host.switch_latency;
-      t.hops.push_back(Hop{before, it->second, users[h.port] > 1});
+      const Duration before = i == 1 ? host.root_port_latency : host.switch_latency;
+      t.hops.push_back(Hop{before, it->second, users[path[i]] > 1});
     }
     targets_.push_back(std::move(t));
   }
 
-  uint64_t next_base = (local_size_ + kWindowAlign - 1) / kWindowAlign * kWindowAlign;
-  for (const auto& w : topo.windows) {
+  // The host agent commits the regions; decode follows from the registers alone.
+  RegionManager agent(*fabric_);
+  for (const RegionRequest& req : regions.empty() ? default_regions(f) : regions) {
+    const Region& reg = agent.create(req);
     Window win;
-    win.id = w.id;
-    win.base = w.base.value_or(next_base);
-    win.size = w.size.value();
-    win.granularity = w.granularity.value();
-    if (win.base < local_size_) {
-      throw ValidationError(fmt::format("window '{}' overlaps local DRAM [0, {:#x})", w.id, local_size_));
-    }
-    for (const auto& hb : w.targets) {
-      std::vector<uint16_t> devs;
-      for (size_t i = 0; i < routes.size(); ++i) {
-        if (routes[i].host_bridge == hb) devs.push_back(static_cast<uint16_t>(i + 1));
-      }
-      if (devs.empty()) throw ValidationError(fmt::format("window '{}': host bridge '{}' has no memory device below it", w.id, hb));
-      win.bridges.push_back(std::move(devs));
-    }
-    if (std::has_single_bit(win.granularity)) win.gran_shift = std::countr_zero(win.granularity);
-    if (win.bridges.size() == 1 && std::has_single_bit(win.bridges[0].size())) {
-      win.dev_mask = win.bridges[0].size();
-      win.dev_shift = std::countr_zero(win.bridges[0].size());
-    }
-    next_base = std::max(next_base, (win.base + win.size + kWindowAlign - 1) / kWindowAlign * kWindowAlign);
+    win.id = fmt::format("region{}", reg.id);
+    win.cfmws = f.windows().at(reg.window).id();
+    win.base = reg.base.value();
+    win.size = reg.size.value();
+    win.granularity = reg.granularity.value();
+    for (const RegionTarget& rt : reg.targets) win.memdevs.push_back(static_cast<uint16_t>(rt.memdev + 1));
     windows_.push_back(std::move(win));
   }
 }
@@ -115,25 +170,10 @@ void System::decode(Request& r) {
     r.media = r.hpa;
     return;
   }
-  const Window* w = window_of(r.hpa);
-  if (w == nullptr) throw ValidationError(fmt::format("address {:#x} is in no memory range", r.hpa));
-  const uint64_t off = r.hpa - w->base;
-  const uint64_t g = w->granularity;
-  const unsigned ways = static_cast<unsigned>(w->bridges.size());
-  if (ways == 1 && w->gran_shift >= 0 && w->dev_mask != 0) {
-    // One host bridge, power-of-two granularity and device count: shifts and masks only.
-    const uint64_t granule = off >> w->gran_shift;
-    r.target = w->bridges[0][granule & (w->dev_mask - 1)];
-    r.media = ((granule >> w->dev_shift) << w->gran_shift) | (off & (g - 1));
-    return;
-  }
-  const unsigned hb = is_valid_ways(ways) ? interleave_target(off, ways, Bytes(g))
-                                          : static_cast<unsigned>((off / g) % ways);
-  const auto& devs = w->bridges[hb];
-  const uint64_t per_hb = off / (g * ways);  // granule index within this bridge
-  const uint64_t k = devs.size();
-  r.target = devs[per_hb % k];
-  r.media = (per_hb / k) * g + off % g;
+  const auto d = fabric_->decode(Hpa(r.hpa));
+  if (!d) throw ValidationError(fmt::format("address {:#x} is in no local memory nor committed CXL region", r.hpa));
+  r.target = static_cast<uint16_t>(d->memdev + 1);
+  r.media = d->dpa.value();
 }
 
 void System::issue(Request* r) {

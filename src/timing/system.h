@@ -4,8 +4,10 @@
 // timeline.
 //
 // Address map: local DRAM at HPA [0, local_size); each CFMWS window at its base (or, when the
-// topology leaves it open, packed after local DRAM on 256 MiB boundaries), interleaved over its
-// host bridges (granularity from the window) and then over the memdevs below each bridge.
+// topology leaves it open, packed after local DRAM on 256 MiB boundaries). CXL addresses are
+// routed by the functional fabric (fabric/fabric.h): a host agent (fabric/region.h) creates
+// regions by committing HDM decoders, every request goes to the memdev and DPA that
+// Fabric::decode() returns, over that memdev's component path (Fabric::memdev_path).
 #pragma once
 
 #include <functional>
@@ -14,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "fabric/fabric.h"
+#include "fabric/region.h"
 #include "fabric/topology.h"
 #include "timing/event_queue.h"
 #include "timing/link.h"
@@ -53,21 +57,31 @@ struct Target {
   size_t ring_head = 0, ring_size = 0;
 };
 
+// A committed region (Linux's regionN) as the host sees it.
 struct Window {
-  std::string id;
+  std::string id;      // "regionN"
+  std::string cfmws;   // id of the CFMWS window holding it
   uint64_t base = 0, size = 0;
   uint64_t granularity = 256;
-  std::vector<std::vector<uint16_t>> bridges;  // per host bridge target: memdev target indices
-  int gran_shift = -1;                         // log2(granularity) when a power of two
-  uint64_t dev_mask = 0;                       // one bridge with 2^k devices: 2^k (fast decode)
-  int dev_shift = 0;
+  std::vector<uint16_t> memdevs;  // target indices, in interleave position order
 };
+
+// The topology with open window bases packed after local DRAM on 256 MiB boundaries.
+Topology place_windows(const Topology& topo, Bytes local_size);
+// What the host agent creates when no regions are requested: per window, one region over
+// every memdev below its host bridges (in the order `cxl create-region` picks them).
+std::vector<RegionRequest> default_regions(const Fabric& fabric);
+// A 1-way region on `memdev` alone, in the first window whose only target is its host bridge.
+// Throws ValidationError when no window fits.
+RegionRequest memdev_region(const Fabric& fabric, const std::string& memdev);
 
 class System {
  public:
-  // `device_for(memdev)` gives the profile of each memdev in the topology.
+  // `device_for(memdev)` gives the profile of each memdev in the topology. `regions` are
+  // created in order (RegionError with Linux's reason when refused); empty: default_regions.
   System(const HostProfile& host, const DeviceProfile& local_dram, Bytes local_size,
-         const Topology& topo, const std::function<DeviceProfile(const std::string&)>& device_for);
+         const Topology& topo, const std::function<DeviceProfile(const std::string&)>& device_for,
+         const std::vector<RegionRequest>& regions = {});
 
   // Registers a requester; returns its id. Call before run().
   uint16_t add(Requester* r);
@@ -88,7 +102,10 @@ class System {
 
   const HostProfile& host() const { return host_; }
   const std::vector<Target>& targets() const { return targets_; }
+  // Committed regions, in creation order.
   const std::vector<Window>& windows() const { return windows_; }
+  // The functional fabric requests are decoded by.
+  const Fabric& fabric() const { return *fabric_; }
   const std::vector<std::unique_ptr<LinkModel>>& links() const { return links_; }
   uint64_t local_size() const { return local_size_; }
   size_t in_flight() const { return pool_.live(); }
@@ -96,9 +113,8 @@ class System {
   uint64_t completed() const { return completed_; }
   // Latency of one read on an idle path to target t (sum of the latencies on its path).
   Duration idle_read_latency(size_t t) const;
-  // Window that holds hpa, or null.
+  // Region that holds hpa, or null.
   const Window* window_of(uint64_t hpa) const;
-
 
  private:
   class Completion : public EventTarget {
@@ -117,6 +133,7 @@ class System {
 
   HostProfile host_;
   uint64_t local_size_;
+  std::unique_ptr<Fabric> fabric_;
   std::vector<Target> targets_;
   std::vector<Window> windows_;
   std::vector<std::unique_ptr<LinkModel>> links_;

@@ -51,6 +51,13 @@ check "topology: two switch levels add latency over direct attach" "python3 -c '
 $CXLSIM mlc --idle-latency --topology builtin:two-level-switch --target nope >/dev/null 2>"$T/e6"; rc=$?
 check "topology: unknown --target is exit 2" "[ $rc = 2 ] && grep -q \"'nope'\" $T/e6"
 
+$CXLSIM mlc --idle-latency --json --topology builtin:switch --region window=0,ways=2,granularity=1K,mode=ram --target region0 >"$T/reg.json" 2>/dev/null
+check "region: --region SPEC and --target regionN measure the region" "[ \"\$(jq_py $T/reg.json \"j['idle_latency_ns'] > 0\")\" = True ]"
+$CXLSIM mlc --idle-latency --json --topology builtin:switch --target mem1 >/dev/null 2>&1
+check "region: --target memdev measures a 1-way region on it" "[ $? = 0 ]"
+$CXLSIM mlc --idle-latency --topology builtin:switch --region window=0,ways=3,granularity=256 >/dev/null 2>"$T/e7"; rc=$?
+check "region: a region Linux refuses is exit 2 with its reason" "[ $rc = 2 ] && grep -q 'invalid interleave' $T/e7"
+
 $CXLSIM mlc --loaded-latency --rw 3-1 >/dev/null 2>"$T/e1"; rc=$?
 check "bad --rw: exit 2 with a clear error" "[ $rc = 2 ] && grep -q \"cxlsim: error: invalid --rw '3-1'\" $T/e1"
 $CXLSIM mlc --idle-latency --device no-such-device >/dev/null 2>"$T/e2"; rc=$?
