@@ -29,6 +29,7 @@ struct VmArgs {
   std::string backing_dir = "/tmp/cxlsim";
   std::string memory = "2G";
   std::string workdir;
+  std::vector<std::string> files;  // HOST:GUEST
   unsigned timeout = 600;
   bool json = false;
   bool quiet = false;
@@ -69,6 +70,9 @@ void add_common(CLI::App* cmd, VmArgs& a) {
       ->capture_default_str();
   cmd->add_option("--workdir", a.workdir,
                   "Keep the boot's initrd and console log (console.log) in this directory");
+  cmd->add_option("--file", a.files,
+                  "HOST:GUEST: carry a host file (e.g. a static test program) into the guest at the "
+                  "absolute path GUEST, keeping its permission bits; repeatable");
   cmd->add_flag("--quiet", a.quiet, "No progress messages");
 }
 
@@ -80,6 +84,7 @@ vm::SessionOptions session_options(const VmArgs& a, const fs::path& workdir) {
   o.memory = a.memory;
   o.workdir = workdir;
   o.timeout = std::chrono::seconds(a.timeout);
+  for (const auto& f : a.files) o.files.push_back(vm::parse_guest_file(f));
   if (!a.quiet) o.progress = [](std::string_view s) { std::cerr << "cxlsim vm: " << s << "\n"; };
   return o;
 }

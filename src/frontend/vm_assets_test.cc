@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "frontend/vm_initramfs.h"
+#include "spec/error.h"
 
 namespace cxlsim::vm {
 namespace {
@@ -88,7 +89,7 @@ TEST(Initramfs, BootInitrdIsTheBaseFollowedByTheCommands) {
   fs::path d = scratch("initrd");
   std::string base_bytes(512, 'B');
   std::ofstream(d / "base.cpio", std::ios::binary) << base_bytes;
-  make_boot_initrd(d / "base.cpio", "echo hello-from-guest\n", d, d / "initrd.img");
+  make_boot_initrd(d / "base.cpio", "echo hello-from-guest\n", {}, d, d / "initrd.img");
   std::ifstream in(d / "initrd.img", std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -101,6 +102,39 @@ TEST(Initramfs, BootInitrdIsTheBaseFollowedByTheCommands) {
   EXPECT_NE(extra.find("echo hello-from-guest"), std::string::npos);
   EXPECT_NE(extra.find("TRAILER!!!"), std::string::npos);
   fs::remove_all(d);
+}
+
+TEST(Initramfs, BootInitrdCarriesHostFilesWithTheirPermissions) {
+  fs::path d = scratch("files");
+  std::ofstream(d / "base.cpio", std::ios::binary) << std::string(512, 'B');
+  std::ofstream(d / "prog", std::ios::binary) << "payload-of-the-guest-program";
+  fs::permissions(d / "prog", fs::perms::owner_all);
+  make_boot_initrd(d / "base.cpio", "true\n", {parse_guest_file((d / "prog").string() + ":/opt/t/prog")}, d,
+                   d / "initrd.img");
+  // Unpack the appended archive with cpio and look at the carried file.
+  fs::path out = d / "out";
+  fs::create_directories(out);
+  std::string cmd = "cd " + out.string() + " && tail -c +513 ../initrd.img | cpio -id --quiet 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(out / "opt/t/prog", std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), "payload-of-the-guest-program");
+  EXPECT_EQ(fs::status(out / "opt/t/prog").permissions() & fs::perms::owner_exec, fs::perms::owner_exec);
+  EXPECT_TRUE(fs::exists(out / "cxlsim/cmd.sh"));
+  EXPECT_THROW(make_boot_initrd(d / "base.cpio", "true\n", {parse_guest_file("/no/such/file:/x")}, d,
+                                d / "initrd.img"),
+               VmError);
+  fs::remove_all(d);
+}
+
+TEST(Initramfs, GuestFileSpecMustNameAnAbsoluteGuestPathOutsideCxlsim) {
+  GuestFile f = parse_guest_file("/tmp/a:b:/usr/bin/x");
+  EXPECT_EQ(f.host, "/tmp/a:b");
+  EXPECT_EQ(f.guest, "/usr/bin/x");
+  for (const char* bad : {"/tmp/a", ":/x", "/tmp/a:", "/tmp/a:rel/x", "/tmp/a:/x/../y", "/tmp/a:/cxlsim/cmd.sh"}) {
+    EXPECT_THROW(parse_guest_file(bad), ParseError) << bad;
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "frontend/vm_guest.h"
+#include "spec/error.h"
 
 namespace cxlsim::vm {
 
@@ -173,12 +174,40 @@ fs::path ensure_initramfs(const fs::path& root, const Kernel& kernel, const Prog
   return out;
 }
 
-void make_boot_initrd(const fs::path& base, const std::string& script, const fs::path& scratch,
+GuestFile parse_guest_file(const std::string& spec) {
+  auto colon = spec.rfind(':');
+  auto bad = [&](std::string_view why) {
+    return ParseError(fmt::format("--file '{}': {}", spec, why));
+  };
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size()) {
+    throw bad("expected HOST:GUEST");
+  }
+  GuestFile f{spec.substr(0, colon), spec.substr(colon + 1)};
+  if (!f.guest.is_absolute()) throw bad("the guest path must be absolute");
+  for (const auto& part : f.guest) {
+    if (part == "..") throw bad("the guest path must not contain '..'");
+  }
+  auto first = std::next(f.guest.begin());
+  if (first != f.guest.end() && *first == fs::path(kCommandPath).begin()->string()) {
+    throw bad("/cxlsim is reserved for the guest protocol");
+  }
+  return f;
+}
+
+void make_boot_initrd(const fs::path& base, const std::string& script,
+                      const std::vector<GuestFile>& files, const fs::path& scratch,
                       const fs::path& out) {
   fs::path stage = scratch / "cmd-stage";
   fs::remove_all(stage);
   write_file(stage / kCommandPath, script, fs::perms::owner_all | fs::perms::group_read |
                                                fs::perms::others_read);
+  for (const auto& f : files) {
+    fs::path to = stage / f.guest.relative_path();
+    std::error_code ec;
+    fs::create_directories(to.parent_path(), ec);
+    fs::copy_file(f.host, to, fs::copy_options::overwrite_existing, ec);
+    if (ec) throw VmError("carry guest file", fmt::format("cannot copy {}: {}", f.host.string(), ec.message()));
+  }
   fs::path extra = scratch / "cmd.cpio";
   pack(stage, extra, "pack guest commands");
   fs::remove_all(stage);

@@ -25,10 +25,23 @@ inline const std::vector<std::string> kModuleFolders = {"cxl", "nvdimm", "dax"};
 std::filesystem::path ensure_initramfs(const std::filesystem::path& root, const Kernel& kernel,
                                        const Progress& progress);
 
+// A host file carried into the guest (`cxlsim vm run --file HOST:GUEST`): copied with its
+// permission bits to `guest`, an absolute path without `..` outside /cxlsim.
+struct GuestFile {
+  std::filesystem::path host;
+  std::filesystem::path guest;
+};
+
+// Parses "HOST:GUEST" (split at the last ':'). Throws ParseError naming `spec` when either side is
+// empty, GUEST is not absolute, contains `..` or lies below /cxlsim (the protocol's folder).
+GuestFile parse_guest_file(const std::string& spec);
+
 // Writes to `out` the base archive followed by a newc archive holding `script` as
-// /cxlsim/cmd.sh. `scratch` is a directory the function may use.
+// /cxlsim/cmd.sh and each of `files`. `scratch` is a directory the function may use. Throws
+// VmError when a host file cannot be read.
 void make_boot_initrd(const std::filesystem::path& base, const std::string& script,
-                      const std::filesystem::path& scratch, const std::filesystem::path& out);
+                      const std::vector<GuestFile>& files, const std::filesystem::path& scratch,
+                      const std::filesystem::path& out);
 
 // The shared libraries `ldd program` names (absolute paths; empty for static programs).
 std::vector<std::filesystem::path> shared_libraries(const std::filesystem::path& program);

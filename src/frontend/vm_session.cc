@@ -40,7 +40,7 @@ BootConfig prepare_boot(const Topology& topology, const SessionOptions& options,
     }
   }
   c.initrd = options.workdir / "initrd.img";
-  make_boot_initrd(base, script, options.workdir, c.initrd);
+  make_boot_initrd(base, script, options.files, options.workdir, c.initrd);
   return c;
 }
 

@@ -7,8 +7,10 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "fabric/topology.h"
+#include "frontend/vm_initramfs.h"
 #include "frontend/vm_qemu.h"
 #include "frontend/vm_step.h"
 
@@ -21,6 +23,7 @@ struct SessionOptions {
   std::filesystem::path backing_dir = "/tmp/cxlsim";  // for devices without a backing path
   std::filesystem::path workdir;    // initrd copy and console log; must exist
   std::string memory = "2G";
+  std::vector<GuestFile> files;     // carried into the guest's initramfs
   std::chrono::seconds timeout{600};
   Progress progress;
 };
