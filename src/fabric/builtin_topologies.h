@@ -1,5 +1,5 @@
 // Topologies compiled into cxlsim, named by `builtin:NAME` wherever a topology is accepted.
-// Each is TOML text identical to examples/NAME.toml (a test checks they parse the same).
+// Each is the text of examples/NAME.toml, compiled in at build time (cmake/embed_topologies.cmake).
 #pragma once
 
 #include <optional>
