@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   cxlsim::cli::register_list(app);
   cxlsim::cli::register_decode(app);
   cxlsim::cli::register_map(app);
+  cxlsim::cli::register_regs(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 
 #include "fabric/root_port.h"
 #include "fabric/switch_port.h"
+#include "spec/dvsec.h"
 #include "spec/error.h"
 #include "spec/interleave.h"
 
@@ -47,6 +48,21 @@ std::optional<std::pair<unsigned, DecoderState>> find_decoder(const HdmDecoderCa
   return std::nullopt;
 }
 
+// The endpoint of memdev `m`: its type 3 config space and component block (HDM routed to the
+// memdev's decoders).
+Endpoint endpoint_registers(Memdev& m, size_t index, Dport* parent) {
+  DeviceConfigOptions o;
+  o.persistent_capacity = m.persistent_size();
+  Endpoint e{index, parent, nullptr, nullptr};
+  try {
+    e.config = std::make_unique<ConfigSpace>(make_type3_config_space(m.volatile_size(), o));
+  } catch (const ValidationError& err) {
+    throw ValidationError(fmt::format("memdev '{}': {}", m.id(), err.what()));
+  }
+  e.component = std::make_unique<ComponentRegisters>(make_endpoint_component_registers(m.hdm()));
+  return e;
+}
+
 }  // namespace
 
 std::unique_ptr<Fabric> Fabric::build(const Topology& topology, const FabricOptions& options) {
@@ -66,9 +82,11 @@ void Fabric::assemble() {
     if (ports.count(id) || dports.count(id) || find_memdev(id))
       throw ValidationError(fmt::format("{} '{}': duplicate id", what, id));
   };
+  const uint64_t nr_hb = t.host_bridges.size();
   for (const HostBridgeSpec& hb : t.host_bridges) {
     unique_id(hb.id, "host bridge");
-    host_bridges_.push_back(std::make_unique<HostBridge>(hb.id, hb.uid, hb.bus_nr));
+    const Hpa chbcr(kHostBridgeRegisterBase + (nr_hb - 1 - host_bridges_.size()) * kComponentBlockBarSize.value());
+    host_bridges_.push_back(std::make_unique<HostBridge>(hb.id, hb.uid, hb.bus_nr, chbcr));
     ports[hb.id] = host_bridges_.back().get();
   }
   for (const SwitchSpec& s : t.switches) {
@@ -126,7 +144,7 @@ void Fabric::assemble() {
     const size_t index = memdevs_.size();
     memdevs_.push_back(std::make_unique<Memdev>(memdev_config(m, options_.endpoint_decoders)));
     d->attach(index);
-    endpoints_.push_back(Endpoint{index, d});
+    endpoints_.push_back(endpoint_registers(*memdevs_.back(), index, d));
   }
   auto observe = [this](HdmDecoderCapability& hdm) {
     hdm.set_commit_observer([this](unsigned, bool) {
@@ -202,6 +220,48 @@ std::vector<Port*> Fabric::port_chain(size_t memdev) const {
     chain.push_back(d->owner());
   std::reverse(chain.begin(), chain.end());
   return chain;
+}
+
+std::vector<ComponentRegisterView> Fabric::components() const {
+  std::vector<ComponentRegisterView> out;
+  auto add_port = [&](const Port& p, auto& self) -> void {
+    const bool hb = p.kind() == PortKind::kHostBridge;
+    std::optional<Hpa> chbcr;
+    if (hb) chbcr = static_cast<const HostBridge&>(p).chbcr();
+    out.push_back({p.id(), hb ? ComponentKind::kHostBridge : ComponentKind::kSwitchUpstream, p.config(),
+                   p.component(), p.hdm(), chbcr});
+    for (const auto& d : p.dports()) {
+      out.push_back({d->id(),
+                     d->kind() == DportKind::kRootPort ? ComponentKind::kRootPort : ComponentKind::kSwitchDownstream,
+                     &d->config(), &d->component(), nullptr, std::nullopt});
+      if (d->child_switch()) self(*d->child_switch(), self);
+      if (d->child_memdev()) {
+        const Endpoint& e = endpoints_[*d->child_memdev()];
+        const Memdev& m = *memdevs_[e.memdev];
+        out.push_back({m.id(), ComponentKind::kEndpoint, e.config.get(), e.component.get(), &m.hdm(), std::nullopt});
+      }
+    }
+  };
+  for (const auto& hb : host_bridges_) add_port(*hb, add_port);
+  return out;
+}
+
+std::optional<ComponentRegisterView> Fabric::find_component(std::string_view id) const {
+  for (ComponentRegisterView& v : components())
+    if (v.id == id) return std::move(v);
+  return std::nullopt;
+}
+
+Cedt Fabric::cedt() const {
+  Cedt t;
+  for (const auto& hb : host_bridges_) t.structures.emplace_back(Chbs{hb->uid(), Chbs::kVersionCxl2, hb->chbcr(), kComponentBlockBarSize});
+  for (const Cfmws& w : windows_) {
+    std::vector<uint32_t> uids;
+    for (const HostBridge* hb : w.targets()) uids.push_back(hb->uid());
+    t.structures.emplace_back(make_cfmws(w.base(), w.size(), std::move(uids), w.granularity(),
+                                         w.spec().restrictions.encode()));
+  }
+  return t;
 }
 
 std::optional<DecodeTrace> Fabric::trace(Hpa hpa) const { return walk(hpa, hpa, hpa + Bytes(1)); }

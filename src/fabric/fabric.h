@@ -22,6 +22,9 @@
 #include "fabric/host_bridge.h"
 #include "fabric/port.h"
 #include "fabric/topology.h"
+#include "spec/cedt.h"
+#include "spec/component_registers.h"
+#include "spec/config_space.h"
 
 namespace cxlsim {
 
@@ -34,6 +37,25 @@ class DecodeError : public std::runtime_error {
 // First window base when none is given: QEMU 7.2 on q35 with <= 2 GiB RAM places CXL fixed
 // memory windows at ROUND_UP(4 GiB + 1 MiB of CXL host bridge registers, 256 MiB).
 constexpr uint64_t kFirstWindowBase = 0x110000000ull;
+// QEMU 7.2 maps the component register blocks (CHBCR) of its CXL host bridges into a 1 MiB
+// region at 4 GiB (q35, no hotplug memory), 64 KiB apart in the order hw/cxl/cxl-host.c walks
+// the root bus's child buses. pxb buses are inserted at the head of that list, so the last host
+// bridge on the command line gets the first block: host bridge i of n sits at
+// kHostBridgeRegisterBase + (n - 1 - i) x 64 KiB.
+constexpr uint64_t kHostBridgeRegisterBase = 0x100000000ull;
+
+// The registers of one component, found by its topology id. Non-owning: valid while the
+// Fabric lives.
+struct ComponentRegisterView {
+  std::string id;
+  ComponentKind kind = ComponentKind::kHostBridge;
+  const ConfigSpace* config = nullptr;  // nullptr for a host bridge
+  const ComponentRegisters* component = nullptr;
+  // The capability the block routes HDM offsets to (its descriptor table names the fields);
+  // nullptr for dports and pass-through ports.
+  const HdmDecoderCapability* hdm = nullptr;
+  std::optional<Hpa> chbcr;  // host bridges: the CHBS base
+};
 
 // One level of a decode walk.
 struct DecodeStep {
@@ -91,6 +113,15 @@ class Fabric {
   std::vector<std::string> memdev_path(size_t memdev) const;
   // Ports from the host bridge down to the memdev's parent port (the memdev's cxl_port chain).
   std::vector<Port*> port_chain(size_t memdev) const;
+
+  // Every component's registers in tree order (host bridge, its root ports, the switches and
+  // endpoints below each, depth first), and one of them by id.
+  std::vector<ComponentRegisterView> components() const;
+  std::optional<ComponentRegisterView> find_component(std::string_view id) const;
+  // The ACPI CEDT firmware would publish (CXL 3.1 §9.18): a CHBS per host bridge (CXL 2.0+,
+  // base = its CHBCR), then a CFMWS per window (HPA, ENIW/HBIG, restrictions, host bridge UIDs
+  // in interleave order).
+  Cedt cedt() const;
 
   std::optional<DecodeResult> decode(Hpa hpa) const { return table_.decode(hpa); }
   std::optional<Hpa> dpa_to_hpa(size_t memdev, Dpa dpa) const { return table_.to_hpa(memdev, dpa); }

@@ -39,13 +39,13 @@ void expect_header(std::span<const uint8_t> b, uint8_t type, const char* what, s
                                  b.size(), min_len));
 }
 
-void check_cfmws(const Cfmws& c) {
+void check_cfmws(const CedtCfmws& c) {
   const std::string what = fmt::format("CFMWS at {:#x}", c.base.value());
   const unsigned ways = c.ways();  // validates ENIW
   (void)c.granularity();           // validates HBIG
   if (c.targets.size() != ways)
     throw ValidationError(fmt::format("{}: {} targets for {} interleave ways", what, c.targets.size(), ways));
-  if (c.interleave_arithmetic > Cfmws::kArithmeticModuloXor)
+  if (c.interleave_arithmetic > CedtCfmws::kArithmeticModuloXor)
     throw ValidationError(fmt::format("{}: interleave arithmetic {} is not defined", what, c.interleave_arithmetic));
   if (c.base.value() % kWindowAlign != 0)
     throw ValidationError(fmt::format("{}: base is not 256 MiB aligned", what));
@@ -71,19 +71,19 @@ std::string chars(const std::array<char, N>& a) {
 
 }  // namespace
 
-unsigned Cfmws::ways() const {
+unsigned CedtCfmws::ways() const {
   auto w = eiw_to_ways(eniw);
   if (!w) throw ValidationError(fmt::format("CFMWS at {:#x}: ENIW {} is not a valid encoding", base.value(), eniw));
   return *w;
 }
 
-Bytes Cfmws::granularity() const {
+Bytes CedtCfmws::granularity() const {
   auto g = hbig <= 0xFF ? eig_to_granularity(static_cast<uint8_t>(hbig)) : std::nullopt;
   if (!g) throw ValidationError(fmt::format("CFMWS at {:#x}: HBIG {} is not a valid encoding", base.value(), hbig));
   return *g;
 }
 
-Cfmws make_cfmws(Hpa base, Bytes size, std::vector<uint32_t> targets, Bytes granularity,
+CedtCfmws make_cfmws(Hpa base, Bytes size, std::vector<uint32_t> targets, Bytes granularity,
                  uint16_t restrictions, uint16_t qtg_id) {
   auto eiw = ways_to_eiw(static_cast<unsigned>(targets.size()));
   if (!eiw)
@@ -93,7 +93,7 @@ Cfmws make_cfmws(Hpa base, Bytes size, std::vector<uint32_t> targets, Bytes gran
   if (!eig)
     throw ValidationError(fmt::format("CFMWS at {:#x}: granularity {} is not 256 B .. 16 KiB, power of two",
                                       base.value(), format_bytes(granularity)));
-  Cfmws c{base, size, *eiw, Cfmws::kArithmeticModulo, *eig, restrictions, qtg_id, std::move(targets)};
+  CedtCfmws c{base, size, *eiw, CedtCfmws::kArithmeticModulo, *eig, restrictions, qtg_id, std::move(targets)};
   check_cfmws(c);
   return c;
 }
@@ -120,12 +120,12 @@ Chbs decode_chbs(std::span<const uint8_t> b) {
               Bytes(get(b, 24, 8))};
 }
 
-std::vector<uint8_t> encode_cfmws(const Cfmws& c) {
+std::vector<uint8_t> encode_cfmws(const CedtCfmws& c) {
   check_cfmws(c);
   std::vector<uint8_t> out;
-  const auto len = static_cast<uint16_t>(Cfmws::kFixedLength + 4 * c.targets.size());
+  const auto len = static_cast<uint16_t>(CedtCfmws::kFixedLength + 4 * c.targets.size());
   out.reserve(len);
-  put(out, Cfmws::kType, 1);
+  put(out, CedtCfmws::kType, 1);
   put(out, 0, 1);  // reserved
   put(out, len, 2);
   put(out, 0, 4);  // reserved
@@ -141,9 +141,9 @@ std::vector<uint8_t> encode_cfmws(const Cfmws& c) {
   return out;
 }
 
-Cfmws decode_cfmws(std::span<const uint8_t> b) {
-  expect_header(b, Cfmws::kType, "CFMWS", Cfmws::kFixedLength);
-  Cfmws c;
+CedtCfmws decode_cfmws(std::span<const uint8_t> b) {
+  expect_header(b, CedtCfmws::kType, "CFMWS", CedtCfmws::kFixedLength);
+  CedtCfmws c;
   c.base = Hpa(get(b, 8, 8));
   c.size = Bytes(get(b, 16, 8));
   c.eniw = b[24];
@@ -153,7 +153,7 @@ Cfmws decode_cfmws(std::span<const uint8_t> b) {
   c.qtg_id = static_cast<uint16_t>(get(b, 34, 2));
   auto ways = eiw_to_ways(c.eniw);
   if (!ways) throw ParseError(fmt::format("CFMWS at {:#x}: ENIW {} is not a valid encoding", c.base.value(), c.eniw));
-  if (b.size() != Cfmws::kFixedLength + 4ull * *ways)
+  if (b.size() != CedtCfmws::kFixedLength + 4ull * *ways)
     throw ParseError(fmt::format("CFMWS at {:#x}: Record Length {} does not hold {} targets", c.base.value(),
                                  b.size(), *ways));
   for (unsigned i = 0; i < *ways; ++i) c.targets.push_back(static_cast<uint32_t>(get(b, 36 + 4 * i, 4)));
@@ -175,7 +175,7 @@ std::vector<uint8_t> encode_cedt(const Cedt& t) {
   for (const CedtStructure& s : t.structures) {
     std::vector<uint8_t> bytes;
     if (const auto* chbs = std::get_if<Chbs>(&s)) bytes = encode_chbs(*chbs);
-    else if (const auto* cfmws = std::get_if<Cfmws>(&s)) bytes = encode_cfmws(*cfmws);
+    else if (const auto* cfmws = std::get_if<CedtCfmws>(&s)) bytes = encode_cfmws(*cfmws);
     else bytes = std::get<CedtRawStructure>(s).bytes;
     out.insert(out.end(), bytes.begin(), bytes.end());
   }
@@ -212,7 +212,7 @@ Cedt decode_cedt(std::span<const uint8_t> b) {
     const auto s = b.subspan(off, slen);
     try {
       if (s[0] == Chbs::kType) t.structures.emplace_back(decode_chbs(s));
-      else if (s[0] == Cfmws::kType) t.structures.emplace_back(decode_cfmws(s));
+      else if (s[0] == CedtCfmws::kType) t.structures.emplace_back(decode_cfmws(s));
       else t.structures.emplace_back(CedtRawStructure{s[0], {s.begin(), s.end()}});
     } catch (const ParseError& e) {
       throw ParseError(fmt::format("CEDT: structure at offset {}: {}", off, e.what()));
@@ -228,7 +228,7 @@ nlohmann::json to_json(const Cedt& t) {
     if (const auto* c = std::get_if<Chbs>(&s)) {
       structures.push_back({{"type", "CHBS"}, {"uid", c->uid}, {"cxl_version", c->cxl_version},
                             {"base", c->base.value()}, {"length", c->length.value()}});
-    } else if (const auto* w = std::get_if<Cfmws>(&s)) {
+    } else if (const auto* w = std::get_if<CedtCfmws>(&s)) {
       auto ways = eiw_to_ways(w->eniw);
       auto gran = w->hbig <= 0xFF ? eig_to_granularity(static_cast<uint8_t>(w->hbig)) : std::nullopt;
       structures.push_back({{"type", "CFMWS"}, {"base", w->base.value()}, {"size", w->size.value()},

@@ -43,7 +43,7 @@ enum CfmwsRestriction : uint16_t {
 
 // CXL Fixed Memory Window Structure (CFMWS), CXL 3.1 §9.18.3: 0x24 bytes + 4 per target.
 // Fields hold the encoded values as they appear in the table.
-struct Cfmws {
+struct CedtCfmws {
   static constexpr uint8_t kType = 1;
   static constexpr uint16_t kFixedLength = 0x24;
   static constexpr uint8_t kArithmeticModulo = 0;     // standard modulo (incl. 3/6/12 ways)
@@ -57,7 +57,7 @@ struct Cfmws {
   uint16_t restrictions = kCfmwsHostOnlyCoherent | kCfmwsVolatile | kCfmwsPersistent;
   uint16_t qtg_id = 0;
   std::vector<uint32_t> targets;  // CHBS UIDs, one per interleave way, in interleave order
-  auto operator<=>(const Cfmws&) const = default;
+  auto operator<=>(const CedtCfmws&) const = default;
 
   // Decoded interleave ways / granularity; throw ValidationError for invalid encodings.
   unsigned ways() const;
@@ -66,7 +66,7 @@ struct Cfmws {
 
 // A window from its natural parameters (ways = targets.size()); throws ValidationError when
 // ways or granularity are not encodable or base/size are misaligned.
-Cfmws make_cfmws(Hpa base, Bytes size, std::vector<uint32_t> targets, Bytes granularity,
+CedtCfmws make_cfmws(Hpa base, Bytes size, std::vector<uint32_t> targets, Bytes granularity,
                  uint16_t restrictions = kCfmwsHostOnlyCoherent | kCfmwsVolatile | kCfmwsPersistent,
                  uint16_t qtg_id = 0);
 
@@ -77,7 +77,7 @@ struct CedtRawStructure {
   auto operator<=>(const CedtRawStructure&) const = default;
 };
 
-using CedtStructure = std::variant<Chbs, Cfmws, CedtRawStructure>;
+using CedtStructure = std::variant<Chbs, CedtCfmws, CedtRawStructure>;
 
 struct Cedt {
   static constexpr uint8_t kRevision = 1;
@@ -98,8 +98,8 @@ struct Cedt {
 // field at fault (bad type, length, encoding).
 std::vector<uint8_t> encode_chbs(const Chbs& c);
 Chbs decode_chbs(std::span<const uint8_t> bytes);
-std::vector<uint8_t> encode_cfmws(const Cfmws& c);
-Cfmws decode_cfmws(std::span<const uint8_t> bytes);
+std::vector<uint8_t> encode_cfmws(const CedtCfmws& c);
+CedtCfmws decode_cfmws(std::span<const uint8_t> bytes);
 
 // The whole table: ACPI header ("CEDT", length, revision, checksum making the byte sum 0,
 // OEM fields) followed by the structures in order.

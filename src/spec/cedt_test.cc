@@ -37,7 +37,7 @@ const std::vector<uint8_t> kCfmwsBytes{
 };
 
 Chbs sample_chbs() { return Chbs{7, Chbs::kVersionCxl2, Hpa(0x123450000), KiB(64)}; }
-Cfmws sample_cfmws() { return make_cfmws(Hpa(GiB(64).value()), GiB(6), {0, 1, 2}, KiB(4)); }
+CedtCfmws sample_cfmws() { return make_cfmws(Hpa(GiB(64).value()), GiB(6), {0, 1, 2}, KiB(4)); }
 
 TEST(Cedt, ChbsEncodesToTheSpecifiedBytes) {
   EXPECT_EQ(encode_chbs(sample_chbs()), kChbsBytes);
@@ -45,7 +45,7 @@ TEST(Cedt, ChbsEncodesToTheSpecifiedBytes) {
 }
 
 TEST(Cedt, CfmwsEncodesToTheSpecifiedBytes) {
-  const Cfmws c = sample_cfmws();
+  const CedtCfmws c = sample_cfmws();
   EXPECT_EQ(c.eniw, 8);
   EXPECT_EQ(c.hbig, 4u);
   EXPECT_EQ(c.ways(), 3u);
@@ -121,7 +121,7 @@ TEST(Cedt, EncodersValidateWindowsAndBridges) {
   EXPECT_THROW(make_cfmws(Hpa(GiB(1).value()), GiB(1), {0, 1}, Bytes(128)), ValidationError);
   EXPECT_THROW(make_cfmws(Hpa(MiB(128).value()), GiB(1), {0}, KiB(4)), ValidationError);
   EXPECT_THROW(make_cfmws(Hpa(GiB(1).value()), GiB(1), {0, 1, 2}, KiB(4)), ValidationError);  // 1 GiB % 768 MiB
-  Cfmws c = sample_cfmws();
+  CedtCfmws c = sample_cfmws();
   c.targets.pop_back();
   EXPECT_THROW(encode_cfmws(c), ValidationError);
   Chbs h = sample_chbs();
@@ -137,7 +137,7 @@ RC_GTEST_PROP(Cedt, ValidWindowsRoundTrip, ()) {
   const uint64_t base = *rc::gen::inRange<uint64_t>(0, 1u << 20) << 28;
   const uint64_t size = *rc::gen::inRange<uint64_t>(1, 64) * ways * (1ull << 28);
   const auto targets = *rc::gen::container<std::vector<uint32_t>>(ways, rc::gen::arbitrary<uint32_t>());
-  const Cfmws c = make_cfmws(Hpa(base), Bytes(size), targets, *eig_to_granularity(eig),
+  const CedtCfmws c = make_cfmws(Hpa(base), Bytes(size), targets, *eig_to_granularity(eig),
                              *rc::gen::arbitrary<uint16_t>(), *rc::gen::arbitrary<uint16_t>());
   const auto bytes = encode_cfmws(c);
   RC_ASSERT(bytes.size() == 0x24u + 4 * ways);
