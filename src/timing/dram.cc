@@ -76,8 +76,7 @@ int64_t Dram::after_refresh(const Channel& ch, Bank& b, unsigned bi, int64_t t) 
   return t;
 }
 
-void Dram::clear_before(Channel& ch, uint64_t slot) {
-  if (slot <= ch.cleared) return;
+void Dram::clear_range(Channel& ch, uint64_t slot) {
   const uint64_t n = ch.slots;
   if (slot - ch.cleared >= n) {
     std::fill(ch.busy.begin(), ch.busy.end(), 0);

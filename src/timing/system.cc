@@ -252,7 +252,7 @@ void System::complete(Request* r, Duration now) {
   if (r->op == Op::kRead) ++t.stats.reads; else ++t.stats.writes;
   t.stats.latency_sum += now - r->issued;
   ++completed_;
-  grant(t);
+  if (t.ring_size > 0) grant(t);  // requests wait only when credits ran out
   requesters_[r->requester]->complete(*this, *r, now);
   pool_.put(r);
 }
