@@ -76,8 +76,7 @@ int64_t Dram::after_refresh(const Channel& ch, Bank& b, unsigned bi, int64_t t) 
   return t;
 }
 
-void Dram::clear_before(Channel& ch, uint64_t slot) {
-  if (slot <= ch.cleared) return;
+void Dram::clear_range(Channel& ch, uint64_t slot) {
   const uint64_t n = ch.slots;
   if (slot - ch.cleared >= n) {
     std::fill(ch.busy.begin(), ch.busy.end(), 0);
@@ -86,7 +85,7 @@ void Dram::clear_before(Channel& ch, uint64_t slot) {
   } else {
     uint64_t s = ch.cleared;
     while (s < slot) {
-      const uint64_t i = s % n;
+      const uint64_t i = s & (n - 1);  // n is a power of two
       const uint64_t take = std::min<uint64_t>(64 - i % 64, slot - s);
       const uint64_t m = take == 64 ? ~uint64_t{0} : ((uint64_t{1} << take) - 1) << (i % 64);
       ch.busy[i / 64] &= ~m;
@@ -100,11 +99,12 @@ void Dram::clear_before(Channel& ch, uint64_t slot) {
 
 namespace {
 // `len` (<= 32) bits of a ring bitmap of `n` slots starting at absolute slot `from`.
+// `n` is a power of two.
 uint64_t ring_bits(const std::vector<uint64_t>& v, uint64_t n, uint64_t from, uint64_t len) {
-  const uint64_t i = from % n;
+  const uint64_t i = from & (n - 1);
   uint64_t bits = v[i / 64] >> (i % 64);
   const uint64_t have = 64 - i % 64;
-  if (have < len) bits |= v[((i / 64) + 1) % (n / 64)] << have;
+  if (have < len) bits |= v[((i / 64) + 1) & (n / 64 - 1)] << have;
   return len >= 64 ? bits : bits & ((uint64_t{1} << len) - 1);
 }
 }  // namespace
@@ -129,7 +129,7 @@ uint64_t Dram::reserve_slot(Channel& ch, uint64_t slot, Op op) {
   for (uint64_t s = std::max(slot, ch.cleared);; ++s) {
     while (s + 64 >= ch.cleared + ch.slots) grow(ch);  // backlog deeper than the calendar
     // Skip whole busy words quickly.
-    const uint64_t word = ch.busy[(s % ch.slots) / 64] >> (s % 64);
+    const uint64_t word = ch.busy[(s & (ch.slots - 1)) / 64] >> (s % 64);
     if (word & 1) {
       s += static_cast<uint64_t>(std::countr_one(word)) - 1;
       continue;
@@ -143,7 +143,7 @@ uint64_t Dram::reserve_slot(Channel& ch, uint64_t slot, Op op) {
       const uint64_t wr = ring_bits(ch.write, ch.slots, lo, len);
       if ((busy & (w ? ~wr : wr)) != 0) continue;
     }
-    const uint64_t i = s % ch.slots;
+    const uint64_t i = s & (ch.slots - 1);
     ch.busy[i / 64] |= uint64_t{1} << (i % 64);
     if (w) {
       ch.write[i / 64] |= uint64_t{1} << (i % 64);

@@ -105,7 +105,10 @@ class Dram final : public MediaModel {
   int64_t after_refresh(const Channel& ch, Bank& b, unsigned bi, int64_t t);
   // Reserves the first bus slot at or after `slot` that keeps turnaround gaps; returns it.
   uint64_t reserve_slot(Channel& ch, uint64_t slot, Op op);
-  void clear_before(Channel& ch, uint64_t slot);
+  void clear_before(Channel& ch, uint64_t slot) {
+    if (slot > ch.cleared) clear_range(ch, slot);
+  }
+  void clear_range(Channel& ch, uint64_t slot);  // clears slots [cleared, slot)
   void grow(Channel& ch);
   Duration post_write(Channel& ch, Duration arrive);  // doubles the calendar of one channel, keeping its reservations
   int64_t wtr_slots_, rtw_slots_;

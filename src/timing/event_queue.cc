@@ -31,7 +31,7 @@ void EventQueue::push(Duration t, EventTarget* target, Request* req) {
   ++size_;
 }
 
-bool EventQueue::advance() {
+bool EventQueue::refill() {
   while (cur_.empty()) {
     if (in_ring_ == 0) {
       if (overflow_.empty()) return false;
@@ -73,10 +73,6 @@ bool EventQueue::advance() {
   return true;
 }
 
-Duration EventQueue::next_time() {
-  advance();
-  return Duration::ps(cur_.front().t);
-}
 
 bool EventQueue::pop(Event& out) {
   if (!advance()) return false;

@@ -39,7 +39,10 @@ class EventQueue {
   bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
   // Time of the earliest event; the queue must not be empty.
-  Duration next_time();
+  Duration next_time() {
+    advance();
+    return Duration::ps(cur_.front().t);
+  }
 
  private:
   static constexpr int kShift = 11;               // bucket width 2048 ps
@@ -49,7 +52,9 @@ class EventQueue {
   };
   static constexpr After after{};
   void place(const Event& e);
-  bool advance();  // makes cur_ hold the earliest bucket's events; false when empty
+  // Makes cur_ hold the earliest bucket's events; false when empty.
+  bool advance() { return !cur_.empty() || refill(); }
+  bool refill();  // advance() when cur_ is empty
 
   std::vector<std::vector<Event>> ring_;
   std::vector<uint64_t> nonempty_;  // bit per ring bucket

@@ -27,18 +27,9 @@ FlitLink::FlitLink(std::string name, const LinkConfig& cfg) : name_(std::move(na
   for (auto& tx : tx_) tx.min_gap = shortest;
 }
 
-void FlitLink::Transmitter::add_gap(int64_t s, int64_t e, int64_t now) {
-  if (e - s < min_gap || e <= now) return;  // too short for any message, or already past
-  // A small ring: the newest gaps replace the oldest.
-  gap_start[next_gap] = s;
-  gap_end[next_gap] = e;
-  gap_max_end = std::max(gap_max_end, e);
-  next_gap = (next_gap + 1) % kGaps;
-}
-
-int64_t FlitLink::Transmitter::reserve(int64_t t, int64_t ser, int64_t now) {
-  // An earlier arrival may fit into an idle gap left before a later reservation.
-  if (t < free && t + ser <= gap_max_end) {
+int64_t FlitLink::Transmitter::reserve_early(int64_t t, int64_t ser, int64_t now) {
+  // An earlier arrival may fit into an idle gap left before a later reservation (t < free).
+  if (t + ser <= gap_max_end) {
     int64_t max_end = 0;
     for (int i = 0; i < kGaps; ++i) {
       const int64_t start = std::max(t, gap_start[i]);
@@ -53,23 +44,9 @@ int64_t FlitLink::Transmitter::reserve(int64_t t, int64_t ser, int64_t now) {
     }
     gap_max_end = max_end;  // no gap fitted: tighten the bound so later calls skip the scan
   }
-  const int64_t start = std::max(t, free);
-  if (start > free) add_gap(free, start, now);
+  const int64_t start = free;
   free = start + ser;
   return start;
-}
-
-Duration FlitLink::send(Dir d, Msg m, Duration at, Duration now) {
-  const int i = d == Dir::kDown ? 0 : 1;
-  const int64_t t = at.picoseconds();
-  const int64_t ser = ser_ps_[static_cast<int>(m)];
-  const int64_t start = tx_[i].reserve(t, ser, now.picoseconds());
-  LinkStats& s = stats_[i];
-  ++s.messages;
-  if (m == Msg::kRespData || m == Msg::kReqWriteData) s.payload_bytes += 64;
-  s.busy += Duration::ps(ser);
-  s.queueing += Duration::ps(start - t);
-  return Duration::ps(start + ser + fixed_ps_);
 }
 
 Duration FlitLink::idle_latency(Msg m) const {

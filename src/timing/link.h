@@ -60,7 +60,19 @@ class FlitLink final : public LinkModel {
  public:
   FlitLink(std::string name, const LinkConfig& cfg);
   using LinkModel::send;
-  Duration send(Dir d, Msg m, Duration at, Duration now) override;
+  Duration send(Dir d, Msg m, Duration at, Duration now) override { return Duration::ps(send_ps(d, m, at.picoseconds(), now.picoseconds())); }
+  // send() in picoseconds; inline for the engine's per-hop loop (System holds FlitLink*).
+  int64_t send_ps(Dir d, Msg m, int64_t at, int64_t now) {
+    const int i = d == Dir::kDown ? 0 : 1;
+    const int64_t ser = ser_ps_[static_cast<int>(m)];
+    const int64_t start = tx_[i].reserve(at, ser, now);
+    LinkStats& s = stats_[i];
+    ++s.messages;
+    if (m == Msg::kRespData || m == Msg::kReqWriteData) s.payload_bytes += 64;
+    s.busy += Duration::ps(ser);
+    s.queueing += Duration::ps(start - at);
+    return start + ser + fixed_ps_;
+  }
   const LinkStats& stats(Dir d) const override { return stats_[d == Dir::kDown ? 0 : 1]; }
   const std::string& name() const override { return name_; }
   Duration idle_latency(Msg m) const override;
@@ -71,15 +83,31 @@ class FlitLink final : public LinkModel {
   LinkConfig cfg_;
   // One direction: busy up to `free`, except for idle `gaps` left before it.
   struct Transmitter {
-    static constexpr int kGaps = 4;
+    static constexpr int kGaps = 4;  // a power of two
     int64_t free = 0;
     int64_t gap_start[kGaps] = {}, gap_end[kGaps] = {};
     int next_gap = 0;
     int64_t gap_max_end = 0;  // no gap ends later (a bound: consumed gaps are not subtracted)
     int64_t min_gap = 1;  // gaps shorter than the shortest message are not kept
     // Start time of a `ser`-long transmission arriving at `t`; `now` expires old gaps.
-    int64_t reserve(int64_t t, int64_t ser, int64_t now);
-    void add_gap(int64_t s, int64_t e, int64_t now);
+    int64_t reserve(int64_t t, int64_t ser, int64_t now) {
+      if (t >= free) {  // the common case: after everything reserved so far
+        if (t > free) add_gap(free, t, now);
+        free = t + ser;
+        return t;
+      }
+      return reserve_early(t, ser, now);
+    }
+    int64_t reserve_early(int64_t t, int64_t ser, int64_t now);
+    // Keeps [s, e) as an idle gap unless too short for any message or already past.
+    void add_gap(int64_t s, int64_t e, int64_t now) {
+      if (e - s < min_gap || e <= now) return;
+      // A small ring: the newest gaps replace the oldest.
+      gap_start[next_gap] = s;
+      gap_end[next_gap] = e;
+      if (e > gap_max_end) gap_max_end = e;
+      next_gap = (next_gap + 1) & (kGaps - 1);
+    }
   };
   int64_t ser_ps_[4];   // serialisation time per message class
   int64_t fixed_ps_;    // port + propagation + one flit

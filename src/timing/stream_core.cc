@@ -1,6 +1,7 @@
 #include "timing/stream_core.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "timing/system.h"
 
@@ -18,7 +19,12 @@ size_t window_of(const StreamCoreConfig& c) {
 }
 }  // namespace
 
-StreamCore::StreamCore(const StreamCoreConfig& cfg) : cfg_(cfg), ready_(window_of(cfg), 0), rng_(cfg.seed) {
+StreamCore::StreamCore(const StreamCoreConfig& cfg)
+    : cfg_(cfg),
+      window_(window_of(cfg)),
+      ready_(std::bit_ceil(window_), 0),
+      ready_mask_(ready_.size() - 1),
+      rng_(cfg.seed) {
   if (cfg_.reads + cfg_.writes == 0) cfg_.reads = 1;
 }
 
@@ -37,20 +43,22 @@ uint64_t StreamCore::next_addr(bool write) {
   const uint64_t base = write ? cfg_.write_base : cfg_.read_base;
   const uint64_t lines = std::max<uint64_t>(1, (write ? cfg_.write_size : cfg_.read_size) / 64);
   uint64_t& pos = write ? write_pos_ : read_pos_;
-  uint64_t line = cfg_.random ? splitmix64(rng_) % lines : pos++ % lines;
+  if (cfg_.random) return base + splitmix64(rng_) % lines * 64;
+  const uint64_t line = pos;
+  if (++pos >= lines) pos = 0;
   return base + line * 64;
 }
 
 void StreamCore::fill(Duration) {
-  const uint64_t window = ready_.size();
-  while (outstanding_ < cfg_.max_outstanding && issued_ < consumed_ + window) {
+  while (outstanding_ < cfg_.max_outstanding && issued_ < consumed_ + window_) {
     const uint64_t k = issued_++;
-    const bool write = (k % (cfg_.reads + cfg_.writes)) >= cfg_.reads;
+    const bool write = mix_ >= cfg_.reads;
+    if (++mix_ == cfg_.reads + cfg_.writes) mix_ = 0;
     Request* r = sys_->alloc(id());
     r->op = write ? Op::kWrite : Op::kRead;
     r->hpa = next_addr(write);
     r->tag = k;
-    ready_[k % window] = write ? 1 : 0;  // a write never holds up the loop
+    ready_[k & ready_mask_] = write ? 1 : 0;  // a write never holds up the loop
     ++outstanding_;
     sys_->issue(r);
   }
@@ -59,10 +67,9 @@ void StreamCore::fill(Duration) {
 void StreamCore::consume(Duration now) {
   // Consume the next line once it is ready, then compute; with no compute time, consume every
   // ready line at once. Stalled cores resume from complete().
-  const uint64_t window = ready_.size();
   for (;;) {
     fill(now);
-    if (consumed_ == issued_ || !ready_[consumed_ % window]) {
+    if (consumed_ == issued_ || !ready_[consumed_ & ready_mask_]) {
       stalled_ = true;
       return;
     }
@@ -92,7 +99,7 @@ void StreamCore::complete(System&, Request& r, Duration now) {
     bytes_ += 64;
     ++requests_;
   }
-  ready_[r.tag % ready_.size()] = 1;
+  ready_[r.tag & ready_mask_] = 1;
   if (stalled_) {
     consume(now);
   } else {

@@ -55,8 +55,11 @@ class StreamCore final : public Requester {
   uint64_t consumed_ = 0;    // lines consumed
   unsigned outstanding_ = 0;
   bool stalled_ = false;
-  std::vector<uint8_t> ready_;  // ring: line i arrived (or is a write)
-  uint64_t read_pos_ = 0, write_pos_ = 0;
+  uint64_t window_;              // lines issued beyond the next to consume, at most
+  std::vector<uint8_t> ready_;  // ring (power-of-two size >= window_): line i arrived (or is a write)
+  uint64_t ready_mask_;
+  unsigned mix_ = 0;            // issued_ mod (reads + writes)
+  uint64_t read_pos_ = 0, write_pos_ = 0;  // next line of each range, wrapping
   uint64_t rng_;
   uint64_t bytes_ = 0, requests_ = 0;
 };

@@ -109,7 +109,7 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
     paths.push_back(f.memdev_path(m));
     for (size_t i = 1; i + 1 < paths.back().size(); i += 2) ++users[paths.back()[i]];
   }
-  std::map<std::string, LinkModel*> link_of;
+  std::map<std::string, FlitLink*> link_of;
   for (size_t m = 0; m < f.memdev_count(); ++m) {
     Target t;
     t.name = f.memdev(m).id();
@@ -122,8 +122,9 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
     for (size_t i = 1; i + 1 < path.size(); i += 2) {
       auto it = link_of.find(path[i]);
       if (it == link_of.end()) {
-        links_.push_back(std::make_unique<FlitLink>(path[i] + "->" + path[i + 1], t.profile.link));
-        it = link_of.emplace(path[i], links_.back().get()).first;
+        auto link = std::make_unique<FlitLink>(path[i] + "->" + path[i + 1], t.profile.link);
+        it = link_of.emplace(path[i], link.get()).first;
+        links_.push_back(std::move(link));
       }
       const Duration before = i == 1 ? host.root_port_latency : host.switch_latency;
       t.hops.push_back(Hop{before, it->second, users[path[i]] > 1});
@@ -220,7 +221,7 @@ void System::dispatch(Request* r, Target& t) {
   int64_t at = now_.picoseconds() + to_home_;
   const Msg dm = down_msg(r->op);
   for (const Hop& h : t.hops) {
-    at = h.link->send(Dir::kDown, dm, Duration::ps(at + h.before.picoseconds()), now_).picoseconds();
+    at = h.link->send_ps(Dir::kDown, dm, at + h.before.picoseconds(), now_.picoseconds());
   }
   at += t.profile.frontend_latency.picoseconds();
   r->arrived = Duration::ps(at);
@@ -240,7 +241,7 @@ void System::up(Request* r, Target& t, int64_t at) {
   const Msg um = up_msg(r->op);
   for (size_t i = t.hops.size(); i-- > 0;) {
     const Hop& h = t.hops[i];
-    at = h.link->send(Dir::kUp, um, Duration::ps(at), now_).picoseconds() + h.before.picoseconds();
+    at = h.link->send_ps(Dir::kUp, um, at, now_.picoseconds()) + h.before.picoseconds();
   }
   events_.push(Duration::ps(at + from_home_), &completion_, r);
 }
@@ -251,7 +252,7 @@ void System::complete(Request* r, Duration now) {
   if (r->op == Op::kRead) ++t.stats.reads; else ++t.stats.writes;
   t.stats.latency_sum += now - r->issued;
   ++completed_;
-  grant(t);
+  if (t.ring_size > 0) grant(t);  // requests wait only when credits ran out
   requesters_[r->requester]->complete(*this, *r, now);
   pool_.put(r);
 }

@@ -32,7 +32,7 @@ namespace cxlsim::timing {
 // (root port for the first, switch traversal for the others).
 struct Hop {
   Duration before;
-  LinkModel* link = nullptr;
+  FlitLink* link = nullptr;  // owned by System::links()
   bool shared = false;  // carries traffic of more than one target
 };
 
