@@ -3,24 +3,7 @@
 # the backing file across invocations, effects on the backing file, errors and exit codes.
 # Usage: mbox_test.sh <path-to-cxlsim> <source-dir>
 set -u
-CXLSIM=$1
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-run() {
-  local want=$1
-  shift
-  "$CXLSIM" "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  OUT=$(cat "$TMP/out")
-  ERR=$(cat "$TMP/err")
-  [[ $got == "$want" ]] || fail "cxlsim $* exited $got, expected $want; stderr: $ERR"
-}
-expect_out() { [[ $OUT == *"$1"* ]] || fail "stdout lacks '$1': $OUT"; }
-expect_no_out() { [[ $OUT != *"$1"* ]] || fail "stdout has '$1': $OUT"; }
-expect_err() { [[ $ERR == *"$1"* ]] || fail "stderr lacks '$1': $ERR"; }
+source "$(dirname "$0")/lib.sh"
 
 # A one-device topology whose persistent capacity and LSA are files.
 cat >"$TMP/topo.toml" <<TOML
@@ -173,8 +156,4 @@ expect_out "records: 1"
 run 0 mbox builtin:default --memdev mem1 poison list
 expect_err "RAM-backed"
 
-if [[ $failures != 0 ]]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "mbox CLI: all checks passed"
+finish "mbox CLI"

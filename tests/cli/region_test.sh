@@ -4,24 +4,7 @@
 # 6.1's refusals with its reasons (exit 1), and malformed input (exit 2).
 # Usage: region_test.sh <path-to-cxlsim> <source-dir>
 set -u
-CXLSIM=$1
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-run() {
-  local want=$1
-  shift
-  "$CXLSIM" "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  OUT=$(cat "$TMP/out")
-  ERR=$(cat "$TMP/err")
-  [[ $got == "$want" ]] || fail "cxlsim $* exited $got, expected $want; stderr: $ERR"
-}
-expect_out() { [[ $OUT == *"$1"* ]] || fail "stdout lacks '$1': $OUT"; }
-expect_err() { [[ $ERR == *"$1"* ]] || fail "stderr lacks '$1': $ERR"; }
-jqv() { jq -r "$1" <<<"$OUT"; }
+source "$(dirname "$0")/lib.sh"
 
 # Two host bridges interleaved at 256 B, two root ports each; every device has 256 MiB volatile
 # then 256 MiB persistent capacity, the persistent part in a file.
@@ -147,8 +130,4 @@ run 2 list "$TMP/missing.toml"
 run 2 decode "$T" --region window=0,ways=2
 expect_err "exactly one of HPA and --offset"
 
-if ((failures)); then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "region CLI: all checks passed"
+finish "region CLI"

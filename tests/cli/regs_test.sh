@@ -5,24 +5,7 @@
 # decoders field by field; malformed input exits 2 naming what is wrong.
 # Usage: regs_test.sh <path-to-cxlsim> <source-dir>
 set -u
-CXLSIM=$1
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-run() {
-  local want=$1
-  shift
-  "$CXLSIM" "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  OUT=$(cat "$TMP/out")
-  ERR=$(cat "$TMP/err")
-  [[ $got == "$want" ]] || fail "cxlsim $* exited $got, expected $want; stderr: $ERR"
-}
-expect_out() { [[ $OUT == *"$1"* ]] || fail "stdout lacks '$1'"; }
-expect_err() { [[ $ERR == *"$1"* ]] || fail "stderr lacks '$1': $ERR"; }
-jqv() { jq -r "$1" <<<"$OUT"; }
+source "$(dirname "$0")/lib.sh"
 
 # Three host bridges (UIDs 5, 9, 2) under a 3-way 1 KiB window and a 1-way window on hb2; two
 # root ports each, with port numbers 4 and 7.
@@ -143,5 +126,4 @@ run 2 regs "$T" --component hb0 --region window=0,ways=bogus
 run 2 regs "$TMP/missing.toml" --cedt
 run 1 regs "$T" --component hb0 --region window=0,ways=5,granularity=1K
 
-[[ $failures == 0 ]] || { echo "$failures failure(s)"; exit 1; }
-echo "regs_test: ok"
+finish "regs CLI"

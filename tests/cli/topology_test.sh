@@ -3,28 +3,7 @@
 # and a boot check of export-qemu against the real QEMU device model.
 # Usage: topology_test.sh <path-to-cxlsim> <source-dir>
 set -u
-CXLSIM=$1
-SRC=$2
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# run EXPECTED_STATUS ARGS... : runs cxlsim, keeps stdout/stderr in $OUT/$ERR.
-run() {
-  local want=$1
-  shift
-  "$CXLSIM" "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  OUT=$(cat "$TMP/out")
-  ERR=$(cat "$TMP/err")
-  if [[ $got != "$want" ]]; then
-    fail "cxlsim $* exited $got, expected $want; stderr: $ERR"
-  fi
-}
-expect_out() { [[ $OUT == *"$1"* ]] || fail "stdout lacks '$1': $OUT"; }
-expect_err() { [[ $ERR == *"$1"* ]] || fail "stderr lacks '$1': $ERR"; }
+source "$(dirname "$0")/lib.sh"
 
 # --help everywhere.
 for sub in "" show validate export-qemu convert; do
@@ -158,8 +137,4 @@ EOF
   done
 fi
 
-if [[ $failures != 0 ]]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "topology CLI tests passed"
+finish "topology CLI"
