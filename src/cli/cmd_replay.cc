@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/plot.h"
+#include "cli/region_spec.h"
 #include "frontend/replay.h"
 #include "frontend/topology_arg.h"
 
@@ -15,6 +16,7 @@ namespace {
 struct ReplayOptions {
   std::string trace, device = "eurosys24-asic", host = "spr-xeon", local = "eurosys24-ddr5";
   std::string topology, placement = "all-cxl", plot;
+  std::vector<std::string> regions;  // --region SPEC, as `cxlsim list --region`
   unsigned outstanding = 16;
   bool json = false, quiet = false;
   std::string in, out;
@@ -27,6 +29,7 @@ int run(const ReplayOptions& o) {
   auto dev = timing::load_device_profile(o.device);
   if (!dev.cxl) return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that", o.device));
   c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
+  for (const auto& spec : o.regions) c.regions.push_back(parse_region_spec(spec));
   c.device_for = [dev](const std::string&) { return dev; };
   c.placement = frontend::parse_placement(o.placement);
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
@@ -113,6 +116,8 @@ void register_replay(CLI::App& app) {
   cmd->add_option("--host", o->host, "Host profile (default spr-xeon)");
   cmd->add_option("--local", o->local, "Local DRAM profile (default eurosys24-ddr5)");
   cmd->add_option("--topology", o->topology, "Topology (builtin:direct, builtin:switch, builtin:two-level-switch, builtin:pool8)");
+  cmd->add_option("--region", o->regions, "Create a region as `cxlsim list --region` does (repeatable); CXL pages go to the "
+                  "first region (default: one region per window over all its memdevs)");
   cmd->add_option("--placement", o->placement, "all-dram | all-cxl | interleave:D:C | first-touch:BYTES (4 KiB pages; default all-cxl)");
   cmd->add_option("--max-outstanding", o->outstanding, "Line requests in flight (default 16)");
   cmd->add_flag("--json", o->json, "JSON output");

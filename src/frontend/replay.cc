@@ -116,7 +116,7 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
   auto dev_for = cfg.device_for ? cfg.device_for : [](const std::string&) -> DeviceProfile {
     throw ValidationError("topology has memory devices but no device profile");
   };
-  System sys(cfg.host, cfg.local_dram, Bytes(kLocalSize), cfg.topology, dev_for);
+  System sys(cfg.host, cfg.local_dram, Bytes(kLocalSize), cfg.topology, dev_for, cfg.regions);
   uint64_t cxl_base = 0, cxl_size = 0;
   if (!sys.windows().empty()) {
     cxl_base = sys.windows().front().base;

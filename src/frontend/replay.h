@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "fabric/region.h"
 #include "fabric/topology.h"
 #include "frontend/histogram.h"
 #include "frontend/placement.h"
@@ -21,6 +22,8 @@ struct ReplayConfig {
   timing::DeviceProfile local_dram;
   Topology topology;
   std::function<timing::DeviceProfile(const std::string&)> device_for;
+  // Regions the host agent creates (empty: timing::default_regions); CXL pages go to the first.
+  std::vector<RegionRequest> regions;
   PlacementPolicy placement;
   unsigned max_outstanding = 16;
   std::function<void(uint64_t done, uint64_t total)> progress;  // bytes of trace read

@@ -174,6 +174,8 @@ Duration Dram::post_write(Channel& ch, Duration arrive) {
 Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   const uint64_t chunk = il_.div(addr);
   const unsigned ci = static_cast<unsigned>(ch_.mod(chunk));
+  Channel& ch = chans_[ci];
+  if (op == Op::kWrite && cfg_.write_batch > 1) return post_write(ch, arrive);  // no bank state
   const uint64_t in_ch = il_.mul(ch_.div(chunk)) + il_.mod(addr);  // byte offset within channel
   const uint64_t row_global = row_.div(in_ch);
   // Bank index XOR-hashed with row bits, as controllers do so that streams whose strides are
@@ -182,10 +184,8 @@ Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   const uint64_t h = row_hi ^ (row_hi >> 7) ^ (row_hi >> 13) ^ (row_hi * 0x9E37u >> 5);
   const unsigned bi = static_cast<unsigned>(bank_.mod(row_global ^ h));
   const int64_t row = static_cast<int64_t>(row_hi);
-  Channel& ch = chans_[ci];
   Bank& b = banks_[static_cast<size_t>(ci) * banks_per_channel_ + bi];
 
-  if (op == Op::kWrite && cfg_.write_batch > 1) return post_write(ch, arrive);
   int64_t t = after_refresh(ch, b, bi, arrive.picoseconds());
   int64_t cas;
   if (b.open_row == row) {

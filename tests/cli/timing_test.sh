@@ -93,6 +93,10 @@ $CXLSIM replay "$T/lackey.txt" --json --quiet --placement interleave:1:1 >"$T/r3
 check "lackey: loads and modifies (load+store), instruction fetches skipped" "[ \"\$(jq_py $T/r3.json 'j[\"reads\"], j[\"writes\"]')\" = '4000 2000' ]"
 check "interleave:1:1 places pages on both" "[ \"\$(jq_py $T/r3.json 'j[\"pages\"][\"dram\"] > 0 and j[\"pages\"][\"cxl\"] > 0')\" = True ]"
 $CXLSIM replay "$T/t.txt" --topology builtin:two-level-switch --json --quiet >"$T/r4.json"
+$CXLSIM replay "$T/t.txt" --topology builtin:switch --region window=0,ways=1,granularity=256,targets=mem1,mode=ram --json --quiet >"$T/r5.json"
+check "replay --region: a 1-way region on mem1 sends every request to mem1" "[ \"\$(jq_py $T/r5.json '[c[\"requests\"] for c in j[\"components\"] if c[\"kind\"]==\"target\" and c[\"name\"].startswith(\"mem\")]')\" = '[0, 20000]' ]"
+$CXLSIM replay "$T/t.txt" --topology builtin:switch --region window=0,ways=2,granularity=256,mode=ram --json --quiet >"$T/r6.json"
+check "replay --region: a 2-way region spreads requests over both memdevs" "[ \"\$(jq_py $T/r6.json 'sum(1 for c in j[\"components\"] if c[\"kind\"]==\"target\" and c[\"name\"].startswith(\"mem\") and c[\"requests\"] > 5000)')\" = 2 ]"
 check "switch topology: components listed per link and device" "[ \"\$(jq_py $T/r4.json 'sum(1 for c in j[\"components\"] if c[\"kind\"]==\"link-up\")')\" = 7 ]"
 check "switch topology: slower than direct attach" "[ \"\$(python3 -c \"import json; a=json.load(open('$T/r1.json')); b=json.load(open('$T/r4.json')); print(b['latency_ns']['mean'] > a['latency_ns']['mean'])\")\" = True ]"
 $CXLSIM replay "$T/t.txt" --plot "$T/bw.png" --quiet >/dev/null
