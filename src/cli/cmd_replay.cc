@@ -115,7 +115,7 @@ void register_replay(CLI::App& app) {
   cmd->add_option("--device", o->device, "Device profile for every memdev (default eurosys24-asic)");
   cmd->add_option("--host", o->host, "Host profile (default spr-xeon)");
   cmd->add_option("--local", o->local, "Local DRAM profile (default eurosys24-ddr5)");
-  cmd->add_option("--topology", o->topology, "Topology (builtin:direct, builtin:switch, builtin:two-level-switch, builtin:pool8)");
+  cmd->add_option("--topology", o->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME (cxlsim topology --help lists them; default builtin:direct)");
   cmd->add_option("--region", o->regions, "Create a region as `cxlsim list --region` does (repeatable); CXL pages go to the "
                   "first region (default: one region per window over all its memdevs)");
   cmd->add_option("--placement", o->placement, "all-dram | all-cxl | interleave:D:C | first-touch:BYTES (4 KiB pages; default all-cxl)");
