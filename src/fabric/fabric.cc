@@ -33,6 +33,8 @@ MemdevConfig memdev_config(const Type3Spec& t, unsigned decoders) {
   c.volatile_path = t.volatile_backing.path;
   c.persistent_path = t.persistent_backing.path;
   c.lsa_path = t.lsa_backing.path;
+  c.dc_regions = t.dc_regions;
+  c.dc_block_size = t.dc_block_size;
   return c;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "device/mbox_command.h"
 #include "fabric/test_topology.h"
 #include "spec/error.h"
 
@@ -85,6 +86,32 @@ TEST(Fabric, rejects_overlapping_windows) {
   t.windows[0].base = 0x200000000;
   t.windows[1].base = 0x200000000 + GiB(1).value();
   EXPECT_THROW(Fabric::build(t), ValidationError);
+}
+
+TEST(Fabric, dc_regions_from_topology_follow_static_capacity) {
+  Topology t = make_tree({});
+  t.type3[0].dc_regions = {MiB(256), MiB(512)};
+  t.type3[0].dc_block_size = MiB(1);
+  auto f = Fabric::build(t);
+  Memdev& m = f->memdev(*f->find_memdev(t.type3[0].id));
+  const uint64_t stat = (t.type3[0].volatile_size + t.type3[0].persistent_size).value();
+  EXPECT_EQ(m.dpa_span(), Bytes(stat) + MiB(768));
+  // Get Dynamic Capacity Configuration (CXL 3.1 §8.2.9.9.9.1): header 8 B, 0x28 B per region.
+  const std::vector<uint8_t> in{8, 0};
+  const auto r = m.cci().execute(device::opcode::kGetDcConfig, in);
+  ASSERT_EQ(r.rc, device::MboxReturn::kSuccess);
+  ASSERT_GE(r.out.size(), 8u + 2 * 0x28);
+  auto u64 = [&](size_t off) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) v |= uint64_t{r.out[off + i]} << (8 * i);
+    return v;
+  };
+  EXPECT_EQ(r.out[0], 2);  // regions available
+  EXPECT_EQ(u64(8), stat);
+  EXPECT_EQ(u64(8 + 0x10), MiB(256).value());
+  EXPECT_EQ(u64(8 + 0x18), MiB(1).value());
+  EXPECT_EQ(u64(8 + 0x28), stat + MiB(256).value());
+  EXPECT_EQ(u64(8 + 0x28 + 0x10), MiB(512).value());
 }
 
 }  // namespace
