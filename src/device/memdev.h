@@ -82,6 +82,7 @@ class Memdev : public HdmDecoderContext {
   // HdmDecoderContext: the active partition boundary (Set Partition Info moves it at reset).
   Bytes volatile_capacity() const override { return cci_->volatile_capacity(); }
   Bytes persistent_capacity() const override { return cci_->persistent_capacity(); }
+  Bytes dynamic_capacity() const override { return dc_size(); }
 
  private:
   // The backing holding `dpa` and the offset within it; throws std::out_of_range when
