@@ -54,6 +54,8 @@ class Session {
     c.volatile_path = spec->volatile_backing.path;
     c.persistent_path = spec->persistent_backing.path;
     c.lsa_path = spec->lsa_backing.path;
+    c.dc_regions = spec->dc_regions;
+    c.dc_block_size = spec->dc_block_size;
     memdev_ = std::make_unique<Memdev>(c);
     state_path_ = locate_state(o, c);
     if (state_path_.empty()) {
@@ -558,6 +560,44 @@ void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) 
   });
 }
 
+// The fabric manager's side (CXL 3.1 §7.6.7.6.5 Initiate Dynamic Capacity Add): offers one
+// extent of region N, queuing an Add Capacity event for the host to accept (`dc accept`).
+void register_dc_offer(CLI::App* dc, std::shared_ptr<MboxOptions> o) {
+  auto region = std::make_shared<unsigned>(0);
+  auto dpa = std::make_shared<std::string>();
+  auto len = std::make_shared<std::string>();
+  auto* c = command(dc, "offer", "Fabric manager: offer an extent of a DC region (queues an Add Capacity event)", o,
+                    [region, dpa, len](Session& s, const MboxOptions& opt) {
+    const auto& regions = s.cci().state().dc.regions;
+    if (regions.empty()) throw ValidationError(fmt::format("memdev '{}' has no DC regions", opt.memdev));
+    if (*region >= regions.size()) {
+      throw ParseError(fmt::format("--region {}: memdev '{}' has {} DC regions", *region, opt.memdev, regions.size()));
+    }
+    const device::DcRegion& r = regions[*region];
+    const uint64_t d = parse_size("--dpa", *dpa).value();
+    const uint64_t l = parse_size("--length", *len).value();
+    if (!r.contains(d, l) || l == 0) {
+      throw ParseError(fmt::format("--dpa {} --length {}: not inside DC region {} ({}..{})", hex(d), hex(l), *region,
+                                   hex(r.base), hex(r.base + r.length - 1)));
+    }
+    const MboxReturn rc = s.cci().offer_dc_extents({device::DcExtent{d, l, {}, 0}});
+    if (rc != MboxReturn::kSuccess) {
+      std::cerr << fmt::format("cxlsim: error: offer refused: {} ({:04x}h)\n", device::return_code_name(rc),
+                               static_cast<int>(rc));
+      finish(1);
+    }
+    const json j = {{"event", "Add Capacity"}, {"region", *region}, {"dpa", hex(d)}, {"length", size_text(l)}};
+    if (opt.json) {
+      std::cout << j.dump(2) << "\n";
+    } else {
+      print_table(j, std::cout);
+    }
+  });
+  c->add_option("--region", *region, "DC region index")->required();
+  c->add_option("--dpa", *dpa, "Extent start DPA (a multiple of the region's block size)")->required();
+  c->add_option("--length", *len, "Extent length (a multiple of the block size)")->required();
+}
+
 void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   auto* dc = mbox->add_subcommand("dc", "Dynamic capacity (4800h-4803h)");
   dc->require_subcommand(1);
@@ -588,6 +628,7 @@ void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     }
     report(opt, op::kGetDcExtentList, r, j);
   });
+  register_dc_offer(dc, o);
   auto dpa = std::make_shared<std::string>();
   auto len = std::make_shared<std::string>();
   for (const auto& [name, code, help] :

@@ -14,7 +14,7 @@ namespace cxlsim {
 class Memdev::MediaView final : public device::Media {
  public:
   explicit MediaView(Memdev& m) : m_(m) {}
-  Bytes capacity() const override { return m_.capacity(); }
+  Bytes capacity() const override { return m_.dpa_span(); }
   void read(Dpa dpa, std::span<uint8_t> out) const override {
     m_.media_read(dpa, std::as_writable_bytes(out));
   }
@@ -33,6 +33,11 @@ device::MemdevCciConfig cci_config(const MemdevConfig& c) {
   d.partitionable = c.volatile_size + c.persistent_size;
   d.initial_partition_volatile = c.volatile_size;
   d.lsa_size = c.lsa_size;
+  uint64_t base = c.volatile_size.value() + c.persistent_size.value();
+  for (Bytes len : c.dc_regions) {
+    d.dc_regions.push_back({.base = base, .length = len.value(), .block_size = c.dc_block_size.value()});
+    base += len.value();
+  }
   return d;
 }
 
@@ -53,6 +58,13 @@ Memdev::Memdev(MemdevConfig config)
   volatile_ = make_backing(config_.volatile_path, config_.volatile_size);
   persistent_ = make_backing(config_.persistent_path, config_.persistent_size);
   lsa_ = make_backing(config_.lsa_path, config_.lsa_size);
+  Bytes dc(0);
+  for (Bytes r : config_.dc_regions) {
+    if (r.value() % align || r == Bytes(0))
+      throw ValidationError(fmt::format("memdev '{}': DC regions must be nonzero multiples of 256 MiB", config_.id));
+    dc = dc + r;
+  }
+  if (dc != Bytes(0)) dc_ = BackingMemory::anonymous(dc);
   media_ = std::make_unique<MediaView>(*this);
   cci_ = std::make_unique<device::MemdevCci>(cci_config(config_), *media_);
   if (!config_.lsa_path.empty()) {
@@ -63,14 +75,15 @@ Memdev::Memdev(MemdevConfig config)
 
 Memdev::~Memdev() = default;
 
-std::pair<bool, uint64_t> Memdev::locate(Dpa dpa, size_t len) const {
+std::pair<const BackingMemory*, uint64_t> Memdev::locate(Dpa dpa, size_t len) const {
   const uint64_t vol = config_.volatile_size.value();
   const uint64_t end = dpa.value() + len;
-  if (end < dpa.value() || end > capacity().value())
+  if (end < dpa.value() || end > dpa_span().value())
     throw std::out_of_range(fmt::format("memdev '{}': DPA {:#x}+{:#x} is beyond capacity {:#x}",
-                                        config_.id, dpa.value(), len, capacity().value()));
-  if (dpa.value() < vol) return {false, dpa.value()};
-  return {true, dpa.value() - vol};
+                                        config_.id, dpa.value(), len, dpa_span().value()));
+  if (dpa.value() < vol) return {&volatile_, dpa.value()};
+  if (dpa.value() < capacity().value()) return {&persistent_, dpa.value() - vol};
+  return {&dc_, dpa.value() - capacity().value()};
 }
 
 device::MediaAccess Memdev::read(Dpa dpa, std::span<std::byte> out) const {
@@ -88,8 +101,8 @@ device::MediaAccess Memdev::write(Dpa dpa, std::span<const std::byte> in) {
 
 void Memdev::media_read(Dpa dpa, std::span<std::byte> out) const {
   while (!out.empty()) {
-    auto [pmem, off] = locate(dpa, out.size());
-    const BackingMemory& mem = pmem ? persistent_ : volatile_;
+    auto [where, off] = locate(dpa, out.size());
+    const BackingMemory& mem = *where;
     const size_t n = std::min<uint64_t>(out.size(), mem.size().value() - off);
     std::memcpy(out.data(), mem.bytes().data() + off, n);
     out = out.subspan(n);
@@ -99,8 +112,8 @@ void Memdev::media_read(Dpa dpa, std::span<std::byte> out) const {
 
 void Memdev::media_write(Dpa dpa, std::span<const std::byte> in) {
   while (!in.empty()) {
-    auto [pmem, off] = locate(dpa, in.size());
-    BackingMemory& mem = pmem ? persistent_ : volatile_;
+    auto [where, off] = locate(dpa, in.size());
+    BackingMemory& mem = where == &volatile_ ? volatile_ : where == &persistent_ ? persistent_ : dc_;
     const size_t n = std::min<uint64_t>(in.size(), mem.size().value() - off);
     std::memcpy(mem.bytes().data() + off, in.data(), n);
     in = in.subspan(n);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "device/backing_memory.h"
 #include "device/memdev_cci.h"
@@ -31,6 +32,10 @@ struct MemdevConfig {
   std::string persistent_path;  // empty: anonymous RAM (contents lost at exit)
   std::string lsa_path;
   unsigned hdm_decoder_count = 4;
+  // Dynamic Capacity regions (CXL 3.1 §9.13.3), placed in DPA order after the static
+  // capacity, backed by anonymous RAM. Host access needs an accepted extent.
+  std::vector<Bytes> dc_regions;
+  Bytes dc_block_size = Bytes(2 << 20);
 };
 
 // Where a DPA lives in a backing file.
@@ -52,12 +57,15 @@ class Memdev : public HdmDecoderContext {
   uint64_t serial() const { return config_.serial; }
   Bytes volatile_size() const { return config_.volatile_size; }
   Bytes persistent_size() const { return config_.persistent_size; }
+  // Static (volatile + persistent) capacity; DC regions follow it up to dpa_span().
   Bytes capacity() const { return config_.volatile_size + config_.persistent_size; }
+  Bytes dc_size() const { return dc_.size(); }
+  Bytes dpa_span() const { return capacity() + dc_size(); }
   Bytes lsa_size() const { return config_.lsa_size; }
   bool is_persistent(Dpa dpa) const { return dpa.value() >= config_.volatile_size.value(); }
 
   // Media access as the host sees it. Throws std::out_of_range when [dpa, dpa + size) is
-  // beyond capacity. kPoisoned: `out` holds the stored bytes but they are poison;
+  // beyond dpa_span(). kNoCapacity: DC capacity outside every accepted extent. kPoisoned: `out` holds the stored bytes but they are poison;
   // kLocked/kMediaDisabled: nothing was transferred (`out` is zeroed).
   device::MediaAccess read(Dpa dpa, std::span<std::byte> out) const;
   device::MediaAccess write(Dpa dpa, std::span<const std::byte> in);
@@ -74,11 +82,12 @@ class Memdev : public HdmDecoderContext {
   // HdmDecoderContext: the active partition boundary (Set Partition Info moves it at reset).
   Bytes volatile_capacity() const override { return cci_->volatile_capacity(); }
   Bytes persistent_capacity() const override { return cci_->persistent_capacity(); }
+  Bytes dynamic_capacity() const override { return dc_size(); }
 
  private:
-  // Whether `dpa` is persistent and its offset within that partition; throws when
-  // [dpa, dpa + len) is beyond capacity.
-  std::pair<bool, uint64_t> locate(Dpa dpa, size_t len) const;
+  // The backing holding `dpa` and the offset within it; throws std::out_of_range when
+  // [dpa, dpa + len) is beyond dpa_span().
+  std::pair<const BackingMemory*, uint64_t> locate(Dpa dpa, size_t len) const;
   // Raw media access below the command interface's checks.
   void media_read(Dpa dpa, std::span<std::byte> out) const;
   void media_write(Dpa dpa, std::span<const std::byte> in);
@@ -88,6 +97,7 @@ class Memdev : public HdmDecoderContext {
   BackingMemory volatile_;
   BackingMemory persistent_;
   BackingMemory lsa_;
+  BackingMemory dc_;
   HdmDecoderCapability hdm_;
   std::unique_ptr<MediaView> media_;
   std::unique_ptr<device::MemdevCci> cci_;

@@ -33,6 +33,8 @@ MemdevConfig memdev_config(const Type3Spec& t, unsigned decoders) {
   c.volatile_path = t.volatile_backing.path;
   c.persistent_path = t.persistent_backing.path;
   c.lsa_path = t.lsa_backing.path;
+  c.dc_regions = t.dc_regions;
+  c.dc_block_size = t.dc_block_size;
   return c;
 }
 
@@ -312,7 +314,7 @@ std::optional<DecodeTrace> Fabric::walk(Hpa hpa, Hpa lo, Hpa hi) const {
     t.endpoint_ways = *s.ways;
     t.endpoint_granularity = *s.granularity;
     t.dpa = s.dpa_base + Bytes(hpa_offset_to_dpa_offset((hpa - s.base).value(), *s.ways, *s.granularity));
-    if (t.dpa >= Dpa(0) + m.capacity()) return std::nullopt;
+    if (t.dpa >= Dpa(0) + m.dpa_span()) return std::nullopt;
     return t;
   }
 }
@@ -367,6 +369,11 @@ void Fabric::compile_range(const Cfmws& w, Hpa base, Bytes size) {
                                }));
 }
 
+NoCapacityError Fabric::no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const {
+  return NoCapacityError(fmt::format("memdev '{}': DPA {:#x} (HPA {:#x}) is dynamic capacity outside every accepted extent",
+                                     memdevs_[memdev]->id(), dpa.value(), hpa.value()));
+}
+
 device::MediaAccess Fabric::read(Hpa hpa, std::span<std::byte> out) const {
   device::MediaAccess status = device::MediaAccess::kOk;
   while (!out.empty()) {
@@ -374,6 +381,7 @@ device::MediaAccess Fabric::read(Hpa hpa, std::span<std::byte> out) const {
     if (!r) throw DecodeError(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
     const size_t n = std::min<uint64_t>(out.size(), 256 - hpa.value() % 256);
     const auto a = memdevs_[r->memdev]->read(r->dpa, out.first(n));
+    if (a == device::MediaAccess::kNoCapacity) throw no_capacity(r->memdev, r->dpa, hpa);
     if (status == device::MediaAccess::kOk) status = a;
     out = out.subspan(n);
     hpa = hpa + Bytes(n);
@@ -388,6 +396,7 @@ device::MediaAccess Fabric::write(Hpa hpa, std::span<const std::byte> in) {
     if (!r) throw DecodeError(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
     const size_t n = std::min<uint64_t>(in.size(), 256 - hpa.value() % 256);
     const auto a = memdevs_[r->memdev]->write(r->dpa, in.first(n));
+    if (a == device::MediaAccess::kNoCapacity) throw no_capacity(r->memdev, r->dpa, hpa);
     if (status == device::MediaAccess::kOk) status = a;
     in = in.subspan(n);
     hpa = hpa + Bytes(n);

@@ -34,6 +34,13 @@ class DecodeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A host access that decodes to Dynamic Capacity outside every extent the host accepted
+// (CXL 3.1 §9.13.3); the message names the memdev, DPA and HPA.
+class NoCapacityError : public DecodeError {
+ public:
+  using DecodeError::DecodeError;
+};
+
 // First window base when none is given: QEMU 7.2 on q35 with <= 2 GiB RAM places CXL fixed
 // memory windows at ROUND_UP(4 GiB + 1 MiB of CXL host bridge registers, 256 MiB).
 constexpr uint64_t kFirstWindowBase = 0x110000000ull;
@@ -130,7 +137,8 @@ class Fabric {
   const DecodeTable& decode_table() const { return table_; }
 
   // Reads/writes through decode, split at granule boundaries. Throw DecodeError naming the
-  // first unmapped HPA. Return kOk, or the first other status a device gave (poison, locked,
+  // first unmapped HPA; throw NoCapacityError when a device has no accepted DC extent
+  // there (Memdev::read's kNoCapacity). Return kOk, or the first other status a device gave (poison, locked,
   // ...; see Memdev::read): the rest of the access still goes ahead, as on hardware.
   device::MediaAccess read(Hpa hpa, std::span<std::byte> out) const;
   device::MediaAccess write(Hpa hpa, std::span<const std::byte> in);
@@ -139,6 +147,7 @@ class Fabric {
   void recompile();
 
  private:
+  NoCapacityError no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const;
   Fabric(const Topology& topology, const FabricOptions& options) : topology_(topology), options_(options) {}
   void assemble();
   void assign_window_bases();

@@ -1,7 +1,11 @@
 #include "fabric/fabric.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <array>
+
+#include "device/mbox_command.h"
 #include "fabric/test_topology.h"
 #include "spec/error.h"
 
@@ -85,6 +89,76 @@ TEST(Fabric, rejects_overlapping_windows) {
   t.windows[0].base = 0x200000000;
   t.windows[1].base = 0x200000000 + GiB(1).value();
   EXPECT_THROW(Fabric::build(t), ValidationError);
+}
+
+TEST(Fabric, dc_regions_from_topology_follow_static_capacity) {
+  Topology t = make_tree({});
+  t.type3[0].dc_regions = {MiB(256), MiB(512)};
+  t.type3[0].dc_block_size = MiB(1);
+  auto f = Fabric::build(t);
+  Memdev& m = f->memdev(*f->find_memdev(t.type3[0].id));
+  const uint64_t stat = (t.type3[0].volatile_size + t.type3[0].persistent_size).value();
+  EXPECT_EQ(m.dpa_span(), Bytes(stat) + MiB(768));
+  // Get Dynamic Capacity Configuration (CXL 3.1 §8.2.9.9.9.1): header 8 B, 0x28 B per region.
+  const std::vector<uint8_t> in{8, 0};
+  const auto r = m.cci().execute(device::opcode::kGetDcConfig, in);
+  ASSERT_EQ(r.rc, device::MboxReturn::kSuccess);
+  ASSERT_GE(r.out.size(), 8u + 2 * 0x28);
+  auto u64 = [&](size_t off) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) v |= uint64_t{r.out[off + i]} << (8 * i);
+    return v;
+  };
+  EXPECT_EQ(r.out[0], 2);  // regions available
+  EXPECT_EQ(u64(8), stat);
+  EXPECT_EQ(u64(8 + 0x10), MiB(256).value());
+  EXPECT_EQ(u64(8 + 0x18), MiB(1).value());
+  EXPECT_EQ(u64(8 + 0x28), stat + MiB(256).value());
+  EXPECT_EQ(u64(8 + 0x28 + 0x10), MiB(512).value());
+}
+
+// An endpoint decoder over DC capacity: host accesses outside accepted extents throw
+// NoCapacityError naming the memdev and DPA; accepted extents read and write normally.
+TEST(Fabric, dc_access_outside_accepted_extents_names_memdev_and_dpa) {
+  Topology t = make_tree({});
+  t.type3[0].dc_regions = {MiB(256)};
+  auto f = Fabric::build(t);
+  Memdev& m = f->memdev(0);
+  const Hpa base = f->windows()[0].base();
+  DecoderSettings s;
+  s.base = base;
+  s.size = MiB(256);
+  s.dpa_skip = m.capacity();  // the decoder starts at the DC region
+  m.hdm().program(0, s);
+  m.hdm().set_enabled(true);
+  ASSERT_TRUE(m.hdm().commit(0));
+  const Dpa dc(m.capacity().value());
+  ASSERT_EQ(f->decode(base + MiB(4))->dpa, dc + MiB(4));
+  std::array<std::byte, 64> buf{};
+  try {
+    (void)f->read(base + MiB(4), buf);
+    FAIL();
+  } catch (const NoCapacityError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("memdev '" + m.id() + "'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(fmt::format("DPA {:#x}", (dc + MiB(4)).value())), std::string::npos) << msg;
+  }
+  EXPECT_THROW((void)f->write(base, buf), NoCapacityError);
+  const device::DcExtent e{dc.value(), MiB(8).value(), {}, 0};
+  ASSERT_EQ(m.cci().offer_dc_extents({e}), device::MboxReturn::kSuccess);
+  std::vector<uint8_t> p(8 + 24, 0);
+  p[0] = 1;
+  for (size_t i = 0; i < 8; ++i) {
+    p[8 + i] = static_cast<uint8_t>(e.dpa >> (8 * i));
+    p[16 + i] = static_cast<uint8_t>(e.length >> (8 * i));
+  }
+  ASSERT_EQ(m.cci().execute(device::opcode::kAddDcResponse, p).rc, device::MboxReturn::kSuccess);
+  buf.fill(std::byte{7});
+  EXPECT_EQ(f->write(base + MiB(4), buf), device::MediaAccess::kOk);
+  std::array<std::byte, 64> back{};
+  EXPECT_EQ(f->read(base + MiB(4), back), device::MediaAccess::kOk);
+  EXPECT_EQ(back, buf);
+  EXPECT_THROW((void)f->read(base + MiB(8), back), NoCapacityError);
 }
 
 }  // namespace

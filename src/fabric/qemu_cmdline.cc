@@ -445,6 +445,10 @@ class Exporter {
   }
 
   void objects(const Type3Spec& d) {
+    if (!d.dc_regions.empty()) {
+      throw ValidationError(fmt::format("type3 '{}': QEMU 7.2 cannot model dynamic capacity ({} DC regions); "
+                                        "remove dc_regions to export", d.id, d.dc_regions.size()));
+    }
     if (d.volatile_size != Bytes(0)) {
       throw ValidationError(fmt::format("type3 '{}': QEMU 7.2 cannot model volatile capacity ({}); "
                                         "volatile-memdev= needs QEMU 8.0 or later",

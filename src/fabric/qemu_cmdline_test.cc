@@ -368,5 +368,18 @@ RC_GTEST_PROP(QemuCmdline, RandomBytesNeverCrash, (const std::string& text)) {
   (void)looks_like_qemu_cmdline(text);
 }
 
+TEST(QemuCmdline, ExportRefusesDynamicCapacity) {
+  Topology t = parse_qemu_cmdline(kDocSinglePmem, "doc");
+  t.type3[0].dc_regions = {MiB(256)};
+  try {
+    to_qemu_args(t, {});
+    FAIL();
+  } catch (const ValidationError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("type3 '" + t.type3[0].id + "'"), std::string::npos) << m;
+    EXPECT_NE(m.find("dynamic capacity"), std::string::npos) << m;
+  }
+}
+
 }  // namespace
 }  // namespace cxlsim

@@ -91,6 +91,10 @@ struct Type3Spec {
   BackingSpec volatile_backing;
   BackingSpec persistent_backing;
   BackingSpec lsa_backing;
+  // Dynamic Capacity regions (CXL 3.1 §9.13.3), in DPA order after the static capacity; each a
+  // multiple of 256 MiB. Empty: not a DCD.
+  std::vector<Bytes> dc_regions;
+  Bytes dc_block_size = Bytes(2 << 20);  // power of two, >= 64 B; divides every region
   bool operator==(const Type3Spec&) const = default;
 };
 

@@ -129,6 +129,27 @@ class Element {
     return out;
   }
 
+  // An array of sizes, each as size() reads one.
+  std::vector<Bytes> sizes(std::string_view key) {
+    std::vector<Bytes> out;
+    if (!has(key)) return out;
+    const toml::array* arr = table_[key].as_array();
+    if (arr == nullptr) error(key, "expected an array of sizes, e.g. [\"256M\", \"1G\"]");
+    for (const toml::node& n : *arr) {
+      if (n.is_integer() && *n.value<int64_t>() >= 0) {
+        out.emplace_back(static_cast<uint64_t>(*n.value<int64_t>()));
+        continue;
+      }
+      if (!n.is_string()) error(key, "expected an array of sizes such as \"256M\"");
+      try {
+        out.push_back(parse_bytes(*n.value<std::string>()));
+      } catch (const ParseError& e) {
+        error(key, e.what());
+      }
+    }
+    return out;
+  }
+
   // Rejects every key that was not read.
   void finish() const {
     for (const auto& [k, v] : table_) {
@@ -230,6 +251,8 @@ Type3Spec parse_type3(Element& e) {
   d.volatile_backing = {e.string("volatile_object", ""), e.string("volatile_path", "")};
   d.persistent_backing = {e.string("persistent_object", ""), e.string("persistent_path", "")};
   d.lsa_backing = {e.string("lsa_object", ""), e.string("lsa_path", "")};
+  d.dc_regions = e.sizes("dc_regions");
+  d.dc_block_size = e.size("dc_block_size", d.dc_block_size);
   return d;
 }
 
@@ -384,6 +407,11 @@ std::string to_toml(const Topology& t) {
     emit_backing(out, "volatile", d.volatile_backing);
     emit_backing(out, "persistent", d.persistent_backing);
     emit_backing(out, "lsa", d.lsa_backing);
+    if (!d.dc_regions.empty()) {
+      std::vector<std::string> sizes;
+      for (Bytes b : d.dc_regions) sizes.push_back(format_qemu_size(b));
+      out += fmt::format("dc_regions = {}\ndc_block_size = {}\n", quote_list(sizes), size_value(d.dc_block_size));
+    }
   }
   for (const auto& d : t.type2) {
     out += fmt::format("\n[[type2]]\nid = {}\nparent = {}\nhdm = {}\ncache = {}\nserial = {}\n", quote(d.id),

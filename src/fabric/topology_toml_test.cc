@@ -186,5 +186,23 @@ RC_GTEST_PROP(TopologyToml, RandomBytesNeverCrash, (const std::string& text)) {
   }
 }
 
+TEST(TopologyToml, DcRegionsRoundTrip) {
+  std::string text(kSmall);
+  text.replace(text.find("[[type2]]"), 0, "dc_regions = [\"256M\", 536870912]\ndc_block_size = \"64k\"\n\n");
+  Topology t = parse_topology_toml(text, "dc.toml");
+  ASSERT_EQ(t.type3[0].dc_regions, (std::vector<Bytes>{MiB(256), MiB(512)}));
+  EXPECT_EQ(t.type3[0].dc_block_size, KiB(64));
+  EXPECT_FALSE(has_errors(validate(t)));
+  EXPECT_EQ(parse_topology_toml(to_toml(t), "again"), t);
+  // Absent: no DC regions, 2 MiB blocks, and nothing emitted.
+  Topology plain = parse_topology_toml(kSmall, "small.toml");
+  EXPECT_TRUE(plain.type3[0].dc_regions.empty());
+  EXPECT_EQ(plain.type3[0].dc_block_size, MiB(2));
+  EXPECT_EQ(to_toml(plain).find("dc_"), std::string::npos);
+  text.replace(text.find("[\"256M\""), 1, "[\"lots\", ");
+  const std::string e = parse_error(text);
+  EXPECT_NE(e.find("[[type3]] 'mem0': key 'dc_regions'"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace cxlsim

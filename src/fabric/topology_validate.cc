@@ -198,6 +198,28 @@ class Checker {
       }
       check_size(d.id, "volatile capacity", d.volatile_size);
       check_size(d.id, "persistent capacity", d.persistent_size);
+      check_dc(d);
+    }
+  }
+
+  // DC regions (CXL 3.1 §8.2.9.9.9.1): at most 8, each a nonzero multiple of 256 MiB and of the
+  // block size, which is a power of two of at least 64 B.
+  void check_dc(const Type3Spec& d) {
+    if (d.dc_regions.empty()) return;
+    if (d.dc_regions.size() > 8) error(d.id, fmt::format("{} DC regions (at most 8)", d.dc_regions.size()));
+    const uint64_t bs = d.dc_block_size.value();
+    if (bs < 64 || (bs & (bs - 1)) != 0) {
+      error(d.id, fmt::format("dc_block_size {} is not a power of two of at least 64 B", format_bytes(d.dc_block_size)));
+    }
+    for (size_t i = 0; i < d.dc_regions.size(); ++i) {
+      const Bytes r = d.dc_regions[i];
+      const std::string what = fmt::format("DC region {}", i);
+      if (r == Bytes(0)) error(d.id, what + " is empty");
+      check_size(d.id, what, r);
+      if (bs != 0 && r.value() % bs != 0) {
+        error(d.id, fmt::format("{} {} is not a multiple of dc_block_size {}", what, format_bytes(r),
+                                format_bytes(d.dc_block_size)));
+      }
     }
   }
 

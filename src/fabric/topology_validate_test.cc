@@ -208,5 +208,23 @@ TEST(TopologyValidate, ThrowingWrapperListsEveryError) {
   }
 }
 
+TEST(TopologyValidate, DcRegionsAndBlockSize) {
+  Topology t = good();
+  t.type3[0].dc_regions = {MiB(256), GiB(1)};
+  EXPECT_TRUE(errors_for(t, "mem0").empty()) << errors_for(t, "mem0");
+  t.type3[0].dc_regions = {MiB(300), Bytes(0)};
+  t.type3[0].dc_block_size = MiB(3);
+  const std::string e = errors_for(t, "mem0");
+  EXPECT_TRUE(mentions(e, "DC region 0 300 MiB is not a multiple of 256 MiB")) << e;
+  EXPECT_TRUE(mentions(e, "DC region 1 is empty")) << e;
+  EXPECT_TRUE(mentions(e, "dc_block_size 3 MiB is not a power of two")) << e;
+  t.type3[0].dc_regions = {MiB(256)};
+  t.type3[0].dc_block_size = MiB(512);
+  EXPECT_TRUE(mentions(errors_for(t, "mem0"), "is not a multiple of dc_block_size 512 MiB"));
+  t.type3[0].dc_block_size = MiB(2);
+  t.type3[0].dc_regions.assign(9, MiB(256));
+  EXPECT_TRUE(mentions(errors_for(t, "mem0"), "9 DC regions (at most 8)"));
+}
+
 }  // namespace
 }  // namespace cxlsim

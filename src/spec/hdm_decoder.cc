@@ -185,10 +185,13 @@ std::optional<std::string> HdmDecoderCapability::validate_commit(unsigned n) con
   }
   const Bytes vol = context_ ? context_->volatile_capacity() : Bytes(0);
   const Bytes pmem = context_ ? context_->persistent_capacity() : Bytes(0);
+  const Bytes dc = context_ ? context_->dynamic_capacity() : Bytes(0);
   const Dpa end = s.dpa_base + s.dpa_size;
-  if (end > Dpa(0) + vol + pmem)
+  if (end > Dpa(0) + vol + pmem + dc)
     return fmt::format("DPA range {:#x}-{:#x} exceeds the device capacity {:#x}", s.dpa_base.value(),
-                       end.value() - 1, (vol + pmem).value());
+                       end.value() - 1, (vol + pmem + dc).value());
+  if (s.dpa_base < Dpa(0) + vol + pmem && end > Dpa(0) + vol + pmem)
+    return "DPA range straddles the static/dynamic capacity boundary";
   if (s.dpa_base < Dpa(vol.value()) && end > Dpa(vol.value()))
     return "DPA range straddles the volatile/persistent partition boundary";
   return std::nullopt;

@@ -48,6 +48,8 @@ class HdmDecoderContext {
   // The device's volatile and persistent capacity; DPA 0..volatile-1 is volatile (endpoints).
   virtual Bytes volatile_capacity() const { return Bytes(0); }
   virtual Bytes persistent_capacity() const { return Bytes(0); }
+  // Dynamic Capacity (CXL 3.1 §9.13.3) that follows the static capacity in DPA space.
+  virtual Bytes dynamic_capacity() const { return Bytes(0); }
 };
 
 // What software programs into one decoder (before commit).

@@ -128,6 +128,39 @@ run 0 "${M[@]}" secure-erase
 run 1 "${M[@]}" dc config
 expect_err "Unsupported"
 
+# Dynamic capacity on a topology device: DC regions follow the 512 MiB static capacity; the
+# fabric manager offers an extent, the host accepts and releases it; state persists beside the
+# backing file between invocations.
+sed -e 's/id = "mem0"/id = "dcd0"/' -e "s|mem0\.|dcd0.|g" "$TMP/topo.toml" >"$TMP/dcd.toml"
+printf 'dc_regions = ["256M", "512M"]\ndc_block_size = "2M"\n' >>"$TMP/dcd.toml"
+D=(mbox "$TMP/dcd.toml" --memdev dcd0)
+run 0 "${D[@]}" dc offer --help
+expect_out "--region"
+run 0 "${D[@]}" --json dc config
+[[ $(jqv '.regions | length') == 2 ]] || fail "2 DC regions expected: $OUT"
+[[ $(jqv '.regions[0].base') == 0x20000000 ]] || fail "region 0 at 512 MiB expected: $OUT"
+[[ $(jqv '.regions[1].base') == 0x30000000 ]] || fail "region 1 at 768 MiB expected: $OUT"
+run 0 "${D[@]}" dc offer --region 1 --dpa 0x30200000 --length 4M
+expect_out "Add Capacity"
+run 0 "${D[@]}" dc extents
+expect_out "extents: 0"
+[[ -f "$TMP/dcd0.raw.state" ]] || fail "DC state not kept beside dcd0.raw"
+run 0 "${D[@]}" dc accept 0x30200000 4M
+run 0 "${D[@]}" --json dc extents
+[[ $(jqv '.extents[0].dpa') == 0x30200000 ]] || fail "accepted extent missing: $OUT"
+run 1 "${D[@]}" dc accept 0x30200000 4M
+run 0 "${D[@]}" dc release 0x30200000 4M
+run 0 "${D[@]}" dc extents
+expect_out "extents: 0"
+run 2 "${D[@]}" dc offer --region 2 --dpa 0x30000000 --length 2M
+expect_err "has 2 DC regions"
+run 2 "${D[@]}" dc offer --region 0 --dpa 0x30000000 --length 2M
+expect_err "not inside DC region 0"
+run 1 "${D[@]}" dc offer --region 0 --dpa 0x20001000 --length 2M
+expect_err "offer refused"
+run 2 "${M[@]}" dc offer --region 0 --dpa 0x20000000 --length 2M
+expect_err "memdev 'mem0' has no DC regions"
+
 # raw: return code and payload bytes.
 run 0 "${M[@]}" raw 0300
 expect_out "output_length  8"
