@@ -9,7 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/plot.h"
-#include "cli/region_spec.h"
+#include "cli/profile_options.h"
 #include "frontend/mlc.h"
 #include "frontend/topology_arg.h"
 #include "spec/error.h"
@@ -19,8 +19,8 @@ namespace {
 
 struct MlcOptions {
   bool idle = false, max_bw = false, loaded = false;
-  std::string device, host = "spr-xeon", local = "eurosys24-ddr5", topology, target;
-  std::vector<std::string> regions;  // --region SPEC, as `cxlsim list --region`
+  ProfileOptions profiles;
+  std::string topology, target;
   unsigned threads = 16;
   std::string rw = "1:0";
   bool random = false;
@@ -55,13 +55,9 @@ void print_table(const std::vector<frontend::MlcPoint>& pts) {
 
 int run(const MlcOptions& o) {
   if (!o.idle && !o.max_bw && !o.loaded) return fail("choose --idle-latency, --max-bandwidth or --loaded-latency");
-  auto host = timing::load_host_profile(o.host);
-  auto local = timing::load_device_profile(o.local);
-  auto device = timing::load_device_profile(o.device.empty() ? "eurosys24-asic" : o.device);
+  auto [host, local, device, regions] = o.profiles.load();
   if (!o.target.empty() && o.topology.empty()) return fail("--target needs --topology");
-  if (!o.regions.empty() && o.topology.empty()) return fail("--region needs --topology");
-  std::vector<RegionRequest> regions;
-  for (const auto& spec : o.regions) regions.push_back(parse_region_spec(spec));
+  if (!regions.empty() && o.topology.empty()) return fail("--region needs --topology");
   if (!o.topology.empty() && !device.cxl) return fail(fmt::format("--device '{}' is local DRAM; with --topology use a CXL device profile", device.name));
   frontend::MlcSetup s = o.topology.empty()
                              ? frontend::setup_for_device(host, local, device)
@@ -150,13 +146,9 @@ void register_mlc(CLI::App& app) {
   cmd->add_flag("--idle-latency", o->idle, "Latency of dependent loads on an idle system");
   cmd->add_flag("--max-bandwidth", o->max_bw, "Peak bandwidth for reads, 3:1, 2:1, 1:1 and non-temporal writes");
   cmd->add_flag("--loaded-latency", o->loaded, "Latency of a pointer chaser under N load threads, inject delays 0..20000");
-  cmd->add_option("--device", o->device, "Device profile: built-in name or TOML file (default eurosys24-asic)");
   cmd->add_option("--topology", o->topology, "Topology (builtin:NAME, TOML, QEMU command line, Newick); every memdev runs --device");
   cmd->add_option("--target", o->target, "Region (regionN), CFMWS window id or memdev to measure (default: the first region)");
-  cmd->add_option("--region", o->regions, "Create a region as `cxlsim list --region` does (repeatable; "
-                  "window=N,ways=W,granularity=G[,targets=ID:ID..][,size=S][,mode=pmem|ram]); default: one per window over all its memdevs");
-  cmd->add_option("--host", o->host, "Host profile (default spr-xeon)");
-  cmd->add_option("--local", o->local, "Local DRAM profile (default eurosys24-ddr5)");
+  o->profiles.add_to(*cmd);
   cmd->add_option("--threads", o->threads, "Load threads (default 16)");
   cmd->add_option("--rw", o->rw, "Reads:writes of the load threads, e.g. 3:1 (default 1:0)");
   cmd->add_flag("--random", o->random, "Random instead of sequential access");

@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/plot.h"
-#include "cli/region_spec.h"
+#include "cli/profile_options.h"
 #include "frontend/replay.h"
 #include "frontend/topology_arg.h"
 
@@ -14,9 +14,9 @@ namespace cxlsim::cli {
 namespace {
 
 struct ReplayOptions {
-  std::string trace, device = "eurosys24-asic", host = "spr-xeon", local = "eurosys24-ddr5";
+  std::string trace;
+  ProfileOptions profiles;
   std::string topology, placement = "all-cxl", plot;
-  std::vector<std::string> regions;  // --region SPEC, as `cxlsim list --region`
   unsigned outstanding = 16;
   bool json = false, quiet = false;
   std::string in, out;
@@ -24,12 +24,12 @@ struct ReplayOptions {
 
 int run(const ReplayOptions& o) {
   frontend::ReplayConfig c;
-  c.host = timing::load_host_profile(o.host);
-  c.local_dram = timing::load_device_profile(o.local);
-  auto dev = timing::load_device_profile(o.device);
-  if (!dev.cxl) return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that", o.device));
+  auto [host, local, dev, regions] = o.profiles.load();
+  if (!dev.cxl) return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that", o.profiles.device));
+  c.host = std::move(host);
+  c.local_dram = std::move(local);
   c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
-  for (const auto& spec : o.regions) c.regions.push_back(parse_region_spec(spec));
+  c.regions = std::move(regions);
   c.device_for = [dev](const std::string&) { return dev; };
   c.placement = frontend::parse_placement(o.placement);
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
@@ -112,13 +112,9 @@ void register_replay(CLI::App& app) {
   auto o = std::make_shared<ReplayOptions>();
   auto* cmd = app.add_subcommand("replay", "Replay a memory trace (text, Valgrind lackey, cxlsim binary) on the timing model");
   cmd->add_option("trace", o->trace, "Trace file ('-' for standard input)");
-  cmd->add_option("--device", o->device, "Device profile for every memdev (default eurosys24-asic)");
-  cmd->add_option("--host", o->host, "Host profile (default spr-xeon)");
-  cmd->add_option("--local", o->local, "Local DRAM profile (default eurosys24-ddr5)");
+  o->profiles.add_to(*cmd);
   cmd->add_option("--topology", o->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME (cxlsim topology --help lists them; default builtin:direct)");
-  cmd->add_option("--region", o->regions, "Create a region as `cxlsim list --region` does (repeatable); CXL pages go to the "
-                  "first region (default: one region per window over all its memdevs)");
-  cmd->add_option("--placement", o->placement, "all-dram | all-cxl | interleave:D:C | first-touch:BYTES (4 KiB pages; default all-cxl)");
+  cmd->add_option("--placement", o->placement, "all-dram | all-cxl | interleave:D:C | first-touch:BYTES (4 KiB pages; default all-cxl); CXL pages go to the first region");
   cmd->add_option("--max-outstanding", o->outstanding, "Line requests in flight (default 16)");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_flag("--quiet", o->quiet, "No progress on stderr");
