@@ -123,6 +123,7 @@ MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
     c.base = s.range_base + s.threads * per_thread;
     c.size = buf;
     c.think = s.host.chase_overhead;
+    c.jitter = s.host.loop_jitter;
     c.seed = s.seed * 7919 + 17;
     c.measure_from = s.warmup;
     chaser = std::make_unique<ChaseCore>(c);

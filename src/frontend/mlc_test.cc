@@ -23,14 +23,15 @@ std::vector<MlcPoint> measured(const std::string& file) {
   return parse_mlc_log(ss.str(), file);
 }
 
-MlcSetup setup(const std::string& device) {
-  return setup_for_device(timing::load_host_profile("spr-xeon"), timing::load_device_profile("eurosys24-ddr5"),
+MlcSetup setup(const std::string& device, const std::string& host = "spr-xeon") {
+  return setup_for_device(timing::load_host_profile(host), timing::load_device_profile("eurosys24-ddr5"),
                           timing::load_device_profile(device));
 }
 
 // Error goals of the calibration (docs/calibration.md lists what the model reaches).
 struct Goal {
   const char* device;
+  const char* host;  // the server each log was measured on
   const char* log;
   double mae, peak, idle;
 };
@@ -44,7 +45,7 @@ TEST_P(Calibration, CurveStaysWithinItsErrorBounds) {
                  << " is absent, calibration regression not checked";
   }
   const auto meas = measured(g.log);
-  const auto sim = loaded_latency(setup(g.device), mlc_inject_delays());
+  const auto sim = loaded_latency(setup(g.device, g.host), mlc_inject_delays());
   const CurveError e = compare_curves(sim, meas);
   RecordProperty("latency_mae_pct", std::to_string(e.latency_mae_pct));
   EXPECT_LE(e.latency_mae_pct, g.mae) << g.device;
@@ -52,11 +53,13 @@ TEST_P(Calibration, CurveStaysWithinItsErrorBounds) {
   EXPECT_LE(std::fabs(e.idle_err_pct), g.idle) << g.device;
 }
 
-// Bounds: the goals are 3 % (curve), 3 % (peak), 2 % (idle). The curve bound is what the
-// model reaches today plus run-to-run margin; see docs/calibration.md for the gap.
-INSTANTIATE_TEST_SUITE_P(Eurosys24, Calibration,
-                         ::testing::Values(Goal{"eurosys24-asic", "cxl-asic_read-seq_16thr.log", 6.0, 3.0, 2.0},
-                                           Goal{"eurosys24-ddr5", "ddr5-local_read-seq_16thr.log", 8.0, 3.0, 2.0}));
+// Bounds: the goals are 3 % (curve), 3 % (peak), 2 % (idle). The DDR5 curve meets them; the
+// ASIC curve bound is what the model reaches today (4.3 %) plus margin; see docs/calibration.md.
+INSTANTIATE_TEST_SUITE_P(
+    Eurosys24, Calibration,
+    ::testing::Values(Goal{"eurosys24-asic", "spr-xeon", "cxl-asic_read-seq_16thr.log", 4.6, 3.0, 2.0},
+                      Goal{"eurosys24-ddr5", "spr-xeon-ddr5-server", "ddr5-local_read-seq_16thr.log", 3.0, 3.0, 2.0}),
+    [](const ::testing::TestParamInfo<Goal>& i) { return std::string(i.param.device).substr(10); });
 
 TEST(Mlc, ParsesTheMlcTable) {
   const std::string log =

@@ -23,10 +23,13 @@ void ChaseCore::complete(System& sys, Request& r, Duration now) {
     ++loads_;
     latency_sum_ += now - r.issued;
   }
-  if (cfg_.think == Duration()) {
+  Duration think = cfg_.think;
+  const auto span = static_cast<int64_t>(static_cast<double>(think.picoseconds()) * cfg_.jitter);
+  if (span > 0) think += Duration::ps(static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(2 * span + 1)) - span);
+  if (think == Duration()) {
     load(now);
   } else {
-    sys.schedule(now + cfg_.think, this, nullptr);
+    sys.schedule(now + think, this, nullptr);
   }
 }
 

@@ -12,6 +12,9 @@ namespace cxlsim::timing {
 struct ChaseCoreConfig {
   uint64_t base = 0, size = 0;
   Duration think;  // core time between a load's data and the next load's issue
+  // The think time varies uniformly by +-jitter (a fraction): the core, mesh and DRAM clocks are
+  // not in phase, so the chaser must not lock onto one phase of the DRAM's burst slots.
+  double jitter = 0.0;
   uint64_t seed = 7;
   Duration measure_from;
 };

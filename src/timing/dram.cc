@@ -17,6 +17,8 @@ Bandwidth DramConfig::peak() const {
 Dram::Dram(const DramConfig& cfg)
     : cfg_(cfg),
       rfcsb_(cfg.tRFCsb.picoseconds()),
+      pd_idle_(cfg.powerdown_idle.picoseconds()),
+      xp_(cfg.tXP.picoseconds()),
       burst_(cfg.burst().picoseconds()),
       rcd_(cfg.tRCD.picoseconds()),
       cl_(cfg.tCL.picoseconds()),
@@ -33,6 +35,8 @@ Dram::Dram(const DramConfig& cfg)
       il_(cfg.interleave.value()),
       ch_(cfg.channels),
       row_(cfg.row_bytes.value()),
+      bil_(cfg.bank_interleave.value() ? cfg.bank_interleave.value() : cfg.row_bytes.value()),
+      cpr_(cfg.row_bytes.value() / (cfg.bank_interleave.value() ? cfg.bank_interleave.value() : cfg.row_bytes.value())),
       bank_(cfg.ranks * cfg.banks),
       chans_(cfg.channels),
       banks_(static_cast<size_t>(cfg.channels) * cfg.ranks * cfg.banks) {
@@ -109,6 +113,12 @@ uint64_t ring_bits(const std::vector<uint64_t>& v, uint64_t n, uint64_t from, ui
 }
 }  // namespace
 
+bool Dram::slot_free(const Channel& ch, uint64_t slot) const {
+  if (slot < ch.cleared) return true;
+  const uint64_t i = slot & (ch.slots - 1);
+  return ((ch.busy[i / 64] >> (i % 64)) & 1) == 0;
+}
+
 void Dram::grow(Channel& ch) {
   const uint64_t old = ch.slots, now = old * 2;
   std::vector<uint64_t> busy(now / 64, 0), write(now / 64, 0);
@@ -177,16 +187,20 @@ Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   Channel& ch = chans_[ci];
   if (op == Op::kWrite && cfg_.write_batch > 1) return post_write(ch, arrive);  // no bank state
   const uint64_t in_ch = il_.mul(ch_.div(chunk)) + il_.mod(addr);  // byte offset within channel
-  const uint64_t row_global = row_.div(in_ch);
+  // Within a channel, `bank_interleave` bytes go to one bank before the next; a bank's row
+  // holds row_bytes / bank_interleave such blocks.
+  const uint64_t row_global = bil_.div(in_ch);
   // Bank index XOR-hashed with row bits, as controllers do so that streams whose strides are
   // multiples of the bank count do not pile onto one bank (permutation-based interleaving).
-  const uint64_t row_hi = bank_.div(row_global);
+  const uint64_t row_hi = cpr_.div(bank_.div(row_global));
   const uint64_t h = row_hi ^ (row_hi >> 7) ^ (row_hi >> 13) ^ (row_hi * 0x9E37u >> 5);
   const unsigned bi = static_cast<unsigned>(bank_.mod(row_global ^ h));
   const int64_t row = static_cast<int64_t>(row_hi);
   Bank& b = banks_[static_cast<size_t>(ci) * banks_per_channel_ + bi];
 
-  int64_t t = after_refresh(ch, b, bi, arrive.picoseconds());
+  int64_t t = arrive.picoseconds();
+  if (pd_idle_ > 0 && t - ch.last_end >= pd_idle_) t += xp_;  // wake the sub-channel first
+  t = after_refresh(ch, b, bi, t);
   int64_t cas;
   if (b.open_row == row) {
     ++stats_.row_hits;
@@ -201,10 +215,16 @@ Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
     cas = act + rcd_;
   }
   clear_before(ch, static_cast<uint64_t>(arrive.picoseconds() / burst_));
-  const uint64_t want = static_cast<uint64_t>((cas + cl_ + burst_ - 1) / burst_);
-  const int64_t data = static_cast<int64_t>(reserve_slot(ch, want, op)) * burst_;
+  const int64_t want_ps = cas + cl_;
+  const uint64_t want = static_cast<uint64_t>((want_ps + burst_ - 1) / burst_);
+  const uint64_t slot = reserve_slot(ch, want, op);
+  // The calendar keeps bursts on a grid of burst slots, but a burst on an idle bus starts on
+  // the DRAM clock edge it is ready at, not at the next slot boundary: without this, a
+  // dependent chain of loads locks onto one phase of the grid.
+  const int64_t data = slot == want && slot_free(ch, slot - 1) ? want_ps : static_cast<int64_t>(slot) * burst_;
   cas = data - cl_;
   const int64_t end = data + burst_;
+  ch.last_end = std::max(ch.last_end, end);
   b.cas_ready = cas + ccd_;
   b.pre_ready = std::max(b.pre_ready, op == Op::kRead ? cas + rtp_ : end + wr_);
   b.act_ready = std::max(b.act_ready, b.pre_ready + rp_);

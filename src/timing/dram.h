@@ -24,6 +24,9 @@ struct DramConfig {
   unsigned banks = 32;          // per rank (DDR5: 8 bank groups x 4)
   Bytes row_bytes = KiB(1);     // page size per sub-channel
   Bytes interleave = Bytes(256);  // consecutive bytes on one channel before the next
+  // Consecutive bytes of a channel on one bank before the next bank (0: a whole row). Small
+  // values spread a stream over many banks, each keeping its row open across visits.
+  Bytes bank_interleave = Bytes(0);
   double mt_per_s = 4800;       // data rate
   unsigned bus_bytes = 4;       // data bus width per channel (DDR5 sub-channel: 32 bits)
   Duration tRCD = Duration::ns(16.67);
@@ -46,6 +49,11 @@ struct DramConfig {
   // in bursts of `write_batch`, so that a read/write bus turnaround is paid once per batch,
   // as controllers drain their write queues at a high watermark.
   unsigned write_batch = 32;
+  // Power-down (JESD79-5 §4.x, CKE-less DDR5 power-down entry/exit): a controller that puts a
+  // sub-channel into power-down after it has been idle for `powerdown_idle` makes the next
+  // request wait tXP for the exit. Zero: never powers down.
+  Duration powerdown_idle;
+  Duration tXP = Duration::ns(7.5);
   Duration burst() const;             // 64B / (bus_bytes x MT/s)
   Bandwidth peak() const;             // channels x bus_bytes x MT/s
 };
@@ -100,6 +108,7 @@ class Dram final : public MediaModel {
     uint64_t writes_ahead = 0;          // write bursts reserved in the calendar
     int64_t drain_end = 0;              // end of the last drained write batch (ps)
     int64_t refresh_offset = 0;
+    int64_t last_end = 0;               // end of the latest data burst reserved (ps)
   };
   // Delays t past a refresh in progress on the channel and closes rows after each refresh.
   int64_t after_refresh(const Channel& ch, Bank& b, unsigned bi, int64_t t);
@@ -110,14 +119,15 @@ class Dram final : public MediaModel {
   }
   void clear_range(Channel& ch, uint64_t slot);  // clears slots [cleared, slot)
   void grow(Channel& ch);
+  bool slot_free(const Channel& ch, uint64_t slot) const;
   Duration post_write(Channel& ch, Duration arrive);  // doubles the calendar of one channel, keeping its reservations
   int64_t wtr_slots_, rtw_slots_;
 
   DramConfig cfg_;
-  int64_t rfcsb_;
+  int64_t rfcsb_, pd_idle_, xp_;
   int64_t burst_, rcd_, cl_, rp_, ras_, rtp_, wr_, wtr_, rtw_, ccd_, rfc_, refi_;
   unsigned banks_per_channel_;
-  Divisor il_, ch_, row_, bank_;
+  Divisor il_, ch_, row_, bil_, cpr_, bank_;
   std::vector<Channel> chans_;
   std::vector<Bank> banks_;
   MediaStats stats_;

@@ -16,10 +16,52 @@ TEST(Dram, ClosedRowReadCostsActivateCasAndBurst) {
   Dram d(c);
   const Duration t0 = Duration::ns(100);
   const Duration end = d.access(Op::kRead, 0, t0);
-  const Duration expect = c.tRCD + c.tCL + c.burst();
-  // The data burst starts on a burst-slot boundary: at most one burst later.
-  EXPECT_GE(end - t0, expect);
-  EXPECT_LE(end - t0, expect + c.burst());
+  // On an idle bus the burst starts as soon as the column access allows: no slot rounding.
+  EXPECT_EQ(end - t0, c.tRCD + c.tCL + c.burst());
+}
+
+TEST(Dram, IdleLatencyDoesNotDependOnThePhaseOfTheBurstGrid) {
+  DramConfig c = no_refresh();
+  for (int64_t phase_ps : {0, 700, 1900, 3100}) {
+    Dram d(c);
+    const Duration t0 = Duration::ns(100) + Duration::ps(phase_ps);
+    EXPECT_EQ(d.access(Op::kRead, 0, t0) - t0, c.tRCD + c.tCL + c.burst()) << phase_ps;
+  }
+}
+
+TEST(Dram, PowerDownAddsExitLatencyOnlyAfterAnIdlePeriod) {
+  DramConfig c = no_refresh();
+  c.channels = 1;
+  c.powerdown_idle = Duration::ns(150);
+  c.tXP = Duration::ns(7.5);
+  Dram d(c);
+  const Duration base = c.tRCD + c.tCL + c.burst();
+  const Duration t0 = Duration::ns(1000);
+  // Idle since time 0: powered down, the first read pays tXP.
+  EXPECT_EQ(d.access(Op::kRead, 0, t0) - t0, base + c.tXP);
+  // Shortly after the previous burst (another bank): still awake.
+  const Duration t1 = t0 + base + Duration::ns(50);
+  EXPECT_EQ(d.access(Op::kRead, c.row_bytes.value() * 7, t1) - t1, base);
+  // Long after: asleep again.
+  const Duration t2 = t1 + Duration::ns(1000);
+  EXPECT_EQ(d.access(Op::kRead, c.row_bytes.value() * 13, t2) - t2, base + c.tXP);
+}
+
+TEST(Dram, BankInterleaveSpreadsConsecutiveLinesOverBanks) {
+  DramConfig whole_row = no_refresh(), per_line = no_refresh();
+  whole_row.channels = per_line.channels = 1;
+  per_line.bank_interleave = Bytes(64);
+  Dram a(whole_row), b(per_line);
+  // A stream's first lines: one row of one bank, or one line in each of several banks.
+  for (uint64_t i = 0; i < 8; ++i) {
+    a.access(Op::kRead, i * 64, Duration::ns(100.0 * static_cast<double>(i)));
+    b.access(Op::kRead, i * 64, Duration::ns(100.0 * static_cast<double>(i)));
+  }
+  EXPECT_EQ(a.stats().row_hits, 7u);
+  EXPECT_EQ(b.stats().row_hits, 0u);
+  // Coming back to the first bank after a full turn over the banks hits its open row.
+  b.access(Op::kRead, uint64_t{per_line.banks} * 64, Duration::ns(1000));
+  EXPECT_EQ(b.stats().row_hits, 1u);
 }
 
 TEST(Dram, RowHitIsFasterThanRowConflict) {

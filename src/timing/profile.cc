@@ -155,6 +155,12 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   m.banks = d.count("banks", m.banks);
   m.row_bytes = Bytes(d.count("row_bytes", static_cast<unsigned>(m.row_bytes.value())));
   m.interleave = Bytes(d.count("interleave_bytes", static_cast<unsigned>(m.interleave.value())));
+  if (d.num("bank_interleave_bytes", 0) > 0) {
+    m.bank_interleave = Bytes(d.count("bank_interleave_bytes", 64));
+    if (m.bank_interleave.value() % 64 != 0 || m.row_bytes.value() % m.bank_interleave.value() != 0) {
+      d.fail("bank_interleave_bytes", "must be a multiple of 64 that divides row_bytes");
+    }
+  }
   m.mt_per_s = d.num("mt_per_s", m.mt_per_s, true);
   m.bus_bytes = d.count("bus_bytes", m.bus_bytes);
   m.tRCD = d.ns("tRCD_ns", m.tRCD);
@@ -170,6 +176,8 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   m.tREFI = d.ns("tREFI_ns", m.tREFI);
   m.tRFCsb = d.ns("tRFCsb_ns", m.tRFCsb);
   m.write_batch = d.count("write_batch", m.write_batch);
+  m.powerdown_idle = d.ns("powerdown_idle_ns", m.powerdown_idle);
+  m.tXP = d.ns("tXP_ns", m.tXP);
   std::string refresh = d.str("refresh", "same-bank");
   if (refresh == "same-bank") m.same_bank_refresh = true;
   else if (refresh == "all-bank") m.same_bank_refresh = false;

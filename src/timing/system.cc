@@ -280,6 +280,7 @@ Duration System::idle_read_latency(size_t ti) const {
   }
   const DramConfig& m = t.profile.dram;
   d += m.tRCD + m.tCL + m.burst();
+  if (m.powerdown_idle > Duration()) d += m.tXP;  // an idle sub-channel has powered down
   return d;
 }
 
