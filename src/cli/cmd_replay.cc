@@ -58,8 +58,10 @@ int run(const ReplayOptions& o) {
     j["bandwidth_over_time"] = {{"bin_ns", r.bin_ns}, {"gbps", r.bandwidth_gbps}};
     nlohmann::json comps = nlohmann::json::array();
     for (const auto& s : r.components) {
-      comps.push_back({{"name", s.name}, {"kind", s.kind}, {"requests", s.requests}, {"bytes", s.bytes},
-                       {"utilisation", s.utilisation}, {"queueing_ns", s.queueing_ns}});
+      nlohmann::json comp{{"name", s.name}, {"kind", s.kind}, {"requests", s.requests}, {"bytes", s.bytes},
+                       {"utilisation", s.utilisation}, {"queueing_ns", s.queueing_ns}};
+      if (!s.link.empty()) comp["link"] = s.link;  // trained width and speed
+      comps.push_back(comp);
     }
     j["components"] = comps;
     std::cout << j.dump(2) << "\n";
@@ -71,7 +73,8 @@ int run(const ReplayOptions& o) {
                              r.latency.quantile(0.5), r.latency.quantile(0.99), r.latency.quantile(0.999), r.latency.max());
     std::cout << fmt::format("{:<36} {:>10} {:>12} {:>8} {:>12}\n", "Component", "Requests", "Bytes", "Util %", "Queue ns");
     for (const auto& s : r.components) {
-      std::cout << fmt::format("{:<36} {:>10} {:>12} {:>8.2f} {:>12.2f}\n", s.name, s.requests, s.bytes, 100.0 * s.utilisation, s.queueing_ns);
+      const std::string name = s.link.empty() ? s.name : s.name + " [" + s.link + "]";
+      std::cout << fmt::format("{:<36} {:>10} {:>12} {:>8.2f} {:>12.2f}\n", name, s.requests, s.bytes, 100.0 * s.utilisation, s.queueing_ns);
     }
   }
   if (!o.plot.empty()) {

@@ -9,7 +9,8 @@
 namespace cxlsim {
 
 // The names, in a stable order: default, switch2, qemu-single, qemu-2hb, qemu-switch,
-// qemu-window-per-hb, then the timing model's trees: direct, switch, two-level-switch, pool8.
+// qemu-window-per-hb, then the timing model's trees: direct, switch, two-level-switch, pool8,
+// gen4-switch (link widths/speeds: a PCIe 4.0 switch in front of x8 devices).
 std::vector<std::string_view> builtin_topology_names();
 
 // The TOML text of builtin NAME; nullopt when there is none.

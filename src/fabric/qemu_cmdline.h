@@ -44,7 +44,8 @@ struct QemuExportOptions {
 // cxl-upstream, cxl-downstream, cxl-type3 in bus order. Root/downstream ports whose
 // (chassis, slot) repeats an earlier port's get the next free slot, as QEMU 7.2 requires unique
 // pairs. Throws ValidationError for what QEMU 7.2 cannot express: Type 3 volatile capacity (no
-// volatile-memdev before QEMU 8.0) and Type 2 devices, naming the device.
+// volatile-memdev before QEMU 8.0) and Type 2 devices, naming the device. Link widths and
+// speeds (LinkCaps) are timing-only and left out: QEMU 7.2 has no properties for them.
 std::vector<std::string> to_qemu_args(const Topology& t, const QemuExportOptions& options);
 
 // The shell command `program args...`, shell-quoted: one line, or one option per line joined

@@ -24,4 +24,24 @@ const DownstreamPortSpec* Topology::find_downstream_port(std::string_view id) co
 const Type3Spec* Topology::find_type3(std::string_view id) const { return find_by_id(type3, id); }
 const Type2Spec* Topology::find_type2(std::string_view id) const { return find_by_id(type2, id); }
 
+LinkCaps Topology::trained_link_below(std::string_view port) const {
+  LinkCaps upper;
+  if (const auto* rp = find_root_port(port)) upper = rp->link;
+  else if (const auto* dp = find_downstream_port(port)) upper = dp->link;
+  else return {};
+  // Validation allows one element below a port; the first one found is the link partner.
+  LinkCaps lower;
+  auto below = [&](const auto& v) {
+    for (const auto& e : v) {
+      if (e.parent == port) {
+        lower = e.link;
+        return true;
+      }
+    }
+    return false;
+  };
+  if (!below(switches) && !below(type3)) below(type2);
+  return negotiate(upper, lower);
+}
+
 }  // namespace cxlsim

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "spec/pcie_link.h"
 #include "spec/units.h"
 
 namespace cxlsim {
@@ -51,6 +52,7 @@ struct RootPortSpec {
   unsigned port_number = 0; // PCIe Link Capabilities port number; HDM target lists name it
   unsigned chassis = 0;
   unsigned slot = 0;
+  LinkCaps link{};            // this port's end of the link below it
   bool operator==(const RootPortSpec&) const = default;
 };
 
@@ -59,6 +61,7 @@ struct RootPortSpec {
 struct SwitchSpec {
   std::string id;
   std::string parent;  // id of a root port or a downstream port
+  LinkCaps link{};       // the upstream port's end of the link to `parent`
   bool operator==(const SwitchSpec&) const = default;
 };
 
@@ -69,6 +72,7 @@ struct DownstreamPortSpec {
   unsigned port_number = 0;
   unsigned chassis = 0;
   unsigned slot = 0;
+  LinkCaps link{};  // this port's end of the link below it
   bool operator==(const DownstreamPortSpec&) const = default;
 };
 
@@ -95,6 +99,7 @@ struct Type3Spec {
   // multiple of 256 MiB. Empty: not a DCD.
   std::vector<Bytes> dc_regions;
   Bytes dc_block_size = Bytes(2 << 20);  // power of two, >= 64 B; divides every region
+  LinkCaps link{};  // the device's end of its link
   bool operator==(const Type3Spec&) const = default;
 };
 
@@ -105,6 +110,7 @@ struct Type2Spec {
   Bytes hdm_size;
   Bytes cache_size;
   uint64_t serial = 0;
+  LinkCaps link{};  // the device's end of its link
   bool operator==(const Type2Spec&) const = default;
 };
 
@@ -126,6 +132,12 @@ struct Topology {
   const DownstreamPortSpec* find_downstream_port(std::string_view id) const;
   const Type3Spec* find_type3(std::string_view id) const;
   const Type2Spec* find_type2(std::string_view id) const;
+
+  // Link ends: every root port, downstream port, switch (its upstream port) and device may
+  // state its link capability. The link below root or downstream port `port` trains to
+  // negotiate(port's caps, caps of what is below it) (pcie_link.h); empty when neither end
+  // states anything or `port` is no such port.
+  LinkCaps trained_link_below(std::string_view port) const;
 
   bool operator==(const Topology&) const = default;
 };

@@ -95,6 +95,19 @@ inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
       }
       t.windows.push_back(std::move(win));
     }
+    if (!qemu_form) {  // QEMU 7.2 has no link width/speed properties
+      auto link = [] {
+        LinkCaps c;
+        if (*rc::gen::inRange(0, 3) == 0) c.width = *rc::gen::element(1u, 2u, 4u, 8u, 16u);
+        if (*rc::gen::inRange(0, 3) == 0) c.speed = static_cast<LinkSpeed>(*rc::gen::inRange(1, 7));
+        return c;
+      };
+      for (auto& e : t.root_ports) e.link = link();
+      for (auto& e : t.switches) e.link = link();
+      for (auto& e : t.downstream_ports) e.link = link();
+      for (auto& e : t.type3) e.link = link();
+      for (auto& e : t.type2) e.link = link();
+    }
     return t;
   });
 }

@@ -150,6 +150,18 @@ class Element {
     return out;
   }
 
+  // A PCIe link speed: "32GT/s" (or "32"), or a number of GT/s (32, 2.5).
+  std::optional<LinkSpeed> link_speed(std::string_view key) {
+    if (!has(key)) return std::nullopt;
+    const toml::node& n = *table_.get(key);
+    std::optional<LinkSpeed> s;
+    if (n.is_string()) s = parse_link_speed(*n.value<std::string>());
+    else if (n.is_integer() || n.is_floating_point()) s = link_speed_of(*n.value<double>());
+    else error(key, "expected a link speed such as \"32GT/s\"");
+    if (!s) error(key, "not a PCIe link speed (2.5GT/s, 5GT/s, 8GT/s, 16GT/s, 32GT/s, 64GT/s)");
+    return s;
+  }
+
   // Rejects every key that was not read.
   void finish() const {
     for (const auto& [k, v] : table_) {
@@ -166,6 +178,14 @@ class Element {
   std::string_view origin_;
   std::set<std::string, std::less<>> used_;
 };
+
+// `link_width` (lanes; validated later) and `link_speed` of a port or device.
+LinkCaps parse_link(Element& e) {
+  LinkCaps c;
+  if (e.has("link_width")) c.width = e.uint("link_width", 0, 255);
+  c.speed = e.link_speed("link_speed");
+  return c;
+}
 
 WindowRestrictions parse_restrictions(Element& e) {
   if (!e.has("restrictions")) return WindowRestrictions{};
@@ -218,6 +238,7 @@ RootPortSpec parse_root_port(Element& e, const std::vector<RootPortSpec>& earlie
   rp.port_number = e.uint("port", next_port_number(parents, rp.host_bridge), 255);
   rp.chassis = e.uint("chassis", 0, 255);
   rp.slot = e.uint("slot", 0, 65535);
+  rp.link = parse_link(e);
   return rp;
 }
 
@@ -225,6 +246,7 @@ SwitchSpec parse_switch(Element& e) {
   SwitchSpec s;
   s.id = e.required_string("id");
   s.parent = e.required_string("parent");
+  s.link = parse_link(e);
   return s;
 }
 
@@ -237,6 +259,7 @@ DownstreamPortSpec parse_downstream_port(Element& e, const std::vector<Downstrea
   dp.port_number = e.uint("port", next_port_number(parents, dp.switch_id), 255);
   dp.chassis = e.uint("chassis", 0, 255);
   dp.slot = e.uint("slot", 0, 65535);
+  dp.link = parse_link(e);
   return dp;
 }
 
@@ -253,6 +276,7 @@ Type3Spec parse_type3(Element& e) {
   d.lsa_backing = {e.string("lsa_object", ""), e.string("lsa_path", "")};
   d.dc_regions = e.sizes("dc_regions");
   d.dc_block_size = e.size("dc_block_size", d.dc_block_size);
+  d.link = parse_link(e);
   return d;
 }
 
@@ -263,6 +287,7 @@ Type2Spec parse_type2(Element& e) {
   d.hdm_size = e.size("hdm", Bytes(0));
   d.cache_size = e.size("cache", Bytes(0));
   d.serial = e.u64("serial", 0, false);
+  d.link = parse_link(e);
   return d;
 }
 
@@ -302,6 +327,13 @@ std::string quote(std::string_view s) {
     else out += c;
   }
   return out + "\"";
+}
+
+std::string link_keys(const LinkCaps& c) {
+  std::string out;
+  if (c.width) out += fmt::format("link_width = {}\n", *c.width);
+  if (c.speed) out += fmt::format("link_speed = {}\n", quote(format_link_speed(*c.speed)));
+  return out;
 }
 
 std::string quote_list(const std::vector<std::string>& v) {
@@ -392,13 +424,16 @@ std::string to_toml(const Topology& t) {
   for (const auto& rp : t.root_ports) {
     out += fmt::format("\n[[root_port]]\nid = {}\nhost_bridge = {}\nport = {}\nchassis = {}\nslot = {}\n", quote(rp.id),
                        quote(rp.host_bridge), rp.port_number, rp.chassis, rp.slot);
+    out += link_keys(rp.link);
   }
   for (const auto& s : t.switches) {
     out += fmt::format("\n[[switch]]\nid = {}\nparent = {}\n", quote(s.id), quote(s.parent));
+    out += link_keys(s.link);
   }
   for (const auto& dp : t.downstream_ports) {
     out += fmt::format("\n[[downstream_port]]\nid = {}\nswitch = {}\nport = {}\nchassis = {}\nslot = {}\n",
                        quote(dp.id), quote(dp.switch_id), dp.port_number, dp.chassis, dp.slot);
+    out += link_keys(dp.link);
   }
   for (const auto& d : t.type3) {
     out += fmt::format("\n[[type3]]\nid = {}\nparent = {}\nvolatile = {}\npersistent = {}\nlsa = {}\nserial = {}\n",
@@ -412,10 +447,12 @@ std::string to_toml(const Topology& t) {
       for (Bytes b : d.dc_regions) sizes.push_back(format_qemu_size(b));
       out += fmt::format("dc_regions = {}\ndc_block_size = {}\n", quote_list(sizes), size_value(d.dc_block_size));
     }
+    out += link_keys(d.link);
   }
   for (const auto& d : t.type2) {
     out += fmt::format("\n[[type2]]\nid = {}\nparent = {}\nhdm = {}\ncache = {}\nserial = {}\n", quote(d.id),
                        quote(d.parent), size_value(d.hdm_size), size_value(d.cache_size), u64_value(d.serial));
+    out += link_keys(d.link);
   }
   return out;
 }

@@ -186,6 +186,71 @@ RC_GTEST_PROP(TopologyToml, RandomBytesNeverCrash, (const std::string& text)) {
   }
 }
 
+constexpr std::string_view kLinks = R"(
+[[host_bridge]]
+id = "hb0"
+bus_nr = 12
+[[root_port]]
+id = "rp0"
+host_bridge = "hb0"
+link_width = 16
+link_speed = "32GT/s"
+[[switch]]
+id = "sw0"
+parent = "rp0"
+link_width = 4
+link_speed = 16
+[[downstream_port]]
+id = "sw0p0"
+switch = "sw0"
+link_speed = 2.5
+[[type3]]
+id = "mem0"
+parent = "sw0p0"
+persistent = "256M"
+link_width = 8
+link_speed = "64 GT/s"
+[[type2]]
+id = "acc0"
+parent = "rp1"
+hdm = "256M"
+link_speed = "8GT/s"
+)";
+
+TEST(TopologyToml, LinkWidthAndSpeedOfEachLinkEnd) {
+  Topology t = parse_topology_toml(kLinks, "links.toml");
+  EXPECT_EQ(t.root_ports[0].link, (LinkCaps{16, LinkSpeed::k32GT}));
+  EXPECT_EQ(t.switches[0].link, (LinkCaps{4, LinkSpeed::k16GT}));
+  EXPECT_EQ(t.downstream_ports[0].link, (LinkCaps{std::nullopt, LinkSpeed::k2_5GT}));
+  EXPECT_EQ(t.type3[0].link, (LinkCaps{8, LinkSpeed::k64GT}));
+  EXPECT_EQ(t.type2[0].link, (LinkCaps{std::nullopt, LinkSpeed::k8GT}));
+  // Each link trains to the narrower width and the lower speed of its two ends.
+  EXPECT_EQ(t.trained_link_below("rp0"), (LinkCaps{4, LinkSpeed::k16GT}));
+  EXPECT_EQ(t.trained_link_below("sw0p0"), (LinkCaps{8, LinkSpeed::k2_5GT}));
+  EXPECT_TRUE(t.trained_link_below("sw0").empty());  // not a port with a link below it
+  EXPECT_EQ(parse_topology_toml(to_toml(t), "again"), t);
+  const std::string out = to_toml(t);
+  EXPECT_NE(out.find("link_speed = \"2.5GT/s\""), std::string::npos) << out;
+  // Absent: nothing parsed, nothing written.
+  Topology plain = parse_topology_toml(kSmall, "small.toml");
+  EXPECT_TRUE(plain.root_ports[0].link.empty());
+  EXPECT_EQ(to_toml(plain).find("link_"), std::string::npos);
+}
+
+TEST(TopologyToml, BadLinkSpeedOrWidthNamesTheElement) {
+  const std::string head = "[[type3]]\nid = \"mem7\"\nparent = \"rp0\"\n";
+  for (const char* bad : {"\"20GT/s\"", "12", "\"fast\"", "true", "\"GT/s\""}) {
+    std::string e = parse_error(head + "link_speed = " + bad + "\n");
+    EXPECT_NE(e.find("[[type3]] 'mem7'"), std::string::npos) << bad << ": " << e;
+    EXPECT_NE(e.find("key 'link_speed'"), std::string::npos) << bad << ": " << e;
+  }
+  for (const char* bad : {"\"x8\"", "-1", "8.0", "256"}) {
+    std::string e = parse_error("[[switch]]\nid = \"sw3\"\nparent = \"rp0\"\nlink_width = " + std::string(bad) + "\n");
+    EXPECT_NE(e.find("[[switch]] 'sw3'"), std::string::npos) << bad << ": " << e;
+    EXPECT_NE(e.find("key 'link_width'"), std::string::npos) << bad << ": " << e;
+  }
+}
+
 TEST(TopologyToml, DcRegionsRoundTrip) {
   std::string text(kSmall);
   text.replace(text.find("[[type2]]"), 0, "dc_regions = [\"256M\", 536870912]\ndc_block_size = \"64k\"\n\n");

@@ -29,6 +29,7 @@ class Checker {
     check_type3();
     check_type2();
     check_serials();
+    check_links();
     check_empty_ports();
     check_bus_ranges();
     if (t_.host_bridges.empty()) warn("", "topology has no host bridges");
@@ -77,6 +78,25 @@ class Checker {
     }
     error(id, fmt::format("{} '{}' is a {}, expected {}", key, ref, kind, expected));
     return false;
+  }
+
+  // link_width / link_speed of every link end (pcie_link.h).
+  void check_link(const std::string& id, const LinkCaps& c) {
+    if (c.width && !is_link_width(*c.width)) {
+      error(id, fmt::format("link_width {} is not a PCIe link width (1, 2, 4, 8 or 16 lanes)", *c.width));
+    }
+    if (c.speed && !is_link_speed(*c.speed)) {
+      error(id, fmt::format("link_speed code {} is not a PCIe link speed (2.5, 5, 8, 16, 32 or 64 GT/s)",
+                            static_cast<unsigned>(*c.speed)));
+    }
+  }
+
+  void check_links() {
+    for (const auto& e : t_.root_ports) check_link(e.id, e.link);
+    for (const auto& e : t_.switches) check_link(e.id, e.link);
+    for (const auto& e : t_.downstream_ports) check_link(e.id, e.link);
+    for (const auto& e : t_.type3) check_link(e.id, e.link);
+    for (const auto& e : t_.type2) check_link(e.id, e.link);
   }
 
   void check_size(const std::string& id, std::string_view what, Bytes size) {

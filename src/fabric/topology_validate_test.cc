@@ -226,5 +226,23 @@ TEST(TopologyValidate, DcRegionsAndBlockSize) {
   EXPECT_TRUE(mentions(errors_for(t, "mem0"), "9 DC regions (at most 8)"));
 }
 
+TEST(TopologyValidate, LinkWidths) {
+  Topology t = good();
+  t.root_ports[0].link.width = 16;
+  t.switches[0].link = {4, LinkSpeed::k64GT};
+  t.downstream_ports[0].link.width = 1;
+  t.type3[0].link.width = 2;
+  EXPECT_TRUE(validate(t).empty());
+  t.switches[0].link.width = 3;
+  t.type3[1].link.width = 32;  // x32 left the PCIe 6.0 base spec; CXL never had it
+  t.root_ports[1].link.width = 0;
+  t.downstream_ports[1].link.speed = static_cast<LinkSpeed>(7);
+  EXPECT_TRUE(mentions(errors_for(t, "sw0"), "link_width 3 is not a PCIe link width")) << errors_for(t, "sw0");
+  EXPECT_TRUE(mentions(errors_for(t, "mem1"), "link_width 32")) << errors_for(t, "mem1");
+  EXPECT_TRUE(mentions(errors_for(t, "rp1"), "link_width 0")) << errors_for(t, "rp1");
+  EXPECT_TRUE(mentions(errors_for(t, "sw0p1"), "link_speed code 7")) << errors_for(t, "sw0p1");
+  EXPECT_TRUE(errors_for(t, "rp0").empty());
+}
+
 }  // namespace
 }  // namespace cxlsim

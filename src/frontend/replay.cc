@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "spec/error.h"
+#include "timing/link_training.h"
 #include "timing/requester.h"
 #include "timing/system.h"
 
@@ -147,11 +148,13 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
                               mn ? ratio(m.queueing, static_cast<double>(mn)) : 0.0});
   }
   for (const auto& l : sys.links()) {
+    const auto* flit = dynamic_cast<const FlitLink*>(l.get());
+    const std::string width_speed = flit ? link_width_speed(flit->config()) : "";
     for (Dir d : {Dir::kDown, Dir::kUp}) {
       const LinkStats& s = l->stats(d);
       out.components.push_back({l->name() + (d == Dir::kDown ? " down" : " up"), d == Dir::kDown ? "link-down" : "link-up",
                                 s.messages, s.payload_bytes, ratio(s.busy, el),
-                                s.messages ? ratio(s.queueing, static_cast<double>(s.messages)) : 0.0});
+                                s.messages ? ratio(s.queueing, static_cast<double>(s.messages)) : 0.0, width_speed});
     }
   }
   return out;

@@ -36,6 +36,7 @@ struct ComponentStat {
   uint64_t bytes = 0;
   double utilisation = 0;      // busy fraction of the run
   double queueing_ns = 0;      // mean wait per request
+  std::string link{};          // links: trained width and speed, "x16 32GT/s"; else empty
 };
 
 struct ReplayResult {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "spec/error.h"
+#include "timing/link_training.h"
 
 namespace cxlsim::timing {
 namespace {
@@ -122,7 +123,9 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
     for (size_t i = 1; i + 1 < path.size(); i += 2) {
       auto it = link_of.find(path[i]);
       if (it == link_of.end()) {
-        auto link = std::make_unique<FlitLink>(path[i] + "->" + path[i + 1], t.profile.link);
+        // The device profile's link at the width/speed the topology's link ends trained to.
+        const LinkConfig cfg = trained_link_config(t.profile.link, f.topology().trained_link_below(path[i]));
+        auto link = std::make_unique<FlitLink>(path[i] + "->" + path[i + 1], cfg);
         it = link_of.emplace(path[i], link.get()).first;
         links_.push_back(std::move(link));
       }

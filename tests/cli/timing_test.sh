@@ -97,6 +97,9 @@ $CXLSIM replay "$T/t.txt" --topology builtin:switch --region window=0,ways=1,gra
 check "replay --region: a 1-way region on mem1 sends every request to mem1" "[ \"\$(jq_py $T/r5.json '[c[\"requests\"] for c in j[\"components\"] if c[\"kind\"]==\"target\" and c[\"name\"].startswith(\"mem\")]')\" = '[0, 20000]' ]"
 $CXLSIM replay "$T/t.txt" --topology builtin:switch --region window=0,ways=2,granularity=256,mode=ram --json --quiet >"$T/r6.json"
 check "replay --region: a 2-way region spreads requests over both memdevs" "[ \"\$(jq_py $T/r6.json 'sum(1 for c in j[\"components\"] if c[\"kind\"]==\"target\" and c[\"name\"].startswith(\"mem\") and c[\"requests\"] > 5000)')\" = 2 ]"
+$CXLSIM replay "$T/t.txt" --topology builtin:gen4-switch --json --quiet >"$T/r7.json"
+check "gen4-switch: links report the width and speed they trained to" "[ \"\$(jq_py $T/r7.json 'sorted(set(c[\"link\"] for c in j[\"components\"] if c[\"kind\"]==\"link-up\"))')\" = \"['x16 16GT/s', 'x8 16GT/s']\" ]"
+check "gen4-switch: slower than the same tree at the profile's Gen5 x16" "[ \"\$(python3 -c \"import json; a=json.load(open('$T/r7.json')); b=json.load(open('$T/r6.json')); print(a['latency_ns']['mean'] > b['latency_ns']['mean'])\")\" = True ]"
 check "switch topology: components listed per link and device" "[ \"\$(jq_py $T/r4.json 'sum(1 for c in j[\"components\"] if c[\"kind\"]==\"link-up\")')\" = 7 ]"
 check "switch topology: slower than direct attach" "[ \"\$(python3 -c \"import json; a=json.load(open('$T/r1.json')); b=json.load(open('$T/r4.json')); print(b['latency_ns']['mean'] > a['latency_ns']['mean'])\")\" = True ]"
 $CXLSIM replay "$T/t.txt" --plot "$T/bw.png" --quiet >/dev/null

@@ -80,6 +80,44 @@ expect_err "yaml not in {toml,json,qemu}"
 run_nonzero topology show
 expect_err "topology is required"
 
+# Link widths/speeds: shown per link end and as trained, validated, round-tripped, timing-only
+# in export-qemu (a note on stderr, the command line unchanged).
+run 0 topology show builtin:gen4-switch
+expect_out "root port rp0 (port 0, chassis 0, slot 0, link x16 32GT/s, trains x16 16GT/s)"
+expect_out "switch sw0 (upstream link x16 16GT/s)"
+expect_out "downstream port sw0_dsp1 (port 1, chassis 0, slot 0, link x16 16GT/s, trains x8 16GT/s)"
+expect_out "serial 0x2, link x8 32GT/s"
+run 0 topology show builtin:gen4-switch --json
+python3 -c 'import json,sys; t=json.load(sys.stdin)
+rp=t["root_ports"][0]; dp=t["downstream_ports"][0]; m=t["type3"][0]
+assert (rp["link_width"], rp["link_speed"], rp["trained_link_width"], rp["trained_link_speed"]) == (16, "32GT/s", 16, "16GT/s"), rp
+assert (dp["trained_link_width"], dp["trained_link_speed"]) == (8, "16GT/s"), dp
+assert (m["link_width"], m["link_speed"]) == (8, "32GT/s"), m
+assert t["switches"][0]["link_speed"] == "16GT/s"' <"$TMP/out" || fail "show --json: link fields"
+run 0 topology show builtin:switch --json
+python3 -c 'import json,sys; t=json.load(sys.stdin)
+assert not any(k.startswith(("link_", "trained_link_")) for kind in ("root_ports", "switches", "downstream_ports", "type3") for e in t[kind] for k in e)' \
+  <"$TMP/out" || fail "show --json: link fields on a topology without any"
+sed 's/^link_width = 8$/link_width = 12/' "$SRC/examples/gen4-switch.toml" >"$TMP/x12.toml"
+run 1 topology validate "$TMP/x12.toml"
+expect_out "'mem0': link_width 12 is not a PCIe link width"
+sed '0,/link_speed = "16GT\/s"/s//link_speed = "20GT\/s"/' "$SRC/examples/gen4-switch.toml" >"$TMP/20gt.toml"
+run 2 topology show "$TMP/20gt.toml"
+expect_err "[[switch]] 'sw0': key 'link_speed': not a PCIe link speed"
+run 0 topology convert builtin:gen4-switch --to toml -o "$TMP/g4.toml"
+run 0 topology convert "$TMP/g4.toml" --to toml
+cmp -s "$TMP/g4.toml" "$TMP/out" || fail "convert of converted gen4-switch differs"
+expect_out 'link_speed = "16GT/s"'
+printf 'version = 1\n[[window]]\nid="w"\nsize="1G"\ntargets=["hb0"]\n[[host_bridge]]\nid="hb0"\nbus_nr=12\n[[root_port]]\nid="rp0"\nhost_bridge="hb0"\nlink_width=16\n[[type3]]\nid="pm0"\nparent="rp0"\npersistent="256M"\nlink_speed="16GT/s"\n' >"$TMP/links.toml"
+run 0 topology export-qemu "$TMP/links.toml" --one-line
+expect_err "link_width/link_speed of rp0, pm0 are timing-only"
+expect_no_out "link"
+LINK_ARGS=$OUT
+sed '/^link_/d' "$TMP/links.toml" >"$TMP/nolinks.toml"
+run 0 topology export-qemu "$TMP/nolinks.toml" --one-line
+[[ $OUT == "$LINK_ARGS" ]] || fail "export-qemu: link attributes changed the QEMU command line"
+[[ -z $ERR ]] || fail "export-qemu without link attributes wrote to stderr: $ERR"
+
 # convert: TOML -> TOML is stable, QEMU -> TOML equals the built-in.
 run 0 topology convert builtin:switch2 --to toml -o "$TMP/s2.toml"
 run 0 topology convert "$TMP/s2.toml" --to toml
