@@ -1,9 +1,6 @@
 #include "cli/profile_options.h"
 
-#include <fmt/format.h>
-
 #include "cli/region_spec.h"
-#include "spec/error.h"
 
 namespace cxlsim::cli {
 
@@ -22,13 +19,7 @@ void ProfileOptions::add_to(CLI::App& cmd) {
 ProfileOptions::Loaded ProfileOptions::load() const {
   Loaded l{timing::load_host_profile(host), timing::load_device_profile(local),
            timing::load_device_profile(device), {}};
-  if (!host_cache.empty()) {
-    try {
-      l.host.cache = timing::apply_cache_spec(l.host.cache, host_cache);
-    } catch (const ParseError& e) {
-      throw ParseError(fmt::format("--host-cache: {}", e.what()));
-    }
-  }
+  if (!host_cache.empty()) l.host.cache = timing::apply_cache_spec(l.host.cache, host_cache, "--host-cache");
   for (const auto& spec : regions) l.regions.push_back(parse_region_spec(spec));
   return l;
 }

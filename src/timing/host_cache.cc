@@ -23,9 +23,9 @@ std::optional<CacheConfigProblem> check(const HostCacheConfig& c) {
   return std::nullopt;
 }
 
-HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec) {
+HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec, std::string_view name) {
   const auto bad = [&](const std::string& why) {
-    return ParseError(fmt::format("invalid host cache '{}': {}", spec, why));
+    return ParseError(fmt::format("invalid {} '{}': {}", name, spec, why));
   };
   if (spec == "off") {
     base.enabled = false;
