@@ -83,14 +83,14 @@ HostCache::HostCache(const HostCacheConfig& c) : cfg_(c) {
   if (!c.enabled) throw ValidationError("host cache: constructed from a disabled configuration");
   if (auto p = check(c)) throw ValidationError(fmt::format("host cache: {} {}", p->field, p->what));
   sets_ = c.size.value() / (uint64_t{c.ways} * kCacheLine.value());
-  tag_.assign(static_cast<size_t>(sets_) * c.ways, 0);
-  use_.assign(tag_.size(), 0);
+  pow2_ = (sets_ & (sets_ - 1)) == 0;
+  word_.assign(static_cast<size_t>(sets_) * 2 * c.ways, 0);
 }
 
 int64_t HostCache::find(uint64_t line) const {
   const size_t b = set_base(line);
   for (size_t w = 0; w < cfg_.ways; ++w) {
-    const uint64_t t = tag_[b + w];
+    const uint64_t t = word_[b + w];
     if ((t & kValid) && (t & ~uint64_t{63}) == line) return static_cast<int64_t>(b + w);
   }
   return -1;
@@ -106,8 +106,8 @@ bool HostCache::lookup(uint64_t hpa, Op op) {
     return false;
   }
   const auto k = static_cast<size_t>(i);
-  use_[k] = ++clock_;
-  if (write) tag_[k] |= kDirty;
+  word_[k + cfg_.ways] = ++clock_;
+  if (write) word_[k] |= kDirty;
   ++(write ? stats_.write_hits : stats_.read_hits);
   return true;
 }
@@ -118,28 +118,29 @@ std::optional<uint64_t> HostCache::fill(uint64_t hpa, bool dirty) {
   const int64_t hit = find(line);
   if (hit >= 0) {  // filled meanwhile by another miss to the same line
     const auto k = static_cast<size_t>(hit);
-    use_[k] = ++clock_;
-    if (dirty) tag_[k] |= kDirty;
+    word_[k + cfg_.ways] = ++clock_;
+    if (dirty) word_[k] |= kDirty;
     return std::nullopt;
   }
   // An invalid way if any (its stamp is 0, below every valid line's), else the LRU way.
   const size_t b = set_base(line);
   size_t victim = b;
-  for (size_t w = b; w < b + cfg_.ways; ++w) {
-    if (!(tag_[w] & kValid)) {
+  const size_t ways = cfg_.ways;
+  for (size_t w = b; w < b + ways; ++w) {
+    if (!(word_[w] & kValid)) {
       victim = w;
       break;
     }
-    if (use_[w] < use_[victim]) victim = w;
+    if (word_[w + ways] < word_[victim + ways]) victim = w;
   }
   std::optional<uint64_t> out;
-  const uint64_t old = tag_[victim];
+  const uint64_t old = word_[victim];
   if ((old & kValid) && (old & kDirty)) {
     out = old & ~uint64_t{63};
     ++stats_.writebacks;
   }
-  tag_[victim] = line | kValid | (dirty ? kDirty : 0);
-  use_[victim] = ++clock_;
+  word_[victim] = line | kValid | (dirty ? kDirty : 0);
+  word_[victim + ways] = ++clock_;
   return out;
 }
 

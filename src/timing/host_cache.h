@@ -82,12 +82,18 @@ class HostCache {
   static constexpr uint64_t kValid = 1, kDirty = 2;  // low bits of a tag word (line address)
   // Index of the way holding `line` in its set, or -1.
   int64_t find(uint64_t line) const;
-  size_t set_base(uint64_t line) const { return static_cast<size_t>((line >> 6) % sets_) * cfg_.ways; }
+  // A set's words: its ways' tags, then their stamps (adjacent, so a lookup touches one span).
+  size_t set_base(uint64_t line) const {
+    const uint64_t n = line >> 6;
+    return static_cast<size_t>(pow2_ ? n & (sets_ - 1) : n % sets_) * 2 * cfg_.ways;
+  }
 
   HostCacheConfig cfg_;
   uint64_t sets_ = 0;
-  std::vector<uint64_t> tag_;  // per way: line address | kValid | kDirty
-  std::vector<uint64_t> use_;  // per way: access stamp (larger = more recent)
+  bool pow2_ = false;
+  // Per set: `ways` tag words (line address | kValid | kDirty), then `ways` access stamps
+  // (larger = more recent; 0 = never used).
+  std::vector<uint64_t> word_;
   uint64_t clock_ = 0;
   HostCacheStats stats_;
 };
