@@ -1,4 +1,5 @@
-// The simulated machine: host cores' uncore path, a home agent that sends local addresses to
+// The simulated machine: host cores' uncore path, an optional last-level cache (host_cache.h,
+// when the host profile enables one), a home agent that sends local addresses to
 // local DRAM and CXL window addresses through root ports, links and switches to device
 // controllers and their media. Event-driven and deterministic: the same inputs give the same
 // timeline.
