@@ -74,6 +74,10 @@ int run(const MlcOptions& o) {
   j["device"] = device.name;
   if (!o.topology.empty()) j["topology"] = o.topology;
   j["host"] = host.name;
+  if (host.cache.enabled) {
+    j["host_cache"] = timing::describe(host.cache);
+    if (!o.json) std::cout << fmt::format("Host cache: {}\n", timing::describe(host.cache));
+  }
   j["threads"] = o.threads;
   j["rw"] = o.rw;
   j["random"] = o.random;

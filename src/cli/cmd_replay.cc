@@ -64,13 +64,27 @@ int run(const ReplayOptions& o) {
       comps.push_back(comp);
     }
     j["components"] = comps;
+    if (r.cache.enabled) {
+      const auto& cs = r.cache_stats;
+      j["host_cache"] = {{"size_bytes", r.cache.size.value()}, {"ways", r.cache.ways},
+                         {"hit_latency_ns", r.cache.hit_latency.nanoseconds()}, {"hits", cs.hits()},
+                         {"misses", cs.misses()}, {"hit_rate", cs.hit_rate()}, {"read_hits", cs.read_hits},
+                         {"write_hits", cs.write_hits}, {"read_misses", cs.read_misses},
+                         {"write_misses", cs.write_misses}, {"writebacks", cs.writebacks}};
+    }
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << fmt::format("Trace {}: {} records, {} line requests ({} reads, {} writes)\n", o.trace, r.records, r.requests, r.reads, r.writes);
     std::cout << fmt::format("Pages: {} in local DRAM, {} in CXL memory (4 KiB)\n", r.dram_pages, r.cxl_pages);
     std::cout << fmt::format("Simulated time {:.3f} us, bandwidth {:.2f} GB/s\n", r.elapsed_ns / 1000.0, gbps);
-    std::cout << fmt::format("Latency ns: mean {:.1f}  p50 {:.1f}  p99 {:.1f}  p99.9 {:.1f}  max {:.1f}\n\n", r.latency.mean(),
+    std::cout << fmt::format("Latency ns: mean {:.1f}  p50 {:.1f}  p99 {:.1f}  p99.9 {:.1f}  max {:.1f}\n", r.latency.mean(),
                              r.latency.quantile(0.5), r.latency.quantile(0.99), r.latency.quantile(0.999), r.latency.max());
+    if (r.cache.enabled) {
+      const auto& cs = r.cache_stats;
+      std::cout << fmt::format("Host cache {}: {} hits, {} misses ({:.1f} % hit rate), {} write-backs\n",
+                               timing::describe(r.cache), cs.hits(), cs.misses(), 100.0 * cs.hit_rate(), cs.writebacks);
+    }
+    std::cout << "\n";
     std::cout << fmt::format("{:<36} {:>10} {:>12} {:>8} {:>12}\n", "Component", "Requests", "Bytes", "Util %", "Queue ns");
     for (const auto& s : r.components) {
       const std::string name = s.link.empty() ? s.name : s.name + " [" + s.link + "]";

@@ -16,8 +16,9 @@ struct ProfileOptions {
   std::string host = "spr-xeon";
   std::string local = "eurosys24-ddr5";   // the host's local DRAM
   std::vector<std::string> regions;       // --region SPEC, as `cxlsim list --region`
+  std::string host_cache;                 // --host-cache off|on|SIZE[:WAYS[:LATENCY]]; empty: the profile's
 
-  // Adds --device, --host, --local and --region to `cmd`; `this` must outlive parsing.
+  // Adds --device, --host, --local, --region and --host-cache to `cmd`; `this` must outlive parsing.
   void add_to(CLI::App& cmd);
 
   struct Loaded {
@@ -26,7 +27,7 @@ struct ProfileOptions {
     timing::DeviceProfile device;
     std::vector<RegionRequest> regions;
   };
-  // Loads the profiles and parses the region specs. Throws ParseError/ValidationError on bad input.
+  // Loads the profiles (host.cache as --host-cache sets it) and parses the region specs. Throws ParseError/ValidationError on bad input.
   Loaded load() const;
 };
 

@@ -137,6 +137,10 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
   out.elapsed_ns = out.bin_ns * static_cast<double>(out.bandwidth_gbps.size());
   out.dram_pages = place.dram_pages();
   out.cxl_pages = place.cxl_pages();
+  if (const HostCache* c = sys.cache()) {
+    out.cache = c->config();
+    out.cache_stats = c->stats();
+  }
   const double el = std::max(1.0, sys.last_event_time().nanoseconds());
   out.elapsed_ns = el;
   for (const Target& t : sys.targets()) {

@@ -1,7 +1,8 @@
 // Trace replay on the timing model: streams a trace through one requester that keeps up to
 // `max_outstanding` line requests in flight (and never issues a record before its timestamp),
-// places pages with a policy, and reports per-component statistics, a latency histogram and
-// bandwidth over time. Memory stays bounded by pages touched and requests in flight.
+// places pages with a policy, and reports per-component statistics (targets count memory-side
+// requests: with a host cache, fills and write-backs), the cache's hits and misses, a latency
+// histogram and bandwidth over time. Memory stays bounded by pages touched and requests in flight.
 #pragma once
 
 #include <functional>
@@ -13,6 +14,7 @@
 #include "frontend/histogram.h"
 #include "frontend/placement.h"
 #include "frontend/replay_reader.h"
+#include "timing/host_cache.h"
 #include "timing/profile.h"
 
 namespace cxlsim::frontend {
@@ -47,6 +49,8 @@ struct ReplayResult {
   std::vector<double> bandwidth_gbps;  // bytes completed per bin / bin width
   std::vector<ComponentStat> components;
   uint64_t dram_pages = 0, cxl_pages = 0;
+  timing::HostCacheConfig cache;       // the host cache the run had (cache.enabled false: none)
+  timing::HostCacheStats cache_stats;  // its hits, misses and write-backs
 };
 
 ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg);

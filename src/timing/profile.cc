@@ -46,7 +46,34 @@ class Table {
     fail(key, "must be a string");
     return dflt;
   }
-  [[noreturn]] void fail(const char* key, const char* what) const {
+  bool flag(const char* key, bool dflt) const {
+    const toml::node* n = t_ ? t_->get(key) : nullptr;
+    if (n == nullptr) return dflt;
+    if (const auto* v = n->as_boolean()) return v->get();
+    fail(key, "must be true or false");
+  }
+  // A size: integer bytes or a string parse_bytes reads ("30M", "1920K", "0x100000").
+  Bytes bytes(const char* key, bool required) const {
+    const toml::node* n = t_ ? t_->get(key) : nullptr;
+    if (n == nullptr) {
+      if (required) fail(key, "is missing");
+      return Bytes();
+    }
+    if (auto v = n->value<int64_t>()) {
+      if (*v < 0) fail(key, "must not be negative");
+      return Bytes(static_cast<uint64_t>(*v));
+    }
+    if (auto s = n->value<std::string>()) {
+      try {
+        return parse_bytes(*s);
+      } catch (const ParseError& e) {
+        fail(key, e.what());
+      }
+    }
+    fail(key, "must be a size (bytes, or a string such as \"30M\")");
+  }
+  bool present() const { return t_ != nullptr; }
+  [[noreturn]] void fail(const char* key, std::string_view what) const {
     throw ParseError(fmt::format("profile {}: [{}] {} {}", origin_, section_, key, what));
   }
 
@@ -210,6 +237,15 @@ HostProfile parse_host_profile(std::string_view toml_text, std::string_view orig
   h.chase_overhead = m.ns("chase_overhead_ns", Duration());
   h.loop_jitter = m.num("loop_jitter", h.loop_jitter);
   if (h.loop_jitter >= 1.0) m.fail("loop_jitter", "must be below 1");
+  Table k = section(root, "cache", origin);
+  if (k.present()) {
+    h.cache.size = k.bytes("size", true);
+    h.cache.ways = k.count("ways", 0, true);
+    h.cache.hit_latency = k.ns("hit_latency_ns", Duration(), true);
+    h.cache.enabled = true;  // checked as if enabled, so a disabled table is a valid one to turn on
+    if (auto p = check(h.cache)) k.fail(p->field == std::string_view("hit_latency") ? "hit_latency_ns" : p->field, p->what);
+    h.cache.enabled = k.flag("enabled", true);
+  }
   return h;
 }
 

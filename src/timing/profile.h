@@ -9,6 +9,7 @@
 
 #include "spec/units.h"
 #include "timing/dram.h"
+#include "timing/host_cache.h"
 #include "timing/link.h"
 
 namespace cxlsim::timing {
@@ -43,6 +44,8 @@ struct HostProfile {
   Duration loop_overhead;             // MLC load loop: cost per line besides the delay
   Duration chase_overhead;            // pointer chase: core time between dependent loads
   double loop_jitter = 0.1;           // per-iteration variation of a thread's loop time (fraction)
+  // The last-level cache in front of the home agent ([cache] table; absent: none, not enabled).
+  HostCacheConfig cache;
 };
 
 // Built-in profile names.

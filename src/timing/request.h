@@ -12,6 +12,16 @@ namespace cxlsim::timing {
 
 enum class Op : uint8_t { kRead, kWrite };
 
+// How a request travels when the host has a cache (host_cache.h). System sets it on issue;
+// requesters neither set nor read it. Without a cache it is never read.
+enum class Route : uint8_t {
+  kMemory,     // straight to the home agent
+  kHit,        // served by the cache
+  kFill,       // read miss: read the line, install it clean
+  kOwnership,  // write miss: read the line for ownership (memory sees a read), install it dirty
+  kWriteback,  // a dirty victim written back; issued by the system, no requester waits for it
+};
+
 struct Request {
   uint64_t hpa = 0;         // host physical address of the line
   uint64_t media = 0;       // address inside the target's media (DPA, or local DRAM offset)
@@ -23,6 +33,7 @@ struct Request {
   uint8_t hop = 0;          // upward hop index while travelling back
   uint16_t requester = 0;
   uint16_t target = 0;      // index of the target (memory) in the system
+  Route route = Route::kMemory;
 };
 
 // Fixed-size blocks of Requests handed out from a free list. Blocks are allocated only when

@@ -95,6 +95,7 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
       to_home_(host.core_to_home.picoseconds()),
       from_home_(host.home_to_core.picoseconds()),
       rp_(host.root_port_latency.picoseconds()) {
+  if (host.cache.enabled) cache_ = std::make_unique<HostCache>(host.cache);
   targets_.emplace_back();
   targets_[0].name = "local-dram";
   targets_[0].profile = local_dram;
@@ -153,12 +154,16 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
 uint16_t System::add(Requester* r) {
   r->id_ = static_cast<uint16_t>(requesters_.size());
   requesters_.push_back(r);
+  add_wait_slot();
+  return static_cast<uint16_t>(requesters_.size() - 1);
+}
+
+void System::add_wait_slot() {
   for (auto& t : targets_) {
     t.wait_head.push_back(nullptr);
     t.wait_tail.push_back(nullptr);
     t.ring.push_back(0);
   }
-  return static_cast<uint16_t>(requesters_.size() - 1);
 }
 
 const Window* System::window_of(uint64_t hpa) const {
@@ -182,6 +187,51 @@ void System::decode(Request& r) {
 
 void System::issue(Request* r) {
   r->issued = now_;
+  if (cache_ && look_up(r)) return;
+  send(r);
+}
+
+bool System::look_up(Request* r) {
+  if (cache_->lookup(r->hpa, r->op)) {
+    r->route = Route::kHit;
+    events_.push(now_ + cache_->config().hit_latency, &completion_, r);
+    return true;
+  }
+  r->route = r->op == Op::kWrite ? Route::kOwnership : Route::kFill;
+  r->op = Op::kRead;
+  return false;
+}
+
+bool System::cache_return(Request* r) {
+  switch (r->route) {
+    case Route::kWriteback:
+      return false;
+    case Route::kFill:
+    case Route::kOwnership: {
+      const bool own = r->route == Route::kOwnership;
+      if (own) r->op = Op::kWrite;
+      if (auto victim = cache_->fill(r->hpa, own)) write_back(*victim);
+      return true;
+    }
+    case Route::kMemory:
+    case Route::kHit:
+      break;
+  }
+  return true;
+}
+
+void System::write_back(uint64_t line) {
+  Request* w = pool_.get();
+  w->requester = writeback_slot_;
+  w->hpa = line;
+  w->op = Op::kWrite;
+  w->route = Route::kWriteback;
+  w->tag = 0;
+  w->issued = now_;
+  send(w);
+}
+
+void System::send(Request* r) {
   decode(*r);
   Target& t = targets_[r->target];
   if (t.outstanding < t.profile.queue_depth) {
@@ -250,12 +300,18 @@ void System::up(Request* r, Target& t, int64_t at) {
 }
 
 void System::complete(Request* r, Duration now) {
-  Target& t = targets_[r->target];
-  --t.outstanding;
-  if (r->op == Op::kRead) ++t.stats.reads; else ++t.stats.writes;
-  t.stats.latency_sum += now - r->issued;
+  if (!cache_ || r->route != Route::kHit) {
+    Target& t = targets_[r->target];
+    --t.outstanding;
+    if (r->op == Op::kRead) ++t.stats.reads; else ++t.stats.writes;
+    t.stats.latency_sum += now - r->issued;
+    if (t.ring_size > 0) grant(t);  // requests wait only when credits ran out
+  }
   ++completed_;
-  if (t.ring_size > 0) grant(t);  // requests wait only when credits ran out
+  if (cache_ && !cache_return(r)) {
+    pool_.put(r);  // a write-back: no requester waits for it
+    return;
+  }
   requesters_[r->requester]->complete(*this, *r, now);
   pool_.put(r);
 }
@@ -263,6 +319,10 @@ void System::complete(Request* r, Duration now) {
 void System::run_until(Duration end) {
   if (!started_) {
     started_ = true;
+    if (cache_) {
+      writeback_slot_ = static_cast<uint16_t>(requesters_.size());
+      add_wait_slot();
+    }
     for (Requester* q : requesters_) q->start(*this, now_);
   }
   EventQueue::Event e;

@@ -1,4 +1,5 @@
-// The simulated machine: host cores' uncore path, a home agent that sends local addresses to
+// The simulated machine: host cores' uncore path, an optional last-level cache (host_cache.h,
+// when the host profile enables one), a home agent that sends local addresses to
 // local DRAM and CXL window addresses through root ports, links and switches to device
 // controllers and their media. Event-driven and deterministic: the same inputs give the same
 // timeline.
@@ -20,6 +21,7 @@
 #include "fabric/region.h"
 #include "fabric/topology.h"
 #include "timing/event_queue.h"
+#include "timing/host_cache.h"
 #include "timing/link.h"
 #include "timing/dram.h"
 #include "timing/profile.h"
@@ -91,7 +93,11 @@ class System {
     r->requester = who;
     return r;
   }
-  // Issues at the current time. Throws ValidationError for an unmapped address.
+  // Issues at the current time. Throws ValidationError for an unmapped address. With a host
+  // cache, a hit completes after the cache's hit latency without reaching memory; a miss goes
+  // to memory as a read (a write miss reads for ownership) and installs the line when its data
+  // is back, writing a dirty victim back (a request no requester waits for, counted in
+  // completed() and in its target's stats). The requester sees its own op on completion.
   void issue(Request* r);
   void schedule(Duration t, EventTarget* target, Request* req) { events_.push(t, target, req); }
   // Runs requesters (starting them first if needed) until simulated time `end`.
@@ -110,7 +116,10 @@ class System {
   uint64_t local_size() const { return local_size_; }
   size_t in_flight() const { return pool_.live(); }
   size_t pool_capacity() const { return pool_.capacity(); }
+  // Requests completed: requesters' requests (hits included) and the cache's write-backs.
   uint64_t completed() const { return completed_; }
+  // The host's last-level cache, or null when the host profile has none enabled.
+  const HostCache* cache() const { return cache_.get(); }
   // Latency of one read on an idle path to target t (sum of the latencies on its path).
   Duration idle_read_latency(size_t t) const;
   // Region that holds hpa, or null.
@@ -126,6 +135,11 @@ class System {
   };
 
   void decode(Request& r);
+  void send(Request* r);  // to the home agent: decode, then dispatch or wait for a credit
+  void add_wait_slot();   // one credit-wait FIFO per target for a new requester
+  bool look_up(Request* r);       // true: a cache hit, completion scheduled
+  bool cache_return(Request* r);  // data back at the core: fill; false for a write-back
+  void write_back(uint64_t line);
   void dispatch(Request* r, Target& t);
   void up(Request* r, Target& t, int64_t at);
   void complete(Request* r, Duration now);
@@ -138,6 +152,8 @@ class System {
   std::vector<Window> windows_;
   std::vector<std::unique_ptr<LinkModel>> links_;
   std::vector<Requester*> requesters_;
+  std::unique_ptr<HostCache> cache_;
+  uint16_t writeback_slot_ = 0;  // the cache's wait-queue slot, after the requesters'
   EventQueue events_;
   RequestPool pool_;
   Completion completion_{*this};
