@@ -163,6 +163,22 @@ uint64_t Dram::reserve_slot(Channel& ch, uint64_t slot, Op op) {
   }
 }
 
+void Dram::release_write_slot(Channel& ch, uint64_t slot) {
+  const uint64_t i = slot & (ch.slots - 1);
+  ch.busy[i / 64] &= ~(uint64_t{1} << (i % 64));
+  ch.write[i / 64] &= ~(uint64_t{1} << (i % 64));
+  --ch.writes_ahead;
+}
+
+int64_t Dram::past_all_bank_refresh(const Channel& ch, int64_t t) const {
+  // Posted writes have no bank yet; only an all-bank refresh (of the first rank) holds them.
+  if (refi_ <= 0 || cfg_.same_bank_refresh || rfc_ <= 0) return t;
+  const int64_t rel = t - ch.refresh_offset;
+  if (rel < 0) return t;
+  const int64_t start = ch.refresh_offset + rel / refi_ * refi_;
+  return t < start + rfc_ ? start + rfc_ : t;
+}
+
 Duration Dram::post_write(Channel& ch, Duration arrive) {
   ++stats_.writes;
   stats_.busy += Duration::ps(burst_);
@@ -171,7 +187,16 @@ Duration Dram::post_write(Channel& ch, Duration arrive) {
     const auto t = static_cast<uint64_t>(arrive.picoseconds() / burst_);
     clear_before(ch, t);
     uint64_t slot = t + 1;
-    for (unsigned i = 0; i < ch.pending_writes; ++i) slot = reserve_slot(ch, slot, Op::kWrite) + 1;
+    for (unsigned i = 0; i < ch.pending_writes; ++i) {
+      uint64_t s = reserve_slot(ch, slot, Op::kWrite);
+      for (;;) {  // a slot inside an all-bank refresh is given back for one after it
+        const auto after = static_cast<uint64_t>((past_all_bank_refresh(ch, static_cast<int64_t>(s) * burst_) + burst_ - 1) / burst_);
+        if (after <= s) break;
+        release_write_slot(ch, s);
+        s = reserve_slot(ch, after, Op::kWrite);
+      }
+      slot = s + 1;
+    }
     ch.pending_writes = 0;
     ch.drain_end = static_cast<int64_t>(slot) * burst_;
   }

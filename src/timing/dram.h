@@ -120,6 +120,8 @@ class Dram final : public MediaModel {
   void clear_range(Channel& ch, uint64_t slot);  // clears slots [cleared, slot)
   void grow(Channel& ch);
   bool slot_free(const Channel& ch, uint64_t slot) const;
+  int64_t past_all_bank_refresh(const Channel& ch, int64_t t) const;  // t, or the end of a REFab at t
+  void release_write_slot(Channel& ch, uint64_t slot);
   Duration post_write(Channel& ch, Duration arrive);  // doubles the calendar of one channel, keeping its reservations
   int64_t wtr_slots_, rtw_slots_;
 

@@ -47,6 +47,20 @@ TEST(Dram, PowerDownAddsExitLatencyOnlyAfterAnIdlePeriod) {
   EXPECT_EQ(d.access(Op::kRead, c.row_bytes.value() * 13, t2) - t2, base + c.tXP);
 }
 
+TEST(Dram, AllBankRefreshHoldsPostedWritesToo) {
+  DramConfig c;  // refresh on
+  c.same_bank_refresh = false;
+  c.channels = 1;
+  Dram d(c);
+  const int n = 200000;
+  Duration last;
+  for (int i = 0; i < n; ++i) last = d.access(Op::kWrite, static_cast<uint64_t>(i) * 64, Duration());
+  const double share = 64.0 * n / (last.nanoseconds() * 1e-9) / c.peak().bytes_per_second();
+  const double refresh_free = 1.0 - c.tRFC.nanoseconds() / c.tREFI.nanoseconds();
+  EXPECT_LE(share, refresh_free + 0.005);
+  EXPECT_GT(share, refresh_free - 0.03);
+}
+
 TEST(Dram, BankInterleaveSpreadsConsecutiveLinesOverBanks) {
   DramConfig whole_row = no_refresh(), per_line = no_refresh();
   whole_row.channels = per_line.channels = 1;
