@@ -25,7 +25,7 @@ struct MlcOptions {
   std::string rw = "1:0";
   bool random = false;
   uint64_t seed = 1;
-  bool json = false;
+  bool json = false, quiet = false;
   std::string plot, compare;
   double window_us = 500;
 };
@@ -102,8 +102,9 @@ int run(const MlcOptions& o) {
   }
   if (o.loaded) {
     auto delays = frontend::mlc_inject_delays();
+    const bool progress = show_progress(o.quiet);
     auto pts = frontend::loaded_latency(s, delays, [&](size_t i, size_t n) {
-      if (n > 0) std::cerr << fmt::format("\rcxlsim mlc: {}/{} inject delays", i, n) << (i == n ? "\n" : "") << std::flush;
+      if (progress && n > 0) std::cerr << fmt::format("\rcxlsim mlc: {}/{} inject delays", i, n) << (i == n ? "\n" : "") << std::flush;
     });
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& p : pts) arr.push_back({{"inject_delay", p.inject_delay}, {"latency_ns", p.latency_ns}, {"bandwidth_mbps", p.bandwidth_mbps}});
@@ -135,7 +136,13 @@ int run(const MlcOptions& o) {
         for (const auto& p : meas) { m.x.push_back(p.bandwidth_mbps / 1000.0); m.y.push_back(p.latency_ns); }
         series.push_back(m);
       }
-      write_plot(o.plot, "Loaded latency: " + device.name, "Bandwidth (GB/s)", "Latency (ns)", series);
+      std::string title = fmt::format("Loaded latency: {} (host {}), {} threads, R:W {}{}", device.name, host.name, o.threads, o.rw,
+                                      o.random ? ", random" : "");
+      if (j.contains("compare")) {
+        title += fmt::format(" - MAE {:.2f} %, peak {:+.2f} %, idle {:+.2f} %", j["compare"]["latency_mae_pct"].get<double>(),
+                             j["compare"]["peak_bw_err_pct"].get<double>(), j["compare"]["idle_err_pct"].get<double>());
+      }
+      write_plot(o.plot, title, "Bandwidth (GB/s)", "Latency (ns)", series);
     }
   }
   if (o.json) std::cout << j.dump(2) << "\n";
@@ -161,6 +168,7 @@ void register_mlc(CLI::App& app) {
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_option("--plot", o->plot, "Write a PNG plot of the loaded-latency curve (gnuplot)");
   cmd->add_option("--compare", o->compare, "Measured MLC log to overlay and score against");
+  cmd->add_flag("--quiet", o->quiet, "No progress on stderr (shown only when stderr is a terminal)");
   cmd->callback([o] {
     int st;
     try {

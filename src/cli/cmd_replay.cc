@@ -34,14 +34,14 @@ int run(const ReplayOptions& o) {
   c.placement = frontend::parse_placement(o.placement);
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
   c.max_outstanding = o.outstanding;
-  if (!o.quiet) {
+  if (show_progress(o.quiet)) {
     c.progress = [](uint64_t done, uint64_t total) {
       if (total) std::cerr << fmt::format("\rcxlsim replay: {:.0f} %", 100.0 * static_cast<double>(done) / static_cast<double>(total)) << std::flush;
     };
   }
   auto reader = frontend::open_trace(o.trace);
   auto r = frontend::replay(*reader, c);
-  if (!o.quiet && c.progress) std::cerr << "\n";
+  if (c.progress) std::cerr << "\n";
   const double gbps = r.elapsed_ns > 0 ? static_cast<double>(r.requests * 64) / r.elapsed_ns : 0.0;
   if (o.json) {
     nlohmann::json j;
@@ -134,7 +134,7 @@ void register_replay(CLI::App& app) {
   cmd->add_option("--placement", o->placement, "all-dram | all-cxl | interleave:D:C | first-touch:BYTES (4 KiB pages; default all-cxl); CXL pages go to the first region");
   cmd->add_option("--max-outstanding", o->outstanding, "Line requests in flight (default 16)");
   cmd->add_flag("--json", o->json, "JSON output");
-  cmd->add_flag("--quiet", o->quiet, "No progress on stderr");
+  cmd->add_flag("--quiet", o->quiet, "No progress on stderr (shown only when stderr is a terminal)");
   cmd->add_option("--plot", o->plot, "Write a PNG of bandwidth over time (gnuplot)");
   auto* conv = cmd->add_subcommand("convert", "Convert a text or lackey trace to the cxlsim binary format");
   conv->add_option("in", o->in, "Input trace")->required();

@@ -30,4 +30,8 @@ inline void finish(int status) {
 // Called by every command's error path: prints "cxlsim: error: <message>" on stderr.
 int fail(const std::string& message, int status = 2);
 
+// Progress lines redraw themselves with '\r': only where a person watches stderr (a terminal),
+// never into logs and pipes, and not with --quiet.
+bool show_progress(bool quiet);
+
 }  // namespace cxlsim::cli
