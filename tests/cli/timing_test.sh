@@ -18,7 +18,12 @@ check "loaded latency: 19 points at MLC's inject delays" \
   "[ \"\$(jq_py $T/ll.json \"','.join(str(p['inject_delay']) for p in j['points'])\")\" = '0,2,8,15,50,100,200,300,400,500,700,1000,1300,1700,2500,3500,5000,9000,20000' ]"
 check "loaded latency: heavier load, more bandwidth and latency" \
   "[ \"\$(jq_py $T/ll.json \"j['points'][0]['bandwidth_mbps'] > 10*j['points'][-1]['bandwidth_mbps'] and j['points'][0]['latency_ns'] > j['points'][-1]['latency_ns']\")\" = True ]"
-check "loaded latency: progress on stderr" "grep -q 'inject delays' $T/ll.err"
+check "loaded latency: no progress into a file" "! grep -q 'inject delays' $T/ll.err"
+# On a terminal (a pty from script(1)) progress is drawn; --quiet silences it there too.
+script -qec "$CXLSIM mlc --loaded-latency --window-us 20 --json >/dev/null" /dev/null >"$T/tty.out" 2>&1
+check "loaded latency: progress on a terminal" "grep -q 'inject delays' $T/tty.out"
+script -qec "$CXLSIM mlc --loaded-latency --window-us 20 --json --quiet >/dev/null" /dev/null >"$T/tty.quiet" 2>&1
+check "loaded latency: --quiet silences it" "! grep -q 'inject delays' $T/tty.quiet"
 $CXLSIM mlc --loaded-latency --window-us 50 >"$T/ll.txt" 2>/dev/null
 check "loaded latency: MLC table" "grep -q '^Delay' $T/ll.txt && grep -q '^ 20000' $T/ll.txt"
 
