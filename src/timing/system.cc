@@ -233,13 +233,8 @@ void System::dispatch(Request* r, Target& t) {
     at = std::max(at, t.last_response);
     t.last_response = at;
   }
-  up(r, t, at);
-}
-
-void System::up(Request* r, Target& t, int64_t at) {
-  // Link calendars take reservations in any order, so the whole way back is computed now and
-  // only the arrival at the core is an event.
-  const int64_t now = now_.picoseconds();
+  // The way back. Link calendars take reservations in any order, so the whole way back is
+  // computed now and only the arrival at the core is an event.
   const Msg um = up_msg(r->op);
   for (const Hop *first = t.hops.data(), *h = first + t.hops.size(); h != first;) {
     --h;
@@ -268,7 +263,11 @@ void System::run_until(Duration end) {
   while (events_.pop_until(end.picoseconds(), e)) {
     now_ = Duration::ps(e.t);
     last_event_ = now_;
-    e.target->on_event(e.req, now_);
+    if (e.target == &completion_) {
+      complete(e.req, now_);  // most events: skip the virtual hop through Completion
+    } else {
+      e.target->on_event(e.req, now_);
+    }
   }
   if (now_ < end) now_ = end;
 }

@@ -127,7 +127,6 @@ class System {
 
   void decode(Request& r);
   void dispatch(Request* r, Target& t);
-  void up(Request* r, Target& t, int64_t at);
   void complete(Request* r, Duration now);
   void grant(Target& t);
 
