@@ -30,6 +30,26 @@ StreamCore::StreamCore(const StreamCoreConfig& cfg)
   if (cfg_.reads + cfg_.writes == 0) cfg_.reads = 1;
 }
 
+// Defined before its callers so that they can inline it.
+inline void StreamCore::consume(Duration now) {
+  // Consume the next line once it is ready, then compute; with no compute time, consume every
+  // ready line at once. Stalled cores resume from complete().
+  for (;;) {
+    fill();
+    if (consumed_ == issued_ || !ready_[consumed_ & ready_mask_]) {
+      stalled_ = true;
+      return;
+    }
+    ++consumed_;
+    stalled_ = false;
+    if (cfg_.compute != Duration()) {
+      fill();
+      sys_->schedule(now + jittered_compute(), this, nullptr);
+      return;
+    }
+  }
+}
+
 void StreamCore::start(System& sys, Duration now) {
   sys_ = &sys;
   // Threads start at independent phases of their loop (real threads are never in lockstep).
@@ -52,25 +72,6 @@ void StreamCore::issue_next() {
   ready_[k & ready_mask_] = write ? 1 : 0;  // a write never holds up the loop
   ++outstanding_;
   sys_->issue(r);
-}
-
-void StreamCore::consume(Duration now) {
-  // Consume the next line once it is ready, then compute; with no compute time, consume every
-  // ready line at once. Stalled cores resume from complete().
-  for (;;) {
-    fill();
-    if (consumed_ == issued_ || !ready_[consumed_ & ready_mask_]) {
-      stalled_ = true;
-      return;
-    }
-    ++consumed_;
-    stalled_ = false;
-    if (cfg_.compute != Duration()) {
-      fill();
-      sys_->schedule(now + jittered_compute(), this, nullptr);
-      return;
-    }
-  }
 }
 
 Duration StreamCore::jittered_compute() {
