@@ -40,7 +40,7 @@ namespace {
 // Sorts a bucket by (time, sequence). Buckets are small and mostly in order already.
 template <class Less>
 void sort_bucket(std::vector<EventQueue::Event>& v, Less less) {
-  if (v.size() > 32) {
+  if (v.size() > 128) {
     std::sort(v.begin(), v.end(), less);
     return;
   }
