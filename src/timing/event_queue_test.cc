@@ -46,5 +46,30 @@ TEST(EventQueue, EventsPushedWhileDrainingKeepOrder) {
   EXPECT_EQ(order, (std::vector<int64_t>{150, 5'000, 10'000'000}));
 }
 
+TEST(EventQueue, CrowdedBucketPopsInTimeThenInsertionOrder) {
+  // Hundreds of events inside one bucket, in descending time with ties, some pushed while the
+  // bucket drains: the order is still (time, insertion).
+  EventQueue q;
+  Recorder rec;
+  std::vector<std::pair<int64_t, uintptr_t>> expect;
+  uintptr_t id = 1;
+  for (int i = 0; i < 600; ++i) {
+    const int64_t ps = 50'000 + (600 - i) / 2 * 10;
+    q.push(Duration::ps(ps), &rec, reinterpret_cast<Request*>(id));
+    expect.emplace_back(ps, id++);
+  }
+  EventQueue::Event e;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(q.pop(e));
+    e.target->on_event(e.req, Duration::ps(e.t));
+    const int64_t ps = e.t + (i % 7) * 3;  // at or after the event being handled
+    q.push(Duration::ps(ps), &rec, reinterpret_cast<Request*>(id));
+    expect.emplace_back(ps, id++);
+  }
+  while (q.pop(e)) e.target->on_event(e.req, Duration::ps(e.t));
+  std::stable_sort(expect.begin(), expect.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  EXPECT_EQ(rec.seen, expect);
+}
+
 }  // namespace
 }  // namespace cxlsim::timing

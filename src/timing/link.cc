@@ -28,25 +28,37 @@ FlitLink::FlitLink(std::string name, const LinkConfig& cfg) : name_(std::move(na
 }
 
 int64_t FlitLink::Transmitter::reserve_early(int64_t t, int64_t ser, int64_t now) {
-  // An earlier arrival may fit into an idle gap left before a later reservation (t < free).
-  if (t + ser <= gap_max_end) {
-    int64_t max_end = 0;
-    for (int i = 0; i < kGaps; ++i) {
-      const int64_t start = std::max(t, gap_start[i]);
-      if (start + ser <= gap_end[i]) {
-        const int64_t gs = gap_start[i];
-        gap_start[i] = start + ser;  // keep the tail of the gap in place
-        if (gap_end[i] - gap_start[i] < min_gap) gap_end[i] = gap_start[i] = 0;
-        add_gap(gs, start, now);
-        return start;
-      }
-      max_end = std::max(max_end, gap_end[i]);
+  // An earlier arrival may fit into an idle gap left before a later reservation (t < free,
+  // t + ser <= gap_max_end).
+  int64_t max_end = 0;
+  for (int i = 0; i < kGaps; ++i) {
+    const int64_t start = std::max(t, gap_start[i]);
+    if (start + ser <= gap_end[i]) {
+      const int64_t gs = gap_start[i];
+      gap_start[i] = start + ser;  // keep the tail of the gap in place
+      if (gap_end[i] - gap_start[i] < min_gap) gap_end[i] = gap_start[i] = 0;
+      add_gap(gs, start, now);
+      return start;
     }
-    gap_max_end = max_end;  // no gap fitted: tighten the bound so later calls skip the scan
+    max_end = std::max(max_end, gap_end[i]);
   }
+  gap_max_end = max_end;  // no gap fitted: tighten the bound so later calls skip the scan
   const int64_t start = free;
   free = start + ser;
   return start;
+}
+
+LinkStats FlitLink::stats(Dir d) const {
+  const int i = d == Dir::kDown ? 0 : 1;
+  LinkStats s;
+  for (Msg m : {Msg::kReqRead, Msg::kReqWriteData, Msg::kRespData, Msg::kRespNoData}) {
+    const uint64_t n = sent_[i][static_cast<int>(m)];
+    s.messages += n;
+    if (m == Msg::kRespData || m == Msg::kReqWriteData) s.payload_bytes += 64 * n;
+    s.busy += Duration::ps(ser_ps_[static_cast<int>(m)] * static_cast<int64_t>(n));
+  }
+  s.queueing = Duration::ps(queued_ps_[i]);
+  return s;
 }
 
 Duration FlitLink::idle_latency(Msg m) const {

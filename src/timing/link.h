@@ -50,7 +50,7 @@ class LinkModel {
   // `now` is the simulation time of the call (no later call will send before it).
   virtual Duration send(Dir d, Msg m, Duration at, Duration now) = 0;
   Duration send(Dir d, Msg m, Duration at) { return send(d, m, at, Duration()); }
-  virtual const LinkStats& stats(Dir d) const = 0;
+  virtual LinkStats stats(Dir d) const = 0;
   virtual const std::string& name() const = 0;
   // Latency of one message of class m on an idle link.
   virtual Duration idle_latency(Msg m) const = 0;
@@ -66,14 +66,11 @@ class FlitLink final : public LinkModel {
     const int i = d == Dir::kDown ? 0 : 1;
     const int64_t ser = ser_ps_[static_cast<int>(m)];
     const int64_t start = tx_[i].reserve(at, ser, now);
-    LinkStats& s = stats_[i];
-    ++s.messages;
-    if (m == Msg::kRespData || m == Msg::kReqWriteData) s.payload_bytes += 64;
-    s.busy += Duration::ps(ser);
-    s.queueing += Duration::ps(start - at);
+    ++sent_[i][static_cast<int>(m)];
+    queued_ps_[i] += start - at;
     return start + ser + fixed_ps_;
   }
-  const LinkStats& stats(Dir d) const override { return stats_[d == Dir::kDown ? 0 : 1]; }
+  LinkStats stats(Dir d) const override;
   const std::string& name() const override { return name_; }
   Duration idle_latency(Msg m) const override;
   const LinkConfig& config() const { return cfg_; }
@@ -96,8 +93,14 @@ class FlitLink final : public LinkModel {
         free = t + ser;
         return t;
       }
+      if (t + ser > gap_max_end) {  // no gap can hold it: queue behind the last reservation
+        const int64_t start = free;
+        free = start + ser;
+        return start;
+      }
       return reserve_early(t, ser, now);
     }
+    // reserve() for an arrival before `free` that may fit into a kept gap.
     int64_t reserve_early(int64_t t, int64_t ser, int64_t now);
     // Keeps [s, e) as an idle gap unless too short for any message or already past.
     void add_gap(int64_t s, int64_t e, int64_t now) {
@@ -112,7 +115,9 @@ class FlitLink final : public LinkModel {
   int64_t ser_ps_[4];   // serialisation time per message class
   int64_t fixed_ps_;    // port + propagation + one flit
   Transmitter tx_[2];
-  LinkStats stats_[2];
+  // Per direction: messages sent per class and summed queueing; stats() derives the rest.
+  uint64_t sent_[2][4] = {};
+  int64_t queued_ps_[2] = {};
 };
 
 }  // namespace cxlsim::timing

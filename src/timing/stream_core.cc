@@ -24,8 +24,30 @@ StreamCore::StreamCore(const StreamCoreConfig& cfg)
       window_(window_of(cfg)),
       ready_(std::bit_ceil(window_), 0),
       ready_mask_(ready_.size() - 1),
+      read_lines_(std::max<uint64_t>(1, cfg.read_size / 64)),
+      write_lines_(std::max<uint64_t>(1, cfg.write_size / 64)),
       rng_(cfg.seed) {
   if (cfg_.reads + cfg_.writes == 0) cfg_.reads = 1;
+}
+
+// Defined before its callers so that they can inline it.
+inline void StreamCore::consume(Duration now) {
+  // Consume the next line once it is ready, then compute; with no compute time, consume every
+  // ready line at once. Stalled cores resume from complete().
+  for (;;) {
+    fill();
+    if (consumed_ == issued_ || !ready_[consumed_ & ready_mask_]) {
+      stalled_ = true;
+      return;
+    }
+    ++consumed_;
+    stalled_ = false;
+    if (cfg_.compute != Duration()) {
+      fill();
+      sys_->schedule(now + jittered_compute(), this, nullptr);
+      return;
+    }
+  }
 }
 
 void StreamCore::start(System& sys, Duration now) {
@@ -39,48 +61,17 @@ void StreamCore::start(System& sys, Duration now) {
   }
 }
 
-uint64_t StreamCore::next_addr(bool write) {
-  const uint64_t base = write ? cfg_.write_base : cfg_.read_base;
-  const uint64_t lines = std::max<uint64_t>(1, (write ? cfg_.write_size : cfg_.read_size) / 64);
-  uint64_t& pos = write ? write_pos_ : read_pos_;
-  if (cfg_.random) return base + splitmix64(rng_) % lines * 64;
-  const uint64_t line = pos;
-  if (++pos >= lines) pos = 0;
-  return base + line * 64;
-}
-
-void StreamCore::fill(Duration) {
-  while (outstanding_ < cfg_.max_outstanding && issued_ < consumed_ + window_) {
-    const uint64_t k = issued_++;
-    const bool write = mix_ >= cfg_.reads;
-    if (++mix_ == cfg_.reads + cfg_.writes) mix_ = 0;
-    Request* r = sys_->alloc(id());
-    r->op = write ? Op::kWrite : Op::kRead;
-    r->hpa = next_addr(write);
-    r->tag = k;
-    ready_[k & ready_mask_] = write ? 1 : 0;  // a write never holds up the loop
-    ++outstanding_;
-    sys_->issue(r);
-  }
-}
-
-void StreamCore::consume(Duration now) {
-  // Consume the next line once it is ready, then compute; with no compute time, consume every
-  // ready line at once. Stalled cores resume from complete().
-  for (;;) {
-    fill(now);
-    if (consumed_ == issued_ || !ready_[consumed_ & ready_mask_]) {
-      stalled_ = true;
-      return;
-    }
-    ++consumed_;
-    stalled_ = false;
-    if (cfg_.compute != Duration()) {
-      fill(now);
-      sys_->schedule(now + jittered_compute(), this, nullptr);
-      return;
-    }
-  }
+void StreamCore::issue_next() {
+  const uint64_t k = issued_++;
+  const bool write = mix_ >= cfg_.reads;
+  if (++mix_ == cfg_.reads + cfg_.writes) mix_ = 0;
+  Request* r = sys_->alloc(id());
+  r->op = write ? Op::kWrite : Op::kRead;
+  r->hpa = next_addr(write);
+  r->tag = k;
+  ready_[k & ready_mask_] = write ? 1 : 0;  // a write never holds up the loop
+  ++outstanding_;
+  sys_->issue(r);
 }
 
 Duration StreamCore::jittered_compute() {
@@ -103,7 +94,7 @@ void StreamCore::complete(System&, Request& r, Duration now) {
   if (stalled_) {
     consume(now);
   } else {
-    fill(now);
+    fill();
   }
 }
 

@@ -16,6 +16,14 @@
 
 namespace cxlsim::timing {
 
+// splitmix64: small, fast, good enough to scatter addresses; deterministic for a seed.
+inline uint64_t splitmix64(uint64_t& s) {
+  uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 struct StreamCoreConfig {
   uint64_t read_base = 0, read_size = 0;    // HPA range the reads walk
   uint64_t write_base = 0, write_size = 0;  // HPA range the writes walk (when writes > 0)
@@ -44,9 +52,19 @@ class StreamCore final : public Requester {
   uint64_t requests() const { return requests_; }
 
  private:
-  void fill(Duration now);   // issues lines while the window and the miss slots allow
+  // Issues lines while the window and the miss slots allow.
+  void fill() {
+    while (outstanding_ < cfg_.max_outstanding && issued_ < consumed_ + window_) issue_next();
+  }
+  void issue_next();
   void consume(Duration now);
-  uint64_t next_addr(bool write);
+  uint64_t next_addr(bool write) {
+    if (cfg_.random) return write ? cfg_.write_base + splitmix64(rng_) % write_lines_ * 64 : cfg_.read_base + splitmix64(rng_) % read_lines_ * 64;
+    uint64_t& pos = write ? write_pos_ : read_pos_;
+    const uint64_t line = pos;
+    if (++pos >= (write ? write_lines_ : read_lines_)) pos = 0;
+    return (write ? cfg_.write_base : cfg_.read_base) + line * 64;
+  }
   Duration jittered_compute();
 
   StreamCoreConfig cfg_;
@@ -59,17 +77,10 @@ class StreamCore final : public Requester {
   std::vector<uint8_t> ready_;  // ring (power-of-two size >= window_): line i arrived (or is a write)
   uint64_t ready_mask_;
   unsigned mix_ = 0;            // issued_ mod (reads + writes)
+  uint64_t read_lines_, write_lines_;      // lines in each range (at least 1)
   uint64_t read_pos_ = 0, write_pos_ = 0;  // next line of each range, wrapping
   uint64_t rng_;
   uint64_t bytes_ = 0, requests_ = 0;
 };
-
-// splitmix64: small, fast, good enough to scatter addresses; deterministic for a seed.
-inline uint64_t splitmix64(uint64_t& s) {
-  uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 }  // namespace cxlsim::timing

@@ -271,10 +271,11 @@ void System::grant(Target& t) {
 
 void System::dispatch(Request* r, Target& t) {
   ++t.outstanding;
-  int64_t at = now_.picoseconds() + to_home_;
+  const int64_t now = now_.picoseconds();
+  int64_t at = now + to_home_;
   const Msg dm = down_msg(r->op);
-  for (const Hop& h : t.hops) {
-    at = h.link->send_ps(Dir::kDown, dm, at + h.before.picoseconds(), now_.picoseconds());
+  for (const Hop *h = t.hops.data(), *end = h + t.hops.size(); h != end; ++h) {
+    at = h->link->send_ps(Dir::kDown, dm, at + h->before.picoseconds(), now);
   }
   at += t.profile.frontend_latency.picoseconds();
   r->arrived = Duration::ps(at);
@@ -285,16 +286,12 @@ void System::dispatch(Request* r, Target& t) {
     at = std::max(at, t.last_response);
     t.last_response = at;
   }
-  up(r, t, at);
-}
-
-void System::up(Request* r, Target& t, int64_t at) {
-  // Link calendars take reservations in any order, so the whole way back is computed now and
-  // only the arrival at the core is an event.
+  // The way back. Link calendars take reservations in any order, so the whole way back is
+  // computed now and only the arrival at the core is an event.
   const Msg um = up_msg(r->op);
-  for (size_t i = t.hops.size(); i-- > 0;) {
-    const Hop& h = t.hops[i];
-    at = h.link->send_ps(Dir::kUp, um, at, now_.picoseconds()) + h.before.picoseconds();
+  for (const Hop *first = t.hops.data(), *h = first + t.hops.size(); h != first;) {
+    --h;
+    at = h->link->send_ps(Dir::kUp, um, at, now) + h->before.picoseconds();
   }
   events_.push(Duration::ps(at + from_home_), &completion_, r);
 }
@@ -326,11 +323,14 @@ void System::run_until(Duration end) {
     for (Requester* q : requesters_) q->start(*this, now_);
   }
   EventQueue::Event e;
-  while (!events_.empty() && events_.next_time() <= end) {
-    events_.pop(e);
+  while (events_.pop_until(end.picoseconds(), e)) {
     now_ = Duration::ps(e.t);
     last_event_ = now_;
-    e.target->on_event(e.req, now_);
+    if (e.target == &completion_) {
+      complete(e.req, now_);  // most events: skip the virtual hop through Completion
+    } else {
+      e.target->on_event(e.req, now_);
+    }
   }
   if (now_ < end) now_ = end;
 }

@@ -141,7 +141,6 @@ class System {
   bool cache_return(Request* r);  // data back at the core: fill; false for a write-back
   void write_back(uint64_t line);
   void dispatch(Request* r, Target& t);
-  void up(Request* r, Target& t, int64_t at);
   void complete(Request* r, Duration now);
   void grant(Target& t);
 
