@@ -28,6 +28,10 @@ StreamCore::StreamCore(const StreamCoreConfig& cfg)
       write_lines_(std::max<uint64_t>(1, cfg.write_size / 64)),
       rng_(cfg.seed) {
   if (cfg_.reads + cfg_.writes == 0) cfg_.reads = 1;
+  const bool prefetched = !cfg_.random && cfg_.prefetch_distance > 0;
+  if (!prefetched && cfg_.compute > Duration() && window_ < cfg_.lfb && window_ < cfg_.max_outstanding) {
+    late_ = cfg_.compute * static_cast<int64_t>(window_) - cfg_.ooo_window;
+  }
 }
 
 // Defined before its callers so that they can inline it.
@@ -43,6 +47,11 @@ inline void StreamCore::consume(Duration now) {
     ++consumed_;
     stalled_ = false;
     if (cfg_.compute != Duration()) {
+      if (late_ > Duration()) {
+        held_ = 1;
+        held_for_ = consumed_;
+        sys_->schedule(now + late_, this, &token_);
+      }
       fill();
       sys_->schedule(now + jittered_compute(), this, nullptr);
       return;
@@ -82,7 +91,14 @@ Duration StreamCore::jittered_compute() {
   return Duration::ps(c + j);
 }
 
-void StreamCore::on_event(Request*, Duration now) { consume(now); }
+void StreamCore::on_event(Request* req, Duration now) {
+  if (req != &token_) {
+    consume(now);
+  } else if (held_for_ == consumed_) {
+    held_ = 0;
+    fill();
+  }
+}
 
 void StreamCore::complete(System&, Request& r, Duration now) {
   --outstanding_;

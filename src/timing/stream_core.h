@@ -54,7 +54,7 @@ class StreamCore final : public Requester {
  private:
   // Issues lines while the window and the miss slots allow.
   void fill() {
-    while (outstanding_ < cfg_.max_outstanding && issued_ < consumed_ + window_) issue_next();
+    while (outstanding_ < cfg_.max_outstanding && issued_ < consumed_ + window_ - held_) issue_next();
   }
   void issue_next();
   void consume(Duration now);
@@ -74,6 +74,13 @@ class StreamCore final : public Requester {
   unsigned outstanding_ = 0;
   bool stalled_ = false;
   uint64_t window_;              // lines issued beyond the next to consume, at most
+  // Without a prefetcher, the farthest demand line of the window is only reached once the
+  // reorder buffer has room for it: `late_` after the previous line is consumed (the work in
+  // between minus ooo_window). Until then it is held back; the token event releases it.
+  Duration late_;
+  uint64_t held_ = 0;       // 1 while the farthest line waits for room
+  uint64_t held_for_ = 0;   // consumed_ when it was held (stale releases are ignored)
+  Request token_;           // marks release events apart from compute ends
   std::vector<uint8_t> ready_;  // ring (power-of-two size >= window_): line i arrived (or is a write)
   uint64_t ready_mask_;
   unsigned mix_ = 0;            // issued_ mod (reads + writes)
