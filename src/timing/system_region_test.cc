@@ -10,6 +10,7 @@
 #include "timing/stream_core.h"
 #include "timing/switch_tree.h"
 #include "timing/system.h"
+#include "timing/timing_testing.h"
 
 namespace cxlsim::timing {
 namespace {
@@ -144,22 +145,7 @@ TEST(SystemRegion, AddressOutsideCommittedRegionsIsRejected) {
 double read_gbps(const Topology& topo, const std::vector<RegionRequest>& regions) {
   Profiles p;
   System sys(p.host, p.local, GiB(64), topo, [&](const std::string&) { return p.x8; }, regions);
-  const Window& reg = sys.windows().front();
-  std::vector<std::unique_ptr<StreamCore>> cores;
-  const Duration warm = Duration::ns(20'000), end = Duration::ns(120'000);
-  for (unsigned i = 0; i < 32; ++i) {
-    StreamCoreConfig c;
-    c.read_size = reg.size / 32;
-    c.read_base = reg.base + i * c.read_size;
-    c.measure_from = warm;
-    c.seed = i + 1;
-    cores.push_back(std::make_unique<StreamCore>(c));
-    sys.add(cores.back().get());
-  }
-  sys.run_until(end);
-  uint64_t bytes = 0;
-  for (const auto& c : cores) bytes += c->bytes();
-  return static_cast<double>(bytes) / (end - warm).nanoseconds();
+  return saturated_read_gbps(sys);
 }
 
 TEST(SystemRegion, TwoWayRegionOverTwoX8DevicesDoublesBandwidth) {
