@@ -2,6 +2,12 @@
 // shows it (same object names and nesting: bus root0, "ports:<port>", "endpoints:<port>",
 // "decoders:<port>", "regions:<root decoder>"), read from the HDM decoder registers, plus the
 // topology "id" of ports, endpoints and memdevs. Without --json, tables for people.
+//
+// Type 2 accelerators: Linux 6.1 has no driver that registers them with the CXL core, so they
+// are not memdevs nor endpoints here; --json adds a second top-level object
+// {"accelerators": [...]} (only when the topology has Type 2 devices) and the tables an
+// ACCELERATOR section, each with id, HDM and cache size and its HDM decoders. Regions over
+// their memory list under their root decoder like any region.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -117,7 +123,8 @@ class ListJson {
     json children = json::array(), endpoints = json::array();
     for (const auto& d : p->dports()) {
       if (d->child_switch() && enumerated(d->child_switch())) children.push_back(port(d->child_switch(), depth + 1));
-      if (d->child_memdev()) endpoints.push_back(endpoint(*d->child_memdev(), depth + 1));
+      if (d->child_memdev() && !f_.memdev(*d->child_memdev()).is_type2())
+        endpoints.push_back(endpoint(*d->child_memdev(), depth + 1));
     }
     if (!children.empty()) j["ports:" + name] = children;
     if (!endpoints.empty()) j["endpoints:" + name] = endpoints;
@@ -170,6 +177,28 @@ class ListJson {
     return out;
   }
 
+  // Type 2 devices with their memory side's endpoint decoders; empty when there are none.
+ public:
+  json accelerators() const {
+    json out = json::array();
+    for (size_t m = 0; m < f_.memdev_count(); ++m) {
+      const Memdev& md = f_.memdev(m);
+      if (!md.is_type2()) continue;
+      std::string path;
+      for (const auto& c : f_.memdev_path(m)) path += (path.empty() ? "" : " > ") + c;
+      out.push_back({{"id", md.id()},
+                     {"type", 2},
+                     {"hdm_size", md.volatile_size().value()},
+                     {"cache_size", md.cache_size().value()},
+                     {"serial", md.serial()},
+                     {"path", path},
+                     {"endpoint", names_.endpoint(m)},
+                     {"decoders:" + names_.endpoint(m), endpoint_decoders(m)}});
+    }
+    return out;
+  }
+
+ private:
   json endpoint(size_t m, unsigned depth) const {
     const Memdev& md = f_.memdev(m);
     const std::string name = names_.endpoint(m);
@@ -179,6 +208,12 @@ class ListJson {
              {"serial", md.serial()},
              {"host", md.id()},
              {"id", md.id()}};
+    return {{"endpoint", name}, {"host", names_.memdev(m)}, {"depth", depth}, {"id", md.id()},
+            {"memdev", mem}, {"decoders:" + name, endpoint_decoders(m)}};
+  }
+
+  json endpoint_decoders(size_t m) const {
+    const Memdev& md = f_.memdev(m);
     json decoders = json::array();
     for (unsigned n = 0; n < md.hdm().decoder_count(); ++n) {
       const DecoderState s = md.hdm().state(n);
@@ -198,10 +233,10 @@ class ListJson {
         j["dpa_size"] = s.dpa_size.value();
         j["mode"] = md.is_persistent(s.dpa_base) ? "pmem" : "ram";
       }
+      if (s.committed && md.is_type2()) j["target_type"] = s.target_type == HdmTargetType::kHostOnly ? "hdm-h" : "hdm-d";
       decoders.push_back(j);
     }
-    return {{"endpoint", name}, {"host", names_.memdev(m)}, {"depth", depth}, {"id", md.id()},
-            {"memdev", mem}, {"decoders:" + name, decoders}};
+    return decoders;
   }
 
   const Fabric& f_;
@@ -209,17 +244,41 @@ class ListJson {
   const LinuxNames& names_;
 };
 
+// Type 2 devices, after the memdevs (nothing when there are none).
+void print_accelerators(const Fabric& f, const LinuxNames& names) {
+  bool header = false;
+  for (size_t m = 0; m < f.memdev_count(); ++m) {
+    const Memdev& a = f.memdev(m);
+    if (!a.is_type2()) continue;
+    if (!header)
+      std::cout << fmt::format("\n{:<16} {:>10} {:>10} {:>10}  {:<24} {}\n", "ACCELERATOR", "HDM", "CACHE", "SERIAL",
+                               "DECODERS (committed)", "PATH");
+    header = true;
+    std::string decoders, path;
+    for (unsigned n = 0; n < a.hdm().committed_count(); ++n) {
+      const DecoderState d = a.hdm().state(n);
+      decoders += fmt::format("{}{}:{:#x}+{}", decoders.empty() ? "" : " ", names.endpoint_decoder(m, n), d.base.value(),
+                              format_bytes(d.size));
+    }
+    for (const auto& c : f.memdev_path(m)) path += (path.empty() ? "" : " > ") + c;
+    std::cout << fmt::format("{:<16} {:>10} {:>10} {:>#10x}  {:<24} {}\n", a.id(), format_bytes(a.volatile_size()),
+                             format_bytes(a.cache_size()), a.serial(), decoders.empty() ? "-" : decoders, path);
+  }
+}
+
 void print_tables(const Session& s) {
   const Fabric& f = *s.fabric;
   const LinuxNames& names = s.regions->names();
   std::cout << fmt::format("{:<8} {:<16} {:>12} {:>12} {:>10}  {}\n", "MEMDEV", "ID", "PMEM", "RAM", "SERIAL", "PATH");
   for (size_t m = 0; m < f.memdev_count(); ++m) {
+    if (f.memdev(m).is_type2()) continue;
     std::string path;
     for (const auto& c : f.memdev_path(m)) path += (path.empty() ? "" : " > ") + c;
     std::cout << fmt::format("{:<8} {:<16} {:>12} {:>12} {:>#10x}  {}\n", names.memdev(m), f.memdev(m).id(),
                              format_bytes(f.memdev(m).persistent_size()), format_bytes(f.memdev(m).volatile_size()),
                              f.memdev(m).serial(), path);
   }
+  print_accelerators(f, names);
   std::cout << fmt::format("\n{:<11} {:<8} {:>18} {:>10} {:>5} {:>6}  {}\n", "DECODER", "WINDOW", "BASE", "SIZE", "WAYS",
                            "GRAN", "TARGETS");
   for (size_t w = 0; w < f.windows().size(); ++w) {
@@ -266,7 +325,10 @@ void register_list(CLI::App& app) {
     const Session s = open_session(a->topology, reqs, "", a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     if (a->json) {
-      std::cout << json::array({ListJson(s).bus()}).dump(2) << "\n";
+      const ListJson list(s);
+      json out = json::array({list.bus()});
+      if (json acc = list.accelerators(); !acc.empty()) out.push_back({{"accelerators", std::move(acc)}});
+      std::cout << out.dump(2) << "\n";
     } else {
       print_tables(s);
     }

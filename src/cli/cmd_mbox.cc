@@ -39,6 +39,9 @@ class Session {
   explicit Session(const MboxOptions& o) : opts_(o) {
     const Topology t = load_topology(o.topology);
     const Type3Spec* spec = t.find_type3(o.memdev);
+    if (!spec && t.find_type2(o.memdev))
+      throw ValidationError(fmt::format("'{}' is a Type 2 device: it has no Memory Device command set (mailbox)",
+                                        o.memdev));
     if (!spec) {
       std::string ids;
       for (const auto& m : t.type3) ids += (ids.empty() ? "" : ", ") + m.id;

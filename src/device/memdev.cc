@@ -55,6 +55,9 @@ Memdev::Memdev(MemdevConfig config)
                                       config_.id));
   if (capacity().value() == 0)
     throw ValidationError(fmt::format("memdev '{}': has no capacity", config_.id));
+  if (is_type2() && (config_.persistent_size.value() || config_.lsa_size.value() || !config_.dc_regions.empty()))
+    throw ValidationError(fmt::format("type2 '{}': device memory is volatile only (no persistent, LSA or DC capacity)",
+                                      config_.id));
   volatile_ = make_backing(config_.volatile_path, config_.volatile_size);
   persistent_ = make_backing(config_.persistent_path, config_.persistent_size);
   lsa_ = make_backing(config_.lsa_path, config_.lsa_size);

@@ -1,6 +1,10 @@
-// A CXL Type 3 memory device (CXL 3.1 §8.2.9.9, QEMU cxl-type3): capacity split into a
-// volatile partition (DPA 0 .. volatile-1) followed by a persistent one, a label storage area,
-// the media backing them, and its endpoint HDM decoders (CXL 3.1 §8.2.4.20).
+// A CXL device with host-managed device memory and its endpoint HDM decoders (CXL 3.1
+// §8.2.4.20). A Type 3 memory device (CXL 3.1 §8.2.9.9, QEMU cxl-type3): capacity split into a
+// volatile partition (DPA 0 .. volatile-1) followed by a persistent one, a label storage area
+// and the media backing them. The memory side of a Type 2 accelerator (CXL 3.1 §2.2): its HDM
+// is one volatile partition, host accessible as HDM-D once a decoder maps it; it has no
+// Memory Device command set (the command interface exists only to gate media access and is
+// not exposed through registers).
 //
 // All media reads and writes go through read() and write(); device state that intercepts them
 // (poison, security lock, sanitize in progress, dynamic capacity) lives in the command
@@ -22,7 +26,11 @@
 
 namespace cxlsim {
 
+// Which kind of CXL device owns the memory (CXL 3.1 §2.2 Type 2, §2.3 Type 3).
+enum class DeviceKind : uint8_t { kType3, kType2 };
+
 struct MemdevConfig {
+  DeviceKind kind = DeviceKind::kType3;
   std::string id;
   uint64_t serial = 0;
   Bytes volatile_size;
@@ -36,6 +44,7 @@ struct MemdevConfig {
   // capacity, backed by anonymous RAM. Host access needs an accepted extent.
   std::vector<Bytes> dc_regions;
   Bytes dc_block_size = Bytes(2 << 20);
+  Bytes cache_size;  // Type 2: the device cache (CXL.cache), reported only
 };
 
 // Where a DPA lives in a backing file.
@@ -54,6 +63,9 @@ class Memdev : public HdmDecoderContext {
   Memdev& operator=(const Memdev&) = delete;
 
   const std::string& id() const { return config_.id; }
+  DeviceKind kind() const { return config_.kind; }
+  bool is_type2() const { return config_.kind == DeviceKind::kType2; }
+  Bytes cache_size() const { return config_.cache_size; }
   uint64_t serial() const { return config_.serial; }
   Bytes volatile_size() const { return config_.volatile_size; }
   Bytes persistent_size() const { return config_.persistent_size; }

@@ -50,16 +50,30 @@ std::optional<std::pair<unsigned, DecoderState>> find_decoder(const HdmDecoderCa
   return std::nullopt;
 }
 
-// The endpoint of memdev `m`: its type 3 config space and component block (HDM routed to the
+// A Type 2 device's memory side: its HDM as one volatile partition (CXL 3.1 §8.1.3 range 1).
+MemdevConfig type2_config(const Type2Spec& t, unsigned decoders) {
+  MemdevConfig c;
+  c.kind = DeviceKind::kType2;
+  c.hdm_decoder_count = decoders;
+  c.id = t.id;
+  c.serial = t.serial;
+  c.volatile_size = t.hdm_size;
+  c.cache_size = t.cache_size;
+  return c;
+}
+
+// The endpoint of memdev `m`: its config space (Type 3 memory expander, or Type 2 processing
+// accelerator without memory device registers) and component block (HDM routed to the
 // memdev's decoders).
 Endpoint endpoint_registers(Memdev& m, size_t index, Dport* parent) {
   DeviceConfigOptions o;
   o.persistent_capacity = m.persistent_size();
   Endpoint e{index, parent, nullptr, nullptr};
   try {
-    e.config = std::make_unique<ConfigSpace>(make_type3_config_space(m.volatile_size(), o));
+    e.config = std::make_unique<ConfigSpace>(m.is_type2() ? make_type2_config_space(m.volatile_size(), o)
+                                                          : make_type3_config_space(m.volatile_size(), o));
   } catch (const ValidationError& err) {
-    throw ValidationError(fmt::format("memdev '{}': {}", m.id(), err.what()));
+    throw ValidationError(fmt::format("{} '{}': {}", m.is_type2() ? "type2" : "memdev", m.id(), err.what()));
   }
   e.component = std::make_unique<ComponentRegisters>(make_endpoint_component_registers(m.hdm()));
   return e;
@@ -145,6 +159,16 @@ void Fabric::assemble() {
     Dport* d = parent_dport(m.parent, m.id, "memdev");
     const size_t index = memdevs_.size();
     memdevs_.push_back(std::make_unique<Memdev>(memdev_config(m, options_.endpoint_decoders)));
+    d->attach(index);
+    endpoints_.push_back(endpoint_registers(*memdevs_.back(), index, d));
+  }
+  // Type 2 devices follow every Type 3 memdev, so memdev indices (and Linux's memN/endpointN
+  // names) of Type 3 devices do not depend on them.
+  for (const Type2Spec& a : t.type2) {
+    unique_id(a.id, "type2");
+    Dport* d = parent_dport(a.parent, a.id, "type2");
+    const size_t index = memdevs_.size();
+    memdevs_.push_back(std::make_unique<Memdev>(type2_config(a, options_.endpoint_decoders)));
     d->attach(index);
     endpoints_.push_back(endpoint_registers(*memdevs_.back(), index, d));
   }

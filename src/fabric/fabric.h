@@ -1,5 +1,8 @@
 // The live fabric: the components a Topology describes, with their registers, wired together
 // (CXL 3.1 §9.12): CFMWS windows -> host bridges -> root ports -> [switches]* -> memdevs.
+// "Memdev" here is any endpoint with host-managed device memory: the topology's Type 3 devices
+// (indices 0..type3-1, topology order), then the memory side of its Type 2 devices
+// (Memdev::is_type2()); both decode, read, write and commit alike.
 //
 // Decode reads only committed HDM decoder registers. trace() walks them per access (the
 // reference, and what `cxlsim decode` shows); decode() uses tables compiled from the same walk
@@ -110,6 +113,7 @@ class Fabric {
   // Switch upstream ports, in topology order.
   const std::vector<std::unique_ptr<Port>>& switches() const { return switches_; }
 
+  // Type 3 memdevs and Type 2 devices (after them).
   size_t memdev_count() const { return memdevs_.size(); }
   Memdev& memdev(size_t i) { return *memdevs_.at(i); }
   const Memdev& memdev(size_t i) const { return *memdevs_.at(i); }

@@ -88,7 +88,8 @@ Bytes RegionManager::free_dpa(size_t memdev, RegionMode mode) const {
   return Bytes(end > start ? end - start : 0);
 }
 
-std::vector<size_t> RegionManager::auto_targets(size_t window, unsigned ways, RegionMode mode) const {
+std::vector<size_t> RegionManager::auto_targets(size_t window, unsigned ways, RegionMode mode,
+                                                DeviceKind kind) const {
   const Cfmws& w = fabric_.windows().at(window);
   // Linux 6.1 requires positions that share a dport of a port with f targets to be
   // ways / f apart, so a port hosting k evenly spaced positions can spread them over f = k
@@ -117,7 +118,8 @@ std::vector<size_t> RegionManager::auto_targets(size_t window, unsigned ways, Re
   };
   host = [&](const Dport& d, unsigned k) -> Order {
     if (d.child_switch()) return pick(*d.child_switch(), k);
-    if (d.child_memdev() && k == 1 && free_dpa(*d.child_memdev(), mode).value() >= k256M)
+    if (d.child_memdev() && k == 1 && fabric_.memdev(*d.child_memdev()).kind() == kind &&
+        free_dpa(*d.child_memdev(), mode).value() >= k256M)
       return std::vector<size_t>{*d.child_memdev()};
     return std::nullopt;
   };
@@ -152,11 +154,14 @@ Hpa RegionManager::allocate_hpa(const Cfmws& w, Bytes size) const {
 std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan& plan) const {
   std::vector<size_t> out;
   if (r.targets.empty()) {
-    out = auto_targets(r.window, r.ways, r.mode);
+    out = auto_targets(r.window, r.ways, r.mode, r.kind);
     if (out.size() < r.ways)
-      throw RegionError(fmt::format("{}: no {} memdevs with free {} capacity can take the {}-way positions "
+      throw RegionError(fmt::format("{}: no {} {} with free {} capacity can take the {}-way positions "
                                     "below the window's host bridges",
-                                    names_.root_decoder(r.window), r.ways, to_string(r.mode), r.ways));
+                                    names_.root_decoder(r.window), r.ways,
+                                    r.kind == DeviceKind::kType2 ? "Type 2 devices" : "memdevs", to_string(r.mode),
+                                    r.ways));
+    plan.region.kind = r.kind;
     return out;
   }
   if (r.targets.size() != r.ways)
@@ -169,8 +174,34 @@ std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan&
       throw RegionError(fmt::format("{} already specified at position {}", memdev_name(*m), dup - out.begin()));
     out.push_back(*m);
   }
-  (void)plan;
+  // One region, one kind of memory (Linux: cxl_region type vs the endpoint decoder's).
+  plan.region.kind = fabric_.memdev(out[0]).kind();
+  for (size_t m : out)
+    if (fabric_.memdev(m).kind() != plan.region.kind)
+      throw RegionError(fmt::format("{} and {} cannot share a region: Type 2 (device-coherent) and Type 3 "
+                                    "(host-only coherent) memory do not mix",
+                                    memdev_name(out[0]), memdev_name(m)));
   return out;
+}
+
+void RegionManager::check_restrictions(const Plan& plan) const {
+  const Region& reg = plan.region;
+  const WindowRestrictions& allowed = plan.window->spec().restrictions;
+  const std::string root = names_.root_decoder(reg.window);
+  const RegionTarget& first = reg.targets.front();
+  if (reg.kind == DeviceKind::kType2) {
+    if (!allowed.type2)
+      throw RegionError(fmt::format("{}: window '{}' does not allow Type 2 (device-coherent) memory: its CFMWS "
+                                    "restrictions lack type2 (bit 0); {} is a Type 2 device",
+                                    root, plan.window->id(), memdev_name(first.memdev)));
+    if (reg.mode != RegionMode::kRam)
+      throw RegionError(fmt::format("{} is a Type 2 device: its memory is volatile, use mode=ram",
+                                    memdev_name(first.memdev)));
+  } else if (!allowed.type3) {
+    throw RegionError(fmt::format("{}: window '{}' does not allow Type 3 (host-only coherent) memory: its CFMWS "
+                                  "restrictions lack type3 (bit 1)",
+                                  root, plan.window->id()));
+  }
 }
 
 void RegionManager::allocate_dpa(Plan& plan) const {
@@ -324,6 +355,8 @@ void RegionManager::setup_targets(Plan& plan) const {
 
 void RegionManager::program_and_commit(Plan& plan) {
   Region& reg = plan.region;
+  // Target Device Type (CXL 3.1 §8.2.4.20.7): HDM-D for Type 2 memory, HDM-H for Type 3.
+  const HdmTargetType type = reg.kind == DeviceKind::kType2 ? HdmTargetType::kDeviceCoherent : HdmTargetType::kHostOnly;
   for (const RegionTarget& t : reg.targets) {
     HdmDecoderCapability& hdm = fabric_.memdev(t.memdev).hdm();
     if (!hdm.enabled()) hdm.set_enabled(true);
@@ -333,7 +366,7 @@ void RegionManager::program_and_commit(Plan& plan) {
     s.ways = reg.ways;
     s.granularity = reg.granularity;
     s.dpa_skip = t.dpa_skip;
-    s.target_type = HdmTargetType::kHostOnly;
+    s.target_type = type;
     hdm.program(t.decoder, s);
   }
   for (const RegionPortDecoder& u : reg.ports) {
@@ -344,7 +377,7 @@ void RegionManager::program_and_commit(Plan& plan) {
     s.ways = u.ways;
     s.granularity = u.granularity;
     for (const Dport* d : u.targets) s.targets.push_back(d->port_number());
-    s.target_type = HdmTargetType::kHostOnly;
+    s.target_type = type;
     u.port->hdm()->program(u.decoder, s);
   }
   // cxl_region_decode_commit(): per position, bottom up (endpoint, switches, host bridge).
@@ -396,6 +429,7 @@ const Region& RegionManager::create(const RegionRequest& r) {
   reg.granularity = gran;
   reg.mode = r.mode;
   for (unsigned p = 0; p < r.ways; ++p) reg.targets.push_back(RegionTarget{p, memdevs[p], 0, Dpa(0), Bytes(0), Bytes(0)});
+  check_restrictions(plan);
   if (r.size) {
     if (r.size->value() == 0 || r.size->value() % (k256M * r.ways))
       throw RegionError(fmt::format("region size {:#x} is not a nonzero multiple of {} x 256 MiB", r.size->value(), r.ways));

@@ -32,6 +32,10 @@ struct RegionRequest {
   std::optional<Bytes> size;         // default: ways x the smallest free DPA, as cxl-cli does
   std::vector<std::string> targets;  // memdev ids in position order; empty: chosen here
   RegionMode mode = RegionMode::kPmem;  // Linux 6.1 creates pmem regions only
+  // Which devices automatic target choice picks (explicit targets carry their own kind). A
+  // region never mixes kinds: Type 2 memory is device-coherent (HDM-D) and needs a window
+  // with the type2 restriction; Type 3 memory is host-only coherent (HDM-H) and needs type3.
+  DeviceKind kind = DeviceKind::kType3;
 };
 
 // One endpoint of a region (Linux's region targetN / cxl list "mappings").
@@ -62,6 +66,7 @@ struct Region {
   unsigned ways = 1;
   Bytes granularity;
   RegionMode mode = RegionMode::kPmem;
+  DeviceKind kind = DeviceKind::kType3;   // of every target; decoders' Target Device Type
   std::vector<RegionTarget> targets;      // by position
   std::vector<RegionPortDecoder> ports;   // host bridges first, then switches, by first use
   Hpa end() const { return base + size; }
@@ -88,12 +93,15 @@ class RegionManager {
   const Region* region_of_port_decoder(const Port* port, unsigned n) const;
   // Free DPA of `memdev` in `mode`: from the end of its last allocation to the partition end.
   Bytes free_dpa(size_t memdev, RegionMode mode) const;
-  // Memdevs in the order create() picks them when no targets are given.
-  std::vector<size_t> auto_targets(size_t window, unsigned ways, RegionMode mode) const;
+  // Memdevs of `kind` in the order create() picks them when no targets are given.
+  std::vector<size_t> auto_targets(size_t window, unsigned ways, RegionMode mode,
+                                   DeviceKind kind = DeviceKind::kType3) const;
 
  private:
   struct Plan;
   std::vector<size_t> resolve_targets(const RegionRequest& r, Plan& plan) const;
+  // The window's CFMWS restrictions against the region's kind and mode.
+  void check_restrictions(const Plan& plan) const;
   void allocate_dpa(Plan& plan) const;
   void attach(Plan& plan) const;
   void setup_targets(Plan& plan) const;

@@ -34,7 +34,7 @@ class TempFile {
 };
 
 TEST(BuiltinTopologies, SameAsExamplesAndValid) {
-  ASSERT_EQ(builtin_topology_names().size(), 11u);
+  ASSERT_EQ(builtin_topology_names().size(), 12u);
   for (auto name : builtin_topology_names()) {
     SCOPED_TRACE(std::string(name));
     Topology builtin = load_topology("builtin:" + std::string(name));

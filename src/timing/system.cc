@@ -33,10 +33,11 @@ Topology place_windows(const Topology& topo, Bytes local_size) {
 
 namespace {
 
-// Memdevs whose path starts at one of the window's host bridges, in memdev order.
-std::vector<size_t> memdevs_below(const Fabric& f, const Cfmws& w) {
+// Memdevs of `kind` whose path starts at one of the window's host bridges, in memdev order.
+std::vector<size_t> memdevs_below(const Fabric& f, const Cfmws& w, DeviceKind kind) {
   std::vector<size_t> out;
   for (size_t m = 0; m < f.memdev_count(); ++m) {
+    if (f.memdev(m).kind() != kind) continue;
     const std::string hb = f.memdev_path(m).front();
     for (const Port* p : w.targets()) {
       if (p->id() == hb) out.push_back(m);
@@ -57,13 +58,25 @@ RegionMode mode_for(const Fabric& f, const std::vector<size_t>& memdevs) {
 std::vector<RegionRequest> default_regions(const Fabric& fabric) {
   std::vector<RegionRequest> out;
   for (size_t w = 0; w < fabric.windows().size(); ++w) {
-    const auto devs = memdevs_below(fabric, fabric.windows()[w]);
-    if (devs.empty()) continue;
-    RegionRequest r;
-    r.window = w;
-    r.ways = static_cast<unsigned>(devs.size());
-    r.mode = mode_for(fabric, devs);
-    out.push_back(r);
+    const Cfmws& c = fabric.windows()[w];
+    // Type 3 memdevs below the window, in windows that allow Type 3 memory.
+    if (const auto devs = memdevs_below(fabric, c, DeviceKind::kType3); c.spec().restrictions.type3 && !devs.empty()) {
+      RegionRequest r;
+      r.window = w;
+      r.ways = static_cast<unsigned>(devs.size());
+      r.mode = mode_for(fabric, devs);
+      out.push_back(r);
+    }
+    // Type 2 device memory only in windows that allow it, never mixed with Type 3.
+    if (!c.spec().restrictions.type2) continue;
+    if (const auto devs = memdevs_below(fabric, c, DeviceKind::kType2); !devs.empty()) {
+      RegionRequest r;
+      r.window = w;
+      r.ways = static_cast<unsigned>(devs.size());
+      r.mode = RegionMode::kRam;
+      r.kind = DeviceKind::kType2;
+      out.push_back(r);
+    }
   }
   return out;
 }
@@ -71,10 +84,11 @@ std::vector<RegionRequest> default_regions(const Fabric& fabric) {
 RegionRequest memdev_region(const Fabric& fabric, const std::string& memdev) {
   const auto m = fabric.find_memdev(memdev);
   if (!m) throw ValidationError(fmt::format("no memory device '{}' in the topology", memdev));
+  const bool type2 = fabric.memdev(*m).is_type2();
   const std::string hb = fabric.memdev_path(*m).front();
   for (size_t w = 0; w < fabric.windows().size(); ++w) {
     const Cfmws& c = fabric.windows()[w];
-    if (c.targets().size() == 1 && c.targets()[0]->id() == hb) {
+    if (c.targets().size() == 1 && c.targets()[0]->id() == hb && (type2 ? c.spec().restrictions.type2 : c.spec().restrictions.type3)) {
       RegionRequest r;
       r.window = w;
       r.ways = 1;
@@ -83,7 +97,8 @@ RegionRequest memdev_region(const Fabric& fabric, const std::string& memdev) {
       return r;
     }
   }
-  throw ValidationError(fmt::format("memdev '{}': no window targets its host bridge '{}' alone", memdev, hb));
+  throw ValidationError(fmt::format("{} '{}': no window{} targets its host bridge '{}' alone", type2 ? "type2" : "memdev",
+                                    memdev, type2 ? " allowing Type 2 memory (restriction type2)" : "", hb));
 }
 
 System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes local_size,
@@ -102,7 +117,8 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
   targets_[0].profile.cxl = false;
   targets_[0].media = std::make_unique<Dram>(local_dram.dram);
 
-  // Target i + 1 is fabric memdev i. Each link is named by its upstream port (the root port
+  // Target i + 1 is fabric memdev i (Type 3 memdevs, then the memory side of Type 2 devices,
+  // modelled by the device profile device_for gives for them). Each link is named by its upstream port (the root port
   // or downstream port in the memdev's path: host bridge, root port, [switch, dport]*, memdev).
   const Fabric& f = *fabric_;
   std::vector<std::vector<std::string>> paths;
@@ -117,7 +133,8 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
     t.name = f.memdev(m).id();
     t.profile = device_for(t.name);
     if (!t.profile.cxl) {
-      throw ValidationError(fmt::format("memdev '{}': profile '{}' is not a CXL device profile", t.name, t.profile.name));
+      throw ValidationError(fmt::format("{} '{}': profile '{}' is not a CXL device profile",
+                                        f.memdev(m).is_type2() ? "type2" : "memdev", t.name, t.profile.name));
     }
     t.media = std::make_unique<Dram>(t.profile.dram);
     const auto& path = paths[m];

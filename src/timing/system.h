@@ -44,7 +44,7 @@ struct TargetStats {
   Duration credit_wait;   // time requests waited at the host for a credit, summed
 };
 
-// A memory target: local DRAM (index 0) or a memdev.
+// A memory target: local DRAM (index 0), a Type 3 memdev or the memory side of a Type 2 device.
 struct Target {
   std::string name;
   DeviceProfile profile;
@@ -71,9 +71,12 @@ struct Window {
 // The topology with open window bases packed after local DRAM on 256 MiB boundaries.
 Topology place_windows(const Topology& topo, Bytes local_size);
 // What the host agent creates when no regions are requested: per window, one region over
-// every memdev below its host bridges (in the order `cxl create-region` picks them).
+// every Type 3 memdev below its host bridges (in the order `cxl create-region` picks them),
+// and, when the window allows Type 2 memory, a second (ram) one over the Type 2 devices below
+// them. Kinds never share a region.
 std::vector<RegionRequest> default_regions(const Fabric& fabric);
-// A 1-way region on `memdev` alone, in the first window whose only target is its host bridge.
+// A 1-way region on `memdev` (a Type 3 memdev or a Type 2 device) alone, in the first window
+// whose only target is its host bridge (and, for a Type 2 device, that allows Type 2 memory).
 // Throws ValidationError when no window fits.
 RegionRequest memdev_region(const Fabric& fabric, const std::string& memdev);
 
