@@ -154,23 +154,22 @@ void Fabric::assemble() {
       p = p->parent_dport()->owner();
     }
   }
-  for (const Type3Spec& m : t.type3) {
-    unique_id(m.id, "memdev");
-    Dport* d = parent_dport(m.parent, m.id, "memdev");
+  // An endpoint below its parent port; its configuration is made after the id and parent checks.
+  auto add_endpoint = [&](const std::string& id, const std::string& parent, const char* kind, const auto& config) {
+    unique_id(id, kind);
+    Dport* d = parent_dport(parent, id, kind);
     const size_t index = memdevs_.size();
-    memdevs_.push_back(std::make_unique<Memdev>(memdev_config(m, options_.endpoint_decoders)));
+    memdevs_.push_back(std::make_unique<Memdev>(config()));
     d->attach(index);
     endpoints_.push_back(endpoint_registers(*memdevs_.back(), index, d));
+  };
+  for (const Type3Spec& m : t.type3) {
+    add_endpoint(m.id, m.parent, "memdev", [&] { return memdev_config(m, options_.endpoint_decoders); });
   }
   // Type 2 devices follow every Type 3 memdev, so memdev indices (and Linux's memN/endpointN
   // names) of Type 3 devices do not depend on them.
   for (const Type2Spec& a : t.type2) {
-    unique_id(a.id, "type2");
-    Dport* d = parent_dport(a.parent, a.id, "type2");
-    const size_t index = memdevs_.size();
-    memdevs_.push_back(std::make_unique<Memdev>(type2_config(a, options_.endpoint_decoders)));
-    d->attach(index);
-    endpoints_.push_back(endpoint_registers(*memdevs_.back(), index, d));
+    add_endpoint(a.id, a.parent, "type2", [&] { return type2_config(a, options_.endpoint_decoders); });
   }
   auto observe = [this](HdmDecoderCapability& hdm) {
     hdm.set_commit_observer([this](unsigned, bool) {
