@@ -55,13 +55,19 @@ void print_table(const std::vector<frontend::MlcPoint>& pts) {
 
 int run(const MlcOptions& o) {
   if (!o.idle && !o.max_bw && !o.loaded) return fail("choose --idle-latency, --max-bandwidth or --loaded-latency");
-  auto [host, local, device, regions] = o.profiles.load();
+  auto loaded = o.profiles.load();
+  auto& [host, local, device, regions, device_of] = loaded;
+  if (!device_of.empty() && o.topology.empty()) return fail("--device-of needs --topology");
   if (!o.target.empty() && o.topology.empty()) return fail("--target needs --topology");
   if (!regions.empty() && o.topology.empty()) return fail("--region needs --topology");
   if (!o.topology.empty() && !device.cxl) return fail(fmt::format("--device '{}' is local DRAM; with --topology use a CXL device profile", device.name));
   frontend::MlcSetup s = o.topology.empty()
                              ? frontend::setup_for_device(host, local, device)
                              : frontend::setup_for_topology(host, local, device, frontend::resolve_topology(o.topology), o.target, regions);
+  if (!device_of.empty()) {
+    loaded.check_ids(s.topology);
+    s.device_for = loaded.device_for();
+  }
   if (o.threads == 0 || o.threads > 256) return fail("--threads must be 1..256");
   s.threads = o.threads;
   auto [r, w] = parse_rw(o.rw);
@@ -72,6 +78,12 @@ int run(const MlcOptions& o) {
   s.window = Duration::ns(o.window_us * 1000.0);
   nlohmann::json j;
   j["device"] = device.name;
+  // What the output names: --device, and each --device-of override after it.
+  std::string label = device.name;
+  for (const auto& [id, p] : device_of) {
+    label += fmt::format(", {}: {}", id, p.name);
+    j["device_of"][id] = p.name;
+  }
   if (!o.topology.empty()) j["topology"] = o.topology;
   j["host"] = host.name;
   if (host.cache.enabled) {
@@ -84,13 +96,13 @@ int run(const MlcOptions& o) {
   if (o.idle) {
     double lat = frontend::idle_latency_ns(s);
     j["idle_latency_ns"] = lat;
-    if (!o.json) std::cout << fmt::format("Idle latency ({}): {:.1f} ns\n", device.name, lat);
+    if (!o.json) std::cout << fmt::format("Idle latency ({}): {:.1f} ns\n", label, lat);
   }
   if (o.max_bw) {
     struct Mix { const char* name; unsigned r, w; };
     const Mix mixes[] = {{"ALL Reads", 1, 0}, {"3:1 Reads-Writes", 3, 1}, {"2:1 Reads-Writes", 2, 1},
                          {"1:1 Reads-Writes", 1, 1}, {"Stream-triad like (NT writes)", 0, 1}};
-    if (!o.json) std::cout << fmt::format("Maximum bandwidth ({}), {} threads, MB/sec\n", device.name, o.threads);
+    if (!o.json) std::cout << fmt::format("Maximum bandwidth ({}), {} threads, MB/sec\n", label, o.threads);
     for (const auto& m : mixes) {
       frontend::MlcSetup sm = s;
       sm.reads = m.r;
@@ -117,7 +129,7 @@ int run(const MlcOptions& o) {
                       {"idle_err_pct", e.idle_err_pct}, {"same_delay_mae_pct", e.same_delay_mae_pct}};
     }
     if (!o.json) {
-      std::cout << fmt::format("Loaded latency ({}), {} load threads, R:W {}{}\n", device.name, o.threads, o.rw, o.random ? ", random" : "");
+      std::cout << fmt::format("Loaded latency ({}), {} load threads, R:W {}{}\n", label, o.threads, o.rw, o.random ? ", random" : "");
       print_table(pts);
       if (j.contains("compare")) {
         const auto& c = j["compare"];
@@ -128,7 +140,7 @@ int run(const MlcOptions& o) {
     }
     if (!o.plot.empty()) {
       std::vector<PlotSeries> series;
-      PlotSeries sim{"cxlsim " + device.name, {}, {}, true};
+      PlotSeries sim{"cxlsim " + label, {}, {}, true};
       for (const auto& p : pts) { sim.x.push_back(p.bandwidth_mbps / 1000.0); sim.y.push_back(p.latency_ns); }
       series.push_back(sim);
       if (!meas.empty()) {
@@ -136,7 +148,7 @@ int run(const MlcOptions& o) {
         for (const auto& p : meas) { m.x.push_back(p.bandwidth_mbps / 1000.0); m.y.push_back(p.latency_ns); }
         series.push_back(m);
       }
-      std::string title = fmt::format("Loaded latency: {} (host {}), {} threads, R:W {}{}", device.name, host.name, o.threads, o.rw,
+      std::string title = fmt::format("Loaded latency: {} (host {}), {} threads, R:W {}{}", label, host.name, o.threads, o.rw,
                                       o.random ? ", random" : "");
       if (j.contains("compare")) {
         title += fmt::format(" - MAE {:.2f} %, peak {:+.2f} %, idle {:+.2f} %", j["compare"]["latency_mae_pct"].get<double>(),

@@ -24,13 +24,15 @@ struct ReplayOptions {
 
 int run(const ReplayOptions& o) {
   frontend::ReplayConfig c;
-  auto [host, local, dev, regions] = o.profiles.load();
+  auto loaded = o.profiles.load();
+  auto& [host, local, dev, regions, device_of] = loaded;
   if (!dev.cxl) return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that", o.profiles.device));
   c.host = std::move(host);
   c.local_dram = std::move(local);
   c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
   c.regions = std::move(regions);
-  c.device_for = [dev](const std::string&) { return dev; };
+  loaded.check_ids(c.topology);
+  c.device_for = loaded.device_for();
   c.placement = frontend::parse_placement(o.placement);
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
   c.max_outstanding = o.outstanding;

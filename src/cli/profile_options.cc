@@ -2,10 +2,16 @@
 
 #include "cli/region_spec.h"
 
+#include <fmt/format.h>
+
+#include "spec/error.h"
+
 namespace cxlsim::cli {
 
 void ProfileOptions::add_to(CLI::App& cmd) {
   cmd.add_option("--device", device, "Device profile for every memdev: built-in name or TOML file (default eurosys24-asic)");
+  cmd.add_option("--device-of", device_of, "ID=PROFILE: this memdev's or accelerator's own profile (repeatable), e.g. "
+                 "accel0=cxl-fpga-agilex; the others run --device");
   cmd.add_option("--host", host, "Host profile (default spr-xeon)");
   cmd.add_option("--local", local, "Local DRAM profile (default eurosys24-ddr5)");
   cmd.add_option("--region", regions, "Create a region as `cxlsim list --region` does (repeatable; "
@@ -18,10 +24,36 @@ void ProfileOptions::add_to(CLI::App& cmd) {
 
 ProfileOptions::Loaded ProfileOptions::load() const {
   Loaded l{timing::load_host_profile(host), timing::load_device_profile(local),
-           timing::load_device_profile(device), {}};
+           timing::load_device_profile(device), {}, {}};
   if (!host_cache.empty()) l.host.cache = timing::apply_cache_spec(l.host.cache, host_cache, "--host-cache");
   for (const auto& spec : regions) l.regions.push_back(parse_region_spec(spec));
+  for (const auto& spec : device_of) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      throw ParseError(fmt::format("--device-of '{}': expected ID=PROFILE", spec));
+    }
+    const std::string id = spec.substr(0, eq);
+    if (l.device_of.count(id) != 0) throw ParseError(fmt::format("--device-of: '{}' given twice", id));
+    timing::DeviceProfile p = timing::load_device_profile(spec.substr(eq + 1));
+    if (!p.cxl) throw ParseError(fmt::format("--device-of {}: '{}' is a local DRAM profile, not a CXL device's", id, p.name));
+    l.device_of.emplace(id, std::move(p));
+  }
   return l;
+}
+
+std::function<timing::DeviceProfile(const std::string&)> ProfileOptions::Loaded::device_for() const {
+  return [dflt = device, of = device_of](const std::string& id) {
+    const auto it = of.find(id);
+    return it == of.end() ? dflt : it->second;
+  };
+}
+
+void ProfileOptions::Loaded::check_ids(const Topology& topo) const {
+  for (const auto& [id, p] : device_of) {
+    if (topo.find_type3(id) == nullptr && topo.find_type2(id) == nullptr) {
+      throw ValidationError(fmt::format("--device-of {}: no Type 3 or Type 2 device '{}' in the topology", id, id));
+    }
+  }
 }
 
 }  // namespace cxlsim::cli

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "fabric/region.h"
+#include "fabric/topology.h"
 #include "timing/profile.h"
 
 namespace cxlsim::cli {
@@ -17,8 +20,10 @@ struct ProfileOptions {
   std::string local = "eurosys24-ddr5";   // the host's local DRAM
   std::vector<std::string> regions;       // --region SPEC, as `cxlsim list --region`
   std::string host_cache;                 // --host-cache off|on|SIZE[:WAYS[:LATENCY]]; empty: the profile's
+  std::vector<std::string> device_of;     // --device-of ID=PROFILE: one device's own profile
 
-  // Adds --device, --host, --local, --region and --host-cache to `cmd`; `this` must outlive parsing.
+  // Adds --device, --device-of, --host, --local, --region and --host-cache to `cmd`; `this` must
+  // outlive parsing.
   void add_to(CLI::App& cmd);
 
   struct Loaded {
@@ -26,6 +31,11 @@ struct ProfileOptions {
     timing::DeviceProfile local;
     timing::DeviceProfile device;
     std::vector<RegionRequest> regions;
+    std::map<std::string, timing::DeviceProfile> device_of;  // by memdev/accelerator id
+    // The profile of each device: its --device-of profile, else --device.
+    std::function<timing::DeviceProfile(const std::string&)> device_for() const;
+    // Throws ValidationError when a --device-of id names no Type 3 or Type 2 device of `topo`.
+    void check_ids(const Topology& topo) const;
   };
   // Loads the profiles (host.cache as --host-cache sets it) and parses the region specs. Throws ParseError/ValidationError on bad input.
   Loaded load() const;

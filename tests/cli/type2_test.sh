@@ -75,4 +75,22 @@ printf 'R 0 64\nW 40 64\nR 1000 64\n' >"$TMP/t.txt"
 run 0 replay "$TMP/t.txt" --topology "$T" --region window=1,ways=1,targets=accel0,mode=ram --json --quiet
 [[ $(jqv '.requests') == 3 ]] || fail "replay on accel0: $OUT"
 
+# --device-of gives one device its own profile: accel0 then measures as the FPGA profile does on
+# the same path, while mem0 keeps --device.
+run 0 mlc --idle-latency --topology "$T" --target accel0 --device-of accel0=cxl-fpga-agilex --json --quiet
+own=$(jqv '.idle_latency_ns')
+[[ $(jqv '.device_of.accel0') == cxl-fpga-agilex ]] || fail "--device-of not reported: $OUT"
+run 0 mlc --idle-latency --topology "$T" --target accel0 --device cxl-fpga-agilex --json --quiet
+[[ $own == "$(jqv '.idle_latency_ns')" && $own != "$acc" ]] || fail "--device-of accel0: $own, not the FPGA profile's"
+run 0 mlc --idle-latency --topology "$T" --target mem0 --device-of accel0=cxl-fpga-agilex --json --quiet
+[[ $(jqv '.idle_latency_ns') == "$mem" ]] || fail "--device-of accel0 changed mem0"
+run 0 replay "$TMP/t.txt" --topology "$T" --region window=1,ways=1,targets=accel0,mode=ram --device-of accel0=cxl-fpga-agilex --json --quiet
+[[ $(jqv '.requests') == 3 ]] || fail "replay with --device-of: $OUT"
+run 2 mlc --idle-latency --topology "$T" --device-of nope=cxl-fpga-agilex
+expect_err "no Type 3 or Type 2 device 'nope'"
+run 2 mlc --idle-latency --topology "$T" --device-of accel0
+expect_err "expected ID=PROFILE"
+run 2 mlc --idle-latency --topology "$T" --device-of accel0=eurosys24-ddr5
+expect_err "local DRAM profile"
+
 finish "type2 CLI"
