@@ -199,6 +199,7 @@ Duration Dram::post_write(Channel& ch, Duration arrive) {
     }
     ch.pending_writes = 0;
     ch.drain_end = static_cast<int64_t>(slot) * burst_;
+    ch.last_end = std::max(ch.last_end, ch.drain_end);  // the bus was busy: no power-down before
   }
   // Accepted into the write queue; a full queue (a batch still draining ahead of this one)
   // holds the write back, so writes never outrun the bus.
@@ -246,7 +247,8 @@ Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   // The calendar keeps bursts on a grid of burst slots, but a burst on an idle bus starts on
   // the DRAM clock edge it is ready at, not at the next slot boundary: without this, a
   // dependent chain of loads locks onto one phase of the grid.
-  const int64_t data = slot == want && slot_free(ch, slot - 1) ? want_ps : static_cast<int64_t>(slot) * burst_;
+  // (A request arriving later may still take the slot before; the overlap is under a burst.)
+  const int64_t data = slot == want && slot > 0 && slot_free(ch, slot - 1) ? want_ps : static_cast<int64_t>(slot) * burst_;
   cas = data - cl_;
   const int64_t end = data + burst_;
   ch.last_end = std::max(ch.last_end, end);

@@ -61,6 +61,19 @@ TEST(Dram, AllBankRefreshHoldsPostedWritesToo) {
   EXPECT_GT(share, refresh_free - 0.03);
 }
 
+TEST(Dram, DrainedWritesKeepTheSubChannelAwake) {
+  DramConfig c = no_refresh();
+  c.channels = 1;
+  c.powerdown_idle = Duration::ns(150);
+  Dram d(c);
+  const Duration t0 = Duration::ns(10000);
+  for (unsigned i = 0; i < c.write_batch; ++i) d.access(Op::kWrite, i * 64, t0);  // one batch drains
+  // The batch occupies the bus for write_batch bursts after t0; a read 50 ns after that finds
+  // the sub-channel awake (and past the write-to-read turnaround).
+  const Duration t1 = t0 + c.burst() * static_cast<int64_t>(c.write_batch + 1) + Duration::ns(50);
+  EXPECT_EQ(d.access(Op::kRead, uint64_t{1} << 30, t1) - t1, c.tRCD + c.tCL + c.burst());
+}
+
 TEST(Dram, BankInterleaveSpreadsConsecutiveLinesOverBanks) {
   DramConfig whole_row = no_refresh(), per_line = no_refresh();
   whole_row.channels = per_line.channels = 1;
