@@ -28,6 +28,7 @@ struct MlcOptions {
   bool json = false, quiet = false;
   std::string plot, compare;
   double window_us = 500;
+  std::vector<unsigned> delays;  // --inject-delays; empty: MLC's
 };
 
 std::pair<unsigned, unsigned> parse_rw(const std::string& s) {
@@ -113,7 +114,8 @@ int run(const MlcOptions& o) {
     }
   }
   if (o.loaded) {
-    auto delays = frontend::mlc_inject_delays();
+    const auto mlc_delays = frontend::mlc_inject_delays();
+    const std::vector<unsigned> delays = o.delays.empty() ? std::vector<unsigned>(mlc_delays.begin(), mlc_delays.end()) : o.delays;
     const bool progress = show_progress(o.quiet);
     auto pts = frontend::loaded_latency(s, delays, [&](size_t i, size_t n) {
       if (progress && n > 0) std::cerr << fmt::format("\rcxlsim mlc: {}/{} inject delays", i, n) << (i == n ? "\n" : "") << std::flush;
@@ -177,6 +179,9 @@ void register_mlc(CLI::App& app) {
   cmd->add_flag("--random", o->random, "Random instead of sequential access");
   cmd->add_option("--seed", o->seed, "Seed for addresses (default 1)");
   cmd->add_option("--window-us", o->window_us, "Measured simulated time per point in microseconds (default 500)");
+  cmd->add_option("--inject-delays", o->delays, "Inject delays of --loaded-latency, e.g. 0,100,1000 (default MLC's 0..20000)")
+      ->delimiter(',')
+      ->check(CLI::Range(0u, 1000000u));
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_option("--plot", o->plot, "Write a PNG plot of the loaded-latency curve (gnuplot)");
   cmd->add_option("--compare", o->compare, "Measured MLC log to overlay and score against");

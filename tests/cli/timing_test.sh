@@ -18,6 +18,10 @@ check "loaded latency: 19 points at MLC's inject delays" \
   "[ \"\$(jq_py $T/ll.json \"','.join(str(p['inject_delay']) for p in j['points'])\")\" = '0,2,8,15,50,100,200,300,400,500,700,1000,1300,1700,2500,3500,5000,9000,20000' ]"
 check "loaded latency: heavier load, more bandwidth and latency" \
   "[ \"\$(jq_py $T/ll.json \"j['points'][0]['bandwidth_mbps'] > 10*j['points'][-1]['bandwidth_mbps'] and j['points'][0]['latency_ns'] > j['points'][-1]['latency_ns']\")\" = True ]"
+$CXLSIM mlc --loaded-latency --window-us 20 --inject-delays 5000,0,300 --json >"$T/dl.json" 2>/dev/null
+check "loaded latency: --inject-delays picks the points, in the given order" \
+  "[ \"\$(jq_py $T/dl.json \"','.join(str(p['inject_delay']) for p in j['points'])\")\" = '5000,0,300' ]"
+check "loaded latency: a bad --inject-delays is a usage error" "! $CXLSIM mlc --loaded-latency --inject-delays 0,x 2>/dev/null"
 check "loaded latency: no progress into a file" "! grep -q 'inject delays' $T/ll.err"
 # On a terminal (a pty from script(1)) progress is drawn; --quiet silences it there too.
 script -qec "$CXLSIM mlc --loaded-latency --window-us 20 --json >/dev/null" /dev/null >"$T/tty.out" 2>&1
