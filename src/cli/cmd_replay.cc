@@ -1,4 +1,5 @@
 // cxlsim replay: stream a memory trace through the timing model.
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <iostream>
@@ -38,7 +39,11 @@ int run(const ReplayOptions& o) {
   c.max_outstanding = o.outstanding;
   if (show_progress(o.quiet)) {
     c.progress = [](uint64_t done, uint64_t total) {
-      if (total) std::cerr << fmt::format("\rcxlsim replay: {:.0f} %", 100.0 * static_cast<double>(done) / static_cast<double>(total)) << std::flush;
+      if (total == 0) return;
+      const double f = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
+      const auto bar = static_cast<size_t>(f * 30.0);
+      std::cerr << fmt::format("\rcxlsim replay [{}{}] {:3.0f} %", std::string(bar, '#'), std::string(30 - bar, '.'), 100.0 * f)
+                << std::flush;
     };
   }
   auto reader = frontend::open_trace(o.trace);
