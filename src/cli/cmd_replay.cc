@@ -1,7 +1,7 @@
 // cxlsim replay: stream a memory trace through the timing model.
-#include <algorithm>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
