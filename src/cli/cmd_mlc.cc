@@ -171,7 +171,7 @@ void register_mlc(CLI::App& app) {
   cmd->add_flag("--idle-latency", o->idle, "Latency of dependent loads on an idle system");
   cmd->add_flag("--max-bandwidth", o->max_bw, "Peak bandwidth for reads, 3:1, 2:1, 1:1 and non-temporal writes");
   cmd->add_flag("--loaded-latency", o->loaded, "Latency of a pointer chaser under N load threads, inject delays 0..20000");
-  cmd->add_option("--topology", o->topology, "Topology (builtin:NAME, TOML, QEMU command line, Newick); every memdev runs --device");
+  cmd->add_option("--topology", o->topology, "Topology (builtin:NAME, TOML, QEMU command line, Newick); every memdev runs --device unless --device-of names it");
   cmd->add_option("--target", o->target, "Region (regionN), CFMWS window id or memdev to measure (default: the first region)");
   o->profiles.add_to(*cmd);
   cmd->add_option("--threads", o->threads, "Load threads (default 16)");
@@ -181,6 +181,7 @@ void register_mlc(CLI::App& app) {
   cmd->add_option("--window-us", o->window_us, "Measured simulated time per point in microseconds (default 500)");
   cmd->add_option("--inject-delays", o->delays, "Inject delays of --loaded-latency, e.g. 0,100,1000 (default MLC's 0..20000)")
       ->delimiter(',')
+      ->type_name("D,D,...")
       ->check(CLI::Range(0u, 1000000u));
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_option("--plot", o->plot, "Write a PNG plot of the loaded-latency curve (gnuplot)");

@@ -12,7 +12,8 @@ void ProfileOptions::add_to(CLI::App& cmd) {
   cmd.add_option("--device", device, "Device profile for every memdev: built-in name or TOML file (default eurosys24-asic)");
   cmd.add_option("--device-of", device_of, "ID=PROFILE: this memdev's or accelerator's own profile (repeatable), e.g. "
                  "accel0=cxl-fpga-agilex; the others run --device");
-  cmd.add_option("--host", host, "Host profile (default spr-xeon)");
+  cmd.add_option("--host", host, "Host profile: built-in name or TOML file (default spr-xeon; spr-xeon-ddr5-server is the "
+                 "server of the eurosys24-ddr5 log)");
   cmd.add_option("--local", local, "Local DRAM profile (default eurosys24-ddr5)");
   cmd.add_option("--region", regions, "Create a region as `cxlsim list --region` does (repeatable; "
                  "window=N,ways=W,granularity=G[,targets=ID:ID..][,size=S][,mode=pmem|ram]); "
