@@ -182,7 +182,7 @@ void register_mlc(CLI::App& app) {
   cmd->add_option("--inject-delays", o->delays, "Inject delays of --loaded-latency, e.g. 0,100,1000 (default MLC's 0..20000)")
       ->delimiter(',')
       ->type_name("D,D,...")
-      ->check(CLI::Range(0u, 1000000u));
+      ->check(CLI::Range(0u, 1000000u).description(""));
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_option("--plot", o->plot, "Write a PNG plot of the loaded-latency curve (gnuplot)");
   cmd->add_option("--compare", o->compare, "Measured MLC log to overlay and score against");
