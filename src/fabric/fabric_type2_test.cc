@@ -10,17 +10,15 @@
 
 #include "fabric/fabric.h"
 #include "fabric/region.h"
+#include "fabric/topology_testing.h"
 #include "fabric/topology_loader.h"
 #include "spec/dvsec.h"
 
 namespace cxlsim {
 namespace {
 
-struct Rig {
-  explicit Rig(const Topology& t) : fabric(Fabric::build(t)), regions(*fabric) {}
-  std::unique_ptr<Fabric> fabric;
-  RegionManager regions;
-};
+using testing::error_of;
+using testing::Rig;
 
 Topology accel_topology() { return load_topology("builtin:type2-accel"); }
 
@@ -33,15 +31,6 @@ RegionRequest ram(size_t window, std::vector<std::string> targets) {
   r.targets = std::move(targets);
   r.mode = RegionMode::kRam;
   return r;
-}
-
-std::string error_of(Rig& rig, const RegionRequest& r) {
-  try {
-    rig.regions.create(r);
-  } catch (const RegionError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(FabricType2, EndpointIsACacheAndMemCapableAcceleratorWithItsHdmAsRange1) {

@@ -1,5 +1,6 @@
 // Region creation as Linux 6.1 does it: programming at each level, and its refusals.
 #include "fabric/region.h"
+#include "fabric/topology_testing.h"
 
 #include <gtest/gtest.h>
 
@@ -11,11 +12,8 @@ namespace {
 using testing::make_tree;
 using testing::TreeShape;
 
-struct Rig {
-  explicit Rig(const Topology& t) : fabric(Fabric::build(t)), regions(*fabric) {}
-  std::unique_ptr<Fabric> fabric;
-  RegionManager regions;
-};
+using testing::error_of;
+using testing::Rig;
 
 RegionRequest request(unsigned ways, std::vector<std::string> targets = {}, size_t window = 0) {
   RegionRequest r;
@@ -23,15 +21,6 @@ RegionRequest request(unsigned ways, std::vector<std::string> targets = {}, size
   r.ways = ways;
   r.targets = std::move(targets);
   return r;
-}
-
-std::string error_of(Rig& rig, const RegionRequest& r) {
-  try {
-    rig.regions.create(r);
-  } catch (const RegionError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(Region, x1_window_two_root_ports_host_bridge_uses_region_granularity) {

@@ -1,16 +1,37 @@
-// Test support (header only, for *_test.cc): rapidcheck generators of valid topologies and a
-// canonical order for comparing topologies whose element order is not significant.
+// Test support (header only, for *_test.cc): rapidcheck generators of valid topologies, a
+// canonical order for comparing topologies whose element order is not significant, and a fabric
+// rig for region tests.
 #pragma once
 
 #include <rapidcheck.h>
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <string>
 
+#include "fabric/fabric.h"
+#include "fabric/region.h"
 #include "fabric/topology.h"
 
 namespace cxlsim::testing {
+
+// A fabric with the host agent that creates regions on it.
+struct Rig {
+  explicit Rig(const Topology& t) : fabric(Fabric::build(t)), regions(*fabric) {}
+  std::unique_ptr<Fabric> fabric;
+  RegionManager regions;
+};
+
+// Linux's reason for refusing `r`, or "" when the region is created.
+inline std::string error_of(Rig& rig, const RegionRequest& r) {
+  try {
+    rig.regions.create(r);
+  } catch (const RegionError& e) {
+    return e.what();
+  }
+  return "";
+}
 
 // `qemu_form`: only what a QEMU 7.2 command line can express, in the form import produces
 // (persistent capacity and an LSA on every device, backend object ids and paths set, windows

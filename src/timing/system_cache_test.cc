@@ -9,14 +9,10 @@
 #include "timing/stream_core.h"
 #include "timing/switch_tree.h"
 #include "timing/system.h"
+#include "timing/timing_testing.h"
 
 namespace cxlsim::timing {
 namespace {
-
-DeviceProfile quiet(DeviceProfile p) {
-  p.dram.tREFI = Duration();  // no refresh: idle paths are exactly the sum of their parts
-  return p;
-}
 
 HostProfile with_cache(Bytes size, unsigned ways, Duration hit) {
   HostProfile h = load_host_profile("spr-xeon");

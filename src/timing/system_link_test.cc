@@ -89,28 +89,6 @@ TEST(SystemLink, LinkBelowARootPortTrainsToTheNarrowerEnd) {
   EXPECT_GE(got, x8 * 0.95);
 }
 
-// Issues one read at `at` and records its latency.
-class OneRead final : public Requester {
- public:
-  explicit OneRead(Duration at) : at_(at) {}
-  void start(System& sys, Duration) override {
-    sys_ = &sys;
-    sys.schedule(at_, this, nullptr);
-  }
-  void on_event(Request*, Duration) override {
-    Request* r = sys_->alloc(id());
-    r->op = Op::kRead;
-    r->hpa = sys_->windows().front().base;
-    sys_->issue(r);
-  }
-  void complete(System&, Request& r, Duration now) override { latency = now - r.issued; }
-  std::optional<Duration> latency;
-
- private:
-  System* sys_ = nullptr;
-  Duration at_;
-};
-
 // Latency of one read issued on an idle system at `at`.
 Duration idle_read_at(const Topology& topo, Duration at) {
   Profiles p;

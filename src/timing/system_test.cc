@@ -9,14 +9,10 @@
 #include "timing/profile.h"
 #include "timing/stream_core.h"
 #include "timing/switch_tree.h"
+#include "timing/timing_testing.h"
 
 namespace cxlsim::timing {
 namespace {
-
-DeviceProfile quiet(DeviceProfile p) {
-  p.dram.tREFI = Duration();  // no refresh: idle paths are exactly the sum of their parts
-  return p;
-}
 
 // Issues one read at each given time and records each completion once.
 class Probe final : public Requester {
