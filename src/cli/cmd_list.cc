@@ -154,15 +154,8 @@ class ListJson {
     const HdmDecoderCapability& hdm = *p->hdm();
     for (unsigned n = 0; n < hdm.decoder_count(); ++n) {
       const DecoderState s = hdm.state(n);
-      json j{{"decoder", names_.port_decoder(p, n)}};
+      json j = decoder_json(names_.port_decoder(p, n), s, r_.region_of_port_decoder(p, n));
       const unsigned ways = s.ways.value_or(1);
-      if (s.committed) {
-        j["resource"] = s.base.value();
-        j["size"] = s.size.value();
-      }
-      j["interleave_ways"] = ways;
-      if (ways > 1 && s.granularity) j["interleave_granularity"] = s.granularity->value();
-      if (const Region* reg = r_.region_of_port_decoder(p, n)) j["region"] = fmt::format("region{}", reg->id);
       if (!s.committed) j["state"] = "disabled";
       json targets = json::array();
       for (unsigned i = 0; i < ways && i < HdmDecoderCapability::kMaxTargets; ++i) {
@@ -212,20 +205,26 @@ class ListJson {
             {"memdev", mem}, {"decoders:" + name, endpoint_decoders(m)}};
   }
 
+  // The fields every decoder shows, port or endpoint: name, committed range, interleave, region.
+  static json decoder_json(const std::string& name, const DecoderState& s, const Region* reg) {
+    json j{{"decoder", name}};
+    const unsigned ways = s.ways.value_or(1);
+    if (s.committed) {
+      j["resource"] = s.base.value();
+      j["size"] = s.size.value();
+    }
+    j["interleave_ways"] = ways;
+    if (ways > 1 && s.granularity) j["interleave_granularity"] = s.granularity->value();
+    if (reg != nullptr) j["region"] = fmt::format("region{}", reg->id);
+    return j;
+  }
+
   json endpoint_decoders(size_t m) const {
     const Memdev& md = f_.memdev(m);
     json decoders = json::array();
     for (unsigned n = 0; n < md.hdm().decoder_count(); ++n) {
       const DecoderState s = md.hdm().state(n);
-      json j{{"decoder", names_.endpoint_decoder(m, n)}};
-      const unsigned ways = s.ways.value_or(1);
-      if (s.committed) {
-        j["resource"] = s.base.value();
-        j["size"] = s.size.value();
-      }
-      j["interleave_ways"] = ways;
-      if (ways > 1 && s.granularity) j["interleave_granularity"] = s.granularity->value();
-      if (const Region* reg = r_.region_of_endpoint_decoder(m, n)) j["region"] = fmt::format("region{}", reg->id);
+      json j = decoder_json(names_.endpoint_decoder(m, n), s, r_.region_of_endpoint_decoder(m, n));
       if (!s.committed) {
         j["state"] = "disabled";
       } else {

@@ -69,9 +69,25 @@ bool parse_u64(std::string_view s, uint64_t& v, int base) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-class TextReader final : public TraceReader {
+// A trace read line by line: position for progress, errors naming file and line.
+class LineReader : public TraceReader {
  public:
-  explicit TextReader(const std::string& path) : in_(path) {}
+  explicit LineReader(const std::string& path) : in_(path) {}
+  uint64_t position() const override { return in_.pos(); }
+  uint64_t total() const override { return in_.total(); }
+
+ protected:
+  [[noreturn]] void bad(const std::string& why) {
+    throw ParseError(fmt::format("{}:{}: {}", in_.path(), lineno_, why));
+  }
+  Input in_;
+  std::string line_;
+  uint64_t lineno_ = 0;
+};
+
+class TextReader final : public LineReader {
+ public:
+  explicit TextReader(const std::string& path) : LineReader(path) {}
   bool next(TraceRecord& out) override {
     while (in_.line(line_)) {
       ++lineno_;
@@ -102,21 +118,11 @@ class TextReader final : public TraceReader {
     }
     return false;
   }
-  uint64_t position() const override { return in_.pos(); }
-  uint64_t total() const override { return in_.total(); }
-
- private:
-  [[noreturn]] void bad(const std::string& why) {
-    throw ParseError(fmt::format("{}:{}: {}", in_.path(), lineno_, why));
-  }
-  Input in_;
-  std::string line_;
-  uint64_t lineno_ = 0;
 };
 
-class LackeyReader final : public TraceReader {
+class LackeyReader final : public LineReader {
  public:
-  explicit LackeyReader(const std::string& path) : in_(path) {}
+  explicit LackeyReader(const std::string& path) : LineReader(path) {}
   bool next(TraceRecord& out) override {
     if (pending_store_) {
       pending_store_ = false;
@@ -156,16 +162,8 @@ class LackeyReader final : public TraceReader {
     }
     return false;
   }
-  uint64_t position() const override { return in_.pos(); }
-  uint64_t total() const override { return in_.total(); }
 
  private:
-  [[noreturn]] void bad(const std::string& why) {
-    throw ParseError(fmt::format("{}:{}: {}", in_.path(), lineno_, why));
-  }
-  Input in_;
-  std::string line_;
-  uint64_t lineno_ = 0;
   bool pending_store_ = false;
   TraceRecord store_;
 };
