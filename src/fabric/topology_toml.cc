@@ -229,16 +229,23 @@ unsigned next_port_number(const std::vector<std::string>& parents, std::string_v
   return n;
 }
 
+// The fields root ports and switch downstream ports share: port number (by default the next
+// free one below `parent`), chassis, slot and link capabilities.
+template <typename PortSpec>
+void parse_port_fields(Element& e, PortSpec& port, const std::vector<std::string>& parents, std::string_view parent) {
+  port.port_number = e.uint("port", next_port_number(parents, parent), 255);
+  port.chassis = e.uint("chassis", 0, 255);
+  port.slot = e.uint("slot", 0, 65535);
+  port.link = parse_link(e);
+}
+
 RootPortSpec parse_root_port(Element& e, const std::vector<RootPortSpec>& earlier) {
   RootPortSpec rp;
   rp.id = e.required_string("id");
   rp.host_bridge = e.required_string("host_bridge");
   std::vector<std::string> parents;
   for (const auto& p : earlier) parents.push_back(p.host_bridge);
-  rp.port_number = e.uint("port", next_port_number(parents, rp.host_bridge), 255);
-  rp.chassis = e.uint("chassis", 0, 255);
-  rp.slot = e.uint("slot", 0, 65535);
-  rp.link = parse_link(e);
+  parse_port_fields(e, rp, parents, rp.host_bridge);
   return rp;
 }
 
@@ -256,10 +263,7 @@ DownstreamPortSpec parse_downstream_port(Element& e, const std::vector<Downstrea
   dp.switch_id = e.required_string("switch");
   std::vector<std::string> parents;
   for (const auto& p : earlier) parents.push_back(p.switch_id);
-  dp.port_number = e.uint("port", next_port_number(parents, dp.switch_id), 255);
-  dp.chassis = e.uint("chassis", 0, 255);
-  dp.slot = e.uint("slot", 0, 65535);
-  dp.link = parse_link(e);
+  parse_port_fields(e, dp, parents, dp.switch_id);
   return dp;
 }
 
