@@ -5,10 +5,13 @@
 // simulated clock.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "device/command_table.h"
@@ -114,6 +117,22 @@ struct Payload {
 };
 
 // Prints `j` (an object) as "key  value" lines; arrays of objects become tables.
+// Keys whose values are byte counts, shown with units in the human table.
+bool is_size_key(std::string_view k) {
+  static constexpr std::array<std::string_view, 11> kKeys = {
+      "total_capacity", "volatile_only_capacity", "persistent_only_capacity", "partition_alignment",
+      "lsa_size",       "active_volatile",        "active_persistent",        "next_volatile",
+      "next_persistent", "length",                "block_size"};
+  return std::find(kKeys.begin(), kKeys.end(), k) != kKeys.end();
+}
+
+// A JSON value as the human table shows it: strings bare, sizes with units.
+std::string cell_text(std::string_view key, const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_unsigned() && is_size_key(key)) return format_bytes(Bytes(v.get<uint64_t>()));
+  return v.dump();
+}
+
 void print_table(const json& j, std::ostream& out) {
   size_t w = 0;
   for (const auto& [k, v] : j.items()) {
@@ -121,7 +140,7 @@ void print_table(const json& j, std::ostream& out) {
   }
   for (const auto& [k, v] : j.items()) {
     if (v.is_array()) continue;
-    out << fmt::format("{:<{}}  {}\n", k, w, v.is_string() ? v.get<std::string>() : v.dump());
+    out << fmt::format("{:<{}}  {}\n", k, w, cell_text(k, v));
   }
   for (const auto& [k, v] : j.items()) {
     if (!v.is_array()) continue;
@@ -135,16 +154,16 @@ void print_table(const json& j, std::ostream& out) {
     for (const auto& [ck, cv] : v[0].items()) cols.push_back(ck);
     std::vector<size_t> widths;
     for (const auto& c : cols) widths.push_back(c.size());
-    auto cell = [](const json& e) { return e.is_string() ? e.get<std::string>() : e.dump(); };
+
     for (const auto& row : v) {
-      for (size_t i = 0; i < cols.size(); ++i) widths[i] = std::max(widths[i], cell(row.value(cols[i], json())).size());
+      for (size_t i = 0; i < cols.size(); ++i) widths[i] = std::max(widths[i], cell_text(cols[i], row.value(cols[i], json())).size());
     }
     std::string line = " ";
     for (size_t i = 0; i < cols.size(); ++i) line += fmt::format(" {:<{}}", cols[i], widths[i]);
     out << line << "\n";
     for (const auto& row : v) {
       line = " ";
-      for (size_t i = 0; i < cols.size(); ++i) line += fmt::format(" {:<{}}", cell(row.value(cols[i], json())), widths[i]);
+      for (size_t i = 0; i < cols.size(); ++i) line += fmt::format(" {:<{}}", cell_text(cols[i], row.value(cols[i], json())), widths[i]);
       out << line << "\n";
     }
   }
@@ -172,7 +191,10 @@ void report(const MboxOptions& o, uint16_t opcode, const MboxResult& r, json j =
 }
 
 uint64_t units(uint64_t v) { return v * device::kCapacityUnit; }
-std::string size_text(uint64_t bytes) { return format_bytes(Bytes(bytes)); }
+// JSON gives sizes as numbers of bytes; the human table shows them with units (print_table).
+uint64_t size_bytes(uint64_t bytes) { return bytes; }
+
+
 
 Bytes parse_size(const std::string& what, const std::string& text) {
   try {
@@ -229,7 +251,7 @@ json poison_records(std::span<const uint8_t> out, size_t header, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     const uint64_t addr = device::get_u64(out, header + 16 * i);
     a.push_back({{"dpa", hex(addr & ~uint64_t{0x3f})},
-                 {"length", size_text(uint64_t{device::get_u32(out, header + 16 * i + 8)} * 64)},
+                 {"length", size_bytes(uint64_t{device::get_u32(out, header + 16 * i + 8)} * 64)},
                  {"source", kSources[addr & 7]}});
   }
   return a;
@@ -242,13 +264,13 @@ void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     if (r.rc == MboxReturn::kSuccess) {
       const auto& b = r.out;
       j = {{"fw_revision", std::string(reinterpret_cast<const char*>(b.data()), strnlen(reinterpret_cast<const char*>(b.data()), 16))},
-           {"total_capacity", size_text(units(device::get_u64(b, 0x10)))},
-           {"volatile_only_capacity", size_text(units(device::get_u64(b, 0x18)))},
-           {"persistent_only_capacity", size_text(units(device::get_u64(b, 0x20)))},
-           {"partition_alignment", size_text(units(device::get_u64(b, 0x28)))},
+           {"total_capacity", size_bytes(units(device::get_u64(b, 0x10)))},
+           {"volatile_only_capacity", size_bytes(units(device::get_u64(b, 0x18)))},
+           {"persistent_only_capacity", size_bytes(units(device::get_u64(b, 0x20)))},
+           {"partition_alignment", size_bytes(units(device::get_u64(b, 0x28)))},
            {"event_log_sizes", fmt::format("{}/{}/{}/{}", device::get_u16(b, 0x30), device::get_u16(b, 0x32),
                                            device::get_u16(b, 0x34), device::get_u16(b, 0x36))},
-           {"lsa_size", size_text(device::get_u32(b, 0x38))},
+           {"lsa_size", size_bytes(device::get_u32(b, 0x38))},
            {"poison_list_max_records", device::get_le(b, 0x3c, 3)},
            {"inject_poison_limit", device::get_u16(b, 0x3f)},
            {"poison_handling", hex(b[0x41])},
@@ -260,10 +282,10 @@ void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     const auto r = s.run(op::kGetPartitionInfo);
     json j;
     if (r.rc == MboxReturn::kSuccess) {
-      j = {{"active_volatile", size_text(units(device::get_u64(r.out, 0)))},
-           {"active_persistent", size_text(units(device::get_u64(r.out, 8)))},
-           {"next_volatile", size_text(units(device::get_u64(r.out, 16)))},
-           {"next_persistent", size_text(units(device::get_u64(r.out, 24)))}};
+      j = {{"active_volatile", size_bytes(units(device::get_u64(r.out, 0)))},
+           {"active_persistent", size_bytes(units(device::get_u64(r.out, 8)))},
+           {"next_volatile", size_bytes(units(device::get_u64(r.out, 16)))},
+           {"next_persistent", size_bytes(units(device::get_u64(r.out, 24)))}};
     }
     report(opt, op::kGetPartitionInfo, r, j);
   });
@@ -589,7 +611,7 @@ void register_dc_offer(CLI::App* dc, std::shared_ptr<MboxOptions> o) {
                                static_cast<int>(rc));
       finish(1);
     }
-    const json j = {{"event", "Add Capacity"}, {"region", *region}, {"dpa", hex(d)}, {"length", size_text(l)}};
+    const json j = {{"event", "Add Capacity"}, {"region", *region}, {"dpa", hex(d)}, {"length", size_bytes(l)}};
     if (opt.json) {
       std::cout << j.dump(2) << "\n";
     } else {
@@ -611,8 +633,8 @@ void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
       json regions = json::array();
       for (size_t i = 0; i < r.out[1]; ++i) {
         const size_t at = 8 + 0x28 * i;
-        regions.push_back({{"base", hex(device::get_u64(r.out, at))}, {"length", size_text(device::get_u64(r.out, at + 0x10))},
-                           {"block_size", size_text(device::get_u64(r.out, at + 0x18))}});
+        regions.push_back({{"base", hex(device::get_u64(r.out, at))}, {"length", size_bytes(device::get_u64(r.out, at + 0x10))},
+                           {"block_size", size_bytes(device::get_u64(r.out, at + 0x18))}});
       }
       j = {{"regions", regions}};
     }
@@ -625,7 +647,7 @@ void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
       json ex = json::array();
       for (size_t i = 0; i < device::get_u32(r.out, 0); ++i) {
         ex.push_back({{"dpa", hex(device::get_u64(r.out, 0x10 + 0x28 * i))},
-                      {"length", size_text(device::get_u64(r.out, 0x18 + 0x28 * i))}});
+                      {"length", size_bytes(device::get_u64(r.out, 0x18 + 0x28 * i))}});
       }
       j = {{"generation", device::get_u32(r.out, 8)}, {"extents", ex}};
     }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/exit_status.h"
 #include "fabric/builtin_topologies.h"
 #include "fabric/qemu_cmdline.h"
 #include "fabric/topology_loader.h"
@@ -263,7 +264,7 @@ void write_output(const Args& a, const std::string& text) {
   }
   std::ofstream out(a.output, std::ios::binary);
   out << text;
-  if (!out) finish(fail(fmt::format("cannot write '{}'", a.output)));
+  if (!out) finish(fail(fmt::format("cannot write '{}'", a.output), kExitFailed));
 }
 
 void run_show(const Args& a) {

@@ -1,5 +1,6 @@
 // Each subcommand family registers itself on the root CLI::App. main.cc only wires them.
-// A handler returns the process exit status: 0 success, 1 a check failed, 2 bad input.
+// A handler returns the process exit status (cli/exit_status.h): 0 success, 1 a failed operation
+// or check, 2 bad input, 70 an internal fault.
 #pragma once
 
 #include <CLI/CLI.hpp>

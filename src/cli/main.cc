@@ -1,10 +1,10 @@
 // cxlsim: wiring only. Subcommands live in cmd_*.cc and register themselves here.
 #include <CLI/CLI.hpp>
-
 #include <exception>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/exit_status.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"cxlsim: a software platform for Compute Express Link (CXL)"};
@@ -23,13 +23,14 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // --help and --version end with status 0; every usage error is bad input: status 2.
+    // --help and --version end with status 0; every usage error is bad input (exit_status.h).
     const int status = app.exit(e);
-    return status == 0 ? 0 : 2;
+    return status == 0 ? 0 : cxlsim::cli::kExitBadInput;
   } catch (const cxlsim::cli::ExitStatus& s) {
     return s.status;
-  } catch (const std::exception& e) {
-    return cxlsim::cli::fail(e.what());
+  } catch (...) {
+    const auto r = cxlsim::cli::classify(std::current_exception());
+    return cxlsim::cli::fail(r.message, r.status);
   }
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "cli/plot.h"
 
+#include "spec/error.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -23,7 +25,7 @@ std::string quote(const std::string& s) {
 void write_plot(const std::string& png, const std::string& title, const std::string& xlabel,
                 const std::string& ylabel, const std::vector<PlotSeries>& series) {
   char dir[] = "/tmp/cxlsim-plot-XXXXXX";
-  if (mkdtemp(dir) == nullptr) throw std::runtime_error("cannot create a temporary directory for the plot");
+  if (mkdtemp(dir) == nullptr) throw OperationError("cannot create a temporary directory for the plot");
   std::string script = std::string(dir) + "/plot.gp";
   std::ofstream gp(script);
   gp << "set terminal pngcairo size 1000,650 noenhanced font 'Sans,11'\n"
@@ -46,7 +48,7 @@ void write_plot(const std::string& png, const std::string& title, const std::str
   if (std::system(cleanup.c_str()) != 0) {
     // best effort
   }
-  if (rc != 0) throw std::runtime_error(fmt::format("gnuplot failed writing '{}' (is gnuplot installed?)", png));
+  if (rc != 0) throw OperationError(fmt::format("gnuplot failed writing '{}' (is gnuplot installed?)", png));
 }
 
 }  // namespace cxlsim::cli

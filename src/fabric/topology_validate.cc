@@ -32,6 +32,10 @@ class Checker {
     check_links();
     check_empty_ports();
     check_bus_ranges();
+    if (is_empty()) {
+      error("", "topology is empty: no host bridges, windows or devices");
+      return std::move(out_);
+    }
     if (t_.host_bridges.empty()) warn("", "topology has no host bridges");
     if (t_.type3.empty() && t_.type2.empty()) warn("", "topology has no devices");
     return std::move(out_);
@@ -40,6 +44,12 @@ class Checker {
  private:
   void error(const std::string& id, std::string msg) { out_.push_back({Severity::kError, id, std::move(msg)}); }
   void warn(const std::string& id, std::string msg) { out_.push_back({Severity::kWarning, id, std::move(msg)}); }
+
+  // Nothing to build: an empty file, or one holding only comments or unrelated tables.
+  bool is_empty() const {
+    return t_.host_bridges.empty() && t_.windows.empty() && t_.root_ports.empty() &&
+           t_.switches.empty() && t_.type3.empty() && t_.type2.empty();
+  }
 
   void collect_ids() {
     auto add = [&](const std::string& id, const char* kind) {

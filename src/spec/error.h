@@ -1,4 +1,6 @@
-// Errors for bad input. Every message names the element it is about, so a user can find it.
+// The error kinds every layer throws, and what each means to a user. Every message names the
+// element it is about, so a user can find it. The CLI maps them to exit statuses
+// (src/cli/exit_status.h): bad input 2, a failed operation 1, anything else an internal fault.
 #pragma once
 
 #include <stdexcept>
@@ -14,6 +16,13 @@ class ParseError : public std::runtime_error {
 
 // Input that was read but describes something invalid (a topology, a region request).
 class ValidationError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A well-formed request that could not be carried out: a file that cannot be written, an external
+// program (QEMU, gnuplot) that failed, a resource that ran out. Not the user's input, not a bug.
+class OperationError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

@@ -69,8 +69,8 @@ OUT=$(cat "$TMP/guest.out")
 [[ $OUT == *"PAYLOAD=2048 "* ]] || fail "payload size differs (cxlsim default 2 KiB): $OUT"
 [[ $OUT == *"LSA=65536 "* ]] || fail "LSA size differs: $OUT"
 [[ $OUT == *"PMEM=0x10000000 "* ]] || fail "persistent capacity differs: $OUT"
-grep -q '"total_capacity": "256 MiB"' "$TMP/identify.json" || fail "cxlsim identify capacity: $(cat "$TMP/identify.json")"
-grep -q '"lsa_size": "64 KiB"' "$TMP/identify.json" || fail "cxlsim identify LSA size"
+grep -q '"total_capacity": 268435456' "$TMP/identify.json" || fail "cxlsim identify capacity: $(cat "$TMP/identify.json")"
+grep -q '"lsa_size": 65536' "$TMP/identify.json" || fail "cxlsim identify LSA size"
 
 # The guest's Set LSA (through QEMU) is read back by cxlsim's Get LSA from the same file.
 "$CXLSIM" "${M[@]}" labels read --offset 512 --length 10 >"$TMP/labels.out" || fail "cxlsim labels read"

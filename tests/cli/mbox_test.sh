@@ -43,7 +43,7 @@ expect_out "total_capacity"
 expect_out "512 MiB"
 expect_out "serial                    0x7"
 run 0 "${M[@]}" --json identify
-expect_out '"lsa_size": "64 KiB"'
+expect_out '"lsa_size": 65536'
 
 # Labels persist in the LSA file across invocations.
 run 0 "${M[@]}" labels write --offset 0x10 "ca fe"
@@ -87,7 +87,7 @@ run 0 "${M[@]}" partition
 expect_out "next_persistent    512 MiB"
 run 0 "${M[@]}" reset
 run 0 "${M[@]}" --json partition
-expect_out '"active_volatile": "0 B"'
+expect_out '"active_volatile": 0'
 run 1 "${M[@]}" set-partition --volatile 1G
 expect_err "Invalid Input"
 run 2 "${M[@]}" set-partition --volatile 100M

@@ -175,4 +175,15 @@ EOF
   done
 fi
 
+# Exit statuses (src/cli/exit_status.h): an empty topology is invalid input; a write the
+# filesystem refuses is a failed operation (1), not bad input.
+: >"$TMP/empty.toml"
+run 1 topology validate "$TMP/empty.toml"
+expect_out "topology is empty"
+printf '# only a comment\n' >"$TMP/comment.toml"
+run 2 list "$TMP/comment.toml"
+expect_err "topology is empty"
+run 1 topology convert builtin:default --to toml -o /nonexistent-dir/x.toml
+expect_err "cannot write"
+
 finish "topology CLI"
