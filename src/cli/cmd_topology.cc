@@ -230,7 +230,12 @@ nlohmann::json to_json(const Topology& t) {
     json x{{"id", d.id}, {"parent", d.parent}, {"volatile", d.volatile_size.value()},
            {"persistent", d.persistent_size.value()}, {"lsa", d.lsa_size.value()},
            {"serial", d.serial}, {"volatile_path", d.volatile_backing.path},
-           {"persistent_path", d.persistent_backing.path}, {"lsa_path", d.lsa_backing.path}};
+           {"persistent_path", d.persistent_backing.path}, {"lsa_path", d.lsa_backing.path},
+           {"volatile_object", d.volatile_backing.object_id},
+           {"persistent_object", d.persistent_backing.object_id},
+           {"lsa_object", d.lsa_backing.object_id}, {"dc_regions", json::array()},
+           {"dc_block_size", d.dc_block_size.value()}};
+    for (Bytes r : d.dc_regions) x["dc_regions"].push_back(r.value());
     add_link(x, d.link);
     j["type3"].push_back(x);
   }

@@ -186,4 +186,50 @@ expect_err "topology is empty"
 run 1 topology convert builtin:default --to toml -o /nonexistent-dir/x.toml
 expect_err "cannot write"
 
+# One schema: every key the TOML writer emits for an element is in `show --json` too (every
+# example and built-in, a DC device and a topology with links and backing files among them).
+cat >"$TMP/dc.toml" <<'TOML'
+version = 1
+[[window]]
+id = "w0"
+size = "4G"
+targets = ["hb0"]
+[[host_bridge]]
+id = "hb0"
+bus_nr = 12
+[[root_port]]
+id = "rp0"
+host_bridge = "hb0"
+link_width = 8
+[[type3]]
+id = "dcd0"
+parent = "rp0"
+persistent = "512M"
+persistent_object = "obj0"
+persistent_path = "/tmp/x.raw"
+dc_regions = ["256M", "512M"]
+dc_block_size = "4M"
+TOML
+schema_check() {
+  "$CXLSIM" topology convert "$1" --to toml >"$TMP/k.toml" 2>/dev/null || { fail "convert $1"; return; }
+  "$CXLSIM" topology show "$1" --json >"$TMP/k.json" 2>/dev/null || { fail "show --json $1"; return; }
+  python3 - "$TMP/k.toml" "$TMP/k.json" "$1" <<'PY' || fail "show --json lacks TOML keys: $1"
+import json, sys, tomllib
+t = tomllib.load(open(sys.argv[1], "rb"))
+j = json.load(open(sys.argv[2]))
+arrays = {"window": "windows", "host_bridge": "host_bridges", "root_port": "root_ports",
+          "switch": "switches", "downstream_port": "downstream_ports", "type3": "type3", "type2": "type2"}
+bad = []
+for table, array in arrays.items():
+    for i, e in enumerate(t.get(table, [])):
+        missing = set(e) - set(j[array][i])
+        if missing:
+            bad.append(f"{table} {e['id']}: {sorted(missing)}")
+if bad:
+    print(sys.argv[3], "; ".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
+}
+for f in "$SRC"/examples/*.toml "$TMP/dc.toml" builtin:qemu-single; do schema_check "$f"; done
+
 finish "topology CLI"
