@@ -12,7 +12,7 @@
 
 #include "cli/commands.h"
 #include "fabric/topology_loader.h"
-#include "frontend/vm_session.h"
+#include "vm/session.h"
 
 namespace cxlsim::cli {
 

@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "fabric/fabric.h"
-#include "frontend/vm_step.h"
+#include "vm/step.h"
 #include "spec/error.h"
 
 namespace cxlsim::cli {

@@ -8,7 +8,7 @@
 
 #include "fabric/fabric.h"
 #include "fabric/region.h"
-#include "frontend/vm_step.h"
+#include "vm/step.h"
 #include "spec/error.h"
 
 namespace cxlsim::cli {

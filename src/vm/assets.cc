@@ -1,4 +1,4 @@
-#include "frontend/vm_assets.h"
+#include "vm/assets.h"
 
 #include <unistd.h>
 

@@ -1,11 +1,11 @@
-#include "frontend/vm_machine.h"
+#include "vm/machine.h"
 
 #include <fstream>
 #include <map>
 
 #include <fmt/format.h>
 
-#include "frontend/vm_step.h"
+#include "vm/step.h"
 
 namespace cxlsim::vm {
 

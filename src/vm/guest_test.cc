@@ -1,12 +1,12 @@
-#include "frontend/vm_guest.h"
+#include "vm/guest.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "frontend/vm_machine.h"
-#include "frontend/vm_qemu.h"
-#include "frontend/vm_step.h"
+#include "vm/machine.h"
+#include "vm/qemu.h"
+#include "vm/step.h"
 
 namespace cxlsim::vm {
 namespace {

@@ -5,13 +5,13 @@
 //   vm/kernel/current            name of the kernel package last resolved (one line)
 //   vm/kernel/<package>/         the unpacked package (boot/vmlinuz-<release>, lib/modules/...)
 //   vm/kernel/<package>/vmlinux-pvh  the decompressed kernel (see ensure_pvh_kernel)
-//   vm/initramfs-<release>-v<N>.cpio   see vm_initramfs.h
+//   vm/initramfs-<release>-v<N>.cpio   see initramfs.h
 #pragma once
 
 #include <filesystem>
 #include <string>
 
-#include "frontend/vm_step.h"
+#include "vm/step.h"
 
 namespace cxlsim::vm {
 

@@ -1,4 +1,4 @@
-#include "frontend/vm_guest.h"
+#include "vm/guest.h"
 
 #include <charconv>
 

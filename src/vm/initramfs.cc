@@ -1,4 +1,4 @@
-#include "frontend/vm_initramfs.h"
+#include "vm/initramfs.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "frontend/vm_guest.h"
+#include "vm/guest.h"
 #include "spec/error.h"
 
 namespace cxlsim::vm {

@@ -1,7 +1,7 @@
 // The guest's initramfs, built by cxlsim from Debian packages: busybox (busybox-static), the
 // `cxl` and `ndctl` programs (package ndctl) with the shared libraries ldd names, the kernel's
 // cxl, nvdimm and dax modules with their dependencies and a module index (depmod -b), and the
-// /init of vm_guest.h. Cached as vm/initramfs-<release>-v<kInitramfsVersion>.cpio (newc,
+// /init of guest.h. Cached as vm/initramfs-<release>-v<kInitramfsVersion>.cpio (newc,
 // uncompressed: TCG boots decompress slowly); the per-boot commands are a second archive
 // appended to a copy (make_boot_initrd).
 #pragma once
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "frontend/vm_assets.h"
-#include "frontend/vm_step.h"
+#include "vm/assets.h"
+#include "vm/step.h"
 
 namespace cxlsim::vm {
 

@@ -1,5 +1,5 @@
 // Boots a guest under qemu-system-x86_64 (QEMU 7.2, q35 with CXL, TCG: KVM hangs with CXL
-// here) and speaks the guest protocol of vm_guest.h with it.
+// here) and speaks the guest protocol of guest.h with it.
 #pragma once
 
 #include <chrono>
@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "frontend/vm_guest.h"
-#include "frontend/vm_step.h"
+#include "vm/guest.h"
+#include "vm/step.h"
 
 namespace cxlsim::vm {
 

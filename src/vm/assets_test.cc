@@ -1,4 +1,4 @@
-#include "frontend/vm_assets.h"
+#include "vm/assets.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "frontend/vm_initramfs.h"
+#include "vm/initramfs.h"
 #include "spec/error.h"
 
 namespace cxlsim::vm {

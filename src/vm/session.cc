@@ -1,11 +1,11 @@
-#include "frontend/vm_session.h"
+#include "vm/session.h"
 
 #include <fmt/format.h>
 
 #include "fabric/qemu_cmdline.h"
-#include "frontend/vm_assets.h"
-#include "frontend/vm_initramfs.h"
-#include "frontend/vm_machine.h"
+#include "vm/assets.h"
+#include "vm/initramfs.h"
+#include "vm/machine.h"
 
 namespace cxlsim::vm {
 

@@ -1,4 +1,4 @@
-#include "frontend/vm_qemu.h"
+#include "vm/qemu.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,6 +1,6 @@
-// One guest boot of `cxlsim vm` from a topology: assets from the cache (vm_assets.h,
-// vm_initramfs.h), the machine (to_qemu_args + backing files, vm_machine.h), the initrd with
-// the commands, then QEMU (vm_qemu.h).
+// One guest boot of `cxlsim vm` from a topology: assets from the cache (assets.h,
+// initramfs.h), the machine (to_qemu_args + backing files, machine.h), the initrd with
+// the commands, then QEMU (qemu.h).
 #pragma once
 
 #include <chrono>
@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "fabric/topology.h"
-#include "frontend/vm_initramfs.h"
-#include "frontend/vm_qemu.h"
-#include "frontend/vm_step.h"
+#include "vm/initramfs.h"
+#include "vm/qemu.h"
+#include "vm/step.h"
 
 namespace cxlsim::vm {
 

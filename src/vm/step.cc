@@ -1,4 +1,4 @@
-#include "frontend/vm_step.h"
+#include "vm/step.h"
 
 #include <fcntl.h>
 #include <poll.h>
