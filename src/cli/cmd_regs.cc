@@ -22,16 +22,21 @@ using nlohmann::json;
 // (block offset `at` + the field's register offset).
 json hdm_fields(const ComponentRegisters& block, uint32_t at, const HdmDecoderCapability& hdm) {
   json out = json::array();
-  for (const RegField& f : hdm.fields()) {
-    const uint32_t reg = block.read32(at + f.offset);
-    const uint32_t mask = f.width >= 32 ? 0xFFFFFFFFu : (1u << f.width) - 1;
-    // Decoder n's registers sit at 0x10 + 0x20 n (CXL 3.1 §8.2.4.20.5).
-    const json decoder = f.offset >= 0x10 ? json((f.offset - 0x10) / 0x20) : json(nullptr);
-    out.push_back({{"field", f.name},
-                   {"decoder", decoder},
-                   {"offset", at + f.offset},
-                   {"bits", fmt::format("{}:{}", f.lsb + f.width - 1, f.lsb)},
-                   {"value", (reg >> f.lsb) & mask}});
+  for (const PlacedStructure& st : hdm.registers().structures()) {
+    for (const FieldDesc& f : st.fields) {
+      const uint32_t off = st.base + f.offset;
+      const uint32_t reg = block.read32(at + off);
+      const uint32_t mask = f.bits() >= 32 ? 0xFFFFFFFFu : (1u << f.bits()) - 1;
+      // Decoder n's registers sit at 0x10 + 0x20 n (CXL 3.1 §8.2.4.20.5).
+      const json decoder = off >= 0x10 ? json((off - 0x10) / 0x20) : json(nullptr);
+      out.push_back({{"field", f.name},
+                     {"decoder", decoder},
+                     {"offset", at + off},
+                     {"bits", fmt::format("{}:{}", f.msb, f.lsb)},
+                     {"value", (reg >> f.lsb) & mask},
+                     {"access", access_name(f.access)},
+                     {"section", f.section}});
+    }
   }
   return out;
 }

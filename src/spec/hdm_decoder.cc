@@ -21,43 +21,57 @@ uint32_t encode_decoder_count(unsigned count) {
   return static_cast<uint32_t>(it - kDecoderCounts.begin());
 }
 
-uint32_t field_mask(const RegField& f) {
-  return (f.width == 32 ? ~0u : ((1u << f.width) - 1)) << f.lsb;
-}
-
 uint64_t join(uint32_t lo, uint32_t hi) { return (uint64_t{hi} << 32) | lo; }
 
-// Capability-relative descriptors of decoder n's registers (§8.2.4.20.2 .. §8.2.4.20.11).
-void append_decoder_fields(std::vector<RegField>& out, unsigned n, HdmKind kind) {
-  using C = HdmDecoderCapability;
-  auto at = [n](uint32_t r) { return C::decoder_reg(n, r); };
-  const RegField fields[] = {
-      {at(C::kBaseLo), "Memory Base Low (RsvdP)", 0, 28, RegAccess::kRsvdP},
-      {at(C::kBaseLo), "Memory Base Low", 28, 4, RegAccess::kRW},
-      {at(C::kBaseHi), "Memory Base High", 0, 32, RegAccess::kRW},
-      {at(C::kSizeLo), "Memory Size Low (RsvdP)", 0, 28, RegAccess::kRsvdP},
-      {at(C::kSizeLo), "Memory Size Low", 28, 4, RegAccess::kRW},
-      {at(C::kSizeHi), "Memory Size High", 0, 32, RegAccess::kRW},
-      {at(C::kControl), "IG", 0, 4, RegAccess::kRW},
-      {at(C::kControl), "IW", 4, 4, RegAccess::kRW},
-      {at(C::kControl), "Lock On Commit", 8, 1, RegAccess::kRW},
-      {at(C::kControl), "Commit", 9, 1, RegAccess::kRW},
-      {at(C::kControl), "Committed", 10, 1, RegAccess::kRO},
-      {at(C::kControl), "Error Not Committed", 11, 1, RegAccess::kRO},
-      {at(C::kControl), "Target Device Type", 12, 1, RegAccess::kRW},
-      {at(C::kControl), "Reserved", 13, 19, RegAccess::kRsvdP},
-  };
-  out.insert(out.end(), std::begin(fields), std::end(fields));
-  if (kind == HdmKind::kPort) {
-    out.push_back({at(C::kTargetLo), "Target List Low", 0, 32, RegAccess::kRW});
-    out.push_back({at(C::kTargetHi), "Target List High", 0, 32, RegAccess::kRW});
-  } else {
-    out.push_back({at(C::kTargetLo), "DPA Skip Low (RsvdP)", 0, 28, RegAccess::kRsvdP});
-    out.push_back({at(C::kTargetLo), "DPA Skip Low", 28, 4, RegAccess::kRW});
-    out.push_back({at(C::kTargetHi), "DPA Skip High", 0, 32, RegAccess::kRW});
-  }
-  out.push_back({at(0x1c), "Reserved", 0, 32, RegAccess::kRsvdP});
-}
+// HDM Decoder Capability and Global Control registers (§8.2.4.20.1, §8.2.4.20.2); the HwInit
+// values are set by the constructor.
+constexpr FieldDesc kCapabilityFields[] = {
+    {"Decoder Count", 0x00, 4, 0, 3, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
+    {"Target Count", 0x00, 4, 4, 7, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
+    {"A11to8 Interleave Capable", 0x00, 4, 8, 8, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
+    {"A14to12 Interleave Capable", 0x00, 4, 9, 9, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
+    {"Poison On Decode Error Capability", 0x00, 4, 10, 10, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
+    {"3, 6, 12 Way Interleave Capable", 0x00, 4, 11, 11, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
+    {"16 Way Interleave Capable", 0x00, 4, 12, 12, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
+    {"Reserved", 0x00, 4, 13, 31, Access::kRsvdP, 0, "CXL 3.1 §8.2.4.20.1"},
+    {"Poison On Decode Error Enable", 0x04, 4, 0, 0, Access::kRO, 0, "CXL 3.1 §8.2.4.20.2"},
+    {"HDM Decoder Enable", 0x04, 4, 1, 1, Access::kRW, 0, "CXL 3.1 §8.2.4.20.2"},
+    {"Reserved", 0x04, 4, 2, 31, Access::kRsvdP, 0, "CXL 3.1 §8.2.4.20.2"},
+    {"Reserved (08h)", 0x08, 4, 0, 31, Access::kRsvdP, 0, "CXL 3.1 §8.2.4.20"},
+    {"Reserved (0Ch)", 0x0c, 4, 0, 31, Access::kRsvdP, 0, "CXL 3.1 §8.2.4.20"},
+};
+
+// One decoder's registers relative to its base 0x10 + 0x20 n (§8.2.4.20.5 .. §8.2.4.20.9).
+// Base, size, target list and DPA skip are RWL: RegisterFile sees RW, write32 adds the lock.
+constexpr FieldDesc kDecoderFields[] = {
+    {"Memory Base Low (RsvdP)", 0x00, 4, 0, 27, Access::kRsvdP, 0, "CXL 3.1 §8.2.4.20.5"},
+    {"Memory Base Low", 0x00, 4, 28, 31, Access::kRW, 0, "CXL 3.1 §8.2.4.20.5"},
+    {"Memory Base High", 0x04, 4, 0, 31, Access::kRW, 0, "CXL 3.1 §8.2.4.20.6"},
+    {"Memory Size Low (RsvdP)", 0x08, 4, 0, 27, Access::kRsvdP, 0, "CXL 3.1 §8.2.4.20.7"},
+    {"Memory Size Low", 0x08, 4, 28, 31, Access::kRW, 0, "CXL 3.1 §8.2.4.20.7"},
+    {"Memory Size High", 0x0c, 4, 0, 31, Access::kRW, 0, "CXL 3.1 §8.2.4.20.8"},
+    {"IG", 0x10, 4, 0, 3, Access::kRW, 0, "CXL 3.1 §8.2.4.20.9"},
+    {"IW", 0x10, 4, 4, 7, Access::kRW, 0, "CXL 3.1 §8.2.4.20.9"},
+    {"Lock On Commit", 0x10, 4, 8, 8, Access::kRW, 0, "CXL 3.1 §8.2.4.20.9"},
+    {"Commit", 0x10, 4, 9, 9, Access::kRW, 0, "CXL 3.1 §8.2.4.20.9"},
+    {"Committed", 0x10, 4, 10, 10, Access::kRO, 0, "CXL 3.1 §8.2.4.20.9"},
+    {"Error Not Committed", 0x10, 4, 11, 11, Access::kRO, 0, "CXL 3.1 §8.2.4.20.9"},
+    {"Target Device Type", 0x10, 4, 12, 12, Access::kRW, 0, "CXL 3.1 §8.2.4.20.9"},
+    {"Reserved", 0x10, 4, 13, 31, Access::kRsvdP, 0, "CXL 3.1 §8.2.4.20.9"},
+    {"Reserved (1Ch)", 0x1c, 4, 0, 31, Access::kRsvdP, 0, "CXL 3.1 §8.2.4.20"},
+};
+
+// Offsets 14h/18h: a port's Target List (§8.2.4.20.10, .11), an endpoint's DPA Skip
+// (§8.2.4.20.12, .13).
+constexpr FieldDesc kPortTargetFields[] = {
+    {"Target List Low", 0x14, 4, 0, 31, Access::kRW, 0, "CXL 3.1 §8.2.4.20.10"},
+    {"Target List High", 0x18, 4, 0, 31, Access::kRW, 0, "CXL 3.1 §8.2.4.20.11"},
+};
+constexpr FieldDesc kEndpointSkipFields[] = {
+    {"DPA Skip Low (RsvdP)", 0x14, 4, 0, 27, Access::kRsvdP, 0, "CXL 3.1 §8.2.4.20.12"},
+    {"DPA Skip Low", 0x14, 4, 28, 31, Access::kRW, 0, "CXL 3.1 §8.2.4.20.12"},
+    {"DPA Skip High", 0x18, 4, 0, 31, Access::kRW, 0, "CXL 3.1 §8.2.4.20.13"},
+};
 
 }  // namespace
 
@@ -67,36 +81,30 @@ HdmDecoderCapability::HdmDecoderCapability(HdmKind kind, unsigned decoder_count,
     : kind_(kind),
       decoder_count_(decoder_count),
       target_count_(kind == HdmKind::kPort ? target_count : 0),
-      context_(context) {
+      context_(context),
+      regs_(0x10 + 0x20 * decoder_count) {
   const uint32_t count_enc = encode_decoder_count(decoder_count);
   if (kind == HdmKind::kPort && target_count != 1 && target_count != 2 && target_count != 4 &&
       target_count != 8)
     throw std::invalid_argument(fmt::format("HDM target count {} is not encodable", target_count));
-  fields_ = {
-      {kCapabilityReg, "Decoder Count", 0, 4, RegAccess::kHwInit},
-      {kCapabilityReg, "Target Count", 4, 4, RegAccess::kHwInit},
-      {kCapabilityReg, "A11to8 Interleave Capable", 8, 1, RegAccess::kHwInit},
-      {kCapabilityReg, "A14to12 Interleave Capable", 9, 1, RegAccess::kHwInit},
-      {kCapabilityReg, "Poison On Decode Error Capability", 10, 1, RegAccess::kHwInit},
-      {kCapabilityReg, "3, 6, 12 Way Interleave Capable", 11, 1, RegAccess::kHwInit},
-      {kCapabilityReg, "16 Way Interleave Capable", 12, 1, RegAccess::kHwInit},
-      {kCapabilityReg, "Reserved", 13, 19, RegAccess::kRsvdP},
-      {kGlobalControlReg, "Poison On Decode Error Enable", 0, 1, RegAccess::kRO},
-      {kGlobalControlReg, "HDM Decoder Enable", 1, 1, RegAccess::kRW},
-      {kGlobalControlReg, "Reserved", 2, 30, RegAccess::kRsvdP},
-      {0x08, "Reserved", 0, 32, RegAccess::kRsvdP},
-      {0x0c, "Reserved", 0, 32, RegAccess::kRsvdP},
-  };
-  for (unsigned n = 0; n < decoder_count; ++n) append_decoder_fields(fields_, n, kind);
-  const size_t nregs = (0x10 + 0x20 * decoder_count) / 4;
-  rw_mask_.assign(nregs, 0);
-  for (const RegField& f : fields_)
-    if (f.access == RegAccess::kRW) rw_mask_[f.offset / 4] |= field_mask(f);
-  regs_.assign(nregs, 0);
+  regs_.add_structure("HDM Decoder Capability", 0, kCapabilityFields, 0x10);
+  const bool port = kind == HdmKind::kPort;
+  for (unsigned n = 0; n < decoder_count; ++n) {
+    regs_.add_structure(fmt::format("Decoder {}", n), decoder_reg(n, 0), kDecoderFields, 0x20);
+    regs_.add_structure(fmt::format("Decoder {} {}", n, port ? "Target List" : "DPA Skip"),
+                        decoder_reg(n, 0),
+                        port ? std::span<const FieldDesc>(kPortTargetFields)
+                             : std::span<const FieldDesc>(kEndpointSkipFields),
+                        0x20);
+  }
   locked_.assign(decoder_count, false);
   const bool endpoint = kind == HdmKind::kEndpoint;
-  reg(kCapabilityReg) = count_enc | (target_count_ << 4) | (1u << 8) | (1u << 9) |
-                        (endpoint ? (1u << 11) | (1u << 12) : 0u);
+  regs_.init_field(kCapabilityReg, "Decoder Count", count_enc);
+  regs_.init_field(kCapabilityReg, "Target Count", target_count_);
+  regs_.init_field(kCapabilityReg, "A11to8 Interleave Capable", 1);
+  regs_.init_field(kCapabilityReg, "A14to12 Interleave Capable", 1);
+  regs_.init_field(kCapabilityReg, "3, 6, 12 Way Interleave Capable", endpoint ? 1 : 0);
+  regs_.init_field(kCapabilityReg, "16 Way Interleave Capable", endpoint ? 1 : 0);
 }
 
 uint32_t HdmDecoderCapability::read32(uint32_t off) const {
@@ -104,14 +112,13 @@ uint32_t HdmDecoderCapability::read32(uint32_t off) const {
   return reg(off);
 }
 
-uint32_t HdmDecoderCapability::writable_mask(uint32_t off) const {
-  uint32_t mask = rw_mask_[off / 4];
-  if (off < 0x10) return mask;
+uint32_t HdmDecoderCapability::unlocked_mask(uint32_t off) const {
+  if (off < 0x10) return ~0u;
   const unsigned n = (off - 0x10) / 0x20;
   const uint32_t r = (off - 0x10) % 0x20;
   if (locked_[n]) return 0;
   if (reg(decoder_reg(n, kControl)) & kCtrlCommitted) return r == kControl ? kCtrlCommit : 0;
-  return mask;
+  return ~0u;
 }
 
 void HdmDecoderCapability::write32(uint32_t off, uint32_t value) {
@@ -120,37 +127,41 @@ void HdmDecoderCapability::write32(uint32_t off, uint32_t value) {
   const unsigned n = off >= 0x10 ? (off - 0x10) / 0x20 : 0;
   if (is_control && locked_[n] && !(value & kCtrlCommit))
     last_error_ = fmt::format("decoder {} is locked (Lock On Commit): decommit ignored", n);
-  const uint32_t mask = writable_mask(off);
+  const uint32_t mask = unlocked_mask(off);
   const uint32_t old = reg(off);
-  reg(off) = (old & ~mask) | (value & mask);
+  regs_.write32(off, (old & ~mask) | (value & mask));
   if (is_control) on_control_write(n, old, reg(off));
 }
 
+void HdmDecoderCapability::set_commit_status(unsigned n, bool committed, bool error) {
+  regs_.set_field(decoder_reg(n, 0), "Committed", committed ? 1 : 0);
+  regs_.set_field(decoder_reg(n, 0), "Error Not Committed", error ? 1 : 0);
+}
+
 void HdmDecoderCapability::on_control_write(unsigned n, uint32_t old_ctrl, uint32_t new_ctrl) {
-  uint32_t& ctrl = reg(decoder_reg(n, kControl));
   const bool rising = !(old_ctrl & kCtrlCommit) && (new_ctrl & kCtrlCommit);
   const bool falling = (old_ctrl & kCtrlCommit) && !(new_ctrl & kCtrlCommit);
   if (rising) {
     if (auto reason = validate_commit(n)) {
       last_error_ = fmt::format("decoder {}: {}", n, *reason);
-      ctrl = (ctrl & ~kCtrlCommitted) | kCtrlErrorNotCommitted;
+      set_commit_status(n, false, true);
       return;
     }
-    ctrl = (ctrl | kCtrlCommitted) & ~kCtrlErrorNotCommitted;
-    if (ctrl & kCtrlLockOnCommit) locked_[n] = true;
+    set_commit_status(n, true, false);
+    if (new_ctrl & kCtrlLockOnCommit) locked_[n] = true;
     notify(n, true);
   } else if (falling) {
     if (!(old_ctrl & kCtrlCommitted)) {
-      ctrl &= ~kCtrlErrorNotCommitted;
+      set_commit_status(n, false, false);
       return;
     }
     // §8.2.4.20.12: decoders are decommitted in reverse order of commit.
     if (n + 1 < decoder_count_ && (reg(decoder_reg(n + 1, kControl)) & kCtrlCommitted)) {
       last_error_ = fmt::format("decoder {}: decoder {} must be decommitted first", n, n + 1);
-      ctrl |= kCtrlCommit;
+      regs_.set_field(decoder_reg(n, 0), "Commit", 1);
       return;
     }
-    ctrl &= ~(kCtrlCommitted | kCtrlErrorNotCommitted);
+    set_commit_status(n, false, false);
     notify(n, false);
   }
 }
@@ -283,9 +294,7 @@ void HdmDecoderCapability::reset() {
   std::vector<bool> was_committed(decoder_count_);
   for (unsigned n = 0; n < decoder_count_; ++n)
     was_committed[n] = reg(decoder_reg(n, kControl)) & kCtrlCommitted;
-  const uint32_t cap = reg(kCapabilityReg);
-  std::fill(regs_.begin(), regs_.end(), 0);
-  reg(kCapabilityReg) = cap;
+  regs_.reset();
   std::fill(locked_.begin(), locked_.end(), false);
   for (unsigned n = decoder_count_; n-- > 0;)
     if (was_committed[n]) notify(n, false);

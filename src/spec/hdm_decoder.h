@@ -16,21 +16,10 @@
 #include <vector>
 
 #include "spec/address.h"
+#include "spec/register_table.h"
 #include "spec/units.h"
 
 namespace cxlsim {
-
-// Register field access types (CXL 3.1 §8.2.2).
-enum class RegAccess : uint8_t { kRO, kRW, kHwInit, kRsvdP };
-
-// One register field: `width` bits starting at `lsb` of the 32-bit register at `offset`.
-struct RegField {
-  uint32_t offset;
-  const char* name;
-  uint8_t lsb;
-  uint8_t width;
-  RegAccess access;
-};
 
 // Where the capability lives: switch upstream ports and host bridges route to dports through
 // a target list; endpoints translate to DPA and carry a DPA skip instead.
@@ -105,16 +94,19 @@ class HdmDecoderCapability {
                        const HdmDecoderContext* context);
 
   uint32_t read32(uint32_t off) const;
-  // Honours access types: RO/HwInit/RsvdP bits keep their value, committed decoders ignore
-  // writes to base/size/target registers and to control fields other than Commit.
+  // Honours access types (the register file's FieldDesc tables): RO/HwInit/RsvdP bits keep
+  // their value; on top of them the RWL rules of §8.2.4.20.7: committed decoders ignore writes
+  // to base/size/target registers and to control fields other than Commit, and a decoder
+  // committed with Lock On Commit ignores every write until reset.
   void write32(uint32_t off, uint32_t value);
-  uint32_t size_bytes() const { return static_cast<uint32_t>(regs_.size() * 4); }
+  uint32_t size_bytes() const { return regs_.size_bytes(); }
 
   HdmKind kind() const { return kind_; }
   unsigned decoder_count() const { return decoder_count_; }
   unsigned target_count() const { return target_count_; }
-  // The register descriptor table (capability and global control, then every decoder's).
-  std::span<const RegField> fields() const { return fields_; }
+  // The registers: one placed structure for the capability and global control registers, then
+  // one per decoder ("Decoder n", at 0x10 + 0x20 n), each a FieldDesc table with its section.
+  const RegisterFile& registers() const { return regs_; }
 
   // Typed helpers; all go through write32/read32.
   void set_enabled(bool on);
@@ -140,18 +132,18 @@ class HdmDecoderCapability {
  private:
   void on_control_write(unsigned n, uint32_t old_ctrl, uint32_t new_ctrl);
   std::optional<std::string> validate_commit(unsigned n) const;
-  uint32_t writable_mask(uint32_t off) const;
-  uint32_t& reg(uint32_t off) { return regs_[off / 4]; }
-  uint32_t reg(uint32_t off) const { return regs_[off / 4]; }
+  // Bits of the register at `off` that the RWL rules leave writable (before access types).
+  uint32_t unlocked_mask(uint32_t off) const;
+  uint32_t reg(uint32_t off) const { return regs_.read32(off); }
+  // Hardware-side update of decoder n's Committed and Error Not Committed status bits.
+  void set_commit_status(unsigned n, bool committed, bool error);
   void notify(unsigned n, bool committed);
 
   HdmKind kind_;
   unsigned decoder_count_;
   unsigned target_count_;
   const HdmDecoderContext* context_;
-  std::vector<RegField> fields_;
-  std::vector<uint32_t> rw_mask_;  // per register: bits software may write
-  std::vector<uint32_t> regs_;
+  RegisterFile regs_;
   std::vector<bool> locked_;       // committed with Lock On Commit: frozen until reset
   std::string last_error_;
   std::function<void(unsigned, bool)> observer_;
