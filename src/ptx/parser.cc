@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -828,6 +829,39 @@ void Parser::instruction(uint32_t fn, const Token& op, const Token* guard, bool 
     dot = next;
   }
   if (base.empty()) fail(op, "expected an instruction");
+  // Refuse what the executor does not run before looking at operands, whose syntax may be one
+  // this parser does not know (texture coordinates, matrix fragments).
+  static const std::map<std::string_view, std::string_view> kRefused = {
+      {"tex", "textures"},
+      {"tld4", "textures"},
+      {"txq", "textures"},
+      {"suld", "surfaces"},
+      {"sust", "surfaces"},
+      {"sured", "surfaces"},
+      {"suq", "surfaces"},
+      {"mma", "tensor cores"},
+      {"wmma", "tensor cores"},
+      {"ldmatrix", "tensor cores"},
+      {"stmatrix", "tensor cores"},
+      {"cp", "asynchronous copies"},
+      {"mbarrier", "asynchronous barriers"},
+      {"istypep", "textures"}};
+  static const std::set<std::string_view> kKnown = {
+      "add",      "sub",       "mul",  "div",  "rem",        "min",    "max",   "and",
+      "or",       "xor",       "shl",  "shr",  "copysign",   "mov",    "neg",   "abs",
+      "not",      "cnot",      "popc", "clz",  "brev",       "sqrt",   "rcp",   "rsqrt",
+      "sin",      "cos",       "ex2",  "lg2",  "tanh",       "mad",    "fma",   "bfe",
+      "bfi",      "prmt",      "selp", "setp", "cvt",        "cvta",   "ld",    "ldu",
+      "st",       "atom",      "red",  "bar",  "barrier",    "membar", "fence", "nanosleep",
+      "prefetch", "prefetchu", "shfl", "vote", "activemask", "bra",    "brx",   "ret",
+      "exit",     "trap",      "call"};
+  auto refuse = [&](std::string_view why) {
+    fail(op, "unsupported instruction '" + std::string(op.text) + "'" +
+                 (why.empty() ? "" : " (" + std::string(why) + ")") + " at line " +
+                 std::to_string(op.line));
+  };
+  if (auto r = kRefused.find(base); r != kRefused.end()) refuse(r->second);
+  if (!kKnown.contains(base)) refuse("");
   std::vector<Operand> ops;
   while (!is(";")) {
     if (cur_.kind == Tok::End) fail(cur_, "expected ';'");
@@ -916,22 +950,6 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
       {"cnot", Unary::Cnot}, {"popc", Unary::Popc}, {"clz", Unary::Clz},     {"brev", Unary::Brev},
       {"sqrt", Unary::Sqrt}, {"rcp", Unary::Rcp},   {"rsqrt", Unary::Rsqrt}, {"sin", Unary::Sin},
       {"cos", Unary::Cos},   {"ex2", Unary::Ex2},   {"lg2", Unary::Lg2},     {"tanh", Unary::Tanh}};
-  static const std::map<std::string_view, std::string_view> kRefused = {
-      {"tex", "textures"},
-      {"tld4", "textures"},
-      {"txq", "textures"},
-      {"suld", "surfaces"},
-      {"sust", "surfaces"},
-      {"sured", "surfaces"},
-      {"suq", "surfaces"},
-      {"mma", "tensor cores"},
-      {"wmma", "tensor cores"},
-      {"ldmatrix", "tensor cores"},
-      {"stmatrix", "tensor cores"},
-      {"cp", "asynchronous copies"},
-      {"mbarrier", "asynchronous barriers"},
-      {"istypep", "textures"}};
-  if (auto r = kRefused.find(base); r != kRefused.end()) unsupported(std::string(r->second));
 
   const bool kernel = prog_.functions[fn].entry;
   const bool pred_type = !types.empty() && types.back() == Type::Pred;
