@@ -1,6 +1,7 @@
 // PTX text to Program: module directives, function bodies and instructions, decoded to handlers
 // and register slots at load time (PTX ISA 7.x chapters 4-11).
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -36,6 +37,12 @@ std::optional<Type> parse_type(std::string_view s) {
   if (it == kTypes.end()) return std::nullopt;
   return it->second;
 }
+
+// Largest variable or parameter accepted, and largest state-space total (static shared, per-thread
+// local, constant bank): far above what a GPU offers, small enough to allocate.
+constexpr uint64_t kMaxVariableBytes = uint64_t{1} << 26;
+// Register slots of a module (each costs 256 bytes per warp at run time).
+constexpr uint64_t kMaxRegisters = uint64_t{1} << 16;
 
 uint64_t align_up(uint64_t v, uint64_t a) { return a <= 1 ? v : (v + a - 1) / a * a; }
 
@@ -278,15 +285,19 @@ void Parser::variable(std::string_view space, bool is_extern, uint32_t fn) {
   uint64_t count = 1;
   bool unsized = false;
   while (is("[")) {
-    take();
+    const Token at = take();
     if (is("]")) {
       unsized = true;
     } else {
-      count *= integer();
+      const uint64_t dim = integer();
+      if (dim != 0 && count > kMaxVariableBytes / dim) fail(at, "variable too large");
+      count *= dim;
     }
     expect("]");
   }
+  if (elem * count > kMaxVariableBytes) fail(name, "variable too large");
   if (align == 0) align = elem;
+  if (align > 4096 || !std::has_single_bit(align)) fail(name, "bad alignment");
   std::vector<uint8_t> init;
   if (is("=")) {
     take();
@@ -365,6 +376,10 @@ void Parser::variable(std::string_view space, bool is_extern, uint32_t fn) {
     sym = {Sym::Local, prog_.local_bytes, size};
     prog_.local_bytes += size;
   }
+  if (prog_.shared_bytes > kMaxVariableBytes || prog_.local_bytes > kMaxVariableBytes ||
+      prog_.const_bank.size() > kMaxVariableBytes) {
+    fail(name, "state space too large");
+  }
   auto& table = fn == ~0u ? module_syms_ : fn_syms_;
   table[std::string(name.text)] = sym;
 }
@@ -396,12 +411,16 @@ std::vector<ParamSlot> Parser::param_list(bool entry) {
     const Token name = ident();
     uint64_t count = 1;
     while (is("[")) {
-      take();
-      count *= integer();
+      const Token at = take();
+      const uint64_t dim = integer();
+      if (dim != 0 && count > kMaxVariableBytes / dim) fail(at, "parameter too large");
+      count *= dim;
       expect("]");
     }
     const uint64_t elem = type_bytes(*type);
+    if (elem * count > kMaxVariableBytes) fail(name, "parameter too large");
     if (align == 0) align = elem;
+    if (align > 4096 || !std::has_single_bit(align)) fail(name, "bad alignment");
     ParamSlot s{std::string(name.text), elem * count, align, 0};
     if (entry) {
       offset = align_up(offset, align);
@@ -525,7 +544,10 @@ void Parser::statement(uint32_t fn) {
           take();
           const uint64_t count = integer();
           expect(">");
-          if (count > (1u << 20)) fail(n, "too many registers");
+          if (count > kMaxRegisters || prog_.num_slots + count > kMaxRegisters ||
+              prog_.num_preds + count > kMaxRegisters) {
+            fail(n, "too many registers");
+          }
           RegRange r{is_pred ? prog_.num_preds : prog_.num_slots, static_cast<uint32_t>(count),
                      is_pred};
           (is_pred ? prog_.num_preds : prog_.num_slots) += static_cast<uint32_t>(count);
