@@ -139,7 +139,7 @@ class Parser {
               std::vector<Operand>& ops);
 
   // --- names
-  const Sym* find(std::string_view name) const;
+  std::optional<Sym> find(std::string_view name) const;
   Sym lookup(const Operand& o) const;
   uint32_t constant(uint64_t value);
   uint32_t dst(const Operand& o);
@@ -683,10 +683,9 @@ const std::map<std::string_view, uint32_t>& special_registers() {
   return kSpecial;
 }
 
-const Sym* Parser::find(std::string_view name) const {
-  static thread_local Sym scratch;
+std::optional<Sym> Parser::find(std::string_view name) const {
   const std::string key(name);
-  if (auto it = fn_syms_.find(key); it != fn_syms_.end()) return &it->second;
+  if (auto it = fn_syms_.find(key); it != fn_syms_.end()) return it->second;
   size_t digits = 0;
   while (digits < name.size() &&
          std::isdigit(static_cast<unsigned char>(name[name.size() - 1 - digits])))
@@ -696,22 +695,20 @@ const Sym* Parser::find(std::string_view name) const {
     if (r != ranges_.end()) {
       const uint64_t idx = std::stoull(std::string(name.substr(name.size() - digits)));
       if (idx < r->second.count) {
-        scratch = {r->second.pred ? Sym::Pred : Sym::Reg, r->second.base + idx, 0};
-        return &scratch;
+        return Sym{r->second.pred ? Sym::Pred : Sym::Reg, r->second.base + idx, 0};
       }
     }
   }
   if (auto s = special_registers().find(name); s != special_registers().end()) {
-    scratch = {Sym::Reg, s->second, 0};
-    return &scratch;
+    return Sym{Sym::Reg, s->second, 0};
   }
-  if (auto it = module_syms_.find(key); it != module_syms_.end()) return &it->second;
-  return nullptr;
+  if (auto it = module_syms_.find(key); it != module_syms_.end()) return it->second;
+  return std::nullopt;
 }
 
 Sym Parser::lookup(const Operand& o) const {
-  const Sym* s = find(o.name);
-  if (s == nullptr) fail(o, "unknown name '" + std::string(o.name) + "'");
+  const std::optional<Sym> s = find(o.name);
+  if (!s) fail(o, "unknown name '" + std::string(o.name) + "'");
   return *s;
 }
 
@@ -1358,8 +1355,8 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     if (k < ops.size() && ops[k].kind == Operand::Vec && ops[k].paren) results = ops[k++].elems;
     if (k >= ops.size() || ops[k].kind != Operand::Name) fail(op, "call needs a function name");
     const Operand& callee = ops[k++];
-    const Sym* cs = find(callee.name);
-    if (cs != nullptr && cs->kind == Sym::Reg) unsupported("indirect calls");
+    const std::optional<Sym> cs = find(callee.name);
+    if (cs && cs->kind == Sym::Reg) unsupported("indirect calls");
     std::vector<Operand> args;
     if (k < ops.size() && ops[k].kind == Operand::Vec && ops[k].paren) args = ops[k++].elems;
     if (k != ops.size()) unsupported("call prototypes");

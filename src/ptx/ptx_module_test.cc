@@ -293,3 +293,61 @@ ret;)";
 
 }  // namespace
 }  // namespace cxlsim::ptx
+
+namespace cxlsim::ptx {
+namespace {
+
+TEST(PtxExec, DoublesReductionsCosineAndClock) {
+  const std::string body = R"(.reg .b64 %rd<6>; .reg .f64 %fd<6>; .reg .f32 %f<3>; .reg .b32 %r<4>;
+.reg .pred %p<2>;
+ld.param.u64 %rd1, [k_param_0];
+mov.u32 %r1, %tid.x;
+cvt.rn.f64.u32 %fd1, %r1;
+div.rn.f64 %fd2, %fd1, 0d4008000000000000;
+fma.rn.f64 %fd3, %fd2, 0d4008000000000000, 0dBFF0000000000000;
+sqrt.rn.f64 %fd4, %fd1;
+red.global.add.f64 [%rd1], %fd1;
+red.global.max.u64 [%rd1+8], %rd1;
+atom.global.cas.b64 %rd2, [%rd1+16], 0, 77;
+cvt.rn.f32.f64 %f1, %fd2;
+cos.approx.f32 %f2, %f1;
+setp.eq.u32 %p1, %r1, 5;
+vote.sync.uni.pred %p1, %p1, -1;
+selp.u32 %r2, 1, 0, %p1;
+mov.u32 %r3, %clock;
+mul.wide.u32 %rd3, %r1, 32;
+add.s64 %rd4, %rd1, %rd3;
+st.global.v2.f64 [%rd4+32], {%fd3, %fd4};
+st.global.v2.f32 [%rd4+48], {%f1, %f2};
+st.global.v2.u32 [%rd4+56], {%r2, %r3};
+ret;)";
+  TestDevice dev(kernel(".param .u64 k_param_0", body));
+  const uint64_t out = dev.upload(std::vector<uint64_t>(4 + 4 * 32));
+  dev.launch("k", {1}, {32}, out);
+  const auto o = dev.download<uint64_t>(out, 4 + 4 * 32);
+  EXPECT_EQ(std::bit_cast<double>(o[0]), 496.0);  // 0 + 1 + ... + 31
+  EXPECT_EQ(o[1], out);
+  EXPECT_EQ(o[2], 77u);
+  uint32_t last_clock = 0;
+  for (uint32_t t = 0; t < 32; ++t) {
+    const uint64_t* r = &o[4 + 4 * t];
+    const double q = t / 3.0;
+    EXPECT_EQ(std::bit_cast<double>(r[0]), std::fma(q, 3.0, -1.0)) << t;
+    EXPECT_EQ(std::bit_cast<double>(r[1]), std::sqrt(double(t))) << t;
+    const float f = static_cast<float>(q);
+    EXPECT_EQ(std::bit_cast<float>(static_cast<uint32_t>(r[2])), f);
+    EXPECT_LE(
+        std::abs(std::bit_cast<float>(static_cast<uint32_t>(r[2] >> 32)) - std::cos(double{f})),
+        std::exp2(-20.5));
+    EXPECT_EQ(static_cast<uint32_t>(r[3]), 0u);  // vote.uni: lane 5 differs
+    const auto clock = static_cast<uint32_t>(r[3] >> 32);
+    EXPECT_GT(clock, 10u);
+    if (t > 0) {
+      EXPECT_EQ(clock, last_clock);  // lanes of a warp read the same clock
+    }
+    last_clock = clock;
+  }
+}
+
+}  // namespace
+}  // namespace cxlsim::ptx
