@@ -351,3 +351,35 @@ ret;)";
 
 }  // namespace
 }  // namespace cxlsim::ptx
+
+namespace cxlsim::ptx {
+namespace {
+
+// The even lanes reach the shuffle first (it lies before the odd lanes' path in the code); the
+// shuffle must wait for the odd lanes, whose values the even lanes read.
+TEST(PtxExec, ShuffleWaitsForLanesThatArriveLater) {
+  const std::string body = R"(.reg .b64 %rd<4>; .reg .b32 %r<5>; .reg .pred %p<2>;
+ld.param.u64 %rd1, [k_param_0];
+mov.u32 %r1, %tid.x;
+mov.u32 %r2, %r1;
+and.b32 %r3, %r1, 1;
+setp.ne.u32 %p1, %r3, 0;
+@%p1 bra LONG;
+SYNC:
+shfl.sync.bfly.b32 %r4, %r2, 1, 31, -1;
+mul.wide.u32 %rd2, %r1, 4;
+add.s64 %rd3, %rd1, %rd2;
+st.global.u32 [%rd3], %r4;
+exit;
+LONG:
+mul.lo.u32 %r2, %r1, 10;
+bra SYNC;)";
+  TestDevice dev(kernel(".param .u64 k_param_0", body));
+  const uint64_t out = dev.upload(std::vector<uint32_t>(32));
+  dev.launch("k", {1}, {32}, out);
+  const auto o = dev.download<uint32_t>(out, 32);
+  for (uint32_t t = 0; t < 32; ++t) EXPECT_EQ(o[t], (t & 1) ? t - 1 : (t + 1) * 10) << t;
+}
+
+}  // namespace
+}  // namespace cxlsim::ptx
