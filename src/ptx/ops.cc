@@ -522,10 +522,10 @@ void prmt_run(Warp& w, const Inst& in) {
         for (uint32_t i = 0; i < 4; ++i) sel[i] = n;
         break;  // rc8
       case 4:
-        for (uint32_t i = 0; i < 4; ++i) sel[i] = std::min(i, n);
+        for (uint32_t i = 0; i < 4; ++i) sel[i] = std::max(i, n);
         break;  // ecl
       case 5:
-        for (uint32_t i = 0; i < 4; ++i) sel[i] = std::max(i, n);
+        for (uint32_t i = 0; i < 4; ++i) sel[i] = std::min(i, n);
         break;  // ecr
       case 6:
         for (uint32_t i = 0; i < 4; ++i) sel[i] = ((c & 1) * 2) + (i & 1);

@@ -383,3 +383,38 @@ bra SYNC;)";
 
 }  // namespace
 }  // namespace cxlsim::ptx
+
+namespace cxlsim::ptx {
+namespace {
+
+// prmt's modes, expected values from the tables of PTX ISA 9.7.8.7.
+TEST(PtxExec, PermuteModes) {
+  const std::string body = R"(.reg .b64 %rd<2>; .reg .b32 %r<8>;
+ld.param.u64 %rd1, [k_param_0];
+prmt.b32.f4e %r1, 0x33221100, 0x77665544, 1;
+prmt.b32.b4e %r2, 0x33221100, 0x77665544, 1;
+prmt.b32.rc8 %r3, 0x33221100, 0x77665544, 2;
+prmt.b32.ecl %r4, 0x33221100, 0x77665544, 1;
+prmt.b32.ecr %r5, 0x33221100, 0x77665544, 2;
+prmt.b32.rc16 %r6, 0x33221100, 0x77665544, 1;
+prmt.b32 %r7, 0x33221100, 0x77665544, 0x8F40;
+st.global.v4.u32 [%rd1], {%r1, %r2, %r3, %r4};
+st.global.v2.u32 [%rd1+16], {%r5, %r6};
+st.global.u32 [%rd1+24], %r7;
+ret;)";
+  TestDevice dev(kernel(".param .u64 k_param_0", body));
+  const uint64_t out = dev.upload(std::vector<uint32_t>(7));
+  dev.launch("k", {1}, {1}, out);
+  const auto o = dev.download<uint32_t>(out, 7);
+  EXPECT_EQ(o[0], 0x44332211u);
+  EXPECT_EQ(o[1], 0x66770011u);
+  EXPECT_EQ(o[2], 0x22222222u);
+  EXPECT_EQ(o[3], 0x33221111u);
+  EXPECT_EQ(o[4], 0x22221100u);
+  EXPECT_EQ(o[5], 0x33223322u);
+  // selectors 0, 4, 0xF (sign of byte 7: 0x77 -> 0x00), 8 (sign of byte 0: 0x00 -> 0x00)
+  EXPECT_EQ(o[6], 0x00004400u);
+}
+
+}  // namespace
+}  // namespace cxlsim::ptx
