@@ -18,9 +18,15 @@ bool ident_char(char c) {
          c == ':';
 }
 int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 }  // namespace
@@ -43,12 +49,18 @@ void Lexer::skip_space() {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
       advance();
     } else if (c == '/' && peek(1) == '/') {
-      while (pos_ < text_.size() && peek() != '\n') advance();
+      while (pos_ < text_.size() && peek() != '\n') {
+        advance();
+      }
     } else if (c == '/' && peek(1) == '*') {
       const uint32_t l = line_, co = col_;
       advance(2);
-      while (pos_ < text_.size() && !(peek() == '*' && peek(1) == '/')) advance();
-      if (pos_ >= text_.size()) throw LoadError(l, co, "unterminated comment");
+      while (pos_ < text_.size() && !(peek() == '*' && peek(1) == '/')) {
+        advance();
+      }
+      if (pos_ >= text_.size()) {
+        throw LoadError(l, co, "unterminated comment");
+      }
       advance(2);
     } else {
       return;
@@ -65,7 +77,9 @@ Token Lexer::number(Token t) {
     uint64_t bits = 0;
     for (size_t i = 0; i < digits; ++i) {
       const int h = hex_digit(peek());
-      if (h < 0) throw LoadError(line_, col_, "bad hexadecimal floating-point literal");
+      if (h < 0) {
+        throw LoadError(line_, col_, "bad hexadecimal floating-point literal");
+      }
       bits = (bits << 4) | static_cast<uint64_t>(h);
       advance();
     }
@@ -75,7 +89,9 @@ Token Lexer::number(Token t) {
   } else if (peek() == '0' && (c1 == 'x' || c1 == 'X')) {
     advance(2);
     uint64_t v = 0;
-    if (hex_digit(peek()) < 0) throw LoadError(line_, col_, "bad hexadecimal literal");
+    if (hex_digit(peek()) < 0) {
+      throw LoadError(line_, col_, "bad hexadecimal literal");
+    }
     while (hex_digit(peek()) >= 0) {
       v = (v << 4) | static_cast<uint64_t>(hex_digit(peek()));
       advance();
@@ -94,19 +110,27 @@ Token Lexer::number(Token t) {
   } else {
     size_t n = 0;
     bool is_float = false;
-    while (std::isdigit(static_cast<unsigned char>(peek(n)))) ++n;
+    while (std::isdigit(static_cast<unsigned char>(peek(n)))) {
+      ++n;
+    }
     if (peek(n) == '.' && std::isdigit(static_cast<unsigned char>(peek(n + 1)))) {
       is_float = true;
       ++n;
-      while (std::isdigit(static_cast<unsigned char>(peek(n)))) ++n;
+      while (std::isdigit(static_cast<unsigned char>(peek(n)))) {
+        ++n;
+      }
     }
     if (peek(n) == 'e' || peek(n) == 'E') {
       size_t k = n + 1;
-      if (peek(k) == '+' || peek(k) == '-') ++k;
+      if (peek(k) == '+' || peek(k) == '-') {
+        ++k;
+      }
       if (std::isdigit(static_cast<unsigned char>(peek(k)))) {
         is_float = true;
         n = k;
-        while (std::isdigit(static_cast<unsigned char>(peek(n)))) ++n;
+        while (std::isdigit(static_cast<unsigned char>(peek(n)))) {
+          ++n;
+        }
       }
     }
     const std::string s(text_.substr(pos_, n));
@@ -119,13 +143,17 @@ Token Lexer::number(Token t) {
       uint64_t v = 0;
       const bool octal = s.size() > 1 && s[0] == '0';
       for (char ch : s) {
-        if (octal && ch > '7') throw LoadError(t.line, t.col, "bad octal literal");
+        if (octal && ch > '7') {
+          throw LoadError(t.line, t.col, "bad octal literal");
+        }
         v = v * (octal ? 8 : 10) + static_cast<uint64_t>(ch - '0');
       }
       t.int_value = v;
     }
   }
-  if (peek() == 'U' || peek() == 'u') advance();
+  if (peek() == 'U' || peek() == 'u') {
+    advance();
+  }
   if (std::isalnum(static_cast<unsigned char>(peek())) || peek() == '_') {
     throw LoadError(line_, col_, "bad character in number");
   }
@@ -138,14 +166,20 @@ Token Lexer::next() {
   Token t;
   t.line = line_;
   t.col = col_;
-  if (pos_ >= text_.size()) return t;
+  if (pos_ >= text_.size()) {
+    return t;
+  }
   const char c = peek();
-  if (std::isdigit(static_cast<unsigned char>(c))) return number(t);
+  if (std::isdigit(static_cast<unsigned char>(c))) {
+    return number(t);
+  }
   if (ident_start(c) && !(c == '.' && std::isdigit(static_cast<unsigned char>(peek(1))))) {
     size_t n = 1;
     while (ident_char(peek(n))) {
       // "a::b" belongs to an identifier (cache hints), a lone ':' ends it (labels).
-      if (peek(n) == ':' && peek(n + 1) != ':' && (n == 0 || peek(n - 1) != ':')) break;
+      if (peek(n) == ':' && peek(n + 1) != ':' && (n == 0 || peek(n - 1) != ':')) {
+        break;
+      }
       ++n;
     }
     t.kind = Tok::Ident;
@@ -155,8 +189,12 @@ Token Lexer::next() {
   }
   if (c == '"') {
     size_t n = 1;
-    while (pos_ + n < text_.size() && peek(n) != '"' && peek(n) != '\n') ++n;
-    if (peek(n) != '"') throw LoadError(line_, col_, "unterminated string");
+    while (pos_ + n < text_.size() && peek(n) != '"' && peek(n) != '\n') {
+      ++n;
+    }
+    if (peek(n) != '"') {
+      throw LoadError(line_, col_, "unterminated string");
+    }
     t.kind = Tok::String;
     t.text = text_.substr(pos_, n + 1);
     advance(n + 1);

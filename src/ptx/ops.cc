@@ -98,14 +98,18 @@ ExecFn by_any(Type t) {
 class Rounding {
  public:
   explicit Rounding(uint8_t mode) : mode_(mode & kRoundMask) {
-    if (mode_ == kRoundNearest) return;
+    if (mode_ == kRoundNearest) {
+      return;
+    }
     old_ = std::fegetround();
     std::fesetround(mode_ == kRoundZero   ? FE_TOWARDZERO
                     : mode_ == kRoundDown ? FE_DOWNWARD
                                           : FE_UPWARD);
   }
   ~Rounding() {
-    if (mode_ != kRoundNearest) std::fesetround(old_);
+    if (mode_ != kRoundNearest) {
+      std::fesetround(old_);
+    }
   }
   Rounding(const Rounding&) = delete;
   Rounding& operator=(const Rounding&) = delete;
@@ -118,13 +122,17 @@ class Rounding {
 template <class T>
 T ftz(T v) {
   if constexpr (std::is_same_v<T, float>) {
-    if (std::fpclassify(v) == FP_SUBNORMAL) return std::copysign(0.0f, v);
+    if (std::fpclassify(v) == FP_SUBNORMAL) {
+      return std::copysign(0.0f, v);
+    }
   }
   return v;
 }
 template <class T>
 T saturate(T v) {
-  if (std::isnan(v)) return T(0);
+  if (std::isnan(v)) {
+    return T(0);
+  }
   return v < T(0) ? T(0) : (v > T(1) ? T(1) : v);
 }
 // Applies .ftz to an input or output and .sat to an output.
@@ -134,23 +142,39 @@ T in_mode(T v, uint8_t mode) {
 }
 template <class T>
 T out_mode(T v, uint8_t mode) {
-  if (mode & kFtz) v = ftz(v);
-  if (mode & kSat) v = saturate(v);
+  if (mode & kFtz) {
+    v = ftz(v);
+  }
+  if (mode & kSat) {
+    v = saturate(v);
+  }
   return v;
 }
 // min/max: a NaN operand yields the other operand; -0.0 is less than +0.0 (PTX ISA 9.7.3.10).
 template <class T>
 T fmin_ptx(T a, T b) {
-  if (std::isnan(a)) return b;
-  if (std::isnan(b)) return a;
-  if (a == b) return std::signbit(a) ? a : b;
+  if (std::isnan(a)) {
+    return b;
+  }
+  if (std::isnan(b)) {
+    return a;
+  }
+  if (a == b) {
+    return std::signbit(a) ? a : b;
+  }
   return a < b ? a : b;
 }
 template <class T>
 T fmax_ptx(T a, T b) {
-  if (std::isnan(a)) return b;
-  if (std::isnan(b)) return a;
-  if (a == b) return std::signbit(a) ? b : a;
+  if (std::isnan(a)) {
+    return b;
+  }
+  if (std::isnan(b)) {
+    return a;
+  }
+  if (a == b) {
+    return std::signbit(a) ? b : a;
+  }
   return a > b ? a : b;
 }
 
@@ -186,29 +210,43 @@ T mul_hi(T a, T b) {
 // produces); the remainder by zero is the dividend. MIN / -1 wraps to MIN, remainder 0.
 template <class T>
 T int_div(T a, T b) {
-  if (b == 0) return static_cast<T>(-1);
+  if (b == 0) {
+    return static_cast<T>(-1);
+  }
   if constexpr (std::is_signed_v<T>) {
-    if (b == -1) return static_cast<T>(U<T>(0) - static_cast<U<T>>(a));
+    if (b == -1) {
+      return static_cast<T>(U<T>(0) - static_cast<U<T>>(a));
+    }
   }
   return static_cast<T>(a / b);
 }
 template <class T>
 T int_rem(T a, T b) {
-  if (b == 0) return a;
+  if (b == 0) {
+    return a;
+  }
   if constexpr (std::is_signed_v<T>) {
-    if (b == -1) return 0;
+    if (b == -1) {
+      return 0;
+    }
   }
   return static_cast<T>(a % b);
 }
 template <class T>
 T shl(T a, uint32_t n) {
-  if (n >= 8 * sizeof(T)) return 0;
+  if (n >= 8 * sizeof(T)) {
+    return 0;
+  }
   return static_cast<T>(static_cast<U<T>>(a) << n);
 }
 template <class T>
 T shr(T a, uint32_t n) {
-  if (n >= 8 * sizeof(T)) n = 8 * sizeof(T) - 1 + (std::is_signed_v<T> ? 0 : 1);
-  if (n >= 8 * sizeof(T)) return 0;
+  if (n >= 8 * sizeof(T)) {
+    n = 8 * sizeof(T) - 1 + (std::is_signed_v<T> ? 0 : 1);
+  }
+  if (n >= 8 * sizeof(T)) {
+    return 0;
+  }
   return static_cast<T>(a >> n);
 }
 
@@ -220,30 +258,70 @@ T binary(T a, T b, uint8_t mode) {
     a = in_mode(a, mode);
     b = in_mode(b, mode);
     T r{};
-    if constexpr (op == Arith::Add) r = a + b;
-    if constexpr (op == Arith::Sub) r = a - b;
-    if constexpr (op == Arith::MulLo) r = a * b;
-    if constexpr (op == Arith::Div) r = a / b;
-    if constexpr (op == Arith::Min) r = fmin_ptx(a, b);
-    if constexpr (op == Arith::Max) r = fmax_ptx(a, b);
-    if constexpr (op == Arith::Copysign) r = std::copysign(b, a);
+    if constexpr (op == Arith::Add) {
+      r = a + b;
+    }
+    if constexpr (op == Arith::Sub) {
+      r = a - b;
+    }
+    if constexpr (op == Arith::MulLo) {
+      r = a * b;
+    }
+    if constexpr (op == Arith::Div) {
+      r = a / b;
+    }
+    if constexpr (op == Arith::Min) {
+      r = fmin_ptx(a, b);
+    }
+    if constexpr (op == Arith::Max) {
+      r = fmax_ptx(a, b);
+    }
+    if constexpr (op == Arith::Copysign) {
+      r = std::copysign(b, a);
+    }
     return out_mode(r, mode);
   } else {
     using UT = U<T>;
     const UT ua = static_cast<UT>(a), ub = static_cast<UT>(b);
-    if constexpr (op == Arith::Add) return static_cast<T>(static_cast<UT>(ua + ub));
-    if constexpr (op == Arith::Sub) return static_cast<T>(static_cast<UT>(ua - ub));
-    if constexpr (op == Arith::MulLo) return static_cast<T>(static_cast<UT>(ua * ub));
-    if constexpr (op == Arith::MulHi) return mul_hi(a, b);
-    if constexpr (op == Arith::Div) return int_div(a, b);
-    if constexpr (op == Arith::Rem) return int_rem(a, b);
-    if constexpr (op == Arith::Min) return a < b ? a : b;
-    if constexpr (op == Arith::Max) return a > b ? a : b;
-    if constexpr (op == Arith::And) return static_cast<T>(ua & ub);
-    if constexpr (op == Arith::Or) return static_cast<T>(ua | ub);
-    if constexpr (op == Arith::Xor) return static_cast<T>(ua ^ ub);
-    if constexpr (op == Arith::AddSat) return add_sat(a, b);
-    if constexpr (op == Arith::SubSat) return sub_sat(a, b);
+    if constexpr (op == Arith::Add) {
+      return static_cast<T>(static_cast<UT>(ua + ub));
+    }
+    if constexpr (op == Arith::Sub) {
+      return static_cast<T>(static_cast<UT>(ua - ub));
+    }
+    if constexpr (op == Arith::MulLo) {
+      return static_cast<T>(static_cast<UT>(ua * ub));
+    }
+    if constexpr (op == Arith::MulHi) {
+      return mul_hi(a, b);
+    }
+    if constexpr (op == Arith::Div) {
+      return int_div(a, b);
+    }
+    if constexpr (op == Arith::Rem) {
+      return int_rem(a, b);
+    }
+    if constexpr (op == Arith::Min) {
+      return a < b ? a : b;
+    }
+    if constexpr (op == Arith::Max) {
+      return a > b ? a : b;
+    }
+    if constexpr (op == Arith::And) {
+      return static_cast<T>(ua & ub);
+    }
+    if constexpr (op == Arith::Or) {
+      return static_cast<T>(ua | ub);
+    }
+    if constexpr (op == Arith::Xor) {
+      return static_cast<T>(ua ^ ub);
+    }
+    if constexpr (op == Arith::AddSat) {
+      return add_sat(a, b);
+    }
+    if constexpr (op == Arith::SubSat) {
+      return sub_sat(a, b);
+    }
     return T{};
   }
 }
@@ -299,10 +377,11 @@ struct MulWide {
     });
   }
   static ExecFn fn() {
-    if constexpr (sizeof(T) == 8)
+    if constexpr (sizeof(T) == 8) {
       return nullptr;
-    else
+    } else {
       return &run;
+    }
   }
 };
 
@@ -313,30 +392,63 @@ T unary(T a, uint8_t mode) {
   if constexpr (std::is_floating_point_v<T>) {
     a = in_mode(a, mode);
     T r{};
-    if constexpr (op == Unary::Neg) r = -a;
-    if constexpr (op == Unary::Abs) r = std::fabs(a);
-    if constexpr (op == Unary::Sqrt) r = std::sqrt(a);
-    if constexpr (op == Unary::Rcp) r = T(1) / a;
-    if constexpr (op == Unary::Rsqrt) r = T(1) / std::sqrt(a);
-    if constexpr (op == Unary::Sin) r = static_cast<T>(std::sin(static_cast<double>(a)));
-    if constexpr (op == Unary::Cos) r = static_cast<T>(std::cos(static_cast<double>(a)));
-    if constexpr (op == Unary::Ex2) r = static_cast<T>(std::exp2(static_cast<double>(a)));
-    if constexpr (op == Unary::Lg2) r = static_cast<T>(std::log2(static_cast<double>(a)));
-    if constexpr (op == Unary::Tanh) r = static_cast<T>(std::tanh(static_cast<double>(a)));
-    if constexpr (op == Unary::Mov) r = a;
+    if constexpr (op == Unary::Neg) {
+      r = -a;
+    }
+    if constexpr (op == Unary::Abs) {
+      r = std::fabs(a);
+    }
+    if constexpr (op == Unary::Sqrt) {
+      r = std::sqrt(a);
+    }
+    if constexpr (op == Unary::Rcp) {
+      r = T(1) / a;
+    }
+    if constexpr (op == Unary::Rsqrt) {
+      r = T(1) / std::sqrt(a);
+    }
+    if constexpr (op == Unary::Sin) {
+      r = static_cast<T>(std::sin(static_cast<double>(a)));
+    }
+    if constexpr (op == Unary::Cos) {
+      r = static_cast<T>(std::cos(static_cast<double>(a)));
+    }
+    if constexpr (op == Unary::Ex2) {
+      r = static_cast<T>(std::exp2(static_cast<double>(a)));
+    }
+    if constexpr (op == Unary::Lg2) {
+      r = static_cast<T>(std::log2(static_cast<double>(a)));
+    }
+    if constexpr (op == Unary::Tanh) {
+      r = static_cast<T>(std::tanh(static_cast<double>(a)));
+    }
+    if constexpr (op == Unary::Mov) {
+      r = a;
+    }
     return out_mode(r, mode);
   } else {
     using UT = U<T>;
     const UT ua = static_cast<UT>(a);
-    if constexpr (op == Unary::Mov) return a;
-    if constexpr (op == Unary::Neg) return static_cast<T>(static_cast<UT>(UT(0) - ua));
-    if constexpr (op == Unary::Abs) return a < 0 ? static_cast<T>(static_cast<UT>(UT(0) - ua)) : a;
-    if constexpr (op == Unary::Not) return static_cast<T>(static_cast<UT>(~ua));
-    if constexpr (op == Unary::Cnot) return a == 0 ? T(1) : T(0);
+    if constexpr (op == Unary::Mov) {
+      return a;
+    }
+    if constexpr (op == Unary::Neg) {
+      return static_cast<T>(static_cast<UT>(UT(0) - ua));
+    }
+    if constexpr (op == Unary::Abs) {
+      return a < 0 ? static_cast<T>(static_cast<UT>(UT(0) - ua)) : a;
+    }
+    if constexpr (op == Unary::Not) {
+      return static_cast<T>(static_cast<UT>(~ua));
+    }
+    if constexpr (op == Unary::Cnot) {
+      return a == 0 ? T(1) : T(0);
+    }
     if constexpr (op == Unary::Brev) {
       UT r = 0;
-      for (uint32_t i = 0; i < 8 * sizeof(T); ++i)
+      for (uint32_t i = 0; i < 8 * sizeof(T); ++i) {
         r = static_cast<UT>(r | (((ua >> i) & 1u) << (8 * sizeof(T) - 1 - i)));
+      }
       return static_cast<T>(r);
     }
     return T{};
@@ -418,10 +530,11 @@ struct MadWide {
     });
   }
   static ExecFn fn() {
-    if constexpr (sizeof(T) == 8)
+    if constexpr (sizeof(T) == 8) {
       return nullptr;
-    else
+    } else {
       return &run;
+    }
   }
 };
 template <class T>
@@ -471,10 +584,11 @@ struct Bfe {
     });
   }
   static ExecFn fn() {
-    if constexpr (sizeof(T) < 4)
+    if constexpr (sizeof(T) < 4) {
       return nullptr;
-    else
+    } else {
       return &run;
+    }
   }
 };
 // bfi: insert len low bits of a into b at pos.
@@ -496,10 +610,11 @@ struct Bfi {
     });
   }
   static ExecFn fn() {
-    if constexpr (sizeof(T) < 4)
+    if constexpr (sizeof(T) < 4) {
       return nullptr;
-    else
+    } else {
       return &run;
+    }
   }
 };
 // prmt.b32: byte permute; Inst::mode 0 is the default mode, 1..6 f4e b4e rc8 ecl ecr rc16.
@@ -513,22 +628,34 @@ void prmt_run(Warp& w, const Inst& in) {
     const uint32_t n = c & 3;
     switch (in.mode) {
       case 1:
-        for (uint32_t i = 0; i < 4; ++i) sel[i] = (n + i) & 7;
+        for (uint32_t i = 0; i < 4; ++i) {
+          sel[i] = (n + i) & 7;
+        }
         break;  // f4e
       case 2:
-        for (uint32_t i = 0; i < 4; ++i) sel[i] = (n + 8 - i) & 7;
+        for (uint32_t i = 0; i < 4; ++i) {
+          sel[i] = (n + 8 - i) & 7;
+        }
         break;  // b4e
       case 3:
-        for (uint32_t i = 0; i < 4; ++i) sel[i] = n;
+        for (uint32_t i = 0; i < 4; ++i) {
+          sel[i] = n;
+        }
         break;  // rc8
       case 4:
-        for (uint32_t i = 0; i < 4; ++i) sel[i] = std::max(i, n);
+        for (uint32_t i = 0; i < 4; ++i) {
+          sel[i] = std::max(i, n);
+        }
         break;  // ecl
       case 5:
-        for (uint32_t i = 0; i < 4; ++i) sel[i] = std::min(i, n);
+        for (uint32_t i = 0; i < 4; ++i) {
+          sel[i] = std::min(i, n);
+        }
         break;  // ecr
       case 6:
-        for (uint32_t i = 0; i < 4; ++i) sel[i] = ((c & 1) * 2) + (i & 1);
+        for (uint32_t i = 0; i < 4; ++i) {
+          sel[i] = ((c & 1) * 2) + (i & 1);
+        }
         break;  // rc16
       default:
         break;
@@ -539,7 +666,9 @@ void prmt_run(Warp& w, const Inst& in) {
       if (in.mode == 0) {
         const uint32_t s = (c >> (4 * i)) & 0xF;
         b = byte(s & 7);
-        if (s & 8) b = (b & 0x80) ? 0xFF : 0;  // replicate the sign bit
+        if (s & 8) {
+          b = (b & 0x80) ? 0xFF : 0;  // replicate the sign bit
+        }
       } else {
         b = byte(sel[i]);
       }
@@ -659,7 +788,9 @@ struct Setp {
     }
     const uint32_t m = w.exec;
     w.preds[in.d[0]] = (w.preds[in.d[0]] & ~m) | (bits & m);
-    if (in.d[1] != kTruePred) w.preds[in.d[1]] = (w.preds[in.d[1]] & ~m) | (inv & m);
+    if (in.d[1] != kTruePred) {
+      w.preds[in.d[1]] = (w.preds[in.d[1]] & ~m) | (inv & m);
+    }
   }
   static ExecFn fn() { return &run; }
 };
@@ -686,7 +817,9 @@ template <class D, class S>
 D convert(S v, uint8_t mode) {
   if constexpr (std::is_floating_point_v<S> && std::is_floating_point_v<D>) {
     S x = in_mode(v, mode);
-    if (mode & kIntRound) x = round_integral(x, mode);
+    if (mode & kIntRound) {
+      x = round_integral(x, mode);
+    }
     D r;
     if constexpr (sizeof(D) < sizeof(S)) {
       Rounding rounding(mode & kIntRound ? uint8_t{0} : mode);
@@ -698,9 +831,15 @@ D convert(S v, uint8_t mode) {
     return out_mode(r, mode);
   } else if constexpr (std::is_floating_point_v<S>) {
     const S x = round_integral(in_mode(v, mode), mode);
-    if (std::isnan(x)) return D(0);
-    if (x <= static_cast<S>(std::numeric_limits<D>::min())) return std::numeric_limits<D>::min();
-    if (x >= static_cast<S>(std::numeric_limits<D>::max())) return std::numeric_limits<D>::max();
+    if (std::isnan(x)) {
+      return D(0);
+    }
+    if (x <= static_cast<S>(std::numeric_limits<D>::min())) {
+      return std::numeric_limits<D>::min();
+    }
+    if (x >= static_cast<S>(std::numeric_limits<D>::max())) {
+      return std::numeric_limits<D>::max();
+    }
     return static_cast<D>(x);
   } else if constexpr (std::is_floating_point_v<D>) {
     Rounding rounding(mode);
@@ -709,8 +848,12 @@ D convert(S v, uint8_t mode) {
   } else {
     if (mode & kSat) {
       using L = std::numeric_limits<D>;
-      if (std::cmp_less(v, L::min())) return L::min();
-      if (std::cmp_greater(v, L::max())) return L::max();
+      if (std::cmp_less(v, L::min())) {
+        return L::min();
+      }
+      if (std::cmp_greater(v, L::max())) {
+        return L::max();
+      }
     }
     return static_cast<D>(v);
   }
@@ -768,7 +911,9 @@ struct Load {
     for_lanes(w.exec, [&](uint32_t l) {
       const std::byte* p =
           w.resolve(space, base[l] + static_cast<uint64_t>(in.offset), N * sizeof(T), l);
-      for (uint32_t i = 0; i < N; ++i) set_reg<T>(w, in.d[i], l, load_mem<T>(p + i * sizeof(T)));
+      for (uint32_t i = 0; i < N; ++i) {
+        set_reg<T>(w, in.d[i], l, load_mem<T>(p + i * sizeof(T)));
+      }
     });
   }
 };
@@ -779,7 +924,9 @@ struct Store {
     const Space space = in.space;
     for_lanes(w.exec, [&](uint32_t l) {
       std::byte* p = w.resolve(space, base[l] + static_cast<uint64_t>(in.offset), N * sizeof(T), l);
-      for (uint32_t i = 0; i < N; ++i) store_mem<T>(p + i * sizeof(T), reg<T>(w, in.a[i], l));
+      for (uint32_t i = 0; i < N; ++i) {
+        store_mem<T>(p + i * sizeof(T), reg<T>(w, in.a[i], l));
+      }
     });
   }
 };
@@ -883,7 +1030,9 @@ struct Atom {
           default:
             break;
         }
-        if (r.compare_exchange_weak(old, nv)) return old;
+        if (r.compare_exchange_weak(old, nv)) {
+          return old;
+        }
       }
     }
     return T{};
@@ -893,10 +1042,14 @@ struct Atom {
     const auto op = static_cast<AtomOp>(in.mode);
     for_lanes(w.exec, [&](uint32_t l) {
       std::byte* p = w.resolve(in.space, base[l] + static_cast<uint64_t>(in.offset), sizeof(T), l);
-      if (reinterpret_cast<uintptr_t>(p) % sizeof(T) != 0) w.fault("misaligned atomic");
+      if (reinterpret_cast<uintptr_t>(p) % sizeof(T) != 0) {
+        w.fault("misaligned atomic");
+      }
       const T old = apply(op, std::atomic_ref<T>(*reinterpret_cast<T*>(p)), reg<T>(w, in.a[0], l),
                           reg<T>(w, in.a[1], l));
-      if (in.d[0] != kZero) set_reg<T>(w, in.d[0], l, old);
+      if (in.d[0] != kZero) {
+        set_reg<T>(w, in.d[0], l, old);
+      }
     });
   }
 };
@@ -938,9 +1091,15 @@ void vote_run(Warp& w, const Inst& in) {
     for_lanes(w.exec, [&](uint32_t l) { set_reg<uint32_t>(w, in.d[0], l, p); });
   } else {
     bool r = false;
-    if (mode == VoteMode::All) r = p == w.exec;
-    if (mode == VoteMode::Any) r = p != 0;
-    if (mode == VoteMode::Uni) r = p == 0 || p == w.exec;
+    if (mode == VoteMode::All) {
+      r = p == w.exec;
+    }
+    if (mode == VoteMode::Any) {
+      r = p != 0;
+    }
+    if (mode == VoteMode::Uni) {
+      r = p == 0 || p == w.exec;
+    }
     w.preds[in.d[0]] = (w.preds[in.d[0]] & ~w.exec) | (r ? w.exec : 0);
   }
 }
@@ -949,7 +1108,9 @@ void vote_run(Warp& w, const Inst& in) {
 template <ShflMode mode>
 void shfl_run(Warp& w, const Inst& in) {
   uint32_t src[kWarpSize];
-  for (uint32_t l = 0; l < kWarpSize; ++l) src[l] = reg<uint32_t>(w, in.a[0], l);
+  for (uint32_t l = 0; l < kWarpSize; ++l) {
+    src[l] = reg<uint32_t>(w, in.a[0], l);
+  }
   uint32_t pbits = 0;
   for_lanes(w.exec, [&](uint32_t l) {
     const uint32_t b = reg<uint32_t>(w, in.a[1], l) & 31;
@@ -961,18 +1122,28 @@ void shfl_run(Warp& w, const Inst& in) {
     bool pval = false;
     const auto lane = static_cast<int32_t>(l);
     const auto bv = static_cast<int32_t>(b);
-    if (mode == ShflMode::Up) j = lane - bv, pval = j >= max_lane;
-    if (mode == ShflMode::Down) j = lane + bv, pval = j <= max_lane;
-    if (mode == ShflMode::Bfly) j = lane ^ bv, pval = j <= max_lane;
+    if (mode == ShflMode::Up) {
+      j = lane - bv, pval = j >= max_lane;
+    }
+    if (mode == ShflMode::Down) {
+      j = lane + bv, pval = j <= max_lane;
+    }
+    if (mode == ShflMode::Bfly) {
+      j = lane ^ bv, pval = j <= max_lane;
+    }
     if (mode == ShflMode::Idx) {
       j = min_lane | static_cast<int32_t>(b & ~seg);
       pval = j <= max_lane;
     }
-    if (!pval) j = lane;
+    if (!pval) {
+      j = lane;
+    }
     set_reg<uint32_t>(w, in.d[0], l, src[j & 31]);
     pbits |= uint32_t{pval} << l;
   });
-  if (in.d[1] != kTruePred) w.preds[in.d[1]] = (w.preds[in.d[1]] & ~w.exec) | (pbits & w.exec);
+  if (in.d[1] != kTruePred) {
+    w.preds[in.d[1]] = (w.preds[in.d[1]] & ~w.exec) | (pbits & w.exec);
+  }
 }
 
 template <uint32_t parts, uint32_t bytes>
@@ -992,7 +1163,9 @@ void unpack_run(Warp& w, const Inst& in) {
     const uint64_t v = w.regs[in.a[0] * kWarpSize + l];
     for (uint32_t i = 0; i < parts; ++i) {
       const uint64_t mask = (uint64_t{1} << (8 * bytes)) - 1;
-      if (in.d[i] != kZero) w.regs[in.d[i] * kWarpSize + l] = (v >> (8 * bytes * i)) & mask;
+      if (in.d[i] != kZero) {
+        w.regs[in.d[i] * kWarpSize + l] = (v >> (8 * bytes * i)) & mask;
+      }
     }
   });
 }
@@ -1216,17 +1389,33 @@ ExecFn shfl_fn(ShflMode mode) {
 }
 
 ExecFn pack_fn(uint32_t parts, uint32_t part_bytes) {
-  if (parts == 2 && part_bytes == 4) return &pack_run<2, 4>;
-  if (parts == 2 && part_bytes == 2) return &pack_run<2, 2>;
-  if (parts == 4 && part_bytes == 2) return &pack_run<4, 2>;
-  if (parts == 4 && part_bytes == 1) return &pack_run<4, 1>;
+  if (parts == 2 && part_bytes == 4) {
+    return &pack_run<2, 4>;
+  }
+  if (parts == 2 && part_bytes == 2) {
+    return &pack_run<2, 2>;
+  }
+  if (parts == 4 && part_bytes == 2) {
+    return &pack_run<4, 2>;
+  }
+  if (parts == 4 && part_bytes == 1) {
+    return &pack_run<4, 1>;
+  }
   return nullptr;
 }
 ExecFn unpack_fn(uint32_t parts, uint32_t part_bytes) {
-  if (parts == 2 && part_bytes == 4) return &unpack_run<2, 4>;
-  if (parts == 2 && part_bytes == 2) return &unpack_run<2, 2>;
-  if (parts == 4 && part_bytes == 2) return &unpack_run<4, 2>;
-  if (parts == 4 && part_bytes == 1) return &unpack_run<4, 1>;
+  if (parts == 2 && part_bytes == 4) {
+    return &unpack_run<2, 4>;
+  }
+  if (parts == 2 && part_bytes == 2) {
+    return &unpack_run<2, 2>;
+  }
+  if (parts == 4 && part_bytes == 2) {
+    return &unpack_run<4, 2>;
+  }
+  if (parts == 4 && part_bytes == 1) {
+    return &unpack_run<4, 1>;
+  }
   return nullptr;
 }
 

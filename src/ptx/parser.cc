@@ -34,7 +34,9 @@ std::optional<Type> parse_type(std::string_view s) {
       {"s8", Type::S8},   {"s16", Type::S16}, {"s32", Type::S32}, {"s64", Type::S64},
       {"f16", Type::F16}, {"f32", Type::F32}, {"f64", Type::F64}, {"pred", Type::Pred}};
   auto it = kTypes.find(s);
-  if (it == kTypes.end()) return std::nullopt;
+  if (it == kTypes.end()) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
@@ -108,17 +110,25 @@ class Parser {
     return t;
   }
   void expect(std::string_view p) {
-    if (!is(p)) fail(cur_, "expected '" + std::string(p) + "'");
+    if (!is(p)) {
+      fail(cur_, "expected '" + std::string(p) + "'");
+    }
     take();
   }
   Token ident() {
-    if (cur_.kind != Tok::Ident) fail(cur_, "expected a name");
+    if (cur_.kind != Tok::Ident) {
+      fail(cur_, "expected a name");
+    }
     return take();
   }
   uint64_t integer() {
     bool neg = false;
-    if (is("-")) take(), neg = true;
-    if (cur_.kind != Tok::Int) fail(cur_, "expected an integer");
+    if (is("-")) {
+      take(), neg = true;
+    }
+    if (cur_.kind != Tok::Int) {
+      fail(cur_, "expected an integer");
+    }
     const uint64_t v = take().int_value;
     return neg ? ~v + 1 : v;
   }
@@ -162,7 +172,9 @@ class Parser {
 };
 
 Program Parser::run() {
-  while (cur_.kind != Tok::End) directive();
+  while (cur_.kind != Tok::End) {
+    directive();
+  }
   // Calls: link call sites to callees and their parameter offsets.
   for (const PendingCall& c : calls_) {
     auto it = module_syms_.find(c.callee);
@@ -171,8 +183,12 @@ Program Parser::run() {
     }
     const auto callee = static_cast<uint32_t>(it->second.value);
     const Function& f = prog_.functions[callee];
-    if (!f.defined) throw LoadError(c.line, c.col, "call of undefined function '" + c.callee + "'");
-    if (f.entry) throw LoadError(c.line, c.col, "call of a kernel '" + c.callee + "'");
+    if (!f.defined) {
+      throw LoadError(c.line, c.col, "call of undefined function '" + c.callee + "'");
+    }
+    if (f.entry) {
+      throw LoadError(c.line, c.col, "call of a kernel '" + c.callee + "'");
+    }
     if (c.args.size() != f.params.size() || c.results.size() > f.returns.size()) {
       throw LoadError(c.line, c.col, "call of '" + c.callee + "' with a wrong number of arguments");
     }
@@ -194,19 +210,25 @@ Program Parser::run() {
     const Function& fn = prog_.functions[f];
     for (uint32_t i = fn.begin; i < fn.end; ++i) {
       const Inst& in = prog_.code[i];
-      if (in.control != Control::Call) continue;
+      if (in.control != Control::Call) {
+        continue;
+      }
       const uint32_t callee = prog_.calls[in.target].callee;
       if (state[callee] == 1) {
         throw LoadError(
             in.line, 1,
             "recursive call of '" + prog_.functions[callee].name + "' is not supported");
       }
-      if (state[callee] == 0) visit(callee);
+      if (state[callee] == 0) {
+        visit(callee);
+      }
     }
     state[f] = 2;
   };
   for (uint32_t f = 0; f < prog_.functions.size(); ++f) {
-    if (state[f] == 0) visit(f);
+    if (state[f] == 0) {
+      visit(f);
+    }
   }
   // Dynamic shared memory (.extern .shared arrays) starts after the static variables.
   prog_.shared_bytes = align_up(prog_.shared_bytes, 16);
@@ -223,9 +245,15 @@ void Parser::skip_braces() {
   expect("{");
   int depth = 1;
   while (depth > 0) {
-    if (cur_.kind == Tok::End) fail(cur_, "unterminated '{'");
-    if (is("{")) ++depth;
-    if (is("}")) --depth;
+    if (cur_.kind == Tok::End) {
+      fail(cur_, "unterminated '{'");
+    }
+    if (is("{")) {
+      ++depth;
+    }
+    if (is("}")) {
+      --depth;
+    }
     take();
   }
 }
@@ -251,12 +279,17 @@ void Parser::directive() {
   bool is_extern = false;
   std::string_view what = d;
   while (what == ".visible" || what == ".extern" || what == ".weak" || what == ".common") {
-    if (what == ".extern") is_extern = true;
+    if (what == ".extern") {
+      is_extern = true;
+    }
     what = ident().text;
   }
-  if (what == ".entry" || what == ".func") return function(what == ".entry", is_extern);
-  if (what == ".global" || what == ".const" || what == ".shared")
+  if (what == ".entry" || what == ".func") {
+    return function(what == ".entry", is_extern);
+  }
+  if (what == ".global" || what == ".const" || what == ".shared") {
     return variable(what, is_extern, ~0u);
+  }
   if (what == ".tex" || what == ".surfref" || what == ".texref" || what == ".samplerref") {
     fail(t, "unsupported directive '" + std::string(what) + "' (textures and surfaces)");
   }
@@ -279,7 +312,9 @@ void Parser::variable(std::string_view space, bool is_extern, uint32_t fn) {
       fail(m, "unexpected '" + std::string(m.text) + "' in a variable declaration");
     }
   }
-  if (!type) fail(cur_, "variable declaration without a type");
+  if (!type) {
+    fail(cur_, "variable declaration without a type");
+  }
   const Token name = ident();
   const uint64_t elem = type_bytes(*type);
   uint64_t count = 1;
@@ -290,23 +325,35 @@ void Parser::variable(std::string_view space, bool is_extern, uint32_t fn) {
       unsized = true;
     } else {
       const uint64_t dim = integer();
-      if (dim != 0 && count > kMaxVariableBytes / dim) fail(at, "variable too large");
+      if (dim != 0 && count > kMaxVariableBytes / dim) {
+        fail(at, "variable too large");
+      }
       count *= dim;
     }
     expect("]");
   }
-  if (elem * count > kMaxVariableBytes) fail(name, "variable too large");
-  if (align == 0) align = elem;
-  if (align > 4096 || !std::has_single_bit(align)) fail(name, "bad alignment");
+  if (elem * count > kMaxVariableBytes) {
+    fail(name, "variable too large");
+  }
+  if (align == 0) {
+    align = elem;
+  }
+  if (align > 4096 || !std::has_single_bit(align)) {
+    fail(name, "bad alignment");
+  }
   std::vector<uint8_t> init;
   if (is("=")) {
     take();
     std::vector<Token> vals;
     auto value = [&]() {
       bool neg = false;
-      if (is("-")) take(), neg = true;
+      if (is("-")) {
+        take(), neg = true;
+      }
       Token v = take();
-      if (v.kind != Tok::Int && v.kind != Tok::Float) fail(v, "unsupported initializer");
+      if (v.kind != Tok::Int && v.kind != Tok::Float) {
+        fail(v, "unsupported initializer");
+      }
       if (neg) {
         v.int_value = ~v.int_value + 1;
         v.float_value = -v.float_value;
@@ -317,19 +364,26 @@ void Parser::variable(std::string_view space, bool is_extern, uint32_t fn) {
     if (is("{")) {
       take();
       while (!is("}")) {
-        if (is("{")) fail(cur_, "nested initializers are not supported");
+        if (is("{")) {
+          fail(cur_, "nested initializers are not supported");
+        }
         value();
-        if (is(","))
+        if (is(",")) {
           take();
-        else if (!is("}"))
+        } else if (!is("}")) {
           fail(cur_, "expected ',' or '}'");
+        }
       }
       take();
     } else {
       value();
     }
-    if (unsized) count = vals.size();
-    if (vals.size() > count) fail(name, "too many initializers");
+    if (unsized) {
+      count = vals.size();
+    }
+    if (vals.size() > count) {
+      fail(name, "too many initializers");
+    }
     init.assign(elem * count, 0);
     for (size_t i = 0; i < vals.size(); ++i) {
       uint64_t bits = vals[i].int_value;
@@ -360,12 +414,16 @@ void Parser::variable(std::string_view space, bool is_extern, uint32_t fn) {
       prog_.shared_bytes += size;
     }
   } else if (space == ".global") {
-    if (is_extern) fail(name, "external .global variables are not supported");
+    if (is_extern) {
+      fail(name, "external .global variables are not supported");
+    }
     Variable v{std::string(name.text), size, align, init, prog_.num_slots++, 0};
     prog_.globals.push_back(v);
     sym = {Sym::Global, v.slot, size};
   } else if (space == ".const") {
-    if (is_extern) fail(name, "external .const variables are not supported");
+    if (is_extern) {
+      fail(name, "external .const variables are not supported");
+    }
     const uint64_t off = align_up(prog_.const_bank.size(), align);
     prog_.const_bank.resize(off + size, 0);
     std::copy(init.begin(), init.end(),
@@ -390,8 +448,12 @@ std::vector<ParamSlot> Parser::param_list(bool entry) {
   uint64_t offset = 0;
   while (!is(")")) {
     const Token p = ident();
-    if (p.text != ".param" && p.text != ".reg") fail(p, "expected '.param'");
-    if (p.text == ".reg") fail(p, ".reg parameters are not supported");
+    if (p.text != ".param" && p.text != ".reg") {
+      fail(p, "expected '.param'");
+    }
+    if (p.text == ".reg") {
+      fail(p, ".reg parameters are not supported");
+    }
     uint64_t align = 0;
     std::optional<Type> type;
     while (cur_.kind == Tok::Ident && cur_.text.starts_with('.')) {
@@ -407,20 +469,30 @@ std::vector<ParamSlot> Parser::param_list(bool entry) {
         fail(m, "unexpected '" + std::string(m.text) + "' in a parameter");
       }
     }
-    if (!type) fail(cur_, "parameter without a type");
+    if (!type) {
+      fail(cur_, "parameter without a type");
+    }
     const Token name = ident();
     uint64_t count = 1;
     while (is("[")) {
       const Token at = take();
       const uint64_t dim = integer();
-      if (dim != 0 && count > kMaxVariableBytes / dim) fail(at, "parameter too large");
+      if (dim != 0 && count > kMaxVariableBytes / dim) {
+        fail(at, "parameter too large");
+      }
       count *= dim;
       expect("]");
     }
     const uint64_t elem = type_bytes(*type);
-    if (elem * count > kMaxVariableBytes) fail(name, "parameter too large");
-    if (align == 0) align = elem;
-    if (align > 4096 || !std::has_single_bit(align)) fail(name, "bad alignment");
+    if (elem * count > kMaxVariableBytes) {
+      fail(name, "parameter too large");
+    }
+    if (align == 0) {
+      align = elem;
+    }
+    if (align > 4096 || !std::has_single_bit(align)) {
+      fail(name, "bad alignment");
+    }
     ParamSlot s{std::string(name.text), elem * count, align, 0};
     if (entry) {
       offset = align_up(offset, align);
@@ -432,10 +504,11 @@ std::vector<ParamSlot> Parser::param_list(bool entry) {
       prog_.local_bytes += s.size;
     }
     out.push_back(s);
-    if (is(","))
+    if (is(",")) {
       take();
-    else if (!is(")"))
+    } else if (!is(")")) {
       fail(cur_, "expected ',' or ')'");
+    }
   }
   take();
   return out;
@@ -445,30 +518,43 @@ void Parser::function(bool entry, bool is_extern) {
   Function f;
   f.entry = entry;
   std::vector<ParamSlot> returns;
-  if (!entry && is("(")) returns = param_list(false);
+  if (!entry && is("(")) {
+    returns = param_list(false);
+  }
   const Token name = ident();
   f.name = std::string(name.text);
   f.line = name.line;
-  if (is("(")) f.params = param_list(entry);
+  if (is("(")) {
+    f.params = param_list(entry);
+  }
   f.returns = returns;
   if (entry) {
     uint64_t end = 0;
-    for (const auto& p : f.params) end = std::max(end, p.offset + p.size);
+    for (const auto& p : f.params) {
+      end = std::max(end, p.offset + p.size);
+    }
     f.param_bytes = end;
   }
   // Performance directives (.maxntid 256, 1, 1; .noreturn; ...) carry no semantics here.
   while (cur_.kind == Tok::Ident && cur_.text.starts_with('.')) {
     take();
-    while (cur_.kind == Tok::Int || is(",")) take();
+    while (cur_.kind == Tok::Int || is(",")) {
+      take();
+    }
   }
   uint32_t index;
   auto it = module_syms_.find(f.name);
   if (it != module_syms_.end()) {
-    if (it->second.kind != Sym::Func) fail(name, "'" + f.name + "' is already a variable");
+    if (it->second.kind != Sym::Func) {
+      fail(name, "'" + f.name + "' is already a variable");
+    }
     index = static_cast<uint32_t>(it->second.value);
-    if (prog_.functions[index].defined && !is(";"))
+    if (prog_.functions[index].defined && !is(";")) {
       fail(name, "function '" + f.name + "' defined twice");
-    if (!is(";")) prog_.functions[index] = f;
+    }
+    if (!is(";")) {
+      prog_.functions[index] = f;
+    }
   } else {
     index = static_cast<uint32_t>(prog_.functions.size());
     prog_.functions.push_back(f);
@@ -478,7 +564,9 @@ void Parser::function(bool entry, bool is_extern) {
     take();
     return;
   }
-  if (is_extern) fail(name, "an .extern function cannot have a body");
+  if (is_extern) {
+    fail(name, "an .extern function cannot have a body");
+  }
   fn_syms_.clear();
   ranges_.clear();
   labels_.clear();
@@ -487,7 +575,9 @@ void Parser::function(bool entry, bool is_extern) {
   for (const auto& p : fn.params) {
     fn_syms_[p.name] = {entry ? Sym::KernelParam : Sym::Local, p.offset, p.size};
   }
-  for (const auto& p : fn.returns) fn_syms_[p.name] = {Sym::Local, p.offset, p.size};
+  for (const auto& p : fn.returns) {
+    fn_syms_[p.name] = {Sym::Local, p.offset, p.size};
+  }
   fn.begin = static_cast<uint32_t>(prog_.code.size());
   body(index);
   // A body that falls off its end returns.
@@ -500,7 +590,9 @@ void Parser::function(bool entry, bool is_extern) {
   done.defined = true;
   for (const Fixup& x : fixups_) {
     auto l = labels_.find(x.label);
-    if (l == labels_.end()) throw LoadError(x.line, x.col, "unknown label '" + x.label + "'");
+    if (l == labels_.end()) {
+      throw LoadError(x.line, x.col, "unknown label '" + x.label + "'");
+    }
     prog_.code[x.inst].target = l->second;
   }
 }
@@ -508,35 +600,48 @@ void Parser::function(bool entry, bool is_extern) {
 void Parser::body(uint32_t fn) {
   expect("{");
   while (!is("}")) {
-    if (cur_.kind == Tok::End) fail(cur_, "unterminated function body");
+    if (cur_.kind == Tok::End) {
+      fail(cur_, "unterminated function body");
+    }
     statement(fn);
   }
   take();
 }
 
 void Parser::statement(uint32_t fn) {
-  if (is("{")) return body(fn);
+  if (is("{")) {
+    return body(fn);
+  }
   if (is("@")) {
     take();
     bool neg = false;
-    if (is("!")) take(), neg = true;
+    if (is("!")) {
+      take(), neg = true;
+    }
     const Token g = ident();
     const Token op = ident();
     return instruction(fn, op, &g, neg);
   }
-  if (cur_.kind != Tok::Ident) fail(cur_, "expected an instruction");
+  if (cur_.kind != Tok::Ident) {
+    fail(cur_, "expected an instruction");
+  }
   if (cur_.text.starts_with('.')) {
     const Token d = take();
     if (d.text == ".reg") {
       std::optional<Type> type;
       while (cur_.kind == Tok::Ident && cur_.text.starts_with('.')) {
         const Token m = take();
-        if (m.text == ".v2" || m.text == ".v4" || m.text == ".align")
+        if (m.text == ".v2" || m.text == ".v4" || m.text == ".align") {
           fail(m, "vector registers are not supported");
+        }
         type = parse_type(m.text.substr(1));
-        if (!type) fail(m, "unknown register type '" + std::string(m.text) + "'");
+        if (!type) {
+          fail(m, "unknown register type '" + std::string(m.text) + "'");
+        }
       }
-      if (!type) fail(cur_, "register declaration without a type");
+      if (!type) {
+        fail(cur_, "register declaration without a type");
+      }
       for (;;) {
         const Token n = ident();
         const bool is_pred = *type == Type::Pred;
@@ -556,7 +661,9 @@ void Parser::statement(uint32_t fn) {
           const uint32_t slot = is_pred ? prog_.num_preds++ : prog_.num_slots++;
           fn_syms_[std::string(n.text)] = {is_pred ? Sym::Pred : Sym::Reg, slot, 0};
         }
-        if (!is(",")) break;
+        if (!is(",")) {
+          break;
+        }
         take();
       }
       expect(";");
@@ -567,7 +674,9 @@ void Parser::statement(uint32_t fn) {
     }
     if (d.text == ".pragma" || d.text == ".loc" || d.text == ".maxntid" || d.text == ".reqntid") {
       while (!is(";")) {
-        if (cur_.kind == Tok::End) fail(cur_, "expected ';'");
+        if (cur_.kind == Tok::End) {
+          fail(cur_, "expected ';'");
+        }
         take();
       }
       take();
@@ -613,21 +722,28 @@ Operand Parser::operand() {
     o.kind = Operand::Vec;
     while (!is(close)) {
       o.elems.push_back(operand());
-      if (is(","))
+      if (is(",")) {
         take();
-      else if (!is(close))
+      } else if (!is(close)) {
         fail(cur_, "expected ',' or '" + std::string(close) + "'");
+      }
     }
     take();
     return o;
   }
-  if (is("!")) take(), o.neg = true;
+  if (is("!")) {
+    take(), o.neg = true;
+  }
   bool minus = false;
-  if (is("-")) take(), minus = true;
+  if (is("-")) {
+    take(), minus = true;
+  }
   if (cur_.kind == Tok::Int) {
     o.kind = Operand::Int;
     o.ival = take().int_value;
-    if (minus) o.ival = ~o.ival + 1;
+    if (minus) {
+      o.ival = ~o.ival + 1;
+    }
     return o;
   }
   if (cur_.kind == Tok::Float) {
@@ -639,7 +755,9 @@ Operand Parser::operand() {
     }
     return o;
   }
-  if (minus) fail(cur_, "expected a number after '-'");
+  if (minus) {
+    fail(cur_, "expected a number after '-'");
+  }
   const Token n = ident();
   if (n.text == "_") {
     o.kind = Operand::Sink;
@@ -685,11 +803,14 @@ const std::map<std::string_view, uint32_t>& special_registers() {
 
 std::optional<Sym> Parser::find(std::string_view name) const {
   const std::string key(name);
-  if (auto it = fn_syms_.find(key); it != fn_syms_.end()) return it->second;
+  if (auto it = fn_syms_.find(key); it != fn_syms_.end()) {
+    return it->second;
+  }
   size_t digits = 0;
   while (digits < name.size() &&
-         std::isdigit(static_cast<unsigned char>(name[name.size() - 1 - digits])))
+         std::isdigit(static_cast<unsigned char>(name[name.size() - 1 - digits]))) {
     ++digits;
+  }
   if (digits > 0 && digits < 10) {
     auto r = ranges_.find(std::string(name.substr(0, name.size() - digits)));
     if (r != ranges_.end()) {
@@ -702,19 +823,25 @@ std::optional<Sym> Parser::find(std::string_view name) const {
   if (auto s = special_registers().find(name); s != special_registers().end()) {
     return Sym{Sym::Reg, s->second, 0};
   }
-  if (auto it = module_syms_.find(key); it != module_syms_.end()) return it->second;
+  if (auto it = module_syms_.find(key); it != module_syms_.end()) {
+    return it->second;
+  }
   return std::nullopt;
 }
 
 Sym Parser::lookup(const Operand& o) const {
   const std::optional<Sym> s = find(o.name);
-  if (!s) fail(o, "unknown name '" + std::string(o.name) + "'");
+  if (!s) {
+    fail(o, "unknown name '" + std::string(o.name) + "'");
+  }
   return *s;
 }
 
 uint32_t Parser::constant(uint64_t value) {
   auto it = constants_.find(value);
-  if (it != constants_.end()) return it->second;
+  if (it != constants_.end()) {
+    return it->second;
+  }
   const uint32_t slot = prog_.num_slots++;
   prog_.constants.emplace_back(slot, value);
   constants_[value] = slot;
@@ -723,36 +850,50 @@ uint32_t Parser::constant(uint64_t value) {
 
 uint32_t Parser::dst(const Operand& o) {
   if (o.kind == Operand::Sink) {
-    if (sink_ == 0) sink_ = prog_.num_slots++;
+    if (sink_ == 0) {
+      sink_ = prog_.num_slots++;
+    }
     return sink_;
   }
-  if (o.kind != Operand::Name) fail(o, "expected a register");
+  if (o.kind != Operand::Name) {
+    fail(o, "expected a register");
+  }
   const Sym s = lookup(o);
-  if (s.kind != Sym::Reg || s.value < kNumSpecial)
+  if (s.kind != Sym::Reg || s.value < kNumSpecial) {
     fail(o, "expected a register, not '" + std::string(o.name) + "'");
+  }
   return static_cast<uint32_t>(s.value);
 }
 
 uint32_t Parser::pred(const Operand& o) {
-  if (o.kind != Operand::Name) fail(o, "expected a predicate");
+  if (o.kind != Operand::Name) {
+    fail(o, "expected a predicate");
+  }
   const Sym s = lookup(o);
-  if (s.kind != Sym::Pred) fail(o, "expected a predicate, not '" + std::string(o.name) + "'");
+  if (s.kind != Sym::Pred) {
+    fail(o, "expected a predicate, not '" + std::string(o.name) + "'");
+  }
   return static_cast<uint32_t>(s.value);
 }
 
 uint32_t Parser::src(const Operand& o, Type t) {
   switch (o.kind) {
     case Operand::Int:
-      if (t == Type::F32)
+      if (t == Type::F32) {
         return constant(std::bit_cast<uint32_t>(static_cast<float>(static_cast<int64_t>(o.ival))));
-      if (t == Type::F64)
+      }
+      if (t == Type::F64) {
         return constant(std::bit_cast<uint64_t>(static_cast<double>(static_cast<int64_t>(o.ival))));
+      }
       return constant(o.ival);
     case Operand::Float: {
-      if (!is_float(t) || t == Type::F16) fail(o, "floating-point literal for a non-float operand");
+      if (!is_float(t) || t == Type::F16) {
+        fail(o, "floating-point literal for a non-float operand");
+      }
       const Token& l = o.lit;
-      if ((l.float_form == 4 && t == Type::F32) || (l.float_form == 8 && t == Type::F64))
+      if ((l.float_form == 4 && t == Type::F32) || (l.float_form == 8 && t == Type::F64)) {
         return constant(l.float_bits);
+      }
       const double v = l.float_form == 8 ? std::bit_cast<double>(l.float_bits)
                        : l.float_form == 4
                            ? double{std::bit_cast<float>(static_cast<uint32_t>(l.float_bits))}
@@ -764,7 +905,9 @@ uint32_t Parser::src(const Operand& o, Type t) {
       const Sym s = lookup(o);
       switch (s.kind) {
         case Sym::Reg:
-          if (o.ival != 0) fail(o, "register with an offset");
+          if (o.ival != 0) {
+            fail(o, "register with an offset");
+          }
           return static_cast<uint32_t>(s.value);
         case Sym::KernelParam:
         case Sym::Local:
@@ -773,7 +916,9 @@ uint32_t Parser::src(const Operand& o, Type t) {
           return constant(s.value + o.ival);
         case Sym::Global:
         case Sym::ExternShared:
-          if (o.ival != 0) fail(o, "offsets from this symbol are not supported here");
+          if (o.ival != 0) {
+            fail(o, "offsets from this symbol are not supported here");
+          }
           return static_cast<uint32_t>(s.value);
         default:
           break;
@@ -787,7 +932,9 @@ uint32_t Parser::src(const Operand& o, Type t) {
 }
 
 void Parser::address(Inst& in, const Operand& o, bool kernel) {
-  if (o.kind != Operand::Addr) fail(o, "expected an address [...]");
+  if (o.kind != Operand::Addr) {
+    fail(o, "expected an address [...]");
+  }
   in.offset = static_cast<int64_t>(o.ival);
   in.b = kZero;
   Space sym_space = Space::Generic;
@@ -825,8 +972,9 @@ void Parser::address(Inst& in, const Operand& o, bool kernel) {
         fail(o, "'" + std::string(o.name) + "' is not an address");
     }
   }
-  if (in.space == Space::KernelParam && sym_space == Space::Generic && !kernel)
+  if (in.space == Space::KernelParam && sym_space == Space::Generic && !kernel) {
     in.space = Space::Local;
+  }
   if (sym_space != Space::Generic) {
     const bool param_ok = in.space == Space::KernelParam &&
                           (sym_space == Space::KernelParam || sym_space == Space::Local);
@@ -847,7 +995,9 @@ void Parser::instruction(uint32_t fn, const Token& op, const Token* guard, bool 
     mods.push_back(text.substr(dot + 1, next == std::string_view::npos ? next : next - dot - 1));
     dot = next;
   }
-  if (base.empty()) fail(op, "expected an instruction");
+  if (base.empty()) {
+    fail(op, "expected an instruction");
+  }
   // Refuse what the executor does not run before looking at operands, whose syntax may be one
   // this parser does not know (texture coordinates, matrix fragments).
   static const std::map<std::string_view, std::string_view> kRefused = {
@@ -879,16 +1029,23 @@ void Parser::instruction(uint32_t fn, const Token& op, const Token* guard, bool 
                  (why.empty() ? "" : " (" + std::string(why) + ")") + " at line " +
                  std::to_string(op.line));
   };
-  if (auto r = kRefused.find(base); r != kRefused.end()) refuse(r->second);
-  if (!kKnown.contains(base)) refuse("");
+  if (auto r = kRefused.find(base); r != kRefused.end()) {
+    refuse(r->second);
+  }
+  if (!kKnown.contains(base)) {
+    refuse("");
+  }
   std::vector<Operand> ops;
   while (!is(";")) {
-    if (cur_.kind == Tok::End) fail(cur_, "expected ';'");
+    if (cur_.kind == Tok::End) {
+      fail(cur_, "expected ';'");
+    }
     ops.push_back(operand());
-    if (is(","))
+    if (is(",")) {
       take();
-    else if (!is(";") && !is("("))
+    } else if (!is(";") && !is("(")) {
       fail(cur_, "expected ',' or ';'");
+    }
   }
   take();
   Inst in;
@@ -903,7 +1060,9 @@ void Parser::instruction(uint32_t fn, const Token& op, const Token* guard, bool 
     in.guard_xor = guard_neg ? kAllLanes : 0;
   }
   decode(in, fn, op, mods, ops);
-  if (in.exec == nullptr && in.control == Control::None) fail(op, "internal: no handler");
+  if (in.exec == nullptr && in.control == Control::None) {
+    fail(op, "internal: no handler");
+  }
   prog_.code.push_back(in);
 }
 
@@ -916,7 +1075,9 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
   };
   std::vector<Type> types;
   for (auto m : mods) {
-    if (auto t = parse_type(m)) types.push_back(*t);
+    if (auto t = parse_type(m)) {
+      types.push_back(*t);
+    }
   }
   auto need = [&](size_t n) {
     if (ops.size() != n) {
@@ -925,11 +1086,14 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     }
   };
   auto type = [&]() {
-    if (types.empty()) fail(op, "'" + name + "' needs a type");
+    if (types.empty()) {
+      fail(op, "'" + name + "' needs a type");
+    }
     const Type t = types.back();
-    if (t == Type::F16)
+    if (t == Type::F16) {
       fail(op, "unsupported instruction '" + name + "' (.f16 arithmetic) at line " +
                    std::to_string(op.line));
+    }
     return t;
   };
   auto unsupported = [&](const std::string& why) -> void {
@@ -937,16 +1101,28 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
                  " at line " + std::to_string(op.line));
   };
   auto check = [&](ExecFn f) {
-    if (f == nullptr) unsupported("type");
+    if (f == nullptr) {
+      unsupported("type");
+    }
     return f;
   };
   auto float_mode = [&]() {
     uint8_t m = 0;
-    if (has("rz")) m |= kRoundZero;
-    if (has("rm")) m |= kRoundDown;
-    if (has("rp")) m |= kRoundUp;
-    if (has("ftz")) m |= kFtz;
-    if (has("sat")) m |= kSat;
+    if (has("rz")) {
+      m |= kRoundZero;
+    }
+    if (has("rm")) {
+      m |= kRoundDown;
+    }
+    if (has("rp")) {
+      m |= kRoundUp;
+    }
+    if (has("ftz")) {
+      m |= kFtz;
+    }
+    if (has("sat")) {
+      m |= kSat;
+    }
     return m;
   };
   auto pred_src = [&](const Operand& o, uint32_t& slot, uint32_t& negx) {
@@ -977,8 +1153,9 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     need(3);
     const Type t = type();
     if (pred_type) {
-      if (a->second != Arith::And && a->second != Arith::Or && a->second != Arith::Xor)
+      if (a->second != Arith::And && a->second != Arith::Or && a->second != Arith::Xor) {
         unsupported("type");
+      }
       in.exec = pred_fn(a->second == Arith::And  ? PredOp::And
                         : a->second == Arith::Or ? PredOp::Or
                                                  : PredOp::Xor);
@@ -989,20 +1166,31 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     }
     Arith kind = a->second;
     Type t2 = t;
-    if (has("cc")) unsupported("carry flags");
-    if (kind == Arith::MulLo && has("hi")) kind = Arith::MulHi;
-    if (kind == Arith::MulLo && has("wide")) kind = Arith::MulWide;
-    if (kind == Arith::Shl || kind == Arith::Shr) t2 = Type::U32;
+    if (has("cc")) {
+      unsupported("carry flags");
+    }
+    if (kind == Arith::MulLo && has("hi")) {
+      kind = Arith::MulHi;
+    }
+    if (kind == Arith::MulLo && has("wide")) {
+      kind = Arith::MulWide;
+    }
+    if (kind == Arith::Shl || kind == Arith::Shr) {
+      t2 = Type::U32;
+    }
     if (!is_float(t) && has("sat")) {
-      if (kind == Arith::Add)
+      if (kind == Arith::Add) {
         kind = Arith::AddSat;
-      else if (kind == Arith::Sub)
+      } else if (kind == Arith::Sub) {
         kind = Arith::SubSat;
-      else
+      } else {
         unsupported("");
+      }
     }
     in.exec = check(arith_fn(kind, t));
-    if (is_float(t)) in.mode = float_mode();
+    if (is_float(t)) {
+      in.mode = float_mode();
+    }
     in.d[0] = dst(ops[0]);
     in.a[0] = src(ops[1], t);
     in.a[1] = src(ops[2], t2);
@@ -1019,8 +1207,9 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     if (ops[0].kind == Operand::Vec) {
       const auto n = static_cast<uint32_t>(ops[0].elems.size());
       in.exec = check(n == 0 ? nullptr : unpack_fn(n, type_bytes(t) / n));
-      for (uint32_t i = 0; i < n; ++i)
+      for (uint32_t i = 0; i < n; ++i) {
         in.d[i] = ops[0].elems[i].kind == Operand::Sink ? kZero : dst(ops[0].elems[i]);
+      }
       in.a[0] = src(ops[1], t);
       return;
     }
@@ -1028,7 +1217,9 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     if (ops[1].kind == Operand::Vec) {
       const auto n = static_cast<uint32_t>(ops[1].elems.size());
       in.exec = check(n == 0 ? nullptr : pack_fn(n, type_bytes(t) / n));
-      for (uint32_t i = 0; i < n; ++i) in.a[i] = src(ops[1].elems[i], Type::B64);
+      for (uint32_t i = 0; i < n; ++i) {
+        in.a[i] = src(ops[1].elems[i], Type::B64);
+      }
       return;
     }
     if (ops[1].kind == Operand::Name &&
@@ -1044,14 +1235,18 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     need(2);
     const Type t = type();
     if (t == Type::Pred) {
-      if (u->second != Unary::Not) unsupported("type");
+      if (u->second != Unary::Not) {
+        unsupported("type");
+      }
       in.exec = pred_fn(PredOp::Not);
       in.d[0] = pred(ops[0]);
       pred_src(ops[1], in.a[0], in.b);
       return;
     }
     in.exec = check(unary_fn(u->second, t));
-    if (is_float(t)) in.mode = float_mode();
+    if (is_float(t)) {
+      in.mode = float_mode();
+    }
     in.d[0] = dst(ops[0]);
     in.a[0] = src(ops[1], t);
     return;
@@ -1060,23 +1255,29 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     need(4);
     const Type t = type();
     Ternary kind = Ternary::MadLo;
-    if (is_float(t))
+    if (is_float(t)) {
       kind = Ternary::Fma;
-    else if (has("hi"))
+    } else if (has("hi")) {
       kind = Ternary::MadHi;
-    else if (has("wide"))
+    } else if (has("wide")) {
       kind = Ternary::MadWide;
-    else if (has("cc"))
+    } else if (has("cc")) {
       unsupported("carry flags");
-    if (base == "fma" && !is_float(t)) unsupported("type");
+    }
+    if (base == "fma" && !is_float(t)) {
+      unsupported("type");
+    }
     in.exec = check(ternary_fn(kind, t));
-    if (is_float(t)) in.mode = float_mode();
+    if (is_float(t)) {
+      in.mode = float_mode();
+    }
     in.d[0] = dst(ops[0]);
     in.a[0] = src(ops[1], t);
     in.a[1] = src(ops[2], t);
     Type tc = t;
-    if (kind == Ternary::MadWide)
+    if (kind == Ternary::MadWide) {
       tc = type_bytes(t) == 4 ? (is_signed(t) ? Type::S64 : Type::U64) : Type::U32;
+    }
     in.a[2] = src(ops[3], tc);
     return;
   }
@@ -1090,13 +1291,17 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     static const std::map<std::string_view, uint8_t> kPrmt = {{"f4e", 1}, {"b4e", 2}, {"rc8", 3},
                                                               {"ecl", 4}, {"ecr", 5}, {"rc16", 6}};
     for (auto m : mods) {
-      if (auto p = kPrmt.find(m); p != kPrmt.end()) in.mode = p->second;
+      if (auto p = kPrmt.find(m); p != kPrmt.end()) {
+        in.mode = p->second;
+      }
     }
     in.d[0] = dst(ops[0]);
     in.a[0] = src(ops[1], t);
     in.a[1] = src(ops[2], kind == Ternary::Bfe ? Type::U32 : t);
     in.a[2] = src(ops[3], Type::U32);
-    if (kind == Ternary::Bfi) in.a[3] = src(ops[4], Type::U32);
+    if (kind == Ternary::Bfi) {
+      in.a[3] = src(ops[4], Type::U32);
+    }
     return;
   }
   if (base == "selp") {
@@ -1107,11 +1312,15 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     in.a[0] = src(ops[1], t);
     in.a[1] = src(ops[2], t);
     in.a[2] = pred(ops[3]);
-    if (ops[3].neg) std::swap(in.a[0], in.a[1]);
+    if (ops[3].neg) {
+      std::swap(in.a[0], in.a[1]);
+    }
     return;
   }
   if (base == "setp") {
-    if (ops.size() != 3 && ops.size() != 4) need(3);
+    if (ops.size() != 3 && ops.size() != 4) {
+      need(3);
+    }
     const Type t = type();
     static const std::map<std::string_view, Cmp> kCmp = {
         {"eq", Cmp::Eq},   {"ne", Cmp::Ne},   {"lt", Cmp::Lt},   {"le", Cmp::Le},
@@ -1119,7 +1328,9 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
         {"ltu", Cmp::Ltu}, {"leu", Cmp::Leu}, {"gtu", Cmp::Gtu}, {"geu", Cmp::Geu},
         {"num", Cmp::Num}, {"nan", Cmp::Nan}, {"lo", Cmp::Lo},   {"ls", Cmp::Ls},
         {"hi", Cmp::Hi},   {"hs", Cmp::Hs}};
-    if (mods.empty() || !kCmp.contains(mods[0])) fail(op, "'" + name + "' needs a comparison");
+    if (mods.empty() || !kCmp.contains(mods[0])) {
+      fail(op, "'" + name + "' needs a comparison");
+    }
     Cmp cmp = kCmp.at(mods[0]);
     if (!is_float(t)) {
       if (static_cast<uint8_t>(cmp) >= static_cast<uint8_t>(Cmp::Equ) &&
@@ -1127,24 +1338,41 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
         unsupported("comparison for an integer type");
       }
       if (!is_signed(t)) {
-        if (cmp == Cmp::Lt) cmp = Cmp::Lo;
-        if (cmp == Cmp::Le) cmp = Cmp::Ls;
-        if (cmp == Cmp::Gt) cmp = Cmp::Hi;
-        if (cmp == Cmp::Ge) cmp = Cmp::Hs;
+        if (cmp == Cmp::Lt) {
+          cmp = Cmp::Lo;
+        }
+        if (cmp == Cmp::Le) {
+          cmp = Cmp::Ls;
+        }
+        if (cmp == Cmp::Gt) {
+          cmp = Cmp::Hi;
+        }
+        if (cmp == Cmp::Ge) {
+          cmp = Cmp::Hs;
+        }
       }
     } else if (static_cast<uint8_t>(cmp) >= static_cast<uint8_t>(Cmp::Lo)) {
       unsupported("comparison for a float type");
     }
     BoolOp combine = BoolOp::None;
-    if (has("and")) combine = BoolOp::And;
-    if (has("or")) combine = BoolOp::Or;
-    if (has("xor")) combine = BoolOp::Xor;
-    if ((combine != BoolOp::None) != (ops.size() == 4))
+    if (has("and")) {
+      combine = BoolOp::And;
+    }
+    if (has("or")) {
+      combine = BoolOp::Or;
+    }
+    if (has("xor")) {
+      combine = BoolOp::Xor;
+    }
+    if ((combine != BoolOp::None) != (ops.size() == 4)) {
       fail(op, "'" + name + "': combining predicate mismatch");
+    }
     in.exec = check(setp_fn(cmp, t, combine));
     in.count = static_cast<uint8_t>(cmp);
     in.mode = static_cast<uint8_t>(combine);
-    if (ops[0].kind != Operand::Name) fail(ops[0], "expected a predicate");
+    if (ops[0].kind != Operand::Name) {
+      fail(ops[0], "expected a predicate");
+    }
     in.d[0] = pred(ops[0]);
     in.d[1] = kTruePred;
     if (!ops[0].name2.empty()) {
@@ -1155,22 +1383,40 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     in.a[0] = src(ops[1], t);
     in.a[1] = src(ops[2], t);
     in.a[2] = kTruePred;
-    if (ops.size() == 4) pred_src(ops[3], in.a[2], in.e);
+    if (ops.size() == 4) {
+      pred_src(ops[3], in.a[2], in.e);
+    }
     return;
   }
   if (base == "cvt") {
     need(2);
-    if (types.size() != 2) fail(op, "'" + name + "' needs two types");
+    if (types.size() != 2) {
+      fail(op, "'" + name + "' needs two types");
+    }
     const Type d = types[0], s = types[1];
-    if (d == Type::F16 || s == Type::F16) unsupported(".f16 conversion");
+    if (d == Type::F16 || s == Type::F16) {
+      unsupported(".f16 conversion");
+    }
     in.exec = check(cvt_fn(d, s));
     uint8_t m = float_mode();
-    if (has("rni")) m |= kIntRound;
-    if (has("rzi")) m |= kIntRound | kRoundZero;
-    if (has("rmi")) m |= kIntRound | kRoundDown;
-    if (has("rpi")) m |= kIntRound | kRoundUp;
-    if (is_float(s) && !is_float(d) && !(m & kIntRound)) m |= kRoundZero;  // PTX requires .rXi
-    if (is_float(s) && !is_float(d)) m = static_cast<uint8_t>(m & ~kIntRound);
+    if (has("rni")) {
+      m |= kIntRound;
+    }
+    if (has("rzi")) {
+      m |= kIntRound | kRoundZero;
+    }
+    if (has("rmi")) {
+      m |= kIntRound | kRoundDown;
+    }
+    if (has("rpi")) {
+      m |= kIntRound | kRoundUp;
+    }
+    if (is_float(s) && !is_float(d) && !(m & kIntRound)) {
+      m |= kRoundZero;  // PTX requires .rXi
+    }
+    if (is_float(s) && !is_float(d)) {
+      m = static_cast<uint8_t>(m & ~kIntRound);
+    }
     in.mode = m;
     in.d[0] = dst(ops[0]);
     in.a[0] = src(ops[1], s);
@@ -1180,50 +1426,72 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     need(2);
     const bool to = has("to");
     uint64_t tag = 0;
-    if (has("shared"))
+    if (has("shared")) {
       tag = kSharedTag;
-    else if (has("local"))
+    } else if (has("local")) {
       tag = kLocalTag;
-    else if (has("const"))
+    } else if (has("const")) {
       tag = kConstTag;
-    else if (has("param"))
+    } else if (has("param")) {
       tag = kParamTag;
-    else if (!has("global"))
+    } else if (!has("global")) {
       fail(op, "'" + name + "' needs a state space");
+    }
     in.exec = tag == 0 ? unary_fn(Unary::Mov, Type::U64) : cvta_fn(!to, tag);
     in.d[0] = dst(ops[0]);
     in.a[0] = src(ops[1], Type::U64);
     return;
   }
   auto space_of = [&]() {
-    if (has("global")) return Space::Global;
-    if (has("shared")) return Space::Shared;
-    if (has("local")) return Space::Local;
-    if (has("param")) return Space::KernelParam;
-    if (has("const")) return Space::Const;
+    if (has("global")) {
+      return Space::Global;
+    }
+    if (has("shared")) {
+      return Space::Shared;
+    }
+    if (has("local")) {
+      return Space::Local;
+    }
+    if (has("param")) {
+      return Space::KernelParam;
+    }
+    if (has("const")) {
+      return Space::Const;
+    }
     return Space::Generic;
   };
   if (base == "ld" || base == "ldu" || base == "st") {
     need(2);
     const Type t = types.empty() ? type() : types.back();
     uint32_t n = 1;
-    if (has("v2")) n = 2;
-    if (has("v4")) n = 4;
-    if (has("v8")) unsupported("vector width");
+    if (has("v2")) {
+      n = 2;
+    }
+    if (has("v4")) {
+      n = 4;
+    }
+    if (has("v8")) {
+      unsupported("vector width");
+    }
     in.space = space_of();
     const bool load = base != "st";
     in.exec = check(load ? load_fn(t, n) : store_fn(t, n));
     const Operand& addr = load ? ops[1] : ops[0];
     const Operand& val = load ? ops[0] : ops[1];
     address(in, addr, kernel);
-    if (!load && (in.space == Space::Const)) fail(op, "store to .const memory");
+    if (!load && (in.space == Space::Const)) {
+      fail(op, "store to .const memory");
+    }
     std::vector<Operand> vals = n == 1 ? std::vector<Operand>{val} : val.elems;
-    if (vals.size() != n) fail(val, "expected " + std::to_string(n) + " values");
+    if (vals.size() != n) {
+      fail(val, "expected " + std::to_string(n) + " values");
+    }
     for (uint32_t i = 0; i < n; ++i) {
-      if (load)
+      if (load) {
         in.d[i] = dst(vals[i]);
-      else
+      } else {
         in.a[i] = src(vals[i], t);
+      }
     }
     return;
   }
@@ -1237,11 +1505,19 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
         {"inc", AtomOp::Inc}, {"dec", AtomOp::Dec}};
     std::optional<AtomOp> aop;
     for (auto m : mods) {
-      if (auto f = kAtom.find(m); f != kAtom.end()) aop = f->second;
+      if (auto f = kAtom.find(m); f != kAtom.end()) {
+        aop = f->second;
+      }
     }
-    if (!aop) fail(op, "'" + name + "' needs an operation");
-    if (red && *aop == AtomOp::Cas) unsupported("");
-    if (has("v2") || has("v4")) unsupported("vector atomics");
+    if (!aop) {
+      fail(op, "'" + name + "' needs an operation");
+    }
+    if (red && *aop == AtomOp::Cas) {
+      unsupported("");
+    }
+    if (has("v2") || has("v4")) {
+      unsupported("vector atomics");
+    }
     in.space = space_of();
     if (in.space != Space::Generic && in.space != Space::Global && in.space != Space::Shared) {
       fail(op, "atomics work on global and shared memory only");
@@ -1263,8 +1539,12 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
       in.a[3] = src(ops[0], Type::B32);
       return;
     }
-    if (has("arrive") || has("red")) unsupported("");
-    if (ops.empty() || ops.size() > 2) need(1);
+    if (has("arrive") || has("red")) {
+      unsupported("");
+    }
+    if (ops.empty() || ops.size() > 2) {
+      need(1);
+    }
     if (ops[0].kind != Operand::Int || ops.size() == 2) {
       unsupported("barrier operands other than a constant id");
     }
@@ -1273,23 +1553,30 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
   }
   if (base == "membar" || base == "fence" || base == "nanosleep" || base == "prefetch" ||
       base == "prefetchu") {
-    if (has("proxy") || has("mbarrier_init")) unsupported("");
+    if (has("proxy") || has("mbarrier_init")) {
+      unsupported("");
+    }
     in.exec = fence_fn();
     return;
   }
   if (base == "shfl") {
     need(5);
-    if (!has("sync")) unsupported("shfl without .sync");
-    if (types.empty() || type_bytes(types.back()) != 4) unsupported("type");
+    if (!has("sync")) {
+      unsupported("shfl without .sync");
+    }
+    if (types.empty() || type_bytes(types.back()) != 4) {
+      unsupported("type");
+    }
     ShflMode mode = ShflMode::Idx;
-    if (has("up"))
+    if (has("up")) {
       mode = ShflMode::Up;
-    else if (has("down"))
+    } else if (has("down")) {
       mode = ShflMode::Down;
-    else if (has("bfly"))
+    } else if (has("bfly")) {
       mode = ShflMode::Bfly;
-    else if (!has("idx"))
+    } else if (!has("idx")) {
       fail(op, "'" + name + "' needs a mode");
+    }
     in.exec = shfl_fn(mode);
     in.control = Control::WarpSync;
     in.d[0] = dst(ops[0]);
@@ -1307,16 +1594,19 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
   }
   if (base == "vote") {
     need(3);
-    if (!has("sync")) unsupported("vote without .sync");
+    if (!has("sync")) {
+      unsupported("vote without .sync");
+    }
     VoteMode mode = VoteMode::All;
-    if (has("any"))
+    if (has("any")) {
       mode = VoteMode::Any;
-    else if (has("uni"))
+    } else if (has("uni")) {
       mode = VoteMode::Uni;
-    else if (has("ballot"))
+    } else if (has("ballot")) {
       mode = VoteMode::Ballot;
-    else if (!has("all"))
+    } else if (!has("all")) {
       fail(op, "'" + name + "' needs a mode");
+    }
     in.exec = vote_fn(mode);
     in.control = Control::WarpSync;
     in.d[0] = mode == VoteMode::Ballot ? dst(ops[0]) : pred(ops[0]);
@@ -1331,9 +1621,13 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     return;
   }
   if (base == "bra" || base == "brx") {
-    if (base == "brx") unsupported("indirect branches");
+    if (base == "brx") {
+      unsupported("indirect branches");
+    }
     need(1);
-    if (ops[0].kind != Operand::Name) fail(ops[0], "expected a label");
+    if (ops[0].kind != Operand::Name) {
+      fail(ops[0], "expected a label");
+    }
     in.control = Control::Bra;
     fixups_.push_back({static_cast<uint32_t>(prog_.code.size()), std::string(ops[0].name),
                        ops[0].line, ops[0].col});
@@ -1352,14 +1646,24 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
   if (base == "call") {
     size_t k = 0;
     std::vector<Operand> results;
-    if (k < ops.size() && ops[k].kind == Operand::Vec && ops[k].paren) results = ops[k++].elems;
-    if (k >= ops.size() || ops[k].kind != Operand::Name) fail(op, "call needs a function name");
+    if (k < ops.size() && ops[k].kind == Operand::Vec && ops[k].paren) {
+      results = ops[k++].elems;
+    }
+    if (k >= ops.size() || ops[k].kind != Operand::Name) {
+      fail(op, "call needs a function name");
+    }
     const Operand& callee = ops[k++];
     const std::optional<Sym> cs = find(callee.name);
-    if (cs && cs->kind == Sym::Reg) unsupported("indirect calls");
+    if (cs && cs->kind == Sym::Reg) {
+      unsupported("indirect calls");
+    }
     std::vector<Operand> args;
-    if (k < ops.size() && ops[k].kind == Operand::Vec && ops[k].paren) args = ops[k++].elems;
-    if (k != ops.size()) unsupported("call prototypes");
+    if (k < ops.size() && ops[k].kind == Operand::Vec && ops[k].paren) {
+      args = ops[k++].elems;
+    }
+    if (k != ops.size()) {
+      unsupported("call prototypes");
+    }
     PendingCall pc;
     pc.site = static_cast<uint32_t>(prog_.calls.size());
     prog_.calls.emplace_back();
@@ -1368,13 +1672,21 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     pc.line = callee.line;
     pc.col = callee.col;
     auto local = [&](const Operand& o) {
-      if (o.kind != Operand::Name) fail(o, "call arguments must be .param variables");
+      if (o.kind != Operand::Name) {
+        fail(o, "call arguments must be .param variables");
+      }
       const Sym s = lookup(o);
-      if (s.kind != Sym::Local) fail(o, "call arguments must be .param variables");
+      if (s.kind != Sym::Local) {
+        fail(o, "call arguments must be .param variables");
+      }
       return std::pair<uint64_t, uint64_t>{s.value, s.size};
     };
-    for (const auto& r : results) pc.results.push_back(local(r));
-    for (const auto& a : args) pc.args.push_back(local(a));
+    for (const auto& r : results) {
+      pc.results.push_back(local(r));
+    }
+    for (const auto& a : args) {
+      pc.args.push_back(local(a));
+    }
     in.control = Control::Call;
     in.target = pc.site;
     calls_.push_back(std::move(pc));
@@ -1390,13 +1702,17 @@ Module Module::load(std::string_view text) {
   auto prog = std::make_shared<Program>(Parser(text).run());
   for (uint32_t i = 0; i < prog->functions.size(); ++i) {
     const Function& f = prog->functions[i];
-    if (!f.entry || !f.defined) continue;
+    if (!f.entry || !f.defined) {
+      continue;
+    }
     Kernel k;
     k.name = f.name;
     k.index = i;
     k.param_bytes = f.param_bytes;
     k.static_shared_bytes = prog->shared_bytes;
-    for (const auto& p : f.params) k.params.push_back({p.name, p.size, p.align, p.offset});
+    for (const auto& p : f.params) {
+      k.params.push_back({p.name, p.size, p.align, p.offset});
+    }
     m.kernels_.push_back(std::move(k));
   }
   m.program_ = std::move(prog);
@@ -1405,7 +1721,9 @@ Module Module::load(std::string_view text) {
 
 const Kernel* Module::kernel(std::string_view name) const {
   for (const auto& k : kernels_) {
-    if (k.name == name) return &k;
+    if (k.name == name) {
+      return &k;
+    }
   }
   return nullptr;
 }

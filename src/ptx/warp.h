@@ -56,17 +56,22 @@ struct Warp {
   }
 
   std::byte* global_at(uint64_t addr, uint64_t len) {
-    if (cached.contains(addr, len)) return cached.host + (addr - cached.base);
+    if (cached.contains(addr, len)) {
+      return cached.host + (addr - cached.base);
+    }
     auto r = global->map(addr);
-    if (!r || !r->contains(addr, len)) fault("global access outside device memory at " + hex(addr));
+    if (!r || !r->contains(addr, len)) {
+      fault("global access outside device memory at " + hex(addr));
+    }
     cached = *r;
     return cached.host + (addr - cached.base);
   }
 
   static std::byte* window(std::byte* base, uint64_t size, uint64_t off, uint64_t len,
                            const Warp& w, const char* space) {
-    if (len > size || off > size - len)
+    if (len > size || off > size - len) {
       w.fault(std::string(space) + " access out of bounds at " + hex(off));
+    }
     return base + off;
   }
 
@@ -104,7 +109,9 @@ struct Warp {
   static std::string hex(uint64_t v) {
     static const char* d = "0123456789abcdef";
     std::string s = "0x";
-    for (int i = 60; i >= 0; i -= 4) s += d[(v >> i) & 0xF];
+    for (int i = 60; i >= 0; i -= 4) {
+      s += d[(v >> i) & 0xF];
+    }
     return s;
   }
 };
@@ -150,7 +157,9 @@ inline void set_reg(Warp& w, uint32_t slot, uint32_t lane, T v) {
 template <class F>
 inline void for_lanes(uint32_t mask, F&& f) {
   if (mask == kAllLanes) {
-    for (uint32_t l = 0; l < kWarpSize; ++l) f(l);
+    for (uint32_t l = 0; l < kWarpSize; ++l) {
+      f(l);
+    }
   } else {
     while (mask != 0) {
       f(static_cast<uint32_t>(std::countr_zero(mask)));
