@@ -46,6 +46,7 @@ struct WarpState {
   bool forced = false;
   std::array<uint32_t, kWarpSize> lane_pc{};
   std::vector<Frame> frames;
+  std::vector<std::pair<const Inst*, uint32_t>> reductions;  // bar.red waiting, with its lanes
 };
 
 class CtaRunner {
@@ -123,9 +124,13 @@ class CtaRunner {
       s.next_wait = kNoPc;
       s.forced = false;
       s.frames.clear();
+      s.reductions.clear();
       w.clock = 0;
       w.cached = {};
     }
+    red_count_ = 0;
+    red_all_ = true;
+    red_any_ = false;
     for (;;) {
       bool any = false;
       for (WarpState& s : warps_) {
@@ -141,7 +146,7 @@ class CtaRunner {
                           std::to_string(prog_.code[s.pc].line) + ")");
         }
       }
-      for (WarpState& s : warps_) s.blocked = 0;
+      release_barrier();
     }
     return stats_;
   }
@@ -233,6 +238,13 @@ class CtaRunner {
         return;
       case Control::BarSync:
         s.blocked |= exec;
+        if (in.mode != kBarRedNone && exec != 0) {
+          const uint32_t p = (w.preds[in.a[0]] ^ in.b) & exec;
+          red_count_ += static_cast<uint32_t>(std::popcount(p));
+          red_all_ = red_all_ && p == exec;
+          red_any_ = red_any_ || p != 0;
+          s.reductions.emplace_back(&in, exec);
+        }
         ++s.pc;
         save(s);
         return;
@@ -310,6 +322,25 @@ class CtaRunner {
     s.mask = 0;
   }
 
+  // Every waiting thread goes on; those at a bar.red get the CTA-wide result.
+  void release_barrier() {
+    for (WarpState& s : warps_) {
+      s.blocked = 0;
+      for (const auto& [in, lanes] : s.reductions) {
+        if (in->mode == kBarRedPopc) {
+          for_lanes(lanes, [&](uint32_t l) { s.w.regs[in->d[0] * kWarpSize + l] = red_count_; });
+        } else {
+          const bool r = in->mode == kBarRedAnd ? red_all_ : red_any_;
+          s.w.preds[in->d[0]] = (s.w.preds[in->d[0]] & ~lanes) | (r ? lanes : 0);
+        }
+      }
+      s.reductions.clear();
+    }
+    red_count_ = 0;
+    red_all_ = true;
+    red_any_ = false;
+  }
+
   const Program& prog_;
   const Function& fn_;
   const LaunchConfig& cfg_;
@@ -323,6 +354,9 @@ class CtaRunner {
   std::vector<std::byte> local_;
   std::vector<WarpState> warps_;
   LaunchStats stats_;
+  uint32_t red_count_ = 0;  // bar.red of the barrier being filled
+  bool red_all_ = true;
+  bool red_any_ = false;
 };
 
 }  // namespace

@@ -1539,8 +1539,20 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
       in.a[3] = src(ops[0], Type::B32);
       return;
     }
-    if (has("arrive") || has("red")) {
+    if (has("arrive")) {
       unsupported("");
+    }
+    if (has("red")) {
+      // bar.red.popc.u32 d, id, {!}p; bar.red.and.pred / .or.pred p, id, {!}q
+      need(3);
+      in.mode = has("popc") ? kBarRedPopc : has("and") ? kBarRedAnd : has("or") ? kBarRedOr : 0;
+      if (in.mode == 0) {
+        fail(op, "'" + name + "' needs .popc, .and or .or");
+      }
+      in.d[0] = in.mode == kBarRedPopc ? dst(ops[0]) : pred(ops[0]);
+      pred_src(ops[2], in.a[0], in.b);
+      ops.erase(ops.begin() + 2);
+      ops.erase(ops.begin());
     }
     if (ops.empty() || ops.size() > 2) {
       need(1);

@@ -45,6 +45,9 @@ enum Special : uint32_t {
   kZero,
   kNumSpecial
 };
+// Inst::mode of a bar.sync that also reduces a predicate over the CTA (bar.red).
+enum BarRed : uint8_t { kBarRedNone = 0, kBarRedPopc = 1, kBarRedAnd = 2, kBarRedOr = 3 };
+
 // Predicate slot 0 is always true (all lanes): the guard of unguarded instructions.
 inline constexpr uint32_t kTruePred = 0;
 

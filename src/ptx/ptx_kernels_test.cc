@@ -235,6 +235,29 @@ TEST_P(Kernels, StructParameterLayout) {
   for (int i = 0; i < 32; ++i) EXPECT_EQ(out[i], i * 3 + 2 - 7);
 }
 
+TEST_P(Kernels, BarrierReductionsCountAndOr) {
+  const int blocks = 4, block = 128;
+  auto in = random_ints(blocks * block, -60, 60);
+  in[5] = 13;
+  for (int t = 0; t < block; ++t) in[2 * block + t] = std::abs(in[2 * block + t]) - 40;
+  const uint64_t din = dev.upload(in), dout = dev.upload(std::vector<int>(3 * blocks));
+  dev.launch("barrier_reduce", {blocks}, {block}, din, dout);
+  const auto out = dev.download<int>(dout, 3 * blocks);
+  for (int b = 0; b < blocks; ++b) {
+    int count = 0;
+    bool all = true, any = false;
+    for (int t = 0; t < block; ++t) {
+      const int v = in[b * block + t];
+      count += v > 0;
+      all = all && v > -50;
+      any = any || v == 13;
+    }
+    EXPECT_EQ(out[3 * b], count) << b;
+    EXPECT_EQ(out[3 * b + 1] != 0, all) << b;
+    EXPECT_EQ(out[3 * b + 2] != 0, any) << b;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Compilers, Kernels, ::testing::Values("clang", "nvcc"));
 
 // ---- edge cases ------------------------------------------------------------------------------

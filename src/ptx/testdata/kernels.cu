@@ -177,3 +177,16 @@ extern "C" __global__ void struct_param(Params p, int* out) {
   int i = TID_X;
   out[i] = (int)(i * p.scale + (int)p.offset + (int)p.bias);
 }
+
+// __syncthreads_count/and/or: bar.red over the whole CTA.
+extern "C" __global__ void barrier_reduce(const int* in, int* out) {
+  int v = in[CTAID_X * NTID_X + TID_X];
+  int count = SYNC_COUNT(v > 0);
+  int all = SYNC_AND(v > -50);
+  int any = SYNC_OR(v == 13);
+  if (TID_X == 0) {
+    out[3 * CTAID_X] = count;
+    out[3 * CTAID_X + 1] = all;
+    out[3 * CTAID_X + 2] = any;
+  }
+}
