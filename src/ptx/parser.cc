@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ptx/half.h"
 #include "ptx/lexer.h"
 #include "ptx/module.h"
 #include "ptx/ops.h"
@@ -1096,6 +1097,13 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     }
     return t;
   };
+  auto type_h = [&]() {  // .f16 allowed
+    if (types.empty()) {
+      fail(op, "'" + name + "' needs a type");
+    }
+    return types.back();
+  };
+
   auto unsupported = [&](const std::string& why) -> void {
     fail(op, "unsupported instruction '" + name + "'" + (why.empty() ? "" : " (" + why + ")") +
                  " at line " + std::to_string(op.line));
@@ -1146,12 +1154,26 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
       {"sqrt", Unary::Sqrt}, {"rcp", Unary::Rcp},   {"rsqrt", Unary::Rsqrt}, {"sin", Unary::Sin},
       {"cos", Unary::Cos},   {"ex2", Unary::Ex2},   {"lg2", Unary::Lg2},     {"tanh", Unary::Tanh}};
 
+  for (auto m : mods) {
+    if (m == "f16x2" || m == "bf16" || m == "bf16x2" || m == "tf32" || m == "e4m3" || m == "e5m2" ||
+        m == "e4m3x2" || m == "e5m2x2") {
+      unsupported("." + std::string(m));
+    }
+  }
   const bool kernel = prog_.functions[fn].entry;
   const bool pred_type = !types.empty() && types.back() == Type::Pred;
 
   if (auto a = kArith.find(base); a != kArith.end()) {
     need(3);
-    const Type t = type();
+    const Type t = type_h();
+    if (t == Type::F16) {
+      in.exec = check(half_arith_fn(a->second));
+      in.mode = float_mode();
+      in.d[0] = dst(ops[0]);
+      in.a[0] = src(ops[1], Type::B16);
+      in.a[1] = src(ops[2], Type::B16);
+      return;
+    }
     if (pred_type) {
       if (a->second != Arith::And && a->second != Arith::Or && a->second != Arith::Xor) {
         unsupported("type");
@@ -1233,7 +1255,13 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
   }
   if (auto u = kUnary.find(base); u != kUnary.end()) {
     need(2);
-    const Type t = type();
+    const Type t = type_h();
+    if (t == Type::F16) {
+      in.exec = check(half_unary_fn(u->second));
+      in.d[0] = dst(ops[0]);
+      in.a[0] = src(ops[1], Type::B16);
+      return;
+    }
     if (t == Type::Pred) {
       if (u->second != Unary::Not) {
         unsupported("type");
@@ -1253,7 +1281,16 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
   }
   if (base == "mad" || base == "fma") {
     need(4);
-    const Type t = type();
+    const Type t = type_h();
+    if (t == Type::F16) {
+      in.exec = half_fma_fn();
+      in.mode = float_mode();
+      in.d[0] = dst(ops[0]);
+      for (int i = 0; i < 3; ++i) {
+        in.a[i] = src(ops[i + 1], Type::B16);
+      }
+      return;
+    }
     Ternary kind = Ternary::MadLo;
     if (is_float(t)) {
       kind = Ternary::Fma;
@@ -1321,7 +1358,7 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     if (ops.size() != 3 && ops.size() != 4) {
       need(3);
     }
-    const Type t = type();
+    const Type t = type_h();
     static const std::map<std::string_view, Cmp> kCmp = {
         {"eq", Cmp::Eq},   {"ne", Cmp::Ne},   {"lt", Cmp::Lt},   {"le", Cmp::Le},
         {"gt", Cmp::Gt},   {"ge", Cmp::Ge},   {"equ", Cmp::Equ}, {"neu", Cmp::Neu},
@@ -1367,7 +1404,7 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     if ((combine != BoolOp::None) != (ops.size() == 4)) {
       fail(op, "'" + name + "': combining predicate mismatch");
     }
-    in.exec = check(setp_fn(cmp, t, combine));
+    in.exec = check(t == Type::F16 ? half_setp_fn() : setp_fn(cmp, t, combine));
     in.count = static_cast<uint8_t>(cmp);
     in.mode = static_cast<uint8_t>(combine);
     if (ops[0].kind != Operand::Name) {
@@ -1380,8 +1417,8 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
       q.name = q.name2;
       in.d[1] = pred(q);
     }
-    in.a[0] = src(ops[1], t);
-    in.a[1] = src(ops[2], t);
+    in.a[0] = src(ops[1], t == Type::F16 ? Type::B16 : t);
+    in.a[1] = src(ops[2], t == Type::F16 ? Type::B16 : t);
     in.a[2] = kTruePred;
     if (ops.size() == 4) {
       pred_src(ops[3], in.a[2], in.e);
@@ -1394,10 +1431,8 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
       fail(op, "'" + name + "' needs two types");
     }
     const Type d = types[0], s = types[1];
-    if (d == Type::F16 || s == Type::F16) {
-      unsupported(".f16 conversion");
-    }
-    in.exec = check(cvt_fn(d, s));
+    const bool half = d == Type::F16 || s == Type::F16;
+    in.exec = check(half ? half_cvt_fn(d, s) : cvt_fn(d, s));
     uint8_t m = float_mode();
     if (has("rni")) {
       m |= kIntRound;

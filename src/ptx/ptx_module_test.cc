@@ -56,8 +56,8 @@ TEST(PtxLoad, UnsupportedInstructionsAreRefusedByNameAndLine) {
        {"tex.2d.v4.f32.f32 {%f1, %f2, %f3, %f4}, [%rd1, {%f5, %f6}];",
         "suld.b.2d.b32.trap {%r1}, [%rd1, {%r2, %r3}];",
         "mma.sync.aligned.m8n8k4.row.col.f32.f16.f16.f32 {%f1}, {%r1}, {%r2}, {%f2};",
-        "add.cc.u32 %r1, %r2, %r3;", "brx.idx %r1, tbl;", "add.f16 %r1, %r2, %r3;",
-        "frobnicate.u32 %r1;"}) {
+        "add.cc.u32 %r1, %r2, %r3;", "brx.idx %r1, tbl;", "mul24.lo.s32 %r1, %r2, %r3;",
+        "add.rn.f16x2 %r1, %r2, %r3;", "frobnicate.u32 %r1;"}) {
     const auto e = load_error(kernel("", regs + inst));
     const std::string opcode = inst.substr(0, inst.find(' '));
     EXPECT_NE(std::string(e.what()).find("unsupported instruction '" + opcode + "'"),
@@ -414,6 +414,60 @@ ret;)";
   EXPECT_EQ(o[5], 0x33223322u);
   // selectors 0, 4, 0xF (sign of byte 7: 0x77 -> 0x00), 8 (sign of byte 0: 0x00 -> 0x00)
   EXPECT_EQ(o[6], 0x00004400u);
+}
+
+}  // namespace
+}  // namespace cxlsim::ptx
+
+namespace cxlsim::ptx {
+namespace {
+
+// .f16: conversions in each rounding mode and arithmetic, expected bit patterns from IEEE 754
+// binary16 (1.0 = 0x3C00, 65504 = 0x7BFF, 2^-24 = 0x0001, 1/3 rounds to 0x3555).
+TEST(PtxExec, HalfPrecision) {
+  const std::string body = R"(.reg .b64 %rd<2>; .reg .f32 %f<4>; .reg .f16 %h<16>; .reg .b32 %r<3>;
+.reg .pred %p<2>;
+ld.param.u64 %rd1, [k_param_0];
+cvt.rn.f16.f32 %h1, 0f3EAAAAAB;
+cvt.rz.f16.f32 %h2, 0f477FF000;
+cvt.rn.f16.f32 %h3, 0f477FF000;
+cvt.rn.f16.f32 %h4, 0f33800000;
+cvt.rn.f16.f32 %h5, 0f33000000;
+cvt.rm.f16.f32 %h6, 0fBEAAAAAB;
+cvt.rn.f16.s32 %h7, 2049;
+add.f16 %h8, %h1, %h1;
+mul.rn.f16 %h9, %h2, %h2;
+fma.rn.f16 %h10, %h1, %h7, %h1;
+neg.f16 %h11, %h4;
+cvt.f32.f16 %f1, %h1;
+cvt.rzi.s32.f16 %r1, %h7;
+setp.lt.f16 %p1, %h11, %h4;
+selp.u32 %r2, 1, 0, %p1;
+st.global.v4.b16 [%rd1], {%h1, %h2, %h3, %h4};
+st.global.v4.b16 [%rd1+8], {%h5, %h6, %h7, %h8};
+st.global.v4.b16 [%rd1+16], {%h9, %h10, %h11, %h1};
+st.global.f32 [%rd1+24], %f1;
+st.global.v2.u32 [%rd1+28], {%r1, %r2};
+ret;)";
+  TestDevice dev(kernel(".param .u64 k_param_0", body));
+  const uint64_t out = dev.upload(std::vector<uint16_t>(20));
+  dev.launch("k", {1}, {1}, out);
+  const auto h = dev.download<uint16_t>(out, 12);
+  EXPECT_EQ(h[0], 0x3555);  // 1/3
+  EXPECT_EQ(h[1], 0x7BFF);  // 65520 toward zero: the largest half
+  EXPECT_EQ(h[2], 0x7C00);  // 65520 to nearest (a tie to even): infinity
+  EXPECT_EQ(h[3], 0x0001);  // 2^-24, the smallest subnormal
+  EXPECT_EQ(h[4], 0x0000);  // 2^-25: a tie between 0 and 2^-24, to even
+  EXPECT_EQ(h[5], 0xB556);  // -1/3 toward -infinity
+  EXPECT_EQ(h[6], 0x6800);  // 2049 to nearest: 2048 (a tie, to even)
+  EXPECT_EQ(h[7], 0x3955);  // 1/3 + 1/3
+  EXPECT_EQ(h[8], 0x7C00);  // 65504^2 overflows
+  EXPECT_EQ(h[9], 0x6156);  // 682.5 + 0.33325... = 682.83... to the spacing 0.5: 683
+  EXPECT_EQ(h[10], 0x8001);
+  const auto w = dev.download<uint32_t>(out + 24, 3);
+  EXPECT_EQ(std::bit_cast<float>(w[0]), 0.333251953125f);
+  EXPECT_EQ(w[1], 2048u);
+  EXPECT_EQ(w[2], 1u);
 }
 
 }  // namespace
