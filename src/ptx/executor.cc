@@ -193,7 +193,10 @@ class CtaRunner {
       const uint32_t exec = s.mask & (w.preds[in.guard] ^ in.guard_xor);
       thread_insts += static_cast<uint64_t>(std::popcount(s.mask));
       ++warp_insts;
-      ++w.clock;
+      if (++w.clock == cfg_.max_warp_instructions) {
+        throw ExecError("ptx: line " + std::to_string(in.line) + ": a warp issued " +
+                        std::to_string(cfg_.max_warp_instructions) + " instructions (the limit)");
+      }
       if (in.control == Control::None) {
         if (exec != 0) {
           w.exec = exec;

@@ -27,6 +27,9 @@ struct LaunchConfig {
   Dim3 block;
   uint64_t dynamic_shared_bytes = 0;  // .extern .shared arrays
   unsigned host_threads = 0;          // 0: std::thread::hardware_concurrency()
+  // Instructions one warp may issue before the launch is stopped with an ExecError (a kernel
+  // that never ends); 0: no limit.
+  uint64_t max_warp_instructions = 0;
 };
 
 struct LaunchStats {

@@ -688,7 +688,9 @@ void Parser::statement(uint32_t fn) {
   const Token t = take();
   if (is(":")) {
     take();
-    labels_[std::string(t.text)] = static_cast<uint32_t>(prog_.code.size());
+    if (!labels_.emplace(std::string(t.text), static_cast<uint32_t>(prog_.code.size())).second) {
+      fail(t, "label '" + std::string(t.text) + "' defined twice");
+    }
     return;
   }
   instruction(fn, t, nullptr, false);

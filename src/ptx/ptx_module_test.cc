@@ -472,3 +472,19 @@ ret;)";
 
 }  // namespace
 }  // namespace cxlsim::ptx
+
+namespace cxlsim::ptx {
+namespace {
+
+TEST(PtxExec, RunawayKernelStopsAtTheInstructionLimit) {
+  TestDevice dev(kernel("", "LOOP:\nbra LOOP;"));
+  LaunchConfig cfg;
+  cfg.block = {64};
+  cfg.max_warp_instructions = 100000;
+  EXPECT_THROW(dev.executor().launch("k", cfg, {}), ExecError);
+  EXPECT_NE(std::string(load_error(kernel("", "A:\nA:\nret;")).what()).find("defined twice"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace cxlsim::ptx
