@@ -114,7 +114,7 @@ class CtaRunner {
       fill(kLanemaskGt, [&](uint32_t l) { return ~((uint64_t{2} << l) - 1) & 0xFFFFFFFFu; });
       fill(kLanemaskGe, [&](uint32_t l) { return ~((uint64_t{1} << l) - 1) & 0xFFFFFFFFu; });
       fill(kZero, [&](uint32_t) { return 0; });
-      for (const auto& [slot, value] : slot_values_) fill(slot, [&](uint32_t) { return value; });
+      for (const auto& sv : slot_values_) fill(sv.first, [&](uint32_t) { return sv.second; });
       w.preds[kTruePred] = kAllLanes;
       const uint32_t n = std::min(kWarpSize, threads_ - i * kWarpSize);
       const uint32_t lanes = n == kWarpSize ? kAllLanes : (1u << n) - 1;
@@ -329,7 +329,9 @@ class CtaRunner {
   void release_barrier() {
     for (WarpState& s : warps_) {
       s.blocked = 0;
-      for (const auto& [in, lanes] : s.reductions) {
+      for (const auto& pending : s.reductions) {
+        const Inst* in = pending.first;
+        const uint32_t lanes = pending.second;
         if (in->mode == kBarRedPopc) {
           for_lanes(lanes, [&](uint32_t l) { s.w.regs[in->d[0] * kWarpSize + l] = red_count_; });
         } else {
