@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "ptx/half.h"
 #include "ptx/module.h"
 #include "ptx/ptx_testing.h"
 
@@ -485,6 +486,38 @@ TEST(PtxExec, RunawayKernelStopsAtTheInstructionLimit) {
   EXPECT_NE(std::string(load_error(kernel("", "A:\nA:\nret;")).what()).find("defined twice"),
             std::string::npos);
 }
+
+}  // namespace
+}  // namespace cxlsim::ptx
+
+namespace cxlsim::ptx {
+namespace {
+
+TEST(PtxHalf, EveryHalfConvertsExactlyBackAndForth) {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const double v = half_to_double(static_cast<uint16_t>(h));
+    const bool nan = (h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0;
+    for (uint8_t mode : {kRoundNearest, kRoundZero, kRoundDown, kRoundUp}) {
+      EXPECT_EQ(double_to_half(v, mode), nan ? 0x7FFF : h) << h;
+    }
+  }
+}
+
+#ifdef __FLT16_MAX__
+// The compiler's own _Float16 conversion (round to nearest even) as an independent reference.
+TEST(PtxHalf, RoundToNearestMatchesTheCompilersFloat16) {
+  __extension__ typedef _Float16 Half;
+  std::mt19937 rng(3);
+  for (int i = 0; i < 200000; ++i) {
+    // Exponents around binary16's range, random mantissas.
+    const auto bits = static_cast<uint32_t>((rng() & 0x807FFFFFu) | ((100 + rng() % 60) << 23));
+    const float f = std::bit_cast<float>(bits);
+    const auto want = std::bit_cast<uint16_t>(static_cast<Half>(f));
+    ASSERT_EQ(double_to_half(f, kRoundNearest), want) << f;
+    ASSERT_EQ(half_to_double(want), static_cast<double>(static_cast<Half>(f)));
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace cxlsim::ptx
