@@ -144,7 +144,8 @@ class Search {
     }
     for (uint8_t d : g.s.device_bias) b += static_cast<char>(d);
     b += {static_cast<char>(g.s.sf_used), static_cast<char>(g.s.sf_clock),
-          static_cast<char>(g.s.parked), static_cast<char>(g.s.evicting)};
+          static_cast<char>(g.s.parked), static_cast<char>(g.s.evicting),
+          static_cast<char>(g.s.park_hint)};
     std::sort(g.net.begin(), g.net.end(),
               [](const Message& x, const Message& y) { return key(x) < key(y); });
     b += static_cast<char>(g.net.size());

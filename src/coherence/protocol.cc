@@ -556,6 +556,7 @@ void Protocol::home_request(State& s, const Message& m, Outbox& out) const {
       // The snoop filter is full: the request waits while an entry is back-invalidated.
       h.busy = HomeLine::kParked;
       ++s.parked;
+      s.park_hint = m.line;
       if (s.evicting < s.parked) start_eviction(s, out);
       return;
     }
@@ -692,7 +693,8 @@ void Protocol::resume_parked(State& s, Outbox& out) const {
       if (s.evicting < s.parked) start_eviction(s, out);
       return;
     }
-    for (uint16_t l = 0; l < cfg_.lines; ++l) {
+    for (uint16_t i = 0; i < cfg_.lines; ++i) {
+      const auto l = static_cast<uint16_t>((s.park_hint + i) % cfg_.lines);
       HomeLine& h = s.home[l];
       if (h.busy != HomeLine::kParked) continue;
       --s.parked;

@@ -117,9 +117,10 @@ struct State {
   std::vector<HomeLine> home;        // per line
   std::vector<uint8_t> device_bias;  // per page: 1 in device bias (§2.2.2.2)
   uint16_t sf_used = 0;
-  uint16_t sf_clock = 0;  // next line the victim search looks at
-  uint16_t parked = 0;    // lines whose request waits for a snoop filter entry
-  uint16_t evicting = 0;  // snoop filter evictions in progress
+  uint16_t sf_clock = 0;   // next line the victim search looks at
+  uint16_t parked = 0;     // lines whose request waits for a snoop filter entry
+  uint16_t evicting = 0;   // snoop filter evictions in progress
+  uint16_t park_hint = 0;  // the line that parked last: where the search for parked lines starts
   bool operator==(const State&) const = default;
 };
 
