@@ -68,7 +68,10 @@ auto key(const Message& m) {
 
 class Search {
  public:
-  explicit Search(const Workload& w) : w_(w), p_(w.protocol), c_(w.protocol) {}
+  explicit Search(const Workload& w)
+      : w_(w), p_(w.protocol), c_(w.protocol), accesses_(w.accesses) {
+    if (accesses_.empty()) accesses_ = {Access::kLoad, Access::kStore, Access::kEvict};
+  }
 
   ExploreResult run() {
     const auto t0 = std::chrono::steady_clock::now();
@@ -250,7 +253,7 @@ class Search {
     for (uint8_t a = 0; a < c_.agents && !result_.violation; ++a) {
       for (uint16_t l = 0; l < c_.lines; ++l) {
         if (cur.ops_left[a] > 0) {
-          for (Access acc : w_.accesses) {
+          for (Access acc : accesses_) {
             Global g = states_[i];
             out.clear();
             const auto value = static_cast<uint8_t>(1 + a * w_.ops_per_agent + g.writes[a]);
@@ -316,6 +319,7 @@ class Search {
   const Workload& w_;
   Protocol p_;
   Config c_;
+  std::vector<Access> accesses_;
   std::deque<Global> states_;
   std::vector<Node> nodes_;
   std::unordered_set<std::string> index_;

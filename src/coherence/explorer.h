@@ -27,8 +27,8 @@ namespace cxlsim::coherence {
 
 struct Workload {
   Config protocol;
-  uint8_t ops_per_agent = 2;  // accesses each agent issues
-  std::vector<Access> accesses = {Access::kLoad, Access::kStore, Access::kEvict};
+  uint8_t ops_per_agent = 2;      // accesses each agent issues
+  std::vector<Access> accesses;   // empty: Load, Store and Evict
   bool silent_drops = true;       // clean lines may leave a cache without a message
   uint8_t flips = 0;              // bias flips the search may make (Type 2, device_agent set)
   size_t max_states = 4'000'000;  // the search stops (complete = false) beyond this
