@@ -20,7 +20,7 @@ struct CoherenceOptions {
   std::string topology = "builtin:type2-accel";
   std::string accel;
   ProfileOptions profiles;
-  unsigned hosts = 2, accesses = 1024, window = 16;
+  unsigned hosts = 2, accesses = 1024, window = 16, passes = 1;
   bool json = false, quiet = false;
 };
 
@@ -118,6 +118,8 @@ int run(const CoherenceOptions& o) {
   s.hosts = o.hosts;
   s.accesses = o.accesses;
   s.window = o.window;
+  if (o.passes == 0 || o.passes > 1000) return fail("--passes must be 1..1000");
+  s.passes = o.passes;
   const frontend::CoherenceReport r = frontend::run_coherence(o.scenario, s);
   if (o.json) {
     nlohmann::json j = {{"scenario", r.scenario},
@@ -169,6 +171,8 @@ void register_coherence(CLI::App& app) {
                   "Accesses (lines) per measurement, 1..16384 (default 1024)");
   cmd->add_option("--window", o->window,
                   "weather: accesses a requester keeps in flight (default 16)");
+  cmd->add_option("--passes", o->passes,
+                  "weather: passes of the compute phase over the data (default 1)");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_flag("--quiet", o->quiet,
                 "No progress output (there is none: runs take well under a second)");

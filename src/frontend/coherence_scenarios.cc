@@ -33,6 +33,7 @@ struct Rig {
   size_t accel = 0;
   std::string accel_name;
   Duration host_memory, device_memory, device_burst;
+  uint32_t cache_lines = 0;  // the device cache (Type2Spec::cache_size) in lines; 0: none stated
 
   explicit Rig(const CoherenceSetup& s) {
     std::string want = s.accel;
@@ -50,6 +51,7 @@ struct Rig {
     }
     if (accel == 0) throw ValidationError(fmt::format("'{}' has no memory the host maps", want));
     accel_name = want;
+    cache_lines = static_cast<uint32_t>(s.topology.find_type2(want)->cache_size.value() / 64);
     host_memory = memory_latency(s.local);
     device_memory = memory_latency(s.device);
     device_burst = s.device.dram.burst();
@@ -58,7 +60,8 @@ struct Rig {
   std::string path_text() const {
     std::string out = "host";
     for (const timing::Hop& h : path()) out += ", link " + h.link->name();
-    return out + ", " + accel_name;
+    return out + ", " + accel_name +
+           (cache_lines ? fmt::format(" (cache {} lines)", cache_lines) : "");
   }
 };
 
@@ -67,8 +70,10 @@ CoherentAgent host_core(const CoherenceSetup& s) {
           s.costs.host_snoop};
 }
 CoherentAgent device(const CoherenceSetup& s, const Rig& r) {
-  return {r.accel_name,         r.path(),   s.costs.device_cache,
-          s.costs.device_cache, Duration(), s.costs.device_cache};
+  CoherentAgent a{r.accel_name,         r.path(),   s.costs.device_cache,
+                  s.costs.device_cache, Duration(), s.costs.device_cache};
+  a.capacity = r.cache_lines;  // the Type 2 device's cache as the topology sizes it
+  return a;
 }
 
 Config cache_config(uint8_t agents, uint16_t lines) {
@@ -301,9 +306,11 @@ CoherenceReport weather(const CoherenceSetup& s) {
     // Compute: the device reads the input and writes the output.
     from = t;
     msgs = 0;
-    t = stream(timer, 1, 0, n, Access::kLoad, t, s.window, msgs);
-    t = stream(timer, 1, n, n, Access::kStoreFull, t, s.window, msgs);
-    phase("compute on the device", from, t, msgs, 2ull * n);
+    for (unsigned pass = 0; pass < s.passes; ++pass) {  // time steps over the whole state
+      t = stream(timer, 1, 0, n, Access::kLoad, t, s.window, msgs);
+      t = stream(timer, 1, n, n, Access::kStoreFull, t, s.window, msgs);
+    }
+    phase("compute on the device", from, t, msgs, 2ull * n * s.passes);
     if (flips) {
       from = t;
       for (uint16_t p = 0; p < pages; ++p) t = timer.flip_to_host(p, t);

@@ -31,6 +31,7 @@ struct CoherenceSetup {
   unsigned hosts = 2;            // shared-write
   unsigned accesses = 1024;      // lines per measurement
   unsigned window = 16;          // streaming phases: accesses a requester keeps in flight
+  unsigned passes = 1;           // weather: passes of the compute phase over input and output
   CoherenceCosts costs;
 };
 

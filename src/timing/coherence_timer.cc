@@ -12,8 +12,36 @@ using coherence::Mesi;
 CoherenceTimer::CoherenceTimer(const coherence::Config& cfg, std::vector<CoherentAgent> agents,
                                const CoherentHome& home)
     : runner_(cfg), agents_(std::move(agents)), home_(home), line_free_(cfg.lines) {
-  if (agents_.size() != cfg.agents)
+  if (agents_.size() != cfg.agents) {
     throw std::invalid_argument("coherence timer: one CoherentAgent per agent");
+  }
+  for (const CoherentAgent& a : agents_) {
+    Tags t;
+    if (a.capacity != 0) {
+      t.ways = std::max(1u, std::min(a.ways, a.capacity));
+      t.sets = std::max(1u, a.capacity / t.ways);
+      t.line.assign(static_cast<size_t>(t.sets) * t.ways, -1);
+      t.stamp.assign(t.line.size(), 0);
+    }
+    tags_.push_back(std::move(t));
+  }
+}
+
+int32_t CoherenceTimer::Tags::touch(uint16_t l) {
+  if (sets == 0) return -1;
+  const size_t base = static_cast<size_t>(l % sets) * ways;
+  size_t victim = base;
+  for (size_t w = base; w < base + ways; ++w) {
+    if (line[w] == l) {
+      stamp[w] = ++clock;
+      return -1;
+    }
+    if (stamp[w] < stamp[victim]) victim = w;
+  }
+  const int32_t old = line[victim];
+  line[victim] = l;
+  stamp[victim] = ++clock;
+  return old;
 }
 
 Duration cross_path(const std::vector<Hop>& path, bool down, bool data, Duration ready) {
@@ -40,8 +68,30 @@ Duration CoherenceTimer::cross(int agent, bool toward_agent, bool data, Duration
 
 AccessCost CoherenceTimer::access(uint8_t agent, uint16_t line, Access a, uint8_t value,
                                   Duration at) {
+  int evicted = 0;
+  const bool fills = a == Access::kLoad || a == Access::kLoadShared || a == Access::kStore ||
+                     a == Access::kStoreFull;
+  if (tags_[agent].sets != 0 && fills) {
+    const int32_t victim = tags_[agent].touch(line);
+    if (victim >= 0 && runner_.line(agent, static_cast<uint16_t>(victim)).state != Mesi::kI) {
+      // Capacity eviction: its messages occupy the links, off the access's critical path.
+      const auto v = static_cast<uint16_t>(victim);
+      const coherence::AgentLine vb = runner_.line(agent, v);
+      runner_.run(agent, v, Access::kEvict, 0, t_);
+      cost(agent, v, Access::kEvict, vb, at);
+      ++evicted;
+      ++evictions_;
+    }
+  }
   const coherence::AgentLine before = runner_.line(agent, line);
   runner_.run(agent, line, a, value, t_);
+  AccessCost c = cost(agent, line, a, before, at);
+  c.evictions = evicted;
+  return c;
+}
+
+AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
+                                const coherence::AgentLine& before, Duration at) {
   AccessCost c;
   c.issue = t_.issue;
   c.issued = c.completed = at;

@@ -28,6 +28,11 @@ struct CoherentAgent {
   Duration respond;       // answering a snoop, taking a GO or data (a cache lookup)
   Duration complete;      // from the last message of a transaction to the requester
   Duration hit;           // a hit in its cache
+  // Lines its cache holds (a Type 2 device: the topology's cache size / 64); 0: unbounded.
+  // A fill into a full set first evicts the set's least recently used line through the
+  // coherence layer (CleanEvict / DirtyEvict, or a local write-back in device bias).
+  uint32_t capacity = 0;
+  unsigned ways = 16;
 };
 
 struct CoherentHome {
@@ -46,6 +51,7 @@ struct AccessCost {
   Duration issued, completed;
   int messages = 0;       // coherence messages of the transaction
   int link_messages = 0;  // of those, messages that crossed a link
+  int evictions = 0;      // capacity evictions the access caused (their messages not counted)
   coherence::Issue issue = coherence::Issue::kRefused;
 };
 
@@ -67,8 +73,22 @@ class CoherenceTimer {
   const std::vector<CoherentAgent>& agents() const { return agents_; }
   // Messages sent per channel so far.
   uint64_t sent(coherence::Channel c) const { return sent_[static_cast<int>(c)]; }
+  uint64_t evictions() const { return evictions_; }
 
  private:
+  // Replacement of one agent's cache: set-associative, LRU. Tags only: the line's state is
+  // the coherence layer's (a line it invalidated is simply skipped as a victim).
+  struct Tags {
+    uint32_t sets = 0, ways = 0;
+    std::vector<int32_t> line;    // sets * ways; -1: empty
+    std::vector<uint64_t> stamp;  // last use
+    uint64_t clock = 0;
+    // Marks `l` used; returns the line it displaces, or -1.
+    int32_t touch(uint16_t l);
+  };
+  // Costs one transaction already run (t_) for `agent`, issued at `at`.
+  AccessCost cost(uint8_t agent, uint16_t line, coherence::Access a,
+                  const coherence::AgentLine& before, Duration at);
   // Arrival of a message leaving `from_home` side at `ready` over `agent`'s path.
   Duration cross(int agent, bool toward_agent, bool data, Duration ready, int& links);
   Duration memory_read(int requester, Duration start, int& links);
@@ -80,6 +100,8 @@ class CoherenceTimer {
   coherence::Transaction t_;
   Duration arrival_[coherence::Transaction::kMaxLog];
   uint64_t sent_[coherence::kChannels] = {};
+  std::vector<Tags> tags_;
+  uint64_t evictions_ = 0;
 };
 
 }  // namespace cxlsim::timing

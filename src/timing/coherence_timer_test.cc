@@ -103,5 +103,30 @@ TEST(CoherenceTimer, DeviceBiasAccessesStayOnTheDevice) {
   EXPECT_LT(local.completed - local.issued, host_bias.completed - host_bias.issued);
 }
 
+TEST(CoherenceTimer, AFullDeviceCacheEvictsItsLeastRecentlyUsedLineThroughTheProtocol) {
+  Rig r;
+  CoherentAgent dev = r.dev;
+  dev.capacity = 2;
+  dev.ways = 2;
+  CoherenceTimer t(r.cfg(1), {dev}, r.home);
+  Duration at;
+  at = t.access(0, 0, Access::kStore, 1, at).completed;
+  at = t.access(0, 1, Access::kLoad, 0, at).completed;
+  at = t.access(0, 1, Access::kLoad, 0, at).completed;  // a hit: line 0 is now the LRU one
+  const uint64_t up = r.link.stats(Dir::kUp).messages;
+  const AccessCost c = t.access(0, 2, Access::kLoad, 0, at);
+  EXPECT_EQ(c.evictions, 1);
+  EXPECT_EQ(t.runner().line(0, 0).state, coherence::Mesi::kI);
+  EXPECT_EQ(t.runner().line(0, 1).state, coherence::Mesi::kE);
+  EXPECT_EQ(t.runner().state().home[0].memory, 1);     // DirtyEvict wrote it back
+  EXPECT_EQ(r.link.stats(Dir::kUp).messages, up + 3);  // DirtyEvict, its data, then RdAny
+  // Without a capacity the same accesses evict nothing.
+  Rig q;
+  CoherenceTimer u(q.cfg(1), {q.dev}, q.home);
+  for (uint16_t l = 0; l < 3; ++l)
+    EXPECT_EQ(u.access(0, l, Access::kLoad, 0, Duration()).evictions, 0);
+  EXPECT_EQ(u.runner().line(0, 0).state, coherence::Mesi::kE);
+}
+
 }  // namespace
 }  // namespace cxlsim::timing
