@@ -59,7 +59,7 @@ std::vector<CheckCase> check_cases() {
   auto t2 = make(Flavour::kCache, 2, 2, 2);
   t2.protocol.device_agent = 1;
   t2.protocol.lines_per_page = 2;
-  t2.flips = 2;
+  t2.flips = 1;
   out.push_back({"Type 2 HDM-D, host + device, bias flips", t2});
   return out;
 }

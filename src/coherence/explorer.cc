@@ -272,12 +272,15 @@ class Search {
         }
       }
     }
-    if (states_[i].flips_left > 0) {
-      for (uint16_t page = 0; page < states_[i].s.device_bias.size(); ++page) {
-        for (bool to_device : {false, true}) {
+    // Flips to device bias are bounded; a page may always return to host bias (software
+    // gives it back before the host uses it), so the host is never locked out.
+    for (uint16_t page = 0; page < states_[i].s.device_bias.size(); ++page) {
+      for (bool to_device : {false, true}) {
+        if (to_device && states_[i].flips_left == 0) continue;
+        {
           Global g = states_[i];
           if (!(to_device ? p_.flip_to_device(g.s, page) : p_.flip_to_host(g.s, page))) continue;
-          --g.flips_left;
+          if (to_device) --g.flips_left;
           out.clear();
           next(std::move(g), out,
                {to_device ? Step::kFlipDevice : Step::kFlipHost, 0, page, Access::kNone, 0, {}});

@@ -11,8 +11,8 @@
 //     the last value written when it takes effect;
 //   - freedom from deadlock: every state without a successor has all accesses done, every
 //     transaction complete and nothing in flight. Every access and message is consumed by a
-//     step (silent drops and flips are bounded too), so the state graph has no cycle and each
-//     run ends in such a state: every request completes.
+//     step (silent drops and flips to device bias are bounded; a flip to host bias follows one), so
+//     the state graph has no cycle and each run ends in such a state: every request completes.
 // A violation comes back with the trace of steps that reaches it.
 #pragma once
 
@@ -30,7 +30,7 @@ struct Workload {
   uint8_t ops_per_agent = 2;      // accesses each agent issues
   std::vector<Access> accesses;   // empty: Load, Store and Evict
   bool silent_drops = true;       // clean lines may leave a cache without a message
-  uint8_t flips = 0;              // bias flips the search may make (Type 2, device_agent set)
+  uint8_t flips = 0;              // flips to device bias the search may make (Type 2 configs)
   size_t max_states = 4'000'000;  // the search stops (complete = false) beyond this
 };
 

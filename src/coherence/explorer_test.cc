@@ -83,9 +83,24 @@ TEST(Explore, CxlCacheBoundedSnoopFilterEvictsBySnpInv) {
 
 TEST(Explore, HdmDbThreeHostsOneLine) { expect_correct(bi_system(3, 1, 2)); }
 
+TEST(Explore, HdmDbUncachedReadsAndOwnershipWithoutData) {
+  Workload w = bi_system(2, 1, 3);
+  w.accesses = {Access::kLoadShared, Access::kStore, Access::kStoreFull, Access::kReadCurrent,
+                Access::kEvict};
+  expect_correct(w);
+}
+
+TEST(Explore, CxlCacheEveryAccessThreeEach) {
+  Workload w = cache_system(2, 1, 3);
+  w.accesses = {Access::kLoad,      Access::kLoadShared, Access::kStore,
+                Access::kStoreFull, Access::kEvict,      Access::kReadCurrent,
+                Access::kFlush,     Access::kWrInv,      Access::kWrCur};
+  expect_correct(w);
+}
+
 TEST(Explore, HdmDbSnoopFilterOfOneEntryBackInvalidates) { expect_correct(bi_system(2, 2, 2, 1)); }
 
-TEST(Explore, Type2HostAndDeviceBiasWithFlips) { expect_correct(type2_system(2)); }
+TEST(Explore, Type2HostAndDeviceBiasWithFlips) { expect_correct(type2_system(1)); }
 
 TEST(ExploreFaults, RdOwnWithoutSnpInvBreaksSwmr) {
   expect_caught(cache_system(2, 1, 2), Fault::kSkipSnpInvOnRdOwn, "");
@@ -112,7 +127,7 @@ TEST(ExploreFaults, BISnpPassingCmpIsCaught) {
 }
 
 TEST(ExploreFaults, DeviceBiasWithoutHostFlushIsCaught) {
-  expect_caught(type2_system(2), Fault::kFlipWithoutFlush, "");
+  expect_caught(type2_system(1), Fault::kFlipWithoutFlush, "");
 }
 
 }  // namespace
