@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "coherence/transaction.h"
+#include "timing/coherence_timer.h"
 
 namespace {
 using namespace cxlsim::coherence;
@@ -103,6 +104,29 @@ void BM_CoherenceType2Bias(benchmark::State& state) {
   report(state, r);
 }
 BENCHMARK(BM_CoherenceType2Bias);
+
+// The same ping-pong costed by the timing model: every message crosses a FlitLink and pays its
+// sender's latency (timing/coherence_timer.h).
+void BM_CoherenceTimedPingPong(benchmark::State& state) {
+  using namespace cxlsim::timing;
+  using cxlsim::Duration;
+  FlitLink link("rp->accel", LinkConfig{});
+  CoherentAgent core{"core",         {}, Duration::ns(30), Duration::ns(15), Duration::ns(25),
+                     Duration::ns(2)};
+  CoherentAgent dev{"accel",          {Hop{Duration::ns(20), &link, false}},
+                    Duration::ns(10), Duration::ns(10),
+                    Duration(),       Duration::ns(10)};
+  CoherenceTimer timer(make(Flavour::kCache, 2, 1), {core, dev},
+                       {true, Duration::ns(10), Duration::ns(80), -1, {}, {}});
+  Duration t;
+  uint8_t v = 0;
+  for (auto _ : state) {
+    ++v;
+    t = timer.access(static_cast<uint8_t>(v & 1), 0, Access::kStore, v, t).completed;
+  }
+  report(state, timer.runner());
+}
+BENCHMARK(BM_CoherenceTimedPingPong);
 
 }  // namespace
 

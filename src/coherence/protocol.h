@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "coherence/opcodes.h"
@@ -139,7 +140,10 @@ struct Outbox {
   int messages = 0, effects = 0;
   bool completed = false;  // a requester's transaction finished in this step
   uint8_t completed_agent = 0;
-  void send(const Message& m) { msg[messages++] = m; }
+  void send(const Message& m) {
+    if (messages == kMax) throw std::length_error("coherence: outbox full");
+    msg[messages++] = m;
+  }
   void clear() {
     messages = effects = 0;
     completed = false;

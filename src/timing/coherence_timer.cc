@@ -109,6 +109,9 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
   auto receiver = [](const coherence::Message& m) {
     return coherence::toward_agent(m.ch) ? m.agent : -1;
   };
+  // Latest arrival at each receiver (home: slot kMaxAgents) among the messages up to `seen`.
+  Duration latest[coherence::kMaxAgents + 1];
+  int seen = -1;
   bool forwarded = false;  // the transaction carries a cache's data: the home needs no memory read
   Duration done = at, home_busy = line_free_[line];
   for (int i = 0; i < t_.count; ++i) {
@@ -120,9 +123,12 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
     if (cause < 0) {
       ready = at + req.request;
     } else {
-      for (int j = 0; j <= cause; ++j) {
-        if (receiver(t_.log[j].msg) == sender) ready = std::max(ready, arrival_[j]);
+      for (; seen < cause; ++seen) {
+        const int r = receiver(t_.log[seen + 1].msg);
+        Duration& l = latest[r < 0 ? coherence::kMaxAgents : r];
+        l = std::max(l, arrival_[seen + 1]);
       }
+      ready = latest[sender < 0 ? coherence::kMaxAgents : sender];
       ready += from_home ? home_.process : agents_[m.agent].respond;
     }
     if (!from_home && m.snoop_data) forwarded = true;
