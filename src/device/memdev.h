@@ -44,8 +44,8 @@ struct MemdevConfig {
   // capacity, backed by anonymous RAM. Host access needs an accepted extent.
   std::vector<Bytes> dc_regions;
   Bytes dc_block_size = Bytes(2 << 20);
-  Bytes
-      cache_size;  // Type 2: the device cache (CXL.cache); its coherence: timing/coherence_timer.h
+  // Type 2: the device cache (CXL.cache), modelled by timing/coherence_timer.h.
+  Bytes cache_size;
 };
 
 // Where a DPA lives in a backing file.
@@ -78,9 +78,8 @@ class Memdev : public HdmDecoderContext {
   bool is_persistent(Dpa dpa) const { return dpa.value() >= config_.volatile_size.value(); }
 
   // Media access as the host sees it. Throws std::out_of_range when [dpa, dpa + size) is
-  // beyond dpa_span(). kNoCapacity: DC capacity outside every accepted extent. kPoisoned: `out`
-  // holds the stored bytes but they are poison; kLocked/kMediaDisabled: nothing was transferred
-  // (`out` is zeroed).
+  // beyond dpa_span(). kNoCapacity: DC capacity outside every accepted extent. kPoisoned: `out` holds the stored bytes but they are poison;
+  // kLocked/kMediaDisabled: nothing was transferred (`out` is zeroed).
   device::MediaAccess read(Dpa dpa, std::span<std::byte> out) const;
   device::MediaAccess write(Dpa dpa, std::span<const std::byte> in);
   // The memory-device command interface: mailbox, device registers, command-set state.
