@@ -64,33 +64,33 @@ void expect_caught(Workload w, Fault f, const std::string& kind) {
   std::printf("%s", trace_of(r).c_str());
 }
 
-TEST(Explore, CxlCacheTwoAgentsTwoLines) { expect_correct(cache_system(2, 2, 2)); }
+TEST(CoherenceExplore, CxlCacheTwoAgentsTwoLines) { expect_correct(cache_system(2, 2, 2)); }
 
-TEST(Explore, CxlCacheThreeAgentsOneLine) { expect_correct(cache_system(3, 1, 2)); }
+TEST(CoherenceExplore, CxlCacheThreeAgentsOneLine) { expect_correct(cache_system(3, 1, 2)); }
 
-TEST(Explore, CxlCacheUncachedReadsWritesAndFlushes) {
+TEST(CoherenceExplore, CxlCacheUncachedReadsWritesAndFlushes) {
   Workload w = cache_system(2, 1, 2);
   w.accesses = {Access::kLoadShared, Access::kStoreFull, Access::kReadCurrent, Access::kFlush,
                 Access::kWrInv,      Access::kItoMWr,    Access::kEvict};
   expect_correct(w);
 }
 
-TEST(Explore, CxlCacheBoundedSnoopFilterEvictsBySnpInv) {
+TEST(CoherenceExplore, CxlCacheBoundedSnoopFilterEvictsBySnpInv) {
   Workload w = cache_system(2, 2, 2);
   w.protocol.sf_capacity = 1;
   expect_correct(w);
 }
 
-TEST(Explore, HdmDbThreeHostsOneLine) { expect_correct(bi_system(3, 1, 2)); }
+TEST(CoherenceExplore, HdmDbThreeHostsOneLine) { expect_correct(bi_system(3, 1, 2)); }
 
-TEST(Explore, HdmDbUncachedReadsAndOwnershipWithoutData) {
+TEST(CoherenceExplore, HdmDbUncachedReadsAndOwnershipWithoutData) {
   Workload w = bi_system(2, 1, 3);
   w.accesses = {Access::kLoadShared, Access::kStore, Access::kStoreFull, Access::kReadCurrent,
                 Access::kEvict};
   expect_correct(w);
 }
 
-TEST(Explore, CxlCacheEveryAccessThreeEach) {
+TEST(CoherenceExplore, CxlCacheEveryAccessThreeEach) {
   Workload w = cache_system(2, 1, 3);
   w.accesses = {Access::kLoad,      Access::kLoadShared, Access::kStore,
                 Access::kStoreFull, Access::kEvict,      Access::kReadCurrent,
@@ -98,35 +98,35 @@ TEST(Explore, CxlCacheEveryAccessThreeEach) {
   expect_correct(w);
 }
 
-TEST(Explore, HdmDbSnoopFilterOfOneEntryBackInvalidates) { expect_correct(bi_system(2, 2, 2, 1)); }
+TEST(CoherenceExplore, HdmDbSnoopFilterOfOneEntryBackInvalidates) { expect_correct(bi_system(2, 2, 2, 1)); }
 
-TEST(Explore, Type2HostAndDeviceBiasWithFlips) { expect_correct(type2_system(1)); }
+TEST(CoherenceExplore, Type2HostAndDeviceBiasWithFlips) { expect_correct(type2_system(1)); }
 
-TEST(ExploreFaults, RdOwnWithoutSnpInvBreaksSwmr) {
+TEST(CoherenceExploreFaults, RdOwnWithoutSnpInvBreaksSwmr) {
   expect_caught(cache_system(2, 1, 2), Fault::kSkipSnpInvOnRdOwn, "");
 }
 
-TEST(ExploreFaults, MemRdAWithoutBISnpInvIsCaught) {
+TEST(CoherenceExploreFaults, MemRdAWithoutBISnpInvIsCaught) {
   expect_caught(bi_system(2, 1, 2), Fault::kSkipSnpInvOnRdOwn, "");
 }
 
-TEST(ExploreFaults, ReadWithoutSnpDataReturnsStaleData) {
+TEST(CoherenceExploreFaults, ReadWithoutSnpDataReturnsStaleData) {
   expect_caught(cache_system(2, 1, 2), Fault::kSkipSnpDataOnRead, "");
 }
 
-TEST(ExploreFaults, SnoopFilterEvictionWithoutBISnpInvIsCaught) {
+TEST(CoherenceExploreFaults, SnoopFilterEvictionWithoutBISnpInvIsCaught) {
   expect_caught(bi_system(2, 2, 2, 1), Fault::kNoBackInvalidateOnEviction, "");
 }
 
-TEST(ExploreFaults, SnoopPassingGoBreaksSwmr) {
+TEST(CoherenceExploreFaults, SnoopPassingGoBreaksSwmr) {
   expect_caught(cache_system(2, 1, 2), Fault::kSnoopPassesGo, "");
 }
 
-TEST(ExploreFaults, BISnpPassingCmpIsCaught) {
+TEST(CoherenceExploreFaults, BISnpPassingCmpIsCaught) {
   expect_caught(bi_system(2, 1, 2), Fault::kSnoopPassesGo, "");
 }
 
-TEST(ExploreFaults, DeviceBiasWithoutHostFlushIsCaught) {
+TEST(CoherenceExploreFaults, DeviceBiasWithoutHostFlushIsCaught) {
   expect_caught(type2_system(1), Fault::kFlipWithoutFlush, "");
 }
 

@@ -26,7 +26,7 @@ Config cfg(Flavour f, uint8_t agents, uint16_t lines = 1) {
 
 using V = std::vector<std::string>;
 
-TEST(CxlCache, RdOwnInvalidatesTheOtherSharerThenGrantsE) {
+TEST(CoherenceCxlCache, RdOwnInvalidatesTheOtherSharerThenGrantsE) {
   Runner r(cfg(Flavour::kCache, 2));
   Transaction t;
   r.run(0, 0, Access::kLoadShared, 0, t);
@@ -40,7 +40,7 @@ TEST(CxlCache, RdOwnInvalidatesTheOtherSharerThenGrantsE) {
   EXPECT_EQ(t.log[3].cause, 2);  // the GO follows the snoop response
 }
 
-TEST(CxlCache, ReadOfAModifiedLineForwardsItsDataAndLeavesBothShared) {
+TEST(CoherenceCxlCache, ReadOfAModifiedLineForwardsItsDataAndLeavesBothShared) {
   Runner r(cfg(Flavour::kCache, 2));
   Transaction t;
   r.run(0, 0, Access::kStore, 9, t);
@@ -54,7 +54,7 @@ TEST(CxlCache, ReadOfAModifiedLineForwardsItsDataAndLeavesBothShared) {
   EXPECT_EQ(r.line(1, 0).state, Mesi::kS);
 }
 
-TEST(CxlCache, RdAnyAloneGetsEAndStoresHitWithoutMessages) {
+TEST(CoherenceCxlCache, RdAnyAloneGetsEAndStoresHitWithoutMessages) {
   Runner r(cfg(Flavour::kCache, 2));
   Transaction t;
   r.run(0, 0, Access::kLoad, 0, t);
@@ -65,7 +65,7 @@ TEST(CxlCache, RdAnyAloneGetsEAndStoresHitWithoutMessages) {
   EXPECT_EQ(r.line(0, 0).state, Mesi::kM);
 }
 
-TEST(CxlCache, EvictionsByState) {
+TEST(CoherenceCxlCache, EvictionsByState) {
   Runner r(cfg(Flavour::kCache, 2));
   Transaction t;
   r.run(0, 0, Access::kStore, 5, t);
@@ -81,7 +81,7 @@ TEST(CxlCache, EvictionsByState) {
   EXPECT_EQ(names(t), (V{"CleanEvictNoData", "GO-I"}));
 }
 
-TEST(CxlCache, UncachedWriteInvalidatesThenPullsTheData) {
+TEST(CoherenceCxlCache, UncachedWriteInvalidatesThenPullsTheData) {
   Runner r(cfg(Flavour::kCache, 2));
   Transaction t;
   r.run(1, 0, Access::kStore, 4, t);
@@ -91,7 +91,7 @@ TEST(CxlCache, UncachedWriteInvalidatesThenPullsTheData) {
   EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
 }
 
-TEST(CxlCache, BoundedSnoopFilterEvictsAnEntryBySnpInv) {
+TEST(CoherenceCxlCache, BoundedSnoopFilterEvictsAnEntryBySnpInv) {
   Config c = cfg(Flavour::kCache, 2, 2);
   c.sf_capacity = 1;
   Runner r(c);
@@ -105,7 +105,7 @@ TEST(CxlCache, BoundedSnoopFilterEvictsAnEntryBySnpInv) {
   EXPECT_EQ(r.state().sf_used, 1);
 }
 
-TEST(HdmDb, MemRdAWithAModifiedHostBackInvalidatesIt) {
+TEST(CoherenceHdmDb, MemRdAWithAModifiedHostBackInvalidatesIt) {
   Runner r(cfg(Flavour::kBackInvalidate, 2));
   Transaction t;
   r.run(0, 0, Access::kStore, 8, t);
@@ -119,7 +119,7 @@ TEST(HdmDb, MemRdAWithAModifiedHostBackInvalidatesIt) {
   EXPECT_EQ(r.state().home[0].memory, 8);
 }
 
-TEST(HdmDb, SnoopFilterOfOneEntryBackInvalidatesTheOtherLine) {
+TEST(CoherenceHdmDb, SnoopFilterOfOneEntryBackInvalidatesTheOtherLine) {
   Config c = cfg(Flavour::kBackInvalidate, 1, 2);
   c.sf_capacity = 1;
   Runner r(c);
@@ -131,7 +131,7 @@ TEST(HdmDb, SnoopFilterOfOneEntryBackInvalidatesTheOtherLine) {
   EXPECT_EQ(r.line(0, 1).state, Mesi::kS);
 }
 
-TEST(Bias, DeviceBiasIsLocalAndFlipsWriteBack) {
+TEST(CoherenceBias, DeviceBiasIsLocalAndFlipsWriteBack) {
   Config c = cfg(Flavour::kCache, 2);
   c.device_agent = 1;
   Runner r(c);
@@ -154,7 +154,7 @@ TEST(Bias, DeviceBiasIsLocalAndFlipsWriteBack) {
   EXPECT_EQ(t.value, 5);
 }
 
-TEST(Opcodes, SpecNames) {
+TEST(CoherenceOpcodes, SpecNames) {
   EXPECT_EQ(opcode_name(Channel::kD2HReq, static_cast<uint8_t>(D2HReq::kCacheFlushed)),
             "CacheFlushed");
   EXPECT_EQ(opcode_name(Channel::kD2HRsp, static_cast<uint8_t>(D2HRsp::kRspVFwdV)), "RspVFwdV");
