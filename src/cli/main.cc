@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   cxlsim::cli::register_decode(app);
   cxlsim::cli::register_map(app);
   cxlsim::cli::register_regs(app);
+  cxlsim::cli::register_coherence(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

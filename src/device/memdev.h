@@ -44,7 +44,8 @@ struct MemdevConfig {
   // capacity, backed by anonymous RAM. Host access needs an accepted extent.
   std::vector<Bytes> dc_regions;
   Bytes dc_block_size = Bytes(2 << 20);
-  Bytes cache_size;  // Type 2: the device cache (CXL.cache), reported only
+  // Type 2: the device cache (CXL.cache), modelled by timing/coherence_timer.h.
+  Bytes cache_size;
 };
 
 // Where a DPA lives in a backing file.

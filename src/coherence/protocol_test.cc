@@ -1,0 +1,171 @@
+// Flows of single transactions: which messages each access causes, in order, and the states
+// they leave (CXL 3.1 §3.2.4 for CXL.cache, §3.3/§3.5.1 for HDM-DB, §2.2.2 for bias).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "coherence/transaction.h"
+
+namespace cxlsim::coherence {
+namespace {
+
+std::vector<std::string> names(const Transaction& t) {
+  std::vector<std::string> out;
+  for (int i = 0; i < t.count; ++i) out.emplace_back(opcode_name(t.log[i].msg.ch, t.log[i].msg.op));
+  return out;
+}
+
+Config cfg(Flavour f, uint8_t agents, uint16_t lines = 1) {
+  Config c;
+  c.flavour = f;
+  c.agents = agents;
+  c.lines = lines;
+  return c;
+}
+
+using V = std::vector<std::string>;
+
+TEST(CoherenceCxlCache, RdOwnInvalidatesTheOtherSharerThenGrantsE) {
+  Runner r(cfg(Flavour::kCache, 2));
+  Transaction t;
+  r.run(0, 0, Access::kLoadShared, 0, t);
+  EXPECT_EQ(names(t), (V{"RdShared", "GO-S", "Data"}));
+  r.run(1, 0, Access::kStore, 7, t);
+  EXPECT_EQ(names(t), (V{"RdOwn", "SnpInv", "RspIHitSE", "GO-E", "Data"}));
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kI);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kM);
+  EXPECT_EQ(r.line(1, 0).value, 7);
+  EXPECT_EQ(t.log[1].cause, 0);  // the snoop follows the request
+  EXPECT_EQ(t.log[3].cause, 2);  // the GO follows the snoop response
+}
+
+TEST(CoherenceCxlCache, ReadOfAModifiedLineForwardsItsDataAndLeavesBothShared) {
+  Runner r(cfg(Flavour::kCache, 2));
+  Transaction t;
+  r.run(0, 0, Access::kStore, 9, t);
+  EXPECT_EQ(names(t), (V{"RdOwn", "GO-E", "Data"}));
+  r.run(1, 0, Access::kLoad, 0, t);
+  EXPECT_EQ(names(t), (V{"RdAny", "SnpData", "RspSFwdM", "Data", "GO-S", "Data"}));
+  EXPECT_TRUE(t.read);
+  EXPECT_EQ(t.value, 9);
+  EXPECT_EQ(r.state().home[0].memory, 9);  // written back on the way
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kS);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kS);
+}
+
+TEST(CoherenceCxlCache, RdAnyAloneGetsEAndStoresHitWithoutMessages) {
+  Runner r(cfg(Flavour::kCache, 2));
+  Transaction t;
+  r.run(0, 0, Access::kLoad, 0, t);
+  EXPECT_EQ(names(t), (V{"RdAny", "GO-E", "Data"}));
+  r.run(0, 0, Access::kStore, 3, t);
+  EXPECT_EQ(t.issue, Issue::kHit);
+  EXPECT_EQ(t.count, 0);
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kM);
+}
+
+TEST(CoherenceCxlCache, EvictionsByState) {
+  Runner r(cfg(Flavour::kCache, 2));
+  Transaction t;
+  r.run(0, 0, Access::kStore, 5, t);
+  r.run(0, 0, Access::kEvict, 0, t);
+  EXPECT_EQ(names(t), (V{"DirtyEvict", "GO_WritePull", "Data"}));
+  EXPECT_EQ(r.state().home[0].memory, 5);
+  EXPECT_EQ(r.state().home[0].sharers, 0);
+  r.run(0, 0, Access::kLoad, 0, t);
+  r.run(0, 0, Access::kEvict, 0, t);
+  EXPECT_EQ(names(t), (V{"CleanEvict", "GO_WritePull_Drop"}));
+  r.run(0, 0, Access::kLoadShared, 0, t);
+  r.run(0, 0, Access::kEvict, 0, t);
+  EXPECT_EQ(names(t), (V{"CleanEvictNoData", "GO-I"}));
+}
+
+TEST(CoherenceCxlCache, UncachedWriteInvalidatesThenPullsTheData) {
+  Runner r(cfg(Flavour::kCache, 2));
+  Transaction t;
+  r.run(1, 0, Access::kStore, 4, t);
+  r.run(0, 0, Access::kWrInv, 6, t);
+  EXPECT_EQ(names(t), (V{"WrInv", "SnpInv", "RspIFwdM", "Data", "GO_WritePull", "Data"}));
+  EXPECT_EQ(r.state().home[0].memory, 6);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
+}
+
+TEST(CoherenceCxlCache, BoundedSnoopFilterEvictsAnEntryBySnpInv) {
+  Config c = cfg(Flavour::kCache, 2, 2);
+  c.sf_capacity = 1;
+  Runner r(c);
+  Transaction t;
+  r.run(0, 0, Access::kStore, 2, t);
+  r.run(1, 1, Access::kLoad, 0, t);
+  EXPECT_EQ(names(t), (V{"RdAny", "SnpInv", "RspIFwdM", "Data", "GO-E", "Data"}));
+  EXPECT_EQ(t.log[1].msg.line, 0);  // the victim, not the line asked for
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kI);
+  EXPECT_EQ(r.state().home[0].memory, 2);
+  EXPECT_EQ(r.state().sf_used, 1);
+}
+
+TEST(CoherenceHdmDb, MemRdAWithAModifiedHostBackInvalidatesIt) {
+  Runner r(cfg(Flavour::kBackInvalidate, 2));
+  Transaction t;
+  r.run(0, 0, Access::kStore, 8, t);
+  EXPECT_EQ(names(t), (V{"MemRd,A", "Cmp-E", "MemData"}));
+  r.run(1, 0, Access::kStore, 9, t);
+  // §3.5.1: the modified host writes back (MemWr), the device completes it, then BIRspI.
+  EXPECT_EQ(names(t), (V{"MemRd,A", "BISnpInv", "MemWr,I", "Cmp", "BIRspI", "Cmp-E", "MemData"}));
+  EXPECT_EQ(t.log[5].msg.agent, 1);
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kI);
+  EXPECT_EQ(r.line(1, 0).value, 9);
+  EXPECT_EQ(r.state().home[0].memory, 8);
+}
+
+TEST(CoherenceHdmDb, SnoopFilterOfOneEntryBackInvalidatesTheOtherLine) {
+  Config c = cfg(Flavour::kBackInvalidate, 1, 2);
+  c.sf_capacity = 1;
+  Runner r(c);
+  Transaction t;
+  r.run(0, 0, Access::kLoad, 0, t);
+  r.run(0, 1, Access::kLoad, 0, t);
+  EXPECT_EQ(names(t), (V{"MemRd,S", "BISnpInv", "BIRspI", "Cmp-S", "MemData"}));
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kI);
+  EXPECT_EQ(r.line(0, 1).state, Mesi::kS);
+}
+
+TEST(CoherenceBias, DeviceBiasIsLocalAndFlipsWriteBack) {
+  Config c = cfg(Flavour::kCache, 2);
+  c.device_agent = 1;
+  Runner r(c);
+  Transaction t;
+  r.run(1, 0, Access::kLoad, 0, t);  // host bias: the device asks the host
+  EXPECT_EQ(names(t), (V{"RdAny", "GO-E", "Data"}));
+  r.run(0, 0, Access::kLoad, 0, t);  // a host cache reads it: the device is snooped
+  EXPECT_EQ(names(t), (V{"RdAny", "SnpData", "RspSHitSE", "GO-S", "Data"}));
+  EXPECT_FALSE(r.flip_to_device(0));  // the host still caches the line
+  r.run(0, 0, Access::kEvict, 0, t);
+  ASSERT_TRUE(r.flip_to_device(0));
+  r.run(1, 0, Access::kStore, 5, t);
+  EXPECT_EQ(t.issue, Issue::kHit);
+  EXPECT_EQ(t.count, 0);
+  r.run(0, 0, Access::kLoad, 0, t);
+  EXPECT_EQ(t.issue, Issue::kRefused);  // the host waits for host bias
+  ASSERT_TRUE(r.flip_to_host(0));
+  EXPECT_EQ(r.state().home[0].memory, 5);
+  r.run(0, 0, Access::kLoad, 0, t);
+  EXPECT_EQ(t.value, 5);
+}
+
+TEST(CoherenceOpcodes, SpecNames) {
+  EXPECT_EQ(opcode_name(Channel::kD2HReq, static_cast<uint8_t>(D2HReq::kCacheFlushed)),
+            "CacheFlushed");
+  EXPECT_EQ(opcode_name(Channel::kD2HRsp, static_cast<uint8_t>(D2HRsp::kRspVFwdV)), "RspVFwdV");
+  EXPECT_EQ(opcode_name(Channel::kH2DRsp, static_cast<uint8_t>(H2DRsp::kGoWritePullDrop)),
+            "GO_WritePull_Drop");
+  EXPECT_EQ(opcode_name(Channel::kS2MBISnp, static_cast<uint8_t>(S2MBISnp::kBISnpData)),
+            "BISnpData");
+  EXPECT_EQ(name(Channel::kM2SBIRsp), "M2S BIRsp");
+  EXPECT_TRUE(toward_agent(Channel::kS2MBISnp));
+  EXPECT_FALSE(toward_agent(Channel::kM2SRwD));
+}
+
+}  // namespace
+}  // namespace cxlsim::coherence

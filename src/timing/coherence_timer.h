@@ -1,0 +1,107 @@
+// Coherence traffic in time: the coherence layer (coherence/transaction.h) says which messages
+// an access causes and which message caused each; this costs them. Every message crosses the
+// links between the home and its agent (the System's FlitLinks: it occupies their slots per
+// direction, so coherence traffic contends with itself and with memory traffic on them) and
+// costs the latency of the agent that sends it. The home serves one transaction per line at a
+// time. No coherence rule lives here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "coherence/transaction.h"
+#include "timing/system.h"
+
+namespace cxlsim::timing {
+
+// Arrival of a message sent at `ready` over `path` (host side first), downward (host to device)
+// or upward, occupying each link's slots for its direction.
+Duration cross_path(const std::vector<Hop>& path, bool down, bool data, Duration ready);
+
+// A caching agent: a host's cache (for host memory and HDM-D: next to the home, no links) or a
+// device's (for HDM-DB the roles swap: the home is the device, the agents are hosts).
+struct CoherentAgent {
+  std::string name;
+  std::vector<Hop> path;  // host side first; empty: on the home's chip
+  Duration request;       // from the requester to its miss leaving the agent
+  Duration respond;       // answering a snoop, taking a GO or data (a cache lookup)
+  Duration complete;      // from the last message of a transaction to the requester
+  Duration hit;           // a hit in its cache
+  // Lines its cache holds (a Type 2 device: the topology's cache size / 64); 0: unbounded.
+  // A fill into a full set first evicts the set's least recently used line through the
+  // coherence layer (CleanEvict / DirtyEvict, or a local write-back in device bias).
+  uint32_t capacity = 0;
+  unsigned ways = 16;
+};
+
+struct CoherentHome {
+  bool at_host = true;  // the home is the host's home agent (CXL.cache, HDM-D); else a device
+  Duration process;     // handling one message (snoop filter lookup)
+  Duration memory;      // reading a line from the home's memory
+  // HDM-D: the memory is this agent's device memory (-1: at the home). The home then reads it
+  // by M2S MemRdFwd over that agent's path; data for that agent stays on the device.
+  int memory_agent = -1;
+  Duration agent_memory;  // reading a line at memory_agent (controller + DRAM)
+  Duration agent_burst;   // one line's transfer on memory_agent's DRAM bus (write-back rate)
+};
+
+// Costs per transaction of the last access.
+struct AccessCost {
+  Duration issued, completed;
+  int messages = 0;       // coherence messages of the transaction
+  int link_messages = 0;  // of those, messages that crossed a link
+  int evictions = 0;      // capacity evictions the access caused (their messages not counted)
+  coherence::Issue issue = coherence::Issue::kRefused;
+};
+
+class CoherenceTimer {
+ public:
+  CoherenceTimer(const coherence::Config& cfg, std::vector<CoherentAgent> agents,
+                 const CoherentHome& home);
+
+  // `agent` issues `a` on `line` at `at`; returns when it completes at the requester.
+  AccessCost access(uint8_t agent, uint16_t line, coherence::Access a, uint8_t value, Duration at);
+  // Bias flips (§2.2.2.3) started at `at`; return when the page may be used in the new bias.
+  // To host: the device walks its cache over the page (one lookup per line) and writes the
+  // dirty lines back, pipelined at its DRAM's burst rate. To device:
+  // software has flushed the host's caches; the bias table write crosses the device's link.
+  Duration flip_to_host(uint16_t page, Duration at);
+  Duration flip_to_device(uint16_t page, Duration at);
+
+  const coherence::Runner& runner() const { return runner_; }
+  const std::vector<CoherentAgent>& agents() const { return agents_; }
+  // Messages sent per channel so far.
+  uint64_t sent(coherence::Channel c) const { return sent_[static_cast<int>(c)]; }
+  uint64_t evictions() const { return evictions_; }
+
+ private:
+  // Replacement of one agent's cache: set-associative, LRU. Tags only: the line's state is
+  // the coherence layer's (a line it invalidated is simply skipped as a victim).
+  struct Tags {
+    uint32_t sets = 0, ways = 0;
+    std::vector<int32_t> line;    // sets * ways; -1: empty
+    std::vector<uint64_t> stamp;  // last use
+    uint64_t clock = 0;
+    // Marks `l` used; returns the line it displaces, or -1.
+    int32_t touch(uint16_t l);
+  };
+  // Costs one transaction already run (t_) for `agent`, issued at `at`.
+  AccessCost cost(uint8_t agent, uint16_t line, coherence::Access a,
+                  const coherence::AgentLine& before, Duration at);
+  // Arrival of a message leaving `from_home` side at `ready` over `agent`'s path.
+  Duration cross(int agent, bool toward_agent, bool data, Duration ready, int& links);
+  Duration memory_read(int requester, Duration start, int& links);
+
+  coherence::Runner runner_;
+  std::vector<CoherentAgent> agents_;
+  CoherentHome home_;
+  std::vector<Duration> line_free_;
+  coherence::Transaction t_;
+  Duration arrival_[coherence::Transaction::kMaxLog];
+  uint64_t sent_[coherence::kChannels] = {};
+  std::vector<Tags> tags_;
+  uint64_t evictions_ = 0;
+};
+
+}  // namespace cxlsim::timing
