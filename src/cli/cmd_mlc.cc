@@ -75,6 +75,7 @@ int run(const MlcOptions& o) {
   s.reads = r;
   s.writes = w;
   s.random = o.random;
+  s.lines_per_delay = frontend::mlc_lines_per_delay(r, w);
   s.seed = o.seed;
   s.window = Duration::ns(o.window_us * 1000.0);
   nlohmann::json j;

@@ -23,6 +23,20 @@ constexpr uint64_t kLocalSize = uint64_t{64} << 30;
 
 std::span<const unsigned> mlc_inject_delays() { return kDelays; }
 
+double mlc_lines_per_delay(unsigned reads, unsigned writes) {
+  struct Kernel {
+    unsigned reads, writes;
+    double lines;
+  };
+  // Slopes of the artifact's 16-thread logs relative to all reads (CXL server / DDR5 server):
+  // -W2 2.95 / 3.08, -W3 3.95 / 4.27, -W5 0.99 / 1.00, -W12 1.18 / 1.25, -W6 0.25 / 0.26.
+  constexpr Kernel kKernels[] = {{2, 1, 3.0}, {3, 1, 4.0}, {1, 1, 1.0}, {4, 1, 1.2}, {0, 1, 0.25}};
+  for (const Kernel& k : kKernels) {
+    if (reads * k.writes == writes * k.reads && reads + writes > 0) return k.lines;
+  }
+  return 1.0;
+}
+
 MlcSetup setup_for_device(const HostProfile& host, const DeviceProfile& local, const DeviceProfile& device) {
   MlcSetup s;
   s.host = host;
@@ -106,7 +120,7 @@ MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
     c.reads = s.reads;
     c.writes = s.writes;
     c.random = s.random;
-    c.compute = s.host.loop_overhead + s.host.inject_unit * inject_delay;
+    c.compute = s.host.loop_overhead + Duration::ns(s.host.inject_unit.nanoseconds() * inject_delay / s.lines_per_delay);
     c.max_outstanding = s.host.max_outstanding;
     c.prefetch_distance = s.host.prefetch_distance;
     c.lfb = s.host.lfb;

@@ -20,6 +20,15 @@ namespace cxlsim::frontend {
 // MLC's default inject delays for --loaded_latency.
 std::span<const unsigned> mlc_inject_delays();
 
+// Memory lines (reads, reads for ownership and writes together) one load thread of MLC v3.10
+// moves per inject-delay iteration for the traffic of `-W` with this reads:writes ratio: 1 for
+// all reads, 3 for 2:1 (-W2), 4 for 3:1 (-W3), 1 for 1:1 (-W5), 1.2 for 4:1 (-W12), 0.25 for
+// non-temporal writes only (-W6); 1 for ratios MLC has no kernel for. A property of MLC's
+// kernels, not of the memory: measured from the slope of per-thread line time against the
+// inject delay (inject 1000-20000) in the EuroSys'24 artifact's logs, the same within 8 % on its
+// CXL and its DDR5 server (docs/calibration.md).
+double mlc_lines_per_delay(unsigned reads, unsigned writes);
+
 struct MlcSetup {
   timing::HostProfile host;
   timing::DeviceProfile local_dram;
@@ -32,6 +41,9 @@ struct MlcSetup {
   unsigned threads = 16;
   unsigned reads = 1, writes = 0;
   bool random = false;
+  // Memory lines each load thread moves per inject-delay iteration of MLC's kernel for this
+  // mix (mlc_lines_per_delay); the delay is spread over them.
+  double lines_per_delay = 1.0;
   uint64_t seed = 1;
   Bytes buffer = MiB(100);        // per load thread (and again for writes)
   Duration warmup = Duration::ns(20000);

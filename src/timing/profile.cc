@@ -173,6 +173,7 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   p.backend_latency = c.ns("backend_latency_ns", Duration(), true);
   p.queue_depth = c.count("queue_depth", 64, true);
   p.in_order = c.str("responses", "any-order") == "in-order";
+  if (const double gbps = c.num("throughput_gbps", 0); gbps > 0) p.throughput = Bandwidth::gb_per_second(gbps);
   if (!p.in_order && c.str("responses", "any-order") != "any-order") c.fail("responses", "must be in-order or any-order");
 
   Table d = section(root, "dram", origin);

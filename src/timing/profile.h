@@ -24,6 +24,10 @@ struct DeviceProfile {
   Duration backend_latency;      // controller: media data to link transmit (or MC to mesh)
   unsigned queue_depth = 64;     // requests the host may have outstanding to it (credits)
   bool in_order = false;         // returns responses in arrival order (a completion reorder buffer)
+  // Requests (64 B reads and writes alike) the controller's request pipeline passes per
+  // second, as bytes: one line per 64 B / throughput, shared by both directions. Zero: no limit
+  // (the media and the link set the peak).
+  Bandwidth throughput;
   DramConfig dram;
 };
 

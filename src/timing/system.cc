@@ -153,6 +153,10 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
     targets_.push_back(std::move(t));
   }
 
+  for (Target& t : targets_) {
+    if (t.profile.throughput > Bandwidth()) t.request_ps = t.profile.throughput.transfer_time(Bytes(64)).picoseconds();
+  }
+
   // The host agent commits the regions; decode follows from the registers alone.
   RegionManager agent(*fabric_);
   for (const RegionRequest& req : regions.empty() ? default_regions(f) : regions) {
@@ -295,6 +299,12 @@ void System::dispatch(Request* r, Target& t) {
     at = h->link->send_ps(Dir::kDown, dm, at + h->before.picoseconds(), now);
   }
   at += t.profile.frontend_latency.picoseconds();
+  if (t.request_ps > 0) {
+    // The controller's request pipeline passes one line per request_ps, reads and writes alike;
+    // requests reach it in dispatch order (the path down is FIFO).
+    at = std::max(at, t.next_accept);
+    t.next_accept = at + t.request_ps;
+  }
   r->arrived = Duration::ps(at);
   at = t.media->access(r->op, r->media, Duration::ps(at)).picoseconds();
   at += t.profile.backend_latency.picoseconds();

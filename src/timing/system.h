@@ -52,6 +52,8 @@ struct Target {
   std::vector<Hop> hops;
   unsigned outstanding = 0;
   int64_t last_response = 0;  // in-order controllers: when the previous response left (ps)
+  int64_t request_ps = 0;     // controller pipeline time per request (profile throughput; 0: none)
+  int64_t next_accept = 0;    // when the pipeline takes its next request (ps)
   TargetStats stats;
   // Requests waiting for a credit, one FIFO per requester, served round robin.
   std::vector<Request*> wait_head, wait_tail;
