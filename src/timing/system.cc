@@ -154,7 +154,9 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
   }
 
   for (Target& t : targets_) {
-    if (t.profile.throughput > Bandwidth()) t.request_ps = t.profile.throughput.transfer_time(Bytes(64)).picoseconds();
+    if (t.profile.throughput > Bandwidth()) {
+      t.request_ps = t.profile.throughput.transfer_time(Bytes(64)).picoseconds();
+    }
   }
 
   // The host agent commits the regions; decode follows from the registers alone.
