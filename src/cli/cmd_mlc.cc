@@ -129,6 +129,7 @@ int run(const MlcOptions& o) {
       frontend::MlcSetup sm = s;
       sm.reads = m.r;
       sm.writes = m.w;
+      sm.lines_per_delay = frontend::mlc_lines_per_delay(m.r, m.w);
       double bw = frontend::max_bandwidth_mbps(sm);
       j["max_bandwidth_mbps"][m.name] = bw;
       if (!o.json) std::cout << fmt::format("{:<32}: {:10.1f}\n", m.name, bw);

@@ -40,7 +40,7 @@ struct HostProfile {
   unsigned max_outstanding = 48;      // misses in flight per core including L2 prefetches
   unsigned prefetch_distance = 20;    // lines the stream prefetcher runs ahead of demand
   Duration ooo_window = Duration::ns(30);  // compute the reorder buffer holds past a stalled load
-  unsigned store_buffer = 0;          // stores retired ahead of their data (0: stores hold the loop)
+  unsigned store_buffer = 0;          // stores retired ahead of their data (0: they hold the loop)
   Duration core_to_home;              // L1 miss to the home agent (L2 + LLC miss + mesh)
   Duration home_to_core;              // return path of the data
   Duration root_port_latency;         // home agent to CXL root port (host bridge), one way
