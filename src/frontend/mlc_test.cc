@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <ostream>
 #include <sstream>
 
 #include "spec/error.h"
@@ -39,6 +40,8 @@ struct Goal {
   double mae, peak, idle;
 };
 
+void PrintTo(const Goal& g, std::ostream* os) { *os << g.log; }
+
 class Calibration : public ::testing::TestWithParam<Goal> {};
 
 TEST_P(Calibration, CurveStaysWithinItsErrorBounds) {
@@ -70,6 +73,8 @@ struct HeldOutLog {
   const char* log;  // under data/mlc/eurosys24/cxl/
   double mae, peak, idle;
 };
+
+void PrintTo(const HeldOutLog& g, std::ostream* os) { *os << g.log; }
 
 class HeldOut : public ::testing::TestWithParam<HeldOutLog> {};
 
