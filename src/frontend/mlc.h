@@ -98,8 +98,9 @@ struct MlcLogRun {
 std::optional<MlcLogRun> parse_mlc_header(const std::string& text, const std::string& origin);
 
 // Whether a simulated loaded-latency run can be scored against a log. `errors`: the run is not
-// the log's (thread count, mix, access pattern); `warnings`: what the score leaves out or may
-// get wrong (no header to check, inject delays of one side the other lacks).
+// the log's (mix, access pattern); `warnings`: what the score leaves out or may get wrong (no
+// header to check, another thread count than the CPUs in -k, inject delays of one side the
+// other lacks).
 struct CompareCheck {
   std::vector<std::string> errors, warnings;
 };

@@ -180,8 +180,9 @@ TEST(Mlc, RefusesToCompareAnotherRun) {
   run.threads = 16;
   EXPECT_TRUE(check_comparable(s, delays, run, meas).errors.empty());
   EXPECT_TRUE(check_comparable(s, delays, run, meas).warnings.empty());
-  run.threads = 8;
-  EXPECT_EQ(check_comparable(s, delays, run, meas).errors.size(), 1u);
+  run.threads = 8;  // -k may list hyperthread siblings: warned about, not refused
+  EXPECT_TRUE(check_comparable(s, delays, run, meas).errors.empty());
+  EXPECT_EQ(check_comparable(s, delays, run, meas).warnings.size(), 1u);
   run.threads = 16;
   run.reads = 2;
   run.writes = 1;

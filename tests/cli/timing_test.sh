@@ -51,8 +51,10 @@ $CXLSIM mlc --idle-latency --compare "$MIX" >/dev/null 2>"$T/c1"; rc=$?
 check "compare: refused without --loaded-latency (exit 2)" "[ $rc = 2 ] && grep -q 'add --loaded-latency' $T/c1"
 $CXLSIM mlc --loaded-latency --compare "$MIX" >/dev/null 2>"$T/c2"; rc=$?
 check "compare: a mix other than the log's header is refused, naming --rw" "[ $rc = 2 ] && grep -q 'use --rw 2:1' $T/c2"
-$CXLSIM mlc --loaded-latency --rw 2:1 --threads 8 --compare "$MIX" >/dev/null 2>"$T/c3"; rc=$?
-check "compare: another thread count is refused, naming --threads" "[ $rc = 2 ] && grep -q 'use --threads 16' $T/c3"
+$CXLSIM mlc --loaded-latency --rw 2:1 --random --compare "$MIX" >/dev/null 2>"$T/c3"; rc=$?
+check "compare: another access pattern is refused, naming --random" "[ $rc = 2 ] && grep -q 'drop --random' $T/c3"
+$CXLSIM mlc --loaded-latency --rw 2:1 --threads 8 --window-us 20 --compare "$MIX" >/dev/null 2>"$T/c5"; rc=$?
+check "compare: another thread count is warned about, naming --threads" "[ $rc = 0 ] && grep -q 'warning: .*--threads 16 runs as many' $T/c5"
 $CXLSIM mlc --loaded-latency --rw 2:1 --window-us 20 --inject-delays 0,20000,30000 --compare "$MIX" --json >"$T/c4.json" 2>"$T/c4"
 check "compare: inject delays of either side the other lacks are warned about" \
   "grep -q 'warning: .*inject delays 2,8,' $T/c4 && grep -q 'simulated inject delays 30000' $T/c4 && [ \"\$(jq_py $T/c4.json 'len(j[\"compare\"][\"warnings\"])')\" = 2 ]"
