@@ -254,7 +254,10 @@ void register_mlc(CLI::App& app) {
       ->check(CLI::Range(0u, 1000000u).description(""));
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_option("--plot", o->plot, "Write a PNG plot of the loaded-latency curve (gnuplot)");
-  cmd->add_option("--compare", o->compare, "Measured MLC log to overlay and score against");
+  cmd->add_option(
+      "--compare", o->compare,
+      "Measured MLC --loaded_latency log to overlay and score against (needs --loaded-latency; "
+      "refused when its -W mix or -U differ from the run, warned when its -k threads do)");
   cmd->add_flag("--quiet", o->quiet,
                 "No progress on stderr (shown only when stderr is a terminal)");
   cmd->callback([o] {
