@@ -173,6 +173,9 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   p.backend_latency = c.ns("backend_latency_ns", Duration(), true);
   p.queue_depth = c.count("queue_depth", 64, true);
   p.in_order = c.str("responses", "any-order") == "in-order";
+  const std::string credits = c.str("credits", "all");
+  if (credits != "all" && credits != "reads") c.fail("credits", "must be all or reads");
+  p.read_credits_only = credits == "reads";
   if (const double gbps = c.num("throughput_gbps", 0); gbps > 0) {
     p.throughput = Bandwidth::gb_per_second(gbps);
   }

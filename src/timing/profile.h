@@ -23,6 +23,7 @@ struct DeviceProfile {
   Duration frontend_latency;     // controller: link receive to media command (or mesh to MC)
   Duration backend_latency;      // controller: media data to link transmit (or MC to mesh)
   unsigned queue_depth = 64;     // requests the host may have outstanding to it (credits)
+  bool read_credits_only = false;  // credits count reads; writes wait for write-queue room
   bool in_order = false;         // returns responses in arrival order (a completion reorder buffer)
   // Requests (64 B reads and writes alike) the controller's request pipeline passes per
   // second, as bytes: one line per 64 B / throughput, shared by both directions. Zero: no limit

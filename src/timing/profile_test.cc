@@ -64,6 +64,9 @@ TEST(Profile, ReadsControllerThroughput) {
   // Absent: no limit.
   EXPECT_EQ(parse_device_profile(device_toml(""), "t.toml").throughput, Bandwidth());
   EXPECT_NE(error_of(with("throughput_gbps = -1\n")).find("throughput_gbps"), std::string::npos);
+  EXPECT_FALSE(parse_device_profile(device_toml(""), "t.toml").read_credits_only);
+  EXPECT_TRUE(parse_device_profile(with("credits = \"reads\"\n"), "t.toml").read_credits_only);
+  EXPECT_NE(error_of(with("credits = \"some\"\n")).find("credits"), std::string::npos);
 }
 
 }  // namespace

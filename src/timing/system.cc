@@ -257,7 +257,7 @@ void System::write_back(uint64_t line) {
 void System::send(Request* r) {
   decode(*r);
   Target& t = targets_[r->target];
-  if (t.outstanding < t.profile.queue_depth) {
+  if (!holds_credit(*r, t) || t.outstanding < t.profile.queue_depth) {
     dispatch(r, t);
     return;
   }
@@ -293,7 +293,7 @@ void System::grant(Target& t) {
 }
 
 void System::dispatch(Request* r, Target& t) {
-  ++t.outstanding;
+  if (holds_credit(*r, t)) ++t.outstanding;
   const int64_t now = now_.picoseconds();
   int64_t at = now + to_home_;
   const Msg dm = down_msg(r->op);
@@ -328,7 +328,7 @@ void System::dispatch(Request* r, Target& t) {
 void System::complete(Request* r, Duration now) {
   if (!cache_ || r->route != Route::kHit) {
     Target& t = targets_[r->target];
-    --t.outstanding;
+    if (holds_credit(*r, t)) --t.outstanding;
     if (r->op == Op::kRead) ++t.stats.reads; else ++t.stats.writes;
     t.stats.latency_sum += now - r->issued;
     if (t.ring_size > 0) grant(t);  // requests wait only when credits ran out

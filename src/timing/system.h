@@ -146,6 +146,11 @@ class System {
   bool cache_return(Request* r);  // data back at the core: fill; false for a write-back
   void write_back(uint64_t line);
   void dispatch(Request* r, Target& t);
+  // Whether `r` takes one of the target's request credits: every request, or only reads where
+  // the controller's writes go to a separate write queue (held by its room in the media model).
+  static bool holds_credit(const Request& r, const Target& t) {
+    return r.op == Op::kRead || !t.profile.read_credits_only;
+  }
   void complete(Request* r, Duration now);
   void grant(Target& t);
 
