@@ -16,14 +16,29 @@ namespace cxlsim::frontend {
 using namespace cxlsim::timing;
 
 namespace {
-constexpr unsigned kDelays[] = {0, 2, 8, 15, 50, 100, 200, 300, 400, 500, 700, 1000, 1300,
-                                1700, 2500, 3500, 5000, 9000, 20000};
+constexpr unsigned kDelays[] = {0,   2,    8,    15,   50,   100,  200,  300,  400,  500,
+                                700, 1000, 1300, 1700, 2500, 3500, 5000, 9000, 20000};
 constexpr uint64_t kLocalSize = uint64_t{64} << 30;
 }  // namespace
 
 std::span<const unsigned> mlc_inject_delays() { return kDelays; }
 
-MlcSetup setup_for_device(const HostProfile& host, const DeviceProfile& local, const DeviceProfile& device) {
+double mlc_lines_per_delay(unsigned reads, unsigned writes) {
+  struct Kernel {
+    unsigned reads, writes;
+    double lines;
+  };
+  // Slopes of the artifact's 16-thread logs relative to all reads (CXL server / DDR5 server):
+  // -W2 2.95 / 3.08, -W3 3.95 / 4.27, -W5 0.99 / 1.00, -W12 1.18 / 1.25, -W6 0.25 / 0.26.
+  constexpr Kernel kKernels[] = {{2, 1, 3.0}, {3, 1, 4.0}, {1, 1, 1.0}, {4, 1, 1.2}, {0, 1, 0.25}};
+  for (const Kernel& k : kKernels) {
+    if (reads * k.writes == writes * k.reads && reads + writes > 0) return k.lines;
+  }
+  return 1.0;
+}
+
+MlcSetup setup_for_device(const HostProfile& host, const DeviceProfile& local,
+                          const DeviceProfile& device) {
   MlcSetup s;
   s.host = host;
   s.local_dram = local;
@@ -54,15 +69,17 @@ MlcSetup setup_for_device(const HostProfile& host, const DeviceProfile& local, c
   return s;
 }
 
-MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local, const DeviceProfile& device,
-                            const Topology& topo, const std::string& target, const std::vector<RegionRequest>& regions) {
+MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local,
+                            const DeviceProfile& device, const Topology& topo,
+                            const std::string& target, const std::vector<RegionRequest>& regions) {
   MlcSetup s;
   s.host = host;
   s.local_dram = local;
   s.topology = topo;
   s.device_for = [device](const std::string&) { return device; };
   s.regions = regions;
-  if (s.regions.empty() && (topo.find_type3(target) != nullptr || topo.find_type2(target) != nullptr)) {
+  if (s.regions.empty() &&
+      (topo.find_type3(target) != nullptr || topo.find_type2(target) != nullptr)) {
     const auto fabric = Fabric::build(place_windows(topo, Bytes(kLocalSize)));
     s.regions = {memdev_region(*fabric, target)};
   }
@@ -77,7 +94,8 @@ MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local,
   }
   if (chosen == nullptr) {
     if (probe.windows().empty()) throw ValidationError("topology has no CXL region to measure");
-    throw ValidationError(fmt::format("--target '{}' is no region, window or memdev of the topology", target));
+    throw ValidationError(
+        fmt::format("--target '{}' is no region, window or memdev of the topology", target));
   }
   s.range_base = chosen->base;
   s.range_size = chosen->size;
@@ -94,7 +112,8 @@ MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
   const uint64_t per_thread = buf * (s.writes > 0 ? 2 : 1);
   if ((s.threads + 1) * per_thread + buf > s.range_size) {
     throw ValidationError(fmt::format("target range of {} is too small for {} threads of {}",
-                                      format_bytes(Bytes(s.range_size)), s.threads, format_bytes(s.buffer)));
+                                      format_bytes(Bytes(s.range_size)), s.threads,
+                                      format_bytes(s.buffer)));
   }
   std::vector<std::unique_ptr<StreamCore>> loads;
   for (unsigned i = 0; i < s.threads; ++i) {
@@ -106,11 +125,21 @@ MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
     c.reads = s.reads;
     c.writes = s.writes;
     c.random = s.random;
-    c.compute = s.host.loop_overhead + s.host.inject_unit * inject_delay;
+    c.compute = s.host.loop_overhead +
+                Duration::ns(s.host.inject_unit.nanoseconds() * inject_delay / s.lines_per_delay);
     c.max_outstanding = s.host.max_outstanding;
     c.prefetch_distance = s.host.prefetch_distance;
     c.lfb = s.host.lfb;
     c.ooo_window = s.host.ooo_window;
+    if (s.writes > 0 && s.host.store_buffer > 0) {
+      // A loop that stores runs ahead as far as its store buffer reaches: stores retire into it
+      // without waiting for their reads for ownership, so the loop is held by the L2's miss
+      // slots, not by the reorder buffer behind a load.
+      c.lfb = c.max_outstanding;
+      c.ooo_window =
+          std::max(c.ooo_window, Duration::ns(c.compute.nanoseconds() * s.host.store_buffer *
+                                              (s.reads + s.writes) / s.writes));
+    }
     c.jitter = s.host.loop_jitter;
     c.seed = s.seed * 1000003 + i;
     c.measure_from = s.warmup;
@@ -177,7 +206,9 @@ std::vector<MlcPoint> parse_mlc_log(const std::string& text, const std::string& 
     }
     out.push_back(MlcPoint{static_cast<unsigned>(d), l, b});
   }
-  if (out.empty()) throw ParseError(fmt::format("{}: no MLC loaded-latency table (Inject Delay / Latency / Bandwidth)", origin));
+  if (out.empty())
+    throw ParseError(fmt::format(
+        "{}: no MLC loaded-latency table (Inject Delay / Latency / Bandwidth)", origin));
   return out;
 }
 
@@ -204,10 +235,13 @@ double latency_at(const std::vector<MlcPoint>& path, double bw, unsigned delay) 
   for (size_t i = 1; i < path.size(); ++i) {
     const MlcPoint& a = path[i - 1];
     const MlcPoint& b = path[i];
-    const double lo = std::min(a.bandwidth_mbps, b.bandwidth_mbps), hi = std::max(a.bandwidth_mbps, b.bandwidth_mbps);
+    const double lo = std::min(a.bandwidth_mbps, b.bandwidth_mbps),
+                 hi = std::max(a.bandwidth_mbps, b.bandwidth_mbps);
     if (bw < lo || bw > hi) continue;
-    const double f = hi > lo ? (bw - a.bandwidth_mbps) / (b.bandwidth_mbps - a.bandwidth_mbps) : 0.0;
-    const double d = static_cast<double>(a.inject_delay) + f * (static_cast<double>(b.inject_delay) - a.inject_delay);
+    const double f =
+        hi > lo ? (bw - a.bandwidth_mbps) / (b.bandwidth_mbps - a.bandwidth_mbps) : 0.0;
+    const double d = static_cast<double>(a.inject_delay) +
+                     f * (static_cast<double>(b.inject_delay) - a.inject_delay);
     const double dist = std::fabs(std::log((d + 1.0) / (delay + 1.0)));
     if (dist < best_dist) {
       best_dist = dist;
@@ -219,7 +253,9 @@ double latency_at(const std::vector<MlcPoint>& path, double bw, unsigned delay) 
   const MlcPoint* nearest = &path.front();
   for (const auto& p : path) {
     if (p.inject_delay > lightest->inject_delay) lightest = &p;
-    if (std::fabs(std::log((p.inject_delay + 1.0) / (delay + 1.0))) < std::fabs(std::log((nearest->inject_delay + 1.0) / (delay + 1.0)))) nearest = &p;
+    if (std::fabs(std::log((p.inject_delay + 1.0) / (delay + 1.0))) <
+        std::fabs(std::log((nearest->inject_delay + 1.0) / (delay + 1.0))))
+      nearest = &p;
   }
   if (bw <= lightest->bandwidth_mbps) return lightest->latency_ns;
   return nearest->latency_ns;
@@ -230,7 +266,8 @@ double latency_at(const std::vector<MlcPoint>& path, double bw, unsigned delay) 
 CurveError compare_curves(const std::vector<MlcPoint>& sim, const std::vector<MlcPoint>& meas) {
   CurveError e;
   std::vector<MlcPoint> path = sim;
-  std::sort(path.begin(), path.end(), [](const MlcPoint& a, const MlcPoint& b) { return a.inject_delay < b.inject_delay; });
+  std::sort(path.begin(), path.end(),
+            [](const MlcPoint& a, const MlcPoint& b) { return a.inject_delay < b.inject_delay; });
   const double peak_s = peak_of(sim), peak_m = peak_of(meas);
   double sum = 0, sum_delay = 0;
   size_t n_delay = 0;
@@ -251,11 +288,172 @@ CurveError compare_curves(const std::vector<MlcPoint>& sim, const std::vector<Ml
   e.latency_mae_pct = 100.0 * sum / static_cast<double>(meas.size());
   e.same_delay_mae_pct = n_delay ? 100.0 * sum_delay / static_cast<double>(n_delay) : 0.0;
   e.peak_bw_err_pct = 100.0 * (peak_s - peak_m) / peak_m;
-  auto lightest = [](const std::vector<MlcPoint>& c) {
-    return *std::max_element(c.begin(), c.end(), [](const MlcPoint& a, const MlcPoint& b) { return a.inject_delay < b.inject_delay; });
-  };
-  e.idle_err_pct = 100.0 * (lightest(sim).latency_ns - lightest(meas).latency_ns) / lightest(meas).latency_ns;
+  const MlcPoint& idle_m = *std::max_element(
+      meas.begin(), meas.end(),
+      [](const MlcPoint& a, const MlcPoint& b) { return a.inject_delay < b.inject_delay; });
+  const MlcPoint* idle_s = at_delay(sim, idle_m.inject_delay);
+  e.idle_err_pct = idle_s != nullptr
+                       ? 100.0 * (idle_s->latency_ns - idle_m.latency_ns) / idle_m.latency_ns
+                       : std::nan("");
   return e;
+}
+
+namespace {
+
+// Memory reads:writes of MLC v3.10's -Wn traffic (mlc --help), stores reading for ownership.
+struct Traffic {
+  unsigned reads, writes;
+  bool non_temporal;
+};
+std::optional<Traffic> mlc_traffic(unsigned w) {
+  switch (w) {
+    case 0:
+      return Traffic{1, 0, false};
+    case 2:
+      return Traffic{2, 1, false};
+    case 3:
+      return Traffic{3, 1, false};
+    case 4:
+      return Traffic{3, 2, false};
+    case 5:
+      return Traffic{1, 1, false};
+    case 6:
+      return Traffic{0, 1, true};
+    case 7:
+      return Traffic{2, 1, true};
+    case 8:
+      return Traffic{1, 1, true};
+    case 9:
+      return Traffic{3, 1, true};
+    case 10:
+      return Traffic{2, 1, true};
+    case 11:
+      return Traffic{3, 1, false};
+    case 12:
+      return Traffic{4, 1, false};
+    default:
+      return std::nullopt;
+  }
+}
+
+// CPUs in an MLC CPU list such as "1-11,96-101"; nullopt when it is not one.
+std::optional<unsigned> cpu_count(const std::string& list) {
+  unsigned n = 0;
+  std::istringstream in(list);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    unsigned a = 0, b = 0;
+    char dash = 0;
+    std::istringstream ps(part);
+    if (!(ps >> a)) return std::nullopt;
+    if (ps >> dash) {
+      if (dash != '-' || !(ps >> b) || b < a) return std::nullopt;
+    } else {
+      b = a;
+    }
+    n += b - a + 1;
+  }
+  return n > 0 ? std::optional<unsigned>(n) : std::nullopt;
+}
+
+std::string delay_list(const std::vector<unsigned>& d) {
+  std::string out;
+  for (unsigned v : d) out += (out.empty() ? "" : ",") + std::to_string(v);
+  return out;
+}
+
+}  // namespace
+
+std::optional<MlcLogRun> parse_mlc_header(const std::string& text, const std::string& origin) {
+  constexpr std::string_view kKey = "Command line parameters:";
+  const size_t at = text.find(kKey);
+  if (at == std::string::npos) return std::nullopt;
+  MlcLogRun run;
+  const size_t end = text.find('\n', at);
+  run.command = text.substr(at + kKey.size(),
+                            end == std::string::npos ? std::string::npos : end - at - kKey.size());
+  std::istringstream in(run.command);
+  std::string tok;
+  while (in >> tok) {
+    if (tok.rfind("-k", 0) == 0) {
+      run.threads = cpu_count(tok.substr(2));
+      if (!run.threads)
+        throw ParseError(fmt::format("{}: MLC option '{}' is no CPU list", origin, tok));
+    } else if (tok.rfind("-W", 0) == 0) {
+      unsigned w = 0;
+      std::istringstream ws(tok.substr(2));
+      if (!(ws >> w) || !mlc_traffic(w))
+        throw ParseError(
+            fmt::format("{}: MLC option '{}' is no traffic type of MLC v3.10", origin, tok));
+      run.traffic = w;
+    } else if (tok == "-U") {
+      run.random = true;
+    }
+  }
+  const Traffic t = *mlc_traffic(run.traffic);
+  run.reads = t.reads;
+  run.writes = t.writes;
+  run.non_temporal = t.non_temporal;
+  return run;
+}
+
+CompareCheck check_comparable(const MlcSetup& s, std::span<const unsigned> delays,
+                              const std::optional<MlcLogRun>& log,
+                              const std::vector<MlcPoint>& meas) {
+  CompareCheck c;
+  if (!log) {
+    c.warnings.push_back(
+        "the log has no 'Command line parameters:' line: its thread count, mix and access pattern "
+        "are not checked");
+  } else {
+    if (log->threads && *log->threads != s.threads) {
+      // A warning, not a refusal: -k may list hyperthread siblings, which share a core's miss
+      // slots, so a profile can be calibrated with fewer threads than CPUs listed.
+      c.warnings.push_back(fmt::format(
+          "the log ran {} load threads (MLC{}), the simulation {}: --threads {} runs as many "
+          "(CPUs listed in -k may be hyperthread siblings sharing a core)",
+          *log->threads, log->command, s.threads, *log->threads));
+    }
+    if (log->reads * s.writes != log->writes * s.reads) {
+      c.errors.push_back(fmt::format(
+          "the log's traffic is {}:{} reads:writes (MLC -W{}), the simulation's {}:{}: use --rw "
+          "{}:{}",
+          log->reads, log->writes, log->traffic, s.reads, s.writes, log->reads, log->writes));
+    } else if (log->non_temporal && log->reads > 0) {
+      c.warnings.push_back(fmt::format(
+          "MLC -W{} writes with non-temporal stores; the model does not tell write kinds apart",
+          log->traffic));
+    }
+    if (log->random != s.random) {
+      c.errors.push_back(
+          fmt::format("the log's access is {} (MLC{}), the simulation's {}: {} --random",
+                      log->random ? "random" : "sequential", log->command,
+                      s.random ? "random" : "sequential", log->random ? "add" : "drop"));
+    }
+  }
+  std::vector<unsigned> unsimulated, unmeasured;
+  for (const auto& m : meas) {
+    if (std::find(delays.begin(), delays.end(), m.inject_delay) == delays.end())
+      unsimulated.push_back(m.inject_delay);
+  }
+  for (unsigned d : delays) {
+    if (at_delay(meas, d) == nullptr) unmeasured.push_back(d);
+  }
+  if (!unsimulated.empty()) {
+    c.warnings.push_back(fmt::format(
+        "inject delays {} of the log are not simulated: their latencies are read off the simulated "
+        "curve at equal "
+        "bandwidth, the idle error needs the log's lightest ({}) and the peak its heaviest",
+        delay_list(unsimulated),
+        std::max_element(meas.begin(), meas.end(), [](const MlcPoint& a, const MlcPoint& b) {
+          return a.inject_delay < b.inject_delay;
+        })->inject_delay));
+  }
+  if (!unmeasured.empty())
+    c.warnings.push_back(fmt::format(
+        "simulated inject delays {} are not in the log: they only shape the simulated curve",
+        delay_list(unmeasured)));
+  return c;
 }
 
 }  // namespace cxlsim::frontend

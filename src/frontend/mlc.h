@@ -20,6 +20,15 @@ namespace cxlsim::frontend {
 // MLC's default inject delays for --loaded_latency.
 std::span<const unsigned> mlc_inject_delays();
 
+// Memory lines (reads, reads for ownership and writes together) one load thread of MLC v3.10
+// moves per inject-delay iteration for the traffic of `-W` with this reads:writes ratio: 1 for
+// all reads, 3 for 2:1 (-W2), 4 for 3:1 (-W3), 1 for 1:1 (-W5), 1.2 for 4:1 (-W12), 0.25 for
+// non-temporal writes only (-W6); 1 for ratios MLC has no kernel for. A property of MLC's
+// kernels, not of the memory: measured from the slope of per-thread line time against the
+// inject delay (inject 1000-20000) in the EuroSys'24 artifact's logs, the same within 8 % on its
+// CXL and its DDR5 server (docs/calibration.md).
+double mlc_lines_per_delay(unsigned reads, unsigned writes);
+
 struct MlcSetup {
   timing::HostProfile host;
   timing::DeviceProfile local_dram;
@@ -32,8 +41,11 @@ struct MlcSetup {
   unsigned threads = 16;
   unsigned reads = 1, writes = 0;
   bool random = false;
+  // Memory lines each load thread moves per inject-delay iteration of MLC's kernel for this
+  // mix (mlc_lines_per_delay); the delay is spread over them.
+  double lines_per_delay = 1.0;
   uint64_t seed = 1;
-  Bytes buffer = MiB(100);        // per load thread (and again for writes)
+  Bytes buffer = MiB(100);  // per load thread (and again for writes)
   Duration warmup = Duration::ns(20000);
   Duration window = Duration::ns(500000);
 };
@@ -50,7 +62,8 @@ MlcSetup setup_for_device(const timing::HostProfile& host, const timing::DeviceP
 // first region when `target` is empty. Throws ValidationError (RegionError: Linux's reason).
 MlcSetup setup_for_topology(const timing::HostProfile& host, const timing::DeviceProfile& local,
                             const timing::DeviceProfile& device, const Topology& topo,
-                            const std::string& target, const std::vector<RegionRequest>& regions = {});
+                            const std::string& target,
+                            const std::vector<RegionRequest>& regions = {});
 
 struct MlcPoint {
   unsigned inject_delay = 0;
@@ -70,15 +83,42 @@ double max_bandwidth_mbps(const MlcSetup& s);
 // A measured MLC log (the Inject Delay / Latency / Bandwidth table). Throws ParseError.
 std::vector<MlcPoint> parse_mlc_log(const std::string& text, const std::string& origin);
 
+// The run a log's "Command line parameters:" line describes (MLC v3.x options): `-kLIST` the
+// load threads (one per CPU listed), `-Wn` the traffic, `-U` random access.
+struct MlcLogRun {
+  std::string command;              // the parameters as logged
+  std::optional<unsigned> threads;  // CPUs in -k; absent without -k (MLC then uses every CPU)
+  unsigned traffic = 0;             // n of -Wn (0: MLC's default, all reads)
+  unsigned reads = 1, writes = 0;   // memory reads:writes of that traffic
+  bool non_temporal = false;        // -W6..-W10 write with non-temporal stores
+  bool random = false;              // -U
+};
+// The header of a log, or nullopt when it has no "Command line parameters:" line. Throws
+// ParseError for a -W the tool does not have.
+std::optional<MlcLogRun> parse_mlc_header(const std::string& text, const std::string& origin);
+
+// Whether a simulated loaded-latency run can be scored against a log. `errors`: the run is not
+// the log's (mix, access pattern); `warnings`: what the score leaves out or may get wrong (no
+// header to check, another thread count than the CPUs in -k, inject delays of one side the
+// other lacks).
+struct CompareCheck {
+  std::vector<std::string> errors, warnings;
+};
+CompareCheck check_comparable(const MlcSetup& s, std::span<const unsigned> delays,
+                              const std::optional<MlcLogRun>& log,
+                              const std::vector<MlcPoint>& meas);
+
 // Error of a simulated curve against a measured one. Latency is compared at equal bandwidth,
 // bandwidth taken relative to each curve's peak (the peak error is reported on its own) and
 // read off the simulated load path at the crossing nearest in inject delay; on the saturated
 // plateau (measured bandwidth within 1 % of its peak), where latency is no function of
 // bandwidth, at the same inject delay.
 struct CurveError {
-  double latency_mae_pct = 0;   // mean |sim - meas| / meas of latency at equal bandwidth
-  double peak_bw_err_pct = 0;   // (sim max bw - meas max bw) / meas max bw
-  double idle_err_pct = 0;      // latency at the lightest load point
+  double latency_mae_pct = 0;  // mean |sim - meas| / meas of latency at equal bandwidth
+  double peak_bw_err_pct = 0;  // (sim max bw - meas max bw) / meas max bw
+  // Latency at the log's lightest load, against the simulated point of the same inject delay
+  // (NaN when the simulation lacks that delay).
+  double idle_err_pct = 0;
   double same_delay_mae_pct = 0;  // mean latency error at equal inject delay
 };
 CurveError compare_curves(const std::vector<MlcPoint>& sim, const std::vector<MlcPoint>& meas);

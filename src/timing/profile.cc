@@ -173,6 +173,12 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   p.backend_latency = c.ns("backend_latency_ns", Duration(), true);
   p.queue_depth = c.count("queue_depth", 64, true);
   p.in_order = c.str("responses", "any-order") == "in-order";
+  const std::string credits = c.str("credits", "all");
+  if (credits != "all" && credits != "reads") c.fail("credits", "must be all or reads");
+  p.read_credits_only = credits == "reads";
+  if (const double gbps = c.num("throughput_gbps", 0); gbps > 0) {
+    p.throughput = Bandwidth::gb_per_second(gbps);
+  }
   if (!p.in_order && c.str("responses", "any-order") != "any-order") c.fail("responses", "must be in-order or any-order");
 
   Table d = section(root, "dram", origin);
@@ -226,6 +232,7 @@ HostProfile parse_host_profile(std::string_view toml_text, std::string_view orig
   h.max_outstanding = c.count("max_outstanding", h.max_outstanding, true);
   h.prefetch_distance = c.count("prefetch_distance", h.prefetch_distance, true);
   h.ooo_window = c.ns("ooo_window_ns", h.ooo_window, true);
+  if (c.num("store_buffer", 0) > 0) h.store_buffer = c.count("store_buffer", 0);
   Table u = section(root, "uncore", origin);
   h.core_to_home = u.ns("core_to_home_ns", Duration(), true);
   h.home_to_core = u.ns("home_to_core_ns", Duration(), true);

@@ -23,7 +23,12 @@ struct DeviceProfile {
   Duration frontend_latency;     // controller: link receive to media command (or mesh to MC)
   Duration backend_latency;      // controller: media data to link transmit (or MC to mesh)
   unsigned queue_depth = 64;     // requests the host may have outstanding to it (credits)
+  bool read_credits_only = false;  // credits count reads; writes wait for write-queue room
   bool in_order = false;         // returns responses in arrival order (a completion reorder buffer)
+  // Requests (64 B reads and writes alike) the controller's request pipeline passes per
+  // second, as bytes: one line per 64 B / throughput, shared by both directions. Zero: no limit
+  // (the media and the link set the peak).
+  Bandwidth throughput;
   DramConfig dram;
 };
 
@@ -36,6 +41,7 @@ struct HostProfile {
   unsigned max_outstanding = 48;      // misses in flight per core including L2 prefetches
   unsigned prefetch_distance = 20;    // lines the stream prefetcher runs ahead of demand
   Duration ooo_window = Duration::ns(30);  // compute the reorder buffer holds past a stalled load
+  unsigned store_buffer = 0;          // stores retired ahead of their data (0: they hold the loop)
   Duration core_to_home;              // L1 miss to the home agent (L2 + LLC miss + mesh)
   Duration home_to_core;              // return path of the data
   Duration root_port_latency;         // home agent to CXL root port (host bridge), one way

@@ -53,5 +53,21 @@ TEST(Profile, BadValuesNameTheirKey) {
             std::string::npos);
 }
 
+TEST(Profile, ReadsControllerThroughput) {
+  auto with = [](const std::string& line) {
+    std::string t = device_toml("");
+    return t.replace(t.find("queue_depth = 64\n"), 17, "queue_depth = 64\n" + line);
+  };
+  EXPECT_DOUBLE_EQ(
+      parse_device_profile(with("throughput_gbps = 50\n"), "t.toml").throughput.gb_per_second(),
+      50.0);
+  // Absent: no limit.
+  EXPECT_EQ(parse_device_profile(device_toml(""), "t.toml").throughput, Bandwidth());
+  EXPECT_NE(error_of(with("throughput_gbps = -1\n")).find("throughput_gbps"), std::string::npos);
+  EXPECT_FALSE(parse_device_profile(device_toml(""), "t.toml").read_credits_only);
+  EXPECT_TRUE(parse_device_profile(with("credits = \"reads\"\n"), "t.toml").read_credits_only);
+  EXPECT_NE(error_of(with("credits = \"some\"\n")).find("credits"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cxlsim::timing

@@ -153,6 +153,12 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
     targets_.push_back(std::move(t));
   }
 
+  for (Target& t : targets_) {
+    if (t.profile.throughput > Bandwidth()) {
+      t.request_ps = t.profile.throughput.transfer_time(Bytes(64)).picoseconds();
+    }
+  }
+
   // The host agent commits the regions; decode follows from the registers alone.
   RegionManager agent(*fabric_);
   for (const RegionRequest& req : regions.empty() ? default_regions(f) : regions) {
@@ -251,7 +257,7 @@ void System::write_back(uint64_t line) {
 void System::send(Request* r) {
   decode(*r);
   Target& t = targets_[r->target];
-  if (t.outstanding < t.profile.queue_depth) {
+  if (!holds_credit(*r, t) || t.outstanding < t.profile.queue_depth) {
     dispatch(r, t);
     return;
   }
@@ -287,7 +293,7 @@ void System::grant(Target& t) {
 }
 
 void System::dispatch(Request* r, Target& t) {
-  ++t.outstanding;
+  if (holds_credit(*r, t)) ++t.outstanding;
   const int64_t now = now_.picoseconds();
   int64_t at = now + to_home_;
   const Msg dm = down_msg(r->op);
@@ -295,6 +301,12 @@ void System::dispatch(Request* r, Target& t) {
     at = h->link->send_ps(Dir::kDown, dm, at + h->before.picoseconds(), now);
   }
   at += t.profile.frontend_latency.picoseconds();
+  if (t.request_ps > 0) {
+    // The controller's request pipeline passes one line per request_ps, reads and writes alike;
+    // requests reach it in dispatch order (the path down is FIFO).
+    at = std::max(at, t.next_accept);
+    t.next_accept = at + t.request_ps;
+  }
   r->arrived = Duration::ps(at);
   at = t.media->access(r->op, r->media, Duration::ps(at)).picoseconds();
   at += t.profile.backend_latency.picoseconds();
@@ -316,7 +328,7 @@ void System::dispatch(Request* r, Target& t) {
 void System::complete(Request* r, Duration now) {
   if (!cache_ || r->route != Route::kHit) {
     Target& t = targets_[r->target];
-    --t.outstanding;
+    if (holds_credit(*r, t)) --t.outstanding;
     if (r->op == Op::kRead) ++t.stats.reads; else ++t.stats.writes;
     t.stats.latency_sum += now - r->issued;
     if (t.ring_size > 0) grant(t);  // requests wait only when credits ran out

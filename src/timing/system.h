@@ -52,6 +52,8 @@ struct Target {
   std::vector<Hop> hops;
   unsigned outstanding = 0;
   int64_t last_response = 0;  // in-order controllers: when the previous response left (ps)
+  int64_t request_ps = 0;     // controller pipeline time per request (profile throughput; 0: none)
+  int64_t next_accept = 0;    // when the pipeline takes its next request (ps)
   TargetStats stats;
   // Requests waiting for a credit, one FIFO per requester, served round robin.
   std::vector<Request*> wait_head, wait_tail;
@@ -144,6 +146,11 @@ class System {
   bool cache_return(Request* r);  // data back at the core: fill; false for a write-back
   void write_back(uint64_t line);
   void dispatch(Request* r, Target& t);
+  // Whether `r` takes one of the target's request credits: every request, or only reads where
+  // the controller's writes go to a separate write queue (held by its room in the media model).
+  static bool holds_credit(const Request& r, const Target& t) {
+    return r.op == Op::kRead || !t.profile.read_credits_only;
+  }
   void complete(Request* r, Duration now);
   void grant(Target& t);
 

@@ -42,17 +42,22 @@ check "max bandwidth: five mixes" "[ \"\$(jq_py $T/bw.json 'len(j[\"max_bandwidt
 check "max bandwidth: x16 read peak under the link's 63 GB/s" \
   "[ \"\$(jq_py $T/bw.json 'j[\"max_bandwidth_mbps\"][\"ALL Reads\"] < 63015')\" = True ]"
 
-LOG=""
-for d in "$SRC/../shared/data/mlc" "$SRC/../../shared/data/mlc"; do
-  [ -f "$d/cxl-asic_read-seq_16thr.log" ] && LOG="$d/cxl-asic_read-seq_16thr.log" && break
-done
-if [ -n "$LOG" ]; then
-  $CXLSIM mlc --loaded-latency --window-us 100 --compare "$LOG" --plot "$T/ll.png" >"$T/cmp.txt" 2>/dev/null
-  check "compare: prints the error against the log" "grep -q 'latency MAE at equal bandwidth' $T/cmp.txt"
-  check "plot: a PNG is written" "head -c 8 $T/ll.png | od -c | grep -q 'P   N   G'"
-else
-  echo "SKIPPED LOUDLY: shared MLC logs absent, --compare/--plot not checked"
-fi
+LOG="$SRC/data/mlc/cxl-asic_read-seq_16thr.log"
+$CXLSIM mlc --loaded-latency --window-us 100 --compare "$LOG" --plot "$T/ll.png" >"$T/cmp.txt" 2>/dev/null
+check "compare: prints the error against the log" "grep -q 'latency MAE at equal bandwidth' $T/cmp.txt"
+check "plot: a PNG is written" "head -c 8 $T/ll.png | od -c | grep -q 'P   N   G'"
+MIX="$SRC/data/mlc/eurosys24/cxl/log_d0_c16_w2_r0"
+$CXLSIM mlc --idle-latency --compare "$MIX" >/dev/null 2>"$T/c1"; rc=$?
+check "compare: refused without --loaded-latency (exit 2)" "[ $rc = 2 ] && grep -q 'add --loaded-latency' $T/c1"
+$CXLSIM mlc --loaded-latency --compare "$MIX" >/dev/null 2>"$T/c2"; rc=$?
+check "compare: a mix other than the log's header is refused, naming --rw" "[ $rc = 2 ] && grep -q 'use --rw 2:1' $T/c2"
+$CXLSIM mlc --loaded-latency --rw 2:1 --random --compare "$MIX" >/dev/null 2>"$T/c3"; rc=$?
+check "compare: another access pattern is refused, naming --random" "[ $rc = 2 ] && grep -q 'drop --random' $T/c3"
+$CXLSIM mlc --loaded-latency --rw 2:1 --threads 8 --window-us 20 --compare "$MIX" >/dev/null 2>"$T/c5"; rc=$?
+check "compare: another thread count is warned about, naming --threads" "[ $rc = 0 ] && grep -q 'warning: .*--threads 16 runs as many' $T/c5"
+$CXLSIM mlc --loaded-latency --rw 2:1 --window-us 20 --inject-delays 0,20000,30000 --compare "$MIX" --json >"$T/c4.json" 2>"$T/c4"
+check "compare: inject delays of either side the other lacks are warned about" \
+  "grep -q 'warning: .*inject delays 2,8,' $T/c4 && grep -q 'simulated inject delays 30000' $T/c4 && [ \"\$(jq_py $T/c4.json 'len(j[\"compare\"][\"warnings\"])')\" = 2 ]"
 
 $CXLSIM mlc --idle-latency --json --topology builtin:two-level-switch --target cfmw0 >"$T/sw.json" 2>/dev/null
 sw=$(jq_py "$T/sw.json" "j['idle_latency_ns']")
