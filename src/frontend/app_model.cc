@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cmath>
 #include <limits>
-#include <unordered_map>
 
 #include "spec/error.h"
 #include "timing/host_cache.h"
@@ -197,12 +196,13 @@ class AppCore final : public Requester {
     unsigned confirmed = 0;
   };
   struct Prefetch {
+    uint64_t line = 0;  // line + 1; 0: empty
     bool ready = false;
     int64_t waiter = -1;  // absolute index of the demand read merged into it
   };
 
   int64_t span(uint64_t insns) const {
-    return std::llround(static_cast<double>(insns) * m_.ps_per_insn);
+    return static_cast<int64_t>(static_cast<double>(insns) * m_.ps_per_insn + 0.5);
   }
   void want_wake(int64_t t) {
     if (wake_at_ >= 0 && wake_at_ <= t) return;
@@ -341,15 +341,15 @@ class AppCore final : public Requester {
         const uint64_t abs = base_ + front_;
         e.issued_at = now;
         if (k == AppKind::kOwnership) e.ready = true;  // a store never holds up retirement
-        auto pf = prefetched_.find(e.r.addr);
-        if (pf != prefetched_.end()) {
+        Prefetch* pf = find_prefetch(e.r.addr);
+        if (pf != nullptr) {
           ++m_.out.prefetch_hits;
-          if (pf->second.ready) {
+          if (pf->ready) {
             e.ready = true;
             e.done = now;
-            prefetched_.erase(pf);
+            pf->line = 0;
           } else if (k == AppKind::kRead) {
-            pf->second.waiter = static_cast<int64_t>(abs);
+            pf->waiter = static_cast<int64_t>(abs);
           }
         } else {
           ++demand_;
@@ -417,15 +417,15 @@ class AppCore final : public Requester {
   void done(uint64_t tag, int64_t now) {
     if (tag & kPrefetchTag) {
       --total_;
-      auto it = prefetched_.find(tag & kTagMask);
-      if (it != prefetched_.end()) {
-        it->second.ready = true;
-        if (it->second.waiter >= 0) {
-          Entry& e = q_[static_cast<size_t>(it->second.waiter) - base_];
+      Prefetch* pf = find_prefetch(tag & kTagMask);
+      if (pf != nullptr) {
+        pf->ready = true;
+        if (pf->waiter >= 0) {
+          Entry& e = q_[static_cast<size_t>(pf->waiter) - base_];
           e.ready = true;
           e.done = now;
           m_.out.latency.add(static_cast<double>(now - e.issued_at) / 1000.0);
-          prefetched_.erase(it);
+          pf->line = 0;
         }
       }
     } else if (tag & kOwnTag) {
@@ -472,18 +472,13 @@ class AppCore final : public Requester {
       const uint64_t l = s->next;
       if (!m_.place->placed(l * 64)) break;  // never into a page the program has not touched
       ++s->next;
-      if (prefetched_.count(l) != 0) continue;
-      prefetched_.emplace(l, Prefetch{});
-      order_.push_back(l);
+      Prefetch& slot = prefetches_[l % kPrefetchSlots];
+      if (slot.line == l + 1 || (slot.line != 0 && !slot.ready))
+        continue;  // present, or the slot is busy
+      slot = Prefetch{l + 1, false, -1};
       ++total_;
       ++m_.out.prefetches;
       send(l, kPrefetchTag | l, now);
-    }
-    // Forget prefetched lines no demand came for (ones still in flight stay).
-    while (order_.size() > 1024) {
-      auto it = prefetched_.find(order_.front());
-      if (it != prefetched_.end() && it->second.ready) prefetched_.erase(it);
-      order_.pop_front();
     }
   }
 
@@ -504,8 +499,14 @@ class AppCore final : public Requester {
   Stream streams_[16];
   Stream* current_ = nullptr;
   uint64_t tick_ = 0;
-  std::unordered_map<uint64_t, Prefetch> prefetched_;
-  std::deque<uint64_t> order_;
+  // Prefetched lines not yet claimed by a demand access, direct-mapped by line: a ready line
+  // no demand came for is overwritten by the next prefetch that maps to its slot.
+  static constexpr size_t kPrefetchSlots = 512;
+  std::vector<Prefetch> prefetches_ = std::vector<Prefetch>(kPrefetchSlots);
+  Prefetch* find_prefetch(uint64_t line) {
+    Prefetch& p = prefetches_[line % kPrefetchSlots];
+    return p.line == line + 1 ? &p : nullptr;
+  }
 };
 
 AppModel::Impl::Impl(const AppModelConfig& c) : cfg(c) {
