@@ -267,6 +267,11 @@ int run(const RunOptions& o) {
     std::cerr << text;
   }
   if (!o.plot.empty()) plot(o, r.predicted, o.command[0]);
+  if (r.predicted.spilled_pages > 0 && (o.json || !o.output.empty())) {
+    std::cerr << fmt::format(
+        "cxlsim: warning: the CXL region is full: {} pages spilled to local DRAM\n",
+        r.predicted.spilled_pages);
+  }
   if (r.status.signal)
     std::cerr << fmt::format("cxlsim: the program was killed by {}\n",
                              signal_name(r.status.signal));

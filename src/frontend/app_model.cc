@@ -12,6 +12,7 @@
 #include "spec/error.h"
 #include "timing/host_cache.h"
 #include "timing/requester.h"
+#include "timing/stream_core.h"
 #include "timing/system.h"
 
 namespace cxlsim::frontend {
@@ -189,6 +190,7 @@ class AppCore final : public Requester {
     uint64_t pos = 0;  // instructions before it, since the thread started
     uint64_t seq = 0;  // reads: 1, 2, ... in program order
     int64_t issued_at = 0, done = 0;
+    int64_t not_before = 0;  // dependent reads: the earliest issue (source data + load-to-use)
     bool ready = false;
   };
   struct Stream {
@@ -238,6 +240,7 @@ class AppCore final : public Requester {
       ret_t_ = t;
       ret_I_ = e.pos;
       on_retire(e, t);
+      if (e.r.kind == AppKind::kRead) retired_done_[e.seq % kRetiredDone] = e.done;
       q_.pop_front();
       ++base_;
       --front_;
@@ -336,7 +339,7 @@ class AppCore final : public Requester {
           if (!capped) want_wake(ret_t_ + span(e.pos - m_.window_insns - ret_I_) + 1);
           return;
         }
-        if (k == AppKind::kRead && e.r.dep != 0 && source_pending(e.seq - e.r.dep)) return;
+        if (k == AppKind::kRead && e.r.dep != 0 && !source_ready(e, now)) return;
         if (demand_ >= h.lfb || total_ >= h.max_outstanding) return;
         const uint64_t abs = base_ + front_;
         e.issued_at = now;
@@ -368,14 +371,34 @@ class AppCore final : public Requester {
   }
 
   // Whether read number `seq` (issued, earlier in program order) still waits for its data.
-  bool source_pending(uint64_t seq) const {
+  // Whether dependent read `e` may issue at `now`: its source's data is back and the core has
+  // had the load-to-use time since (the host's chase_overhead, jittered by loop_jitter as MLC's
+  // chaser is, so that a chain does not lock onto one phase of the memory's clocks). A source
+  // already retired was back long ago.
+  bool source_ready(Entry& e, int64_t now) {
+    const uint64_t seq = e.seq - e.r.dep;
     for (size_t i = front_; i-- > 0;) {
-      const Entry& e = q_[i];
-      if (e.r.kind != AppKind::kRead) continue;
-      if (e.seq == seq) return !e.ready;
-      if (e.seq < seq) break;
+      const Entry& src = q_[i];
+      if (src.r.kind != AppKind::kRead) continue;
+      if (src.seq < seq) break;
+      if (src.seq != seq) continue;
+      if (!src.ready) return false;  // its completion advances the core
+      return thought(e, src.done, now);
     }
+    return thought(e, retired_done_[seq % kRetiredDone], now);
+  }
+  bool thought(Entry& e, int64_t source_done, int64_t now) {
+    if (e.not_before == 0) e.not_before = source_done + think();
+    if (now >= e.not_before) return true;
+    want_wake(e.not_before);
     return false;
+  }
+  int64_t think() {
+    const HostProfile& h = m_.cfg.host;
+    const int64_t c = h.chase_overhead.picoseconds();
+    const auto span = static_cast<int64_t>(static_cast<double>(c) * h.loop_jitter);
+    if (span <= 0) return c;
+    return c + static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(2 * span + 1)) - span;
   }
 
   // A line read (demand, ownership or prefetch) through the LLC to memory.
@@ -496,6 +519,11 @@ class AppCore final : public Requester {
   unsigned demand_ = 0, total_ = 0;
   int64_t wake_at_ = -1;
   uint64_t calls_ = 0;
+  uint64_t rng_ = 0x5eed;  // think-time jitter (deterministic)
+  // When recently retired reads' data came back, by read number (dependencies reach back at
+  // most this far among reads still relevant; older ones were back long ago).
+  static constexpr size_t kRetiredDone = 256;
+  int64_t retired_done_[kRetiredDone] = {};
   Stream streams_[16];
   Stream* current_ = nullptr;
   uint64_t tick_ = 0;

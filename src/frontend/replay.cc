@@ -68,7 +68,8 @@ class TraceCore final : public Requester {
   void pump(Duration now) {
     while (outstanding_ < cfg_.max_outstanding) {
       if (lines_left_ == 0 && !load_record()) return;
-      if (rec_.timestamp_ps != kNoTimestamp && static_cast<int64_t>(rec_.timestamp_ps) > now.picoseconds()) {
+      if (rec_.timestamp_ps != kNoTimestamp &&
+          static_cast<int64_t>(rec_.timestamp_ps) > now.picoseconds()) {
         if (!waiting_) {
           waiting_ = true;
           sys_->schedule(Duration::ps(static_cast<int64_t>(rec_.timestamp_ps)), this, nullptr);
@@ -82,7 +83,10 @@ class TraceCore final : public Requester {
       --lines_left_;
       ++outstanding_;
       ++out_.requests;
-      if (rec_.write) ++out_.writes; else ++out_.reads;
+      if (rec_.write)
+        ++out_.writes;
+      else
+        ++out_.reads;
       sys_->issue(r);
     }
   }
@@ -93,7 +97,8 @@ class TraceCore final : public Requester {
     const uint64_t last = (rec_.address + rec_.size - 1) & ~uint64_t{63};
     line_addr_ = first;
     lines_left_ = (last - first) / 64 + 1;
-    if (cfg_.progress && (out_.records & 0xFFFF) == 0) cfg_.progress(reader_.position(), reader_.total());
+    if (cfg_.progress && (out_.records & 0xFFFF) == 0)
+      cfg_.progress(reader_.position(), reader_.total());
     return true;
   }
 
@@ -137,6 +142,7 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
   out.elapsed_ns = out.bin_ns * static_cast<double>(out.bandwidth_gbps.size());
   out.dram_pages = place.dram_pages();
   out.cxl_pages = place.cxl_pages();
+  out.spilled_pages = place.spilled_pages();
   if (const HostCache* c = sys.cache()) {
     out.cache = c->config();
     out.cache_stats = c->stats();
@@ -145,10 +151,12 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
   out.elapsed_ns = el;
   for (const Target& t : sys.targets()) {
     const uint64_t n = t.stats.reads + t.stats.writes;
-    out.components.push_back({t.name, "target", n, n * 64, 0.0, n ? ratio(t.stats.credit_wait, static_cast<double>(n)) : 0.0});
+    out.components.push_back({t.name, "target", n, n * 64, 0.0,
+                              n ? ratio(t.stats.credit_wait, static_cast<double>(n)) : 0.0});
     const MediaStats& m = t.media->stats();
     const uint64_t mn = m.reads + m.writes;
-    out.components.push_back({t.name + " media", "media", mn, mn * 64, ratio(m.busy, el * t.media->channels()),
+    out.components.push_back({t.name + " media", "media", mn, mn * 64,
+                              ratio(m.busy, el * t.media->channels()),
                               mn ? ratio(m.queueing, static_cast<double>(mn)) : 0.0});
   }
   for (const auto& l : sys.links()) {
@@ -156,9 +164,11 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
     const std::string width_speed = flit ? link_width_speed(flit->config()) : "";
     for (Dir d : {Dir::kDown, Dir::kUp}) {
       const LinkStats& s = l->stats(d);
-      out.components.push_back({l->name() + (d == Dir::kDown ? " down" : " up"), d == Dir::kDown ? "link-down" : "link-up",
-                                s.messages, s.payload_bytes, ratio(s.busy, el),
-                                s.messages ? ratio(s.queueing, static_cast<double>(s.messages)) : 0.0, width_speed});
+      out.components.push_back(
+          {l->name() + (d == Dir::kDown ? " down" : " up"),
+           d == Dir::kDown ? "link-down" : "link-up", s.messages, s.payload_bytes,
+           ratio(s.busy, el), s.messages ? ratio(s.queueing, static_cast<double>(s.messages)) : 0.0,
+           width_speed});
     }
   }
   return out;

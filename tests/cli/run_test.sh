@@ -107,4 +107,13 @@ expect_err "run needs a program"
 run 2 run --qemu /nonexistent/qemu -- "$PROGS/compute" 10
 expect_err "cxlsim run needs QEMU user mode"
 
+# --- overcommitted CXL: pages spill to DRAM, and cxlsim says so (replay and run) ---------------
+awk 'BEGIN { for (i = 0; i < 65546; ++i) printf "R %x 8\n", i * 4096 }' >"$TMP/spill.txt"
+run 0 replay "$TMP/spill.txt" --quiet --region window=0,ways=1,granularity=256,size=256M,mode=ram --json
+[[ $(jqv .pages.cxl) == 65536 && $(jqv .pages.spilled_to_dram) == 10 ]] || fail "replay spill: $(jqv .pages)"
+expect_err "10 pages (40 KiB) spilled to local DRAM"
+run 0 run --quiet --json --output "$TMP/spill.json" --region window=0,ways=1,granularity=256,size=256M,mode=ram -- "$PROGS/stream" 1 264 0
+[[ $(val spill .pages.cxl) == 65536 && $(val spill .pages.spilled_to_dram) -gt 2000 ]] || fail "run spill: $(val spill .pages)"
+expect_err "spilled to local DRAM"
+
 finish run_test
