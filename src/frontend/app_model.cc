@@ -20,9 +20,16 @@ using namespace cxlsim::timing;
 
 // ---- AppFeed ----------------------------------------------------------------------------
 
+uint64_t AppFeed::backlog() const {
+  uint64_t least = records_in_;
+  for (const auto& m : models_) least = std::min(least, m.consumed);
+  return records_in_ - least;
+}
+
 void AppFeed::push(uint32_t thread, std::shared_ptr<const AppBatch> batch) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::unique_lock<std::mutex> l(mu_);
+    space_.wait(l, [&] { return backlog() < cap_ || waiting_ > 0; });
     records_in_ += batch->size();
     for (auto& m : models_) {
       if (m.of_thread.size() <= thread) m.of_thread.resize(thread + 1);
@@ -47,10 +54,15 @@ std::shared_ptr<const AppBatch> AppFeed::pop(unsigned m, uint32_t thread) {
     if (q.size() > thread && !q[thread].empty()) {
       auto b = std::move(q[thread].front());
       q[thread].pop_front();
+      models_[m].consumed += b->size();
+      space_.notify_one();
       return b;
     }
     if (closed_) return nullptr;
+    ++waiting_;
+    space_.notify_one();
     cv_.wait(l);
+    --waiting_;
   }
 }
 
@@ -129,6 +141,14 @@ struct AppModel::Impl {
   explicit Impl(const AppModelConfig& c);
   AppResult run(AppFeed& f, unsigned m);
   AppCore& core(uint64_t thread);
+  // Cores that run (activated, not ended, not parked in a blocking system call), and the parked.
+  unsigned running = 0;
+  std::vector<AppCore*> parked;
+  void park(AppCore* c, int64_t now);
+  void unpark_all(int64_t now);
+  void stopped(int64_t now) {  // a running core parked or ended
+    if (--running == 0) unpark_all(now);
+  }
   void count_epoch(int64_t now, uint16_t target) {
     auto e = static_cast<size_t>(now / epoch_ps);
     while (e >= kMaxEpochs) {
@@ -156,11 +176,28 @@ class AppCore final : public Requester {
   AppCore(AppModel::Impl& m, uint32_t thread) : m_(m) { res_.thread = thread; }
   void start(System&, Duration) override {}
   bool active() const { return active_; }
+  // The system call that parked it may have returned: its thread goes on from `now` (or from
+  // where it was, if later).
+  void unpark(int64_t now) {
+    parked_ = false;
+    ret_t_ = std::max(ret_t_, now);
+    want_wake(ret_t_);
+  }
+
+  // A system call the thread may sleep in until another thread acts: futex waits, wait4, waitid.
+  static bool blocks(uint64_t syscall) {
+    const uint64_t num = syscall & 0xffffffff, cmd = (syscall >> 32) & 0x7f;
+    if (num == 202)
+      return cmd == 0 || cmd == 6 || cmd == 9 ||
+             cmd == 11;  // FUTEX_WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI
+    return num == 61 || num == 247;
+  }
   const AppThreadResult& result() const { return res_; }
 
   void activate(int64_t now) {
     if (active_) return;
     active_ = true;
+    ++m_.running;
     res_.start_ns = static_cast<double>(now) / 1000.0;
     ret_t_ = now;
     want_wake(now);
@@ -213,7 +250,7 @@ class AppCore final : public Requester {
   }
 
   void advance(int64_t now) {
-    if (!active_ || finished_) return;
+    if (!active_ || finished_ || parked_) return;
     retire(now);
     if (finished_) return;
     issue(now);
@@ -223,7 +260,7 @@ class AppCore final : public Requester {
 
   // Retires issued entries in order up to `now`; a read retires once its data is back.
   void retire(int64_t now) {
-    while (front_ > 0 && !finished_) {
+    while (front_ > 0 && !finished_ && !parked_) {
       Entry& e = q_.front();
       int64_t t = ret_t_ + span(e.pos - ret_I_);
       if (e.r.kind == AppKind::kRead) {
@@ -257,6 +294,16 @@ class AppCore final : public Requester {
         res_.end_ns = static_cast<double>(t) / 1000.0;
         res_.accesses = e.r.addr;
         res_.instructions = e.pos;
+        m_.unpark_all(t);  // the kernel wakes a joiner when a thread ends
+        m_.stopped(t);
+        break;
+      case AppKind::kSyscall:
+        if (blocks(e.r.addr)) {
+          parked_ = true;
+          m_.park(this, t);
+        } else {
+          m_.unpark_all(t);  // a wake, perhaps: parked threads go on
+        }
         break;
       case AppKind::kFork:
         (e.r.addr == 0 ? m_.out.forked : m_.out.execed) = true;
@@ -508,6 +555,7 @@ class AppCore final : public Requester {
   AppModel::Impl& m_;
   AppThreadResult res_;
   bool active_ = false, finished_ = false, source_done_ = false;
+  bool parked_ = false;  // in a blocking system call: simulated time does not wait for it
   std::deque<Entry> q_;  // issued and fetched entries, oldest (next to retire) first
   uint64_t base_ = 0;    // absolute index of q_.front()
   size_t front_ = 0;     // q_[front_] is the next to issue
@@ -563,6 +611,23 @@ AppModel::Impl::Impl(const AppModelConfig& c) : cfg(c) {
     cores.push_back(std::make_unique<AppCore>(*this, i));
     sys->add(cores.back().get());
   }
+}
+
+// A thread that sleeps in a system call is parked: the model runs the other threads without
+// waiting for its records. It goes on when another thread makes a system call or ends (one of
+// them may have woken it), or when no thread runs any more. Both depend on simulated time only,
+// so a prediction does not depend on how the host scheduled the program.
+void AppModel::Impl::park(AppCore* c, int64_t now) {
+  parked.push_back(c);
+  stopped(now);
+}
+
+void AppModel::Impl::unpark_all(int64_t now) {
+  if (parked.empty()) return;
+  std::vector<AppCore*> wake;
+  wake.swap(parked);
+  running += static_cast<unsigned>(wake.size());
+  for (AppCore* c : wake) c->unpark(now);
 }
 
 AppCore& AppModel::Impl::core(uint64_t thread) {

@@ -36,7 +36,10 @@ using AppBatch = std::vector<AppRecord>;
 // pops its own copy (batches are shared, freed when every model has read them).
 class AppFeed {
  public:
-  explicit AppFeed(unsigned models) : models_(models) {}
+  // Back-pressure: push() waits while the slowest model has more than `cap` records queued, unless
+  // a model waits for a thread with nothing queued (it may need records behind the cap).
+  explicit AppFeed(unsigned models, uint64_t cap = uint64_t{8} << 20)
+      : models_(models), cap_(cap) {}
   void push(uint32_t thread, std::shared_ptr<const AppBatch> batch);
   // No more batches will come (the pipe closed).
   void close();
@@ -48,10 +51,15 @@ class AppFeed {
  private:
   struct Queues {
     std::vector<std::deque<std::shared_ptr<const AppBatch>>> of_thread;
+    uint64_t consumed = 0;  // records popped
   };
+  uint64_t backlog() const;  // records the slowest model has not popped (mu_ held)
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Queues> models_;
+  std::condition_variable space_;
+  uint64_t cap_;
+  unsigned waiting_ = 0;  // models waiting in pop()
   bool closed_ = false;
   uint64_t records_in_ = 0;
 };

@@ -110,3 +110,23 @@ TEST(AppModel, ASpawnedThreadStartsWhereItsParentCreatedIt) {
 
 }  // namespace
 }  // namespace cxlsim::frontend
+
+namespace cxlsim::frontend {
+namespace {
+
+TEST(AppModel, AThreadWaitingInAFutexGoesOnWhenTheThreadItJoinsEnds) {
+  auto s = single_device("all-cxl");
+  const uint64_t futex_wait = 202;  // op FUTEX_WAIT (0) in the high half
+  const auto r =
+      predict(s.cfg, {{0,
+                       {rec(AppKind::kSpawn, 1, 100), rec(AppKind::kSyscall, futex_wait, 10),
+                        rec(AppKind::kSyscallRet, 202, 0), rec(AppKind::kExit, 0, 50)}},
+                      {1, {rec(AppKind::kExit, 0, 760000)}}});
+  ASSERT_EQ(r.threads.size(), 2u);
+  const double ns_per_insn = 1.0 / s.cfg.host.app.insns_per_ns;
+  EXPECT_NEAR(r.threads[1].end_ns, (100 + 760000) * ns_per_insn, 1.0);
+  EXPECT_NEAR(r.threads[0].end_ns, r.threads[1].end_ns + 50 * ns_per_insn, 1.0);
+}
+
+}  // namespace
+}  // namespace cxlsim::frontend

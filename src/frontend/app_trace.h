@@ -14,10 +14,11 @@ namespace cxlsim::frontend {
 inline constexpr uint32_t kAppTraceMagic = 0x43584c52;  // "CXLR"
 
 enum class AppKind : uint8_t {
-  kRead = 0,        // L2 read miss of line `addr` (a load)
-  kOwnership = 1,   // L2 miss of a store: read for ownership of line `addr`
-  kWriteback = 2,   // dirty L2 victim, line `addr`
-  kSyscall = 3,     // the thread entered system call `addr` (it may block)
+  kRead = 0,       // L2 read miss of line `addr` (a load)
+  kOwnership = 1,  // L2 miss of a store: read for ownership of line `addr`
+  kWriteback = 2,  // dirty L2 victim, line `addr`
+  kSyscall =
+      3,  // the thread entered system call `addr` & 0xffffffff (futex: its op in the high half)
   kSyscallRet = 4,  // ... and returned from it
   kSpawn = 5,       // the thread created thread number `addr` (it starts at this point)
   kExit = 6,        // the thread ended; `addr` = loads and stores it made in all

@@ -51,8 +51,8 @@ constexpr unsigned kDepSlots = 256;  // recent L2-missing loads' values, direct-
 
 // x86-64 Linux system call numbers the plugin reacts to.
 // clone3 keeps its flags in memory: it is taken for a thread (glibc creates threads with it).
-constexpr int64_t kSysClone = 56, kSysFork = 57, kSysVfork = 58, kSysExecve = 59, kSysExit = 60,
-                  kSysExitGroup = 231, kSysExecveat = 322;
+constexpr int64_t kSysFutex = 202, kSysClone = 56, kSysFork = 57, kSysVfork = 58, kSysExecve = 59,
+                  kSysExit = 60, kSysExitGroup = 231, kSysExecveat = 322;
 constexpr uint64_t kCloneVm = 0x100;
 
 struct Thread {
@@ -236,8 +236,8 @@ void on_vcpu_exit(qemu_plugin_id_t, unsigned int vcpu) {
   if (vcpu < kMaxVcpus && g->vcpu[vcpu] != nullptr) end_thread(*g->vcpu[vcpu]);
 }
 
-void on_syscall(qemu_plugin_id_t, unsigned int vcpu, int64_t num, uint64_t a1, uint64_t, uint64_t,
-                uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) {
+void on_syscall(qemu_plugin_id_t, unsigned int vcpu, int64_t num, uint64_t a1, uint64_t a2,
+                uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) {
   if (vcpu >= kMaxVcpus || g->vcpu[vcpu] == nullptr) return;
   Thread& t = *g->vcpu[vcpu];
   const uint64_t at = t.icount;
@@ -251,7 +251,9 @@ void on_syscall(qemu_plugin_id_t, unsigned int vcpu, int64_t num, uint64_t a1, u
     end_thread(t);
     return;
   }
-  emit(t, AppKind::kSyscall, static_cast<uint64_t>(num), at);
+  // futex carries its operation (the second argument) above the number: waits and wakes differ.
+  const uint64_t op = num == kSysFutex ? (a2 & 0xffffffff) << 32 : 0;
+  emit(t, AppKind::kSyscall, static_cast<uint64_t>(num) | op, at);
   flush(t);  // it may block: let the model see everything before it
 }
 
