@@ -19,7 +19,7 @@ struct ReplayOptions {
   ProfileOptions profiles;
   std::string topology, placement = "all-cxl", plot;
   unsigned outstanding = 16;
-  bool json = false, quiet = false;
+  bool json = false, quiet = false, private_caches = false;
   std::string in, out;
 };
 
@@ -39,6 +39,7 @@ int run(const ReplayOptions& o) {
   c.placement = frontend::parse_placement(o.placement);
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
   c.max_outstanding = o.outstanding;
+  c.private_caches = o.private_caches;
   if (show_progress(o.quiet)) {
     c.progress = [](uint64_t done, uint64_t total) {
       if (total == 0) return;
@@ -65,6 +66,7 @@ int run(const ReplayOptions& o) {
     j["requests"] = r.requests;
     j["reads"] = r.reads;
     j["writes"] = r.writes;
+    if (o.private_caches) j["l2_hits"] = r.l2_hits;
     j["elapsed_ns"] = r.elapsed_ns;
     j["bandwidth_gbps"] = gbps;
     j["pages"] = {
@@ -105,6 +107,8 @@ int run(const ReplayOptions& o) {
   } else {
     std::cout << fmt::format("Trace {}: {} records, {} line requests ({} reads, {} writes)\n",
                              o.trace, r.records, r.requests, r.reads, r.writes);
+    if (o.private_caches)
+      std::cout << fmt::format("Private L1D/L2 served {} line accesses\n", r.l2_hits);
     std::cout << fmt::format("Pages: {} in local DRAM, {} in CXL memory (4 KiB)\n", r.dram_pages,
                              r.cxl_pages);
     std::cout << fmt::format("Simulated time {:.3f} us, bandwidth {:.2f} GB/s\n",
@@ -177,6 +181,9 @@ void register_replay(CLI::App& app) {
                   "all-dram | all-cxl | interleave:D:C | first-touch:BYTES (4 KiB pages; default "
                   "all-cxl); CXL pages go to the first region");
   cmd->add_option("--max-outstanding", o->outstanding, "Line requests in flight (default 16)");
+  cmd->add_flag("--private-caches", o->private_caches,
+                "Filter the trace through a core's L1D and L2 (the host profile's [app], as cxlsim "
+                "run): only L2 misses and dirty L2 victims reach memory");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_flag("--quiet", o->quiet,
                 "No progress on stderr (shown only when stderr is a terminal)");

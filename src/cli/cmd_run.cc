@@ -287,6 +287,11 @@ void register_run(CLI::App& app) {
       "Run an x86-64 program under QEMU and predict its run time with its memory on CXL "
       "(cxlsim run [OPTIONS] -- PROGRAM [ARGS...]; docs/app_mode.md)");
   o->profiles.add_to(*cmd);
+  cmd->get_option("--host-cache")
+      ->description(
+          "The shared LLC below the cores' L2s: off, on or SIZE[:WAYS[:LATENCY]] (default: the "
+          "host profile's "
+          "[cache], on: spr-xeon 30M 15-way 33 ns)");
   cmd->add_option("--topology", o->topology,
                   "Topology: a file (TOML or QEMU command line), builtin:NAME or Newick (default "
                   "builtin:direct)");
