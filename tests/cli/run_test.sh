@@ -56,13 +56,20 @@ pages_il_dram=$(val chase_il .pages.dram)
 
 # --- 8 threads streaming: read bandwidth of the extra passes -------------------------------
 MLC_BW=$("$CXLSIM" mlc --max-bandwidth --threads 8 --json | jq -r '.max_bandwidth_mbps["ALL Reads"]')
-run_json stream1 --host-cache off -- "$PROGS/stream" 8 4 1
+run_json stream1 --host-cache off --epoch-us 10 --plot "$TMP/bw.png" -- "$PROGS/stream" 8 4 1
 run_json stream3 --host-cache off -- "$PROGS/stream" 8 4 3
 bw=$(awk -v b1="$(val stream1 .memdevs[0].bytes)" -v b3="$(val stream3 .memdevs[0].bytes)" \
   -v t1="$(val stream1 .predicted_ns)" -v t3="$(val stream3 .predicted_ns)" 'BEGIN { print (b3 - b1) / (t3 - t1) * 1000 }')
 echo "stream: $bw MB/s over the extra passes (mlc --max-bandwidth --threads 8: $MLC_BW MB/s)"
 within "$bw" "$MLC_BW" 10 || fail "8-thread stream reads $bw MB/s, mlc --max-bandwidth --threads 8 $MLC_BW MB/s"
 [[ $(val stream3 '.threads | length') == 9 ]] || fail "stream: $(val stream3 '.threads | length') threads, expected 9"
+# The time series: 10 us epochs over the whole run, bytes summing to the memdev's.
+n_ep=$(val stream1 '.epochs | length')
+awk -v n="$n_ep" -v t="$(val stream1 .predicted_ns)" 'BEGIN { e = t / 10000; exit !(n >= e - 1 && n <= e + 1) }' ||
+  fail "stream: $n_ep epochs of 10 us for $(val stream1 .predicted_ns) ns"
+awk -v s="$(val stream1 '[.epochs[].memdev_gbps.mem0] | add')" -v b="$(val stream1 .memdevs[0].bytes)" \
+  'BEGIN { d = s * 10000 - b; if (d < 0) d = -d; exit !(d <= 1e-6 * b) }' || fail "stream: epoch bandwidths do not add up to the memdev's bytes"
+[[ -s $TMP/bw.png ]] || fail "--plot wrote no PNG"
 
 # --- arithmetic only: no slowdown ---------------------------------------------------------
 run_json compute -- "$PROGS/compute" 50000000
