@@ -15,20 +15,24 @@ using qemu_plugin_meminfo_t = uint32_t;  // opaque: query with qemu_plugin_mem_*
 struct qemu_plugin_tb;                   // opaque translation block
 struct qemu_plugin_insn;                 // opaque translated instruction
 
-// What QEMU tells the plugin at install time.
+// What QEMU tells the plugin at install time (the layout QEMU passes: the name, the API version
+// range, whether it is system emulation, then a union whose one member is the system's vCPUs).
+struct qemu_info_version {
+  int min;
+  int cur;
+};
+struct qemu_info_system {
+  int smp_vcpus;
+  int max_vcpus;
+};
+union qemu_info_mode {
+  qemu_info_system system;
+};
 struct qemu_info_t {
   const char* target_name;
-  struct {
-    int min;
-    int cur;
-  } version;
+  qemu_info_version version;
   bool system_emulation;
-  union {
-    struct {
-      int smp_vcpus;
-      int max_vcpus;
-    } system;
-  };
+  qemu_info_mode mode;
 };
 
 enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
