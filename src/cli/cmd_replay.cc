@@ -19,7 +19,7 @@ struct ReplayOptions {
   ProfileOptions profiles;
   std::string topology, placement = "all-cxl", plot;
   unsigned outstanding = 16;
-  bool json = false, quiet = false;
+  bool json = false, quiet = false, private_caches = false;
   std::string in, out;
 };
 
@@ -37,6 +37,7 @@ int run(const ReplayOptions& o) {
   c.placement = frontend::parse_placement(o.placement);
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
   c.max_outstanding = o.outstanding;
+  c.private_caches = o.private_caches;
   if (show_progress(o.quiet)) {
     c.progress = [](uint64_t done, uint64_t total) {
       if (total == 0) return;
@@ -49,6 +50,10 @@ int run(const ReplayOptions& o) {
   auto reader = frontend::open_trace(o.trace);
   auto r = frontend::replay(*reader, c);
   if (c.progress) std::cerr << "\n";
+  if (r.spilled_pages > 0) {
+    std::cerr << fmt::format("cxlsim: warning: the CXL region is full: {} pages ({}) spilled to local DRAM\n",
+                             r.spilled_pages, format_bytes(Bytes(r.spilled_pages * 4096)));
+  }
   const double gbps = r.elapsed_ns > 0 ? static_cast<double>(r.requests * 64) / r.elapsed_ns : 0.0;
   if (o.json) {
     nlohmann::json j;
@@ -57,9 +62,10 @@ int run(const ReplayOptions& o) {
     j["requests"] = r.requests;
     j["reads"] = r.reads;
     j["writes"] = r.writes;
+    if (o.private_caches) j["l2_hits"] = r.l2_hits;
     j["elapsed_ns"] = r.elapsed_ns;
     j["bandwidth_gbps"] = gbps;
-    j["pages"] = {{"dram", r.dram_pages}, {"cxl", r.cxl_pages}};
+    j["pages"] = {{"dram", r.dram_pages}, {"cxl", r.cxl_pages}, {"spilled_to_dram", r.spilled_pages}};
     j["latency_ns"] = {{"mean", r.latency.mean()}, {"p50", r.latency.quantile(0.5)}, {"p99", r.latency.quantile(0.99)},
                        {"p999", r.latency.quantile(0.999)}, {"max", r.latency.max()}};
     j["bandwidth_over_time"] = {{"bin_ns", r.bin_ns}, {"gbps", r.bandwidth_gbps}};
@@ -82,6 +88,7 @@ int run(const ReplayOptions& o) {
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << fmt::format("Trace {}: {} records, {} line requests ({} reads, {} writes)\n", o.trace, r.records, r.requests, r.reads, r.writes);
+    if (o.private_caches) std::cout << fmt::format("Private L1D/L2 served {} line accesses\n", r.l2_hits);
     std::cout << fmt::format("Pages: {} in local DRAM, {} in CXL memory (4 KiB)\n", r.dram_pages, r.cxl_pages);
     std::cout << fmt::format("Simulated time {:.3f} us, bandwidth {:.2f} GB/s\n", r.elapsed_ns / 1000.0, gbps);
     std::cout << fmt::format("Latency ns: mean {:.1f}  p50 {:.1f}  p99 {:.1f}  p99.9 {:.1f}  max {:.1f}\n", r.latency.mean(),
@@ -140,6 +147,8 @@ void register_replay(CLI::App& app) {
   cmd->add_option("--topology", o->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME (cxlsim topology --help lists them; default builtin:direct)");
   cmd->add_option("--placement", o->placement, "all-dram | all-cxl | interleave:D:C | first-touch:BYTES (4 KiB pages; default all-cxl); CXL pages go to the first region");
   cmd->add_option("--max-outstanding", o->outstanding, "Line requests in flight (default 16)");
+  cmd->add_flag("--private-caches", o->private_caches, "Filter the trace through a core's L1D and L2 (the host "
+                "profile's [app], as cxlsim run): only L2 misses and dirty L2 victims reach memory");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_flag("--quiet", o->quiet, "No progress on stderr (shown only when stderr is a terminal)");
   cmd->add_option("--plot", o->plot, "Write a PNG of bandwidth over time (gnuplot)");

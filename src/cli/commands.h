@@ -14,6 +14,7 @@ void register_mbox(CLI::App& app);      // cmd_mbox.cc
 void register_vm(CLI::App& app);
 void register_mlc(CLI::App& app);
 void register_replay(CLI::App& app);
+void register_run(CLI::App& app);     // cmd_run.cc
 void register_list(CLI::App& app);    // cmd_list.cc
 void register_decode(CLI::App& app);  // cmd_decode.cc
 void register_map(CLI::App& app);     // cmd_map.cc

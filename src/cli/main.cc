@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   cxlsim::cli::register_vm(app);
   cxlsim::cli::register_mlc(app);
   cxlsim::cli::register_replay(app);
+  cxlsim::cli::register_run(app);
   cxlsim::cli::register_list(app);
   cxlsim::cli::register_decode(app);
   cxlsim::cli::register_map(app);

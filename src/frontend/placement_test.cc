@@ -29,13 +29,14 @@ TEST(PlacementPolicy, ParsesEveryPolicy) {
 }
 
 TEST(PlacementPolicy, BadTextIsAParseErrorNamingIt) {
-  for (const char* t : {"", "dram", "interleave:", "interleave:1", "interleave:0:0", "interleave:1:2:3", "interleave:1:x",
-                        "first-touch:", "first-touch:lots"}) {
+  for (const char* t : {"", "dram", "interleave:", "interleave:1", "interleave:0:0",
+                        "interleave:1:2:3", "interleave:1:x", "first-touch:", "first-touch:lots"}) {
     try {
       parse_placement(t);
       ADD_FAILURE() << "accepted '" << t << "'";
     } catch (const ParseError& e) {
-      EXPECT_NE(std::string(e.what()).find(std::string("'") + t + "'"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + t + "'"), std::string::npos)
+          << e.what();
     }
   }
 }
@@ -60,7 +61,8 @@ TEST(Placement, APageKeepsItsPlaceAndDistinctPagesGetDistinctFrames) {
   for (uint64_t page = 0; page < 16; ++page) frames.insert(p.map(page * kPage * 7) / kPage);
   EXPECT_EQ(frames.size(), 16u);
   for (uint64_t page = 0; page < 16; ++page) {
-    EXPECT_TRUE(frames.count(p.map(page * kPage * 7 + 100) / kPage));  // same frame on a later touch
+    EXPECT_TRUE(
+        frames.count(p.map(page * kPage * 7 + 100) / kPage));  // same frame on a later touch
   }
   EXPECT_EQ(p.dram_pages() + p.cxl_pages(), 16u);
 }
@@ -88,14 +90,35 @@ TEST(Placement, FirstTouchFillsDramThenSpillsToCxl) {
   EXPECT_EQ(p.cxl_pages(), 6u);
 }
 
-TEST(Placement, MoreTouchedPagesThanTheRangeWrapAroundInsideIt) {
+TEST(Placement, PagesBeyondTheCxlWindowSpillToDram) {
   Placement p(parse_placement("all-cxl"), kDram, kDramSize, kCxl, kCxlSize);
-  for (uint64_t page = 0; page < 3 * kCxlSize / kPage; ++page) EXPECT_TRUE(in_cxl(p.map(page * kPage)));
+  const uint64_t cxl_pages = kCxlSize / kPage;
+  std::set<uint64_t> frames;
+  for (uint64_t page = 0; page < cxl_pages + 5; ++page) {
+    const uint64_t hpa = p.map(page * kPage);
+    EXPECT_EQ(in_cxl(hpa), page < cxl_pages) << page;
+    EXPECT_EQ(in_dram(hpa), page >= cxl_pages) << page;
+    frames.insert(hpa / kPage);
+  }
+  EXPECT_EQ(frames.size(), cxl_pages + 5);  // no frame is handed out twice
+  EXPECT_EQ(p.cxl_pages(), cxl_pages);
+  EXPECT_EQ(p.dram_pages(), 5u);
+  EXPECT_EQ(p.spilled_pages(), 5u);
+}
+
+TEST(Placement, AddressesAnywhereInTheSixtyFourBitSpaceArePlaced) {
+  Placement p(parse_placement("all-dram"), kDram, kDramSize, kCxl, kCxlSize);
+  const uint64_t lo = 0x1000, hi = 0xffff'ffff'ffff'f000;
+  EXPECT_NE(p.map(lo) / kPage, p.map(hi) / kPage);
+  EXPECT_EQ(p.map(hi + 5) % kPage, 5u);
+  EXPECT_EQ(p.map(lo) / kPage, p.map(lo + 100) / kPage);
+  EXPECT_EQ(p.dram_pages(), 2u);
 }
 
 TEST(Placement, CxlPolicyWithoutCxlMemoryIsRejected) {
   EXPECT_THROW(Placement(parse_placement("all-cxl"), kDram, kDramSize, 0, 0), ValidationError);
-  EXPECT_THROW(Placement(parse_placement("interleave:1:1"), kDram, kDramSize, 0, 0), ValidationError);
+  EXPECT_THROW(Placement(parse_placement("interleave:1:1"), kDram, kDramSize, 0, 0),
+               ValidationError);
   EXPECT_NO_THROW(Placement(parse_placement("all-dram"), kDram, kDramSize, 0, 0));
 }
 

@@ -45,7 +45,9 @@ class BandwidthSeries {
 class TraceCore final : public Requester {
  public:
   TraceCore(TraceReader& r, Placement& p, const ReplayConfig& cfg, ReplayResult& out)
-      : reader_(r), place_(p), cfg_(cfg), out_(out) {}
+      : reader_(r), place_(p), cfg_(cfg), out_(out),
+        caches_(cfg.host.app.l1d_size.value(), cfg.host.app.l1d_ways, cfg.host.app.l2_size.value(),
+                cfg.host.app.l2_ways) {}
 
   void start(System& sys, Duration now) override {
     sys_ = &sys;
@@ -75,16 +77,30 @@ class TraceCore final : public Requester {
         }
         return;
       }
-      Request* r = sys_->alloc(id());
-      r->op = rec_.write ? Op::kWrite : Op::kRead;
-      r->hpa = place_.map(line_addr_) & ~uint64_t{63};
+      const uint64_t addr = line_addr_;
       line_addr_ += 64;
       --lines_left_;
-      ++outstanding_;
-      ++out_.requests;
-      if (rec_.write) ++out_.writes; else ++out_.reads;
-      sys_->issue(r);
+      if (!cfg_.private_caches) {
+        send(addr, rec_.write ? Op::kWrite : Op::kRead);
+        continue;
+      }
+      const CoreCacheOutcome o = caches_.access(addr >> 6, rec_.write);
+      for (unsigned i = 0; i < o.writebacks; ++i) send(o.writeback[i] << 6, Op::kWrite);
+      if (o.miss) {
+        send(addr, Op::kRead);  // a store's miss reads the line for ownership
+      } else {
+        ++out_.l2_hits;
+      }
     }
+  }
+  void send(uint64_t addr, Op op) {
+    Request* r = sys_->alloc(id());
+    r->op = op;
+    r->hpa = place_.map(addr) & ~uint64_t{63};
+    ++outstanding_;
+    ++out_.requests;
+    if (op == Op::kWrite) ++out_.writes; else ++out_.reads;
+    sys_->issue(r);
   }
   bool load_record() {
     if (!reader_.next(rec_)) return false;
@@ -107,6 +123,7 @@ class TraceCore final : public Requester {
   unsigned outstanding_ = 0;
   bool waiting_ = false;
   BandwidthSeries bw_;
+  CoreCaches caches_;
 };
 
 double ratio(Duration a, double b) { return b > 0 ? a.nanoseconds() / b : 0.0; }
@@ -137,6 +154,7 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
   out.elapsed_ns = out.bin_ns * static_cast<double>(out.bandwidth_gbps.size());
   out.dram_pages = place.dram_pages();
   out.cxl_pages = place.cxl_pages();
+  out.spilled_pages = place.spilled_pages();
   if (const HostCache* c = sys.cache()) {
     out.cache = c->config();
     out.cache_stats = c->stats();

@@ -14,6 +14,7 @@
 #include "frontend/histogram.h"
 #include "frontend/placement.h"
 #include "frontend/replay_reader.h"
+#include "timing/core_caches.h"
 #include "timing/host_cache.h"
 #include "timing/profile.h"
 
@@ -28,6 +29,10 @@ struct ReplayConfig {
   std::vector<RegionRequest> regions;
   PlacementPolicy placement;
   unsigned max_outstanding = 16;
+  // Filter the trace through a core's private L1D and L2 (host.app, timing/core_caches.h, as
+  // `cxlsim run` does): only L2 misses (a store's as a read for ownership) and dirty L2 victims
+  // (as writes) reach the requester; accesses to a line already fetched merge into it.
+  bool private_caches = false;
   std::function<void(uint64_t done, uint64_t total)> progress;  // bytes of trace read
 };
 
@@ -43,12 +48,14 @@ struct ComponentStat {
 
 struct ReplayResult {
   uint64_t records = 0, requests = 0, reads = 0, writes = 0;
+  uint64_t l2_hits = 0;  // lines the private caches served (private_caches only)
   double elapsed_ns = 0;
   LatencyHistogram latency;
   double bin_ns = 0;                 // width of each bandwidth bin
   std::vector<double> bandwidth_gbps;  // bytes completed per bin / bin width
   std::vector<ComponentStat> components;
   uint64_t dram_pages = 0, cxl_pages = 0;
+  uint64_t spilled_pages = 0;  // pages the policy sent to CXL that went to DRAM: the region was full
   timing::HostCacheConfig cache;       // the host cache the run had (cache.enabled false: none)
   timing::HostCacheStats cache_stats;  // its hits, misses and write-backs
 };

@@ -253,6 +253,21 @@ HostProfile parse_host_profile(std::string_view toml_text, std::string_view orig
     if (auto p = check(h.cache)) k.fail(p->field == std::string_view("hit_latency") ? "hit_latency_ns" : p->field, p->what);
     h.cache.enabled = k.flag("enabled", true);
   }
+  Table a = section(root, "app", origin);
+  if (a.present()) {
+    h.app.insns_per_ns = a.num("insns_per_ns", h.app.insns_per_ns);
+    if (h.app.insns_per_ns <= 0) a.fail("insns_per_ns", "must be positive");
+    if (a.bytes("l1d_size", false).value() != 0) h.app.l1d_size = a.bytes("l1d_size", false);
+    h.app.l1d_ways = a.count("l1d_ways", h.app.l1d_ways, false);
+    if (a.bytes("l2_size", false).value() != 0) h.app.l2_size = a.bytes("l2_size", false);
+    h.app.l2_ways = a.count("l2_ways", h.app.l2_ways, false);
+    if (h.app.l1d_ways == 0 || h.app.l1d_size.value() % (uint64_t{h.app.l1d_ways} * 64) != 0) {
+      a.fail("l1d_size", "must be a non-zero multiple of l1d_ways x 64 B");
+    }
+    if (h.app.l2_ways == 0 || h.app.l2_size.value() % (uint64_t{h.app.l2_ways} * 64) != 0) {
+      a.fail("l2_size", "must be a non-zero multiple of l2_ways x 64 B");
+    }
+  }
   return h;
 }
 

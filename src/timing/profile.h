@@ -32,6 +32,16 @@ struct DeviceProfile {
   DramConfig dram;
 };
 
+// What `cxlsim run` adds to a host: the instruction rate and the private caches of a core
+// ([app] table; absent: these defaults, Golden Cove's).
+struct AppCoreConfig {
+  double insns_per_ns = 7.6;  // instructions retired per ns when no load stalls (GHz x IPC)
+  Bytes l1d_size = KiB(48);
+  unsigned l1d_ways = 12;
+  Bytes l2_size = MiB(2);
+  unsigned l2_ways = 16;
+};
+
 // The host CPU as MLC and trace replay see it.
 struct HostProfile {
   std::string name;
@@ -52,6 +62,7 @@ struct HostProfile {
   double loop_jitter = 0.1;           // per-iteration variation of a thread's loop time (fraction)
   // The last-level cache in front of the home agent ([cache] table; absent: none, not enabled).
   HostCacheConfig cache;
+  AppCoreConfig app;  // [app]: cxlsim run's cores
 };
 
 // Built-in profile names.

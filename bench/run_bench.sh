@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Speed of `cxlsim run` (docs/app_mode.md#speed): wall time of a pointer chase, a multi-threaded
+# stream and a compute-only loop natively, under plain qemu-x86_64 and under `cxlsim run`,
+# and the ratios. Usage: bench/run_bench.sh [BUILD_DIR] (default build/release; needs the
+# cxlsim and run_* targets). Each time is the best of REPS runs (default 3; the machine may be
+# shared: the best run is the least disturbed).
+set -euo pipefail
+BUILD=${1:-build/release}
+CXLSIM=$BUILD/cxlsim
+PROGS=$BUILD/run_programs
+REPS=${REPS:-3}
+for p in chase stream compute; do [[ -x $PROGS/$p ]] || { echo "build the run_$p target first" >&2; exit 2; }; done
+
+# best SECONDS of REPS runs of a command (its output discarded)
+best() {
+  local b=""
+  for ((i = 0; i < REPS; ++i)); do
+    local s e
+    s=$(date +%s.%N)
+    "$@" >/dev/null 2>&1 || true
+    e=$(date +%s.%N)
+    b=$(awk -v b="$b" -v t="$(awk -v s="$s" -v e="$e" 'BEGIN { print e - s }')" 'BEGIN { print (b == "" || t < b) ? t : b }')
+  done
+  echo "$b"
+}
+
+printf '%-34s %10s %10s %12s %10s %10s\n' workload native_s qemu_s cxlsim_run_s vs_native vs_qemu
+bench() {
+  local name=$1
+  shift
+  local n q c
+  n=$(best "$@")
+  q=$(best qemu-x86_64 "$@")
+  c=$(best "$CXLSIM" run --quiet --output /dev/null -- "$@")
+  printf '%-34s %10.3f %10.3f %12.3f %10.2f %10.2f\n' "$name" "$n" "$q" "$c" \
+    "$(awk -v a="$c" -v b="$n" 'BEGIN { print a / b }')" "$(awk -v a="$c" -v b="$q" 'BEGIN { print a / b }')"
+}
+bench "pointer chase 256 MiB, 4M loads" "$PROGS/chase" 256 4000000
+bench "stream 8 threads x 32 MiB, 8 passes" "$PROGS/stream" 8 32 8
+bench "compute loop 300M iterations" "$PROGS/compute" 300000000
+echo "(load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs)"

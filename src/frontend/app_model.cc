@@ -1,0 +1,674 @@
+#include "frontend/app_model.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <limits>
+
+#include "spec/error.h"
+#include "timing/host_cache.h"
+#include "timing/requester.h"
+#include "timing/stream_core.h"
+#include "timing/system.h"
+
+namespace cxlsim::frontend {
+using namespace cxlsim::timing;
+
+// ---- AppFeed ----------------------------------------------------------------------------
+
+uint64_t AppFeed::backlog() const {
+  uint64_t least = records_in_;
+  for (const auto& m : models_) least = std::min(least, m.consumed);
+  return records_in_ - least;
+}
+
+void AppFeed::push(uint32_t thread, std::shared_ptr<const AppBatch> batch) {
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    space_.wait(l, [&] { return backlog() < cap_ || waiting_ > 0; });
+    records_in_ += batch->size();
+    for (auto& m : models_) {
+      if (m.of_thread.size() <= thread) m.of_thread.resize(thread + 1);
+      m.of_thread[thread].push_back(batch);
+    }
+  }
+  cv_.notify_all();
+}
+
+void AppFeed::close() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::shared_ptr<const AppBatch> AppFeed::pop(unsigned m, uint32_t thread) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto& q = models_[m].of_thread;
+  for (;;) {
+    if (q.size() > thread && !q[thread].empty()) {
+      auto b = std::move(q[thread].front());
+      q[thread].pop_front();
+      models_[m].consumed += b->size();
+      space_.notify_one();
+      return b;
+    }
+    if (closed_) return nullptr;
+    ++waiting_;
+    space_.notify_one();
+    cv_.wait(l);
+    --waiting_;
+  }
+}
+
+namespace {
+
+// Reads exactly `len` bytes; false at end of file before the first byte. Throws on a short read.
+bool read_full(int fd, void* p, size_t len) {
+  auto* c = static_cast<char*>(p);
+  size_t got = 0;
+  while (got < len) {
+    const ssize_t r = ::read(fd, c + got, len - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw ParseError(fmt::format("reading the plugin's stream: errno {}", errno));
+    if (r == 0) {
+      if (got == 0) return false;
+      throw ParseError("the plugin's stream ended inside a batch");
+    }
+    got += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+}  // namespace
+
+void read_app_stream(int fd, AppFeed& feed) {
+  try {
+    AppBatchHeader h;
+    while (read_full(fd, &h, sizeof h)) {
+      if (h.magic != kAppTraceMagic)
+        throw ParseError("the plugin's stream is malformed (bad batch magic)");
+      if (h.count == 0 || h.count > (1u << 20))
+        throw ParseError(
+            fmt::format("the plugin's stream is malformed ({} records in a batch)", h.count));
+      auto b = std::make_shared<AppBatch>(h.count);
+      if (!read_full(fd, b->data(), h.count * sizeof(AppRecord)))
+        throw ParseError("the plugin's stream ended inside a batch");
+      feed.push(h.thread, std::move(b));
+    }
+  } catch (...) {
+    feed.close();
+    throw;
+  }
+  feed.close();
+}
+
+// ---- the model ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr uint64_t kLocalSize = uint64_t{64} << 30;
+constexpr uint64_t kPrefetchTag = uint64_t{1} << 63;   // tag: a prefetch of line (tag & kTagMask)
+constexpr uint64_t kWritebackTag = uint64_t{1} << 62;  // an LLC victim written back
+constexpr uint64_t kOwnTag = uint64_t{1} << 61;        // a store's read for ownership
+constexpr uint64_t kTagMask = kOwnTag - 1;
+constexpr size_t kMaxEpochs = 4096;  // epochs double in width beyond this
+
+}  // namespace
+
+class AppCore;
+
+struct AppModel::Impl {
+  AppModelConfig cfg;
+  std::unique_ptr<System> sys;
+  std::unique_ptr<Placement> place;
+  std::unique_ptr<HostCache> llc;
+  std::vector<std::unique_ptr<AppCore>> cores;
+  RequestPool hits;  // carriers of LLC-hit completions (they never reach the System)
+  AppFeed* feed = nullptr;
+  unsigned model = 0;
+  double ps_per_insn = 0;
+  uint64_t window_insns = 0;
+  AppResult out;
+  int64_t epoch_ps = 0;
+  std::atomic<int64_t> progress_ps{0};
+
+  explicit Impl(const AppModelConfig& c);
+  AppResult run(AppFeed& f, unsigned m);
+  AppCore& core(uint64_t thread);
+  // Cores that run (activated, not ended, not parked in a blocking system call), and the parked.
+  unsigned running = 0;
+  std::vector<AppCore*> parked;
+  void park(AppCore* c, int64_t now);
+  void unpark_all(int64_t now);
+  void stopped(int64_t now) {  // a running core parked or ended
+    if (--running == 0) unpark_all(now);
+  }
+  void count_epoch(int64_t now, uint16_t target) {
+    auto e = static_cast<size_t>(now / epoch_ps);
+    while (e >= kMaxEpochs) {
+      auto& b = out.epoch_bytes;
+      for (size_t i = 0; i < b.size(); ++i) {
+        if (i % 2 == 0) {
+          b[i / 2] = b[i];
+        } else {
+          for (size_t t = 0; t < b[i].size(); ++t) b[i / 2][t] += b[i][t];
+        }
+      }
+      b.resize((b.size() + 1) / 2);
+      epoch_ps *= 2;
+      e = static_cast<size_t>(now / epoch_ps);
+    }
+    if (out.epoch_bytes.size() <= e)
+      out.epoch_bytes.resize(e + 1, std::vector<uint64_t>(sys->targets().size(), 0));
+    out.epoch_bytes[e][target] += 64;
+  }
+};
+
+// One guest thread's core (see app_model.h for the model).
+class AppCore final : public Requester {
+ public:
+  AppCore(AppModel::Impl& m, uint32_t thread) : m_(m) { res_.thread = thread; }
+  void start(System&, Duration) override {}
+  bool active() const { return active_; }
+  // The system call that parked it may have returned: its thread goes on from `now` (or from
+  // where it was, if later).
+  void unpark(int64_t now) {
+    parked_ = false;
+    ret_t_ = std::max(ret_t_, now);
+    want_wake(ret_t_);
+  }
+
+  // A system call the thread may sleep in until another thread acts: futex waits, wait4, waitid.
+  static bool blocks(uint64_t syscall) {
+    const uint64_t num = syscall & 0xffffffff, cmd = (syscall >> 32) & 0x7f;
+    if (num == 202)
+      return cmd == 0 || cmd == 6 || cmd == 9 ||
+             cmd == 11;  // FUTEX_WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI
+    return num == 61 || num == 247;
+  }
+  const AppThreadResult& result() const { return res_; }
+
+  void activate(int64_t now) {
+    if (active_) return;
+    active_ = true;
+    ++m_.running;
+    res_.start_ns = static_cast<double>(now) / 1000.0;
+    ret_t_ = now;
+    want_wake(now);
+  }
+  void complete(System&, Request& r, Duration now) override {
+    m_.count_epoch(now.picoseconds(), r.target);
+    if (r.tag & kWritebackTag) return;
+    if (m_.llc) {
+      if (auto victim = m_.llc->fill(r.hpa, (r.tag & kOwnTag) != 0)) write_back(*victim);
+    }
+    done(r.tag, now.picoseconds());
+  }
+  void on_event(Request* req, Duration now) override {
+    if (req != nullptr) {  // an LLC hit's data is back
+      const uint64_t tag = req->tag;
+      m_.hits.put(req);
+      done(tag, now.picoseconds());
+      return;
+    }
+    if (now.picoseconds() >= wake_at_) wake_at_ = -1;
+    advance(now.picoseconds());
+  }
+
+ private:
+  struct Entry {
+    AppRecord r;
+    uint64_t pos = 0;  // instructions before it, since the thread started
+    uint64_t seq = 0;  // reads: 1, 2, ... in program order
+    int64_t issued_at = 0, done = 0;
+    int64_t not_before = 0;  // dependent reads: the earliest issue (source data + load-to-use)
+    bool ready = false;
+  };
+  struct Stream {
+    uint64_t last = ~uint64_t{0}, next = 0, used = 0;
+    unsigned confirmed = 0;
+  };
+  struct Prefetch {
+    uint64_t line = 0;  // line + 1; 0: empty
+    bool ready = false;
+    int64_t waiter = -1;  // absolute index of the demand read merged into it
+  };
+
+  int64_t span(uint64_t insns) const {
+    return static_cast<int64_t>(static_cast<double>(insns) * m_.ps_per_insn + 0.5);
+  }
+  void want_wake(int64_t t) {
+    if (wake_at_ >= 0 && wake_at_ <= t) return;
+    wake_at_ = t;
+    m_.sys->schedule(Duration::ps(t), this, nullptr);
+  }
+
+  void advance(int64_t now) {
+    if (!active_ || finished_ || parked_) return;
+    retire(now);
+    if (finished_) return;
+    issue(now);
+    retire(now);
+    if ((++calls_ & 0xFFF) == 0) m_.progress_ps.store(now, std::memory_order_relaxed);
+  }
+
+  // Retires issued entries in order up to `now`; a read retires once its data is back.
+  void retire(int64_t now) {
+    while (front_ > 0 && !finished_ && !parked_) {
+      Entry& e = q_.front();
+      int64_t t = ret_t_ + span(e.pos - ret_I_);
+      if (e.r.kind == AppKind::kRead) {
+        if (!e.ready) return;  // its completion advances the core
+        if (e.done > t) {
+          res_.stall_ns += static_cast<double>(e.done - t) / 1000.0;
+          t = e.done;
+        }
+      }
+      if (t > now) {
+        want_wake(t);
+        return;
+      }
+      ret_t_ = t;
+      ret_I_ = e.pos;
+      on_retire(e, t);
+      if (e.r.kind == AppKind::kRead) retired_done_[e.seq % kRetiredDone] = e.done;
+      q_.pop_front();
+      ++base_;
+      --front_;
+    }
+  }
+
+  void on_retire(const Entry& e, int64_t t) {
+    switch (e.r.kind) {
+      case AppKind::kSpawn:
+        m_.core(e.r.addr).activate(t);
+        break;
+      case AppKind::kExit:
+        finished_ = true;
+        res_.end_ns = static_cast<double>(t) / 1000.0;
+        res_.accesses = e.r.addr;
+        res_.instructions = e.pos;
+        m_.unpark_all(t);  // the kernel wakes a joiner when a thread ends
+        m_.stopped(t);
+        break;
+      case AppKind::kSyscall:
+        if (blocks(e.r.addr)) {
+          parked_ = true;
+          m_.park(this, t);
+        } else {
+          m_.unpark_all(t);  // a wake, perhaps: parked threads go on
+        }
+        break;
+      case AppKind::kFork:
+        (e.r.addr == 0 ? m_.out.forked : m_.out.execed) = true;
+        break;
+      default:
+        break;
+    }
+  }
+
+  // How far (in instructions) the core has got by `now`: retirement runs on at the profile's
+  // rate until it reaches a read whose data is not back.
+  uint64_t reach(int64_t now, bool& capped) const {
+    capped = false;
+    const auto ran = static_cast<uint64_t>(static_cast<double>(now - ret_t_) / m_.ps_per_insn);
+    uint64_t r = ret_I_ + ran;
+    for (size_t i = 0; i < front_; ++i) {
+      const Entry& e = q_[i];
+      if (e.r.kind == AppKind::kRead && !e.ready) {
+        if (e.pos < r) {
+          r = e.pos;
+          capped = true;
+        }
+        break;
+      }
+    }
+    return r;
+  }
+
+  bool fetch() {
+    if (source_done_) return false;
+    while (!batch_ || bi_ == batch_->size()) {
+      batch_ = m_.feed->pop(m_.model, res_.thread);
+      bi_ = 0;
+      if (!batch_) {  // the stream closed without the thread's exit: it ends here
+        source_done_ = true;
+        Entry e;
+        e.r.kind = AppKind::kExit;
+        e.pos = pos_;
+        q_.push_back(e);
+        return true;
+      }
+    }
+    Entry e;
+    e.r = (*batch_)[bi_++];
+    pos_ += e.r.insns;
+    e.pos = pos_;
+    switch (e.r.kind) {
+      case AppKind::kRead:
+        e.seq = ++seq_;
+        ++res_.reads;
+        break;
+      case AppKind::kOwnership:
+        ++res_.ownership;
+        break;
+      case AppKind::kWriteback:
+        ++res_.writebacks;
+        break;
+      case AppKind::kExit:
+        source_done_ = true;
+        batch_.reset();
+        break;
+      default:
+        break;
+    }
+    q_.push_back(e);
+    return true;
+  }
+
+  // Issues entries in program order while the window, the fill buffers and dependencies allow.
+  void issue(int64_t now) {
+    const HostProfile& h = m_.cfg.host;
+    for (;;) {
+      if (front_ == q_.size() && !fetch()) return;
+      Entry& e = q_[front_];
+      const AppKind k = e.r.kind;
+      if (k == AppKind::kRead || k == AppKind::kOwnership) {
+        bool capped = false;
+        const uint64_t r = reach(now, capped);
+        if (e.pos > r + m_.window_insns) {
+          if (!capped) want_wake(ret_t_ + span(e.pos - m_.window_insns - ret_I_) + 1);
+          return;
+        }
+        if (k == AppKind::kRead && e.r.dep != 0 && !source_ready(e, now)) return;
+        if (demand_ >= h.lfb || total_ >= h.max_outstanding) return;
+        const uint64_t abs = base_ + front_;
+        e.issued_at = now;
+        if (k == AppKind::kOwnership) e.ready = true;  // a store never holds up retirement
+        Prefetch* pf = find_prefetch(e.r.addr);
+        if (pf != nullptr) {
+          ++m_.out.prefetch_hits;
+          if (pf->ready) {
+            e.ready = true;
+            e.done = now;
+            pf->line = 0;
+          } else if (k == AppKind::kRead) {
+            pf->waiter = static_cast<int64_t>(abs);
+          }
+        } else {
+          ++demand_;
+          ++total_;
+          send(e.r.addr, k == AppKind::kOwnership ? (kOwnTag | abs) : abs, now);
+        }
+        train(e.r.addr, now);
+      } else if (k == AppKind::kWriteback) {
+        write_to_llc(e.r.addr);
+        e.ready = true;
+      } else {
+        e.ready = true;
+      }
+      ++front_;
+    }
+  }
+
+  // Whether read number `seq` (issued, earlier in program order) still waits for its data.
+  // Whether dependent read `e` may issue at `now`: its source's data is back and the core has
+  // had the load-to-use time since (the host's chase_overhead, jittered by loop_jitter as MLC's
+  // chaser is, so that a chain does not lock onto one phase of the memory's clocks). A source
+  // already retired was back long ago.
+  bool source_ready(Entry& e, int64_t now) {
+    const uint64_t seq = e.seq - e.r.dep;
+    for (size_t i = front_; i-- > 0;) {
+      const Entry& src = q_[i];
+      if (src.r.kind != AppKind::kRead) continue;
+      if (src.seq < seq) break;
+      if (src.seq != seq) continue;
+      if (!src.ready) return false;  // its completion advances the core
+      return thought(e, src.done, now);
+    }
+    return thought(e, retired_done_[seq % kRetiredDone], now);
+  }
+  bool thought(Entry& e, int64_t source_done, int64_t now) {
+    if (e.not_before == 0) e.not_before = source_done + think();
+    if (now >= e.not_before) return true;
+    want_wake(e.not_before);
+    return false;
+  }
+  int64_t think() {
+    const HostProfile& h = m_.cfg.host;
+    const int64_t c = h.chase_overhead.picoseconds();
+    const auto span = static_cast<int64_t>(static_cast<double>(c) * h.loop_jitter);
+    if (span <= 0) return c;
+    return c + static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(2 * span + 1)) - span;
+  }
+
+  // A line read (demand, ownership or prefetch) through the LLC to memory.
+  void send(uint64_t line, uint64_t tag, int64_t now) {
+    const uint64_t hpa = m_.place->map(line * 64) & ~uint64_t{63};
+    if (m_.llc && m_.llc->lookup(hpa, (tag & kOwnTag) ? Op::kWrite : Op::kRead)) {
+      Request* r = m_.hits.get();
+      r->tag = tag;
+      r->hpa = hpa;
+      m_.sys->schedule(Duration::ps(now) + m_.llc->config().hit_latency, this, r);
+      return;
+    }
+    Request* r = m_.sys->alloc(id());
+    r->op = Op::kRead;
+    r->hpa = hpa;
+    r->tag = tag;
+    m_.sys->issue(r);
+  }
+
+  // A dirty L2 victim: written into the LLC (a miss installs it without reading memory).
+  void write_to_llc(uint64_t line) {
+    const uint64_t hpa = m_.place->map(line * 64) & ~uint64_t{63};
+    if (!m_.llc) {
+      write_back(hpa);
+      return;
+    }
+    if (m_.llc->lookup(hpa, Op::kWrite)) return;
+    if (auto victim = m_.llc->fill(hpa, true)) write_back(*victim);
+  }
+
+  void write_back(uint64_t hpa) {
+    Request* w = m_.sys->alloc(id());
+    w->op = Op::kWrite;
+    w->hpa = hpa;
+    w->tag = kWritebackTag;
+    m_.sys->issue(w);
+  }
+
+  void done(uint64_t tag, int64_t now) {
+    if (tag & kPrefetchTag) {
+      --total_;
+      Prefetch* pf = find_prefetch(tag & kTagMask);
+      if (pf != nullptr) {
+        pf->ready = true;
+        if (pf->waiter >= 0) {
+          Entry& e = q_[static_cast<size_t>(pf->waiter) - base_];
+          e.ready = true;
+          e.done = now;
+          m_.out.latency.add(static_cast<double>(now - e.issued_at) / 1000.0);
+          pf->line = 0;
+        }
+      }
+    } else if (tag & kOwnTag) {
+      --demand_;
+      --total_;
+    } else {
+      --demand_;
+      --total_;
+      Entry& e = q_[static_cast<size_t>(tag) - base_];
+      e.ready = true;
+      e.done = now;
+      m_.out.latency.add(static_cast<double>(now - e.issued_at) / 1000.0);
+    }
+    top_up(now);
+    advance(now);
+  }
+
+  // The stream prefetcher: a miss one or two lines after a tracked stream's last confirms it;
+  // a confirmed stream is kept `prefetch_distance` lines ahead of its last demand miss.
+  void train(uint64_t line, int64_t now) {
+    Stream* s = nullptr;
+    Stream* lru = &streams_[0];
+    for (Stream& st : streams_) {
+      if (st.last != ~uint64_t{0} && line > st.last && line - st.last <= 2) s = &st;
+      if (st.used < lru->used) lru = &st;
+    }
+    if (s == nullptr) {
+      *lru = Stream{line, line + 1, ++tick_, 0};
+      return;
+    }
+    s->last = line;
+    s->used = ++tick_;
+    ++s->confirmed;
+    s->next = std::max(s->next, line + 1);
+    current_ = s;
+    top_up(now);
+  }
+
+  void top_up(int64_t now) {
+    Stream* s = current_;
+    const HostProfile& h = m_.cfg.host;
+    if (s == nullptr || h.prefetch_distance == 0) return;
+    while (s->next <= s->last + h.prefetch_distance && total_ < h.max_outstanding) {
+      const uint64_t l = s->next;
+      if (!m_.place->placed(l * 64)) break;  // never into a page the program has not touched
+      ++s->next;
+      Prefetch& slot = prefetches_[l % kPrefetchSlots];
+      if (slot.line == l + 1 || (slot.line != 0 && !slot.ready))
+        continue;  // present, or the slot is busy
+      slot = Prefetch{l + 1, false, -1};
+      ++total_;
+      ++m_.out.prefetches;
+      send(l, kPrefetchTag | l, now);
+    }
+  }
+
+  AppModel::Impl& m_;
+  AppThreadResult res_;
+  bool active_ = false, finished_ = false, source_done_ = false;
+  bool parked_ = false;  // in a blocking system call: simulated time does not wait for it
+  std::deque<Entry> q_;  // issued and fetched entries, oldest (next to retire) first
+  uint64_t base_ = 0;    // absolute index of q_.front()
+  size_t front_ = 0;     // q_[front_] is the next to issue
+  std::shared_ptr<const AppBatch> batch_;
+  size_t bi_ = 0;
+  uint64_t pos_ = 0, seq_ = 0;
+  int64_t ret_t_ = 0;   // time of the last retirement
+  uint64_t ret_I_ = 0;  // its instruction position
+  unsigned demand_ = 0, total_ = 0;
+  int64_t wake_at_ = -1;
+  uint64_t calls_ = 0;
+  uint64_t rng_ = 0x5eed;  // think-time jitter (deterministic)
+  // When recently retired reads' data came back, by read number (dependencies reach back at
+  // most this far among reads still relevant; older ones were back long ago).
+  static constexpr size_t kRetiredDone = 256;
+  int64_t retired_done_[kRetiredDone] = {};
+  Stream streams_[16];
+  Stream* current_ = nullptr;
+  uint64_t tick_ = 0;
+  // Prefetched lines not yet claimed by a demand access, direct-mapped by line: a ready line
+  // no demand came for is overwritten by the next prefetch that maps to its slot.
+  static constexpr size_t kPrefetchSlots = 512;
+  std::vector<Prefetch> prefetches_ = std::vector<Prefetch>(kPrefetchSlots);
+  Prefetch* find_prefetch(uint64_t line) {
+    Prefetch& p = prefetches_[line % kPrefetchSlots];
+    return p.line == line + 1 ? &p : nullptr;
+  }
+};
+
+AppModel::Impl::Impl(const AppModelConfig& c) : cfg(c) {
+  auto dev_for = cfg.device_for ? cfg.device_for : [](const std::string&) -> DeviceProfile {
+    throw ValidationError("topology has memory devices but no device profile");
+  };
+  HostProfile sys_host = cfg.host;
+  sys_host.cache.enabled =
+      false;  // the LLC is the model's own (write-backs install without a read)
+  sys = std::make_unique<System>(sys_host, cfg.local_dram, Bytes(kLocalSize), cfg.topology, dev_for,
+                                 cfg.regions);
+  uint64_t cxl_base = 0, cxl_size = 0;
+  if (!sys->windows().empty()) {
+    cxl_base = sys->windows().front().base;
+    cxl_size = sys->windows().front().size;
+  }
+  place = std::make_unique<Placement>(cfg.placement, 0, kLocalSize, cxl_base, cxl_size);
+  if (cfg.host.cache.enabled) llc = std::make_unique<HostCache>(cfg.host.cache);
+  if (cfg.host.app.insns_per_ns <= 0)
+    throw ValidationError("host profile: [app] insns_per_ns must be positive");
+  ps_per_insn = 1000.0 / cfg.host.app.insns_per_ns;
+  window_insns =
+      static_cast<uint64_t>(cfg.host.ooo_window.nanoseconds() * cfg.host.app.insns_per_ns);
+  epoch_ps = std::max<int64_t>(1, cfg.epoch.picoseconds());
+  for (unsigned i = 0; i < cfg.max_threads; ++i) {
+    cores.push_back(std::make_unique<AppCore>(*this, i));
+    sys->add(cores.back().get());
+  }
+}
+
+// A thread that sleeps in a system call is parked: the model runs the other threads without
+// waiting for its records. It goes on when another thread makes a system call or ends (one of
+// them may have woken it), or when no thread runs any more. Both depend on simulated time only,
+// so a prediction does not depend on how the host scheduled the program.
+void AppModel::Impl::park(AppCore* c, int64_t now) {
+  parked.push_back(c);
+  stopped(now);
+}
+
+void AppModel::Impl::unpark_all(int64_t now) {
+  if (parked.empty()) return;
+  std::vector<AppCore*> wake;
+  wake.swap(parked);
+  running += static_cast<unsigned>(wake.size());
+  for (AppCore* c : wake) c->unpark(now);
+}
+
+AppCore& AppModel::Impl::core(uint64_t thread) {
+  if (thread >= cores.size()) {
+    throw ValidationError(
+        fmt::format("the program created more than {} threads, the model's limit", cores.size()));
+  }
+  return *cores[thread];
+}
+
+AppResult AppModel::Impl::run(AppFeed& f, unsigned m) {
+  feed = &f;
+  model = m;
+  cores[0]->activate(0);
+  sys->run_until(Duration::ps(std::numeric_limits<int64_t>::max() / 2));
+  out.epoch_ns = static_cast<double>(epoch_ps) / 1000.0;
+  for (const auto& c : cores) {
+    if (!c->active()) continue;
+    out.threads.push_back(c->result());
+    out.predicted_ns = std::max(out.predicted_ns, c->result().end_ns);
+  }
+  for (size_t i = 0; i < sys->targets().size(); ++i) {
+    const Target& t = sys->targets()[i];
+    out.targets.push_back({t.name, i > 0, t.stats.reads, t.stats.writes});
+  }
+  if (llc) {
+    out.llc_hits = llc->stats().hits();
+    out.llc_misses = llc->stats().misses();
+    out.llc_writebacks = llc->stats().writebacks;
+  }
+  out.dram_pages = place->dram_pages();
+  out.cxl_pages = place->cxl_pages();
+  out.spilled_pages = place->spilled_pages();
+  return std::move(out);
+}
+
+AppModel::AppModel(const AppModelConfig& cfg) : impl_(std::make_unique<Impl>(cfg)) {}
+AppModel::~AppModel() = default;
+AppResult AppModel::run(AppFeed& feed, unsigned m) { return impl_->run(feed, m); }
+double AppModel::progress_ns() const {
+  return static_cast<double>(impl_->progress_ps.load(std::memory_order_relaxed)) / 1000.0;
+}
+
+}  // namespace cxlsim::frontend

@@ -1,0 +1,126 @@
+// The application model of `cxlsim run` (docs/app_mode.md): what a program's threads send
+// below their private caches (app_trace.h, from the QEMU plugin) runs through the shared LLC,
+// the page placement and the timing System, each thread on a core that works like MLC's
+// (stream_core.h): instructions retire at the host profile's rate, a load that misses stalls
+// retirement when it reaches the head, the out-of-order window lets the core issue misses
+// `ooo_window` of work ahead (at most `lfb` demand misses), a stream prefetcher runs
+// `prefetch_distance` lines ahead of sequential misses (never into pages the program has not
+// touched), and a load whose address came from a missing load (a pointer chase) waits for it.
+//
+// AppFeed carries the records from the pipe reader to any number of models (a prediction on
+// the chosen placement and one with everything in local DRAM read the same records); each
+// model blocks only when the thread it must simulate next has sent nothing yet.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fabric/region.h"
+#include "fabric/topology.h"
+#include "frontend/app_trace.h"
+#include "frontend/histogram.h"
+#include "frontend/placement.h"
+#include "timing/profile.h"
+
+namespace cxlsim::frontend {
+
+using AppBatch = std::vector<AppRecord>;
+
+// Thread-safe queues of record batches, one per (model, thread). The reader pushes; each model
+// pops its own copy (batches are shared, freed when every model has read them).
+class AppFeed {
+ public:
+  // Back-pressure: push() waits while the slowest model has more than `cap` records queued, unless
+  // a model waits for a thread with nothing queued (it may need records behind the cap).
+  explicit AppFeed(unsigned models, uint64_t cap = uint64_t{8} << 20)
+      : models_(models), cap_(cap) {}
+  void push(uint32_t thread, std::shared_ptr<const AppBatch> batch);
+  // No more batches will come (the pipe closed).
+  void close();
+  // Model `m`'s next batch of `thread`: blocks until one is there; null once closed and empty.
+  std::shared_ptr<const AppBatch> pop(unsigned m, uint32_t thread);
+  // Batches queued for any model, in records (for progress and back-pressure reports).
+  uint64_t records_in() const { return records_in_; }
+
+ private:
+  struct Queues {
+    std::vector<std::deque<std::shared_ptr<const AppBatch>>> of_thread;
+    uint64_t consumed = 0;  // records popped
+  };
+  uint64_t backlog() const;  // records the slowest model has not popped (mu_ held)
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Queues> models_;
+  std::condition_variable space_;
+  uint64_t cap_;
+  unsigned waiting_ = 0;  // models waiting in pop()
+  bool closed_ = false;
+  uint64_t records_in_ = 0;
+};
+
+// Reads the plugin's pipe until end of file, pushing batches into `feed` (closed at the end).
+// Throws ParseError on a malformed stream.
+void read_app_stream(int fd, AppFeed& feed);
+
+struct AppModelConfig {
+  timing::HostProfile host;  // host.cache: the shared LLC (enabled false: none)
+  timing::DeviceProfile local_dram;
+  Topology topology;
+  std::function<timing::DeviceProfile(const std::string&)> device_for;
+  std::vector<RegionRequest> regions;  // empty: timing::default_regions; CXL pages go to the first
+  PlacementPolicy placement;
+  Duration epoch = Duration::ns(100000);  // width of a time-series bin (simulated)
+  unsigned max_threads = 1024;
+};
+
+struct AppThreadResult {
+  uint32_t thread = 0;
+  double start_ns = 0, end_ns = 0;
+  uint64_t instructions = 0, accesses = 0;
+  uint64_t reads = 0, ownership = 0, writebacks = 0;  // records below the L2
+  double stall_ns = 0;                                // time retirement waited for memory
+};
+
+struct AppTargetResult {
+  std::string name;
+  bool cxl = false;
+  uint64_t reads = 0, writes = 0;
+};
+
+struct AppResult {
+  double predicted_ns = 0;
+  std::vector<AppThreadResult> threads;
+  std::vector<AppTargetResult> targets;  // local DRAM first, then each memdev
+  LatencyHistogram latency;  // demand reads below the L2 (LLC hits included), issue to data
+  uint64_t llc_hits = 0, llc_misses = 0, llc_writebacks = 0;
+  uint64_t prefetches = 0, prefetch_hits = 0;
+  uint64_t dram_pages = 0, cxl_pages = 0, spilled_pages = 0;
+  double epoch_ns = 0;
+  std::vector<std::vector<uint64_t>> epoch_bytes;  // [epoch][target]
+  bool forked = false, execed = false;  // the program forked or exec'ed: that part ran unobserved
+};
+
+// One prediction. The constructor builds the system (throws ValidationError / RegionError on a
+// bad topology, region or placement); run() consumes model `m`'s records of `feed` until every
+// thread ended and the feed is closed.
+class AppModel {
+ public:
+  explicit AppModel(const AppModelConfig& cfg);
+  ~AppModel();
+  AppResult run(AppFeed& feed, unsigned m);
+  // Simulated time reached so far (ns); any thread may read it.
+  double progress_ns() const;
+
+  struct Impl;  // defined in app_model.cc (the cores there reach it)
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cxlsim::frontend

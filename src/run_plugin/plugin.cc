@@ -1,0 +1,326 @@
+// cxlsim's QEMU TCG plugin for `cxlsim run` (docs/app_mode.md). Loaded by qemu-x86_64 7.2
+// (`-plugin cxlsim-run-plugin.so,fd=N,l1=SIZE:WAYS,l2=SIZE:WAYS`), it counts each guest
+// thread's instructions (one callback per translation block) and filters every load and store
+// through that thread's private L1D and L2 (timing/core_caches.h) in the thread itself, with no
+// lock. What leaves the L2 (line misses, dirty victims), with the instructions executed in
+// between, is buffered per thread and written to pipe `fd` in batches (frontend/app_trace.h),
+// one lock per batch. cxlsim's model reads the pipe.
+//
+// A load that misses the L2 is marked dependent when its address lies within 64 bytes after
+// the 8-byte value an earlier L2-missing load of the same thread returned (a pointer chase:
+// the core cannot issue it before that data is back). User-mode QEMU maps guest memory at the
+// same host addresses on an x86-64 host (guest_base 0), so the value is read where the guest
+// read it; the plugin checks that once and otherwise marks nothing dependent.
+//
+// QEMU calls the plugin through C callbacks without a context pointer, so the plugin's state is
+// one object reached through a file-scope pointer (the only one).
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "frontend/app_trace.h"
+#include "run_plugin/qemu_plugin_api.h"
+#include "timing/core_caches.h"
+
+extern "C" {
+__attribute__((visibility("default"))) int qemu_plugin_version = 1;
+__attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id,
+                                                               const qemu_info_t* info, int argc,
+                                                               char** argv);
+}
+
+namespace {
+
+using cxlsim::frontend::AppBatchHeader;
+using cxlsim::frontend::AppKind;
+using cxlsim::frontend::AppRecord;
+using cxlsim::timing::CoreCaches;
+
+constexpr size_t kBatch = 4096;  // records per batch
+constexpr unsigned kMaxVcpus = 4096;
+constexpr unsigned kDepSlots = 256;  // recent L2-missing loads' values, direct-mapped by line
+
+// x86-64 Linux system call numbers the plugin reacts to.
+// clone3 keeps its flags in memory: it is taken for a thread (glibc creates threads with it).
+constexpr int64_t kSysFutex = 202, kSysClone = 56, kSysFork = 57, kSysVfork = 58, kSysExecve = 59,
+                  kSysExit = 60, kSysExitGroup = 231, kSysExecveat = 322;
+constexpr uint64_t kCloneVm = 0x100;
+
+struct Thread {
+  Thread(uint32_t num, const CoreCaches& c) : number(num), caches(c), buf(new AppRecord[kBatch]) {}
+  uint32_t number;
+  CoreCaches caches;
+  std::unique_ptr<AppRecord[]> buf;
+  size_t n = 0;
+  uint64_t icount = 0;   // instructions executed, up to the end of the current block
+  uint64_t tb_base = 0;  // instructions before the current block
+  uint64_t last = 0;     // instructions at the previous record
+  uint64_t accesses = 0;
+  uint64_t seq = 0;  // records of kind kRead emitted (dependency distances count these)
+  bool exited = false;
+  bool forking = false;  // in fork/vfork/clone without CLONE_VM
+  struct Dep {
+    uint64_t value = 0;
+    uint64_t seq = 0;
+  } dep[kDepSlots];
+};
+
+struct Plugin {
+  int fd = -1;
+  uint64_t l1_size = 48 * 1024, l2_size = 2 * 1024 * 1024;
+  unsigned l1_ways = 12, l2_ways = 16;
+  std::mutex write_lock;  // one writer of a batch at a time
+  std::atomic<uint32_t> next_thread{0};
+  std::atomic<bool> disabled{false};  // a forked child: its accesses go unobserved
+  int values_readable = -1;           // guest_base 0 checked on the first miss: 1 yes, 0 no
+  Thread* vcpu[kMaxVcpus] = {};
+};
+
+Plugin* g = nullptr;
+thread_local Thread* current = nullptr;
+
+void write_all(const void* p, size_t len) {
+  const char* c = static_cast<const char*>(p);
+  while (len > 0 && g->fd >= 0) {
+    const ssize_t w = ::write(g->fd, c, len);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      g->fd = -1;  // cxlsim went away: the program keeps running unobserved
+      return;
+    }
+    c += w;
+    len -= static_cast<size_t>(w);
+  }
+}
+
+void flush(Thread& t) {
+  if (t.n == 0 || g->disabled.load(std::memory_order_relaxed)) {
+    t.n = 0;
+    return;
+  }
+  AppBatchHeader h;
+  h.thread = t.number;
+  h.count = static_cast<uint32_t>(t.n);
+  {
+    std::lock_guard<std::mutex> lock(g->write_lock);
+    write_all(&h, sizeof h);
+    write_all(t.buf.get(), t.n * sizeof(AppRecord));
+  }
+  t.n = 0;
+}
+
+void emit(Thread& t, AppKind kind, uint64_t addr, uint64_t at, uint16_t dep = 0) {
+  uint64_t gap = at - t.last;
+  while (gap > UINT32_MAX) {
+    AppRecord c;
+    c.kind = AppKind::kCompute;
+    c.insns = UINT32_MAX;
+    t.buf[t.n++] = c;
+    if (t.n == kBatch) flush(t);
+    gap -= UINT32_MAX;
+  }
+  t.last = at;
+  AppRecord r;
+  r.addr = addr;
+  r.insns = static_cast<uint32_t>(gap);
+  r.kind = kind;
+  r.dep = dep;
+  t.buf[t.n++] = r;
+  if (t.n == kBatch) flush(t);
+}
+
+bool values_readable(uint64_t vaddr) {
+  if (g->values_readable < 0) {
+    const long page = sysconf(_SC_PAGESIZE);
+    unsigned char v = 0;
+    void* base = reinterpret_cast<void*>(vaddr & ~static_cast<uint64_t>(page - 1));
+    g->values_readable = mincore(base, static_cast<size_t>(page), &v) == 0 ? 1 : 0;
+  }
+  return g->values_readable == 1;
+}
+
+// The distance (in reads) to the earlier missing read whose value this address follows, or 0.
+uint16_t dependency(Thread& t, uint64_t vaddr) {
+  for (uint64_t line : {vaddr >> 6, (vaddr - 63) >> 6}) {
+    const Thread::Dep& d = t.dep[line % kDepSlots];
+    if (d.seq != 0 && vaddr >= d.value && vaddr - d.value < 64 && t.seq - d.seq < 65536) {
+      return static_cast<uint16_t>(t.seq - d.seq);
+    }
+  }
+  return 0;
+}
+
+void remember_value(Thread& t, uint64_t vaddr) {
+  if (!values_readable(vaddr)) return;
+  uint64_t v;
+  std::memcpy(&v, reinterpret_cast<const void*>(vaddr), sizeof v);
+  Thread::Dep& d = t.dep[(v >> 6) % kDepSlots];
+  d.value = v;
+  d.seq = t.seq;
+}
+
+void access(Thread& t, uint64_t line, uint64_t vaddr, bool store, unsigned size, uint64_t at) {
+  const cxlsim::timing::CoreCacheOutcome o = t.caches.access(line, store);
+  for (unsigned i = 0; i < o.writebacks; ++i) emit(t, AppKind::kWriteback, o.writeback[i], at);
+  if (!o.miss) return;
+  if (store) {
+    emit(t, AppKind::kOwnership, line, at);
+    return;
+  }
+  ++t.seq;
+  const uint16_t dep = dependency(t, vaddr);
+  emit(t, AppKind::kRead, line, at, dep);
+  if (size == 8 && (vaddr & 7) == 0) remember_value(t, vaddr);
+}
+
+void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void* udata) {
+  Thread* t = g->vcpu[vcpu];
+  if (t == nullptr) return;
+  ++t->accesses;
+  const unsigned size = 1u << qemu_plugin_mem_size_shift(info);
+  const bool store = qemu_plugin_mem_is_store(info);
+  const uint64_t at = t->tb_base + reinterpret_cast<uintptr_t>(udata);
+  const uint64_t line = vaddr >> 6;
+  access(*t, line, vaddr, store, size, at);
+  if (((vaddr + size - 1) >> 6) != line)
+    access(*t, line + 1, vaddr, store, 0, at);  // crosses a line
+}
+
+void on_tb_exec(unsigned int vcpu, void* udata) {
+  Thread* t = g->vcpu[vcpu];
+  if (t == nullptr) return;
+  t->tb_base = t->icount;
+  t->icount += reinterpret_cast<uintptr_t>(udata);
+  current = t;
+}
+
+void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
+  const size_t n = qemu_plugin_tb_n_insns(tb);
+  qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
+                                       reinterpret_cast<void*>(n));
+  for (size_t i = 0; i < n; ++i) {
+    qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i), on_mem, QEMU_PLUGIN_CB_NO_REGS,
+                                     QEMU_PLUGIN_MEM_RW, reinterpret_cast<void*>(i));
+  }
+}
+
+void on_vcpu_init(qemu_plugin_id_t, unsigned int vcpu) {
+  if (vcpu >= kMaxVcpus) return;
+  auto* t = new Thread(g->next_thread.fetch_add(1),
+                       CoreCaches(g->l1_size, g->l1_ways, g->l2_size, g->l2_ways));
+  // Called in the creating thread: the child starts where its parent is now.
+  if (current != nullptr && t->number != 0)
+    emit(*current, AppKind::kSpawn, t->number, current->icount);
+  Thread* old = g->vcpu[vcpu];
+  g->vcpu[vcpu] = t;
+  delete old;  // a reused index: its thread exited and was flushed
+}
+
+void end_thread(Thread& t) {
+  if (t.exited) return;
+  t.exited = true;
+  emit(t, AppKind::kExit, t.accesses, t.icount);
+  flush(t);
+}
+
+void on_vcpu_exit(qemu_plugin_id_t, unsigned int vcpu) {
+  if (vcpu < kMaxVcpus && g->vcpu[vcpu] != nullptr) end_thread(*g->vcpu[vcpu]);
+}
+
+void on_syscall(qemu_plugin_id_t, unsigned int vcpu, int64_t num, uint64_t a1, uint64_t a2,
+                uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) {
+  if (vcpu >= kMaxVcpus || g->vcpu[vcpu] == nullptr) return;
+  Thread& t = *g->vcpu[vcpu];
+  const uint64_t at = t.icount;
+  t.forking = num == kSysFork || num == kSysVfork || (num == kSysClone && (a1 & kCloneVm) == 0);
+  if (t.forking) {
+    emit(t, AppKind::kFork, 0, at);
+  } else if (num == kSysExecve || num == kSysExecveat) {
+    emit(t, AppKind::kFork, 1, at);
+  }
+  if (num == kSysExit || num == kSysExitGroup) {
+    end_thread(t);
+    return;
+  }
+  // futex carries its operation (the second argument) above the number: waits and wakes differ.
+  const uint64_t op = num == kSysFutex ? (a2 & 0xffffffff) << 32 : 0;
+  emit(t, AppKind::kSyscall, static_cast<uint64_t>(num) | op, at);
+  flush(t);  // it may block: let the model see everything before it
+}
+
+void on_syscall_ret(qemu_plugin_id_t, unsigned int vcpu, int64_t num, int64_t ret) {
+  if (vcpu >= kMaxVcpus || g->vcpu[vcpu] == nullptr) return;
+  Thread& t = *g->vcpu[vcpu];
+  if (t.forking && ret == 0) {
+    g->disabled = true;  // the child process: the parent's pipe is not its to write
+    return;
+  }
+  t.forking = false;
+  emit(t, AppKind::kSyscallRet, static_cast<uint64_t>(num), t.icount);
+}
+
+void on_exit(qemu_plugin_id_t, void*) {
+  for (Thread* t : g->vcpu) {
+    if (t != nullptr) end_thread(*t);
+  }
+  if (g->fd >= 0) ::close(g->fd);
+  g->fd = -1;
+}
+
+bool parse_size_ways(const char* v, uint64_t& size, unsigned& ways) {
+  char* end = nullptr;
+  const unsigned long long s = std::strtoull(v, &end, 10);
+  if (end == v || *end != ':') return false;
+  const unsigned long w = std::strtoul(end + 1, &end, 10);
+  if (*end != '\0' || s == 0 || w == 0 || s % (w * 64) != 0) return false;
+  size = s;
+  ways = static_cast<unsigned>(w);
+  return true;
+}
+
+}  // namespace
+
+int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info, int argc, char** argv) {
+  if (info->system_emulation) {
+    qemu_plugin_outs("cxlsim-run-plugin: user-mode QEMU only\n");
+    return -1;
+  }
+  g = new Plugin();
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    bool ok = true;
+    if (a.rfind("fd=", 0) == 0) {
+      g->fd = std::atoi(a.c_str() + 3);
+    } else if (a.rfind("l1=", 0) == 0) {
+      ok = parse_size_ways(a.c_str() + 3, g->l1_size, g->l1_ways);
+    } else if (a.rfind("l2=", 0) == 0) {
+      ok = parse_size_ways(a.c_str() + 3, g->l2_size, g->l2_ways);
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      qemu_plugin_outs(("cxlsim-run-plugin: bad argument '" + a + "'\n").c_str());
+      return -1;
+    }
+  }
+  if (g->fd < 0 || fcntl(g->fd, F_SETFD, FD_CLOEXEC) != 0) {
+    qemu_plugin_outs("cxlsim-run-plugin: needs fd=N, an open pipe to cxlsim\n");
+    return -1;
+  }
+  qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
+  qemu_plugin_register_vcpu_exit_cb(id, on_vcpu_exit);
+  qemu_plugin_register_vcpu_tb_trans_cb(id, on_tb_trans);
+  qemu_plugin_register_vcpu_syscall_cb(id, on_syscall);
+  qemu_plugin_register_vcpu_syscall_ret_cb(id, on_syscall_ret);
+  qemu_plugin_register_atexit_cb(id, on_exit, nullptr);
+  return 0;
+}
