@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "device/runtime_dir.h"
 #include "fabric/builtin_topologies.h"
 #include "fabric/qemu_cmdline.h"
 #include "fabric/topology_loader.h"
@@ -249,7 +250,7 @@ struct Args {
   std::string topology;
   bool json = false;
   bool one_line = false;
-  std::string backing_dir = "/tmp/cxlsim";
+  std::string backing_dir = device::runtime_dir();  // per user, never a shared /tmp path
   std::string to = "toml";
   std::string output;
 };
