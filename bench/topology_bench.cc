@@ -61,6 +61,63 @@ void BM_ValidateTopology_128Devices(benchmark::State& state) {
 }
 BENCHMARK(BM_ValidateTopology_128Devices);
 
+// A chain of n switches below one root port (each switch on the previous one's downstream
+// port), a device at the end. Refused (far more than 255 buses) but must be checked at once.
+cxlsim::Topology switch_chain(size_t n) {
+  cxlsim::Topology t;
+  t.host_bridges.push_back({"hb0", 0, 1});
+  t.root_ports.push_back({"rp0", "hb0", 0, 0, 0});
+  std::string parent = "rp0";
+  for (size_t i = 0; i < n; ++i) {
+    const std::string sw = "sw" + std::to_string(i);
+    t.switches.push_back({sw, parent});
+    t.downstream_ports.push_back({sw + "p0", sw, 0, 0, 0});
+    parent = sw + "p0";
+  }
+  cxlsim::Type3Spec d;
+  d.id = "mem0";
+  d.parent = parent;
+  d.persistent_size = cxlsim::GiB(1);
+  t.type3.push_back(d);
+  t.windows.push_back({"cfmw0", std::nullopt, cxlsim::GiB(1), {"hb0"}, cxlsim::Bytes(256), {}});
+  return t;
+}
+
+// n host bridges, each with a root port and a device, and one window per host bridge.
+cxlsim::Topology flat(size_t n) {
+  cxlsim::Topology t;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string hb = "hb" + std::to_string(i), rp = hb + "rp";
+    t.host_bridges.push_back({hb, static_cast<unsigned>(i), static_cast<unsigned>(1 + i % 255)});
+    t.root_ports.push_back({rp, hb, 0, 0, 0});
+    cxlsim::Type3Spec d;
+    d.id = hb + "mem";
+    d.parent = rp;
+    d.persistent_size = cxlsim::GiB(1);
+    d.serial = i + 1;
+    d.persistent_backing.path = "/nonexistent/" + d.id + ".raw";
+    t.type3.push_back(d);
+    t.windows.push_back({hb + "w", std::nullopt, cxlsim::GiB(1), {hb}, cxlsim::Bytes(256), {}});
+  }
+  return t;
+}
+
+// Issue #18: validation is near-linear in topology size (the reported complexity, BigO, must
+// stay about N or N lgN; it was cubic in the length of a switch chain).
+void BM_ValidateTopology_SwitchChain(benchmark::State& state) {
+  const cxlsim::Topology t = switch_chain(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(cxlsim::validate(t));
+  state.SetComplexityN(state.range(0));
+}
+BENCHMARK(BM_ValidateTopology_SwitchChain)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
+
+void BM_ValidateTopology_Flat(benchmark::State& state) {
+  const cxlsim::Topology t = flat(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(cxlsim::validate(t));
+  state.SetComplexityN(state.range(0));
+}
+BENCHMARK(BM_ValidateTopology_Flat)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -95,7 +95,7 @@ void register_decode(CLI::App& app) {
     std::vector<std::string> regions;
     std::string offset;
     bool json = false;
-    FabricOptions options;
+    FabricOptions options{.map_backing_files = false};  // a view: creates no file
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("decode", "Decode an HPA to memdev and DPA through every decoder level");

@@ -307,7 +307,7 @@ void register_list(CLI::App& app) {
     std::string topology;
     std::vector<std::string> regions;
     bool json = false;
-    FabricOptions options;
+    FabricOptions options{.map_backing_files = false};  // a view: creates no file
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("list", "List the fabric as Linux's `cxl list -vvv` shows it");

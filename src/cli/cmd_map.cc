@@ -19,7 +19,7 @@ void register_map(CLI::App& app) {
     unsigned ways = 1, window = 0;
     uint64_t count = 16;
     bool json = false;
-    FabricOptions options;
+    FabricOptions options{.map_backing_files = false};  // a view: creates no file
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("map", "Map region offsets to memdev, DPA and backing file");

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <array>
 #include <iostream>
+#include <sstream>
+#include <stdexcept>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,6 +20,8 @@
 #include "device/mbox_payload.h"
 #include "device/memdev.h"
 #include "device/memdev_state_file.h"
+#include "device/memdev_state_lock.h"
+#include "device/runtime_dir.h"
 #include "fabric/topology_loader.h"
 #include "spec/error.h"
 
@@ -36,11 +40,16 @@ struct MboxOptions {
   bool json = false;
 };
 
+// The device's state (or media) could not be made durable: the command's effect is lost.
+struct SaveError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // One invocation's device: built from the topology's Type 3 entry, state loaded from disk.
 class Session {
  public:
   explicit Session(const MboxOptions& o) : opts_(o) {
-    const Topology t = load_topology(o.topology);
+    const Topology t = load_valid_topology(o.topology);
     const Type3Spec* spec = t.find_type3(o.memdev);
     if (!spec && t.find_type2(o.memdev))
       throw ValidationError(fmt::format("'{}' is a Type 2 device: it has no Memory Device command set (mailbox)",
@@ -62,29 +71,60 @@ class Session {
     c.lsa_path = spec->lsa_backing.path;
     c.dc_regions = spec->dc_regions;
     c.dc_block_size = spec->dc_block_size;
-    memdev_ = std::make_unique<Memdev>(c);
     state_path_ = locate_state(o, c);
+    // Held until the command's result is saved: concurrent invocations on this memdev run one
+    // after the other, each on the state the one before it left.
+    if (!state_path_.empty()) {
+      device::ensure_runtime_dir_for(state_path_);  // a built-in's files (qemu-*)
+      lock_.emplace(state_path_);
+    }
+    memdev_ = std::make_unique<Memdev>(c);
     if (state_path_.empty()) {
       std::cerr << "cxlsim: note: memdev '" << c.id
                 << "' is RAM-backed; its command state is not kept (give --state-dir DIR)\n";
     } else if (auto s = device::load_state(state_path_, cci().config())) {
       cci().state() = std::move(*s);
+      if (const uint16_t op = cci().recover_interrupted_operation()) {
+        const auto* cmd = device::find_command(op);
+        std::cerr << fmt::format("cxlsim: warning: memdev '{}': {} was interrupted (crash or kill); "
+                                 "recovered at power-on, dirty shutdown counted\n",
+                                 c.id, cmd ? cmd->name : hex(op));
+      }
     }
   }
   device::MemdevCci& cci() { return memdev_->cci(); }
+  // Executes one command to completion. A command that changes media or labels is bracketed
+  // by a durable intent record, so that a crash in between is seen at the next load.
   MboxResult run(uint16_t opcode, const std::vector<uint8_t>& in = {}) {
+    const bool intent = !state_path_.empty() && device::MemdevCci::changes_media(opcode);
+    if (intent) {
+      cci().state().media_operation = opcode;
+      save();
+    }
     MboxResult r = cci().execute(opcode, in);
     if (r.rc == MboxReturn::kBackgroundCommandStarted) {
       cci().run_background_to_completion();
       r.rc = cci().mailbox().background_status().rc;
     }
+    if (intent) {
+      memdev_->sync_media();  // the media change is durable before the intent is cleared
+      cci().state().media_operation = 0;
+    }
     return r;
   }
+  // Makes the command's effects durable: media, then the state. Throws SaveError.
   void save() {
-    if (!state_path_.empty()) device::save_state(state_path_, cci().config(), cci().state());
+    if (state_path_.empty()) return;
+    try {
+      memdev_->sync_media();
+      device::save_state(state_path_, cci().config(), cci().state());
+    } catch (const std::exception& e) {
+      throw SaveError(e.what());
+    }
   }
 
  private:
+  static std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
   static std::string locate_state(const MboxOptions& o, const MemdevConfig& c) {
     if (!o.state_dir.empty()) return o.state_dir + "/" + c.id + ".state";
     for (const auto* p : {&c.persistent_path, &c.volatile_path, &c.lsa_path}) {
@@ -93,8 +133,27 @@ class Session {
     return "";
   }
   const MboxOptions& opts_;
-  std::unique_ptr<Memdev> memdev_;
   std::string state_path_;
+  std::optional<device::MemdevStateLock> lock_;
+  std::unique_ptr<Memdev> memdev_;
+};
+
+// Holds what a command prints on stdout until its effects are durable: a command whose state
+// cannot be saved prints no result (and no "Success").
+class HeldOutput {
+ public:
+  HeldOutput() : real_(std::cout.rdbuf(held_.rdbuf())) {}
+  ~HeldOutput() { std::cout.rdbuf(real_); }
+  HeldOutput(const HeldOutput&) = delete;
+  HeldOutput& operator=(const HeldOutput&) = delete;
+  void release() {
+    std::cout.rdbuf(real_);
+    std::cout << held_.str() << std::flush;
+  }
+
+ private:
+  std::ostringstream held_;
+  std::streambuf* real_;
 };
 
 std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
@@ -228,19 +287,29 @@ uint8_t passphrase_type(const std::string& t) {
 using Action = std::function<void(Session&, const MboxOptions&)>;
 
 // Adds a subcommand whose action runs on an opened session, which is saved afterwards (also
-// when the device returned an error: a failed unlock still counts an attempt).
+// when the device returned an error: a failed unlock still counts an attempt). Output appears
+// only once the save succeeded; a failed save is an error (status 1) and nothing is reported.
 CLI::App* command(CLI::App* parent, const std::string& name, const std::string& help,
                   std::shared_ptr<MboxOptions> o, Action act) {
   auto* c = parent->add_subcommand(name, help);
   c->callback([o, act] {
     Session s(*o);
+    HeldOutput held;
     try {
-      act(s, *o);
-    } catch (const ExitStatus&) {
+      std::optional<ExitStatus> device_error;
+      try {
+        act(s, *o);
+      } catch (const ExitStatus& e) {
+        device_error = e;
+      }
       s.save();
-      throw;
+      held.release();
+      if (device_error) throw *device_error;
+    } catch (const SaveError& e) {
+      finish(fail(fmt::format("memdev '{}': the command's effect could not be saved, it is lost: {}", o->memdev,
+                              e.what()),
+                  1));
     }
-    s.save();
   });
   return c;
 }
@@ -390,11 +459,19 @@ void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     }
     report(opt, op::kGetAlertConfig, r, j);
   });
-  ac->add_option("--life-used-warning", a->life, "Enable the life-used warning at this percent");
-  ac->add_option("--over-temp-warning", a->over, "Enable the over-temperature warning (degrees C)");
-  ac->add_option("--under-temp-warning", a->under, "Enable the under-temperature warning (degrees C)");
-  ac->add_option("--corrected-volatile-warning", a->cvol, "Enable the corrected volatile error count warning");
-  ac->add_option("--corrected-persistent-warning", a->cpers, "Enable the corrected persistent error count warning");
+  // Each value is checked against its payload field (Table 8-131) before it is encoded:
+  // out-of-range input is refused, never truncated.
+  ac->add_option("--life-used-warning", a->life, "Enable the life-used warning at this percent (0..100)")
+      ->check(CLI::Range(0, 100));
+  ac->add_option("--over-temp-warning", a->over, "Enable the over-temperature warning (degrees C, 16-bit signed)")
+      ->check(CLI::Range(-32768, 32767));
+  ac->add_option("--under-temp-warning", a->under, "Enable the under-temperature warning (degrees C, 16-bit signed)")
+      ->check(CLI::Range(-32768, 32767));
+  ac->add_option("--corrected-volatile-warning", a->cvol, "Enable the corrected volatile error count warning (0..65535)")
+      ->check(CLI::Range(0, 65535));
+  ac->add_option("--corrected-persistent-warning", a->cpers,
+                 "Enable the corrected persistent error count warning (0..65535)")
+      ->check(CLI::Range(0, 65535));
   auto set = std::make_shared<std::string>();
   auto* sd = command(mbox, "shutdown-state", "Get Shutdown State (4203h); --set clean|dirty: Set Shutdown State (4204h)",
                      o, [set](Session& s, const MboxOptions& opt) {

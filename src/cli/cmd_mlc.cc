@@ -90,6 +90,10 @@ int run(const MlcOptions& o) {
   s.random = o.random;
   s.lines_per_delay = frontend::mlc_lines_per_delay(r, w);
   s.seed = o.seed;
+  // Checked before conversion: NaN, infinities and huge values are refused, not converted.
+  if (!(o.window_us > 0 && o.window_us <= 1e6)) {
+    return fail(fmt::format("--window-us {} is out of range (0, 1000000] microseconds", o.window_us));
+  }
   s.window = Duration::ns(o.window_us * 1000.0);
   nlohmann::json j;
   j["device"] = device.name;

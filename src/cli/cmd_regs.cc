@@ -145,7 +145,7 @@ void register_regs(CLI::App& app) {
     bool cedt = false;
     bool json = false;
     bool raw = false;
-    FabricOptions options;
+    FabricOptions options{.map_backing_files = false};  // a view: creates no file
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("regs", "Dump a component's config space and component registers, or the CEDT");

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_status.h"
+#include "device/runtime_dir.h"
 #include "fabric/builtin_topologies.h"
 #include "fabric/qemu_cmdline.h"
 #include "fabric/topology_loader.h"
@@ -255,7 +256,7 @@ struct Args {
   std::string topology;
   bool json = false;
   bool one_line = false;
-  std::string backing_dir = "/tmp/cxlsim";
+  std::string backing_dir = device::runtime_dir();  // per user, never a shared /tmp path
   std::string to = "toml";
   std::string output;
 };

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "device/runtime_dir.h"
 #include "fabric/topology_loader.h"
 #include "vm/session.h"
 
@@ -26,7 +27,7 @@ struct VmArgs {
   std::string initrd;
   std::string cmd;
   std::string script;
-  std::string backing_dir = "/tmp/cxlsim";
+  std::string backing_dir = device::runtime_dir();  // per user, never a shared /tmp path
   std::string memory = "2G";
   std::string workdir;
   std::vector<std::string> files;  // HOST:GUEST

@@ -1,12 +1,33 @@
 // cxlsim: wiring only. Subcommands live in cmd_*.cc and register themselves here.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <csignal>
+
 #include <exception>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/exit_status.h"
 
+namespace {
+
+// Backing files are mapped: a write to a sparse page on a full filesystem (or to a file
+// another process truncated) faults with SIGBUS. Say what happened instead of dying silently.
+extern "C" void on_sigbus(int /*sig*/) {
+  static constexpr char kMsg[] =
+      "cxlsim: error: a memory-mapped backing file could not be written or read (SIGBUS): its "
+      "filesystem is full, or the file was truncated; the command's effect is lost\n";
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+  ::_exit(1);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  struct sigaction sa {};
+  sa.sa_handler = on_sigbus;
+  sigaction(SIGBUS, &sa, nullptr);
   CLI::App app{"cxlsim: a software platform for Compute Express Link (CXL)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "cxlsim 0.1.0");

@@ -7,10 +7,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "device/runtime_dir.h"
 #include "spec/error.h"
 
 namespace cxlsim {
@@ -38,6 +40,7 @@ BackingMemory BackingMemory::file(const std::string& path, Bytes size) {
   m.size_ = size;
   m.path_ = path;
   if (size.value() == 0) return m;
+  device::ensure_runtime_dir_for(path);
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw ValidationError(fmt::format("backing file '{}': {}", path, std::strerror(errno)));
   struct stat st {};
@@ -53,6 +56,13 @@ BackingMemory BackingMemory::file(const std::string& path, Bytes size) {
   close(fd);
   m.data_ = map_or_throw(p, fmt::format("backing file '{}'", path));
   return m;
+}
+
+void BackingMemory::sync() const {
+  if (path_.empty() || data_ == nullptr) return;
+  if (msync(data_, size_.value(), MS_SYNC) != 0) {
+    throw std::runtime_error(fmt::format("backing file '{}': cannot write back: {}", path_, std::strerror(errno)));
+  }
 }
 
 BackingMemory::BackingMemory(BackingMemory&& o) noexcept

@@ -27,6 +27,10 @@ class BackingMemory {
   BackingMemory& operator=(const BackingMemory&) = delete;
   ~BackingMemory();
 
+  // Writes a file mapping's changed pages to the file (msync MS_SYNC), so they survive a
+  // crash; nothing for anonymous memory. Throws std::runtime_error naming the path on failure.
+  void sync() const;
+
   Bytes size() const { return size_; }
   // Empty for anonymous memory.
   const std::string& path() const { return path_; }

@@ -115,10 +115,7 @@ MboxReturn start_erase(MemdevCci& dev, uint16_t op, bool include_lsa) {
   dev.set_media_disabled(true);
   const Duration t = dev.config().sanitize_rate.transfer_time(dev.media().capacity());
   dev.mailbox().start_background(op, t, [include_lsa](MemdevCci& d) {
-    d.media().erase(Dpa(0), d.media().capacity());
-    d.state().poison.clear_all();
-    d.state().scan = ScanMediaResults{};
-    if (include_lsa) std::fill(d.lsa().begin(), d.lsa().end(), uint8_t{0});
+    d.erase_user_data(include_lsa);
     d.set_media_disabled(false);
     return MboxReturn::kSuccess;
   });

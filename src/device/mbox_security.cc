@@ -22,9 +22,9 @@ Passphrase passphrase_at(std::span<const uint8_t> in, size_t off) {
 }
 
 // Compares `given` with the stored passphrase, counting failures against the attempt limit.
-MboxReturn check(std::optional<Passphrase>& stored, uint8_t& attempts, const Passphrase& given) {
+MboxReturn check(std::optional<PassphraseHash>& stored, uint8_t& attempts, const Passphrase& given) {
   if (attempts >= kPassphraseAttemptLimit) return MboxReturn::kInvalidSecurityState;
-  if (!stored || *stored != given) {
+  if (!stored || !stored->matches(given)) {
     ++attempts;
     return MboxReturn::kIncorrectPassphrase;
   }
@@ -48,7 +48,7 @@ MboxReturn set_passphrase(MemdevCci& dev, std::span<const uint8_t> in, std::vect
   if (stored) {
     if (auto rc = check(stored, attempts, passphrase_at(in, 0x20)); rc != MboxReturn::kSuccess) return rc;
   }
-  stored = passphrase_at(in, 0x40);
+  stored = PassphraseHash::of(passphrase_at(in, 0x40));
   return MboxReturn::kSuccess;
 }
 
@@ -90,9 +90,7 @@ MboxReturn passphrase_secure_erase(MemdevCci& dev, std::span<const uint8_t> in, 
   auto& attempts = type == kMaster ? s.master_attempts : s.user_attempts;
   if (!stored) return MboxReturn::kInvalidSecurityState;
   if (auto rc = check(stored, attempts, passphrase_at(in, 0x20)); rc != MboxReturn::kSuccess) return rc;
-  dev.media().erase(Dpa(0), dev.media().capacity());
-  dev.state().poison.clear_all();
-  dev.state().scan = ScanMediaResults{};
+  dev.erase_user_data(false);
   if (type == kMaster) s.user.reset();
   s.locked = false;
   return MboxReturn::kSuccess;

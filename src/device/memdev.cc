@@ -41,8 +41,8 @@ device::MemdevCciConfig cci_config(const MemdevConfig& c) {
   return d;
 }
 
-BackingMemory make_backing(const std::string& path, Bytes size) {
-  return path.empty() ? BackingMemory::anonymous(size) : BackingMemory::file(path, size);
+BackingMemory make_backing(const std::string& path, Bytes size, bool map_files) {
+  return path.empty() || !map_files ? BackingMemory::anonymous(size) : BackingMemory::file(path, size);
 }
 }  // namespace
 
@@ -58,9 +58,9 @@ Memdev::Memdev(MemdevConfig config)
   if (is_type2() && (config_.persistent_size.value() || config_.lsa_size.value() || !config_.dc_regions.empty()))
     throw ValidationError(fmt::format("type2 '{}': device memory is volatile only (no persistent, LSA or DC capacity)",
                                       config_.id));
-  volatile_ = make_backing(config_.volatile_path, config_.volatile_size);
-  persistent_ = make_backing(config_.persistent_path, config_.persistent_size);
-  lsa_ = make_backing(config_.lsa_path, config_.lsa_size);
+  volatile_ = make_backing(config_.volatile_path, config_.volatile_size, config_.map_files);
+  persistent_ = make_backing(config_.persistent_path, config_.persistent_size, config_.map_files);
+  lsa_ = make_backing(config_.lsa_path, config_.lsa_size, config_.map_files);
   Bytes dc(0);
   for (Bytes r : config_.dc_regions) {
     if (r.value() % align || r == Bytes(0))
@@ -70,13 +70,19 @@ Memdev::Memdev(MemdevConfig config)
   if (dc != Bytes(0)) dc_ = BackingMemory::anonymous(dc);
   media_ = std::make_unique<MediaView>(*this);
   cci_ = std::make_unique<device::MemdevCci>(cci_config(config_), *media_);
-  if (!config_.lsa_path.empty()) {
+  if (!lsa_.path().empty()) {
     auto b = lsa_.bytes();
     cci_->set_label_storage({reinterpret_cast<uint8_t*>(b.data()), b.size()});
   }
 }
 
 Memdev::~Memdev() = default;
+
+void Memdev::sync_media() const {
+  volatile_.sync();
+  persistent_.sync();
+  lsa_.sync();
+}
 
 std::pair<const BackingMemory*, uint64_t> Memdev::locate(Dpa dpa, size_t len) const {
   const uint64_t vol = config_.volatile_size.value();
@@ -127,9 +133,9 @@ void Memdev::media_write(Dpa dpa, std::span<const std::byte> in) {
 std::optional<FileLocation> Memdev::file_location(Dpa dpa) const {
   if (dpa.value() >= capacity().value()) return std::nullopt;
   const bool pmem = is_persistent(dpa);
-  const BackingMemory& mem = pmem ? persistent_ : volatile_;
-  if (mem.path().empty()) return std::nullopt;
-  return FileLocation{mem.path(), pmem ? dpa.value() - config_.volatile_size.value() : dpa.value()};
+  const std::string& path = pmem ? config_.persistent_path : config_.volatile_path;
+  if (path.empty()) return std::nullopt;
+  return FileLocation{path, pmem ? dpa.value() - config_.volatile_size.value() : dpa.value()};
 }
 
 }  // namespace cxlsim

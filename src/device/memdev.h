@@ -39,6 +39,9 @@ struct MemdevConfig {
   std::string volatile_path;    // empty: anonymous RAM
   std::string persistent_path;  // empty: anonymous RAM (contents lost at exit)
   std::string lsa_path;
+  // false: the paths are only recorded (file_location); the memory is anonymous RAM and no
+  // file is opened or created (views such as `cxlsim list` that never touch data).
+  bool map_files = true;
   unsigned hdm_decoder_count = 4;
   // Dynamic Capacity regions (CXL 3.1 §9.13.3), placed in DPA order after the static
   // capacity, backed by anonymous RAM. Host access needs an accepted extent.
@@ -89,6 +92,8 @@ class Memdev : public HdmDecoderContext {
   std::optional<FileLocation> file_location(Dpa dpa) const;
 
   BackingMemory& lsa() { return lsa_; }
+  // Makes media and label writes to backing files durable (BackingMemory::sync).
+  void sync_media() const;
   HdmDecoderCapability& hdm() { return hdm_; }
   const HdmDecoderCapability& hdm() const { return hdm_; }
 

@@ -1,6 +1,9 @@
 #include "device/memdev_cci.h"
 
 #include <algorithm>
+#include <utility>
+
+#include "device/mbox_command.h"
 
 namespace cxlsim::device {
 
@@ -64,6 +67,34 @@ void MemdevCci::reset(ResetKind kind) {
       update_health(h);
     }
   }
+}
+
+bool MemdevCci::changes_media(uint16_t opcode) {
+  return opcode == opcode::kSanitize || opcode == opcode::kSecureErase ||
+         opcode == opcode::kPassphraseSecureErase || opcode == opcode::kSetLsa;
+}
+
+void MemdevCci::erase_user_data(bool labels) {
+  media_.erase(Dpa(0), media_.capacity());
+  state_.poison.clear_all();
+  state_.scan = ScanMediaResults{};
+  if (labels) std::fill(lsa().begin(), lsa().end(), uint8_t{0});
+}
+
+uint16_t MemdevCci::recover_interrupted_operation() {
+  const uint16_t op = std::exchange(state_.media_operation, uint16_t{0});
+  if (op == 0) return 0;
+  if (op == opcode::kSanitize || op == opcode::kSecureErase || op == opcode::kPassphraseSecureErase) {
+    erase_user_data(op == opcode::kSanitize);
+  }
+  HealthState h = state_.health;
+  ++h.dirty_shutdown_count;
+  update_health(h);
+  if (op == opcode::kSetLsa) {
+    add_event(EventLogType::kWarning,
+              make_memory_module_event(1, ModuleEventType::kLsaError, health_info()));
+  }
+  return op;
 }
 
 Bytes MemdevCci::volatile_capacity() const {

@@ -48,8 +48,13 @@ class MemdevCci {
   DeviceRegisters& registers() { return registers_; }
 
   // The label storage area: the state's own bytes, or storage the memdev provides (an LSA
-  // backing file) when set_label_storage was called. Size is config().lsa_size either way.
-  std::span<uint8_t> lsa() { return external_lsa_.empty() ? std::span<uint8_t>(state_.lsa) : external_lsa_; }
+  // backing file) when set_label_storage was called. Size is config().lsa_size either way; the
+  // state's bytes are allocated on first use (a file-backed LSA costs no memory).
+  std::span<uint8_t> lsa() {
+    if (!external_lsa_.empty()) return external_lsa_;
+    if (state_.lsa.size() != config_.lsa_size.value()) state_.lsa.resize(config_.lsa_size.value(), 0);
+    return state_.lsa;
+  }
   void set_label_storage(std::span<uint8_t> bytes) { external_lsa_ = bytes; }
 
   // Convenience: execute a mailbox command (what a driver's doorbell does).
@@ -70,6 +75,21 @@ class MemdevCci {
   // applies the next partition, locks when a user passphrase is set (cold), clears freeze and
   // attempt counters, counts a dirty shutdown, aborts background work.
   void reset(ResetKind kind);
+
+  // Commands whose effects reach the media or the label storage area, outside MemdevState:
+  // Sanitize, Secure Erase, Passphrase Secure Erase, Set LSA. Callers that persist the state
+  // record state().media_operation before running one (an intent record).
+  static bool changes_media(uint16_t opcode);
+  // Power-on after a crash during such a command (state().media_operation set); clears it.
+  // An erase is finished (the host never saw it complete, and a half-erased device must not
+  // look intact); either way the device could not tell whether data was lost, so it counts a
+  // dirty shutdown (Get Health Info, CXL 3.1 §8.2.9.9.3.1) with its Memory Module Event
+  // (§8.2.9.2.1.3), and an interrupted Set LSA adds an LSA Error event. Returns the opcode
+  // (0: nothing was interrupted).
+  uint16_t recover_interrupted_operation();
+  // Erases all user data (DPA 0..capacity), the poison list and scan results; the label
+  // storage area too when `labels` (Sanitize, §8.2.9.9.5.1).
+  void erase_user_data(bool labels);
 
   // The volatile/persistent boundary as decoders must see it (active partition).
   Bytes volatile_capacity() const;

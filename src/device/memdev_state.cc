@@ -26,8 +26,7 @@ std::array<EventLog, kEventLogCount> make_logs(size_t cap) {
 }  // namespace
 
 MemdevState::MemdevState(const MemdevCciConfig& c)
-    : lsa(c.lsa_size.value(), 0),
-      poison(c.poison_list_max),
+    : poison(c.poison_list_max),
       events(make_logs(c.event_log_capacity)) {
   partition.active_volatile = partition.next_volatile = c.initial_partition_volatile;
   dc.regions = c.dc_regions;

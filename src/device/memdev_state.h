@@ -11,6 +11,7 @@
 
 #include "device/dynamic_capacity.h"
 #include "device/event_log.h"
+#include "device/passphrase_hash.h"
 #include "device/poison_list.h"
 #include "spec/units.h"
 
@@ -73,13 +74,12 @@ struct AlertConfig {
   bool operator==(const AlertConfig&) const = default;
 };
 
-using Passphrase = std::array<uint8_t, 32>;
 inline constexpr uint8_t kPassphraseAttemptLimit = 5;
 
 // Persistent Memory Data-at-rest Security (§8.2.9.9.6).
 struct SecurityState {
-  std::optional<Passphrase> user;
-  std::optional<Passphrase> master;
+  std::optional<PassphraseHash> user;  // set passphrases, hashed (passphrase_hash.h)
+  std::optional<PassphraseHash> master;
   bool locked = false;
   bool frozen = false;
   uint8_t user_attempts = 0;
@@ -115,7 +115,7 @@ struct TimestampState {
 struct MemdevState {
   explicit MemdevState(const MemdevCciConfig& c);
   PartitionState partition;
-  std::vector<uint8_t> lsa;
+  std::vector<uint8_t> lsa;  // empty until used (MemdevCci::lsa()), then config().lsa_size bytes
   HealthState health;
   AlertConfig alerts;
   bool shutdown_dirty = false;
@@ -128,6 +128,11 @@ struct MemdevState {
   TimestampState timestamp;
   // The device's own clock (MemdevCci::now()); kept so time runs on across restarts.
   Duration device_time;
+  // Intent record: the opcode of a command that changes media or label storage (which this
+  // state does not hold), saved before the command starts and cleared with its result. Nonzero
+  // when loaded: the command was cut off by a crash or power loss
+  // (MemdevCci::recover_interrupted_operation).
+  uint16_t media_operation = 0;
 };
 
 }  // namespace cxlsim::device

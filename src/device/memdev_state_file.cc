@@ -10,7 +10,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 #include "spec/error.h"
 
@@ -40,8 +42,9 @@ json extents_json(const std::vector<DcExtent>& v) {
   return a;
 }
 
-json passphrase_json(const std::optional<Passphrase>& p) {
-  return p ? json(format_hex_bytes(*p)) : json(nullptr);
+json passphrase_json(const std::optional<PassphraseHash>& p) {
+  if (!p) return json(nullptr);
+  return {{"salt", format_hex_bytes(p->salt)}, {"pbkdf2_sha256", format_hex_bytes(p->hash)}};
 }
 
 json encode(const MemdevCciConfig& c, const MemdevState& s) {
@@ -100,6 +103,7 @@ json encode(const MemdevCciConfig& c, const MemdevState& s) {
                 {"timestamp_set", s.timestamp.set},
                 {"timestamp_ns", s.timestamp.value_ns},
                 {"timestamp_set_at_ps", s.timestamp.set_at.picoseconds()}};
+  if (s.media_operation != 0) j["media_operation"] = s.media_operation;
   j["scan"] = {{"valid", s.scan.valid}, {"restart_dpa", s.scan.restart_dpa},
                {"restart_length", s.scan.restart_length},
                {"stopped_prematurely", s.scan.stopped_prematurely},
@@ -120,20 +124,38 @@ class Reader {
   }
   template <typename T>
   T get(const json& j, const char* key, const std::string& ctx) const {
-    const json& v = at(j, key, ctx);
-    try {
-      return v.get<T>();
-    } catch (const json::exception&) {
-      fail("bad value for '" + ctx + key + "'");
-    }
+    return value<T>(at(j, key, ctx), "'" + ctx + key + "'");
   }
   template <typename T>
   T item(const json& arr, size_t i, const std::string& ctx) const {
     if (!arr.is_array() || i >= arr.size()) fail("short array '" + ctx + "'");
-    try {
-      return arr[i].get<T>();
-    } catch (const json::exception&) {
-      fail("bad element " + std::to_string(i) + " of '" + ctx + "'");
+    return value<T>(arr[i], "element " + std::to_string(i) + " of '" + ctx + "'");
+  }
+  // Integers must be JSON integers within T's range: a float or an out-of-range number is
+  // refused, never truncated.
+  template <typename T>
+  T value(const json& v, const std::string& what) const {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      if (v.is_number_unsigned()) {
+        const auto u = v.get<uint64_t>();
+        if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) fail("out-of-range value for " + what);
+        return static_cast<T>(u);
+      }
+      if (v.is_number_integer()) {
+        const auto i = v.get<int64_t>();
+        if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+            (i > 0 && static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max()))) {
+          fail("out-of-range value for " + what);
+        }
+        return static_cast<T>(i);
+      }
+      fail("bad value for " + what + " (expected an integer)");
+    } else {
+      try {
+        return v.get<T>();
+      } catch (const json::exception&) {
+        fail("bad value for " + what);
+      }
     }
   }
   std::vector<uint8_t> hex(const std::string& text, const std::string& ctx, size_t size) const {
@@ -185,14 +207,22 @@ std::vector<DcExtent> decode_extents(const Reader& rd, const json& a, const std:
   return v;
 }
 
-std::optional<Passphrase> decode_passphrase(const Reader& rd, const json& j, const char* key) {
+std::optional<PassphraseHash> decode_passphrase(const Reader& rd, const json& j, const char* key) {
   const json& v = rd.at(j, key, "security.");
+  const std::string ctx = std::string("security.") + key;
   if (v.is_null()) return std::nullopt;
-  if (!v.is_string()) rd.fail(std::string("bad value for 'security.") + key + "'");
-  const auto b = rd.hex(v.get<std::string>(), std::string("security.") + key, 32);
-  Passphrase p{};
-  std::copy(b.begin(), b.end(), p.begin());
-  return p;
+  if (v.is_string()) {  // a state saved before passphrases were hashed: hash it now
+    const auto b = rd.hex(v.get<std::string>(), ctx, 32);
+    Passphrase p{};
+    std::copy(b.begin(), b.end(), p.begin());
+    return PassphraseHash::of(p);
+  }
+  PassphraseHash h;
+  const auto salt = rd.hex(rd.get<std::string>(v, "salt", ctx + "."), ctx + ".salt", h.salt.size());
+  const auto hash = rd.hex(rd.get<std::string>(v, "pbkdf2_sha256", ctx + "."), ctx + ".pbkdf2_sha256", h.hash.size());
+  std::copy(salt.begin(), salt.end(), h.salt.begin());
+  std::copy(hash.begin(), hash.end(), h.hash.begin());
+  return h;
 }
 
 MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
@@ -203,6 +233,10 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
             std::to_string(kStateFormatVersion) + ")");
   }
   const json& dev = rd.at(j, "device", "");
+  if (rd.get<uint64_t>(dev, "serial", "device.") != c.serial) {
+    rd.fail("saved for another device (device.serial differs from this device's serial " +
+            std::to_string(c.serial) + ")");
+  }
   if (rd.get<uint64_t>(dev, "static_capacity", "device.") != c.static_capacity().value() ||
       rd.get<uint64_t>(dev, "lsa_size", "device.") != c.lsa_size.value()) {
     rd.fail("saved for a device of another size (device.static_capacity/lsa_size differ)");
@@ -266,7 +300,9 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
                         rd.get<uint64_t>(ev[i], "first_overflow_ns", ctx),
                         rd.get<uint64_t>(ev[i], "last_overflow_ns", ctx));
   }
-  s.interrupt_policy = rd.get<std::array<uint8_t, kEventLogCount>>(j, "interrupt_policy", "");
+  const json& ip = rd.at(j, "interrupt_policy", "");
+  if (!ip.is_array() || ip.size() != kEventLogCount) rd.fail("'interrupt_policy' must list 5 bytes");
+  for (size_t i = 0; i < kEventLogCount; ++i) s.interrupt_policy[i] = rd.item<uint8_t>(ip, i, "interrupt_policy");
   const json& dc = rd.at(j, "dc", "");
   const json& regions = rd.at(dc, "regions", "dc.");
   if (!regions.is_array()) rd.fail("'dc.regions' is not an array");
@@ -297,36 +333,67 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
   s.scan.restart_length = rd.get<uint64_t>(sc, "restart_length", "scan.");
   s.scan.stopped_prematurely = rd.get<bool>(sc, "stopped_prematurely", "scan.");
   s.scan.records = decode_records(rd, rd.at(sc, "records", "scan."), "scan.records");
+  if (j.contains("media_operation")) s.media_operation = rd.get<uint16_t>(j, "media_operation", "");
   return s;
 }
 
 }  // namespace
 
-void save_state(const std::string& path, const MemdevCciConfig& config, const MemdevState& state) {
-  const std::string text = encode(config, state).dump(1) + "\n";
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error(tmp + ": " + std::strerror(errno));
+namespace {
+// The directory holding `path` ("." when it names none), for fsync after a rename.
+std::string directory_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+[[noreturn]] void io_failure(const std::string& what, int err) {
+  throw std::runtime_error(what + ": " + std::strerror(err));
+}
+
+void write_all(int fd, const std::string& text, const std::string& what) {
   size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      const int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error(tmp + ": " + std::strerror(e));
-    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_failure(what, errno);
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+}
+}  // namespace
+
+void save_state(const std::string& path, const MemdevCciConfig& config, const MemdevState& state) {
+  const std::string text = encode(config, state).dump(1) + "\n";
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // 0600: the state holds passphrase hashes (§8.2.9.9.6) and is the user's alone.
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) io_failure(tmp, errno);
+  try {
+    write_all(fd, text, tmp);
+    if (::fsync(fd) != 0) io_failure(tmp, errno);
+  } catch (...) {
+    ::close(fd);
     ::unlink(tmp.c_str());
-    throw std::runtime_error(tmp + ": " + std::strerror(errno));
+    throw;
+  }
+  if (::close(fd) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    io_failure(tmp, e);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
-    throw std::runtime_error(path + ": " + std::strerror(e));
+    io_failure(path, e);
   }
+  // The rename is durable only once the directory entry is.
+  const std::string dir = directory_of(path);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) io_failure(dir, errno);
+  const int rc = ::fsync(dfd);
+  const int e = errno;
+  ::close(dfd);
+  if (rc != 0) io_failure(dir, e);
 }
 
 std::optional<MemdevState> load_state(const std::string& path, const MemdevCciConfig& config) {

@@ -6,6 +6,7 @@
 //   format            "cxlsim-memdev-state"
 //   version           1
 //   device            {serial, static_capacity, lsa_size}: must match the device loading it
+//                     (a state file is bound to its device)
 //   partition         {active_volatile, next_volatile} bytes of the partitionable capacity
 //   lsa               hex string (absent when all zero)
 //   health            {health_status, media_status, life_used, temperature,
@@ -14,7 +15,8 @@
 //                      over_temp_critical, under_temp_critical, over_temp_warning,
 //                      under_temp_warning, corrected_volatile_warning, corrected_persistent_warning}
 //   shutdown_dirty    bool
-//   security          {user, master: hex or null, locked, frozen, user_attempts, master_attempts}
+//   security          {user, master: {salt, pbkdf2_sha256} hex (passphrase_hash.h) or null,
+//                      locked, frozen, user_attempts, master_attempts}; the file is mode 0600
 //   poison            {overflow, overflow_ns, records: [[dpa, length, source], ...]}
 //   events            5 x {next_handle, overflow_count, first_overflow_ns, last_overflow_ns,
 //                          records: [hex of 128 bytes, ...]}
@@ -23,8 +25,12 @@
 //                      accepted, pending: [[dpa, length, tag uuid, shared_sequence]], generation}
 //   clock             {device_time_ps, timestamp_set, timestamp_ns, timestamp_set_at_ps}
 //   scan              {valid, restart_dpa, restart_length, stopped_prematurely, records}
-// Saving writes a new file and renames it over the old one, so a crash leaves either the old
-// or the new state, never a torn one.
+//   media_operation   opcode of an interrupted media-changing command (absent when none)
+// Integers must be JSON integers within their field's range; floats and out-of-range values
+// are refused, never truncated.
+// Saving writes a new file (mode 0600), fsyncs it, renames it over the old one and fsyncs the
+// directory, so a crash leaves either the old or the new state, never a torn one, and a save
+// that returned is durable. Callers serialize load..save with MemdevStateLock.
 #pragma once
 
 #include <optional>
@@ -40,8 +46,8 @@ inline constexpr const char* kStateFormatName = "cxlsim-memdev-state";
 // The state file for a device whose backing file is `backing_path`: "<backing_path>.state".
 std::string state_path_beside(const std::string& backing_path);
 
-// Writes `state` for a device with `config` to `path` atomically. Throws std::runtime_error
-// naming the path on I/O failure.
+// Writes `state` for a device with `config` to `path` atomically and durably. Throws
+// std::runtime_error naming the path on I/O failure (the old state is then left in place).
 void save_state(const std::string& path, const MemdevCciConfig& config, const MemdevState& state);
 
 // Reads the state at `path`; nullopt when the file does not exist. Throws ParseError naming

@@ -128,6 +128,96 @@ TEST_F(StateFileTest, BadFilesGiveErrorsNamingTheElement) {
   EXPECT_THROW(load_state(path_, other), ParseError);
 }
 
+std::string read_text(const std::string& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Issue #18: numbers in the state file are range-checked, never truncated or rounded.
+TEST_F(StateFileTest, FloatsAndOutOfRangeIntegersAreRefused) {
+  const auto cfg = testing::test_config();
+  TestDevice t(cfg);
+  save_state(path_, cfg, t.dev.state());
+  const std::string good = read_text(path_);
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"life_used_warning\": 75", "\"life_used_warning\": 300"},
+           {"\"life_used_warning\": 75", "\"life_used_warning\": 75.5"},
+           {"\"temperature\": 25", "\"temperature\": -40000"},
+           {"\"dirty_shutdown_count\": 0", "\"dirty_shutdown_count\": 1e300"},
+           {"\"dirty_shutdown_count\": 0", "\"dirty_shutdown_count\": -1"}}) {
+    std::string s = good;
+    const auto at = s.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    s.replace(at, from.size(), to);
+    write_file(path_, s);
+    EXPECT_THROW(load_state(path_, cfg), ParseError) << to;
+  }
+}
+
+// Issue #18: a state file belongs to one device; another serial's state is refused.
+TEST_F(StateFileTest, StateOfAnotherDeviceIsRefused) {
+  const auto cfg = testing::test_config();
+  TestDevice t(cfg);
+  save_state(path_, cfg, t.dev.state());
+  auto other = cfg;
+  other.serial = cfg.serial + 1;
+  try {
+    load_state(path_, other);
+    ADD_FAILURE() << "adopted another device's state";
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("serial"), std::string::npos) << e.what();
+  }
+}
+
+// Issue #18: passphrases are kept salted and hashed, in a file only its owner can read.
+TEST_F(StateFileTest, PassphrasesAreHashedAndTheFileIsPrivate) {
+  const auto cfg = testing::test_config();
+  {
+    TestDevice t(cfg);
+    ASSERT_EQ(t.rc(opcode::kSetPassphrase, In().u8(1).fill(0x1f).fill(32).fill(32, 'p')), MboxReturn::kSuccess);
+    save_state(path_, cfg, t.dev.state());
+  }
+  EXPECT_EQ(std::filesystem::status(path_).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string text = read_text(path_);
+  EXPECT_EQ(text.find(format_hex_bytes(std::vector<uint8_t>(32, 'p'))), std::string::npos) << "passphrase in clear";
+  EXPECT_EQ(text.find(std::string(32, 'p')), std::string::npos) << "passphrase in clear";
+  auto loaded = load_state(path_, cfg);
+  ASSERT_TRUE(loaded.has_value());
+  TestDevice fresh(cfg);
+  MemdevCci dev(cfg, fresh.media, std::move(*loaded));
+  dev.reset(ResetKind::kCold);
+  EXPECT_EQ(dev.execute(opcode::kUnlock, In().fill(32, 'q').bytes).rc, MboxReturn::kIncorrectPassphrase);
+  EXPECT_EQ(dev.execute(opcode::kUnlock, In().fill(32, 'p').bytes).rc, MboxReturn::kSuccess);
+}
+
+// Issue #18: a media-changing command cut off by a crash leaves an intent record; loading it
+// finishes an erase and reports the dirty shutdown with an event, as a device would.
+TEST_F(StateFileTest, InterruptedSanitizeIsFinishedAndReportedAtPowerOn) {
+  const auto cfg = testing::test_config();
+  TestDevice t(cfg);
+  ASSERT_EQ(t.rc(opcode::kInjectPoison, In().u64(0x1000)), MboxReturn::kSuccess);
+  ASSERT_EQ(t.rc(opcode::kSetLsa, In().u32(0).u32(0).u8(7)), MboxReturn::kSuccess);
+  const std::vector<uint8_t> data(64, 0xab);
+  t.media.write(Dpa(0x2000), data);
+  t.dev.state().media_operation = opcode::kSanitize;  // saved before the erase began
+  save_state(path_, cfg, t.dev.state());
+  auto loaded = load_state(path_, cfg);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->media_operation, opcode::kSanitize);
+  MemdevCci dev(cfg, t.media, std::move(*loaded));
+  EXPECT_EQ(dev.recover_interrupted_operation(), opcode::kSanitize);
+  EXPECT_EQ(dev.state().media_operation, 0);
+  EXPECT_EQ(dev.state().poison.size(), 0u);
+  std::vector<uint8_t> back(64, 1);
+  t.media.read(Dpa(0x2000), back);
+  EXPECT_EQ(back, std::vector<uint8_t>(64, 0));
+  EXPECT_EQ(dev.lsa()[0], 0);
+  EXPECT_EQ(get_u32(dev.execute(opcode::kGetHealthInfo).out, 6), 1u);  // dirty shutdown count
+  EXPECT_EQ(dev.state().events[static_cast<size_t>(EventLogType::kWarning)].records().size(), 1u);
+  EXPECT_EQ(dev.recover_interrupted_operation(), 0);  // once only
+}
+
 }  // namespace
 }  // namespace cxlsim::device
 

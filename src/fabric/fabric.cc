@@ -164,7 +164,11 @@ void Fabric::assemble() {
     endpoints_.push_back(endpoint_registers(*memdevs_.back(), index, d));
   };
   for (const Type3Spec& m : t.type3) {
-    add_endpoint(m.id, m.parent, "memdev", [&] { return memdev_config(m, options_.endpoint_decoders); });
+    add_endpoint(m.id, m.parent, "memdev", [&] {
+      MemdevConfig c = memdev_config(m, options_.endpoint_decoders);
+      c.map_files = options_.map_backing_files;
+      return c;
+    });
   }
   // Type 2 devices follow every Type 3 memdev, so memdev indices (and Linux's memN/endpointN
   // names) of Type 3 devices do not depend on them.
@@ -351,7 +355,8 @@ void Fabric::recompile() {
       if (!s.committed) break;
       ranges.emplace(s.base.value(), s.size.value());
     }
-  for (auto [base, size] : ranges) {
+  for (const auto& range : ranges) {
+    const uint64_t base = range.first, size = range.second;  // clang 14 cannot capture bindings
     auto w = std::find_if(windows_.begin(), windows_.end(), [&](const Cfmws& c) {
       return c.contains(Hpa(base)) && Hpa(base) + Bytes(size) <= c.end();
     });

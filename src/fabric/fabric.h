@@ -97,6 +97,9 @@ struct FabricOptions {
   // memdev (QEMU 7.2 implements 1 of each; QEMU 8.1 and later 4).
   unsigned port_decoders = 4;
   unsigned endpoint_decoders = 4;
+  // false: backing files are named but not opened or created (memdevs hold anonymous RAM);
+  // for views that never touch device data (list, decode, map, regs).
+  bool map_backing_files = true;
 };
 
 class Fabric {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "device/runtime_dir.h"
 #include "fabric/builtin_topologies.h"
 #include "fabric/newick.h"
 #include "fabric/qemu_cmdline.h"
@@ -28,6 +29,19 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
+Topology in_runtime_dir(Topology t) {
+  auto move = [](BackingSpec& b) {
+    if (!b.path.starts_with("/tmp/")) return;
+    b.path = device::runtime_dir() + "/" + b.path.substr(b.path.rfind('/') + 1);
+  };
+  for (Type3Spec& d : t.type3) {
+    move(d.volatile_backing);
+    move(d.persistent_backing);
+    move(d.lsa_backing);
+  }
+  return t;
+}
+
 Topology load_topology(const std::string& arg) {
   if (arg.starts_with("builtin:")) {
     std::string name = arg.substr(8);
@@ -37,7 +51,7 @@ Topology load_topology(const std::string& arg) {
       for (auto n : builtin_topology_names()) names += (names.empty() ? "" : ", ") + std::string(n);
       throw ParseError(fmt::format("unknown built-in topology '{}' (available: {})", name, names));
     }
-    return parse_topology_toml(*text, arg);
+    return in_runtime_dir(parse_topology_toml(*text, arg));
   }
   if (arg.starts_with("newick:")) return parse_newick(std::string_view(arg).substr(7), arg);
   std::string text = read_file(arg);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "device/runtime_dir.h"
 #include "fabric/builtin_topologies.h"
 #include "fabric/qemu_cmdline.h"
 #include "fabric/topology_toml.h"
@@ -39,7 +40,7 @@ TEST(BuiltinTopologies, SameAsExamplesAndValid) {
     SCOPED_TRACE(std::string(name));
     Topology builtin = load_topology("builtin:" + std::string(name));
     Topology file = load_topology((kExamples / (std::string(name) + ".toml")).string());
-    EXPECT_EQ(builtin, file);
+    EXPECT_EQ(builtin, in_runtime_dir(file));
     EXPECT_EQ(builtin.name, name);
     EXPECT_FALSE(has_errors(validate(builtin)));
   }
@@ -76,7 +77,23 @@ TEST(TopologyLoader, QemuDocExampleEqualsBuiltin) {
   Topology imported = load_topology((kExamples / "qemu-single.txt").string());
   Topology builtin = load_topology("builtin:qemu-single");
   builtin.name.clear();
-  EXPECT_EQ(imported, builtin);
+  EXPECT_EQ(in_runtime_dir(imported), builtin);
+}
+
+// Issue #18: no built-in names a fixed path shared by every user (/tmp/cxltest.raw).
+TEST(BuiltinTopologies, BackingFilesAreInThePerUserRuntimeDirectory) {
+  size_t files = 0;
+  for (auto name : builtin_topology_names()) {
+    for (const auto& d : load_topology("builtin:" + std::string(name)).type3) {
+      for (const auto* p : {&d.volatile_backing.path, &d.persistent_backing.path, &d.lsa_backing.path}) {
+        if (p->empty()) continue;
+        ++files;
+        EXPECT_EQ(p->rfind(device::runtime_dir() + "/", 0), 0u) << name << ": " << *p;
+      }
+    }
+  }
+  EXPECT_GT(files, 0u);
+  EXPECT_EQ(device::runtime_dir().rfind("/tmp/cxltest", 0), std::string::npos);
 }
 
 TEST(TopologyLoader, DetectsFormatByContent) {

@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <limits>
+#include <map>
 #include <set>
 
 #include "spec/error.h"
@@ -222,30 +223,25 @@ HostBridgeSpec parse_host_bridge(Element& e) {
   return hb;
 }
 
-// Ports without an explicit number take their position among their parent's ports.
-unsigned next_port_number(const std::vector<std::string>& parents, std::string_view parent) {
-  unsigned n = 0;
-  for (const auto& p : parents) n += p == parent ? 1u : 0u;
-  return n;
-}
+// Ports without an explicit number take their position among their parent's ports: `seen`
+// counts the ports read so far per parent (a map, so that reading stays near-linear).
+using PortsPerParent = std::map<std::string, unsigned, std::less<>>;
 
 // The fields root ports and switch downstream ports share: port number (by default the next
 // free one below `parent`), chassis, slot and link capabilities.
 template <typename PortSpec>
-void parse_port_fields(Element& e, PortSpec& port, const std::vector<std::string>& parents, std::string_view parent) {
-  port.port_number = e.uint("port", next_port_number(parents, parent), 255);
+void parse_port_fields(Element& e, PortSpec& port, PortsPerParent& seen, const std::string& parent) {
+  port.port_number = e.uint("port", seen[parent]++, 255);
   port.chassis = e.uint("chassis", 0, 255);
   port.slot = e.uint("slot", 0, 65535);
   port.link = parse_link(e);
 }
 
-RootPortSpec parse_root_port(Element& e, const std::vector<RootPortSpec>& earlier) {
+RootPortSpec parse_root_port(Element& e, PortsPerParent& seen) {
   RootPortSpec rp;
   rp.id = e.required_string("id");
   rp.host_bridge = e.required_string("host_bridge");
-  std::vector<std::string> parents;
-  for (const auto& p : earlier) parents.push_back(p.host_bridge);
-  parse_port_fields(e, rp, parents, rp.host_bridge);
+  parse_port_fields(e, rp, seen, rp.host_bridge);
   return rp;
 }
 
@@ -257,13 +253,11 @@ SwitchSpec parse_switch(Element& e) {
   return s;
 }
 
-DownstreamPortSpec parse_downstream_port(Element& e, const std::vector<DownstreamPortSpec>& earlier) {
+DownstreamPortSpec parse_downstream_port(Element& e, PortsPerParent& seen) {
   DownstreamPortSpec dp;
   dp.id = e.required_string("id");
   dp.switch_id = e.required_string("switch");
-  std::vector<std::string> parents;
-  for (const auto& p : earlier) parents.push_back(p.switch_id);
-  parse_port_fields(e, dp, parents, dp.switch_id);
+  parse_port_fields(e, dp, seen, dp.switch_id);
   return dp;
 }
 
@@ -402,11 +396,12 @@ Topology parse_topology_toml(std::string_view text, std::string_view origin) {
   }
   for_each_element(root, "window", origin, [&](Element& e) { t.windows.push_back(parse_window(e)); });
   for_each_element(root, "host_bridge", origin, [&](Element& e) { t.host_bridges.push_back(parse_host_bridge(e)); });
+  PortsPerParent root_ports_seen, downstream_ports_seen;
   for_each_element(root, "root_port", origin,
-                   [&](Element& e) { t.root_ports.push_back(parse_root_port(e, t.root_ports)); });
+                   [&](Element& e) { t.root_ports.push_back(parse_root_port(e, root_ports_seen)); });
   for_each_element(root, "switch", origin, [&](Element& e) { t.switches.push_back(parse_switch(e)); });
   for_each_element(root, "downstream_port", origin,
-                   [&](Element& e) { t.downstream_ports.push_back(parse_downstream_port(e, t.downstream_ports)); });
+                   [&](Element& e) { t.downstream_ports.push_back(parse_downstream_port(e, downstream_ports_seen)); });
   for_each_element(root, "type3", origin, [&](Element& e) { t.type3.push_back(parse_type3(e)); });
   for_each_element(root, "type2", origin, [&](Element& e) { t.type2.push_back(parse_type2(e)); });
   return t;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -14,6 +15,8 @@ namespace {
 
 // CXL HDM decoder and CFMWS ranges are multiples of 256 MiB (CXL 3.1 §8.2.4.20.5, §9.18.1.3).
 constexpr Bytes kCapacityAlign = MiB(256);
+// Label storage beyond this is refused before anything is allocated for it.
+constexpr Bytes kMaxLsa = MiB(256);
 
 class Checker {
  public:
@@ -21,6 +24,7 @@ class Checker {
 
   std::vector<Diagnostic> run() {
     collect_ids();
+    index();
     check_windows();
     check_host_bridges();
     check_root_ports();
@@ -135,6 +139,11 @@ class Checker {
         if (!seen.insert(target).second) error(w.id, fmt::format("target '{}' is listed twice", target));
         check_ref(w.id, "target", target, {"host_bridge"}, "a host bridge");
       }
+      if (w.base && w.size.value() > ~uint64_t{0} - *w.base) {
+        error(w.id, fmt::format("window base 0x{:x} + size {} is beyond the 64-bit address space", *w.base,
+                                format_bytes(w.size)));
+        continue;
+      }
       if (w.base) placed.emplace_back(*w.base, &w);
     }
     std::sort(placed.begin(), placed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -148,6 +157,8 @@ class Checker {
 
   void check_host_bridges() {
     std::map<unsigned, std::string> bus, uid;
+    std::set<std::string_view> targeted_ids;
+    for (const auto& w : t_.windows) targeted_ids.insert(w.targets.begin(), w.targets.end());
     for (const auto& hb : t_.host_bridges) {
       if (hb.bus_nr == 0 || hb.bus_nr > 255) {
         error(hb.id, fmt::format("bus_nr {} is out of range 1..255 (bus 0 is the main PCIe root bus)", hb.bus_nr));
@@ -158,11 +169,7 @@ class Checker {
       if (auto [it, fresh] = uid.emplace(hb.uid, hb.id); !fresh) {
         error(hb.id, fmt::format("uid {} is also used by host bridge '{}'", hb.uid, it->second));
       }
-      bool targeted = false;
-      for (const auto& w : t_.windows) {
-        for (const auto& target : w.targets) targeted = targeted || target == hb.id;
-      }
-      if (!targeted) warn(hb.id, "no window targets this host bridge: memory below it cannot be mapped");
+      if (!targeted_ids.contains(hb.id)) warn(hb.id, "no window targets this host bridge: memory below it cannot be mapped");
     }
   }
 
@@ -198,23 +205,39 @@ class Checker {
     }
   }
 
+  // The switch a switch hangs below (through its parent downstream port); nullptr at a root
+  // port or a dangling reference.
+  const SwitchSpec* parent_switch(const SwitchSpec& s) const {
+    auto dp = downstream_ports_.find(s.parent);
+    if (dp == downstream_ports_.end()) return nullptr;
+    auto sw = switches_.find(dp->second->switch_id);
+    return sw == switches_.end() ? nullptr : sw->second;
+  }
+
+  // Walk up: switch -> parent downstream port -> its switch -> ... must reach a root port.
+  // Each switch is walked once (iteratively): linear in the number of switches.
   void check_switches() {
     for (const auto& s : t_.switches) {
       if (check_ref(s.id, "parent", s.parent, {"root_port", "downstream_port"}, "a root port or downstream port")) {
         claim_port(s.id, s.parent);
       }
-      // Walk up: switch -> parent downstream port -> its switch -> ... must reach a root port.
-      std::set<std::string> seen{s.id};
+    }
+    enum : uint8_t { kUnseen, kOnPath, kDone };
+    std::map<const SwitchSpec*, uint8_t> mark;
+    for (const auto& s : t_.switches) {
+      std::vector<const SwitchSpec*> path;
       const SwitchSpec* cur = &s;
-      while (cur != nullptr) {
-        const DownstreamPortSpec* dp = t_.find_downstream_port(cur->parent);
-        if (dp == nullptr) break;
-        if (!seen.insert(dp->switch_id).second) {
-          error(s.id, fmt::format("switch is below its own downstream port '{}' (a cycle)", dp->id));
-          break;
-        }
-        cur = t_.find_switch(dp->switch_id);
+      while (cur != nullptr && mark[cur] == kUnseen) {
+        mark[cur] = kOnPath;
+        path.push_back(cur);
+        cur = parent_switch(*cur);
       }
+      if (cur != nullptr && mark[cur] == kOnPath) {  // every switch from cur on is in the cycle
+        for (auto it = std::find(path.begin(), path.end(), cur); it != path.end(); ++it) {
+          error((*it)->id, fmt::format("switch is below its own downstream port '{}' (a cycle)", (*it)->parent));
+        }
+      }
+      for (const auto* p : path) mark[p] = kDone;
     }
   }
 
@@ -229,6 +252,36 @@ class Checker {
       check_size(d.id, "volatile capacity", d.volatile_size);
       check_size(d.id, "persistent capacity", d.persistent_size);
       check_dc(d);
+      check_capacity_sum(d);
+      if (d.lsa_size > kMaxLsa) {
+        error(d.id, fmt::format("lsa {} is larger than {} (label storage holds a few KiB of labels; "
+                                "it is kept in memory and in the state file)",
+                                format_bytes(d.lsa_size), format_bytes(kMaxLsa)));
+      }
+      check_backing(d.id, "volatile_path", d.volatile_backing.path);
+      check_backing(d.id, "persistent_path", d.persistent_backing.path);
+      check_backing(d.id, "lsa_path", d.lsa_backing.path);
+    }
+  }
+
+  // The DPA space (static capacity, then DC regions) must fit in 64 bits: no wrap-around.
+  void check_capacity_sum(const Type3Spec& d) {
+    uint64_t total = d.volatile_size.value();
+    bool wrapped = __builtin_add_overflow(total, d.persistent_size.value(), &total);
+    for (Bytes r : d.dc_regions) wrapped = wrapped || __builtin_add_overflow(total, r.value(), &total);
+    if (wrapped) error(d.id, "capacity (volatile + persistent + DC regions) is beyond 2^64 bytes");
+  }
+
+  // One file backs one store: two stores (of one device or two) mapping the same file would
+  // silently alias each other's data.
+  void check_backing(const std::string& id, std::string_view key, const std::string& path) {
+    if (path.empty()) return;
+    std::error_code ec;
+    std::string canon = std::filesystem::weakly_canonical(path, ec).string();
+    if (ec) canon = path;
+    const std::string who = fmt::format("{} of '{}'", key, id);
+    if (auto [it, fresh] = backing_files_.emplace(canon, who); !fresh) {
+      error(id, fmt::format("{} '{}' is also the {} (one file cannot back two stores)", key, path, it->second));
     }
   }
 
@@ -277,6 +330,9 @@ class Checker {
   }
 
   void check_empty_ports() {
+    std::set<std::string_view> switches_with_ports, bridges_with_ports;
+    for (const auto& dp : t_.downstream_ports) switches_with_ports.insert(dp.switch_id);
+    for (const auto& rp : t_.root_ports) bridges_with_ports.insert(rp.host_bridge);
     for (const auto& rp : t_.root_ports) {
       if (!below_port_.contains(rp.id)) warn(rp.id, "root port has nothing below it");
     }
@@ -284,56 +340,81 @@ class Checker {
       if (!below_port_.contains(dp.id)) warn(dp.id, "downstream port has nothing below it");
     }
     for (const auto& s : t_.switches) {
-      bool any = false;
-      for (const auto& dp : t_.downstream_ports) any = any || dp.switch_id == s.id;
-      if (!any) warn(s.id, "switch has no downstream ports");
+      if (!switches_with_ports.contains(s.id)) warn(s.id, "switch has no downstream ports");
     }
     for (const auto& hb : t_.host_bridges) {
-      bool any = false;
-      for (const auto& rp : t_.root_ports) any = any || rp.host_bridge == hb.id;
-      if (!any) warn(hb.id, "host bridge has no root ports");
+      if (!bridges_with_ports.contains(hb.id)) warn(hb.id, "host bridge has no root ports");
     }
   }
 
-  // Buses below `port` (its secondary bus and what hangs off it), counted as firmware numbers
-  // them: a switch adds its internal bus and one bus per downstream port.
-  unsigned buses_below(const std::string& port, int depth) const {
-    unsigned n = 1;
-    if (depth > 32) return n;  // a cycle; check_switches reports it
-    for (const auto& s : t_.switches) {
-      if (s.parent != port) continue;
+  // Buses below root port `port` (its secondary bus and what hangs off it), counted as
+  // firmware numbers them: a switch adds its internal bus and one bus per downstream port.
+  // Iterative, each switch counted once (a cycle or repeated id cannot loop), and stops
+  // counting past `limit`.
+  unsigned buses_below(const std::string& port, unsigned limit) const {
+    unsigned n = 0;
+    std::vector<std::string_view> ports{port};
+    std::set<const SwitchSpec*> seen;
+    while (!ports.empty() && n <= limit) {
+      const std::string_view p = ports.back();
+      ports.pop_back();
       n += 1;
-      for (const auto& dp : t_.downstream_ports) {
-        if (dp.switch_id == s.id) n += buses_below(dp.id, depth + 1);
+      auto [sb, se] = switches_below_.equal_range(p);
+      for (auto it = sb; it != se; ++it) {
+        if (!seen.insert(it->second).second) continue;
+        n += 1;
+        auto [db, de] = ports_of_switch_.equal_range(it->second->id);
+        for (auto d = db; d != de; ++d) ports.push_back(d->second->id);
       }
     }
     return n;
   }
 
   // A host bridge owns buses bus_nr .. (next host bridge's bus_nr - 1); what is below it must fit
-  // (PCI-to-PCI bridge secondary/subordinate numbering, PCIe Base 6.0 §7.5.1.3).
+  // (PCI-to-PCI bridge secondary/subordinate numbering, PCIe Base 6.0 §7.5.1.3): at most bus 255.
   void check_bus_ranges() {
     std::vector<std::pair<unsigned, const HostBridgeSpec*>> hbs;
     for (const auto& hb : t_.host_bridges) hbs.emplace_back(hb.bus_nr, &hb);
     std::sort(hbs.begin(), hbs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::multimap<std::string_view, const RootPortSpec*> root_ports;
+    for (const auto& rp : t_.root_ports) root_ports.emplace(rp.host_bridge, &rp);
     for (size_t i = 0; i < hbs.size(); ++i) {
       const HostBridgeSpec& hb = *hbs[i].second;
+      if (hb.bus_nr > 255) continue;  // check_host_bridges reports it
+      const unsigned limit = 256 - hb.bus_nr;
       unsigned need = 1;
-      for (const auto& rp : t_.root_ports) {
-        if (rp.host_bridge == hb.id) need += buses_below(rp.id, 0);
-      }
-      unsigned last = hb.bus_nr + need - 1;
-      if (last > 255) {
-        error(hb.id, fmt::format("needs buses {}..{}, beyond bus 255", hb.bus_nr, last));
-      } else if (i + 1 < hbs.size() && hbs[i + 1].first <= last && hbs[i + 1].first != hb.bus_nr) {
+      auto [rb, re] = root_ports.equal_range(hb.id);
+      for (auto it = rb; it != re && need <= limit; ++it) need += buses_below(it->second->id, limit);
+      if (need > limit) {
+        error(hb.id, fmt::format("needs buses {}..{} or more, beyond bus 255", hb.bus_nr,
+                                 hb.bus_nr + std::min(need, limit + 1) - 1));
+      } else if (const unsigned last = hb.bus_nr + need - 1;
+                 i + 1 < hbs.size() && hbs[i + 1].first <= last && hbs[i + 1].first != hb.bus_nr) {
         error(hb.id, fmt::format("needs buses {}..{} but host bridge '{}' starts at bus {}", hb.bus_nr, last,
                                  hbs[i + 1].second->id, hbs[i + 1].first));
       }
     }
   }
 
+  // Indexes built once (first element of each id), so that every check is near-linear.
+  void index() {
+    for (const auto& s : t_.switches) {
+      switches_.emplace(s.id, &s);
+      switches_below_.emplace(s.parent, &s);
+    }
+    for (const auto& dp : t_.downstream_ports) {
+      downstream_ports_.emplace(dp.id, &dp);
+      ports_of_switch_.emplace(dp.switch_id, &dp);
+    }
+  }
+
   const Topology& t_;
-  std::map<std::string, std::string> kinds_;        // id -> element kind
+  std::map<std::string_view, const SwitchSpec*> switches_;
+  std::map<std::string_view, const DownstreamPortSpec*> downstream_ports_;
+  std::multimap<std::string_view, const SwitchSpec*> switches_below_;            // by parent port
+  std::multimap<std::string_view, const DownstreamPortSpec*> ports_of_switch_;  // by switch id
+  std::map<std::string, std::string> kinds_;
+  std::map<std::string, std::string> backing_files_;  // canonical path -> "key of 'id'"        // id -> element kind
   std::map<std::string, std::string> below_port_;   // port id -> the id of what is below it
   std::vector<Diagnostic> out_;
 };

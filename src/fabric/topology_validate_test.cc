@@ -169,6 +169,65 @@ TEST(TopologyValidate, SwitchInItsOwnSubtree) {
   EXPECT_TRUE(mentions(errors_for(t, "sw1"), "cycle"));
 }
 
+// Issue #18: a chain of switches needing more than 255 bus numbers is refused, and checking a
+// 10,000-switch chain is near-linear (it was cubic; this test would run for hours).
+TEST(TopologyValidate, LongSwitchChainIsRefusedForItsBusNumbers) {
+  Topology t = good();
+  std::string parent = "sw0p0";
+  t.type3.erase(t.type3.begin());  // mem0 moves to the end of the chain
+  for (int i = 1; i <= 10000; ++i) {
+    const std::string sw = "chain" + std::to_string(i);
+    t.switches.push_back({sw, parent});
+    t.downstream_ports.push_back({sw + "p0", sw, 0, 0, 0});
+    parent = sw + "p0";
+  }
+  t.type3[0].parent = parent;
+  EXPECT_TRUE(mentions(errors_for(t, "hb0"), "beyond bus 255")) << errors_for(t, "hb0");
+}
+
+// Issue #18: repeated switch ids made bus counting recurse about 2^33 times.
+TEST(TopologyValidate, RepeatedSwitchIdsAreReportedNotExplored) {
+  Topology t = good();
+  for (int i = 0; i < 40; ++i) {
+    t.switches.push_back({"swr", i == 0 ? "sw0p1" : "swrp0"});
+    t.downstream_ports.push_back({"swrp0", "swr", 0, 0, 0});
+    t.downstream_ports.push_back({"swrp1", "swr", 1, 0, 0});
+  }
+  t.type3.erase(t.type3.begin() + 1);
+  EXPECT_TRUE(mentions(errors_for(t, "swr"), "duplicate id 'swr'"));
+}
+
+// Issue #18: 64-bit wrap-arounds are refused, not accepted modulo 2^64.
+TEST(TopologyValidate, WrappingWindowsAndCapacitiesAreRefused) {
+  Topology t = good();
+  t.windows[0].base = 0xffff'ffff'0000'0000;  // + 4 GiB is 2^64
+  EXPECT_TRUE(mentions(errors_for(t, "w0"), "beyond the 64-bit address space")) << errors_for(t, "w0");
+  t = good();
+  t.type3[0].volatile_size = Bytes(uint64_t{1} << 63);
+  t.type3[0].persistent_size = Bytes(uint64_t{1} << 63);
+  EXPECT_TRUE(mentions(errors_for(t, "mem0"), "beyond 2^64")) << errors_for(t, "mem0");
+}
+
+// Issue #18: an absurd LSA is refused at validation, before anything is allocated for it.
+TEST(TopologyValidate, HugeLsaIsRefused) {
+  Topology t = good();
+  t.type3[0].lsa_size = GiB(5);
+  EXPECT_TRUE(mentions(errors_for(t, "mem0"), "lsa 5 GiB is larger than")) << errors_for(t, "mem0");
+  t.type3[0].lsa_size = MiB(256);  // QEMU's documentation uses this size
+  EXPECT_EQ(errors_for(t, "mem0"), "");
+}
+
+// Issue #18: one file backing two stores (of one device or two) would alias their data.
+TEST(TopologyValidate, OneFileCannotBackTwoStores) {
+  Topology t = good();
+  t.type3[0].persistent_backing.path = "/tmp/cxlsim-alias-test/a.raw";
+  t.type3[0].lsa_backing.path = "/tmp/cxlsim-alias-test/../cxlsim-alias-test/a.raw";
+  EXPECT_TRUE(mentions(errors_for(t, "mem0"), "one file cannot back two stores")) << errors_for(t, "mem0");
+  t.type3[0].lsa_backing.path = "/tmp/cxlsim-alias-test/a.lsa";
+  t.type3[1].persistent_backing.path = "/tmp/cxlsim-alias-test/a.raw";
+  EXPECT_TRUE(mentions(errors_for(t, "mem1"), "is also the persistent_path of 'mem0'")) << errors_for(t, "mem1");
+}
+
 TEST(TopologyValidate, OnePerLink) {
   Topology t = good();
   t.type3[2].parent = "sw0p0";

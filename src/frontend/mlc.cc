@@ -80,7 +80,8 @@ MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local,
   s.regions = regions;
   if (s.regions.empty() &&
       (topo.find_type3(target) != nullptr || topo.find_type2(target) != nullptr)) {
-    const auto fabric = Fabric::build(place_windows(topo, Bytes(kLocalSize)));
+    const auto fabric = Fabric::build(place_windows(topo, Bytes(kLocalSize)),
+                                      FabricOptions{.map_backing_files = false});
     s.regions = {memdev_region(*fabric, target)};
   }
   System probe(host, local, Bytes(kLocalSize), topo, s.device_for, s.regions);

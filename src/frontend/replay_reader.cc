@@ -2,7 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -14,16 +20,22 @@
 namespace cxlsim::frontend {
 namespace {
 
-// Buffered line/byte input over a FILE*, owning it.
+// Buffered line/byte input over a file, pipe, FIFO or standard input, opened once. The first
+// bytes are read ahead (prefix(), for format detection) and then handed out like the rest:
+// nothing is read twice, no byte is lost, so streams work as well as files.
 class Input {
  public:
   explicit Input(const std::string& path) : path_(path) {
-    f_ = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-    if (f_ == nullptr) throw ParseError(fmt::format("cannot open trace '{}'", path));
-    if (f_ != stdin && std::fseek(f_, 0, SEEK_END) == 0) {
-      long n = std::ftell(f_);
-      total_ = n > 0 ? static_cast<uint64_t>(n) : 0;
-      std::fseek(f_, 0, SEEK_SET);
+    const int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw ParseError(fmt::format("cannot open trace '{}': {}", path, std::strerror(errno)));
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) total_ = static_cast<uint64_t>(st.st_size);
+    read_prefix(fd);
+    // stdio has not touched the descriptor yet: it reads on from where the prefix ended.
+    f_ = fd == STDIN_FILENO ? stdin : ::fdopen(fd, "rb");
+    if (f_ == nullptr) {
+      ::close(fd);
+      throw ParseError(fmt::format("cannot read trace '{}'", path));
     }
   }
   ~Input() {
@@ -31,18 +43,30 @@ class Input {
   }
   Input(const Input&) = delete;
   Input& operator=(const Input&) = delete;
+
+  // What was read ahead and not yet consumed (at most kPrefixBytes, from the start).
+  std::string_view prefix() const { return std::string_view(prefix_).substr(prefix_used_); }
+
+  // Next line without its '\n'; false at the end. Throws ParseError beyond kMaxLineBytes.
   bool line(std::string& out) {
     out.clear();
     int c;
-    while ((c = std::getc(f_)) != EOF) {
+    while ((c = get()) != EOF) {
       ++pos_;
       if (c == '\n') return true;
+      if (out.size() >= kMaxLineBytes) {
+        throw ParseError(fmt::format("{}: a line is longer than {} bytes", path_, kMaxLineBytes));
+      }
       out.push_back(static_cast<char>(c));
     }
     return !out.empty();
   }
   size_t read(void* p, size_t n) {
-    size_t got = std::fread(p, 1, n, f_);
+    auto* dst = static_cast<char*>(p);
+    const size_t from_prefix = std::min(n, prefix_.size() - prefix_used_);
+    std::memcpy(dst, prefix_.data() + prefix_used_, from_prefix);
+    prefix_used_ += from_prefix;
+    const size_t got = from_prefix + std::fread(dst + from_prefix, 1, n - from_prefix, f_);
     pos_ += got;
     return got;
   }
@@ -50,11 +74,43 @@ class Input {
   uint64_t total() const { return total_; }
   const std::string& path() const { return path_; }
 
+  static constexpr size_t kPrefixBytes = 4096;
+  static constexpr size_t kMaxLineBytes = 4096;
+
  private:
+  // Reads until kPrefixBytes, the end, or (enough to detect a format) 8 bytes and a whole
+  // line: a writer that sends little and keeps its end open does not stall detection.
+  void read_prefix(int fd) {
+    char buf[kPrefixBytes];
+    while (prefix_.size() < kPrefixBytes) {
+      if (prefix_.size() >= 8 && prefix_.find('\n') != std::string::npos) break;
+      const ssize_t n = ::read(fd, buf, kPrefixBytes - prefix_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw ParseError(fmt::format("cannot read trace '{}': {}", path_, std::strerror(errno)));
+      if (n == 0) break;
+      prefix_.append(buf, static_cast<size_t>(n));
+    }
+  }
+  int get() {
+    if (prefix_used_ < prefix_.size()) return static_cast<unsigned char>(prefix_[prefix_used_++]);
+    return std::getc(f_);
+  }
+
   std::FILE* f_ = nullptr;
   std::string path_;
+  std::string prefix_;
+  size_t prefix_used_ = 0;
   uint64_t pos_ = 0, total_ = 0;
 };
+
+TraceKind kind_of_prefix(std::string_view s) {
+  if (s.size() >= 8 && std::memcmp(s.data(), kTraceMagic, 8) == 0) return TraceKind::kBinary;
+  if (s.rfind("==", 0) == 0 || s.find("\n L ") != std::string_view::npos || s.find("\n S ") != std::string_view::npos ||
+      s.rfind(" L ", 0) == 0 || s.rfind(" S ", 0) == 0 || s.rfind(" M ", 0) == 0 || s.rfind("I  ", 0) == 0) {
+    return TraceKind::kLackey;
+  }
+  return TraceKind::kText;
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -72,24 +128,24 @@ bool parse_u64(std::string_view s, uint64_t& v, int base) {
 // A trace read line by line: position for progress, errors naming file and line.
 class LineReader : public TraceReader {
  public:
-  explicit LineReader(const std::string& path) : in_(path) {}
-  uint64_t position() const override { return in_.pos(); }
-  uint64_t total() const override { return in_.total(); }
+  explicit LineReader(std::unique_ptr<Input> in) : in_(std::move(in)) {}
+  uint64_t position() const override { return in_->pos(); }
+  uint64_t total() const override { return in_->total(); }
 
  protected:
   [[noreturn]] void bad(const std::string& why) {
-    throw ParseError(fmt::format("{}:{}: {}", in_.path(), lineno_, why));
+    throw ParseError(fmt::format("{}:{}: {}", in_->path(), lineno_, why));
   }
-  Input in_;
+  std::unique_ptr<Input> in_;
   std::string line_;
   uint64_t lineno_ = 0;
 };
 
 class TextReader final : public LineReader {
  public:
-  explicit TextReader(const std::string& path) : LineReader(path) {}
+  using LineReader::LineReader;
   bool next(TraceRecord& out) override {
-    while (in_.line(line_)) {
+    while (in_->line(line_)) {
       ++lineno_;
       std::string_view s = trim(line_);
       if (s.empty() || s[0] == '#') continue;
@@ -106,12 +162,16 @@ class TextReader final : public LineReader {
       else bad(fmt::format("unknown operation '{}' (use R or W)", f[0]));
       if (!parse_u64(f[1], out.address, 16)) bad(fmt::format("bad hex address '{}'", f[1]));
       uint64_t size = 64;
-      if (n >= 3 && (!parse_u64(f[2], size, 10) || size == 0 || size > (1u << 20))) bad(fmt::format("bad size '{}'", f[2]));
+      if (n >= 3 && (!parse_u64(f[2], size, 10) || size == 0 || size > kMaxAccessBytes)) {
+        bad(fmt::format("bad size '{}' (1..{} bytes)", f[2], kMaxAccessBytes));
+      }
       out.size = static_cast<uint32_t>(size);
       out.timestamp_ps = kNoTimestamp;
       if (n == 4) {
         uint64_t ts = 0;
-        if (!parse_u64(f[3], ts, 10)) bad(fmt::format("bad timestamp '{}' (integer nanoseconds)", f[3]));
+        if (!parse_u64(f[3], ts, 10) || ts >= kNoTimestamp / 1000) {
+          bad(fmt::format("bad timestamp '{}' (integer nanoseconds below 2^64 ps)", f[3]));
+        }
         out.timestamp_ps = ts * 1000;
       }
       return true;
@@ -122,14 +182,14 @@ class TextReader final : public LineReader {
 
 class LackeyReader final : public LineReader {
  public:
-  explicit LackeyReader(const std::string& path) : LineReader(path) {}
+  using LineReader::LineReader;
   bool next(TraceRecord& out) override {
     if (pending_store_) {
       pending_store_ = false;
       out = store_;
       return true;
     }
-    while (in_.line(line_)) {
+    while (in_->line(line_)) {
       ++lineno_;
       std::string_view s = line_;
       if (s.empty() || s.rfind("==", 0) == 0 || s.rfind("--", 0) == 0) continue;
@@ -143,7 +203,9 @@ class LackeyReader final : public LineReader {
       TraceRecord r;
       uint64_t size = 0;
       if (!parse_u64(rest.substr(0, comma), r.address, 16)) bad(fmt::format("bad address '{}'", rest.substr(0, comma)));
-      if (!parse_u64(rest.substr(comma + 1), size, 10) || size == 0) bad(fmt::format("bad size '{}'", rest.substr(comma + 1)));
+      if (!parse_u64(rest.substr(comma + 1), size, 10) || size == 0 || size > kMaxAccessBytes) {
+        bad(fmt::format("bad size '{}' (1..{} bytes)", rest.substr(comma + 1), kMaxAccessBytes));
+      }
       r.size = static_cast<uint32_t>(size);
       if (op == 'L') {
         r.write = false;
@@ -179,9 +241,10 @@ void put_le(unsigned char* p, uint64_t v, int n) {
 
 class BinaryReader final : public TraceReader {
  public:
-  explicit BinaryReader(const std::string& path) : in_(path) {
+  explicit BinaryReader(std::unique_ptr<Input> in) : in_(std::move(in)) {
+    const std::string& path = in_->path();
     unsigned char h[kTraceHeaderBytes];
-    if (in_.read(h, sizeof h) != sizeof h || std::memcmp(h, kTraceMagic, 8) != 0) {
+    if (in_->read(h, sizeof h) != sizeof h || std::memcmp(h, kTraceMagic, 8) != 0) {
       throw ParseError(fmt::format("{}: not a cxlsim binary trace (bad magic)", path));
     }
     const uint64_t version = get_le(h + 8, 4), rec = get_le(h + 12, 4);
@@ -190,51 +253,40 @@ class BinaryReader final : public TraceReader {
   }
   bool next(TraceRecord& out) override {
     unsigned char r[kTraceRecordBytes];
-    size_t got = in_.read(r, sizeof r);
+    size_t got = in_->read(r, sizeof r);
     if (got == 0) return false;
-    if (got != sizeof r) throw ParseError(fmt::format("{}: truncated record {}", in_.path(), index_));
+    if (got != sizeof r) throw ParseError(fmt::format("{}: truncated record {}", in_->path(), index_));
     out.address = get_le(r, 8);
     out.timestamp_ps = get_le(r + 8, 8);
     out.size = static_cast<uint32_t>(get_le(r + 16, 4));
-    if (r[20] > 1) throw ParseError(fmt::format("{}: record {}: bad op {}", in_.path(), index_, r[20]));
-    if (out.size == 0) throw ParseError(fmt::format("{}: record {}: size 0", in_.path(), index_));
+    if (r[20] > 1) throw ParseError(fmt::format("{}: record {}: bad op {}", in_->path(), index_, r[20]));
+    if (out.size == 0 || out.size > kMaxAccessBytes) {
+      throw ParseError(fmt::format("{}: record {}: size {} (1..{} bytes)", in_->path(), index_, out.size, kMaxAccessBytes));
+    }
     out.write = r[20] == 1;
     ++index_;
     return true;
   }
-  uint64_t position() const override { return in_.pos(); }
-  uint64_t total() const override { return in_.total(); }
+  uint64_t position() const override { return in_->pos(); }
+  uint64_t total() const override { return in_->total(); }
 
  private:
-  Input in_;
+  std::unique_ptr<Input> in_;
   uint64_t index_ = 0;
 };
 
 }  // namespace
 
-TraceKind detect_trace_kind(const std::string& path) {
-  if (path == "-") return TraceKind::kText;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) throw ParseError(fmt::format("cannot open trace '{}'", path));
-  char buf[4096];
-  size_t n = std::fread(buf, 1, sizeof buf, f);
-  std::fclose(f);
-  if (n >= 8 && std::memcmp(buf, kTraceMagic, 8) == 0) return TraceKind::kBinary;
-  std::string_view s(buf, n);
-  if (s.rfind("==", 0) == 0 || s.find("\n L ") != std::string_view::npos || s.find("\n S ") != std::string_view::npos ||
-      s.rfind(" L ", 0) == 0 || s.rfind(" S ", 0) == 0 || s.rfind("I  ", 0) == 0) {
-    return TraceKind::kLackey;
-  }
-  return TraceKind::kText;
-}
+TraceKind detect_trace_kind(const std::string& path) { return kind_of_prefix(Input(path).prefix()); }
 
 std::unique_ptr<TraceReader> open_trace(const std::string& path) {
-  switch (detect_trace_kind(path)) {
-    case TraceKind::kBinary: return std::make_unique<BinaryReader>(path);
-    case TraceKind::kLackey: return std::make_unique<LackeyReader>(path);
+  auto in = std::make_unique<Input>(path);
+  switch (kind_of_prefix(in->prefix())) {
+    case TraceKind::kBinary: return std::make_unique<BinaryReader>(std::move(in));
+    case TraceKind::kLackey: return std::make_unique<LackeyReader>(std::move(in));
     case TraceKind::kText: break;
   }
-  return std::make_unique<TextReader>(path);
+  return std::make_unique<TextReader>(std::move(in));
 }
 
 TraceWriter::TraceWriter(const std::string& path) : path_(path) {

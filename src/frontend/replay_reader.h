@@ -24,8 +24,13 @@ class TraceReader {
   virtual uint64_t total() const = 0;
 };
 
+// Largest access one record may describe (text, lackey and binary alike); lines are at most
+// 4096 bytes. Anything larger is refused with an error naming file and line or record.
+inline constexpr uint64_t kMaxAccessBytes = uint64_t{1} << 20;
+
 // Detects the format from the first bytes (binary magic; lackey "==" banner or " L "/" S "
-// lines; otherwise text). "-" reads standard input as text or lackey.
+// lines; otherwise text). open_trace reads the file, pipe, FIFO or standard input ("-") once:
+// the bytes detection looked at are parsed like the rest, so every format works on streams.
 TraceKind detect_trace_kind(const std::string& path);
 std::unique_ptr<TraceReader> open_trace(const std::string& path);
 

@@ -1,11 +1,14 @@
 #include "frontend/replay_reader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "spec/error.h"
@@ -44,6 +47,72 @@ std::string error_of(const std::string& path) {
     return e.what();
   }
   return "";
+}
+
+// Issue #18: streams (pipes, FIFOs, stdin) lose no byte to format detection, and a writer that
+// sends less than 4 KiB and closes does not hang the reader. `content` is written by a thread
+// into a FIFO the reader opens by path.
+std::vector<TraceRecord> read_through_fifo(const std::string& content) {
+  const std::string path = ::testing::TempDir() + "cxlsim-fifo-" + std::to_string(::getpid());
+  std::remove(path.c_str());
+  EXPECT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  std::thread writer([&] {
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+  });
+  std::vector<TraceRecord> got;
+  try {
+    got = read_all(path);
+  } catch (...) {
+    writer.join();
+    std::remove(path.c_str());
+    throw;
+  }
+  writer.join();
+  std::remove(path.c_str());
+  return got;
+}
+
+TEST(TraceStreams, FifoOfEveryFormatLosesNothing) {
+  std::string text, lackey = "==1== Lackey\n";
+  for (int i = 0; i < 1000; ++i) {  // well beyond the 4 KiB detection prefix
+    text += "R " + std::to_string(i * 64) + "\n";
+    lackey += " L " + std::to_string(i * 64) + ",8\n";
+  }
+  EXPECT_EQ(read_through_fifo(text).size(), 1000u);
+  EXPECT_EQ(read_through_fifo(lackey).size(), 1000u);
+  EXPECT_EQ(read_through_fifo("R 40\nW 80\n").size(), 2u);  // less than 4 KiB
+  TempFile bin("fifo.bin");
+  {
+    TraceWriter w(bin.path());
+    for (uint64_t i = 0; i < 500; ++i) w.write({i * 64, kNoTimestamp, 64, (i & 1) != 0});
+    w.close();
+  }
+  std::ifstream in(bin.path(), std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto recs = read_through_fifo(bytes);
+  ASSERT_EQ(recs.size(), 500u);
+  EXPECT_EQ(recs[499].address, 499u * 64);
+  EXPECT_TRUE(recs[499].write);
+}
+
+// Issue #18: sizes and line lengths are bounded (a lackey size of 2^32 became 0 and looped).
+TEST(TraceBounds, HugeSizesAndLongLinesAreRefused) {
+  TempFile lk("huge.lackey", "==1== Lackey\n L 1000,4294967296\n");
+  EXPECT_NE(error_of(lk.path()).find("bad size"), std::string::npos) << error_of(lk.path());
+  TempFile tx("huge.txt", "R 1000 2097152\n");
+  EXPECT_NE(error_of(tx.path()).find("bad size"), std::string::npos);
+  TempFile ts("ts.txt", "R 1000 64 18446744073709551\n");
+  EXPECT_NE(error_of(ts.path()).find("bad timestamp"), std::string::npos);
+  TempFile lng("long.txt", std::string(100000, 'R'));
+  EXPECT_NE(error_of(lng.path()).find("longer than"), std::string::npos);
+  TempFile bin("huge.bin");
+  {
+    TraceWriter w(bin.path());
+    w.write({0, kNoTimestamp, 0xffffffff, false});
+    w.close();
+  }
+  EXPECT_NE(error_of(bin.path()).find("size 4294967295"), std::string::npos) << error_of(bin.path());
 }
 
 TEST(TextTrace, ReadsOpsAddressesSizesAndTimestamps) {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "spec/error.h"
 
@@ -38,6 +39,10 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+void duration_out_of_range(double ps) {
+  throw std::out_of_range(fmt::format("duration of {} ns is out of range (at most about 106 days)", ps / 1000.0));
+}
 
 Bytes parse_bytes(std::string_view text) {
   std::string_view s = trim(text);

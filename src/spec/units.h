@@ -33,12 +33,23 @@ constexpr Bytes KiB(uint64_t n) { return Bytes(n << 10); }
 constexpr Bytes MiB(uint64_t n) { return Bytes(n << 20); }
 constexpr Bytes GiB(uint64_t n) { return Bytes(n << 30); }
 
+// Throws std::out_of_range: `ps` picoseconds (NaN, infinite, or beyond what int64 holds,
+// about +-106 days) is no Duration.
+[[noreturn]] void duration_out_of_range(double ps);
+
 // A span of simulated time, in picoseconds (integer, so simulations are deterministic).
 class Duration {
  public:
   constexpr Duration() = default;
   static constexpr Duration ps(int64_t v) { return Duration(v); }
-  static constexpr Duration ns(double v) { return Duration(static_cast<int64_t>(v * 1000.0 + (v >= 0 ? 0.5 : -0.5))); }
+  // From a real number of picoseconds, rounded to nearest. Every double-to-Duration
+  // conversion goes through here: NaN, infinities and values beyond int64 are refused (the
+  // conversion would be undefined behaviour).
+  static constexpr Duration ps_rounded(double v) {
+    if (!(v > -9.2e18 && v < 9.2e18)) duration_out_of_range(v);
+    return Duration(static_cast<int64_t>(v + (v >= 0 ? 0.5 : -0.5)));
+  }
+  static constexpr Duration ns(double v) { return ps_rounded(v * 1000.0); }
   constexpr int64_t picoseconds() const { return ps_; }
   constexpr double nanoseconds() const { return static_cast<double>(ps_) / 1000.0; }
   constexpr auto operator<=>(const Duration&) const = default;
@@ -64,7 +75,7 @@ class Bandwidth {
   constexpr double mb_per_second() const { return bps_ / 1e6; }
   // Time to move `b` at this rate.
   constexpr Duration transfer_time(Bytes b) const {
-    return Duration::ps(static_cast<int64_t>(static_cast<double>(b.value()) * 1e12 / bps_ + 0.5));
+    return Duration::ps_rounded(static_cast<double>(b.value()) * 1e12 / bps_);
   }
   constexpr auto operator<=>(const Bandwidth&) const = default;
 

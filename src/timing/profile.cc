@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
@@ -25,15 +26,17 @@ class Table {
       return dflt;
     }
     if (auto v = n->value<double>()) {
+      // Checked before any conversion: NaN, infinities and absurd values are refused.
       if (*v < 0) fail(key, "must not be negative");
+      if (!(*v <= 1e15)) fail(key, "must be a finite number, at most 1e15");
       return *v;
     }
     fail(key, "must be a number");
     return dflt;
   }
   unsigned count(const char* key, unsigned dflt, bool required = false) const {
-    double v = num(key, dflt, required);
-    if (v < 1 || v != static_cast<double>(static_cast<unsigned>(v))) fail(key, "must be a positive integer");
+    const double v = num(key, dflt, required);
+    if (!(v >= 1 && v <= 4294967295.0) || v != std::floor(v)) fail(key, "must be a positive integer below 2^32");
     return static_cast<unsigned>(v);
   }
   Duration ns(const char* key, Duration dflt, bool required = false) const {
@@ -59,7 +62,7 @@ class Table {
       if (required) fail(key, "is missing");
       return Bytes();
     }
-    if (auto v = n->value<int64_t>()) {
+    if (auto v = n->value<int64_t>(); v && n->is_integer()) {
       if (*v < 0) fail(key, "must not be negative");
       return Bytes(static_cast<uint64_t>(*v));
     }

@@ -69,5 +69,16 @@ TEST(Profile, ReadsControllerThroughput) {
   EXPECT_NE(error_of(with("credits = \"some\"\n")).find("credits"), std::string::npos);
 }
 
+// Issue #18: numbers are range-checked before any conversion (1e300 ns, NaN and floats in
+// integer fields were undefined behaviour or silently truncated).
+TEST(Profile, HugeNonFiniteAndFractionalNumbersAreRefused) {
+  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = 1e300\n")).find("powerdown_idle_ns must be a finite number"),
+            std::string::npos);
+  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = nan\n")).find("powerdown_idle_ns"), std::string::npos);
+  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = inf\n")).find("powerdown_idle_ns"), std::string::npos);
+  EXPECT_NE(error_of(device_toml("row_bytes = 1e300\n")).find("row_bytes"), std::string::npos);
+  EXPECT_NE(error_of(device_toml("row_bytes = 2048.5\n")).find("row_bytes"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cxlsim::timing

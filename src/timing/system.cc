@@ -106,7 +106,7 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
                const std::vector<RegionRequest>& regions)
     : host_(host),
       local_size_(local_size.value()),
-      fabric_(Fabric::build(place_windows(topo, local_size))),
+      fabric_(Fabric::build(place_windows(topo, local_size), FabricOptions{.map_backing_files = false})),
       to_home_(host.core_to_home.picoseconds()),
       from_home_(host.home_to_core.picoseconds()),
       rp_(host.root_port_latency.picoseconds()) {

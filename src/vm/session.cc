@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "device/runtime_dir.h"
 #include "fabric/qemu_cmdline.h"
 #include "vm/assets.h"
 #include "vm/initramfs.h"
@@ -24,6 +25,7 @@ BootConfig prepare_boot(const Topology& topology, const SessionOptions& options,
   exp.backing_dir = options.backing_dir.string();
   c.machine_args = to_qemu_args(topology, exp);
   if (options.progress) options.progress("creating backing files");
+  device::ensure_runtime_dir();  // the default backing directory and the qemu-* built-ins' files
   create_backing_files(backing_files(c.machine_args));
 
   fs::path root = options.cache.empty() ? cache_root() : options.cache;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "device/runtime_dir.h"
 #include "fabric/topology.h"
 #include "vm/initramfs.h"
 #include "vm/qemu.h"
@@ -20,7 +21,7 @@ struct SessionOptions {
   std::filesystem::path kernel;     // empty: Debian's kernel from the cache
   std::filesystem::path initrd;     // empty: cxlsim's initramfs for that kernel
   std::filesystem::path cache;      // empty: cache_root()
-  std::filesystem::path backing_dir = "/tmp/cxlsim";  // for devices without a backing path
+  std::filesystem::path backing_dir = device::runtime_dir();  // for devices without a backing path
   std::filesystem::path workdir;    // initrd copy and console log; must exist
   std::string memory = "2G";
   std::vector<GuestFile> files;     // carried into the guest's initramfs

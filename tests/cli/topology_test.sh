@@ -123,8 +123,15 @@ run 0 topology convert builtin:switch2 --to toml -o "$TMP/s2.toml"
 run 0 topology convert "$TMP/s2.toml" --to toml
 cmp -s "$TMP/s2.toml" "$TMP/out" || fail "convert of converted switch2 differs"
 run 0 topology convert "$SRC/examples/qemu-single.txt" --to toml -o "$TMP/single.toml"
-"$CXLSIM" topology show --json "$TMP/single.toml" | python3 -c 'import json,sys; t=json.load(sys.stdin); del t["name"]; print(json.dumps(t, sort_keys=True))' >"$TMP/a.json"
-"$CXLSIM" topology show --json builtin:qemu-single | python3 -c 'import json,sys; t=json.load(sys.stdin); del t["name"]; print(json.dumps(t, sort_keys=True))' >"$TMP/b.json"
+# Paths compare by file name: the built-in's files live in the per-user runtime directory.
+norm='import json,os,sys
+def n(v):
+    if isinstance(v, dict): return {k: n(x) for k, x in v.items()}
+    if isinstance(v, list): return [n(x) for x in v]
+    return os.path.basename(v) if isinstance(v, str) and v.startswith("/") else v
+t=json.load(sys.stdin); del t["name"]; print(json.dumps(n(t), sort_keys=True))'
+"$CXLSIM" topology show --json "$TMP/single.toml" | python3 -c "$norm" >"$TMP/a.json"
+"$CXLSIM" topology show --json builtin:qemu-single | python3 -c "$norm" >"$TMP/b.json"
 cmp -s "$TMP/a.json" "$TMP/b.json" || fail "QEMU doc example converted to TOML differs from builtin:qemu-single"
 
 # export-qemu: refused for what QEMU 7.2 cannot build.
@@ -149,10 +156,11 @@ else
       "newick:(1,(2,(3,4)),5)"; do
     mkdir -p "$TMP/backing"
     run 0 topology export-qemu "$topo" --json --backing-dir "$TMP/backing"
-    # The qemu-* built-ins keep the QEMU documentation's /tmp paths; redirect them to $TMP.
+    # The qemu-* built-ins' files (QEMU documentation names, in the per-user runtime directory);
+    # redirect them to $TMP.
     mapfile -t ARGS < <(python3 -c 'import json,sys
 import re
-for a in json.load(sys.stdin)["args"]: print(re.sub(r"mem-path=/tmp/(cxltest|lsa)", r"mem-path='"$TMP/backing/"'\\1", a))' <"$TMP/out")
+for a in json.load(sys.stdin)["args"]: print(re.sub(r"mem-path=[^,]*/(cxltest|lsa)", r"mem-path='"$TMP/backing/"'\\1", a))' <"$TMP/out")
     printf 'info qtree\nquit\n' | timeout 60 qemu-system-x86_64 "${ARGS[@]}" -m 512M -nographic -S -display none \
       -serial none -monitor stdio >"$TMP/qemu.out" 2>&1
     status=$?

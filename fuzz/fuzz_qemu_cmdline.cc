@@ -1,0 +1,18 @@
+// libFuzzer harness: the QEMU command-line topology reader, then validation.
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string_view>
+
+#include "fabric/qemu_cmdline.h"
+#include "fabric/topology_validate.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  try {
+    const auto t = cxlsim::parse_qemu_cmdline(
+        std::string_view(reinterpret_cast<const char*>(data), size), "fuzz");
+    (void)cxlsim::validate(t);
+  } catch (const std::exception&) {
+  }
+  return 0;
+}
