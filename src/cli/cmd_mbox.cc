@@ -777,7 +777,8 @@ void register_mbox(CLI::App& app) {
   mbox->add_option("FILE", o->topology, "Topology: a file, builtin:NAME or newick:TREE")->required();
   mbox->add_option("--memdev", o->memdev, "Memdev id (e.g. mem0)")->required();
   mbox->add_option("--state-dir", o->state_dir,
-                   "Directory for the device's command state (default: beside its backing file)");
+                   "Directory for the device's command state (default: beside its backing file)")
+      ->check(CLI::ExistingDirectory);
   mbox->add_flag("--json", o->json, "JSON output");
   mbox->require_subcommand(1);
   mbox->fallthrough();
