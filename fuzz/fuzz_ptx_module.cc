@@ -1,6 +1,6 @@
 // libFuzzer harness for the PTX loader: any input is either loaded or refused with a LoadError.
-// Anything else (a crash, a sanitizer report, another exception) is a bug. Built and run by
-// scripts/ptx-fuzz (docs/ptx.md).
+// Anything else (a crash, a sanitizer report, another exception) is a bug. Seeds: nvcc's PTX of
+// the test kernels (docs/ptx.md).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
