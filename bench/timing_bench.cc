@@ -23,7 +23,7 @@ void BM_TimingEngine(benchmark::State& state) {
   double simulated_ns = 0;
   for (auto _ : state) {
     System sys(host, local, GiB(64), topo, [&](const std::string&) { return dev; });
-    const uint64_t base = sys.windows().front().base;
+    const uint64_t base = sys.regions().front().base;
     std::vector<std::unique_ptr<StreamCore>> cores;
     for (unsigned i = 0; i < 32; ++i) {
       StreamCoreConfig c;

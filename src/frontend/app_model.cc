@@ -595,9 +595,9 @@ AppModel::Impl::Impl(const AppModelConfig& c) : cfg(c) {
   sys = std::make_unique<System>(sys_host, cfg.local_dram, Bytes(kLocalSize), cfg.topology, dev_for,
                                  cfg.regions);
   uint64_t cxl_base = 0, cxl_size = 0;
-  if (!sys->windows().empty()) {
-    cxl_base = sys->windows().front().base;
-    cxl_size = sys->windows().front().size;
+  if (!sys->regions().empty()) {
+    cxl_base = sys->regions().front().base;
+    cxl_size = sys->regions().front().size;
   }
   place = std::make_unique<Placement>(cfg.placement, 0, kLocalSize, cxl_base, cxl_size);
   if (cfg.host.cache.enabled) llc = std::make_unique<HostCache>(cfg.host.cache);

@@ -85,8 +85,8 @@ MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local,
     s.regions = {memdev_region(*fabric, target)};
   }
   System probe(host, local, Bytes(kLocalSize), topo, s.device_for, s.regions);
-  const Window* chosen = nullptr;
-  for (const auto& w : probe.windows()) {
+  const CommittedRegion* chosen = nullptr;
+  for (const auto& w : probe.regions()) {
     const bool on_memdev = w.memdevs.size() == 1 && probe.targets()[w.memdevs[0]].name == target;
     if (target.empty() || w.id == target || w.cfmws == target || on_memdev) {
       chosen = &w;
@@ -94,7 +94,7 @@ MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local,
     }
   }
   if (chosen == nullptr) {
-    if (probe.windows().empty()) throw ValidationError("topology has no CXL region to measure");
+    if (probe.regions().empty()) throw ValidationError("topology has no CXL region to measure");
     throw ValidationError(
         fmt::format("--target '{}' is no region, window or memdev of the topology", target));
   }

@@ -136,9 +136,9 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
   };
   System sys(cfg.host, cfg.local_dram, Bytes(kLocalSize), cfg.topology, dev_for, cfg.regions);
   uint64_t cxl_base = 0, cxl_size = 0;
-  if (!sys.windows().empty()) {
-    cxl_base = sys.windows().front().base;
-    cxl_size = sys.windows().front().size;
+  if (!sys.regions().empty()) {
+    cxl_base = sys.regions().front().base;
+    cxl_size = sys.regions().front().size;
   }
   Placement place(cfg.placement, 0, kLocalSize, cxl_base, cxl_size);
   ReplayResult out;

@@ -163,14 +163,14 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
   RegionManager agent(*fabric_);
   for (const RegionRequest& req : regions.empty() ? default_regions(f) : regions) {
     const Region& reg = agent.create(req);
-    Window win;
+    CommittedRegion win;
     win.id = fmt::format("region{}", reg.id);
     win.cfmws = f.windows().at(reg.window).id();
     win.base = reg.base.value();
     win.size = reg.size.value();
     win.granularity = reg.granularity.value();
     for (const RegionTarget& rt : reg.targets) win.memdevs.push_back(static_cast<uint16_t>(rt.memdev + 1));
-    windows_.push_back(std::move(win));
+    regions_.push_back(std::move(win));
   }
 }
 
@@ -189,8 +189,8 @@ void System::add_wait_slot() {
   }
 }
 
-const Window* System::window_of(uint64_t hpa) const {
-  for (const auto& w : windows_) {
+const CommittedRegion* System::region_of(uint64_t hpa) const {
+  for (const auto& w : regions_) {
     if (hpa >= w.base && hpa - w.base < w.size) return &w;
   }
   return nullptr;

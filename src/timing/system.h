@@ -62,7 +62,7 @@ struct Target {
 };
 
 // A committed region (Linux's regionN) as the host sees it.
-struct Window {
+struct CommittedRegion {
   std::string id;      // "regionN"
   std::string cfmws;   // id of the CFMWS window holding it
   uint64_t base = 0, size = 0;
@@ -114,7 +114,7 @@ class System {
   const HostProfile& host() const { return host_; }
   const std::vector<Target>& targets() const { return targets_; }
   // Committed regions, in creation order.
-  const std::vector<Window>& windows() const { return windows_; }
+  const std::vector<CommittedRegion>& regions() const { return regions_; }
   // The functional fabric requests are decoded by.
   const Fabric& fabric() const { return *fabric_; }
   const std::vector<std::unique_ptr<LinkModel>>& links() const { return links_; }
@@ -128,7 +128,7 @@ class System {
   // Latency of one read on an idle path to target t (sum of the latencies on its path).
   Duration idle_read_latency(size_t t) const;
   // Region that holds hpa, or null.
-  const Window* window_of(uint64_t hpa) const;
+  const CommittedRegion* region_of(uint64_t hpa) const;
 
  private:
   class Completion : public EventTarget {
@@ -158,7 +158,7 @@ class System {
   uint64_t local_size_;
   std::unique_ptr<Fabric> fabric_;
   std::vector<Target> targets_;
-  std::vector<Window> windows_;
+  std::vector<CommittedRegion> regions_;
   std::vector<std::unique_ptr<LinkModel>> links_;
   std::vector<Requester*> requesters_;
   std::unique_ptr<HostCache> cache_;

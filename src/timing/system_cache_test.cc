@@ -79,7 +79,7 @@ TEST(SystemCache, AHitCostsTheHitLatencyAndLeavesMemoryAlone) {
   Fixture f;
   const Duration hit = Duration::ns(31.5);
   System sys = f.make(with_cache(MiB(1), 16, hit));
-  const uint64_t a = sys.windows().front().base + 4096;
+  const uint64_t a = sys.regions().front().base + 4096;
   Probe p({{Duration::ns(1000), a}, {Duration::ns(3000), a}, {Duration::ns(4000), a + 8, Op::kWrite}});
   sys.add(&p);
   sys.run_until(Duration::ns(10000));
@@ -101,7 +101,7 @@ TEST(SystemCache, ADirtyEvictionWritesTheLineBackExactlyOnce) {
   for (Op first : {Op::kWrite, Op::kRead}) {
     Fixture f;
     System sys = f.make(with_cache(KiB(4), 2, Duration::ns(30)));
-    const uint64_t a = sys.windows().front().base;
+    const uint64_t a = sys.regions().front().base;
     Probe p({{Duration::ns(1000), a, first}, {Duration::ns(2000), a + 2048}, {Duration::ns(3000), a + 4096}});
     sys.add(&p);
     sys.run_until(Duration::ns(20000));
@@ -177,7 +177,7 @@ struct MixedRun {
 MixedRun mixed_run(uint64_t seed) {
   Fixture f;
   System sys = f.make(with_cache(MiB(1), 8, Duration::ns(30)), 2, 2);
-  const Window& w = sys.windows().front();
+  const CommittedRegion& w = sys.regions().front();
   std::vector<std::unique_ptr<Random>> qs;
   for (unsigned i = 0; i < 6; ++i) {
     qs.push_back(std::make_unique<Random>(
@@ -244,7 +244,7 @@ TEST(SystemCache, ACacheCutsMeanLatencyOfAWorkingSetThatFits) {
     HostProfile h = with_cache(MiB(1), 8, Duration::ns(30));
     h.cache.enabled = on == 1;
     System sys = f.make(h);
-    Random q(20000, 16, {{sys.windows().front().base, KiB(512).value()}}, 7);
+    Random q(20000, 16, {{sys.regions().front().base, KiB(512).value()}}, 7);
     sys.add(&q);
     sys.run_until(Duration::ns(1e9));
     mean[on] = q.latency_sum / 20000;

@@ -76,8 +76,8 @@ struct Profiles {
 void expect_spread_as_decoded(const Topology& topo, const std::vector<RegionRequest>& regions, unsigned ways) {
   Profiles p;
   System sys(p.host, p.local, GiB(64), topo, [&](const std::string&) { return p.x8; }, regions);
-  ASSERT_FALSE(sys.windows().empty());
-  const Window& reg = sys.windows().front();
+  ASSERT_FALSE(sys.regions().empty());
+  const CommittedRegion& reg = sys.regions().front();
   ASSERT_EQ(reg.memdevs.size(), ways);
   const uint64_t lines = 4096;
   Sequential s(reg.base, lines, 32);
@@ -134,8 +134,8 @@ TEST(SystemRegion, AddressOutsideCommittedRegionsIsRejected) {
   r.targets = {"mem1"};
   r.mode = RegionMode::kRam;
   System sys(p.host, p.local, GiB(64), root_ports(2), [&](const std::string&) { return p.x8; }, {r});
-  ASSERT_EQ(sys.windows().size(), 1u);
-  const uint64_t end = sys.windows().front().base + sys.windows().front().size;
+  ASSERT_EQ(sys.regions().size(), 1u);
+  const uint64_t end = sys.regions().front().base + sys.regions().front().size;
   Sequential s(end, 1, 1);  // the window continues past the 1-way region, but nothing decodes it
   sys.add(&s);
   EXPECT_THROW(sys.run_until(Duration::ns(1000)), ValidationError);

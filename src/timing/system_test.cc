@@ -48,7 +48,7 @@ TEST(System, IdleReadCostsTheSumOfItsPathLatencies) {
   Fixture f;
   for (unsigned levels : {0u, 1u, 2u}) {
     System sys(f.host, f.local, GiB(64), switch_tree(levels, 2), [&](const std::string&) { return f.dev; });
-    const uint64_t base = sys.windows().front().base;
+    const uint64_t base = sys.regions().front().base;
     Probe p({{Duration::ns(1000), base}});
     sys.add(&p);
     sys.run_until(Duration::ns(10000));
@@ -63,7 +63,7 @@ TEST(System, EachSwitchHopAddsItsLatencyBothWays) {
   Duration lat[2];
   for (unsigned levels : {0u, 1u}) {
     System sys(f.host, f.local, GiB(64), switch_tree(levels, 1), [&](const std::string&) { return f.dev; });
-    Probe p({{Duration::ns(1000), sys.windows().front().base}});
+    Probe p({{Duration::ns(1000), sys.regions().front().base}});
     sys.add(&p);
     sys.run_until(Duration::ns(10000));
     lat[levels] = p.latency[0];
@@ -77,7 +77,7 @@ TEST(System, EachSwitchHopAddsItsLatencyBothWays) {
 TEST(System, LocalDramIdleReadIsCheaperThanCxl) {
   Fixture f;
   System sys(f.host, f.local, GiB(64), switch_tree(0, 1), [&](const std::string&) { return f.dev; });
-  Probe p({{Duration::ns(1000), 4096}, {Duration::ns(3000), sys.windows().front().base}});
+  Probe p({{Duration::ns(1000), 4096}, {Duration::ns(3000), sys.regions().front().base}});
   sys.add(&p);
   sys.run_until(Duration::ns(10000));
   EXPECT_LT(p.latency[0], p.latency[1]);
@@ -95,7 +95,7 @@ struct RunTotals {
 RunTotals loaded_run(uint64_t seed, Duration length) {
   Fixture f;
   System sys(f.host, f.local, GiB(64), switch_tree(2, 2), [&](const std::string&) { return f.dev; });
-  const uint64_t base = sys.windows().front().base;
+  const uint64_t base = sys.regions().front().base;
   std::vector<std::unique_ptr<StreamCore>> cores;
   for (unsigned i = 0; i < 24; ++i) {
     StreamCoreConfig c;
@@ -156,7 +156,7 @@ class Finite final : public Requester {
 TEST(System, EveryRequestCompletesExactlyOnceAndBytesAreConserved) {
   Fixture f;
   System sys(f.host, f.local, GiB(64), switch_tree(2, 2), [&](const std::string&) { return f.dev; });
-  const Window& w = sys.windows().front();
+  const CommittedRegion& w = sys.regions().front();
   const uint64_t n = 60000;
   Finite q(n, w.base, w.size);
   sys.add(&q);

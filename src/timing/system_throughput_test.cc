@@ -23,7 +23,7 @@ struct Rig {
 // Latency of the second of two reads issued together to two idle sub-channels, minus the first's.
 Duration second_read_lag(const Rig& rig) {
   System sys = rig.make();
-  const uint64_t base = sys.windows().front().base;
+  const uint64_t base = sys.regions().front().base;
   OneRead a(Duration::ns(1000), base), b(Duration::ns(1000), base + 256);  // 256 B: next channel
   sys.add(&a);
   sys.add(&b);

@@ -45,8 +45,8 @@ TEST(SystemType2, EveryDeviceWithMemoryIsATargetWithItsProfileAndPath) {
   EXPECT_EQ(sys.targets()[target_of(sys, "accel0")].hops.size(), 1u);  // rp1's link
   EXPECT_EQ(sys.targets()[target_of(sys, "accel1")].hops.size(), 2u);  // rp2's, then sw0_dsp1's
   // Default regions: one per kind and window, never mixed.
-  ASSERT_EQ(sys.windows().size(), 4u);
-  for (const Window& w : sys.windows()) {
+  ASSERT_EQ(sys.regions().size(), 4u);
+  for (const CommittedRegion& w : sys.regions()) {
     const std::string& name = sys.targets()[w.memdevs[0]].name;
     for (uint16_t t : w.memdevs) EXPECT_EQ(sys.targets()[t].name[0], name[0]) << w.id << " mixes kinds";
     if (w.cfmws == "cfmw0") {
@@ -64,16 +64,16 @@ TEST(SystemType2, IdleReadToAcceleratorMemoryCostsTheSumOfItsPathLatencies) {
   std::vector<RegionRequest> regions = {memdev_region(*Fabric::build(place_windows(f.topo, GiB(64))), "mem0"),
                                         memdev_region(*Fabric::build(place_windows(f.topo, GiB(64))), "accel0")};
   System sys(f.host, f.local, GiB(64), f.topo, f.device_for, regions);
-  ASSERT_EQ(sys.windows().size(), 2u);
-  EXPECT_EQ(sys.windows()[0].cfmws, "cfmw0");
-  EXPECT_EQ(sys.windows()[1].cfmws, "cfmw1");
+  ASSERT_EQ(sys.regions().size(), 2u);
+  EXPECT_EQ(sys.regions()[0].cfmws, "cfmw0");
+  EXPECT_EQ(sys.regions()[1].cfmws, "cfmw1");
   Duration lat[2];
   for (size_t i = 0; i < 2; ++i) {
     System run(f.host, f.local, GiB(64), f.topo, f.device_for, regions);
-    OneRead p(Duration::ns(1000), run.windows()[i].base + 4096);
+    OneRead p(Duration::ns(1000), run.regions()[i].base + 4096);
     run.add(&p);
     run.run_until(Duration::ns(10000));
-    const size_t t = run.windows()[i].memdevs[0];
+    const size_t t = run.regions()[i].memdevs[0];
     EXPECT_EQ(p.latency, run.idle_read_latency(t));
     lat[i] = p.latency.value_or(Duration());
   }
@@ -94,7 +94,7 @@ TEST(SystemType2, AcceleratorBelowSwitchAddsTheSwitchHop) {
   Duration lat[2];
   for (size_t i = 0; i < 2; ++i) {
     System run(f.host, f.local, GiB(64), f.topo, f.device_for, {memdev_region(*fabric, "mem0"), r2});
-    OneRead p(Duration::ns(1000), run.windows()[i].base);
+    OneRead p(Duration::ns(1000), run.regions()[i].base);
     run.add(&p);
     run.run_until(Duration::ns(10000));
     lat[i] = p.latency.value_or(Duration());

@@ -28,7 +28,7 @@ class OneRead final : public Requester {
   void on_event(Request*, Duration) override {
     Request* r = sys_->alloc(id());
     r->op = Op::kRead;
-    r->hpa = hpa_.value_or(sys_->windows().front().base);
+    r->hpa = hpa_.value_or(sys_->regions().front().base);
     sys_->issue(r);
   }
   void complete(System&, Request& r, Duration now) override { latency = now - r.issued; }
@@ -43,7 +43,7 @@ class OneRead final : public Requester {
 // Read bandwidth (GB/s) of `streams` saturating sequential streams, each over its share of the
 // first region of `sys`, measured from 20 us to 120 us of simulated time.
 inline double saturated_read_gbps(System& sys, unsigned streams = 32) {
-  const Window& reg = sys.windows().front();
+  const CommittedRegion& reg = sys.regions().front();
   std::vector<std::unique_ptr<StreamCore>> cores;
   const Duration warm = Duration::ns(20'000), end = Duration::ns(120'000);
   for (unsigned i = 0; i < streams; ++i) {
