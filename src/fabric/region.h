@@ -98,14 +98,21 @@ class RegionManager {
                                    DeviceKind kind = DeviceKind::kType3) const;
 
  private:
+  // The steps of create(), each named after the Linux 6.1 function (drivers/cxl/core) it follows.
   struct Plan;
+  // Targets given or chosen (cxl-cli's create-region picks them when none are given).
   std::vector<size_t> resolve_targets(const RegionRequest& r, Plan& plan) const;
-  // The window's CFMWS restrictions against the region's kind and mode.
+  // The window's CFMWS restrictions against the region's kind and mode (region.c: create_region).
   void check_restrictions(const Plan& plan) const;
+  // hdm.c: cxl_dpa_alloc.
   void allocate_dpa(Plan& plan) const;
+  // region.c: cxl_region_attach, cxl_port_attach_region (positions, ports on each path).
   void attach(Plan& plan) const;
+  // region.c: cxl_port_setup_targets (each port's ways, granularity and target list).
   void setup_targets(Plan& plan) const;
+  // region.c: cxl_region_decode_commit with hdm.c: cxl_decoder_commit, bottom-up.
   void program_and_commit(Plan& plan);
+  // region.c: alloc_hpa.
   Hpa allocate_hpa(const Cfmws& w, Bytes size) const;
   std::string memdev_name(size_t m) const;
 
