@@ -9,6 +9,7 @@
 
 #include "fabric/root_port.h"
 #include "fabric/switch_port.h"
+#include "fabric/topology_validate.h"
 #include "spec/dvsec.h"
 #include "spec/error.h"
 #include "spec/interleave.h"
@@ -17,9 +18,9 @@ namespace cxlsim {
 
 namespace {
 
-uint8_t port_number_or_throw(unsigned n, const std::string& id) {
-  if (n > 255) throw ValidationError(fmt::format("port '{}': port number {} exceeds 255", id, n));
-  return static_cast<uint8_t>(n);
+// A broken invariant of a validated topology: a bug, not bad input (exit status 70).
+[[noreturn]] void unvalidated(const std::string& what) {
+  throw std::logic_error("Fabric::build: topology was not validated: " + what);
 }
 
 MemdevConfig memdev_config(const Type3Spec& t, unsigned decoders) {
@@ -82,6 +83,9 @@ Endpoint endpoint_registers(Memdev& m, size_t index, Dport* parent) {
 }  // namespace
 
 std::unique_ptr<Fabric> Fabric::build(const Topology& topology, const FabricOptions& options) {
+  // Every topology rule, checked in one place; an empty topology (local DRAM only) has nothing
+  // to check and builds an empty fabric.
+  if (!topology.empty()) validate_or_throw(topology);
   std::unique_ptr<Fabric> f(new Fabric(topology, options));
   f->assemble();
   f->assign_window_bases();
@@ -94,77 +98,54 @@ void Fabric::assemble() {
   const Topology& t = topology_;
   std::map<std::string, Port*, std::less<>> ports;
   std::map<std::string, Dport*, std::less<>> dports;
-  auto unique_id = [&](const std::string& id, const char* what) {
-    if (ports.count(id) || dports.count(id) || find_memdev(id))
-      throw ValidationError(fmt::format("{} '{}': duplicate id", what, id));
-  };
   const uint64_t nr_hb = t.host_bridges.size();
   for (const HostBridgeSpec& hb : t.host_bridges) {
-    unique_id(hb.id, "host bridge");
     const Hpa chbcr(kHostBridgeRegisterBase + (nr_hb - 1 - host_bridges_.size()) * kComponentBlockBarSize.value());
     host_bridges_.push_back(std::make_unique<HostBridge>(hb.id, hb.uid, hb.bus_nr, chbcr));
     ports[hb.id] = host_bridges_.back().get();
   }
   for (const SwitchSpec& s : t.switches) {
-    unique_id(s.id, "switch");
     switches_.push_back(std::make_unique<SwitchUpstreamPort>(s.id));
     ports[s.id] = switches_.back().get();
   }
-  auto add_dport = [&](Port* owner, std::unique_ptr<Dport> d, const char* what) {
-    if (owner->find_dport(d->port_number()))
-      throw ValidationError(fmt::format("{} '{}': port number {} is already used below '{}'", what,
-                                        d->id(), d->port_number(), owner->id()));
-    unique_id(d->id(), what);
+  // References resolve and ids are unique: validate() checked both (topology_validate.h).
+  auto owner_of = [&](const std::string& id, PortKind kind) {
+    auto it = ports.find(id);
+    if (it == ports.end() || it->second->kind() != kind) unvalidated("unknown port '" + id + "'");
+    return it->second;
+  };
+  auto add_dport = [&](Port* owner, std::unique_ptr<Dport> d) {
     const std::string id = d->id();
     dports[id] = &owner->add_dport(std::move(d));
   };
   for (const RootPortSpec& rp : t.root_ports) {
-    auto it = ports.find(rp.host_bridge);
-    if (it == ports.end() || it->second->kind() != PortKind::kHostBridge)
-      throw ValidationError(fmt::format("root port '{}': unknown host bridge '{}'", rp.id, rp.host_bridge));
-    add_dport(it->second, std::make_unique<RootPort>(rp.id, port_number_or_throw(rp.port_number, rp.id), it->second),
-              "root port");
+    Port* hb = owner_of(rp.host_bridge, PortKind::kHostBridge);
+    add_dport(hb, std::make_unique<RootPort>(rp.id, static_cast<uint8_t>(rp.port_number), hb));
   }
   for (const DownstreamPortSpec& dp : t.downstream_ports) {
-    auto it = ports.find(dp.switch_id);
-    if (it == ports.end() || it->second->kind() != PortKind::kSwitch)
-      throw ValidationError(fmt::format("downstream port '{}': unknown switch '{}'", dp.id, dp.switch_id));
-    add_dport(it->second,
-              std::make_unique<SwitchDownstreamPort>(dp.id, port_number_or_throw(dp.port_number, dp.id), it->second),
-              "downstream port");
+    Port* sw = owner_of(dp.switch_id, PortKind::kSwitch);
+    add_dport(sw, std::make_unique<SwitchDownstreamPort>(dp.id, static_cast<uint8_t>(dp.port_number), sw));
   }
-  auto parent_dport = [&](const std::string& parent, const std::string& id, const char* what) {
+  auto parent_dport = [&](const std::string& parent) {
     auto it = dports.find(parent);
-    if (it == dports.end())
-      throw ValidationError(fmt::format("{} '{}': parent '{}' is not a root port or downstream port", what, id, parent));
-    if (it->second->has_child())
-      throw ValidationError(fmt::format("{} '{}': port '{}' already has a device below it", what, id, parent));
+    if (it == dports.end() || it->second->has_child()) unvalidated("parent port '" + parent + "'");
     return it->second;
   };
   for (size_t i = 0; i < t.switches.size(); ++i) {
-    Dport* d = parent_dport(t.switches[i].parent, t.switches[i].id, "switch");
+    Dport* d = parent_dport(t.switches[i].parent);
     d->attach(switches_[i].get());
     switches_[i]->set_parent(d);
   }
-  for (const auto& sw : switches_) {  // every switch must reach a host bridge
-    const Port* p = sw.get();
-    for (size_t depth = 0; p->parent_dport(); ++depth) {
-      if (depth > switches_.size())
-        throw ValidationError(fmt::format("switch '{}': its parents form a cycle", sw->id()));
-      p = p->parent_dport()->owner();
-    }
-  }
-  // An endpoint below its parent port; its configuration is made after the id and parent checks.
-  auto add_endpoint = [&](const std::string& id, const std::string& parent, const char* kind, const auto& config) {
-    unique_id(id, kind);
-    Dport* d = parent_dport(parent, id, kind);
+  // An endpoint below its parent port.
+  auto add_endpoint = [&](const std::string& parent, const auto& config) {
+    Dport* d = parent_dport(parent);
     const size_t index = memdevs_.size();
     memdevs_.push_back(std::make_unique<Memdev>(config()));
     d->attach(index);
     endpoints_.push_back(endpoint_registers(*memdevs_.back(), index, d));
   };
   for (const Type3Spec& m : t.type3) {
-    add_endpoint(m.id, m.parent, "memdev", [&] {
+    add_endpoint(m.parent, [&] {
       MemdevConfig c = memdev_config(m, options_.endpoint_decoders);
       c.map_files = options_.map_backing_files;
       return c;
@@ -173,7 +154,7 @@ void Fabric::assemble() {
   // Type 2 devices follow every Type 3 memdev, so memdev indices (and Linux's memN/endpointN
   // names) of Type 3 devices do not depend on them.
   for (const Type2Spec& a : t.type2) {
-    add_endpoint(a.id, a.parent, "type2", [&] { return type2_config(a, options_.endpoint_decoders); });
+    add_endpoint(a.parent, [&] { return type2_config(a, options_.endpoint_decoders); });
   }
   auto observe = [this](HdmDecoderCapability& hdm) {
     hdm.set_commit_observer([this](unsigned, bool) {
@@ -194,19 +175,9 @@ void Fabric::assemble() {
     for (const std::string& id : w.targets) {
       auto it = std::find_if(host_bridges_.begin(), host_bridges_.end(),
                              [&](const auto& hb) { return hb->id() == id; });
-      if (it == host_bridges_.end())
-        throw ValidationError(fmt::format("window '{}': unknown host bridge target '{}'", w.id, id));
+      if (it == host_bridges_.end()) unvalidated("window target '" + id + "'");
       targets.push_back(it->get());
     }
-    if (!is_valid_ways(static_cast<unsigned>(targets.size())))
-      throw ValidationError(fmt::format("window '{}': {} targets is not a valid interleave (1,2,3,4,6,8,12,16)",
-                                        w.id, targets.size()));
-    if (!is_valid_granularity(w.granularity.value()))
-      throw ValidationError(fmt::format("window '{}': granularity {} is not 256 B .. 16 KiB, a power of 2",
-                                        w.id, w.granularity.value()));
-    if (w.size.value() == 0 || w.size.value() % (HdmDecoderCapability::kAlign.value() * targets.size()))
-      throw ValidationError(fmt::format("window '{}': size must be a nonzero multiple of {} x 256 MiB",
-                                        w.id, targets.size()));
     windows_.emplace_back(w, Hpa(w.base.value_or(0)), std::move(targets));
   }
 }

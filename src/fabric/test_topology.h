@@ -2,6 +2,7 @@
 // ports and switches with a memdev below every leaf port.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -47,9 +48,11 @@ inline Topology make_tree(const TreeShape& s) {
   Topology t;
   t.name = "tree";
   unsigned serial = 0;
+  // Bus ranges 16 apart from 0x0c, closer when 16 host bridges would not fit below bus 255.
+  const unsigned bus_step = s.host_bridges == 0 ? 0x10 : std::min(0x10u, (255u - 0x0c) / s.host_bridges);
   for (unsigned h = 0; h < s.host_bridges; ++h) {
     const std::string hb = "hb" + std::to_string(h);
-    t.host_bridges.push_back({hb, h, 0x0c + 0x10 * h});
+    t.host_bridges.push_back({hb, h, 0x0c + bus_step * h});
     for (unsigned r = 0; r < s.root_ports; ++r) {
       const std::string rp = hb + ".rp" + std::to_string(r);
       t.root_ports.push_back({rp, hb, r, 0, 0});

@@ -125,6 +125,13 @@ struct Topology {
   std::vector<Type3Spec> type3;
   std::vector<Type2Spec> type2;
 
+  // Describes nothing to build: no host bridge, window, port, switch or device. A system
+  // with local DRAM only (timing) has this topology; as user input it is an error (validate).
+  bool empty() const {
+    return host_bridges.empty() && windows.empty() && root_ports.empty() && switches.empty() &&
+           type3.empty() && type2.empty();
+  }
+
   // Lookups by id; nullptr when absent.
   const HostBridgeSpec* find_host_bridge(std::string_view id) const;
   const RootPortSpec* find_root_port(std::string_view id) const;

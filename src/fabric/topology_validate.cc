@@ -36,7 +36,7 @@ class Checker {
     check_links();
     check_empty_ports();
     check_bus_ranges();
-    if (is_empty()) {
+    if (t_.empty()) {  // an empty file, or one holding only comments or unrelated tables
       error("", "topology is empty: no host bridges, windows or devices");
       return std::move(out_);
     }
@@ -49,11 +49,6 @@ class Checker {
   void error(const std::string& id, std::string msg) { out_.push_back({Severity::kError, id, std::move(msg)}); }
   void warn(const std::string& id, std::string msg) { out_.push_back({Severity::kWarning, id, std::move(msg)}); }
 
-  // Nothing to build: an empty file, or one holding only comments or unrelated tables.
-  bool is_empty() const {
-    return t_.host_bridges.empty() && t_.windows.empty() && t_.root_ports.empty() &&
-           t_.switches.empty() && t_.type3.empty() && t_.type2.empty();
-  }
 
   void collect_ids() {
     auto add = [&](const std::string& id, const char* kind) {
@@ -129,6 +124,10 @@ class Checker {
       }
       if (!is_valid_ways(static_cast<unsigned>(w.targets.size()))) {
         error(w.id, fmt::format("{} targets: interleave ways must be 1, 2, 3, 4, 6, 8, 12 or 16", w.targets.size()));
+      } else if (w.size.value() % (kCapacityAlign.value() * w.targets.size()) != 0) {
+        // CXL 3.1 §9.18.1.3 (CFMWS Window Size): a multiple of 256 MiB x the interleave ways.
+        error(w.id, fmt::format("window size {} is not a multiple of {} targets x 256 MiB",
+                                format_bytes(w.size), w.targets.size()));
       }
       if (!is_valid_granularity(w.granularity.value())) {
         error(w.id, fmt::format("granularity {} is not a power of two from 256 B to 16 KiB",
