@@ -48,16 +48,20 @@ inline Topology make_tree(const TreeShape& s) {
   Topology t;
   t.name = "tree";
   unsigned serial = 0;
-  // Bus ranges 16 apart from 0x0c, closer when 16 host bridges would not fit below bus 255.
-  const unsigned bus_step = s.host_bridges == 0 ? 0x10 : std::min(0x10u, (255u - 0x0c) / s.host_bridges);
+  // Each host bridge's bus range starts where the previous one's ends: its own bus, then one
+  // per root port, switch and downstream port below it (firmware numbering; validate() checks).
+  unsigned bus = 0x0c;
   for (unsigned h = 0; h < s.host_bridges; ++h) {
     const std::string hb = "hb" + std::to_string(h);
-    t.host_bridges.push_back({hb, h, 0x0c + bus_step * h});
+    t.host_bridges.push_back({hb, h, bus});
+    const size_t ports_before = t.root_ports.size() + t.switches.size() + t.downstream_ports.size();
     for (unsigned r = 0; r < s.root_ports; ++r) {
       const std::string rp = hb + ".rp" + std::to_string(r);
       t.root_ports.push_back({rp, hb, r, 0, 0});
       add_below(t, s, rp, 0, serial);
     }
+    bus += 1 + static_cast<unsigned>(t.root_ports.size() + t.switches.size() +
+                                     t.downstream_ports.size() - ports_before);
   }
   for (unsigned w = 0; w < s.windows; ++w) {
     WindowSpec win;
