@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "device/command_table.h"
 #include "device/mbox_payload.h"
+#include "device/mbox_payloads.h"
 #include "device/memdev.h"
 #include "device/memdev_state_file.h"
 #include "device/memdev_state_lock.h"
@@ -314,13 +315,24 @@ CLI::App* command(CLI::App* parent, const std::string& name, const std::string& 
   return c;
 }
 
+// A DPA range input (payload::DpaRange): start and length in 64-byte units.
+std::vector<uint8_t> dpa_range(uint64_t dpa, uint64_t len) {
+  std::vector<uint8_t> in(device::payload::DpaRange::kSize, 0);
+  device::payload::DpaRange::kDpa.put(in, dpa);
+  device::payload::DpaRange::kLength.put(in, len / device::kPoisonGranule);
+  return in;
+}
+
+// `count` Media Error Records (payload::MediaErrorRecord) from offset `header` of `out`.
 json poison_records(std::span<const uint8_t> out, size_t header, size_t count) {
+  using R = device::payload::MediaErrorRecord;
   static const char* kSources[] = {"unknown", "external", "internal", "injected", "4", "5", "6", "vendor"};
   json a = json::array();
   for (size_t i = 0; i < count; ++i) {
-    const uint64_t addr = device::get_u64(out, header + 16 * i);
+    const size_t at = header + R::kSize * i;
+    const uint64_t addr = R::kDpaAndSource.get(out, at);
     a.push_back({{"dpa", hex(addr & ~uint64_t{0x3f})},
-                 {"length", size_bytes(uint64_t{device::get_u32(out, header + 16 * i + 8)} * 64)},
+                 {"length", size_bytes(R::kLength.get(out, at) * device::kPoisonGranule)},
                  {"source", kSources[addr & 7]}});
   }
   return a;
@@ -331,18 +343,20 @@ void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     const auto r = s.run(op::kIdentifyMemoryDevice);
     json j;
     if (r.rc == MboxReturn::kSuccess) {
+      using L = device::payload::Identify;
       const auto& b = r.out;
-      j = {{"fw_revision", std::string(reinterpret_cast<const char*>(b.data()), strnlen(reinterpret_cast<const char*>(b.data()), 16))},
-           {"total_capacity", size_bytes(units(device::get_u64(b, 0x10)))},
-           {"volatile_only_capacity", size_bytes(units(device::get_u64(b, 0x18)))},
-           {"persistent_only_capacity", size_bytes(units(device::get_u64(b, 0x20)))},
-           {"partition_alignment", size_bytes(units(device::get_u64(b, 0x28)))},
-           {"event_log_sizes", fmt::format("{}/{}/{}/{}", device::get_u16(b, 0x30), device::get_u16(b, 0x32),
-                                           device::get_u16(b, 0x34), device::get_u16(b, 0x36))},
-           {"lsa_size", size_bytes(device::get_u32(b, 0x38))},
-           {"poison_list_max_records", device::get_le(b, 0x3c, 3)},
-           {"inject_poison_limit", device::get_u16(b, 0x3f)},
-           {"poison_handling", hex(b[0x41])},
+      const auto fw = L::kFwRevision.get(b);
+      j = {{"fw_revision", std::string(fw.begin(), std::find(fw.begin(), fw.end(), uint8_t{0}))},
+           {"total_capacity", size_bytes(units(L::kTotalCapacity.get(b)))},
+           {"volatile_only_capacity", size_bytes(units(L::kVolatileOnly.get(b)))},
+           {"persistent_only_capacity", size_bytes(units(L::kPersistentOnly.get(b)))},
+           {"partition_alignment", size_bytes(units(L::kPartitionAlignment.get(b)))},
+           {"event_log_sizes", fmt::format("{}/{}/{}/{}", L::kInfoEventLogSize.get(b), L::kWarningEventLogSize.get(b),
+                                           L::kFailureEventLogSize.get(b), L::kFatalEventLogSize.get(b))},
+           {"lsa_size", size_bytes(L::kLsaSize.get(b))},
+           {"poison_list_max_records", L::kPoisonListMaxRecords.get(b)},
+           {"inject_poison_limit", L::kInjectPoisonLimit.get(b)},
+           {"poison_handling", hex(L::kPoisonHandling.get(b))},
            {"serial", hex(s.cci().config().serial)}};
     }
     report(opt, op::kIdentifyMemoryDevice, r, j);
@@ -351,10 +365,11 @@ void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     const auto r = s.run(op::kGetPartitionInfo);
     json j;
     if (r.rc == MboxReturn::kSuccess) {
-      j = {{"active_volatile", size_bytes(units(device::get_u64(r.out, 0)))},
-           {"active_persistent", size_bytes(units(device::get_u64(r.out, 8)))},
-           {"next_volatile", size_bytes(units(device::get_u64(r.out, 16)))},
-           {"next_persistent", size_bytes(units(device::get_u64(r.out, 24)))}};
+      using L = device::payload::PartitionInfo;
+      j = {{"active_volatile", size_bytes(units(L::kActiveVolatile.get(r.out)))},
+           {"active_persistent", size_bytes(units(L::kActivePersistent.get(r.out)))},
+           {"next_volatile", size_bytes(units(L::kNextVolatile.get(r.out)))},
+           {"next_persistent", size_bytes(units(L::kNextPersistent.get(r.out)))}};
     }
     report(opt, op::kGetPartitionInfo, r, j);
   });
@@ -364,7 +379,10 @@ void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                      o, [vol, immediate](Session& s, const MboxOptions& opt) {
                        const Bytes v = parse_size("--volatile", *vol);
                        if (v.value() % device::kCapacityUnit) throw ParseError("--volatile: not a multiple of 256 MiB");
-                       const auto in = Payload().le(v.value() / device::kCapacityUnit, 8).le(*immediate ? 1 : 0, 1).le(0, 1).b;
+                       using L = device::payload::SetPartitionInfo;
+                       std::vector<uint8_t> in(L::kSize, 0);
+                       L::kVolatileCapacity.put(in, v.value() / device::kCapacityUnit);
+                       L::kFlags.put(in, *immediate ? 1 : 0);
                        report(opt, op::kSetPartitionInfo, s.run(op::kSetPartitionInfo, in),
                               {{"takes_effect", *immediate ? "now" : "at next reset"}});
                      });
@@ -383,7 +401,10 @@ void register_label_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     const uint64_t off = parse_size("--offset", *offset).value();
     const uint64_t len = parse_size("--length", *length).value();
     if (off > 0xffffffff || len > 0xffffffff) throw ParseError("--offset/--length: beyond 32 bits");
-    const auto r = s.run(op::kGetLsa, Payload().le(off, 4).le(len, 4).b);
+    std::vector<uint8_t> in(device::payload::GetLsa::kSize, 0);
+    device::payload::GetLsa::kOffset.put(in, off);
+    device::payload::GetLsa::kLength.put(in, len);
+    const auto r = s.run(op::kGetLsa, in);
     json j;
     if (r.rc == MboxReturn::kSuccess) j = {{"offset", hex(off)}, {"length", len}, {"data", device::format_hex_bytes(r.out, " ")}};
     report(opt, op::kGetLsa, r, j);
@@ -394,7 +415,10 @@ void register_label_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     const uint64_t off = parse_size("--offset", *offset).value();
     if (off > 0xffffffff) throw ParseError("--offset: beyond 32 bits");
     const auto bytes = parse_hex("DATA", *data);
-    const auto r = s.run(op::kSetLsa, Payload().le(off, 4).le(0, 4).raw(bytes).b);
+    std::vector<uint8_t> in(device::payload::SetLsa::kDataOffset, 0);
+    device::payload::SetLsa::kOffset.put(in, off);
+    in.insert(in.end(), bytes.begin(), bytes.end());
+    const auto r = s.run(op::kSetLsa, in);
     report(opt, op::kSetLsa, r, {{"offset", hex(off)}, {"length", bytes.size()}});
   });
   wr->add_option("--offset", *offset, "Byte offset (default 0)");
@@ -408,20 +432,22 @@ void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     if (r.rc == MboxReturn::kSuccess) {
       static const char* kLevel[] = {"normal", "warning", "critical", "reserved"};
       const auto& b = r.out;
-      j = {{"health_status", hex(b[0])},
-           {"maintenance_needed", bool(b[0] & 1)},
-           {"performance_degraded", bool(b[0] & 2)},
-           {"hardware_replacement_needed", bool(b[0] & 4)},
-           {"media_status", b[1]},
-           {"life_used_status", kLevel[b[2] & 3]},
-           {"temperature_status", kLevel[(b[2] >> 2) & 3]},
-           {"corrected_volatile_error_status", (b[2] >> 4) & 1 ? "warning" : "normal"},
-           {"corrected_persistent_error_status", (b[2] >> 5) & 1 ? "warning" : "normal"},
-           {"life_used_percent", b[3]},
-           {"temperature_c", static_cast<int16_t>(device::get_u16(b, 4))},
-           {"dirty_shutdown_count", device::get_u32(b, 6)},
-           {"corrected_volatile_errors", device::get_u32(b, 0x0a)},
-           {"corrected_persistent_errors", device::get_u32(b, 0x0e)}};
+      using L = device::payload::HealthInfo;
+      const uint64_t health = L::kHealthStatus.get(b), add = L::kAdditionalStatus.get(b);
+      j = {{"health_status", hex(health)},
+           {"maintenance_needed", bool(health & 1)},
+           {"performance_degraded", bool(health & 2)},
+           {"hardware_replacement_needed", bool(health & 4)},
+           {"media_status", L::kMediaStatus.get(b)},
+           {"life_used_status", kLevel[add & 3]},
+           {"temperature_status", kLevel[(add >> 2) & 3]},
+           {"corrected_volatile_error_status", (add >> 4) & 1 ? "warning" : "normal"},
+           {"corrected_persistent_error_status", (add >> 5) & 1 ? "warning" : "normal"},
+           {"life_used_percent", L::kLifeUsed.get(b)},
+           {"temperature_c", static_cast<int16_t>(L::kTemperature.get(b))},
+           {"dirty_shutdown_count", L::kDirtyShutdownCount.get(b)},
+           {"corrected_volatile_errors", L::kCorrectedVolatileErrors.get(b)},
+           {"corrected_persistent_errors", L::kCorrectedPersistentErrors.get(b)}};
     }
     report(opt, op::kGetHealthInfo, r, j);
   });
@@ -438,24 +464,32 @@ void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
       if (a->under) valid |= 4;
       if (a->cvol) valid |= 8;
       if (a->cpers) valid |= 16;
-      const auto in = Payload().le(valid, 1).le(valid, 1).le(static_cast<uint64_t>(a->life.value_or(0)), 1).le(0, 1)
-                          .le(static_cast<uint16_t>(a->over.value_or(0)), 2).le(static_cast<uint16_t>(a->under.value_or(0)), 2)
-                          .le(static_cast<uint16_t>(a->cvol.value_or(0)), 2).le(static_cast<uint16_t>(a->cpers.value_or(0)), 2).b;
+      using L = device::payload::SetAlertConfig;
+      std::vector<uint8_t> in(L::kSize, 0);
+      L::kValidAlertActions.put(in, valid);
+      L::kEnableAlertActions.put(in, valid);
+      L::kLifeUsedWarning.put(in, static_cast<uint64_t>(a->life.value_or(0)));
+      L::kOverTempWarning.put(in, static_cast<uint16_t>(a->over.value_or(0)));
+      L::kUnderTempWarning.put(in, static_cast<uint16_t>(a->under.value_or(0)));
+      L::kCorrectedVolatileWarning.put(in, static_cast<uint16_t>(a->cvol.value_or(0)));
+      L::kCorrectedPersistentWarning.put(in, static_cast<uint16_t>(a->cpers.value_or(0)));
       const auto r = s.run(op::kSetAlertConfig, in);
       if (r.rc != MboxReturn::kSuccess) report(opt, op::kSetAlertConfig, r);
     }
     const auto r = s.run(op::kGetAlertConfig);
     json j;
     if (r.rc == MboxReturn::kSuccess) {
+      using L = device::payload::AlertConfig;
       const auto& b = r.out;
-      j = {{"enabled_alerts", hex(b[0])}, {"programmable_alerts", hex(b[1])},
-           {"life_used_critical", b[2]}, {"life_used_warning", b[3]},
-           {"over_temp_critical_c", static_cast<int16_t>(device::get_u16(b, 4))},
-           {"under_temp_critical_c", static_cast<int16_t>(device::get_u16(b, 6))},
-           {"over_temp_warning_c", static_cast<int16_t>(device::get_u16(b, 8))},
-           {"under_temp_warning_c", static_cast<int16_t>(device::get_u16(b, 10))},
-           {"corrected_volatile_warning", device::get_u16(b, 12)},
-           {"corrected_persistent_warning", device::get_u16(b, 14)}};
+      auto celsius = [&](const device::LeField& f) { return static_cast<int16_t>(f.get(b)); };
+      j = {{"enabled_alerts", hex(L::kValidAlerts.get(b))}, {"programmable_alerts", hex(L::kProgrammableAlerts.get(b))},
+           {"life_used_critical", L::kLifeUsedCritical.get(b)}, {"life_used_warning", L::kLifeUsedWarning.get(b)},
+           {"over_temp_critical_c", celsius(L::kOverTempCritical)},
+           {"under_temp_critical_c", celsius(L::kUnderTempCritical)},
+           {"over_temp_warning_c", celsius(L::kOverTempWarning)},
+           {"under_temp_warning_c", celsius(L::kUnderTempWarning)},
+           {"corrected_volatile_warning", L::kCorrectedVolatileWarning.get(b)},
+           {"corrected_persistent_warning", L::kCorrectedPersistentWarning.get(b)}};
     }
     report(opt, op::kGetAlertConfig, r, j);
   });
@@ -535,11 +569,13 @@ void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   auto* ls = command(poison, "list", "Get Poison List", o, [dpa, length](Session& s, const MboxOptions& opt) {
     const uint64_t a = parse_size("--dpa", *dpa).value();
     const uint64_t len = length->empty() ? s.cci().config().dpa_span().value() - a : parse_size("--length", *length).value();
-    const auto r = s.run(op::kGetPoisonList, Payload().le(a, 8).le(len / 64, 8).b);
+    const auto r = s.run(op::kGetPoisonList, dpa_range(a, len));
     json j;
     if (r.rc == MboxReturn::kSuccess) {
-      j = {{"more", bool(r.out[0] & 1)}, {"overflow", bool(r.out[0] & 2)}, {"scan_in_progress", bool(r.out[0] & 4)},
-           {"records", poison_records(r.out, 0x20, device::get_u16(r.out, 0x0a))}};
+      using L = device::payload::PoisonList;
+      const uint64_t flags = L::kFlags.get(r.out);
+      j = {{"more", bool(flags & 1)}, {"overflow", bool(flags & 2)}, {"scan_in_progress", bool(flags & 4)},
+           {"records", poison_records(r.out, L::kRecords, L::kRecordCount.get(r.out))}};
     }
     report(opt, op::kGetPoisonList, r, j);
   });
@@ -547,7 +583,9 @@ void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   ls->add_option("--length", *length, "Length in bytes (default: to the end)");
   auto* inj = command(poison, "inject", "Inject Poison at a DPA (64-byte line)", o, [dpa](Session& s, const MboxOptions& opt) {
     const uint64_t a = parse_size("DPA", *dpa).value();
-    report(opt, op::kInjectPoison, s.run(op::kInjectPoison, Payload().le(a, 8).b), {{"dpa", hex(a)}});
+    std::vector<uint8_t> in(device::payload::InjectPoison::kSize, 0);
+    device::payload::InjectPoison::kDpa.put(in, a);
+    report(opt, op::kInjectPoison, s.run(op::kInjectPoison, in), {{"dpa", hex(a)}});
   });
   inj->add_option("DPA", *dpa, "Device physical address")->required();
   auto* clr = command(poison, "clear", "Clear Poison at a DPA, writing 64 bytes of data", o,
@@ -555,7 +593,11 @@ void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     const uint64_t a = parse_size("DPA", *dpa).value();
     auto bytes = data->empty() ? std::vector<uint8_t>(64, 0) : parse_hex("--data", *data);
     if (bytes.size() != 64) throw ParseError("--data: " + std::to_string(bytes.size()) + " bytes, expected 64");
-    report(opt, op::kClearPoison, s.run(op::kClearPoison, Payload().le(a, 8).raw(bytes).b), {{"dpa", hex(a)}});
+    using L = device::payload::ClearPoison;
+    std::vector<uint8_t> in(L::kSize, 0);
+    L::kDpa.put(in, a);
+    L::kWriteData.put(in, bytes);
+    report(opt, op::kClearPoison, s.run(op::kClearPoison, in), {{"dpa", hex(a)}});
   });
   clr->add_option("DPA", *dpa, "Device physical address")->required();
   clr->add_option("--data", *data, "64 bytes in hex written in place of the poison (default zeros)");
@@ -569,11 +611,13 @@ void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                      [dpa, length, no_log](Session& s, const MboxOptions& opt) {
     const uint64_t a = parse_size("--dpa", *dpa).value();
     const uint64_t len = length->empty() ? s.cci().config().static_capacity().value() - a : parse_size("--length", *length).value();
-    const auto range = Payload().le(a, 8).le(len / 64, 8);
-    const auto caps = s.run(op::kGetScanMediaCapabilities, range.b);
+    const auto range = dpa_range(a, len);
+    const auto caps = s.run(op::kGetScanMediaCapabilities, range);
     if (caps.rc != MboxReturn::kSuccess) report(opt, op::kGetScanMediaCapabilities, caps);
     const Duration start = s.cci().now();
-    const auto r = s.run(op::kScanMedia, Payload(range).le(*no_log ? 1 : 0, 1).b);
+    auto scan = range;
+    device::payload::ScanMedia::kFlags.put(scan, *no_log ? 1 : 0);
+    const auto r = s.run(op::kScanMedia, scan);
     if (r.rc != MboxReturn::kSuccess) report(opt, op::kScanMedia, r);
     const Duration took = s.cci().now() - start;
     json records = json::array();
@@ -581,10 +625,11 @@ void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     do {
       res = s.run(op::kGetScanMediaResults);
       if (res.rc != MboxReturn::kSuccess) report(opt, op::kGetScanMediaResults, res);
-      for (auto& e : poison_records(res.out, 0x20, device::get_u16(res.out, 0x12))) records.push_back(e);
-    } while (res.out[0x10] & 1);
+      using L = device::payload::ScanMediaResults;
+      for (auto& e : poison_records(res.out, L::kRecords, L::kRecordCount.get(res.out))) records.push_back(e);
+    } while (device::payload::ScanMediaResults::kFlags.get(res.out) & 1);
     report(opt, op::kScanMedia, r,
-           {{"estimated_ms", device::get_u32(caps.out, 0)},
+           {{"estimated_ms", device::payload::ScanMediaCapabilities::kEstimatedMs.get(caps.out)},
             {"simulated_ms", static_cast<double>(took.picoseconds()) / 1e9},
             {"records", records}});
   });
@@ -704,29 +749,37 @@ void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   auto* dc = mbox->add_subcommand("dc", "Dynamic capacity (4800h-4803h)");
   dc->require_subcommand(1);
   command(dc, "config", "Get Dynamic Capacity Configuration", o, [](Session& s, const MboxOptions& opt) {
-    const auto r = s.run(op::kGetDcConfig, Payload().le(255, 1).le(0, 1).b);
+    using L = device::payload::DcConfig;
+    using R = device::payload::DcRegionConfig;
+    std::vector<uint8_t> in(device::payload::GetDcConfig::kSize, 0);
+    device::payload::GetDcConfig::kRegionCount.put(in, 255);
+    const auto r = s.run(op::kGetDcConfig, in);
     json j;
     if (r.rc == MboxReturn::kSuccess) {
       json regions = json::array();
-      for (size_t i = 0; i < r.out[1]; ++i) {
-        const size_t at = 8 + 0x28 * i;
-        regions.push_back({{"base", hex(device::get_u64(r.out, at))}, {"length", size_bytes(device::get_u64(r.out, at + 0x10))},
-                           {"block_size", size_bytes(device::get_u64(r.out, at + 0x18))}});
+      for (size_t i = 0; i < L::kRegionsReturned.get(r.out); ++i) {
+        const size_t at = L::kRegions + R::kSize * i;
+        regions.push_back({{"base", hex(R::kBase.get(r.out, at))}, {"length", size_bytes(R::kLength.get(r.out, at))},
+                           {"block_size", size_bytes(R::kBlockSize.get(r.out, at))}});
       }
       j = {{"regions", regions}};
     }
     report(opt, op::kGetDcConfig, r, j);
   });
   command(dc, "extents", "Get Dynamic Capacity Extent List", o, [](Session& s, const MboxOptions& opt) {
-    const auto r = s.run(op::kGetDcExtentList, Payload().le(0xffffffff, 4).le(0, 4).b);
+    using L = device::payload::DcExtentList;
+    using E = device::payload::DcExtent;
+    std::vector<uint8_t> in(device::payload::GetDcExtentList::kSize, 0);
+    device::payload::GetDcExtentList::kExtentCount.put(in, 0xffffffff);
+    const auto r = s.run(op::kGetDcExtentList, in);
     json j;
     if (r.rc == MboxReturn::kSuccess) {
       json ex = json::array();
-      for (size_t i = 0; i < device::get_u32(r.out, 0); ++i) {
-        ex.push_back({{"dpa", hex(device::get_u64(r.out, 0x10 + 0x28 * i))},
-                      {"length", size_bytes(device::get_u64(r.out, 0x18 + 0x28 * i))}});
+      for (size_t i = 0; i < L::kReturned.get(r.out); ++i) {
+        const size_t at = L::kExtents + E::kSize * i;
+        ex.push_back({{"dpa", hex(E::kDpa.get(r.out, at))}, {"length", size_bytes(E::kLength.get(r.out, at))}});
       }
-      j = {{"generation", device::get_u32(r.out, 8)}, {"extents", ex}};
+      j = {{"generation", L::kGeneration.get(r.out)}, {"extents", ex}};
     }
     report(opt, op::kGetDcExtentList, r, j);
   });

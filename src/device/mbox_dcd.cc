@@ -5,46 +5,46 @@
 #include <algorithm>
 
 #include "device/command_table.h"
-#include "device/mbox_payload.h"
+#include "device/mbox_payloads.h"
 #include "device/memdev_cci.h"
 
 namespace cxlsim::device {
 
 namespace {
 
-constexpr size_t kRegionConfigSize = 0x28;
-constexpr size_t kExtentSize = 0x28;
 constexpr size_t kUpdatedExtentSize = 0x18;
 
 // Input (Table 8-164): Region Count (1), Starting Region Index (1). Output (Table 8-165).
 MboxReturn get_dc_config(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
   const auto& dc = dev.state().dc;
   if (dc.regions.empty()) return MboxReturn::kUnsupported;
-  const size_t want = get_u8(in, 0);
-  const size_t start = get_u8(in, 1);
+  using L = payload::DcConfig;
+  using R = payload::DcRegionConfig;
+  using T = payload::DcConfigTotals;
+  const size_t want = payload::GetDcConfig::kRegionCount.get(in);
+  const size_t start = payload::GetDcConfig::kStartRegion.get(in);
   if (start >= dc.regions.size()) return MboxReturn::kInvalidInput;
-  const size_t tail = 16;  // extents/tags supported and available
-  const size_t fit = (dev.mailbox().payload_size() - 8 - tail) / kRegionConfigSize;
+  const size_t fit = (dev.mailbox().payload_size() - L::kRegions - T::kSize) / R::kSize;
   const size_t n = std::min({want, dc.regions.size() - start, fit});
-  put_le(out, 0, dc.regions.size(), 1);
-  put_le(out, 1, n, 1);
-  out.resize(8, 0);
+  L::kAvailableRegions.put(out, dc.regions.size());
+  L::kRegionsReturned.put(out, n);
+  out.resize(L::kRegions + n * R::kSize + T::kSize, 0);
   for (size_t i = 0; i < n; ++i) {
     const auto& r = dc.regions[start + i];
-    const size_t at = out.size();
-    put_le(out, at + 0x00, r.base, 8);
-    put_le(out, at + 0x08, (r.length + kCapacityUnit - 1) / kCapacityUnit, 8);  // decode length
-    put_le(out, at + 0x10, r.length, 8);
-    put_le(out, at + 0x18, r.block_size, 8);
-    put_le(out, at + 0x20, r.dsmad_handle, 4);
-    put_le(out, at + 0x24, r.sanitize_on_release ? 1u << 3 : 0, 4);
+    const size_t at = L::kRegions + i * R::kSize;
+    R::kBase.put(out, at, r.base);
+    R::kDecodeLength.put(out, at, (r.length + kCapacityUnit - 1) / kCapacityUnit);
+    R::kLength.put(out, at, r.length);
+    R::kBlockSize.put(out, at, r.block_size);
+    R::kDsmadHandle.put(out, at, r.dsmad_handle);
+    R::kFlags.put(out, at, r.sanitize_on_release ? 1u << 3 : 0);
   }
-  const size_t at = out.size();
+  const size_t at = L::kRegions + n * R::kSize;
   const auto used = dc.accepted.size() + dc.pending.size();
-  put_le(out, at + 0, dc.max_extents, 4);
-  put_le(out, at + 4, dc.max_extents - used, 4);
-  put_le(out, at + 8, 0, 4);   // tags supported
-  put_le(out, at + 12, 0, 4);  // tags available
+  T::kExtentsSupported.put(out, at, dc.max_extents);
+  T::kExtentsAvailable.put(out, at, dc.max_extents - used);
+  T::kTagsSupported.put(out, at, 0);
+  T::kTagsAvailable.put(out, at, 0);
   return MboxReturn::kSuccess;
 }
 
@@ -52,23 +52,24 @@ MboxReturn get_dc_config(MemdevCci& dev, std::span<const uint8_t> in, std::vecto
 MboxReturn get_dc_extents(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
   const auto& dc = dev.state().dc;
   if (dc.regions.empty()) return MboxReturn::kUnsupported;
-  const size_t want = get_u32(in, 0);
-  const size_t start = get_u32(in, 4);
+  using L = payload::DcExtentList;
+  using E = payload::DcExtent;
+  const size_t want = payload::GetDcExtentList::kExtentCount.get(in);
+  const size_t start = payload::GetDcExtentList::kStartIndex.get(in);
   if (start > dc.accepted.size()) return MboxReturn::kInvalidInput;
-  const size_t fit = (dev.mailbox().payload_size() - 0x10) / kExtentSize;
+  const size_t fit = (dev.mailbox().payload_size() - L::kExtents) / E::kSize;
   const size_t n = std::min({want, dc.accepted.size() - start, fit});
-  put_le(out, 0x0, n, 4);
-  put_le(out, 0x4, dc.accepted.size(), 4);
-  put_le(out, 0x8, dc.generation, 4);
-  put_le(out, 0xc, 0, 4);
+  out.resize(L::kExtents + n * E::kSize, 0);
+  L::kReturned.put(out, n);
+  L::kTotal.put(out, dc.accepted.size());
+  L::kGeneration.put(out, dc.generation);
   for (size_t i = 0; i < n; ++i) {
     const auto& e = dc.accepted[start + i];
-    const size_t at = out.size();
-    put_le(out, at, e.dpa, 8);
-    put_le(out, at + 8, e.length, 8);
-    put_bytes(out, at + 16, e.tag);
-    put_le(out, at + 32, e.shared_sequence, 2);
-    put_le(out, at + 34, 0, 6);
+    const size_t at = L::kExtents + i * E::kSize;
+    E::kDpa.put(out, at, e.dpa);
+    E::kLength.put(out, at, e.length);
+    put_bytes(out, at + E::kTag.offset, e.tag);
+    E::kSharedSequence.put(out, at, e.shared_sequence);
   }
   return MboxReturn::kSuccess;
 }
@@ -151,9 +152,9 @@ MboxReturn release_dc(MemdevCci& dev, std::span<const uint8_t> in, std::vector<u
 
 void add_dcd_commands(std::vector<CommandSpec>& t) {
   t.push_back({opcode::kGetDcConfig, "Get Dynamic Capacity Configuration", get_dc_config,
-               fixed_input(2), 0, gate::kNone});
+               fixed_input(payload::GetDcConfig::kSize), 0, gate::kNone});
   t.push_back({opcode::kGetDcExtentList, "Get Dynamic Capacity Extent List", get_dc_extents,
-               fixed_input(8), 0, gate::kNone});
+               fixed_input(payload::GetDcExtentList::kSize), 0, gate::kNone});
   t.push_back({opcode::kAddDcResponse, "Add Dynamic Capacity Response", add_dc_response,
                variable_input(8), effect::kImmediateConfigChange | effect::kImmediateDataChange,
                gate::kNone});

@@ -1,7 +1,7 @@
 // Health Information and Alerts (CXL 3.1 §8.2.9.9.3): Get Health Info (4200h), Get/Set Alert
 // Configuration (4201h/4202h), Get/Set Shutdown State (4203h/4204h).
 #include "device/command_table.h"
-#include "device/mbox_payload.h"
+#include "device/mbox_payloads.h"
 #include "device/memdev_cci.h"
 
 namespace cxlsim::device {
@@ -16,17 +16,18 @@ MboxReturn get_health_info(MemdevCci& dev, std::span<const uint8_t>, std::vector
 
 // Output (Table 8-130).
 MboxReturn get_alert_config(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>& out) {
+  using L = payload::AlertConfig;
   const auto& a = dev.state().alerts;
-  put_le(out, 0x00, a.valid, 1);
-  put_le(out, 0x01, a.programmable, 1);
-  put_le(out, 0x02, a.life_used_critical, 1);
-  put_le(out, 0x03, a.life_used_warning, 1);
-  put_le(out, 0x04, static_cast<uint16_t>(a.over_temp_critical), 2);
-  put_le(out, 0x06, static_cast<uint16_t>(a.under_temp_critical), 2);
-  put_le(out, 0x08, static_cast<uint16_t>(a.over_temp_warning), 2);
-  put_le(out, 0x0a, static_cast<uint16_t>(a.under_temp_warning), 2);
-  put_le(out, 0x0c, a.corrected_volatile_warning, 2);
-  put_le(out, 0x0e, a.corrected_persistent_warning, 2);
+  L::kValidAlerts.put(out, a.valid);
+  L::kProgrammableAlerts.put(out, a.programmable);
+  L::kLifeUsedCritical.put(out, a.life_used_critical);
+  L::kLifeUsedWarning.put(out, a.life_used_warning);
+  L::kOverTempCritical.put(out, static_cast<uint16_t>(a.over_temp_critical));
+  L::kUnderTempCritical.put(out, static_cast<uint16_t>(a.under_temp_critical));
+  L::kOverTempWarning.put(out, static_cast<uint16_t>(a.over_temp_warning));
+  L::kUnderTempWarning.put(out, static_cast<uint16_t>(a.under_temp_warning));
+  L::kCorrectedVolatileWarning.put(out, a.corrected_volatile_warning);
+  L::kCorrectedPersistentWarning.put(out, a.corrected_persistent_warning);
   return MboxReturn::kSuccess;
 }
 
@@ -34,9 +35,10 @@ MboxReturn get_alert_config(MemdevCci& dev, std::span<const uint8_t>, std::vecto
 // reserved (1), Over-Temp warning (2), Under-Temp warning (2), Corrected Volatile (2),
 // Corrected Persistent (2). A warning threshold must lie on the safe side of its critical one.
 MboxReturn set_alert_config(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
+  using L = payload::SetAlertConfig;
   AlertConfig a = dev.state().alerts;
-  const uint8_t valid = get_u8(in, 0);
-  const uint8_t enable = get_u8(in, 1);
+  const auto valid = static_cast<uint8_t>(L::kValidAlertActions.get(in));
+  const auto enable = static_cast<uint8_t>(L::kEnableAlertActions.get(in));
   if (valid & ~a.programmable) return MboxReturn::kInvalidInput;
   auto apply = [&](unsigned bit) {
     if (!(valid & (1u << bit))) return false;
@@ -44,11 +46,13 @@ MboxReturn set_alert_config(MemdevCci& dev, std::span<const uint8_t> in, std::ve
     else a.valid &= static_cast<uint8_t>(~(1u << bit));
     return true;
   };
-  if (apply(0)) a.life_used_warning = get_u8(in, 2);
-  if (apply(1)) a.over_temp_warning = static_cast<int16_t>(get_u16(in, 4));
-  if (apply(2)) a.under_temp_warning = static_cast<int16_t>(get_u16(in, 6));
-  if (apply(3)) a.corrected_volatile_warning = get_u16(in, 8);
-  if (apply(4)) a.corrected_persistent_warning = get_u16(in, 10);
+  if (apply(0)) a.life_used_warning = static_cast<uint8_t>(L::kLifeUsedWarning.get(in));
+  if (apply(1)) a.over_temp_warning = static_cast<int16_t>(L::kOverTempWarning.get(in));
+  if (apply(2)) a.under_temp_warning = static_cast<int16_t>(L::kUnderTempWarning.get(in));
+  if (apply(3)) a.corrected_volatile_warning = static_cast<uint16_t>(L::kCorrectedVolatileWarning.get(in));
+  if (apply(4)) {
+    a.corrected_persistent_warning = static_cast<uint16_t>(L::kCorrectedPersistentWarning.get(in));
+  }
   if (a.life_used_warning >= a.life_used_critical || a.over_temp_warning >= a.over_temp_critical ||
       a.under_temp_warning <= a.under_temp_critical) {
     return MboxReturn::kInvalidInput;
@@ -58,7 +62,10 @@ MboxReturn set_alert_config(MemdevCci& dev, std::span<const uint8_t> in, std::ve
   dev.state().alerts = a;
   const auto after = dev.health_info();
   if (after != before) {
-    const bool worse = after[2] > before[2];
+    const auto status = [](const MemdevCci::HealthInfo& h) {
+      return payload::HealthInfo::kAdditionalStatus.get(h);
+    };
+    const bool worse = status(after) > status(before);
     dev.add_event(worse ? EventLogType::kWarning : EventLogType::kInformational,
                   make_memory_module_event(worse ? 1 : 0, ModuleEventType::kHealthStatusChange, after));
   }
@@ -85,7 +92,7 @@ void add_health_commands(std::vector<CommandSpec>& t) {
   t.push_back({opcode::kGetAlertConfig, "Get Alert Configuration", get_alert_config,
                fixed_input(0), 0, gate::kNone});
   t.push_back({opcode::kSetAlertConfig, "Set Alert Configuration", set_alert_config,
-               fixed_input(0x0c), effect::kImmediatePolicyChange, gate::kNone});
+               fixed_input(payload::SetAlertConfig::kSize), effect::kImmediatePolicyChange, gate::kNone});
   t.push_back({opcode::kGetShutdownState, "Get Shutdown State", get_shutdown_state,
                fixed_input(0), 0, gate::kNone});
   t.push_back({opcode::kSetShutdownState, "Set Shutdown State", set_shutdown_state,

@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "device/command_table.h"
-#include "device/mbox_payload.h"
+#include "device/mbox_payloads.h"
 #include "device/memdev_cci.h"
 
 namespace cxlsim::device {
@@ -13,19 +13,24 @@ uint64_t units(Bytes b) { return b.value() / kCapacityUnit; }
 
 MboxReturn identify_memdev(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>& out) {
   const auto& c = dev.config();
-  out.assign(0x45, 0);
-  std::copy_n(c.fw_revision.begin(), std::min<size_t>(c.fw_revision.size(), 16), out.begin());
-  put_le(out, 0x10, units(c.static_capacity()), 8);
-  put_le(out, 0x18, units(c.volatile_only), 8);
-  put_le(out, 0x20, units(c.persistent_only), 8);
-  put_le(out, 0x28, c.partitionable.value() ? units(c.partition_alignment) : 0, 8);
-  for (size_t i = 0; i < 4; ++i) put_le(out, 0x30 + 2 * i, c.event_log_capacity, 2);
-  put_le(out, 0x38, c.lsa_size.value(), 4);
-  put_le(out, 0x3c, c.poison_list_max, 3);
-  put_le(out, 0x3f, c.inject_poison_limit, 2);
-  put_le(out, 0x41, 0x03, 1);  // Poison Handling: injects persistent poison, scans for poison
-  put_le(out, 0x42, 0, 1);     // QoS telemetry: none
-  put_le(out, 0x43, c.dc_regions.empty() ? 0 : c.event_log_capacity, 2);  // DC event log size
+  using L = payload::Identify;
+  out.assign(L::kSize, 0);
+  L::kFwRevision.put(out, std::span(reinterpret_cast<const uint8_t*>(c.fw_revision.data()),
+                                    c.fw_revision.size()));
+  L::kTotalCapacity.put(out, units(c.static_capacity()));
+  L::kVolatileOnly.put(out, units(c.volatile_only));
+  L::kPersistentOnly.put(out, units(c.persistent_only));
+  L::kPartitionAlignment.put(out, c.partitionable.value() ? units(c.partition_alignment) : 0);
+  for (const LeField& f : {L::kInfoEventLogSize, L::kWarningEventLogSize, L::kFailureEventLogSize,
+                           L::kFatalEventLogSize}) {
+    f.put(out, c.event_log_capacity);
+  }
+  L::kLsaSize.put(out, c.lsa_size.value());
+  L::kPoisonListMaxRecords.put(out, c.poison_list_max);
+  L::kInjectPoisonLimit.put(out, c.inject_poison_limit);
+  L::kPoisonHandling.put(out, 0x03);  // injects persistent poison, scans for poison
+  L::kQosTelemetry.put(out, 0);       // none
+  L::kDcEventLogSize.put(out, c.dc_regions.empty() ? 0 : c.event_log_capacity);
   return MboxReturn::kSuccess;
 }
 

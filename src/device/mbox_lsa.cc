@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "device/command_table.h"
-#include "device/mbox_payload.h"
+#include "device/mbox_payloads.h"
 #include "device/memdev_cci.h"
 
 namespace cxlsim::device {
@@ -11,8 +11,8 @@ namespace {
 
 // Input (Table 8-133): Offset (4), Length (4).
 MboxReturn get_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
-  const uint64_t offset = get_u32(in, 0);
-  const uint64_t length = get_u32(in, 4);
+  const uint64_t offset = payload::GetLsa::kOffset.get(in);
+  const uint64_t length = payload::GetLsa::kLength.get(in);
   const auto lsa = dev.lsa();
   if (lsa.empty()) return MboxReturn::kUnsupported;
   if (offset + length > lsa.size() || length > dev.mailbox().payload_size()) {
@@ -24,8 +24,8 @@ MboxReturn get_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint
 
 // Input (Table 8-134): Offset (4), Reserved (4), Data.
 MboxReturn set_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
-  const uint64_t offset = get_u32(in, 0);
-  const auto data = in.subspan(8);
+  const uint64_t offset = payload::SetLsa::kOffset.get(in);
+  const auto data = in.subspan(payload::SetLsa::kDataOffset);
   const auto lsa = dev.lsa();
   if (lsa.empty()) return MboxReturn::kUnsupported;
   if (offset + data.size() > lsa.size()) return MboxReturn::kInvalidInput;
@@ -36,8 +36,8 @@ MboxReturn set_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint
 }  // namespace
 
 void add_lsa_commands(std::vector<CommandSpec>& t) {
-  t.push_back({opcode::kGetLsa, "Get LSA", get_lsa, fixed_input(8), 0, gate::kNone});
-  t.push_back({opcode::kSetLsa, "Set LSA", set_lsa, variable_input(8),
+  t.push_back({opcode::kGetLsa, "Get LSA", get_lsa, fixed_input(payload::GetLsa::kSize), 0, gate::kNone});
+  t.push_back({opcode::kSetLsa, "Set LSA", set_lsa, variable_input(payload::SetLsa::kDataOffset),
                effect::kImmediateConfigChange | effect::kImmediateDataChange, gate::kNone});
 }
 

@@ -14,8 +14,6 @@ namespace cxlsim::device {
 namespace {
 
 constexpr uint64_t kAddrMask = ~uint64_t{0x3f};
-constexpr size_t kScanHeader = 0x20;
-constexpr size_t kMediaErrorRecord = 0x10;
 
 struct ScanRange {
   uint64_t dpa = 0;
@@ -24,8 +22,8 @@ struct ScanRange {
 
 // Physical Address (8), Length (8, 64 B units), as Tables 8-139 and 8-141 lay them out.
 MboxReturn decode_scan_range(const MemdevCci& dev, std::span<const uint8_t> in, ScanRange& r) {
-  r.dpa = get_u64(in, 0) & kAddrMask;
-  const uint64_t units = get_u64(in, 8);
+  r.dpa = payload::DpaRange::kDpa.get(in) & kAddrMask;
+  const uint64_t units = payload::DpaRange::kLength.get(in);
   if (units == 0 || units > (~uint64_t{0} >> 6)) return MboxReturn::kInvalidInput;
   r.len = units * kPoisonGranule;
   if (!dpa_range_valid(dev, r.dpa, r.len)) return MboxReturn::kInvalidPhysicalAddress;
@@ -40,7 +38,8 @@ MboxReturn get_scan_caps(MemdevCci& dev, std::span<const uint8_t> in, std::vecto
   ScanRange r;
   if (auto rc = decode_scan_range(dev, in, r); rc != MboxReturn::kSuccess) return rc;
   const int64_t ms = (scan_time(dev, r.len).picoseconds() + 999'999'999) / 1'000'000'000;
-  put_le(out, 0, static_cast<uint64_t>(std::min<int64_t>(ms, 0xffffffff)), 4);
+  payload::ScanMediaCapabilities::kEstimatedMs.put(
+      out, static_cast<uint64_t>(std::min<int64_t>(ms, 0xffffffff)));
   return MboxReturn::kSuccess;
 }
 
@@ -68,7 +67,7 @@ void record_scan(MemdevCci& dev, ScanRange r, uint64_t scanned, bool log_events)
 MboxReturn scan_media(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
   ScanRange r;
   if (auto rc = decode_scan_range(dev, in, r); rc != MboxReturn::kSuccess) return rc;
-  const bool log_events = !(get_u8(in, 16) & 1);
+  const bool log_events = !(payload::ScanMedia::kFlags.get(in) & 1);
   dev.state().scan = ScanMediaResults{};
   dev.mailbox().start_background(
       opcode::kScanMedia, scan_time(dev, r.len),
@@ -88,23 +87,18 @@ MboxReturn get_scan_results(MemdevCci& dev, std::span<const uint8_t>, std::vecto
   const auto& bg = dev.mailbox().background_status();
   if (bg.running && bg.opcode == opcode::kScanMedia) return MboxReturn::kBusy;
   auto& res = dev.state().scan;
-  const size_t fit = (dev.mailbox().payload_size() - kScanHeader) / kMediaErrorRecord;
+  using L = payload::ScanMediaResults;
+  const size_t fit = (dev.mailbox().payload_size() - L::kRecords) / payload::MediaErrorRecord::kSize;
   const size_t n = std::min(fit, res.records.size());
-  put_le(out, 0x00, res.restart_dpa, 8);
-  put_le(out, 0x08, res.restart_length / kPoisonGranule, 8);
+  L::kRestartDpa.put(out, res.restart_dpa);
+  L::kRestartLength.put(out, res.restart_length / kPoisonGranule);
   uint8_t flags = 0;
   if (n < res.records.size()) flags |= 1;
   if (res.stopped_prematurely) flags |= 4;
-  put_le(out, 0x10, flags, 1);
-  put_le(out, 0x12, n, 2);
-  out.resize(kScanHeader, 0);
-  for (size_t i = 0; i < n; ++i) {
-    const auto& p = res.records[i];
-    const size_t at = out.size();
-    put_le(out, at, (p.dpa & kAddrMask) | static_cast<uint64_t>(p.source), 8);
-    put_le(out, at + 8, p.length / kPoisonGranule, 4);
-    put_le(out, at + 12, 0, 4);
-  }
+  L::kFlags.put(out, flags);
+  L::kRecordCount.put(out, n);
+  out.resize(L::kRecords, 0);
+  for (size_t i = 0; i < n; ++i) put_media_error_record(out, res.records[i]);
   res.records.erase(res.records.begin(), res.records.begin() + static_cast<long>(n));
   return MboxReturn::kSuccess;
 }
@@ -136,8 +130,8 @@ MboxReturn secure_erase(MemdevCci& dev, std::span<const uint8_t>, std::vector<ui
 
 void add_media_commands(std::vector<CommandSpec>& t) {
   t.push_back({opcode::kGetScanMediaCapabilities, "Get Scan Media Capabilities", get_scan_caps,
-               fixed_input(0x10), 0, gate::kNone});
-  t.push_back({opcode::kScanMedia, "Scan Media", scan_media, fixed_input(0x11),
+               fixed_input(payload::DpaRange::kSize), 0, gate::kNone});
+  t.push_back({opcode::kScanMedia, "Scan Media", scan_media, fixed_input(payload::ScanMedia::kSize),
                effect::kBackgroundOperation | effect::kRequestAbortSupported,
                gate::kUnlocked | gate::kMedia});
   t.push_back({opcode::kGetScanMediaResults, "Get Scan Media Results", get_scan_results,

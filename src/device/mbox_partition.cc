@@ -2,7 +2,7 @@
 // partitionable capacity changes at the next reset, or at once with the Immediate flag;
 // MemdevCci::volatile_capacity() is the boundary decoders honour.
 #include "device/command_table.h"
-#include "device/mbox_payload.h"
+#include "device/mbox_payloads.h"
 #include "device/memdev_cci.h"
 
 namespace cxlsim::device {
@@ -15,11 +15,13 @@ uint64_t units(Bytes b) { return b.value() / kCapacityUnit; }
 MboxReturn get_partition_info(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>& out) {
   const auto& c = dev.config();
   const auto& p = dev.state().partition;
-  put_le(out, 0x00, units(dev.volatile_capacity()), 8);
-  put_le(out, 0x08, units(dev.persistent_capacity()), 8);
+  using L = payload::PartitionInfo;
+  L::kActiveVolatile.put(out, units(dev.volatile_capacity()));
+  L::kActivePersistent.put(out, units(dev.persistent_capacity()));
   const bool pending = p.next_volatile != p.active_volatile;
-  put_le(out, 0x10, pending ? units(c.volatile_only + p.next_volatile) : 0, 8);
-  put_le(out, 0x18, pending ? units(c.persistent_only + (c.partitionable - p.next_volatile)) : 0, 8);
+  L::kNextVolatile.put(out, pending ? units(c.volatile_only + p.next_volatile) : 0);
+  L::kNextPersistent.put(out,
+                         pending ? units(c.persistent_only + (c.partitionable - p.next_volatile)) : 0);
   return MboxReturn::kSuccess;
 }
 
@@ -28,8 +30,9 @@ MboxReturn get_partition_info(MemdevCci& dev, std::span<const uint8_t>, std::vec
 MboxReturn set_partition_info(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
   const auto& c = dev.config();
   if (c.partitionable.value() == 0) return MboxReturn::kUnsupported;
-  const uint64_t vol_units = get_u64(in, 0);
-  const bool immediate = get_u8(in, 8) & 1;
+  using L = payload::SetPartitionInfo;
+  const uint64_t vol_units = L::kVolatileCapacity.get(in);
+  const bool immediate = L::kFlags.get(in) & 1;
   const uint64_t align = units(c.partition_alignment);
   if (vol_units > units(c.partitionable) || (align && vol_units % align)) {
     return MboxReturn::kInvalidInput;
@@ -46,7 +49,7 @@ void add_partition_commands(std::vector<CommandSpec>& t) {
   t.push_back({opcode::kGetPartitionInfo, "Get Partition Info", get_partition_info, fixed_input(0),
                0, gate::kNone});
   t.push_back({opcode::kSetPartitionInfo, "Set Partition Info", set_partition_info,
-               fixed_input(0x0a),
+               fixed_input(payload::SetPartitionInfo::kSize),
                effect::kConfigChangeColdReset | effect::kImmediateConfigChange |
                    effect::kImmediateDataChange,
                gate::kUnlocked | gate::kMedia});

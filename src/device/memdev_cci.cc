@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "device/mbox_command.h"
+#include "device/mbox_payloads.h"
 
 namespace cxlsim::device {
 
@@ -179,27 +180,25 @@ uint8_t temp_level(const HealthState& h, const AlertConfig& a) {
 }
 }  // namespace
 
-std::array<uint8_t, 0x12> MemdevCci::health_info() const {
+MemdevCci::HealthInfo MemdevCci::health_info() const {
+  using L = payload::HealthInfo;
   const auto& h = state_.health;
   const auto& a = state_.alerts;
-  std::array<uint8_t, 0x12> b{};
-  b[0] = h.health_status;
-  b[1] = h.media_status;
+  std::vector<uint8_t> b(L::kSize, 0);
+  L::kHealthStatus.put(b, h.health_status);
+  L::kMediaStatus.put(b, h.media_status);
   uint8_t add = static_cast<uint8_t>(life_level(h, a) | temp_level(h, a) << 2);
   if ((a.valid & 8) && h.corrected_volatile_errors >= a.corrected_volatile_warning) add |= 1u << 4;
   if ((a.valid & 16) && h.corrected_persistent_errors >= a.corrected_persistent_warning) add |= 1u << 5;
-  b[2] = add;
-  b[3] = h.life_used;
-  const auto t = static_cast<uint16_t>(h.temperature);
-  b[4] = static_cast<uint8_t>(t);
-  b[5] = static_cast<uint8_t>(t >> 8);
-  auto put32 = [&](size_t off, uint32_t v) {
-    for (size_t i = 0; i < 4; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
-  };
-  put32(6, h.dirty_shutdown_count);
-  put32(0x0a, h.corrected_volatile_errors);
-  put32(0x0e, h.corrected_persistent_errors);
-  return b;
+  L::kAdditionalStatus.put(b, add);
+  L::kLifeUsed.put(b, h.life_used);
+  L::kTemperature.put(b, static_cast<uint16_t>(h.temperature));
+  L::kDirtyShutdownCount.put(b, h.dirty_shutdown_count);
+  L::kCorrectedVolatileErrors.put(b, h.corrected_volatile_errors);
+  L::kCorrectedPersistentErrors.put(b, h.corrected_persistent_errors);
+  HealthInfo out{};
+  std::copy(b.begin(), b.end(), out.begin());
+  return out;
 }
 
 void MemdevCci::update_health(const HealthState& h) {
@@ -208,12 +207,18 @@ void MemdevCci::update_health(const HealthState& h) {
   state_.health = h;
   const auto after = health_info();
   if (before == after) return;
+  const auto status = [](const HealthInfo& b) {
+    return payload::HealthInfo::kAdditionalStatus.get(b);
+  };
+  const uint64_t was = status(before), now = status(after);
   ModuleEventType type = ModuleEventType::kHealthStatusChange;
   if (old.media_status != h.media_status) type = ModuleEventType::kMediaStatusChange;
-  else if (before[2] != after[2] && (before[2] & 3) != (after[2] & 3)) type = ModuleEventType::kLifeUsedChange;
-  else if (before[2] != after[2] && ((before[2] >> 2) & 3) != ((after[2] >> 2) & 3)) type = ModuleEventType::kTemperatureChange;
+  else if ((was & 3) != (now & 3)) type = ModuleEventType::kLifeUsedChange;
+  else if (((was >> 2) & 3) != ((now >> 2) & 3)) type = ModuleEventType::kTemperatureChange;
   // Severity: warning when an alert level or health status rose, informational otherwise.
-  const bool worse = after[0] > before[0] || after[2] > before[2] ||
+  const bool worse = payload::HealthInfo::kHealthStatus.get(after) >
+                         payload::HealthInfo::kHealthStatus.get(before) ||
+                     now > was ||
                      h.dirty_shutdown_count > old.dirty_shutdown_count;
   add_event(worse ? EventLogType::kWarning : EventLogType::kInformational,
             make_memory_module_event(worse ? 1 : 0, type, after));

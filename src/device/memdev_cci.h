@@ -11,6 +11,7 @@
 
 #include "device/device_registers.h"
 #include "device/mailbox.h"
+#include "device/mbox_payloads.h"
 #include "device/media.h"
 #include "device/memdev_state.h"
 #include "spec/address.h"
@@ -118,7 +119,8 @@ class MemdevCci {
   MboxReturn request_dc_release(const DcExtent& extent);
 
   // Get Health Info payload (Table 8-128), also carried by Memory Module Events.
-  std::array<uint8_t, 0x12> health_info() const;
+  using HealthInfo = std::array<uint8_t, payload::HealthInfo::kSize>;
+  HealthInfo health_info() const;
 
  private:
   MemdevCciConfig config_;
