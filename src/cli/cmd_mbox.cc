@@ -534,23 +534,32 @@ void register_event_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     json records = json::array();
     MboxResult last;
     for (uint8_t l : which) {
-      last = s.run(op::kGetEventRecords, Payload().le(l, 1).b);
+      using L = device::payload::EventRecords;
+      using R = device::payload::EventRecord;
+      std::vector<uint8_t> in(device::payload::GetEventRecords::kSize, 0);
+      device::payload::GetEventRecords::kLog.put(in, l);
+      last = s.run(op::kGetEventRecords, in);
       if (last.rc != MboxReturn::kSuccess) report(opt, op::kGetEventRecords, last);
-      const size_t n = device::get_u16(last.out, 0x14);
+      const size_t n = L::kRecordCount.get(last.out);
       for (size_t i = 0; i < n; ++i) {
-        const auto rec = std::span<const uint8_t>(last.out).subspan(0x20 + 128 * i, 128);
+        const auto rec = std::span<const uint8_t>(last.out).subspan(L::kRecords + R::kSize * i, R::kSize);
         device::Uuid u{};
-        std::copy_n(rec.begin(), 16, u.begin());
+        const auto uuid = R::kUuid.get(rec);
+        std::copy(uuid.begin(), uuid.end(), u.begin());
         std::string type = device::format_uuid(u);
         if (u == device::kGeneralMediaEventUuid) type = "general-media";
         if (u == device::kMemoryModuleEventUuid) type = "memory-module";
         if (u == device::kDynamicCapacityEventUuid) type = "dynamic-capacity";
-        records.push_back({{"log", kLogs[l]}, {"handle", device::get_u16(rec, 0x14)}, {"type", type},
-                           {"severity", rec[0x11] & 3}, {"timestamp_ns", device::get_u64(rec, 0x18)},
-                           {"address", hex(device::get_u64(rec, 0x30))}});
+        records.push_back({{"log", kLogs[l]}, {"handle", R::kHandle.get(rec)}, {"type", type},
+                           {"severity", R::kFlags.get(rec) & 3}, {"timestamp_ns", R::kTimestamp.get(rec)},
+                           {"address", hex(device::payload::GeneralMediaEvent::kDpa.get(rec))}});
       }
       if (*clear) {
-        const auto r = s.run(op::kClearEventRecords, Payload().le(l, 1).le(1, 1).le(0, 1).zeros(3).b);
+        using C = device::payload::ClearEventRecords;
+        std::vector<uint8_t> clear_in(C::kHandles, 0);
+        C::kLog.put(clear_in, l);
+        C::kFlags.put(clear_in, 1);  // clear all
+        const auto r = s.run(op::kClearEventRecords, clear_in);
         if (r.rc != MboxReturn::kSuccess) report(opt, op::kClearEventRecords, r);
       }
     }

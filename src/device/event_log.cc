@@ -4,12 +4,6 @@
 
 namespace cxlsim::device {
 
-namespace {
-void put(EventRecord& r, size_t off, uint64_t v, size_t n) {
-  for (size_t i = 0; i < n; ++i) r.bytes[off + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-}  // namespace
-
 void EventLog::add(EventRecord r, uint64_t timestamp_ns) {
   if (records_.size() >= capacity_) {
     if (overflow_count_ == 0) first_overflow_ns_ = timestamp_ns;
@@ -17,8 +11,8 @@ void EventLog::add(EventRecord r, uint64_t timestamp_ns) {
     last_overflow_ns_ = timestamp_ns;
     return;
   }
-  put(r, 0x14, next_handle_, 2);
-  put(r, 0x18, timestamp_ns, 8);
+  payload::EventRecord::kHandle.put(r.bytes, next_handle_);
+  payload::EventRecord::kTimestamp.put(r.bytes, timestamp_ns);
   next_handle_ = static_cast<uint16_t>(next_handle_ == 0xffff ? 1 : next_handle_ + 1);
   records_.push_back(r);
 }
@@ -50,10 +44,11 @@ void EventLog::restore(std::deque<EventRecord> recs, uint16_t next_handle, uint1
 }
 
 EventRecord make_event_record(const Uuid& uuid, uint8_t severity, uint8_t extra_flags) {
+  using L = payload::EventRecord;
   EventRecord r;
-  std::copy(uuid.begin(), uuid.end(), r.bytes.begin());
-  r.bytes[0x10] = kEventRecordSize;
-  r.bytes[0x11] = static_cast<uint8_t>((severity & 3) | extra_flags);
+  std::copy(uuid.begin(), uuid.end(), L::kUuid.in(r.bytes).begin());
+  L::kLength.put(r.bytes, kEventRecordSize);
+  L::kFlags.put(r.bytes, static_cast<uint8_t>((severity & 3) | extra_flags));
   return r;
 }
 
@@ -61,18 +56,21 @@ EventRecord make_general_media_event(uint8_t severity, uint64_t dpa, bool volati
                                      bool uncorrectable, uint8_t memory_event_type,
                                      GmTransaction transaction) {
   EventRecord r = make_event_record(kGeneralMediaEventUuid, severity);
-  put(r, 0x30, (dpa & ~uint64_t{0x3f}) | (volatile_dpa ? 1 : 0), 8);
-  r.bytes[0x38] = uncorrectable ? 1 : 0;
-  r.bytes[0x39] = memory_event_type;
-  r.bytes[0x3a] = static_cast<uint8_t>(transaction);
+  using L = payload::GeneralMediaEvent;
+  L::kDpa.put(r.bytes, (dpa & ~uint64_t{0x3f}) | (volatile_dpa ? 1 : 0));
+  L::kDescriptor.put(r.bytes, uncorrectable ? 1 : 0);
+  L::kType.put(r.bytes, memory_event_type);
+  L::kTransactionType.put(r.bytes, static_cast<uint8_t>(transaction));
   return r;
 }
 
 EventRecord make_memory_module_event(uint8_t severity, ModuleEventType type,
                                      std::span<const uint8_t> health_info) {
   EventRecord r = make_event_record(kMemoryModuleEventUuid, severity);
-  r.bytes[0x30] = static_cast<uint8_t>(type);
-  for (size_t i = 0; i < health_info.size() && i < 0x12; ++i) r.bytes[0x31 + i] = health_info[i];
+  using L = payload::MemoryModuleEvent;
+  L::kType.put(r.bytes, static_cast<uint8_t>(type));
+  const auto dst = L::kHealthInfo.in(r.bytes);
+  std::copy_n(health_info.begin(), std::min(health_info.size(), dst.size()), dst.begin());
   return r;
 }
 
@@ -80,14 +78,15 @@ EventRecord make_dc_event(DcEventType type, uint8_t region_index, bool more, uin
                           uint64_t length, const Uuid& tag, uint32_t avail_extents,
                           uint32_t avail_tags) {
   EventRecord r = make_event_record(kDynamicCapacityEventUuid, 0);
-  r.bytes[0x30] = static_cast<uint8_t>(type);
-  r.bytes[0x34] = region_index;
-  r.bytes[0x35] = more ? 1 : 0;
-  put(r, 0x38, dpa, 8);
-  put(r, 0x40, length, 8);
-  std::copy(tag.begin(), tag.end(), r.bytes.begin() + 0x48);
-  put(r, 0x78, avail_extents, 4);
-  put(r, 0x7c, avail_tags, 4);
+  using L = payload::DcEvent;
+  L::kType.put(r.bytes, static_cast<uint8_t>(type));
+  L::kRegionIndex.put(r.bytes, region_index);
+  L::kFlags.put(r.bytes, more ? 1 : 0);
+  L::kExtentDpa.put(r.bytes, dpa);
+  L::kExtentLength.put(r.bytes, length);
+  std::copy(tag.begin(), tag.end(), L::kExtentTag.in(r.bytes).begin());
+  L::kAvailableExtents.put(r.bytes, avail_extents);
+  L::kAvailableTags.put(r.bytes, avail_tags);
   return r;
 }
 

@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "device/mbox_payload.h"
+#include "device/mbox_payloads.h"
 
 namespace cxlsim::device {
 
 enum class EventLogType : uint8_t { kInformational = 0, kWarning = 1, kFailure = 2, kFatal = 3,
                                     kDynamicCapacity = 4 };
 inline constexpr size_t kEventLogCount = 5;
-inline constexpr size_t kEventRecordSize = 128;
+inline constexpr size_t kEventRecordSize = payload::EventRecord::kSize;
 
 // Event record UUIDs (CXL 3.1 Tables 8-45, 8-48, 8-50).
 inline constexpr Uuid kGeneralMediaEventUuid = {0xfb, 0xcd, 0x0a, 0x77, 0xc2, 0x60, 0x41, 0x7f,
@@ -29,7 +30,7 @@ inline constexpr Uuid kDynamicCapacityEventUuid = {0xca, 0x95, 0xaf, 0xa7, 0xf1,
 
 struct EventRecord {
   std::array<uint8_t, kEventRecordSize> bytes{};
-  uint16_t handle() const { return static_cast<uint16_t>(bytes[0x14] | bytes[0x15] << 8); }
+  uint16_t handle() const { return static_cast<uint16_t>(payload::EventRecord::kHandle.get(bytes)); }
 };
 
 // One log: a bounded FIFO. When full, new records are dropped and counted as overflow

@@ -8,24 +8,23 @@ namespace cxlsim::device {
 
 namespace {
 
-constexpr size_t kGetEventsHeader = 0x20;
-
 // Input: Event Log (1). Output: Table 8-52 header + records.
 MboxReturn get_event_records(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
-  const uint8_t which = get_u8(in, 0);
+  using L = payload::EventRecords;
+  const uint64_t which = payload::GetEventRecords::kLog.get(in);
   if (which >= kEventLogCount) return MboxReturn::kInvalidInput;
   const EventLog& log = dev.state().events[which];
-  const size_t fit = (dev.mailbox().payload_size() - kGetEventsHeader) / kEventRecordSize;
+  const size_t fit = (dev.mailbox().payload_size() - L::kRecords) / kEventRecordSize;
   const size_t n = std::min(fit, log.records().size());
   uint8_t flags = 0;
   if (log.overflow_count() != 0) flags |= 1;  // Overflow
   if (n < log.records().size()) flags |= 2;   // More Event Records
-  put_le(out, 0x00, flags, 1);
-  put_le(out, 0x02, log.overflow_count(), 2);
-  put_le(out, 0x04, log.first_overflow_ns(), 8);
-  put_le(out, 0x0c, log.last_overflow_ns(), 8);
-  put_le(out, 0x14, n, 2);
-  out.resize(kGetEventsHeader, 0);
+  L::kFlags.put(out, flags);
+  L::kOverflowCount.put(out, log.overflow_count());
+  L::kFirstOverflow.put(out, log.first_overflow_ns());
+  L::kLastOverflow.put(out, log.last_overflow_ns());
+  L::kRecordCount.put(out, n);
+  out.resize(L::kRecords, 0);
   for (size_t i = 0; i < n; ++i) put_bytes(out, out.size(), log.records()[i].bytes);
   return MboxReturn::kSuccess;
 }
@@ -33,11 +32,15 @@ MboxReturn get_event_records(MemdevCci& dev, std::span<const uint8_t> in, std::v
 // Input (Table 8-53): Event Log (1), Clear Event Flags (1), Number of Handles (1),
 // Reserved (3), Handles (2 each).
 MboxReturn clear_event_records(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
-  const uint8_t which = get_u8(in, 0);
-  const bool clear_all = get_u8(in, 1) & 1;
-  const size_t count = get_u8(in, 2);
+  using L = payload::ClearEventRecords;
+  const uint64_t which = L::kLog.get(in);
+  const bool clear_all = L::kFlags.get(in) & 1;
+  const size_t count = L::kHandleCount.get(in);
   if (which >= kEventLogCount) return MboxReturn::kInvalidInput;
-  if (in.size() != 6 + 2 * count) return MboxReturn::kInvalidPayloadLength;
+  if (in.size() != L::kHandles + L::kHandleSize * count) return MboxReturn::kInvalidPayloadLength;
+  const auto handle = [&](size_t i) {
+    return static_cast<uint16_t>(get_le(in, L::kHandles + L::kHandleSize * i, L::kHandleSize));
+  };
   EventLog& log = dev.state().events[which];
   if (clear_all) {
     if (count != 0) return MboxReturn::kInvalidInput;
@@ -48,13 +51,13 @@ MboxReturn clear_event_records(MemdevCci& dev, std::span<const uint8_t> in, std:
   // Every handle must name a record, in log order; nothing is cleared otherwise.
   size_t pos = 0;
   for (size_t i = 0; i < count; ++i) {
-    const uint16_t h = get_u16(in, 6 + 2 * i);
+    const uint16_t h = handle(i);
     const auto& recs = log.records();
     while (pos < recs.size() && recs[pos].handle() != h) ++pos;
     if (pos == recs.size()) return MboxReturn::kInvalidHandle;
     ++pos;
   }
-  for (size_t i = 0; i < count; ++i) log.remove(get_u16(in, 6 + 2 * i));
+  for (size_t i = 0; i < count; ++i) log.remove(handle(i));
   return MboxReturn::kSuccess;
 }
 
@@ -77,10 +80,10 @@ MboxReturn set_interrupt_policy(MemdevCci& dev, std::span<const uint8_t> in, std
 }  // namespace
 
 void add_event_commands(std::vector<CommandSpec>& t) {
-  t.push_back({opcode::kGetEventRecords, "Get Event Records", get_event_records, fixed_input(1), 0,
+  t.push_back({opcode::kGetEventRecords, "Get Event Records", get_event_records, fixed_input(payload::GetEventRecords::kSize), 0,
                gate::kNone});
   t.push_back({opcode::kClearEventRecords, "Clear Event Records", clear_event_records,
-               variable_input(6), effect::kImmediateLogChange, gate::kNone});
+               variable_input(payload::ClearEventRecords::kHandles), effect::kImmediateLogChange, gate::kNone});
   t.push_back({opcode::kGetEventInterruptPolicy, "Get Event Interrupt Policy", get_interrupt_policy,
                fixed_input(0), 0, gate::kNone});
   t.push_back({opcode::kSetEventInterruptPolicy, "Set Event Interrupt Policy", set_interrupt_policy,

@@ -32,6 +32,10 @@ struct LeField {
   void put(std::vector<uint8_t>& b, size_t base, uint64_t v) const {
     put_le(b, base + offset, v, width);
   }
+  // Writes into a buffer of fixed size (a record), which must hold the field.
+  void put(std::span<uint8_t> b, uint64_t v) const {
+    for (size_t i = 0; i < width; ++i) b[offset + i] = static_cast<uint8_t>(v >> (8 * i));
+  }
 };
 
 // A field of raw bytes (strings, passphrases, data) of `width` bytes at `offset`.
@@ -43,6 +47,7 @@ struct ByteField {
   std::span<const uint8_t> get(std::span<const uint8_t> b) const {
     return b.subspan(offset, width);
   }
+  std::span<uint8_t> in(std::span<uint8_t> b) const { return b.subspan(offset, width); }
   // Copies `bytes` (at most `width`; the rest of the field is zero).
   void put(std::vector<uint8_t>& b, std::span<const uint8_t> bytes) const {
     if (b.size() < end()) b.resize(end(), 0);

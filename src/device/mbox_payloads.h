@@ -11,6 +11,82 @@
 
 namespace cxlsim::device::payload {
 
+// Get Event Records (0100h) input (the log) and output, Table 8-52: header, then records.
+struct GetEventRecords {
+  static constexpr LeField kLog{0x00, 1};
+  static constexpr size_t kSize = 0x01;
+};
+static_assert(check_layout(GetEventRecords::kSize, GetEventRecords::kLog));
+struct EventRecords {
+  static constexpr LeField kFlags{0x00, 1};  // bit 0 overflow, bit 1 more records
+  static constexpr LeField kOverflowCount{0x02, 2};
+  static constexpr LeField kFirstOverflow{0x04, 8};
+  static constexpr LeField kLastOverflow{0x0c, 8};
+  static constexpr LeField kRecordCount{0x14, 2};
+  static constexpr size_t kRecords = 0x20;
+};
+static_assert(check_layout(EventRecords::kRecords, EventRecords::kFlags,
+                           EventRecords::kOverflowCount, EventRecords::kFirstOverflow,
+                           EventRecords::kLastOverflow, EventRecords::kRecordCount));
+
+// Clear Event Records (0101h) input, Table 8-53: then Number of Handles handles of 2 bytes.
+struct ClearEventRecords {
+  static constexpr LeField kLog{0x00, 1};
+  static constexpr LeField kFlags{0x01, 1};  // bit 0: clear all
+  static constexpr LeField kHandleCount{0x02, 1};
+  static constexpr size_t kHandles = 0x06;
+  static constexpr size_t kHandleSize = 2;
+};
+static_assert(check_layout(ClearEventRecords::kHandles, ClearEventRecords::kLog,
+                           ClearEventRecords::kFlags, ClearEventRecords::kHandleCount));
+
+// Common Event Record (§8.2.9.2.1), 128 bytes; the record-specific part starts at 0x30.
+struct EventRecord {
+  static constexpr ByteField kUuid{0x00, 0x10};
+  static constexpr LeField kLength{0x10, 1};
+  static constexpr LeField kFlags{0x11, 3};  // bits 1:0 severity
+  static constexpr LeField kHandle{0x14, 2};
+  static constexpr LeField kRelatedHandle{0x16, 2};
+  static constexpr LeField kTimestamp{0x18, 8};
+  static constexpr size_t kSpecific = 0x30;
+  static constexpr size_t kSize = 0x80;
+};
+static_assert(check_layout(EventRecord::kSpecific, EventRecord::kUuid, EventRecord::kLength,
+                           EventRecord::kFlags, EventRecord::kHandle, EventRecord::kRelatedHandle,
+                           EventRecord::kTimestamp));
+// General Media Event Record (§8.2.9.2.1.1).
+struct GeneralMediaEvent {
+  static constexpr LeField kDpa{0x30, 8};  // bit 0 volatile
+  static constexpr LeField kDescriptor{0x38, 1};
+  static constexpr LeField kType{0x39, 1};
+  static constexpr LeField kTransactionType{0x3a, 1};
+};
+static_assert(check_layout(EventRecord::kSize, GeneralMediaEvent::kDpa,
+                           GeneralMediaEvent::kDescriptor, GeneralMediaEvent::kType,
+                           GeneralMediaEvent::kTransactionType));
+// Memory Module Event Record (§8.2.9.2.1.3): the event type, then a Get Health Info payload.
+struct MemoryModuleEvent {
+  static constexpr LeField kType{0x30, 1};
+  static constexpr ByteField kHealthInfo{0x31, 0x12};
+};
+static_assert(check_layout(EventRecord::kSize, MemoryModuleEvent::kType,
+                           MemoryModuleEvent::kHealthInfo));
+// Dynamic Capacity Event Record (§8.2.9.2.1.6): type, region, flags, one extent, totals.
+struct DcEvent {
+  static constexpr LeField kType{0x30, 1};
+  static constexpr LeField kRegionIndex{0x34, 1};
+  static constexpr LeField kFlags{0x35, 1};  // bit 0: more
+  static constexpr LeField kExtentDpa{0x38, 8};
+  static constexpr LeField kExtentLength{0x40, 8};
+  static constexpr ByteField kExtentTag{0x48, 0x10};
+  static constexpr LeField kAvailableExtents{0x78, 4};
+  static constexpr LeField kAvailableTags{0x7c, 4};
+};
+static_assert(check_layout(EventRecord::kSize, DcEvent::kType, DcEvent::kRegionIndex,
+                           DcEvent::kFlags, DcEvent::kExtentDpa, DcEvent::kExtentLength,
+                           DcEvent::kExtentTag, DcEvent::kAvailableExtents,
+                           DcEvent::kAvailableTags));
+
 // Identify Memory Device (4000h) output, Table 8-127. Capacities in 256 MiB units.
 struct Identify {
   static constexpr ByteField kFwRevision{0x00, 0x10};
