@@ -159,23 +159,6 @@ class HeldOutput {
 
 std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
 
-// Little-endian input payload builder.
-struct Payload {
-  std::vector<uint8_t> b;
-  Payload& le(uint64_t v, size_t n) {
-    device::put_le(b, b.size(), v, n);
-    return *this;
-  }
-  Payload& raw(std::span<const uint8_t> bytes) {
-    b.insert(b.end(), bytes.begin(), bytes.end());
-    return *this;
-  }
-  Payload& zeros(size_t n) {
-    b.insert(b.end(), n, 0);
-    return *this;
-  }
-};
-
 // Prints `j` (an object) as "key  value" lines; arrays of objects become tables.
 // Keys whose values are byte counts, shown with units in the human table.
 bool is_size_key(std::string_view k) {
@@ -511,11 +494,13 @@ void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                      o, [set](Session& s, const MboxOptions& opt) {
     if (!set->empty()) {
       if (*set != "clean" && *set != "dirty") throw ParseError("--set: '" + *set + "' is not clean or dirty");
-      const auto r = s.run(op::kSetShutdownState, Payload().le(*set == "dirty" ? 1 : 0, 1).b);
+      std::vector<uint8_t> in(device::payload::ShutdownState::kSize, 0);
+      device::payload::ShutdownState::kState.put(in, *set == "dirty" ? 1 : 0);
+      const auto r = s.run(op::kSetShutdownState, in);
       if (r.rc != MboxReturn::kSuccess) report(opt, op::kSetShutdownState, r);
     }
     const auto r = s.run(op::kGetShutdownState);
-    report(opt, op::kGetShutdownState, r, r.rc == MboxReturn::kSuccess ? json{{"state", (r.out[0] & 1) ? "dirty" : "clean"}} : json::object());
+    report(opt, op::kGetShutdownState, r, r.rc == MboxReturn::kSuccess ? json{{"state", (device::payload::ShutdownState::kState.get(r.out) & 1) ? "dirty" : "clean"}} : json::object());
   });
   sd->add_option("--set", *set, "clean or dirty");
 }
@@ -681,7 +666,7 @@ void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) 
     const auto r = s.run(op::kGetSecurityState);
     json j;
     if (r.rc == MboxReturn::kSuccess) {
-      const uint32_t v = device::get_u32(r.out, 0);
+      const uint64_t v = device::payload::SecurityState::kState.get(r.out);
       j = {{"user_passphrase_set", bool(v & 1)}, {"master_passphrase_set", bool(v & 2)}, {"locked", bool(v & 4)},
            {"frozen", bool(v & 8)}, {"user_attempts_exhausted", bool(v & 16)}, {"master_attempts_exhausted", bool(v & 32)}};
     }
@@ -689,8 +674,11 @@ void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) 
   };
   command(sec, "state", "Get Security State", o, state);
   auto* sp = command(sec, "set-passphrase", "Set Passphrase", o, [type, pass, next](Session& s, const MboxOptions& opt) {
-    const auto in = Payload().le(passphrase_type(*type), 1).zeros(0x1f).raw(passphrase("--current", *pass))
-                        .raw(passphrase("--new", *next)).b;
+    using P = device::payload::Passphrases;
+    std::vector<uint8_t> in(P::kSize, 0);
+    P::kType.put(in, passphrase_type(*type));
+    P::kCurrent.put(in, passphrase("--current", *pass));
+    P::kNew.put(in, passphrase("--new", *next));
     report(opt, op::kSetPassphrase, s.run(op::kSetPassphrase, in));
   });
   sp->add_option("--type", *type, "user (default) or master");
@@ -701,14 +689,19 @@ void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) 
         std::tuple{"erase", op::kPassphraseSecureErase, "Passphrase Secure Erase"}}) {
     const uint16_t opcode = code;
     auto* c = command(sec, name, help, o, [opcode, type, pass](Session& s, const MboxOptions& opt) {
-      const auto in = Payload().le(passphrase_type(*type), 1).zeros(0x1f).raw(passphrase("--passphrase", *pass)).b;
+      using P = device::payload::Passphrases;
+      std::vector<uint8_t> in(P::kSizeWithCurrent, 0);
+      P::kType.put(in, passphrase_type(*type));
+      P::kCurrent.put(in, passphrase("--passphrase", *pass));
       report(opt, opcode, s.run(opcode, in));
     });
     c->add_option("--type", *type, "user (default) or master");
     c->add_option("--passphrase", *pass, "The passphrase")->required();
   }
   auto* ul = command(sec, "unlock", "Unlock", o, [pass](Session& s, const MboxOptions& opt) {
-    report(opt, op::kUnlock, s.run(op::kUnlock, Payload().raw(passphrase("--passphrase", *pass)).b));
+    std::vector<uint8_t> in(device::payload::Unlock::kSize, 0);
+    device::payload::Unlock::kCurrent.put(in, passphrase("--passphrase", *pass));
+    report(opt, op::kUnlock, s.run(op::kUnlock, in));
   });
   ul->add_option("--passphrase", *pass, "The user passphrase")->required();
   command(sec, "freeze", "Freeze Security State", o, [](Session& s, const MboxOptions& opt) {
@@ -800,8 +793,12 @@ void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
         std::tuple{"release", op::kReleaseDc, "Release Dynamic Capacity"}}) {
     const uint16_t opcode = code;
     auto* c = command(dc, name, help, o, [opcode, dpa, len](Session& s, const MboxOptions& opt) {
-      const auto in = Payload().le(1, 4).le(0, 1).zeros(3).le(parse_size("DPA", *dpa).value(), 8)
-                          .le(parse_size("LENGTH", *len).value(), 8).le(0, 8).b;
+      using L = device::payload::UpdatedExtentList;
+      using E = device::payload::UpdatedExtent;
+      std::vector<uint8_t> in(L::kExtents + E::kSize, 0);
+      L::kCount.put(in, 1);
+      E::kDpa.put(in, L::kExtents, parse_size("DPA", *dpa).value());
+      E::kLength.put(in, L::kExtents, parse_size("LENGTH", *len).value());
       report(opt, opcode, s.run(opcode, in));
     });
     c->add_option("DPA", *dpa, "Extent start DPA")->required();

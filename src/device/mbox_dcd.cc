@@ -12,7 +12,6 @@ namespace cxlsim::device {
 
 namespace {
 
-constexpr size_t kUpdatedExtentSize = 0x18;
 
 // Input (Table 8-164): Region Count (1), Starting Region Index (1). Output (Table 8-165).
 MboxReturn get_dc_config(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
@@ -79,12 +78,14 @@ MboxReturn get_dc_extents(MemdevCci& dev, std::span<const uint8_t> in, std::vect
 // block-aligned, inside one region, no overlap within the list.
 MboxReturn decode_extent_list(const DynamicCapacity& dc, std::span<const uint8_t> in,
                               std::vector<DcExtent>& list) {
-  const size_t count = get_u32(in, 0);
-  if (in.size() != 8 + count * kUpdatedExtentSize) return MboxReturn::kInvalidPayloadLength;
+  using L = payload::UpdatedExtentList;
+  using E = payload::UpdatedExtent;
+  const size_t count = L::kCount.get(in);
+  if (in.size() != L::kExtents + count * E::kSize) return MboxReturn::kInvalidPayloadLength;
   for (size_t i = 0; i < count; ++i) {
     DcExtent e;
-    e.dpa = get_u64(in, 8 + i * kUpdatedExtentSize);
-    e.length = get_u64(in, 16 + i * kUpdatedExtentSize);
+    e.dpa = E::kDpa.get(in, L::kExtents + i * E::kSize);
+    e.length = E::kLength.get(in, L::kExtents + i * E::kSize);
     const auto region = dc.region_of(e.dpa, e.length);
     if (!region || e.length == 0) return MboxReturn::kInvalidPhysicalAddress;
     const uint64_t bs = dc.regions[*region].block_size;
@@ -129,7 +130,7 @@ MboxReturn add_dc_response(MemdevCci& dev, std::span<const uint8_t> in, std::vec
 MboxReturn release_dc(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
   auto& dc = dev.state().dc;
   if (dc.regions.empty()) return MboxReturn::kUnsupported;
-  if (get_u32(in, 0) == 0) return MboxReturn::kInvalidInput;
+  if (payload::UpdatedExtentList::kCount.get(in) == 0) return MboxReturn::kInvalidInput;
   std::vector<DcExtent> list;
   if (auto rc = decode_extent_list(dc, in, list); rc != MboxReturn::kSuccess) return rc;
   for (const auto& e : list) {
@@ -156,9 +157,9 @@ void add_dcd_commands(std::vector<CommandSpec>& t) {
   t.push_back({opcode::kGetDcExtentList, "Get Dynamic Capacity Extent List", get_dc_extents,
                fixed_input(payload::GetDcExtentList::kSize), 0, gate::kNone});
   t.push_back({opcode::kAddDcResponse, "Add Dynamic Capacity Response", add_dc_response,
-               variable_input(8), effect::kImmediateConfigChange | effect::kImmediateDataChange,
+               variable_input(payload::UpdatedExtentList::kExtents), effect::kImmediateConfigChange | effect::kImmediateDataChange,
                gate::kNone});
-  t.push_back({opcode::kReleaseDc, "Release Dynamic Capacity", release_dc, variable_input(8),
+  t.push_back({opcode::kReleaseDc, "Release Dynamic Capacity", release_dc, variable_input(payload::UpdatedExtentList::kExtents),
                effect::kImmediateConfigChange | effect::kImmediateDataChange, gate::kNone});
 }
 

@@ -74,13 +74,14 @@ MboxReturn set_alert_config(MemdevCci& dev, std::span<const uint8_t> in, std::ve
 
 // Output/Input (Tables 8-132/8-133): bit 0 Dirty Shutdown State.
 MboxReturn get_shutdown_state(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>& out) {
-  put_le(out, 0, dev.state().shutdown_dirty ? 1 : 0, 1);
+  payload::ShutdownState::kState.put(out, dev.state().shutdown_dirty ? 1 : 0);
   return MboxReturn::kSuccess;
 }
 
 MboxReturn set_shutdown_state(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
-  if (get_u8(in, 0) & ~1u) return MboxReturn::kInvalidInput;
-  dev.state().shutdown_dirty = get_u8(in, 0) & 1;
+  const uint64_t state = payload::ShutdownState::kState.get(in);
+  if (state & ~uint64_t{1}) return MboxReturn::kInvalidInput;
+  dev.state().shutdown_dirty = state & 1;
   return MboxReturn::kSuccess;
 }
 
@@ -96,7 +97,7 @@ void add_health_commands(std::vector<CommandSpec>& t) {
   t.push_back({opcode::kGetShutdownState, "Get Shutdown State", get_shutdown_state,
                fixed_input(0), 0, gate::kNone});
   t.push_back({opcode::kSetShutdownState, "Set Shutdown State", set_shutdown_state,
-               fixed_input(1), effect::kImmediatePolicyChange, gate::kNone});
+               fixed_input(payload::ShutdownState::kSize), effect::kImmediatePolicyChange, gate::kNone});
 }
 
 }  // namespace cxlsim::device

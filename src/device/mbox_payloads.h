@@ -339,4 +339,58 @@ struct DcExtent {
 static_assert(check_layout(DcExtent::kSize, DcExtent::kDpa, DcExtent::kLength, DcExtent::kTag,
                            DcExtent::kSharedSequence));
 
+// Add Dynamic Capacity Response (4802h) and Release Dynamic Capacity (4803h) input,
+// Table 8-168: the count, flags, then Updated Extents.
+struct UpdatedExtentList {
+  static constexpr LeField kCount{0x00, 4};
+  static constexpr LeField kFlags{0x04, 1};
+  static constexpr size_t kExtents = 0x08;
+};
+static_assert(check_layout(UpdatedExtentList::kExtents, UpdatedExtentList::kCount,
+                           UpdatedExtentList::kFlags));
+struct UpdatedExtent {
+  static constexpr LeField kDpa{0x00, 8};
+  static constexpr LeField kLength{0x08, 8};
+  static constexpr size_t kSize = 0x18;
+};
+static_assert(check_layout(UpdatedExtent::kSize, UpdatedExtent::kDpa, UpdatedExtent::kLength));
+
+// Get Shutdown State (4203h) output and Set Shutdown State (4204h) input: bit 0 dirty.
+struct ShutdownState {
+  static constexpr LeField kState{0x00, 1};
+  static constexpr size_t kSize = 0x01;
+};
+static_assert(check_layout(ShutdownState::kSize, ShutdownState::kState));
+
+// Get Timestamp (0300h) output and Set Timestamp (0301h) input: nanoseconds.
+struct Timestamp {
+  static constexpr LeField kNs{0x00, 8};
+  static constexpr size_t kSize = 0x08;
+};
+static_assert(check_layout(Timestamp::kSize, Timestamp::kNs));
+
+// Get Security State (4500h) output, Table 8-144.
+struct SecurityState {
+  static constexpr LeField kState{0x00, 4};
+  static constexpr size_t kSize = 0x04;
+};
+static_assert(check_layout(SecurityState::kSize, SecurityState::kState));
+// Set Passphrase (4501h) input, Table 8-145; Disable Passphrase (4502h) and Passphrase Secure
+// Erase (4505h) inputs (Tables 8-146, 8-148) are its first 0x40 bytes.
+struct Passphrases {
+  static constexpr LeField kType{0x00, 1};  // 0 master, 1 user
+  static constexpr ByteField kCurrent{0x20, 0x20};
+  static constexpr ByteField kNew{0x40, 0x20};
+  static constexpr size_t kSizeWithCurrent = 0x40;
+  static constexpr size_t kSize = 0x60;
+};
+static_assert(check_layout(Passphrases::kSize, Passphrases::kType, Passphrases::kCurrent,
+                           Passphrases::kNew));
+// Unlock (4503h) input, Table 8-147.
+struct Unlock {
+  static constexpr ByteField kCurrent{0x00, 0x20};
+  static constexpr size_t kSize = 0x20;
+};
+static_assert(check_layout(Unlock::kSize, Unlock::kCurrent));
+
 }  // namespace cxlsim::device::payload

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "device/command_table.h"
-#include "device/mbox_payload.h"
+#include "device/mbox_payloads.h"
 #include "device/memdev_cci.h"
 
 namespace cxlsim::device {
@@ -15,11 +15,13 @@ namespace {
 constexpr uint8_t kMaster = 0;
 constexpr uint8_t kUser = 1;
 
-Passphrase passphrase_at(std::span<const uint8_t> in, size_t off) {
+Passphrase passphrase_at(std::span<const uint8_t> in, const ByteField& f) {
   Passphrase p{};
-  std::copy_n(in.begin() + static_cast<long>(off), p.size(), p.begin());
+  const auto bytes = f.get(in);
+  std::copy_n(bytes.begin(), std::min(p.size(), bytes.size()), p.begin());
   return p;
 }
+using P = payload::Passphrases;
 
 // Compares `given` with the stored passphrase, counting failures against the attempt limit.
 MboxReturn check(std::optional<PassphraseHash>& stored, uint8_t& attempts, const Passphrase& given) {
@@ -33,34 +35,34 @@ MboxReturn check(std::optional<PassphraseHash>& stored, uint8_t& attempts, const
 }
 
 MboxReturn get_security_state(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>& out) {
-  put_le(out, 0, dev.state().security.encode(), 4);
+  payload::SecurityState::kState.put(out, dev.state().security.encode());
   return MboxReturn::kSuccess;
 }
 
 // Input (Table 8-145): Passphrase Type (1), reserved (1Fh), Current (20h), New (20h).
 MboxReturn set_passphrase(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
   auto& s = dev.state().security;
-  const uint8_t type = get_u8(in, 0);
+  const auto type = static_cast<uint8_t>(P::kType.get(in));
   if (type > kUser) return MboxReturn::kInvalidInput;
   if (s.frozen || (type == kUser && s.locked)) return MboxReturn::kInvalidSecurityState;
   auto& stored = type == kMaster ? s.master : s.user;
   auto& attempts = type == kMaster ? s.master_attempts : s.user_attempts;
   if (stored) {
-    if (auto rc = check(stored, attempts, passphrase_at(in, 0x20)); rc != MboxReturn::kSuccess) return rc;
+    if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent)); rc != MboxReturn::kSuccess) return rc;
   }
-  stored = PassphraseHash::of(passphrase_at(in, 0x40));
+  stored = PassphraseHash::of(passphrase_at(in, P::kNew));
   return MboxReturn::kSuccess;
 }
 
 // Input (Table 8-146): Passphrase Type (1), reserved (1Fh), Current (20h).
 MboxReturn disable_passphrase(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
   auto& s = dev.state().security;
-  const uint8_t type = get_u8(in, 0);
+  const auto type = static_cast<uint8_t>(P::kType.get(in));
   if (type > kUser) return MboxReturn::kInvalidInput;
   auto& stored = type == kMaster ? s.master : s.user;
   auto& attempts = type == kMaster ? s.master_attempts : s.user_attempts;
   if (s.frozen || s.locked || !stored) return MboxReturn::kInvalidSecurityState;
-  if (auto rc = check(stored, attempts, passphrase_at(in, 0x20)); rc != MboxReturn::kSuccess) return rc;
+  if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent)); rc != MboxReturn::kSuccess) return rc;
   stored.reset();
   return MboxReturn::kSuccess;
 }
@@ -69,7 +71,7 @@ MboxReturn disable_passphrase(MemdevCci& dev, std::span<const uint8_t> in, std::
 MboxReturn unlock(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
   auto& s = dev.state().security;
   if (s.frozen || !s.locked) return MboxReturn::kInvalidSecurityState;
-  if (auto rc = check(s.user, s.user_attempts, passphrase_at(in, 0)); rc != MboxReturn::kSuccess) return rc;
+  if (auto rc = check(s.user, s.user_attempts, passphrase_at(in, payload::Unlock::kCurrent)); rc != MboxReturn::kSuccess) return rc;
   s.locked = false;
   return MboxReturn::kSuccess;
 }
@@ -83,13 +85,13 @@ MboxReturn freeze(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>
 // once; with the master passphrase the user passphrase is removed too. The device is unlocked.
 MboxReturn passphrase_secure_erase(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
   auto& s = dev.state().security;
-  const uint8_t type = get_u8(in, 0);
+  const auto type = static_cast<uint8_t>(P::kType.get(in));
   if (type > kUser) return MboxReturn::kInvalidInput;
   if (s.frozen) return MboxReturn::kInvalidSecurityState;
   auto& stored = type == kMaster ? s.master : s.user;
   auto& attempts = type == kMaster ? s.master_attempts : s.user_attempts;
   if (!stored) return MboxReturn::kInvalidSecurityState;
-  if (auto rc = check(stored, attempts, passphrase_at(in, 0x20)); rc != MboxReturn::kSuccess) return rc;
+  if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent)); rc != MboxReturn::kSuccess) return rc;
   dev.erase_user_data(false);
   if (type == kMaster) s.user.reset();
   s.locked = false;
@@ -101,16 +103,16 @@ MboxReturn passphrase_secure_erase(MemdevCci& dev, std::span<const uint8_t> in, 
 void add_security_commands(std::vector<CommandSpec>& t) {
   t.push_back({opcode::kGetSecurityState, "Get Security State", get_security_state,
                fixed_input(0), 0, gate::kNone});
-  t.push_back({opcode::kSetPassphrase, "Set Passphrase", set_passphrase, fixed_input(0x60),
+  t.push_back({opcode::kSetPassphrase, "Set Passphrase", set_passphrase, fixed_input(P::kSize),
                effect::kSecurityStateChange, gate::kNone});
   t.push_back({opcode::kDisablePassphrase, "Disable Passphrase", disable_passphrase,
-               fixed_input(0x40), effect::kSecurityStateChange, gate::kNone});
-  t.push_back({opcode::kUnlock, "Unlock", unlock, fixed_input(0x20), effect::kSecurityStateChange,
+               fixed_input(P::kSizeWithCurrent), effect::kSecurityStateChange, gate::kNone});
+  t.push_back({opcode::kUnlock, "Unlock", unlock, fixed_input(payload::Unlock::kSize), effect::kSecurityStateChange,
                gate::kNone});
   t.push_back({opcode::kFreezeSecurityState, "Freeze Security State", freeze, fixed_input(0),
                effect::kSecurityStateChange, gate::kNone});
   t.push_back({opcode::kPassphraseSecureErase, "Passphrase Secure Erase", passphrase_secure_erase,
-               fixed_input(0x40), effect::kImmediateDataChange | effect::kSecurityStateChange,
+               fixed_input(P::kSizeWithCurrent), effect::kImmediateDataChange | effect::kSecurityStateChange,
                gate::kMedia});
 }
 
