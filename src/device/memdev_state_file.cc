@@ -47,6 +47,85 @@ json passphrase_json(const std::optional<PassphraseHash>& p) {
   return {{"salt", format_hex_bytes(p->salt)}, {"pbkdf2_sha256", format_hex_bytes(p->hash)}};
 }
 
+// One description per section of plain fields: the key and the member of each, visited by
+// the encoder (FieldWriter) and the decoder (FieldReader) alike, so a field added here is
+// saved and loaded. S is the struct, const when encoding.
+template <typename V, typename S>
+void partition_fields(V& v, S& p) {
+  v("active_volatile", p.active_volatile);
+  v("next_volatile", p.next_volatile);
+}
+
+template <typename V, typename S>
+void health_fields(V& v, S& h) {
+  v("health_status", h.health_status);
+  v("media_status", h.media_status);
+  v("life_used", h.life_used);
+  v("temperature", h.temperature);
+  v("dirty_shutdown_count", h.dirty_shutdown_count);
+  v("corrected_volatile_errors", h.corrected_volatile_errors);
+  v("corrected_persistent_errors", h.corrected_persistent_errors);
+}
+
+template <typename V, typename S>
+void alert_fields(V& v, S& a) {
+  v("valid", a.valid);
+  v("programmable", a.programmable);
+  v("life_used_critical", a.life_used_critical);
+  v("life_used_warning", a.life_used_warning);
+  v("over_temp_critical", a.over_temp_critical);
+  v("under_temp_critical", a.under_temp_critical);
+  v("over_temp_warning", a.over_temp_warning);
+  v("under_temp_warning", a.under_temp_warning);
+  v("corrected_volatile_warning", a.corrected_volatile_warning);
+  v("corrected_persistent_warning", a.corrected_persistent_warning);
+}
+
+// The passphrases (user, master) are not plain fields: see passphrase_json/decode_passphrase.
+template <typename V, typename S>
+void security_fields(V& v, S& sec) {
+  v("locked", sec.locked);
+  v("frozen", sec.frozen);
+  v("user_attempts", sec.user_attempts);
+  v("master_attempts", sec.master_attempts);
+}
+
+template <typename V, typename S>
+void clock_fields(V& v, S& s) {
+  v("device_time_ps", s.device_time);
+  v("timestamp_set", s.timestamp.set);
+  v("timestamp_ns", s.timestamp.value_ns);
+  v("timestamp_set_at_ps", s.timestamp.set_at);
+}
+
+// The scan's records are not plain fields: see records_json/decode_records.
+template <typename V, typename S>
+void scan_fields(V& v, S& sc) {
+  v("valid", sc.valid);
+  v("restart_dpa", sc.restart_dpa);
+  v("restart_length", sc.restart_length);
+  v("stopped_prematurely", sc.stopped_prematurely);
+}
+
+// Writes visited fields into a JSON object: sizes as bytes, durations as picoseconds.
+struct FieldWriter {
+  json& j;
+  template <typename T>
+  void operator()(const char* key, const T& v) {
+    if constexpr (std::is_same_v<T, Bytes>) j[key] = v.value();
+    else if constexpr (std::is_same_v<T, Duration>) j[key] = v.picoseconds();
+    else j[key] = v;
+  }
+};
+
+template <typename S>
+json section(void (*fields)(FieldWriter&, const S&), const S& s) {
+  json j = json::object();
+  FieldWriter w{j};
+  fields(w, s);
+  return j;
+}
+
 json encode(const MemdevCciConfig& c, const MemdevState& s) {
   json j;
   j["format"] = kStateFormatName;
@@ -54,32 +133,16 @@ json encode(const MemdevCciConfig& c, const MemdevState& s) {
   j["device"] = {{"serial", c.serial},
                  {"static_capacity", c.static_capacity().value()},
                  {"lsa_size", c.lsa_size.value()}};
-  j["partition"] = {{"active_volatile", s.partition.active_volatile.value()},
-                    {"next_volatile", s.partition.next_volatile.value()}};
+  j["partition"] = section(partition_fields<FieldWriter, const PartitionState>, s.partition);
   if (std::any_of(s.lsa.begin(), s.lsa.end(), [](uint8_t b) { return b != 0; })) {
     j["lsa"] = format_hex_bytes(s.lsa);
   }
-  const auto& h = s.health;
-  j["health"] = {{"health_status", h.health_status}, {"media_status", h.media_status},
-                 {"life_used", h.life_used}, {"temperature", h.temperature},
-                 {"dirty_shutdown_count", h.dirty_shutdown_count},
-                 {"corrected_volatile_errors", h.corrected_volatile_errors},
-                 {"corrected_persistent_errors", h.corrected_persistent_errors}};
-  const auto& a = s.alerts;
-  j["alerts"] = {{"valid", a.valid}, {"programmable", a.programmable},
-                 {"life_used_critical", a.life_used_critical},
-                 {"life_used_warning", a.life_used_warning},
-                 {"over_temp_critical", a.over_temp_critical},
-                 {"under_temp_critical", a.under_temp_critical},
-                 {"over_temp_warning", a.over_temp_warning},
-                 {"under_temp_warning", a.under_temp_warning},
-                 {"corrected_volatile_warning", a.corrected_volatile_warning},
-                 {"corrected_persistent_warning", a.corrected_persistent_warning}};
+  j["health"] = section(health_fields<FieldWriter, const HealthState>, s.health);
+  j["alerts"] = section(alert_fields<FieldWriter, const AlertConfig>, s.alerts);
   j["shutdown_dirty"] = s.shutdown_dirty;
-  const auto& sec = s.security;
-  j["security"] = {{"user", passphrase_json(sec.user)}, {"master", passphrase_json(sec.master)},
-                   {"locked", sec.locked}, {"frozen", sec.frozen},
-                   {"user_attempts", sec.user_attempts}, {"master_attempts", sec.master_attempts}};
+  j["security"] = section(security_fields<FieldWriter, const SecurityState>, s.security);
+  j["security"]["user"] = passphrase_json(s.security.user);
+  j["security"]["master"] = passphrase_json(s.security.master);
   j["poison"] = {{"overflow", s.poison.overflowed()},
                  {"overflow_ns", s.poison.overflow_timestamp_ns()},
                  {"records", records_json(s.poison.all())}};
@@ -99,15 +162,10 @@ json encode(const MemdevCciConfig& c, const MemdevState& s) {
   }
   j["dc"] = {{"regions", regions}, {"accepted", extents_json(s.dc.accepted)},
              {"pending", extents_json(s.dc.pending)}, {"generation", s.dc.generation}};
-  j["clock"] = {{"device_time_ps", s.device_time.picoseconds()},
-                {"timestamp_set", s.timestamp.set},
-                {"timestamp_ns", s.timestamp.value_ns},
-                {"timestamp_set_at_ps", s.timestamp.set_at.picoseconds()}};
+  j["clock"] = section(clock_fields<FieldWriter, const MemdevState>, s);
   if (s.media_operation != 0) j["media_operation"] = s.media_operation;
-  j["scan"] = {{"valid", s.scan.valid}, {"restart_dpa", s.scan.restart_dpa},
-               {"restart_length", s.scan.restart_length},
-               {"stopped_prematurely", s.scan.stopped_prematurely},
-               {"records", records_json(s.scan.records)}};
+  j["scan"] = section(scan_fields<FieldWriter, const ScanMediaResults>, s.scan);
+  j["scan"]["records"] = records_json(s.scan.records);
   return j;
 }
 
@@ -172,6 +230,26 @@ class Reader {
  private:
   std::string path_;
 };
+
+// Reads visited fields from the JSON object `name` of `parent`, each range-checked by Reader.
+struct FieldReader {
+  const Reader& rd;
+  const json& j;
+  std::string ctx;  // "health." etc.
+  template <typename T>
+  void operator()(const char* key, T& v) const {
+    if constexpr (std::is_same_v<T, Bytes>) v = Bytes(rd.get<uint64_t>(j, key, ctx));
+    else if constexpr (std::is_same_v<T, Duration>) v = Duration::ps(rd.get<int64_t>(j, key, ctx));
+    else v = rd.get<T>(j, key, ctx);
+  }
+};
+
+template <typename S>
+void read_section(const Reader& rd, const json& parent, const char* name,
+                  void (*fields)(const FieldReader&, S&), S& s) {
+  const FieldReader r{rd, rd.at(parent, name, ""), std::string(name) + "."};
+  fields(r, s);
+}
 
 std::vector<PoisonRecord> decode_records(const Reader& rd, const json& a, const std::string& ctx) {
   std::vector<PoisonRecord> v;
@@ -242,41 +320,18 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
     rd.fail("saved for a device of another size (device.static_capacity/lsa_size differ)");
   }
   MemdevState s(c);
-  const json& p = rd.at(j, "partition", "");
-  s.partition.active_volatile = Bytes(rd.get<uint64_t>(p, "active_volatile", "partition."));
-  s.partition.next_volatile = Bytes(rd.get<uint64_t>(p, "next_volatile", "partition."));
+  read_section(rd, j, "partition", partition_fields<const FieldReader, PartitionState>, s.partition);
   if (s.partition.active_volatile > c.partitionable || s.partition.next_volatile > c.partitionable) {
     rd.fail("'partition' exceeds the partitionable capacity");
   }
   if (j.contains("lsa")) s.lsa = rd.hex(rd.get<std::string>(j, "lsa", ""), "lsa", c.lsa_size.value());
-  const json& h = rd.at(j, "health", "");
-  s.health.health_status = rd.get<uint8_t>(h, "health_status", "health.");
-  s.health.media_status = rd.get<uint8_t>(h, "media_status", "health.");
-  s.health.life_used = rd.get<uint8_t>(h, "life_used", "health.");
-  s.health.temperature = rd.get<int16_t>(h, "temperature", "health.");
-  s.health.dirty_shutdown_count = rd.get<uint32_t>(h, "dirty_shutdown_count", "health.");
-  s.health.corrected_volatile_errors = rd.get<uint32_t>(h, "corrected_volatile_errors", "health.");
-  s.health.corrected_persistent_errors = rd.get<uint32_t>(h, "corrected_persistent_errors", "health.");
-  const json& a = rd.at(j, "alerts", "");
-  auto& al = s.alerts;
-  al.valid = rd.get<uint8_t>(a, "valid", "alerts.");
-  al.programmable = rd.get<uint8_t>(a, "programmable", "alerts.");
-  al.life_used_critical = rd.get<uint8_t>(a, "life_used_critical", "alerts.");
-  al.life_used_warning = rd.get<uint8_t>(a, "life_used_warning", "alerts.");
-  al.over_temp_critical = rd.get<int16_t>(a, "over_temp_critical", "alerts.");
-  al.under_temp_critical = rd.get<int16_t>(a, "under_temp_critical", "alerts.");
-  al.over_temp_warning = rd.get<int16_t>(a, "over_temp_warning", "alerts.");
-  al.under_temp_warning = rd.get<int16_t>(a, "under_temp_warning", "alerts.");
-  al.corrected_volatile_warning = rd.get<uint16_t>(a, "corrected_volatile_warning", "alerts.");
-  al.corrected_persistent_warning = rd.get<uint16_t>(a, "corrected_persistent_warning", "alerts.");
+  read_section(rd, j, "health", health_fields<const FieldReader, HealthState>, s.health);
+  read_section(rd, j, "alerts", alert_fields<const FieldReader, AlertConfig>, s.alerts);
   s.shutdown_dirty = rd.get<bool>(j, "shutdown_dirty", "");
   const json& sec = rd.at(j, "security", "");
   s.security.user = decode_passphrase(rd, sec, "user");
   s.security.master = decode_passphrase(rd, sec, "master");
-  s.security.locked = rd.get<bool>(sec, "locked", "security.");
-  s.security.frozen = rd.get<bool>(sec, "frozen", "security.");
-  s.security.user_attempts = rd.get<uint8_t>(sec, "user_attempts", "security.");
-  s.security.master_attempts = rd.get<uint8_t>(sec, "master_attempts", "security.");
+  read_section(rd, j, "security", security_fields<const FieldReader, SecurityState>, s.security);
   const json& po = rd.at(j, "poison", "");
   s.poison.restore(decode_records(rd, rd.at(po, "records", "poison."), "poison.records"),
                    rd.get<bool>(po, "overflow", "poison."), rd.get<uint64_t>(po, "overflow_ns", "poison."));
@@ -321,17 +376,10 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
   s.dc.accepted = decode_extents(rd, rd.at(dc, "accepted", "dc."), "dc.accepted");
   s.dc.pending = decode_extents(rd, rd.at(dc, "pending", "dc."), "dc.pending");
   s.dc.generation = rd.get<uint32_t>(dc, "generation", "dc.");
-  const json& clk = rd.at(j, "clock", "");
-  s.device_time = Duration::ps(rd.get<int64_t>(clk, "device_time_ps", "clock."));
-  s.timestamp.set = rd.get<bool>(clk, "timestamp_set", "clock.");
-  s.timestamp.value_ns = rd.get<uint64_t>(clk, "timestamp_ns", "clock.");
-  s.timestamp.set_at = Duration::ps(rd.get<int64_t>(clk, "timestamp_set_at_ps", "clock."));
+  read_section(rd, j, "clock", clock_fields<const FieldReader, MemdevState>, s);
   if (s.device_time < Duration() || s.timestamp.set_at > s.device_time) rd.fail("'clock' is inconsistent");
+  read_section(rd, j, "scan", scan_fields<const FieldReader, ScanMediaResults>, s.scan);
   const json& sc = rd.at(j, "scan", "");
-  s.scan.valid = rd.get<bool>(sc, "valid", "scan.");
-  s.scan.restart_dpa = rd.get<uint64_t>(sc, "restart_dpa", "scan.");
-  s.scan.restart_length = rd.get<uint64_t>(sc, "restart_length", "scan.");
-  s.scan.stopped_prematurely = rd.get<bool>(sc, "stopped_prematurely", "scan.");
   s.scan.records = decode_records(rd, rd.at(sc, "records", "scan."), "scan.records");
   if (j.contains("media_operation")) s.media_operation = rd.get<uint16_t>(j, "media_operation", "");
   return s;

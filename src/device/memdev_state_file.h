@@ -26,6 +26,8 @@
 //   clock             {device_time_ps, timestamp_set, timestamp_ns, timestamp_set_at_ps}
 //   scan              {valid, restart_dpa, restart_length, stopped_prematurely, records}
 //   media_operation   opcode of an interrupted media-changing command (absent when none)
+// The plain fields of each section are described once (the *_fields visitors of
+// memdev_state_file.cc), for the writer and the reader alike.
 // Integers must be JSON integers within their field's range; floats and out-of-range values
 // are refused, never truncated.
 // Saving writes a new file (mode 0600), fsyncs it, renames it over the old one and fsyncs the
