@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "device/command_table.h"
-#include "device/mbox_payload.h"
+#include "device/mbox_payloads.h"
 #include "device/memdev_cci.h"
 
 namespace cxlsim::device {
@@ -15,12 +15,13 @@ constexpr uint8_t kSlots = 2;
 // Output (Table 8-57): slots supported, slot info (active 2:0, staged 5:3), activation caps,
 // reserved, four 16-byte revision strings from 10h.
 MboxReturn get_fw_info(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>& out) {
-  out.assign(0x50, 0);
-  out[0] = kSlots;
-  out[1] = 1;  // active slot 1, nothing staged
-  out[2] = 0;  // no online activation
+  using L = payload::FwInfo;
+  out.assign(L::kSize, 0);
+  L::kSlotsSupported.put(out, kSlots);
+  L::kSlotInfo.put(out, 1);        // active slot 1, nothing staged
+  L::kActivationCaps.put(out, 0);  // no online activation
   const auto& rev = dev.config().fw_revision;
-  std::copy_n(rev.begin(), std::min<size_t>(rev.size(), 16), out.begin() + 0x10);
+  L::kSlot1Revision.put(out, std::span(reinterpret_cast<const uint8_t*>(rev.data()), rev.size()));
   return MboxReturn::kSuccess;
 }
 

@@ -11,6 +11,75 @@
 
 namespace cxlsim::device::payload {
 
+// Identify (0001h) output, Table 8-37.
+struct GenericIdentify {
+  static constexpr LeField kVendorId{0x00, 2};
+  static constexpr LeField kDeviceId{0x02, 2};
+  static constexpr LeField kSubsystemVendorId{0x04, 2};
+  static constexpr LeField kSubsystemId{0x06, 2};
+  static constexpr LeField kSerial{0x08, 8};
+  static constexpr LeField kMaxPayloadLog2{0x10, 1};
+  static constexpr LeField kComponentType{0x11, 1};  // 03h: Type 3 device
+  static constexpr size_t kSize = 0x12;
+};
+static_assert(check_layout(GenericIdentify::kSize, GenericIdentify::kVendorId,
+                           GenericIdentify::kDeviceId, GenericIdentify::kSubsystemVendorId,
+                           GenericIdentify::kSubsystemId, GenericIdentify::kSerial,
+                           GenericIdentify::kMaxPayloadLog2, GenericIdentify::kComponentType));
+
+// Background Operation Status (0002h) output, Table 8-38.
+struct BackgroundStatus {
+  static constexpr LeField kStatus{0x00, 1};  // bit 0 running, bits 7:1 percent complete
+  static constexpr LeField kOpcode{0x02, 2};
+  static constexpr LeField kReturnCode{0x04, 2};
+  static constexpr LeField kVendorStatus{0x06, 2};
+  static constexpr size_t kSize = 0x08;
+};
+static_assert(check_layout(BackgroundStatus::kSize, BackgroundStatus::kStatus,
+                           BackgroundStatus::kOpcode, BackgroundStatus::kReturnCode,
+                           BackgroundStatus::kVendorStatus));
+
+// Get FW Info (0200h) output, Table 8-57: slots, slot info (active 2:0, staged 5:3),
+// activation capabilities, then four 16-byte revision strings.
+struct FwInfo {
+  static constexpr LeField kSlotsSupported{0x00, 1};
+  static constexpr LeField kSlotInfo{0x01, 1};
+  static constexpr LeField kActivationCaps{0x02, 1};
+  static constexpr ByteField kSlot1Revision{0x10, 0x10};
+  static constexpr size_t kSize = 0x50;
+};
+static_assert(check_layout(FwInfo::kSize, FwInfo::kSlotsSupported, FwInfo::kSlotInfo,
+                           FwInfo::kActivationCaps, FwInfo::kSlot1Revision));
+
+// Get Supported Logs (0400h) output, Table 8-59: the count, then {UUID, size} entries.
+struct SupportedLogs {
+  static constexpr LeField kCount{0x00, 2};
+  static constexpr size_t kEntries = 0x08;
+};
+static_assert(check_layout(SupportedLogs::kEntries, SupportedLogs::kCount));
+struct SupportedLogEntry {
+  static constexpr ByteField kUuid{0x00, 0x10};
+  static constexpr LeField kSize{0x10, 4};
+  static constexpr size_t kEntrySize = 0x14;
+};
+static_assert(check_layout(SupportedLogEntry::kEntrySize, SupportedLogEntry::kUuid,
+                           SupportedLogEntry::kSize));
+// Get Log (0401h) input, Table 8-60.
+struct GetLog {
+  static constexpr ByteField kUuid{0x00, 0x10};
+  static constexpr LeField kOffset{0x10, 4};
+  static constexpr LeField kLength{0x14, 4};
+  static constexpr size_t kSize = 0x18;
+};
+static_assert(check_layout(GetLog::kSize, GetLog::kUuid, GetLog::kOffset, GetLog::kLength));
+// Command Effects Log entry (§8.2.9.5.2.1).
+struct CelEntry {
+  static constexpr LeField kOpcode{0x00, 2};
+  static constexpr LeField kEffects{0x02, 2};
+  static constexpr size_t kSize = 0x04;
+};
+static_assert(check_layout(CelEntry::kSize, CelEntry::kOpcode, CelEntry::kEffects));
+
 // Get Event Records (0100h) input (the log) and output, Table 8-52: header, then records.
 struct GetEventRecords {
   static constexpr LeField kLog{0x00, 1};
