@@ -1,18 +1,19 @@
 // cxlsim vm run|shell: boot a Linux guest (QEMU 7.2, TCG) on a topology. See docs/vm.md.
+#include <fmt/format.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "device/runtime_dir.h"
 #include "fabric/topology_loader.h"
+#include "spec/error.h"
+#include "vm/qemu_limits.h"
 #include "vm/session.h"
 
 namespace cxlsim::cli {
@@ -34,6 +35,7 @@ struct VmArgs {
   unsigned timeout = 600;
   bool json = false;
   bool quiet = false;
+  bool strict = false;
 };
 
 // A fresh private directory for one boot; removed at exit unless the boot failed or the user
@@ -49,7 +51,8 @@ struct Workdir {
       return;
     }
     std::string tmpl = (fs::temp_directory_path() / "cxlsim-vm.XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw vm::VmError("prepare guest", "cannot create a work directory");
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      throw vm::VmError("prepare guest", "cannot create a work directory");
     path = tmpl;
   }
   ~Workdir() {
@@ -61,20 +64,26 @@ struct Workdir {
 void add_common(CLI::App* cmd, VmArgs& a) {
   cmd->add_option("FILE", a.topology, "Topology: a TOML or QEMU command line file, or builtin:NAME")
       ->required();
-  cmd->add_option("--kernel", a.kernel, "Guest kernel image (default: Debian 12's Linux 6.1, cached)");
-  cmd->add_option("--initrd", a.initrd,
-                  "Base initramfs following cxlsim's guest protocol (default: built by cxlsim, cached)");
+  cmd->add_option("--kernel", a.kernel,
+                  "Guest kernel image (default: Debian 12's Linux 6.1, cached)");
+  cmd->add_option(
+      "--initrd", a.initrd,
+      "Base initramfs following cxlsim's guest protocol (default: built by cxlsim, cached)");
   cmd->add_option("--backing-dir", a.backing_dir,
                   "Directory for backing files of devices without a path")
       ->capture_default_str();
-  cmd->add_option("--memory", a.memory, "Guest RAM (at most 2G keeps the first CXL window at 0x110000000)")
+  cmd->add_option("--memory", a.memory,
+                  "Guest RAM (at most 2G keeps the first CXL window at 0x110000000)")
       ->capture_default_str();
   cmd->add_option("--workdir", a.workdir,
                   "Keep the boot's initrd and console log (console.log) in this directory");
-  cmd->add_option("--file", a.files,
-                  "HOST:GUEST: carry a host file (e.g. a static test program) into the guest at the "
-                  "absolute path GUEST, keeping its permission bits; repeatable");
+  cmd->add_option(
+      "--file", a.files,
+      "HOST:GUEST: carry a host file (e.g. a static test program) into the guest at the "
+      "absolute path GUEST, keeping its permission bits; repeatable");
   cmd->add_flag("--quiet", a.quiet, "No progress messages");
+  cmd->add_flag("--strict", a.strict,
+                "Refuse (exit 2) topologies QEMU 7.2 routes wrongly instead of warning");
 }
 
 vm::SessionOptions session_options(const VmArgs& a, const fs::path& workdir) {
@@ -90,6 +99,26 @@ vm::SessionOptions session_options(const VmArgs& a, const fs::path& workdir) {
   return o;
 }
 
+// Loads the topology and checks it against QEMU 7.2's limits (vm/qemu_limits.h): a warning on
+// stderr per broken rule, or a ValidationError (exit 2) naming them all under --strict.
+Topology load_bootable_topology(const VmArgs& a) {
+  Topology t = load_valid_topology(a.topology);
+  auto violations = vm::qemu72_limit_violations(t);
+  if (violations.empty()) return t;
+  if (a.strict) {
+    std::string msg = fmt::format(
+        "{}: QEMU 7.2 does not route this topology correctly "
+        "(--strict):",
+        a.topology);
+    for (const auto& v : violations) msg += "\n  " + vm::describe(v);
+    throw ValidationError(msg);
+  }
+  for (const auto& v : violations) {
+    std::cerr << "cxlsim vm: warning: QEMU 7.2 limit: " << vm::describe(v) << "\n";
+  }
+  return t;
+}
+
 std::string read_script(const VmArgs& a) {
   if (!a.script.empty()) {
     std::ifstream in(a.script, std::ios::binary);
@@ -102,13 +131,13 @@ std::string read_script(const VmArgs& a) {
 }
 
 int run(const VmArgs& a) {
-  Topology t = load_valid_topology(a.topology);
+  Topology t = load_bootable_topology(a);
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::run, read_script(a) + "\n");
   if (options.progress) {
-    options.progress(fmt::format("booting {} ({} memory devices, TCG)", t.name.empty() ? a.topology : t.name,
-                                 config.memdevs));
+    options.progress(fmt::format("booting {} ({} memory devices, TCG)",
+                                 t.name.empty() ? a.topology : t.name, config.memdevs));
   }
   std::string captured;
   vm::GuestResult r;
@@ -120,8 +149,11 @@ int run(const VmArgs& a) {
         std::cout << s << std::flush;
       }
     });
-  } catch (...) {
+  } catch (const vm::VmError& e) {
     work.keep = true;  // the console log the error quotes stays readable
+    return fail(fmt::format("{}\nwork directory kept: {}", e.what(), work.path.string()), 125);
+  } catch (...) {
+    work.keep = true;
     throw;
   }
   if (options.progress) {
@@ -139,18 +171,20 @@ int run(const VmArgs& a) {
 }
 
 int shell(const VmArgs& a) {
-  Topology t = load_valid_topology(a.topology);
+  Topology t = load_bootable_topology(a);
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::shell, "");
-  if (options.progress) options.progress("booting; `exit` powers the guest off, Ctrl-A X quits QEMU");
+  if (options.progress)
+    options.progress("booting; `exit` powers the guest off, Ctrl-A X quits QEMU");
   return vm::run_interactive(config);
 }
 
 }  // namespace
 
 void register_vm(CLI::App& app) {
-  auto* vm = app.add_subcommand("vm", "Boot a Linux guest (QEMU 7.2, q35 with CXL, TCG) on a topology");
+  auto* vm =
+      app.add_subcommand("vm", "Boot a Linux guest (QEMU 7.2, q35 with CXL, TCG) on a topology");
   vm->require_subcommand(1);
   auto args = std::make_shared<VmArgs>();
 
@@ -159,9 +193,11 @@ void register_vm(CLI::App& app) {
   add_common(run_cmd, *args);
   run_cmd->add_option("--cmd", args->cmd, "Shell commands to run in the guest (default: cxl list)");
   run_cmd->add_option("--script", args->script, "File of shell commands to run in the guest");
-  run_cmd->add_option("--timeout", args->timeout, "Seconds before the guest is killed")->capture_default_str();
-  run_cmd->add_flag("--json", args->json,
-                    "Print {status, output, boot_seconds, total_seconds} as JSON after the guest ends");
+  run_cmd->add_option("--timeout", args->timeout, "Seconds before the guest is killed")
+      ->capture_default_str();
+  run_cmd->add_flag(
+      "--json", args->json,
+      "Print {status, output, boot_seconds, total_seconds} as JSON after the guest ends");
   run_cmd->callback([args] {
     try {
       finish(run(*args));
