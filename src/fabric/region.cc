@@ -167,12 +167,12 @@ std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan&
   if (r.targets.size() != r.ways)
     throw ValidationError(fmt::format("{} targets given for a {}-way region", r.targets.size(), r.ways));
   for (size_t p = 0; p < r.targets.size(); ++p) {
-    auto m = fabric_.find_memdev(r.targets[p]);
-    if (!m) throw ValidationError(fmt::format("unknown memdev '{}'", r.targets[p]));
-    auto dup = std::find(out.begin(), out.end(), *m);
+    const size_t m = resolve_memdev(fabric_.topology(), r.targets[p]);
+    auto dup = std::find(out.begin(), out.end(), m);
     if (dup != out.end())
-      throw RegionError(fmt::format("{} already specified at position {}", memdev_name(*m), dup - out.begin()));
-    out.push_back(*m);
+      throw RegionError(
+          fmt::format("{} already specified at position {}", memdev_name(m), dup - out.begin()));
+    out.push_back(m);
   }
   // One region, one kind of memory (Linux: cxl_region type vs the endpoint decoder's).
   plan.region.kind = fabric_.memdev(out[0]).kind();

@@ -82,18 +82,17 @@ std::vector<RegionRequest> default_regions(const Fabric& fabric) {
 }
 
 RegionRequest memdev_region(const Fabric& fabric, const std::string& memdev) {
-  const auto m = fabric.find_memdev(memdev);
-  if (!m) throw ValidationError(fmt::format("no memory device '{}' in the topology", memdev));
-  const bool type2 = fabric.memdev(*m).is_type2();
-  const std::string hb = fabric.memdev_path(*m).front();
+  const size_t m = resolve_memdev(fabric.topology(), memdev);
+  const bool type2 = fabric.memdev(m).is_type2();
+  const std::string hb = fabric.memdev_path(m).front();
   for (size_t w = 0; w < fabric.windows().size(); ++w) {
     const Cfmws& c = fabric.windows()[w];
     if (c.targets().size() == 1 && c.targets()[0]->id() == hb && (type2 ? c.spec().restrictions.type2 : c.spec().restrictions.type3)) {
       RegionRequest r;
       r.window = w;
       r.ways = 1;
-      r.targets = {memdev};
-      r.mode = mode_for(fabric, {*m});
+      r.targets = {fabric.memdev(m).id()};
+      r.mode = mode_for(fabric, {m});
       return r;
     }
   }

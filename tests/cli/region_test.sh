@@ -115,7 +115,7 @@ run 0 list "$T" --region window=0,ways=2,granularity=256,targets=m0:m2 \
 
 # Malformed input: exit 2.
 run 2 map "$T" --ways 2 --granularity 256 --targets m0,mX --step 256
-expect_err "unknown memdev 'mX'"
+expect_err "no memdev 'mX'"
 run 2 map "$T" --ways 4 --granularity 256 --targets m0,m2 --step 256
 expect_err "2 targets given for a 4-way region"
 run 2 map "$T" --ways 2 --granularity 4Q --step 256
@@ -125,7 +125,7 @@ expect_err "window= and ways= are required"
 run 2 list "$T" --region window=0,ways=2,colour=red
 expect_err "unknown key 'colour'"
 run 2 list "$T" --region window=9,ways=2
-expect_err "window 9 does not exist"
+expect_err "no window '9'"
 run 2 list "$TMP/missing.toml"
 run 2 decode "$T" --region window=0,ways=2
 expect_err "exactly one of HPA and --offset"
