@@ -72,6 +72,9 @@ int run(const MlcOptions& o) {
     if (o.topology.empty()) return frontend::setup_for_device(host, local, device);
     Topology topo = frontend::resolve_topology(o.topology);
     const auto regions = loaded.regions_for(topo);
+    // A memdev --target gets its own 1-way region instead of the defaults.
+    if (topo.find_type3(o.target) == nullptr && topo.find_type2(o.target) == nullptr)
+      loaded.note_default_regions(topo);
     return frontend::setup_for_topology(host, local, device, topo, o.target, regions);
   };
   frontend::MlcSetup s = setup();

@@ -220,6 +220,7 @@ int run(const RunOptions& o) {
   c.local_dram = local;
   c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
   c.regions = loaded.regions_for(c.topology);
+  loaded.note_default_regions(c.topology);
   loaded.check_ids(c.topology);
   c.device_for = loaded.device_for();
   c.placement = frontend::parse_placement(o.placement);

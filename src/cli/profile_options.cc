@@ -1,10 +1,12 @@
 #include "cli/profile_options.h"
 
-#include "cli/region_spec.h"
-
 #include <fmt/format.h>
 
+#include <iostream>
+
+#include "cli/region_spec.h"
 #include "spec/error.h"
+#include "timing/system.h"
 
 namespace cxlsim::cli {
 
@@ -58,6 +60,13 @@ void ProfileOptions::Loaded::check_ids(const Topology& topo) const {
       throw ValidationError(fmt::format("--device-of {}: no Type 3 or Type 2 device '{}' in the topology", id, id));
     }
   }
+}
+
+void ProfileOptions::Loaded::note_default_regions(const Topology& topo) const {
+  if (!region_specs.empty()) return;
+  const auto fabric = Fabric::build(topo, FabricOptions{.map_backing_files = false});
+  for (const auto& note : timing::plan_default_regions(*fabric).notes)
+    std::cerr << "cxlsim: note: " << note << "\n";
 }
 
 std::vector<RegionRequest> ProfileOptions::Loaded::regions_for(const Topology& topo) const {

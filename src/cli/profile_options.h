@@ -38,6 +38,9 @@ struct ProfileOptions {
     void check_ids(const Topology& topo) const;
     // The --region requests on `topo` (parse_region_specs).
     std::vector<RegionRequest> regions_for(const Topology& topo) const;
+    // Without --region: prints on stderr, as "cxlsim: note: ...", where the default regions on
+    // `topo` fall back (timing::plan_default_regions).
+    void note_default_regions(const Topology& topo) const;
   };
   // Loads the profiles (host.cache as --host-cache sets it) and keeps the region specs. Throws
   // ParseError/ValidationError on bad input.

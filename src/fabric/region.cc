@@ -22,18 +22,6 @@ std::string range(Hpa base, Bytes size) {
 
 bool is_pow2(uint64_t v) { return std::has_single_bit(v); }
 
-// The region ways a window over `window_ways` host bridges allows (interleave_ways_store():
-// an encodable ways value, window ways x a power of 2): "1, 2, 4, 8 or 16", "3, 6 or 12".
-std::string region_ways_for(unsigned window_ways) {
-  std::vector<unsigned> ok;
-  for (unsigned w : all_ways())
-    if (w % window_ways == 0 && is_pow2(w / window_ways)) ok.push_back(w);
-  std::string out;
-  for (size_t i = 0; i < ok.size(); ++i)
-    out += fmt::format("{}{}", i == 0 ? "" : i + 1 == ok.size() ? " or " : ", ", ok[i]);
-  return out;
-}
-
 // The dport of `port` on the path to memdev `m`.
 const Dport* dport_below(const Fabric& f, const Port* port, size_t m) {
   for (const Dport* d = f.endpoint(m).parent; d; d = d->owner()->parent_dport())
@@ -428,11 +416,12 @@ const Region& RegionManager::create(const RegionRequest& r) {
       (r.mode == RegionMode::kRam && !w.spec().restrictions.volatile_))
     throw RegionError(fmt::format("{}: window does not allow {} regions", root, to_string(r.mode)));
   // interleave_ways_store(): a valid encoding and a power-of-2 multiple of the window's ways.
-  if (!ways_to_eiw(r.ways) || r.ways % w.ways() != 0 || !is_pow2(r.ways / w.ways()))
-    throw RegionError(
-        fmt::format("invalid interleave: {}: {} interleaves {} host bridge{}, so region ways "
-                    "must be {}",
-                    r.ways, root, w.ways(), w.ways() == 1 ? "" : "s", region_ways_for(w.ways())));
+  if (const auto ok = allowed_region_ways(w.ways());
+      std::find(ok.begin(), ok.end(), r.ways) == ok.end())
+    throw RegionError(fmt::format(
+        "invalid interleave: {}: {} interleaves {} host bridge{}, so region ways "
+        "must be {}",
+        r.ways, root, w.ways(), w.ways() == 1 ? "" : "s", allowed_region_ways_text(w.ways())));
   // interleave_granularity_store(): equal to the window's when the window interleaves.
   const Bytes gran = r.granularity.value_or(w.granularity());
   if (!granularity_to_eig(gran))

@@ -1,5 +1,7 @@
 #include "fabric/region_order.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 
@@ -67,12 +69,28 @@ class Search {
 
 }  // namespace
 
+std::vector<unsigned> allowed_region_ways(unsigned window_ways) {
+  std::vector<unsigned> out;
+  for (unsigned w : all_ways())
+    if (window_ways != 0 && w % window_ways == 0 && std::has_single_bit(w / window_ways))
+      out.push_back(w);
+  return out;
+}
+
+std::string allowed_region_ways_text(unsigned window_ways) {
+  const auto ok = allowed_region_ways(window_ways);
+  std::string out;
+  for (size_t i = 0; i < ok.size(); ++i)
+    out += fmt::format("{}{}", i == 0 ? "" : i + 1 == ok.size() ? " or " : ", ", ok[i]);
+  return out;
+}
+
 std::optional<std::vector<size_t>> find_target_order(const Fabric& fabric,
                                                      const TargetOrderQuery& q) {
   const Cfmws& w = fabric.windows().at(q.window);
   const unsigned wways = w.ways();
-  if (!ways_to_eiw(q.ways) || q.ways % wways != 0 || !std::has_single_bit(q.ways / wways))
-    return std::nullopt;
+  const auto allowed = allowed_region_ways(wways);
+  if (std::find(allowed.begin(), allowed.end(), q.ways) == allowed.end()) return std::nullopt;
   const auto eig = granularity_to_eig(q.granularity);
   if (!eig) return std::nullopt;
   const unsigned k = q.ways / wways;

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "spec/units.h"
@@ -33,6 +34,13 @@ struct TargetOrderQuery {
   // false: ignore the 16 KiB limit on port granularities (to tell whether it is the reason).
   bool limit_granularity = true;
 };
+
+// The region ways a window over `window_ways` targets allows, ascending (interleave_ways_store():
+// an encodable ways value that is window ways x a power of 2): 1, 2, 4, 8, 16 for one host
+// bridge; 3, 6, 12 for three.
+std::vector<unsigned> allowed_region_ways(unsigned window_ways);
+// The same list for messages: "1, 2, 4, 8 or 16".
+std::string allowed_region_ways_text(unsigned window_ways);
 
 // Memdevs in position order, or nullopt when no order satisfies the rules (including ways
 // that are not the window's ways x a power of 2, or an unencodable granularity).

@@ -144,4 +144,12 @@ expect_err "a 4-way region needs 4 memdevs with free pmem capacity below the win
 run 1 list "$tree" --region window=0,ways=16,granularity=16K
 expect_err "decoder0.0: invalid interleave: every order of the 16 memdevs gives a port a granularity above 16 KiB"
 
+# Default regions of mlc/replay/run fall back where one region over all memdevs is impossible,
+# and say so on stderr.
+run 0 mlc --topology 'newick:(1,(2,3))' --idle-latency
+expect_err "note: window cfmw0: no pmem region over its 3 memdevs (region ways must be 1, 2, 4, 8 or 16); default regions: 2-way over mem1:mem2, 1-way over mem3"
+expect_out "Idle latency"
+run 0 mlc --topology "$tree" --idle-latency
+[[ $ERR != *note:* ]] || fail "16-way default region fell back: $ERR"
+
 finish "region CLI"
