@@ -122,11 +122,8 @@ class Session {
  private:
   static std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
   static std::string locate_state(const MboxOptions& o, const MemdevConfig& c) {
-    if (!o.state_dir.empty()) return o.state_dir + "/" + c.id + ".state";
-    for (const auto* p : {&c.persistent_path, &c.volatile_path, &c.lsa_path}) {
-      if (!p->empty()) return device::state_path_beside(*p);
-    }
-    return "";
+    return device::state_path_for(c.id, c.persistent_path, c.volatile_path, c.lsa_path,
+                                  o.state_dir);
   }
   const MboxOptions& opts_;
   std::string state_path_;
