@@ -105,7 +105,7 @@ int run(const CoherenceOptions& o) {
         fmt::format("unknown scenario '{}'; choose check, {}", o.scenario, fmt::join(names, ", ")));
   }
   auto loaded = o.profiles.load();
-  if (!loaded.regions.empty()) return fail("--region does not apply to coherence");
+  if (!loaded.region_specs.empty()) return fail("--region does not apply to coherence");
   if (!loaded.device.cxl)
     return fail(
         fmt::format("--device '{}' is local DRAM; use a CXL device profile", loaded.device.name));

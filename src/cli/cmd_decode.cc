@@ -102,7 +102,9 @@ void register_decode(CLI::App& app) {
   cmd->add_option("topology", a->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME")->required();
   cmd->add_option("hpa", a->hpa, "Host physical address (e.g. 0x110000000)");
   cmd->add_option("--region", a->regions,
-                  "Create a region first (repeatable): window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S]")
+                  "Create a region first (repeatable): "
+                  "window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S] "
+                  "(N: index, decoder0.N or window id; ID: topology id or memN)")
       ->required()
       ->allow_extra_args(false);
   cmd->add_option("--offset", a->offset, "An offset into the last region instead of an HPA");
@@ -110,9 +112,7 @@ void register_decode(CLI::App& app) {
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->callback([a] {
     if (a->hpa.empty() == a->offset.empty()) finish(fail("give exactly one of HPA and --offset"));
-    std::vector<RegionRequest> reqs;
-    for (const auto& spec : a->regions) reqs.push_back(parse_region_spec(spec));
-    const Session s = open_session(a->topology, reqs, "", a->options);
+    const Session s = open_session(a->topology, a->regions, "", a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     Hpa hpa;
     if (!a->hpa.empty()) {

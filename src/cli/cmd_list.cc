@@ -313,20 +313,21 @@ void register_list(CLI::App& app) {
   auto* cmd = app.add_subcommand("list", "List the fabric as Linux's `cxl list -vvv` shows it");
   cmd->add_option("topology", a->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME")->required();
   cmd->add_option("--region", a->regions,
-                  "Create a region first (repeatable): window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S]"
+                  "Create a region first (repeatable): "
+                  "window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S] "
+                  "(N: index, decoder0.N or window id; ID: topology id or memN)"
                   "[,mode=pmem|ram]")
       ->allow_extra_args(false);
   add_fabric_options(cmd, a->options);
   cmd->add_flag("--json", a->json, "JSON in cxl list -vvv's shape");
   cmd->callback([a] {
-    std::vector<RegionRequest> reqs;
-    for (const auto& spec : a->regions) reqs.push_back(parse_region_spec(spec));
-    const Session s = open_session(a->topology, reqs, "", a->options);
+    const Session s = open_session(a->topology, a->regions, "", a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     if (a->json) {
       const ListJson list(s);
       json out = json::array({list.bus()});
-      if (json acc = list.accelerators(); !acc.empty()) out.push_back({{"accelerators", std::move(acc)}});
+      if (json acc = list.accelerators(); !acc.empty())
+        out.push_back({{"accelerators", std::move(acc)}});
       std::cout << out.dump(2) << "\n";
     } else {
       print_tables(s);

@@ -15,8 +15,9 @@ namespace cxlsim::cli {
 
 void register_map(CLI::App& app) {
   struct Args {
-    std::string topology, granularity, targets, step, size, backing_dir, mode = "pmem";
-    unsigned ways = 1, window = 0;
+    std::string topology, granularity, targets, step, size, backing_dir, mode = "pmem",
+                                                                         window = "0";
+    unsigned ways = 1;
     uint64_t count = 16;
     bool json = false;
     FabricOptions options{.map_backing_files = false};  // a view: creates no file
@@ -26,8 +27,11 @@ void register_map(CLI::App& app) {
   cmd->add_option("topology", a->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME")->required();
   cmd->add_option("--ways", a->ways, "Region interleave ways")->required();
   cmd->add_option("--granularity", a->granularity, "Region interleave granularity (default: the window's)");
-  cmd->add_option("--targets", a->targets, "Memdev ids in position order, comma separated (default: cxl's order)");
-  cmd->add_option("--window", a->window, "Window (root decoder) index");
+  cmd->add_option("--targets", a->targets,
+                  "Memdevs (topology ids or memN as `list` prints) in position order, comma "
+                  "separated (default: cxl's order)");
+  cmd->add_option("--window", a->window, "Window: index, root decoder (decoder0.N) or window id")
+      ->capture_default_str();
   cmd->add_option("--size", a->size, "Region size (default: ways x the smallest free capacity)");
   cmd->add_option("--mode", a->mode, "pmem or ram");
   cmd->add_option("--step", a->step, "Distance between offsets")->required();
@@ -46,10 +50,9 @@ void register_map(CLI::App& app) {
       spec += ",targets=" + t;
     }
     spec += ",mode=" + a->mode;
-    const RegionRequest req = parse_region_spec(spec);
     const Bytes step = parse_bytes(a->step);
     if (step.value() == 0) finish(fail("--step must be nonzero"));
-    const Session s = open_session(a->topology, {req}, a->backing_dir, a->options);
+    const Session s = open_session(a->topology, {spec}, a->backing_dir, a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     const Region& r = *s.regions->regions().back();
     nlohmann::json out = nlohmann::json::array();

@@ -8,11 +8,11 @@
 #include <algorithm>
 #include <array>
 #include <iostream>
-#include <sstream>
-#include <stdexcept>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
+#include <stdexcept>
 #include <string_view>
 
 #include "cli/commands.h"
@@ -23,6 +23,7 @@
 #include "device/memdev_state_file.h"
 #include "device/memdev_state_lock.h"
 #include "device/runtime_dir.h"
+#include "fabric/linux_names.h"
 #include "fabric/topology_loader.h"
 #include "spec/error.h"
 
@@ -51,16 +52,11 @@ class Session {
  public:
   explicit Session(const MboxOptions& o) : opts_(o) {
     const Topology t = load_valid_topology(o.topology);
-    const Type3Spec* spec = t.find_type3(o.memdev);
-    if (!spec && t.find_type2(o.memdev))
+    const size_t index = resolve_memdev(t, o.memdev);  // topology id or memN
+    if (index >= t.type3.size())
       throw ValidationError(fmt::format("'{}' is a Type 2 device: it has no Memory Device command set (mailbox)",
                                         o.memdev));
-    if (!spec) {
-      std::string ids;
-      for (const auto& m : t.type3) ids += (ids.empty() ? "" : ", ") + m.id;
-      throw ValidationError(fmt::format("no memdev '{}' in {} (memdevs: {})", o.memdev, o.topology,
-                                        ids.empty() ? "none" : ids));
-    }
+    const Type3Spec* spec = &t.type3[index];
     MemdevConfig c;
     c.id = spec->id;
     c.serial = spec->serial;
@@ -127,11 +123,8 @@ class Session {
  private:
   static std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
   static std::string locate_state(const MboxOptions& o, const MemdevConfig& c) {
-    if (!o.state_dir.empty()) return o.state_dir + "/" + c.id + ".state";
-    for (const auto* p : {&c.persistent_path, &c.volatile_path, &c.lsa_path}) {
-      if (!p->empty()) return device::state_path_beside(*p);
-    }
-    return "";
+    return device::state_path_for(c.id, c.persistent_path, c.volatile_path, c.lsa_path,
+                                  o.state_dir);
   }
   const MboxOptions& opts_;
   std::string state_path_;
@@ -834,7 +827,8 @@ void register_mbox(CLI::App& app) {
   auto o = std::make_shared<MboxOptions>();
   auto* mbox = app.add_subcommand("mbox", "Send memory-device mailbox commands (CXL 3.1 §8.2.9) to a memdev");
   mbox->add_option("FILE", o->topology, "Topology: a file, builtin:NAME or newick:TREE")->required();
-  mbox->add_option("--memdev", o->memdev, "Memdev id (e.g. mem0)")->required();
+  mbox->add_option("--memdev", o->memdev, "Memdev: topology id or memN as `cxlsim list` prints it")
+      ->required();
   mbox->add_option("--state-dir", o->state_dir,
                    "Directory for the device's command state (default: beside its backing file)")
       ->check(CLI::ExistingDirectory);

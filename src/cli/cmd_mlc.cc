@@ -61,18 +61,23 @@ int run(const MlcOptions& o) {
   if (!o.idle && !o.max_bw && !o.loaded)
     return fail("choose --idle-latency, --max-bandwidth or --loaded-latency");
   auto loaded = o.profiles.load();
-  auto& [host, local, device, regions, device_of] = loaded;
+  auto& [host, local, device, region_specs, device_of] = loaded;
   if (!device_of.empty() && o.topology.empty()) return fail("--device-of needs --topology");
   if (!o.target.empty() && o.topology.empty()) return fail("--target needs --topology");
-  if (!regions.empty() && o.topology.empty()) return fail("--region needs --topology");
+  if (!region_specs.empty() && o.topology.empty()) return fail("--region needs --topology");
   if (!o.topology.empty() && !device.cxl)
     return fail(fmt::format("--device '{}' is local DRAM; with --topology use a CXL device profile",
                             device.name));
-  frontend::MlcSetup s =
-      o.topology.empty()
-          ? frontend::setup_for_device(host, local, device)
-          : frontend::setup_for_topology(host, local, device,
-                                         frontend::resolve_topology(o.topology), o.target, regions);
+  auto setup = [&] {
+    if (o.topology.empty()) return frontend::setup_for_device(host, local, device);
+    Topology topo = frontend::resolve_topology(o.topology);
+    const auto regions = loaded.regions_for(topo);
+    // A memdev --target gets its own 1-way region instead of the defaults.
+    if (topo.find_type3(o.target) == nullptr && topo.find_type2(o.target) == nullptr)
+      loaded.note_default_regions(topo);
+    return frontend::setup_for_topology(host, local, device, topo, o.target, regions);
+  };
+  frontend::MlcSetup s = setup();
   if (!device_of.empty()) {
     loaded.check_ids(s.topology);
     s.device_for = loaded.device_for();

@@ -154,7 +154,9 @@ void register_regs(CLI::App& app) {
   auto* cedt = cmd->add_flag("--cedt", a->cedt, "Print the ACPI CEDT (CHBS, CFMWS)");
   comp->excludes(cedt);
   cmd->add_option("--region", a->regions,
-                  "Create a region first (repeatable): window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S]"
+                  "Create a region first (repeatable): "
+                  "window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S] "
+                  "(N: index, decoder0.N or window id; ID: topology id or memN)"
                   "[,mode=pmem|ram]")
       ->allow_extra_args(false);
   add_fabric_options(cmd, a->options);
@@ -163,9 +165,7 @@ void register_regs(CLI::App& app) {
   cmd->callback([a] {
     if (a->component.empty() && !a->cedt) finish(fail("regs: give --component ID or --cedt"));
     if (a->raw && !a->cedt) finish(fail("regs: --raw needs --cedt"));
-    std::vector<RegionRequest> reqs;
-    for (const auto& spec : a->regions) reqs.push_back(parse_region_spec(spec));
-    const Session s = open_session(a->topology, reqs, "", a->options);
+    const Session s = open_session(a->topology, a->regions, "", a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     if (a->cedt) {
       const Cedt t = s.fabric->cedt();

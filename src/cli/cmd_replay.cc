@@ -26,12 +26,13 @@ struct ReplayOptions {
 int run(const ReplayOptions& o) {
   frontend::ReplayConfig c;
   auto loaded = o.profiles.load();
-  auto& [host, local, dev, regions, device_of] = loaded;
+  auto& [host, local, dev, region_specs, device_of] = loaded;
   if (!dev.cxl) return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that", o.profiles.device));
   c.host = std::move(host);
   c.local_dram = std::move(local);
   c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
-  c.regions = std::move(regions);
+  c.regions = loaded.regions_for(c.topology);
+  loaded.note_default_regions(c.topology);
   loaded.check_ids(c.topology);
   c.device_for = loaded.device_for();
   c.placement = frontend::parse_placement(o.placement);

@@ -209,7 +209,7 @@ int run(const RunOptions& o) {
     return fail("run needs a program: cxlsim run [OPTIONS] -- PROGRAM [ARGS...]");
   if (!(o.epoch_us > 0)) return fail("--epoch-us must be positive");
   auto loaded = o.profiles.load();
-  auto& [host, local, dev, regions, device_of] = loaded;
+  auto& [host, local, dev, region_specs, device_of] = loaded;
   if (!dev.cxl)
     return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that",
                             o.profiles.device));
@@ -219,7 +219,8 @@ int run(const RunOptions& o) {
   c.host = host;
   c.local_dram = local;
   c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
-  c.regions = regions;
+  c.regions = loaded.regions_for(c.topology);
+  loaded.note_default_regions(c.topology);
   loaded.check_ids(c.topology);
   c.device_for = loaded.device_for();
   c.placement = frontend::parse_placement(o.placement);

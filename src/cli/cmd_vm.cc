@@ -13,6 +13,8 @@
 #include "cli/commands.h"
 #include "device/runtime_dir.h"
 #include "fabric/topology_loader.h"
+#include "spec/error.h"
+#include "vm/qemu_limits.h"
 #include "vm/session.h"
 
 namespace cxlsim::cli {
@@ -34,6 +36,7 @@ struct VmArgs {
   unsigned timeout = 600;
   bool json = false;
   bool quiet = false;
+  bool strict = false;
 };
 
 // A fresh private directory for one boot; removed at exit unless the boot failed or the user
@@ -75,6 +78,8 @@ void add_common(CLI::App* cmd, VmArgs& a) {
                   "HOST:GUEST: carry a host file (e.g. a static test program) into the guest at the "
                   "absolute path GUEST, keeping its permission bits; repeatable");
   cmd->add_flag("--quiet", a.quiet, "No progress messages");
+  cmd->add_flag("--strict", a.strict,
+                "Refuse (exit 2) topologies QEMU 7.2 routes wrongly instead of warning");
 }
 
 vm::SessionOptions session_options(const VmArgs& a, const fs::path& workdir) {
@@ -90,6 +95,24 @@ vm::SessionOptions session_options(const VmArgs& a, const fs::path& workdir) {
   return o;
 }
 
+// Loads the topology and checks it against QEMU 7.2's limits (vm/qemu_limits.h): a warning on
+// stderr per broken rule, or a ValidationError (exit 2) naming them all under --strict.
+Topology load_bootable_topology(const VmArgs& a) {
+  Topology t = load_valid_topology(a.topology);
+  auto violations = vm::qemu72_limit_violations(t);
+  if (violations.empty()) return t;
+  if (a.strict) {
+    std::string msg =
+        fmt::format("{}: QEMU 7.2 does not route this topology correctly (--strict):", a.topology);
+    for (const auto& v : violations) msg += "\n  " + vm::describe(v);
+    throw ValidationError(msg);
+  }
+  for (const auto& v : violations) {
+    std::cerr << "cxlsim vm: warning: QEMU 7.2 limit: " << vm::describe(v) << "\n";
+  }
+  return t;
+}
+
 std::string read_script(const VmArgs& a) {
   if (!a.script.empty()) {
     std::ifstream in(a.script, std::ios::binary);
@@ -102,7 +125,7 @@ std::string read_script(const VmArgs& a) {
 }
 
 int run(const VmArgs& a) {
-  Topology t = load_valid_topology(a.topology);
+  Topology t = load_bootable_topology(a);
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::run, read_script(a) + "\n");
@@ -120,8 +143,11 @@ int run(const VmArgs& a) {
         std::cout << s << std::flush;
       }
     });
-  } catch (...) {
+  } catch (const vm::VmError& e) {
     work.keep = true;  // the console log the error quotes stays readable
+    return fail(fmt::format("{}\nwork directory kept: {}", e.what(), work.path.string()), 125);
+  } catch (...) {
+    work.keep = true;
     throw;
   }
   if (options.progress) {
@@ -139,7 +165,7 @@ int run(const VmArgs& a) {
 }
 
 int shell(const VmArgs& a) {
-  Topology t = load_valid_topology(a.topology);
+  Topology t = load_bootable_topology(a);
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::shell, "");

@@ -1,10 +1,12 @@
 #include "cli/profile_options.h"
 
-#include "cli/region_spec.h"
-
 #include <fmt/format.h>
 
+#include <iostream>
+
+#include "cli/region_spec.h"
 #include "spec/error.h"
+#include "timing/system.h"
 
 namespace cxlsim::cli {
 
@@ -15,9 +17,12 @@ void ProfileOptions::add_to(CLI::App& cmd) {
   cmd.add_option("--host", host, "Host profile: built-in name or TOML file (default spr-xeon; spr-xeon-ddr5-server is the "
                  "server of the eurosys24-ddr5 log)");
   cmd.add_option("--local", local, "Local DRAM profile (default eurosys24-ddr5)");
-  cmd.add_option("--region", regions, "Create a region as `cxlsim list --region` does (repeatable; "
-                 "window=N,ways=W,granularity=G[,targets=ID:ID..][,size=S][,mode=pmem|ram]); "
-                 "default: one per window over all its memdevs");
+  cmd.add_option(
+      "--region", regions,
+      "Create a region as `cxlsim list --region` does (repeatable; "
+      "window=N,ways=W,granularity=G[,targets=ID:ID..][,size=S][,mode=pmem|ram]; N: index, "
+      "decoder0.N or window id; ID: topology id or memN); "
+      "default: one per window over all its memdevs");
   cmd.add_option("--host-cache", host_cache, "Host last-level cache in front of the home agent: off, on (the host "
                  "profile's [cache]) or SIZE[:WAYS[:LATENCY]], e.g. 30M:15 or 2M:16:30ns (WAYS, LATENCY default to the "
                  "profile's); default: as the host profile says (spr-xeon: off)");
@@ -27,7 +32,7 @@ ProfileOptions::Loaded ProfileOptions::load() const {
   Loaded l{timing::load_host_profile(host), timing::load_device_profile(local),
            timing::load_device_profile(device), {}, {}};
   if (!host_cache.empty()) l.host.cache = timing::apply_cache_spec(l.host.cache, host_cache, "--host-cache");
-  for (const auto& spec : regions) l.regions.push_back(parse_region_spec(spec));
+  l.region_specs = regions;
   for (const auto& spec : device_of) {
     const auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
@@ -55,6 +60,17 @@ void ProfileOptions::Loaded::check_ids(const Topology& topo) const {
       throw ValidationError(fmt::format("--device-of {}: no Type 3 or Type 2 device '{}' in the topology", id, id));
     }
   }
+}
+
+void ProfileOptions::Loaded::note_default_regions(const Topology& topo) const {
+  if (!region_specs.empty()) return;
+  const auto fabric = Fabric::build(topo, FabricOptions{.map_backing_files = false});
+  for (const auto& note : timing::plan_default_regions(*fabric).notes)
+    std::cerr << "cxlsim: note: " << note << "\n";
+}
+
+std::vector<RegionRequest> ProfileOptions::Loaded::regions_for(const Topology& topo) const {
+  return parse_region_specs(region_specs, topo);
 }
 
 }  // namespace cxlsim::cli

@@ -30,7 +30,7 @@ unsigned parse_unsigned(const std::string& v, const std::string& key, const std:
 
 }  // namespace
 
-RegionRequest parse_region_spec(const std::string& spec) {
+RegionRequest parse_region_spec(const std::string& spec, const Topology& t) {
   RegionRequest r;
   bool have_window = false, have_ways = false;
   for (const std::string& item : split(spec, ',')) {
@@ -39,7 +39,7 @@ RegionRequest parse_region_spec(const std::string& spec) {
       throw ParseError(fmt::format("--region '{}': '{}' is not key=value", spec, item));
     const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
     if (key == "window") {
-      r.window = parse_unsigned(value, key, spec);
+      r.window = resolve_window(t, value);
       have_window = true;
     } else if (key == "ways") {
       r.ways = parse_unsigned(value, key, spec);
@@ -65,6 +65,13 @@ RegionRequest parse_region_spec(const std::string& spec) {
   return r;
 }
 
+std::vector<RegionRequest> parse_region_specs(const std::vector<std::string>& specs,
+                                              const Topology& t) {
+  std::vector<RegionRequest> out;
+  for (const auto& spec : specs) out.push_back(parse_region_spec(spec, t));
+  return out;
+}
+
 void add_fabric_options(CLI::App* cmd, FabricOptions& options) {
   cmd->add_option_function<unsigned>(
          "--hdm-decoders",
@@ -73,13 +80,14 @@ void add_fabric_options(CLI::App* cmd, FabricOptions& options) {
       ->check(CLI::IsMember({1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32}));
 }
 
-Session open_session(const std::string& topology, const std::vector<RegionRequest>& requests,
+Session open_session(const std::string& topology, const std::vector<std::string>& region_specs,
                      const std::string& backing_dir, const FabricOptions& options) {
   Topology t = load_valid_topology(topology);
   if (!backing_dir.empty())
     for (Type3Spec& m : t.type3)
       if (m.persistent_backing.path.empty() && m.persistent_size.value() != 0)
         m.persistent_backing.path = fmt::format("{}/{}-pmem.raw", backing_dir, m.id);
+  const std::vector<RegionRequest> requests = parse_region_specs(region_specs, t);
   Session s;
   s.fabric = Fabric::build(t, options);
   s.regions = std::make_unique<RegionManager>(*s.fabric);

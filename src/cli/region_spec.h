@@ -2,8 +2,10 @@
 // from --region SPEC, and creating them the way Linux 6.1 would.
 //
 // SPEC (version 1): window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S][,mode=pmem|ram]
-// with G and S as sizes ("256", "4K", "1G") and IDs the topology ids of memdevs, in position
-// order. Omitted targets: the order `cxl create-region` would pick.
+// with G and S as sizes ("256", "4K", "1G"), N a window as resolve_window names it (index,
+// decoder0.N or its id) and IDs memdevs as resolve_memdev names them (topology id or memN), in
+// position order (fabric/linux_names.h). Omitted targets: the order `cxl create-region` would
+// pick.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,8 +18,10 @@
 
 namespace cxlsim::cli {
 
-// Throws ParseError naming the offending key.
-RegionRequest parse_region_spec(const std::string& spec);
+// Throws ParseError naming the offending key, ValidationError for a window `t` does not have.
+RegionRequest parse_region_spec(const std::string& spec, const Topology& t);
+std::vector<RegionRequest> parse_region_specs(const std::vector<std::string>& specs,
+                                              const Topology& t);
 
 // A fabric with regions created in order. Region rejections are reported through
 // `rejected` (Linux's reason) rather than thrown, so commands can exit 1 for them.
@@ -27,10 +31,11 @@ struct Session {
   std::string rejected;  // non-empty: the first region Linux would refuse, and why
 };
 
-// Loads and validates `topology` (load_valid_topology). Memdevs without a persistent backing
+// Loads and validates `topology` (load_valid_topology), then creates the regions of
+// `region_specs` (parse_region_spec) in order. Memdevs without a persistent backing
 // path are backed by "<backing_dir>/<id>-pmem.raw" when `backing_dir` is not empty (the files
 // `cxlsim vm run --backing-dir` gives QEMU).
-Session open_session(const std::string& topology, const std::vector<RegionRequest>& requests,
+Session open_session(const std::string& topology, const std::vector<std::string>& region_specs,
                      const std::string& backing_dir = "", const FabricOptions& options = {});
 
 // Adds --hdm-decoders N (decoders per port and per memdev) to `cmd`, writing `options`.

@@ -71,14 +71,17 @@ class Memdev : public HdmDecoderContext {
   bool is_type2() const { return config_.kind == DeviceKind::kType2; }
   Bytes cache_size() const { return config_.cache_size; }
   uint64_t serial() const { return config_.serial; }
-  Bytes volatile_size() const { return config_.volatile_size; }
-  Bytes persistent_size() const { return config_.persistent_size; }
+  // The active partition (Set Partition Info, CXL 3.1 §8.2.9.9.2.2, moves it; the command
+  // state is the source of truth): DPA 0 .. volatile_size() is volatile, the rest persistent.
+  // Media placement does not move with it (locate(), file_location()).
+  Bytes volatile_size() const { return cci_->volatile_capacity(); }
+  Bytes persistent_size() const { return cci_->persistent_capacity(); }
   // Static (volatile + persistent) capacity; DC regions follow it up to dpa_span().
   Bytes capacity() const { return config_.volatile_size + config_.persistent_size; }
   Bytes dc_size() const { return dc_.size(); }
   Bytes dpa_span() const { return capacity() + dc_size(); }
   Bytes lsa_size() const { return config_.lsa_size; }
-  bool is_persistent(Dpa dpa) const { return dpa.value() >= config_.volatile_size.value(); }
+  bool is_persistent(Dpa dpa) const { return dpa.value() >= volatile_size().value(); }
 
   // Media access as the host sees it. Throws std::out_of_range when [dpa, dpa + size) is
   // beyond dpa_span(). kNoCapacity: DC capacity outside every accepted extent. kPoisoned: `out` holds the stored bytes but they are poison;

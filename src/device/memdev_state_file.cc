@@ -22,6 +22,16 @@ using nlohmann::json;
 
 std::string state_path_beside(const std::string& backing_path) { return backing_path + ".state"; }
 
+std::string state_path_for(const std::string& id, const std::string& persistent_path,
+                           const std::string& volatile_path, const std::string& lsa_path,
+                           const std::string& state_dir) {
+  if (!state_dir.empty()) return state_dir + "/" + id + ".state";
+  for (const auto* p : {&persistent_path, &volatile_path, &lsa_path}) {
+    if (!p->empty()) return state_path_beside(*p);
+  }
+  return "";
+}
+
 namespace {
 
 json to_json(const PoisonRecord& r) { return json::array({r.dpa, r.length, static_cast<int>(r.source)}); }

@@ -48,6 +48,13 @@ inline constexpr const char* kStateFormatName = "cxlsim-memdev-state";
 // The state file for a device whose backing file is `backing_path`: "<backing_path>.state".
 std::string state_path_beside(const std::string& backing_path);
 
+// Where the command state of device `id` lives: "<state_dir>/<id>.state" when `state_dir` is
+// given, else beside its first backing file of persistent, volatile, LSA; "" for a RAM-backed
+// device (its state is not kept). `cxlsim mbox` saves it there; every fabric reads it.
+std::string state_path_for(const std::string& id, const std::string& persistent_path,
+                           const std::string& volatile_path, const std::string& lsa_path,
+                           const std::string& state_dir = "");
+
 // Writes `state` for a device with `config` to `path` atomically and durably. Throws
 // std::runtime_error naming the path on I/O failure (the old state is then left in place).
 void save_state(const std::string& path, const MemdevCciConfig& config, const MemdevState& state);

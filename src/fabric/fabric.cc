@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "device/memdev_state_file.h"
 #include "fabric/root_port.h"
 #include "fabric/switch_port.h"
 #include "fabric/topology_validate.h"
@@ -150,6 +151,13 @@ void Fabric::assemble() {
       c.map_files = options_.map_backing_files;
       return c;
     });
+    // The device's command state (`cxlsim mbox`: partition, poison, ...) is its truth.
+    Memdev& md = *memdevs_.back();
+    const std::string state = device::state_path_for(m.id, m.persistent_backing.path,
+                                                     m.volatile_backing.path, m.lsa_backing.path);
+    if (!state.empty()) {
+      if (auto s = device::load_state(state, md.cci().config())) md.cci().state() = std::move(*s);
+    }
   }
   // Type 2 devices follow every Type 3 memdev, so memdev indices (and Linux's memN/endpointN
   // names) of Type 3 devices do not depend on them.

@@ -8,12 +8,30 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cxlsim {
 
 class Fabric;
 class Port;
+struct Topology;
+
+// Linux's name of memdev `index` (Fabric order: the Type 3 devices, then the Type 2 devices, each
+// in topology order): memN.
+std::string linux_memdev_name(size_t index);
+// Linux's name of the root decoder of window `index` (CEDT order): decoder0.N.
+std::string linux_root_decoder_name(size_t index);
+
+// The memdev (index in Fabric order) that `name` names on the command line: its topology id or
+// the name `cxl list` and `cxlsim list` print (memN). A topology id wins over another device's
+// memN. Throws ValidationError listing both kinds of names when none matches.
+size_t resolve_memdev(const Topology& t, std::string_view name);
+
+// The window (index in CEDT order) that `name` names on the command line: its index N, its root
+// decoder's name decoder0.N, or its topology id (e.g. cfmw0). Throws ValidationError listing
+// the names when none matches.
+size_t resolve_window(const Topology& t, std::string_view name);
 
 class LinuxNames {
  public:
@@ -22,9 +40,11 @@ class LinuxNames {
   unsigned port_id(const Port* port) const { return port_ids_.at(port); }
   unsigned endpoint_id(size_t memdev) const { return endpoint_ids_.at(memdev); }
   std::string port(const Port* port) const { return "port" + std::to_string(port_id(port)); }
-  std::string endpoint(size_t memdev) const { return "endpoint" + std::to_string(endpoint_id(memdev)); }
-  std::string memdev(size_t memdev) const { return "mem" + std::to_string(memdev); }
-  std::string root_decoder(size_t window) const { return "decoder0." + std::to_string(window); }
+  std::string endpoint(size_t memdev) const {
+    return "endpoint" + std::to_string(endpoint_id(memdev));
+  }
+  std::string memdev(size_t memdev) const { return linux_memdev_name(memdev); }
+  std::string root_decoder(size_t window) const { return linux_root_decoder_name(window); }
   std::string port_decoder(const Port* port, unsigned n) const {
     return "decoder" + std::to_string(port_id(port)) + "." + std::to_string(n);
   }

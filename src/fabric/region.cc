@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "fabric/region_order.h"
 #include "spec/interleave.h"
 
 namespace cxlsim {
@@ -89,51 +90,32 @@ Bytes RegionManager::free_dpa(size_t memdev, RegionMode mode) const {
 }
 
 std::vector<size_t> RegionManager::auto_targets(size_t window, unsigned ways, RegionMode mode,
-                                                DeviceKind kind) const {
-  const Cfmws& w = fabric_.windows().at(window);
-  // Linux 6.1 requires positions that share a dport of a port with f targets to be
-  // ways / f apart, so a port hosting k evenly spaced positions can spread them over f = k
-  // dports (one each), f = sqrt(k) dports (f each, round-robin) or one dport. The widest
-  // spread that the subtrees can host is taken; memdevs in topology order.
-  using Order = std::optional<std::vector<size_t>>;
-  std::function<Order(const Dport&, unsigned)> host;
-  std::function<Order(const Port&, unsigned)> pick = [&](const Port& port, unsigned k) -> Order {
-    std::vector<unsigned> spreads = {k};
-    for (unsigned f = 2; f < k && f <= HdmDecoderCapability::kMaxTargets; f *= 2)
-      if (f * f == k) spreads.push_back(f);
-    if (k > 1) spreads.push_back(1);
-    for (unsigned f : spreads) {
-      if (f > HdmDecoderCapability::kMaxTargets) continue;
-      std::vector<std::vector<size_t>> children;
-      for (const auto& d : port.dports()) {
-        if (children.size() == f) break;
-        if (auto sub = host(*d, k / f)) children.push_back(std::move(*sub));
-      }
-      if (children.size() < f) continue;
-      std::vector<size_t> out(k);
-      for (unsigned j = 0; j < k; ++j) out[j] = children[j % f][j / f];
-      return out;
-    }
-    return std::nullopt;
+                                                DeviceKind kind,
+                                                std::optional<Bytes> granularity) const {
+  return find_target_order(fabric_, order_query(window, ways, mode, kind, granularity))
+      .value_or(std::vector<size_t>{});
+}
+
+TargetOrderQuery RegionManager::order_query(size_t window, unsigned ways, RegionMode mode,
+                                            DeviceKind kind,
+                                            std::optional<Bytes> granularity) const {
+  TargetOrderQuery q;
+  q.window = window;
+  q.ways = ways;
+  q.granularity = granularity.value_or(fabric_.windows().at(window).granularity());
+  q.memdev_ok = [this, mode, kind](size_t m) {
+    return fabric_.memdev(m).kind() == kind && free_dpa(m, mode).value() >= k256M;
   };
-  host = [&](const Dport& d, unsigned k) -> Order {
-    if (d.child_switch()) return pick(*d.child_switch(), k);
-    if (d.child_memdev() && k == 1 && fabric_.memdev(*d.child_memdev()).kind() == kind &&
-        free_dpa(*d.child_memdev(), mode).value() >= k256M)
-      return std::vector<size_t>{*d.child_memdev()};
-    return std::nullopt;
-  };
-  std::vector<size_t> out;
-  if (ways % w.ways() != 0) return out;
-  const unsigned k = ways / w.ways();
-  std::vector<std::vector<size_t>> per_target;
-  for (const HostBridge* hb : w.targets()) {
-    auto o = pick(*hb, k);
-    if (!o) return out;
-    per_target.push_back(std::move(*o));
-  }
-  for (unsigned p = 0; p < ways; ++p) out.push_back(per_target[p % w.ways()][p / w.ways()]);
-  return out;
+  return q;
+}
+
+std::optional<unsigned> RegionManager::free_port_decoder(const Port& port) const {
+  const bool passthrough = port.hdm() == nullptr;
+  const unsigned count = passthrough ? 1 : port.hdm()->decoder_count();
+  for (unsigned n = 0; n < count; ++n)
+    if (!region_of_port_decoder(&port, n) && (passthrough || !port.hdm()->state(n).committed))
+      return n;
+  return std::nullopt;
 }
 
 Hpa RegionManager::allocate_hpa(const Cfmws& w, Bytes size) const {
@@ -154,25 +136,49 @@ Hpa RegionManager::allocate_hpa(const Cfmws& w, Bytes size) const {
 std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan& plan) const {
   std::vector<size_t> out;
   if (r.targets.empty()) {
-    out = auto_targets(r.window, r.ways, r.mode, r.kind);
-    if (out.size() < r.ways)
-      throw RegionError(fmt::format("{}: no {} {} with free {} capacity can take the {}-way positions "
-                                    "below the window's host bridges",
-                                    names_.root_decoder(r.window), r.ways,
-                                    r.kind == DeviceKind::kType2 ? "Type 2 devices" : "memdevs", to_string(r.mode),
-                                    r.ways));
+    out = auto_targets(r.window, r.ways, r.mode, r.kind, r.granularity);
+    if (out.size() < r.ways) {
+      const Cfmws& w = fabric_.windows().at(r.window);
+      size_t eligible = 0;
+      for (size_t m = 0; m < fabric_.memdev_count(); ++m) {
+        const auto& hbs = w.targets();
+        const bool below =
+            std::find(hbs.begin(), hbs.end(), fabric_.port_chain(m).front()) != hbs.end();
+        eligible +=
+            below && fabric_.memdev(m).kind() == r.kind && free_dpa(m, r.mode).value() >= k256M;
+      }
+      const char* what = r.kind == DeviceKind::kType2 ? "Type 2 devices" : "memdevs";
+      if (eligible < r.ways)
+        throw RegionError(fmt::format(
+            "{}: a {}-way region needs {} {} with free {} capacity below the "
+            "window's host bridges; there are {}",
+            names_.root_decoder(r.window), r.ways, r.ways, what, to_string(r.mode), eligible));
+      TargetOrderQuery q = order_query(r.window, r.ways, r.mode, r.kind, r.granularity);
+      q.limit_granularity = false;
+      if (find_target_order(fabric_, q))
+        throw RegionError(fmt::format(
+            "{}: invalid interleave: every order of the {} {} gives a port a "
+            "granularity above 16 KiB ({} ways at {} B)",
+            names_.root_decoder(r.window), eligible, what, r.ways, q.granularity.value()));
+      throw RegionError(fmt::format(
+          "{}: no order of the {} {} with free {} capacity below the window's host bridges meets "
+          "Linux's rules for {} ways (position p below host bridge p mod {}; at every port a "
+          "power-of-2 number of dports, positions sharing a dport nr_targets "
+          "apart; port granularity at most 16 KiB)",
+          names_.root_decoder(r.window), eligible, what, to_string(r.mode), r.ways, w.ways()));
+    }
     plan.region.kind = r.kind;
     return out;
   }
   if (r.targets.size() != r.ways)
     throw ValidationError(fmt::format("{} targets given for a {}-way region", r.targets.size(), r.ways));
   for (size_t p = 0; p < r.targets.size(); ++p) {
-    auto m = fabric_.find_memdev(r.targets[p]);
-    if (!m) throw ValidationError(fmt::format("unknown memdev '{}'", r.targets[p]));
-    auto dup = std::find(out.begin(), out.end(), *m);
+    const size_t m = resolve_memdev(fabric_.topology(), r.targets[p]);
+    auto dup = std::find(out.begin(), out.end(), m);
     if (dup != out.end())
-      throw RegionError(fmt::format("{} already specified at position {}", memdev_name(*m), dup - out.begin()));
-    out.push_back(*m);
+      throw RegionError(
+          fmt::format("{} already specified at position {}", memdev_name(m), dup - out.begin()));
+    out.push_back(m);
   }
   // One region, one kind of memory (Linux: cxl_region type vs the endpoint decoder's).
   plan.region.kind = fabric_.memdev(out[0]).kind();
@@ -273,10 +279,7 @@ void RegionManager::attach(Plan& plan) const {
       Plan::Ref nr;
       nr.port = port;
       nr.passthrough = port->hdm() == nullptr;
-      const unsigned count = nr.passthrough ? 1 : port->hdm()->decoder_count();
-      std::optional<unsigned> free;
-      for (unsigned n = 0; n < count && !free; ++n)
-        if (!region_of_port_decoder(port, n) && (nr.passthrough || !port->hdm()->state(n).committed)) free = n;
+      const std::optional<unsigned> free = free_port_decoder(*port);
       if (!free) throw RegionError(fmt::format("{}: no decoder available", names_.port(port)));
       nr.decoder = *free;
       nr.seen.push_back(d);
@@ -413,8 +416,12 @@ const Region& RegionManager::create(const RegionRequest& r) {
       (r.mode == RegionMode::kRam && !w.spec().restrictions.volatile_))
     throw RegionError(fmt::format("{}: window does not allow {} regions", root, to_string(r.mode)));
   // interleave_ways_store(): a valid encoding and a power-of-2 multiple of the window's ways.
-  if (!ways_to_eiw(r.ways) || r.ways % w.ways() != 0 || !is_pow2(r.ways / w.ways()))
-    throw RegionError(fmt::format("invalid interleave: {} (must be {} x a power of 2 for {})", r.ways, w.ways(), root));
+  if (const auto ok = allowed_region_ways(w.ways());
+      std::find(ok.begin(), ok.end(), r.ways) == ok.end())
+    throw RegionError(fmt::format(
+        "invalid interleave: {}: {} interleaves {} host bridge{}, so region ways "
+        "must be {}",
+        r.ways, root, w.ways(), w.ways() == 1 ? "" : "s", allowed_region_ways_text(w.ways())));
   // interleave_granularity_store(): equal to the window's when the window interleaves.
   const Bytes gran = r.granularity.value_or(w.granularity());
   if (!granularity_to_eig(gran))

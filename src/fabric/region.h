@@ -13,6 +13,7 @@
 
 #include "fabric/fabric.h"
 #include "fabric/linux_names.h"
+#include "fabric/region_order.h"
 #include "spec/error.h"
 
 namespace cxlsim {
@@ -93,9 +94,15 @@ class RegionManager {
   const Region* region_of_port_decoder(const Port* port, unsigned n) const;
   // Free DPA of `memdev` in `mode`: from the end of its last allocation to the partition end.
   Bytes free_dpa(size_t memdev, RegionMode mode) const;
-  // Memdevs of `kind` in the order create() picks them when no targets are given.
+  // Memdevs of `kind` in the order create() picks them when no targets are given: an order
+  // Linux accepts whenever one exists among the memdevs with free capacity in `mode` and ports
+  // with a free decoder (find_target_order, region_order.h); empty when none does.
+  // `granularity`: the region's (default: the window's).
   std::vector<size_t> auto_targets(size_t window, unsigned ways, RegionMode mode,
-                                   DeviceKind kind = DeviceKind::kType3) const;
+                                   DeviceKind kind = DeviceKind::kType3,
+                                   std::optional<Bytes> granularity = {}) const;
+  // The first decoder of `port` no region uses (decoder 0 of a pass-through port), if any.
+  std::optional<unsigned> free_port_decoder(const Port& port) const;
 
  private:
   // The steps of create(), each named after the Linux 6.1 function (drivers/cxl/core) it follows.
@@ -115,6 +122,9 @@ class RegionManager {
   // region.c: alloc_hpa.
   Hpa allocate_hpa(const Cfmws& w, Bytes size) const;
   std::string memdev_name(size_t m) const;
+  // The search auto_targets runs: memdevs of `kind` with free capacity in `mode`.
+  TargetOrderQuery order_query(size_t window, unsigned ways, RegionMode mode, DeviceKind kind,
+                               std::optional<Bytes> granularity) const;
 
   Fabric& fabric_;
   LinuxNames names_;

@@ -1,10 +1,12 @@
 #include "timing/system.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <bit>
 #include <map>
 
+#include "fabric/region_order.h"
 #include "spec/error.h"
 #include "timing/link_training.h"
 
@@ -55,45 +57,103 @@ RegionMode mode_for(const Fabric& f, const std::vector<size_t>& memdevs) {
 
 }  // namespace
 
-std::vector<RegionRequest> default_regions(const Fabric& fabric) {
-  std::vector<RegionRequest> out;
+namespace {
+
+// Regions over `devs` (memdevs of one kind below window `w`) in `mode`: one over all of them
+// when Linux allows it, else the widest the search finds, repeated over the rest.
+void plan_window(const Fabric& f, size_t w, const std::vector<size_t>& devs, RegionMode mode,
+                 DeviceKind kind, DefaultRegions& out) {
+  const Cfmws& c = f.windows()[w];
+  std::vector<size_t> left = devs;
+  std::vector<RegionRequest> planned;
+  const auto allowed = allowed_region_ways(c.ways());
+  for (bool progress = true; progress && !left.empty();) {
+    progress = false;
+    for (auto ways = allowed.rbegin(); ways != allowed.rend(); ++ways) {
+      if (*ways > left.size()) continue;
+      TargetOrderQuery q;
+      q.window = w;
+      q.ways = *ways;
+      q.granularity = c.granularity();
+      q.memdev_ok = [&](size_t m) {
+        const Memdev& md = f.memdev(m);
+        const Bytes free = mode == RegionMode::kPmem ? md.persistent_size() : md.volatile_size();
+        return std::find(left.begin(), left.end(), m) != left.end() && free.value() >= kWindowAlign;
+      };
+      const auto order = find_target_order(f, q);
+      if (!order) continue;
+      RegionRequest r;
+      r.window = w;
+      r.ways = *ways;
+      r.mode = mode;
+      r.kind = kind;
+      for (size_t m : *order) {
+        r.targets.push_back(f.memdev(m).id());
+        left.erase(std::find(left.begin(), left.end(), m));
+      }
+      planned.push_back(std::move(r));
+      progress = true;
+      break;
+    }
+  }
+  if (!(planned.size() == 1 && planned[0].ways == devs.size())) {
+    const char* what = kind == DeviceKind::kType2 ? "Type 2 devices" : "memdevs";
+    std::string why =
+        std::find(allowed.begin(), allowed.end(), devs.size()) == allowed.end()
+            ? fmt::format("region ways must be {}", allowed_region_ways_text(c.ways()))
+            : "no order of them meets Linux's position rules";
+    std::string made;
+    for (const RegionRequest& r : planned) {
+      made += fmt::format("{}{}-way over {}", made.empty() ? "" : ", ", r.ways,
+                          fmt::join(r.targets, ":"));
+    }
+    std::string note =
+        fmt::format("window {}: no {} region over its {} {} ({}); default regions: {}", c.id(),
+                    to_string(mode), devs.size(), what, why, made.empty() ? "none" : made);
+    if (!left.empty()) {
+      std::vector<std::string> ids;
+      for (size_t m : left) ids.push_back(f.memdev(m).id());
+      note += fmt::format("; without a region: {}", fmt::join(ids, ", "));
+    }
+    out.notes.push_back(std::move(note));
+  }
+  for (auto& r : planned) out.requests.push_back(std::move(r));
+}
+
+}  // namespace
+
+DefaultRegions plan_default_regions(const Fabric& fabric) {
+  DefaultRegions out;
   for (size_t w = 0; w < fabric.windows().size(); ++w) {
     const Cfmws& c = fabric.windows()[w];
     // Type 3 memdevs below the window, in windows that allow Type 3 memory.
-    if (const auto devs = memdevs_below(fabric, c, DeviceKind::kType3); c.spec().restrictions.type3 && !devs.empty()) {
-      RegionRequest r;
-      r.window = w;
-      r.ways = static_cast<unsigned>(devs.size());
-      r.mode = mode_for(fabric, devs);
-      out.push_back(r);
-    }
+    if (const auto devs = memdevs_below(fabric, c, DeviceKind::kType3);
+        c.spec().restrictions.type3 && !devs.empty())
+      plan_window(fabric, w, devs, mode_for(fabric, devs), DeviceKind::kType3, out);
     // Type 2 device memory only in windows that allow it, never mixed with Type 3.
     if (!c.spec().restrictions.type2) continue;
-    if (const auto devs = memdevs_below(fabric, c, DeviceKind::kType2); !devs.empty()) {
-      RegionRequest r;
-      r.window = w;
-      r.ways = static_cast<unsigned>(devs.size());
-      r.mode = RegionMode::kRam;
-      r.kind = DeviceKind::kType2;
-      out.push_back(r);
-    }
+    if (const auto devs = memdevs_below(fabric, c, DeviceKind::kType2); !devs.empty())
+      plan_window(fabric, w, devs, RegionMode::kRam, DeviceKind::kType2, out);
   }
   return out;
 }
 
+std::vector<RegionRequest> default_regions(const Fabric& fabric) {
+  return plan_default_regions(fabric).requests;
+}
+
 RegionRequest memdev_region(const Fabric& fabric, const std::string& memdev) {
-  const auto m = fabric.find_memdev(memdev);
-  if (!m) throw ValidationError(fmt::format("no memory device '{}' in the topology", memdev));
-  const bool type2 = fabric.memdev(*m).is_type2();
-  const std::string hb = fabric.memdev_path(*m).front();
+  const size_t m = resolve_memdev(fabric.topology(), memdev);
+  const bool type2 = fabric.memdev(m).is_type2();
+  const std::string hb = fabric.memdev_path(m).front();
   for (size_t w = 0; w < fabric.windows().size(); ++w) {
     const Cfmws& c = fabric.windows()[w];
     if (c.targets().size() == 1 && c.targets()[0]->id() == hb && (type2 ? c.spec().restrictions.type2 : c.spec().restrictions.type3)) {
       RegionRequest r;
       r.window = w;
       r.ways = 1;
-      r.targets = {memdev};
-      r.mode = mode_for(fabric, {*m});
+      r.targets = {fabric.memdev(m).id()};
+      r.mode = mode_for(fabric, {m});
       return r;
     }
   }

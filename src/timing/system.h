@@ -73,9 +73,17 @@ struct CommittedRegion {
 // The topology with open window bases packed after local DRAM on 256 MiB boundaries.
 Topology place_windows(const Topology& topo, Bytes local_size);
 // What the host agent creates when no regions are requested: per window, one region over
-// every Type 3 memdev below its host bridges (in the order `cxl create-region` picks them),
-// and, when the window allows Type 2 memory, a second (ram) one over the Type 2 devices below
-// them. Kinds never share a region.
+// every Type 3 memdev below its host bridges (targets in an order Linux accepts,
+// find_target_order), and, when the window allows Type 2 memory, a second (ram) one over the
+// Type 2 devices below them. Kinds never share a region. Where no such region is possible (the
+// count is no valid ways for the window, or no order meets Linux's rules) the devices are
+// covered by as few regions as the search allows, widest first (down to one region per device
+// for a one-host-bridge window), and a note says so.
+struct DefaultRegions {
+  std::vector<RegionRequest> requests;
+  std::vector<std::string> notes;  // one line per window that fell back, for stderr
+};
+DefaultRegions plan_default_regions(const Fabric& fabric);
 std::vector<RegionRequest> default_regions(const Fabric& fabric);
 // A 1-way region on `memdev` (a Type 3 memdev or a Type 2 device) alone, in the first window
 // whose only target is its host bridge (and, for a Type 2 device, that allows Type 2 memory).

@@ -1,6 +1,7 @@
 #include "vm/qemu.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -13,8 +14,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <fmt/format.h>
-
 extern char** environ;
 
 namespace cxlsim::vm {
@@ -23,10 +22,25 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 std::vector<std::string> qemu_argv(const BootConfig& c) {
-  std::vector<std::string> argv = {c.qemu, "-accel", "tcg", "-cpu", "max", "-smp", "1",
-                                   "-m", c.memory, "-nodefaults", "-no-reboot", "-display", "none",
-                                   "-kernel", c.kernel.string(), "-initrd", c.initrd.string(),
-                                   "-append", guest_kernel_cmdline(c.mode, c.memdevs)};
+  std::vector<std::string> argv = {c.qemu,
+                                   "-accel",
+                                   "tcg",
+                                   "-cpu",
+                                   "max",
+                                   "-smp",
+                                   "1",
+                                   "-m",
+                                   c.memory,
+                                   "-nodefaults",
+                                   "-no-reboot",
+                                   "-display",
+                                   "none",
+                                   "-kernel",
+                                   c.kernel.string(),
+                                   "-initrd",
+                                   c.initrd.string(),
+                                   "-append",
+                                   guest_kernel_cmdline(c.mode, c.memdevs)};
   if (c.mode == GuestMode::shell) {
     argv.insert(argv.end(), {"-serial", "mon:stdio", "-serial", "null"});
   } else {
@@ -43,14 +57,16 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// QEMU's last stderr lines and the console's last lines, each under a heading; "" when both
+// are empty.
 std::string console_tail(const fs::path& log, const std::string& qemu_stderr) {
   std::ifstream in(log, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   std::string tail = last_lines(ss.str(), 8);
-  std::string err = last_lines(qemu_stderr, 4);
+  std::string err = last_lines(qemu_stderr, 8);
   std::string out;
-  if (!err.empty()) out += (err.starts_with("qemu") ? "\n" : "\nqemu: ") + err;
+  if (!err.empty()) out += "\nQEMU's stderr (last lines):\n" + err;
   if (!tail.empty()) out += "\nlast console lines (" + log.string() + "):\n" + tail;
   return out;
 }
@@ -63,12 +79,24 @@ pid_t spawn(const std::vector<std::string>& argv, posix_spawn_file_actions_t* ac
   int rc = ::posix_spawnp(&pid, args[0], actions, nullptr, args.data(), environ);
   if (rc != 0) {
     throw VmError("boot guest", fmt::format("cannot run {}: {} (install Debian package "
-                                            "qemu-system-x86)", argv[0], std::strerror(rc)));
+                                            "qemu-system-x86)",
+                                            argv[0], std::strerror(rc)));
   }
   return pid;
 }
 
 }  // namespace
+
+std::string describe_qemu_exit(int wstatus) {
+  if (WIFSIGNALED(wstatus)) {
+    int sig = WTERMSIG(wstatus);
+    const char* abbrev = ::sigabbrev_np(sig);
+    return fmt::format("QEMU was killed by signal {} (SIG{}{})", sig, abbrev ? abbrev : "?",
+                       WCOREDUMP(wstatus) ? ", core dumped" : "");
+  }
+  if (WIFEXITED(wstatus)) return fmt::format("QEMU exited with status {}", WEXITSTATUS(wstatus));
+  return fmt::format("QEMU ended (wait status {:#x})", wstatus);
+}
 
 GuestResult run_guest(const BootConfig& config, const std::function<void(std::string_view)>& sink) {
   std::array<int, 2> out_pipe{};
@@ -140,16 +168,14 @@ GuestResult run_guest(const BootConfig& config, const std::function<void(std::st
   result.total_seconds = seconds_since(t0);
   if (timed_out) {
     throw VmError("boot guest",
-                  fmt::format("no result after {} s (timeout); QEMU killed{}", config.timeout.count(),
-                              console_tail(config.console_log, qemu_err)));
+                  fmt::format("no result after {} s (timeout); QEMU killed{}",
+                              config.timeout.count(), console_tail(config.console_log, qemu_err)));
   }
   if (!stream.status()) {
-    std::string why = !stream.began() ? "the guest stopped before running the commands"
-                                      : "the guest stopped before the commands finished";
-    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0) {
-      why = fmt::format("qemu exited with status {}", WEXITSTATUS(wstatus));
-    }
-    throw VmError("boot guest", why + console_tail(config.console_log, qemu_err));
+    std::string when = !stream.began() ? "before the guest ran the commands"
+                                       : "before the guest's commands finished";
+    throw VmError("boot guest", fmt::format("{} {}{}", describe_qemu_exit(wstatus), when,
+                                            console_tail(config.console_log, qemu_err)));
   }
   result.status = *stream.status();
   return result;

@@ -15,12 +15,12 @@
 namespace cxlsim::vm {
 
 struct BootConfig {
-  std::filesystem::path kernel;     // bzImage
-  std::filesystem::path initrd;     // base archive + commands (make_boot_initrd)
+  std::filesystem::path kernel;  // bzImage
+  std::filesystem::path initrd;  // base archive + commands (make_boot_initrd)
   // The machine: QEMU arguments describing it, starting with -machine q35,cxl=on,... as
   // to_qemu_args (fabric/qemu_cmdline.h) writes them.
   std::vector<std::string> machine_args;
-  unsigned memdevs = 0;             // Type 3 devices the guest waits for
+  unsigned memdevs = 0;  // Type 3 devices the guest waits for
   GuestMode mode = GuestMode::run;
   // Guest RAM. At most 2 GiB keeps the first CXL window at 0x110000000 on QEMU 7.2 q35.
   std::string memory = "2G";
@@ -33,14 +33,19 @@ struct BootConfig {
 std::vector<std::string> qemu_argv(const BootConfig& config);
 
 struct GuestResult {
-  int status = 0;        // the commands' exit status
-  double boot_seconds = 0;  // QEMU start to the begin marker
-  double total_seconds = 0; // QEMU start to QEMU exit
+  int status = 0;            // the commands' exit status
+  double boot_seconds = 0;   // QEMU start to the begin marker
+  double total_seconds = 0;  // QEMU start to QEMU exit
 };
+
+// How QEMU ended, from waitpid's status: "QEMU exited with status 1", "QEMU was killed by
+// signal 11 (SIGSEGV)".
+std::string describe_qemu_exit(int wstatus);
 
 // Boots (mode run), passes the commands' output to `sink` as it arrives, waits for QEMU to
 // exit. Throws VmError("boot guest", ...) when QEMU fails, the timeout passes (QEMU is killed)
-// or the guest ends without reporting a status; the message quotes the console's last lines.
+// or the guest ends without reporting a status; the message says how QEMU ended
+// (describe_qemu_exit) and quotes the last lines of QEMU's stderr and of the console.
 GuestResult run_guest(const BootConfig& config, const std::function<void(std::string_view)>& sink);
 
 // Boots in mode shell with the terminal attached; returns QEMU's exit status.

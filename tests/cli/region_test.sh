@@ -98,6 +98,7 @@ run 1 map "$T" --ways 4 --granularity 256 --targets m0,m1,m2,m3 --step 256 --cou
 expect_err "invalid target position for decoder0.0"
 run 1 map "$T" --ways 3 --granularity 256 --step 256 --json
 expect_err "invalid interleave: 3"
+expect_err "region ways must be 2, 4, 8 or 16"
 run 1 map "$T" --ways 2 --granularity 1024 --targets m0,m2 --step 256 --json
 expect_err "invalid interleave granularity: 1024"
 run 1 map "$T" --ways 2 --granularity 1000 --targets m0,m2 --step 256 --json
@@ -115,7 +116,7 @@ run 0 list "$T" --region window=0,ways=2,granularity=256,targets=m0:m2 \
 
 # Malformed input: exit 2.
 run 2 map "$T" --ways 2 --granularity 256 --targets m0,mX --step 256
-expect_err "unknown memdev 'mX'"
+expect_err "no memdev 'mX'"
 run 2 map "$T" --ways 4 --granularity 256 --targets m0,m2 --step 256
 expect_err "2 targets given for a 4-way region"
 run 2 map "$T" --ways 2 --granularity 4Q --step 256
@@ -125,9 +126,30 @@ expect_err "window= and ways= are required"
 run 2 list "$T" --region window=0,ways=2,colour=red
 expect_err "unknown key 'colour'"
 run 2 list "$T" --region window=9,ways=2
-expect_err "window 9 does not exist"
+expect_err "no window '9'"
 run 2 list "$TMP/missing.toml"
 run 2 decode "$T" --region window=0,ways=2
 expect_err "exactly one of HPA and --offset"
+
+# Target order search (fabric/region_order.h): 16 ways over two root ports, each a 3-level
+# binary switch tree; the messages name the rule broken.
+tree='newick:((((1,2),(3,4)),((5,6),(7,8))),(((9,10),(11,12)),((13,14),(15,16))))'
+run 0 list "$tree" --region window=0,ways=16 --json
+[[ $(jqv '.[0]["decoders:root0"][0]["regions:decoder0.0"][0].mappings | length') == 16 ]] \
+  || fail "16-way over a 3-level switch tree: ${OUT:0:400}"
+run 1 list "$tree" --region window=0,ways=32
+expect_err "invalid interleave: 32: decoder0.0 interleaves 1 host bridge, so region ways must be 1, 2, 4, 8 or 16"
+run 1 list 'newick:(1,(2,3))' --region window=0,ways=4
+expect_err "a 4-way region needs 4 memdevs with free pmem capacity below the window's host bridges; there are 3"
+run 1 list "$tree" --region window=0,ways=16,granularity=16K
+expect_err "decoder0.0: invalid interleave: every order of the 16 memdevs gives a port a granularity above 16 KiB"
+
+# Default regions of mlc/replay/run fall back where one region over all memdevs is impossible,
+# and say so on stderr.
+run 0 mlc --topology 'newick:(1,(2,3))' --idle-latency
+expect_err "note: window cfmw0: no pmem region over its 3 memdevs (region ways must be 1, 2, 4, 8 or 16); default regions: 2-way over mem1:mem2, 1-way over mem3"
+expect_out "Idle latency"
+run 0 mlc --topology "$tree" --idle-latency
+[[ $ERR != *note:* ]] || fail "16-way default region fell back: $ERR"
 
 finish "region CLI"

@@ -61,4 +61,81 @@ out=$("$cxlsim" vm run "$src/tests/conformance/topologies/qemu-single.toml" --ba
 set -e
 [ $rc -eq 125 ] || fail "bad kernel: exit $rc, want 125 ($out)"
 grep -q "boot guest:" <<< "$out" || fail "bad kernel: step not named: $out"
+
+# QEMU 7.2 limits (src/vm/qemu_limits.h): warned before booting, refused with --strict (exit 2,
+# QEMU never started). A fake qemu-system-x86_64 first in PATH stands in for QEMU.
+mkdir -p "$tmp/bin"
+cat > "$tmp/bin/qemu-system-x86_64" <<EOF
+#!/usr/bin/env bash
+echo started > "$tmp/qemu-started"
+echo "qemu-system-x86_64: \${FAKE_QEMU_SAYS:-fake}" >&2
+case "\${FAKE_QEMU_DIES:-exit}" in
+  segv) ulimit -c 0; kill -SEGV \$\$ ;;
+  *) exit 1 ;;
+esac
+EOF
+chmod +x "$tmp/bin/qemu-system-x86_64"
+vmrun() {
+  PATH="$tmp/bin:$PATH" "$cxlsim" vm run "$@" --backing-dir "$tmp/b" --kernel "$tmp/bzImage" \
+    --initrd "$tmp/bzImage" --quiet --timeout 60 --cmd true
+}
+for topo in qemu-single:cxl.1:"single-root-port host bridge" switch2:sw1:"switch below a switch"; do
+  IFS=: read -r name element rule <<< "$topo"
+  rm -f "$tmp/qemu-started"
+  set +e
+  out=$(vmrun "$src/tests/conformance/topologies/$name.toml" --strict 2>&1); rc=$?
+  set -e
+  [ $rc -eq 2 ] || fail "$name --strict: exit $rc, want 2 ($out)"
+  grep -q "$element: $rule" <<< "$out" || fail "$name --strict: rule not named: $out"
+  [ ! -e "$tmp/qemu-started" ] || fail "$name --strict: QEMU was started"
+  set +e
+  out=$(vmrun "$src/tests/conformance/topologies/$name.toml" 2>&1); rc=$?
+  set -e
+  grep -q "warning: QEMU 7.2 limit: $element: $rule" <<< "$out" || fail "$name: no warning: $out"
+  [ -e "$tmp/qemu-started" ] || fail "$name: without --strict QEMU was not started"
+done
+# 12 host bridges under one window: the ways rule; qemu-2hb breaks none (no warning).
+{
+  echo 'version = 1'
+  echo '[[window]]'; echo 'id = "cfmw0"'; echo 'size = "12G"'
+  echo "targets = [$(for i in $(seq 0 11); do printf '"hb%d",' "$i"; done)]"
+  for i in $(seq 0 11); do
+    printf '[[host_bridge]]\nid = "hb%d"\nbus_nr = %d\n' "$i" $((i * 8 + 8))
+    for p in 0 1; do
+      printf '[[root_port]]\nid = "rp%d_%d"\nhost_bridge = "hb%d"\nport = %d\nslot = %d\n' \
+        "$i" "$p" "$i" "$p" $((i * 2 + p))
+      printf '[[type3]]\nid = "m%d_%d"\nparent = "rp%d_%d"\npersistent = "256M"\n' \
+        "$i" "$p" "$i" "$p"
+    done
+  done
+} > "$tmp/wide12.toml"
+set +e
+out=$(vmrun "$tmp/wide12.toml" --strict 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] || fail "12-way --strict: exit $rc, want 2 ($out)"
+grep -q "cfmw0: window over more than 8 ways: 12 host bridges" <<< "$out" || fail "12-way: $out"
+set +e
+out=$(vmrun "$src/tests/conformance/topologies/qemu-2hb.toml" --strict 2>&1); rc=$?
+set -e
+[ $rc -eq 125 ] || fail "qemu-2hb --strict: exit $rc, want 125 from the fake QEMU ($out)"
+! grep -q "warning" <<< "$out" || fail "qemu-2hb: unexpected warning: $out"
+
+# QEMU dies: the error says how (status or signal), quotes its stderr, names the kept work dir.
+set +e
+out=$(FAKE_QEMU_SAYS="cxl-fmw broken" vmrun "$src/tests/conformance/topologies/qemu-2hb.toml" \
+  --workdir "$tmp/w1" 2>&1); rc=$?
+set -e
+[ $rc -eq 125 ] || fail "QEMU exit 1: exit $rc, want 125 ($out)"
+grep -q "QEMU exited with status 1 before the guest ran the commands" <<< "$out" \
+  || fail "QEMU exit 1: status not shown: $out"
+grep -q "qemu-system-x86_64: cxl-fmw broken" <<< "$out" || fail "QEMU exit 1: stderr not shown: $out"
+grep -q "work directory kept: $tmp/w1" <<< "$out" || fail "QEMU exit 1: work dir not named: $out"
+set +e
+out=$(FAKE_QEMU_DIES=segv vmrun "$src/tests/conformance/topologies/qemu-2hb.toml" 2>&1); rc=$?
+set -e
+[ $rc -eq 125 ] || fail "QEMU SIGSEGV: exit $rc, want 125 ($out)"
+grep -q "QEMU was killed by signal 11 (SIGSEGV" <<< "$out" || fail "QEMU SIGSEGV: signal not shown: $out"
+kept=$(sed -n 's/^work directory kept: //p' <<< "$out")
+[ -n "$kept" ] && [ -d "$kept" ] || fail "QEMU SIGSEGV: kept work dir missing: $out"
+rm -rf "$kept"
 echo "vm_test: ok"

@@ -1,0 +1,59 @@
+#include "vm/qemu_limits.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace cxlsim::vm {
+
+namespace {
+
+// The most window targets (host bridges) QEMU 7.2 interleaves correctly.
+constexpr std::size_t kMaxWindowWays = 8;
+
+void check_windows(const Topology& t, std::vector<QemuLimitViolation>& out) {
+  for (const auto& w : t.windows) {
+    if (w.targets.size() <= kMaxWindowWays) continue;
+    out.push_back({"window over more than 8 ways", w.id,
+                   fmt::format("{} host bridges; QEMU 7.2 crashes (12 ways) or writes a corrupt "
+                               "CFMWS (16 ways) above {}",
+                               w.targets.size(), kMaxWindowWays)});
+  }
+}
+
+void check_host_bridges(const Topology& t, std::vector<QemuLimitViolation>& out) {
+  for (const auto& hb : t.host_bridges) {
+    auto ports = std::count_if(t.root_ports.begin(), t.root_ports.end(),
+                               [&](const RootPortSpec& rp) { return rp.host_bridge == hb.id; });
+    if (ports != 1) continue;
+    out.push_back({"single-root-port host bridge", hb.id,
+                   "Linux programs no decoder on a pass-through host bridge and QEMU 7.2 drops "
+                   "the accesses below it (reads return zeros, writes are lost)"});
+  }
+}
+
+void check_switches(const Topology& t, std::vector<QemuLimitViolation>& out) {
+  for (const auto& sw : t.switches) {
+    if (t.find_downstream_port(sw.parent) == nullptr) continue;
+    out.push_back({"switch below a switch", sw.id,
+                   fmt::format("below downstream port {}; QEMU 7.2 routes through one switch "
+                               "only and drops the accesses below this one",
+                               sw.parent)});
+  }
+}
+
+}  // namespace
+
+std::vector<QemuLimitViolation> qemu72_limit_violations(const Topology& t) {
+  std::vector<QemuLimitViolation> out;
+  check_windows(t, out);
+  check_host_bridges(t, out);
+  check_switches(t, out);
+  return out;
+}
+
+std::string describe(const QemuLimitViolation& v) {
+  return fmt::format("{}: {}: {}", v.element, v.rule, v.detail);
+}
+
+}  // namespace cxlsim::vm

@@ -1,0 +1,60 @@
+#include "vm/qemu_limits.h"
+
+#include <gtest/gtest.h>
+
+#include "fabric/test_topology.h"
+
+namespace cxlsim::vm {
+namespace {
+
+using testing::make_tree;
+using testing::TreeShape;
+
+Topology tree(unsigned host_bridges, unsigned root_ports, unsigned switch_levels = 0,
+              unsigned windows = 1) {
+  TreeShape s;
+  s.host_bridges = host_bridges;
+  s.root_ports = root_ports;
+  s.switch_levels = switch_levels;
+  s.windows = windows;
+  return make_tree(s);
+}
+
+std::vector<std::string> rules_of(const Topology& t) {
+  std::vector<std::string> out;
+  for (const auto& v : qemu72_limit_violations(t)) out.push_back(v.element + " " + v.rule);
+  return out;
+}
+
+TEST(QemuLimits, TwoRootPortsAndOneSwitchAreWithinLimits) {
+  EXPECT_TRUE(rules_of(tree(2, 2)).empty());
+  EXPECT_TRUE(rules_of(tree(1, 2, 1)).empty());
+}
+
+TEST(QemuLimits, SingleRootPortHostBridge) {
+  Topology t = tree(2, 2);
+  std::erase_if(t.root_ports, [](const RootPortSpec& rp) { return rp.id == "hb1.rp1"; });
+  EXPECT_EQ(rules_of(t), std::vector<std::string>{"hb1 single-root-port host bridge"});
+}
+
+TEST(QemuLimits, SwitchBelowSwitch) {
+  Topology t = tree(1, 2, 2);
+  auto rules = rules_of(t);
+  ASSERT_EQ(rules.size(), 4u);  // two second-level switches below each root port's switch
+  for (const auto& r : rules) EXPECT_TRUE(r.ends_with(" switch below a switch")) << r;
+  EXPECT_EQ(rules[0], "hb0.rp0.sw.dp0.sw switch below a switch");
+}
+
+TEST(QemuLimits, WindowWaysAboveEight) {
+  EXPECT_TRUE(rules_of(tree(8, 2)).empty());
+  for (unsigned ways : {12u, 16u}) {
+    Topology t = tree(ways, 2, 0, 2);
+    EXPECT_EQ(rules_of(t), (std::vector<std::string>{"cfmw0 window over more than 8 ways",
+                                                     "cfmw1 window over more than 8 ways"}));
+    auto v = qemu72_limit_violations(t);
+    EXPECT_NE(describe(v[0]).find(std::to_string(ways) + " host bridges"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace cxlsim::vm
