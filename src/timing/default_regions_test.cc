@@ -38,7 +38,7 @@ size_t regions_built(const Topology& t) {
   const DeviceProfile dev = load_device_profile("cxl-x8-asic");
   System sys(host, local, GiB(64), place_windows(t, GiB(64)),
              [&](const std::string&) { return dev; });
-  return sys.windows().size();
+  return sys.regions().size();
 }
 
 TEST(DefaultRegions, OneRegionOverAllMemdevsWhenLinuxAllowsIt) {
