@@ -50,7 +50,8 @@ void BM_DecodeHpa(benchmark::State& state) {
   }
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations());
-  state.SetLabel(std::to_string(rig.region->ways) + "-way, " + std::to_string(rig.region->size.value() >> 30) + " GiB");
+  state.SetLabel(std::to_string(rig.region->ways) + "-way, " +
+                 std::to_string(rig.region->size.value() >> 30) + " GiB");
 }
 BENCHMARK(BM_DecodeHpa)->Arg(16)->Arg(8)->Arg(3);
 

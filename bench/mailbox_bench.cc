@@ -4,9 +4,9 @@
 
 #include <vector>
 
+#include "device/command_table.h"
 #include "device/mbox_payload.h"
 #include "device/memdev_cci.h"
-#include "device/command_table.h"
 
 namespace {
 

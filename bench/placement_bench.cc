@@ -1,8 +1,9 @@
 // Page placement and trace replay over a 4 GiB random footprint (issue 9, item 7: placement
 // must not dominate replay). BM_PlacementMap: Placement::map alone (flat page table);
 // BM_ReplayRandom: `cxlsim replay`'s whole path (reader, placement, engine) on an in-memory
-// trace of random 64-byte reads; BM_PlacementHashMapBefore: the hash map it replaced. All report items_per_second (lookups, line requests);
-// compare with BM_TimingEngine's sim_requests_per_s (timing_bench).
+// trace of random 64-byte reads; BM_PlacementHashMapBefore: the hash map it replaced. All report
+// items_per_second (lookups, line requests); compare with BM_TimingEngine's sim_requests_per_s
+// (timing_bench).
 #include <benchmark/benchmark.h>
 
 #include <unordered_map>
@@ -29,7 +30,8 @@ std::vector<uint64_t> random_addresses(size_t n) {
 
 void BM_PlacementMap(benchmark::State& state) {
   const auto addrs = random_addresses(1 << 20);
-  Placement p(parse_placement("interleave:1:1"), 0, uint64_t{64} << 30, uint64_t{64} << 30, uint64_t{64} << 30);
+  Placement p(parse_placement("interleave:1:1"), 0, uint64_t{64} << 30, uint64_t{64} << 30,
+              uint64_t{64} << 30);
   for (uint64_t a : addrs) p.map(a);  // every page placed once: the steady state of a long run
   for (auto _ : state) {
     uint64_t sum = 0;

@@ -44,8 +44,10 @@ void BM_TimingEngine(benchmark::State& state) {
     requests += sys.completed();
     simulated_ns += 1e6;
   }
-  state.counters["sim_requests_per_s"] = benchmark::Counter(static_cast<double>(requests), benchmark::Counter::kIsRate);
-  state.counters["requests_per_iter"] = static_cast<double>(requests) / static_cast<double>(state.iterations());
+  state.counters["sim_requests_per_s"] =
+      benchmark::Counter(static_cast<double>(requests), benchmark::Counter::kIsRate);
+  state.counters["requests_per_iter"] =
+      static_cast<double>(requests) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_TimingEngine)->Unit(benchmark::kMillisecond);
 

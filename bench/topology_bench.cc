@@ -32,8 +32,12 @@ cxlsim::Topology large() {
       }
     }
   }
-  t.windows.push_back({"cfmw0", std::nullopt, cxlsim::GiB(512), {"hb0", "hb1", "hb2", "hb3", "hb4", "hb5", "hb6", "hb7"},
-                       cxlsim::Bytes(4096), {}});
+  t.windows.push_back({"cfmw0",
+                       std::nullopt,
+                       cxlsim::GiB(512),
+                       {"hb0", "hb1", "hb2", "hb3", "hb4", "hb5", "hb6", "hb7"},
+                       cxlsim::Bytes(4096),
+                       {}});
   return t;
 }
 

@@ -29,7 +29,10 @@ json describe(const Session& s, Hpa hpa, const DecodeTrace& t) {
   json levels = json::array();
   for (size_t i = 0; i < t.steps.size(); ++i) {
     const DecodeStep& st = t.steps[i];
-    json l{{"component", st.component}, {"ways", st.ways}, {"position", st.position}, {"target", st.target}};
+    json l{{"component", st.component},
+           {"ways", st.ways},
+           {"position", st.position},
+           {"target", st.target}};
     if (i == 0) {
       l["decoder"] = names.root_decoder(t.window);
       l["granularity"] = st.granularity.value();
@@ -44,11 +47,12 @@ json describe(const Session& s, Hpa hpa, const DecodeTrace& t) {
   }
   json j{{"hpa", hpa.value()},
          {"levels", levels},
-         {"endpoint", {{"decoder", names.endpoint_decoder(t.memdev, t.endpoint_decoder)},
-                       {"base", t.endpoint_decoder_base.value()},
-                       {"size", t.endpoint_decoder_size.value()},
-                       {"ways", t.endpoint_ways},
-                       {"granularity", t.endpoint_granularity.value()}}},
+         {"endpoint",
+          {{"decoder", names.endpoint_decoder(t.memdev, t.endpoint_decoder)},
+           {"base", t.endpoint_decoder_base.value()},
+           {"size", t.endpoint_decoder_size.value()},
+           {"ways", t.endpoint_ways},
+           {"granularity", t.endpoint_granularity.value()}}},
          {"memdev", names.memdev(t.memdev)},
          {"id", f.memdev(t.memdev).id()},
          {"dpa", t.dpa.value()}};
@@ -67,23 +71,27 @@ json describe(const Session& s, Hpa hpa, const DecodeTrace& t) {
 void print(const json& j) {
   std::cout << fmt::format("HPA {:#x}", j["hpa"].get<uint64_t>());
   if (j.contains("region"))
-    std::cout << fmt::format(" ({} + {:#x})", j["region"].get<std::string>(), j["offset"].get<uint64_t>());
+    std::cout << fmt::format(" ({} + {:#x})", j["region"].get<std::string>(),
+                             j["offset"].get<uint64_t>());
   std::cout << "\n";
   for (const auto& l : j["levels"]) {
     std::string how = l.value("passthrough", false)
                           ? "pass-through"
-                          : fmt::format("{}-way @ {}", l["ways"].get<unsigned>(), l["granularity"].get<uint64_t>());
-    std::cout << fmt::format("  {:<12} {:<14} {:<18} -> target {} = {}\n", l["decoder"].get<std::string>(),
-                             l["component"].get<std::string>(), how, l["position"].get<unsigned>(),
-                             l["target"].get<std::string>());
+                          : fmt::format("{}-way @ {}", l["ways"].get<unsigned>(),
+                                        l["granularity"].get<uint64_t>());
+    std::cout << fmt::format("  {:<12} {:<14} {:<18} -> target {} = {}\n",
+                             l["decoder"].get<std::string>(), l["component"].get<std::string>(),
+                             how, l["position"].get<unsigned>(), l["target"].get<std::string>());
   }
   const auto& e = j["endpoint"];
-  std::cout << fmt::format("  {:<12} {:<14} {}-way @ {}\n", e["decoder"].get<std::string>(), j["id"].get<std::string>(),
-                           e["ways"].get<unsigned>(), e["granularity"].get<uint64_t>());
-  std::cout << fmt::format("  => {} ({}) DPA {:#x}", j["memdev"].get<std::string>(), j["id"].get<std::string>(),
-                           j["dpa"].get<uint64_t>());
+  std::cout << fmt::format("  {:<12} {:<14} {}-way @ {}\n", e["decoder"].get<std::string>(),
+                           j["id"].get<std::string>(), e["ways"].get<unsigned>(),
+                           e["granularity"].get<uint64_t>());
+  std::cout << fmt::format("  => {} ({}) DPA {:#x}", j["memdev"].get<std::string>(),
+                           j["id"].get<std::string>(), j["dpa"].get<uint64_t>());
   if (j.contains("file"))
-    std::cout << fmt::format(", file {} offset {:#x}", j["file"].get<std::string>(), j["file_offset"].get<uint64_t>());
+    std::cout << fmt::format(", file {} offset {:#x}", j["file"].get<std::string>(),
+                             j["file_offset"].get<uint64_t>());
   std::cout << "\n";
 }
 
@@ -98,8 +106,11 @@ void register_decode(CLI::App& app) {
     FabricOptions options{.map_backing_files = false};  // a view: creates no file
   };
   auto a = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("decode", "Decode an HPA to memdev and DPA through every decoder level");
-  cmd->add_option("topology", a->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME")->required();
+  auto* cmd =
+      app.add_subcommand("decode", "Decode an HPA to memdev and DPA through every decoder level");
+  cmd->add_option("topology", a->topology,
+                  "Topology: a file (TOML or QEMU command line) or builtin:NAME")
+      ->required();
   cmd->add_option("hpa", a->hpa, "Host physical address (e.g. 0x110000000)");
   cmd->add_option("--region", a->regions,
                   "Create a region first (repeatable): "
@@ -121,11 +132,13 @@ void register_decode(CLI::App& app) {
       const Region& r = *s.regions->regions().back();
       const Bytes off = parse_bytes(a->offset);
       if (off >= r.size)
-        finish(fail(fmt::format("--offset {:#x} is beyond region{} ({:#x} bytes)", off.value(), r.id, r.size.value())));
+        finish(fail(fmt::format("--offset {:#x} is beyond region{} ({:#x} bytes)", off.value(),
+                                r.id, r.size.value())));
       hpa = r.base + off;
     }
     const auto t = s.fabric->trace(hpa);
-    if (!t) finish(fail(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()), 1));
+    if (!t)
+      finish(fail(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()), 1));
     const json j = describe(s, hpa, *t);
     if (a->json) {
       std::cout << j.dump(2) << "\n";

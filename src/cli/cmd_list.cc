@@ -29,7 +29,8 @@ class ListJson {
     json b{{"bus", "root0"}, {"provider", "ACPI.CXL"}, {"depth", 0}};
     json dports = json::array();
     for (const auto& hb : f_.host_bridges())
-      dports.push_back({{"dport", hb_name(*hb)}, {"alias", fmt::format("ACPI0016:{:02x}", hb->uid())},
+      dports.push_back({{"dport", hb_name(*hb)},
+                        {"alias", fmt::format("ACPI0016:{:02x}", hb->uid())},
                         {"id", hb->uid()}});
     b["nr_dports"] = dports.size();
     b["dports"] = dports;
@@ -44,7 +45,9 @@ class ListJson {
   }
 
  private:
-  static std::string hb_name(const HostBridge& hb) { return fmt::format("pci0000:{:02x}", hb.bus_nr()); }
+  static std::string hb_name(const HostBridge& hb) {
+    return fmt::format("pci0000:{:02x}", hb.bus_nr());
+  }
 
   // Linux enumerates a port only when a memdev below it probes (host bridges always).
   bool enumerated(const Port* p) const {
@@ -69,8 +72,10 @@ class ListJson {
     json targets = json::array();
     for (unsigned i = 0; i < c.ways(); ++i) {
       const HostBridge& hb = *c.targets()[i];
-      targets.push_back({{"target", hb_name(hb)}, {"alias", fmt::format("ACPI0016:{:02x}", hb.uid())},
-                         {"position", i}, {"id", hb.uid()}});
+      targets.push_back({{"target", hb_name(hb)},
+                         {"alias", fmt::format("ACPI0016:{:02x}", hb.uid())},
+                         {"position", i},
+                         {"id", hb.uid()}});
     }
     d["targets"] = targets;
     json regions = json::array();
@@ -97,7 +102,8 @@ class ListJson {
   json region(const Region& reg) const {
     json m = json::array();
     for (const RegionTarget& t : reg.targets)
-      m.push_back({{"position", t.position}, {"memdev", names_.memdev(t.memdev)},
+      m.push_back({{"position", t.position},
+                   {"memdev", names_.memdev(t.memdev)},
                    {"decoder", names_.endpoint_decoder(t.memdev, t.decoder)},
                    {"id", f_.memdev(t.memdev).id()}});
     return {{"region", fmt::format("region{}", reg.id)},
@@ -113,16 +119,19 @@ class ListJson {
   json port(const Port* p, unsigned depth) const {
     const std::string name = names_.port(p);
     json j{{"port", name},
-           {"host", p->kind() == PortKind::kHostBridge ? hb_name(static_cast<const HostBridge&>(*p)) : p->id()},
+           {"host", p->kind() == PortKind::kHostBridge ? hb_name(static_cast<const HostBridge&>(*p))
+                                                       : p->id()},
            {"depth", depth},
            {"id", p->id()}};
     json dports = json::array();
-    for (const auto& d : p->dports()) dports.push_back({{"dport", d->id()}, {"id", d->port_number()}});
+    for (const auto& d : p->dports())
+      dports.push_back({{"dport", d->id()}, {"id", d->port_number()}});
     j["nr_dports"] = dports.size();
     j["dports"] = dports;
     json children = json::array(), endpoints = json::array();
     for (const auto& d : p->dports()) {
-      if (d->child_switch() && enumerated(d->child_switch())) children.push_back(port(d->child_switch(), depth + 1));
+      if (d->child_switch() && enumerated(d->child_switch()))
+        children.push_back(port(d->child_switch(), depth + 1));
       if (d->child_memdev() && !f_.memdev(*d->child_memdev()).is_type2())
         endpoints.push_back(endpoint(*d->child_memdev(), depth + 1));
     }
@@ -201,8 +210,9 @@ class ListJson {
              {"serial", md.serial()},
              {"host", md.id()},
              {"id", md.id()}};
-    return {{"endpoint", name}, {"host", names_.memdev(m)}, {"depth", depth}, {"id", md.id()},
-            {"memdev", mem}, {"decoders:" + name, endpoint_decoders(m)}};
+    return {{"endpoint", name}, {"host", names_.memdev(m)},
+            {"depth", depth},   {"id", md.id()},
+            {"memdev", mem},    {"decoders:" + name, endpoint_decoders(m)}};
   }
 
   // The fields every decoder shows, port or endpoint: name, committed range, interleave, region.
@@ -232,7 +242,8 @@ class ListJson {
         j["dpa_size"] = s.dpa_size.value();
         j["mode"] = md.is_persistent(s.dpa_base) ? "pmem" : "ram";
       }
-      if (s.committed && md.is_type2()) j["target_type"] = s.target_type == HdmTargetType::kHostOnly ? "hdm-h" : "hdm-d";
+      if (s.committed && md.is_type2())
+        j["target_type"] = s.target_type == HdmTargetType::kHostOnly ? "hdm-h" : "hdm-d";
       decoders.push_back(j);
     }
     return decoders;
@@ -250,53 +261,57 @@ void print_accelerators(const Fabric& f, const LinuxNames& names) {
     const Memdev& a = f.memdev(m);
     if (!a.is_type2()) continue;
     if (!header)
-      std::cout << fmt::format("\n{:<16} {:>10} {:>10} {:>10}  {:<24} {}\n", "ACCELERATOR", "HDM", "CACHE", "SERIAL",
-                               "DECODERS (committed)", "PATH");
+      std::cout << fmt::format("\n{:<16} {:>10} {:>10} {:>10}  {:<24} {}\n", "ACCELERATOR", "HDM",
+                               "CACHE", "SERIAL", "DECODERS (committed)", "PATH");
     header = true;
     std::string decoders, path;
     for (unsigned n = 0; n < a.hdm().committed_count(); ++n) {
       const DecoderState d = a.hdm().state(n);
-      decoders += fmt::format("{}{}:{:#x}+{}", decoders.empty() ? "" : " ", names.endpoint_decoder(m, n), d.base.value(),
-                              format_bytes(d.size));
+      decoders += fmt::format("{}{}:{:#x}+{}", decoders.empty() ? "" : " ",
+                              names.endpoint_decoder(m, n), d.base.value(), format_bytes(d.size));
     }
     for (const auto& c : f.memdev_path(m)) path += (path.empty() ? "" : " > ") + c;
-    std::cout << fmt::format("{:<16} {:>10} {:>10} {:>#10x}  {:<24} {}\n", a.id(), format_bytes(a.volatile_size()),
-                             format_bytes(a.cache_size()), a.serial(), decoders.empty() ? "-" : decoders, path);
+    std::cout << fmt::format("{:<16} {:>10} {:>10} {:>#10x}  {:<24} {}\n", a.id(),
+                             format_bytes(a.volatile_size()), format_bytes(a.cache_size()),
+                             a.serial(), decoders.empty() ? "-" : decoders, path);
   }
 }
 
 void print_tables(const Session& s) {
   const Fabric& f = *s.fabric;
   const LinuxNames& names = s.regions->names();
-  std::cout << fmt::format("{:<8} {:<16} {:>12} {:>12} {:>10}  {}\n", "MEMDEV", "ID", "PMEM", "RAM", "SERIAL", "PATH");
+  std::cout << fmt::format("{:<8} {:<16} {:>12} {:>12} {:>10}  {}\n", "MEMDEV", "ID", "PMEM", "RAM",
+                           "SERIAL", "PATH");
   for (size_t m = 0; m < f.memdev_count(); ++m) {
     if (f.memdev(m).is_type2()) continue;
     std::string path;
     for (const auto& c : f.memdev_path(m)) path += (path.empty() ? "" : " > ") + c;
-    std::cout << fmt::format("{:<8} {:<16} {:>12} {:>12} {:>#10x}  {}\n", names.memdev(m), f.memdev(m).id(),
-                             format_bytes(f.memdev(m).persistent_size()), format_bytes(f.memdev(m).volatile_size()),
-                             f.memdev(m).serial(), path);
+    std::cout << fmt::format("{:<8} {:<16} {:>12} {:>12} {:>#10x}  {}\n", names.memdev(m),
+                             f.memdev(m).id(), format_bytes(f.memdev(m).persistent_size()),
+                             format_bytes(f.memdev(m).volatile_size()), f.memdev(m).serial(), path);
   }
   print_accelerators(f, names);
-  std::cout << fmt::format("\n{:<11} {:<8} {:>18} {:>10} {:>5} {:>6}  {}\n", "DECODER", "WINDOW", "BASE", "SIZE", "WAYS",
-                           "GRAN", "TARGETS");
+  std::cout << fmt::format("\n{:<11} {:<8} {:>18} {:>10} {:>5} {:>6}  {}\n", "DECODER", "WINDOW",
+                           "BASE", "SIZE", "WAYS", "GRAN", "TARGETS");
   for (size_t w = 0; w < f.windows().size(); ++w) {
     const Cfmws& c = f.windows()[w];
     std::string targets;
     for (const auto* hb : c.targets()) targets += (targets.empty() ? "" : ",") + hb->id();
-    std::cout << fmt::format("{:<11} {:<8} {:>#18x} {:>10} {:>5} {:>6}  {}\n", names.root_decoder(w), c.id(),
-                             c.base().value(), format_bytes(c.size()), c.ways(), c.granularity().value(), targets);
+    std::cout << fmt::format("{:<11} {:<8} {:>#18x} {:>10} {:>5} {:>6}  {}\n",
+                             names.root_decoder(w), c.id(), c.base().value(),
+                             format_bytes(c.size()), c.ways(), c.granularity().value(), targets);
   }
   if (s.regions->regions().empty()) return;
-  std::cout << fmt::format("\n{:<8} {:>18} {:>10} {:>5} {:>6}  {}\n", "REGION", "BASE", "SIZE", "WAYS", "GRAN",
-                           "MAPPINGS (position:memdev:decoder)");
+  std::cout << fmt::format("\n{:<8} {:>18} {:>10} {:>5} {:>6}  {}\n", "REGION", "BASE", "SIZE",
+                           "WAYS", "GRAN", "MAPPINGS (position:memdev:decoder)");
   for (const auto& r : s.regions->regions()) {
     std::string maps;
     for (const auto& t : r->targets)
-      maps += fmt::format("{}{}:{}:{}", maps.empty() ? "" : " ", t.position, f.memdev(t.memdev).id(),
-                          names.endpoint_decoder(t.memdev, t.decoder));
-    std::cout << fmt::format("{:<8} {:>#18x} {:>10} {:>5} {:>6}  {}\n", fmt::format("region{}", r->id), r->base.value(),
-                             format_bytes(r->size), r->ways, r->granularity.value(), maps);
+      maps += fmt::format("{}{}:{}:{}", maps.empty() ? "" : " ", t.position,
+                          f.memdev(t.memdev).id(), names.endpoint_decoder(t.memdev, t.decoder));
+    std::cout << fmt::format("{:<8} {:>#18x} {:>10} {:>5} {:>6}  {}\n",
+                             fmt::format("region{}", r->id), r->base.value(), format_bytes(r->size),
+                             r->ways, r->granularity.value(), maps);
   }
 }
 
@@ -311,7 +326,9 @@ void register_list(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("list", "List the fabric as Linux's `cxl list -vvv` shows it");
-  cmd->add_option("topology", a->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME")->required();
+  cmd->add_option("topology", a->topology,
+                  "Topology: a file (TOML or QEMU command line) or builtin:NAME")
+      ->required();
   cmd->add_option("--region", a->regions,
                   "Create a region first (repeatable): "
                   "window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S] "

@@ -24,9 +24,12 @@ void register_map(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("map", "Map region offsets to memdev, DPA and backing file");
-  cmd->add_option("topology", a->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME")->required();
+  cmd->add_option("topology", a->topology,
+                  "Topology: a file (TOML or QEMU command line) or builtin:NAME")
+      ->required();
   cmd->add_option("--ways", a->ways, "Region interleave ways")->required();
-  cmd->add_option("--granularity", a->granularity, "Region interleave granularity (default: the window's)");
+  cmd->add_option("--granularity", a->granularity,
+                  "Region interleave granularity (default: the window's)");
   cmd->add_option("--targets", a->targets,
                   "Memdevs (topology ids or memN as `list` prints) in position order, comma "
                   "separated (default: cxl's order)");
@@ -36,8 +39,9 @@ void register_map(CLI::App& app) {
   cmd->add_option("--mode", a->mode, "pmem or ram");
   cmd->add_option("--step", a->step, "Distance between offsets")->required();
   cmd->add_option("--count", a->count, "Number of offsets");
-  cmd->add_option("--backing-dir", a->backing_dir,
-                  "Back memdevs without a backing path by DIR/<id>-pmem.raw, as `cxlsim vm run` does");
+  cmd->add_option(
+      "--backing-dir", a->backing_dir,
+      "Back memdevs without a backing path by DIR/<id>-pmem.raw, as `cxlsim vm run` does");
   add_fabric_options(cmd, a->options);
   cmd->add_flag("--json", a->json, "JSON array of {offset, hpa, memdev, dpa[, file, file_offset]}");
   cmd->callback([a] {
@@ -61,9 +65,11 @@ void register_map(CLI::App& app) {
       if (off >= r.size.value()) break;
       const Hpa hpa = r.base + Bytes(off);
       const auto d = s.fabric->decode(hpa);
-      if (!d) finish(fail(fmt::format("HPA {:#x} (offset {:#x}) does not decode", hpa.value(), off), 1));
+      if (!d)
+        finish(fail(fmt::format("HPA {:#x} (offset {:#x}) does not decode", hpa.value(), off), 1));
       const Memdev& m = s.fabric->memdev(d->memdev);
-      nlohmann::json j{{"offset", off}, {"hpa", hpa.value()}, {"memdev", m.id()}, {"dpa", d->dpa.value()}};
+      nlohmann::json j{
+          {"offset", off}, {"hpa", hpa.value()}, {"memdev", m.id()}, {"dpa", d->dpa.value()}};
       if (auto loc = m.file_location(d->dpa)) {
         j["file"] = loc->path;
         j["file_offset"] = loc->offset;
@@ -74,15 +80,17 @@ void register_map(CLI::App& app) {
       std::cout << out.dump(2) << "\n";
       return;
     }
-    std::cout << fmt::format("region{}: {:#x}, {} bytes, {}-way @ {}\n", r.id, r.base.value(), r.size.value(), r.ways,
-                             r.granularity.value());
-    std::cout << fmt::format("{:>12} {:>18} {:<16} {:>14}  {}\n", "OFFSET", "HPA", "MEMDEV", "DPA", "FILE:OFFSET");
+    std::cout << fmt::format("region{}: {:#x}, {} bytes, {}-way @ {}\n", r.id, r.base.value(),
+                             r.size.value(), r.ways, r.granularity.value());
+    std::cout << fmt::format("{:>12} {:>18} {:<16} {:>14}  {}\n", "OFFSET", "HPA", "MEMDEV", "DPA",
+                             "FILE:OFFSET");
     for (const auto& j : out)
-      std::cout << fmt::format("{:>#12x} {:>#18x} {:<16} {:>#14x}  {}\n", j["offset"].get<uint64_t>(),
-                               j["hpa"].get<uint64_t>(), j["memdev"].get<std::string>(), j["dpa"].get<uint64_t>(),
-                               j.contains("file") ? fmt::format("{}:{:#x}", j["file"].get<std::string>(),
-                                                                j["file_offset"].get<uint64_t>())
-                                                  : "-");
+      std::cout << fmt::format(
+          "{:>#12x} {:>#18x} {:<16} {:>#14x}  {}\n", j["offset"].get<uint64_t>(),
+          j["hpa"].get<uint64_t>(), j["memdev"].get<std::string>(), j["dpa"].get<uint64_t>(),
+          j.contains("file") ? fmt::format("{}:{:#x}", j["file"].get<std::string>(),
+                                           j["file_offset"].get<uint64_t>())
+                             : "-");
   });
 }
 

@@ -54,8 +54,8 @@ class Session {
     const Topology t = load_valid_topology(o.topology);
     const size_t index = resolve_memdev(t, o.memdev);  // topology id or memN
     if (index >= t.type3.size())
-      throw ValidationError(fmt::format("'{}' is a Type 2 device: it has no Memory Device command set (mailbox)",
-                                        o.memdev));
+      throw ValidationError(fmt::format(
+          "'{}' is a Type 2 device: it has no Memory Device command set (mailbox)", o.memdev));
     const Type3Spec* spec = &t.type3[index];
     MemdevConfig c;
     c.id = spec->id;
@@ -83,9 +83,10 @@ class Session {
       cci().state() = std::move(*s);
       if (const uint16_t op = cci().recover_interrupted_operation()) {
         const auto* cmd = device::find_command(op);
-        std::cerr << fmt::format("cxlsim: warning: memdev '{}': {} was interrupted (crash or kill); "
-                                 "recovered at power-on, dirty shutdown counted\n",
-                                 c.id, cmd ? cmd->name : hex(op));
+        std::cerr << fmt::format(
+            "cxlsim: warning: memdev '{}': {} was interrupted (crash or kill); "
+            "recovered at power-on, dirty shutdown counted\n",
+            c.id, cmd ? cmd->name : hex(op));
       }
     }
   }
@@ -155,10 +156,17 @@ std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
 // Prints `j` (an object) as "key  value" lines; arrays of objects become tables.
 // Keys whose values are byte counts, shown with units in the human table.
 bool is_size_key(std::string_view k) {
-  static constexpr std::array<std::string_view, 11> kKeys = {
-      "total_capacity", "volatile_only_capacity", "persistent_only_capacity", "partition_alignment",
-      "lsa_size",       "active_volatile",        "active_persistent",        "next_volatile",
-      "next_persistent", "length",                "block_size"};
+  static constexpr std::array<std::string_view, 11> kKeys = {"total_capacity",
+                                                             "volatile_only_capacity",
+                                                             "persistent_only_capacity",
+                                                             "partition_alignment",
+                                                             "lsa_size",
+                                                             "active_volatile",
+                                                             "active_persistent",
+                                                             "next_volatile",
+                                                             "next_persistent",
+                                                             "length",
+                                                             "block_size"};
   return std::find(kKeys.begin(), kKeys.end(), k) != kKeys.end();
 }
 
@@ -183,7 +191,8 @@ void print_table(const json& j, std::ostream& out) {
     out << k << ": " << v.size() << "\n";
     if (v.empty()) continue;
     if (!v[0].is_object()) {
-      for (const auto& e : v) out << "  " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
+      for (const auto& e : v)
+        out << "  " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
       continue;
     }
     std::vector<std::string> cols;
@@ -192,14 +201,16 @@ void print_table(const json& j, std::ostream& out) {
     for (const auto& c : cols) widths.push_back(c.size());
 
     for (const auto& row : v) {
-      for (size_t i = 0; i < cols.size(); ++i) widths[i] = std::max(widths[i], cell_text(cols[i], row.value(cols[i], json())).size());
+      for (size_t i = 0; i < cols.size(); ++i)
+        widths[i] = std::max(widths[i], cell_text(cols[i], row.value(cols[i], json())).size());
     }
     std::string line = " ";
     for (size_t i = 0; i < cols.size(); ++i) line += fmt::format(" {:<{}}", cols[i], widths[i]);
     out << line << "\n";
     for (const auto& row : v) {
       line = " ";
-      for (size_t i = 0; i < cols.size(); ++i) line += fmt::format(" {:<{}}", cell_text(cols[i], row.value(cols[i], json())), widths[i]);
+      for (size_t i = 0; i < cols.size(); ++i)
+        line += fmt::format(" {:<{}}", cell_text(cols[i], row.value(cols[i], json())), widths[i]);
       out << line << "\n";
     }
   }
@@ -220,8 +231,9 @@ void report(const MboxOptions& o, uint16_t opcode, const MboxResult& r, json j =
     print_table(head, std::cout);
   }
   if (r.rc != MboxReturn::kSuccess) {
-    std::cerr << fmt::format("cxlsim: error: {} returned {} ({:04x}h)\n", head["command"].get<std::string>(),
-                             device::return_code_name(r.rc), static_cast<int>(r.rc));
+    std::cerr << fmt::format("cxlsim: error: {} returned {} ({:04x}h)\n",
+                             head["command"].get<std::string>(), device::return_code_name(r.rc),
+                             static_cast<int>(r.rc));
     finish(1);
   }
 }
@@ -229,8 +241,6 @@ void report(const MboxOptions& o, uint16_t opcode, const MboxResult& r, json j =
 uint64_t units(uint64_t v) { return v * device::kCapacityUnit; }
 // JSON gives sizes as numbers of bytes; the human table shows them with units (print_table).
 uint64_t size_bytes(uint64_t bytes) { return bytes; }
-
-
 
 Bytes parse_size(const std::string& what, const std::string& text) {
   try {
@@ -283,9 +293,10 @@ CLI::App* command(CLI::App* parent, const std::string& name, const std::string& 
       held.release();
       if (device_error) throw *device_error;
     } catch (const SaveError& e) {
-      finish(fail(fmt::format("memdev '{}': the command's effect could not be saved, it is lost: {}", o->memdev,
-                              e.what()),
-                  1));
+      finish(
+          fail(fmt::format("memdev '{}': the command's effect could not be saved, it is lost: {}",
+                           o->memdev, e.what()),
+               1));
     }
   });
   return c;
@@ -302,7 +313,8 @@ std::vector<uint8_t> dpa_range(uint64_t dpa, uint64_t len) {
 // `count` Media Error Records (payload::MediaErrorRecord) from offset `header` of `out`.
 json poison_records(std::span<const uint8_t> out, size_t header, size_t count) {
   using R = device::payload::MediaErrorRecord;
-  static const char* kSources[] = {"unknown", "external", "internal", "injected", "4", "5", "6", "vendor"};
+  static const char* kSources[] = {"unknown", "external", "internal", "injected",
+                                   "4",       "5",        "6",        "vendor"};
   json a = json::array();
   for (size_t i = 0; i < count; ++i) {
     const size_t at = header + R::kSize * i;
@@ -315,46 +327,53 @@ json poison_records(std::span<const uint8_t> out, size_t header, size_t count) {
 }
 
 void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
-  command(mbox, "identify", "Identify Memory Device (4000h)", o, [](Session& s, const MboxOptions& opt) {
-    const auto r = s.run(op::kIdentifyMemoryDevice);
-    json j;
-    if (r.rc == MboxReturn::kSuccess) {
-      using L = device::payload::Identify;
-      const auto& b = r.out;
-      const auto fw = L::kFwRevision.get(b);
-      j = {{"fw_revision", std::string(fw.begin(), std::find(fw.begin(), fw.end(), uint8_t{0}))},
-           {"total_capacity", size_bytes(units(L::kTotalCapacity.get(b)))},
-           {"volatile_only_capacity", size_bytes(units(L::kVolatileOnly.get(b)))},
-           {"persistent_only_capacity", size_bytes(units(L::kPersistentOnly.get(b)))},
-           {"partition_alignment", size_bytes(units(L::kPartitionAlignment.get(b)))},
-           {"event_log_sizes", fmt::format("{}/{}/{}/{}", L::kInfoEventLogSize.get(b), L::kWarningEventLogSize.get(b),
-                                           L::kFailureEventLogSize.get(b), L::kFatalEventLogSize.get(b))},
-           {"lsa_size", size_bytes(L::kLsaSize.get(b))},
-           {"poison_list_max_records", L::kPoisonListMaxRecords.get(b)},
-           {"inject_poison_limit", L::kInjectPoisonLimit.get(b)},
-           {"poison_handling", hex(L::kPoisonHandling.get(b))},
-           {"serial", hex(s.cci().config().serial)}};
-    }
-    report(opt, op::kIdentifyMemoryDevice, r, j);
-  });
-  command(mbox, "partition", "Get Partition Info (4100h)", o, [](Session& s, const MboxOptions& opt) {
-    const auto r = s.run(op::kGetPartitionInfo);
-    json j;
-    if (r.rc == MboxReturn::kSuccess) {
-      using L = device::payload::PartitionInfo;
-      j = {{"active_volatile", size_bytes(units(L::kActiveVolatile.get(r.out)))},
-           {"active_persistent", size_bytes(units(L::kActivePersistent.get(r.out)))},
-           {"next_volatile", size_bytes(units(L::kNextVolatile.get(r.out)))},
-           {"next_persistent", size_bytes(units(L::kNextPersistent.get(r.out)))}};
-    }
-    report(opt, op::kGetPartitionInfo, r, j);
-  });
+  command(mbox, "identify", "Identify Memory Device (4000h)", o,
+          [](Session& s, const MboxOptions& opt) {
+            const auto r = s.run(op::kIdentifyMemoryDevice);
+            json j;
+            if (r.rc == MboxReturn::kSuccess) {
+              using L = device::payload::Identify;
+              const auto& b = r.out;
+              const auto fw = L::kFwRevision.get(b);
+              j = {{"fw_revision",
+                    std::string(fw.begin(), std::find(fw.begin(), fw.end(), uint8_t{0}))},
+                   {"total_capacity", size_bytes(units(L::kTotalCapacity.get(b)))},
+                   {"volatile_only_capacity", size_bytes(units(L::kVolatileOnly.get(b)))},
+                   {"persistent_only_capacity", size_bytes(units(L::kPersistentOnly.get(b)))},
+                   {"partition_alignment", size_bytes(units(L::kPartitionAlignment.get(b)))},
+                   {"event_log_sizes",
+                    fmt::format("{}/{}/{}/{}", L::kInfoEventLogSize.get(b),
+                                L::kWarningEventLogSize.get(b), L::kFailureEventLogSize.get(b),
+                                L::kFatalEventLogSize.get(b))},
+                   {"lsa_size", size_bytes(L::kLsaSize.get(b))},
+                   {"poison_list_max_records", L::kPoisonListMaxRecords.get(b)},
+                   {"inject_poison_limit", L::kInjectPoisonLimit.get(b)},
+                   {"poison_handling", hex(L::kPoisonHandling.get(b))},
+                   {"serial", hex(s.cci().config().serial)}};
+            }
+            report(opt, op::kIdentifyMemoryDevice, r, j);
+          });
+  command(mbox, "partition", "Get Partition Info (4100h)", o,
+          [](Session& s, const MboxOptions& opt) {
+            const auto r = s.run(op::kGetPartitionInfo);
+            json j;
+            if (r.rc == MboxReturn::kSuccess) {
+              using L = device::payload::PartitionInfo;
+              j = {{"active_volatile", size_bytes(units(L::kActiveVolatile.get(r.out)))},
+                   {"active_persistent", size_bytes(units(L::kActivePersistent.get(r.out)))},
+                   {"next_volatile", size_bytes(units(L::kNextVolatile.get(r.out)))},
+                   {"next_persistent", size_bytes(units(L::kNextPersistent.get(r.out)))}};
+            }
+            report(opt, op::kGetPartitionInfo, r, j);
+          });
   auto vol = std::make_shared<std::string>();
   auto immediate = std::make_shared<bool>(false);
-  auto* sp = command(mbox, "set-partition", "Set Partition Info (4101h): volatile share of the partitionable capacity",
-                     o, [vol, immediate](Session& s, const MboxOptions& opt) {
+  auto* sp = command(mbox, "set-partition",
+                     "Set Partition Info (4101h): volatile share of the partitionable capacity", o,
+                     [vol, immediate](Session& s, const MboxOptions& opt) {
                        const Bytes v = parse_size("--volatile", *vol);
-                       if (v.value() % device::kCapacityUnit) throw ParseError("--volatile: not a multiple of 256 MiB");
+                       if (v.value() % device::kCapacityUnit)
+                         throw ParseError("--volatile: not a multiple of 256 MiB");
                        using L = device::payload::SetPartitionInfo;
                        std::vector<uint8_t> in(L::kSize, 0);
                        L::kVolatileCapacity.put(in, v.value() / device::kCapacityUnit);
@@ -366,37 +385,44 @@ void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   sp->add_flag("--immediate", *immediate, "Apply now instead of at the next reset");
 }
 
-
 void register_label_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
-  auto* labels = mbox->add_subcommand("labels", "Label storage area: Get LSA (4102h), Set LSA (4103h)");
+  auto* labels =
+      mbox->add_subcommand("labels", "Label storage area: Get LSA (4102h), Set LSA (4103h)");
   labels->require_subcommand(1);
   auto offset = std::make_shared<std::string>("0");
   auto length = std::make_shared<std::string>("256");
   auto data = std::make_shared<std::string>();
-  auto* rd = command(labels, "read", "Read label storage (Get LSA)", o, [offset, length](Session& s, const MboxOptions& opt) {
-    const uint64_t off = parse_size("--offset", *offset).value();
-    const uint64_t len = parse_size("--length", *length).value();
-    if (off > 0xffffffff || len > 0xffffffff) throw ParseError("--offset/--length: beyond 32 bits");
-    std::vector<uint8_t> in(device::payload::GetLsa::kSize, 0);
-    device::payload::GetLsa::kOffset.put(in, off);
-    device::payload::GetLsa::kLength.put(in, len);
-    const auto r = s.run(op::kGetLsa, in);
-    json j;
-    if (r.rc == MboxReturn::kSuccess) j = {{"offset", hex(off)}, {"length", len}, {"data", device::format_hex_bytes(r.out, " ")}};
-    report(opt, op::kGetLsa, r, j);
-  });
+  auto* rd = command(labels, "read", "Read label storage (Get LSA)", o,
+                     [offset, length](Session& s, const MboxOptions& opt) {
+                       const uint64_t off = parse_size("--offset", *offset).value();
+                       const uint64_t len = parse_size("--length", *length).value();
+                       if (off > 0xffffffff || len > 0xffffffff)
+                         throw ParseError("--offset/--length: beyond 32 bits");
+                       std::vector<uint8_t> in(device::payload::GetLsa::kSize, 0);
+                       device::payload::GetLsa::kOffset.put(in, off);
+                       device::payload::GetLsa::kLength.put(in, len);
+                       const auto r = s.run(op::kGetLsa, in);
+                       json j;
+                       if (r.rc == MboxReturn::kSuccess)
+                         j = {{"offset", hex(off)},
+                              {"length", len},
+                              {"data", device::format_hex_bytes(r.out, " ")}};
+                       report(opt, op::kGetLsa, r, j);
+                     });
   rd->add_option("--offset", *offset, "Byte offset (default 0)");
   rd->add_option("--length", *length, "Bytes to read (default 256; at most the payload size)");
-  auto* wr = command(labels, "write", "Write label storage (Set LSA)", o, [offset, data](Session& s, const MboxOptions& opt) {
-    const uint64_t off = parse_size("--offset", *offset).value();
-    if (off > 0xffffffff) throw ParseError("--offset: beyond 32 bits");
-    const auto bytes = parse_hex("DATA", *data);
-    std::vector<uint8_t> in(device::payload::SetLsa::kDataOffset, 0);
-    device::payload::SetLsa::kOffset.put(in, off);
-    in.insert(in.end(), bytes.begin(), bytes.end());
-    const auto r = s.run(op::kSetLsa, in);
-    report(opt, op::kSetLsa, r, {{"offset", hex(off)}, {"length", bytes.size()}});
-  });
+  auto* wr =
+      command(labels, "write", "Write label storage (Set LSA)", o,
+              [offset, data](Session& s, const MboxOptions& opt) {
+                const uint64_t off = parse_size("--offset", *offset).value();
+                if (off > 0xffffffff) throw ParseError("--offset: beyond 32 bits");
+                const auto bytes = parse_hex("DATA", *data);
+                std::vector<uint8_t> in(device::payload::SetLsa::kDataOffset, 0);
+                device::payload::SetLsa::kOffset.put(in, off);
+                in.insert(in.end(), bytes.begin(), bytes.end());
+                const auto r = s.run(op::kSetLsa, in);
+                report(opt, op::kSetLsa, r, {{"offset", hex(off)}, {"length", bytes.size()}});
+              });
   wr->add_option("--offset", *offset, "Byte offset (default 0)");
   wr->add_option("DATA", *data, "Bytes in hex, e.g. \"de ad be ef\"")->required();
 }
@@ -431,226 +457,275 @@ void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     std::optional<int> life, over, under, cvol, cpers;
   };
   auto a = std::make_shared<AlertArgs>();
-  auto* ac = command(mbox, "alert-config", "Get Alert Configuration (4201h); with options, Set Alert Configuration (4202h)",
-                     o, [a](Session& s, const MboxOptions& opt) {
-    if (a->life || a->over || a->under || a->cvol || a->cpers) {
-      uint8_t valid = 0;
-      if (a->life) valid |= 1;
-      if (a->over) valid |= 2;
-      if (a->under) valid |= 4;
-      if (a->cvol) valid |= 8;
-      if (a->cpers) valid |= 16;
-      using L = device::payload::SetAlertConfig;
-      std::vector<uint8_t> in(L::kSize, 0);
-      L::kValidAlertActions.put(in, valid);
-      L::kEnableAlertActions.put(in, valid);
-      L::kLifeUsedWarning.put(in, static_cast<uint64_t>(a->life.value_or(0)));
-      L::kOverTempWarning.put(in, static_cast<uint16_t>(a->over.value_or(0)));
-      L::kUnderTempWarning.put(in, static_cast<uint16_t>(a->under.value_or(0)));
-      L::kCorrectedVolatileWarning.put(in, static_cast<uint16_t>(a->cvol.value_or(0)));
-      L::kCorrectedPersistentWarning.put(in, static_cast<uint16_t>(a->cpers.value_or(0)));
-      const auto r = s.run(op::kSetAlertConfig, in);
-      if (r.rc != MboxReturn::kSuccess) report(opt, op::kSetAlertConfig, r);
-    }
-    const auto r = s.run(op::kGetAlertConfig);
-    json j;
-    if (r.rc == MboxReturn::kSuccess) {
-      using L = device::payload::AlertConfig;
-      const auto& b = r.out;
-      auto celsius = [&](const device::LeField& f) { return static_cast<int16_t>(f.get(b)); };
-      j = {{"enabled_alerts", hex(L::kValidAlerts.get(b))}, {"programmable_alerts", hex(L::kProgrammableAlerts.get(b))},
-           {"life_used_critical", L::kLifeUsedCritical.get(b)}, {"life_used_warning", L::kLifeUsedWarning.get(b)},
-           {"over_temp_critical_c", celsius(L::kOverTempCritical)},
-           {"under_temp_critical_c", celsius(L::kUnderTempCritical)},
-           {"over_temp_warning_c", celsius(L::kOverTempWarning)},
-           {"under_temp_warning_c", celsius(L::kUnderTempWarning)},
-           {"corrected_volatile_warning", L::kCorrectedVolatileWarning.get(b)},
-           {"corrected_persistent_warning", L::kCorrectedPersistentWarning.get(b)}};
-    }
-    report(opt, op::kGetAlertConfig, r, j);
-  });
+  auto* ac = command(
+      mbox, "alert-config",
+      "Get Alert Configuration (4201h); with options, Set Alert Configuration (4202h)", o,
+      [a](Session& s, const MboxOptions& opt) {
+        if (a->life || a->over || a->under || a->cvol || a->cpers) {
+          uint8_t valid = 0;
+          if (a->life) valid |= 1;
+          if (a->over) valid |= 2;
+          if (a->under) valid |= 4;
+          if (a->cvol) valid |= 8;
+          if (a->cpers) valid |= 16;
+          using L = device::payload::SetAlertConfig;
+          std::vector<uint8_t> in(L::kSize, 0);
+          L::kValidAlertActions.put(in, valid);
+          L::kEnableAlertActions.put(in, valid);
+          L::kLifeUsedWarning.put(in, static_cast<uint64_t>(a->life.value_or(0)));
+          L::kOverTempWarning.put(in, static_cast<uint16_t>(a->over.value_or(0)));
+          L::kUnderTempWarning.put(in, static_cast<uint16_t>(a->under.value_or(0)));
+          L::kCorrectedVolatileWarning.put(in, static_cast<uint16_t>(a->cvol.value_or(0)));
+          L::kCorrectedPersistentWarning.put(in, static_cast<uint16_t>(a->cpers.value_or(0)));
+          const auto r = s.run(op::kSetAlertConfig, in);
+          if (r.rc != MboxReturn::kSuccess) report(opt, op::kSetAlertConfig, r);
+        }
+        const auto r = s.run(op::kGetAlertConfig);
+        json j;
+        if (r.rc == MboxReturn::kSuccess) {
+          using L = device::payload::AlertConfig;
+          const auto& b = r.out;
+          auto celsius = [&](const device::LeField& f) { return static_cast<int16_t>(f.get(b)); };
+          j = {{"enabled_alerts", hex(L::kValidAlerts.get(b))},
+               {"programmable_alerts", hex(L::kProgrammableAlerts.get(b))},
+               {"life_used_critical", L::kLifeUsedCritical.get(b)},
+               {"life_used_warning", L::kLifeUsedWarning.get(b)},
+               {"over_temp_critical_c", celsius(L::kOverTempCritical)},
+               {"under_temp_critical_c", celsius(L::kUnderTempCritical)},
+               {"over_temp_warning_c", celsius(L::kOverTempWarning)},
+               {"under_temp_warning_c", celsius(L::kUnderTempWarning)},
+               {"corrected_volatile_warning", L::kCorrectedVolatileWarning.get(b)},
+               {"corrected_persistent_warning", L::kCorrectedPersistentWarning.get(b)}};
+        }
+        report(opt, op::kGetAlertConfig, r, j);
+      });
   // Each value is checked against its payload field (Table 8-131) before it is encoded:
   // out-of-range input is refused, never truncated.
-  ac->add_option("--life-used-warning", a->life, "Enable the life-used warning at this percent (0..100)")
+  ac->add_option("--life-used-warning", a->life,
+                 "Enable the life-used warning at this percent (0..100)")
       ->check(CLI::Range(0, 100));
-  ac->add_option("--over-temp-warning", a->over, "Enable the over-temperature warning (degrees C, 16-bit signed)")
+  ac->add_option("--over-temp-warning", a->over,
+                 "Enable the over-temperature warning (degrees C, 16-bit signed)")
       ->check(CLI::Range(-32768, 32767));
-  ac->add_option("--under-temp-warning", a->under, "Enable the under-temperature warning (degrees C, 16-bit signed)")
+  ac->add_option("--under-temp-warning", a->under,
+                 "Enable the under-temperature warning (degrees C, 16-bit signed)")
       ->check(CLI::Range(-32768, 32767));
-  ac->add_option("--corrected-volatile-warning", a->cvol, "Enable the corrected volatile error count warning (0..65535)")
+  ac->add_option("--corrected-volatile-warning", a->cvol,
+                 "Enable the corrected volatile error count warning (0..65535)")
       ->check(CLI::Range(0, 65535));
   ac->add_option("--corrected-persistent-warning", a->cpers,
                  "Enable the corrected persistent error count warning (0..65535)")
       ->check(CLI::Range(0, 65535));
   auto set = std::make_shared<std::string>();
-  auto* sd = command(mbox, "shutdown-state", "Get Shutdown State (4203h); --set clean|dirty: Set Shutdown State (4204h)",
-                     o, [set](Session& s, const MboxOptions& opt) {
-    if (!set->empty()) {
-      if (*set != "clean" && *set != "dirty") throw ParseError("--set: '" + *set + "' is not clean or dirty");
-      std::vector<uint8_t> in(device::payload::ShutdownState::kSize, 0);
-      device::payload::ShutdownState::kState.put(in, *set == "dirty" ? 1 : 0);
-      const auto r = s.run(op::kSetShutdownState, in);
-      if (r.rc != MboxReturn::kSuccess) report(opt, op::kSetShutdownState, r);
-    }
-    const auto r = s.run(op::kGetShutdownState);
-    report(opt, op::kGetShutdownState, r, r.rc == MboxReturn::kSuccess ? json{{"state", (device::payload::ShutdownState::kState.get(r.out) & 1) ? "dirty" : "clean"}} : json::object());
-  });
+  auto* sd = command(
+      mbox, "shutdown-state",
+      "Get Shutdown State (4203h); --set clean|dirty: Set Shutdown State (4204h)", o,
+      [set](Session& s, const MboxOptions& opt) {
+        if (!set->empty()) {
+          if (*set != "clean" && *set != "dirty")
+            throw ParseError("--set: '" + *set + "' is not clean or dirty");
+          std::vector<uint8_t> in(device::payload::ShutdownState::kSize, 0);
+          device::payload::ShutdownState::kState.put(in, *set == "dirty" ? 1 : 0);
+          const auto r = s.run(op::kSetShutdownState, in);
+          if (r.rc != MboxReturn::kSuccess) report(opt, op::kSetShutdownState, r);
+        }
+        const auto r = s.run(op::kGetShutdownState);
+        report(
+            opt, op::kGetShutdownState, r,
+            r.rc == MboxReturn::kSuccess
+                ? json{{"state", (device::payload::ShutdownState::kState.get(r.out) & 1) ? "dirty"
+                                                                                         : "clean"}}
+                : json::object());
+      });
   sd->add_option("--set", *set, "clean or dirty");
 }
 
 void register_event_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   auto log = std::make_shared<std::string>("all");
   auto clear = std::make_shared<bool>(false);
-  auto* ev = command(mbox, "events", "Get Event Records (0100h); --clear: Clear Event Records (0101h)", o,
-                     [log, clear](Session& s, const MboxOptions& opt) {
-    static const char* kLogs[] = {"informational", "warning", "failure", "fatal", "dcd"};
-    std::vector<uint8_t> which;
-    for (uint8_t i = 0; i < 5; ++i) {
-      if (*log == "all" || *log == kLogs[i]) which.push_back(i);
-    }
-    if (which.empty()) throw ParseError("--log: '" + *log + "' is not all, informational, warning, failure, fatal or dcd");
-    json records = json::array();
-    MboxResult last;
-    for (uint8_t l : which) {
-      using L = device::payload::EventRecords;
-      using R = device::payload::EventRecord;
-      std::vector<uint8_t> in(device::payload::GetEventRecords::kSize, 0);
-      device::payload::GetEventRecords::kLog.put(in, l);
-      last = s.run(op::kGetEventRecords, in);
-      if (last.rc != MboxReturn::kSuccess) report(opt, op::kGetEventRecords, last);
-      const size_t n = L::kRecordCount.get(last.out);
-      for (size_t i = 0; i < n; ++i) {
-        const auto rec = std::span<const uint8_t>(last.out).subspan(L::kRecords + R::kSize * i, R::kSize);
-        device::Uuid u{};
-        const auto uuid = R::kUuid.get(rec);
-        std::copy(uuid.begin(), uuid.end(), u.begin());
-        std::string type = device::format_uuid(u);
-        if (u == device::kGeneralMediaEventUuid) type = "general-media";
-        if (u == device::kMemoryModuleEventUuid) type = "memory-module";
-        if (u == device::kDynamicCapacityEventUuid) type = "dynamic-capacity";
-        records.push_back({{"log", kLogs[l]}, {"handle", R::kHandle.get(rec)}, {"type", type},
-                           {"severity", R::kFlags.get(rec) & 3}, {"timestamp_ns", R::kTimestamp.get(rec)},
-                           {"address", hex(device::payload::GeneralMediaEvent::kDpa.get(rec))}});
-      }
-      if (*clear) {
-        using C = device::payload::ClearEventRecords;
-        std::vector<uint8_t> clear_in(C::kHandles, 0);
-        C::kLog.put(clear_in, l);
-        C::kFlags.put(clear_in, 1);  // clear all
-        const auto r = s.run(op::kClearEventRecords, clear_in);
-        if (r.rc != MboxReturn::kSuccess) report(opt, op::kClearEventRecords, r);
-      }
-    }
-    report(opt, op::kGetEventRecords, last, {{"cleared", *clear}, {"records", records}});
-  });
+  auto* ev = command(
+      mbox, "events", "Get Event Records (0100h); --clear: Clear Event Records (0101h)", o,
+      [log, clear](Session& s, const MboxOptions& opt) {
+        static const char* kLogs[] = {"informational", "warning", "failure", "fatal", "dcd"};
+        std::vector<uint8_t> which;
+        for (uint8_t i = 0; i < 5; ++i) {
+          if (*log == "all" || *log == kLogs[i]) which.push_back(i);
+        }
+        if (which.empty())
+          throw ParseError("--log: '" + *log +
+                           "' is not all, informational, warning, failure, fatal or dcd");
+        json records = json::array();
+        MboxResult last;
+        for (uint8_t l : which) {
+          using L = device::payload::EventRecords;
+          using R = device::payload::EventRecord;
+          std::vector<uint8_t> in(device::payload::GetEventRecords::kSize, 0);
+          device::payload::GetEventRecords::kLog.put(in, l);
+          last = s.run(op::kGetEventRecords, in);
+          if (last.rc != MboxReturn::kSuccess) report(opt, op::kGetEventRecords, last);
+          const size_t n = L::kRecordCount.get(last.out);
+          for (size_t i = 0; i < n; ++i) {
+            const auto rec =
+                std::span<const uint8_t>(last.out).subspan(L::kRecords + R::kSize * i, R::kSize);
+            device::Uuid u{};
+            const auto uuid = R::kUuid.get(rec);
+            std::copy(uuid.begin(), uuid.end(), u.begin());
+            std::string type = device::format_uuid(u);
+            if (u == device::kGeneralMediaEventUuid) type = "general-media";
+            if (u == device::kMemoryModuleEventUuid) type = "memory-module";
+            if (u == device::kDynamicCapacityEventUuid) type = "dynamic-capacity";
+            records.push_back(
+                {{"log", kLogs[l]},
+                 {"handle", R::kHandle.get(rec)},
+                 {"type", type},
+                 {"severity", R::kFlags.get(rec) & 3},
+                 {"timestamp_ns", R::kTimestamp.get(rec)},
+                 {"address", hex(device::payload::GeneralMediaEvent::kDpa.get(rec))}});
+          }
+          if (*clear) {
+            using C = device::payload::ClearEventRecords;
+            std::vector<uint8_t> clear_in(C::kHandles, 0);
+            C::kLog.put(clear_in, l);
+            C::kFlags.put(clear_in, 1);  // clear all
+            const auto r = s.run(op::kClearEventRecords, clear_in);
+            if (r.rc != MboxReturn::kSuccess) report(opt, op::kClearEventRecords, r);
+          }
+        }
+        report(opt, op::kGetEventRecords, last, {{"cleared", *clear}, {"records", records}});
+      });
   ev->add_option("--log", *log, "all (default), informational, warning, failure, fatal or dcd");
   ev->add_flag("--clear", *clear, "Clear the logs after reading them");
 }
 
 void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
-  auto* poison = mbox->add_subcommand("poison", "Poison: Get Poison List (4300h), Inject (4301h), Clear (4302h)");
+  auto* poison = mbox->add_subcommand(
+      "poison", "Poison: Get Poison List (4300h), Inject (4301h), Clear (4302h)");
   poison->require_subcommand(1);
   auto dpa = std::make_shared<std::string>("0");
   auto length = std::make_shared<std::string>();
   auto data = std::make_shared<std::string>();
-  auto* ls = command(poison, "list", "Get Poison List", o, [dpa, length](Session& s, const MboxOptions& opt) {
-    const uint64_t a = parse_size("--dpa", *dpa).value();
-    const uint64_t len = length->empty() ? s.cci().config().dpa_span().value() - a : parse_size("--length", *length).value();
-    const auto r = s.run(op::kGetPoisonList, dpa_range(a, len));
-    json j;
-    if (r.rc == MboxReturn::kSuccess) {
-      using L = device::payload::PoisonList;
-      const uint64_t flags = L::kFlags.get(r.out);
-      j = {{"more", bool(flags & 1)}, {"overflow", bool(flags & 2)}, {"scan_in_progress", bool(flags & 4)},
-           {"records", poison_records(r.out, L::kRecords, L::kRecordCount.get(r.out))}};
-    }
-    report(opt, op::kGetPoisonList, r, j);
-  });
+  auto* ls = command(
+      poison, "list", "Get Poison List", o, [dpa, length](Session& s, const MboxOptions& opt) {
+        const uint64_t a = parse_size("--dpa", *dpa).value();
+        const uint64_t len = length->empty() ? s.cci().config().dpa_span().value() - a
+                                             : parse_size("--length", *length).value();
+        const auto r = s.run(op::kGetPoisonList, dpa_range(a, len));
+        json j;
+        if (r.rc == MboxReturn::kSuccess) {
+          using L = device::payload::PoisonList;
+          const uint64_t flags = L::kFlags.get(r.out);
+          j = {{"more", bool(flags & 1)},
+               {"overflow", bool(flags & 2)},
+               {"scan_in_progress", bool(flags & 4)},
+               {"records", poison_records(r.out, L::kRecords, L::kRecordCount.get(r.out))}};
+        }
+        report(opt, op::kGetPoisonList, r, j);
+      });
   ls->add_option("--dpa", *dpa, "Start DPA (default 0)");
   ls->add_option("--length", *length, "Length in bytes (default: to the end)");
-  auto* inj = command(poison, "inject", "Inject Poison at a DPA (64-byte line)", o, [dpa](Session& s, const MboxOptions& opt) {
-    const uint64_t a = parse_size("DPA", *dpa).value();
-    std::vector<uint8_t> in(device::payload::InjectPoison::kSize, 0);
-    device::payload::InjectPoison::kDpa.put(in, a);
-    report(opt, op::kInjectPoison, s.run(op::kInjectPoison, in), {{"dpa", hex(a)}});
-  });
+  auto* inj =
+      command(poison, "inject", "Inject Poison at a DPA (64-byte line)", o,
+              [dpa](Session& s, const MboxOptions& opt) {
+                const uint64_t a = parse_size("DPA", *dpa).value();
+                std::vector<uint8_t> in(device::payload::InjectPoison::kSize, 0);
+                device::payload::InjectPoison::kDpa.put(in, a);
+                report(opt, op::kInjectPoison, s.run(op::kInjectPoison, in), {{"dpa", hex(a)}});
+              });
   inj->add_option("DPA", *dpa, "Device physical address")->required();
-  auto* clr = command(poison, "clear", "Clear Poison at a DPA, writing 64 bytes of data", o,
-                      [dpa, data](Session& s, const MboxOptions& opt) {
-    const uint64_t a = parse_size("DPA", *dpa).value();
-    auto bytes = data->empty() ? std::vector<uint8_t>(64, 0) : parse_hex("--data", *data);
-    if (bytes.size() != 64) throw ParseError("--data: " + std::to_string(bytes.size()) + " bytes, expected 64");
-    using L = device::payload::ClearPoison;
-    std::vector<uint8_t> in(L::kSize, 0);
-    L::kDpa.put(in, a);
-    L::kWriteData.put(in, bytes);
-    report(opt, op::kClearPoison, s.run(op::kClearPoison, in), {{"dpa", hex(a)}});
-  });
+  auto* clr = command(
+      poison, "clear", "Clear Poison at a DPA, writing 64 bytes of data", o,
+      [dpa, data](Session& s, const MboxOptions& opt) {
+        const uint64_t a = parse_size("DPA", *dpa).value();
+        auto bytes = data->empty() ? std::vector<uint8_t>(64, 0) : parse_hex("--data", *data);
+        if (bytes.size() != 64)
+          throw ParseError("--data: " + std::to_string(bytes.size()) + " bytes, expected 64");
+        using L = device::payload::ClearPoison;
+        std::vector<uint8_t> in(L::kSize, 0);
+        L::kDpa.put(in, a);
+        L::kWriteData.put(in, bytes);
+        report(opt, op::kClearPoison, s.run(op::kClearPoison, in), {{"dpa", hex(a)}});
+      });
   clr->add_option("DPA", *dpa, "Device physical address")->required();
-  clr->add_option("--data", *data, "64 bytes in hex written in place of the poison (default zeros)");
+  clr->add_option("--data", *data,
+                  "64 bytes in hex written in place of the poison (default zeros)");
 }
 
 void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   auto dpa = std::make_shared<std::string>("0");
   auto length = std::make_shared<std::string>();
   auto no_log = std::make_shared<bool>(false);
-  auto* sm = command(mbox, "scan-media", "Scan Media (4304h) to completion, then Get Scan Media Results (4305h)", o,
-                     [dpa, length, no_log](Session& s, const MboxOptions& opt) {
-    const uint64_t a = parse_size("--dpa", *dpa).value();
-    const uint64_t len = length->empty() ? s.cci().config().static_capacity().value() - a : parse_size("--length", *length).value();
-    const auto range = dpa_range(a, len);
-    const auto caps = s.run(op::kGetScanMediaCapabilities, range);
-    if (caps.rc != MboxReturn::kSuccess) report(opt, op::kGetScanMediaCapabilities, caps);
-    const Duration start = s.cci().now();
-    auto scan = range;
-    device::payload::ScanMedia::kFlags.put(scan, *no_log ? 1 : 0);
-    const auto r = s.run(op::kScanMedia, scan);
-    if (r.rc != MboxReturn::kSuccess) report(opt, op::kScanMedia, r);
-    const Duration took = s.cci().now() - start;
-    json records = json::array();
-    MboxResult res;
-    do {
-      res = s.run(op::kGetScanMediaResults);
-      if (res.rc != MboxReturn::kSuccess) report(opt, op::kGetScanMediaResults, res);
-      using L = device::payload::ScanMediaResults;
-      for (auto& e : poison_records(res.out, L::kRecords, L::kRecordCount.get(res.out))) records.push_back(e);
-    } while (device::payload::ScanMediaResults::kFlags.get(res.out) & 1);
-    report(opt, op::kScanMedia, r,
-           {{"estimated_ms", device::payload::ScanMediaCapabilities::kEstimatedMs.get(caps.out)},
-            {"simulated_ms", static_cast<double>(took.picoseconds()) / 1e9},
-            {"records", records}});
-  });
+  auto* sm = command(
+      mbox, "scan-media", "Scan Media (4304h) to completion, then Get Scan Media Results (4305h)",
+      o, [dpa, length, no_log](Session& s, const MboxOptions& opt) {
+        const uint64_t a = parse_size("--dpa", *dpa).value();
+        const uint64_t len = length->empty() ? s.cci().config().static_capacity().value() - a
+                                             : parse_size("--length", *length).value();
+        const auto range = dpa_range(a, len);
+        const auto caps = s.run(op::kGetScanMediaCapabilities, range);
+        if (caps.rc != MboxReturn::kSuccess) report(opt, op::kGetScanMediaCapabilities, caps);
+        const Duration start = s.cci().now();
+        auto scan = range;
+        device::payload::ScanMedia::kFlags.put(scan, *no_log ? 1 : 0);
+        const auto r = s.run(op::kScanMedia, scan);
+        if (r.rc != MboxReturn::kSuccess) report(opt, op::kScanMedia, r);
+        const Duration took = s.cci().now() - start;
+        json records = json::array();
+        MboxResult res;
+        do {
+          res = s.run(op::kGetScanMediaResults);
+          if (res.rc != MboxReturn::kSuccess) report(opt, op::kGetScanMediaResults, res);
+          using L = device::payload::ScanMediaResults;
+          for (auto& e : poison_records(res.out, L::kRecords, L::kRecordCount.get(res.out)))
+            records.push_back(e);
+        } while (device::payload::ScanMediaResults::kFlags.get(res.out) & 1);
+        report(
+            opt, op::kScanMedia, r,
+            {{"estimated_ms", device::payload::ScanMediaCapabilities::kEstimatedMs.get(caps.out)},
+             {"simulated_ms", static_cast<double>(took.picoseconds()) / 1e9},
+             {"records", records}});
+      });
   sm->add_option("--dpa", *dpa, "Start DPA (default 0)");
   sm->add_option("--length", *length, "Length in bytes (default: to the end of static capacity)");
   sm->add_flag("--no-event-log", *no_log, "Do not log General Media Events for what is found");
-  for (const auto& [name, code, help] : {std::tuple{"sanitize", op::kSanitize, "Sanitize (4400h): erase all user data and labels"},
-                                         std::tuple{"secure-erase", op::kSecureErase, "Secure Erase (4401h): erase all user data"}}) {
+  for (const auto& [name, code, help] :
+       {std::tuple{"sanitize", op::kSanitize, "Sanitize (4400h): erase all user data and labels"},
+        std::tuple{"secure-erase", op::kSecureErase,
+                   "Secure Erase (4401h): erase all user data"}}) {
     const uint16_t opcode = code;
     command(mbox, name, help, o, [opcode](Session& s, const MboxOptions& opt) {
       const Duration start = s.cci().now();
       const auto r = s.run(opcode);
-      report(opt, opcode, r, {{"simulated_ms", static_cast<double>((s.cci().now() - start).picoseconds()) / 1e9}});
+      report(opt, opcode, r,
+             {{"simulated_ms", static_cast<double>((s.cci().now() - start).picoseconds()) / 1e9}});
     });
   }
   auto kind = std::make_shared<std::string>("cold");
-  auto* rs = command(mbox, "reset", "Reset the device (cold: power cycle; locks a passphrase-protected device, "
-                                    "applies a pending partition, counts a dirty shutdown)",
+  auto* rs = command(mbox, "reset",
+                     "Reset the device (cold: power cycle; locks a passphrase-protected device, "
+                     "applies a pending partition, counts a dirty shutdown)",
                      o, [kind](Session& s, const MboxOptions& opt) {
-    device::ResetKind k = device::ResetKind::kCold;
-    if (*kind == "warm") k = device::ResetKind::kWarm;
-    else if (*kind == "hot") k = device::ResetKind::kHot;
-    else if (*kind == "cxl") k = device::ResetKind::kCxl;
-    else if (*kind != "cold") throw ParseError("--kind: '" + *kind + "' is not cold, warm, hot or cxl");
-    s.cci().reset(k);
-    json j = {{"reset", *kind}};
-    if (opt.json) std::cout << j.dump(2) << "\n";
-    else print_table(j, std::cout);
-  });
+                       device::ResetKind k = device::ResetKind::kCold;
+                       if (*kind == "warm")
+                         k = device::ResetKind::kWarm;
+                       else if (*kind == "hot")
+                         k = device::ResetKind::kHot;
+                       else if (*kind == "cxl")
+                         k = device::ResetKind::kCxl;
+                       else if (*kind != "cold")
+                         throw ParseError("--kind: '" + *kind + "' is not cold, warm, hot or cxl");
+                       s.cci().reset(k);
+                       json j = {{"reset", *kind}};
+                       if (opt.json)
+                         std::cout << j.dump(2) << "\n";
+                       else
+                         print_table(j, std::cout);
+                     });
   rs->add_option("--kind", *kind, "cold (default), warm, hot or cxl");
 }
 
 void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
-  auto* sec = mbox->add_subcommand("security", "Persistent memory data-at-rest security (4500h-4505h)");
+  auto* sec =
+      mbox->add_subcommand("security", "Persistent memory data-at-rest security (4500h-4505h)");
   sec->require_subcommand(1);
   auto type = std::make_shared<std::string>("user");
   auto pass = std::make_shared<std::string>();
@@ -660,20 +735,25 @@ void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) 
     json j;
     if (r.rc == MboxReturn::kSuccess) {
       const uint64_t v = device::payload::SecurityState::kState.get(r.out);
-      j = {{"user_passphrase_set", bool(v & 1)}, {"master_passphrase_set", bool(v & 2)}, {"locked", bool(v & 4)},
-           {"frozen", bool(v & 8)}, {"user_attempts_exhausted", bool(v & 16)}, {"master_attempts_exhausted", bool(v & 32)}};
+      j = {{"user_passphrase_set", bool(v & 1)},
+           {"master_passphrase_set", bool(v & 2)},
+           {"locked", bool(v & 4)},
+           {"frozen", bool(v & 8)},
+           {"user_attempts_exhausted", bool(v & 16)},
+           {"master_attempts_exhausted", bool(v & 32)}};
     }
     report(opt, op::kGetSecurityState, r, j);
   };
   command(sec, "state", "Get Security State", o, state);
-  auto* sp = command(sec, "set-passphrase", "Set Passphrase", o, [type, pass, next](Session& s, const MboxOptions& opt) {
-    using P = device::payload::Passphrases;
-    std::vector<uint8_t> in(P::kSize, 0);
-    P::kType.put(in, passphrase_type(*type));
-    P::kCurrent.put(in, passphrase("--current", *pass));
-    P::kNew.put(in, passphrase("--new", *next));
-    report(opt, op::kSetPassphrase, s.run(op::kSetPassphrase, in));
-  });
+  auto* sp = command(sec, "set-passphrase", "Set Passphrase", o,
+                     [type, pass, next](Session& s, const MboxOptions& opt) {
+                       using P = device::payload::Passphrases;
+                       std::vector<uint8_t> in(P::kSize, 0);
+                       P::kType.put(in, passphrase_type(*type));
+                       P::kCurrent.put(in, passphrase("--current", *pass));
+                       P::kNew.put(in, passphrase("--new", *next));
+                       report(opt, op::kSetPassphrase, s.run(op::kSetPassphrase, in));
+                     });
   sp->add_option("--type", *type, "user (default) or master");
   sp->add_option("--current", *pass, "Current passphrase (when one is set)");
   sp->add_option("--new", *next, "New passphrase (up to 32 bytes)")->required();
@@ -708,81 +788,94 @@ void register_dc_offer(CLI::App* dc, std::shared_ptr<MboxOptions> o) {
   auto region = std::make_shared<unsigned>(0);
   auto dpa = std::make_shared<std::string>();
   auto len = std::make_shared<std::string>();
-  auto* c = command(dc, "offer", "Fabric manager: offer an extent of a DC region (queues an Add Capacity event)", o,
-                    [region, dpa, len](Session& s, const MboxOptions& opt) {
-    const auto& regions = s.cci().state().dc.regions;
-    if (regions.empty()) throw ValidationError(fmt::format("memdev '{}' has no DC regions", opt.memdev));
-    if (*region >= regions.size()) {
-      throw ParseError(fmt::format("--region {}: memdev '{}' has {} DC regions", *region, opt.memdev, regions.size()));
-    }
-    const device::DcRegion& r = regions[*region];
-    const uint64_t d = parse_size("--dpa", *dpa).value();
-    const uint64_t l = parse_size("--length", *len).value();
-    if (!r.contains(d, l) || l == 0) {
-      throw ParseError(fmt::format("--dpa {} --length {}: not inside DC region {} ({}..{})", hex(d), hex(l), *region,
-                                   hex(r.base), hex(r.base + r.length - 1)));
-    }
-    const MboxReturn rc = s.cci().offer_dc_extents({device::DcExtent{d, l, {}, 0}});
-    if (rc != MboxReturn::kSuccess) {
-      std::cerr << fmt::format("cxlsim: error: offer refused: {} ({:04x}h)\n", device::return_code_name(rc),
-                               static_cast<int>(rc));
-      finish(1);
-    }
-    const json j = {{"event", "Add Capacity"}, {"region", *region}, {"dpa", hex(d)}, {"length", size_bytes(l)}};
-    if (opt.json) {
-      std::cout << j.dump(2) << "\n";
-    } else {
-      print_table(j, std::cout);
-    }
-  });
+  auto* c = command(
+      dc, "offer", "Fabric manager: offer an extent of a DC region (queues an Add Capacity event)",
+      o, [region, dpa, len](Session& s, const MboxOptions& opt) {
+        const auto& regions = s.cci().state().dc.regions;
+        if (regions.empty())
+          throw ValidationError(fmt::format("memdev '{}' has no DC regions", opt.memdev));
+        if (*region >= regions.size()) {
+          throw ParseError(fmt::format("--region {}: memdev '{}' has {} DC regions", *region,
+                                       opt.memdev, regions.size()));
+        }
+        const device::DcRegion& r = regions[*region];
+        const uint64_t d = parse_size("--dpa", *dpa).value();
+        const uint64_t l = parse_size("--length", *len).value();
+        if (!r.contains(d, l) || l == 0) {
+          throw ParseError(fmt::format("--dpa {} --length {}: not inside DC region {} ({}..{})",
+                                       hex(d), hex(l), *region, hex(r.base),
+                                       hex(r.base + r.length - 1)));
+        }
+        const MboxReturn rc = s.cci().offer_dc_extents({device::DcExtent{d, l, {}, 0}});
+        if (rc != MboxReturn::kSuccess) {
+          std::cerr << fmt::format("cxlsim: error: offer refused: {} ({:04x}h)\n",
+                                   device::return_code_name(rc), static_cast<int>(rc));
+          finish(1);
+        }
+        const json j = {{"event", "Add Capacity"},
+                        {"region", *region},
+                        {"dpa", hex(d)},
+                        {"length", size_bytes(l)}};
+        if (opt.json) {
+          std::cout << j.dump(2) << "\n";
+        } else {
+          print_table(j, std::cout);
+        }
+      });
   c->add_option("--region", *region, "DC region index")->required();
-  c->add_option("--dpa", *dpa, "Extent start DPA (a multiple of the region's block size)")->required();
+  c->add_option("--dpa", *dpa, "Extent start DPA (a multiple of the region's block size)")
+      ->required();
   c->add_option("--length", *len, "Extent length (a multiple of the block size)")->required();
 }
 
 void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   auto* dc = mbox->add_subcommand("dc", "Dynamic capacity (4800h-4803h)");
   dc->require_subcommand(1);
-  command(dc, "config", "Get Dynamic Capacity Configuration", o, [](Session& s, const MboxOptions& opt) {
-    using L = device::payload::DcConfig;
-    using R = device::payload::DcRegionConfig;
-    std::vector<uint8_t> in(device::payload::GetDcConfig::kSize, 0);
-    device::payload::GetDcConfig::kRegionCount.put(in, 255);
-    const auto r = s.run(op::kGetDcConfig, in);
-    json j;
-    if (r.rc == MboxReturn::kSuccess) {
-      json regions = json::array();
-      for (size_t i = 0; i < L::kRegionsReturned.get(r.out); ++i) {
-        const size_t at = L::kRegions + R::kSize * i;
-        regions.push_back({{"base", hex(R::kBase.get(r.out, at))}, {"length", size_bytes(R::kLength.get(r.out, at))},
-                           {"block_size", size_bytes(R::kBlockSize.get(r.out, at))}});
-      }
-      j = {{"regions", regions}};
-    }
-    report(opt, op::kGetDcConfig, r, j);
-  });
-  command(dc, "extents", "Get Dynamic Capacity Extent List", o, [](Session& s, const MboxOptions& opt) {
-    using L = device::payload::DcExtentList;
-    using E = device::payload::DcExtent;
-    std::vector<uint8_t> in(device::payload::GetDcExtentList::kSize, 0);
-    device::payload::GetDcExtentList::kExtentCount.put(in, 0xffffffff);
-    const auto r = s.run(op::kGetDcExtentList, in);
-    json j;
-    if (r.rc == MboxReturn::kSuccess) {
-      json ex = json::array();
-      for (size_t i = 0; i < L::kReturned.get(r.out); ++i) {
-        const size_t at = L::kExtents + E::kSize * i;
-        ex.push_back({{"dpa", hex(E::kDpa.get(r.out, at))}, {"length", size_bytes(E::kLength.get(r.out, at))}});
-      }
-      j = {{"generation", L::kGeneration.get(r.out)}, {"extents", ex}};
-    }
-    report(opt, op::kGetDcExtentList, r, j);
-  });
+  command(dc, "config", "Get Dynamic Capacity Configuration", o,
+          [](Session& s, const MboxOptions& opt) {
+            using L = device::payload::DcConfig;
+            using R = device::payload::DcRegionConfig;
+            std::vector<uint8_t> in(device::payload::GetDcConfig::kSize, 0);
+            device::payload::GetDcConfig::kRegionCount.put(in, 255);
+            const auto r = s.run(op::kGetDcConfig, in);
+            json j;
+            if (r.rc == MboxReturn::kSuccess) {
+              json regions = json::array();
+              for (size_t i = 0; i < L::kRegionsReturned.get(r.out); ++i) {
+                const size_t at = L::kRegions + R::kSize * i;
+                regions.push_back({{"base", hex(R::kBase.get(r.out, at))},
+                                   {"length", size_bytes(R::kLength.get(r.out, at))},
+                                   {"block_size", size_bytes(R::kBlockSize.get(r.out, at))}});
+              }
+              j = {{"regions", regions}};
+            }
+            report(opt, op::kGetDcConfig, r, j);
+          });
+  command(dc, "extents", "Get Dynamic Capacity Extent List", o,
+          [](Session& s, const MboxOptions& opt) {
+            using L = device::payload::DcExtentList;
+            using E = device::payload::DcExtent;
+            std::vector<uint8_t> in(device::payload::GetDcExtentList::kSize, 0);
+            device::payload::GetDcExtentList::kExtentCount.put(in, 0xffffffff);
+            const auto r = s.run(op::kGetDcExtentList, in);
+            json j;
+            if (r.rc == MboxReturn::kSuccess) {
+              json ex = json::array();
+              for (size_t i = 0; i < L::kReturned.get(r.out); ++i) {
+                const size_t at = L::kExtents + E::kSize * i;
+                ex.push_back({{"dpa", hex(E::kDpa.get(r.out, at))},
+                              {"length", size_bytes(E::kLength.get(r.out, at))}});
+              }
+              j = {{"generation", L::kGeneration.get(r.out)}, {"extents", ex}};
+            }
+            report(opt, op::kGetDcExtentList, r, j);
+          });
   register_dc_offer(dc, o);
   auto dpa = std::make_shared<std::string>();
   auto len = std::make_shared<std::string>();
   for (const auto& [name, code, help] :
-       {std::tuple{"accept", op::kAddDcResponse, "Add Dynamic Capacity Response accepting one offered extent"},
+       {std::tuple{"accept", op::kAddDcResponse,
+                   "Add Dynamic Capacity Response accepting one offered extent"},
         std::tuple{"release", op::kReleaseDc, "Release Dynamic Capacity"}}) {
     const uint16_t opcode = code;
     auto* c = command(dc, name, help, o, [opcode, dpa, len](Session& s, const MboxOptions& opt) {
@@ -802,21 +895,24 @@ void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
 void register_raw_command(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   auto opc = std::make_shared<std::string>();
   auto payload = std::make_shared<std::string>();
-  auto* raw = command(mbox, "raw", "Send any opcode with a hex payload; prints the return code and output bytes", o,
-                      [opc, payload](Session& s, const MboxOptions& opt) {
-    uint64_t v = 0;
-    try {
-      size_t used = 0;
-      v = std::stoull(*opc, &used, 16);
-      if (used != opc->size() || v > 0xffff) throw std::invalid_argument("x");
-    } catch (const std::exception&) {
-      throw ParseError("OPCODE: '" + *opc + "' is not a 16-bit hex opcode (e.g. 4000)");
-    }
-    const auto in = parse_hex("PAYLOAD", *payload);
-    const auto r = s.run(static_cast<uint16_t>(v), in);
-    report(opt, static_cast<uint16_t>(v), r,
-           {{"input_length", in.size()}, {"output_length", r.out.size()}, {"output", device::format_hex_bytes(r.out, " ")}});
-  });
+  auto* raw = command(
+      mbox, "raw", "Send any opcode with a hex payload; prints the return code and output bytes", o,
+      [opc, payload](Session& s, const MboxOptions& opt) {
+        uint64_t v = 0;
+        try {
+          size_t used = 0;
+          v = std::stoull(*opc, &used, 16);
+          if (used != opc->size() || v > 0xffff) throw std::invalid_argument("x");
+        } catch (const std::exception&) {
+          throw ParseError("OPCODE: '" + *opc + "' is not a 16-bit hex opcode (e.g. 4000)");
+        }
+        const auto in = parse_hex("PAYLOAD", *payload);
+        const auto r = s.run(static_cast<uint16_t>(v), in);
+        report(opt, static_cast<uint16_t>(v), r,
+               {{"input_length", in.size()},
+                {"output_length", r.out.size()},
+                {"output", device::format_hex_bytes(r.out, " ")}});
+      });
   raw->add_option("OPCODE", *opc, "Opcode in hex, e.g. 4000")->required();
   raw->add_option("PAYLOAD", *payload, "Input payload in hex (default empty)");
 }
@@ -825,8 +921,10 @@ void register_raw_command(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
 
 void register_mbox(CLI::App& app) {
   auto o = std::make_shared<MboxOptions>();
-  auto* mbox = app.add_subcommand("mbox", "Send memory-device mailbox commands (CXL 3.1 §8.2.9) to a memdev");
-  mbox->add_option("FILE", o->topology, "Topology: a file, builtin:NAME or newick:TREE")->required();
+  auto* mbox = app.add_subcommand(
+      "mbox", "Send memory-device mailbox commands (CXL 3.1 §8.2.9) to a memdev");
+  mbox->add_option("FILE", o->topology, "Topology: a file, builtin:NAME or newick:TREE")
+      ->required();
   mbox->add_option("--memdev", o->memdev, "Memdev: topology id or memN as `cxlsim list` prints it")
       ->required();
   mbox->add_option("--state-dir", o->state_dir,

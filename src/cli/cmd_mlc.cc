@@ -97,7 +97,8 @@ int run(const MlcOptions& o) {
   s.seed = o.seed;
   // Checked before conversion: NaN, infinities and huge values are refused, not converted.
   if (!(o.window_us > 0 && o.window_us <= 1e6)) {
-    return fail(fmt::format("--window-us {} is out of range (0, 1000000] microseconds", o.window_us));
+    return fail(
+        fmt::format("--window-us {} is out of range (0, 1000000] microseconds", o.window_us));
   }
   s.window = Duration::ns(o.window_us * 1000.0);
   nlohmann::json j;

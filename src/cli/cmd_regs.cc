@@ -44,7 +44,8 @@ json hdm_fields(const ComponentRegisters& block, uint32_t at, const HdmDecoderCa
 json component_json(const ComponentRegisterView& v) {
   json j{{"id", v.id}, {"kind", component_kind_name(v.kind)}};
   if (v.chbcr) j["chbcr"] = v.chbcr->value();
-  if (v.config) j["config_space"] = {{"summary", describe(*v.config)}, {"registers", v.config->to_json()}};
+  if (v.config)
+    j["config_space"] = {{"summary", describe(*v.config)}, {"registers", v.config->to_json()}};
   json cr = v.component->to_json();
   json caps = json::array();
   const uint32_t cm = ComponentRegisters::kCacheMemOffset;
@@ -64,28 +65,32 @@ json component_json(const ComponentRegisterView& v) {
 // Every field of a RegisterFile::to_json() dump, one per line.
 void print_structures(const json& regs) {
   for (const auto& s : regs["structures"]) {
-    std::cout << fmt::format("  {} @ {:#x}\n", s["name"].get<std::string>(), s["base"].get<uint32_t>());
+    std::cout << fmt::format("  {} @ {:#x}\n", s["name"].get<std::string>(),
+                             s["base"].get<uint32_t>());
     for (const auto& f : s["fields"])
-      std::cout << fmt::format("    {:#06x} [{:>5}] {:<7} {:<44} {:#x}\n", f["offset"].get<uint32_t>(),
-                               f["bits"].get<std::string>(), f["access"].get<std::string>(),
-                               f["field"].get<std::string>(), f["value"].get<uint64_t>());
+      std::cout << fmt::format("    {:#06x} [{:>5}] {:<7} {:<44} {:#x}\n",
+                               f["offset"].get<uint32_t>(), f["bits"].get<std::string>(),
+                               f["access"].get<std::string>(), f["field"].get<std::string>(),
+                               f["value"].get<uint64_t>());
   }
 }
 
 void print_component(const json& j) {
   std::cout << fmt::format("{} ({})\n", j["id"].get<std::string>(), j["kind"].get<std::string>());
-  if (j.contains("chbcr")) std::cout << fmt::format("CHBCR (CEDT CHBS base): {:#x}\n", j["chbcr"].get<uint64_t>());
+  if (j.contains("chbcr"))
+    std::cout << fmt::format("CHBCR (CEDT CHBS base): {:#x}\n", j["chbcr"].get<uint64_t>());
   if (j.contains("config_space")) {
     const json& s = j["config_space"]["summary"];
-    std::cout << fmt::format("\nCONFIG SPACE  vendor {:04x} device {:04x} class {:06x} header type {}",
-                             s["vendor_id"].get<unsigned>(), s["device_id"].get<unsigned>(),
-                             s["class_code"].get<unsigned>(), s["header_type"].get<unsigned>());
+    std::cout << fmt::format(
+        "\nCONFIG SPACE  vendor {:04x} device {:04x} class {:06x} header type {}",
+        s["vendor_id"].get<unsigned>(), s["device_id"].get<unsigned>(),
+        s["class_code"].get<unsigned>(), s["header_type"].get<unsigned>());
     if (s.contains("port_type")) std::cout << " port type " << s["port_type"].get<std::string>();
     if (s.contains("port_number")) std::cout << " port number " << s["port_number"].get<unsigned>();
     std::cout << "\n";
     for (const auto& d : s["dvsecs"])
-      std::cout << fmt::format("  DVSEC {} {:<36} @ {:#x}\n", d["id"].get<unsigned>(), d["name"].get<std::string>(),
-                               d["offset"].get<unsigned>());
+      std::cout << fmt::format("  DVSEC {} {:<36} @ {:#x}\n", d["id"].get<unsigned>(),
+                               d["name"].get<std::string>(), d["offset"].get<unsigned>());
     for (const auto& b : s["register_blocks"])
       std::cout << fmt::format("  register block id {} in BAR{} + {:#x}\n", b["id"].get<unsigned>(),
                                b["bir"].get<unsigned>(), b["offset"].get<uint64_t>());
@@ -102,7 +107,8 @@ void print_component(const json& j) {
     for (const auto& f : cr["hdm_fields"]) {
       const std::string name = f["decoder"].is_null()
                                    ? f["field"].get<std::string>()
-                                   : fmt::format("Decoder {} {}", f["decoder"].get<unsigned>(), f["field"].get<std::string>());
+                                   : fmt::format("Decoder {} {}", f["decoder"].get<unsigned>(),
+                                                 f["field"].get<std::string>());
       std::cout << fmt::format("    {:#06x} [{:>5}] {:<44} {:#x}\n", f["offset"].get<uint32_t>(),
                                f["bits"].get<std::string>(), name, f["value"].get<uint32_t>());
     }
@@ -111,18 +117,19 @@ void print_component(const json& j) {
 
 void print_cedt(const Cedt& t) {
   std::cout << fmt::format("CEDT revision {}\n", t.revision);
-  std::cout << fmt::format("{:<6} {:>6} {:>18} {:>10} {:>5} {:>6} {:>6}  {}\n", "TYPE", "UID", "BASE", "SIZE", "WAYS",
-                           "GRAN", "RESTR", "TARGETS (UID)");
+  std::cout << fmt::format("{:<6} {:>6} {:>18} {:>10} {:>5} {:>6} {:>6}  {}\n", "TYPE", "UID",
+                           "BASE", "SIZE", "WAYS", "GRAN", "RESTR", "TARGETS (UID)");
   for (const CedtStructure& st : t.structures) {
     if (const Chbs* c = std::get_if<Chbs>(&st)) {
-      std::cout << fmt::format("{:<6} {:>6} {:>#18x} {:>10} {:>5} {:>6} {:>6}  {}\n", "CHBS", c->uid, c->base.value(),
-                               format_bytes(c->length), "-", "-", "-",
+      std::cout << fmt::format("{:<6} {:>6} {:>#18x} {:>10} {:>5} {:>6} {:>6}  {}\n", "CHBS",
+                               c->uid, c->base.value(), format_bytes(c->length), "-", "-", "-",
                                c->cxl_version == Chbs::kVersionCxl2 ? "CXL 2.0+" : "RCH");
     } else if (const CedtCfmws* w = std::get_if<CedtCfmws>(&st)) {
       std::string targets;
       for (uint32_t u : w->targets) targets += (targets.empty() ? "" : ",") + std::to_string(u);
-      std::cout << fmt::format("{:<6} {:>6} {:>#18x} {:>10} {:>5} {:>6} {:>#6x}  {}\n", "CFMWS", "-", w->base.value(),
-                               format_bytes(w->size), w->ways(), w->granularity().value(), w->restrictions, targets);
+      std::cout << fmt::format("{:<6} {:>6} {:>#18x} {:>10} {:>5} {:>6} {:>#6x}  {}\n", "CFMWS",
+                               "-", w->base.value(), format_bytes(w->size), w->ways(),
+                               w->granularity().value(), w->restrictions, targets);
     }
   }
 }
@@ -130,7 +137,8 @@ void print_cedt(const Cedt& t) {
 void print_hex(const std::vector<uint8_t>& bytes) {
   for (size_t i = 0; i < bytes.size(); i += 16) {
     std::string line = fmt::format("{:04x}:", i);
-    for (size_t k = i; k < std::min(bytes.size(), i + 16); ++k) line += fmt::format(" {:02x}", bytes[k]);
+    for (size_t k = i; k < std::min(bytes.size(), i + 16); ++k)
+      line += fmt::format(" {:02x}", bytes[k]);
     std::cout << line << "\n";
   }
 }
@@ -148,9 +156,13 @@ void register_regs(CLI::App& app) {
     FabricOptions options{.map_backing_files = false};  // a view: creates no file
   };
   auto a = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("regs", "Dump a component's config space and component registers, or the CEDT");
-  cmd->add_option("topology", a->topology, "Topology: a file (TOML or QEMU command line) or builtin:NAME")->required();
-  auto* comp = cmd->add_option("--component", a->component, "Topology id of a host bridge, port or memdev");
+  auto* cmd = app.add_subcommand(
+      "regs", "Dump a component's config space and component registers, or the CEDT");
+  cmd->add_option("topology", a->topology,
+                  "Topology: a file (TOML or QEMU command line) or builtin:NAME")
+      ->required();
+  auto* comp =
+      cmd->add_option("--component", a->component, "Topology id of a host bridge, port or memdev");
   auto* cedt = cmd->add_flag("--cedt", a->cedt, "Print the ACPI CEDT (CHBS, CFMWS)");
   comp->excludes(cedt);
   cmd->add_option("--region", a->regions,
@@ -179,7 +191,9 @@ void register_regs(CLI::App& app) {
       return;
     }
     const auto v = s.fabric->find_component(a->component);
-    if (!v) finish(fail(fmt::format("regs: unknown component '{}' (not a host bridge, port or memdev id)", a->component)));
+    if (!v)
+      finish(fail(fmt::format("regs: unknown component '{}' (not a host bridge, port or memdev id)",
+                              a->component)));
     const json j = component_json(*v);
     if (a->json) {
       std::cout << j.dump(2) << "\n";

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/commands.h"
 #include "cli/exit_status.h"
@@ -64,9 +64,10 @@ class TreePrinter {
     for (const auto& w : t_.windows) {
       std::string targets;
       for (const auto& x : w.targets) targets += (targets.empty() ? "" : ", ") + x;
-      out_ << fmt::format("  {}: {} at {}, {}-way over [{}], granularity {}, restrictions {}\n", w.id,
-                          format_bytes(w.size), w.base ? hex(*w.base) : "(assigned at build)", w.targets.size(),
-                          targets, format_bytes(w.granularity), restrictions_text(w.restrictions));
+      out_ << fmt::format("  {}: {} at {}, {}-way over [{}], granularity {}, restrictions {}\n",
+                          w.id, format_bytes(w.size), w.base ? hex(*w.base) : "(assigned at build)",
+                          w.targets.size(), targets, format_bytes(w.granularity),
+                          restrictions_text(w.restrictions));
     }
     for (const auto& hb : t_.host_bridges) {
       out_ << fmt::format("host bridge {} (uid {}, bus {})\n", hb.id, hb.uid, hb.bus_nr);
@@ -77,8 +78,9 @@ class TreePrinter {
       for (size_t i = 0; i < rps.size(); ++i) {
         bool last = i + 1 == rps.size();
         const auto& rp = *rps[i];
-        out_ << fmt::format("{}root port {} (port {}, chassis {}, slot {}{})\n", last ? "└─ " : "├─ ", rp.id,
-                            rp.port_number, rp.chassis, rp.slot, port_link_text(t_, rp.id, rp.link));
+        out_ << fmt::format("{}root port {} (port {}, chassis {}, slot {}{})\n",
+                            last ? "└─ " : "├─ ", rp.id, rp.port_number, rp.chassis, rp.slot,
+                            port_link_text(t_, rp.id, rp.link));
         shown_.insert(rp.id);
         below(rp.id, last ? "   " : "│  ", 0);
       }
@@ -131,7 +133,8 @@ class TreePrinter {
       std::string next = prefix + (last ? "   " : "│  ");
       if (items[i][0] == 's') {
         const LinkCaps& up = t_.find_switch(id)->link;
-        line(prefix, last, "switch " + id + (up.empty() ? "" : " (upstream link " + to_string(up) + ")"));
+        line(prefix, last,
+             "switch " + id + (up.empty() ? "" : " (upstream link " + to_string(up) + ")"));
         std::vector<const DownstreamPortSpec*> dps;
         for (const auto& dp : t_.downstream_ports) {
           if (dp.switch_id == id) dps.push_back(&dp);
@@ -139,17 +142,19 @@ class TreePrinter {
         for (size_t j = 0; j < dps.size(); ++j) {
           bool dlast = j + 1 == dps.size();
           shown_.insert(dps[j]->id);
-          line(next, dlast, fmt::format("downstream port {} (port {}, chassis {}, slot {}{})", dps[j]->id,
-                                        dps[j]->port_number, dps[j]->chassis, dps[j]->slot,
-                                        port_link_text(t_, dps[j]->id, dps[j]->link)));
+          line(next, dlast,
+               fmt::format("downstream port {} (port {}, chassis {}, slot {}{})", dps[j]->id,
+                           dps[j]->port_number, dps[j]->chassis, dps[j]->slot,
+                           port_link_text(t_, dps[j]->id, dps[j]->link)));
           below(dps[j]->id, next + (dlast ? "   " : "│  "), depth + 1);
         }
       } else if (items[i][0] == '3') {
         line(prefix, last, type3_text(*t_.find_type3(id)));
       } else {
         const Type2Spec& d = *t_.find_type2(id);
-        line(prefix, last, fmt::format("type2 {}: hdm {}, cache {}, serial {}{}", d.id, format_bytes(d.hdm_size),
-                                       format_bytes(d.cache_size), serial_text(d.serial), link_text(d.link)));
+        line(prefix, last,
+             fmt::format("type2 {}: hdm {}, cache {}, serial {}{}", d.id, format_bytes(d.hdm_size),
+                         format_bytes(d.cache_size), serial_text(d.serial), link_text(d.link)));
       }
     }
   }
@@ -157,10 +162,12 @@ class TreePrinter {
   static std::string type3_text(const Type3Spec& d) {
     std::string s = fmt::format("type3 {}:", d.id);
     if (d.volatile_size != Bytes(0)) {
-      s += fmt::format(" volatile {}{},", format_bytes(d.volatile_size), backing_text(d.volatile_backing));
+      s += fmt::format(" volatile {}{},", format_bytes(d.volatile_size),
+                       backing_text(d.volatile_backing));
     }
     if (d.persistent_size != Bytes(0)) {
-      s += fmt::format(" persistent {}{},", format_bytes(d.persistent_size), backing_text(d.persistent_backing));
+      s += fmt::format(" persistent {}{},", format_bytes(d.persistent_size),
+                       backing_text(d.persistent_backing));
     }
     if (d.lsa_size != Bytes(0)) s += fmt::format(" lsa {},", format_bytes(d.lsa_size));
     return s + fmt::format(" serial {}{}", serial_text(d.serial), link_text(d.link));
@@ -184,7 +191,8 @@ void add_link(nlohmann::json& x, const LinkCaps& c) {
 }
 
 // The above, plus trained_link_width / trained_link_speed for the link below a port.
-void add_port_link(nlohmann::json& x, const Topology& t, const std::string& port, const LinkCaps& own) {
+void add_port_link(nlohmann::json& x, const Topology& t, const std::string& port,
+                   const LinkCaps& own) {
   add_link(x, own);
   const LinkCaps trained = t.trained_link_below(port);
   if (trained.width) x["trained_link_width"] = *trained.width;
@@ -199,17 +207,24 @@ nlohmann::json to_json(const Topology& t) {
   j["name"] = t.name;
   j["windows"] = json::array();
   for (const auto& w : t.windows) {
-    json x{{"id", w.id}, {"size", w.size.value()}, {"targets", w.targets},
-           {"granularity", w.granularity.value()}, {"restrictions", w.restrictions.encode()}};
+    json x{{"id", w.id},
+           {"size", w.size.value()},
+           {"targets", w.targets},
+           {"granularity", w.granularity.value()},
+           {"restrictions", w.restrictions.encode()}};
     x["base"] = w.base ? json(*w.base) : json(nullptr);
     j["windows"].push_back(x);
   }
   j["host_bridges"] = json::array();
-  for (const auto& hb : t.host_bridges) j["host_bridges"].push_back({{"id", hb.id}, {"uid", hb.uid}, {"bus_nr", hb.bus_nr}});
+  for (const auto& hb : t.host_bridges)
+    j["host_bridges"].push_back({{"id", hb.id}, {"uid", hb.uid}, {"bus_nr", hb.bus_nr}});
   j["root_ports"] = json::array();
   for (const auto& rp : t.root_ports) {
-    json x{{"id", rp.id}, {"host_bridge", rp.host_bridge}, {"port", rp.port_number},
-           {"chassis", rp.chassis}, {"slot", rp.slot}};
+    json x{{"id", rp.id},
+           {"host_bridge", rp.host_bridge},
+           {"port", rp.port_number},
+           {"chassis", rp.chassis},
+           {"slot", rp.slot}};
     add_port_link(x, t, rp.id, rp.link);
     j["root_ports"].push_back(x);
   }
@@ -221,20 +236,29 @@ nlohmann::json to_json(const Topology& t) {
   }
   j["downstream_ports"] = json::array();
   for (const auto& dp : t.downstream_ports) {
-    json x{{"id", dp.id}, {"switch", dp.switch_id}, {"port", dp.port_number},
-           {"chassis", dp.chassis}, {"slot", dp.slot}};
+    json x{{"id", dp.id},
+           {"switch", dp.switch_id},
+           {"port", dp.port_number},
+           {"chassis", dp.chassis},
+           {"slot", dp.slot}};
     add_port_link(x, t, dp.id, dp.link);
     j["downstream_ports"].push_back(x);
   }
   j["type3"] = json::array();
   for (const auto& d : t.type3) {
-    json x{{"id", d.id}, {"parent", d.parent}, {"volatile", d.volatile_size.value()},
-           {"persistent", d.persistent_size.value()}, {"lsa", d.lsa_size.value()},
-           {"serial", d.serial}, {"volatile_path", d.volatile_backing.path},
-           {"persistent_path", d.persistent_backing.path}, {"lsa_path", d.lsa_backing.path},
+    json x{{"id", d.id},
+           {"parent", d.parent},
+           {"volatile", d.volatile_size.value()},
+           {"persistent", d.persistent_size.value()},
+           {"lsa", d.lsa_size.value()},
+           {"serial", d.serial},
+           {"volatile_path", d.volatile_backing.path},
+           {"persistent_path", d.persistent_backing.path},
+           {"lsa_path", d.lsa_backing.path},
            {"volatile_object", d.volatile_backing.object_id},
            {"persistent_object", d.persistent_backing.object_id},
-           {"lsa_object", d.lsa_backing.object_id}, {"dc_regions", json::array()},
+           {"lsa_object", d.lsa_backing.object_id},
+           {"dc_regions", json::array()},
            {"dc_block_size", d.dc_block_size.value()}};
     for (Bytes r : d.dc_regions) x["dc_regions"].push_back(r.value());
     add_link(x, d.link);
@@ -242,8 +266,11 @@ nlohmann::json to_json(const Topology& t) {
   }
   j["type2"] = json::array();
   for (const auto& d : t.type2) {
-    json x{{"id", d.id}, {"parent", d.parent}, {"hdm", d.hdm_size.value()},
-           {"cache", d.cache_size.value()}, {"serial", d.serial}};
+    json x{{"id", d.id},
+           {"parent", d.parent},
+           {"hdm", d.hdm_size.value()},
+           {"cache", d.cache_size.value()},
+           {"serial", d.serial}};
     add_link(x, d.link);
     j["type2"].push_back(x);
   }
@@ -261,7 +288,9 @@ struct Args {
   std::string output;
 };
 
-void add_topology_arg(CLI::App* cmd, Args& a) { cmd->add_option("topology", a.topology, kTopologyHelp)->required(); }
+void add_topology_arg(CLI::App* cmd, Args& a) {
+  cmd->add_option("topology", a.topology, kTopologyHelp)->required();
+}
 
 void write_output(const Args& a, const std::string& text) {
   if (a.output.empty()) {
@@ -287,21 +316,23 @@ void run_validate(const Args& a) {
   auto diags = validate(t);
   bool bad = has_errors(diags);
   if (a.json) {
-    nlohmann::json j{{"topology", a.topology}, {"valid", !bad}, {"diagnostics", nlohmann::json::array()}};
+    nlohmann::json j{
+        {"topology", a.topology}, {"valid", !bad}, {"diagnostics", nlohmann::json::array()}};
     for (const auto& d : diags) {
-      j["diagnostics"].push_back({{"severity", d.severity == Severity::kError ? "error" : "warning"},
-                                  {"element", d.element},
-                                  {"message", d.message}});
+      j["diagnostics"].push_back(
+          {{"severity", d.severity == Severity::kError ? "error" : "warning"},
+           {"element", d.element},
+           {"message", d.message}});
     }
     std::cout << j.dump(2) << "\n";
   } else {
     for (const auto& d : diags) std::cout << to_string(d) << "\n";
     size_t errors = 0;
     for (const auto& d : diags) errors += d.severity == Severity::kError ? 1 : 0;
-    std::cout << fmt::format("{}: {} ({} errors, {} warnings; {} host bridges, {} switches, {} devices, {} windows)\n",
-                             a.topology, bad ? "invalid" : "valid", errors, diags.size() - errors,
-                             t.host_bridges.size(), t.switches.size(), t.type3.size() + t.type2.size(),
-                             t.windows.size());
+    std::cout << fmt::format(
+        "{}: {} ({} errors, {} warnings; {} host bridges, {} switches, {} devices, {} windows)\n",
+        a.topology, bad ? "invalid" : "valid", errors, diags.size() - errors, t.host_bridges.size(),
+        t.switches.size(), t.type3.size() + t.type2.size(), t.windows.size());
   }
   finish(bad ? 1 : 0);
 }
@@ -320,8 +351,10 @@ void note_timing_only_links(const Topology& t) {
   scan(t.type3);
   scan(t.type2);
   if (ids.empty()) return;
-  std::cerr << fmt::format("cxlsim: note: link_width/link_speed of {} are timing-only and not exported "
-                           "(QEMU 7.2 has no link width/speed properties)\n", ids);
+  std::cerr << fmt::format(
+      "cxlsim: note: link_width/link_speed of {} are timing-only and not exported "
+      "(QEMU 7.2 has no link width/speed properties)\n",
+      ids);
 }
 
 void run_export_qemu(const Args& a) {
@@ -358,35 +391,45 @@ void register_topology(CLI::App& app) {
   topo->require_subcommand(1);
   auto a = std::make_shared<Args>();
   std::string builtins;
-  for (auto n : builtin_topology_names()) builtins += (builtins.empty() ? "" : ", ") + std::string(n);
+  for (auto n : builtin_topology_names())
+    builtins += (builtins.empty() ? "" : ", ") + std::string(n);
   topo->footer("Built-in topologies: " + builtins);
 
-  auto* show = topo->add_subcommand("show", "Print the topology as a tree: host bridges, ports, switches, "
-                                            "devices and windows");
+  auto* show = topo->add_subcommand("show",
+                                    "Print the topology as a tree: host bridges, ports, switches, "
+                                    "devices and windows");
   add_topology_arg(show, *a);
   show->add_flag("--json", a->json, "Print the topology as JSON (sizes in bytes)");
   show->callback([a] { run_show(*a); });
 
-  auto* val = topo->add_subcommand("validate", "Check the topology; exit 0 when valid, 1 when it has errors "
-                                               "(warnings do not fail)");
+  auto* val = topo->add_subcommand("validate",
+                                   "Check the topology; exit 0 when valid, 1 when it has errors "
+                                   "(warnings do not fail)");
   add_topology_arg(val, *a);
   val->add_flag("--json", a->json, "Print the diagnostics as JSON");
   val->callback([a] { run_validate(*a); });
 
-  auto* exp = topo->add_subcommand("export-qemu", "Print a QEMU 7.2 command line (qemu-system-x86_64) that "
-                                                  "builds this topology");
+  auto* exp = topo->add_subcommand("export-qemu",
+                                   "Print a QEMU 7.2 command line (qemu-system-x86_64) that "
+                                   "builds this topology");
   add_topology_arg(exp, *a);
-  exp->add_option("--backing-dir", a->backing_dir, "Directory for memory-backend files of devices without a path")
+  exp->add_option("--backing-dir", a->backing_dir,
+                  "Directory for memory-backend files of devices without a path")
       ->capture_default_str();
-  exp->add_flag("--one-line", a->one_line, "Print the command on one line instead of one option per line");
+  exp->add_flag("--one-line", a->one_line,
+                "Print the command on one line instead of one option per line");
   exp->add_flag("--json", a->json, "Print the arguments as a JSON array");
   exp->callback([a] { run_export_qemu(*a); });
 
-  auto* conv = topo->add_subcommand("convert", "Convert a topology (e.g. a QEMU command line) to another format");
+  auto* conv = topo->add_subcommand(
+      "convert", "Convert a topology (e.g. a QEMU command line) to another format");
   add_topology_arg(conv, *a);
-  conv->add_option("--to", a->to, "Output format")->check(CLI::IsMember({"toml", "json", "qemu"}))->capture_default_str();
+  conv->add_option("--to", a->to, "Output format")
+      ->check(CLI::IsMember({"toml", "json", "qemu"}))
+      ->capture_default_str();
   conv->add_option("-o,--output", a->output, "Write to this file instead of stdout");
-  conv->add_option("--backing-dir", a->backing_dir, "With --to qemu: directory for memory-backend files")
+  conv->add_option("--backing-dir", a->backing_dir,
+                   "With --to qemu: directory for memory-backend files")
       ->capture_default_str();
   conv->callback([a] { run_convert(*a); });
 }

@@ -1,14 +1,13 @@
 // cxlsim vm run|shell: boot a Linux guest (QEMU 7.2, TCG) on a topology. See docs/vm.md.
+#include <fmt/format.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "device/runtime_dir.h"
@@ -52,7 +51,8 @@ struct Workdir {
       return;
     }
     std::string tmpl = (fs::temp_directory_path() / "cxlsim-vm.XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw vm::VmError("prepare guest", "cannot create a work directory");
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      throw vm::VmError("prepare guest", "cannot create a work directory");
     path = tmpl;
   }
   ~Workdir() {
@@ -64,19 +64,23 @@ struct Workdir {
 void add_common(CLI::App* cmd, VmArgs& a) {
   cmd->add_option("FILE", a.topology, "Topology: a TOML or QEMU command line file, or builtin:NAME")
       ->required();
-  cmd->add_option("--kernel", a.kernel, "Guest kernel image (default: Debian 12's Linux 6.1, cached)");
-  cmd->add_option("--initrd", a.initrd,
-                  "Base initramfs following cxlsim's guest protocol (default: built by cxlsim, cached)");
+  cmd->add_option("--kernel", a.kernel,
+                  "Guest kernel image (default: Debian 12's Linux 6.1, cached)");
+  cmd->add_option(
+      "--initrd", a.initrd,
+      "Base initramfs following cxlsim's guest protocol (default: built by cxlsim, cached)");
   cmd->add_option("--backing-dir", a.backing_dir,
                   "Directory for backing files of devices without a path")
       ->capture_default_str();
-  cmd->add_option("--memory", a.memory, "Guest RAM (at most 2G keeps the first CXL window at 0x110000000)")
+  cmd->add_option("--memory", a.memory,
+                  "Guest RAM (at most 2G keeps the first CXL window at 0x110000000)")
       ->capture_default_str();
   cmd->add_option("--workdir", a.workdir,
                   "Keep the boot's initrd and console log (console.log) in this directory");
-  cmd->add_option("--file", a.files,
-                  "HOST:GUEST: carry a host file (e.g. a static test program) into the guest at the "
-                  "absolute path GUEST, keeping its permission bits; repeatable");
+  cmd->add_option(
+      "--file", a.files,
+      "HOST:GUEST: carry a host file (e.g. a static test program) into the guest at the "
+      "absolute path GUEST, keeping its permission bits; repeatable");
   cmd->add_flag("--quiet", a.quiet, "No progress messages");
   cmd->add_flag("--strict", a.strict,
                 "Refuse (exit 2) topologies QEMU 7.2 routes wrongly instead of warning");
@@ -130,8 +134,8 @@ int run(const VmArgs& a) {
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::run, read_script(a) + "\n");
   if (options.progress) {
-    options.progress(fmt::format("booting {} ({} memory devices, TCG)", t.name.empty() ? a.topology : t.name,
-                                 config.memdevs));
+    options.progress(fmt::format("booting {} ({} memory devices, TCG)",
+                                 t.name.empty() ? a.topology : t.name, config.memdevs));
   }
   std::string captured;
   vm::GuestResult r;
@@ -169,14 +173,16 @@ int shell(const VmArgs& a) {
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::shell, "");
-  if (options.progress) options.progress("booting; `exit` powers the guest off, Ctrl-A X quits QEMU");
+  if (options.progress)
+    options.progress("booting; `exit` powers the guest off, Ctrl-A X quits QEMU");
   return vm::run_interactive(config);
 }
 
 }  // namespace
 
 void register_vm(CLI::App& app) {
-  auto* vm = app.add_subcommand("vm", "Boot a Linux guest (QEMU 7.2, q35 with CXL, TCG) on a topology");
+  auto* vm =
+      app.add_subcommand("vm", "Boot a Linux guest (QEMU 7.2, q35 with CXL, TCG) on a topology");
   vm->require_subcommand(1);
   auto args = std::make_shared<VmArgs>();
 
@@ -185,9 +191,11 @@ void register_vm(CLI::App& app) {
   add_common(run_cmd, *args);
   run_cmd->add_option("--cmd", args->cmd, "Shell commands to run in the guest (default: cxl list)");
   run_cmd->add_option("--script", args->script, "File of shell commands to run in the guest");
-  run_cmd->add_option("--timeout", args->timeout, "Seconds before the guest is killed")->capture_default_str();
-  run_cmd->add_flag("--json", args->json,
-                    "Print {status, output, boot_seconds, total_seconds} as JSON after the guest ends");
+  run_cmd->add_option("--timeout", args->timeout, "Seconds before the guest is killed")
+      ->capture_default_str();
+  run_cmd->add_flag(
+      "--json", args->json,
+      "Print {status, output, boot_seconds, total_seconds} as JSON after the guest ends");
   run_cmd->callback([args] {
     try {
       finish(run(*args));

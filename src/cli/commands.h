@@ -14,11 +14,11 @@ void register_mbox(CLI::App& app);      // cmd_mbox.cc
 void register_vm(CLI::App& app);
 void register_mlc(CLI::App& app);
 void register_replay(CLI::App& app);
-void register_run(CLI::App& app);     // cmd_run.cc
-void register_list(CLI::App& app);    // cmd_list.cc
-void register_decode(CLI::App& app);  // cmd_decode.cc
-void register_map(CLI::App& app);     // cmd_map.cc
-void register_regs(CLI::App& app);    // cmd_regs.cc
+void register_run(CLI::App& app);        // cmd_run.cc
+void register_list(CLI::App& app);       // cmd_list.cc
+void register_decode(CLI::App& app);     // cmd_decode.cc
+void register_map(CLI::App& app);        // cmd_map.cc
+void register_regs(CLI::App& app);       // cmd_regs.cc
 void register_coherence(CLI::App& app);  // cmd_coherence.cc
 
 // Thrown from a subcommand callback to end the process with a non-zero status; main() catches

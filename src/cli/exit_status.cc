@@ -5,8 +5,8 @@
 #include <system_error>
 
 #include "fabric/fabric.h"
-#include "vm/step.h"
 #include "spec/error.h"
+#include "vm/step.h"
 
 namespace cxlsim::cli {
 

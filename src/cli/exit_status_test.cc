@@ -8,8 +8,8 @@
 
 #include "fabric/fabric.h"
 #include "fabric/region.h"
-#include "vm/step.h"
 #include "spec/error.h"
+#include "vm/step.h"
 
 namespace cxlsim::cli {
 namespace {

@@ -3,7 +3,6 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
-
 #include <exception>
 #include <iostream>
 

@@ -1,7 +1,5 @@
 #include "cli/plot.h"
 
-#include "spec/error.h"
-
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -9,6 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+
+#include "spec/error.h"
 
 namespace cxlsim::cli {
 namespace {
@@ -25,20 +25,23 @@ std::string quote(const std::string& s) {
 void write_plot(const std::string& png, const std::string& title, const std::string& xlabel,
                 const std::string& ylabel, const std::vector<PlotSeries>& series) {
   char dir[] = "/tmp/cxlsim-plot-XXXXXX";
-  if (mkdtemp(dir) == nullptr) throw OperationError("cannot create a temporary directory for the plot");
+  if (mkdtemp(dir) == nullptr)
+    throw OperationError("cannot create a temporary directory for the plot");
   std::string script = std::string(dir) + "/plot.gp";
   std::ofstream gp(script);
   gp << "set terminal pngcairo size 1000,650 noenhanced font 'Sans,11'\n"
      << "set output \"" << quote(png) << "\"\n"
-     << "set title \"" << quote(title) << "\"\nset xlabel \"" << quote(xlabel) << "\"\nset ylabel \""
-     << quote(ylabel) << "\"\nset grid\nset key top left\n";
+     << "set title \"" << quote(title) << "\"\nset xlabel \"" << quote(xlabel)
+     << "\"\nset ylabel \"" << quote(ylabel) << "\"\nset grid\nset key top left\n";
   gp << "plot ";
   for (size_t i = 0; i < series.size(); ++i) {
     std::string data = fmt::format("{}/s{}.dat", dir, i);
     std::ofstream d(data);
-    for (size_t k = 0; k < series[i].x.size(); ++k) d << series[i].x[k] << " " << series[i].y[k] << "\n";
-    gp << (i ? ", " : "") << "\"" << data << "\" using 1:2 with " << (series[i].points ? "linespoints" : "lines")
-       << " lw 2 pt " << (i + 6) << " title \"" << quote(series[i].title) << "\"";
+    for (size_t k = 0; k < series[i].x.size(); ++k)
+      d << series[i].x[k] << " " << series[i].y[k] << "\n";
+    gp << (i ? ", " : "") << "\"" << data << "\" using 1:2 with "
+       << (series[i].points ? "linespoints" : "lines") << " lw 2 pt " << (i + 6) << " title \""
+       << quote(series[i].title) << "\"";
   }
   gp << "\n";
   gp.close();
@@ -48,7 +51,8 @@ void write_plot(const std::string& png, const std::string& title, const std::str
   if (std::system(cleanup.c_str()) != 0) {
     // best effort
   }
-  if (rc != 0) throw OperationError(fmt::format("gnuplot failed writing '{}' (is gnuplot installed?)", png));
+  if (rc != 0)
+    throw OperationError(fmt::format("gnuplot failed writing '{}' (is gnuplot installed?)", png));
 }
 
 }  // namespace cxlsim::cli

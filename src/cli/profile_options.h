@@ -17,10 +17,10 @@ namespace cxlsim::cli {
 struct ProfileOptions {
   std::string device = "eurosys24-asic";  // every memdev's profile (built-in name or TOML file)
   std::string host = "spr-xeon";
-  std::string local = "eurosys24-ddr5";   // the host's local DRAM
-  std::vector<std::string> regions;       // --region SPEC, as `cxlsim list --region`
-  std::string host_cache;                 // --host-cache off|on|SIZE[:WAYS[:LATENCY]]; empty: the profile's
-  std::vector<std::string> device_of;     // --device-of ID=PROFILE: one device's own profile
+  std::string local = "eurosys24-ddr5";  // the host's local DRAM
+  std::vector<std::string> regions;      // --region SPEC, as `cxlsim list --region`
+  std::string host_cache;  // --host-cache off|on|SIZE[:WAYS[:LATENCY]]; empty: the profile's
+  std::vector<std::string> device_of;  // --device-of ID=PROFILE: one device's own profile
 
   // Adds --device, --device-of, --host, --local, --region and --host-cache to `cmd`; `this` must
   // outlive parsing.

@@ -52,12 +52,14 @@ RegionRequest parse_region_spec(const std::string& spec, const Topology& t) {
       r.targets = split(value, ':');
     } else if (key == "mode") {
       if (value != "pmem" && value != "ram")
-        throw ParseError(fmt::format("--region '{}': mode must be pmem or ram, not '{}'", spec, value));
+        throw ParseError(
+            fmt::format("--region '{}': mode must be pmem or ram, not '{}'", spec, value));
       r.mode = value == "pmem" ? RegionMode::kPmem : RegionMode::kRam;
     } else {
-      throw ParseError(fmt::format("--region '{}': unknown key '{}' (window, ways, granularity, targets, "
-                                   "size, mode)",
-                                   spec, key));
+      throw ParseError(
+          fmt::format("--region '{}': unknown key '{}' (window, ways, granularity, targets, "
+                      "size, mode)",
+                      spec, key));
     }
   }
   if (!have_window || !have_ways)

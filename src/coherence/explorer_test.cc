@@ -98,7 +98,9 @@ TEST(CoherenceExplore, CxlCacheEveryAccessThreeEach) {
   expect_correct(w);
 }
 
-TEST(CoherenceExplore, HdmDbSnoopFilterOfOneEntryBackInvalidates) { expect_correct(bi_system(2, 2, 2, 1)); }
+TEST(CoherenceExplore, HdmDbSnoopFilterOfOneEntryBackInvalidates) {
+  expect_correct(bi_system(2, 2, 2, 1));
+}
 
 TEST(CoherenceExplore, Type2HostAndDeviceBiasWithFlips) { expect_correct(type2_system(1)); }
 

@@ -1,6 +1,7 @@
 #include "device/backing_memory.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <stdexcept>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "device/runtime_dir.h"
 #include "spec/error.h"
@@ -42,11 +41,11 @@ BackingMemory BackingMemory::file(const std::string& path, Bytes size) {
   if (size.value() == 0) return m;
   device::ensure_runtime_dir_for(path);
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw ValidationError(fmt::format("backing file '{}': {}", path, std::strerror(errno)));
+  if (fd < 0)
+    throw ValidationError(fmt::format("backing file '{}': {}", path, std::strerror(errno)));
   struct stat st {};
-  if (fstat(fd, &st) != 0 ||
-      (static_cast<uint64_t>(st.st_size) < size.value() &&
-       ftruncate(fd, static_cast<off_t>(size.value())) != 0)) {
+  if (fstat(fd, &st) != 0 || (static_cast<uint64_t>(st.st_size) < size.value() &&
+                              ftruncate(fd, static_cast<off_t>(size.value())) != 0)) {
     const int e = errno;
     close(fd);
     throw ValidationError(fmt::format("backing file '{}': cannot size to {} bytes: {}", path,
@@ -61,7 +60,8 @@ BackingMemory BackingMemory::file(const std::string& path, Bytes size) {
 void BackingMemory::sync() const {
   if (path_.empty() || data_ == nullptr) return;
   if (msync(data_, size_.value(), MS_SYNC) != 0) {
-    throw std::runtime_error(fmt::format("backing file '{}': cannot write back: {}", path_, std::strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("backing file '{}': cannot write back: {}", path_, std::strerror(errno)));
   }
 }
 

@@ -55,8 +55,8 @@ uint64_t DeviceRegisters::read(uint32_t offset, unsigned size) const {
   if (offset < header_end) {
     const auto& h = caps[(offset - kHeadersOffset) / 16];
     const uint32_t in = (offset - kHeadersOffset) % 16;
-    const uint64_t lo = h.id | (static_cast<uint64_t>(h.version) << 16) |
-                        (static_cast<uint64_t>(h.offset) << 32);
+    const uint64_t lo =
+        h.id | (static_cast<uint64_t>(h.version) << 16) | (static_cast<uint64_t>(h.offset) << 32);
     const uint64_t hi = h.length;
     return in < 8 ? slice(lo, in, size) : slice(hi, in - 8, size);
   }

@@ -43,7 +43,8 @@ void DynamicCapacity::release(uint64_t dpa, uint64_t len) {
       out.push_back(hi);
     }
   }
-  std::sort(out.begin(), out.end(), [](const DcExtent& a, const DcExtent& b) { return a.dpa < b.dpa; });
+  std::sort(out.begin(), out.end(),
+            [](const DcExtent& a, const DcExtent& b) { return a.dpa < b.dpa; });
   accepted = std::move(out);
 }
 

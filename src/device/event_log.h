@@ -15,8 +15,13 @@
 
 namespace cxlsim::device {
 
-enum class EventLogType : uint8_t { kInformational = 0, kWarning = 1, kFailure = 2, kFatal = 3,
-                                    kDynamicCapacity = 4 };
+enum class EventLogType : uint8_t {
+  kInformational = 0,
+  kWarning = 1,
+  kFailure = 2,
+  kFatal = 3,
+  kDynamicCapacity = 4
+};
 inline constexpr size_t kEventLogCount = 5;
 inline constexpr size_t kEventRecordSize = payload::EventRecord::kSize;
 
@@ -30,7 +35,9 @@ inline constexpr Uuid kDynamicCapacityEventUuid = {0xca, 0x95, 0xaf, 0xa7, 0xf1,
 
 struct EventRecord {
   std::array<uint8_t, kEventRecordSize> bytes{};
-  uint16_t handle() const { return static_cast<uint16_t>(payload::EventRecord::kHandle.get(bytes)); }
+  uint16_t handle() const {
+    return static_cast<uint16_t>(payload::EventRecord::kHandle.get(bytes));
+  }
 };
 
 // One log: a bounded FIFO. When full, new records are dropped and counted as overflow
@@ -66,24 +73,40 @@ class EventLog {
 EventRecord make_event_record(const Uuid& uuid, uint8_t severity, uint8_t extra_flags = 0);
 
 // General Media Event (Table 8-45).
-enum class GmTransaction : uint8_t { kUnknown = 0, kHostRead = 1, kHostWrite = 2,
-                                     kHostScanMedia = 3, kHostInjectPoison = 4,
-                                     kInternalMediaScrub = 5, kInternalMediaManagement = 6 };
+enum class GmTransaction : uint8_t {
+  kUnknown = 0,
+  kHostRead = 1,
+  kHostWrite = 2,
+  kHostScanMedia = 3,
+  kHostInjectPoison = 4,
+  kInternalMediaScrub = 5,
+  kInternalMediaManagement = 6
+};
 EventRecord make_general_media_event(uint8_t severity, uint64_t dpa, bool volatile_dpa,
                                      bool uncorrectable, uint8_t memory_event_type,
                                      GmTransaction transaction);
 
 // Memory Module Event (Table 8-48) carrying the Get Health Info payload (18 bytes).
-enum class ModuleEventType : uint8_t { kHealthStatusChange = 0, kMediaStatusChange = 1,
-                                       kLifeUsedChange = 2, kTemperatureChange = 3,
-                                       kDataPathError = 4, kLsaError = 5 };
+enum class ModuleEventType : uint8_t {
+  kHealthStatusChange = 0,
+  kMediaStatusChange = 1,
+  kLifeUsedChange = 2,
+  kTemperatureChange = 3,
+  kDataPathError = 4,
+  kLsaError = 5
+};
 EventRecord make_memory_module_event(uint8_t severity, ModuleEventType type,
                                      std::span<const uint8_t> health_info);
 
 // Dynamic Capacity Event (Table 8-50).
-enum class DcEventType : uint8_t { kAddCapacity = 0, kReleaseCapacity = 1,
-                                   kForcedCapacityRelease = 2, kRegionConfigurationUpdated = 3,
-                                   kAddCapacityResponse = 4, kCapacityReleased = 5 };
+enum class DcEventType : uint8_t {
+  kAddCapacity = 0,
+  kReleaseCapacity = 1,
+  kForcedCapacityRelease = 2,
+  kRegionConfigurationUpdated = 3,
+  kAddCapacityResponse = 4,
+  kCapacityReleased = 5
+};
 EventRecord make_dc_event(DcEventType type, uint8_t region_index, bool more, uint64_t dpa,
                           uint64_t length, const Uuid& tag, uint32_t avail_extents,
                           uint32_t avail_tags);

@@ -59,7 +59,9 @@ class Mailbox {
   void write(uint32_t offset, unsigned size, uint64_t value);
   size_t payload_size() const { return payload_.size(); }
   // Bytes the mailbox's register range spans (registers + payload).
-  uint32_t register_span() const { return static_cast<uint32_t>(mbox_reg::kPayload + payload_.size()); }
+  uint32_t register_span() const {
+    return static_cast<uint32_t>(mbox_reg::kPayload + payload_.size());
+  }
 
   // Background operations (§8.2.8.4.6): handlers call start_background and return
   // kBackgroundCommandStarted. Only one runs at a time.

@@ -45,9 +45,10 @@ rc::Gen<std::vector<uint8_t>> gen_payload(uint16_t op) {
 rc::Gen<Step> gen_step() {
   return rc::gen::mapcat(gen_opcode(), [](uint16_t op) {
     return rc::gen::map(
-        rc::gen::tuple(gen_payload(op), rc::gen::inRange<int64_t>(0, 200'000),
-                       rc::gen::weightedOneOf<int>({{12, rc::gen::just(0)}, {1, rc::gen::inRange(1, 7)}}),
-                       rc::gen::inRange<uint64_t>(0, (uint64_t{5} << 28) + 4096)),
+        rc::gen::tuple(
+            gen_payload(op), rc::gen::inRange<int64_t>(0, 200'000),
+            rc::gen::weightedOneOf<int>({{12, rc::gen::just(0)}, {1, rc::gen::inRange(1, 7)}}),
+            rc::gen::inRange<uint64_t>(0, (uint64_t{5} << 28) + 4096)),
         [op](const std::tuple<std::vector<uint8_t>, int64_t, int, uint64_t>& t) {
           return Step{op, std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)};
         });
@@ -58,17 +59,28 @@ void device_event(MemdevCci& dev, const Step& s) {
   std::vector<uint8_t> buf(64);
   const uint64_t dpa = s.where & ~uint64_t{63};
   switch (s.event) {
-    case 1: dev.reset(ResetKind::kCold); break;
-    case 2: dev.reset(ResetKind::kWarm); break;
-    case 3: (void)dev.read(Dpa(dpa), buf); break;
-    case 4: (void)dev.write(Dpa(dpa), buf); break;
+    case 1:
+      dev.reset(ResetKind::kCold);
+      break;
+    case 2:
+      dev.reset(ResetKind::kWarm);
+      break;
+    case 3:
+      (void)dev.read(Dpa(dpa), buf);
+      break;
+    case 4:
+      (void)dev.write(Dpa(dpa), buf);
+      break;
     case 5:
       if (dpa + 64 <= dev.config().dpa_span().value()) {
         dev.report_media_error(Dpa(dpa), Bytes(64), GmTransaction::kInternalMediaScrub);
       }
       break;
-    case 6: (void)dev.offer_dc_extents({{dpa & ~((uint64_t{2} << 20) - 1), uint64_t{2} << 20, {}, 0}}); break;
-    default: break;
+    case 6:
+      (void)dev.offer_dc_extents({{dpa & ~((uint64_t{2} << 20) - 1), uint64_t{2} << 20, {}, 0}});
+      break;
+    default:
+      break;
   }
 }
 
@@ -99,9 +111,10 @@ void check_invariants(const MemdevCci& dev) {
     prev_end = e.dpa + e.length;
   }
   RC_ASSERT(!(s.security.locked && !s.security.user));
-  RC_ASSERT(dev.media_disabled() == (dev.mailbox().background_running() &&
-                                     (dev.mailbox().background_status().opcode == opcode::kSanitize ||
-                                      dev.mailbox().background_status().opcode == opcode::kSecureErase)));
+  RC_ASSERT(dev.media_disabled() ==
+            (dev.mailbox().background_running() &&
+             (dev.mailbox().background_status().opcode == opcode::kSanitize ||
+              dev.mailbox().background_status().opcode == opcode::kSecureErase)));
   RC_ASSERT(dev.mailbox().background_status().percent <= 100);
 }
 
@@ -115,8 +128,8 @@ RC_GTEST_PROP(MailboxFuzz, RandomCommandsNeverCrashOrCorruptState, ()) {
     RC_ASSERT(r.out.size() <= t.dev.mailbox().payload_size());
     RC_ASSERT(r.rc != MboxReturn::kInternalError);
     if (r.rc != MboxReturn::kSuccess) RC_ASSERT(r.out.empty());
-    if (!find_command(s.opcode)) RC_ASSERT(r.rc == MboxReturn::kUnsupported ||
-                                           r.rc == MboxReturn::kInvalidPayloadLength);
+    if (!find_command(s.opcode))
+      RC_ASSERT(r.rc == MboxReturn::kUnsupported || r.rc == MboxReturn::kInvalidPayloadLength);
     t.dev.advance(Duration::ns(static_cast<double>(s.advance_us) * 1000.0));
     device_event(t.dev, s);
     check_invariants(t.dev);
@@ -128,9 +141,10 @@ RC_GTEST_PROP(MailboxFuzz, RandomCommandsNeverCrashOrCorruptState, ()) {
 RC_GTEST_PROP(MailboxFuzz, RandomRegisterWritesAreSafe, ()) {
   testing::TestDevice t;
   auto& regs = t.dev.registers();
-  const auto writes = *rc::gen::container<std::vector<std::tuple<uint32_t, uint8_t, uint64_t>>>(
-      rc::gen::tuple(rc::gen::inRange<uint32_t>(0, static_cast<uint32_t>(regs.size())),
-                     rc::gen::elementOf(std::vector<uint8_t>{1, 2, 4, 8}), rc::gen::arbitrary<uint64_t>()));
+  const auto writes =
+      *rc::gen::container<std::vector<std::tuple<uint32_t, uint8_t, uint64_t>>>(rc::gen::tuple(
+          rc::gen::inRange<uint32_t>(0, static_cast<uint32_t>(regs.size())),
+          rc::gen::elementOf(std::vector<uint8_t>{1, 2, 4, 8}), rc::gen::arbitrary<uint64_t>()));
   for (const auto& [off, size, value] : writes) {
     regs.write(off, size, value);
     (void)regs.read(off, size);

@@ -25,10 +25,10 @@ TEST(DeviceRegisters, CapabilitiesArrayAndHeaders) {
   TestDevice t;
   auto& r = t.dev.registers();
   const uint64_t array = r.read(0, 8);
-  EXPECT_EQ(array & 0xffff, 0u);            // Capability ID 0
-  EXPECT_EQ((array >> 16) & 0xff, 1u);      // version 1
-  EXPECT_EQ((array >> 24) & 0xf, 1u);       // type: memory device
-  EXPECT_EQ((array >> 32) & 0xffff, 3u);    // three capabilities
+  EXPECT_EQ(array & 0xffff, 0u);          // Capability ID 0
+  EXPECT_EQ((array >> 16) & 0xff, 1u);    // version 1
+  EXPECT_EQ((array >> 24) & 0xf, 1u);     // type: memory device
+  EXPECT_EQ((array >> 32) & 0xffff, 3u);  // three capabilities
   std::set<uint16_t> ids;
   for (unsigned i = 0; i < 3; ++i) {
     const uint64_t lo = r.read(0x10 + 16 * i, 8);
@@ -101,7 +101,8 @@ struct DoorbellResult {
 DoorbellResult doorbell(DeviceRegisters& r, uint16_t op, const std::vector<uint8_t>& in,
                         uint64_t len_override = ~uint64_t{0}) {
   const uint32_t mb = mailbox_base(r);
-  for (size_t i = 0; i < in.size(); ++i) r.write(mb + mbox_reg::kPayload + static_cast<uint32_t>(i), 1, in[i]);
+  for (size_t i = 0; i < in.size(); ++i)
+    r.write(mb + mbox_reg::kPayload + static_cast<uint32_t>(i), 1, in[i]);
   const uint64_t len = len_override == ~uint64_t{0} ? in.size() : len_override;
   r.write(mb + mbox_reg::kCommand, 8, op | (len << 16));
   r.write(mb + mbox_reg::kControl, 4, 1);
@@ -110,7 +111,8 @@ DoorbellResult doorbell(DeviceRegisters& r, uint16_t op, const std::vector<uint8
   res.rc = static_cast<uint16_t>(r.read(mb + mbox_reg::kStatus, 8) >> 32);
   const uint64_t out_len = (r.read(mb + mbox_reg::kCommand, 8) >> 16) & 0x1fffff;
   for (uint64_t i = 0; i < out_len; ++i) {
-    res.out.push_back(static_cast<uint8_t>(r.read(mb + mbox_reg::kPayload + static_cast<uint32_t>(i), 1)));
+    res.out.push_back(
+        static_cast<uint8_t>(r.read(mb + mbox_reg::kPayload + static_cast<uint32_t>(i), 1)));
   }
   return res;
 }
@@ -137,7 +139,8 @@ TEST(Mailbox, UnknownOpcodeIsUnsupported) {
   TestDevice t;
   EXPECT_EQ(t.rc(0x4600), MboxReturn::kUnsupported);  // Security Send: not implemented
   EXPECT_EQ(t.rc(0xffff), MboxReturn::kUnsupported);
-  EXPECT_EQ(doorbell(t.dev.registers(), 0x1234, {}).rc, static_cast<uint16_t>(MboxReturn::kUnsupported));
+  EXPECT_EQ(doorbell(t.dev.registers(), 0x1234, {}).rc,
+            static_cast<uint16_t>(MboxReturn::kUnsupported));
 }
 
 TEST(Mailbox, WrongFixedLengthIsInvalidPayloadLength) {
@@ -216,7 +219,7 @@ TEST(Mailbox, AbortScanMediaRecordsRestartPoint) {
   EXPECT_EQ(bg.rc, MboxReturn::kAborted);
   const auto r = t.run(opcode::kGetScanMediaResults);
   ASSERT_EQ(r.rc, MboxReturn::kSuccess);
-  EXPECT_EQ(get_u64(r.out, 0), GiB(1).value() / 4);          // restart address
+  EXPECT_EQ(get_u64(r.out, 0), GiB(1).value() / 4);           // restart address
   EXPECT_EQ(get_u64(r.out, 8), GiB(1).value() * 3 / 4 / 64);  // remaining length
   EXPECT_EQ(r.out[0x10] & 4, 4);                              // stopped prematurely
   EXPECT_EQ(get_u16(r.out, 0x12), 1);  // only the poison before the abort point

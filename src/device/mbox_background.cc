@@ -42,8 +42,8 @@ MboxReturn request_abort(MemdevCci& dev, std::span<const uint8_t>, std::vector<u
 
 void add_background_commands(std::vector<CommandSpec>& t) {
   t.push_back({opcode::kIdentify, "Identify", identify, fixed_input(0), 0, gate::kNone});
-  t.push_back({opcode::kBackgroundOperationStatus, "Background Operation Status",
-               background_status, fixed_input(0), 0, gate::kNone});
+  t.push_back({opcode::kBackgroundOperationStatus, "Background Operation Status", background_status,
+               fixed_input(0), 0, gate::kNone});
   t.push_back({opcode::kRequestAbortBackgroundOperation, "Request Abort Background Operation",
                request_abort, fixed_input(0), 0, gate::kNone});
 }

@@ -12,7 +12,6 @@ namespace cxlsim::device {
 
 namespace {
 
-
 // Input (Table 8-164): Region Count (1), Starting Region Index (1). Output (Table 8-165).
 MboxReturn get_dc_config(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
   const auto& dc = dev.state().dc;
@@ -157,9 +156,10 @@ void add_dcd_commands(std::vector<CommandSpec>& t) {
   t.push_back({opcode::kGetDcExtentList, "Get Dynamic Capacity Extent List", get_dc_extents,
                fixed_input(payload::GetDcExtentList::kSize), 0, gate::kNone});
   t.push_back({opcode::kAddDcResponse, "Add Dynamic Capacity Response", add_dc_response,
-               variable_input(payload::UpdatedExtentList::kExtents), effect::kImmediateConfigChange | effect::kImmediateDataChange,
-               gate::kNone});
-  t.push_back({opcode::kReleaseDc, "Release Dynamic Capacity", release_dc, variable_input(payload::UpdatedExtentList::kExtents),
+               variable_input(payload::UpdatedExtentList::kExtents),
+               effect::kImmediateConfigChange | effect::kImmediateDataChange, gate::kNone});
+  t.push_back({opcode::kReleaseDc, "Release Dynamic Capacity", release_dc,
+               variable_input(payload::UpdatedExtentList::kExtents),
                effect::kImmediateConfigChange | effect::kImmediateDataChange, gate::kNone});
 }
 

@@ -44,11 +44,13 @@ TEST(DynamicCapacity, OfferAcceptReadRelease) {
   TestDevice t;
   std::vector<uint8_t> buf(64);
   EXPECT_EQ(t.dev.read(Dpa(kBase), buf), MediaAccess::kNoCapacity);
-  ASSERT_EQ(t.dev.offer_dc_extents({extent(0, 4 * kBlock), extent(8 * kBlock, kBlock)}), MboxReturn::kSuccess);
+  ASSERT_EQ(t.dev.offer_dc_extents({extent(0, 4 * kBlock), extent(8 * kBlock, kBlock)}),
+            MboxReturn::kSuccess);
   // Two Add Capacity events in the DC log, the first flagged "more".
   auto ev = t.run(opcode::kGetEventRecords, In().u8(4));
   ASSERT_EQ(get_u16(ev.out, 0x14), 2);
-  EXPECT_TRUE(std::equal(kDynamicCapacityEventUuid.begin(), kDynamicCapacityEventUuid.end(), ev.out.begin() + 0x20));
+  EXPECT_TRUE(std::equal(kDynamicCapacityEventUuid.begin(), kDynamicCapacityEventUuid.end(),
+                         ev.out.begin() + 0x20));
   EXPECT_EQ(ev.out[0x20 + 0x30], 0);  // Add Capacity
   EXPECT_EQ(ev.out[0x20 + 0x35] & 1, 1);
   EXPECT_EQ(get_u64(ev.out, 0x20 + 0x38), kBase);
@@ -65,7 +67,8 @@ TEST(DynamicCapacity, OfferAcceptReadRelease) {
   EXPECT_EQ(get_u64(r.out, 0x10), kBase);
   EXPECT_EQ(get_u64(r.out, 0x18), 4 * kBlock);
   // Release the middle: the extent splits in two.
-  ASSERT_EQ(t.rc(opcode::kReleaseDc, extent_list({{kBase + kBlock, kBlock}})), MboxReturn::kSuccess);
+  ASSERT_EQ(t.rc(opcode::kReleaseDc, extent_list({{kBase + kBlock, kBlock}})),
+            MboxReturn::kSuccess);
   r = t.run(opcode::kGetDcExtentList, In().u32(10).u32(0));
   EXPECT_EQ(get_u32(r.out, 4), 2u);
   EXPECT_EQ(get_u32(r.out, 8), 2u);
@@ -81,25 +84,32 @@ TEST(DynamicCapacity, OfferAcceptReadRelease) {
 TEST(AddDcResponse, Errors) {
   TestDevice t;
   ASSERT_EQ(t.dev.offer_dc_extents({extent(0, 4 * kBlock)}), MboxReturn::kSuccess);
-  EXPECT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{kBase + 1, kBlock}})), MboxReturn::kInvalidPhysicalAddress);
-  EXPECT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{0, kBlock}})), MboxReturn::kInvalidPhysicalAddress);
-  EXPECT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{kBase + 16 * kBlock, kBlock}})), MboxReturn::kInvalidExtentList);
-  EXPECT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{kBase, 2 * kBlock}, {kBase + kBlock, kBlock}})),
+  EXPECT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{kBase + 1, kBlock}})),
+            MboxReturn::kInvalidPhysicalAddress);
+  EXPECT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{0, kBlock}})),
+            MboxReturn::kInvalidPhysicalAddress);
+  EXPECT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{kBase + 16 * kBlock, kBlock}})),
             MboxReturn::kInvalidExtentList);
+  EXPECT_EQ(
+      t.rc(opcode::kAddDcResponse, extent_list({{kBase, 2 * kBlock}, {kBase + kBlock, kBlock}})),
+      MboxReturn::kInvalidExtentList);
   auto bad_len = extent_list({{kBase, kBlock}});
   bad_len.pop_back();
   EXPECT_EQ(t.rc(opcode::kAddDcResponse, bad_len), MboxReturn::kInvalidPayloadLength);
   EXPECT_EQ(t.rc(opcode::kAddDcResponse, In().u32(0)), MboxReturn::kInvalidPayloadLength);
   // Accepting part of an offer is allowed.
-  EXPECT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{kBase, kBlock}, {kBase + 2 * kBlock, kBlock}})),
-            MboxReturn::kSuccess);
+  EXPECT_EQ(
+      t.rc(opcode::kAddDcResponse, extent_list({{kBase, kBlock}, {kBase + 2 * kBlock, kBlock}})),
+      MboxReturn::kSuccess);
   // The offer was consumed: a second response finds nothing pending.
-  EXPECT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{kBase + 3 * kBlock, kBlock}})), MboxReturn::kInvalidExtentList);
+  EXPECT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{kBase + 3 * kBlock, kBlock}})),
+            MboxReturn::kInvalidExtentList);
 }
 
 TEST(AddDcResponse, ResourcesExhaustedAndEmptyResponseRejectsOffer) {
   TestDevice t;  // 4 extents max
-  ASSERT_EQ(t.dev.offer_dc_extents({extent(0, kBlock), extent(2 * kBlock, kBlock), extent(4 * kBlock, kBlock)}),
+  ASSERT_EQ(t.dev.offer_dc_extents(
+                {extent(0, kBlock), extent(2 * kBlock, kBlock), extent(4 * kBlock, kBlock)}),
             MboxReturn::kSuccess);
   EXPECT_EQ(t.dev.offer_dc_extents({extent(6 * kBlock, kBlock), extent(8 * kBlock, kBlock)}),
             MboxReturn::kResourcesExhausted);
@@ -107,13 +117,16 @@ TEST(AddDcResponse, ResourcesExhaustedAndEmptyResponseRejectsOffer) {
   EXPECT_TRUE(t.dev.state().dc.pending.empty());
   EXPECT_TRUE(t.dev.state().dc.accepted.empty());
   // Fill to the limit, then a split on release needs a fifth extent.
-  ASSERT_EQ(t.dev.offer_dc_extents({extent(0, 3 * kBlock), extent(4 * kBlock, kBlock), extent(6 * kBlock, kBlock),
-                                    extent(8 * kBlock, kBlock)}),
+  ASSERT_EQ(t.dev.offer_dc_extents({extent(0, 3 * kBlock), extent(4 * kBlock, kBlock),
+                                    extent(6 * kBlock, kBlock), extent(8 * kBlock, kBlock)}),
             MboxReturn::kSuccess);
-  ASSERT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{kBase, 3 * kBlock}, {kBase + 4 * kBlock, kBlock},
-                                                      {kBase + 6 * kBlock, kBlock}, {kBase + 8 * kBlock, kBlock}})),
+  ASSERT_EQ(t.rc(opcode::kAddDcResponse, extent_list({{kBase, 3 * kBlock},
+                                                      {kBase + 4 * kBlock, kBlock},
+                                                      {kBase + 6 * kBlock, kBlock},
+                                                      {kBase + 8 * kBlock, kBlock}})),
             MboxReturn::kSuccess);
-  EXPECT_EQ(t.rc(opcode::kReleaseDc, extent_list({{kBase + kBlock, kBlock}})), MboxReturn::kResourcesExhausted);
+  EXPECT_EQ(t.rc(opcode::kReleaseDc, extent_list({{kBase + kBlock, kBlock}})),
+            MboxReturn::kResourcesExhausted);
 }
 
 TEST(ReleaseDc, ErrorsAndSanitizeOnRelease) {
@@ -125,9 +138,12 @@ TEST(ReleaseDc, ErrorsAndSanitizeOnRelease) {
   std::vector<uint8_t> data(64, 0xee);
   ASSERT_EQ(t.dev.write(Dpa(kBase + kBlock), data), MediaAccess::kOk);
   EXPECT_EQ(t.rc(opcode::kReleaseDc, extent_list({})), MboxReturn::kInvalidInput);
-  EXPECT_EQ(t.rc(opcode::kReleaseDc, extent_list({{kBase + 4 * kBlock, kBlock}})), MboxReturn::kInvalidExtentList);
-  EXPECT_EQ(t.rc(opcode::kReleaseDc, extent_list({{kBase + 3, kBlock}})), MboxReturn::kInvalidPhysicalAddress);
-  ASSERT_EQ(t.rc(opcode::kReleaseDc, extent_list({{kBase + kBlock, kBlock}})), MboxReturn::kSuccess);
+  EXPECT_EQ(t.rc(opcode::kReleaseDc, extent_list({{kBase + 4 * kBlock, kBlock}})),
+            MboxReturn::kInvalidExtentList);
+  EXPECT_EQ(t.rc(opcode::kReleaseDc, extent_list({{kBase + 3, kBlock}})),
+            MboxReturn::kInvalidPhysicalAddress);
+  ASSERT_EQ(t.rc(opcode::kReleaseDc, extent_list({{kBase + kBlock, kBlock}})),
+            MboxReturn::kSuccess);
   std::vector<uint8_t> buf(64);
   t.media.read(Dpa(kBase + kBlock), buf);
   EXPECT_EQ(buf, std::vector<uint8_t>(64, 0));

@@ -9,7 +9,8 @@ namespace cxlsim::device {
 namespace {
 
 // Input: Event Log (1). Output: Table 8-52 header + records.
-MboxReturn get_event_records(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
+MboxReturn get_event_records(MemdevCci& dev, std::span<const uint8_t> in,
+                             std::vector<uint8_t>& out) {
   using L = payload::EventRecords;
   const uint64_t which = payload::GetEventRecords::kLog.get(in);
   if (which >= kEventLogCount) return MboxReturn::kInvalidInput;
@@ -62,13 +63,15 @@ MboxReturn clear_event_records(MemdevCci& dev, std::span<const uint8_t> in, std:
 }
 
 // Output (Table 8-55): one settings byte per log (Informational, Warning, Failure, Fatal, DCD).
-MboxReturn get_interrupt_policy(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>& out) {
+MboxReturn get_interrupt_policy(MemdevCci& dev, std::span<const uint8_t>,
+                                std::vector<uint8_t>& out) {
   put_bytes(out, 0, dev.state().interrupt_policy);
   return MboxReturn::kSuccess;
 }
 
 // Input: 4 bytes (without DCD setting) or 5. Interrupt Mode (bits 1:0) 11b is reserved.
-MboxReturn set_interrupt_policy(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
+MboxReturn set_interrupt_policy(MemdevCci& dev, std::span<const uint8_t> in,
+                                std::vector<uint8_t>&) {
   if (in.size() > kEventLogCount) return MboxReturn::kInvalidPayloadLength;
   for (uint8_t b : in) {
     if ((b & 3) == 3 || (b & 0x0c)) return MboxReturn::kInvalidInput;
@@ -80,10 +83,11 @@ MboxReturn set_interrupt_policy(MemdevCci& dev, std::span<const uint8_t> in, std
 }  // namespace
 
 void add_event_commands(std::vector<CommandSpec>& t) {
-  t.push_back({opcode::kGetEventRecords, "Get Event Records", get_event_records, fixed_input(payload::GetEventRecords::kSize), 0,
-               gate::kNone});
+  t.push_back({opcode::kGetEventRecords, "Get Event Records", get_event_records,
+               fixed_input(payload::GetEventRecords::kSize), 0, gate::kNone});
   t.push_back({opcode::kClearEventRecords, "Clear Event Records", clear_event_records,
-               variable_input(payload::ClearEventRecords::kHandles), effect::kImmediateLogChange, gate::kNone});
+               variable_input(payload::ClearEventRecords::kHandles), effect::kImmediateLogChange,
+               gate::kNone});
   t.push_back({opcode::kGetEventInterruptPolicy, "Get Event Interrupt Policy", get_interrupt_policy,
                fixed_input(0), 0, gate::kNone});
   t.push_back({opcode::kSetEventInterruptPolicy, "Set Event Interrupt Policy", set_interrupt_policy,

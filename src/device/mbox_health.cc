@@ -42,14 +42,17 @@ MboxReturn set_alert_config(MemdevCci& dev, std::span<const uint8_t> in, std::ve
   if (valid & ~a.programmable) return MboxReturn::kInvalidInput;
   auto apply = [&](unsigned bit) {
     if (!(valid & (1u << bit))) return false;
-    if (enable & (1u << bit)) a.valid |= static_cast<uint8_t>(1u << bit);
-    else a.valid &= static_cast<uint8_t>(~(1u << bit));
+    if (enable & (1u << bit))
+      a.valid |= static_cast<uint8_t>(1u << bit);
+    else
+      a.valid &= static_cast<uint8_t>(~(1u << bit));
     return true;
   };
   if (apply(0)) a.life_used_warning = static_cast<uint8_t>(L::kLifeUsedWarning.get(in));
   if (apply(1)) a.over_temp_warning = static_cast<int16_t>(L::kOverTempWarning.get(in));
   if (apply(2)) a.under_temp_warning = static_cast<int16_t>(L::kUnderTempWarning.get(in));
-  if (apply(3)) a.corrected_volatile_warning = static_cast<uint16_t>(L::kCorrectedVolatileWarning.get(in));
+  if (apply(3))
+    a.corrected_volatile_warning = static_cast<uint16_t>(L::kCorrectedVolatileWarning.get(in));
   if (apply(4)) {
     a.corrected_persistent_warning = static_cast<uint16_t>(L::kCorrectedPersistentWarning.get(in));
   }
@@ -66,8 +69,9 @@ MboxReturn set_alert_config(MemdevCci& dev, std::span<const uint8_t> in, std::ve
       return payload::HealthInfo::kAdditionalStatus.get(h);
     };
     const bool worse = status(after) > status(before);
-    dev.add_event(worse ? EventLogType::kWarning : EventLogType::kInformational,
-                  make_memory_module_event(worse ? 1 : 0, ModuleEventType::kHealthStatusChange, after));
+    dev.add_event(
+        worse ? EventLogType::kWarning : EventLogType::kInformational,
+        make_memory_module_event(worse ? 1 : 0, ModuleEventType::kHealthStatusChange, after));
   }
   return MboxReturn::kSuccess;
 }
@@ -88,16 +92,18 @@ MboxReturn set_shutdown_state(MemdevCci& dev, std::span<const uint8_t> in, std::
 }  // namespace
 
 void add_health_commands(std::vector<CommandSpec>& t) {
-  t.push_back({opcode::kGetHealthInfo, "Get Health Info", get_health_info, fixed_input(0), 0,
-               gate::kNone});
-  t.push_back({opcode::kGetAlertConfig, "Get Alert Configuration", get_alert_config,
-               fixed_input(0), 0, gate::kNone});
+  t.push_back(
+      {opcode::kGetHealthInfo, "Get Health Info", get_health_info, fixed_input(0), 0, gate::kNone});
+  t.push_back({opcode::kGetAlertConfig, "Get Alert Configuration", get_alert_config, fixed_input(0),
+               0, gate::kNone});
   t.push_back({opcode::kSetAlertConfig, "Set Alert Configuration", set_alert_config,
-               fixed_input(payload::SetAlertConfig::kSize), effect::kImmediatePolicyChange, gate::kNone});
-  t.push_back({opcode::kGetShutdownState, "Get Shutdown State", get_shutdown_state,
-               fixed_input(0), 0, gate::kNone});
+               fixed_input(payload::SetAlertConfig::kSize), effect::kImmediatePolicyChange,
+               gate::kNone});
+  t.push_back({opcode::kGetShutdownState, "Get Shutdown State", get_shutdown_state, fixed_input(0),
+               0, gate::kNone});
   t.push_back({opcode::kSetShutdownState, "Set Shutdown State", set_shutdown_state,
-               fixed_input(payload::ShutdownState::kSize), effect::kImmediatePolicyChange, gate::kNone});
+               fixed_input(payload::ShutdownState::kSize), effect::kImmediatePolicyChange,
+               gate::kNone});
 }
 
 }  // namespace cxlsim::device

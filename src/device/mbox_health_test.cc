@@ -39,14 +39,16 @@ TEST(AlertConfig, ProgrammedWarningRaisesStatusAndMemoryModuleEvent) {
   t.dev.update_health(h);
   EXPECT_EQ(t.run(opcode::kGetHealthInfo).out[2] & 3, 0);
   // Enable the life-used warning at 50%.
-  ASSERT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(1).u8(1).u8(50).u8(0).fill(8)), MboxReturn::kSuccess);
+  ASSERT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(1).u8(1).u8(50).u8(0).fill(8)),
+            MboxReturn::kSuccess);
   r = t.run(opcode::kGetAlertConfig);
   EXPECT_EQ(r.out[0], 1);
   EXPECT_EQ(r.out[3], 50);
-  EXPECT_EQ(t.run(opcode::kGetHealthInfo).out[2] & 3, 1);  // warning
+  EXPECT_EQ(t.run(opcode::kGetHealthInfo).out[2] & 3, 1);       // warning
   const auto ev = t.run(opcode::kGetEventRecords, In().u8(1));  // Warning log
   ASSERT_EQ(get_u16(ev.out, 0x14), 1);
-  EXPECT_TRUE(std::equal(kMemoryModuleEventUuid.begin(), kMemoryModuleEventUuid.end(), ev.out.begin() + 0x20));
+  EXPECT_TRUE(std::equal(kMemoryModuleEventUuid.begin(), kMemoryModuleEventUuid.end(),
+                         ev.out.begin() + 0x20));
   EXPECT_EQ(ev.out[0x20 + 0x31 + 3], 60);  // carries the health info
   // Crossing the critical threshold.
   h.life_used = 95;
@@ -59,9 +61,14 @@ TEST(AlertConfig, TemperatureAndErrorCountThresholds) {
   TestDevice t;
   const int16_t over = 60;
   const int16_t under = 5;
-  ASSERT_EQ(t.rc(opcode::kSetAlertConfig,
-                 In().u8(0x1e).u8(0x1e).u8(0).u8(0).u16(static_cast<uint16_t>(over))
-                     .u16(static_cast<uint16_t>(under)).u16(3).u16(4)),
+  ASSERT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(0x1e)
+                                              .u8(0x1e)
+                                              .u8(0)
+                                              .u8(0)
+                                              .u16(static_cast<uint16_t>(over))
+                                              .u16(static_cast<uint16_t>(under))
+                                              .u16(3)
+                                              .u16(4)),
             MboxReturn::kSuccess);
   HealthState h;
   h.temperature = 61;
@@ -76,14 +83,18 @@ TEST(AlertConfig, TemperatureAndErrorCountThresholds) {
 TEST(AlertConfig, Errors) {
   TestDevice t;
   // Warning at or above critical (90%).
-  EXPECT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(1).u8(1).u8(90).u8(0).fill(8)), MboxReturn::kInvalidInput);
+  EXPECT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(1).u8(1).u8(90).u8(0).fill(8)),
+            MboxReturn::kInvalidInput);
   // Over-temperature warning above critical 85.
-  EXPECT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(2).u8(2).u8(0).u8(0).u16(90).fill(6)), MboxReturn::kInvalidInput);
+  EXPECT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(2).u8(2).u8(0).u8(0).u16(90).fill(6)),
+            MboxReturn::kInvalidInput);
   // Under-temperature warning below critical -10.
-  EXPECT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(4).u8(4).u8(0).u8(0).u16(0).u16(static_cast<uint16_t>(-20)).fill(4)),
+  EXPECT_EQ(t.rc(opcode::kSetAlertConfig,
+                 In().u8(4).u8(4).u8(0).u8(0).u16(0).u16(static_cast<uint16_t>(-20)).fill(4)),
             MboxReturn::kInvalidInput);
   // Non-programmable alert bit.
-  EXPECT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(0x20).u8(0x20).fill(10)), MboxReturn::kInvalidInput);
+  EXPECT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(0x20).u8(0x20).fill(10)),
+            MboxReturn::kInvalidInput);
   EXPECT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(1).u8(1)), MboxReturn::kInvalidPayloadLength);
   EXPECT_EQ(t.run(opcode::kGetAlertConfig).out[0], 0);  // unchanged
 }

@@ -15,8 +15,8 @@ MboxReturn identify_memdev(MemdevCci& dev, std::span<const uint8_t>, std::vector
   const auto& c = dev.config();
   using L = payload::Identify;
   out.assign(L::kSize, 0);
-  L::kFwRevision.put(out, std::span(reinterpret_cast<const uint8_t*>(c.fw_revision.data()),
-                                    c.fw_revision.size()));
+  L::kFwRevision.put(
+      out, std::span(reinterpret_cast<const uint8_t*>(c.fw_revision.data()), c.fw_revision.size()));
   L::kTotalCapacity.put(out, units(c.static_capacity()));
   L::kVolatileOnly.put(out, units(c.volatile_only));
   L::kPersistentOnly.put(out, units(c.persistent_only));

@@ -46,7 +46,8 @@ MboxReturn get_log(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint
   if (length > dev.mailbox().payload_size() || offset + length > cel.size()) {
     return MboxReturn::kInvalidInput;
   }
-  out.assign(cel.begin() + static_cast<long>(offset), cel.begin() + static_cast<long>(offset + length));
+  out.assign(cel.begin() + static_cast<long>(offset),
+             cel.begin() + static_cast<long>(offset + length));
   return MboxReturn::kSuccess;
 }
 
@@ -55,7 +56,8 @@ MboxReturn get_log(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint
 void add_log_commands(std::vector<CommandSpec>& t) {
   t.push_back({opcode::kGetSupportedLogs, "Get Supported Logs", get_supported_logs, fixed_input(0),
                0, gate::kNone});
-  t.push_back({opcode::kGetLog, "Get Log", get_log, fixed_input(payload::GetLog::kSize), 0, gate::kNone});
+  t.push_back(
+      {opcode::kGetLog, "Get Log", get_log, fixed_input(payload::GetLog::kSize), 0, gate::kNone});
 }
 
 }  // namespace cxlsim::device

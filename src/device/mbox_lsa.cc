@@ -18,7 +18,8 @@ MboxReturn get_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint
   if (offset + length > lsa.size() || length > dev.mailbox().payload_size()) {
     return MboxReturn::kInvalidInput;
   }
-  out.assign(lsa.begin() + static_cast<long>(offset), lsa.begin() + static_cast<long>(offset + length));
+  out.assign(lsa.begin() + static_cast<long>(offset),
+             lsa.begin() + static_cast<long>(offset + length));
   return MboxReturn::kSuccess;
 }
 
@@ -36,7 +37,8 @@ MboxReturn set_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint
 }  // namespace
 
 void add_lsa_commands(std::vector<CommandSpec>& t) {
-  t.push_back({opcode::kGetLsa, "Get LSA", get_lsa, fixed_input(payload::GetLsa::kSize), 0, gate::kNone});
+  t.push_back(
+      {opcode::kGetLsa, "Get LSA", get_lsa, fixed_input(payload::GetLsa::kSize), 0, gate::kNone});
   t.push_back({opcode::kSetLsa, "Set LSA", set_lsa, variable_input(payload::SetLsa::kDataOffset),
                effect::kImmediateConfigChange | effect::kImmediateDataChange, gate::kNone});
 }

@@ -88,7 +88,8 @@ MboxReturn get_scan_results(MemdevCci& dev, std::span<const uint8_t>, std::vecto
   if (bg.running && bg.opcode == opcode::kScanMedia) return MboxReturn::kBusy;
   auto& res = dev.state().scan;
   using L = payload::ScanMediaResults;
-  const size_t fit = (dev.mailbox().payload_size() - L::kRecords) / payload::MediaErrorRecord::kSize;
+  const size_t fit =
+      (dev.mailbox().payload_size() - L::kRecords) / payload::MediaErrorRecord::kSize;
   const size_t n = std::min(fit, res.records.size());
   L::kRestartDpa.put(out, res.restart_dpa);
   L::kRestartLength.put(out, res.restart_length / kPoisonGranule);
@@ -136,14 +137,14 @@ void add_media_commands(std::vector<CommandSpec>& t) {
                gate::kUnlocked | gate::kMedia});
   t.push_back({opcode::kGetScanMediaResults, "Get Scan Media Results", get_scan_results,
                fixed_input(0), 0, gate::kNone});
-  t.push_back({opcode::kSanitize, "Sanitize", sanitize, fixed_input(0),
-               effect::kImmediateDataChange | effect::kSecurityStateChange |
-                   effect::kBackgroundOperation,
-               gate::kUnlocked | gate::kMedia});
-  t.push_back({opcode::kSecureErase, "Secure Erase", secure_erase, fixed_input(0),
-               effect::kImmediateDataChange | effect::kSecurityStateChange |
-                   effect::kBackgroundOperation,
-               gate::kUnlocked | gate::kMedia});
+  t.push_back(
+      {opcode::kSanitize, "Sanitize", sanitize, fixed_input(0),
+       effect::kImmediateDataChange | effect::kSecurityStateChange | effect::kBackgroundOperation,
+       gate::kUnlocked | gate::kMedia});
+  t.push_back(
+      {opcode::kSecureErase, "Secure Erase", secure_erase, fixed_input(0),
+       effect::kImmediateDataChange | effect::kSecurityStateChange | effect::kBackgroundOperation,
+       gate::kUnlocked | gate::kMedia});
 }
 
 }  // namespace cxlsim::device

@@ -20,8 +20,8 @@ MboxReturn get_partition_info(MemdevCci& dev, std::span<const uint8_t>, std::vec
   L::kActivePersistent.put(out, units(dev.persistent_capacity()));
   const bool pending = p.next_volatile != p.active_volatile;
   L::kNextVolatile.put(out, pending ? units(c.volatile_only + p.next_volatile) : 0);
-  L::kNextPersistent.put(out,
-                         pending ? units(c.persistent_only + (c.partitionable - p.next_volatile)) : 0);
+  L::kNextPersistent.put(
+      out, pending ? units(c.persistent_only + (c.partitionable - p.next_volatile)) : 0);
   return MboxReturn::kSuccess;
 }
 

@@ -47,12 +47,14 @@ TEST(SetPartitionInfo, ImmediateFlagAppliesAtOnce) {
 TEST(SetPartitionInfo, Errors) {
   TestDevice t;
   EXPECT_EQ(t.rc(opcode::kSetPartitionInfo, In().u64(5).u8(0).u8(0)), MboxReturn::kInvalidInput);
-  EXPECT_EQ(t.rc(opcode::kSetPartitionInfo, In().u64(~uint64_t{0}).u8(0).u8(0)), MboxReturn::kInvalidInput);
+  EXPECT_EQ(t.rc(opcode::kSetPartitionInfo, In().u64(~uint64_t{0}).u8(0).u8(0)),
+            MboxReturn::kInvalidInput);
   EXPECT_EQ(t.rc(opcode::kSetPartitionInfo, In().u64(1).u8(0)), MboxReturn::kInvalidPayloadLength);
   auto c = testing::test_config();
   c.partition_alignment = MiB(512);
   TestDevice aligned(c);
-  EXPECT_EQ(aligned.rc(opcode::kSetPartitionInfo, In().u64(1).u8(0).u8(0)), MboxReturn::kInvalidInput);
+  EXPECT_EQ(aligned.rc(opcode::kSetPartitionInfo, In().u64(1).u8(0).u8(0)),
+            MboxReturn::kInvalidInput);
   EXPECT_EQ(aligned.rc(opcode::kSetPartitionInfo, In().u64(2).u8(0).u8(0)), MboxReturn::kSuccess);
   auto fixed = testing::test_config();
   fixed.partitionable = Bytes(0);

@@ -175,14 +175,12 @@ struct Identify {
   static constexpr LeField kDcEventLogSize{0x43, 2};
   static constexpr size_t kSize = 0x45;
 };
-static_assert(check_layout(Identify::kSize, Identify::kFwRevision, Identify::kTotalCapacity,
-                           Identify::kVolatileOnly, Identify::kPersistentOnly,
-                           Identify::kPartitionAlignment, Identify::kInfoEventLogSize,
-                           Identify::kWarningEventLogSize, Identify::kFailureEventLogSize,
-                           Identify::kFatalEventLogSize, Identify::kLsaSize,
-                           Identify::kPoisonListMaxRecords, Identify::kInjectPoisonLimit,
-                           Identify::kPoisonHandling, Identify::kQosTelemetry,
-                           Identify::kDcEventLogSize));
+static_assert(check_layout(
+    Identify::kSize, Identify::kFwRevision, Identify::kTotalCapacity, Identify::kVolatileOnly,
+    Identify::kPersistentOnly, Identify::kPartitionAlignment, Identify::kInfoEventLogSize,
+    Identify::kWarningEventLogSize, Identify::kFailureEventLogSize, Identify::kFatalEventLogSize,
+    Identify::kLsaSize, Identify::kPoisonListMaxRecords, Identify::kInjectPoisonLimit,
+    Identify::kPoisonHandling, Identify::kQosTelemetry, Identify::kDcEventLogSize));
 
 // Get Partition Info (4100h) output, Table 8-131. 256 MiB units; next values 0 when no
 // change is pending.
@@ -306,8 +304,8 @@ struct PoisonList {
   static constexpr LeField kRecordCount{0x0a, 2};
   static constexpr size_t kRecords = 0x20;
 };
-static_assert(check_layout(PoisonList::kRecords, PoisonList::kFlags,
-                           PoisonList::kOverflowTimestamp, PoisonList::kRecordCount));
+static_assert(check_layout(PoisonList::kRecords, PoisonList::kFlags, PoisonList::kOverflowTimestamp,
+                           PoisonList::kRecordCount));
 
 // Inject Poison (4301h) input, Table 8-137; Clear Poison (4302h) input, Table 8-138.
 struct InjectPoison {
@@ -347,7 +345,8 @@ struct GetDcConfig {
   static constexpr LeField kStartRegion{0x01, 1};
   static constexpr size_t kSize = 0x02;
 };
-static_assert(check_layout(GetDcConfig::kSize, GetDcConfig::kRegionCount, GetDcConfig::kStartRegion));
+static_assert(check_layout(GetDcConfig::kSize, GetDcConfig::kRegionCount,
+                           GetDcConfig::kStartRegion));
 
 // Its output, Table 8-165: header, region configurations, then the extent/tag totals.
 struct DcConfig {

@@ -13,7 +13,6 @@ namespace {
 
 constexpr uint64_t kAddrMask = ~uint64_t{0x3f};  // bits 5:0 reserved in DPA fields
 
-
 // Input (Table 8-135): Physical Address (8), Length (8, 64 B units). Output (Table 8-136).
 MboxReturn get_poison_list(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
   const uint64_t dpa = payload::DpaRange::kDpa.get(in) & kAddrMask;
@@ -25,7 +24,8 @@ MboxReturn get_poison_list(MemdevCci& dev, std::span<const uint8_t> in, std::vec
   const auto& pl = dev.state().poison;
   const auto recs = pl.overlapping(dpa, len);
   using L = payload::PoisonList;
-  const size_t fit = (dev.mailbox().payload_size() - L::kRecords) / payload::MediaErrorRecord::kSize;
+  const size_t fit =
+      (dev.mailbox().payload_size() - L::kRecords) / payload::MediaErrorRecord::kSize;
   const size_t n = std::min(fit, recs.size());
   uint8_t flags = 0;
   if (n < recs.size()) flags |= 1;
@@ -61,7 +61,8 @@ MboxReturn clear_poison(MemdevCci& dev, std::span<const uint8_t> in, std::vector
   using L = payload::ClearPoison;
   const uint64_t dpa = L::kDpa.get(in) & kAddrMask;
   if (!dpa_range_valid(dev, dpa, kPoisonGranule)) return MboxReturn::kInvalidPhysicalAddress;
-  if (dpa + kPoisonGranule > dev.media().capacity().value()) return MboxReturn::kInvalidPhysicalAddress;
+  if (dpa + kPoisonGranule > dev.media().capacity().value())
+    return MboxReturn::kInvalidPhysicalAddress;
   dev.media().write(Dpa(dpa), L::kWriteData.get(in));
   dev.state().poison.clear(dpa, kPoisonGranule);
   return MboxReturn::kSuccess;
@@ -70,12 +71,14 @@ MboxReturn clear_poison(MemdevCci& dev, std::span<const uint8_t> in, std::vector
 }  // namespace
 
 void add_poison_commands(std::vector<CommandSpec>& t) {
-  t.push_back({opcode::kGetPoisonList, "Get Poison List", get_poison_list, fixed_input(payload::DpaRange::kSize), 0,
-               gate::kNone});
-  t.push_back({opcode::kInjectPoison, "Inject Poison", inject_poison, fixed_input(payload::InjectPoison::kSize),
-               effect::kImmediateDataChange, gate::kUnlocked | gate::kMedia});
-  t.push_back({opcode::kClearPoison, "Clear Poison", clear_poison, fixed_input(payload::ClearPoison::kSize),
-               effect::kImmediateDataChange, gate::kUnlocked | gate::kMedia});
+  t.push_back({opcode::kGetPoisonList, "Get Poison List", get_poison_list,
+               fixed_input(payload::DpaRange::kSize), 0, gate::kNone});
+  t.push_back({opcode::kInjectPoison, "Inject Poison", inject_poison,
+               fixed_input(payload::InjectPoison::kSize), effect::kImmediateDataChange,
+               gate::kUnlocked | gate::kMedia});
+  t.push_back({opcode::kClearPoison, "Clear Poison", clear_poison,
+               fixed_input(payload::ClearPoison::kSize), effect::kImmediateDataChange,
+               gate::kUnlocked | gate::kMedia});
 }
 
 }  // namespace cxlsim::device

@@ -8,7 +8,9 @@ namespace {
 using testing::In;
 using testing::TestDevice;
 
-std::vector<uint8_t> poison_query(uint64_t dpa, uint64_t len) { return In().u64(dpa).u64(len / 64); }
+std::vector<uint8_t> poison_query(uint64_t dpa, uint64_t len) {
+  return In().u64(dpa).u64(len / 64);
+}
 
 TEST(InjectPoison, ReadsReportPoisonAndListShowsInjectedRecord) {
   TestDevice t;
@@ -32,7 +34,8 @@ TEST(InjectPoison, LimitAddressAndLengthErrors) {
     ASSERT_EQ(t.rc(opcode::kInjectPoison, In().u64(i * 0x1000)), MboxReturn::kSuccess);
   }
   EXPECT_EQ(t.rc(opcode::kInjectPoison, In().u64(0x9000)), MboxReturn::kInjectPoisonLimitReached);
-  EXPECT_EQ(t.rc(opcode::kInjectPoison, In().u64(GiB(2).value())), MboxReturn::kInvalidPhysicalAddress);
+  EXPECT_EQ(t.rc(opcode::kInjectPoison, In().u64(GiB(2).value())),
+            MboxReturn::kInvalidPhysicalAddress);
   // DC region capacity is addressable; beyond it is not.
   EXPECT_EQ(t.rc(opcode::kClearPoison, In().u64(0).fill(64)), MboxReturn::kSuccess);
   EXPECT_EQ(t.rc(opcode::kInjectPoison, In().u64(GiB(1).value())), MboxReturn::kSuccess);
@@ -52,7 +55,8 @@ TEST(ClearPoison, WritesTheGivenDataAndClears) {
   EXPECT_EQ(t.dev.read(Dpa(0x8000), buf), MediaAccess::kOk);
   EXPECT_EQ(buf, std::vector<uint8_t>(64, 0xa5));
   EXPECT_EQ(t.dev.state().poison.size(), 0u);
-  EXPECT_EQ(t.rc(opcode::kClearPoison, In().u64(GiB(4).value()).fill(64)), MboxReturn::kInvalidPhysicalAddress);
+  EXPECT_EQ(t.rc(opcode::kClearPoison, In().u64(GiB(4).value()).fill(64)),
+            MboxReturn::kInvalidPhysicalAddress);
   EXPECT_EQ(t.rc(opcode::kClearPoison, In().u64(0).fill(63)), MboxReturn::kInvalidPayloadLength);
 }
 
@@ -71,7 +75,8 @@ TEST(GetPoisonList, RangeFilterMoreFlagAndErrors) {
   c.payload_size_log2 = 8;  // 256 B: header + 14 records
   c.poison_list_max = 32;
   TestDevice t(c);
-  for (uint64_t i = 0; i < 20; ++i) t.dev.report_media_error(Dpa(i * 0x1000), Bytes(64), GmTransaction::kUnknown);
+  for (uint64_t i = 0; i < 20; ++i)
+    t.dev.report_media_error(Dpa(i * 0x1000), Bytes(64), GmTransaction::kUnknown);
   auto r = t.run(opcode::kGetPoisonList, poison_query(0, 0x5000));
   ASSERT_EQ(r.rc, MboxReturn::kSuccess);
   EXPECT_EQ(get_u16(r.out, 0x0a), 5);
@@ -87,7 +92,8 @@ TEST(GetPoisonList, RangeFilterMoreFlagAndErrors) {
 
 TEST(GetPoisonList, OverflowFlag) {
   TestDevice t;  // list holds 8 records
-  for (uint64_t i = 0; i < 9; ++i) t.dev.report_media_error(Dpa(i * 0x1000), Bytes(64), GmTransaction::kUnknown);
+  for (uint64_t i = 0; i < 9; ++i)
+    t.dev.report_media_error(Dpa(i * 0x1000), Bytes(64), GmTransaction::kUnknown);
   const auto r = t.run(opcode::kGetPoisonList, poison_query(0, GiB(1).value()));
   EXPECT_EQ(r.out[0] & 2, 2);
   EXPECT_EQ(get_u16(r.out, 0x0a), 8);
@@ -111,8 +117,10 @@ TEST(ScanMedia, FindsPoisonLogsEventsAndResultsDrain) {
   c.payload_size_log2 = 8;
   c.poison_list_max = 32;
   TestDevice t(c);
-  for (uint64_t i = 0; i < 16; ++i) t.dev.state().poison.add(i * 0x1000, 64, PoisonSource::kInternal, 0);
-  ASSERT_EQ(t.rc(opcode::kScanMedia, In().u64(0).u64(0x10000 / 64).u8(0)), MboxReturn::kBackgroundCommandStarted);
+  for (uint64_t i = 0; i < 16; ++i)
+    t.dev.state().poison.add(i * 0x1000, 64, PoisonSource::kInternal, 0);
+  ASSERT_EQ(t.rc(opcode::kScanMedia, In().u64(0).u64(0x10000 / 64).u8(0)),
+            MboxReturn::kBackgroundCommandStarted);
   // While scanning, the poison list says so.
   EXPECT_EQ(t.run(opcode::kGetPoisonList, poison_query(0, 64)).out[0] & 4, 4);
   t.dev.run_background_to_completion();
@@ -133,7 +141,8 @@ TEST(ScanMedia, FindsPoisonLogsEventsAndResultsDrain) {
 TEST(ScanMedia, NoEventLogFlag) {
   TestDevice t;
   t.dev.state().poison.add(0x1000, 64, PoisonSource::kInternal, 0);
-  ASSERT_EQ(t.rc(opcode::kScanMedia, In().u64(0).u64(0x10000 / 64).u8(1)), MboxReturn::kBackgroundCommandStarted);
+  ASSERT_EQ(t.rc(opcode::kScanMedia, In().u64(0).u64(0x10000 / 64).u8(1)),
+            MboxReturn::kBackgroundCommandStarted);
   t.dev.run_background_to_completion();
   EXPECT_EQ(get_u16(t.run(opcode::kGetScanMediaResults).out, 0x12), 1);
   EXPECT_TRUE(t.dev.state().events[2].records().empty());
@@ -171,7 +180,8 @@ TEST(SecureErase, ErasesMediaKeepsLabelsAndRefusedWithUserPassphrase) {
   ASSERT_EQ(t.dev.read(Dpa(0x100), buf), MediaAccess::kOk);
   EXPECT_EQ(buf, std::vector<uint8_t>(64, 0));
   EXPECT_EQ(t.run(opcode::kGetLsa, In().u32(0).u32(1)).out, std::vector<uint8_t>{9});
-  ASSERT_EQ(t.rc(opcode::kSetPassphrase, In().u8(1).fill(0x1f).fill(32).fill(32, 'u')), MboxReturn::kSuccess);
+  ASSERT_EQ(t.rc(opcode::kSetPassphrase, In().u8(1).fill(0x1f).fill(32).fill(32, 'u')),
+            MboxReturn::kSuccess);
   EXPECT_EQ(t.rc(opcode::kSecureErase), MboxReturn::kInvalidSecurityState);
 }
 

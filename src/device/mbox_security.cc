@@ -24,7 +24,8 @@ Passphrase passphrase_at(std::span<const uint8_t> in, const ByteField& f) {
 using P = payload::Passphrases;
 
 // Compares `given` with the stored passphrase, counting failures against the attempt limit.
-MboxReturn check(std::optional<PassphraseHash>& stored, uint8_t& attempts, const Passphrase& given) {
+MboxReturn check(std::optional<PassphraseHash>& stored, uint8_t& attempts,
+                 const Passphrase& given) {
   if (attempts >= kPassphraseAttemptLimit) return MboxReturn::kInvalidSecurityState;
   if (!stored || !stored->matches(given)) {
     ++attempts;
@@ -48,7 +49,9 @@ MboxReturn set_passphrase(MemdevCci& dev, std::span<const uint8_t> in, std::vect
   auto& stored = type == kMaster ? s.master : s.user;
   auto& attempts = type == kMaster ? s.master_attempts : s.user_attempts;
   if (stored) {
-    if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent)); rc != MboxReturn::kSuccess) return rc;
+    if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent));
+        rc != MboxReturn::kSuccess)
+      return rc;
   }
   stored = PassphraseHash::of(passphrase_at(in, P::kNew));
   return MboxReturn::kSuccess;
@@ -62,7 +65,8 @@ MboxReturn disable_passphrase(MemdevCci& dev, std::span<const uint8_t> in, std::
   auto& stored = type == kMaster ? s.master : s.user;
   auto& attempts = type == kMaster ? s.master_attempts : s.user_attempts;
   if (s.frozen || s.locked || !stored) return MboxReturn::kInvalidSecurityState;
-  if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent)); rc != MboxReturn::kSuccess) return rc;
+  if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent)); rc != MboxReturn::kSuccess)
+    return rc;
   stored.reset();
   return MboxReturn::kSuccess;
 }
@@ -71,7 +75,9 @@ MboxReturn disable_passphrase(MemdevCci& dev, std::span<const uint8_t> in, std::
 MboxReturn unlock(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
   auto& s = dev.state().security;
   if (s.frozen || !s.locked) return MboxReturn::kInvalidSecurityState;
-  if (auto rc = check(s.user, s.user_attempts, passphrase_at(in, payload::Unlock::kCurrent)); rc != MboxReturn::kSuccess) return rc;
+  if (auto rc = check(s.user, s.user_attempts, passphrase_at(in, payload::Unlock::kCurrent));
+      rc != MboxReturn::kSuccess)
+    return rc;
   s.locked = false;
   return MboxReturn::kSuccess;
 }
@@ -83,7 +89,8 @@ MboxReturn freeze(MemdevCci& dev, std::span<const uint8_t>, std::vector<uint8_t>
 
 // Input (Table 8-148): Passphrase Type (1), reserved (1Fh), Current (20h). Erases user data at
 // once; with the master passphrase the user passphrase is removed too. The device is unlocked.
-MboxReturn passphrase_secure_erase(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
+MboxReturn passphrase_secure_erase(MemdevCci& dev, std::span<const uint8_t> in,
+                                   std::vector<uint8_t>&) {
   auto& s = dev.state().security;
   const auto type = static_cast<uint8_t>(P::kType.get(in));
   if (type > kUser) return MboxReturn::kInvalidInput;
@@ -91,7 +98,8 @@ MboxReturn passphrase_secure_erase(MemdevCci& dev, std::span<const uint8_t> in, 
   auto& stored = type == kMaster ? s.master : s.user;
   auto& attempts = type == kMaster ? s.master_attempts : s.user_attempts;
   if (!stored) return MboxReturn::kInvalidSecurityState;
-  if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent)); rc != MboxReturn::kSuccess) return rc;
+  if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent)); rc != MboxReturn::kSuccess)
+    return rc;
   dev.erase_user_data(false);
   if (type == kMaster) s.user.reset();
   s.locked = false;
@@ -101,19 +109,19 @@ MboxReturn passphrase_secure_erase(MemdevCci& dev, std::span<const uint8_t> in, 
 }  // namespace
 
 void add_security_commands(std::vector<CommandSpec>& t) {
-  t.push_back({opcode::kGetSecurityState, "Get Security State", get_security_state,
-               fixed_input(0), 0, gate::kNone});
+  t.push_back({opcode::kGetSecurityState, "Get Security State", get_security_state, fixed_input(0),
+               0, gate::kNone});
   t.push_back({opcode::kSetPassphrase, "Set Passphrase", set_passphrase, fixed_input(P::kSize),
                effect::kSecurityStateChange, gate::kNone});
   t.push_back({opcode::kDisablePassphrase, "Disable Passphrase", disable_passphrase,
                fixed_input(P::kSizeWithCurrent), effect::kSecurityStateChange, gate::kNone});
-  t.push_back({opcode::kUnlock, "Unlock", unlock, fixed_input(payload::Unlock::kSize), effect::kSecurityStateChange,
-               gate::kNone});
+  t.push_back({opcode::kUnlock, "Unlock", unlock, fixed_input(payload::Unlock::kSize),
+               effect::kSecurityStateChange, gate::kNone});
   t.push_back({opcode::kFreezeSecurityState, "Freeze Security State", freeze, fixed_input(0),
                effect::kSecurityStateChange, gate::kNone});
   t.push_back({opcode::kPassphraseSecureErase, "Passphrase Secure Erase", passphrase_secure_erase,
-               fixed_input(P::kSizeWithCurrent), effect::kImmediateDataChange | effect::kSecurityStateChange,
-               gate::kMedia});
+               fixed_input(P::kSizeWithCurrent),
+               effect::kImmediateDataChange | effect::kSecurityStateChange, gate::kMedia});
 }
 
 }  // namespace cxlsim::device

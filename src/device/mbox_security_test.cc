@@ -12,7 +12,11 @@ constexpr uint8_t kMaster = 0;
 constexpr uint8_t kUser = 1;
 
 std::vector<uint8_t> set_pass(uint8_t type, char cur, char next) {
-  return In().u8(type).fill(0x1f).fill(32, static_cast<uint8_t>(cur)).fill(32, static_cast<uint8_t>(next));
+  return In()
+      .u8(type)
+      .fill(0x1f)
+      .fill(32, static_cast<uint8_t>(cur))
+      .fill(32, static_cast<uint8_t>(next));
 }
 std::vector<uint8_t> pass_cmd(uint8_t type, char cur) {
   return In().u8(type).fill(0x1f).fill(32, static_cast<uint8_t>(cur));
@@ -32,12 +36,14 @@ TEST(Security, UserPassphraseLocksAtPowerCycleAndUnlockRestoresAccess) {
   EXPECT_EQ(t.dev.write(Dpa(0), buf), MediaAccess::kLocked);
   EXPECT_EQ(t.rc(opcode::kInjectPoison, In().u64(0)), MboxReturn::kInvalidSecurityState);
   EXPECT_EQ(t.rc(opcode::kSanitize), MboxReturn::kInvalidSecurityState);
-  EXPECT_EQ(t.rc(opcode::kSetPartitionInfo, In().u64(1).u8(1).u8(0)), MboxReturn::kInvalidSecurityState);
+  EXPECT_EQ(t.rc(opcode::kSetPartitionInfo, In().u64(1).u8(1).u8(0)),
+            MboxReturn::kInvalidSecurityState);
   EXPECT_EQ(t.rc(opcode::kUnlock, unlock_cmd('b')), MboxReturn::kIncorrectPassphrase);
   EXPECT_EQ(t.rc(opcode::kUnlock, unlock_cmd('a')), MboxReturn::kSuccess);
   EXPECT_EQ(t.dev.read(Dpa(0), buf), MediaAccess::kOk);
-  EXPECT_EQ(t.rc(opcode::kUnlock, unlock_cmd('a')), MboxReturn::kInvalidSecurityState);  // not locked
-  t.dev.reset(ResetKind::kWarm);  // only a power cycle locks
+  EXPECT_EQ(t.rc(opcode::kUnlock, unlock_cmd('a')),
+            MboxReturn::kInvalidSecurityState);  // not locked
+  t.dev.reset(ResetKind::kWarm);                 // only a power cycle locks
   EXPECT_EQ(sec_state(t) & 4, 0u);
 }
 
@@ -57,12 +63,15 @@ TEST(Security, AttemptLimit) {
 TEST(Security, ChangeAndDisablePassphrase) {
   TestDevice t;
   ASSERT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kUser, 0, 'a')), MboxReturn::kSuccess);
-  EXPECT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kUser, 'z', 'b')), MboxReturn::kIncorrectPassphrase);
+  EXPECT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kUser, 'z', 'b')),
+            MboxReturn::kIncorrectPassphrase);
   EXPECT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kUser, 'a', 'b')), MboxReturn::kSuccess);
-  EXPECT_EQ(t.rc(opcode::kDisablePassphrase, pass_cmd(kUser, 'a')), MboxReturn::kIncorrectPassphrase);
+  EXPECT_EQ(t.rc(opcode::kDisablePassphrase, pass_cmd(kUser, 'a')),
+            MboxReturn::kIncorrectPassphrase);
   EXPECT_EQ(t.rc(opcode::kDisablePassphrase, pass_cmd(kUser, 'b')), MboxReturn::kSuccess);
   EXPECT_EQ(sec_state(t), 0u);
-  EXPECT_EQ(t.rc(opcode::kDisablePassphrase, pass_cmd(kUser, 'b')), MboxReturn::kInvalidSecurityState);
+  EXPECT_EQ(t.rc(opcode::kDisablePassphrase, pass_cmd(kUser, 'b')),
+            MboxReturn::kInvalidSecurityState);
   EXPECT_EQ(t.rc(opcode::kDisablePassphrase, pass_cmd(2, 'b')), MboxReturn::kInvalidInput);
   EXPECT_EQ(t.rc(opcode::kSetPassphrase, set_pass(2, 0, 'b')), MboxReturn::kInvalidInput);
   ASSERT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kMaster, 0, 'm')), MboxReturn::kSuccess);
@@ -74,7 +83,8 @@ TEST(Security, FreezeBlocksChangesUntilReset) {
   TestDevice t;
   ASSERT_EQ(t.rc(opcode::kFreezeSecurityState), MboxReturn::kSuccess);
   EXPECT_EQ(sec_state(t), 8u);
-  EXPECT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kUser, 0, 'a')), MboxReturn::kInvalidSecurityState);
+  EXPECT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kUser, 0, 'a')),
+            MboxReturn::kInvalidSecurityState);
   EXPECT_EQ(t.rc(opcode::kFreezeSecurityState), MboxReturn::kSuccess);
   t.dev.reset(ResetKind::kCold);
   EXPECT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kUser, 0, 'a')), MboxReturn::kSuccess);
@@ -88,7 +98,8 @@ TEST(Security, PassphraseSecureEraseWithMasterRemovesUserAndUnlocks) {
   ASSERT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kMaster, 0, 'm')), MboxReturn::kSuccess);
   ASSERT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kUser, 0, 'u')), MboxReturn::kSuccess);
   t.dev.reset(ResetKind::kCold);
-  EXPECT_EQ(t.rc(opcode::kPassphraseSecureErase, pass_cmd(kMaster, 'x')), MboxReturn::kIncorrectPassphrase);
+  EXPECT_EQ(t.rc(opcode::kPassphraseSecureErase, pass_cmd(kMaster, 'x')),
+            MboxReturn::kIncorrectPassphrase);
   EXPECT_EQ(t.rc(opcode::kPassphraseSecureErase, pass_cmd(kMaster, 'm')), MboxReturn::kSuccess);
   EXPECT_EQ(sec_state(t), 2u);  // master remains, user gone, unlocked
   std::vector<uint8_t> buf(64);
@@ -98,13 +109,15 @@ TEST(Security, PassphraseSecureEraseWithMasterRemovesUserAndUnlocks) {
 
 TEST(Security, PassphraseSecureEraseErrors) {
   TestDevice t;
-  EXPECT_EQ(t.rc(opcode::kPassphraseSecureErase, pass_cmd(kUser, 'u')), MboxReturn::kInvalidSecurityState);
+  EXPECT_EQ(t.rc(opcode::kPassphraseSecureErase, pass_cmd(kUser, 'u')),
+            MboxReturn::kInvalidSecurityState);
   EXPECT_EQ(t.rc(opcode::kPassphraseSecureErase, pass_cmd(3, 'u')), MboxReturn::kInvalidInput);
   ASSERT_EQ(t.rc(opcode::kSetPassphrase, set_pass(kUser, 0, 'u')), MboxReturn::kSuccess);
   EXPECT_EQ(t.rc(opcode::kPassphraseSecureErase, pass_cmd(kUser, 'u')), MboxReturn::kSuccess);
   EXPECT_EQ(sec_state(t), 1u);  // user passphrase kept
   ASSERT_EQ(t.rc(opcode::kFreezeSecurityState), MboxReturn::kSuccess);
-  EXPECT_EQ(t.rc(opcode::kPassphraseSecureErase, pass_cmd(kUser, 'u')), MboxReturn::kInvalidSecurityState);
+  EXPECT_EQ(t.rc(opcode::kPassphraseSecureErase, pass_cmd(kUser, 'u')),
+            MboxReturn::kInvalidSecurityState);
 }
 
 }  // namespace

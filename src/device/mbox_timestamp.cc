@@ -24,9 +24,11 @@ MboxReturn set_timestamp(MemdevCci& dev, std::span<const uint8_t> in, std::vecto
 }  // namespace
 
 void add_timestamp_commands(std::vector<CommandSpec>& t) {
-  t.push_back({opcode::kGetTimestamp, "Get Timestamp", get_timestamp, fixed_input(0), 0, gate::kNone});
-  t.push_back({opcode::kSetTimestamp, "Set Timestamp", set_timestamp, fixed_input(payload::Timestamp::kSize),
-               effect::kImmediatePolicyChange, gate::kNone});
+  t.push_back(
+      {opcode::kGetTimestamp, "Get Timestamp", get_timestamp, fixed_input(0), 0, gate::kNone});
+  t.push_back({opcode::kSetTimestamp, "Set Timestamp", set_timestamp,
+               fixed_input(payload::Timestamp::kSize), effect::kImmediatePolicyChange,
+               gate::kNone});
 }
 
 }  // namespace cxlsim::device

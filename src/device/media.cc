@@ -53,7 +53,8 @@ void SparseRamMedia::erase(Dpa dpa, Bytes len) {
   const uint64_t begin = dpa.value();
   const uint64_t end = begin + len.value();
   // Whole pages are dropped; partial pages at the edges are zeroed in place.
-  for (auto it = pages_.lower_bound(begin / kPage); it != pages_.end() && it->first * kPage < end;) {
+  for (auto it = pages_.lower_bound(begin / kPage);
+       it != pages_.end() && it->first * kPage < end;) {
     const uint64_t pstart = it->first * kPage;
     if (pstart >= begin && pstart + kPage <= end) {
       it = pages_.erase(it);
@@ -61,7 +62,8 @@ void SparseRamMedia::erase(Dpa dpa, Bytes len) {
     }
     const uint64_t lo = std::max(begin, pstart) - pstart;
     const uint64_t hi = std::min(end, pstart + kPage) - pstart;
-    std::fill(it->second.begin() + static_cast<long>(lo), it->second.begin() + static_cast<long>(hi), 0);
+    std::fill(it->second.begin() + static_cast<long>(lo),
+              it->second.begin() + static_cast<long>(hi), 0);
     ++it;
   }
 }

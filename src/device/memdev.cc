@@ -1,10 +1,10 @@
 #include "device/memdev.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "spec/error.h"
 
@@ -18,7 +18,9 @@ class Memdev::MediaView final : public device::Media {
   void read(Dpa dpa, std::span<uint8_t> out) const override {
     m_.media_read(dpa, std::as_writable_bytes(out));
   }
-  void write(Dpa dpa, std::span<const uint8_t> in) override { m_.media_write(dpa, std::as_bytes(in)); }
+  void write(Dpa dpa, std::span<const uint8_t> in) override {
+    m_.media_write(dpa, std::as_bytes(in));
+  }
 
  private:
   Memdev& m_;
@@ -35,36 +37,40 @@ device::MemdevCciConfig cci_config(const MemdevConfig& c) {
   d.lsa_size = c.lsa_size;
   uint64_t base = c.volatile_size.value() + c.persistent_size.value();
   for (Bytes len : c.dc_regions) {
-    d.dc_regions.push_back({.base = base, .length = len.value(), .block_size = c.dc_block_size.value()});
+    d.dc_regions.push_back(
+        {.base = base, .length = len.value(), .block_size = c.dc_block_size.value()});
     base += len.value();
   }
   return d;
 }
 
 BackingMemory make_backing(const std::string& path, Bytes size, bool map_files) {
-  return path.empty() || !map_files ? BackingMemory::anonymous(size) : BackingMemory::file(path, size);
+  return path.empty() || !map_files ? BackingMemory::anonymous(size)
+                                    : BackingMemory::file(path, size);
 }
 }  // namespace
 
 Memdev::Memdev(MemdevConfig config)
-    : config_(std::move(config)),
-      hdm_(HdmKind::kEndpoint, config_.hdm_decoder_count, 0, this) {
+    : config_(std::move(config)), hdm_(HdmKind::kEndpoint, config_.hdm_decoder_count, 0, this) {
   const uint64_t align = HdmDecoderCapability::kAlign.value();
   if (config_.volatile_size.value() % align || config_.persistent_size.value() % align)
-    throw ValidationError(fmt::format("memdev '{}': capacity must be a multiple of 256 MiB",
-                                      config_.id));
+    throw ValidationError(
+        fmt::format("memdev '{}': capacity must be a multiple of 256 MiB", config_.id));
   if (capacity().value() == 0)
     throw ValidationError(fmt::format("memdev '{}': has no capacity", config_.id));
-  if (is_type2() && (config_.persistent_size.value() || config_.lsa_size.value() || !config_.dc_regions.empty()))
-    throw ValidationError(fmt::format("type2 '{}': device memory is volatile only (no persistent, LSA or DC capacity)",
-                                      config_.id));
+  if (is_type2() &&
+      (config_.persistent_size.value() || config_.lsa_size.value() || !config_.dc_regions.empty()))
+    throw ValidationError(fmt::format(
+        "type2 '{}': device memory is volatile only (no persistent, LSA or DC capacity)",
+        config_.id));
   volatile_ = make_backing(config_.volatile_path, config_.volatile_size, config_.map_files);
   persistent_ = make_backing(config_.persistent_path, config_.persistent_size, config_.map_files);
   lsa_ = make_backing(config_.lsa_path, config_.lsa_size, config_.map_files);
   Bytes dc(0);
   for (Bytes r : config_.dc_regions) {
     if (r.value() % align || r == Bytes(0))
-      throw ValidationError(fmt::format("memdev '{}': DC regions must be nonzero multiples of 256 MiB", config_.id));
+      throw ValidationError(
+          fmt::format("memdev '{}': DC regions must be nonzero multiples of 256 MiB", config_.id));
     dc = dc + r;
   }
   if (dc != Bytes(0)) dc_ = BackingMemory::anonymous(dc);
@@ -122,7 +128,9 @@ void Memdev::media_read(Dpa dpa, std::span<std::byte> out) const {
 void Memdev::media_write(Dpa dpa, std::span<const std::byte> in) {
   while (!in.empty()) {
     auto [where, off] = locate(dpa, in.size());
-    BackingMemory& mem = where == &volatile_ ? volatile_ : where == &persistent_ ? persistent_ : dc_;
+    BackingMemory& mem = where == &volatile_     ? volatile_
+                         : where == &persistent_ ? persistent_
+                                                 : dc_;
     const size_t n = std::min<uint64_t>(in.size(), mem.size().value() - off);
     std::memcpy(mem.bytes().data() + off, in.data(), n);
     in = in.subspan(n);

@@ -84,8 +84,9 @@ class Memdev : public HdmDecoderContext {
   bool is_persistent(Dpa dpa) const { return dpa.value() >= volatile_size().value(); }
 
   // Media access as the host sees it. Throws std::out_of_range when [dpa, dpa + size) is
-  // beyond dpa_span(). kNoCapacity: DC capacity outside every accepted extent. kPoisoned: `out` holds the stored bytes but they are poison;
-  // kLocked/kMediaDisabled: nothing was transferred (`out` is zeroed).
+  // beyond dpa_span(). kNoCapacity: DC capacity outside every accepted extent. kPoisoned: `out`
+  // holds the stored bytes but they are poison; kLocked/kMediaDisabled: nothing was transferred
+  // (`out` is zeroed).
   device::MediaAccess read(Dpa dpa, std::span<std::byte> out) const;
   device::MediaAccess write(Dpa dpa, std::span<const std::byte> in);
   // The memory-device command interface: mailbox, device registers, command-set state.

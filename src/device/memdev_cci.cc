@@ -10,12 +10,18 @@ namespace cxlsim::device {
 
 std::string_view media_access_name(MediaAccess a) {
   switch (a) {
-    case MediaAccess::kOk: return "ok";
-    case MediaAccess::kPoisoned: return "poisoned";
-    case MediaAccess::kLocked: return "locked";
-    case MediaAccess::kMediaDisabled: return "media disabled";
-    case MediaAccess::kOutOfRange: return "out of range";
-    case MediaAccess::kNoCapacity: return "no dynamic capacity";
+    case MediaAccess::kOk:
+      return "ok";
+    case MediaAccess::kPoisoned:
+      return "poisoned";
+    case MediaAccess::kLocked:
+      return "locked";
+    case MediaAccess::kMediaDisabled:
+      return "media disabled";
+    case MediaAccess::kOutOfRange:
+      return "out of range";
+    case MediaAccess::kNoCapacity:
+      return "no dynamic capacity";
   }
   return "?";
 }
@@ -85,7 +91,8 @@ void MemdevCci::erase_user_data(bool labels) {
 uint16_t MemdevCci::recover_interrupted_operation() {
   const uint16_t op = std::exchange(state_.media_operation, uint16_t{0});
   if (op == 0) return 0;
-  if (op == opcode::kSanitize || op == opcode::kSecureErase || op == opcode::kPassphraseSecureErase) {
+  if (op == opcode::kSanitize || op == opcode::kSecureErase ||
+      op == opcode::kPassphraseSecureErase) {
     erase_user_data(op == opcode::kSanitize);
   }
   HealthState h = state_.health;
@@ -161,8 +168,8 @@ void MemdevCci::report_media_error(Dpa dpa, Bytes len, GmTransaction how) {
   const uint64_t a = dpa.value() & ~(kPoisonGranule - 1);
   const uint64_t end = (dpa.value() + len.value() + kPoisonGranule - 1) & ~(kPoisonGranule - 1);
   state_.poison.add(a, end - a, PoisonSource::kInternal, timestamp_ns());
-  add_event(EventLogType::kFailure, make_general_media_event(2, a, a < volatile_capacity().value(),
-                                                             true, 0, how));
+  add_event(EventLogType::kFailure,
+            make_general_media_event(2, a, a < volatile_capacity().value(), true, 0, how));
 }
 
 namespace {
@@ -189,7 +196,8 @@ MemdevCci::HealthInfo MemdevCci::health_info() const {
   L::kMediaStatus.put(b, h.media_status);
   uint8_t add = static_cast<uint8_t>(life_level(h, a) | temp_level(h, a) << 2);
   if ((a.valid & 8) && h.corrected_volatile_errors >= a.corrected_volatile_warning) add |= 1u << 4;
-  if ((a.valid & 16) && h.corrected_persistent_errors >= a.corrected_persistent_warning) add |= 1u << 5;
+  if ((a.valid & 16) && h.corrected_persistent_errors >= a.corrected_persistent_warning)
+    add |= 1u << 5;
   L::kAdditionalStatus.put(b, add);
   L::kLifeUsed.put(b, h.life_used);
   L::kTemperature.put(b, static_cast<uint16_t>(h.temperature));
@@ -212,14 +220,16 @@ void MemdevCci::update_health(const HealthState& h) {
   };
   const uint64_t was = status(before), now = status(after);
   ModuleEventType type = ModuleEventType::kHealthStatusChange;
-  if (old.media_status != h.media_status) type = ModuleEventType::kMediaStatusChange;
-  else if ((was & 3) != (now & 3)) type = ModuleEventType::kLifeUsedChange;
-  else if (((was >> 2) & 3) != ((now >> 2) & 3)) type = ModuleEventType::kTemperatureChange;
+  if (old.media_status != h.media_status)
+    type = ModuleEventType::kMediaStatusChange;
+  else if ((was & 3) != (now & 3))
+    type = ModuleEventType::kLifeUsedChange;
+  else if (((was >> 2) & 3) != ((now >> 2) & 3))
+    type = ModuleEventType::kTemperatureChange;
   // Severity: warning when an alert level or health status rose, informational otherwise.
   const bool worse = payload::HealthInfo::kHealthStatus.get(after) >
                          payload::HealthInfo::kHealthStatus.get(before) ||
-                     now > was ||
-                     h.dirty_shutdown_count > old.dirty_shutdown_count;
+                     now > was || h.dirty_shutdown_count > old.dirty_shutdown_count;
   add_event(worse ? EventLogType::kWarning : EventLogType::kInformational,
             make_memory_module_event(worse ? 1 : 0, type, after));
 }
@@ -245,9 +255,11 @@ MboxReturn MemdevCci::offer_dc_extents(const std::vector<DcExtent>& extents) {
   for (size_t i = 0; i < extents.size(); ++i) {
     const auto& e = extents[i];
     dc.pending.push_back(e);
-    const auto avail = static_cast<uint32_t>(dc.max_extents - dc.accepted.size() - dc.pending.size());
+    const auto avail =
+        static_cast<uint32_t>(dc.max_extents - dc.accepted.size() - dc.pending.size());
     add_event(EventLogType::kDynamicCapacity,
-              make_dc_event(DcEventType::kAddCapacity, static_cast<uint8_t>(*dc.region_of(e.dpa, e.length)),
+              make_dc_event(DcEventType::kAddCapacity,
+                            static_cast<uint8_t>(*dc.region_of(e.dpa, e.length)),
                             i + 1 < extents.size(), e.dpa, e.length, e.tag, avail, 0));
   }
   return MboxReturn::kSuccess;
@@ -259,9 +271,10 @@ MboxReturn MemdevCci::request_dc_release(const DcExtent& e) {
   if (!region) return MboxReturn::kInvalidPhysicalAddress;
   if (!dc.accepted_covers(e.dpa, e.length)) return MboxReturn::kInvalidExtentList;
   add_event(EventLogType::kDynamicCapacity,
-            make_dc_event(DcEventType::kReleaseCapacity, static_cast<uint8_t>(*region), false, e.dpa,
-                          e.length, e.tag,
-                          static_cast<uint32_t>(dc.max_extents - dc.accepted.size() - dc.pending.size()), 0));
+            make_dc_event(
+                DcEventType::kReleaseCapacity, static_cast<uint8_t>(*region), false, e.dpa,
+                e.length, e.tag,
+                static_cast<uint32_t>(dc.max_extents - dc.accepted.size() - dc.pending.size()), 0));
   return MboxReturn::kSuccess;
 }
 

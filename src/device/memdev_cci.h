@@ -53,7 +53,8 @@ class MemdevCci {
   // state's bytes are allocated on first use (a file-backed LSA costs no memory).
   std::span<uint8_t> lsa() {
     if (!external_lsa_.empty()) return external_lsa_;
-    if (state_.lsa.size() != config_.lsa_size.value()) state_.lsa.resize(config_.lsa_size.value(), 0);
+    if (state_.lsa.size() != config_.lsa_size.value())
+      state_.lsa.resize(config_.lsa_size.value(), 0);
     return state_.lsa;
   }
   void set_label_storage(std::span<uint8_t> bytes) { external_lsa_ = bytes; }

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "device/memdev.h"
 #include "device/mbox_test_util.h"
+#include "device/memdev.h"
 
 namespace cxlsim::device {
 namespace {
@@ -40,7 +40,8 @@ TEST(MemdevCci, HostReadOfInjectedPoisonReportsPoisonUntilCleared) {
   std::array<std::byte, 64> buf{};
   ASSERT_EQ(run(m, opcode::kInjectPoison, In().u64(MiB(300).value())).rc, MboxReturn::kSuccess);
   EXPECT_EQ(m.read(Dpa(MiB(300).value()), buf), MediaAccess::kPoisoned);
-  ASSERT_EQ(run(m, opcode::kClearPoison, In().u64(MiB(300).value()).fill(64, 0x42)).rc, MboxReturn::kSuccess);
+  ASSERT_EQ(run(m, opcode::kClearPoison, In().u64(MiB(300).value()).fill(64, 0x42)).rc,
+            MboxReturn::kSuccess);
   EXPECT_EQ(m.read(Dpa(MiB(300).value()), buf), MediaAccess::kOk);
   EXPECT_EQ(buf[0], std::byte{0x42});
 }
@@ -49,7 +50,8 @@ TEST(MemdevCci, LockedDeviceRefusesMediaUntilUnlocked) {
   Memdev m(memdev_config());
   std::array<std::byte, 8> data{std::byte{1}}, buf{};
   ASSERT_EQ(m.write(Dpa(0), data), MediaAccess::kOk);
-  ASSERT_EQ(run(m, opcode::kSetPassphrase, In().u8(1).fill(0x1f).fill(32).fill(32, 'k')).rc, MboxReturn::kSuccess);
+  ASSERT_EQ(run(m, opcode::kSetPassphrase, In().u8(1).fill(0x1f).fill(32).fill(32, 'k')).rc,
+            MboxReturn::kSuccess);
   m.cci().reset(ResetKind::kCold);
   EXPECT_EQ(m.read(Dpa(0), buf), MediaAccess::kLocked);
   EXPECT_EQ(buf[0], std::byte{0});
@@ -119,7 +121,8 @@ TEST_F(MemdevFiles, SanitizeErasesTheBackingFile) {
 TEST_F(MemdevFiles, LabelStorageIsTheLsaBackingFile) {
   {
     Memdev m(memdev_config(dir_.string()));
-    ASSERT_EQ(run(m, opcode::kSetLsa, In().u32(16).u32(0).u8('L').u8('B')).rc, MboxReturn::kSuccess);
+    ASSERT_EQ(run(m, opcode::kSetLsa, In().u32(16).u32(0).u8('L').u8('B')).rc,
+              MboxReturn::kSuccess);
   }
   Memdev again(memdev_config(dir_.string()));
   EXPECT_EQ(run(again, opcode::kGetLsa, In().u32(16).u32(2)).out, (std::vector<uint8_t>{'L', 'B'}));

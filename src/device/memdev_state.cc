@@ -26,8 +26,7 @@ std::array<EventLog, kEventLogCount> make_logs(size_t cap) {
 }  // namespace
 
 MemdevState::MemdevState(const MemdevCciConfig& c)
-    : poison(c.poison_list_max),
-      events(make_logs(c.event_log_capacity)) {
+    : poison(c.poison_list_max), events(make_logs(c.event_log_capacity)) {
   partition.active_volatile = partition.next_volatile = c.initial_partition_volatile;
   dc.regions = c.dc_regions;
   dc.max_extents = c.dc_max_extents;

@@ -26,9 +26,9 @@ struct MemdevCciConfig {
   uint16_t vendor_id = 0x8086;  // as QEMU's cxl-type3
   uint16_t device_id = 0x0d93;
   std::string fw_revision = "cxlsim-0.1.0";
-  Bytes volatile_only;       // capacity that is always volatile
-  Bytes persistent_only;     // capacity that is always persistent
-  Bytes partitionable;       // capacity Set Partition Info divides; 0: not partitionable
+  Bytes volatile_only;    // capacity that is always volatile
+  Bytes persistent_only;  // capacity that is always persistent
+  Bytes partitionable;    // capacity Set Partition Info divides; 0: not partitionable
   Bytes partition_alignment = Bytes(kCapacityUnit);
   Bytes initial_partition_volatile;  // volatile share of `partitionable` on first start
   Bytes lsa_size;

@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <limits>
 #include <stdexcept>
 #include <type_traits>
 
@@ -34,7 +34,9 @@ std::string state_path_for(const std::string& id, const std::string& persistent_
 
 namespace {
 
-json to_json(const PoisonRecord& r) { return json::array({r.dpa, r.length, static_cast<int>(r.source)}); }
+json to_json(const PoisonRecord& r) {
+  return json::array({r.dpa, r.length, static_cast<int>(r.source)});
+}
 
 json to_json(const DcExtent& e) {
   return json::array({e.dpa, e.length, format_uuid(e.tag), e.shared_sequence});
@@ -122,9 +124,12 @@ struct FieldWriter {
   json& j;
   template <typename T>
   void operator()(const char* key, const T& v) {
-    if constexpr (std::is_same_v<T, Bytes>) j[key] = v.value();
-    else if constexpr (std::is_same_v<T, Duration>) j[key] = v.picoseconds();
-    else j[key] = v;
+    if constexpr (std::is_same_v<T, Bytes>)
+      j[key] = v.value();
+    else if constexpr (std::is_same_v<T, Duration>)
+      j[key] = v.picoseconds();
+    else
+      j[key] = v;
   }
 };
 
@@ -160,18 +165,23 @@ json encode(const MemdevCciConfig& c, const MemdevState& s) {
   for (const auto& log : s.events) {
     json recs = json::array();
     for (const auto& r : log.records()) recs.push_back(format_hex_bytes(r.bytes));
-    logs.push_back({{"next_handle", log.next_handle()}, {"overflow_count", log.overflow_count()},
+    logs.push_back({{"next_handle", log.next_handle()},
+                    {"overflow_count", log.overflow_count()},
                     {"first_overflow_ns", log.first_overflow_ns()},
-                    {"last_overflow_ns", log.last_overflow_ns()}, {"records", recs}});
+                    {"last_overflow_ns", log.last_overflow_ns()},
+                    {"records", recs}});
   }
   j["events"] = logs;
   j["interrupt_policy"] = s.interrupt_policy;
   json regions = json::array();
   for (const auto& r : s.dc.regions) {
-    regions.push_back(json::array({r.base, r.length, r.block_size, r.dsmad_handle, r.sanitize_on_release}));
+    regions.push_back(
+        json::array({r.base, r.length, r.block_size, r.dsmad_handle, r.sanitize_on_release}));
   }
-  j["dc"] = {{"regions", regions}, {"accepted", extents_json(s.dc.accepted)},
-             {"pending", extents_json(s.dc.pending)}, {"generation", s.dc.generation}};
+  j["dc"] = {{"regions", regions},
+             {"accepted", extents_json(s.dc.accepted)},
+             {"pending", extents_json(s.dc.pending)},
+             {"generation", s.dc.generation}};
   j["clock"] = section(clock_fields<FieldWriter, const MemdevState>, s);
   if (s.media_operation != 0) j["media_operation"] = s.media_operation;
   j["scan"] = section(scan_fields<FieldWriter, const ScanMediaResults>, s.scan);
@@ -206,13 +216,15 @@ class Reader {
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       if (v.is_number_unsigned()) {
         const auto u = v.get<uint64_t>();
-        if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) fail("out-of-range value for " + what);
+        if (u > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+          fail("out-of-range value for " + what);
         return static_cast<T>(u);
       }
       if (v.is_number_integer()) {
         const auto i = v.get<int64_t>();
         if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
-            (i > 0 && static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max()))) {
+            (i > 0 &&
+             static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max()))) {
           fail("out-of-range value for " + what);
         }
         return static_cast<T>(i);
@@ -229,8 +241,9 @@ class Reader {
   std::vector<uint8_t> hex(const std::string& text, const std::string& ctx, size_t size) const {
     try {
       auto b = parse_hex_bytes(text);
-      if (size != 0 && b.size() != size) fail("'" + ctx + "' holds " + std::to_string(b.size()) +
-                                              " bytes, expected " + std::to_string(size));
+      if (size != 0 && b.size() != size)
+        fail("'" + ctx + "' holds " + std::to_string(b.size()) + " bytes, expected " +
+             std::to_string(size));
       return b;
     } catch (const std::invalid_argument& e) {
       fail("'" + ctx + "': " + e.what());
@@ -248,9 +261,12 @@ struct FieldReader {
   std::string ctx;  // "health." etc.
   template <typename T>
   void operator()(const char* key, T& v) const {
-    if constexpr (std::is_same_v<T, Bytes>) v = Bytes(rd.get<uint64_t>(j, key, ctx));
-    else if constexpr (std::is_same_v<T, Duration>) v = Duration::ps(rd.get<int64_t>(j, key, ctx));
-    else v = rd.get<T>(j, key, ctx);
+    if constexpr (std::is_same_v<T, Bytes>)
+      v = Bytes(rd.get<uint64_t>(j, key, ctx));
+    else if constexpr (std::is_same_v<T, Duration>)
+      v = Duration::ps(rd.get<int64_t>(j, key, ctx));
+    else
+      v = rd.get<T>(j, key, ctx);
   }
 };
 
@@ -307,7 +323,8 @@ std::optional<PassphraseHash> decode_passphrase(const Reader& rd, const json& j,
   }
   PassphraseHash h;
   const auto salt = rd.hex(rd.get<std::string>(v, "salt", ctx + "."), ctx + ".salt", h.salt.size());
-  const auto hash = rd.hex(rd.get<std::string>(v, "pbkdf2_sha256", ctx + "."), ctx + ".pbkdf2_sha256", h.hash.size());
+  const auto hash = rd.hex(rd.get<std::string>(v, "pbkdf2_sha256", ctx + "."),
+                           ctx + ".pbkdf2_sha256", h.hash.size());
   std::copy(salt.begin(), salt.end(), h.salt.begin());
   std::copy(hash.begin(), hash.end(), h.hash.begin());
   return h;
@@ -330,11 +347,14 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
     rd.fail("saved for a device of another size (device.static_capacity/lsa_size differ)");
   }
   MemdevState s(c);
-  read_section(rd, j, "partition", partition_fields<const FieldReader, PartitionState>, s.partition);
-  if (s.partition.active_volatile > c.partitionable || s.partition.next_volatile > c.partitionable) {
+  read_section(rd, j, "partition", partition_fields<const FieldReader, PartitionState>,
+               s.partition);
+  if (s.partition.active_volatile > c.partitionable ||
+      s.partition.next_volatile > c.partitionable) {
     rd.fail("'partition' exceeds the partitionable capacity");
   }
-  if (j.contains("lsa")) s.lsa = rd.hex(rd.get<std::string>(j, "lsa", ""), "lsa", c.lsa_size.value());
+  if (j.contains("lsa"))
+    s.lsa = rd.hex(rd.get<std::string>(j, "lsa", ""), "lsa", c.lsa_size.value());
   read_section(rd, j, "health", health_fields<const FieldReader, HealthState>, s.health);
   read_section(rd, j, "alerts", alert_fields<const FieldReader, AlertConfig>, s.alerts);
   s.shutdown_dirty = rd.get<bool>(j, "shutdown_dirty", "");
@@ -344,7 +364,8 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
   read_section(rd, j, "security", security_fields<const FieldReader, SecurityState>, s.security);
   const json& po = rd.at(j, "poison", "");
   s.poison.restore(decode_records(rd, rd.at(po, "records", "poison."), "poison.records"),
-                   rd.get<bool>(po, "overflow", "poison."), rd.get<uint64_t>(po, "overflow_ns", "poison."));
+                   rd.get<bool>(po, "overflow", "poison."),
+                   rd.get<uint64_t>(po, "overflow_ns", "poison."));
   const json& ev = rd.at(j, "events", "");
   if (!ev.is_array() || ev.size() != kEventLogCount) rd.fail("'events' must list 5 logs");
   for (size_t i = 0; i < kEventLogCount; ++i) {
@@ -366,8 +387,10 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
                         rd.get<uint64_t>(ev[i], "last_overflow_ns", ctx));
   }
   const json& ip = rd.at(j, "interrupt_policy", "");
-  if (!ip.is_array() || ip.size() != kEventLogCount) rd.fail("'interrupt_policy' must list 5 bytes");
-  for (size_t i = 0; i < kEventLogCount; ++i) s.interrupt_policy[i] = rd.item<uint8_t>(ip, i, "interrupt_policy");
+  if (!ip.is_array() || ip.size() != kEventLogCount)
+    rd.fail("'interrupt_policy' must list 5 bytes");
+  for (size_t i = 0; i < kEventLogCount; ++i)
+    s.interrupt_policy[i] = rd.item<uint8_t>(ip, i, "interrupt_policy");
   const json& dc = rd.at(j, "dc", "");
   const json& regions = rd.at(dc, "regions", "dc.");
   if (!regions.is_array()) rd.fail("'dc.regions' is not an array");
@@ -387,7 +410,8 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
   s.dc.pending = decode_extents(rd, rd.at(dc, "pending", "dc."), "dc.pending");
   s.dc.generation = rd.get<uint32_t>(dc, "generation", "dc.");
   read_section(rd, j, "clock", clock_fields<const FieldReader, MemdevState>, s);
-  if (s.device_time < Duration() || s.timestamp.set_at > s.device_time) rd.fail("'clock' is inconsistent");
+  if (s.device_time < Duration() || s.timestamp.set_at > s.device_time)
+    rd.fail("'clock' is inconsistent");
   read_section(rd, j, "scan", scan_fields<const FieldReader, ScanMediaResults>, s.scan);
   const json& sc = rd.at(j, "scan", "");
   s.scan.records = decode_records(rd, rd.at(sc, "records", "scan."), "scan.records");

@@ -10,10 +10,12 @@
 //   partition         {active_volatile, next_volatile} bytes of the partitionable capacity
 //   lsa               hex string (absent when all zero)
 //   health            {health_status, media_status, life_used, temperature,
-//                      dirty_shutdown_count, corrected_volatile_errors, corrected_persistent_errors}
+//                      dirty_shutdown_count, corrected_volatile_errors,
+//                      corrected_persistent_errors}
 //   alerts            {valid, programmable, life_used_critical, life_used_warning,
 //                      over_temp_critical, under_temp_critical, over_temp_warning,
-//                      under_temp_warning, corrected_volatile_warning, corrected_persistent_warning}
+//                      under_temp_warning, corrected_volatile_warning,
+//                      corrected_persistent_warning}
 //   shutdown_dirty    bool
 //   security          {user, master: {salt, pbkdf2_sha256} hex (passphrase_hash.h) or null,
 //                      locked, frozen, user_attempts, master_attempts}; the file is mode 0600

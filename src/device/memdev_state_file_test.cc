@@ -37,13 +37,18 @@ TEST_F(StateFileTest, EverythingPersistentSurvivesARestart) {
     ASSERT_EQ(t.rc(opcode::kInjectPoison, In().u64(0x1000)), MboxReturn::kSuccess);
     ASSERT_EQ(t.rc(opcode::kSetShutdownState, In().u8(1)), MboxReturn::kSuccess);
     ASSERT_EQ(t.rc(opcode::kSetPartitionInfo, In().u64(1).u8(0).u8(0)), MboxReturn::kSuccess);
-    ASSERT_EQ(t.rc(opcode::kSetPassphrase, In().u8(1).fill(0x1f).fill(32).fill(32, 'p')), MboxReturn::kSuccess);
-    ASSERT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(1).u8(1).u8(50).u8(0).fill(8)), MboxReturn::kSuccess);
-    ASSERT_EQ(t.rc(opcode::kSetEventInterruptPolicy, In().u8(1).u8(1).u8(1).u8(1).u8(1)), MboxReturn::kSuccess);
-    t.dev.report_media_error(Dpa(0x40000), Bytes(128), GmTransaction::kInternalMediaScrub);
-    ASSERT_EQ(t.dev.offer_dc_extents({{GiB(1).value(), MiB(4).value(), parse_uuid("11111111-2222-3333-4444-555555555555"), 7}}),
+    ASSERT_EQ(t.rc(opcode::kSetPassphrase, In().u8(1).fill(0x1f).fill(32).fill(32, 'p')),
               MboxReturn::kSuccess);
-    ASSERT_EQ(t.rc(opcode::kAddDcResponse, In().u32(1).u32(0).u64(GiB(1).value()).u64(MiB(2).value()).u64(0)),
+    ASSERT_EQ(t.rc(opcode::kSetAlertConfig, In().u8(1).u8(1).u8(50).u8(0).fill(8)),
+              MboxReturn::kSuccess);
+    ASSERT_EQ(t.rc(opcode::kSetEventInterruptPolicy, In().u8(1).u8(1).u8(1).u8(1).u8(1)),
+              MboxReturn::kSuccess);
+    t.dev.report_media_error(Dpa(0x40000), Bytes(128), GmTransaction::kInternalMediaScrub);
+    ASSERT_EQ(t.dev.offer_dc_extents({{GiB(1).value(), MiB(4).value(),
+                                       parse_uuid("11111111-2222-3333-4444-555555555555"), 7}}),
+              MboxReturn::kSuccess);
+    ASSERT_EQ(t.rc(opcode::kAddDcResponse,
+                   In().u32(1).u32(0).u64(GiB(1).value()).u64(MiB(2).value()).u64(0)),
               MboxReturn::kSuccess);
     save_state(path_, cfg, t.dev.state());
   }
@@ -51,7 +56,8 @@ TEST_F(StateFileTest, EverythingPersistentSurvivesARestart) {
   ASSERT_TRUE(loaded.has_value());
   testing::TestDevice fresh(cfg);
   MemdevCci dev(cfg, fresh.media, std::move(*loaded));
-  EXPECT_EQ(dev.execute(opcode::kGetLsa, In().u32(10).u32(3).bytes).out, (std::vector<uint8_t>{1, 2, 3}));
+  EXPECT_EQ(dev.execute(opcode::kGetLsa, In().u32(10).u32(3).bytes).out,
+            (std::vector<uint8_t>{1, 2, 3}));
   EXPECT_EQ(dev.state().poison.size(), 2u);
   EXPECT_EQ(dev.execute(opcode::kGetShutdownState).out, std::vector<uint8_t>{1});
   EXPECT_EQ(get_u64(dev.execute(opcode::kGetPartitionInfo).out, 0x10), 1u);
@@ -174,20 +180,23 @@ TEST_F(StateFileTest, PassphrasesAreHashedAndTheFileIsPrivate) {
   const auto cfg = testing::test_config();
   {
     TestDevice t(cfg);
-    ASSERT_EQ(t.rc(opcode::kSetPassphrase, In().u8(1).fill(0x1f).fill(32).fill(32, 'p')), MboxReturn::kSuccess);
+    ASSERT_EQ(t.rc(opcode::kSetPassphrase, In().u8(1).fill(0x1f).fill(32).fill(32, 'p')),
+              MboxReturn::kSuccess);
     save_state(path_, cfg, t.dev.state());
   }
   EXPECT_EQ(std::filesystem::status(path_).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   const std::string text = read_text(path_);
-  EXPECT_EQ(text.find(format_hex_bytes(std::vector<uint8_t>(32, 'p'))), std::string::npos) << "passphrase in clear";
+  EXPECT_EQ(text.find(format_hex_bytes(std::vector<uint8_t>(32, 'p'))), std::string::npos)
+      << "passphrase in clear";
   EXPECT_EQ(text.find(std::string(32, 'p')), std::string::npos) << "passphrase in clear";
   auto loaded = load_state(path_, cfg);
   ASSERT_TRUE(loaded.has_value());
   TestDevice fresh(cfg);
   MemdevCci dev(cfg, fresh.media, std::move(*loaded));
   dev.reset(ResetKind::kCold);
-  EXPECT_EQ(dev.execute(opcode::kUnlock, In().fill(32, 'q').bytes).rc, MboxReturn::kIncorrectPassphrase);
+  EXPECT_EQ(dev.execute(opcode::kUnlock, In().fill(32, 'q').bytes).rc,
+            MboxReturn::kIncorrectPassphrase);
   EXPECT_EQ(dev.execute(opcode::kUnlock, In().fill(32, 'p').bytes).rc, MboxReturn::kSuccess);
 }
 

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "device/mbox_command.h"
-
 #include "spec/error.h"
 
 namespace cxlsim {
@@ -49,12 +48,13 @@ TEST(Memdev, endpoint_hdm_has_four_decoders_by_default) {
 }
 
 TEST(Memdev, file_backed_persistent_memory_survives_reopen) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("cxlsim-memdev-test-" + std::to_string(::getpid()));
+  const auto path =
+      std::filesystem::temp_directory_path() / ("cxlsim-memdev-test-" + std::to_string(::getpid()));
   std::filesystem::remove(path);
   MemdevConfig c = config(MiB(256), MiB(256));
   c.persistent_path = path.string();
-  const std::array<std::byte, 4> in = {std::byte(0xde), std::byte(0xad), std::byte(0xbe), std::byte(0xef)};
+  const std::array<std::byte, 4> in = {std::byte(0xde), std::byte(0xad), std::byte(0xbe),
+                                       std::byte(0xef)};
   const Dpa dpa(MiB(256).value() + 4096);
   {
     Memdev m(c);

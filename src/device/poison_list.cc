@@ -65,7 +65,8 @@ size_t PoisonList::injected_count() const {
   }));
 }
 
-void PoisonList::restore(const std::vector<PoisonRecord>& recs, bool overflow, uint64_t overflow_ns) {
+void PoisonList::restore(const std::vector<PoisonRecord>& recs, bool overflow,
+                         uint64_t overflow_ns) {
   records_.clear();
   for (const auto& r : recs) records_[r.dpa] = r;
   overflow_ = overflow;

@@ -12,8 +12,13 @@ namespace cxlsim::device {
 inline constexpr uint64_t kPoisonGranule = 64;
 
 // Media Error Record Error Source (Table 8-141, Media Error Address bits 2:0).
-enum class PoisonSource : uint8_t { kUnknown = 0, kExternal = 1, kInternal = 2, kInjected = 3,
-                                    kVendor = 7 };
+enum class PoisonSource : uint8_t {
+  kUnknown = 0,
+  kExternal = 1,
+  kInternal = 2,
+  kInjected = 3,
+  kVendor = 7
+};
 
 struct PoisonRecord {
   uint64_t dpa = 0;     // 64 B aligned

@@ -77,7 +77,8 @@ bool RegionDecodeTable::build_inverse() {
     Inverse& inv = inverses_[slot];
     inv.dpa_base = ~0ull;
     for (const Entry& e : entries_)
-      if (e.memdev != kUnmapped && e.memdev_slot == slot) inv.dpa_base = std::min(inv.dpa_base, e.dpa0);
+      if (e.memdev != kUnmapped && e.memdev_slot == slot)
+        inv.dpa_base = std::min(inv.dpa_base, e.dpa0);
     inv.dpa_end = inv.dpa_base + periods * strides_[slot];
     inv.granule_of.assign(strides_[slot] >> gshift_, kUnmapped);
     for (uint64_t r = 0; r < n_; ++r) {
@@ -111,7 +112,8 @@ std::optional<Hpa> RegionDecodeTable::to_hpa(size_t memdev, Dpa dpa) const {
     const uint64_t g = gmask_ + 1;
     for (uint64_t off = 0; base_ + Bytes(off) < end_; off += g) {
       const auto r = resolve_(base_ + Bytes(off));
-      if (r && r->memdev == memdev && r->dpa.value() <= dpa.value() && dpa.value() - r->dpa.value() < g)
+      if (r && r->memdev == memdev && r->dpa.value() <= dpa.value() &&
+          dpa.value() - r->dpa.value() < g)
         return base_ + Bytes(off + dpa.value() - r->dpa.value());
     }
     return std::nullopt;

@@ -67,7 +67,7 @@ class RegionDecodeTable {
   };
   struct Inverse {
     size_t memdev = 0;
-    uint64_t dpa_base = 0;            // lowest DPA this memdev holds in the range
+    uint64_t dpa_base = 0;  // lowest DPA this memdev holds in the range
     uint64_t dpa_end = 0;
     std::vector<uint32_t> granule_of;  // slot (DPA granule within a stride) -> table index
   };

@@ -69,18 +69,19 @@ std::vector<std::vector<unsigned>> linux_fanouts(unsigned m, unsigned levels) {
 }
 
 rc::Gen<Case> gen_case() {
-  return rc::gen::mapcat(rc::gen::elementOf(std::vector<unsigned>{1, 2, 3, 4, 6, 8, 12, 16}), [](unsigned ways) {
-    std::vector<std::pair<unsigned, std::vector<unsigned>>> shapes;  // window ways, fan-out
-    for (unsigned w : all_ways())
-      if (ways % w == 0 && std::has_single_bit(ways / w))
-        for (unsigned levels = 1; levels <= 3; ++levels)
-          for (auto& f : linux_fanouts(ways / w, levels)) shapes.emplace_back(w, f);
-    return rc::gen::apply(
-        [ways](const std::pair<unsigned, std::vector<unsigned>>& shape, int e) {
-          return Case{ways, shape.first, shape.second, Bytes(256ull << e)};
-        },
-        rc::gen::elementOf(shapes), rc::gen::inRange(0, 7));
-  });
+  return rc::gen::mapcat(
+      rc::gen::elementOf(std::vector<unsigned>{1, 2, 3, 4, 6, 8, 12, 16}), [](unsigned ways) {
+        std::vector<std::pair<unsigned, std::vector<unsigned>>> shapes;  // window ways, fan-out
+        for (unsigned w : all_ways())
+          if (ways % w == 0 && std::has_single_bit(ways / w))
+            for (unsigned levels = 1; levels <= 3; ++levels)
+              for (auto& f : linux_fanouts(ways / w, levels)) shapes.emplace_back(w, f);
+        return rc::gen::apply(
+            [ways](const std::pair<unsigned, std::vector<unsigned>>& shape, int e) {
+              return Case{ways, shape.first, shape.second, Bytes(256ull << e)};
+            },
+            rc::gen::elementOf(shapes), rc::gen::inRange(0, 7));
+      });
 }
 
 TEST(DecodeProps, shapes_cover_every_ways_and_switch_depth) {
@@ -88,7 +89,8 @@ TEST(DecodeProps, shapes_cover_every_ways_and_switch_depth) {
     for (unsigned levels = 1; levels <= 3; ++levels) {
       bool any = false;
       for (unsigned w : all_ways())
-        if (ways % w == 0 && std::has_single_bit(ways / w)) any |= !linux_fanouts(ways / w, levels).empty();
+        if (ways % w == 0 && std::has_single_bit(ways / w))
+          any |= !linux_fanouts(ways / w, levels).empty();
       EXPECT_TRUE(any) << ways << " ways, " << levels - 1 << " switch levels";
     }
 }
@@ -118,8 +120,8 @@ bool linux_aliases(const Fabric& f, const Region& reg) {
       first = false;
       above *= p->ways;
     }
-    if (parent_ways >= 4 && u.ways >= 4) return true;   // (a)
-    if (parent_ways == 1 && above > 1) return true;     // (b)
+    if (parent_ways >= 4 && u.ways >= 4) return true;  // (a)
+    if (parent_ways == 1 && above > 1) return true;    // (b)
   }
   return false;
 }
@@ -143,7 +145,8 @@ Built build(const Case& c) {
     b.region = &b.regions->create(r);
   } catch (const RegionError& e) {
     // "portN: invalid interleave: G" with G > 16 KiB.
-    if (std::string(e.what()).find(": invalid interleave: ") == std::string::npos) RC_FAIL(e.what());
+    if (std::string(e.what()).find(": invalid interleave: ") == std::string::npos)
+      RC_FAIL(e.what());
     RC_DISCARD("Linux refuses a port granularity above 16 KiB");
   }
   if (linux_aliases(*b.fabric, *b.region)) RC_DISCARD("Linux 6.1 programs aliasing decoders");
@@ -216,7 +219,8 @@ TEST(DecodeTable, linux_6_1_x4_under_x4_aliases) {
     ASSERT_TRUE(d);
     collisions += !seen.emplace(d->memdev, d->dpa.value()).second;
     const auto t = f->trace(reg.base + Bytes(off + reg.size.value() / 2));
-    EXPECT_EQ(f->decode(reg.base + Bytes(off + reg.size.value() / 2)), (DecodeResult{t->memdev, t->dpa}));
+    EXPECT_EQ(f->decode(reg.base + Bytes(off + reg.size.value() / 2)),
+              (DecodeResult{t->memdev, t->dpa}));
   }
   EXPECT_GT(collisions, 0u);
   EXPECT_TRUE(f->decode_table().regions()[0].compiled());
@@ -240,7 +244,8 @@ TEST(DecodeTable, linux_6_1_interleave_below_passthrough_aliases) {
     ASSERT_TRUE(d);
     collisions += !seen.emplace(d->memdev, d->dpa.value()).second;
     const auto t = f->trace(reg.base + Bytes(off + reg.size.value() / 2));
-    EXPECT_EQ(f->decode(reg.base + Bytes(off + reg.size.value() / 2)), (DecodeResult{t->memdev, t->dpa}));
+    EXPECT_EQ(f->decode(reg.base + Bytes(off + reg.size.value() / 2)),
+              (DecodeResult{t->memdev, t->dpa}));
   }
   EXPECT_GT(collisions, 0u);
   EXPECT_TRUE(f->decode_table().regions()[0].compiled());
@@ -249,19 +254,21 @@ TEST(DecodeTable, linux_6_1_interleave_below_passthrough_aliases) {
 
 TEST(DecodeTable, nonperiodic_resolver_falls_back_to_the_resolver) {
   // A resolver whose second period differs from the first cannot be tabulated.
-  RegionDecodeTable t(Hpa(0x1000000), MiB(1), Bytes(256), Bytes(512), [](Hpa h) -> std::optional<DecodeResult> {
-    const uint64_t off = h.value() - 0x1000000;
-    return DecodeResult{off < 512 ? 0u : 1u, Dpa(off)};
-  });
+  RegionDecodeTable t(Hpa(0x1000000), MiB(1), Bytes(256), Bytes(512),
+                      [](Hpa h) -> std::optional<DecodeResult> {
+                        const uint64_t off = h.value() - 0x1000000;
+                        return DecodeResult{off < 512 ? 0u : 1u, Dpa(off)};
+                      });
   EXPECT_FALSE(t.compiled());
   EXPECT_EQ(t.decode(Hpa(0x1000000 + 4096)), (DecodeResult{1, Dpa(4096)}));
 }
 
 TEST(DecodeTable, unmapped_granules_decode_to_nothing) {
-  RegionDecodeTable t(Hpa(0), KiB(4), Bytes(256), Bytes(512), [](Hpa h) -> std::optional<DecodeResult> {
-    if ((h.value() / 256) % 2) return std::nullopt;
-    return DecodeResult{0, Dpa(h.value() / 512 * 256 + h.value() % 256)};
-  });
+  RegionDecodeTable t(Hpa(0), KiB(4), Bytes(256), Bytes(512),
+                      [](Hpa h) -> std::optional<DecodeResult> {
+                        if ((h.value() / 256) % 2) return std::nullopt;
+                        return DecodeResult{0, Dpa(h.value() / 512 * 256 + h.value() % 256)};
+                      });
   EXPECT_TRUE(t.compiled());
   EXPECT_FALSE(t.decode(Hpa(256)));
   EXPECT_EQ(t.decode(Hpa(1024 + 3)), (DecodeResult{0, Dpa(512 + 3)}));

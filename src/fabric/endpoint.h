@@ -16,7 +16,7 @@
 namespace cxlsim {
 
 struct Endpoint {
-  size_t memdev = 0;       // index into Fabric's memdevs
+  size_t memdev = 0;        // index into Fabric's memdevs
   Dport* parent = nullptr;  // root port or switch downstream port
   std::unique_ptr<ConfigSpace> config;
   std::unique_ptr<ComponentRegisters> component;

@@ -1,11 +1,11 @@
 #include "fabric/fabric.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "device/memdev_state_file.h"
 #include "fabric/root_port.h"
@@ -72,10 +72,12 @@ Endpoint endpoint_registers(Memdev& m, size_t index, Dport* parent) {
   o.persistent_capacity = m.persistent_size();
   Endpoint e{index, parent, nullptr, nullptr};
   try {
-    e.config = std::make_unique<ConfigSpace>(m.is_type2() ? make_type2_config_space(m.volatile_size(), o)
-                                                          : make_type3_config_space(m.volatile_size(), o));
+    e.config =
+        std::make_unique<ConfigSpace>(m.is_type2() ? make_type2_config_space(m.volatile_size(), o)
+                                                   : make_type3_config_space(m.volatile_size(), o));
   } catch (const ValidationError& err) {
-    throw ValidationError(fmt::format("{} '{}': {}", m.is_type2() ? "type2" : "memdev", m.id(), err.what()));
+    throw ValidationError(
+        fmt::format("{} '{}': {}", m.is_type2() ? "type2" : "memdev", m.id(), err.what()));
   }
   e.component = std::make_unique<ComponentRegisters>(make_endpoint_component_registers(m.hdm()));
   return e;
@@ -101,7 +103,8 @@ void Fabric::assemble() {
   std::map<std::string, Dport*, std::less<>> dports;
   const uint64_t nr_hb = t.host_bridges.size();
   for (const HostBridgeSpec& hb : t.host_bridges) {
-    const Hpa chbcr(kHostBridgeRegisterBase + (nr_hb - 1 - host_bridges_.size()) * kComponentBlockBarSize.value());
+    const Hpa chbcr(kHostBridgeRegisterBase +
+                    (nr_hb - 1 - host_bridges_.size()) * kComponentBlockBarSize.value());
     host_bridges_.push_back(std::make_unique<HostBridge>(hb.id, hb.uid, hb.bus_nr, chbcr));
     ports[hb.id] = host_bridges_.back().get();
   }
@@ -125,7 +128,8 @@ void Fabric::assemble() {
   }
   for (const DownstreamPortSpec& dp : t.downstream_ports) {
     Port* sw = owner_of(dp.switch_id, PortKind::kSwitch);
-    add_dport(sw, std::make_unique<SwitchDownstreamPort>(dp.id, static_cast<uint8_t>(dp.port_number), sw));
+    add_dport(sw, std::make_unique<SwitchDownstreamPort>(dp.id,
+                                                         static_cast<uint8_t>(dp.port_number), sw));
   }
   auto parent_dport = [&](const std::string& parent) {
     auto it = dports.find(parent);
@@ -196,14 +200,16 @@ void Fabric::assign_window_bases() {
   for (Cfmws& w : windows_) {
     uint64_t base = w.spec().base ? *w.spec().base : (next + align - 1) / align * align;
     if (base % align)
-      throw ValidationError(fmt::format("window '{}': base {:#x} is not 256 MiB aligned", w.id(), base));
+      throw ValidationError(
+          fmt::format("window '{}': base {:#x} is not 256 MiB aligned", w.id(), base));
     w = Cfmws(w.spec(), Hpa(base), w.targets());
     next = base + w.size().value();
   }
   for (size_t i = 0; i < windows_.size(); ++i)
     for (size_t j = i + 1; j < windows_.size(); ++j)
       if (windows_[i].base() < windows_[j].end() && windows_[j].base() < windows_[i].end())
-        throw ValidationError(fmt::format("window '{}' overlaps window '{}'", windows_[j].id(), windows_[i].id()));
+        throw ValidationError(
+            fmt::format("window '{}' overlaps window '{}'", windows_[j].id(), windows_[i].id()));
 }
 
 std::optional<size_t> Fabric::find_memdev(std::string_view id) const {
@@ -236,17 +242,19 @@ std::vector<ComponentRegisterView> Fabric::components() const {
     const bool hb = p.kind() == PortKind::kHostBridge;
     std::optional<Hpa> chbcr;
     if (hb) chbcr = static_cast<const HostBridge&>(p).chbcr();
-    out.push_back({p.id(), hb ? ComponentKind::kHostBridge : ComponentKind::kSwitchUpstream, p.config(),
-                   p.component(), p.hdm(), chbcr});
+    out.push_back({p.id(), hb ? ComponentKind::kHostBridge : ComponentKind::kSwitchUpstream,
+                   p.config(), p.component(), p.hdm(), chbcr});
     for (const auto& d : p.dports()) {
       out.push_back({d->id(),
-                     d->kind() == DportKind::kRootPort ? ComponentKind::kRootPort : ComponentKind::kSwitchDownstream,
+                     d->kind() == DportKind::kRootPort ? ComponentKind::kRootPort
+                                                       : ComponentKind::kSwitchDownstream,
                      &d->config(), &d->component(), nullptr, std::nullopt});
       if (d->child_switch()) self(*d->child_switch(), self);
       if (d->child_memdev()) {
         const Endpoint& e = endpoints_[*d->child_memdev()];
         const Memdev& m = *memdevs_[e.memdev];
-        out.push_back({m.id(), ComponentKind::kEndpoint, e.config.get(), e.component.get(), &m.hdm(), std::nullopt});
+        out.push_back({m.id(), ComponentKind::kEndpoint, e.config.get(), e.component.get(),
+                       &m.hdm(), std::nullopt});
       }
     }
   };
@@ -262,7 +270,9 @@ std::optional<ComponentRegisterView> Fabric::find_component(std::string_view id)
 
 Cedt Fabric::cedt() const {
   Cedt t;
-  for (const auto& hb : host_bridges_) t.structures.emplace_back(Chbs{hb->uid(), Chbs::kVersionCxl2, hb->chbcr(), kComponentBlockBarSize});
+  for (const auto& hb : host_bridges_)
+    t.structures.emplace_back(
+        Chbs{hb->uid(), Chbs::kVersionCxl2, hb->chbcr(), kComponentBlockBarSize});
   for (const Cfmws& w : windows_) {
     std::vector<uint32_t> uids;
     for (const HostBridge* hb : w.targets()) uids.push_back(hb->uid());
@@ -276,12 +286,14 @@ std::optional<DecodeTrace> Fabric::trace(Hpa hpa) const { return walk(hpa, hpa, 
 
 std::optional<DecodeTrace> Fabric::walk(Hpa hpa, Hpa lo, Hpa hi) const {
   DecodeTrace t;
-  auto w = std::find_if(windows_.begin(), windows_.end(), [&](const Cfmws& c) { return c.contains(hpa); });
+  auto w = std::find_if(windows_.begin(), windows_.end(),
+                        [&](const Cfmws& c) { return c.contains(hpa); });
   if (w == windows_.end()) return std::nullopt;
   t.window = static_cast<size_t>(w - windows_.begin());
   const unsigned pos = w->position(hpa);
   const Port* port = w->targets()[pos];
-  t.steps.push_back({w->id(), std::nullopt, w->base(), w->size(), w->ways(), w->granularity(), pos, port->id()});
+  t.steps.push_back(
+      {w->id(), std::nullopt, w->base(), w->size(), w->ways(), w->granularity(), pos, port->id()});
   for (;;) {
     const Dport* d = nullptr;
     DecodeStep step{port->id(), std::nullopt, lo, hi - lo, 1, Bytes(0), 0, ""};
@@ -319,7 +331,8 @@ std::optional<DecodeTrace> Fabric::walk(Hpa hpa, Hpa lo, Hpa hi) const {
     t.endpoint_decoder_size = s.size;
     t.endpoint_ways = *s.ways;
     t.endpoint_granularity = *s.granularity;
-    t.dpa = s.dpa_base + Bytes(hpa_offset_to_dpa_offset((hpa - s.base).value(), *s.ways, *s.granularity));
+    t.dpa = s.dpa_base +
+            Bytes(hpa_offset_to_dpa_offset((hpa - s.base).value(), *s.ways, *s.granularity));
     if (t.dpa >= Dpa(0) + m.dpa_span()) return std::nullopt;
     return t;
   }
@@ -377,15 +390,18 @@ void Fabric::compile_range(const Cfmws& w, Hpa base, Bytes size) {
 }
 
 NoCapacityError Fabric::no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const {
-  return NoCapacityError(fmt::format("memdev '{}': DPA {:#x} (HPA {:#x}) is dynamic capacity outside every accepted extent",
-                                     memdevs_[memdev]->id(), dpa.value(), hpa.value()));
+  return NoCapacityError(fmt::format(
+      "memdev '{}': DPA {:#x} (HPA {:#x}) is dynamic capacity outside every accepted extent",
+      memdevs_[memdev]->id(), dpa.value(), hpa.value()));
 }
 
 device::MediaAccess Fabric::read(Hpa hpa, std::span<std::byte> out) const {
   device::MediaAccess status = device::MediaAccess::kOk;
   while (!out.empty()) {
     const auto r = decode(hpa);
-    if (!r) throw DecodeError(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
+    if (!r)
+      throw DecodeError(
+          fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
     const size_t n = std::min<uint64_t>(out.size(), 256 - hpa.value() % 256);
     const auto a = memdevs_[r->memdev]->read(r->dpa, out.first(n));
     if (a == device::MediaAccess::kNoCapacity) throw no_capacity(r->memdev, r->dpa, hpa);
@@ -400,7 +416,9 @@ device::MediaAccess Fabric::write(Hpa hpa, std::span<const std::byte> in) {
   device::MediaAccess status = device::MediaAccess::kOk;
   while (!in.empty()) {
     const auto r = decode(hpa);
-    if (!r) throw DecodeError(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
+    if (!r)
+      throw DecodeError(
+          fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
     const size_t n = std::min<uint64_t>(in.size(), 256 - hpa.value() % 256);
     const auto a = memdevs_[r->memdev]->write(r->dpa, in.first(n));
     if (a == device::MediaAccess::kNoCapacity) throw no_capacity(r->memdev, r->dpa, hpa);

@@ -145,7 +145,8 @@ class Fabric {
 
   // Reads/writes through decode, split at granule boundaries. Throw DecodeError naming the
   // first unmapped HPA; throw NoCapacityError when a device has no accepted DC extent
-  // there (Memdev::read's kNoCapacity). Return kOk, or the first other status a device gave (poison, locked,
+  // there (Memdev::read's kNoCapacity). Return kOk, or the first other status a device gave
+  // (poison, locked,
   // ...; see Memdev::read): the rest of the access still goes ahead, as on hardware.
   device::MediaAccess read(Hpa hpa, std::span<std::byte> out) const;
   device::MediaAccess write(Hpa hpa, std::span<const std::byte> in);
@@ -155,7 +156,8 @@ class Fabric {
 
  private:
   NoCapacityError no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const;
-  Fabric(const Topology& topology, const FabricOptions& options) : topology_(topology), options_(options) {}
+  Fabric(const Topology& topology, const FabricOptions& options)
+      : topology_(topology), options_(options) {}
   void assemble();
   void assign_window_bases();
   // trace() restricted to decoders covering [lo, hi): sampling for compiled tables.

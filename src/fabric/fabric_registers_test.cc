@@ -43,7 +43,8 @@ RawDecoder read_decoder(const ComponentRegisters& block, uint32_t hdm, unsigned 
   d.committed = ctrl & (1u << 10);
   if (port) {
     const uint64_t list = (uint64_t{rd(0x18)} << 32) | rd(0x14);
-    for (unsigned i = 0; i < d.ways; ++i) d.targets.push_back(static_cast<uint8_t>(list >> (8 * i)));
+    for (unsigned i = 0; i < d.ways; ++i)
+      d.targets.push_back(static_cast<uint8_t>(list >> (8 * i)));
   }
   return d;
 }
@@ -53,11 +54,13 @@ RawDecoder read_decoder(const ComponentRegisters& block, uint32_t hdm, unsigned 
 // is the component's own, found at the entry's offset into it.
 uint32_t component_block_offset(const ConfigSpace& cs) {
   const std::vector<RegisterBlockEntry> entries = read_register_locator(cs);
-  auto it = std::find_if(entries.begin(), entries.end(),
-                         [](const RegisterBlockEntry& e) { return e.id == RegisterBlockId::kComponent; });
+  auto it = std::find_if(entries.begin(), entries.end(), [](const RegisterBlockEntry& e) {
+    return e.id == RegisterBlockId::kComponent;
+  });
   EXPECT_NE(it, entries.end());
   if (it == entries.end()) return 0;
-  EXPECT_TRUE(cs.bar_address(it->bir).has_value()) << "BAR" << unsigned{it->bir} << " is not implemented";
+  EXPECT_TRUE(cs.bar_address(it->bir).has_value())
+      << "BAR" << unsigned{it->bir} << " is not implemented";
   return static_cast<uint32_t>(it->offset);
 }
 
@@ -116,10 +119,17 @@ TEST(FabricRegisters, every_component_carries_the_registers_of_its_kind) {
     std::vector<uint16_t> want;
     switch (v.kind) {
       case ComponentKind::kRootPort:
-      case ComponentKind::kSwitchDownstream: want = {3, 4, 7, 8}; break;
-      case ComponentKind::kSwitchUpstream: want = {3, 7, 8}; break;
-      case ComponentKind::kEndpoint: want = {0, 5, 7, 8}; break;
-      case ComponentKind::kHostBridge: break;
+      case ComponentKind::kSwitchDownstream:
+        want = {3, 4, 7, 8};
+        break;
+      case ComponentKind::kSwitchUpstream:
+        want = {3, 7, 8};
+        break;
+      case ComponentKind::kEndpoint:
+        want = {0, 5, 7, 8};
+        break;
+      case ComponentKind::kHostBridge:
+        break;
     }
     EXPECT_EQ(sorted(cxl_dvsec_ids(*v.config)), want) << v.id;
   }
@@ -142,13 +152,16 @@ TEST(FabricRegisters, hdm_capability_present_exactly_where_the_port_decodes) {
   ASSERT_NE(sw.hdm(), nullptr);
   EXPECT_TRUE(sw.component()->find_capability(CacheMemCapabilityId::kHdmDecoder).has_value());
   for (size_t m = 0; m < f->memdev_count(); ++m)
-    EXPECT_TRUE(f->endpoint(m).component->find_capability(CacheMemCapabilityId::kHdmDecoder).has_value());
+    EXPECT_TRUE(
+        f->endpoint(m).component->find_capability(CacheMemCapabilityId::kHdmDecoder).has_value());
 }
 
 TEST(FabricRegisters, dport_config_space_reports_its_topology_port_number) {
   Topology t = make_tree(two_level());
-  for (size_t i = 0; i < t.root_ports.size(); ++i) t.root_ports[i].port_number = static_cast<unsigned>(7 + i % 2 * 9);
-  for (size_t i = 0; i < t.downstream_ports.size(); ++i) t.downstream_ports[i].port_number = static_cast<unsigned>(3 + i % 2 * 40);
+  for (size_t i = 0; i < t.root_ports.size(); ++i)
+    t.root_ports[i].port_number = static_cast<unsigned>(7 + i % 2 * 9);
+  for (size_t i = 0; i < t.downstream_ports.size(); ++i)
+    t.downstream_ports[i].port_number = static_cast<unsigned>(3 + i % 2 * 40);
   auto f = Fabric::build(t);
   for (const RootPortSpec& rp : t.root_ports)
     EXPECT_EQ(link_port_number(*f->find_component(rp.id)->config), rp.port_number) << rp.id;
@@ -158,8 +171,10 @@ TEST(FabricRegisters, dport_config_space_reports_its_topology_port_number) {
 
 TEST(FabricRegisters, committed_region_reads_back_through_every_component_block) {
   Topology t = make_tree(two_level());
-  for (size_t i = 0; i < t.root_ports.size(); ++i) t.root_ports[i].port_number = static_cast<unsigned>(10 + i % 2);
-  for (size_t i = 0; i < t.downstream_ports.size(); ++i) t.downstream_ports[i].port_number = static_cast<unsigned>(20 + i % 2 * 5);
+  for (size_t i = 0; i < t.root_ports.size(); ++i)
+    t.root_ports[i].port_number = static_cast<unsigned>(10 + i % 2);
+  for (size_t i = 0; i < t.downstream_ports.size(); ++i)
+    t.downstream_ports[i].port_number = static_cast<unsigned>(20 + i % 2 * 5);
   auto f = Fabric::build(t);
   RegionManager rm(*f);
   RegionRequest req;
@@ -180,7 +195,8 @@ TEST(FabricRegisters, committed_region_reads_back_through_every_component_block)
     if (pd.port->kind() == PortKind::kHostBridge) {
       const auto* hb = static_cast<const HostBridge*>(pd.port);
       for (const CedtStructure& st : cedt.structures)
-        if (const Chbs* c = std::get_if<Chbs>(&st); c && c->uid == hb->uid()) block = chbcr.at(c->base.value());
+        if (const Chbs* c = std::get_if<Chbs>(&st); c && c->uid == hb->uid())
+          block = chbcr.at(c->base.value());
     } else {
       const ComponentRegisterView v = *f->find_component(pd.port->id());
       at = component_block_offset(*v.config);
@@ -195,7 +211,8 @@ TEST(FabricRegisters, committed_region_reads_back_through_every_component_block)
     EXPECT_EQ(d.granularity, pd.granularity.value()) << pd.port->id();
     ASSERT_EQ(d.targets.size(), pd.targets.size()) << pd.port->id();
     for (size_t i = 0; i < d.targets.size(); ++i)  // the dport's own config space agrees
-      EXPECT_EQ(d.targets[i], link_port_number(pd.targets[i]->config())) << pd.port->id() << " target " << i;
+      EXPECT_EQ(d.targets[i], link_port_number(pd.targets[i]->config()))
+          << pd.port->id() << " target " << i;
     ++checked_ports;
   }
   EXPECT_EQ(checked_ports, 2u + 4u);  // both host bridges (2 root ports each), every switch
@@ -203,7 +220,8 @@ TEST(FabricRegisters, committed_region_reads_back_through_every_component_block)
   for (const RegionTarget& rt : reg.targets) {
     const ComponentRegisterView v = *f->find_component(f->memdev(rt.memdev).id());
     const uint32_t at = component_block_offset(*v.config);
-    const RawDecoder d = read_decoder(*v.component, hdm_offset(*v.component, at), rt.decoder, false);
+    const RawDecoder d =
+        read_decoder(*v.component, hdm_offset(*v.component, at), rt.decoder, false);
     EXPECT_TRUE(d.committed) << v.id;
     EXPECT_EQ(d.base, reg.base.value()) << v.id;
     EXPECT_EQ(d.size, reg.size.value()) << v.id;
@@ -245,7 +263,8 @@ TEST(FabricRegisters, dvsec_for_cxl_devices_reports_each_memdev_capacity) {
     for (uint16_t r : {uint16_t{0x18}, uint16_t{0x28}})
       total += (uint64_t{cs.read32(static_cast<uint16_t>(*dv + r))} << 32) |
                (cs.read32(static_cast<uint16_t>(*dv + r + 4)) & 0xF0000000u);
-    EXPECT_EQ(total, (t.type3[m].volatile_size + t.type3[m].persistent_size).value()) << t.type3[m].id;
+    EXPECT_EQ(total, (t.type3[m].volatile_size + t.type3[m].persistent_size).value())
+        << t.type3[m].id;
   }
 }
 

@@ -10,8 +10,8 @@
 
 #include "fabric/fabric.h"
 #include "fabric/region.h"
-#include "fabric/topology_testing.h"
 #include "fabric/topology_loader.h"
+#include "fabric/topology_testing.h"
 #include "spec/dvsec.h"
 
 namespace cxlsim {
@@ -53,7 +53,8 @@ TEST(FabricType2, EndpointIsACacheAndMemCapableAcceleratorWithItsHdmAsRange1) {
     // Range 1 Size High/Low (§8.1.3.8): Memory_Info_Valid bit 0, Memory_Active bit 1, size
     // bits 31:28 of the low dword.
     const uint32_t lo = cs.read32(static_cast<uint16_t>(*dev + 0x1C));
-    const uint64_t size = (uint64_t{cs.read32(static_cast<uint16_t>(*dev + 0x18))} << 32) | (lo & 0xF0000000u);
+    const uint64_t size =
+        (uint64_t{cs.read32(static_cast<uint16_t>(*dev + 0x18))} << 32) | (lo & 0xF0000000u);
     EXPECT_EQ(size, hdm.value());
     EXPECT_EQ(lo & 0x3, 0x3u);
     // Register Locator: the component block only (no Memory Device registers, block id 3).
@@ -86,7 +87,8 @@ TEST(FabricType2, RegionOnAcceleratorBelowRootPortCommitsHdmDAndDecodes) {
   ASSERT_TRUE(hb.committed);
   EXPECT_EQ(hb.target_type, HdmTargetType::kDeviceCoherent);
   EXPECT_EQ(rig.fabric->decode(reg.base), (DecodeResult{a, Dpa(0)}));
-  EXPECT_EQ(rig.fabric->decode(reg.base + GiB(3) + Bytes(77)), (DecodeResult{a, Dpa(GiB(3).value() + 77)}));
+  EXPECT_EQ(rig.fabric->decode(reg.base + GiB(3) + Bytes(77)),
+            (DecodeResult{a, Dpa(GiB(3).value() + 77)}));
   EXPECT_FALSE(rig.fabric->decode(reg.base + GiB(4)).has_value());
   // Write and read back through the fabric.
   std::vector<std::byte> in(1000), out(1000);

@@ -77,7 +77,9 @@ class Parser {
     ++pos_;
     skip_space();
     size_t start = pos_;
-    while (pos_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.')) ++pos_;
+    while (pos_ < s_.size() &&
+           (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.'))
+      ++pos_;
     if (start == pos_) fail("expected a number after ':'");
   }
 
@@ -169,11 +171,13 @@ class Builder {
 
 }  // namespace
 
-Topology parse_newick(std::string_view text, std::string_view origin, const NewickOptions& options) {
+Topology parse_newick(std::string_view text, std::string_view origin,
+                      const NewickOptions& options) {
   Node root = Parser(text, origin).parse();
   Topology t = Builder(options).build(root);
   t.name = std::string(text.substr(0, std::min<size_t>(text.size(), 64)));
-  while (!t.name.empty() && std::isspace(static_cast<unsigned char>(t.name.back()))) t.name.pop_back();
+  while (!t.name.empty() && std::isspace(static_cast<unsigned char>(t.name.back())))
+    t.name.pop_back();
   return t;
 }
 

@@ -24,7 +24,8 @@ struct NewickOptions {
 };
 
 // Throws ParseError with the offset of the offending character.
-Topology parse_newick(std::string_view text, std::string_view origin, const NewickOptions& options = {});
+Topology parse_newick(std::string_view text, std::string_view origin,
+                      const NewickOptions& options = {});
 
 // True when the first non-blank character is '('.
 bool looks_like_newick(std::string_view text);

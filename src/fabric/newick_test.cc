@@ -69,7 +69,8 @@ TEST(Newick, Errors) {
   EXPECT_NE(parse_error("(1)x").find("after the closing"), std::string::npos);
   EXPECT_NE(parse_error("(R:1:2)").find("remote"), std::string::npos);
   EXPECT_NE(parse_error("(1:)").find("number after ':'"), std::string::npos);
-  EXPECT_NE(parse_error(std::string(40, '(') + "1" + std::string(40, ')')).find("deeper"), std::string::npos);
+  EXPECT_NE(parse_error(std::string(40, '(') + "1" + std::string(40, ')')).find("deeper"),
+            std::string::npos);
 }
 
 TEST(Newick, Detection) {
@@ -100,7 +101,8 @@ RC_GTEST_PROP(Newick, WellFormedTreesMapOneToOne, ()) {
 }
 
 RC_GTEST_PROP(Newick, RandomTextNeverCrashes, ()) {
-  std::string text = *rc::gen::container<std::string>(rc::gen::element('(', ')', ',', '1', '2', '3', ':', ';', ' ', 'C', 'X', 'L'));
+  std::string text = *rc::gen::container<std::string>(
+      rc::gen::element('(', ')', ',', '1', '2', '3', ':', ';', ' ', 'C', 'X', 'L'));
   try {
     Topology t = parse_newick(text, "fuzz");
     (void)validate(t);

@@ -11,7 +11,8 @@ namespace {
 ConfigSpace dport_config(DportKind kind, uint8_t port_number) {
   PortConfigOptions o;
   o.link.port_number = port_number;
-  return kind == DportKind::kRootPort ? make_root_port_config_space(o) : make_switch_downstream_config_space(o);
+  return kind == DportKind::kRootPort ? make_root_port_config_space(o)
+                                      : make_switch_downstream_config_space(o);
 }
 
 ComponentRegisters dport_component(DportKind kind) {
@@ -30,7 +31,8 @@ Dport::Dport(DportKind kind, std::string id, uint8_t port_number, Port* owner)
       component_(dport_component(kind)) {}
 
 Port::Port(PortKind kind, std::string id) : kind_(kind), id_(std::move(id)) {
-  if (kind_ == PortKind::kSwitch) config_ = std::make_unique<ConfigSpace>(make_switch_upstream_config_space());
+  if (kind_ == PortKind::kSwitch)
+    config_ = std::make_unique<ConfigSpace>(make_switch_upstream_config_space());
 }
 
 Port::~Port() = default;

@@ -40,7 +40,8 @@ std::vector<std::string> shell_words(std::string_view text, std::string_view ori
     if (c == '\'' || c == '"') {
       size_t end = text.find(c, i + 1);
       if (end == std::string_view::npos) {
-        throw ParseError(fmt::format("{}: unterminated {} quote", origin, c == '\'' ? "single" : "double"));
+        throw ParseError(
+            fmt::format("{}: unterminated {} quote", origin, c == '\'' ? "single" : "double"));
       }
       cur.append(text.substr(i + 1, end - i - 1));
       in_word = true;
@@ -71,17 +72,21 @@ bool is_placeholder(std::string_view w) { return w == "..." || w == "\u2026"; }
 // QEMU options that take no argument (qemu-options.hx); every other option takes one.
 bool takes_no_argument(std::string_view opt) {
   static const std::set<std::string_view> kFlags = {
-      "nographic", "enable-kvm", "snapshot", "S", "s", "no-reboot", "no-shutdown", "daemonize", "full-screen",
-      "no-acpi", "no-hpet", "nodefaults", "no-user-config", "no-graphic", "no-fd-bootchk", "win2k-hack",
-      "no-quit", "only-migratable", "version", "help", "preconfig", "old-param", "semihosting", "alt-grab",
-      "ctrl-grab", "no-frame", "curses", "portrait", "xen-attach", "watchdog-action-none"};
+      "nographic",  "enable-kvm",  "snapshot",        "S",           "s",
+      "no-reboot",  "no-shutdown", "daemonize",       "full-screen", "no-acpi",
+      "no-hpet",    "nodefaults",  "no-user-config",  "no-graphic",  "no-fd-bootchk",
+      "win2k-hack", "no-quit",     "only-migratable", "version",     "help",
+      "preconfig",  "old-param",   "semihosting",     "alt-grab",    "ctrl-grab",
+      "no-frame",   "curses",      "portrait",        "xen-attach",  "watchdog-action-none"};
   return kFlags.contains(opt);
 }
 
 struct Option {
   std::string name;   // without leading dashes
   std::string value;  // "" for flags
-  std::string text() const { return value.empty() ? "-" + name : fmt::format("-{} {}", name, value); }
+  std::string text() const {
+    return value.empty() ? "-" + name : fmt::format("-{} {}", name, value);
+  }
 };
 
 std::vector<Option> options_of(const std::vector<std::string>& words, std::string_view origin) {
@@ -89,13 +94,15 @@ std::vector<Option> options_of(const std::vector<std::string>& words, std::strin
   size_t i = 0;
   if (!words.empty() && is_program(words[0])) {
     ++i;
-    while (i < words.size() && !words[i].starts_with("-") && !is_placeholder(words[i])) ++i;  // sudo qemu-...
+    while (i < words.size() && !words[i].starts_with("-") && !is_placeholder(words[i]))
+      ++i;  // sudo qemu-...
   }
   for (; i < words.size(); ++i) {
     const std::string& w = words[i];
     if (is_placeholder(w) || is_program(w)) continue;
     if (!w.starts_with("-") || w == "-") {
-      throw ParseError(fmt::format("{}: unexpected word '{}' (expected a QEMU option such as -device)", origin, w));
+      throw ParseError(fmt::format(
+          "{}: unexpected word '{}' (expected a QEMU option such as -device)", origin, w));
     }
     Option o{w.substr(w.starts_with("--") ? 2 : 1), ""};
     if (!takes_no_argument(o.name) && i + 1 < words.size() && !is_placeholder(words[i + 1]) &&
@@ -143,8 +150,10 @@ KeyValues split_key_values(std::string_view s) {
   for (size_t i = 0; i < parts.size(); ++i) {
     size_t eq = parts[i].find('=');
     if (eq == std::string::npos) {
-      if (i == 0) kv.head = parts[i];
-      else if (!parts[i].empty()) kv.pairs.emplace_back(parts[i], "on");  // "share" means share=on
+      if (i == 0)
+        kv.head = parts[i];
+      else if (!parts[i].empty())
+        kv.pairs.emplace_back(parts[i], "on");  // "share" means share=on
       continue;
     }
     kv.pairs.emplace_back(parts[i].substr(0, eq), parts[i].substr(eq + 1));
@@ -168,9 +177,12 @@ class Importer {
       if (o.name == "object") object(o);
     }
     for (const Option& o : options) {
-      if (o.name == "device") device(o);
-      else if (o.name == "M" || o.name == "machine") machine(o);
-      else if (o.name == "cxl-fixed-memory-window") legacy_window(o);
+      if (o.name == "device")
+        device(o);
+      else if (o.name == "M" || o.name == "machine")
+        machine(o);
+      else if (o.name == "cxl-fixed-memory-window")
+        legacy_window(o);
     }
     finish_windows();
     return std::move(t_);
@@ -195,7 +207,8 @@ class Importer {
     }
   }
 
-  uint64_t number(const Option& o, std::string_view key, const std::string& text, uint64_t max) const {
+  uint64_t number(const Option& o, std::string_view key, const std::string& text,
+                  uint64_t max) const {
     std::string_view s = text;
     int base = 10;
     if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -223,20 +236,25 @@ class Importer {
     std::string id = required(o, kv, "id");
     Backend b{size_of(o, "size", required(o, kv, "size")), kv.get("mem-path").value_or("")};
     if (type == "memory-backend-file" && b.path.empty()) fail(o, "missing mem-path=");
-    if (!backends_.emplace(id, b).second) fail(o, fmt::format("object id '{}' is defined twice", id));
+    if (!backends_.emplace(id, b).second)
+      fail(o, fmt::format("object id '{}' is defined twice", id));
   }
 
-  BackingSpec backing(const Option& o, std::string_view key, const std::string& id, Bytes& size) const {
+  BackingSpec backing(const Option& o, std::string_view key, const std::string& id,
+                      Bytes& size) const {
     auto it = backends_.find(id);
     if (it == backends_.end()) {
-      fail(o, fmt::format("{}='{}' does not name a memory-backend-file or memory-backend-ram object", key, id));
+      fail(o,
+           fmt::format("{}='{}' does not name a memory-backend-file or memory-backend-ram object",
+                       key, id));
     }
     size = it->second.size;
     return BackingSpec{id, it->second.path};
   }
 
   void device(const Option& o) {
-    if (o.value.starts_with("{")) fail(o, "JSON option syntax is not supported; use driver,key=value,...");
+    if (o.value.starts_with("{"))
+      fail(o, "JSON option syntax is not supported; use driver,key=value,...");
     KeyValues kv = split_key_values(o.value);
     std::string driver = kv.head.empty() ? kv.get("driver").value_or("") : kv.head;
     if (driver == "pxb-cxl") {
@@ -244,18 +262,22 @@ class Importer {
       hb.uid = hb.bus_nr;
       t_.host_bridges.push_back(hb);
     } else if (driver == "cxl-rp") {
-      t_.root_ports.push_back({required(o, kv, "id"), required(o, kv, "bus"), small(o, kv, "port", 255),
-                               small(o, kv, "chassis", 255), small(o, kv, "slot", 65535)});
+      t_.root_ports.push_back({required(o, kv, "id"), required(o, kv, "bus"),
+                               small(o, kv, "port", 255), small(o, kv, "chassis", 255),
+                               small(o, kv, "slot", 65535)});
     } else if (driver == "cxl-upstream") {
       t_.switches.push_back({required(o, kv, "id"), required(o, kv, "bus")});
     } else if (driver == "cxl-downstream") {
-      t_.downstream_ports.push_back({required(o, kv, "id"), required(o, kv, "bus"), small(o, kv, "port", 255),
-                                     small(o, kv, "chassis", 255), small(o, kv, "slot", 65535)});
+      t_.downstream_ports.push_back({required(o, kv, "id"), required(o, kv, "bus"),
+                                     small(o, kv, "port", 255), small(o, kv, "chassis", 255),
+                                     small(o, kv, "slot", 65535)});
     } else if (driver == "cxl-type3") {
       type3(o, kv);
     } else if (driver.starts_with("cxl-")) {
-      fail(o, fmt::format("device '{}' is not supported (cxlsim reads pxb-cxl, cxl-rp, cxl-upstream, "
-                          "cxl-downstream, cxl-type3)", driver));
+      fail(o,
+           fmt::format("device '{}' is not supported (cxlsim reads pxb-cxl, cxl-rp, cxl-upstream, "
+                       "cxl-downstream, cxl-type3)",
+                       driver));
     }
   }
 
@@ -268,7 +290,8 @@ class Importer {
     if (memdev && pmem) fail(o, "memdev= and persistent-memdev= cannot be used together");
     if (memdev) d.persistent_backing = backing(o, "memdev", *memdev, d.persistent_size);
     if (pmem) d.persistent_backing = backing(o, "persistent-memdev", *pmem, d.persistent_size);
-    if (auto v = kv.get("volatile-memdev")) d.volatile_backing = backing(o, "volatile-memdev", *v, d.volatile_size);
+    if (auto v = kv.get("volatile-memdev"))
+      d.volatile_backing = backing(o, "volatile-memdev", *v, d.volatile_size);
     if (auto v = kv.get("lsa")) d.lsa_backing = backing(o, "lsa", *v, d.lsa_size);
     if (!memdev && !pmem && !kv.get("volatile-memdev")) {
       fail(o, "no memory: give memdev=, persistent-memdev= or volatile-memdev=");
@@ -288,7 +311,8 @@ class Importer {
     KeyValues kv = split_key_values(o.value);
     for (const auto& [key, value] : kv.pairs) {
       if (key == "cxl") {
-        if (value != "on" && value != "off" && value != "true" && value != "false") fail(o, "cxl= must be on or off");
+        if (value != "on" && value != "off" && value != "true" && value != "false")
+          fail(o, "cxl= must be on or off");
         continue;
       }
       if (!key.starts_with("cxl-fmw.")) continue;  // type=, accel=, gic-version=, ...
@@ -301,8 +325,8 @@ class Importer {
     }
   }
 
-  void window_field(const Option& o, PendingWindow& w, const std::string& key, std::string_view field,
-                    const std::string& value) {
+  void window_field(const Option& o, PendingWindow& w, const std::string& key,
+                    std::string_view field, const std::string& value) {
     w.where = o;
     if (field.starts_with("targets.")) {
       unsigned m = static_cast<unsigned>(number(o, key, std::string(field.substr(8)), 255));
@@ -323,15 +347,18 @@ class Importer {
     PendingWindow& w = windows_[n];
     if (!kv.head.empty()) fail(o, fmt::format("unexpected '{}'", kv.head));
     for (const auto& [key, value] : kv.pairs) {
-      if (key == "targets") w.targets[static_cast<unsigned>(w.targets.size())] = value;
-      else window_field(o, w, key, key, value);
+      if (key == "targets")
+        w.targets[static_cast<unsigned>(w.targets.size())] = value;
+      else
+        window_field(o, w, key, key, value);
     }
   }
 
   void finish_windows() {
     unsigned expect = 0;
     for (auto& [n, w] : windows_) {
-      if (n != expect++) fail(w.where, fmt::format("cxl-fmw.{} is given but cxl-fmw.{} is not", n, expect - 1));
+      if (n != expect++)
+        fail(w.where, fmt::format("cxl-fmw.{} is given but cxl-fmw.{} is not", n, expect - 1));
       WindowSpec spec;
       spec.id = fmt::format("cfmw{}", n);
       if (!w.size) fail(w.where, fmt::format("cxl-fmw.{}.size is missing", n));
@@ -365,7 +392,8 @@ class Exporter {
     validate_or_throw(t_);
     check_ids();
     for (const auto& d : t_.type2) {
-      throw ValidationError(fmt::format("type2 '{}': QEMU 7.2 has no CXL Type 2 device model", d.id));
+      throw ValidationError(
+          fmt::format("type2 '{}': QEMU 7.2 has no CXL Type 2 device model", d.id));
     }
     machine();
     for (const auto& d : t_.type3) objects(d);
@@ -376,8 +404,8 @@ class Exporter {
       for (const auto& rp : t_.root_ports) {
         if (rp.host_bridge != hb.id) continue;
         auto [chassis, slot] = unique_slot(rp.chassis, rp.slot);
-        add("-device", fmt::format("cxl-rp,port={},bus={},id={},chassis={},slot={}", rp.port_number, hb.id, rp.id,
-                                   chassis, slot));
+        add("-device", fmt::format("cxl-rp,port={},bus={},id={},chassis={},slot={}", rp.port_number,
+                                   hb.id, rp.id, chassis, slot));
         below(rp.id, 0);
       }
     }
@@ -389,7 +417,8 @@ class Exporter {
   static bool qemu_id(std::string_view id) {
     if (id.empty() || !std::isalpha(static_cast<unsigned char>(id[0]))) return false;
     for (char c : id) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') return false;
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
+        return false;
     }
     return true;
   }
@@ -397,8 +426,10 @@ class Exporter {
   void check_ids() const {
     auto check = [](const std::string& id, std::string_view kind) {
       if (!qemu_id(id)) {
-        throw ValidationError(fmt::format("{} '{}': QEMU ids start with a letter and hold only letters, digits, "
-                                          "'-', '.' and '_'", kind, id));
+        throw ValidationError(
+            fmt::format("{} '{}': QEMU ids start with a letter and hold only letters, digits, "
+                        "'-', '.' and '_'",
+                        kind, id));
       }
     };
     for (const auto& e : t_.host_bridges) check(e.id, "host_bridge");
@@ -428,42 +459,49 @@ class Exporter {
     std::string m = "q35,cxl=on";
     for (size_t n = 0; n < t_.windows.size(); ++n) {
       const WindowSpec& w = t_.windows[n];
-      for (size_t i = 0; i < w.targets.size(); ++i) m += fmt::format(",cxl-fmw.{}.targets.{}={}", n, i, w.targets[i]);
-      m += fmt::format(",cxl-fmw.{}.size={},cxl-fmw.{}.interleave-granularity={}", n, format_qemu_size(w.size), n,
-                       format_qemu_size(w.granularity));
+      for (size_t i = 0; i < w.targets.size(); ++i)
+        m += fmt::format(",cxl-fmw.{}.targets.{}={}", n, i, w.targets[i]);
+      m += fmt::format(",cxl-fmw.{}.size={},cxl-fmw.{}.interleave-granularity={}", n,
+                       format_qemu_size(w.size), n, format_qemu_size(w.granularity));
     }
     add("-machine", m);
   }
 
-  std::string path_for(const BackingSpec& b, const std::string& device, std::string_view kind) const {
+  std::string path_for(const BackingSpec& b, const std::string& device,
+                       std::string_view kind) const {
     if (!b.path.empty()) return escape_commas(b.path);
     return escape_commas(fmt::format("{}/{}-{}.raw", opt_.backing_dir, device, kind));
   }
 
-  std::string object_for(const BackingSpec& b, const std::string& device, std::string_view kind) const {
+  std::string object_for(const BackingSpec& b, const std::string& device,
+                         std::string_view kind) const {
     return b.object_id.empty() ? fmt::format("{}-{}", device, kind) : b.object_id;
   }
 
   void objects(const Type3Spec& d) {
     if (!d.dc_regions.empty()) {
-      throw ValidationError(fmt::format("type3 '{}': QEMU 7.2 cannot model dynamic capacity ({} DC regions); "
-                                        "remove dc_regions to export", d.id, d.dc_regions.size()));
+      throw ValidationError(
+          fmt::format("type3 '{}': QEMU 7.2 cannot model dynamic capacity ({} DC regions); "
+                      "remove dc_regions to export",
+                      d.id, d.dc_regions.size()));
     }
     if (d.volatile_size != Bytes(0)) {
-      throw ValidationError(fmt::format("type3 '{}': QEMU 7.2 cannot model volatile capacity ({}); "
-                                        "volatile-memdev= needs QEMU 8.0 or later",
-                                        d.id, format_bytes(d.volatile_size)));
+      throw ValidationError(
+          fmt::format("type3 '{}': QEMU 7.2 cannot model volatile capacity ({}); "
+                      "volatile-memdev= needs QEMU 8.0 or later",
+                      d.id, format_bytes(d.volatile_size)));
     }
     if (d.lsa_size == Bytes(0) && opt_.lsa_when_absent == Bytes(0)) {
       throw ValidationError(fmt::format("type3 '{}': QEMU 7.2 requires an LSA (set lsa)", d.id));
     }
     add("-object", fmt::format("memory-backend-file,id={},share=on,mem-path={},size={}",
                                object_for(d.persistent_backing, d.id, "pmem"),
-                               path_for(d.persistent_backing, d.id, "pmem"), format_qemu_size(d.persistent_size)));
+                               path_for(d.persistent_backing, d.id, "pmem"),
+                               format_qemu_size(d.persistent_size)));
     Bytes lsa = d.lsa_size == Bytes(0) ? opt_.lsa_when_absent : d.lsa_size;
     add("-object", fmt::format("memory-backend-file,id={},share=on,mem-path={},size={}",
-                               object_for(d.lsa_backing, d.id, "lsa"), path_for(d.lsa_backing, d.id, "lsa"),
-                               format_qemu_size(lsa)));
+                               object_for(d.lsa_backing, d.id, "lsa"),
+                               path_for(d.lsa_backing, d.id, "lsa"), format_qemu_size(lsa)));
   }
 
   // QEMU 7.2 rejects two ports with one (chassis, slot); later duplicates move to a free slot.
@@ -481,8 +519,8 @@ class Exporter {
       for (const auto& dp : t_.downstream_ports) {
         if (dp.switch_id != s.id) continue;
         auto [chassis, slot] = unique_slot(dp.chassis, dp.slot);
-        add("-device", fmt::format("cxl-downstream,port={},bus={},id={},chassis={},slot={}", dp.port_number, s.id,
-                                   dp.id, chassis, slot));
+        add("-device", fmt::format("cxl-downstream,port={},bus={},id={},chassis={},slot={}",
+                                   dp.port_number, s.id, dp.id, chassis, slot));
         below(dp.id, depth + 1);
       }
     }
@@ -505,7 +543,8 @@ class Exporter {
 std::string shell_quote(std::string_view w) {
   bool plain = !w.empty();
   for (char c : w) {
-    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_./,=:+-@%").find(c) != std::string_view::npos);
+    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) ||
+                      std::string_view("_./,=:+-@%").find(c) != std::string_view::npos);
   }
   if (plain) return std::string(w);
   std::string out = "'";
@@ -540,7 +579,8 @@ std::vector<std::string> to_qemu_args(const Topology& t, const QemuExportOptions
   return Exporter(t, options).run();
 }
 
-std::string format_qemu_command(const std::vector<std::string>& args, bool one_line, std::string_view program) {
+std::string format_qemu_command(const std::vector<std::string>& args, bool one_line,
+                                std::string_view program) {
   std::string out = shell_quote(program);
   for (size_t i = 0; i < args.size(); ++i) {
     bool starts_option = args[i].starts_with("-");

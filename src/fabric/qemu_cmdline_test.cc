@@ -11,7 +11,8 @@ namespace cxlsim {
 namespace {
 
 // The example command lines of QEMU's docs/system/devices/cxl.rst, as printed there.
-constexpr std::string_view kDocSingle72 = R"(qemu-system-aarch64 -M virt,gic-version=3,cxl=on -m 4g,maxmem=8G,slots=8 -cpu max \
+constexpr std::string_view kDocSingle72 =
+    R"(qemu-system-aarch64 -M virt,gic-version=3,cxl=on -m 4g,maxmem=8G,slots=8 -cpu max \
 ...
 -object memory-backend-file,id=cxl-mem1,share=on,mem-path=/tmp/cxltest.raw,size=256M \
 -object memory-backend-file,id=cxl-lsa1,share=on,mem-path=/tmp/lsa.raw,size=256M \
@@ -20,7 +21,8 @@ constexpr std::string_view kDocSingle72 = R"(qemu-system-aarch64 -M virt,gic-ver
 -device cxl-type3,bus=root_port13,memdev=cxl-mem1,lsa=cxl-lsa1,id=cxl-pmem0 \
 -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G)";
 
-constexpr std::string_view kDocSinglePmem = R"(qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
+constexpr std::string_view kDocSinglePmem =
+    R"(qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
 ...
 -object memory-backend-file,id=cxl-mem1,share=on,mem-path=/tmp/cxltest.raw,size=256M \
 -object memory-backend-file,id=cxl-lsa1,share=on,mem-path=/tmp/lsa.raw,size=256M \
@@ -29,7 +31,8 @@ constexpr std::string_view kDocSinglePmem = R"(qemu-system-x86_64 -M q35,cxl=on 
 -device cxl-type3,bus=root_port13,persistent-memdev=cxl-mem1,lsa=cxl-lsa1,id=cxl-pmem0 \
 -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G)";
 
-constexpr std::string_view kDocVolatileLsa = R"(qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
+constexpr std::string_view kDocVolatileLsa =
+    R"(qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
 ...
 -object memory-backend-ram,id=vmem0,share=on,size=256M \
 -object memory-backend-file,id=cxl-lsa0,share=on,mem-path=/tmp/lsa.raw,size=256M \
@@ -38,7 +41,8 @@ constexpr std::string_view kDocVolatileLsa = R"(qemu-system-x86_64 -M q35,cxl=on
 -device cxl-type3,bus=root_port13,volatile-memdev=vmem0,lsa=cxl-lsa0,id=cxl-vmem0 \
 -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G)";
 
-constexpr std::string_view kDoc2Hb = R"(qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
+constexpr std::string_view kDoc2Hb =
+    R"(qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
 ...
 -object memory-backend-file,id=cxl-mem1,share=on,mem-path=/tmp/cxltest.raw,size=256M \
 -object memory-backend-file,id=cxl-mem2,share=on,mem-path=/tmp/cxltest2.raw,size=256M \
@@ -60,7 +64,8 @@ constexpr std::string_view kDoc2Hb = R"(qemu-system-x86_64 -M q35,cxl=on -m 4G,m
 -device cxl-type3,bus=root_port16,memdev=cxl-mem4,lsa=cxl-lsa4,id=cxl-pmem3 \
 -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.targets.1=cxl.2,cxl-fmw.0.size=4G,cxl-fmw.0.interleave-granularity=8k)";
 
-constexpr std::string_view kDocSwitch = R"(qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
+constexpr std::string_view kDocSwitch =
+    R"(qemu-system-x86_64 -M q35,cxl=on -m 4G,maxmem=8G,slots=8 -smp 4 \
 ...
 -object memory-backend-file,id=cxl-mem0,share=on,mem-path=/tmp/cxltest.raw,size=256M \
 -object memory-backend-file,id=cxl-mem1,share=on,mem-path=/tmp/cxltest1.raw,size=256M \
@@ -173,7 +178,9 @@ TEST(QemuCmdline, SeveralWindowsAndLegacySyntax) {
   Topology t = parse_qemu_cmdline(
       "-machine q35,cxl=on -device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52 "
       "-device pxb-cxl,id=cxl.1,bus=pcie.0,bus_nr=53 "
-      "-M cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G,cxl-fmw.1.targets.0=cxl.0,cxl-fmw.1.targets.1=cxl.1,"
+      "-M "
+      "cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4G,cxl-fmw.1.targets.0=cxl.0,cxl-fmw.1.targets.1="
+      "cxl.1,"
       "cxl-fmw.1.size=8G,cxl-fmw.1.interleave-granularity=2k",
       "x");
   ASSERT_EQ(t.windows.size(), 2u);
@@ -182,7 +189,9 @@ TEST(QemuCmdline, SeveralWindowsAndLegacySyntax) {
   EXPECT_EQ(t.windows[1].granularity, KiB(2));
   EXPECT_EQ(t.windows[1].targets.size(), 2u);
   Topology legacy = parse_qemu_cmdline(
-      "-device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52 -cxl-fixed-memory-window targets.0=cxl.0,size=4G", "x");
+      "-device pxb-cxl,id=cxl.0,bus=pcie.0,bus_nr=52 -cxl-fixed-memory-window "
+      "targets.0=cxl.0,size=4G",
+      "x");
   ASSERT_EQ(legacy.windows.size(), 1u);
   EXPECT_EQ(legacy.windows[0].targets, std::vector<std::string>{"cxl.0"});
 }
@@ -228,7 +237,9 @@ TEST(QemuCmdline, ErrorsNameTheOption) {
 
 TEST(QemuCmdline, SerialNumbers) {
   Topology t = parse_qemu_cmdline(
-      "-object memory-backend-ram,id=m,size=256M -device cxl-type3,bus=rp,volatile-memdev=m,id=d,sn=0x1f", "x");
+      "-object memory-backend-ram,id=m,size=256M -device "
+      "cxl-type3,bus=rp,volatile-memdev=m,id=d,sn=0x1f",
+      "x");
   EXPECT_EQ(t.type3[0].serial, 0x1fu);
 }
 
@@ -246,7 +257,9 @@ TEST(QemuCmdline, ExportMatchesQemuDocForm) {
   EXPECT_EQ(args[1],
             "q35,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.targets.1=cxl.2,cxl-fmw.0.size=4G,"
             "cxl-fmw.0.interleave-granularity=8K");
-  auto has = [&](std::string_view s) { return std::find(args.begin(), args.end(), s) != args.end(); };
+  auto has = [&](std::string_view s) {
+    return std::find(args.begin(), args.end(), s) != args.end();
+  };
   EXPECT_TRUE(has("memory-backend-file,id=cxl-mem1,share=on,mem-path=/tmp/cxltest.raw,size=256M"));
   EXPECT_TRUE(has("pxb-cxl,bus_nr=222,bus=pcie.0,id=cxl.2"));
   EXPECT_TRUE(has("cxl-rp,port=1,bus=cxl.2,id=root_port16,chassis=0,slot=6"));
@@ -269,9 +282,14 @@ TEST(QemuCmdline, ExportNamesBackingsAfterDevices) {
   QemuExportOptions opt;
   opt.backing_dir = "/srv/cxl";
   auto args = to_qemu_args(t, opt);
-  auto has = [&](std::string_view s) { return std::find(args.begin(), args.end(), s) != args.end(); };
-  EXPECT_TRUE(has("memory-backend-file,id=cxl-pmem0-pmem,share=on,mem-path=/srv/cxl/cxl-pmem0-pmem.raw,size=256M"));
-  EXPECT_TRUE(has("memory-backend-file,id=cxl-pmem0-lsa,share=on,mem-path=/srv/cxl/cxl-pmem0-lsa.raw,size=1M"));
+  auto has = [&](std::string_view s) {
+    return std::find(args.begin(), args.end(), s) != args.end();
+  };
+  EXPECT_TRUE(
+      has("memory-backend-file,id=cxl-pmem0-pmem,share=on,mem-path=/srv/cxl/"
+          "cxl-pmem0-pmem.raw,size=256M"));
+  EXPECT_TRUE(has(
+      "memory-backend-file,id=cxl-pmem0-lsa,share=on,mem-path=/srv/cxl/cxl-pmem0-lsa.raw,size=1M"));
   EXPECT_TRUE(has("cxl-upstream,bus=root_port0,id=us0"));
   EXPECT_TRUE(has("cxl-downstream,port=3,bus=us0,id=swport3,chassis=0,slot=7"));
   opt.lsa_when_absent = Bytes(0);
@@ -318,39 +336,47 @@ TEST(QemuCmdline, ExportEscapesAndChecksIds) {
   EXPECT_NE(std::find(args.begin(), args.end(),
                       "memory-backend-file,id=cxl-mem1,share=on,mem-path=/tmp/a,,b.raw,size=256M"),
             args.end());
-  EXPECT_EQ(parse_qemu_cmdline(format_qemu_command(args, true), "back").type3[0].persistent_backing.path,
-            "/tmp/a,b.raw");
+  EXPECT_EQ(
+      parse_qemu_cmdline(format_qemu_command(args, true), "back").type3[0].persistent_backing.path,
+      "/tmp/a,b.raw");
   t.type3[0].id = "9 lives";
   try {
     to_qemu_args(t, {});
     FAIL();
   } catch (const ValidationError& e) {
-    EXPECT_NE(std::string(e.what()).find("type3 '9 lives': QEMU ids start with a letter"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("type3 '9 lives': QEMU ids start with a letter"),
+              std::string::npos);
   }
 }
 
 TEST(QemuCmdline, FormatQuotesForTheShell) {
-  std::string one = format_qemu_command({"-object", "memory-backend-file,id=a,mem-path=/tmp/my dir/x's.raw,size=1G"}, true);
-  EXPECT_EQ(one, "qemu-system-x86_64 -object 'memory-backend-file,id=a,mem-path=/tmp/my dir/x'\\''s.raw,size=1G'");
+  std::string one = format_qemu_command(
+      {"-object", "memory-backend-file,id=a,mem-path=/tmp/my dir/x's.raw,size=1G"}, true);
+  EXPECT_EQ(one,
+            "qemu-system-x86_64 -object 'memory-backend-file,id=a,mem-path=/tmp/my "
+            "dir/x'\\''s.raw,size=1G'");
   std::string multi = format_qemu_command({"-machine", "q35", "-device", "x"}, false);
   EXPECT_EQ(multi, "qemu-system-x86_64 \\\n  -machine q35 \\\n  -device x");
 }
 
 RC_GTEST_PROP(QemuCmdline, ExportImportRoundTrip, (bool one_line)) {
   Topology t = *testing::gen_valid_topology(true);
-  Topology back = parse_qemu_cmdline(format_qemu_command(to_qemu_args(t, {}), one_line), "roundtrip");
+  Topology back =
+      parse_qemu_cmdline(format_qemu_command(to_qemu_args(t, {}), one_line), "roundtrip");
   RC_ASSERT(testing::canonical(back) == testing::canonical(t));
 }
 
 RC_GTEST_PROP(QemuCmdline, BadInputNeverCrashes, ()) {
-  std::string text = format_qemu_command(to_qemu_args(*testing::gen_valid_topology(true), {}), false);
+  std::string text =
+      format_qemu_command(to_qemu_args(*testing::gen_valid_topology(true), {}), false);
   int edits = *rc::gen::inRange(1, 6);
   for (int i = 0; i < edits; ++i) {
     size_t pos = *rc::gen::inRange<size_t>(0, text.size());
     if (*rc::gen::arbitrary<bool>()) {
       text.erase(pos, *rc::gen::inRange<size_t>(1, 30));
     } else {
-      text.insert(pos, *rc::gen::container<std::string>(rc::gen::element(',', '=', '\'', '\\', '\n', '-', '.', 'x', '9')));
+      text.insert(pos, *rc::gen::container<std::string>(
+                           rc::gen::element(',', '=', '\'', '\\', '\n', '-', '.', 'x', '9')));
     }
   }
   try {

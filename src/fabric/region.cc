@@ -1,11 +1,11 @@
 #include "fabric/region.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <functional>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "fabric/region_order.h"
 #include "spec/interleave.h"
@@ -128,9 +128,10 @@ Hpa RegionManager::allocate_hpa(const Cfmws& w, Bytes size) const {
       busy |= r->base.value() < addr + size.value() && addr < r->end().value();
     if (!busy) return Hpa(addr);
   }
-  throw RegionError(fmt::format("{}: failed to allocate HPA: no free {:#x} bytes in {}",
-                                names_.root_decoder(static_cast<size_t>(&w - fabric_.windows().data())),
-                                size.value(), range(w.base(), w.size())));
+  throw RegionError(
+      fmt::format("{}: failed to allocate HPA: no free {:#x} bytes in {}",
+                  names_.root_decoder(static_cast<size_t>(&w - fabric_.windows().data())),
+                  size.value(), range(w.base(), w.size())));
 }
 
 std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan& plan) const {
@@ -171,7 +172,8 @@ std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan&
     return out;
   }
   if (r.targets.size() != r.ways)
-    throw ValidationError(fmt::format("{} targets given for a {}-way region", r.targets.size(), r.ways));
+    throw ValidationError(
+        fmt::format("{} targets given for a {}-way region", r.targets.size(), r.ways));
   for (size_t p = 0; p < r.targets.size(); ++p) {
     const size_t m = resolve_memdev(fabric_.topology(), r.targets[p]);
     auto dup = std::find(out.begin(), out.end(), m);
@@ -184,9 +186,10 @@ std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan&
   plan.region.kind = fabric_.memdev(out[0]).kind();
   for (size_t m : out)
     if (fabric_.memdev(m).kind() != plan.region.kind)
-      throw RegionError(fmt::format("{} and {} cannot share a region: Type 2 (device-coherent) and Type 3 "
-                                    "(host-only coherent) memory do not mix",
-                                    memdev_name(out[0]), memdev_name(m)));
+      throw RegionError(
+          fmt::format("{} and {} cannot share a region: Type 2 (device-coherent) and Type 3 "
+                      "(host-only coherent) memory do not mix",
+                      memdev_name(out[0]), memdev_name(m)));
   return out;
 }
 
@@ -197,16 +200,18 @@ void RegionManager::check_restrictions(const Plan& plan) const {
   const RegionTarget& first = reg.targets.front();
   if (reg.kind == DeviceKind::kType2) {
     if (!allowed.type2)
-      throw RegionError(fmt::format("{}: window '{}' does not allow Type 2 (device-coherent) memory: its CFMWS "
-                                    "restrictions lack type2 (bit 0); {} is a Type 2 device",
-                                    root, plan.window->id(), memdev_name(first.memdev)));
+      throw RegionError(
+          fmt::format("{}: window '{}' does not allow Type 2 (device-coherent) memory: its CFMWS "
+                      "restrictions lack type2 (bit 0); {} is a Type 2 device",
+                      root, plan.window->id(), memdev_name(first.memdev)));
     if (reg.mode != RegionMode::kRam)
       throw RegionError(fmt::format("{} is a Type 2 device: its memory is volatile, use mode=ram",
                                     memdev_name(first.memdev)));
   } else if (!allowed.type3) {
-    throw RegionError(fmt::format("{}: window '{}' does not allow Type 3 (host-only coherent) memory: its CFMWS "
-                                  "restrictions lack type3 (bit 1)",
-                                  root, plan.window->id()));
+    throw RegionError(
+        fmt::format("{}: window '{}' does not allow Type 3 (host-only coherent) memory: its CFMWS "
+                    "restrictions lack type3 (bit 1)",
+                    root, plan.window->id()));
   }
 }
 
@@ -220,12 +225,14 @@ void RegionManager::allocate_dpa(Plan& plan) const {
     std::optional<unsigned> free;
     for (unsigned n = 0; n < hdm.decoder_count() && !free; ++n)
       if (!region_of_endpoint_decoder(t.memdev, n) && !hdm.state(n).committed) free = n;
-    if (!free) throw RegionError(fmt::format("{}: no decoder available", names_.endpoint(t.memdev)));
+    if (!free)
+      throw RegionError(fmt::format("{}: no decoder available", names_.endpoint(t.memdev)));
     t.decoder = *free;
     const Bytes avail = free_dpa(t.memdev, reg.mode);
     if (avail < dpa_size)
-      throw RegionError(fmt::format("{}: {} capacity {:#x} free, {:#x} needed", memdev_name(t.memdev),
-                                    to_string(reg.mode), avail.value(), dpa_size.value()));
+      throw RegionError(fmt::format("{}: {} capacity {:#x} free, {:#x} needed",
+                                    memdev_name(t.memdev), to_string(reg.mode), avail.value(),
+                                    dpa_size.value()));
     const uint64_t part_end = pmem ? m.capacity().value() : m.volatile_size().value();
     uint64_t start = part_end - avail.value();
     uint64_t prev_end = 0;  // DPA end of the decoders below this one
@@ -234,9 +241,9 @@ void RegionManager::allocate_dpa(Plan& plan) const {
         if (o.memdev == t.memdev && o.decoder < t.decoder)
           prev_end = std::max(prev_end, o.dpa_base.value() + o.dpa_size.value());
     if (start < prev_end)
-      throw RegionError(fmt::format("{}: {} allocation at DPA {:#x} is below the previous decoder's end {:#x}",
-                                    names_.endpoint_decoder(t.memdev, t.decoder), to_string(reg.mode), start,
-                                    prev_end));
+      throw RegionError(fmt::format(
+          "{}: {} allocation at DPA {:#x} is below the previous decoder's end {:#x}",
+          names_.endpoint_decoder(t.memdev, t.decoder), to_string(reg.mode), start, prev_end));
     t.dpa_base = Dpa(start);
     t.dpa_size = dpa_size;
     t.dpa_skip = Bytes(start - prev_end);
@@ -248,7 +255,8 @@ void RegionManager::attach(Plan& plan) const {
   const Cfmws& w = *plan.window;
   const std::string root = names_.root_decoder(reg.window);
   for (const RegionTarget& t : reg.targets) {
-    const std::string who = fmt::format("{}:{}", memdev_name(t.memdev), names_.endpoint_decoder(t.memdev, t.decoder));
+    const std::string who =
+        fmt::format("{}:{}", memdev_name(t.memdev), names_.endpoint_decoder(t.memdev, t.decoder));
     const std::vector<Port*> chain = fabric_.port_chain(t.memdev);
     const auto& hbs = w.targets();
     if (std::find(hbs.begin(), hbs.end(), chain.front()) == hbs.end())
@@ -258,23 +266,26 @@ void RegionManager::attach(Plan& plan) const {
     auto order_check = [&](const std::string& port_name, auto uses) {
       for (const auto& r : regions_)
         if (uses(*r) && r->base > reg.base)
-          throw RegionError(fmt::format("{}: HPA order violation region{}:{} vs {}", port_name, r->id,
-                                        range(r->base, r->size), range(reg.base, reg.size)));
+          throw RegionError(fmt::format("{}: HPA order violation region{}:{} vs {}", port_name,
+                                        r->id, range(r->base, r->size), range(reg.base, reg.size)));
     };
     order_check(names_.endpoint(t.memdev), [&](const Region& r) {
-      return std::any_of(r.targets.begin(), r.targets.end(), [&](const RegionTarget& o) { return o.memdev == t.memdev; });
+      return std::any_of(r.targets.begin(), r.targets.end(),
+                         [&](const RegionTarget& o) { return o.memdev == t.memdev; });
     });
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
       Port* port = *it;
       const Dport* d = dport_below(fabric_, port, t.memdev);
       auto ref = plan.refs.find(port);
       if (ref != plan.refs.end()) {
-        if (std::find(ref->second.seen.begin(), ref->second.seen.end(), d) == ref->second.seen.end())
+        if (std::find(ref->second.seen.begin(), ref->second.seen.end(), d) ==
+            ref->second.seen.end())
           ref->second.seen.push_back(d);
         continue;
       }
       order_check(names_.port(port), [&](const Region& r) {
-        return std::any_of(r.ports.begin(), r.ports.end(), [&](const RegionPortDecoder& u) { return u.port == port; });
+        return std::any_of(r.ports.begin(), r.ports.end(),
+                           [&](const RegionPortDecoder& u) { return u.port == port; });
       });
       Plan::Ref nr;
       nr.port = port;
@@ -306,15 +317,18 @@ void RegionManager::setup_targets(Plan& plan) const {
         // 2-way host bridge and two 4-way switches puts positions 0 and 2 on one root port);
         // 6.1.0 used ways / nr_targets, 0 for pass-through.
         unsigned distance = plan.window->ways();
-        for (size_t k = 0; k <= level; ++k) distance *= static_cast<unsigned>(plan.refs.at(chain[k]).seen.size());
+        for (size_t k = 0; k <= level; ++k)
+          distance *= static_cast<unsigned>(plan.refs.at(chain[k]).seen.size());
         if (std::find(ref.targets.begin(), ref.targets.end(), d) != ref.targets.end()) {
-          const std::string who = fmt::format("{}:{}", memdev_name(t.memdev), names_.endpoint_decoder(t.memdev, t.decoder));
+          const std::string who = fmt::format("{}:{}", memdev_name(t.memdev),
+                                              names_.endpoint_decoder(t.memdev, t.decoder));
           if (t.position < distance)
             throw RegionError(fmt::format("{}: cannot host {} at {}", pname, who, t.position));
           const RegionTarget& peer = reg.targets[t.position - distance];
           if (dport_below(fabric_, port, peer.memdev) != d)
-            throw RegionError(fmt::format("{}: {} pos {} mismatched peer {}:{}", pname, who, t.position,
-                                          memdev_name(peer.memdev), names_.endpoint_decoder(peer.memdev, peer.decoder)));
+            throw RegionError(fmt::format("{}: {} pos {} mismatched peer {}:{}", pname, who,
+                                          t.position, memdev_name(peer.memdev),
+                                          names_.endpoint_decoder(peer.memdev, peer.decoder)));
           continue;
         }
       } else {
@@ -340,13 +354,15 @@ void RegionManager::setup_targets(Plan& plan) const {
           const unsigned address_bit = std::max(peig + peiw, eiw + peig);
           eig = address_bit - eiw + 1;
         }
-        if (eig > 6) throw RegionError(fmt::format("{}: invalid interleave: {}", pname, 256u << eig));
+        if (eig > 6)
+          throw RegionError(fmt::format("{}: invalid interleave: {}", pname, 256u << eig));
         ref.ways = nr;
         ref.granularity = Bytes(256ull << eig);
         plan.first_use.push_back(port);
       }
       if (ref.targets.size() == nr)
-        throw RegionError(fmt::format("{}: targets full trying to add {} at {}", pname, memdev_name(t.memdev), t.position));
+        throw RegionError(fmt::format("{}: targets full trying to add {} at {}", pname,
+                                      memdev_name(t.memdev), t.position));
       ref.targets.push_back(d);
     }
   }
@@ -359,7 +375,8 @@ void RegionManager::setup_targets(Plan& plan) const {
 void RegionManager::program_and_commit(Plan& plan) {
   Region& reg = plan.region;
   // Target Device Type (CXL 3.1 §8.2.4.20.7): HDM-D for Type 2 memory, HDM-H for Type 3.
-  const HdmTargetType type = reg.kind == DeviceKind::kType2 ? HdmTargetType::kDeviceCoherent : HdmTargetType::kHostOnly;
+  const HdmTargetType type =
+      reg.kind == DeviceKind::kType2 ? HdmTargetType::kDeviceCoherent : HdmTargetType::kHostOnly;
   for (const RegionTarget& t : reg.targets) {
     HdmDecoderCapability& hdm = fabric_.memdev(t.memdev).hdm();
     if (!hdm.enabled()) hdm.set_enabled(true);
@@ -389,7 +406,8 @@ void RegionManager::program_and_commit(Plan& plan) {
     if (hdm.state(n).committed) return;
     if (!hdm.commit(n)) {
       const std::string why = hdm.last_error();
-      for (auto it = committed.rbegin(); it != committed.rend(); ++it) it->first->decommit(it->second);
+      for (auto it = committed.rbegin(); it != committed.rend(); ++it)
+        it->first->decommit(it->second);
       throw RegionError(fmt::format("{}: commit failed: {}", name, why));
     }
     committed.emplace_back(&hdm, n);
@@ -399,14 +417,16 @@ void RegionManager::program_and_commit(Plan& plan) {
     const std::vector<Port*> chain = fabric_.port_chain(t.memdev);
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
       const Plan::Ref& ref = plan.refs.at(*it);
-      if (!ref.passthrough) commit(*(*it)->hdm(), ref.decoder, names_.port_decoder(*it, ref.decoder));
+      if (!ref.passthrough)
+        commit(*(*it)->hdm(), ref.decoder, names_.port_decoder(*it, ref.decoder));
     }
   }
 }
 
 const Region& RegionManager::create(const RegionRequest& r) {
   if (r.window >= fabric_.windows().size())
-    throw ValidationError(fmt::format("window {} does not exist ({} windows)", r.window, fabric_.windows().size()));
+    throw ValidationError(
+        fmt::format("window {} does not exist ({} windows)", r.window, fabric_.windows().size()));
   Plan plan;
   plan.request = &r;
   plan.window = &fabric_.windows()[r.window];
@@ -427,25 +447,29 @@ const Region& RegionManager::create(const RegionRequest& r) {
   if (!granularity_to_eig(gran))
     throw RegionError(fmt::format("invalid interleave granularity: {}", gran.value()));
   if (w.ways() > 1 && gran != w.granularity())
-    throw RegionError(fmt::format("invalid interleave granularity: {} ({} interleaves {} host bridges at {})",
-                                  gran.value(), root, w.ways(), w.granularity().value()));
+    throw RegionError(
+        fmt::format("invalid interleave granularity: {} ({} interleaves {} host bridges at {})",
+                    gran.value(), root, w.ways(), w.granularity().value()));
   const std::vector<size_t> memdevs = resolve_targets(r, plan);
   Region& reg = plan.region;
   reg.window = r.window;
   reg.ways = r.ways;
   reg.granularity = gran;
   reg.mode = r.mode;
-  for (unsigned p = 0; p < r.ways; ++p) reg.targets.push_back(RegionTarget{p, memdevs[p], 0, Dpa(0), Bytes(0), Bytes(0)});
+  for (unsigned p = 0; p < r.ways; ++p)
+    reg.targets.push_back(RegionTarget{p, memdevs[p], 0, Dpa(0), Bytes(0), Bytes(0)});
   check_restrictions(plan);
   if (r.size) {
     if (r.size->value() == 0 || r.size->value() % (k256M * r.ways))
-      throw RegionError(fmt::format("region size {:#x} is not a nonzero multiple of {} x 256 MiB", r.size->value(), r.ways));
+      throw RegionError(fmt::format("region size {:#x} is not a nonzero multiple of {} x 256 MiB",
+                                    r.size->value(), r.ways));
     reg.size = *r.size;
   } else {
     uint64_t per = ~0ull;
     for (size_t m : memdevs) per = std::min(per, free_dpa(m, r.mode).value() / k256M * k256M);
     if (per == 0)
-      throw RegionError(fmt::format("no free {} capacity on the selected memdevs", to_string(r.mode)));
+      throw RegionError(
+          fmt::format("no free {} capacity on the selected memdevs", to_string(r.mode)));
     reg.size = Bytes(per * r.ways);
     const uint64_t window_cap = w.size().value() / (k256M * r.ways) * (k256M * r.ways);
     if (reg.size.value() > window_cap) reg.size = Bytes(window_cap);
@@ -463,14 +487,17 @@ const Region& RegionManager::create(const RegionRequest& r) {
 }
 
 void RegionManager::destroy(unsigned region_id) {
-  auto it = std::find_if(regions_.begin(), regions_.end(), [&](const auto& r) { return r->id == region_id; });
+  auto it = std::find_if(regions_.begin(), regions_.end(),
+                         [&](const auto& r) { return r->id == region_id; });
   if (it == regions_.end()) throw RegionError(fmt::format("region{} does not exist", region_id));
   const Region& reg = **it;
   // cxl_decoder_reset() refuses anything but the highest committed decoder of a port.
-  auto check = [&](const HdmDecoderCapability& hdm, unsigned n, const std::string& name, auto decoder_name) {
+  auto check = [&](const HdmDecoderCapability& hdm, unsigned n, const std::string& name,
+                   auto decoder_name) {
     const unsigned end = hdm.committed_count();
     if (hdm.state(n).committed && end != n + 1)
-      throw RegionError(fmt::format("{}: out of order reset, expected {}", name, decoder_name(end - 1)));
+      throw RegionError(
+          fmt::format("{}: out of order reset, expected {}", name, decoder_name(end - 1)));
   };
   for (const RegionPortDecoder& u : reg.ports)
     if (!u.passthrough)

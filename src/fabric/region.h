@@ -29,9 +29,9 @@ enum class RegionMode : uint8_t { kPmem, kRam };
 struct RegionRequest {
   size_t window = 0;
   unsigned ways = 1;
-  std::optional<Bytes> granularity;  // default: the window's granularity
-  std::optional<Bytes> size;         // default: ways x the smallest free DPA, as cxl-cli does
-  std::vector<std::string> targets;  // memdev ids in position order; empty: chosen here
+  std::optional<Bytes> granularity;     // default: the window's granularity
+  std::optional<Bytes> size;            // default: ways x the smallest free DPA, as cxl-cli does
+  std::vector<std::string> targets;     // memdev ids in position order; empty: chosen here
   RegionMode mode = RegionMode::kPmem;  // Linux 6.1 creates pmem regions only
   // Which devices automatic target choice picks (explicit targets carry their own kind). A
   // region never mixes kinds: Type 2 memory is device-coherent (HDM-D) and needs a window
@@ -52,7 +52,7 @@ struct RegionTarget {
 // The decoder a region uses at one port, with what Linux computed for it.
 struct RegionPortDecoder {
   Port* port = nullptr;
-  unsigned decoder = 0;   // index; for a pass-through port the virtual decoder 0
+  unsigned decoder = 0;  // index; for a pass-through port the virtual decoder 0
   bool passthrough = false;
   unsigned ways = 1;
   Bytes granularity;
@@ -67,9 +67,9 @@ struct Region {
   unsigned ways = 1;
   Bytes granularity;
   RegionMode mode = RegionMode::kPmem;
-  DeviceKind kind = DeviceKind::kType3;   // of every target; decoders' Target Device Type
-  std::vector<RegionTarget> targets;      // by position
-  std::vector<RegionPortDecoder> ports;   // host bridges first, then switches, by first use
+  DeviceKind kind = DeviceKind::kType3;  // of every target; decoders' Target Device Type
+  std::vector<RegionTarget> targets;     // by position
+  std::vector<RegionPortDecoder> ports;  // host bridges first, then switches, by first use
   Hpa end() const { return base + size; }
 };
 

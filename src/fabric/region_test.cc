@@ -1,10 +1,10 @@
 // Region creation as Linux 6.1 does it: programming at each level, and its refusals.
 #include "fabric/region.h"
-#include "fabric/topology_testing.h"
 
 #include <gtest/gtest.h>
 
 #include "fabric/test_topology.h"
+#include "fabric/topology_testing.h"
 
 namespace cxlsim {
 namespace {
@@ -77,15 +77,17 @@ TEST(Region, default_order_satisfies_linux_position_rules) {
   const Region& reg = rig.regions.create(request(8));
   EXPECT_EQ(reg.targets.size(), 8u);
   for (const RegionTarget& t : reg.targets)
-    EXPECT_EQ(rig.fabric->port_chain(t.memdev)[0], rig.fabric->windows()[0].targets()[t.position % 2]);
+    EXPECT_EQ(rig.fabric->port_chain(t.memdev)[0],
+              rig.fabric->windows()[0].targets()[t.position % 2]);
 }
 
 TEST(Region, rejects_memdev_below_wrong_host_bridge_for_position) {
   TreeShape s;
   s.host_bridges = 2;
   Rig rig(make_tree(s));
-  EXPECT_NE(error_of(rig, request(2, {"mem1", "mem0"})).find("invalid target position for decoder0.0"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(rig, request(2, {"mem1", "mem0"})).find("invalid target position for decoder0.0"),
+      std::string::npos);
 }
 
 TEST(Region, rejects_ways_not_a_power_of_two_multiple_of_window_ways) {
@@ -110,7 +112,8 @@ TEST(Region, rejects_unknown_and_repeated_memdevs) {
   s.root_ports = 2;
   Rig rig(make_tree(s));
   EXPECT_THROW(rig.regions.create(request(2, {"mem0", "memX"})), ValidationError);
-  EXPECT_NE(error_of(rig, request(2, {"mem0", "mem0"})).find("already specified at position 0"), std::string::npos);
+  EXPECT_NE(error_of(rig, request(2, {"mem0", "mem0"})).find("already specified at position 0"),
+            std::string::npos);
 }
 
 TEST(Region, switch_positions_sharing_a_dport_must_be_distance_apart) {
@@ -123,7 +126,8 @@ TEST(Region, switch_positions_sharing_a_dport_must_be_distance_apart) {
   Rig rig(make_tree(s));  // mem0, mem1 below rp0's switch; mem2, mem3 below rp1's
   const std::string e = error_of(rig, request(4, {"mem0", "mem1", "mem2", "mem3"}));
   EXPECT_NE(e.find("port1: cannot host mem1(mem1):decoder"), std::string::npos) << e;
-  EXPECT_NE(error_of(rig, request(4, {"mem0", "mem2", "mem3", "mem1"})).find("mismatched peer"), std::string::npos);
+  EXPECT_NE(error_of(rig, request(4, {"mem0", "mem2", "mem3", "mem1"})).find("mismatched peer"),
+            std::string::npos);
   EXPECT_NO_THROW(rig.regions.create(request(4, {"mem0", "mem2", "mem1", "mem3"})));
 }
 
@@ -136,17 +140,18 @@ TEST(Region, sharing_distance_is_the_product_of_target_counts_up_to_the_root) {
   s.switch_levels = 1;
   s.downstream_ports = 4;
   Rig rig(make_tree(s));  // mem0..mem3 below rp0's switch; mem4..mem7 below rp1's
-  const Region& reg =
-      rig.regions.create(request(8, {"mem0", "mem4", "mem1", "mem5", "mem2", "mem6", "mem3", "mem7"}));
+  const Region& reg = rig.regions.create(
+      request(8, {"mem0", "mem4", "mem1", "mem5", "mem2", "mem6", "mem3", "mem7"}));
   for (unsigned k = 0; k < 16; ++k) {
     const auto d = rig.fabric->decode(reg.base + Bytes(256 * k));
     ASSERT_TRUE(d);
     EXPECT_EQ(d->memdev, reg.targets[k % 8].memdev) << k;
   }
   Rig rig2(make_tree(s));
-  EXPECT_NE(error_of(rig2, request(8, {"mem0", "mem1", "mem2", "mem3", "mem4", "mem5", "mem6", "mem7"}))
-                .find("port1: cannot host mem1(mem1):decoder"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(rig2, request(8, {"mem0", "mem1", "mem2", "mem3", "mem4", "mem5", "mem6", "mem7"}))
+          .find("port1: cannot host mem1(mem1):decoder"),
+      std::string::npos);
 }
 
 TEST(Region, switch_target_counts_must_be_powers_of_two) {
@@ -155,7 +160,8 @@ TEST(Region, switch_target_counts_must_be_powers_of_two) {
   s.switch_levels = 1;
   s.downstream_ports = 3;
   Rig rig(make_tree(s));
-  EXPECT_NE(error_of(rig, request(4, {"mem0", "mem1", "mem2", "mem0"})).find("already specified"), std::string::npos);
+  EXPECT_NE(error_of(rig, request(4, {"mem0", "mem1", "mem2", "mem0"})).find("already specified"),
+            std::string::npos);
   RegionRequest r = request(3, {"mem0", "mem1", "mem2"});
   EXPECT_NE(error_of(rig, r).find("invalid interleave: 3"), std::string::npos);
 }

@@ -12,9 +12,9 @@ namespace cxlsim::testing {
 
 struct TreeShape {
   unsigned host_bridges = 1;
-  unsigned root_ports = 1;     // per host bridge
-  unsigned switch_levels = 0;  // switches below each root port, nested
-  unsigned downstream_ports = 2;  // per switch
+  unsigned root_ports = 1;                 // per host bridge
+  unsigned switch_levels = 0;              // switches below each root port, nested
+  unsigned downstream_ports = 2;           // per switch
   std::vector<unsigned> dports_per_level;  // overrides downstream_ports per switch level
   Bytes window_granularity = Bytes(256);
   Bytes persistent = GiB(1);   // per memdev
@@ -36,7 +36,8 @@ inline void add_below(Topology& t, const TreeShape& s, const std::string& parent
   }
   const std::string sw = parent + ".sw";
   t.switches.push_back({sw, parent});
-  const unsigned n = level < s.dports_per_level.size() ? s.dports_per_level[level] : s.downstream_ports;
+  const unsigned n =
+      level < s.dports_per_level.size() ? s.dports_per_level[level] : s.downstream_ports;
   for (unsigned d = 0; d < n; ++d) {
     const std::string dp = sw + ".dp" + std::to_string(d);
     t.downstream_ports.push_back({dp, sw, d, 0, 0});

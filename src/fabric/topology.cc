@@ -17,18 +17,29 @@ const T* find_by_id(const std::vector<T>& v, std::string_view id) {
 }
 }  // namespace
 
-const HostBridgeSpec* Topology::find_host_bridge(std::string_view id) const { return find_by_id(host_bridges, id); }
-const RootPortSpec* Topology::find_root_port(std::string_view id) const { return find_by_id(root_ports, id); }
-const SwitchSpec* Topology::find_switch(std::string_view id) const { return find_by_id(switches, id); }
-const DownstreamPortSpec* Topology::find_downstream_port(std::string_view id) const { return find_by_id(downstream_ports, id); }
+const HostBridgeSpec* Topology::find_host_bridge(std::string_view id) const {
+  return find_by_id(host_bridges, id);
+}
+const RootPortSpec* Topology::find_root_port(std::string_view id) const {
+  return find_by_id(root_ports, id);
+}
+const SwitchSpec* Topology::find_switch(std::string_view id) const {
+  return find_by_id(switches, id);
+}
+const DownstreamPortSpec* Topology::find_downstream_port(std::string_view id) const {
+  return find_by_id(downstream_ports, id);
+}
 const Type3Spec* Topology::find_type3(std::string_view id) const { return find_by_id(type3, id); }
 const Type2Spec* Topology::find_type2(std::string_view id) const { return find_by_id(type2, id); }
 
 LinkCaps Topology::trained_link_below(std::string_view port) const {
   LinkCaps upper;
-  if (const auto* rp = find_root_port(port)) upper = rp->link;
-  else if (const auto* dp = find_downstream_port(port)) upper = dp->link;
-  else return {};
+  if (const auto* rp = find_root_port(port))
+    upper = rp->link;
+  else if (const auto* dp = find_downstream_port(port))
+    upper = dp->link;
+  else
+    return {};
   // Validation allows one element below a port; the first one found is the link partner.
   LinkCaps lower;
   auto below = [&](const auto& v) {

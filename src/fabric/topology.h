@@ -16,20 +16,20 @@ namespace cxlsim {
 
 // CFMWS Window Restrictions (CXL 3.1 §9.18.1.3, CEDT CFMWS structure, offset 0x22).
 struct WindowRestrictions {
-  bool type2 = false;       // bit 0: device-coherent (Type 2) memory
-  bool type3 = true;        // bit 1: host-only coherent (Type 3) memory
-  bool volatile_ = true;    // bit 2
-  bool persistent = true;   // bit 3
+  bool type2 = false;         // bit 0: device-coherent (Type 2) memory
+  bool type3 = true;          // bit 1: host-only coherent (Type 3) memory
+  bool volatile_ = true;      // bit 2
+  bool persistent = true;     // bit 3
   bool fixed_config = false;  // bit 4: configuration fixed by platform firmware
-  uint16_t encode() const;  // the 16-bit CFMWS field
+  uint16_t encode() const;    // the 16-bit CFMWS field
   auto operator<=>(const WindowRestrictions&) const = default;
 };
 
 // A CXL Fixed Memory Window: a range of HPA that the platform routes to host bridges,
 // interleaved across `targets` (host bridge ids, in interleave-position order).
 struct WindowSpec {
-  std::string id;                 // e.g. "cfmw0"; QEMU's cxl-fmw.N becomes "cfmw<N>"
-  std::optional<uint64_t> base;   // HPA base; assigned at build time when absent
+  std::string id;                // e.g. "cfmw0"; QEMU's cxl-fmw.N becomes "cfmw<N>"
+  std::optional<uint64_t> base;  // HPA base; assigned at build time when absent
   Bytes size;
   std::vector<std::string> targets;
   Bytes granularity = Bytes(256);  // host bridge interleave granularity (HBIG)
@@ -40,19 +40,19 @@ struct WindowSpec {
 // A CXL host bridge (QEMU pxb-cxl; ACPI0016 with a CHBS entry in CEDT).
 struct HostBridgeSpec {
   std::string id;
-  unsigned uid = 0;      // _UID, also the CHBS UID
-  unsigned bus_nr = 0;   // first bus number below it
+  unsigned uid = 0;     // _UID, also the CHBS UID
+  unsigned bus_nr = 0;  // first bus number below it
   bool operator==(const HostBridgeSpec&) const = default;
 };
 
 // A root port below a host bridge (QEMU cxl-rp).
 struct RootPortSpec {
   std::string id;
-  std::string host_bridge;  // id of the parent host bridge
-  unsigned port_number = 0; // PCIe Link Capabilities port number; HDM target lists name it
+  std::string host_bridge;   // id of the parent host bridge
+  unsigned port_number = 0;  // PCIe Link Capabilities port number; HDM target lists name it
   unsigned chassis = 0;
   unsigned slot = 0;
-  LinkCaps link{};            // this port's end of the link below it
+  LinkCaps link{};  // this port's end of the link below it
   bool operator==(const RootPortSpec&) const = default;
 };
 
@@ -61,7 +61,7 @@ struct RootPortSpec {
 struct SwitchSpec {
   std::string id;
   std::string parent;  // id of a root port or a downstream port
-  LinkCaps link{};       // the upstream port's end of the link to `parent`
+  LinkCaps link{};     // the upstream port's end of the link to `parent`
   bool operator==(const SwitchSpec&) const = default;
 };
 
@@ -99,7 +99,7 @@ struct Type3Spec {
   // multiple of 256 MiB. Empty: not a DCD.
   std::vector<Bytes> dc_regions;
   Bytes dc_block_size = Bytes(2 << 20);  // power of two, >= 64 B; divides every region
-  LinkCaps link{};  // the device's end of its link
+  LinkCaps link{};                       // the device's end of its link
   bool operator==(const Type3Spec&) const = default;
 };
 

@@ -24,7 +24,8 @@ const fs::path kExamples = fs::path(CXLSIM_SOURCE_DIR) / "examples";
 class TempFile {
  public:
   TempFile(const std::string& name, std::string_view text)
-      : path_(fs::temp_directory_path() / ("cxlsim_loader_test_" + std::to_string(::getpid()) + "_" + name)) {
+      : path_(fs::temp_directory_path() /
+              ("cxlsim_loader_test_" + std::to_string(::getpid()) + "_" + name)) {
     std::ofstream(path_) << text;
   }
   ~TempFile() { fs::remove(path_); }
@@ -85,7 +86,8 @@ TEST(BuiltinTopologies, BackingFilesAreInThePerUserRuntimeDirectory) {
   size_t files = 0;
   for (auto name : builtin_topology_names()) {
     for (const auto& d : load_topology("builtin:" + std::string(name)).type3) {
-      for (const auto* p : {&d.volatile_backing.path, &d.persistent_backing.path, &d.lsa_backing.path}) {
+      for (const auto* p :
+           {&d.volatile_backing.path, &d.persistent_backing.path, &d.lsa_backing.path}) {
         if (p->empty()) continue;
         ++files;
         EXPECT_EQ(p->rfind(device::runtime_dir() + "/", 0), 0u) << name << ": " << *p;
@@ -115,13 +117,15 @@ TEST(TopologyLoader, Errors) {
     load_topology("/nonexistent/x.toml");
     FAIL();
   } catch (const ParseError& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot read topology '/nonexistent/x.toml'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("cannot read topology '/nonexistent/x.toml'"),
+              std::string::npos);
   }
   try {
     load_topology("builtin:nope");
     FAIL();
   } catch (const ParseError& e) {
-    EXPECT_NE(std::string(e.what()).find("available: default, switch2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("available: default, switch2"), std::string::npos)
+        << e.what();
   }
   TempFile bad("bad.toml", "[[type3]]\nid = 'm'\nparent = 'nowhere'\npersistent = '1G'\n");
   EXPECT_NO_THROW(load_topology(bad.path()));

@@ -3,7 +3,6 @@
 #include "fabric/topology_toml.h"
 
 #include <fmt/format.h>
-
 #include <toml++/toml.h>
 
 #include <charconv>
@@ -16,8 +15,9 @@
 namespace cxlsim {
 namespace {
 
-constexpr std::string_view kTopLevelKeys[] = {"version", "name", "window", "host_bridge", "root_port",
-                                              "switch", "downstream_port", "type3", "type2"};
+constexpr std::string_view kTopLevelKeys[] = {"version",         "name",      "window",
+                                              "host_bridge",     "root_port", "switch",
+                                              "downstream_port", "type3",     "type2"};
 
 // One [[kind]] element of the file. Reads typed values and remembers which keys were read,
 // so that finish() can reject keys nobody asked for.
@@ -63,7 +63,8 @@ class Element {
     if (!has(key)) return fallback;
     auto v = table_[key].value<int64_t>();
     if (!v || table_[key].type() != toml::node_type::integer) error(key, "expected an integer");
-    if (*v < 0 || static_cast<uint64_t>(*v) > max) error(key, fmt::format("{} is out of range 0..{}", *v, max));
+    if (*v < 0 || static_cast<uint64_t>(*v) > max)
+      error(key, fmt::format("{} is out of range 0..{}", *v, max));
     return static_cast<unsigned>(*v);
   }
 
@@ -76,7 +77,8 @@ class Element {
       if (v < 0) error(key, "a size cannot be negative");
       return Bytes(static_cast<uint64_t>(v));
     }
-    if (!n.is_string()) error(key, "expected a size such as \"256M\" or an integer number of bytes");
+    if (!n.is_string())
+      error(key, "expected a size such as \"256M\" or an integer number of bytes");
     try {
       return parse_bytes(*n.value<std::string>());
     } catch (const ParseError& e) {
@@ -156,9 +158,12 @@ class Element {
     if (!has(key)) return std::nullopt;
     const toml::node& n = *table_.get(key);
     std::optional<LinkSpeed> s;
-    if (n.is_string()) s = parse_link_speed(*n.value<std::string>());
-    else if (n.is_integer() || n.is_floating_point()) s = link_speed_of(*n.value<double>());
-    else error(key, "expected a link speed such as \"32GT/s\"");
+    if (n.is_string())
+      s = parse_link_speed(*n.value<std::string>());
+    else if (n.is_integer() || n.is_floating_point())
+      s = link_speed_of(*n.value<double>());
+    else
+      error(key, "expected a link speed such as \"32GT/s\"");
     if (!s) error(key, "not a PCIe link speed (2.5GT/s, 5GT/s, 8GT/s, 16GT/s, 32GT/s, 64GT/s)");
     return s;
   }
@@ -190,14 +195,26 @@ LinkCaps parse_link(Element& e) {
 
 WindowRestrictions parse_restrictions(Element& e) {
   if (!e.has("restrictions")) return WindowRestrictions{};
-  WindowRestrictions r{.type2 = false, .type3 = false, .volatile_ = false, .persistent = false, .fixed_config = false};
+  WindowRestrictions r{.type2 = false,
+                       .type3 = false,
+                       .volatile_ = false,
+                       .persistent = false,
+                       .fixed_config = false};
   for (const std::string& s : e.strings("restrictions")) {
-    if (s == "type2") r.type2 = true;
-    else if (s == "type3") r.type3 = true;
-    else if (s == "volatile") r.volatile_ = true;
-    else if (s == "persistent") r.persistent = true;
-    else if (s == "fixed") r.fixed_config = true;
-    else e.error("restrictions", fmt::format("unknown restriction '{}' (use type2, type3, volatile, persistent, fixed)", s));
+    if (s == "type2")
+      r.type2 = true;
+    else if (s == "type3")
+      r.type3 = true;
+    else if (s == "volatile")
+      r.volatile_ = true;
+    else if (s == "persistent")
+      r.persistent = true;
+    else if (s == "fixed")
+      r.fixed_config = true;
+    else
+      e.error("restrictions",
+              fmt::format(
+                  "unknown restriction '{}' (use type2, type3, volatile, persistent, fixed)", s));
   }
   return r;
 }
@@ -217,7 +234,8 @@ WindowSpec parse_window(Element& e) {
 HostBridgeSpec parse_host_bridge(Element& e) {
   HostBridgeSpec hb;
   hb.id = e.required_string("id");
-  if (!e.has("bus_nr")) throw ParseError(fmt::format("{}: missing required key 'bus_nr'", e.where()));
+  if (!e.has("bus_nr"))
+    throw ParseError(fmt::format("{}: missing required key 'bus_nr'", e.where()));
   hb.bus_nr = e.uint("bus_nr", 0, 255);
   hb.uid = e.uint("uid", hb.bus_nr, std::numeric_limits<unsigned>::max());
   return hb;
@@ -230,7 +248,8 @@ using PortsPerParent = std::map<std::string, unsigned, std::less<>>;
 // The fields root ports and switch downstream ports share: port number (by default the next
 // free one below `parent`), chassis, slot and link capabilities.
 template <typename PortSpec>
-void parse_port_fields(Element& e, PortSpec& port, PortsPerParent& seen, const std::string& parent) {
+void parse_port_fields(Element& e, PortSpec& port, PortsPerParent& seen,
+                       const std::string& parent) {
   port.port_number = e.uint("port", seen[parent]++, 255);
   port.chassis = e.uint("chassis", 0, 255);
   port.slot = e.uint("slot", 0, 65535);
@@ -291,13 +310,14 @@ Type2Spec parse_type2(Element& e) {
 
 // Calls `fn(Element&)` for each table of the array `key` ([[key]] in the file).
 template <typename Fn>
-void for_each_element(const toml::table& root, std::string_view key, std::string_view origin, Fn fn) {
+void for_each_element(const toml::table& root, std::string_view key, std::string_view origin,
+                      Fn fn) {
   const toml::node* node = root.get(key);
   if (node == nullptr) return;
   const toml::array* arr = node->as_array();
   if (arr == nullptr) {
-    throw ParseError(fmt::format("{}:{}: '{}' must be an array of tables: write [[{}]], not [{}]", origin,
-                                 node->source().begin.line, key, key, key));
+    throw ParseError(fmt::format("{}:{}: '{}' must be an array of tables: write [[{}]], not [{}]",
+                                 origin, node->source().begin.line, key, key, key));
   }
   size_t i = 0;
   for (const toml::node& n : *arr) {
@@ -317,12 +337,18 @@ std::string quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
-    if (c == '"') out += "\\\"";
-    else if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (u < 0x20 || u == 0x7f) out += fmt::format("\\u{:04X}", u);
-    else out += c;
+    if (c == '"')
+      out += "\\\"";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (u < 0x20 || u == 0x7f)
+      out += fmt::format("\\u{:04X}", u);
+    else
+      out += c;
   }
   return out + "\"";
 }
@@ -376,53 +402,65 @@ Topology parse_topology_toml(std::string_view text, std::string_view origin) {
     bool known = false;
     for (auto key : kTopLevelKeys) known = known || key == k.str();
     if (!known) {
-      throw ParseError(fmt::format("{}:{}: unknown top-level key '{}' (expected one of: version, name, "
-                                   "[[window]], [[host_bridge]], [[root_port]], [[switch]], "
-                                   "[[downstream_port]], [[type3]], [[type2]])",
-                                   origin, v.source().begin.line, k.str()));
+      throw ParseError(
+          fmt::format("{}:{}: unknown top-level key '{}' (expected one of: version, name, "
+                      "[[window]], [[host_bridge]], [[root_port]], [[switch]], "
+                      "[[downstream_port]], [[type3]], [[type2]])",
+                      origin, v.source().begin.line, k.str()));
     }
   }
   if (const toml::node* v = root.get("version")) {
     auto n = v->value<int64_t>();
     if (!v->is_integer() || *n != kTopologyTomlVersion) {
-      throw ParseError(fmt::format("{}:{}: unsupported format version (this cxlsim reads version {})", origin,
-                                   v->source().begin.line, kTopologyTomlVersion));
+      throw ParseError(
+          fmt::format("{}:{}: unsupported format version (this cxlsim reads version {})", origin,
+                      v->source().begin.line, kTopologyTomlVersion));
     }
   }
   Topology t;
   if (const toml::node* v = root.get("name")) {
-    if (!v->is_string()) throw ParseError(fmt::format("{}:{}: 'name' must be a string", origin, v->source().begin.line));
+    if (!v->is_string())
+      throw ParseError(
+          fmt::format("{}:{}: 'name' must be a string", origin, v->source().begin.line));
     t.name = *v->value<std::string>();
   }
-  for_each_element(root, "window", origin, [&](Element& e) { t.windows.push_back(parse_window(e)); });
-  for_each_element(root, "host_bridge", origin, [&](Element& e) { t.host_bridges.push_back(parse_host_bridge(e)); });
+  for_each_element(root, "window", origin,
+                   [&](Element& e) { t.windows.push_back(parse_window(e)); });
+  for_each_element(root, "host_bridge", origin,
+                   [&](Element& e) { t.host_bridges.push_back(parse_host_bridge(e)); });
   PortsPerParent root_ports_seen, downstream_ports_seen;
-  for_each_element(root, "root_port", origin,
-                   [&](Element& e) { t.root_ports.push_back(parse_root_port(e, root_ports_seen)); });
-  for_each_element(root, "switch", origin, [&](Element& e) { t.switches.push_back(parse_switch(e)); });
-  for_each_element(root, "downstream_port", origin,
-                   [&](Element& e) { t.downstream_ports.push_back(parse_downstream_port(e, downstream_ports_seen)); });
+  for_each_element(root, "root_port", origin, [&](Element& e) {
+    t.root_ports.push_back(parse_root_port(e, root_ports_seen));
+  });
+  for_each_element(root, "switch", origin,
+                   [&](Element& e) { t.switches.push_back(parse_switch(e)); });
+  for_each_element(root, "downstream_port", origin, [&](Element& e) {
+    t.downstream_ports.push_back(parse_downstream_port(e, downstream_ports_seen));
+  });
   for_each_element(root, "type3", origin, [&](Element& e) { t.type3.push_back(parse_type3(e)); });
   for_each_element(root, "type2", origin, [&](Element& e) { t.type2.push_back(parse_type2(e)); });
   return t;
 }
 
 std::string to_toml(const Topology& t) {
-  std::string out = fmt::format("# cxlsim topology (docs/topology_format.md)\nversion = {}\n", kTopologyTomlVersion);
+  std::string out = fmt::format("# cxlsim topology (docs/topology_format.md)\nversion = {}\n",
+                                kTopologyTomlVersion);
   if (!t.name.empty()) out += fmt::format("name = {}\n", quote(t.name));
   for (const auto& w : t.windows) {
     out += fmt::format("\n[[window]]\nid = {}\n", quote(w.id));
     if (w.base) out += fmt::format("base = \"0x{:x}\"\n", *w.base);
-    out += fmt::format("size = {}\ntargets = {}\ngranularity = {}\nrestrictions = {}\n", size_value(w.size),
-                       quote_list(w.targets), size_value(w.granularity),
+    out += fmt::format("size = {}\ntargets = {}\ngranularity = {}\nrestrictions = {}\n",
+                       size_value(w.size), quote_list(w.targets), size_value(w.granularity),
                        quote_list(restriction_names(w.restrictions)));
   }
   for (const auto& hb : t.host_bridges) {
-    out += fmt::format("\n[[host_bridge]]\nid = {}\nuid = {}\nbus_nr = {}\n", quote(hb.id), hb.uid, hb.bus_nr);
+    out += fmt::format("\n[[host_bridge]]\nid = {}\nuid = {}\nbus_nr = {}\n", quote(hb.id), hb.uid,
+                       hb.bus_nr);
   }
   for (const auto& rp : t.root_ports) {
-    out += fmt::format("\n[[root_port]]\nid = {}\nhost_bridge = {}\nport = {}\nchassis = {}\nslot = {}\n", quote(rp.id),
-                       quote(rp.host_bridge), rp.port_number, rp.chassis, rp.slot);
+    out += fmt::format(
+        "\n[[root_port]]\nid = {}\nhost_bridge = {}\nport = {}\nchassis = {}\nslot = {}\n",
+        quote(rp.id), quote(rp.host_bridge), rp.port_number, rp.chassis, rp.slot);
     out += link_keys(rp.link);
   }
   for (const auto& s : t.switches) {
@@ -430,27 +468,32 @@ std::string to_toml(const Topology& t) {
     out += link_keys(s.link);
   }
   for (const auto& dp : t.downstream_ports) {
-    out += fmt::format("\n[[downstream_port]]\nid = {}\nswitch = {}\nport = {}\nchassis = {}\nslot = {}\n",
-                       quote(dp.id), quote(dp.switch_id), dp.port_number, dp.chassis, dp.slot);
+    out += fmt::format(
+        "\n[[downstream_port]]\nid = {}\nswitch = {}\nport = {}\nchassis = {}\nslot = {}\n",
+        quote(dp.id), quote(dp.switch_id), dp.port_number, dp.chassis, dp.slot);
     out += link_keys(dp.link);
   }
   for (const auto& d : t.type3) {
-    out += fmt::format("\n[[type3]]\nid = {}\nparent = {}\nvolatile = {}\npersistent = {}\nlsa = {}\nserial = {}\n",
-                       quote(d.id), quote(d.parent), size_value(d.volatile_size), size_value(d.persistent_size),
-                       size_value(d.lsa_size), u64_value(d.serial));
+    out += fmt::format(
+        "\n[[type3]]\nid = {}\nparent = {}\nvolatile = {}\npersistent = {}\nlsa = {}\nserial = "
+        "{}\n",
+        quote(d.id), quote(d.parent), size_value(d.volatile_size), size_value(d.persistent_size),
+        size_value(d.lsa_size), u64_value(d.serial));
     emit_backing(out, "volatile", d.volatile_backing);
     emit_backing(out, "persistent", d.persistent_backing);
     emit_backing(out, "lsa", d.lsa_backing);
     if (!d.dc_regions.empty()) {
       std::vector<std::string> sizes;
       for (Bytes b : d.dc_regions) sizes.push_back(format_qemu_size(b));
-      out += fmt::format("dc_regions = {}\ndc_block_size = {}\n", quote_list(sizes), size_value(d.dc_block_size));
+      out += fmt::format("dc_regions = {}\ndc_block_size = {}\n", quote_list(sizes),
+                         size_value(d.dc_block_size));
     }
     out += link_keys(d.link);
   }
   for (const auto& d : t.type2) {
-    out += fmt::format("\n[[type2]]\nid = {}\nparent = {}\nhdm = {}\ncache = {}\nserial = {}\n", quote(d.id),
-                       quote(d.parent), size_value(d.hdm_size), size_value(d.cache_size), u64_value(d.serial));
+    out += fmt::format("\n[[type2]]\nid = {}\nparent = {}\nhdm = {}\ncache = {}\nserial = {}\n",
+                       quote(d.id), quote(d.parent), size_value(d.hdm_size),
+                       size_value(d.cache_size), u64_value(d.serial));
     out += link_keys(d.link);
   }
   return out;

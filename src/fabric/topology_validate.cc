@@ -46,9 +46,12 @@ class Checker {
   }
 
  private:
-  void error(const std::string& id, std::string msg) { out_.push_back({Severity::kError, id, std::move(msg)}); }
-  void warn(const std::string& id, std::string msg) { out_.push_back({Severity::kWarning, id, std::move(msg)}); }
-
+  void error(const std::string& id, std::string msg) {
+    out_.push_back({Severity::kError, id, std::move(msg)});
+  }
+  void warn(const std::string& id, std::string msg) {
+    out_.push_back({Severity::kWarning, id, std::move(msg)});
+  }
 
   void collect_ids() {
     auto add = [&](const std::string& id, const char* kind) {
@@ -92,11 +95,13 @@ class Checker {
   // link_width / link_speed of every link end (pcie_link.h).
   void check_link(const std::string& id, const LinkCaps& c) {
     if (c.width && !is_link_width(*c.width)) {
-      error(id, fmt::format("link_width {} is not a PCIe link width (1, 2, 4, 8 or 16 lanes)", *c.width));
+      error(id, fmt::format("link_width {} is not a PCIe link width (1, 2, 4, 8 or 16 lanes)",
+                            *c.width));
     }
     if (c.speed && !is_link_speed(*c.speed)) {
-      error(id, fmt::format("link_speed code {} is not a PCIe link speed (2.5, 5, 8, 16, 32 or 64 GT/s)",
-                            static_cast<unsigned>(*c.speed)));
+      error(id, fmt::format(
+                    "link_speed code {} is not a PCIe link speed (2.5, 5, 8, 16, 32 or 64 GT/s)",
+                    static_cast<unsigned>(*c.speed)));
     }
   }
 
@@ -123,7 +128,8 @@ class Checker {
         error(w.id, fmt::format("window base 0x{:x} is not a multiple of 256 MiB", *w.base));
       }
       if (!is_valid_ways(static_cast<unsigned>(w.targets.size()))) {
-        error(w.id, fmt::format("{} targets: interleave ways must be 1, 2, 3, 4, 6, 8, 12 or 16", w.targets.size()));
+        error(w.id, fmt::format("{} targets: interleave ways must be 1, 2, 3, 4, 6, 8, 12 or 16",
+                                w.targets.size()));
       } else if (w.size.value() % (kCapacityAlign.value() * w.targets.size()) != 0) {
         // CXL 3.1 §9.18.1.3 (CFMWS Window Size): a multiple of 256 MiB x the interleave ways.
         error(w.id, fmt::format("window size {} is not a multiple of {} targets x 256 MiB",
@@ -135,17 +141,19 @@ class Checker {
       }
       std::set<std::string> seen;
       for (const auto& target : w.targets) {
-        if (!seen.insert(target).second) error(w.id, fmt::format("target '{}' is listed twice", target));
+        if (!seen.insert(target).second)
+          error(w.id, fmt::format("target '{}' is listed twice", target));
         check_ref(w.id, "target", target, {"host_bridge"}, "a host bridge");
       }
       if (w.base && w.size.value() > ~uint64_t{0} - *w.base) {
-        error(w.id, fmt::format("window base 0x{:x} + size {} is beyond the 64-bit address space", *w.base,
-                                format_bytes(w.size)));
+        error(w.id, fmt::format("window base 0x{:x} + size {} is beyond the 64-bit address space",
+                                *w.base, format_bytes(w.size)));
         continue;
       }
       if (w.base) placed.emplace_back(*w.base, &w);
     }
-    std::sort(placed.begin(), placed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(placed.begin(), placed.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     for (size_t i = 1; i < placed.size(); ++i) {
       const WindowSpec& prev = *placed[i - 1].second;
       if (*prev.base + prev.size.value() > placed[i].first) {
@@ -160,15 +168,19 @@ class Checker {
     for (const auto& w : t_.windows) targeted_ids.insert(w.targets.begin(), w.targets.end());
     for (const auto& hb : t_.host_bridges) {
       if (hb.bus_nr == 0 || hb.bus_nr > 255) {
-        error(hb.id, fmt::format("bus_nr {} is out of range 1..255 (bus 0 is the main PCIe root bus)", hb.bus_nr));
+        error(hb.id,
+              fmt::format("bus_nr {} is out of range 1..255 (bus 0 is the main PCIe root bus)",
+                          hb.bus_nr));
       }
       if (auto [it, fresh] = bus.emplace(hb.bus_nr, hb.id); !fresh) {
-        error(hb.id, fmt::format("bus_nr {} is also used by host bridge '{}'", hb.bus_nr, it->second));
+        error(hb.id,
+              fmt::format("bus_nr {} is also used by host bridge '{}'", hb.bus_nr, it->second));
       }
       if (auto [it, fresh] = uid.emplace(hb.uid, hb.id); !fresh) {
         error(hb.id, fmt::format("uid {} is also used by host bridge '{}'", hb.uid, it->second));
       }
-      if (!targeted_ids.contains(hb.id)) warn(hb.id, "no window targets this host bridge: memory below it cannot be mapped");
+      if (!targeted_ids.contains(hb.id))
+        warn(hb.id, "no window targets this host bridge: memory below it cannot be mapped");
     }
   }
 
@@ -177,7 +189,8 @@ class Checker {
                          std::map<std::pair<std::string, unsigned>, std::string>& used) {
     if (port > 255) error(id, fmt::format("port number {} is out of range 0..255", port));
     if (auto [it, fresh] = used.emplace(std::make_pair(parent, port), id); !fresh) {
-      error(id, fmt::format("port number {} is also used by '{}' below '{}'", port, it->second, parent));
+      error(id, fmt::format("port number {} is also used by '{}' below '{}'", port, it->second,
+                            parent));
     }
   }
 
@@ -200,7 +213,8 @@ class Checker {
   // A PCIe link is point to point: one switch or device below each port.
   void claim_port(const std::string& id, const std::string& port) {
     if (auto [it, fresh] = below_port_.emplace(port, id); !fresh) {
-      error(id, fmt::format("port '{}' already has '{}' below it (a link has one device)", port, it->second));
+      error(id, fmt::format("port '{}' already has '{}' below it (a link has one device)", port,
+                            it->second));
     }
   }
 
@@ -217,7 +231,8 @@ class Checker {
   // Each switch is walked once (iteratively): linear in the number of switches.
   void check_switches() {
     for (const auto& s : t_.switches) {
-      if (check_ref(s.id, "parent", s.parent, {"root_port", "downstream_port"}, "a root port or downstream port")) {
+      if (check_ref(s.id, "parent", s.parent, {"root_port", "downstream_port"},
+                    "a root port or downstream port")) {
         claim_port(s.id, s.parent);
       }
     }
@@ -233,7 +248,8 @@ class Checker {
       }
       if (cur != nullptr && mark[cur] == kOnPath) {  // every switch from cur on is in the cycle
         for (auto it = std::find(path.begin(), path.end(), cur); it != path.end(); ++it) {
-          error((*it)->id, fmt::format("switch is below its own downstream port '{}' (a cycle)", (*it)->parent));
+          error((*it)->id, fmt::format("switch is below its own downstream port '{}' (a cycle)",
+                                       (*it)->parent));
         }
       }
       for (const auto* p : path) mark[p] = kDone;
@@ -242,7 +258,8 @@ class Checker {
 
   void check_type3() {
     for (const auto& d : t_.type3) {
-      if (check_ref(d.id, "parent", d.parent, {"root_port", "downstream_port"}, "a root port or downstream port")) {
+      if (check_ref(d.id, "parent", d.parent, {"root_port", "downstream_port"},
+                    "a root port or downstream port")) {
         claim_port(d.id, d.parent);
       }
       if (d.volatile_size == Bytes(0) && d.persistent_size == Bytes(0)) {
@@ -253,9 +270,10 @@ class Checker {
       check_dc(d);
       check_capacity_sum(d);
       if (d.lsa_size > kMaxLsa) {
-        error(d.id, fmt::format("lsa {} is larger than {} (label storage holds a few KiB of labels; "
-                                "it is kept in memory and in the state file)",
-                                format_bytes(d.lsa_size), format_bytes(kMaxLsa)));
+        error(d.id,
+              fmt::format("lsa {} is larger than {} (label storage holds a few KiB of labels; "
+                          "it is kept in memory and in the state file)",
+                          format_bytes(d.lsa_size), format_bytes(kMaxLsa)));
       }
       check_backing(d.id, "volatile_path", d.volatile_backing.path);
       check_backing(d.id, "persistent_path", d.persistent_backing.path);
@@ -267,7 +285,8 @@ class Checker {
   void check_capacity_sum(const Type3Spec& d) {
     uint64_t total = d.volatile_size.value();
     bool wrapped = __builtin_add_overflow(total, d.persistent_size.value(), &total);
-    for (Bytes r : d.dc_regions) wrapped = wrapped || __builtin_add_overflow(total, r.value(), &total);
+    for (Bytes r : d.dc_regions)
+      wrapped = wrapped || __builtin_add_overflow(total, r.value(), &total);
     if (wrapped) error(d.id, "capacity (volatile + persistent + DC regions) is beyond 2^64 bytes");
   }
 
@@ -280,7 +299,8 @@ class Checker {
     if (ec) canon = path;
     const std::string who = fmt::format("{} of '{}'", key, id);
     if (auto [it, fresh] = backing_files_.emplace(canon, who); !fresh) {
-      error(id, fmt::format("{} '{}' is also the {} (one file cannot back two stores)", key, path, it->second));
+      error(id, fmt::format("{} '{}' is also the {} (one file cannot back two stores)", key, path,
+                            it->second));
     }
   }
 
@@ -288,10 +308,12 @@ class Checker {
   // block size, which is a power of two of at least 64 B.
   void check_dc(const Type3Spec& d) {
     if (d.dc_regions.empty()) return;
-    if (d.dc_regions.size() > 8) error(d.id, fmt::format("{} DC regions (at most 8)", d.dc_regions.size()));
+    if (d.dc_regions.size() > 8)
+      error(d.id, fmt::format("{} DC regions (at most 8)", d.dc_regions.size()));
     const uint64_t bs = d.dc_block_size.value();
     if (bs < 64 || (bs & (bs - 1)) != 0) {
-      error(d.id, fmt::format("dc_block_size {} is not a power of two of at least 64 B", format_bytes(d.dc_block_size)));
+      error(d.id, fmt::format("dc_block_size {} is not a power of two of at least 64 B",
+                              format_bytes(d.dc_block_size)));
     }
     for (size_t i = 0; i < d.dc_regions.size(); ++i) {
       const Bytes r = d.dc_regions[i];
@@ -299,15 +321,16 @@ class Checker {
       if (r == Bytes(0)) error(d.id, what + " is empty");
       check_size(d.id, what, r);
       if (bs != 0 && r.value() % bs != 0) {
-        error(d.id, fmt::format("{} {} is not a multiple of dc_block_size {}", what, format_bytes(r),
-                                format_bytes(d.dc_block_size)));
+        error(d.id, fmt::format("{} {} is not a multiple of dc_block_size {}", what,
+                                format_bytes(r), format_bytes(d.dc_block_size)));
       }
     }
   }
 
   void check_type2() {
     for (const auto& d : t_.type2) {
-      if (check_ref(d.id, "parent", d.parent, {"root_port", "downstream_port"}, "a root port or downstream port")) {
+      if (check_ref(d.id, "parent", d.parent, {"root_port", "downstream_port"},
+                    "a root port or downstream port")) {
         claim_port(d.id, d.parent);
       }
       if (d.hdm_size == Bytes(0)) error(d.id, "device has no memory (hdm is 0)");
@@ -374,7 +397,8 @@ class Checker {
   void check_bus_ranges() {
     std::vector<std::pair<unsigned, const HostBridgeSpec*>> hbs;
     for (const auto& hb : t_.host_bridges) hbs.emplace_back(hb.bus_nr, &hb);
-    std::sort(hbs.begin(), hbs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(hbs.begin(), hbs.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     std::multimap<std::string_view, const RootPortSpec*> root_ports;
     for (const auto& rp : t_.root_ports) root_ports.emplace(rp.host_bridge, &rp);
     for (size_t i = 0; i < hbs.size(); ++i) {
@@ -383,14 +407,15 @@ class Checker {
       const unsigned limit = 256 - hb.bus_nr;
       unsigned need = 1;
       auto [rb, re] = root_ports.equal_range(hb.id);
-      for (auto it = rb; it != re && need <= limit; ++it) need += buses_below(it->second->id, limit);
+      for (auto it = rb; it != re && need <= limit; ++it)
+        need += buses_below(it->second->id, limit);
       if (need > limit) {
         error(hb.id, fmt::format("needs buses {}..{} or more, beyond bus 255", hb.bus_nr,
                                  hb.bus_nr + std::min(need, limit + 1) - 1));
       } else if (const unsigned last = hb.bus_nr + need - 1;
                  i + 1 < hbs.size() && hbs[i + 1].first <= last && hbs[i + 1].first != hb.bus_nr) {
-        error(hb.id, fmt::format("needs buses {}..{} but host bridge '{}' starts at bus {}", hb.bus_nr, last,
-                                 hbs[i + 1].second->id, hbs[i + 1].first));
+        error(hb.id, fmt::format("needs buses {}..{} but host bridge '{}' starts at bus {}",
+                                 hb.bus_nr, last, hbs[i + 1].second->id, hbs[i + 1].first));
       }
     }
   }
@@ -410,11 +435,12 @@ class Checker {
   const Topology& t_;
   std::map<std::string_view, const SwitchSpec*> switches_;
   std::map<std::string_view, const DownstreamPortSpec*> downstream_ports_;
-  std::multimap<std::string_view, const SwitchSpec*> switches_below_;            // by parent port
+  std::multimap<std::string_view, const SwitchSpec*> switches_below_;           // by parent port
   std::multimap<std::string_view, const DownstreamPortSpec*> ports_of_switch_;  // by switch id
   std::map<std::string, std::string> kinds_;
-  std::map<std::string, std::string> backing_files_;  // canonical path -> "key of 'id'"        // id -> element kind
-  std::map<std::string, std::string> below_port_;   // port id -> the id of what is below it
+  std::map<std::string, std::string>
+      backing_files_;  // canonical path -> "key of 'id'"        // id -> element kind
+  std::map<std::string, std::string> below_port_;  // port id -> the id of what is below it
   std::vector<Diagnostic> out_;
 };
 
@@ -441,7 +467,9 @@ void validate_or_throw(const Topology& t) {
     if (d.severity != Severity::kError) continue;
     msg += (msg.empty() ? "" : "\n") + to_string(d);
   }
-  if (!msg.empty()) throw ValidationError("invalid topology" + (t.name.empty() ? "" : " '" + t.name + "'") + ":\n" + msg);
+  if (!msg.empty())
+    throw ValidationError("invalid topology" + (t.name.empty() ? "" : " '" + t.name + "'") + ":\n" +
+                          msg);
 }
 
 }  // namespace cxlsim

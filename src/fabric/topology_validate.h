@@ -25,8 +25,8 @@ struct Diagnostic {
 // devices without memory; sizes that are not multiples of 256 MiB; unsupported interleave ways
 // (not 1,2,3,4,6,8,12,16) or granularity (not a power of two in 256 B..16 KiB); window targets
 // that are not host bridges; switches inside their own subtree; link widths other than
-// 1, 2, 4, 8, 16 and link speed codes other than 1..6; an empty topology. Warnings: ports with nothing
-// below them, a topology without windows or devices.
+// 1, 2, 4, 8, 16 and link speed codes other than 1..6; an empty topology. Warnings: ports with
+// nothing below them, a topology without windows or devices.
 std::vector<Diagnostic> validate(const Topology& t);
 
 bool has_errors(const std::vector<Diagnostic>& diagnostics);

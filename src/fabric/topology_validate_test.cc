@@ -38,7 +38,9 @@ std::string errors_for(const Topology& t, const std::string& element) {
   return out;
 }
 
-bool mentions(const std::string& text, std::string_view what) { return text.find(what) != std::string::npos; }
+bool mentions(const std::string& text, std::string_view what) {
+  return text.find(what) != std::string::npos;
+}
 
 TEST(TopologyValidate, GoodTopologyHasNoDiagnostics) {
   EXPECT_TRUE(validate(good()).empty());
@@ -71,7 +73,8 @@ TEST(TopologyValidate, BusRangesOfHostBridges) {
   t.type3.back().parent = "rp9";
   t.type3.back().serial = 9;
   t.windows[0].targets.push_back("hb1");
-  EXPECT_TRUE(mentions(errors_for(t, "hb0"), "needs buses 12..17 but host bridge 'hb1' starts at bus 17"));
+  EXPECT_TRUE(
+      mentions(errors_for(t, "hb0"), "needs buses 12..17 but host bridge 'hb1' starts at bus 17"));
   t.host_bridges[1].bus_nr = 18;
   EXPECT_EQ(errors_for(t, "hb0"), "");
   EXPECT_EQ(errors_for(t, "hb1"), "");
@@ -109,7 +112,8 @@ TEST(TopologyValidate, ReferencesOfTheWrongKind) {
   EXPECT_TRUE(mentions(errors_for(t, "w0"), "target 'rp0' is a root_port, expected a host bridge"));
   t = good();
   t.type3[2].parent = "hb0";
-  EXPECT_TRUE(mentions(errors_for(t, "mem2"), "is a host_bridge, expected a root port or downstream port"));
+  EXPECT_TRUE(
+      mentions(errors_for(t, "mem2"), "is a host_bridge, expected a root port or downstream port"));
 }
 
 TEST(TopologyValidate, DeviceWithoutMemory) {
@@ -122,7 +126,8 @@ TEST(TopologyValidate, SizesMustBeMultiplesOf256MiB) {
   Topology t = good();
   t.type3[0].persistent_size = MiB(300);
   t.windows[0].size = MiB(1000);
-  EXPECT_TRUE(mentions(errors_for(t, "mem0"), "persistent capacity 300 MiB is not a multiple of 256 MiB"));
+  EXPECT_TRUE(
+      mentions(errors_for(t, "mem0"), "persistent capacity 300 MiB is not a multiple of 256 MiB"));
   EXPECT_TRUE(mentions(errors_for(t, "w0"), "window size 1000 MiB is not a multiple of 256 MiB"));
 }
 
@@ -135,7 +140,8 @@ TEST(TopologyValidate, InterleaveWaysAndGranularity) {
       t.host_bridges.push_back({id, 100 + i, 100 + i});
       t.windows[0].targets.push_back(id);
     }
-    bool valid_ways = n == 1 || n == 2 || n == 3 || n == 4 || n == 6 || n == 8 || n == 12 || n == 16;
+    bool valid_ways =
+        n == 1 || n == 2 || n == 3 || n == 4 || n == 6 || n == 8 || n == 12 || n == 16;
     EXPECT_EQ(mentions(errors_for(t, "w0"), "interleave ways"), !valid_ways) << n;
   }
   for (uint64_t g : {128u, 256u, 768u, 1024u, 16384u, 32768u}) {
@@ -201,7 +207,8 @@ TEST(TopologyValidate, RepeatedSwitchIdsAreReportedNotExplored) {
 TEST(TopologyValidate, WrappingWindowsAndCapacitiesAreRefused) {
   Topology t = good();
   t.windows[0].base = 0xffff'ffff'0000'0000;  // + 4 GiB is 2^64
-  EXPECT_TRUE(mentions(errors_for(t, "w0"), "beyond the 64-bit address space")) << errors_for(t, "w0");
+  EXPECT_TRUE(mentions(errors_for(t, "w0"), "beyond the 64-bit address space"))
+      << errors_for(t, "w0");
   t = good();
   t.type3[0].volatile_size = Bytes(uint64_t{1} << 63);
   t.type3[0].persistent_size = Bytes(uint64_t{1} << 63);
@@ -222,10 +229,12 @@ TEST(TopologyValidate, OneFileCannotBackTwoStores) {
   Topology t = good();
   t.type3[0].persistent_backing.path = "/tmp/cxlsim-alias-test/a.raw";
   t.type3[0].lsa_backing.path = "/tmp/cxlsim-alias-test/../cxlsim-alias-test/a.raw";
-  EXPECT_TRUE(mentions(errors_for(t, "mem0"), "one file cannot back two stores")) << errors_for(t, "mem0");
+  EXPECT_TRUE(mentions(errors_for(t, "mem0"), "one file cannot back two stores"))
+      << errors_for(t, "mem0");
   t.type3[0].lsa_backing.path = "/tmp/cxlsim-alias-test/a.lsa";
   t.type3[1].persistent_backing.path = "/tmp/cxlsim-alias-test/a.raw";
-  EXPECT_TRUE(mentions(errors_for(t, "mem1"), "is also the persistent_path of 'mem0'")) << errors_for(t, "mem1");
+  EXPECT_TRUE(mentions(errors_for(t, "mem1"), "is also the persistent_path of 'mem0'"))
+      << errors_for(t, "mem1");
 }
 
 TEST(TopologyValidate, OnePerLink) {
@@ -296,7 +305,8 @@ TEST(TopologyValidate, LinkWidths) {
   t.type3[1].link.width = 32;  // x32 left the PCIe 6.0 base spec; CXL never had it
   t.root_ports[1].link.width = 0;
   t.downstream_ports[1].link.speed = static_cast<LinkSpeed>(7);
-  EXPECT_TRUE(mentions(errors_for(t, "sw0"), "link_width 3 is not a PCIe link width")) << errors_for(t, "sw0");
+  EXPECT_TRUE(mentions(errors_for(t, "sw0"), "link_width 3 is not a PCIe link width"))
+      << errors_for(t, "sw0");
   EXPECT_TRUE(mentions(errors_for(t, "mem1"), "link_width 32")) << errors_for(t, "mem1");
   EXPECT_TRUE(mentions(errors_for(t, "rp1"), "link_width 0")) << errors_for(t, "rp1");
   EXPECT_TRUE(mentions(errors_for(t, "sw0p1"), "link_speed code 7")) << errors_for(t, "sw0p1");

@@ -45,7 +45,10 @@ class BandwidthSeries {
 class TraceCore final : public Requester {
  public:
   TraceCore(TraceReader& r, Placement& p, const ReplayConfig& cfg, ReplayResult& out)
-      : reader_(r), place_(p), cfg_(cfg), out_(out),
+      : reader_(r),
+        place_(p),
+        cfg_(cfg),
+        out_(out),
         caches_(cfg.host.app.l1d_size.value(), cfg.host.app.l1d_ways, cfg.host.app.l2_size.value(),
                 cfg.host.app.l2_ways) {}
 
@@ -70,7 +73,8 @@ class TraceCore final : public Requester {
   void pump(Duration now) {
     while (outstanding_ < cfg_.max_outstanding) {
       if (lines_left_ == 0 && !load_record()) return;
-      if (rec_.timestamp_ps != kNoTimestamp && static_cast<int64_t>(rec_.timestamp_ps) > now.picoseconds()) {
+      if (rec_.timestamp_ps != kNoTimestamp &&
+          static_cast<int64_t>(rec_.timestamp_ps) > now.picoseconds()) {
         if (!waiting_) {
           waiting_ = true;
           sys_->schedule(Duration::ps(static_cast<int64_t>(rec_.timestamp_ps)), this, nullptr);
@@ -99,7 +103,10 @@ class TraceCore final : public Requester {
     r->hpa = place_.map(addr) & ~uint64_t{63};
     ++outstanding_;
     ++out_.requests;
-    if (op == Op::kWrite) ++out_.writes; else ++out_.reads;
+    if (op == Op::kWrite)
+      ++out_.writes;
+    else
+      ++out_.reads;
     sys_->issue(r);
   }
   bool load_record() {
@@ -109,7 +116,8 @@ class TraceCore final : public Requester {
     const uint64_t last = (rec_.address + rec_.size - 1) & ~uint64_t{63};
     line_addr_ = first;
     lines_left_ = (last - first) / 64 + 1;
-    if (cfg_.progress && (out_.records & 0xFFFF) == 0) cfg_.progress(reader_.position(), reader_.total());
+    if (cfg_.progress && (out_.records & 0xFFFF) == 0)
+      cfg_.progress(reader_.position(), reader_.total());
     return true;
   }
 
@@ -163,10 +171,12 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
   out.elapsed_ns = el;
   for (const Target& t : sys.targets()) {
     const uint64_t n = t.stats.reads + t.stats.writes;
-    out.components.push_back({t.name, "target", n, n * 64, 0.0, n ? ratio(t.stats.credit_wait, static_cast<double>(n)) : 0.0});
+    out.components.push_back({t.name, "target", n, n * 64, 0.0,
+                              n ? ratio(t.stats.credit_wait, static_cast<double>(n)) : 0.0});
     const MediaStats& m = t.media->stats();
     const uint64_t mn = m.reads + m.writes;
-    out.components.push_back({t.name + " media", "media", mn, mn * 64, ratio(m.busy, el * t.media->channels()),
+    out.components.push_back({t.name + " media", "media", mn, mn * 64,
+                              ratio(m.busy, el * t.media->channels()),
                               mn ? ratio(m.queueing, static_cast<double>(mn)) : 0.0});
   }
   for (const auto& l : sys.links()) {
@@ -174,9 +184,11 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
     const std::string width_speed = flit ? link_width_speed(flit->config()) : "";
     for (Dir d : {Dir::kDown, Dir::kUp}) {
       const LinkStats& s = l->stats(d);
-      out.components.push_back({l->name() + (d == Dir::kDown ? " down" : " up"), d == Dir::kDown ? "link-down" : "link-up",
-                                s.messages, s.payload_bytes, ratio(s.busy, el),
-                                s.messages ? ratio(s.queueing, static_cast<double>(s.messages)) : 0.0, width_speed});
+      out.components.push_back(
+          {l->name() + (d == Dir::kDown ? " down" : " up"),
+           d == Dir::kDown ? "link-down" : "link-up", s.messages, s.payload_bytes,
+           ratio(s.busy, el), s.messages ? ratio(s.queueing, static_cast<double>(s.messages)) : 0.0,
+           width_speed});
     }
   }
   return out;

@@ -38,12 +38,12 @@ struct ReplayConfig {
 
 struct ComponentStat {
   std::string name;
-  std::string kind;   // "target", "link-down", "link-up", "media"
+  std::string kind;  // "target", "link-down", "link-up", "media"
   uint64_t requests = 0;
   uint64_t bytes = 0;
-  double utilisation = 0;      // busy fraction of the run
-  double queueing_ns = 0;      // mean wait per request
-  std::string link{};          // links: trained width and speed, "x16 32GT/s"; else empty
+  double utilisation = 0;  // busy fraction of the run
+  double queueing_ns = 0;  // mean wait per request
+  std::string link{};      // links: trained width and speed, "x16 32GT/s"; else empty
 };
 
 struct ReplayResult {
@@ -51,11 +51,12 @@ struct ReplayResult {
   uint64_t l2_hits = 0;  // lines the private caches served (private_caches only)
   double elapsed_ns = 0;
   LatencyHistogram latency;
-  double bin_ns = 0;                 // width of each bandwidth bin
+  double bin_ns = 0;                   // width of each bandwidth bin
   std::vector<double> bandwidth_gbps;  // bytes completed per bin / bin width
   std::vector<ComponentStat> components;
   uint64_t dram_pages = 0, cxl_pages = 0;
-  uint64_t spilled_pages = 0;  // pages the policy sent to CXL that went to DRAM: the region was full
+  uint64_t spilled_pages =
+      0;  // pages the policy sent to CXL that went to DRAM: the region was full
   timing::HostCacheConfig cache;       // the host cache the run had (cache.enabled false: none)
   timing::HostCacheStats cache_stats;  // its hits, misses and write-backs
 };

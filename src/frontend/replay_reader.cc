@@ -1,15 +1,14 @@
 #include "frontend/replay_reader.h"
 
-#include <fmt/format.h>
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <string_view>
@@ -27,7 +26,8 @@ class Input {
  public:
   explicit Input(const std::string& path) : path_(path) {
     const int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw ParseError(fmt::format("cannot open trace '{}': {}", path, std::strerror(errno)));
+    if (fd < 0)
+      throw ParseError(fmt::format("cannot open trace '{}': {}", path, std::strerror(errno)));
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) total_ = static_cast<uint64_t>(st.st_size);
     read_prefix(fd);
@@ -86,7 +86,8 @@ class Input {
       if (prefix_.size() >= 8 && prefix_.find('\n') != std::string::npos) break;
       const ssize_t n = ::read(fd, buf, kPrefixBytes - prefix_.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw ParseError(fmt::format("cannot read trace '{}': {}", path_, std::strerror(errno)));
+      if (n < 0)
+        throw ParseError(fmt::format("cannot read trace '{}': {}", path_, std::strerror(errno)));
       if (n == 0) break;
       prefix_.append(buf, static_cast<size_t>(n));
     }
@@ -105,8 +106,9 @@ class Input {
 
 TraceKind kind_of_prefix(std::string_view s) {
   if (s.size() >= 8 && std::memcmp(s.data(), kTraceMagic, 8) == 0) return TraceKind::kBinary;
-  if (s.rfind("==", 0) == 0 || s.find("\n L ") != std::string_view::npos || s.find("\n S ") != std::string_view::npos ||
-      s.rfind(" L ", 0) == 0 || s.rfind(" S ", 0) == 0 || s.rfind(" M ", 0) == 0 || s.rfind("I  ", 0) == 0) {
+  if (s.rfind("==", 0) == 0 || s.find("\n L ") != std::string_view::npos ||
+      s.find("\n S ") != std::string_view::npos || s.rfind(" L ", 0) == 0 ||
+      s.rfind(" S ", 0) == 0 || s.rfind(" M ", 0) == 0 || s.rfind("I  ", 0) == 0) {
     return TraceKind::kLackey;
   }
   return TraceKind::kText;
@@ -157,9 +159,12 @@ class TextReader final : public LineReader {
         s = e == std::string_view::npos ? std::string_view() : trim(s.substr(e + 1));
       }
       if (n < 2 || n > 4 || !s.empty()) bad("expected 'R|W <hex address> [size] [timestamp-ns]'");
-      if (f[0] == "R" || f[0] == "r") out.write = false;
-      else if (f[0] == "W" || f[0] == "w") out.write = true;
-      else bad(fmt::format("unknown operation '{}' (use R or W)", f[0]));
+      if (f[0] == "R" || f[0] == "r")
+        out.write = false;
+      else if (f[0] == "W" || f[0] == "w")
+        out.write = true;
+      else
+        bad(fmt::format("unknown operation '{}' (use R or W)", f[0]));
       if (!parse_u64(f[1], out.address, 16)) bad(fmt::format("bad hex address '{}'", f[1]));
       uint64_t size = 64;
       if (n >= 3 && (!parse_u64(f[2], size, 10) || size == 0 || size > kMaxAccessBytes)) {
@@ -202,7 +207,8 @@ class LackeyReader final : public LineReader {
       if (comma == std::string_view::npos) bad("missing ',size'");
       TraceRecord r;
       uint64_t size = 0;
-      if (!parse_u64(rest.substr(0, comma), r.address, 16)) bad(fmt::format("bad address '{}'", rest.substr(0, comma)));
+      if (!parse_u64(rest.substr(0, comma), r.address, 16))
+        bad(fmt::format("bad address '{}'", rest.substr(0, comma)));
       if (!parse_u64(rest.substr(comma + 1), size, 10) || size == 0 || size > kMaxAccessBytes) {
         bad(fmt::format("bad size '{}' (1..{} bytes)", rest.substr(comma + 1), kMaxAccessBytes));
       }
@@ -248,20 +254,27 @@ class BinaryReader final : public TraceReader {
       throw ParseError(fmt::format("{}: not a cxlsim binary trace (bad magic)", path));
     }
     const uint64_t version = get_le(h + 8, 4), rec = get_le(h + 12, 4);
-    if (version != kTraceVersion) throw ParseError(fmt::format("{}: unsupported trace version {} (this cxlsim reads {})", path, version, kTraceVersion));
-    if (rec != kTraceRecordBytes) throw ParseError(fmt::format("{}: record size {} does not match version 1 ({})", path, rec, kTraceRecordBytes));
+    if (version != kTraceVersion)
+      throw ParseError(fmt::format("{}: unsupported trace version {} (this cxlsim reads {})", path,
+                                   version, kTraceVersion));
+    if (rec != kTraceRecordBytes)
+      throw ParseError(fmt::format("{}: record size {} does not match version 1 ({})", path, rec,
+                                   kTraceRecordBytes));
   }
   bool next(TraceRecord& out) override {
     unsigned char r[kTraceRecordBytes];
     size_t got = in_->read(r, sizeof r);
     if (got == 0) return false;
-    if (got != sizeof r) throw ParseError(fmt::format("{}: truncated record {}", in_->path(), index_));
+    if (got != sizeof r)
+      throw ParseError(fmt::format("{}: truncated record {}", in_->path(), index_));
     out.address = get_le(r, 8);
     out.timestamp_ps = get_le(r + 8, 8);
     out.size = static_cast<uint32_t>(get_le(r + 16, 4));
-    if (r[20] > 1) throw ParseError(fmt::format("{}: record {}: bad op {}", in_->path(), index_, r[20]));
+    if (r[20] > 1)
+      throw ParseError(fmt::format("{}: record {}: bad op {}", in_->path(), index_, r[20]));
     if (out.size == 0 || out.size > kMaxAccessBytes) {
-      throw ParseError(fmt::format("{}: record {}: size {} (1..{} bytes)", in_->path(), index_, out.size, kMaxAccessBytes));
+      throw ParseError(fmt::format("{}: record {}: size {} (1..{} bytes)", in_->path(), index_,
+                                   out.size, kMaxAccessBytes));
     }
     out.write = r[20] == 1;
     ++index_;
@@ -277,14 +290,19 @@ class BinaryReader final : public TraceReader {
 
 }  // namespace
 
-TraceKind detect_trace_kind(const std::string& path) { return kind_of_prefix(Input(path).prefix()); }
+TraceKind detect_trace_kind(const std::string& path) {
+  return kind_of_prefix(Input(path).prefix());
+}
 
 std::unique_ptr<TraceReader> open_trace(const std::string& path) {
   auto in = std::make_unique<Input>(path);
   switch (kind_of_prefix(in->prefix())) {
-    case TraceKind::kBinary: return std::make_unique<BinaryReader>(std::move(in));
-    case TraceKind::kLackey: return std::make_unique<LackeyReader>(std::move(in));
-    case TraceKind::kText: break;
+    case TraceKind::kBinary:
+      return std::make_unique<BinaryReader>(std::move(in));
+    case TraceKind::kLackey:
+      return std::make_unique<LackeyReader>(std::move(in));
+    case TraceKind::kText:
+      break;
   }
   return std::make_unique<TextReader>(std::move(in));
 }
@@ -309,7 +327,8 @@ void TraceWriter::write(const TraceRecord& r) {
   put_le(b + 8, r.timestamp_ps, 8);
   put_le(b + 16, r.size, 4);
   b[20] = r.write ? 1 : 0;
-  if (std::fwrite(b, 1, sizeof b, f_) != sizeof b) throw ParseError(fmt::format("write to '{}' failed", path_));
+  if (std::fwrite(b, 1, sizeof b, f_) != sizeof b)
+    throw ParseError(fmt::format("write to '{}' failed", path_));
   ++records_;
 }
 

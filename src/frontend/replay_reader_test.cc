@@ -112,7 +112,8 @@ TEST(TraceBounds, HugeSizesAndLongLinesAreRefused) {
     w.write({0, kNoTimestamp, 0xffffffff, false});
     w.close();
   }
-  EXPECT_NE(error_of(bin.path()).find("size 4294967295"), std::string::npos) << error_of(bin.path());
+  EXPECT_NE(error_of(bin.path()).find("size 4294967295"), std::string::npos)
+      << error_of(bin.path());
 }
 
 TEST(TextTrace, ReadsOpsAddressesSizesAndTimestamps) {
@@ -226,14 +227,16 @@ TEST(BinaryTrace, RejectsOtherVersionsRecordSizesAndTruncation) {
   }
   {
     TempFile f("trunc.cxlt", header(kTraceVersion, kTraceRecordBytes) + std::string(10, '\0'));
-    EXPECT_NE(error_of(f.path()).find("truncated record 0"), std::string::npos) << error_of(f.path());
+    EXPECT_NE(error_of(f.path()).find("truncated record 0"), std::string::npos)
+        << error_of(f.path());
   }
   {
     std::string rec(kTraceRecordBytes, '\0');
     rec[16] = 64;  // size
     rec[20] = 7;   // op: neither read nor write
     TempFile f("op.cxlt", header(kTraceVersion, kTraceRecordBytes) + rec);
-    EXPECT_NE(error_of(f.path()).find("record 0: bad op 7"), std::string::npos) << error_of(f.path());
+    EXPECT_NE(error_of(f.path()).find("record 0: bad op 7"), std::string::npos)
+        << error_of(f.path());
   }
 }
 

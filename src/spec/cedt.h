@@ -6,12 +6,11 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "spec/address.h"
 #include "spec/units.h"
@@ -22,19 +21,19 @@ namespace cxlsim {
 struct Chbs {
   static constexpr uint8_t kType = 0;
   static constexpr uint16_t kLength = 0x20;
-  static constexpr uint32_t kVersionRch = 0;    // CXL 1.1 host bridge: Base is an RCRB (8 KiB)
-  static constexpr uint32_t kVersionCxl2 = 1;   // CXL 2.0+ host bridge: Base is a CHBCR (64 KiB)
+  static constexpr uint32_t kVersionRch = 0;   // CXL 1.1 host bridge: Base is an RCRB (8 KiB)
+  static constexpr uint32_t kVersionCxl2 = 1;  // CXL 2.0+ host bridge: Base is a CHBCR (64 KiB)
 
   uint32_t uid = 0;  // the host bridge's ACPI _UID
   uint32_t cxl_version = kVersionCxl2;
-  Hpa base;          // component register block (CHBCR) or RCRB
+  Hpa base;  // component register block (CHBCR) or RCRB
   Bytes length = KiB(64);
   auto operator<=>(const Chbs&) const = default;
 };
 
 // Window Restrictions bits of a CFMWS (CXL 3.1 §9.18.3).
 enum CfmwsRestriction : uint16_t {
-  kCfmwsDeviceCoherent = 1u << 0,  // may map HDM-D / HDM-DB (type 2 style) memory
+  kCfmwsDeviceCoherent = 1u << 0,    // may map HDM-D / HDM-DB (type 2 style) memory
   kCfmwsHostOnlyCoherent = 1u << 1,  // may map HDM-H (type 3) memory
   kCfmwsVolatile = 1u << 2,
   kCfmwsPersistent = 1u << 3,
@@ -49,11 +48,11 @@ struct CedtCfmws {
   static constexpr uint8_t kArithmeticModulo = 0;     // standard modulo (incl. 3/6/12 ways)
   static constexpr uint8_t kArithmeticModuloXor = 1;  // modulo with XOR (needs CXIMS)
 
-  Hpa base;                   // 256 MiB aligned
-  Bytes size;                 // multiple of 256 MiB x interleave ways
-  uint8_t eniw = 0;           // encoded number of interleave ways (0..4, 8..10)
+  Hpa base;          // 256 MiB aligned
+  Bytes size;        // multiple of 256 MiB x interleave ways
+  uint8_t eniw = 0;  // encoded number of interleave ways (0..4, 8..10)
   uint8_t interleave_arithmetic = kArithmeticModulo;
-  uint32_t hbig = 0;          // host bridge interleave granularity, encoded (0: 256 B .. 6: 16 KiB)
+  uint32_t hbig = 0;  // host bridge interleave granularity, encoded (0: 256 B .. 6: 16 KiB)
   uint16_t restrictions = kCfmwsHostOnlyCoherent | kCfmwsVolatile | kCfmwsPersistent;
   uint16_t qtg_id = 0;
   std::vector<uint32_t> targets;  // CHBS UIDs, one per interleave way, in interleave order
@@ -67,8 +66,9 @@ struct CedtCfmws {
 // A window from its natural parameters (ways = targets.size()); throws ValidationError when
 // ways or granularity are not encodable or base/size are misaligned.
 CedtCfmws make_cfmws(Hpa base, Bytes size, std::vector<uint32_t> targets, Bytes granularity,
-                 uint16_t restrictions = kCfmwsHostOnlyCoherent | kCfmwsVolatile | kCfmwsPersistent,
-                 uint16_t qtg_id = 0);
+                     uint16_t restrictions = kCfmwsHostOnlyCoherent | kCfmwsVolatile |
+                                             kCfmwsPersistent,
+                     uint16_t qtg_id = 0);
 
 // Any other CEDT structure (CXIMS, RDPAS, ...), kept verbatim (type, length and body).
 struct CedtRawStructure {

@@ -1,9 +1,9 @@
 #include "spec/cedt.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <rapidcheck/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "spec/error.h"
@@ -72,7 +72,8 @@ TEST(Cedt, WholeTableHasHeaderLengthAndZeroChecksum) {
 TEST(Cedt, OtherStructureTypesRoundTripVerbatim) {
   Cedt t;
   // A CXIMS-shaped structure (type 2): kept as bytes.
-  t.structures = {CedtRawStructure{2, {0x02, 0x00, 0x08, 0x00, 0xAA, 0xBB, 0xCC, 0xDD}}, sample_chbs()};
+  t.structures = {CedtRawStructure{2, {0x02, 0x00, 0x08, 0x00, 0xAA, 0xBB, 0xCC, 0xDD}},
+                  sample_chbs()};
   EXPECT_EQ(decode_cedt(encode_cedt(t)), t);
 }
 
@@ -120,7 +121,8 @@ TEST(Cedt, EncodersValidateWindowsAndBridges) {
   EXPECT_THROW(make_cfmws(Hpa(GiB(1).value()), GiB(1), {0, 1, 2, 3, 4}, KiB(4)), ValidationError);
   EXPECT_THROW(make_cfmws(Hpa(GiB(1).value()), GiB(1), {0, 1}, Bytes(128)), ValidationError);
   EXPECT_THROW(make_cfmws(Hpa(MiB(128).value()), GiB(1), {0}, KiB(4)), ValidationError);
-  EXPECT_THROW(make_cfmws(Hpa(GiB(1).value()), GiB(1), {0, 1, 2}, KiB(4)), ValidationError);  // 1 GiB % 768 MiB
+  EXPECT_THROW(make_cfmws(Hpa(GiB(1).value()), GiB(1), {0, 1, 2}, KiB(4)),
+               ValidationError);  // 1 GiB % 768 MiB
   CedtCfmws c = sample_cfmws();
   c.targets.pop_back();
   EXPECT_THROW(encode_cfmws(c), ValidationError);
@@ -132,13 +134,15 @@ TEST(Cedt, EncodersValidateWindowsAndBridges) {
 }
 
 RC_GTEST_PROP(Cedt, ValidWindowsRoundTrip, ()) {
-  const auto ways = *rc::gen::elementOf(std::vector<unsigned>(all_ways().begin(), all_ways().end()));
+  const auto ways =
+      *rc::gen::elementOf(std::vector<unsigned>(all_ways().begin(), all_ways().end()));
   const auto eig = *rc::gen::inRange<uint8_t>(0, 7);
   const uint64_t base = *rc::gen::inRange<uint64_t>(0, 1u << 20) << 28;
   const uint64_t size = *rc::gen::inRange<uint64_t>(1, 64) * ways * (1ull << 28);
-  const auto targets = *rc::gen::container<std::vector<uint32_t>>(ways, rc::gen::arbitrary<uint32_t>());
+  const auto targets =
+      *rc::gen::container<std::vector<uint32_t>>(ways, rc::gen::arbitrary<uint32_t>());
   const CedtCfmws c = make_cfmws(Hpa(base), Bytes(size), targets, *eig_to_granularity(eig),
-                             *rc::gen::arbitrary<uint16_t>(), *rc::gen::arbitrary<uint16_t>());
+                                 *rc::gen::arbitrary<uint16_t>(), *rc::gen::arbitrary<uint16_t>());
   const auto bytes = encode_cfmws(c);
   RC_ASSERT(bytes.size() == 0x24u + 4 * ways);
   RC_ASSERT(decode_cfmws(bytes) == c);

@@ -1,10 +1,10 @@
 #include "spec/component_registers.h"
 
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "spec/hdm_decoder.h"
 
@@ -164,11 +164,16 @@ constexpr uint32_t kCeDefinedBits = 0x7F;        // bits 0..6
 
 std::string_view component_kind_name(ComponentKind k) {
   switch (k) {
-    case ComponentKind::kHostBridge: return "host-bridge";
-    case ComponentKind::kRootPort: return "root-port";
-    case ComponentKind::kSwitchUpstream: return "switch-upstream-port";
-    case ComponentKind::kSwitchDownstream: return "switch-downstream-port";
-    case ComponentKind::kEndpoint: return "endpoint";
+    case ComponentKind::kHostBridge:
+      return "host-bridge";
+    case ComponentKind::kRootPort:
+      return "root-port";
+    case ComponentKind::kSwitchUpstream:
+      return "switch-upstream-port";
+    case ComponentKind::kSwitchDownstream:
+      return "switch-downstream-port";
+    case ComponentKind::kEndpoint:
+      return "endpoint";
   }
   return "?";
 }
@@ -183,10 +188,11 @@ ComponentRegisters::ComponentRegisters(ComponentKind kind, std::optional<Externa
   const std::string kname(component_kind_name(kind));
   if (hdm_) {
     if (kind == ComponentKind::kRootPort || kind == ComponentKind::kSwitchDownstream)
-      throw std::invalid_argument(kname + ": root and downstream ports have no HDM Decoder Capability");
+      throw std::invalid_argument(kname +
+                                  ": root and downstream ports have no HDM Decoder Capability");
     if (hdm_->id != static_cast<uint16_t>(CacheMemCapabilityId::kHdmDecoder))
-      throw std::invalid_argument(fmt::format("{}: capability id {} is not the HDM Decoder Capability",
-                                              kname, hdm_->id));
+      throw std::invalid_argument(
+          fmt::format("{}: capability id {} is not the HDM Decoder Capability", kname, hdm_->id));
     if (hdm_->size_bytes == 0 || kHdmOffset + hdm_->size_bytes > kCacheMemSize)
       throw std::invalid_argument(fmt::format("{}: HDM Decoder Capability of {} bytes does not fit",
                                               kname, hdm_->size_bytes));
@@ -219,7 +225,8 @@ namespace {
 
 void check_offset(uint32_t off, unsigned size) {
   if (off % 4 != 0 || uint64_t{off} + size > ComponentRegisters::kBlockSize)
-    throw std::out_of_range(fmt::format("component register access of {} bytes at {:#x}", size, off));
+    throw std::out_of_range(
+        fmt::format("component register access of {} bytes at {:#x}", size, off));
 }
 
 }  // namespace
@@ -228,7 +235,8 @@ uint32_t ComponentRegisters::read32(uint32_t off) const {
   check_offset(off, 4);
   if (off < kCacheMemOffset || off >= kCacheMemOffset + kCacheMemSize) return 0;
   const uint32_t cm = off - kCacheMemOffset;
-  if (hdm_ && cm >= kHdmOffset && cm < kHdmOffset + hdm_->size_bytes) return hdm_->read32(cm - kHdmOffset);
+  if (hdm_ && cm >= kHdmOffset && cm < kHdmOffset + hdm_->size_bytes)
+    return hdm_->read32(cm - kHdmOffset);
   return regs_.read32(cm);
 }
 
@@ -256,7 +264,8 @@ void ComponentRegisters::write64(uint32_t off, uint64_t value) {
 
 std::optional<uint32_t> ComponentRegisters::find_capability(CacheMemCapabilityId id) const {
   const uint32_t hdr = read32(kCacheMemOffset);
-  if ((hdr & 0xFFFF) != static_cast<uint16_t>(CacheMemCapabilityId::kCapabilityHeader)) return std::nullopt;
+  if ((hdr & 0xFFFF) != static_cast<uint16_t>(CacheMemCapabilityId::kCapabilityHeader))
+    return std::nullopt;
   if (id == CacheMemCapabilityId::kCapabilityHeader) return kCacheMemOffset;
   const uint32_t n = hdr >> 24;
   for (uint32_t i = 1; i <= n; ++i) {
@@ -266,8 +275,10 @@ std::optional<uint32_t> ComponentRegisters::find_capability(CacheMemCapabilityId
   return std::nullopt;
 }
 
-void ComponentRegisters::raise_uncorrectable(unsigned bit, std::optional<std::array<uint32_t, 16>> header) {
-  if (kind_ == ComponentKind::kHostBridge) throw std::invalid_argument("host bridge has no RAS capability");
+void ComponentRegisters::raise_uncorrectable(unsigned bit,
+                                             std::optional<std::array<uint32_t, 16>> header) {
+  if (kind_ == ComponentKind::kHostBridge)
+    throw std::invalid_argument("host bridge has no RAS capability");
   if (bit >= 32 || !(kUeDefinedBits & (1u << bit)))
     throw std::invalid_argument(fmt::format("uncorrectable error bit {} is not defined", bit));
   const uint32_t status = regs_.read32(kRasOffset);
@@ -279,12 +290,14 @@ void ComponentRegisters::raise_uncorrectable(unsigned bit, std::optional<std::ar
   if (!fep_pending) {
     regs_.set_field(kRasOffset, "First_Error_Pointer", bit);
     if (header)
-      for (unsigned i = 0; i < 16; ++i) regs_.set_field(kRasOffset, fmt::format("Header Log {}", i), (*header)[i]);
+      for (unsigned i = 0; i < 16; ++i)
+        regs_.set_field(kRasOffset, fmt::format("Header Log {}", i), (*header)[i]);
   }
 }
 
 void ComponentRegisters::raise_correctable(unsigned bit) {
-  if (kind_ == ComponentKind::kHostBridge) throw std::invalid_argument("host bridge has no RAS capability");
+  if (kind_ == ComponentKind::kHostBridge)
+    throw std::invalid_argument("host bridge has no RAS capability");
   if (bit >= 32 || !(kCeDefinedBits & (1u << bit)))
     throw std::invalid_argument(fmt::format("correctable error bit {} is not defined", bit));
   for (const FieldDesc& f : kRas)
@@ -299,14 +312,18 @@ nlohmann::json ComponentRegisters::to_json() const {
     nlohmann::json dwords = nlohmann::json::array();
     for (uint32_t o = 0; o < hdm_->size_bytes; o += 4)
       dwords.push_back({{"offset", kCacheMemOffset + kHdmOffset + o}, {"value", hdm_->read32(o)}});
-    j["hdm"] = {{"offset", kCacheMemOffset + kHdmOffset}, {"version", hdm_->version}, {"dwords", std::move(dwords)}};
+    j["hdm"] = {{"offset", kCacheMemOffset + kHdmOffset},
+                {"version", hdm_->version},
+                {"dwords", std::move(dwords)}};
   }
   return j;
 }
 
-ComponentRegisters make_host_bridge_component_registers(unsigned root_ports, HdmDecoderCapability* hdm) {
+ComponentRegisters make_host_bridge_component_registers(unsigned root_ports,
+                                                        HdmDecoderCapability* hdm) {
   if (root_ports > 1 && hdm == nullptr)
-    throw std::invalid_argument(fmt::format("host bridge with {} root ports needs HDM decoders", root_ports));
+    throw std::invalid_argument(
+        fmt::format("host bridge with {} root ports needs HDM decoders", root_ports));
   return ComponentRegisters(ComponentKind::kHostBridge, hdm_capability(hdm));
 }
 

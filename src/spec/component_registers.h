@@ -20,10 +20,9 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "spec/register_table.h"
 #include "spec/units.h"
@@ -44,7 +43,13 @@ enum class CacheMemCapabilityId : uint16_t {
   kSnoopFilter = 8,
 };
 
-enum class ComponentKind : uint8_t { kHostBridge, kRootPort, kSwitchUpstream, kSwitchDownstream, kEndpoint };
+enum class ComponentKind : uint8_t {
+  kHostBridge,
+  kRootPort,
+  kSwitchUpstream,
+  kSwitchDownstream,
+  kEndpoint
+};
 std::string_view component_kind_name(ComponentKind k);
 
 // A capability structure whose registers another object keeps; the block forwards 32-bit
@@ -127,7 +132,8 @@ class ComponentRegisters {
 // Builders, one per kind. `hdm` is non-owning (see ExternalCapability).
 // Host bridge: HDM required when root_ports > 1; optional with a single root port (which may
 // decode pass-through, CXL 3.1 §9.13.1; QEMU 7.2's pxb-cxl always has HDM decoders).
-ComponentRegisters make_host_bridge_component_registers(unsigned root_ports, HdmDecoderCapability* hdm);
+ComponentRegisters make_host_bridge_component_registers(unsigned root_ports,
+                                                        HdmDecoderCapability* hdm);
 ComponentRegisters make_root_port_component_registers();
 ComponentRegisters make_switch_downstream_component_registers();
 // Switch upstream port: `hdm` may be null for a pass-through switch with one downstream port.

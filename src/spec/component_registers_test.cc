@@ -1,9 +1,9 @@
 #include "spec/component_registers.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
 
@@ -79,12 +79,14 @@ TEST(ComponentRegisters, KindsCarryTheSpecifiedCapabilities) {
   EXPECT_THROW(make_host_bridge_component_registers(2, nullptr), std::invalid_argument);
   EXPECT_TRUE(has(make_host_bridge_component_registers(1, &port_hdm), Id::kHdmDecoder));
 
-  for (const ComponentRegisters& b : {make_root_port_component_registers(), make_switch_downstream_component_registers()}) {
+  for (const ComponentRegisters& b :
+       {make_root_port_component_registers(), make_switch_downstream_component_registers()}) {
     EXPECT_TRUE(has(b, Id::kRas));
     EXPECT_TRUE(has(b, Id::kLink));
     EXPECT_FALSE(has(b, Id::kHdmDecoder));
   }
-  EXPECT_THROW(ComponentRegisters(ComponentKind::kRootPort, hdm_capability(&port_hdm)), std::invalid_argument);
+  EXPECT_THROW(ComponentRegisters(ComponentKind::kRootPort, hdm_capability(&port_hdm)),
+               std::invalid_argument);
 
   const ComponentRegisters usp = make_switch_upstream_component_registers(&port_hdm);
   EXPECT_TRUE(has(usp, Id::kRas) && has(usp, Id::kLink) && has(usp, Id::kHdmDecoder));
@@ -148,8 +150,9 @@ TEST(ComponentRegisters, DiscoverableFromTheRegisterLocator) {
   cs.write32(0x10, 0xFE800000);  // firmware places BAR0
   cs.write32(0x14, 0);
   const auto blocks = read_register_locator(cs);
-  auto it = std::find_if(blocks.begin(), blocks.end(),
-                         [](const RegisterBlockEntry& e) { return e.id == RegisterBlockId::kComponent; });
+  auto it = std::find_if(blocks.begin(), blocks.end(), [](const RegisterBlockEntry& e) {
+    return e.id == RegisterBlockId::kComponent;
+  });
   ASSERT_NE(it, blocks.end());
   const uint64_t block_hpa = *cs.bar_address(it->bir) + it->offset;
   EXPECT_EQ(block_hpa, 0xFE800000u);
@@ -163,7 +166,8 @@ TEST(ComponentRegisters, TablesHonourAccessTypes) {
   blocks.push_back(make_root_port_component_registers());
   blocks.push_back(make_host_bridge_component_registers(1, nullptr));
   for (ComponentRegisters& b : blocks) {
-    testing::expect_register_file_conforms(b.cache_mem(), std::string(component_kind_name(b.kind())));
+    testing::expect_register_file_conforms(b.cache_mem(),
+                                           std::string(component_kind_name(b.kind())));
   }
 }
 

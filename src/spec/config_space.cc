@@ -1,12 +1,12 @@
 #include "spec/config_space.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <bit>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace cxlsim {
 
@@ -163,7 +163,8 @@ constexpr auto kPcieCap = std::to_array<FieldDesc>({
     {"L1 Exit Latency", 0x0C, 4, 15, 17, A::kRO, 0, "PCIe 6.0 §7.5.3.6"},
     {"Clock Power Management", 0x0C, 4, 18, 18, A::kRO, 0, "PCIe 6.0 §7.5.3.6"},
     {"Surprise Down Error Reporting Capable", 0x0C, 4, 19, 19, A::kRO, 0, "PCIe 6.0 §7.5.3.6"},
-    {"Data Link Layer Link Active Reporting Capable", 0x0C, 4, 20, 20, A::kRO, 0, "PCIe 6.0 §7.5.3.6"},
+    {"Data Link Layer Link Active Reporting Capable", 0x0C, 4, 20, 20, A::kRO, 0,
+     "PCIe 6.0 §7.5.3.6"},
     {"Link Bandwidth Notification Capability", 0x0C, 4, 21, 21, A::kRO, 0, "PCIe 6.0 §7.5.3.6"},
     {"ASPM Optionality Compliance", 0x0C, 4, 22, 22, A::kHwInit, 1, "PCIe 6.0 §7.5.3.6"},
     {"Port Number", 0x0C, 4, 24, 31, A::kHwInit, 0, "PCIe 6.0 §7.5.3.6"},
@@ -243,10 +244,12 @@ void ConfigSpace::add_bar(const BarSpec& bar) {
   const unsigned slots = type_ == HeaderType::kType0 ? 6 : 2;
   const unsigned used = bar.is_64bit ? 2 : 1;
   if (bar.index + used > slots)
-    throw std::invalid_argument(fmt::format("BAR{} ({}-bit) does not fit a type {} header", bar.index,
-                                            bar.is_64bit ? 64 : 32, static_cast<int>(type_)));
+    throw std::invalid_argument(fmt::format("BAR{} ({}-bit) does not fit a type {} header",
+                                            bar.index, bar.is_64bit ? 64 : 32,
+                                            static_cast<int>(type_)));
   const uint8_t mask = static_cast<uint8_t>(((1u << used) - 1) << bar.index);
-  if (bars_used_ & mask) throw std::invalid_argument(fmt::format("BAR{} is already implemented", bar.index));
+  if (bars_used_ & mask)
+    throw std::invalid_argument(fmt::format("BAR{} is already implemented", bar.index));
   const uint64_t size = bar.size.value();
   const uint64_t limit = bar.is_64bit ? (1ull << 63) : (1ull << 31);
   if (size < 16 || !std::has_single_bit(size) || size > limit)
@@ -277,11 +280,12 @@ std::optional<uint64_t> ConfigSpace::bar_address(unsigned index) const {
   return raw & ~uint64_t{0xF};
 }
 
-uint16_t ConfigSpace::add_capability(std::string name, uint8_t cap_id, std::span<const FieldDesc> body,
-                                     uint16_t length) {
+uint16_t ConfigSpace::add_capability(std::string name, uint8_t cap_id,
+                                     std::span<const FieldDesc> body, uint16_t length) {
   const auto len = static_cast<uint16_t>((length + 3u) & ~3u);
   if (length < 2 || next_cap_ + len > 0x100)
-    throw std::length_error(fmt::format("{}: no room for {} bytes in the capability area", name, length));
+    throw std::length_error(
+        fmt::format("{}: no room for {} bytes in the capability area", name, length));
   const uint16_t at = next_cap_;
   regs_.add_structure(name + " header", at, kCapHeader, 2);
   regs_.add_structure(std::move(name), at, body, length);
@@ -299,7 +303,8 @@ uint16_t ConfigSpace::add_extended_capability(std::string name, uint16_t cap_id,
                                               std::span<const FieldDesc> body, uint16_t length) {
   const auto len = static_cast<uint16_t>((length + 3u) & ~3u);
   if (length < 4 || next_ext_ + len > kSize)
-    throw std::length_error(fmt::format("{}: no room for {} bytes in extended config space", name, length));
+    throw std::length_error(
+        fmt::format("{}: no room for {} bytes in extended config space", name, length));
   const uint16_t at = next_ext_;
   regs_.add_structure(name + " header", at, kExtCapHeader, 4);
   regs_.add_structure(std::move(name), at, body, length);
@@ -313,9 +318,10 @@ uint16_t ConfigSpace::add_extended_capability(std::string name, uint16_t cap_id,
 
 uint16_t ConfigSpace::add_pcie_capability(PciePortType port_type, const PcieLinkInfo& link) {
   if (link.max_speed < 1 || link.max_speed > 7 || link.max_width == 0 || link.max_width > 32)
-    throw std::invalid_argument(fmt::format("PCIe link speed {} / width x{} out of range",
-                                            link.max_speed, link.max_width));
-  const uint16_t at = add_capability("PCI Express Capability", kPcieCapabilityId, kPcieCap, kPcieCapLength);
+    throw std::invalid_argument(
+        fmt::format("PCIe link speed {} / width x{} out of range", link.max_speed, link.max_width));
+  const uint16_t at =
+      add_capability("PCI Express Capability", kPcieCapabilityId, kPcieCap, kPcieCapLength);
   if (port_type == PciePortType::kRootPort)
     regs_.add_structure("PCI Express Capability (root)", at, kPcieRootRegs, kPcieCapLength);
   regs_.init_field(at, "Device/Port Type", static_cast<uint8_t>(port_type));

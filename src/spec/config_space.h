@@ -6,11 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <span>
 #include <string>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "spec/register_table.h"
 #include "spec/units.h"

@@ -1,9 +1,9 @@
 #include "spec/config_space.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <array>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "spec/register_table_testing.h"
@@ -56,7 +56,7 @@ TEST(ConfigSpace, Type1HeaderHasWritableBusNumbers) {
   EXPECT_EQ(cs.read8(0x18), 2);
   EXPECT_EQ(cs.read8(0x19), 4);
   EXPECT_EQ(cs.read8(0x1A), 5);
-  EXPECT_EQ(cs.read8(0x1B), 0);  // secondary latency timer RO 0 on PCIe
+  EXPECT_EQ(cs.read8(0x1B), 0);         // secondary latency timer RO 0 on PCIe
   EXPECT_EQ(cs.read16(0x24) & 0xF, 1);  // 64-bit prefetchable window
 }
 
@@ -120,7 +120,7 @@ TEST(ConfigSpace, PcieCapabilityReportsPortTypeAndPortNumber) {
   EXPECT_EQ((linkcap >> 4) & 0x3F, 16u);
   EXPECT_EQ(cs.port_number(), 3);
   EXPECT_EQ(cs.read32(static_cast<uint16_t>(at + 0x2C)), 0x3Eu);  // 2.5..32 GT/s
-  cs.write32(static_cast<uint16_t>(at + 0x0C), 0);  // Link Capabilities is read-only
+  cs.write32(static_cast<uint16_t>(at + 0x0C), 0);                // Link Capabilities is read-only
   EXPECT_EQ(cs.port_number(), 3);
 }
 

@@ -1,11 +1,11 @@
 #include "spec/dvsec.h"
 
+#include <fmt/format.h>
+
 #include <array>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "spec/error.h"
 
@@ -103,7 +103,8 @@ constexpr auto kCxlDevice = std::to_array<FieldDesc>({
     {"Default Volatile HDM State after Cold Reset", 0x38, 2, 0, 0, A::kRO, 0, "CXL 3.1 §8.1.3.16"},
     {"Default Volatile HDM State after Warm Reset", 0x38, 2, 1, 1, A::kRO, 0, "CXL 3.1 §8.1.3.16"},
     {"Default Volatile HDM State after Hot Reset", 0x38, 2, 2, 2, A::kRO, 0, "CXL 3.1 §8.1.3.16"},
-    {"Volatile HDM State after Hot Reset - Configurability", 0x38, 2, 3, 3, A::kRO, 0, "CXL 3.1 §8.1.3.16"},
+    {"Volatile HDM State after Hot Reset - Configurability", 0x38, 2, 3, 3, A::kRO, 0,
+     "CXL 3.1 §8.1.3.16"},
 });
 
 // Non-CXL Function Map DVSEC, CXL 3.1 §8.1.4 (revision 0, 0x2C bytes).
@@ -218,20 +219,21 @@ uint16_t add_dvsec(ConfigSpace& cs, std::string name, DvsecId id, uint8_t revisi
 
 void check_range_size(Bytes size, const char* what) {
   if (size.value() == 0 || size.value() % MiB(256).value() != 0)
-    throw ValidationError(fmt::format("{} size {} is not a non-zero multiple of 256 MiB", what,
-                                      format_bytes(size)));
+    throw ValidationError(
+        fmt::format("{} size {} is not a non-zero multiple of 256 MiB", what, format_bytes(size)));
 }
 
 }  // namespace
 
 uint16_t add_cxl_device_dvsec(ConfigSpace& cs, const CxlDeviceDvsecParams& p) {
-  if (p.ranges.size() > 2 || (p.mem_capable && p.ranges.empty()) || (!p.mem_capable && !p.ranges.empty()))
-    throw std::invalid_argument(fmt::format(
-        "PCIe DVSEC for CXL Devices: {} DPA ranges for a {}Mem_Capable device", p.ranges.size(),
-        p.mem_capable ? "" : "non-"));
+  if (p.ranges.size() > 2 || (p.mem_capable && p.ranges.empty()) ||
+      (!p.mem_capable && !p.ranges.empty()))
+    throw std::invalid_argument(
+        fmt::format("PCIe DVSEC for CXL Devices: {} DPA ranges for a {}Mem_Capable device",
+                    p.ranges.size(), p.mem_capable ? "" : "non-"));
   for (Bytes r : p.ranges) check_range_size(r, "CXL DVSEC range");
-  const uint16_t at = add_dvsec(cs, "PCIe DVSEC for CXL Devices", DvsecId::kCxlDevice, kCxlDeviceRevision,
-                                kCxlDevice, kCxlDeviceLength);
+  const uint16_t at = add_dvsec(cs, "PCIe DVSEC for CXL Devices", DvsecId::kCxlDevice,
+                                kCxlDeviceRevision, kCxlDevice, kCxlDeviceLength);
   RegisterFile& r = cs.registers();
   r.init_field(at, "Cache_Capable", p.cache_capable);
   r.init_field(at, "Mem_Capable", p.mem_capable);
@@ -252,10 +254,9 @@ uint16_t add_cxl_device_dvsec(ConfigSpace& cs, const CxlDeviceDvsecParams& p) {
 }
 
 uint16_t add_non_cxl_function_map_dvsec(ConfigSpace& cs, std::span<const uint32_t, 8> map) {
-  const uint16_t at = add_dvsec(cs, "Non-CXL Function Map", DvsecId::kNonCxlFunctionMap, 0, kNonCxlMap,
-                                kNonCxlMapLength);
-  for (size_t i = 0; i < map.size(); ++i)
-    cs.registers().init_field(at, kNonCxlMap[i].name, map[i]);
+  const uint16_t at = add_dvsec(cs, "Non-CXL Function Map", DvsecId::kNonCxlFunctionMap, 0,
+                                kNonCxlMap, kNonCxlMapLength);
+  for (size_t i = 0; i < map.size(); ++i) cs.registers().init_field(at, kNonCxlMap[i].name, map[i]);
   return at;
 }
 
@@ -301,15 +302,18 @@ uint16_t add_flex_bus_port_dvsec(ConfigSpace& cs, const FlexBusParams& p) {
 uint16_t add_register_locator_dvsec(ConfigSpace& cs, std::span<const RegisterBlockEntry> entries) {
   for (const RegisterBlockEntry& e : entries)
     if (e.bir > 5 || e.offset % KiB(64).value() != 0)
-      throw std::invalid_argument(fmt::format("Register Locator: block {} at BIR {} offset {:#x} "
-                                              "(BIR must be 0..5, offset 64 KiB aligned)",
-                                              static_cast<int>(e.id), e.bir, e.offset));
-  const auto length = static_cast<uint16_t>(kRegisterLocatorHeader + kRegisterLocatorEntry * entries.size());
-  const uint16_t at =
-      add_dvsec(cs, "Register Locator", DvsecId::kRegisterLocator, 0, std::span<const FieldDesc>{}, length);
+      throw std::invalid_argument(
+          fmt::format("Register Locator: block {} at BIR {} offset {:#x} "
+                      "(BIR must be 0..5, offset 64 KiB aligned)",
+                      static_cast<int>(e.id), e.bir, e.offset));
+  const auto length =
+      static_cast<uint16_t>(kRegisterLocatorHeader + kRegisterLocatorEntry * entries.size());
+  const uint16_t at = add_dvsec(cs, "Register Locator", DvsecId::kRegisterLocator, 0,
+                                std::span<const FieldDesc>{}, length);
   RegisterFile& r = cs.registers();
   for (size_t i = 0; i < entries.size(); ++i) {
-    const auto base = static_cast<uint32_t>(at + kRegisterLocatorHeader + kRegisterLocatorEntry * i);
+    const auto base =
+        static_cast<uint32_t>(at + kRegisterLocatorHeader + kRegisterLocatorEntry * i);
     r.add_structure(fmt::format("Register Locator: Register Block {}", i + 1), base, kRegisterBlock,
                     kRegisterLocatorEntry);
     r.init_field(base, "Register BIR", entries[i].bir);
@@ -325,7 +329,8 @@ std::vector<RegisterBlockEntry> read_register_locator(const ConfigSpace& cs) {
   auto at = cs.find_dvsec(kCxlDvsecVendorId, static_cast<uint16_t>(DvsecId::kRegisterLocator));
   if (!at) return out;
   const uint32_t length = cs.read32(static_cast<uint16_t>(*at + 4)) >> 20;
-  for (uint32_t off = kRegisterLocatorHeader; off + kRegisterLocatorEntry <= length; off += kRegisterLocatorEntry) {
+  for (uint32_t off = kRegisterLocatorHeader; off + kRegisterLocatorEntry <= length;
+       off += kRegisterLocatorEntry) {
     const uint32_t lo = cs.read32(static_cast<uint16_t>(*at + off));
     const uint32_t hi = cs.read32(static_cast<uint16_t>(*at + off + 4));
     out.push_back({static_cast<uint8_t>(lo & 0x7), static_cast<RegisterBlockId>((lo >> 8) & 0xFF),
@@ -350,25 +355,38 @@ std::vector<uint16_t> cxl_dvsec_ids(const ConfigSpace& cs) {
 
 std::string_view dvsec_name(uint16_t id) {
   switch (static_cast<DvsecId>(id)) {
-    case DvsecId::kCxlDevice: return "PCIe DVSEC for CXL Devices";
-    case DvsecId::kNonCxlFunctionMap: return "Non-CXL Function Map";
-    case DvsecId::kPortExtensions: return "CXL Extensions DVSEC for Ports";
-    case DvsecId::kGpfPort: return "GPF DVSEC for CXL Ports";
-    case DvsecId::kGpfDevice: return "GPF DVSEC for CXL Devices";
-    case DvsecId::kFlexBusPort: return "PCIe DVSEC for Flex Bus Port";
-    case DvsecId::kRegisterLocator: return "Register Locator";
+    case DvsecId::kCxlDevice:
+      return "PCIe DVSEC for CXL Devices";
+    case DvsecId::kNonCxlFunctionMap:
+      return "Non-CXL Function Map";
+    case DvsecId::kPortExtensions:
+      return "CXL Extensions DVSEC for Ports";
+    case DvsecId::kGpfPort:
+      return "GPF DVSEC for CXL Ports";
+    case DvsecId::kGpfDevice:
+      return "GPF DVSEC for CXL Devices";
+    case DvsecId::kFlexBusPort:
+      return "PCIe DVSEC for Flex Bus Port";
+    case DvsecId::kRegisterLocator:
+      return "Register Locator";
   }
   return "";
 }
 
 std::string_view port_type_name(PciePortType t) {
   switch (t) {
-    case PciePortType::kEndpoint: return "endpoint";
-    case PciePortType::kLegacyEndpoint: return "legacy-endpoint";
-    case PciePortType::kRootPort: return "root-port";
-    case PciePortType::kSwitchUpstream: return "switch-upstream-port";
-    case PciePortType::kSwitchDownstream: return "switch-downstream-port";
-    case PciePortType::kRcIntegratedEndpoint: return "rc-integrated-endpoint";
+    case PciePortType::kEndpoint:
+      return "endpoint";
+    case PciePortType::kLegacyEndpoint:
+      return "legacy-endpoint";
+    case PciePortType::kRootPort:
+      return "root-port";
+    case PciePortType::kSwitchUpstream:
+      return "switch-upstream-port";
+    case PciePortType::kSwitchDownstream:
+      return "switch-downstream-port";
+    case PciePortType::kRcIntegratedEndpoint:
+      return "rc-integrated-endpoint";
   }
   return "unknown";
 }
@@ -386,7 +404,8 @@ nlohmann::json describe(const ConfigSpace& cs) {
   j["bars"] = std::move(bars);
   nlohmann::json dvsecs = nlohmann::json::array();
   for (uint16_t id : cxl_dvsec_ids(cs))
-    dvsecs.push_back({{"id", id}, {"name", dvsec_name(id)}, {"offset", *cs.find_dvsec(kCxlDvsecVendorId, id)}});
+    dvsecs.push_back(
+        {{"id", id}, {"name", dvsec_name(id)}, {"offset", *cs.find_dvsec(kCxlDvsecVendorId, id)}});
   j["dvsecs"] = std::move(dvsecs);
   nlohmann::json blocks = nlohmann::json::array();
   for (const RegisterBlockEntry& e : read_register_locator(cs))
@@ -410,26 +429,30 @@ PciIdentity with_defaults(const PciIdentity& given, PciIdentity d) {
 }
 
 // The builder's own entries plus the caller's; every entry must point into an implemented BAR.
-std::vector<RegisterBlockEntry> with_extra(const ConfigSpace& cs, std::vector<RegisterBlockEntry> base,
+std::vector<RegisterBlockEntry> with_extra(const ConfigSpace& cs,
+                                           std::vector<RegisterBlockEntry> base,
                                            const std::vector<RegisterBlockEntry>& extra) {
   base.insert(base.end(), extra.begin(), extra.end());
   for (const RegisterBlockEntry& e : base)
     if (!cs.bar_address(e.bir))
-      throw std::invalid_argument(fmt::format("Register Locator: block {} points at BAR{}, which this "
-                                              "function does not implement",
-                                              static_cast<int>(e.id), e.bir));
+      throw std::invalid_argument(
+          fmt::format("Register Locator: block {} points at BAR{}, which this "
+                      "function does not implement",
+                      static_cast<int>(e.id), e.bir));
   return base;
 }
 
 // Root ports and switch downstream ports carry the GPF port DVSEC; upstream ports do not.
-ConfigSpace make_port(const PortConfigOptions& o, PciePortType type, PciIdentity defaults, bool gpf) {
+ConfigSpace make_port(const PortConfigOptions& o, PciePortType type, PciIdentity defaults,
+                      bool gpf) {
   ConfigSpace cs(HeaderType::kType1, with_defaults(o.identity, defaults));
   cs.add_bar({kComponentRegisterBar, kComponentBlockBarSize, true, false});
   cs.add_pcie_capability(type, o.link);
   add_port_extensions_dvsec(cs);
   if (gpf) add_gpf_port_dvsec(cs);
   add_flex_bus_port_dvsec(cs, {.cache = false, .io = true, .mem = true, .mld = false});
-  const auto blocks = with_extra(cs, {{kComponentRegisterBar, RegisterBlockId::kComponent, 0}}, o.extra_blocks);
+  const auto blocks =
+      with_extra(cs, {{kComponentRegisterBar, RegisterBlockId::kComponent, 0}}, o.extra_blocks);
   add_register_locator_dvsec(cs, blocks);
   return cs;
 }

@@ -17,12 +17,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "spec/config_space.h"
 #include "spec/units.h"
@@ -45,10 +44,10 @@ enum class DvsecId : uint16_t {
 // Register Block Identifier of a Register Locator entry (CXL 3.1 §8.1.9.1).
 enum class RegisterBlockId : uint8_t {
   kEmpty = 0,
-  kComponent = 1,         // CXL component registers (§8.2.3)
-  kBarVirtualization = 2, // BAR Virtualization ACL registers
-  kMemoryDevice = 3,      // CXL memory device registers: device status, mailbox (§8.2.8)
-  kCpmu = 4,              // CXL performance monitoring unit
+  kComponent = 1,          // CXL component registers (§8.2.3)
+  kBarVirtualization = 2,  // BAR Virtualization ACL registers
+  kMemoryDevice = 3,       // CXL memory device registers: device status, mailbox (§8.2.8)
+  kCpmu = 4,               // CXL performance monitoring unit
 };
 
 // One Register Locator entry: block `id` lives at `offset` (64 KiB aligned) into the BAR
@@ -119,8 +118,8 @@ inline constexpr unsigned kDeviceRegisterBar = 2;
 inline constexpr Bytes kComponentBlockBarSize = KiB(64);
 
 struct PortConfigOptions {
-  PciIdentity identity{};     // vendor/device; class code defaults to PCI-PCI bridge 0x060400
-  PcieLinkInfo link{};        // Link Capabilities Port Number = link.port_number
+  PciIdentity identity{};  // vendor/device; class code defaults to PCI-PCI bridge 0x060400
+  PcieLinkInfo link{};     // Link Capabilities Port Number = link.port_number
   std::vector<RegisterBlockEntry> extra_blocks;
 };
 
@@ -132,9 +131,9 @@ ConfigSpace make_switch_upstream_config_space(const PortConfigOptions& o = {});
 ConfigSpace make_switch_downstream_config_space(const PortConfigOptions& o = {});
 
 struct DeviceConfigOptions {
-  PciIdentity identity{};         // zero fields take the kind's defaults (class code etc.)
+  PciIdentity identity{};  // zero fields take the kind's defaults (class code etc.)
   PcieLinkInfo link{};
-  Bytes persistent_capacity{};    // second DVSEC range (after the volatile one) when non-zero
+  Bytes persistent_capacity{};  // second DVSEC range (after the volatile one) when non-zero
   // BAR2 + Register Locator block id 3. Unset: the kind's default (type 3 yes, type 2 no).
   std::optional<bool> memory_device_registers;
   Bytes memory_device_bar_size = KiB(64);

@@ -1,10 +1,10 @@
 #include "spec/dvsec.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "spec/error.h"
@@ -24,7 +24,9 @@ uint16_t dvsec_at(const ConfigSpace& cs, DvsecId id) {
   return at.value_or(0);
 }
 
-uint32_t dvsec_length(const ConfigSpace& cs, uint16_t at) { return cs.read32(static_cast<uint16_t>(at + 4)) >> 20; }
+uint32_t dvsec_length(const ConfigSpace& cs, uint16_t at) {
+  return cs.read32(static_cast<uint16_t>(at + 4)) >> 20;
+}
 
 // CXL 3.1 §8.1.1 Table 8-2: which DVSECs each kind carries.
 TEST(Dvsec, EachComponentKindCarriesExactlyTheSpecifiedDvsecs) {
@@ -43,7 +45,8 @@ TEST(Dvsec, HeadersCarryVendorRevisionAndLength) {
   EXPECT_EQ(rp.read32(static_cast<uint16_t>(ext + 4)), (0x28u << 20) | 0x1E98);
   EXPECT_EQ(dvsec_length(rp, dvsec_at(rp, DvsecId::kGpfPort)), 0x10u);
   EXPECT_EQ(dvsec_length(rp, dvsec_at(rp, DvsecId::kFlexBusPort)), 0x20u);
-  EXPECT_EQ((rp.read32(static_cast<uint16_t>(dvsec_at(rp, DvsecId::kFlexBusPort) + 4)) >> 16) & 0xF, 2u);
+  EXPECT_EQ((rp.read32(static_cast<uint16_t>(dvsec_at(rp, DvsecId::kFlexBusPort) + 4)) >> 16) & 0xF,
+            2u);
   EXPECT_EQ(dvsec_length(rp, dvsec_at(rp, DvsecId::kRegisterLocator)), 0x0Cu + 8);
   const ConfigSpace t3 = make_type3_config_space(GiB(1));
   EXPECT_EQ(dvsec_length(t3, dvsec_at(t3, DvsecId::kCxlDevice)), 0x3Cu);
@@ -61,7 +64,8 @@ TEST(Dvsec, Type3RangesReportSizeValidActive) {
   EXPECT_EQ(cs.read16(static_cast<uint16_t>(at + 0x0C)), 0x2);
   // Range 1: 5 GiB = high 1, low bits 31:28 = 4; Media_Type = Memory_Class = 010b; valid+active.
   EXPECT_EQ(cs.read32(static_cast<uint16_t>(at + 0x18)), 1u);
-  EXPECT_EQ(cs.read32(static_cast<uint16_t>(at + 0x1C)), 0x40000000u | (2u << 5) | (2u << 2) | 0x3u);
+  EXPECT_EQ(cs.read32(static_cast<uint16_t>(at + 0x1C)),
+            0x40000000u | (2u << 5) | (2u << 2) | 0x3u);
   EXPECT_EQ(cs.read32(static_cast<uint16_t>(at + 0x28)), 0u);
   EXPECT_EQ(cs.read32(static_cast<uint16_t>(at + 0x2C)), 0x20000000u | 0x4Bu);
   EXPECT_EQ(cs.read8(0x0B), 0x05);
@@ -155,7 +159,8 @@ TEST(Dvsec, PortsReportTypeAndPortNumber) {
   EXPECT_EQ((usp.read16(static_cast<uint16_t>(*usp.find_capability(0x10) + 2)) >> 4) & 0xF, 5);
   const ConfigSpace dsp = make_switch_downstream_config_space();
   EXPECT_EQ((dsp.read16(static_cast<uint16_t>(*dsp.find_capability(0x10) + 2)) >> 4) & 0xF, 6);
-  EXPECT_EQ(read_register_locator(dsp), (std::vector<RegisterBlockEntry>{{0, RegisterBlockId::kComponent, 0}}));
+  EXPECT_EQ(read_register_locator(dsp),
+            (std::vector<RegisterBlockEntry>{{0, RegisterBlockId::kComponent, 0}}));
   // Flex Bus port of a CXL port: IO + Mem, trained with 68B flit / VH.
   const uint16_t fb = dvsec_at(rp, DvsecId::kFlexBusPort);
   EXPECT_EQ(rp.read16(static_cast<uint16_t>(fb + 0x0E)), 0x26);
@@ -174,8 +179,8 @@ TEST(Dvsec, EveryBuilderHonoursAccessTypes) {
   DeviceConfigOptions pm;
   pm.persistent_capacity = GiB(1);
   ConfigSpace spaces[] = {make_root_port_config_space(), make_switch_upstream_config_space(),
-                          make_switch_downstream_config_space(), make_type3_config_space(GiB(1), pm),
-                          make_type2_config_space(GiB(1))};
+                          make_switch_downstream_config_space(),
+                          make_type3_config_space(GiB(1), pm), make_type2_config_space(GiB(1))};
   const char* names[] = {"root port", "usp", "dsp", "type3", "type2"};
   for (size_t i = 0; i < std::size(spaces); ++i) {
     testing::expect_register_file_conforms(spaces[i].registers(), names[i]);
@@ -188,8 +193,10 @@ TEST(Dvsec, JsonDumpContainsTheDvsecs) {
   const nlohmann::json j = make_type3_config_space(GiB(1)).to_json();
   std::vector<std::string> names;
   for (const auto& s : j["structures"]) names.push_back(s["name"]);
-  EXPECT_NE(std::find(names.begin(), names.end(), "DVSEC: PCIe DVSEC for CXL Devices"), names.end());
-  EXPECT_NE(std::find(names.begin(), names.end(), "Register Locator: Register Block 2"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "DVSEC: PCIe DVSEC for CXL Devices"),
+            names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "Register Locator: Register Block 2"),
+            names.end());
 }
 
 TEST(Dvsec, DescribeSummarisesIdentityDvsecsAndBlocks) {

@@ -1,9 +1,9 @@
 #include "spec/hdm_decoder.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
-
-#include <fmt/format.h>
 
 #include "spec/interleave.h"
 
@@ -30,7 +30,8 @@ constexpr FieldDesc kCapabilityFields[] = {
     {"Target Count", 0x00, 4, 4, 7, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
     {"A11to8 Interleave Capable", 0x00, 4, 8, 8, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
     {"A14to12 Interleave Capable", 0x00, 4, 9, 9, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
-    {"Poison On Decode Error Capability", 0x00, 4, 10, 10, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
+    {"Poison On Decode Error Capability", 0x00, 4, 10, 10, Access::kHwInit, 0,
+     "CXL 3.1 §8.2.4.20.1"},
     {"3, 6, 12 Way Interleave Capable", 0x00, 4, 11, 11, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
     {"16 Way Interleave Capable", 0x00, 4, 12, 12, Access::kHwInit, 0, "CXL 3.1 §8.2.4.20.1"},
     {"Reserved", 0x00, 4, 13, 31, Access::kRsvdP, 0, "CXL 3.1 §8.2.4.20.1"},
@@ -76,8 +77,7 @@ constexpr FieldDesc kEndpointSkipFields[] = {
 }  // namespace
 
 HdmDecoderCapability::HdmDecoderCapability(HdmKind kind, unsigned decoder_count,
-                                           unsigned target_count,
-                                           const HdmDecoderContext* context)
+                                           unsigned target_count, const HdmDecoderContext* context)
     : kind_(kind),
       decoder_count_(decoder_count),
       target_count_(kind == HdmKind::kPort ? target_count : 0),
@@ -176,7 +176,8 @@ std::optional<std::string> HdmDecoderCapability::validate_commit(unsigned n) con
   if (!s.ways) return "invalid interleave ways encoding";
   const unsigned ways = *s.ways;
   if (kind_ == HdmKind::kPort) {
-    if (!std::has_single_bit(ways)) return fmt::format("{}-way interleave is not supported by a port", ways);
+    if (!std::has_single_bit(ways))
+      return fmt::format("{}-way interleave is not supported by a port", ways);
     if (ways > target_count_)
       return fmt::format("{}-way interleave exceeds the target count {}", ways, target_count_);
   }
@@ -188,10 +189,12 @@ std::optional<std::string> HdmDecoderCapability::validate_commit(unsigned n) con
     if (s.base < prev.base + prev.size) return "base is below the previous decoder's base + size";
   }
   if (kind_ == HdmKind::kPort) {
-    const std::vector<uint8_t> dports = context_ ? context_->dport_numbers() : std::vector<uint8_t>{};
+    const std::vector<uint8_t> dports =
+        context_ ? context_->dport_numbers() : std::vector<uint8_t>{};
     for (unsigned i = 0; i < ways; ++i)
       if (std::find(dports.begin(), dports.end(), s.targets[i]) == dports.end())
-        return fmt::format("target {} names port {}, which is not a downstream port", i, s.targets[i]);
+        return fmt::format("target {} names port {}, which is not a downstream port", i,
+                           s.targets[i]);
     return std::nullopt;
   }
   const Bytes vol = context_ ? context_->volatile_capacity() : Bytes(0);
@@ -199,8 +202,8 @@ std::optional<std::string> HdmDecoderCapability::validate_commit(unsigned n) con
   const Bytes dc = context_ ? context_->dynamic_capacity() : Bytes(0);
   const Dpa end = s.dpa_base + s.dpa_size;
   if (end > Dpa(0) + vol + pmem + dc)
-    return fmt::format("DPA range {:#x}-{:#x} exceeds the device capacity {:#x}", s.dpa_base.value(),
-                       end.value() - 1, (vol + pmem + dc).value());
+    return fmt::format("DPA range {:#x}-{:#x} exceeds the device capacity {:#x}",
+                       s.dpa_base.value(), end.value() - 1, (vol + pmem + dc).value());
   if (s.dpa_base < Dpa(0) + vol + pmem && end > Dpa(0) + vol + pmem)
     return "DPA range straddles the static/dynamic capacity boundary";
   if (s.dpa_base < Dpa(vol.value()) && end > Dpa(vol.value()))
@@ -264,7 +267,8 @@ DecoderState HdmDecoderCapability::state(unsigned n) const {
   s.commit = ctrl & kCtrlCommit;
   s.committed = ctrl & kCtrlCommitted;
   s.error_not_committed = ctrl & kCtrlErrorNotCommitted;
-  s.target_type = (ctrl & kCtrlTargetType) ? HdmTargetType::kHostOnly : HdmTargetType::kDeviceCoherent;
+  s.target_type =
+      (ctrl & kCtrlTargetType) ? HdmTargetType::kHostOnly : HdmTargetType::kDeviceCoherent;
   const uint64_t list = join(reg(decoder_reg(n, kTargetLo)), reg(decoder_reg(n, kTargetHi)));
   if (kind_ == HdmKind::kPort) {
     for (unsigned i = 0; i < kMaxTargets; ++i) s.targets[i] = static_cast<uint8_t>(list >> (8 * i));

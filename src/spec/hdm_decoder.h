@@ -57,8 +57,8 @@ struct DecoderSettings {
 struct DecoderState {
   Hpa base;
   Bytes size;
-  std::optional<unsigned> ways;       // nullopt: IW encoding invalid
-  std::optional<Bytes> granularity;   // nullopt: IG encoding invalid
+  std::optional<unsigned> ways;      // nullopt: IW encoding invalid
+  std::optional<Bytes> granularity;  // nullopt: IG encoding invalid
   bool lock_on_commit = false;
   bool commit = false;
   bool committed = false;
@@ -66,8 +66,8 @@ struct DecoderState {
   HdmTargetType target_type = HdmTargetType::kDeviceCoherent;
   std::array<uint8_t, 8> targets{};  // ports
   Bytes dpa_skip;                    // endpoints
-  Dpa dpa_base;   // endpoints: previous decoder's DPA end + skip
-  Bytes dpa_size; // endpoints: size / ways (0 when ways invalid)
+  Dpa dpa_base;                      // endpoints: previous decoder's DPA end + skip
+  Bytes dpa_size;                    // endpoints: size / ways (0 when ways invalid)
 };
 
 class HdmDecoderCapability {
@@ -144,7 +144,7 @@ class HdmDecoderCapability {
   unsigned target_count_;
   const HdmDecoderContext* context_;
   RegisterFile regs_;
-  std::vector<bool> locked_;       // committed with Lock On Commit: frozen until reset
+  std::vector<bool> locked_;  // committed with Lock On Commit: frozen until reset
   std::string last_error_;
   std::function<void(unsigned, bool)> observer_;
 };

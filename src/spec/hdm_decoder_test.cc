@@ -292,7 +292,8 @@ RC_GTEST_PROP(HdmDecoderProps, commits_of_random_programming_obey_the_rules, ())
       DecoderSettings s;
       s.base = Hpa(MiB(256).value() * (16 + 8 * n + *rc::gen::inRange<uint64_t>(0, 10)));
       s.ways = *rc::gen::elementOf(std::vector<unsigned>{1, 1, 2, 2, 4, 3, 5, 6, 8, 12, 16});
-      s.size = MiB(256) * (*rc::gen::inRange<uint64_t>(0, 4) * (*rc::gen::arbitrary<bool>() ? s.ways : 1));
+      s.size = MiB(256) *
+               (*rc::gen::inRange<uint64_t>(0, 4) * (*rc::gen::arbitrary<bool>() ? s.ways : 1));
       s.granularity = Bytes(256ull << *rc::gen::inRange(0, 8));
       for (unsigned t = 0; t < 8; ++t) s.targets.push_back(*rc::gen::inRange<uint8_t>(0, 5));
       s.dpa_skip = MiB(256) * *rc::gen::inRange<uint64_t>(0, 4);
@@ -338,7 +339,8 @@ RC_GTEST_PROP(HdmDecoderProps, locked_decoders_never_change, ()) {
   const auto ops = *rc::gen::container<std::vector<std::pair<uint8_t, uint32_t>>>(
       rc::gen::pair(rc::gen::inRange<uint8_t>(0, 0x90 / 4), rc::gen::arbitrary<uint32_t>()));
   for (auto [reg_index, value] : ops) ep.write32(reg_index * 4u, value);
-  for (uint32_t r = 0; r < 0x20; r += 4) RC_ASSERT(ep.read32(C::decoder_reg(0, r)) == before[r / 4]);
+  for (uint32_t r = 0; r < 0x20; r += 4)
+    RC_ASSERT(ep.read32(C::decoder_reg(0, r)) == before[r / 4]);
 }
 
 }  // namespace

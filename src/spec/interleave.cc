@@ -7,15 +7,24 @@ namespace cxlsim {
 
 std::optional<uint8_t> ways_to_eiw(unsigned ways) {
   switch (ways) {
-    case 1: return 0;
-    case 2: return 1;
-    case 4: return 2;
-    case 8: return 3;
-    case 16: return 4;
-    case 3: return 8;
-    case 6: return 9;
-    case 12: return 10;
-    default: return std::nullopt;
+    case 1:
+      return 0;
+    case 2:
+      return 1;
+    case 4:
+      return 2;
+    case 8:
+      return 3;
+    case 16:
+      return 4;
+    case 3:
+      return 8;
+    case 6:
+      return 9;
+    case 12:
+      return 10;
+    default:
+      return std::nullopt;
   }
 }
 

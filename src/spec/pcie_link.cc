@@ -53,9 +53,13 @@ double encoding_efficiency(LinkSpeed s) {
   return 8.0 / 10.0;
 }
 
-bool is_link_width(unsigned lanes) { return lanes == 1 || lanes == 2 || lanes == 4 || lanes == 8 || lanes == 16; }
+bool is_link_width(unsigned lanes) {
+  return lanes == 1 || lanes == 2 || lanes == 4 || lanes == 8 || lanes == 16;
+}
 
-LinkCaps negotiate(const LinkCaps& a, const LinkCaps& b) { return LinkCaps{min_of(a.width, b.width), min_of(a.speed, b.speed)}; }
+LinkCaps negotiate(const LinkCaps& a, const LinkCaps& b) {
+  return LinkCaps{min_of(a.width, b.width), min_of(a.speed, b.speed)};
+}
 
 std::string to_string(const LinkCaps& c) {
   std::string out;

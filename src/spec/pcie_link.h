@@ -40,7 +40,7 @@ bool is_link_width(unsigned lanes);
 // What one end of a link can do. An absent field puts no limit on the link (the timing model
 // then falls back to the device profile's link).
 struct LinkCaps {
-  std::optional<unsigned> width;   // lanes
+  std::optional<unsigned> width;  // lanes
   std::optional<LinkSpeed> speed;
   bool empty() const { return !width && !speed; }
   bool operator==(const LinkCaps&) const = default;

@@ -43,7 +43,8 @@ TEST(PcieLink, TrainingTakesTheSmallerOfEachField) {
   const LinkCaps x8_gen5{8, LinkSpeed::k32GT};
   EXPECT_EQ(negotiate(x16_gen4, x8_gen5), (LinkCaps{8, LinkSpeed::k16GT}));
   EXPECT_EQ(negotiate(LinkCaps{4, std::nullopt}, LinkCaps{}), (LinkCaps{4, std::nullopt}));
-  EXPECT_EQ(negotiate(LinkCaps{}, LinkCaps{std::nullopt, LinkSpeed::k8GT}), (LinkCaps{std::nullopt, LinkSpeed::k8GT}));
+  EXPECT_EQ(negotiate(LinkCaps{}, LinkCaps{std::nullopt, LinkSpeed::k8GT}),
+            (LinkCaps{std::nullopt, LinkSpeed::k8GT}));
   EXPECT_TRUE(negotiate(LinkCaps{}, LinkCaps{}).empty());
   EXPECT_EQ(to_string(LinkCaps{8, LinkSpeed::k16GT}), "x8 16GT/s");
   EXPECT_EQ(to_string(LinkCaps{}), "");

@@ -1,21 +1,28 @@
 #include "spec/register_table.h"
 
-#include <stdexcept>
-
 #include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace cxlsim {
 
 std::string_view access_name(Access a) {
   switch (a) {
-    case Access::kRO: return "RO";
-    case Access::kRW: return "RW";
-    case Access::kRW1C: return "RW1C";
-    case Access::kRW1S: return "RW1S";
-    case Access::kHwInit: return "HwInit";
-    case Access::kRsvdP: return "RsvdP";
-    case Access::kRsvdZ: return "RsvdZ";
+    case Access::kRO:
+      return "RO";
+    case Access::kRW:
+      return "RW";
+    case Access::kRW1C:
+      return "RW1C";
+    case Access::kRW1S:
+      return "RW1S";
+    case Access::kHwInit:
+      return "HwInit";
+    case Access::kRsvdP:
+      return "RsvdP";
+    case Access::kRsvdZ:
+      return "RsvdZ";
   }
   return "?";
 }
@@ -29,12 +36,14 @@ uint64_t abs_bit(const FieldDesc& f, unsigned b) { return uint64_t{f.offset} * 8
 
 }  // namespace
 
-std::vector<std::string> validate_table(std::span<const FieldDesc> fields, uint32_t structure_size) {
+std::vector<std::string> validate_table(std::span<const FieldDesc> fields,
+                                        uint32_t structure_size) {
   std::vector<std::string> problems;
   std::vector<const FieldDesc*> owner(size_t{structure_size} * 8, nullptr);
   for (const FieldDesc& f : fields) {
     const std::string n = f.name.empty() ? std::string("<unnamed>") : std::string(f.name);
-    if (f.name.empty()) problems.push_back(fmt::format("field at offset {:#x} has no name", f.offset));
+    if (f.name.empty())
+      problems.push_back(fmt::format("field at offset {:#x} has no name", f.offset));
     if (!valid_width(f.width)) {
       problems.push_back(fmt::format("{}: register width {} is not 1, 2, 4 or 8", n, f.width));
       continue;
@@ -43,15 +52,16 @@ std::vector<std::string> validate_table(std::span<const FieldDesc> fields, uint3
       problems.push_back(fmt::format("{}: register offset {:#x} not aligned to its width {}", n,
                                      f.offset, f.width));
     if (f.lsb > f.msb || f.msb >= f.width * 8) {
-      problems.push_back(fmt::format("{}: bits {}:{} outside a {}-byte register", n, f.msb, f.lsb,
-                                     f.width));
+      problems.push_back(
+          fmt::format("{}: bits {}:{} outside a {}-byte register", n, f.msb, f.lsb, f.width));
       continue;
     }
     if ((f.reset & ~f.mask()) != 0)
-      problems.push_back(fmt::format("{}: reset value {:#x} wider than {} bits", n, f.reset, f.bits()));
+      problems.push_back(
+          fmt::format("{}: reset value {:#x} wider than {} bits", n, f.reset, f.bits()));
     if (uint64_t{f.offset} + f.width > structure_size) {
-      problems.push_back(fmt::format("{}: register at {:#x} ends beyond the structure size {:#x}", n,
-                                     f.offset, structure_size));
+      problems.push_back(fmt::format("{}: register at {:#x} ends beyond the structure size {:#x}",
+                                     n, f.offset, structure_size));
       continue;
     }
     if (f.access == Access::kRsvdZ && f.reset != 0)
@@ -70,15 +80,19 @@ std::vector<std::string> validate_table(std::span<const FieldDesc> fields, uint3
 }
 
 RegisterFile::RegisterFile(uint32_t size_bytes)
-    : bytes_(size_bytes, 0), rw_(size_bytes, 0), rw1c_(size_bytes, 0), rw1s_(size_bytes, 0),
+    : bytes_(size_bytes, 0),
+      rw_(size_bytes, 0),
+      rw1c_(size_bytes, 0),
+      rw1s_(size_bytes, 0),
       owned_(size_bytes, 0) {}
 
 void RegisterFile::add_structure(std::string name, uint32_t base, std::span<const FieldDesc> fields,
                                  uint32_t structure_size) {
   if (uint64_t{base} + structure_size > bytes_.size())
-    throw std::invalid_argument(fmt::format("{}: structure at {:#x} of {:#x} bytes does not fit in "
-                                            "a {:#x}-byte register space",
-                                            name, base, structure_size, bytes_.size()));
+    throw std::invalid_argument(
+        fmt::format("{}: structure at {:#x} of {:#x} bytes does not fit in "
+                    "a {:#x}-byte register space",
+                    name, base, structure_size, bytes_.size()));
   auto problems = validate_table(fields, structure_size);
   if (!problems.empty()) throw std::invalid_argument(name + ": " + problems.front());
   // Check for bits already owned before changing anything.
@@ -86,8 +100,8 @@ void RegisterFile::add_structure(std::string name, uint32_t base, std::span<cons
     for (unsigned b = f.lsb; b <= f.msb; ++b) {
       const uint64_t bit = uint64_t{base} * 8 + abs_bit(f, b);
       if (owned_[bit / 8] & (1u << (bit % 8)))
-        throw std::invalid_argument(fmt::format("{}: field {} at {:#x} overlaps a placed field", name,
-                                                f.name, base + f.offset));
+        throw std::invalid_argument(fmt::format("{}: field {} at {:#x} overlaps a placed field",
+                                                name, f.name, base + f.offset));
     }
   for (const FieldDesc& f : fields)
     for (unsigned b = f.lsb; b <= f.msb; ++b) {
@@ -98,8 +112,8 @@ void RegisterFile::add_structure(std::string name, uint32_t base, std::span<cons
       if (f.access == Access::kRW1C) rw1c_[bit / 8] |= m;
       if (f.access == Access::kRW1S) rw1s_[bit / 8] |= m;
     }
-  PlacedStructure& s =
-      structures_.emplace_back(PlacedStructure{std::move(name), base, {fields.begin(), fields.end()}});
+  PlacedStructure& s = structures_.emplace_back(
+      PlacedStructure{std::move(name), base, {fields.begin(), fields.end()}});
   for (const FieldDesc& f : s.fields) write_field(base, f, f.reset);
 }
 
@@ -130,7 +144,8 @@ RegisterFile::Located RegisterFile::locate(uint32_t base, std::string_view name)
     for (const FieldDesc& f : s.fields)
       if (f.name == name) return {&f, base};
   }
-  throw std::invalid_argument(fmt::format("no register field '{}' in a structure at {:#x}", name, base));
+  throw std::invalid_argument(
+      fmt::format("no register field '{}' in a structure at {:#x}", name, base));
 }
 
 bool RegisterFile::has_field(uint32_t base, std::string_view name) const {
@@ -161,8 +176,8 @@ uint64_t RegisterFile::field(uint32_t base, std::string_view name) const {
 void RegisterFile::set_field(uint32_t base, std::string_view name, uint64_t value) {
   Located l = locate(base, name);
   if ((value & ~l.desc->mask()) != 0)
-    throw std::invalid_argument(fmt::format("value {:#x} does not fit the {}-bit field '{}'", value,
-                                            l.desc->bits(), name));
+    throw std::invalid_argument(
+        fmt::format("value {:#x} does not fit the {}-bit field '{}'", value, l.desc->bits(), name));
   if (l.desc->access == Access::kRsvdZ && value != 0)
     throw std::invalid_argument(fmt::format("reserved field '{}' must stay zero", name));
   write_field(l.base, *l.desc, value);
@@ -174,7 +189,8 @@ FieldDesc& RegisterFile::locate_mutable(uint32_t base, std::string_view name) {
     for (FieldDesc& f : s.fields)
       if (f.name == name) return f;
   }
-  throw std::invalid_argument(fmt::format("no register field '{}' in a structure at {:#x}", name, base));
+  throw std::invalid_argument(
+      fmt::format("no register field '{}' in a structure at {:#x}", name, base));
 }
 
 void RegisterFile::init_field(uint32_t base, std::string_view name, uint64_t value) {

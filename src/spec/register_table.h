@@ -6,12 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace cxlsim {
 
@@ -35,11 +34,11 @@ std::string_view access_name(Access a);
 // structure the table describes; `width` is the register width in bytes (1, 2, 4 or 8); the
 // field occupies bits [msb:lsb] of that register (little-endian, as on the bus).
 struct FieldDesc {
-  std::string_view name;     // the specification's field name
-  uint32_t offset = 0;       // register byte offset within the structure
-  uint8_t width = 4;         // register width in bytes
-  uint8_t lsb = 0;           // lowest bit of the field within the register
-  uint8_t msb = 31;          // highest bit of the field within the register
+  std::string_view name;  // the specification's field name
+  uint32_t offset = 0;    // register byte offset within the structure
+  uint8_t width = 4;      // register width in bytes
+  uint8_t lsb = 0;        // lowest bit of the field within the register
+  uint8_t msb = 31;       // highest bit of the field within the register
   Access access = Access::kRO;
   uint64_t reset = 0;        // value after reset, right-aligned (field units)
   std::string_view section;  // where the specification defines it ("CXL 3.1 §8.1.3.1")

@@ -1,9 +1,9 @@
 #include "spec/register_table.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <array>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "spec/register_table_testing.h"

@@ -33,13 +33,23 @@ inline void expect_access_semantics(RegisterFile& rf, bool ones, const std::stri
       const uint64_t now = rf.field(ps.base, f.name);
       uint64_t want = old;
       switch (f.access) {
-        case Access::kRW: want = ones ? f.mask() : 0; break;
-        case Access::kRW1C: want = ones ? 0 : old; break;
-        case Access::kRW1S: want = ones ? f.mask() : old; break;
-        case Access::kRsvdZ: want = 0; break;
+        case Access::kRW:
+          want = ones ? f.mask() : 0;
+          break;
+        case Access::kRW1C:
+          want = ones ? 0 : old;
+          break;
+        case Access::kRW1S:
+          want = ones ? f.mask() : old;
+          break;
+        case Access::kRsvdZ:
+          want = 0;
+          break;
         case Access::kRO:
         case Access::kHwInit:
-        case Access::kRsvdP: want = old; break;
+        case Access::kRsvdP:
+          want = old;
+          break;
       }
       EXPECT_EQ(now, want) << what << ": " << ps.name << " / " << f.name << " ("
                            << access_name(f.access) << ") at 0x" << std::hex << ps.base + f.offset;

@@ -25,7 +25,8 @@ std::pair<double, std::string_view> split_number(std::string_view text, const ch
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || !std::isfinite(v) || v < 0) {
-    throw ParseError(fmt::format("invalid {} '{}': expected a non-negative number with a unit", what, text));
+    throw ParseError(
+        fmt::format("invalid {} '{}': expected a non-negative number with a unit", what, text));
   }
   return {v, trim(std::string_view(p, static_cast<size_t>(s.data() + s.size() - p)))};
 }
@@ -33,7 +34,9 @@ std::pair<double, std::string_view> split_number(std::string_view text, const ch
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   }
   return true;
 }
@@ -41,7 +44,8 @@ bool iequals(std::string_view a, std::string_view b) {
 }  // namespace
 
 void duration_out_of_range(double ps) {
-  throw std::out_of_range(fmt::format("duration of {} ns is out of range (at most about 106 days)", ps / 1000.0));
+  throw std::out_of_range(
+      fmt::format("duration of {} ns is out of range (at most about 106 days)", ps / 1000.0));
 }
 
 Bytes parse_bytes(std::string_view text) {
@@ -56,7 +60,8 @@ Bytes parse_bytes(std::string_view text) {
   }
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc()) throw ParseError(fmt::format("invalid size '{}': expected a number such as 256M or 4G", text));
+  if (ec != std::errc())
+    throw ParseError(fmt::format("invalid size '{}': expected a number such as 256M or 4G", text));
   std::string_view suffix = trim(std::string_view(p, static_cast<size_t>(s.data() + s.size() - p)));
   unsigned shift = 0;
   if (suffix.empty() || iequals(suffix, "b")) {
@@ -70,7 +75,8 @@ Bytes parse_bytes(std::string_view text) {
   } else if (iequals(suffix, "t") || iequals(suffix, "tib") || iequals(suffix, "tb")) {
     shift = 40;
   } else {
-    throw ParseError(fmt::format("invalid size '{}': unknown unit '{}' (use k, M, G or T)", text, suffix));
+    throw ParseError(
+        fmt::format("invalid size '{}': unknown unit '{}' (use k, M, G or T)", text, suffix));
   }
   if (shift > 0 && v > (std::numeric_limits<uint64_t>::max() >> shift)) {
     throw ParseError(fmt::format("invalid size '{}': too large", text));
@@ -81,25 +87,40 @@ Bytes parse_bytes(std::string_view text) {
 Duration parse_duration(std::string_view text) {
   auto [v, unit] = split_number(text, "duration");
   double scale = 0;
-  if (unit.empty() || unit == "ns") scale = 1.0;
-  else if (unit == "ps") scale = 1e-3;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "s") scale = 1e9;
-  else throw ParseError(fmt::format("invalid duration '{}': unknown unit '{}' (use ps, ns, us, ms or s)", text, unit));
+  if (unit.empty() || unit == "ns")
+    scale = 1.0;
+  else if (unit == "ps")
+    scale = 1e-3;
+  else if (unit == "us")
+    scale = 1e3;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "s")
+    scale = 1e9;
+  else
+    throw ParseError(fmt::format(
+        "invalid duration '{}': unknown unit '{}' (use ps, ns, us, ms or s)", text, unit));
   return Duration::ns(v * scale);
 }
 
 Bandwidth parse_bandwidth(std::string_view text) {
   auto [v, unit] = split_number(text, "bandwidth");
   double scale = 0;
-  if (iequals(unit, "GB/s")) scale = 1e9;
-  else if (iequals(unit, "MB/s")) scale = 1e6;
-  else if (iequals(unit, "KB/s")) scale = 1e3;
-  else if (iequals(unit, "B/s")) scale = 1;
-  else if (unit == "GiB/s") scale = 1073741824.0;
-  else if (unit == "MiB/s") scale = 1048576.0;
-  else throw ParseError(fmt::format("invalid bandwidth '{}': unknown unit '{}' (use GB/s, MB/s or GiB/s)", text, unit));
+  if (iequals(unit, "GB/s"))
+    scale = 1e9;
+  else if (iequals(unit, "MB/s"))
+    scale = 1e6;
+  else if (iequals(unit, "KB/s"))
+    scale = 1e3;
+  else if (iequals(unit, "B/s"))
+    scale = 1;
+  else if (unit == "GiB/s")
+    scale = 1073741824.0;
+  else if (unit == "MiB/s")
+    scale = 1048576.0;
+  else
+    throw ParseError(fmt::format(
+        "invalid bandwidth '{}': unknown unit '{}' (use GB/s, MB/s or GiB/s)", text, unit));
   return Bandwidth::bytes_per_second(v * scale);
 }
 

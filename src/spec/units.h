@@ -22,8 +22,14 @@ class Bytes {
   constexpr Bytes operator/(uint64_t k) const { return Bytes(v_ / k); }
   constexpr uint64_t operator/(Bytes o) const { return v_ / o.v_; }
   constexpr Bytes operator%(Bytes o) const { return Bytes(v_ % o.v_); }
-  constexpr Bytes& operator+=(Bytes o) { v_ += o.v_; return *this; }
-  constexpr Bytes& operator-=(Bytes o) { v_ -= o.v_; return *this; }
+  constexpr Bytes& operator+=(Bytes o) {
+    v_ += o.v_;
+    return *this;
+  }
+  constexpr Bytes& operator-=(Bytes o) {
+    v_ -= o.v_;
+    return *this;
+  }
 
  private:
   uint64_t v_ = 0;
@@ -57,7 +63,10 @@ class Duration {
   constexpr Duration operator-(Duration o) const { return Duration(ps_ - o.ps_); }
   constexpr Duration operator*(int64_t k) const { return Duration(ps_ * k); }
   constexpr Duration operator/(int64_t k) const { return Duration(ps_ / k); }
-  constexpr Duration& operator+=(Duration o) { ps_ += o.ps_; return *this; }
+  constexpr Duration& operator+=(Duration o) {
+    ps_ += o.ps_;
+    return *this;
+  }
 
  private:
   constexpr explicit Duration(int64_t v) : ps_(v) {}

@@ -28,7 +28,9 @@ class ChaseCore final : public Requester {
 
   uint64_t loads() const { return loads_; }
   Duration latency_sum() const { return latency_sum_; }
-  double mean_latency_ns() const { return loads_ ? latency_sum_.nanoseconds() / static_cast<double>(loads_) : 0.0; }
+  double mean_latency_ns() const {
+    return loads_ ? latency_sum_.nanoseconds() / static_cast<double>(loads_) : 0.0;
+  }
   uint64_t bytes() const { return loads_ * 64; }
 
  private:

@@ -36,7 +36,8 @@ Dram::Dram(const DramConfig& cfg)
       ch_(cfg.channels),
       row_(cfg.row_bytes.value()),
       bil_(cfg.bank_interleave.value() ? cfg.bank_interleave.value() : cfg.row_bytes.value()),
-      cpr_(cfg.row_bytes.value() / (cfg.bank_interleave.value() ? cfg.bank_interleave.value() : cfg.row_bytes.value())),
+      cpr_(cfg.row_bytes.value() /
+           (cfg.bank_interleave.value() ? cfg.bank_interleave.value() : cfg.row_bytes.value())),
       bank_(cfg.ranks * cfg.banks),
       chans_(cfg.channels),
       banks_(static_cast<size_t>(cfg.channels) * cfg.ranks * cfg.banks) {
@@ -190,7 +191,8 @@ Duration Dram::post_write(Channel& ch, Duration arrive) {
     for (unsigned i = 0; i < ch.pending_writes; ++i) {
       uint64_t s = reserve_slot(ch, slot, Op::kWrite);
       for (;;) {  // a slot inside an all-bank refresh is given back for one after it
-        const auto after = static_cast<uint64_t>((past_all_bank_refresh(ch, static_cast<int64_t>(s) * burst_) + burst_ - 1) / burst_);
+        const auto after = static_cast<uint64_t>(
+            (past_all_bank_refresh(ch, static_cast<int64_t>(s) * burst_) + burst_ - 1) / burst_);
         if (after <= s) break;
         release_write_slot(ch, s);
         s = reserve_slot(ch, after, Op::kWrite);
@@ -248,7 +250,9 @@ Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   // the DRAM clock edge it is ready at, not at the next slot boundary: without this, a
   // dependent chain of loads locks onto one phase of the grid.
   // (A request arriving later may still take the slot before; the overlap is under a burst.)
-  const int64_t data = slot == want && slot > 0 && slot_free(ch, slot - 1) ? want_ps : static_cast<int64_t>(slot) * burst_;
+  const int64_t data = slot == want && slot > 0 && slot_free(ch, slot - 1)
+                           ? want_ps
+                           : static_cast<int64_t>(slot) * burst_;
   cas = data - cl_;
   const int64_t end = data + burst_;
   ch.last_end = std::max(ch.last_end, end);
@@ -256,7 +260,10 @@ Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   b.pre_ready = std::max(b.pre_ready, op == Op::kRead ? cas + rtp_ : end + wr_);
   b.act_ready = std::max(b.act_ready, b.pre_ready + rp_);
 
-  if (op == Op::kRead) ++stats_.reads; else ++stats_.writes;
+  if (op == Op::kRead)
+    ++stats_.reads;
+  else
+    ++stats_.writes;
   stats_.busy += Duration::ps(burst_);
   stats_.queueing += Duration::ps(std::max<int64_t>(0, cas - arrive.picoseconds() - rcd_));
   return Duration::ps(end);

@@ -19,26 +19,26 @@
 namespace cxlsim::timing {
 
 struct DramConfig {
-  unsigned channels = 2;        // independent data buses (DDR5 sub-channels)
-  unsigned ranks = 1;           // per channel
-  unsigned banks = 32;          // per rank (DDR5: 8 bank groups x 4)
-  Bytes row_bytes = KiB(1);     // page size per sub-channel
+  unsigned channels = 2;          // independent data buses (DDR5 sub-channels)
+  unsigned ranks = 1;             // per channel
+  unsigned banks = 32;            // per rank (DDR5: 8 bank groups x 4)
+  Bytes row_bytes = KiB(1);       // page size per sub-channel
   Bytes interleave = Bytes(256);  // consecutive bytes on one channel before the next
   // Consecutive bytes of a channel on one bank before the next bank (0: a whole row). Small
   // values spread a stream over many banks, each keeping its row open across visits.
   Bytes bank_interleave = Bytes(0);
-  double mt_per_s = 4800;       // data rate
-  unsigned bus_bytes = 4;       // data bus width per channel (DDR5 sub-channel: 32 bits)
+  double mt_per_s = 4800;  // data rate
+  unsigned bus_bytes = 4;  // data bus width per channel (DDR5 sub-channel: 32 bits)
   Duration tRCD = Duration::ns(16.67);
   Duration tCL = Duration::ns(16.67);
   Duration tRP = Duration::ns(16.67);
   Duration tRAS = Duration::ns(32);
   Duration tRTP = Duration::ns(7.5);
   Duration tWR = Duration::ns(30);
-  Duration tWTR = Duration::ns(10);   // end of write data to next read command
-  Duration tRTW = Duration::ns(5);    // read to write bus turnaround
-  Duration tCCD = Duration::ns(3.33); // same-bank-group column to column
-  Duration tRFC = Duration::ns(295);  // all-bank refresh (16 Gb die)
+  Duration tWTR = Duration::ns(10);     // end of write data to next read command
+  Duration tRTW = Duration::ns(5);      // read to write bus turnaround
+  Duration tCCD = Duration::ns(3.33);   // same-bank-group column to column
+  Duration tRFC = Duration::ns(295);    // all-bank refresh (16 Gb die)
   Duration tRFCsb = Duration::ns(130);  // same-bank refresh (16 Gb die)
   Duration tREFI = Duration::ns(3900);
   // Same-bank refresh (DDR5 REFsb): the same bank index in every bank group is refreshed for
@@ -54,14 +54,14 @@ struct DramConfig {
   // request wait tXP for the exit. Zero: never powers down.
   Duration powerdown_idle;
   Duration tXP = Duration::ns(7.5);
-  Duration burst() const;             // 64B / (bus_bytes x MT/s)
-  Bandwidth peak() const;             // channels x bus_bytes x MT/s
+  Duration burst() const;  // 64B / (bus_bytes x MT/s)
+  Bandwidth peak() const;  // channels x bus_bytes x MT/s
 };
 
 struct MediaStats {
   uint64_t reads = 0, writes = 0, row_hits = 0, row_misses = 0, refresh_waits = 0;
-  Duration busy;       // data-bus busy time summed over channels
-  Duration queueing;   // summed time between arrival and the first command for the request
+  Duration busy;      // data-bus busy time summed over channels
+  Duration queueing;  // summed time between arrival and the first command for the request
 };
 
 // Swappable media model (DRAM here; a persistent-memory or flash model would fit the same).
@@ -108,7 +108,7 @@ class Dram final : public MediaModel {
     uint64_t writes_ahead = 0;          // write bursts reserved in the calendar
     int64_t drain_end = 0;              // end of the last drained write batch (ps)
     int64_t refresh_offset = 0;
-    int64_t last_end = 0;               // end of the latest data burst reserved (ps)
+    int64_t last_end = 0;  // end of the latest data burst reserved (ps)
   };
   // Delays t past a refresh in progress on the channel and closes rows after each refresh.
   int64_t after_refresh(const Channel& ch, Bank& b, unsigned bi, int64_t t);
@@ -120,9 +120,12 @@ class Dram final : public MediaModel {
   void clear_range(Channel& ch, uint64_t slot);  // clears slots [cleared, slot)
   void grow(Channel& ch);
   bool slot_free(const Channel& ch, uint64_t slot) const;
-  int64_t past_all_bank_refresh(const Channel& ch, int64_t t) const;  // t, or the end of a REFab at t
+  int64_t past_all_bank_refresh(const Channel& ch,
+                                int64_t t) const;  // t, or the end of a REFab at t
   void release_write_slot(Channel& ch, uint64_t slot);
-  Duration post_write(Channel& ch, Duration arrive);  // doubles the calendar of one channel, keeping its reservations
+  Duration post_write(
+      Channel& ch,
+      Duration arrive);  // doubles the calendar of one channel, keeping its reservations
   int64_t wtr_slots_, rtw_slots_;
 
   DramConfig cfg_;

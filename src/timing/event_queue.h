@@ -28,7 +28,7 @@ class EventTarget {
 class EventQueue {
  public:
   struct Event {
-    int64_t t;       // ps
+    int64_t t;  // ps
     uint64_t seq;
     EventTarget* target;
     Request* req;
@@ -69,11 +69,13 @@ class EventQueue {
   }
 
  private:
-  static constexpr int kShift = 15;               // bucket width 32768 ps
-  static constexpr uint64_t kBuckets = 512;       // ring size (power of two)
+  static constexpr int kShift = 15;          // bucket width 32768 ps
+  static constexpr uint64_t kBuckets = 512;  // ring size (power of two)
   static uint64_t bucket_of(int64_t t) { return t < 0 ? 0 : static_cast<uint64_t>(t) >> kShift; }
   struct After {
-    bool operator()(const Event& a, const Event& b) const { return a.t > b.t || (a.t == b.t && a.seq > b.seq); }
+    bool operator()(const Event& a, const Event& b) const {
+      return a.t > b.t || (a.t == b.t && a.seq > b.seq);
+    }
   };
   static constexpr After after{};
   void place_slow(const Event& e);  // into the current bucket or the overflow
@@ -85,8 +87,8 @@ class EventQueue {
   std::vector<uint64_t> nonempty_;  // bit per ring bucket
   std::vector<Event> cur_;          // the bucket being drained, sorted; cur_[pos_] is next
   size_t pos_ = 0;
-  std::vector<Event> overflow_;     // min-heap of events beyond the ring
-  uint64_t cur_bucket_ = 0;         // absolute bucket index of cur_
+  std::vector<Event> overflow_;  // min-heap of events beyond the ring
+  uint64_t cur_bucket_ = 0;      // absolute bucket index of cur_
   size_t in_ring_ = 0;
   size_t size_ = 0;
   uint64_t seq_ = 0;

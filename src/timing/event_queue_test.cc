@@ -11,7 +11,9 @@ namespace {
 
 struct Recorder : EventTarget {
   std::vector<std::pair<int64_t, uintptr_t>> seen;
-  void on_event(Request* r, Duration now) override { seen.emplace_back(now.picoseconds(), reinterpret_cast<uintptr_t>(r)); }
+  void on_event(Request* r, Duration now) override {
+    seen.emplace_back(now.picoseconds(), reinterpret_cast<uintptr_t>(r));
+  }
 };
 
 RC_GTEST_PROP(EventQueue, PopsInTimeThenInsertionOrder, (const std::vector<uint32_t>& times)) {
@@ -21,11 +23,15 @@ RC_GTEST_PROP(EventQueue, PopsInTimeThenInsertionOrder, (const std::vector<uint3
   uintptr_t id = 1;
   for (uint32_t t : times) {
     // Spread over near (same bucket), ring and overflow distances.
-    const int64_t ps = static_cast<int64_t>(t % 3 == 0 ? t % 5000 : t % 3 == 1 ? t % 4000000 : t) * 7;
+    const int64_t ps = static_cast<int64_t>(t % 3 == 0   ? t % 5000
+                                            : t % 3 == 1 ? t % 4000000
+                                                         : t) *
+                       7;
     q.push(Duration::ps(ps), &rec, reinterpret_cast<Request*>(id));
     expect.emplace_back(ps, id++);
   }
-  std::stable_sort(expect.begin(), expect.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::stable_sort(expect.begin(), expect.end(),
+                   [](auto& a, auto& b) { return a.first < b.first; });
   EventQueue::Event e;
   while (q.pop(e)) e.target->on_event(e.req, Duration::ps(e.t));
   RC_ASSERT(rec.seen == expect);
@@ -67,7 +73,8 @@ TEST(EventQueue, CrowdedBucketPopsInTimeThenInsertionOrder) {
     expect.emplace_back(ps, id++);
   }
   while (q.pop(e)) e.target->on_event(e.req, Duration::ps(e.t));
-  std::stable_sort(expect.begin(), expect.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::stable_sort(expect.begin(), expect.end(),
+                   [](auto& a, auto& b) { return a.first < b.first; });
   EXPECT_EQ(rec.seen, expect);
 }
 

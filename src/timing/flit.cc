@@ -15,10 +15,14 @@ Bytes FlitFormat::flit_bytes() const { return Bytes(mode == FlitMode::k68B ? 68 
 
 double slots_of(Msg m, const SlotCosts& c) {
   switch (m) {
-    case Msg::kReqRead: return c.req;
-    case Msg::kReqWriteData: return c.rwd_header + 4.0;
-    case Msg::kRespData: return c.drs_header + 4.0;
-    case Msg::kRespNoData: return c.ndr;
+    case Msg::kReqRead:
+      return c.req;
+    case Msg::kReqWriteData:
+      return c.rwd_header + 4.0;
+    case Msg::kRespData:
+      return c.drs_header + 4.0;
+    case Msg::kRespNoData:
+      return c.ndr;
   }
   return 1.0;
 }

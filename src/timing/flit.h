@@ -17,10 +17,10 @@ enum class Msg { kReqRead, kReqWriteData, kRespData, kRespNoData };
 
 // Slot cost of each message class (fractions allowed: several headers share a slot).
 struct SlotCosts {
-  double req = 1.0;        // M2S Req header (MemRd)
-  double rwd_header = 1.0; // M2S RwD header; its 64B of data add 4 slots
-  double drs_header = 1.0; // S2M DRS header; its 64B of data add 4 slots
-  double ndr = 0.5;        // S2M NDR (Cmp)
+  double req = 1.0;         // M2S Req header (MemRd)
+  double rwd_header = 1.0;  // M2S RwD header; its 64B of data add 4 slots
+  double drs_header = 1.0;  // S2M DRS header; its 64B of data add 4 slots
+  double ndr = 0.5;         // S2M NDR (Cmp)
 };
 
 struct FlitFormat {

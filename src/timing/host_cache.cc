@@ -11,19 +11,22 @@ std::optional<CacheConfigProblem> check(const HostCacheConfig& c) {
   if (c.ways == 0) return CacheConfigProblem{"ways", "must be at least 1"};
   if (c.size.value() == 0) return CacheConfigProblem{"size", "must not be zero"};
   if (c.size > kMaxHostCache) {
-    return CacheConfigProblem{"size", fmt::format("{} exceeds the model's limit of {}", format_bytes(c.size),
-                                                  format_bytes(kMaxHostCache))};
+    return CacheConfigProblem{
+        "size", fmt::format("{} exceeds the model's limit of {}", format_bytes(c.size),
+                            format_bytes(kMaxHostCache))};
   }
   const uint64_t set_bytes = uint64_t{c.ways} * kCacheLine.value();
   if (c.size.value() % set_bytes != 0) {
-    return CacheConfigProblem{"size", fmt::format("{} bytes is not a multiple of ways x 64 B = {} bytes",
-                                                  c.size.value(), set_bytes)};
+    return CacheConfigProblem{
+        "size", fmt::format("{} bytes is not a multiple of ways x 64 B = {} bytes", c.size.value(),
+                            set_bytes)};
   }
   if (c.hit_latency < Duration()) return CacheConfigProblem{"hit_latency", "must not be negative"};
   return std::nullopt;
 }
 
-HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec, std::string_view name) {
+HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec,
+                                 std::string_view name) {
   const auto bad = [&](const std::string& why) {
     return ParseError(fmt::format("invalid {} '{}': {}", name, spec, why));
   };
@@ -32,7 +35,8 @@ HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec, st
     return base;
   }
   if (spec == "on") {
-    if (base.size.value() == 0) throw bad("the host profile has no [cache] table; give SIZE[:WAYS[:LATENCY]]");
+    if (base.size.value() == 0)
+      throw bad("the host profile has no [cache] table; give SIZE[:WAYS[:LATENCY]]");
     base.enabled = true;
     return base;
   }
@@ -54,7 +58,8 @@ HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec, st
   if (n >= 1) {
     unsigned w = 0;
     for (char ch : parts[1]) {
-      if (ch < '0' || ch > '9' || w > 100000) throw bad(fmt::format("WAYS '{}' is not a positive integer", parts[1]));
+      if (ch < '0' || ch > '9' || w > 100000)
+        throw bad(fmt::format("WAYS '{}' is not a positive integer", parts[1]));
       w = w * 10 + static_cast<unsigned>(ch - '0');
     }
     if (parts[1].empty()) throw bad("WAYS is empty");
@@ -67,7 +72,9 @@ HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec, st
       throw bad(e.what());
     }
   } else if (!from_profile) {
-    throw bad("the host profile has no [cache] table to take WAYS and LATENCY from; give SIZE:WAYS:LATENCY");
+    throw bad(
+        "the host profile has no [cache] table to take WAYS and LATENCY from; give "
+        "SIZE:WAYS:LATENCY");
   }
   base.enabled = true;
   if (auto p = check(base)) throw bad(fmt::format("{} {}", p->field, p->what));
@@ -76,7 +83,8 @@ HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec, st
 
 std::string describe(const HostCacheConfig& c) {
   if (!c.enabled) return "off";
-  return fmt::format("{} {}-way, hit {:.1f} ns", format_bytes(c.size), c.ways, c.hit_latency.nanoseconds());
+  return fmt::format("{} {}-way, hit {:.1f} ns", format_bytes(c.size), c.ways,
+                     c.hit_latency.nanoseconds());
 }
 
 HostCache::HostCache(const HostCacheConfig& c) : cfg_(c) {

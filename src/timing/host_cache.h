@@ -43,7 +43,8 @@ std::optional<CacheConfigProblem> check(const HostCacheConfig& c);
 // Applies a command-line spec to `base` (a host profile's [cache]): "off", "on" (the profile's
 // own cache), or "SIZE[:WAYS[:LATENCY]]" (e.g. "30M:15", "2M:16:30ns"; WAYS and LATENCY default
 // to the profile's). Throws ParseError "invalid <name> '<spec>': <the missing or bad part>".
-HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec, std::string_view name = "host cache");
+HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec,
+                                 std::string_view name = "host cache");
 // "30 MiB 15-way, hit 33.0 ns" (or "off").
 std::string describe(const HostCacheConfig& c);
 

@@ -67,8 +67,11 @@ TEST(HostCache, WorkingSetBelowCapacityHitsOnTheSecondPassAboveItMisses) {
     const auto first = c.stats();
     for (uint64_t i = 0; i < lines; ++i) read(c, 0x100000 + i * 64);
     const uint64_t hits = c.stats().hits() - first.hits();
-    if (fits) EXPECT_EQ(hits, lines);
-    else EXPECT_EQ(hits, 0u);  // sequential sweep over 1.25x capacity with LRU: every line evicted first
+    if (fits)
+      EXPECT_EQ(hits, lines);
+    else
+      EXPECT_EQ(hits,
+                0u);  // sequential sweep over 1.25x capacity with LRU: every line evicted first
   }
 }
 
@@ -81,7 +84,7 @@ TEST(HostCache, OnlyDirtyVictimsAreWrittenBack) {
   auto v = c.fill(d, false);  // evicts a (LRU, dirty)
   ASSERT_TRUE(v);
   EXPECT_EQ(*v, a);
-  EXPECT_FALSE(c.fill(a, false));  // evicts b (clean): nothing to write
+  EXPECT_FALSE(c.fill(a, false));        // evicts b (clean): nothing to write
   EXPECT_TRUE(c.lookup(d, Op::kWrite));  // a write hit dirties d
   EXPECT_FALSE(c.fill(b, false));        // evicts a (clean now)
   v = c.fill(a, false);                  // evicts d (dirty)
@@ -127,7 +130,8 @@ TEST(HostCache, SameAccessesGiveTheSameOutcome) {
 TEST(HostCache, ChecksNameTheBadField) {
   EXPECT_EQ(check(cfg(KiB(4), 0))->field, std::string("ways"));
   EXPECT_EQ(check(cfg(Bytes(0), 4))->field, std::string("size"));
-  EXPECT_EQ(check(cfg(Bytes(1000 * 64), 16))->field, std::string("size"));  // 1000 lines, not a multiple of 16
+  EXPECT_EQ(check(cfg(Bytes(1000 * 64), 16))->field,
+            std::string("size"));  // 1000 lines, not a multiple of 16
   EXPECT_EQ(check(cfg(GiB(2), 16))->field, std::string("size"));
   EXPECT_FALSE(check(cfg(MiB(30), 15)));
   EXPECT_FALSE(check(HostCacheConfig{}));  // disabled: nothing to check
@@ -147,7 +151,7 @@ TEST(HostCache, SpecOverridesTheProfileCache) {
   c = apply_cache_spec(prof, "2M:16:20ns");
   EXPECT_EQ(c.ways, 16u);
   EXPECT_EQ(c.hit_latency, Duration::ns(20));
-  EXPECT_THROW(apply_cache_spec(prof, "1M:7"), ParseError);     // 1 MiB is no multiple of 7 x 64 B
+  EXPECT_THROW(apply_cache_spec(prof, "1M:7"), ParseError);  // 1 MiB is no multiple of 7 x 64 B
   EXPECT_THROW(apply_cache_spec(prof, "1M:x"), ParseError);
   EXPECT_THROW(apply_cache_spec(prof, "1M:4:5ns:1"), ParseError);
   EXPECT_THROW(apply_cache_spec(prof, "big"), ParseError);
@@ -189,16 +193,27 @@ TEST(HostCacheProfile, ATableEnablesTheCacheAnAbsentOneDoesNot) {
   EXPECT_EQ(h.cache.size, MiB(2));
   EXPECT_EQ(h.cache.ways, 16u);
   EXPECT_EQ(h.cache.hit_latency, Duration::ns(28.5));
-  EXPECT_EQ(host_with("[cache]\nsize = 1048576\nways = 4\nhit_latency_ns = 20\n").cache.size, MiB(1));
+  EXPECT_EQ(host_with("[cache]\nsize = 1048576\nways = 4\nhit_latency_ns = 20\n").cache.size,
+            MiB(1));
 }
 
 TEST(HostCacheProfile, BadTablesNameTheField) {
-  EXPECT_NE(parse_error("[cache]\nsize = \"1M\"\nways = 7\nhit_latency_ns = 20\n").find("[cache] size"), std::string::npos);
-  EXPECT_NE(parse_error("[cache]\nsize = \"1M\"\nways = 0\nhit_latency_ns = 20\n").find("[cache] ways"), std::string::npos);
-  EXPECT_NE(parse_error("[cache]\nsize = \"lots\"\nways = 4\nhit_latency_ns = 20\n").find("[cache] size"), std::string::npos);
-  EXPECT_NE(parse_error("[cache]\nsize = \"1M\"\nways = 4\n").find("[cache] hit_latency_ns is missing"), std::string::npos);
-  EXPECT_NE(parse_error("[cache]\nways = 4\nhit_latency_ns = 20\n").find("[cache] size is missing"), std::string::npos);
-  EXPECT_NE(parse_error("[cache]\nsize = \"1M\"\nways = 4\nhit_latency_ns = 20\nenabled = 1\n").find("[cache] enabled"),
+  EXPECT_NE(
+      parse_error("[cache]\nsize = \"1M\"\nways = 7\nhit_latency_ns = 20\n").find("[cache] size"),
+      std::string::npos);
+  EXPECT_NE(
+      parse_error("[cache]\nsize = \"1M\"\nways = 0\nhit_latency_ns = 20\n").find("[cache] ways"),
+      std::string::npos);
+  EXPECT_NE(
+      parse_error("[cache]\nsize = \"lots\"\nways = 4\nhit_latency_ns = 20\n").find("[cache] size"),
+      std::string::npos);
+  EXPECT_NE(
+      parse_error("[cache]\nsize = \"1M\"\nways = 4\n").find("[cache] hit_latency_ns is missing"),
+      std::string::npos);
+  EXPECT_NE(parse_error("[cache]\nways = 4\nhit_latency_ns = 20\n").find("[cache] size is missing"),
+            std::string::npos);
+  EXPECT_NE(parse_error("[cache]\nsize = \"1M\"\nways = 4\nhit_latency_ns = 20\nenabled = 1\n")
+                .find("[cache] enabled"),
             std::string::npos);
 }
 

@@ -21,7 +21,7 @@ enum class Dir { kDown, kUp };
 
 struct LinkConfig {
   unsigned lanes = 16;
-  double gt_per_s = 32.0;       // per lane transfer rate (PCIe Gen5: 32 GT/s)
+  double gt_per_s = 32.0;           // per lane transfer rate (PCIe Gen5: 32 GT/s)
   double encoding = 128.0 / 130.0;  // 128b/130b for Gen3-5; 1.0 in flit mode (Gen6)
   FlitFormat flit;
   SlotCosts slots;
@@ -60,7 +60,9 @@ class FlitLink final : public LinkModel {
  public:
   FlitLink(std::string name, const LinkConfig& cfg);
   using LinkModel::send;
-  Duration send(Dir d, Msg m, Duration at, Duration now) override { return Duration::ps(send_ps(d, m, at.picoseconds(), now.picoseconds())); }
+  Duration send(Dir d, Msg m, Duration at, Duration now) override {
+    return Duration::ps(send_ps(d, m, at.picoseconds(), now.picoseconds()));
+  }
   // send() in picoseconds; inline for the engine's per-hop loop (System holds FlitLink*).
   int64_t send_ps(Dir d, Msg m, int64_t at, int64_t now) {
     const int i = d == Dir::kDown ? 0 : 1;
@@ -85,7 +87,7 @@ class FlitLink final : public LinkModel {
     int64_t gap_start[kGaps] = {}, gap_end[kGaps] = {};
     int next_gap = 0;
     int64_t gap_max_end = 0;  // no gap ends later (a bound: consumed gaps are not subtracted)
-    int64_t min_gap = 1;  // gaps shorter than the shortest message are not kept
+    int64_t min_gap = 1;      // gaps shorter than the shortest message are not kept
     // Start time of a `ser`-long transmission arriving at `t`; `now` expires old gaps.
     int64_t reserve(int64_t t, int64_t ser, int64_t now) {
       if (t >= free) {  // the common case: after everything reserved so far
@@ -112,8 +114,8 @@ class FlitLink final : public LinkModel {
       next_gap = (next_gap + 1) & (kGaps - 1);
     }
   };
-  int64_t ser_ps_[4];   // serialisation time per message class
-  int64_t fixed_ps_;    // port + propagation + one flit
+  int64_t ser_ps_[4];  // serialisation time per message class
+  int64_t fixed_ps_;   // port + propagation + one flit
   Transmitter tx_[2];
   // Per direction: messages sent per class and summed queueing; stats() derives the rest.
   uint64_t sent_[2][4] = {};

@@ -50,9 +50,11 @@ TEST(FlitLink, IdleLatencyIsSerialisationPlusPortPlusFlit) {
   LinkConfig c = gen5x16();
   FlitLink link("l", c);
   const double ps_per_byte = 1e12 / c.raw_rate().bytes_per_second();
-  const double expect = (4.0 + c.slots.drs_header) * 17.0 * ps_per_byte + 68.0 * ps_per_byte + 26000.0;
+  const double expect =
+      (4.0 + c.slots.drs_header) * 17.0 * ps_per_byte + 68.0 * ps_per_byte + 26000.0;
   EXPECT_NEAR(static_cast<double>(link.idle_latency(Msg::kRespData).picoseconds()), expect, 2.0);
-  EXPECT_EQ(link.send(Dir::kUp, Msg::kRespData, Duration::ns(5)), Duration::ns(5) + link.idle_latency(Msg::kRespData));
+  EXPECT_EQ(link.send(Dir::kUp, Msg::kRespData, Duration::ns(5)),
+            Duration::ns(5) + link.idle_latency(Msg::kRespData));
 }
 
 }  // namespace

@@ -70,7 +70,8 @@ TEST(LinkTraining, SixtyFourGigatransfersRunsUncoded256BFlits) {
 
 TEST(LinkTraining, DisplayNamesWidthAndSpeed) {
   EXPECT_EQ(link_width_speed(profile()), "x16 32GT/s");
-  EXPECT_EQ(link_width_speed(trained_link_config(profile(), LinkCaps{2, LinkSpeed::k2_5GT})), "x2 2.5GT/s");
+  EXPECT_EQ(link_width_speed(trained_link_config(profile(), LinkCaps{2, LinkSpeed::k2_5GT})),
+            "x2 2.5GT/s");
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 #include "timing/profile.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <cmath>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "spec/error.h"
 #include "timing/profiles_embedded.h"
@@ -36,7 +36,8 @@ class Table {
   }
   unsigned count(const char* key, unsigned dflt, bool required = false) const {
     const double v = num(key, dflt, required);
-    if (!(v >= 1 && v <= 4294967295.0) || v != std::floor(v)) fail(key, "must be a positive integer below 2^32");
+    if (!(v >= 1 && v <= 4294967295.0) || v != std::floor(v))
+      fail(key, "must be a positive integer below 2^32");
     return static_cast<unsigned>(v);
   }
   Duration ns(const char* key, Duration dflt, bool required = false) const {
@@ -89,8 +90,8 @@ toml::table parse_toml(std::string_view text, std::string_view origin) {
   try {
     return toml::parse(text, std::string(origin));
   } catch (const toml::parse_error& e) {
-    throw ParseError(fmt::format("profile {}: {} (line {})", origin, e.description(),
-                                 e.source().begin.line));
+    throw ParseError(
+        fmt::format("profile {}: {} (line {})", origin, e.description(), e.source().begin.line));
   }
 }
 
@@ -99,8 +100,8 @@ std::string read_text(std::string_view name_or_path) {
   if (!text.empty()) return std::string(text);
   std::ifstream in{std::string(name_or_path)};
   if (!in) {
-    throw ParseError(fmt::format("unknown profile '{}': not a built-in profile and not a readable file",
-                                 name_or_path));
+    throw ParseError(fmt::format(
+        "unknown profile '{}': not a built-in profile and not a readable file", name_or_path));
   }
   std::stringstream ss;
   ss << in.rdbuf();
@@ -114,7 +115,8 @@ Table section(const toml::table& root, const char* name, std::string_view origin
 void check_kind(const toml::table& root, std::string_view origin, std::string_view want) {
   std::string kind = section(root, "profile", origin).str("kind", "");
   if (kind != want) {
-    throw ParseError(fmt::format("profile {}: [profile] kind is '{}', expected '{}'", origin, kind, want));
+    throw ParseError(
+        fmt::format("profile {}: [profile] kind is '{}', expected '{}'", origin, kind, want));
   }
 }
 
@@ -132,7 +134,8 @@ std::vector<std::string> builtin_of_kind(std::string_view kind) {
   std::vector<std::string> out;
   for (size_t i = 0; i < kEmbeddedProfileCount; ++i) {
     auto root = parse_toml(kEmbeddedProfiles[i].text, kEmbeddedProfiles[i].name);
-    if (section(root, "profile", "").str("kind", "") == kind) out.emplace_back(kEmbeddedProfiles[i].name);
+    if (section(root, "profile", "").str("kind", "") == kind)
+      out.emplace_back(kEmbeddedProfiles[i].name);
   }
   return out;
 }
@@ -155,10 +158,14 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
     p.link.lanes = l.count("lanes", 16, true);
     p.link.gt_per_s = l.num("gt_per_s", 32, true);
     std::string enc = l.str("encoding", "128b/130b");
-    if (enc == "128b/130b") p.link.encoding = 128.0 / 130.0;
-    else if (enc == "8b/10b") p.link.encoding = 0.8;
-    else if (enc == "flit") p.link.encoding = 1.0;
-    else l.fail("encoding", "must be 128b/130b, 8b/10b or flit");
+    if (enc == "128b/130b")
+      p.link.encoding = 128.0 / 130.0;
+    else if (enc == "8b/10b")
+      p.link.encoding = 0.8;
+    else if (enc == "flit")
+      p.link.encoding = 1.0;
+    else
+      l.fail("encoding", "must be 128b/130b, 8b/10b or flit");
     try {
       p.link.flit.mode = parse_flit_mode(l.str("flit", "68B"));
     } catch (const ParseError&) {
@@ -182,7 +189,8 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   if (const double gbps = c.num("throughput_gbps", 0); gbps > 0) {
     p.throughput = Bandwidth::gb_per_second(gbps);
   }
-  if (!p.in_order && c.str("responses", "any-order") != "any-order") c.fail("responses", "must be in-order or any-order");
+  if (!p.in_order && c.str("responses", "any-order") != "any-order")
+    c.fail("responses", "must be in-order or any-order");
 
   Table d = section(root, "dram", origin);
   DramConfig& m = p.dram;
@@ -193,7 +201,8 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   m.interleave = Bytes(d.count("interleave_bytes", static_cast<unsigned>(m.interleave.value())));
   if (d.num("bank_interleave_bytes", 0) > 0) {
     m.bank_interleave = Bytes(d.count("bank_interleave_bytes", 64));
-    if (m.bank_interleave.value() % 64 != 0 || m.row_bytes.value() % m.bank_interleave.value() != 0) {
+    if (m.bank_interleave.value() % 64 != 0 ||
+        m.row_bytes.value() % m.bank_interleave.value() != 0) {
       d.fail("bank_interleave_bytes", "must be a multiple of 64 that divides row_bytes");
     }
   }
@@ -215,9 +224,12 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   m.powerdown_idle = d.ns("powerdown_idle_ns", m.powerdown_idle);
   m.tXP = d.ns("tXP_ns", m.tXP);
   std::string refresh = d.str("refresh", "same-bank");
-  if (refresh == "same-bank") m.same_bank_refresh = true;
-  else if (refresh == "all-bank") m.same_bank_refresh = false;
-  else d.fail("refresh", "must be same-bank or all-bank");
+  if (refresh == "same-bank")
+    m.same_bank_refresh = true;
+  else if (refresh == "all-bank")
+    m.same_bank_refresh = false;
+  else
+    d.fail("refresh", "must be same-bank or all-bank");
   if (m.interleave.value() % 64 != 0) d.fail("interleave_bytes", "must be a multiple of 64");
   return p;
 }
@@ -253,7 +265,8 @@ HostProfile parse_host_profile(std::string_view toml_text, std::string_view orig
     h.cache.ways = k.count("ways", 0, true);
     h.cache.hit_latency = k.ns("hit_latency_ns", Duration(), true);
     h.cache.enabled = true;  // checked as if enabled, so a disabled table is a valid one to turn on
-    if (auto p = check(h.cache)) k.fail(p->field == std::string_view("hit_latency") ? "hit_latency_ns" : p->field, p->what);
+    if (auto p = check(h.cache))
+      k.fail(p->field == std::string_view("hit_latency") ? "hit_latency_ns" : p->field, p->what);
     h.cache.enabled = k.flag("enabled", true);
   }
   Table a = section(root, "app", origin);

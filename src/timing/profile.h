@@ -18,13 +18,13 @@ namespace cxlsim::timing {
 struct DeviceProfile {
   std::string name;
   std::string description;
-  bool cxl = true;               // false: host-local DRAM (no link)
-  LinkConfig link;               // unused when !cxl
-  Duration frontend_latency;     // controller: link receive to media command (or mesh to MC)
-  Duration backend_latency;      // controller: media data to link transmit (or MC to mesh)
-  unsigned queue_depth = 64;     // requests the host may have outstanding to it (credits)
+  bool cxl = true;                 // false: host-local DRAM (no link)
+  LinkConfig link;                 // unused when !cxl
+  Duration frontend_latency;       // controller: link receive to media command (or mesh to MC)
+  Duration backend_latency;        // controller: media data to link transmit (or MC to mesh)
+  unsigned queue_depth = 64;       // requests the host may have outstanding to it (credits)
   bool read_credits_only = false;  // credits count reads; writes wait for write-queue room
-  bool in_order = false;         // returns responses in arrival order (a completion reorder buffer)
+  bool in_order = false;  // returns responses in arrival order (a completion reorder buffer)
   // Requests (64 B reads and writes alike) the controller's request pipeline passes per
   // second, as bytes: one line per 64 B / throughput, shared by both directions. Zero: no limit
   // (the media and the link set the peak).
@@ -47,19 +47,19 @@ struct HostProfile {
   std::string name;
   std::string description;
   unsigned cores = 16;
-  unsigned lfb = 16;                  // demand misses in flight per core (line fill buffers)
-  unsigned max_outstanding = 48;      // misses in flight per core including L2 prefetches
-  unsigned prefetch_distance = 20;    // lines the stream prefetcher runs ahead of demand
+  unsigned lfb = 16;                       // demand misses in flight per core (line fill buffers)
+  unsigned max_outstanding = 48;           // misses in flight per core including L2 prefetches
+  unsigned prefetch_distance = 20;         // lines the stream prefetcher runs ahead of demand
   Duration ooo_window = Duration::ns(30);  // compute the reorder buffer holds past a stalled load
-  unsigned store_buffer = 0;          // stores retired ahead of their data (0: they hold the loop)
-  Duration core_to_home;              // L1 miss to the home agent (L2 + LLC miss + mesh)
-  Duration home_to_core;              // return path of the data
-  Duration root_port_latency;         // home agent to CXL root port (host bridge), one way
-  Duration switch_latency;            // per switch traversal, one way (used by topologies)
-  Duration inject_unit;               // MLC delay loop: cost of one inject-delay unit
-  Duration loop_overhead;             // MLC load loop: cost per line besides the delay
-  Duration chase_overhead;            // pointer chase: core time between dependent loads
-  double loop_jitter = 0.1;           // per-iteration variation of a thread's loop time (fraction)
+  unsigned store_buffer = 0;   // stores retired ahead of their data (0: they hold the loop)
+  Duration core_to_home;       // L1 miss to the home agent (L2 + LLC miss + mesh)
+  Duration home_to_core;       // return path of the data
+  Duration root_port_latency;  // home agent to CXL root port (host bridge), one way
+  Duration switch_latency;     // per switch traversal, one way (used by topologies)
+  Duration inject_unit;        // MLC delay loop: cost of one inject-delay unit
+  Duration loop_overhead;      // MLC load loop: cost per line besides the delay
+  Duration chase_overhead;     // pointer chase: core time between dependent loads
+  double loop_jitter = 0.1;    // per-iteration variation of a thread's loop time (fraction)
   // The last-level cache in front of the home agent ([cache] table; absent: none, not enabled).
   HostCacheConfig cache;
   AppCoreConfig app;  // [app]: cxlsim run's cores

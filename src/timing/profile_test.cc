@@ -34,22 +34,27 @@ TEST(Profile, EveryBuiltinParses) {
 }
 
 TEST(Profile, ReadsBankInterleaveAndPowerDown) {
-  const DeviceProfile p =
-      parse_device_profile(device_toml("bank_interleave_bytes = 128\npowerdown_idle_ns = 150\ntXP_ns = 9\n"), "t.toml");
+  const DeviceProfile p = parse_device_profile(
+      device_toml("bank_interleave_bytes = 128\npowerdown_idle_ns = 150\ntXP_ns = 9\n"), "t.toml");
   EXPECT_EQ(p.dram.bank_interleave, Bytes(128));
   EXPECT_EQ(p.dram.powerdown_idle, Duration::ns(150));
   EXPECT_EQ(p.dram.tXP, Duration::ns(9));
   const DeviceProfile d = parse_device_profile(device_toml(""), "t.toml");
-  EXPECT_EQ(d.dram.bank_interleave, Bytes(0));       // a whole row per bank
-  EXPECT_EQ(d.dram.powerdown_idle, Duration());      // never powers down
+  EXPECT_EQ(d.dram.bank_interleave, Bytes(0));   // a whole row per bank
+  EXPECT_EQ(d.dram.powerdown_idle, Duration());  // never powers down
 }
 
 TEST(Profile, BadValuesNameTheirKey) {
-  EXPECT_NE(error_of(device_toml("bank_interleave_bytes = 96\n")).find("[dram] bank_interleave_bytes"), std::string::npos);
-  EXPECT_NE(error_of(device_toml("row_bytes = 4096\nbank_interleave_bytes = 8192\n")).find("bank_interleave_bytes"),
+  EXPECT_NE(
+      error_of(device_toml("bank_interleave_bytes = 96\n")).find("[dram] bank_interleave_bytes"),
+      std::string::npos);
+  EXPECT_NE(error_of(device_toml("row_bytes = 4096\nbank_interleave_bytes = 8192\n"))
+                .find("bank_interleave_bytes"),
             std::string::npos);
-  EXPECT_NE(error_of(device_toml("refresh = \"sometimes\"\n")).find("[dram] refresh"), std::string::npos);
-  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = -1\n")).find("powerdown_idle_ns must not be negative"),
+  EXPECT_NE(error_of(device_toml("refresh = \"sometimes\"\n")).find("[dram] refresh"),
+            std::string::npos);
+  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = -1\n"))
+                .find("powerdown_idle_ns must not be negative"),
             std::string::npos);
 }
 
@@ -72,10 +77,13 @@ TEST(Profile, ReadsControllerThroughput) {
 // Issue #18: numbers are range-checked before any conversion (1e300 ns, NaN and floats in
 // integer fields were undefined behaviour or silently truncated).
 TEST(Profile, HugeNonFiniteAndFractionalNumbersAreRefused) {
-  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = 1e300\n")).find("powerdown_idle_ns must be a finite number"),
+  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = 1e300\n"))
+                .find("powerdown_idle_ns must be a finite number"),
             std::string::npos);
-  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = nan\n")).find("powerdown_idle_ns"), std::string::npos);
-  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = inf\n")).find("powerdown_idle_ns"), std::string::npos);
+  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = nan\n")).find("powerdown_idle_ns"),
+            std::string::npos);
+  EXPECT_NE(error_of(device_toml("powerdown_idle_ns = inf\n")).find("powerdown_idle_ns"),
+            std::string::npos);
   EXPECT_NE(error_of(device_toml("row_bytes = 1e300\n")).find("row_bytes"), std::string::npos);
   EXPECT_NE(error_of(device_toml("row_bytes = 2048.5\n")).find("row_bytes"), std::string::npos);
 }

@@ -30,9 +30,9 @@ struct Request {
   Request* next = nullptr;  // intrusive list link (pool free list, wait queues)
   uint64_t tag = 0;         // requester's own bookkeeping
   Op op = Op::kRead;
-  uint8_t hop = 0;          // upward hop index while travelling back
+  uint8_t hop = 0;  // upward hop index while travelling back
   uint16_t requester = 0;
-  uint16_t target = 0;      // index of the target (memory) in the system
+  uint16_t target = 0;  // index of the target (memory) in the system
   Route route = Route::kMemory;
 };
 

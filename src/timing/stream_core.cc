@@ -12,7 +12,8 @@ namespace {
 size_t window_of(const StreamCoreConfig& c) {
   uint64_t demand = c.lfb;
   if (c.compute > Duration()) {
-    demand = std::min<uint64_t>(c.lfb, 1 + static_cast<uint64_t>(c.ooo_window.picoseconds() / c.compute.picoseconds()));
+    demand = std::min<uint64_t>(
+        c.lfb, 1 + static_cast<uint64_t>(c.ooo_window.picoseconds() / c.compute.picoseconds()));
   }
   const uint64_t prefetch = c.random ? 0 : c.prefetch_distance;
   return std::max<size_t>(1, std::min<uint64_t>(c.max_outstanding, demand + prefetch));
@@ -29,7 +30,8 @@ StreamCore::StreamCore(const StreamCoreConfig& cfg)
       rng_(cfg.seed) {
   if (cfg_.reads + cfg_.writes == 0) cfg_.reads = 1;
   const bool prefetched = !cfg_.random && cfg_.prefetch_distance > 0;
-  if (!prefetched && cfg_.compute > Duration() && window_ < cfg_.lfb && window_ < cfg_.max_outstanding) {
+  if (!prefetched && cfg_.compute > Duration() && window_ < cfg_.lfb &&
+      window_ < cfg_.max_outstanding) {
     late_ = cfg_.compute * static_cast<int64_t>(window_) - cfg_.ooo_window;
   }
 }
@@ -63,7 +65,8 @@ void StreamCore::start(System& sys, Duration now) {
   sys_ = &sys;
   // Threads start at independent phases of their loop (real threads are never in lockstep).
   if (cfg_.compute > Duration()) {
-    const int64_t phase = static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(cfg_.compute.picoseconds()));
+    const int64_t phase =
+        static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(cfg_.compute.picoseconds()));
     sys.schedule(now + Duration::ps(phase), this, nullptr);
   } else {
     consume(now);
@@ -87,7 +90,8 @@ Duration StreamCore::jittered_compute() {
   const int64_t c = cfg_.compute.picoseconds();
   const auto span = static_cast<int64_t>(static_cast<double>(c) * cfg_.jitter);
   if (span <= 0) return cfg_.compute;
-  const int64_t j = static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(2 * span + 1)) - span;
+  const int64_t j =
+      static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(2 * span + 1)) - span;
   return Duration::ps(c + j);
 }
 

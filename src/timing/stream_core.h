@@ -29,7 +29,7 @@ struct StreamCoreConfig {
   uint64_t write_base = 0, write_size = 0;  // HPA range the writes walk (when writes > 0)
   unsigned reads = 1, writes = 0;           // R:W mix of lines
   bool random = false;
-  Duration compute;                         // per iteration, besides the memory access
+  Duration compute;  // per iteration, besides the memory access
   unsigned max_outstanding = 48;
   unsigned prefetch_distance = 32;  // 0 without a prefetcher
   unsigned lfb = 16;
@@ -54,12 +54,15 @@ class StreamCore final : public Requester {
  private:
   // Issues lines while the window and the miss slots allow.
   void fill() {
-    while (outstanding_ < cfg_.max_outstanding && issued_ < consumed_ + window_ - held_) issue_next();
+    while (outstanding_ < cfg_.max_outstanding && issued_ < consumed_ + window_ - held_)
+      issue_next();
   }
   void issue_next();
   void consume(Duration now);
   uint64_t next_addr(bool write) {
-    if (cfg_.random) return write ? cfg_.write_base + splitmix64(rng_) % write_lines_ * 64 : cfg_.read_base + splitmix64(rng_) % read_lines_ * 64;
+    if (cfg_.random)
+      return write ? cfg_.write_base + splitmix64(rng_) % write_lines_ * 64
+                   : cfg_.read_base + splitmix64(rng_) % read_lines_ * 64;
     uint64_t& pos = write ? write_pos_ : read_pos_;
     const uint64_t line = pos;
     if (++pos >= (write ? write_lines_ : read_lines_)) pos = 0;
@@ -69,21 +72,22 @@ class StreamCore final : public Requester {
 
   StreamCoreConfig cfg_;
   System* sys_ = nullptr;
-  uint64_t issued_ = 0;      // lines issued (reads and writes)
-  uint64_t consumed_ = 0;    // lines consumed
+  uint64_t issued_ = 0;    // lines issued (reads and writes)
+  uint64_t consumed_ = 0;  // lines consumed
   unsigned outstanding_ = 0;
   bool stalled_ = false;
-  uint64_t window_;              // lines issued beyond the next to consume, at most
+  uint64_t window_;  // lines issued beyond the next to consume, at most
   // Without a prefetcher, the farthest demand line of the window is only reached once the
   // reorder buffer has room for it: `late_` after the previous line is consumed (the work in
   // between minus ooo_window). Until then it is held back; the token event releases it.
   Duration late_;
-  uint64_t held_ = 0;       // 1 while the farthest line waits for room
-  uint64_t held_for_ = 0;   // consumed_ when it was held (stale releases are ignored)
-  Request token_;           // marks release events apart from compute ends
-  std::vector<uint8_t> ready_;  // ring (power-of-two size >= window_): line i arrived (or is a write)
+  uint64_t held_ = 0;      // 1 while the farthest line waits for room
+  uint64_t held_for_ = 0;  // consumed_ when it was held (stale releases are ignored)
+  Request token_;          // marks release events apart from compute ends
+  std::vector<uint8_t>
+      ready_;  // ring (power-of-two size >= window_): line i arrived (or is a write)
   uint64_t ready_mask_;
-  unsigned mix_ = 0;            // issued_ mod (reads + writes)
+  unsigned mix_ = 0;                       // issued_ mod (reads + writes)
   uint64_t read_lines_, write_lines_;      // lines in each range (at least 1)
   uint64_t read_pos_ = 0, write_pos_ = 0;  // next line of each range, wrapping
   uint64_t rng_;

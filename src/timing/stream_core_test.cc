@@ -14,9 +14,10 @@ namespace {
 std::pair<double, double> random_line_time(Duration compute, Duration ooo) {
   HostProfile host = load_host_profile("spr-xeon");
   DeviceProfile local = load_device_profile("eurosys24-ddr5");
-  local.dram.tREFI = Duration();            // no refresh
+  local.dram.tREFI = Duration();           // no refresh
   local.dram.powerdown_idle = Duration();  // no power-down: every read costs the idle latency
-  System sys(host, local, GiB(64), switch_tree(0, 1), [&](const std::string&) { return load_device_profile("eurosys24-asic"); });
+  System sys(host, local, GiB(64), switch_tree(0, 1),
+             [&](const std::string&) { return load_device_profile("eurosys24-asic"); });
   StreamCoreConfig c;
   c.read_base = 0;
   c.read_size = GiB(1).value();

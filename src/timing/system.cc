@@ -26,9 +26,11 @@ Topology place_windows(const Topology& topo, Bytes local_size) {
   for (auto& w : t.windows) {
     if (!w.base) w.base = next;
     if (*w.base < local_size.value()) {
-      throw ValidationError(fmt::format("window '{}' overlaps local DRAM [0, {:#x})", w.id, local_size.value()));
+      throw ValidationError(
+          fmt::format("window '{}' overlaps local DRAM [0, {:#x})", w.id, local_size.value()));
     }
-    next = std::max(next, (*w.base + w.size.value() + kWindowAlign - 1) / kWindowAlign * kWindowAlign);
+    next =
+        std::max(next, (*w.base + w.size.value() + kWindowAlign - 1) / kWindowAlign * kWindowAlign);
   }
   return t;
 }
@@ -148,7 +150,8 @@ RegionRequest memdev_region(const Fabric& fabric, const std::string& memdev) {
   const std::string hb = fabric.memdev_path(m).front();
   for (size_t w = 0; w < fabric.windows().size(); ++w) {
     const Cfmws& c = fabric.windows()[w];
-    if (c.targets().size() == 1 && c.targets()[0]->id() == hb && (type2 ? c.spec().restrictions.type2 : c.spec().restrictions.type3)) {
+    if (c.targets().size() == 1 && c.targets()[0]->id() == hb &&
+        (type2 ? c.spec().restrictions.type2 : c.spec().restrictions.type3)) {
       RegionRequest r;
       r.window = w;
       r.ways = 1;
@@ -157,16 +160,19 @@ RegionRequest memdev_region(const Fabric& fabric, const std::string& memdev) {
       return r;
     }
   }
-  throw ValidationError(fmt::format("{} '{}': no window{} targets its host bridge '{}' alone", type2 ? "type2" : "memdev",
-                                    memdev, type2 ? " allowing Type 2 memory (restriction type2)" : "", hb));
+  throw ValidationError(fmt::format(
+      "{} '{}': no window{} targets its host bridge '{}' alone", type2 ? "type2" : "memdev", memdev,
+      type2 ? " allowing Type 2 memory (restriction type2)" : "", hb));
 }
 
 System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes local_size,
-               const Topology& topo, const std::function<DeviceProfile(const std::string&)>& device_for,
+               const Topology& topo,
+               const std::function<DeviceProfile(const std::string&)>& device_for,
                const std::vector<RegionRequest>& regions)
     : host_(host),
       local_size_(local_size.value()),
-      fabric_(Fabric::build(place_windows(topo, local_size), FabricOptions{.map_backing_files = false})),
+      fabric_(Fabric::build(place_windows(topo, local_size),
+                            FabricOptions{.map_backing_files = false})),
       to_home_(host.core_to_home.picoseconds()),
       from_home_(host.home_to_core.picoseconds()),
       rp_(host.root_port_latency.picoseconds()) {
@@ -178,8 +184,9 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
   targets_[0].media = std::make_unique<Dram>(local_dram.dram);
 
   // Target i + 1 is fabric memdev i (Type 3 memdevs, then the memory side of Type 2 devices,
-  // modelled by the device profile device_for gives for them). Each link is named by its upstream port (the root port
-  // or downstream port in the memdev's path: host bridge, root port, [switch, dport]*, memdev).
+  // modelled by the device profile device_for gives for them). Each link is named by its upstream
+  // port (the root port or downstream port in the memdev's path: host bridge, root port, [switch,
+  // dport]*, memdev).
   const Fabric& f = *fabric_;
   std::vector<std::vector<std::string>> paths;
   std::map<std::string, int> users;
@@ -194,7 +201,8 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
     t.profile = device_for(t.name);
     if (!t.profile.cxl) {
       throw ValidationError(fmt::format("{} '{}': profile '{}' is not a CXL device profile",
-                                        f.memdev(m).is_type2() ? "type2" : "memdev", t.name, t.profile.name));
+                                        f.memdev(m).is_type2() ? "type2" : "memdev", t.name,
+                                        t.profile.name));
     }
     t.media = std::make_unique<Dram>(t.profile.dram);
     const auto& path = paths[m];
@@ -202,7 +210,8 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
       auto it = link_of.find(path[i]);
       if (it == link_of.end()) {
         // The device profile's link at the width/speed the topology's link ends trained to.
-        const LinkConfig cfg = trained_link_config(t.profile.link, f.topology().trained_link_below(path[i]));
+        const LinkConfig cfg =
+            trained_link_config(t.profile.link, f.topology().trained_link_below(path[i]));
         auto link = std::make_unique<FlitLink>(path[i] + "->" + path[i + 1], cfg);
         it = link_of.emplace(path[i], link.get()).first;
         links_.push_back(std::move(link));
@@ -229,7 +238,8 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
     win.base = reg.base.value();
     win.size = reg.size.value();
     win.granularity = reg.granularity.value();
-    for (const RegionTarget& rt : reg.targets) win.memdevs.push_back(static_cast<uint16_t>(rt.memdev + 1));
+    for (const RegionTarget& rt : reg.targets)
+      win.memdevs.push_back(static_cast<uint16_t>(rt.memdev + 1));
     regions_.push_back(std::move(win));
   }
 }
@@ -263,7 +273,9 @@ void System::decode(Request& r) {
     return;
   }
   const auto d = fabric_->decode(Hpa(r.hpa));
-  if (!d) throw ValidationError(fmt::format("address {:#x} is in no local memory nor committed CXL region", r.hpa));
+  if (!d)
+    throw ValidationError(
+        fmt::format("address {:#x} is in no local memory nor committed CXL region", r.hpa));
   r.target = static_cast<uint16_t>(d->memdev + 1);
   r.media = d->dpa.value();
 }
@@ -389,7 +401,10 @@ void System::complete(Request* r, Duration now) {
   if (!cache_ || r->route != Route::kHit) {
     Target& t = targets_[r->target];
     if (holds_credit(*r, t)) --t.outstanding;
-    if (r->op == Op::kRead) ++t.stats.reads; else ++t.stats.writes;
+    if (r->op == Op::kRead)
+      ++t.stats.reads;
+    else
+      ++t.stats.writes;
     t.stats.latency_sum += now - r->issued;
     if (t.ring_size > 0) grant(t);  // requests wait only when credits ran out
   }
@@ -426,7 +441,8 @@ void System::run_until(Duration end) {
 
 Duration System::idle_read_latency(size_t ti) const {
   const Target& t = targets_[ti];
-  Duration d = host_.core_to_home + host_.home_to_core + t.profile.frontend_latency + t.profile.backend_latency;
+  Duration d = host_.core_to_home + host_.home_to_core + t.profile.frontend_latency +
+               t.profile.backend_latency;
   for (const Hop& h : t.hops) {
     d += h.before * 2 + h.link->idle_latency(Msg::kReqRead) + h.link->idle_latency(Msg::kRespData);
   }

@@ -20,10 +20,10 @@
 #include "fabric/fabric.h"
 #include "fabric/region.h"
 #include "fabric/topology.h"
+#include "timing/dram.h"
 #include "timing/event_queue.h"
 #include "timing/host_cache.h"
 #include "timing/link.h"
-#include "timing/dram.h"
 #include "timing/profile.h"
 #include "timing/request.h"
 #include "timing/requester.h"
@@ -35,13 +35,13 @@ namespace cxlsim::timing {
 struct Hop {
   Duration before;
   FlitLink* link = nullptr;  // owned by System::links()
-  bool shared = false;  // carries traffic of more than one target
+  bool shared = false;       // carries traffic of more than one target
 };
 
 struct TargetStats {
   uint64_t reads = 0, writes = 0;
-  Duration latency_sum;   // issue to completion, summed
-  Duration credit_wait;   // time requests waited at the host for a credit, summed
+  Duration latency_sum;  // issue to completion, summed
+  Duration credit_wait;  // time requests waited at the host for a credit, summed
 };
 
 // A memory target: local DRAM (index 0), a Type 3 memdev or the memory side of a Type 2 device.
@@ -63,8 +63,8 @@ struct Target {
 
 // A committed region (Linux's regionN) as the host sees it.
 struct CommittedRegion {
-  std::string id;      // "regionN"
-  std::string cfmws;   // id of the CFMWS window holding it
+  std::string id;     // "regionN"
+  std::string cfmws;  // id of the CFMWS window holding it
   uint64_t base = 0, size = 0;
   uint64_t granularity = 256;
   std::vector<uint16_t> memdevs;  // target indices, in interleave position order
@@ -143,13 +143,14 @@ class System {
    public:
     explicit Completion(System& s) : s_(s) {}
     void on_event(Request* r, Duration now) override { s_.complete(r, now); }
+
    private:
     System& s_;
   };
 
   void decode(Request& r);
-  void send(Request* r);  // to the home agent: decode, then dispatch or wait for a credit
-  void add_wait_slot();   // one credit-wait FIFO per target for a new requester
+  void send(Request* r);          // to the home agent: decode, then dispatch or wait for a credit
+  void add_wait_slot();           // one credit-wait FIFO per target for a new requester
   bool look_up(Request* r);       // true: a cache hit, completion scheduled
   bool cache_return(Request* r);  // data back at the core: fill; false for a write-back
   void write_back(uint64_t line);

@@ -60,7 +60,8 @@ struct Fixture {
   DeviceProfile local = quiet(load_device_profile("eurosys24-ddr5"));
   DeviceProfile dev = quiet(load_device_profile("eurosys24-asic"));
   System make(const HostProfile& h, unsigned levels = 0, unsigned fanout = 1) {
-    return System(h, local, GiB(64), switch_tree(levels, fanout), [&](const std::string&) { return dev; });
+    return System(h, local, GiB(64), switch_tree(levels, fanout),
+                  [&](const std::string&) { return dev; });
   }
 };
 
@@ -80,7 +81,8 @@ TEST(SystemCache, AHitCostsTheHitLatencyAndLeavesMemoryAlone) {
   const Duration hit = Duration::ns(31.5);
   System sys = f.make(with_cache(MiB(1), 16, hit));
   const uint64_t a = sys.regions().front().base + 4096;
-  Probe p({{Duration::ns(1000), a}, {Duration::ns(3000), a}, {Duration::ns(4000), a + 8, Op::kWrite}});
+  Probe p(
+      {{Duration::ns(1000), a}, {Duration::ns(3000), a}, {Duration::ns(4000), a + 8, Op::kWrite}});
   sys.add(&p);
   sys.run_until(Duration::ns(10000));
   ASSERT_EQ(p.done, 3u);
@@ -102,12 +104,15 @@ TEST(SystemCache, ADirtyEvictionWritesTheLineBackExactlyOnce) {
     Fixture f;
     System sys = f.make(with_cache(KiB(4), 2, Duration::ns(30)));
     const uint64_t a = sys.regions().front().base;
-    Probe p({{Duration::ns(1000), a, first}, {Duration::ns(2000), a + 2048}, {Duration::ns(3000), a + 4096}});
+    Probe p({{Duration::ns(1000), a, first},
+             {Duration::ns(2000), a + 2048},
+             {Duration::ns(3000), a + 4096}});
     sys.add(&p);
     sys.run_until(Duration::ns(20000));
     const bool dirty = first == Op::kWrite;
     ASSERT_EQ(p.done, 3u);
-    EXPECT_EQ(p.op[0], first);  // the requester sees its write, though memory saw a read for ownership
+    EXPECT_EQ(p.op[0],
+              first);  // the requester sees its write, though memory saw a read for ownership
     const TargetStats& s = sys.targets()[1].stats;
     EXPECT_EQ(s.reads, 3u);  // three fills; the write miss read its line first
     EXPECT_EQ(s.writes, dirty ? 1u : 0u);
@@ -122,7 +127,8 @@ TEST(SystemCache, ADirtyEvictionWritesTheLineBackExactlyOnce) {
 // Issues `n` requests (every third a write) at random lines of two ranges, `depth` in flight.
 class Random final : public Requester {
  public:
-  Random(uint64_t n, unsigned depth, std::vector<std::pair<uint64_t, uint64_t>> ranges, uint64_t seed)
+  Random(uint64_t n, unsigned depth, std::vector<std::pair<uint64_t, uint64_t>> ranges,
+         uint64_t seed)
       : done(n, 0), n_(n), depth_(depth), ranges_(std::move(ranges)), rng_(seed) {}
   void start(System& sys, Duration) override {
     sys_ = &sys;
@@ -164,7 +170,8 @@ class Random final : public Requester {
 };
 
 struct MixedRun {
-  uint64_t completed = 0, hits = 0, misses = 0, fills = 0, writebacks = 0, reads = 0, writes = 0, media = 0;
+  uint64_t completed = 0, hits = 0, misses = 0, fills = 0, writebacks = 0, reads = 0, writes = 0,
+           media = 0;
   uint64_t requester_writes = 0, op_changed = 0, link_bytes = 0;
   size_t in_flight = 0;
   Duration latency_sum;
@@ -181,7 +188,9 @@ MixedRun mixed_run(uint64_t seed) {
   std::vector<std::unique_ptr<Random>> qs;
   for (unsigned i = 0; i < 6; ++i) {
     qs.push_back(std::make_unique<Random>(
-        20000, 48, std::vector<std::pair<uint64_t, uint64_t>>{{MiB(64).value(), KiB(1536).value()}, {w.base, KiB(1536).value()}},
+        20000, 48,
+        std::vector<std::pair<uint64_t, uint64_t>>{{MiB(64).value(), KiB(1536).value()},
+                                                   {w.base, KiB(1536).value()}},
         seed * 10 + i));
     sys.add(qs.back().get());
   }
@@ -199,7 +208,8 @@ MixedRun mixed_run(uint64_t seed) {
     m.writes += t.stats.writes;
     m.media += t.media->stats().reads + t.media->stats().writes;
   }
-  for (const auto& l : sys.links()) m.link_bytes += l->stats(Dir::kDown).payload_bytes + l->stats(Dir::kUp).payload_bytes;
+  for (const auto& l : sys.links())
+    m.link_bytes += l->stats(Dir::kDown).payload_bytes + l->stats(Dir::kUp).payload_bytes;
   for (const auto& q : qs) {
     for (uint8_t d : q->done) m.each_once = m.each_once && d == 1;
     m.requester_writes += q->writes;

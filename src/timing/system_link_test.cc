@@ -71,8 +71,10 @@ TEST(SystemLink, X16DeviceBehindX4SwitchUplinkSaturatesAtTheX4Link) {
   const double x4 = drs_gbps(4, 32.0, 128.0 / 130.0, p.x16.link);
   const double got = read_gbps(narrow);
   const double unconstrained = read_gbps(one_device(true));
-  std::printf("x16 device: behind x4 uplink %.2f GB/s (x4 DRS payload rate %.2f), x16 all the way %.2f GB/s\n",
-              got, x4, unconstrained);
+  std::printf(
+      "x16 device: behind x4 uplink %.2f GB/s (x4 DRS payload rate %.2f), x16 all the way %.2f "
+      "GB/s\n",
+      got, x4, unconstrained);
   EXPECT_LE(got, x4 * 1.005);
   EXPECT_GE(got, x4 * 0.95);
   EXPECT_GT(unconstrained, 2.0 * x4);  // the x4 hop, not the device, is what limits
@@ -106,7 +108,9 @@ Duration idle_read_at(const Topology& topo, Duration at) {
 Duration idle_read(const Topology& topo) {
   const Duration burst = Profiles().x16.dram.burst();
   Duration best = idle_read_at(topo, Duration::ns(1000));
-  for (int k = 1; k < 16; ++k) best = std::min(best, idle_read_at(topo, Duration::ns(1000) + Duration::ps(burst.picoseconds() * k / 16)));
+  for (int k = 1; k < 16; ++k)
+    best = std::min(
+        best, idle_read_at(topo, Duration::ns(1000) + Duration::ps(burst.picoseconds() * k / 16)));
   return best;
 }
 
@@ -136,8 +140,8 @@ TEST(SystemLink, IdleReadThroughGen4CostsTheExtraSerialisation) {
   EXPECT_NEAR(static_cast<double>(model.picoseconds()), expect_ps, 4.0);
   // The simulated read: the same, once DRAM burst-slot alignment is taken out.
   const Duration slow = idle_read(gen4), fast = idle_read(gen5);
-  std::printf("idle read: Gen5 x16 %.3f ns, Gen4 x16 %.3f ns (expected +%.3f ns)\n", fast.nanoseconds(),
-              slow.nanoseconds(), expect_ps / 1e3);
+  std::printf("idle read: Gen5 x16 %.3f ns, Gen4 x16 %.3f ns (expected +%.3f ns)\n",
+              fast.nanoseconds(), slow.nanoseconds(), expect_ps / 1e3);
   const double phase_step = static_cast<double>(p.x16.dram.burst().picoseconds()) / 16.0;
   EXPECT_NEAR(static_cast<double>((slow - fast).picoseconds()), expect_ps, phase_step + 4.0);
 }

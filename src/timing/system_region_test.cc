@@ -40,7 +40,8 @@ Topology root_ports(unsigned n, Bytes device_size = GiB(4)) {
 // Reads `lines` consecutive 64 B lines from `base`, `depth` in flight.
 class Sequential final : public Requester {
  public:
-  Sequential(uint64_t base, uint64_t lines, unsigned depth) : base_(base), lines_(lines), depth_(depth) {}
+  Sequential(uint64_t base, uint64_t lines, unsigned depth)
+      : base_(base), lines_(lines), depth_(depth) {}
   void start(System& sys, Duration) override {
     sys_ = &sys;
     while (next_ < lines_ && next_ < depth_) issue();
@@ -73,9 +74,11 @@ struct Profiles {
 
 // Runs a sequential stream over the first region and checks each target's count against
 // Fabric::decode, line by line.
-void expect_spread_as_decoded(const Topology& topo, const std::vector<RegionRequest>& regions, unsigned ways) {
+void expect_spread_as_decoded(const Topology& topo, const std::vector<RegionRequest>& regions,
+                              unsigned ways) {
   Profiles p;
-  System sys(p.host, p.local, GiB(64), topo, [&](const std::string&) { return p.x8; }, regions);
+  System sys(
+      p.host, p.local, GiB(64), topo, [&](const std::string&) { return p.x8; }, regions);
   ASSERT_FALSE(sys.regions().empty());
   const CommittedRegion& reg = sys.regions().front();
   ASSERT_EQ(reg.memdevs.size(), ways);
@@ -95,7 +98,8 @@ void expect_spread_as_decoded(const Topology& topo, const std::vector<RegionRequ
     EXPECT_EQ(sys.targets()[t].stats.reads, expected[t]) << sys.targets()[t].name;
   }
   // Interleaving spreads a whole number of periods evenly over the region's memdevs.
-  for (uint16_t t : reg.memdevs) EXPECT_EQ(sys.targets()[t].stats.reads, lines / ways) << sys.targets()[t].name;
+  for (uint16_t t : reg.memdevs)
+    EXPECT_EQ(sys.targets()[t].stats.reads, lines / ways) << sys.targets()[t].name;
 }
 
 TEST(SystemRegion, TwoWayHostBridgeInterleaveSpreadsAsDecodeSays) {
@@ -114,13 +118,15 @@ TEST(SystemRegion, FourWayRegionBelowSwitchesWithExplicitGranularity) {
 
 TEST(SystemRegion, EachMemdevTakesItsFabricPath) {
   Profiles p;
-  System sys(p.host, p.local, GiB(64), switch_tree(2, 2, GiB(4)), [&](const std::string&) { return p.x8; });
+  System sys(p.host, p.local, GiB(64), switch_tree(2, 2, GiB(4)),
+             [&](const std::string&) { return p.x8; });
   for (size_t m = 0; m < sys.fabric().memdev_count(); ++m) {
     const auto path = sys.fabric().memdev_path(m);  // hb, rp, [switch, dport]*, memdev
     const Target& t = sys.targets()[m + 1];
     EXPECT_EQ(t.name, path.back());
     ASSERT_EQ(t.hops.size(), (path.size() - 1) / 2);
-    for (size_t h = 0; h < t.hops.size(); ++h) EXPECT_EQ(t.hops[h].link->name(), path[1 + 2 * h] + "->" + path[2 + 2 * h]);
+    for (size_t h = 0; h < t.hops.size(); ++h)
+      EXPECT_EQ(t.hops[h].link->name(), path[1 + 2 * h] + "->" + path[2 + 2 * h]);
     EXPECT_TRUE(t.hops.front().shared);  // the root port link carries all four devices
     EXPECT_FALSE(t.hops.back().shared);
   }
@@ -133,7 +139,8 @@ TEST(SystemRegion, AddressOutsideCommittedRegionsIsRejected) {
   r.ways = 1;
   r.targets = {"mem1"};
   r.mode = RegionMode::kRam;
-  System sys(p.host, p.local, GiB(64), root_ports(2), [&](const std::string&) { return p.x8; }, {r});
+  System sys(p.host, p.local, GiB(64), root_ports(2), [&](const std::string&) { return p.x8; },
+             {r});
   ASSERT_EQ(sys.regions().size(), 1u);
   const uint64_t end = sys.regions().front().base + sys.regions().front().size;
   Sequential s(end, 1, 1);  // the window continues past the 1-way region, but nothing decodes it
@@ -144,7 +151,8 @@ TEST(SystemRegion, AddressOutsideCommittedRegionsIsRejected) {
 // Read bandwidth of 32 saturating sequential streams over the first region.
 double read_gbps(const Topology& topo, const std::vector<RegionRequest>& regions) {
   Profiles p;
-  System sys(p.host, p.local, GiB(64), topo, [&](const std::string&) { return p.x8; }, regions);
+  System sys(
+      p.host, p.local, GiB(64), topo, [&](const std::string&) { return p.x8; }, regions);
   return saturated_read_gbps(sys);
 }
 

@@ -47,7 +47,8 @@ struct Fixture {
 TEST(System, IdleReadCostsTheSumOfItsPathLatencies) {
   Fixture f;
   for (unsigned levels : {0u, 1u, 2u}) {
-    System sys(f.host, f.local, GiB(64), switch_tree(levels, 2), [&](const std::string&) { return f.dev; });
+    System sys(f.host, f.local, GiB(64), switch_tree(levels, 2),
+               [&](const std::string&) { return f.dev; });
     const uint64_t base = sys.regions().front().base;
     Probe p({{Duration::ns(1000), base}});
     sys.add(&p);
@@ -62,21 +63,24 @@ TEST(System, EachSwitchHopAddsItsLatencyBothWays) {
   Fixture f;
   Duration lat[2];
   for (unsigned levels : {0u, 1u}) {
-    System sys(f.host, f.local, GiB(64), switch_tree(levels, 1), [&](const std::string&) { return f.dev; });
+    System sys(f.host, f.local, GiB(64), switch_tree(levels, 1),
+               [&](const std::string&) { return f.dev; });
     Probe p({{Duration::ns(1000), sys.regions().front().base}});
     sys.add(&p);
     sys.run_until(Duration::ns(10000));
     lat[levels] = p.latency[0];
   }
   FlitLink link("l", f.dev.link);
-  const Duration hop = f.host.switch_latency * 2 + link.idle_latency(Msg::kReqRead) + link.idle_latency(Msg::kRespData);
+  const Duration hop = f.host.switch_latency * 2 + link.idle_latency(Msg::kReqRead) +
+                       link.idle_latency(Msg::kRespData);
   EXPECT_EQ(lat[1] - lat[0], hop);
   EXPECT_GT(lat[1] - lat[0], f.host.switch_latency * 2);
 }
 
 TEST(System, LocalDramIdleReadIsCheaperThanCxl) {
   Fixture f;
-  System sys(f.host, f.local, GiB(64), switch_tree(0, 1), [&](const std::string&) { return f.dev; });
+  System sys(f.host, f.local, GiB(64), switch_tree(0, 1),
+             [&](const std::string&) { return f.dev; });
   Probe p({{Duration::ns(1000), 4096}, {Duration::ns(3000), sys.regions().front().base}});
   sys.add(&p);
   sys.run_until(Duration::ns(10000));
@@ -94,7 +98,8 @@ struct RunTotals {
 // and local DRAM.
 RunTotals loaded_run(uint64_t seed, Duration length) {
   Fixture f;
-  System sys(f.host, f.local, GiB(64), switch_tree(2, 2), [&](const std::string&) { return f.dev; });
+  System sys(f.host, f.local, GiB(64), switch_tree(2, 2),
+             [&](const std::string&) { return f.dev; });
   const uint64_t base = sys.regions().front().base;
   std::vector<std::unique_ptr<StreamCore>> cores;
   for (unsigned i = 0; i < 24; ++i) {
@@ -155,7 +160,8 @@ class Finite final : public Requester {
 
 TEST(System, EveryRequestCompletesExactlyOnceAndBytesAreConserved) {
   Fixture f;
-  System sys(f.host, f.local, GiB(64), switch_tree(2, 2), [&](const std::string&) { return f.dev; });
+  System sys(f.host, f.local, GiB(64), switch_tree(2, 2),
+             [&](const std::string&) { return f.dev; });
   const CommittedRegion& w = sys.regions().front();
   const uint64_t n = 60000;
   Finite q(n, w.base, w.size);
@@ -185,7 +191,8 @@ TEST(System, EveryRequestCompletesExactlyOnceAndBytesAreConserved) {
     EXPECT_EQ(leaf->stats(Dir::kUp).payload_bytes, 64 * sys.targets()[i].stats.reads);
     leaf_bytes += leaf->stats(Dir::kUp).payload_bytes + leaf->stats(Dir::kDown).payload_bytes;
   }
-  EXPECT_EQ(leaf_bytes, root->stats(Dir::kUp).payload_bytes + root->stats(Dir::kDown).payload_bytes);
+  EXPECT_EQ(leaf_bytes,
+            root->stats(Dir::kUp).payload_bytes + root->stats(Dir::kDown).payload_bytes);
 }
 
 TEST(System, SameSeedSameTimelineOtherSeedOtherTimeline) {

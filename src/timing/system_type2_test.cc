@@ -48,7 +48,8 @@ TEST(SystemType2, EveryDeviceWithMemoryIsATargetWithItsProfileAndPath) {
   ASSERT_EQ(sys.regions().size(), 4u);
   for (const CommittedRegion& w : sys.regions()) {
     const std::string& name = sys.targets()[w.memdevs[0]].name;
-    for (uint16_t t : w.memdevs) EXPECT_EQ(sys.targets()[t].name[0], name[0]) << w.id << " mixes kinds";
+    for (uint16_t t : w.memdevs)
+      EXPECT_EQ(sys.targets()[t].name[0], name[0]) << w.id << " mixes kinds";
     if (w.cfmws == "cfmw0") {
       EXPECT_EQ(name, "mem0");
     }
@@ -61,8 +62,9 @@ TEST(SystemType2, EveryDeviceWithMemoryIsATargetWithItsProfileAndPath) {
 TEST(SystemType2, IdleReadToAcceleratorMemoryCostsTheSumOfItsPathLatencies) {
   Fixture f;
   // mem0's region first: both use hb0, whose regions Linux requires in HPA order.
-  std::vector<RegionRequest> regions = {memdev_region(*Fabric::build(place_windows(f.topo, GiB(64))), "mem0"),
-                                        memdev_region(*Fabric::build(place_windows(f.topo, GiB(64))), "accel0")};
+  std::vector<RegionRequest> regions = {
+      memdev_region(*Fabric::build(place_windows(f.topo, GiB(64))), "mem0"),
+      memdev_region(*Fabric::build(place_windows(f.topo, GiB(64))), "accel0")};
   System sys(f.host, f.local, GiB(64), f.topo, f.device_for, regions);
   ASSERT_EQ(sys.regions().size(), 2u);
   EXPECT_EQ(sys.regions()[0].cfmws, "cfmw0");
@@ -93,14 +95,16 @@ TEST(SystemType2, AcceleratorBelowSwitchAddsTheSwitchHop) {
   r2.mode = RegionMode::kRam;
   Duration lat[2];
   for (size_t i = 0; i < 2; ++i) {
-    System run(f.host, f.local, GiB(64), f.topo, f.device_for, {memdev_region(*fabric, "mem0"), r2});
+    System run(f.host, f.local, GiB(64), f.topo, f.device_for,
+               {memdev_region(*fabric, "mem0"), r2});
     OneRead p(Duration::ns(1000), run.regions()[i].base);
     run.add(&p);
     run.run_until(Duration::ns(10000));
     lat[i] = p.latency.value_or(Duration());
   }
   FlitLink link("l", f.mem.link);
-  const Duration hop = f.host.switch_latency * 2 + link.idle_latency(Msg::kReqRead) + link.idle_latency(Msg::kRespData);
+  const Duration hop = f.host.switch_latency * 2 + link.idle_latency(Msg::kReqRead) +
+                       link.idle_latency(Msg::kRespData);
   EXPECT_EQ(lat[1] - lat[0], hop);
 }
 

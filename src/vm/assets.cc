@@ -1,12 +1,11 @@
 #include "vm/assets.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace cxlsim::vm {
 
@@ -22,7 +21,8 @@ fs::path cache_root() {
 
 std::string resolve_kernel_package(const Progress& progress) {
   if (progress) progress(fmt::format("resolving the kernel package ({})", kKernelMetaPackage));
-  std::string out = run_step("resolve kernel package", {"apt-cache", "depends", kKernelMetaPackage});
+  std::string out =
+      run_step("resolve kernel package", {"apt-cache", "depends", kKernelMetaPackage});
   std::istringstream in(out);
   std::string line;
   while (std::getline(in, line)) {
@@ -82,14 +82,18 @@ bool ensure_pvh_kernel(const fs::path& image, const fs::path& out, const Progres
     const char* tool;
   };
   using namespace std::string_view_literals;
-  const Format formats[] = {{"\xFD" "7zXZ\0"sv, "xz"}, {"\x28\xB5\x2F\xFD"sv, "zstd"},
+  const Format formats[] = {{"\xFD"
+                             "7zXZ\0"sv,
+                             "xz"},
+                            {"\x28\xB5\x2F\xFD"sv, "zstd"},
                             {"\x1F\x8B\x08\x00"sv, "gzip"}};
   fs::path tmp = out;
   tmp += fmt::format(".tmp.{}", ::getpid());
   for (const auto& f : formats) {
     auto pos = bytes.find(f.magic);
     if (pos == std::string::npos) continue;
-    if (progress) progress(fmt::format("decompressing the kernel for a direct (PVH) boot ({})", f.tool));
+    if (progress)
+      progress(fmt::format("decompressing the kernel for a direct (PVH) boot ({})", f.tool));
     // The payload is followed by other data: the decompressor's complaint about it is expected.
     run_shell_step("decompress kernel",
                    fmt::format("tail -c +{} {} | {} -dc > {} 2>/dev/null || true", pos + 1,
@@ -97,7 +101,9 @@ bool ensure_pvh_kernel(const fs::path& image, const fs::path& out, const Progres
     std::ifstream elf(tmp, std::ios::binary);
     char head[4] = {};
     elf.read(head, 4);
-    if (elf && std::string_view(head, 4) == "\x7F" "ELF") {
+    if (elf && std::string_view(head, 4) ==
+                   "\x7F"
+                   "ELF") {
       fs::rename(tmp, out);
       return true;
     }
@@ -136,12 +142,14 @@ Kernel ensure_kernel(const fs::path& root, const Progress& progress) {
     std::error_code ec;
     fs::rename(tree, unpacked, ec);  // fails harmlessly when a concurrent cxlsim was first
     if (ec && !fs::is_directory(unpacked)) {
-      throw VmError("unpack kernel package", fmt::format("cannot create {}: {}", unpacked.string(), ec.message()));
+      throw VmError("unpack kernel package",
+                    fmt::format("cannot create {}: {}", unpacked.string(), ec.message()));
     }
     fs::remove_all(dl);
   }
   Kernel k = kernel_in(unpacked, package);
-  if (ensure_pvh_kernel(k.image, unpacked / "vmlinux-pvh", progress)) k.pvh = unpacked / "vmlinux-pvh";
+  if (ensure_pvh_kernel(k.image, unpacked / "vmlinux-pvh", progress))
+    k.pvh = unpacked / "vmlinux-pvh";
   std::ofstream(kdir / "current") << package << "\n";
   return k;
 }

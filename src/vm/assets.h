@@ -21,10 +21,10 @@ std::filesystem::path cache_root();
 
 // An unpacked kernel package.
 struct Kernel {
-  std::string package;             // e.g. "linux-image-6.1.0-56-amd64"
-  std::string release;             // uname -r of the guest, e.g. "6.1.0-56-amd64"
-  std::filesystem::path image;     // .../boot/vmlinuz-<release>
-  std::filesystem::path modules;   // .../lib/modules/<release>
+  std::string package;            // e.g. "linux-image-6.1.0-56-amd64"
+  std::string release;            // uname -r of the guest, e.g. "6.1.0-56-amd64"
+  std::filesystem::path image;    // .../boot/vmlinuz-<release>
+  std::filesystem::path modules;  // .../lib/modules/<release>
   // The decompressed ELF kernel with its PVH entry note, when it could be extracted: QEMU
   // boots it directly, skipping the bzImage's self-decompression, which takes ~8 s under TCG.
   std::filesystem::path pvh;

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "vm/initramfs.h"
 #include "spec/error.h"
+#include "vm/initramfs.h"
 
 namespace cxlsim::vm {
 namespace {
@@ -109,21 +109,23 @@ TEST(Initramfs, BootInitrdCarriesHostFilesWithTheirPermissions) {
   std::ofstream(d / "base.cpio", std::ios::binary) << std::string(512, 'B');
   std::ofstream(d / "prog", std::ios::binary) << "payload-of-the-guest-program";
   fs::permissions(d / "prog", fs::perms::owner_all);
-  make_boot_initrd(d / "base.cpio", "true\n", {parse_guest_file((d / "prog").string() + ":/opt/t/prog")}, d,
-                   d / "initrd.img");
+  make_boot_initrd(d / "base.cpio", "true\n",
+                   {parse_guest_file((d / "prog").string() + ":/opt/t/prog")}, d, d / "initrd.img");
   // Unpack the appended archive with cpio and look at the carried file.
   fs::path out = d / "out";
   fs::create_directories(out);
-  std::string cmd = "cd " + out.string() + " && tail -c +513 ../initrd.img | cpio -id --quiet 2>/dev/null";
+  std::string cmd =
+      "cd " + out.string() + " && tail -c +513 ../initrd.img | cpio -id --quiet 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream in(out / "opt/t/prog", std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   EXPECT_EQ(ss.str(), "payload-of-the-guest-program");
-  EXPECT_EQ(fs::status(out / "opt/t/prog").permissions() & fs::perms::owner_exec, fs::perms::owner_exec);
+  EXPECT_EQ(fs::status(out / "opt/t/prog").permissions() & fs::perms::owner_exec,
+            fs::perms::owner_exec);
   EXPECT_TRUE(fs::exists(out / "cxlsim/cmd.sh"));
-  EXPECT_THROW(make_boot_initrd(d / "base.cpio", "true\n", {parse_guest_file("/no/such/file:/x")}, d,
-                                d / "initrd.img"),
+  EXPECT_THROW(make_boot_initrd(d / "base.cpio", "true\n", {parse_guest_file("/no/such/file:/x")},
+                                d, d / "initrd.img"),
                VmError);
   fs::remove_all(d);
 }
@@ -132,7 +134,8 @@ TEST(Initramfs, GuestFileSpecMustNameAnAbsoluteGuestPathOutsideCxlsim) {
   GuestFile f = parse_guest_file("/tmp/a:b:/usr/bin/x");
   EXPECT_EQ(f.host, "/tmp/a:b");
   EXPECT_EQ(f.guest, "/usr/bin/x");
-  for (const char* bad : {"/tmp/a", ":/x", "/tmp/a:", "/tmp/a:rel/x", "/tmp/a:/x/../y", "/tmp/a:/cxlsim/cmd.sh"}) {
+  for (const char* bad :
+       {"/tmp/a", ":/x", "/tmp/a:", "/tmp/a:rel/x", "/tmp/a:/x/../y", "/tmp/a:/cxlsim/cmd.sh"}) {
     EXPECT_THROW(parse_guest_file(bad), ParseError) << bad;
   }
 }

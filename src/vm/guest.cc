@@ -1,8 +1,8 @@
 #include "vm/guest.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace cxlsim::vm {
 
@@ -66,7 +66,8 @@ std::string GuestStream::take() {
     auto pos = buffer_.find(kBeginMarker);
     if (pos == std::string::npos) {
       // Keep a tail that might be the start of the marker.
-      if (buffer_.size() > kBeginMarker.size()) buffer_.erase(0, buffer_.size() - kBeginMarker.size());
+      if (buffer_.size() > kBeginMarker.size())
+        buffer_.erase(0, buffer_.size() - kBeginMarker.size());
       return out;
     }
     began_ = true;

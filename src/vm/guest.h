@@ -18,7 +18,7 @@ namespace cxlsim::vm {
 
 inline constexpr int kGuestProtocolVersion = 1;
 inline constexpr std::string_view kBeginMarker = "@@CXLSIM-BEGIN v1@@";
-inline constexpr std::string_view kEndMarker = "@@CXLSIM-END ";  // followed by "<status>@@"
+inline constexpr std::string_view kEndMarker = "@@CXLSIM-END ";    // followed by "<status>@@"
 inline constexpr std::string_view kCommandPath = "cxlsim/cmd.sh";  // inside the initramfs
 
 // Modules the guest loads, in order (cxl_port is built into Debian's kernel; loading it is a

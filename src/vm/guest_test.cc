@@ -88,8 +88,9 @@ TEST(QemuArgv, TcgWithTwoSerialPortsAndTheMachineLast) {
 }
 
 TEST(BackingFiles, ReadsMemoryBackendFileObjects) {
-  auto files = backing_files({"-object", "memory-backend-file,id=m0,share=on,mem-path=/a/b.raw,size=256M",
-                              "-object", "memory-backend-ram,id=r,size=1G", "-device", "x"});
+  auto files =
+      backing_files({"-object", "memory-backend-file,id=m0,share=on,mem-path=/a/b.raw,size=256M",
+                     "-object", "memory-backend-ram,id=r,size=1G", "-device", "x"});
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0].id, "m0");
   EXPECT_EQ(files[0].path, "/a/b.raw");
@@ -108,8 +109,8 @@ TEST(BackingFiles, CreatesFilesWithExactSizeKeepingContent) {
   f.size = KiB(128);
   create_backing_files({f});
   EXPECT_EQ(std::filesystem::file_size(f.path), 131072u);
-  EXPECT_EQ(run_step("read", {"dd", "if=" + f.path.string(), "bs=1", "skip=100", "count=3",
-                              "status=none"}),
+  EXPECT_EQ(run_step("read",
+                     {"dd", "if=" + f.path.string(), "bs=1", "skip=100", "count=3", "status=none"}),
             "tag");
   std::filesystem::remove_all(dir);
 }
@@ -120,7 +121,8 @@ TEST(Step, FailureNamesStepProgramAndStderr) {
     FAIL() << "no throw";
   } catch (const VmError& e) {
     std::string what = e.what();
-    EXPECT_NE(what.find("do a thing: /bin/sh exited with status 3: oops"), std::string::npos) << what;
+    EXPECT_NE(what.find("do a thing: /bin/sh exited with status 3: oops"), std::string::npos)
+        << what;
   }
   EXPECT_THROW(run_step("missing", {"cxlsim-no-such-program"}), VmError);
   EXPECT_EQ(run_step("echo", {"echo", "hi"}), "hi\n");

@@ -1,5 +1,6 @@
 #include "vm/initramfs.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -7,10 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include <fmt/format.h>
-
-#include "vm/guest.h"
 #include "spec/error.h"
+#include "vm/guest.h"
 
 namespace cxlsim::vm {
 
@@ -32,9 +31,9 @@ fs::path find_program(std::string_view name, std::string_view package) {
     fs::path p = fs::path(dir) / name;
     if (fs::exists(p)) return fs::canonical(p);
   }
-  throw VmError("collect guest programs",
-                fmt::format("{} not found; install Debian package {} (scripts/install-deps)", name,
-                            package));
+  throw VmError(
+      "collect guest programs",
+      fmt::format("{} not found; install Debian package {} (scripts/install-deps)", name, package));
 }
 
 void write_file(const fs::path& p, const std::string& text, fs::perms perms) {
@@ -76,9 +75,9 @@ std::set<fs::path> module_closure(const fs::path& modules, std::vector<fs::path>
       if (dep.empty()) continue;
       auto it = index.find(dep);
       if (it == index.end()) {
-        throw VmError("resolve module dependencies",
-                      fmt::format("{} needs module {}, which the kernel package lacks",
-                                  rel.string(), dep));
+        throw VmError(
+            "resolve module dependencies",
+            fmt::format("{} needs module {}, which the kernel package lacks", rel.string(), dep));
       }
       todo.push_back(it->second);
     }
@@ -124,8 +123,9 @@ void stage_programs(const fs::path& stage) {
 }
 
 void pack(const fs::path& stage, const fs::path& out, std::string_view step) {
-  run_shell_step(step, fmt::format("find . | LC_ALL=C sort | cpio -o -H newc --quiet > {}",
-                                   shell_quote(out.string())),
+  run_shell_step(step,
+                 fmt::format("find . | LC_ALL=C sort | cpio -o -H newc --quiet > {}",
+                             shell_quote(out.string())),
                  stage);
 }
 
@@ -133,9 +133,9 @@ void pack(const fs::path& stage, const fs::path& out, std::string_view step) {
 
 std::vector<fs::path> shared_libraries(const fs::path& program) {
   // ldd exits 1 for static programs ("not a dynamic executable").
-  std::string out = run_shell_step(
-      "collect guest programs",
-      fmt::format("ldd {} 2>/dev/null || true", shell_quote(program.string())));
+  std::string out =
+      run_shell_step("collect guest programs",
+                     fmt::format("ldd {} 2>/dev/null || true", shell_quote(program.string())));
   std::vector<fs::path> libs;
   std::stringstream in(out);
   std::string line;
@@ -153,7 +153,8 @@ std::vector<fs::path> shared_libraries(const fs::path& program) {
 }
 
 fs::path ensure_initramfs(const fs::path& root, const Kernel& kernel, const Progress& progress) {
-  fs::path out = root / "vm" / fmt::format("initramfs-{}-v{}.cpio", kernel.release, kInitramfsVersion);
+  fs::path out =
+      root / "vm" / fmt::format("initramfs-{}-v{}.cpio", kernel.release, kInitramfsVersion);
   if (fs::exists(out)) return out;
   if (progress) progress(fmt::format("building the initramfs for {}", kernel.release));
   fs::path stage = root / "vm" / fmt::format("initramfs-stage.{}", ::getpid());
@@ -163,9 +164,9 @@ fs::path ensure_initramfs(const fs::path& root, const Kernel& kernel, const Prog
   }
   stage_programs(stage);
   stage_modules(stage, kernel);
-  write_file(stage / "init", guest_init_script(), fs::perms::owner_all | fs::perms::group_read |
-                                                      fs::perms::group_exec | fs::perms::others_read |
-                                                      fs::perms::others_exec);
+  write_file(stage / "init", guest_init_script(),
+             fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                 fs::perms::others_read | fs::perms::others_exec);
   fs::path tmp = out;
   tmp += fmt::format(".tmp.{}", ::getpid());
   pack(stage, tmp, "pack initramfs");
@@ -199,21 +200,25 @@ void make_boot_initrd(const fs::path& base, const std::string& script,
                       const fs::path& out) {
   fs::path stage = scratch / "cmd-stage";
   fs::remove_all(stage);
-  write_file(stage / kCommandPath, script, fs::perms::owner_all | fs::perms::group_read |
-                                               fs::perms::others_read);
+  write_file(stage / kCommandPath, script,
+             fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
   for (const auto& f : files) {
     fs::path to = stage / f.guest.relative_path();
     std::error_code ec;
     fs::create_directories(to.parent_path(), ec);
     fs::copy_file(f.host, to, fs::copy_options::overwrite_existing, ec);
-    if (ec) throw VmError("carry guest file", fmt::format("cannot copy {}: {}", f.host.string(), ec.message()));
+    if (ec)
+      throw VmError("carry guest file",
+                    fmt::format("cannot copy {}: {}", f.host.string(), ec.message()));
   }
   fs::path extra = scratch / "cmd.cpio";
   pack(stage, extra, "pack guest commands");
   fs::remove_all(stage);
   std::error_code ec;
   fs::copy_file(base, out, fs::copy_options::overwrite_existing, ec);
-  if (ec) throw VmError("pack guest commands", fmt::format("cannot copy {}: {}", base.string(), ec.message()));
+  if (ec)
+    throw VmError("pack guest commands",
+                  fmt::format("cannot copy {}: {}", base.string(), ec.message()));
   std::ifstream in(extra, std::ios::binary);
   std::ofstream app(out, std::ios::binary | std::ios::app);
   app << in.rdbuf();

@@ -1,9 +1,9 @@
 #include "vm/machine.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "vm/step.h"
 

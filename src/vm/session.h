@@ -18,13 +18,13 @@
 namespace cxlsim::vm {
 
 struct SessionOptions {
-  std::filesystem::path kernel;     // empty: Debian's kernel from the cache
-  std::filesystem::path initrd;     // empty: cxlsim's initramfs for that kernel
-  std::filesystem::path cache;      // empty: cache_root()
+  std::filesystem::path kernel;  // empty: Debian's kernel from the cache
+  std::filesystem::path initrd;  // empty: cxlsim's initramfs for that kernel
+  std::filesystem::path cache;   // empty: cache_root()
   std::filesystem::path backing_dir = device::runtime_dir();  // for devices without a backing path
-  std::filesystem::path workdir;    // initrd copy and console log; must exist
+  std::filesystem::path workdir;  // initrd copy and console log; must exist
   std::string memory = "2G";
-  std::vector<GuestFile> files;     // carried into the guest's initramfs
+  std::vector<GuestFile> files;  // carried into the guest's initramfs
   std::chrono::seconds timeout{600};
   Progress progress;
 };

@@ -9,12 +9,11 @@
 // refuse the region, 2 for bad arguments.
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "fabric/fabric.h"
 #include "fabric/region.h"
@@ -85,14 +84,19 @@ int main(int argc, char** argv) {
       if (pd.passthrough || pd.port->hdm() == nullptr) {
         std::vector<unsigned> targets;
         for (const auto* d : pd.targets) targets.push_back(d->port_number());
-        j.update({{"ways", pd.ways}, {"granularity", pd.granularity.value()},
-                  {"start", region->base.value()}, {"size", region->size.value()},
+        j.update({{"ways", pd.ways},
+                  {"granularity", pd.granularity.value()},
+                  {"start", region->base.value()},
+                  {"size", region->size.value()},
                   {"targets", targets}});
       } else {
         auto s = pd.port->hdm()->state(pd.decoder);
         std::vector<unsigned> targets(s.targets.begin(), s.targets.begin() + s.ways.value_or(0));
-        j.update({{"ways", s.ways.value_or(0)}, {"granularity", s.granularity.value_or(cxlsim::Bytes(0)).value()},
-                  {"start", s.base.value()}, {"size", s.size.value()}, {"targets", targets}});
+        j.update({{"ways", s.ways.value_or(0)},
+                  {"granularity", s.granularity.value_or(cxlsim::Bytes(0)).value()},
+                  {"start", s.base.value()},
+                  {"size", s.size.value()},
+                  {"targets", targets}});
       }
       std::cout << j.dump() << "\n";
     }

@@ -1,7 +1,7 @@
 /* Touches some memory, then dies of SIGSEGV (or exits with status ARGV[1] when given). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
 
 int main(int argc, char** argv) {

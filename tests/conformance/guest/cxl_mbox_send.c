@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   } else if (!strcmp(what, "cel") && argc == 3) {
     c.id = CXL_MEM_COMMAND_ID_GET_LOG;
     memcpy(in, kCelUuid, sizeof(kCelUuid));
-    put_le32(in + 16, 0);  /* offset; the length is filled in once the device is open */
+    put_le32(in + 16, 0); /* offset; the length is filled in once the device is open */
     c.in.size = 24;
   } else {
     return usage();
