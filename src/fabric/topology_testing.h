@@ -57,7 +57,8 @@ inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
         return;
       }
       if (what == 2 && !qemu_form && *rc::gen::inRange(0, 3) == 0) {
-        Type2Spec d{"acc" + std::to_string(devices), port, MiB(256) * *rc::gen::inRange<uint64_t>(1, 8),
+        Type2Spec d{"acc" + std::to_string(devices), port,
+                    MiB(256) * *rc::gen::inRange<uint64_t>(1, 8),
                     MiB(*rc::gen::inRange<uint64_t>(0, 64)), 1000 + devices};
         ++devices;
         t.type2.push_back(d);
@@ -68,7 +69,8 @@ inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
       d.parent = port;
       d.persistent_size = MiB(256) * *rc::gen::inRange<uint64_t>(qemu_form ? 1 : 0, 8);
       if (!qemu_form) {
-        d.volatile_size = MiB(256) * *rc::gen::inRange<uint64_t>(d.persistent_size == Bytes(0) ? 1 : 0, 8);
+        d.volatile_size =
+            MiB(256) * *rc::gen::inRange<uint64_t>(d.persistent_size == Bytes(0) ? 1 : 0, 8);
       }
       d.lsa_size = KiB(*rc::gen::inRange<uint64_t>(qemu_form ? 1 : 0, 1024));
       int serial_kind = *rc::gen::inRange(0, 3);
@@ -79,8 +81,10 @@ inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
         d.persistent_backing = {d.id + "-p", "/tmp/x/" + d.id + ".raw"};
         d.lsa_backing = {d.id + "-l", "/tmp/x/" + d.id + "-lsa.raw"};
       } else if (*rc::gen::arbitrary<bool>()) {
-        d.persistent_backing = {*printable, *printable};
-        d.volatile_backing = {"", *printable};
+        // Any printable text, under a prefix that keeps each store's file its own (one file
+        // backing two stores is an error).
+        d.persistent_backing = {*printable, d.id + ".p/" + *printable};
+        d.volatile_backing = {"", d.id + ".v/" + *printable};
       }
       ++devices;
       t.type3.push_back(std::move(d));
@@ -101,19 +105,22 @@ inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
     for (int w = 0; w < nwin; ++w) {
       WindowSpec win;
       win.id = qemu_form ? "cfmw" + std::to_string(w) : "win" + std::to_string(w);
-      if (!qemu_form && *rc::gen::arbitrary<bool>()) win.base = (uint64_t{1} << 40) * static_cast<uint64_t>(w + 1);
+      if (!qemu_form && *rc::gen::arbitrary<bool>())
+        win.base = (uint64_t{1} << 40) * static_cast<uint64_t>(w + 1);
       unsigned ways = *rc::gen::element<unsigned>(1, 2, 3, 4);
       ways = std::min<unsigned>(ways, static_cast<unsigned>(nhb));
       // CFMWS size: a multiple of 256 MiB x the interleave ways (CXL 3.1 §9.18.1.3).
       win.size = MiB(256) * ways * *rc::gen::inRange<uint64_t>(1, 256);
-      for (unsigned k = 0; k < ways; ++k) win.targets.push_back("hb" + std::to_string((k + static_cast<unsigned>(w)) % static_cast<unsigned>(nhb)));
+      for (unsigned k = 0; k < ways; ++k)
+        win.targets.push_back(
+            "hb" + std::to_string((k + static_cast<unsigned>(w)) % static_cast<unsigned>(nhb)));
       win.granularity = Bytes(uint64_t{256} << *rc::gen::inRange(0, 7));
       if (qemu_form) {
         win.restrictions = WindowRestrictions{true, true, true, true, false};
       } else {
-        win.restrictions = WindowRestrictions{*rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>(),
-                                              *rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>(),
-                                              *rc::gen::arbitrary<bool>()};
+        win.restrictions = WindowRestrictions{
+            *rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>(),
+            *rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>()};
       }
       t.windows.push_back(std::move(win));
     }
@@ -136,7 +143,9 @@ inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
 
 // `t` with every element list sorted by id.
 inline Topology canonical(Topology t) {
-  auto by_id = [](auto& v) { std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.id < b.id; }); };
+  auto by_id = [](auto& v) {
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  };
   by_id(t.host_bridges);
   by_id(t.root_ports);
   by_id(t.switches);
