@@ -32,3 +32,6 @@ finish() {
   fi
   echo "$1: all checks passed"
 }
+
+# one_root_port_topology FILE: tests/lib/topologies.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/topologies.sh"

@@ -10,24 +10,14 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/../lib/topologies.sh"
 
 if ! command -v qemu-system-x86_64 >/dev/null; then
   echo "SKIP: qemu-system-x86_64 is not installed"
   exit 0
 fi
 
-cat >"$TMP/topo.toml" <<TOML
-version = 1
-[[window]]
-id = "cfmw0"
-size = "4G"
-targets = ["hb0"]
-[[host_bridge]]
-id = "hb0"
-bus_nr = 12
-[[root_port]]
-id = "rp0"
-host_bridge = "hb0"
+one_root_port_topology "$TMP/topo.toml" <<TOML
 [[type3]]
 id = "mem0"
 parent = "rp0"

@@ -6,18 +6,7 @@ set -u
 source "$(dirname "$0")/lib.sh"
 
 # A one-device topology whose persistent capacity and LSA are files.
-cat >"$TMP/topo.toml" <<TOML
-version = 1
-[[window]]
-id = "cfmw0"
-size = "4G"
-targets = ["hb0"]
-[[host_bridge]]
-id = "hb0"
-bus_nr = 12
-[[root_port]]
-id = "rp0"
-host_bridge = "hb0"
+one_root_port_topology "$TMP/topo.toml" <<TOML
 [[type3]]
 id = "mem0"
 parent = "rp0"

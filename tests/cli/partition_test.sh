@@ -6,18 +6,7 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 
-cat >"$TMP/t.toml" <<TOML
-version = 1
-[[window]]
-id = "cfmw0"
-size = "4G"
-targets = ["hb0"]
-[[host_bridge]]
-id = "hb0"
-bus_nr = 12
-[[root_port]]
-id = "rp0"
-host_bridge = "hb0"
+one_root_port_topology "$TMP/t.toml" <<TOML
 [[type3]]
 id = "dev0"
 parent = "rp0"

@@ -7,18 +7,7 @@
 set -u
 source "$(dirname "$0")/lib.sh"
 
-cat >"$TMP/topo.toml" <<TOML
-version = 1
-[[window]]
-id = "cfmw0"
-size = "4G"
-targets = ["hb0"]
-[[host_bridge]]
-id = "hb0"
-bus_nr = 12
-[[root_port]]
-id = "rp0"
-host_bridge = "hb0"
+one_root_port_topology "$TMP/topo.toml" <<TOML
 [[type3]]
 id = "mem0"
 parent = "rp0"
@@ -87,18 +76,7 @@ fi
 # 3. kill -9 at random points of sanitize: afterwards the device is either untouched (poison,
 # labels and data kept, no dirty shutdown) or fully erased; an interrupted erase is finished
 # and reported (dirty shutdown count + Memory Module Event), never a half-erased healthy device.
-cat >"$TMP/k.toml" <<TOML
-version = 1
-[[window]]
-id = "cfmw0"
-size = "4G"
-targets = ["hb0"]
-[[host_bridge]]
-id = "hb0"
-bus_nr = 12
-[[root_port]]
-id = "rp0"
-host_bridge = "hb0"
+one_root_port_topology "$TMP/k.toml" <<TOML
 [[type3]]
 id = "mem1"
 parent = "rp0"

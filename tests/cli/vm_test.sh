@@ -7,6 +7,7 @@ src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/../lib/topologies.sh"
 
 "$cxlsim" vm --help | grep -q "run" || fail "vm --help lists no run"
 "$cxlsim" vm --help | grep -q "shell" || fail "vm --help lists no shell"
@@ -20,18 +21,7 @@ set -e
 grep -q "no-such-topology" <<< "$out" || fail "unknown builtin: message does not name it: $out"
 
 # Volatile capacity cannot be expressed for QEMU 7.2: exit 2 naming the device.
-cat > "$tmp/volatile.toml" <<'TOML'
-version = 1
-[[window]]
-id = "cfmw0"
-size = "4G"
-targets = ["hb0"]
-[[host_bridge]]
-id = "hb0"
-bus_nr = 12
-[[root_port]]
-id = "rp0"
-host_bridge = "hb0"
+one_root_port_topology "$tmp/volatile.toml" <<'TOML'
 [[type3]]
 id = "vmem0"
 parent = "rp0"

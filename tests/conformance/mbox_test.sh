@@ -13,6 +13,7 @@ CXLSIM=$1
 SRC=$2
 TMP=$(mktemp -d /tmp/cxlsim-mbox-conf.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
+source "$(dirname "$0")/../lib/topologies.sh"
 
 skip() {
   echo "************************************************************************" >&2
@@ -28,18 +29,7 @@ gcc -static -O2 -o "$TMP/cxl_mbox_send" "$SRC/tests/conformance/guest/cxl_mbox_s
 # Two devices that differ in every size, so a field read from the wrong device cannot agree.
 ids=(mem0 mem1)
 declare -A serial=([mem0]=0x4d [mem1]=0x1234) pmem_units=([mem0]=1 [mem1]=2) lsa=([mem0]=65536 [mem1]=131072)
-cat >"$TMP/topo.toml" <<TOML
-version = 1
-[[window]]
-id = "cfmw0"
-size = "4G"
-targets = ["hb0"]
-[[host_bridge]]
-id = "hb0"
-bus_nr = 12
-[[root_port]]
-id = "rp0"
-host_bridge = "hb0"
+one_root_port_topology "$TMP/topo.toml" <<TOML
 port = 0
 [[root_port]]
 id = "rp1"
