@@ -176,15 +176,8 @@ void register_coherence(CLI::App& app) {
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_flag("--quiet", o->quiet,
                 "No progress output (there is none: runs take well under a second)");
-  cmd->callback([o] {
-    int st;
-    try {
-      st = run(*o);
-    } catch (const std::exception& e) {
-      st = fail(e.what());
-    }
-    finish(st);
-  });
+  // Errors reach main(), which gives them their exit status (cli/exit_status.h).
+  cmd->callback([o] { finish(run(*o)); });
 }
 
 }  // namespace cxlsim::cli

@@ -270,15 +270,8 @@ void register_mlc(CLI::App& app) {
       "refused when its -W mix or -U differ from the run, warned when its -k threads do)");
   cmd->add_flag("--quiet", o->quiet,
                 "No progress on stderr (shown only when stderr is a terminal)");
-  cmd->callback([o] {
-    int st;
-    try {
-      st = run(*o);
-    } catch (const std::exception& e) {
-      st = fail(e.what());
-    }
-    finish(st);
-  });
+  // Errors reach main(), which gives them their exit status (cli/exit_status.h).
+  cmd->callback([o] { finish(run(*o)); });
 }
 
 }  // namespace cxlsim::cli

@@ -156,15 +156,10 @@ int convert(const ReplayOptions& o) {
   return 0;
 }
 
+// Errors reach main(), which gives them their exit status (cli/exit_status.h).
 template <typename F>
 void guarded(F f) {
-  int st;
-  try {
-    st = f();
-  } catch (const std::exception& e) {
-    st = fail(e.what());
-  }
-  finish(st);
+  finish(f());
 }
 
 }  // namespace

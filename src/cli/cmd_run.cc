@@ -316,15 +316,8 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--quiet", o->quiet,
                 "No progress on stderr (shown only when stderr is a terminal)");
   cmd->add_option("command", o->command, "-- PROGRAM [ARGS...]: the program and its arguments");
-  cmd->callback([o] {
-    int st;
-    try {
-      st = run(*o);
-    } catch (const std::exception& e) {
-      st = fail(e.what());
-    }
-    finish(st);
-  });
+  // Errors reach main(), which gives them their exit status (cli/exit_status.h).
+  cmd->callback([o] { finish(run(*o)); });
 }
 
 }  // namespace cxlsim::cli

@@ -126,5 +126,12 @@ check "bad trace line: exit 2 naming file and line" "[ $rc = 2 ] && grep -q 'bad
 $CXLSIM replay "$T/t.txt" --placement sideways >/dev/null 2>"$T/e5"; rc=$?
 check "bad placement: exit 2" "[ $rc = 2 ] && grep -q 'invalid --placement' $T/e5"
 
+# Exit statuses by error kind (cli/exit_status.h), also for the timing commands: a missing input
+# is bad input (2), a plot that cannot be written is a failed operation (1).
+$CXLSIM mlc --topology "$T/none.toml" --idle-latency >/dev/null 2>"$T/e6"; rc=$?
+check "missing topology: exit 2" "[ $rc = 2 ] && grep -q 'none.toml' $T/e6"
+$CXLSIM mlc --loaded-latency --window-us 20 --quiet --plot /proc/nope/x.png >/dev/null 2>"$T/e7"; rc=$?
+check "unwritable plot: exit 1" "[ $rc = 1 ] && grep -q 'x.png' $T/e7"
+
 [ $fails = 0 ] && echo "all timing CLI checks passed" || echo "$fails timing CLI checks failed"
 exit $((fails > 0))
