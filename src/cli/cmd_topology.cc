@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -14,6 +15,7 @@
 #include "fabric/builtin_topologies.h"
 #include "fabric/qemu_cmdline.h"
 #include "fabric/topology_loader.h"
+#include "fabric/topology_schema.h"
 #include "fabric/topology_toml.h"
 #include "fabric/topology_validate.h"
 
@@ -199,81 +201,64 @@ void add_port_link(nlohmann::json& x, const Topology& t, const std::string& port
   if (trained.speed) x["trained_link_speed"] = format_link_speed(*trained.speed);
 }
 
+// Writes the keys schema::topology_elements visits as JSON: numbers as numbers (sizes in bytes),
+// every optional key present (null or empty when unset), and for root and downstream ports the
+// link they train to.
+class JsonWriter {
+ public:
+  JsonWriter(nlohmann::json& root, const Topology& t) : root_(root), t_(t) {}
+  void element(const std::string& kind) {
+    static const std::map<std::string, std::string, std::less<>> kArray = {
+        {"window", "windows"},
+        {"host_bridge", "host_bridges"},
+        {"root_port", "root_ports"},
+        {"switch", "switches"},
+        {"downstream_port", "downstream_ports"},
+        {"type3", "type3"},
+        {"type2", "type2"}};
+    auto& a = root_[kArray.at(kind)];
+    a.push_back(nlohmann::json::object());
+    cur_ = &a.back();
+  }
+  void text(const char* key, const std::string& v) { (*cur_)[key] = v; }
+  void texts(const char* key, const std::vector<std::string>& v) { (*cur_)[key] = v; }
+  void number(const char* key, unsigned v) { (*cur_)[key] = v; }
+  void serial(const char* key, uint64_t v) { (*cur_)[key] = v; }
+  void size(const char* key, Bytes v) { (*cur_)[key] = v.value(); }
+  void address(const char* key, const std::optional<uint64_t>& v) {
+    (*cur_)[key] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  }
+  void restrictions(const char* key, const WindowRestrictions& r) { (*cur_)[key] = r.encode(); }
+  void backing(const std::string& kind, const BackingSpec& b) {
+    (*cur_)[kind + "_path"] = b.path;
+    (*cur_)[kind + "_object"] = b.object_id;
+  }
+  void dc(const std::vector<Bytes>& regions, Bytes block_size) {
+    auto& a = (*cur_)["dc_regions"] = nlohmann::json::array();
+    for (Bytes r : regions) a.push_back(r.value());
+    (*cur_)["dc_block_size"] = block_size.value();
+  }
+  void link(const LinkCaps& c) { add_link(*cur_, c); }
+  void port_link(const std::string& port, const LinkCaps& c) { add_port_link(*cur_, t_, port, c); }
+
+ private:
+  nlohmann::json& root_;
+  const Topology& t_;
+  nlohmann::json* cur_ = nullptr;
+};
+
 nlohmann::json to_json(const Topology& t) {
   using nlohmann::json;
   json j;
   j["format"] = "cxlsim-topology";
   j["version"] = kTopologyTomlVersion;
   j["name"] = t.name;
-  j["windows"] = json::array();
-  for (const auto& w : t.windows) {
-    json x{{"id", w.id},
-           {"size", w.size.value()},
-           {"targets", w.targets},
-           {"granularity", w.granularity.value()},
-           {"restrictions", w.restrictions.encode()}};
-    x["base"] = w.base ? json(*w.base) : json(nullptr);
-    j["windows"].push_back(x);
+  for (const char* a : {"windows", "host_bridges", "root_ports", "switches", "downstream_ports",
+                        "type3", "type2"}) {
+    j[a] = json::array();
   }
-  j["host_bridges"] = json::array();
-  for (const auto& hb : t.host_bridges)
-    j["host_bridges"].push_back({{"id", hb.id}, {"uid", hb.uid}, {"bus_nr", hb.bus_nr}});
-  j["root_ports"] = json::array();
-  for (const auto& rp : t.root_ports) {
-    json x{{"id", rp.id},
-           {"host_bridge", rp.host_bridge},
-           {"port", rp.port_number},
-           {"chassis", rp.chassis},
-           {"slot", rp.slot}};
-    add_port_link(x, t, rp.id, rp.link);
-    j["root_ports"].push_back(x);
-  }
-  j["switches"] = json::array();
-  for (const auto& s : t.switches) {
-    json x{{"id", s.id}, {"parent", s.parent}};
-    add_link(x, s.link);
-    j["switches"].push_back(x);
-  }
-  j["downstream_ports"] = json::array();
-  for (const auto& dp : t.downstream_ports) {
-    json x{{"id", dp.id},
-           {"switch", dp.switch_id},
-           {"port", dp.port_number},
-           {"chassis", dp.chassis},
-           {"slot", dp.slot}};
-    add_port_link(x, t, dp.id, dp.link);
-    j["downstream_ports"].push_back(x);
-  }
-  j["type3"] = json::array();
-  for (const auto& d : t.type3) {
-    json x{{"id", d.id},
-           {"parent", d.parent},
-           {"volatile", d.volatile_size.value()},
-           {"persistent", d.persistent_size.value()},
-           {"lsa", d.lsa_size.value()},
-           {"serial", d.serial},
-           {"volatile_path", d.volatile_backing.path},
-           {"persistent_path", d.persistent_backing.path},
-           {"lsa_path", d.lsa_backing.path},
-           {"volatile_object", d.volatile_backing.object_id},
-           {"persistent_object", d.persistent_backing.object_id},
-           {"lsa_object", d.lsa_backing.object_id},
-           {"dc_regions", json::array()},
-           {"dc_block_size", d.dc_block_size.value()}};
-    for (Bytes r : d.dc_regions) x["dc_regions"].push_back(r.value());
-    add_link(x, d.link);
-    j["type3"].push_back(x);
-  }
-  j["type2"] = json::array();
-  for (const auto& d : t.type2) {
-    json x{{"id", d.id},
-           {"parent", d.parent},
-           {"hdm", d.hdm_size.value()},
-           {"cache", d.cache_size.value()},
-           {"serial", d.serial}};
-    add_link(x, d.link);
-    j["type2"].push_back(x);
-  }
+  JsonWriter w(j, t);
+  schema::topology_elements(w, t);
   return j;
 }
 

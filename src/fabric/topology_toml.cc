@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "fabric/topology_schema.h"
 #include "spec/error.h"
 
 namespace cxlsim {
@@ -442,60 +443,51 @@ Topology parse_topology_toml(std::string_view text, std::string_view origin) {
   return t;
 }
 
+namespace {
+
+// Writes the keys schema::topology_elements visits as TOML text (sizes as QEMU size strings,
+// only what is set for optional keys).
+class TomlWriter {
+ public:
+  explicit TomlWriter(std::string& out) : out_(out) {}
+  void element(std::string_view kind) { out_ += fmt::format("\n[[{}]]\n", kind); }
+  void text(std::string_view key, const std::string& v) { line(key, quote(v)); }
+  void texts(std::string_view key, const std::vector<std::string>& v) { line(key, quote_list(v)); }
+  void number(std::string_view key, unsigned v) { line(key, fmt::format("{}", v)); }
+  void serial(std::string_view key, uint64_t v) { line(key, u64_value(v)); }
+  void size(std::string_view key, Bytes v) { line(key, size_value(v)); }
+  void address(std::string_view key, const std::optional<uint64_t>& v) {
+    if (v) line(key, fmt::format("\"0x{:x}\"", *v));
+  }
+  void restrictions(std::string_view key, const WindowRestrictions& r) {
+    line(key, quote_list(restriction_names(r)));
+  }
+  void backing(std::string_view kind, const BackingSpec& b) { emit_backing(out_, kind, b); }
+  void dc(const std::vector<Bytes>& regions, Bytes block_size) {
+    if (regions.empty()) return;
+    std::vector<std::string> sizes;
+    for (Bytes b : regions) sizes.push_back(format_qemu_size(b));
+    line("dc_regions", quote_list(sizes));
+    size("dc_block_size", block_size);
+  }
+  void link(const LinkCaps& c) { out_ += link_keys(c); }
+  void port_link(const std::string& /*port*/, const LinkCaps& c) { link(c); }
+
+ private:
+  void line(std::string_view key, const std::string& value) {
+    out_ += fmt::format("{} = {}\n", key, value);
+  }
+  std::string& out_;
+};
+
+}  // namespace
+
 std::string to_toml(const Topology& t) {
   std::string out = fmt::format("# cxlsim topology (docs/topology_format.md)\nversion = {}\n",
                                 kTopologyTomlVersion);
   if (!t.name.empty()) out += fmt::format("name = {}\n", quote(t.name));
-  for (const auto& w : t.windows) {
-    out += fmt::format("\n[[window]]\nid = {}\n", quote(w.id));
-    if (w.base) out += fmt::format("base = \"0x{:x}\"\n", *w.base);
-    out += fmt::format("size = {}\ntargets = {}\ngranularity = {}\nrestrictions = {}\n",
-                       size_value(w.size), quote_list(w.targets), size_value(w.granularity),
-                       quote_list(restriction_names(w.restrictions)));
-  }
-  for (const auto& hb : t.host_bridges) {
-    out += fmt::format("\n[[host_bridge]]\nid = {}\nuid = {}\nbus_nr = {}\n", quote(hb.id), hb.uid,
-                       hb.bus_nr);
-  }
-  for (const auto& rp : t.root_ports) {
-    out += fmt::format(
-        "\n[[root_port]]\nid = {}\nhost_bridge = {}\nport = {}\nchassis = {}\nslot = {}\n",
-        quote(rp.id), quote(rp.host_bridge), rp.port_number, rp.chassis, rp.slot);
-    out += link_keys(rp.link);
-  }
-  for (const auto& s : t.switches) {
-    out += fmt::format("\n[[switch]]\nid = {}\nparent = {}\n", quote(s.id), quote(s.parent));
-    out += link_keys(s.link);
-  }
-  for (const auto& dp : t.downstream_ports) {
-    out += fmt::format(
-        "\n[[downstream_port]]\nid = {}\nswitch = {}\nport = {}\nchassis = {}\nslot = {}\n",
-        quote(dp.id), quote(dp.switch_id), dp.port_number, dp.chassis, dp.slot);
-    out += link_keys(dp.link);
-  }
-  for (const auto& d : t.type3) {
-    out += fmt::format(
-        "\n[[type3]]\nid = {}\nparent = {}\nvolatile = {}\npersistent = {}\nlsa = {}\nserial = "
-        "{}\n",
-        quote(d.id), quote(d.parent), size_value(d.volatile_size), size_value(d.persistent_size),
-        size_value(d.lsa_size), u64_value(d.serial));
-    emit_backing(out, "volatile", d.volatile_backing);
-    emit_backing(out, "persistent", d.persistent_backing);
-    emit_backing(out, "lsa", d.lsa_backing);
-    if (!d.dc_regions.empty()) {
-      std::vector<std::string> sizes;
-      for (Bytes b : d.dc_regions) sizes.push_back(format_qemu_size(b));
-      out += fmt::format("dc_regions = {}\ndc_block_size = {}\n", quote_list(sizes),
-                         size_value(d.dc_block_size));
-    }
-    out += link_keys(d.link);
-  }
-  for (const auto& d : t.type2) {
-    out += fmt::format("\n[[type2]]\nid = {}\nparent = {}\nhdm = {}\ncache = {}\nserial = {}\n",
-                       quote(d.id), quote(d.parent), size_value(d.hdm_size),
-                       size_value(d.cache_size), u64_value(d.serial));
-    out += link_keys(d.link);
-  }
+  TomlWriter w(out);
+  schema::topology_elements(w, t);
   return out;
 }
 
