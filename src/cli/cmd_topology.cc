@@ -206,16 +206,11 @@ void add_port_link(nlohmann::json& x, const Topology& t, const std::string& port
 // link they train to.
 class JsonWriter {
  public:
-  JsonWriter(nlohmann::json& root, const Topology& t) : root_(root), t_(t) {}
+  // Every element array is present, empty when the topology has none of that kind.
+  JsonWriter(nlohmann::json& root, const Topology& t) : root_(root), t_(t) {
+    for (const auto& [kind, array] : kArray) root_[array] = nlohmann::json::array();
+  }
   void element(const std::string& kind) {
-    static const std::map<std::string, std::string, std::less<>> kArray = {
-        {"window", "windows"},
-        {"host_bridge", "host_bridges"},
-        {"root_port", "root_ports"},
-        {"switch", "switches"},
-        {"downstream_port", "downstream_ports"},
-        {"type3", "type3"},
-        {"type2", "type2"}};
     auto& a = root_[kArray.at(kind)];
     a.push_back(nlohmann::json::object());
     cur_ = &a.back();
@@ -242,6 +237,11 @@ class JsonWriter {
   void port_link(const std::string& port, const LinkCaps& c) { add_port_link(*cur_, t_, port, c); }
 
  private:
+  // Element kind (the TOML table name) -> its JSON array.
+  static inline const std::map<std::string, std::string, std::less<>> kArray = {
+      {"window", "windows"},  {"host_bridge", "host_bridges"},         {"root_port", "root_ports"},
+      {"switch", "switches"}, {"downstream_port", "downstream_ports"}, {"type3", "type3"},
+      {"type2", "type2"}};
   nlohmann::json& root_;
   const Topology& t_;
   nlohmann::json* cur_ = nullptr;
@@ -253,10 +253,6 @@ nlohmann::json to_json(const Topology& t) {
   j["format"] = "cxlsim-topology";
   j["version"] = kTopologyTomlVersion;
   j["name"] = t.name;
-  for (const char* a : {"windows", "host_bridges", "root_ports", "switches", "downstream_ports",
-                        "type3", "type2"}) {
-    j[a] = json::array();
-  }
   JsonWriter w(j, t);
   schema::topology_elements(w, t);
   return j;

@@ -33,9 +33,7 @@ struct LeField {
     put_le(b, base + offset, v, width);
   }
   // Writes into a buffer of fixed size (a record), which must hold the field.
-  void put(std::span<uint8_t> b, uint64_t v) const {
-    for (size_t i = 0; i < width; ++i) b[offset + i] = static_cast<uint8_t>(v >> (8 * i));
-  }
+  void put(std::span<uint8_t> b, uint64_t v) const { put_le(b, offset, v, width); }
 };
 
 // A field of raw bytes (strings, passphrases, data) of `width` bytes at `offset`.

@@ -10,9 +10,13 @@ uint64_t get_le(std::span<const uint8_t> buf, size_t off, size_t n) {
   return v;
 }
 
+void put_le(std::span<uint8_t> buf, size_t off, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; ++i) buf[off + i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
 void put_le(std::vector<uint8_t>& buf, size_t off, uint64_t v, size_t n) {
   if (buf.size() < off + n) buf.resize(off + n);
-  for (size_t i = 0; i < n; ++i) buf[off + i] = static_cast<uint8_t>(v >> (8 * i));
+  put_le(std::span<uint8_t>(buf), off, v, n);
 }
 
 void put_bytes(std::vector<uint8_t>& buf, size_t off, std::span<const uint8_t> bytes) {

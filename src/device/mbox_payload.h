@@ -27,6 +27,8 @@ inline uint64_t get_u64(std::span<const uint8_t> b, size_t off) { return get_le(
 
 // Writes the low `n` bytes of `v` little-endian at `off`, growing `buf` as needed.
 void put_le(std::vector<uint8_t>& buf, size_t off, uint64_t v, size_t n);
+// The same into a buffer of fixed size (a record), which must hold [off, off + n).
+void put_le(std::span<uint8_t> buf, size_t off, uint64_t v, size_t n);
 void put_bytes(std::vector<uint8_t>& buf, size_t off, std::span<const uint8_t> bytes);
 
 // A 16-byte UUID in the byte order the CXL spec stores it (RFC 4122 network order, as Linux's

@@ -191,7 +191,7 @@ MemdevCci::HealthInfo MemdevCci::health_info() const {
   using L = payload::HealthInfo;
   const auto& h = state_.health;
   const auto& a = state_.alerts;
-  std::vector<uint8_t> b(L::kSize, 0);
+  HealthInfo b{};
   L::kHealthStatus.put(b, h.health_status);
   L::kMediaStatus.put(b, h.media_status);
   uint8_t add = static_cast<uint8_t>(life_level(h, a) | temp_level(h, a) << 2);
@@ -204,9 +204,7 @@ MemdevCci::HealthInfo MemdevCci::health_info() const {
   L::kDirtyShutdownCount.put(b, h.dirty_shutdown_count);
   L::kCorrectedVolatileErrors.put(b, h.corrected_volatile_errors);
   L::kCorrectedPersistentErrors.put(b, h.corrected_persistent_errors);
-  HealthInfo out{};
-  std::copy(b.begin(), b.end(), out.begin());
-  return out;
+  return b;
 }
 
 void MemdevCci::update_health(const HealthState& h) {
