@@ -196,18 +196,7 @@ expect_err "cannot write"
 
 # One schema: every key the TOML writer emits for an element is in `show --json` too (every
 # example and built-in, a DC device and a topology with links and backing files among them).
-cat >"$TMP/dc.toml" <<'TOML'
-version = 1
-[[window]]
-id = "w0"
-size = "4G"
-targets = ["hb0"]
-[[host_bridge]]
-id = "hb0"
-bus_nr = 12
-[[root_port]]
-id = "rp0"
-host_bridge = "hb0"
+one_root_port_topology "$TMP/dc.toml" <<'TOML'
 link_width = 8
 [[type3]]
 id = "dcd0"
