@@ -179,26 +179,7 @@ void half_setp(Warp& w, const Inst& in) {
     }
     bits |= uint32_t{r} << l;
   });
-  uint32_t inv = ~bits;
-  const uint32_t q = w.preds[in.a[2]] ^ in.e;
-  switch (static_cast<BoolOp>(in.mode)) {
-    case BoolOp::And:
-      bits &= q;
-      inv &= q;
-      break;
-    case BoolOp::Or:
-      bits |= q;
-      inv |= q;
-      break;
-    case BoolOp::Xor:
-      bits ^= q;
-      inv ^= q;
-      break;
-    case BoolOp::None:
-      break;
-  }
-  w.preds[in.d[0]] = (w.preds[in.d[0]] & ~w.exec) | (bits & w.exec);
-  if (in.d[1] != kTruePred) w.preds[in.d[1]] = (w.preds[in.d[1]] & ~w.exec) | (inv & w.exec);
+  write_setp(w, in, bits);
 }
 
 // To half from S (float or an integer of at most 32 bits: exact in double).

@@ -768,29 +768,7 @@ struct Setp {
     for_lanes(w.exec, [&](uint32_t l) {
       bits |= uint32_t{compare(c, from_bits<T>(a[l]), from_bits<T>(b[l]))} << l;
     });
-    uint32_t inv = ~bits;
-    const uint32_t q = w.preds[in.a[2]] ^ in.e;
-    switch (static_cast<BoolOp>(in.mode)) {
-      case BoolOp::And:
-        bits &= q;
-        inv &= q;
-        break;
-      case BoolOp::Or:
-        bits |= q;
-        inv |= q;
-        break;
-      case BoolOp::Xor:
-        bits ^= q;
-        inv ^= q;
-        break;
-      case BoolOp::None:
-        break;
-    }
-    const uint32_t m = w.exec;
-    w.preds[in.d[0]] = (w.preds[in.d[0]] & ~m) | (bits & m);
-    if (in.d[1] != kTruePred) {
-      w.preds[in.d[1]] = (w.preds[in.d[1]] & ~m) | (inv & m);
-    }
+    write_setp(w, in, bits);
   }
   static ExecFn fn() { return &run; }
 };

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "ptx/global_memory.h"
+#include "ptx/ops.h"
 #include "ptx/program.h"
 
 namespace cxlsim::ptx {
@@ -177,6 +178,33 @@ inline T load_mem(const std::byte* p) {
 template <class T>
 inline void store_mem(std::byte* p, T v) {
   std::memcpy(p, &v, sizeof v);
+}
+
+// setp's result for every setp handler (all types, .f16 included): the lanes' comparison `bits`
+// combined (Inst::mode, a BoolOp) with predicate a[2] (negated when Inst::e) into d[0], its
+// complement into d[1] when present; active lanes only.
+inline void write_setp(Warp& w, const Inst& in, uint32_t bits) {
+  uint32_t inv = ~bits;
+  const uint32_t q = w.preds[in.a[2]] ^ in.e;
+  switch (static_cast<BoolOp>(in.mode)) {
+    case BoolOp::And:
+      bits &= q;
+      inv &= q;
+      break;
+    case BoolOp::Or:
+      bits |= q;
+      inv |= q;
+      break;
+    case BoolOp::Xor:
+      bits ^= q;
+      inv ^= q;
+      break;
+    case BoolOp::None:
+      break;
+  }
+  const uint32_t m = w.exec;
+  w.preds[in.d[0]] = (w.preds[in.d[0]] & ~m) | (bits & m);
+  if (in.d[1] != kTruePred) w.preds[in.d[1]] = (w.preds[in.d[1]] & ~m) | (inv & m);
 }
 
 }  // namespace cxlsim::ptx
