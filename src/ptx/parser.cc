@@ -155,6 +155,8 @@ class Parser {
   uint32_t constant(uint64_t value);
   uint32_t dst(const Operand& o);
   uint32_t pred(const Operand& o);
+  // The predicate after '|' in a "p|q" destination (setp, shfl), kTruePred when there is none.
+  uint32_t second_pred(const Operand& o);
   uint32_t src(const Operand& o, Type t);
   void address(Inst& in, const Operand& o, bool kernel);
 
@@ -879,6 +881,13 @@ uint32_t Parser::pred(const Operand& o) {
   return static_cast<uint32_t>(s.value);
 }
 
+uint32_t Parser::second_pred(const Operand& o) {
+  if (o.name2.empty()) return kTruePred;
+  Operand q = o;
+  q.name = q.name2;
+  return pred(q);
+}
+
 uint32_t Parser::src(const Operand& o, Type t) {
   switch (o.kind) {
     case Operand::Int:
@@ -1413,12 +1422,7 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
       fail(ops[0], "expected a predicate");
     }
     in.d[0] = pred(ops[0]);
-    in.d[1] = kTruePred;
-    if (!ops[0].name2.empty()) {
-      Operand q = ops[0];
-      q.name = q.name2;
-      in.d[1] = pred(q);
-    }
+    in.d[1] = second_pred(ops[0]);
     in.a[0] = src(ops[1], t == Type::F16 ? Type::B16 : t);
     in.a[1] = src(ops[2], t == Type::F16 ? Type::B16 : t);
     in.a[2] = kTruePred;
@@ -1629,12 +1633,7 @@ void Parser::decode(Inst& in, uint32_t fn, const Token& op,
     in.exec = shfl_fn(mode);
     in.control = Control::WarpSync;
     in.d[0] = dst(ops[0]);
-    in.d[1] = kTruePred;
-    if (!ops[0].name2.empty()) {
-      Operand q = ops[0];
-      q.name = q.name2;
-      in.d[1] = pred(q);
-    }
+    in.d[1] = second_pred(ops[0]);
     in.a[0] = src(ops[1], Type::B32);
     in.a[1] = src(ops[2], Type::B32);
     in.a[2] = src(ops[3], Type::B32);
