@@ -73,8 +73,8 @@ class VectorReader final : public TraceReader {
     r.size = 8;
     return true;
   }
-  uint64_t position() const override { return i_; }
-  uint64_t total() const override { return a_.size(); }
+  [[nodiscard]] uint64_t position() const override { return i_; }
+  [[nodiscard]] uint64_t total() const override { return a_.size(); }
 
  private:
   const std::vector<uint64_t>& a_;

@@ -67,9 +67,10 @@ std::vector<CheckCase> check_cases() {
 int run_check(const CoherenceOptions& o) {
   nlohmann::json j = nlohmann::json::array();
   int status = 0;
-  if (!o.json)
+  if (!o.json) {
     std::cout << fmt::format("{:<50} {:>10} {:>12} {:>8} {:>8}  {}\n", "System", "States",
                              "Transitions", "Final", "Seconds", "Result");
+  }
   for (const CheckCase& c : check_cases()) {
     const coherence::ExploreResult r = coherence::explore(c.w);
     const bool ok = !r.violation && r.complete;
@@ -106,9 +107,10 @@ int run(const CoherenceOptions& o) {
   }
   auto loaded = o.profiles.load();
   if (!loaded.region_specs.empty()) return fail("--region does not apply to coherence");
-  if (!loaded.device.cxl)
+  if (!loaded.device.cxl) {
     return fail(
         fmt::format("--device '{}' is local DRAM; use a CXL device profile", loaded.device.name));
+  }
   frontend::CoherenceSetup s;
   s.host = loaded.host;
   s.local = loaded.local;

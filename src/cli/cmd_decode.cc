@@ -16,10 +16,12 @@ namespace {
 using nlohmann::json;
 
 const Port* find_port(const Fabric& f, const std::string& id) {
-  for (const auto& hb : f.host_bridges())
+  for (const auto& hb : f.host_bridges()) {
     if (hb->id() == id) return hb.get();
-  for (const auto& sw : f.switches())
+  }
+  for (const auto& sw : f.switches()) {
     if (sw->id() == id) return sw.get();
+  }
   return nullptr;
 }
 
@@ -56,11 +58,12 @@ json describe(const Session& s, Hpa hpa, const DecodeTrace& t) {
          {"memdev", names.memdev(t.memdev)},
          {"id", f.memdev(t.memdev).id()},
          {"dpa", t.dpa.value()}};
-  for (const auto& r : s.regions->regions())
+  for (const auto& r : s.regions->regions()) {
     if (hpa >= r->base && hpa < r->end()) {
       j["region"] = fmt::format("region{}", r->id);
       j["offset"] = (hpa - r->base).value();
     }
+  }
   if (auto loc = f.memdev(t.memdev).file_location(t.dpa)) {
     j["file"] = loc->path;
     j["file_offset"] = loc->offset;
@@ -70,9 +73,10 @@ json describe(const Session& s, Hpa hpa, const DecodeTrace& t) {
 
 void print(const json& j) {
   std::cout << fmt::format("HPA {:#x}", j["hpa"].get<uint64_t>());
-  if (j.contains("region"))
+  if (j.contains("region")) {
     std::cout << fmt::format(" ({} + {:#x})", j["region"].get<std::string>(),
                              j["offset"].get<uint64_t>());
+  }
   std::cout << "\n";
   for (const auto& l : j["levels"]) {
     std::string how = l.value("passthrough", false)
@@ -89,9 +93,10 @@ void print(const json& j) {
                            e["granularity"].get<uint64_t>());
   std::cout << fmt::format("  => {} ({}) DPA {:#x}", j["memdev"].get<std::string>(),
                            j["id"].get<std::string>(), j["dpa"].get<uint64_t>());
-  if (j.contains("file"))
+  if (j.contains("file")) {
     std::cout << fmt::format(", file {} offset {:#x}", j["file"].get<std::string>(),
                              j["file_offset"].get<uint64_t>());
+  }
   std::cout << "\n";
 }
 
@@ -131,14 +136,16 @@ void register_decode(CLI::App& app) {
     } else {
       const Region& r = *s.regions->regions().back();
       const Bytes off = parse_bytes(a->offset);
-      if (off >= r.size)
+      if (off >= r.size) {
         finish(fail(fmt::format("--offset {:#x} is beyond region{} ({:#x} bytes)", off.value(),
                                 r.id, r.size.value())));
+      }
       hpa = r.base + off;
     }
     const auto t = s.fabric->trace(hpa);
-    if (!t)
+    if (!t) {
       finish(fail(fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()), 1));
+    }
     const json j = describe(s, hpa, *t);
     if (a->json) {
       std::cout << j.dump(2) << "\n";

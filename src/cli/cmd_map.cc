@@ -65,8 +65,9 @@ void register_map(CLI::App& app) {
       if (off >= r.size.value()) break;
       const Hpa hpa = r.base + Bytes(off);
       const auto d = s.fabric->decode(hpa);
-      if (!d)
+      if (!d) {
         finish(fail(fmt::format("HPA {:#x} (offset {:#x}) does not decode", hpa.value(), off), 1));
+      }
       const Memdev& m = s.fabric->memdev(d->memdev);
       nlohmann::json j{
           {"offset", off}, {"hpa", hpa.value()}, {"memdev", m.id()}, {"dpa", d->dpa.value()}};
@@ -84,13 +85,14 @@ void register_map(CLI::App& app) {
                              r.size.value(), r.ways, r.granularity.value());
     std::cout << fmt::format("{:>12} {:>18} {:<16} {:>14}  {}\n", "OFFSET", "HPA", "MEMDEV", "DPA",
                              "FILE:OFFSET");
-    for (const auto& j : out)
+    for (const auto& j : out) {
       std::cout << fmt::format(
           "{:>#12x} {:>#18x} {:<16} {:>#14x}  {}\n", j["offset"].get<uint64_t>(),
           j["hpa"].get<uint64_t>(), j["memdev"].get<std::string>(), j["dpa"].get<uint64_t>(),
           j.contains("file") ? fmt::format("{}:{:#x}", j["file"].get<std::string>(),
                                            j["file_offset"].get<uint64_t>())
                              : "-");
+    }
   });
 }
 

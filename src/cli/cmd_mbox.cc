@@ -50,12 +50,13 @@ struct SaveError : std::runtime_error {
 // One invocation's device: built from the topology's Type 3 entry, state loaded from disk.
 class Session {
  public:
-  explicit Session(const MboxOptions& o) : opts_(o) {
+  explicit Session(const MboxOptions& o) {
     const Topology t = load_valid_topology(o.topology);
     const size_t index = resolve_memdev(t, o.memdev);  // topology id or memN
-    if (index >= t.type3.size())
+    if (index >= t.type3.size()) {
       throw ValidationError(fmt::format(
           "'{}' is a Type 2 device: it has no Memory Device command set (mailbox)", o.memdev));
+    }
     const Type3Spec* spec = &t.type3[index];
     MemdevConfig c;
     c.id = spec->id;
@@ -127,7 +128,6 @@ class Session {
     return device::state_path_for(c.id, c.persistent_path, c.volatile_path, c.lsa_path,
                                   o.state_dir);
   }
-  const MboxOptions& opts_;
   std::string state_path_;
   std::optional<device::MemdevStateLock> lock_;
   std::unique_ptr<Memdev> memdev_;
@@ -191,8 +191,9 @@ void print_table(const json& j, std::ostream& out) {
     out << k << ": " << v.size() << "\n";
     if (v.empty()) continue;
     if (!v[0].is_object()) {
-      for (const auto& e : v)
+      for (const auto& e : v) {
         out << "  " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
+      }
       continue;
     }
     std::vector<std::string> cols;
@@ -201,16 +202,18 @@ void print_table(const json& j, std::ostream& out) {
     for (const auto& c : cols) widths.push_back(c.size());
 
     for (const auto& row : v) {
-      for (size_t i = 0; i < cols.size(); ++i)
+      for (size_t i = 0; i < cols.size(); ++i) {
         widths[i] = std::max(widths[i], cell_text(cols[i], row.value(cols[i], json())).size());
+      }
     }
     std::string line = " ";
     for (size_t i = 0; i < cols.size(); ++i) line += fmt::format(" {:<{}}", cols[i], widths[i]);
     out << line << "\n";
     for (const auto& row : v) {
       line = " ";
-      for (size_t i = 0; i < cols.size(); ++i)
+      for (size_t i = 0; i < cols.size(); ++i) {
         line += fmt::format(" {:<{}}", cell_text(cols[i], row.value(cols[i], json())), widths[i]);
+      }
       out << line << "\n";
     }
   }
@@ -313,8 +316,8 @@ std::vector<uint8_t> dpa_range(uint64_t dpa, uint64_t len) {
 // `count` Media Error Records (payload::MediaErrorRecord) from offset `header` of `out`.
 json poison_records(std::span<const uint8_t> out, size_t header, size_t count) {
   using R = device::payload::MediaErrorRecord;
-  static const char* kSources[] = {"unknown", "external", "internal", "injected",
-                                   "4",       "5",        "6",        "vendor"};
+  static constexpr const char* kSources[] = {"unknown", "external", "internal", "injected",
+                                             "4",       "5",        "6",        "vendor"};
   json a = json::array();
   for (size_t i = 0; i < count; ++i) {
     const size_t at = header + R::kSize * i;
@@ -372,8 +375,9 @@ void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                      "Set Partition Info (4101h): volatile share of the partitionable capacity", o,
                      [vol, immediate](Session& s, const MboxOptions& opt) {
                        const Bytes v = parse_size("--volatile", *vol);
-                       if (v.value() % device::kCapacityUnit)
+                       if (v.value() % device::kCapacityUnit) {
                          throw ParseError("--volatile: not a multiple of 256 MiB");
+                       }
                        using L = device::payload::SetPartitionInfo;
                        std::vector<uint8_t> in(L::kSize, 0);
                        L::kVolatileCapacity.put(in, v.value() / device::kCapacityUnit);
@@ -396,17 +400,19 @@ void register_label_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                      [offset, length](Session& s, const MboxOptions& opt) {
                        const uint64_t off = parse_size("--offset", *offset).value();
                        const uint64_t len = parse_size("--length", *length).value();
-                       if (off > 0xffffffff || len > 0xffffffff)
+                       if (off > 0xffffffff || len > 0xffffffff) {
                          throw ParseError("--offset/--length: beyond 32 bits");
+                       }
                        std::vector<uint8_t> in(device::payload::GetLsa::kSize, 0);
                        device::payload::GetLsa::kOffset.put(in, off);
                        device::payload::GetLsa::kLength.put(in, len);
                        const auto r = s.run(op::kGetLsa, in);
                        json j;
-                       if (r.rc == MboxReturn::kSuccess)
+                       if (r.rc == MboxReturn::kSuccess) {
                          j = {{"offset", hex(off)},
                               {"length", len},
                               {"data", device::format_hex_bytes(r.out, " ")}};
+                       }
                        report(opt, op::kGetLsa, r, j);
                      });
   rd->add_option("--offset", *offset, "Byte offset (default 0)");
@@ -432,7 +438,7 @@ void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
     const auto r = s.run(op::kGetHealthInfo);
     json j;
     if (r.rc == MboxReturn::kSuccess) {
-      static const char* kLevel[] = {"normal", "warning", "critical", "reserved"};
+      static constexpr const char* kLevel[] = {"normal", "warning", "critical", "reserved"};
       const auto& b = r.out;
       using L = device::payload::HealthInfo;
       const uint64_t health = L::kHealthStatus.get(b), add = L::kAdditionalStatus.get(b);
@@ -522,8 +528,9 @@ void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
       "Get Shutdown State (4203h); --set clean|dirty: Set Shutdown State (4204h)", o,
       [set](Session& s, const MboxOptions& opt) {
         if (!set->empty()) {
-          if (*set != "clean" && *set != "dirty")
+          if (*set != "clean" && *set != "dirty") {
             throw ParseError("--set: '" + *set + "' is not clean or dirty");
+          }
           std::vector<uint8_t> in(device::payload::ShutdownState::kSize, 0);
           device::payload::ShutdownState::kState.put(in, *set == "dirty" ? 1 : 0);
           const auto r = s.run(op::kSetShutdownState, in);
@@ -546,14 +553,16 @@ void register_event_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   auto* ev = command(
       mbox, "events", "Get Event Records (0100h); --clear: Clear Event Records (0101h)", o,
       [log, clear](Session& s, const MboxOptions& opt) {
-        static const char* kLogs[] = {"informational", "warning", "failure", "fatal", "dcd"};
+        static constexpr const char* kLogs[] = {"informational", "warning", "failure", "fatal",
+                                                "dcd"};
         std::vector<uint8_t> which;
         for (uint8_t i = 0; i < 5; ++i) {
           if (*log == "all" || *log == kLogs[i]) which.push_back(i);
         }
-        if (which.empty())
+        if (which.empty()) {
           throw ParseError("--log: '" + *log +
                            "' is not all, informational, warning, failure, fatal or dcd");
+        }
         json records = json::array();
         MboxResult last;
         for (uint8_t l : which) {
@@ -637,8 +646,9 @@ void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
       [dpa, data](Session& s, const MboxOptions& opt) {
         const uint64_t a = parse_size("DPA", *dpa).value();
         auto bytes = data->empty() ? std::vector<uint8_t>(64, 0) : parse_hex("--data", *data);
-        if (bytes.size() != 64)
+        if (bytes.size() != 64) {
           throw ParseError("--data: " + std::to_string(bytes.size()) + " bytes, expected 64");
+        }
         using L = device::payload::ClearPoison;
         std::vector<uint8_t> in(L::kSize, 0);
         L::kDpa.put(in, a);
@@ -675,8 +685,9 @@ void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
           res = s.run(op::kGetScanMediaResults);
           if (res.rc != MboxReturn::kSuccess) report(opt, op::kGetScanMediaResults, res);
           using L = device::payload::ScanMediaResults;
-          for (auto& e : poison_records(res.out, L::kRecords, L::kRecordCount.get(res.out)))
+          for (auto& e : poison_records(res.out, L::kRecords, L::kRecordCount.get(res.out))) {
             records.push_back(e);
+          }
         } while (device::payload::ScanMediaResults::kFlags.get(res.out) & 1);
         report(
             opt, op::kScanMedia, r,
@@ -705,20 +716,22 @@ void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                      "applies a pending partition, counts a dirty shutdown)",
                      o, [kind](Session& s, const MboxOptions& opt) {
                        device::ResetKind k = device::ResetKind::kCold;
-                       if (*kind == "warm")
+                       if (*kind == "warm") {
                          k = device::ResetKind::kWarm;
-                       else if (*kind == "hot")
+                       } else if (*kind == "hot") {
                          k = device::ResetKind::kHot;
-                       else if (*kind == "cxl")
+                       } else if (*kind == "cxl") {
                          k = device::ResetKind::kCxl;
-                       else if (*kind != "cold")
+                       } else if (*kind != "cold") {
                          throw ParseError("--kind: '" + *kind + "' is not cold, warm, hot or cxl");
+                       }
                        s.cci().reset(k);
                        json j = {{"reset", *kind}};
-                       if (opt.json)
+                       if (opt.json) {
                          std::cout << j.dump(2) << "\n";
-                       else
+                       } else {
                          print_table(j, std::cout);
+                       }
                      });
   rs->add_option("--kind", *kind, "cold (default), warm, hot or cxl");
 }
@@ -792,8 +805,9 @@ void register_dc_offer(CLI::App* dc, std::shared_ptr<MboxOptions> o) {
       dc, "offer", "Fabric manager: offer an extent of a DC region (queues an Add Capacity event)",
       o, [region, dpa, len](Session& s, const MboxOptions& opt) {
         const auto& regions = s.cci().state().dc.regions;
-        if (regions.empty())
+        if (regions.empty()) {
           throw ValidationError(fmt::format("memdev '{}' has no DC regions", opt.memdev));
+        }
         if (*region >= regions.size()) {
           throw ParseError(fmt::format("--region {}: memdev '{}' has {} DC regions", *region,
                                        opt.memdev, regions.size()));

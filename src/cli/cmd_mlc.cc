@@ -52,29 +52,34 @@ std::string read_file(const std::string& path) {
 
 void print_table(const std::vector<frontend::MlcPoint>& pts) {
   std::cout << "Inject\tLatency\tBandwidth\nDelay\t(ns)\tMB/sec\n==========================\n";
-  for (const auto& p : pts)
+  for (const auto& p : pts) {
     std::cout << fmt::format(" {:05d}\t{:.2f}\t{:9.1f}\n", p.inject_delay, p.latency_ns,
                              p.bandwidth_mbps);
+  }
 }
 
 int run(const MlcOptions& o) {
-  if (!o.idle && !o.max_bw && !o.loaded)
+  if (!o.idle && !o.max_bw && !o.loaded) {
     return fail("choose --idle-latency, --max-bandwidth or --loaded-latency");
+  }
   auto loaded = o.profiles.load();
   auto& [host, local, device, region_specs, device_of] = loaded;
   if (!device_of.empty() && o.topology.empty()) return fail("--device-of needs --topology");
   if (!o.target.empty() && o.topology.empty()) return fail("--target needs --topology");
   if (!region_specs.empty() && o.topology.empty()) return fail("--region needs --topology");
-  if (!o.topology.empty() && !device.cxl)
+  if (!o.topology.empty() && !device.cxl) {
     return fail(fmt::format("--device '{}' is local DRAM; with --topology use a CXL device profile",
                             device.name));
-  auto setup = [&] {
+  }
+  // Structured bindings are named through init-captures (clang 14 cannot capture them).
+  auto setup = [&, &host = host, &local = local, &device = device] {
     if (o.topology.empty()) return frontend::setup_for_device(host, local, device);
     Topology topo = frontend::resolve_topology(o.topology);
     const auto regions = loaded.regions_for(topo);
     // A memdev --target gets its own 1-way region instead of the defaults.
-    if (topo.find_type3(o.target) == nullptr && topo.find_type2(o.target) == nullptr)
+    if (topo.find_type3(o.target) == nullptr && topo.find_type2(o.target) == nullptr) {
       loaded.note_default_regions(topo);
+    }
     return frontend::setup_for_topology(host, local, device, topo, o.target, regions);
   };
   frontend::MlcSetup s = setup();
@@ -133,8 +138,9 @@ int run(const MlcOptions& o) {
                          {"2:1 Reads-Writes", 2, 1},
                          {"1:1 Reads-Writes", 1, 1},
                          {"Stream-triad like (NT writes)", 0, 1}};
-    if (!o.json)
+    if (!o.json) {
       std::cout << fmt::format("Maximum bandwidth ({}), {} threads, MB/sec\n", label, o.threads);
+    }
     for (const auto& m : mixes) {
       frontend::MlcSetup sm = s;
       sm.reads = m.r;
@@ -161,20 +167,23 @@ int run(const MlcOptions& o) {
         for (const auto& e : check.errors) why += "\n  " + e;
         return fail(fmt::format("cannot compare with {}:{}", o.compare, why));
       }
-      for (const auto& warn : check.warnings)
+      for (const auto& warn : check.warnings) {
         std::cerr << fmt::format("cxlsim: warning: --compare {}: {}\n", o.compare, warn);
+      }
     }
     const bool progress = show_progress(o.quiet);
     auto pts = frontend::loaded_latency(s, delays, [&](size_t i, size_t n) {
-      if (progress && n > 0)
+      if (progress && n > 0) {
         std::cerr << fmt::format("\rcxlsim mlc: {}/{} inject delays", i, n) << (i == n ? "\n" : "")
                   << std::flush;
+      }
     });
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& p : pts)
+    for (const auto& p : pts) {
       arr.push_back({{"inject_delay", p.inject_delay},
                      {"latency_ns", p.latency_ns},
                      {"bandwidth_mbps", p.bandwidth_mbps}});
+    }
     j["points"] = arr;
     if (!o.compare.empty()) {
       auto e = frontend::compare_curves(pts, meas);
@@ -223,8 +232,9 @@ int run(const MlcOptions& o) {
         title += fmt::format(" - MAE {:.2f} %, peak {:+.2f} %",
                              j["compare"]["latency_mae_pct"].get<double>(),
                              j["compare"]["peak_bw_err_pct"].get<double>());
-        if (!j["compare"]["idle_err_pct"].is_null())
+        if (!j["compare"]["idle_err_pct"].is_null()) {
           title += fmt::format(", idle {:+.2f} %", j["compare"]["idle_err_pct"].get<double>());
+        }
       }
       write_plot(o.plot, title, "Bandwidth (GB/s)", "Latency (ns)", series);
     }

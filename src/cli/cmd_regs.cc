@@ -44,8 +44,9 @@ json hdm_fields(const ComponentRegisters& block, uint32_t at, const HdmDecoderCa
 json component_json(const ComponentRegisterView& v) {
   json j{{"id", v.id}, {"kind", component_kind_name(v.kind)}};
   if (v.chbcr) j["chbcr"] = v.chbcr->value();
-  if (v.config)
+  if (v.config) {
     j["config_space"] = {{"summary", describe(*v.config)}, {"registers", v.config->to_json()}};
+  }
   json cr = v.component->to_json();
   json caps = json::array();
   const uint32_t cm = ComponentRegisters::kCacheMemOffset;
@@ -55,9 +56,11 @@ json component_json(const ComponentRegisterView& v) {
     caps.push_back({{"id", h & 0xFFFF}, {"version", (h >> 16) & 0xF}, {"offset", cm + (h >> 20)}});
   }
   cr["capability_headers"] = caps;
-  if (v.hdm)
-    if (auto at = v.component->find_capability(CacheMemCapabilityId::kHdmDecoder))
+  if (v.hdm) {
+    if (auto at = v.component->find_capability(CacheMemCapabilityId::kHdmDecoder)) {
       cr["hdm_fields"] = hdm_fields(*v.component, *at, *v.hdm);
+    }
+  }
   j["component_registers"] = std::move(cr);
   return j;
 }
@@ -67,18 +70,20 @@ void print_structures(const json& regs) {
   for (const auto& s : regs["structures"]) {
     std::cout << fmt::format("  {} @ {:#x}\n", s["name"].get<std::string>(),
                              s["base"].get<uint32_t>());
-    for (const auto& f : s["fields"])
+    for (const auto& f : s["fields"]) {
       std::cout << fmt::format("    {:#06x} [{:>5}] {:<7} {:<44} {:#x}\n",
                                f["offset"].get<uint32_t>(), f["bits"].get<std::string>(),
                                f["access"].get<std::string>(), f["field"].get<std::string>(),
                                f["value"].get<uint64_t>());
+    }
   }
 }
 
 void print_component(const json& j) {
   std::cout << fmt::format("{} ({})\n", j["id"].get<std::string>(), j["kind"].get<std::string>());
-  if (j.contains("chbcr"))
+  if (j.contains("chbcr")) {
     std::cout << fmt::format("CHBCR (CEDT CHBS base): {:#x}\n", j["chbcr"].get<uint64_t>());
+  }
   if (j.contains("config_space")) {
     const json& s = j["config_space"]["summary"];
     std::cout << fmt::format(
@@ -88,19 +93,22 @@ void print_component(const json& j) {
     if (s.contains("port_type")) std::cout << " port type " << s["port_type"].get<std::string>();
     if (s.contains("port_number")) std::cout << " port number " << s["port_number"].get<unsigned>();
     std::cout << "\n";
-    for (const auto& d : s["dvsecs"])
+    for (const auto& d : s["dvsecs"]) {
       std::cout << fmt::format("  DVSEC {} {:<36} @ {:#x}\n", d["id"].get<unsigned>(),
                                d["name"].get<std::string>(), d["offset"].get<unsigned>());
-    for (const auto& b : s["register_blocks"])
+    }
+    for (const auto& b : s["register_blocks"]) {
       std::cout << fmt::format("  register block id {} in BAR{} + {:#x}\n", b["id"].get<unsigned>(),
                                b["bir"].get<unsigned>(), b["offset"].get<uint64_t>());
+    }
     print_structures(j["config_space"]["registers"]);
   }
   const json& cr = j["component_registers"];
   std::cout << "\nCOMPONENT REGISTERS\n";
-  for (const auto& c : cr["capability_headers"])
+  for (const auto& c : cr["capability_headers"]) {
     std::cout << fmt::format("  capability id {} version {} @ {:#x}\n", c["id"].get<unsigned>(),
                              c["version"].get<unsigned>(), c["offset"].get<uint32_t>());
+  }
   print_structures(cr["cache_mem"]);
   if (cr.contains("hdm_fields")) {
     std::cout << "  HDM Decoder Capability\n";
@@ -137,8 +145,9 @@ void print_cedt(const Cedt& t) {
 void print_hex(const std::vector<uint8_t>& bytes) {
   for (size_t i = 0; i < bytes.size(); i += 16) {
     std::string line = fmt::format("{:04x}:", i);
-    for (size_t k = i; k < std::min(bytes.size(), i + 16); ++k)
+    for (size_t k = i; k < std::min(bytes.size(), i + 16); ++k) {
       line += fmt::format(" {:02x}", bytes[k]);
+    }
     std::cout << line << "\n";
   }
 }
@@ -191,9 +200,10 @@ void register_regs(CLI::App& app) {
       return;
     }
     const auto v = s.fabric->find_component(a->component);
-    if (!v)
+    if (!v) {
       finish(fail(fmt::format("regs: unknown component '{}' (not a host bridge, port or memdev id)",
                               a->component)));
+    }
     const json j = component_json(*v);
     if (a->json) {
       std::cout << j.dump(2) << "\n";

@@ -27,9 +27,10 @@ int run(const ReplayOptions& o) {
   frontend::ReplayConfig c;
   auto loaded = o.profiles.load();
   auto& [host, local, dev, region_specs, device_of] = loaded;
-  if (!dev.cxl)
+  if (!dev.cxl) {
     return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that",
                             o.profiles.device));
+  }
   c.host = std::move(host);
   c.local_dram = std::move(local);
   c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
@@ -108,8 +109,9 @@ int run(const ReplayOptions& o) {
   } else {
     std::cout << fmt::format("Trace {}: {} records, {} line requests ({} reads, {} writes)\n",
                              o.trace, r.records, r.requests, r.reads, r.writes);
-    if (o.private_caches)
+    if (o.private_caches) {
       std::cout << fmt::format("Private L1D/L2 served {} line accesses\n", r.l2_hits);
+    }
     std::cout << fmt::format("Pages: {} in local DRAM, {} in CXL memory (4 KiB)\n", r.dram_pages,
                              r.cxl_pages);
     std::cout << fmt::format("Simulated time {:.3f} us, bandwidth {:.2f} GB/s\n",
@@ -151,8 +153,9 @@ int convert(const ReplayOptions& o) {
   frontend::TraceRecord rec;
   while (reader->next(rec)) w.write(rec);
   w.close();
-  if (!o.quiet)
+  if (!o.quiet) {
     std::cerr << fmt::format("cxlsim replay convert: {} records -> {}\n", w.records(), o.out);
+  }
   return 0;
 }
 

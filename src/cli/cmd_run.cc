@@ -55,28 +55,28 @@ struct Report {
   const frontend::AppRunOutcome& r;
   std::string program;
 
-  const frontend::AppThreadResult* baseline_of(uint32_t thread) const {
+  [[nodiscard]] const frontend::AppThreadResult* baseline_of(uint32_t thread) const {
     for (const auto& t : r.baseline.threads) {
       if (t.thread == thread) return &t;
     }
     return nullptr;
   }
-  uint64_t instructions() const {
+  [[nodiscard]] uint64_t instructions() const {
     uint64_t n = 0;
     for (const auto& t : r.predicted.threads) n += t.instructions;
     return n;
   }
-  uint64_t accesses() const {
+  [[nodiscard]] uint64_t accesses() const {
     uint64_t n = 0;
     for (const auto& t : r.predicted.threads) n += t.accesses;
     return n;
   }
   // Bandwidth of target `t` in epoch `e`, GB/s.
-  double gbps(size_t e, size_t t) const {
+  [[nodiscard]] double gbps(size_t e, size_t t) const {
     return static_cast<double>(r.predicted.epoch_bytes[e][t]) / r.predicted.epoch_ns;
   }
 
-  nlohmann::json json() const {
+  [[nodiscard]] nlohmann::json json() const {
     const auto& p = r.predicted;
     nlohmann::json j;
     j["program"] = program;
@@ -142,7 +142,7 @@ struct Report {
     return j;
   }
 
-  std::string text() const {
+  [[nodiscard]] std::string text() const {
     const auto& p = r.predicted;
     std::ostringstream s;
     s << fmt::format("cxlsim run: {} ({})\n", program, o.placement);
@@ -205,14 +205,16 @@ void plot(const RunOptions& o, const frontend::AppResult& p, const std::string& 
 }
 
 int run(const RunOptions& o) {
-  if (o.command.empty())
+  if (o.command.empty()) {
     return fail("run needs a program: cxlsim run [OPTIONS] -- PROGRAM [ARGS...]");
+  }
   if (!(o.epoch_us > 0)) return fail("--epoch-us must be positive");
   auto loaded = o.profiles.load();
   auto& [host, local, dev, region_specs, device_of] = loaded;
-  if (!dev.cxl)
+  if (!dev.cxl) {
     return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that",
                             o.profiles.device));
+  }
   // The LLC is part of a run's host unless --host-cache says otherwise.
   if (o.profiles.host_cache.empty() && host.cache.size.value() > 0) host.cache.enabled = true;
   frontend::AppModelConfig c;
@@ -273,9 +275,10 @@ int run(const RunOptions& o) {
         "cxlsim: warning: the CXL region is full: {} pages spilled to local DRAM\n",
         r.predicted.spilled_pages);
   }
-  if (r.status.signal)
+  if (r.status.signal) {
     std::cerr << fmt::format("cxlsim: the program was killed by {}\n",
                              signal_name(r.status.signal));
+  }
   return r.status.exit_code;
 }
 

@@ -372,8 +372,9 @@ void register_topology(CLI::App& app) {
   topo->require_subcommand(1);
   auto a = std::make_shared<Args>();
   std::string builtins;
-  for (auto n : builtin_topology_names())
+  for (auto n : builtin_topology_names()) {
     builtins += (builtins.empty() ? "" : ", ") + std::string(n);
+  }
   topo->footer("Built-in topologies: " + builtins);
 
   auto* show = topo->add_subcommand("show",

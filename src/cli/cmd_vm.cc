@@ -51,8 +51,9 @@ struct Workdir {
       return;
     }
     std::string tmpl = (fs::temp_directory_path() / "cxlsim-vm.XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr)
+    if (::mkdtemp(tmpl.data()) == nullptr) {
       throw vm::VmError("prepare guest", "cannot create a work directory");
+    }
     path = tmpl;
   }
   ~Workdir() {
@@ -173,8 +174,9 @@ int shell(const VmArgs& a) {
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::shell, "");
-  if (options.progress)
+  if (options.progress) {
     options.progress("booting; `exit` powers the guest off, Ctrl-A X quits QEMU");
+  }
   return vm::run_interactive(config);
 }
 

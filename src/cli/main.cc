@@ -21,13 +21,7 @@ extern "C" void on_sigbus(int /*sig*/) {
   ::_exit(1);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  struct sigaction sa {};
-  sa.sa_handler = on_sigbus;
-  sigaction(SIGBUS, &sa, nullptr);
-  CLI::App app{"cxlsim: a software platform for Compute Express Link (CXL)"};
+void register_commands(CLI::App& app) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "cxlsim 0.1.0");
   cxlsim::cli::register_version(app);
@@ -42,12 +36,24 @@ int main(int argc, char** argv) {
   cxlsim::cli::register_map(app);
   cxlsim::cli::register_regs(app);
   cxlsim::cli::register_coherence(app);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  struct sigaction sa {};
+  sa.sa_handler = on_sigbus;
+  sigaction(SIGBUS, &sa, nullptr);
+  // Everything, registration included, runs inside the try: no exception leaves main.
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // --help and --version end with status 0; every usage error is bad input (exit_status.h).
-    const int status = app.exit(e);
-    return status == 0 ? 0 : cxlsim::cli::kExitBadInput;
+    CLI::App app{"cxlsim: a software platform for Compute Express Link (CXL)"};
+    register_commands(app);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      // --help and --version end with status 0; every usage error is bad input (exit_status.h).
+      const int status = app.exit(e);
+      return status == 0 ? 0 : cxlsim::cli::kExitBadInput;
+    }
   } catch (const cxlsim::cli::ExitStatus& s) {
     return s.status;
   } catch (...) {

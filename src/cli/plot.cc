@@ -25,8 +25,9 @@ std::string quote(const std::string& s) {
 void write_plot(const std::string& png, const std::string& title, const std::string& xlabel,
                 const std::string& ylabel, const std::vector<PlotSeries>& series) {
   char dir[] = "/tmp/cxlsim-plot-XXXXXX";
-  if (mkdtemp(dir) == nullptr)
+  if (mkdtemp(dir) == nullptr) {
     throw OperationError("cannot create a temporary directory for the plot");
+  }
   std::string script = std::string(dir) + "/plot.gp";
   std::ofstream gp(script);
   gp << "set terminal pngcairo size 1000,650 noenhanced font 'Sans,11'\n"
@@ -37,8 +38,9 @@ void write_plot(const std::string& png, const std::string& title, const std::str
   for (size_t i = 0; i < series.size(); ++i) {
     std::string data = fmt::format("{}/s{}.dat", dir, i);
     std::ofstream d(data);
-    for (size_t k = 0; k < series[i].x.size(); ++k)
+    for (size_t k = 0; k < series[i].x.size(); ++k) {
       d << series[i].x[k] << " " << series[i].y[k] << "\n";
+    }
     gp << (i ? ", " : "") << "\"" << data << "\" using 1:2 with "
        << (series[i].points ? "linespoints" : "lines") << " lw 2 pt " << (i + 6) << " title \""
        << quote(series[i].title) << "\"";
@@ -51,8 +53,9 @@ void write_plot(const std::string& png, const std::string& title, const std::str
   if (std::system(cleanup.c_str()) != 0) {
     // best effort
   }
-  if (rc != 0)
+  if (rc != 0) {
     throw OperationError(fmt::format("gnuplot failed writing '{}' (is gnuplot installed?)", png));
+  }
 }
 
 }  // namespace cxlsim::cli

@@ -41,8 +41,9 @@ ProfileOptions::Loaded ProfileOptions::load() const {
            timing::load_device_profile(device),
            {},
            {}};
-  if (!host_cache.empty())
+  if (!host_cache.empty()) {
     l.host.cache = timing::apply_cache_spec(l.host.cache, host_cache, "--host-cache");
+  }
   l.region_specs = regions;
   for (const auto& spec : device_of) {
     const auto eq = spec.find('=');
@@ -50,12 +51,14 @@ ProfileOptions::Loaded ProfileOptions::load() const {
       throw ParseError(fmt::format("--device-of '{}': expected ID=PROFILE", spec));
     }
     const std::string id = spec.substr(0, eq);
-    if (l.device_of.count(id) != 0)
+    if (l.device_of.count(id) != 0) {
       throw ParseError(fmt::format("--device-of: '{}' given twice", id));
+    }
     timing::DeviceProfile p = timing::load_device_profile(spec.substr(eq + 1));
-    if (!p.cxl)
+    if (!p.cxl) {
       throw ParseError(fmt::format(
           "--device-of {}: '{}' is a local DRAM profile, not a CXL device's", id, p.name));
+    }
     l.device_of.emplace(id, std::move(p));
   }
   return l;
@@ -81,8 +84,9 @@ void ProfileOptions::Loaded::check_ids(const Topology& topo) const {
 void ProfileOptions::Loaded::note_default_regions(const Topology& topo) const {
   if (!region_specs.empty()) return;
   const auto fabric = Fabric::build(topo, FabricOptions{.map_backing_files = false});
-  for (const auto& note : timing::plan_default_regions(*fabric).notes)
+  for (const auto& note : timing::plan_default_regions(*fabric).notes) {
     std::cerr << "cxlsim: note: " << note << "\n";
+  }
 }
 
 std::vector<RegionRequest> ProfileOptions::Loaded::regions_for(const Topology& topo) const {

@@ -33,18 +33,18 @@ struct ProfileOptions {
     std::vector<std::string> region_specs;  // --region, parsed against the topology
     std::map<std::string, timing::DeviceProfile> device_of;  // by memdev/accelerator id
     // The profile of each device: its --device-of profile, else --device.
-    std::function<timing::DeviceProfile(const std::string&)> device_for() const;
+    [[nodiscard]] std::function<timing::DeviceProfile(const std::string&)> device_for() const;
     // Throws ValidationError when a --device-of id names no Type 3 or Type 2 device of `topo`.
     void check_ids(const Topology& topo) const;
     // The --region requests on `topo` (parse_region_specs).
-    std::vector<RegionRequest> regions_for(const Topology& topo) const;
+    [[nodiscard]] std::vector<RegionRequest> regions_for(const Topology& topo) const;
     // Without --region: prints on stderr, as "cxlsim: note: ...", where the default regions on
     // `topo` fall back (timing::plan_default_regions).
     void note_default_regions(const Topology& topo) const;
   };
   // Loads the profiles (host.cache as --host-cache sets it) and keeps the region specs. Throws
   // ParseError/ValidationError on bad input.
-  Loaded load() const;
+  [[nodiscard]] Loaded load() const;
 };
 
 }  // namespace cxlsim::cli

@@ -203,8 +203,9 @@ class Search {
       }
       bool dirty_in_flight = false;
       for (const Message& m : g.net) {
-        if (m.line == l && !toward_agent(m.ch) && carries_data(m.ch) && !m.bogus)
+        if (m.line == l && !toward_agent(m.ch) && carries_data(m.ch) && !m.bogus) {
           dirty_in_flight = true;
+        }
       }
       const HomeLine& h = g.s.home[l];
       if (!modified && !dirty_in_flight && h.busy != HomeLine::kAwaitWrite &&
@@ -233,8 +234,9 @@ class Search {
       Message m = out.msg[k];
       if (m.ch == Channel::kH2DReq || m.ch == Channel::kS2MBISnp) {
         for (const Message& o : g.net) {
-          if (Protocol::releases_snoops(o) && o.agent == m.agent && o.line == m.line)
+          if (Protocol::releases_snoops(o) && o.agent == m.agent && o.line == m.line) {
             m.behind_go = true;
+          }
         }
       }
       g.net.push_back(m);
@@ -274,7 +276,8 @@ class Search {
     }
     // Flips to device bias are bounded; a page may always return to host bias (software
     // gives it back before the host uses it), so the host is never locked out.
-    for (uint16_t page = 0; page < states_[i].s.device_bias.size(); ++page) {
+    const auto pages = static_cast<uint16_t>(states_[i].s.device_bias.size());
+    for (uint16_t page = 0; page < pages; ++page) {
       for (bool to_device : {false, true}) {
         if (to_device && states_[i].flips_left == 0) continue;
         {

@@ -115,11 +115,13 @@ Access access_of(Channel ch, uint8_t o) {
 }
 
 Protocol::Protocol(const Config& cfg) : cfg_(cfg) {
-  if (cfg.agents == 0 || cfg.agents > kMaxAgents)
+  if (cfg.agents == 0 || cfg.agents > kMaxAgents) {
     throw std::invalid_argument("coherence: 1..16 agents");
+  }
   if (cfg.lines == 0 || cfg.lines_per_page == 0) throw std::invalid_argument("coherence: no lines");
-  if (cfg.device_agent >= cfg.agents)
+  if (cfg.device_agent >= cfg.agents) {
     throw std::invalid_argument("coherence: device agent out of range");
+  }
   if (cfg.device_agent >= 0 && cfg.flavour != Flavour::kCache) {
     throw std::invalid_argument("coherence: bias applies to HDM-D (CXL.cache flavour)");
   }
@@ -271,8 +273,9 @@ bool Protocol::deliverable(const State& s, const Message& m) const {
       // A granted line whose data has not arrived answers snoops only once it has; an HDM-DB
       // write-back answers none until its Cmp (§3.3.3: the host resolves the conflict first).
       if (l.got_go && !l.got_data && l.pending != Access::kStoreFull) return false;
-      if (m.ch == Channel::kS2MBISnp && l.pending == Access::kEvict && l.state == Mesi::kM)
+      if (m.ch == Channel::kS2MBISnp && l.pending == Access::kEvict && l.state == Mesi::kM) {
         return false;
+      }
       return true;
     }
     default:
@@ -629,8 +632,9 @@ void Protocol::home_snoop_done(State& s, uint16_t line, Outbox& out) const {
       if (a != Access::kStoreFull) to_agent(out, Channel::kH2DData, 0, req, line, h.memory);
     } else {
       to_agent(out, Channel::kS2MNDR, shared ? op(S2MNDR::kCmpS) : op(S2MNDR::kCmpE), req, line);
-      if (a != Access::kStoreFull)
+      if (a != Access::kStoreFull) {
         to_agent(out, Channel::kS2MDRS, op(S2MDRS::kMemData), req, line, h.memory);
+      }
     }
     home_finish(s, line, out);
     return;

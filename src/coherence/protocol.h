@@ -130,10 +130,10 @@ struct State {
 struct Outbox {
   static constexpr int kMax = 4 * kMaxAgents + 8;
   struct Effect {
-    bool write;
-    uint8_t agent;
-    uint16_t line;
-    uint8_t value;
+    bool write = false;
+    uint8_t agent = 0;
+    uint16_t line = 0;
+    uint8_t value = 0;
   };
   Message msg[kMax];
   Effect effect[8];
@@ -155,8 +155,8 @@ enum class Issue : uint8_t { kHit, kSent, kRefused };
 class Protocol {
  public:
   explicit Protocol(const Config& cfg);
-  const Config& config() const { return cfg_; }
-  State initial() const;
+  [[nodiscard]] const Config& config() const { return cfg_; }
+  [[nodiscard]] State initial() const;
 
   // Requester side: `agent` starts `a` on `line` (writes store `value`). kHit: done locally
   // (effects in `out`); kSent: a request is in `out`; kRefused: not allowed now (a transaction
@@ -169,7 +169,7 @@ class Protocol {
   // Whether `m` may be delivered now: requests wait while their line is busy at the home;
   // a snoop may not pass an earlier GO (§3.2.2.1) nor reach an agent still waiting for the
   // data of a granted line or the completion of its write-back.
-  bool deliverable(const State& s, const Message& m) const;
+  [[nodiscard]] bool deliverable(const State& s, const Message& m) const;
   // Delivers `m` (deliverable) to its receiver.
   void deliver(State& s, const Message& m, Outbox& out) const;
   // A GO to (agent, line) was delivered: snoops sent behind it may now pass.
@@ -180,7 +180,7 @@ class Protocol {
   // hold none of the page (software flushed them) and nothing is in flight for it.
   bool flip_to_host(State& s, uint16_t page) const;
   bool flip_to_device(State& s, uint16_t page) const;
-  bool in_device_bias(const State& s, uint16_t line) const;
+  [[nodiscard]] bool in_device_bias(const State& s, uint16_t line) const;
 
   static AgentLine& at(State& s, const Config& c, uint8_t agent, uint16_t line) {
     return s.agent[static_cast<size_t>(agent) * c.lines + line];
@@ -190,7 +190,7 @@ class Protocol {
   }
 
  private:
-  bool cache() const { return cfg_.flavour == Flavour::kCache; }
+  [[nodiscard]] bool cache() const { return cfg_.flavour == Flavour::kCache; }
   void agent_receive(State& s, const Message& m, Outbox& out) const;
   void agent_snoop(State& s, const Message& m, Outbox& out) const;
   void agent_complete(State& s, uint8_t agent, uint16_t line, Outbox& out) const;

@@ -14,8 +14,9 @@ void Runner::run(uint8_t agent, uint16_t line, Access a, uint8_t value, Transact
         t.value = out_.effect[e].value;
       }
     }
-    if (t.count + out_.messages > Transaction::kMaxLog)
+    if (t.count + out_.messages > Transaction::kMaxLog) {
       throw std::logic_error("coherence: transaction log full");
+    }
     for (int k = 0; k < out_.messages; ++k) {
       delivered_[t.count] = false;
       t.log[t.count++] = {out_.msg[k], cause};

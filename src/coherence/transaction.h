@@ -15,7 +15,7 @@ struct Transaction {
   static constexpr int kMaxLog = 256;
   struct Entry {
     Message msg;
-    int16_t cause;  // index of the delivered message that sent it; -1: the access itself
+    int16_t cause = -1;  // index of the delivered message that sent it; -1: the access itself
   };
   Issue issue = Issue::kRefused;
   bool read = false;  // the access read a value ...
@@ -35,14 +35,14 @@ class Runner {
   bool flip_to_host(uint16_t page) { return p_.flip_to_host(s_, page); }
   bool flip_to_device(uint16_t page) { return p_.flip_to_device(s_, page); }
 
-  const Protocol& protocol() const { return p_; }
-  const Config& config() const { return p_.config(); }
-  const State& state() const { return s_; }
-  const AgentLine& line(uint8_t agent, uint16_t l) const {
+  [[nodiscard]] const Protocol& protocol() const { return p_; }
+  [[nodiscard]] const Config& config() const { return p_.config(); }
+  [[nodiscard]] const State& state() const { return s_; }
+  [[nodiscard]] const AgentLine& line(uint8_t agent, uint16_t l) const {
     return Protocol::at(s_, p_.config(), agent, l);
   }
-  uint64_t transactions() const { return transactions_; }
-  uint64_t messages() const { return messages_; }
+  [[nodiscard]] uint64_t transactions() const { return transactions_; }
+  [[nodiscard]] uint64_t messages() const { return messages_; }
 
  private:
   Protocol p_;

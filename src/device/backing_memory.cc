@@ -18,8 +18,9 @@ namespace cxlsim {
 
 namespace {
 std::byte* map_or_throw(void* p, const std::string& what) {
-  if (p == MAP_FAILED)
+  if (p == MAP_FAILED) {
     throw ValidationError(fmt::format("{}: cannot map memory: {}", what, std::strerror(errno)));
+  }
   return static_cast<std::byte*>(p);
 }
 }  // namespace
@@ -41,8 +42,9 @@ BackingMemory BackingMemory::file(const std::string& path, Bytes size) {
   if (size.value() == 0) return m;
   device::ensure_runtime_dir_for(path);
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
+  if (fd < 0) {
     throw ValidationError(fmt::format("backing file '{}': {}", path, std::strerror(errno)));
+  }
   struct stat st {};
   if (fstat(fd, &st) != 0 || (static_cast<uint64_t>(st.st_size) < size.value() &&
                               ftruncate(fd, static_cast<off_t>(size.value())) != 0)) {

@@ -31,11 +31,11 @@ class BackingMemory {
   // crash; nothing for anonymous memory. Throws std::runtime_error naming the path on failure.
   void sync() const;
 
-  Bytes size() const { return size_; }
+  [[nodiscard]] Bytes size() const { return size_; }
   // Empty for anonymous memory.
-  const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
   std::span<std::byte> bytes() { return {data_, size_.value()}; }
-  std::span<const std::byte> bytes() const { return {data_, size_.value()}; }
+  [[nodiscard]] std::span<const std::byte> bytes() const { return {data_, size_.value()}; }
 
  private:
   void release();

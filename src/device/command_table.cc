@@ -27,8 +27,8 @@ std::vector<CommandSpec> build() {
 }  // namespace
 
 std::span<const CommandSpec> memdev_commands() {
-  static const std::vector<CommandSpec> table = build();
-  return table;
+  static const std::vector<CommandSpec> kTable = build();
+  return kTable;
 }
 
 const CommandSpec* find_command(uint16_t opcode) {

@@ -32,18 +32,18 @@ class DeviceRegisters {
 
   explicit DeviceRegisters(MemdevCci& dev) : dev_(dev) {}
   // Size of the block (a multiple of 4 KiB): what the Register Locator entry maps.
-  uint64_t size() const;
+  [[nodiscard]] uint64_t size() const;
   // A BAR size that holds the block at offset 0: a power of two, at least 64 KiB (the
   // Register Locator's offset granule). Pass it as DeviceConfigOptions::memory_device_bar_size.
-  uint64_t bar_size() const;
-  std::vector<DeviceCapabilityHeader> capabilities() const;
+  [[nodiscard]] uint64_t bar_size() const;
+  [[nodiscard]] std::vector<DeviceCapabilityHeader> capabilities() const;
   // MMIO access of 1, 2, 4 or 8 bytes at `offset` within the block. Reserved space reads 0;
   // writes to read-only registers are ignored.
-  uint64_t read(uint32_t offset, unsigned size) const;
+  [[nodiscard]] uint64_t read(uint32_t offset, unsigned size) const;
   void write(uint32_t offset, unsigned size, uint64_t value);
 
   // Memory Device Status register bits (§8.2.8.5.1).
-  uint64_t memory_device_status() const;
+  [[nodiscard]] uint64_t memory_device_status() const;
 
  private:
   MemdevCci& dev_;

@@ -16,7 +16,7 @@ struct DcRegion {
   uint64_t block_size = 0;  // power of two, >= 64 B
   uint32_t dsmad_handle = 0;
   bool sanitize_on_release = false;
-  bool contains(uint64_t dpa, uint64_t len) const {
+  [[nodiscard]] bool contains(uint64_t dpa, uint64_t len) const {
     return dpa >= base && len <= length && dpa - base <= length - len;
   }
 };
@@ -27,7 +27,9 @@ struct DcExtent {
   Uuid tag{};
   uint16_t shared_sequence = 0;
   bool operator==(const DcExtent&) const = default;
-  bool overlaps(uint64_t d, uint64_t l) const { return d < dpa + length && dpa < d + l; }
+  [[nodiscard]] bool overlaps(uint64_t d, uint64_t l) const {
+    return d < dpa + length && dpa < d + l;
+  }
 };
 
 // Extents are kept sorted by DPA and non-overlapping.
@@ -39,8 +41,8 @@ struct DynamicCapacity {
   uint32_t max_extents = 64;
 
   // Index of the region holding [dpa, dpa+len), or nullopt.
-  std::optional<size_t> region_of(uint64_t dpa, uint64_t len) const;
-  bool accepted_covers(uint64_t dpa, uint64_t len) const;
+  [[nodiscard]] std::optional<size_t> region_of(uint64_t dpa, uint64_t len) const;
+  [[nodiscard]] bool accepted_covers(uint64_t dpa, uint64_t len) const;
   // Removes [dpa, dpa+len) from the accepted list, splitting extents.
   void release(uint64_t dpa, uint64_t len);
 };

@@ -35,7 +35,7 @@ inline constexpr Uuid kDynamicCapacityEventUuid = {0xca, 0x95, 0xaf, 0xa7, 0xf1,
 
 struct EventRecord {
   std::array<uint8_t, kEventRecordSize> bytes{};
-  uint16_t handle() const {
+  [[nodiscard]] uint16_t handle() const {
     return static_cast<uint16_t>(payload::EventRecord::kHandle.get(bytes));
   }
 };
@@ -47,15 +47,15 @@ class EventLog {
   explicit EventLog(size_t capacity = 64) : capacity_(capacity) {}
   // Appends a record, assigning its handle (non-zero, wrapping) and timestamp.
   void add(EventRecord r, uint64_t timestamp_ns);
-  const std::deque<EventRecord>& records() const { return records_; }
+  [[nodiscard]] const std::deque<EventRecord>& records() const { return records_; }
   // Removes the record with this handle; false when absent.
   bool remove(uint16_t handle);
   void clear_all();
-  size_t capacity() const { return capacity_; }
-  uint16_t overflow_count() const { return overflow_count_; }
-  uint64_t first_overflow_ns() const { return first_overflow_ns_; }
-  uint64_t last_overflow_ns() const { return last_overflow_ns_; }
-  uint16_t next_handle() const { return next_handle_; }
+  [[nodiscard]] size_t capacity() const { return capacity_; }
+  [[nodiscard]] uint16_t overflow_count() const { return overflow_count_; }
+  [[nodiscard]] uint64_t first_overflow_ns() const { return first_overflow_ns_; }
+  [[nodiscard]] uint64_t last_overflow_ns() const { return last_overflow_ns_; }
+  [[nodiscard]] uint16_t next_handle() const { return next_handle_; }
   // Restores from persisted state.
   void restore(std::deque<EventRecord> recs, uint16_t next_handle, uint16_t overflow_count,
                uint64_t first_ns, uint64_t last_ns);

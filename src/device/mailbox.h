@@ -55,11 +55,11 @@ class Mailbox {
 
   // Register interface. Accesses of 1, 2, 4 or 8 bytes; unknown offsets read 0, writes to
   // read-only bits are ignored. Setting the doorbell executes the command at once.
-  uint64_t read(uint32_t offset, unsigned size) const;
+  [[nodiscard]] uint64_t read(uint32_t offset, unsigned size) const;
   void write(uint32_t offset, unsigned size, uint64_t value);
-  size_t payload_size() const { return payload_.size(); }
+  [[nodiscard]] size_t payload_size() const { return payload_.size(); }
   // Bytes the mailbox's register range spans (registers + payload).
-  uint32_t register_span() const {
+  [[nodiscard]] uint32_t register_span() const {
     return static_cast<uint32_t>(mbox_reg::kPayload + payload_.size());
   }
 
@@ -68,8 +68,8 @@ class Mailbox {
   // An operation is abortable when `on_abort` is given.
   void start_background(uint16_t opcode, Duration total, Completion done,
                         AbortHook on_abort = nullptr);
-  bool background_running() const { return bg_.running; }
-  const BackgroundStatus& background_status() const { return bg_; }
+  [[nodiscard]] bool background_running() const { return bg_.running; }
+  [[nodiscard]] const BackgroundStatus& background_status() const { return bg_; }
   // Advances running work to device time `now`; completes it when its time has passed.
   void poll(Duration now);
   // Request Abort Background Operation (§8.2.9.1.5).
@@ -77,13 +77,13 @@ class Mailbox {
   // A reset ends any background operation, abortable or not; its return code is Interrupted.
   void cancel_for_reset();
   // Background-command-complete interrupts delivered (control bit 2 set at completion).
-  uint64_t interrupts() const { return interrupts_; }
+  [[nodiscard]] uint64_t interrupts() const { return interrupts_; }
 
  private:
-  size_t dev_payload_size() const;
+  [[nodiscard]] size_t dev_payload_size() const;
   void ring_doorbell();
-  uint64_t status_register() const;
-  uint64_t background_status_register() const;
+  [[nodiscard]] uint64_t status_register() const;
+  [[nodiscard]] uint64_t background_status_register() const;
 
   MemdevCci& dev_;
   std::vector<uint8_t> payload_;

@@ -128,8 +128,9 @@ RC_GTEST_PROP(MailboxFuzz, RandomCommandsNeverCrashOrCorruptState, ()) {
     RC_ASSERT(r.out.size() <= t.dev.mailbox().payload_size());
     RC_ASSERT(r.rc != MboxReturn::kInternalError);
     if (r.rc != MboxReturn::kSuccess) RC_ASSERT(r.out.empty());
-    if (!find_command(s.opcode))
+    if (!find_command(s.opcode)) {
       RC_ASSERT(r.rc == MboxReturn::kUnsupported || r.rc == MboxReturn::kInvalidPayloadLength);
+    }
     t.dev.advance(Duration::ns(static_cast<double>(s.advance_us) * 1000.0));
     device_event(t.dev, s);
     check_invariants(t.dev);

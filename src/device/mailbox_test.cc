@@ -95,14 +95,15 @@ TEST(Mailbox, PayloadSizeIsConfigurableFrom256BTo1MiB) {
 // Issues a command through the registers as a driver does: payload, command register,
 // doorbell; then reads status and output.
 struct DoorbellResult {
-  uint16_t rc;
+  uint16_t rc = 0;
   std::vector<uint8_t> out;
 };
 DoorbellResult doorbell(DeviceRegisters& r, uint16_t op, const std::vector<uint8_t>& in,
                         uint64_t len_override = ~uint64_t{0}) {
   const uint32_t mb = mailbox_base(r);
-  for (size_t i = 0; i < in.size(); ++i)
+  for (size_t i = 0; i < in.size(); ++i) {
     r.write(mb + mbox_reg::kPayload + static_cast<uint32_t>(i), 1, in[i]);
+  }
   const uint64_t len = len_override == ~uint64_t{0} ? in.size() : len_override;
   r.write(mb + mbox_reg::kCommand, 8, op | (len << 16));
   r.write(mb + mbox_reg::kControl, 4, 1);

@@ -39,7 +39,7 @@ inline constexpr uint8_t kMedia = 1u << 1;     // Media Disabled while sanitize/
 struct InputLength {
   size_t bytes = 0;
   bool variable = false;
-  bool accepts(size_t n) const { return variable ? n >= bytes : n == bytes; }
+  [[nodiscard]] bool accepts(size_t n) const { return variable ? n >= bytes : n == bytes; }
 };
 constexpr InputLength fixed_input(size_t n) { return {n, false}; }
 constexpr InputLength variable_input(size_t min) { return {min, true}; }

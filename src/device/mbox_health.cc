@@ -42,17 +42,19 @@ MboxReturn set_alert_config(MemdevCci& dev, std::span<const uint8_t> in, std::ve
   if (valid & ~a.programmable) return MboxReturn::kInvalidInput;
   auto apply = [&](unsigned bit) {
     if (!(valid & (1u << bit))) return false;
-    if (enable & (1u << bit))
+    if (enable & (1u << bit)) {
       a.valid |= static_cast<uint8_t>(1u << bit);
-    else
+    } else {
       a.valid &= static_cast<uint8_t>(~(1u << bit));
+    }
     return true;
   };
   if (apply(0)) a.life_used_warning = static_cast<uint8_t>(L::kLifeUsedWarning.get(in));
   if (apply(1)) a.over_temp_warning = static_cast<int16_t>(L::kOverTempWarning.get(in));
   if (apply(2)) a.under_temp_warning = static_cast<int16_t>(L::kUnderTempWarning.get(in));
-  if (apply(3))
+  if (apply(3)) {
     a.corrected_volatile_warning = static_cast<uint16_t>(L::kCorrectedVolatileWarning.get(in));
+  }
   if (apply(4)) {
     a.corrected_persistent_warning = static_cast<uint16_t>(L::kCorrectedPersistentWarning.get(in));
   }

@@ -19,12 +19,12 @@ struct LeField {
   size_t offset;
   size_t width;
 
-  constexpr size_t end() const { return offset + width; }
+  [[nodiscard]] constexpr size_t end() const { return offset + width; }
   // The field of a payload the caller has checked is long enough (the mailbox enforces each
   // command's input length; outputs are made by the device itself).
-  uint64_t get(std::span<const uint8_t> b) const { return get_le(b, offset, width); }
+  [[nodiscard]] uint64_t get(std::span<const uint8_t> b) const { return get_le(b, offset, width); }
   // The field of the record that starts at `base` (for arrays of records).
-  uint64_t get(std::span<const uint8_t> b, size_t base) const {
+  [[nodiscard]] uint64_t get(std::span<const uint8_t> b, size_t base) const {
     return get_le(b, base + offset, width);
   }
   // Writes the low `width` bytes of `v`, growing `b` as needed.
@@ -41,11 +41,13 @@ struct ByteField {
   size_t offset;
   size_t width;
 
-  constexpr size_t end() const { return offset + width; }
-  std::span<const uint8_t> get(std::span<const uint8_t> b) const {
+  [[nodiscard]] constexpr size_t end() const { return offset + width; }
+  [[nodiscard]] std::span<const uint8_t> get(std::span<const uint8_t> b) const {
     return b.subspan(offset, width);
   }
-  std::span<uint8_t> in(std::span<uint8_t> b) const { return b.subspan(offset, width); }
+  [[nodiscard]] std::span<uint8_t> in(std::span<uint8_t> b) const {
+    return b.subspan(offset, width);
+  }
   // Copies `bytes` (at most `width`; the rest of the field is zero).
   void put(std::vector<uint8_t>& b, std::span<const uint8_t> bytes) const {
     if (b.size() < end()) b.resize(end(), 0);

@@ -69,8 +69,9 @@ std::vector<uint8_t> parse_hex_bytes(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == ' ' || c == ',' || c == ':' || c == '\n' || c == '\t') {
-      if (hi >= 0)
+      if (hi >= 0) {
         throw std::invalid_argument("odd hex digit count before offset " + std::to_string(i));
+      }
       continue;
     }
     if (c == '0' && i + 1 < text.size() && (text[i + 1] == 'x' || text[i + 1] == 'X') && hi < 0) {

@@ -61,8 +61,9 @@ MboxReturn clear_poison(MemdevCci& dev, std::span<const uint8_t> in, std::vector
   using L = payload::ClearPoison;
   const uint64_t dpa = L::kDpa.get(in) & kAddrMask;
   if (!dpa_range_valid(dev, dpa, kPoisonGranule)) return MboxReturn::kInvalidPhysicalAddress;
-  if (dpa + kPoisonGranule > dev.media().capacity().value())
+  if (dpa + kPoisonGranule > dev.media().capacity().value()) {
     return MboxReturn::kInvalidPhysicalAddress;
+  }
   dev.media().write(Dpa(dpa), L::kWriteData.get(in));
   dev.state().poison.clear(dpa, kPoisonGranule);
   return MboxReturn::kSuccess;

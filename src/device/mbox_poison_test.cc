@@ -75,8 +75,9 @@ TEST(GetPoisonList, RangeFilterMoreFlagAndErrors) {
   c.payload_size_log2 = 8;  // 256 B: header + 14 records
   c.poison_list_max = 32;
   TestDevice t(c);
-  for (uint64_t i = 0; i < 20; ++i)
+  for (uint64_t i = 0; i < 20; ++i) {
     t.dev.report_media_error(Dpa(i * 0x1000), Bytes(64), GmTransaction::kUnknown);
+  }
   auto r = t.run(opcode::kGetPoisonList, poison_query(0, 0x5000));
   ASSERT_EQ(r.rc, MboxReturn::kSuccess);
   EXPECT_EQ(get_u16(r.out, 0x0a), 5);
@@ -92,8 +93,9 @@ TEST(GetPoisonList, RangeFilterMoreFlagAndErrors) {
 
 TEST(GetPoisonList, OverflowFlag) {
   TestDevice t;  // list holds 8 records
-  for (uint64_t i = 0; i < 9; ++i)
+  for (uint64_t i = 0; i < 9; ++i) {
     t.dev.report_media_error(Dpa(i * 0x1000), Bytes(64), GmTransaction::kUnknown);
+  }
   const auto r = t.run(opcode::kGetPoisonList, poison_query(0, GiB(1).value()));
   EXPECT_EQ(r.out[0] & 2, 2);
   EXPECT_EQ(get_u16(r.out, 0x0a), 8);
@@ -117,8 +119,9 @@ TEST(ScanMedia, FindsPoisonLogsEventsAndResultsDrain) {
   c.payload_size_log2 = 8;
   c.poison_list_max = 32;
   TestDevice t(c);
-  for (uint64_t i = 0; i < 16; ++i)
+  for (uint64_t i = 0; i < 16; ++i) {
     t.dev.state().poison.add(i * 0x1000, 64, PoisonSource::kInternal, 0);
+  }
   ASSERT_EQ(t.rc(opcode::kScanMedia, In().u64(0).u64(0x10000 / 64).u8(0)),
             MboxReturn::kBackgroundCommandStarted);
   // While scanning, the poison list says so.

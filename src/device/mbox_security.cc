@@ -50,8 +50,9 @@ MboxReturn set_passphrase(MemdevCci& dev, std::span<const uint8_t> in, std::vect
   auto& attempts = type == kMaster ? s.master_attempts : s.user_attempts;
   if (stored) {
     if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent));
-        rc != MboxReturn::kSuccess)
+        rc != MboxReturn::kSuccess) {
       return rc;
+    }
   }
   stored = PassphraseHash::of(passphrase_at(in, P::kNew));
   return MboxReturn::kSuccess;
@@ -65,8 +66,10 @@ MboxReturn disable_passphrase(MemdevCci& dev, std::span<const uint8_t> in, std::
   auto& stored = type == kMaster ? s.master : s.user;
   auto& attempts = type == kMaster ? s.master_attempts : s.user_attempts;
   if (s.frozen || s.locked || !stored) return MboxReturn::kInvalidSecurityState;
-  if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent)); rc != MboxReturn::kSuccess)
+  if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent));
+      rc != MboxReturn::kSuccess) {
     return rc;
+  }
   stored.reset();
   return MboxReturn::kSuccess;
 }
@@ -76,8 +79,9 @@ MboxReturn unlock(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8
   auto& s = dev.state().security;
   if (s.frozen || !s.locked) return MboxReturn::kInvalidSecurityState;
   if (auto rc = check(s.user, s.user_attempts, passphrase_at(in, payload::Unlock::kCurrent));
-      rc != MboxReturn::kSuccess)
+      rc != MboxReturn::kSuccess) {
     return rc;
+  }
   s.locked = false;
   return MboxReturn::kSuccess;
 }
@@ -98,8 +102,10 @@ MboxReturn passphrase_secure_erase(MemdevCci& dev, std::span<const uint8_t> in,
   auto& stored = type == kMaster ? s.master : s.user;
   auto& attempts = type == kMaster ? s.master_attempts : s.user_attempts;
   if (!stored) return MboxReturn::kInvalidSecurityState;
-  if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent)); rc != MboxReturn::kSuccess)
+  if (auto rc = check(stored, attempts, passphrase_at(in, P::kCurrent));
+      rc != MboxReturn::kSuccess) {
     return rc;
+  }
   dev.erase_user_data(false);
   if (type == kMaster) s.user.reset();
   s.locked = false;

@@ -17,7 +17,7 @@ namespace cxlsim::device {
 class Media {
  public:
   virtual ~Media() = default;
-  virtual Bytes capacity() const = 0;
+  [[nodiscard]] virtual Bytes capacity() const = 0;
   // Copies bytes at [dpa, dpa + out.size()) into out. Precondition: the range is in capacity.
   virtual void read(Dpa dpa, std::span<uint8_t> out) const = 0;
   virtual void write(Dpa dpa, std::span<const uint8_t> in) = 0;
@@ -30,12 +30,12 @@ class Media {
 class SparseRamMedia final : public Media {
  public:
   explicit SparseRamMedia(Bytes capacity) : capacity_(capacity) {}
-  Bytes capacity() const override { return capacity_; }
+  [[nodiscard]] Bytes capacity() const override { return capacity_; }
   void read(Dpa dpa, std::span<uint8_t> out) const override;
   void write(Dpa dpa, std::span<const uint8_t> in) override;
   void erase(Dpa dpa, Bytes len) override;
   // Pages currently holding data (a measure of what erase released).
-  size_t allocated_pages() const { return pages_.size(); }
+  [[nodiscard]] size_t allocated_pages() const { return pages_.size(); }
 
  private:
   static constexpr uint64_t kPage = 4096;

@@ -14,7 +14,7 @@ namespace cxlsim {
 class Memdev::MediaView final : public device::Media {
  public:
   explicit MediaView(Memdev& m) : m_(m) {}
-  Bytes capacity() const override { return m_.dpa_span(); }
+  [[nodiscard]] Bytes capacity() const override { return m_.dpa_span(); }
   void read(Dpa dpa, std::span<uint8_t> out) const override {
     m_.media_read(dpa, std::as_writable_bytes(out));
   }
@@ -53,24 +53,28 @@ BackingMemory make_backing(const std::string& path, Bytes size, bool map_files) 
 Memdev::Memdev(MemdevConfig config)
     : config_(std::move(config)), hdm_(HdmKind::kEndpoint, config_.hdm_decoder_count, 0, this) {
   const uint64_t align = HdmDecoderCapability::kAlign.value();
-  if (config_.volatile_size.value() % align || config_.persistent_size.value() % align)
+  if (config_.volatile_size.value() % align || config_.persistent_size.value() % align) {
     throw ValidationError(
         fmt::format("memdev '{}': capacity must be a multiple of 256 MiB", config_.id));
-  if (capacity().value() == 0)
+  }
+  if (capacity().value() == 0) {
     throw ValidationError(fmt::format("memdev '{}': has no capacity", config_.id));
-  if (is_type2() &&
-      (config_.persistent_size.value() || config_.lsa_size.value() || !config_.dc_regions.empty()))
+  }
+  if (is_type2() && (config_.persistent_size.value() || config_.lsa_size.value() ||
+                     !config_.dc_regions.empty())) {
     throw ValidationError(fmt::format(
         "type2 '{}': device memory is volatile only (no persistent, LSA or DC capacity)",
         config_.id));
+  }
   volatile_ = make_backing(config_.volatile_path, config_.volatile_size, config_.map_files);
   persistent_ = make_backing(config_.persistent_path, config_.persistent_size, config_.map_files);
   lsa_ = make_backing(config_.lsa_path, config_.lsa_size, config_.map_files);
   Bytes dc(0);
   for (Bytes r : config_.dc_regions) {
-    if (r.value() % align || r == Bytes(0))
+    if (r.value() % align || r == Bytes(0)) {
       throw ValidationError(
           fmt::format("memdev '{}': DC regions must be nonzero multiples of 256 MiB", config_.id));
+    }
     dc = dc + r;
   }
   if (dc != Bytes(0)) dc_ = BackingMemory::anonymous(dc);
@@ -93,24 +97,26 @@ void Memdev::sync_media() const {
 std::pair<const BackingMemory*, uint64_t> Memdev::locate(Dpa dpa, size_t len) const {
   const uint64_t vol = config_.volatile_size.value();
   const uint64_t end = dpa.value() + len;
-  if (end < dpa.value() || end > dpa_span().value())
+  if (end < dpa.value() || end > dpa_span().value()) {
     throw std::out_of_range(fmt::format("memdev '{}': DPA {:#x}+{:#x} is beyond capacity {:#x}",
                                         config_.id, dpa.value(), len, dpa_span().value()));
+  }
   if (dpa.value() < vol) return {&volatile_, dpa.value()};
   if (dpa.value() < capacity().value()) return {&persistent_, dpa.value() - vol};
   return {&dc_, dpa.value() - capacity().value()};
 }
 
 device::MediaAccess Memdev::read(Dpa dpa, std::span<std::byte> out) const {
-  locate(dpa, out.size());
+  (void)locate(dpa, out.size());  // throws std::out_of_range beyond the DPA span
   const auto a = cci_->read(dpa, {reinterpret_cast<uint8_t*>(out.data()), out.size()});
-  if (a != device::MediaAccess::kOk && a != device::MediaAccess::kPoisoned)
+  if (a != device::MediaAccess::kOk && a != device::MediaAccess::kPoisoned) {
     std::fill(out.begin(), out.end(), std::byte{0});
+  }
   return a;
 }
 
 device::MediaAccess Memdev::write(Dpa dpa, std::span<const std::byte> in) {
-  locate(dpa, in.size());
+  (void)locate(dpa, in.size());  // throws std::out_of_range beyond the DPA span
   return cci_->write(dpa, {reinterpret_cast<const uint8_t*>(in.data()), in.size()});
 }
 

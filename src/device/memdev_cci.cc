@@ -196,8 +196,9 @@ MemdevCci::HealthInfo MemdevCci::health_info() const {
   L::kMediaStatus.put(b, h.media_status);
   uint8_t add = static_cast<uint8_t>(life_level(h, a) | temp_level(h, a) << 2);
   if ((a.valid & 8) && h.corrected_volatile_errors >= a.corrected_volatile_warning) add |= 1u << 4;
-  if ((a.valid & 16) && h.corrected_persistent_errors >= a.corrected_persistent_warning)
+  if ((a.valid & 16) && h.corrected_persistent_errors >= a.corrected_persistent_warning) {
     add |= 1u << 5;
+  }
   L::kAdditionalStatus.put(b, add);
   L::kLifeUsed.put(b, h.life_used);
   L::kTemperature.put(b, static_cast<uint16_t>(h.temperature));
@@ -218,12 +219,13 @@ void MemdevCci::update_health(const HealthState& h) {
   };
   const uint64_t was = status(before), now = status(after);
   ModuleEventType type = ModuleEventType::kHealthStatusChange;
-  if (old.media_status != h.media_status)
+  if (old.media_status != h.media_status) {
     type = ModuleEventType::kMediaStatusChange;
-  else if ((was & 3) != (now & 3))
+  } else if ((was & 3) != (now & 3)) {
     type = ModuleEventType::kLifeUsedChange;
-  else if (((was >> 2) & 3) != ((now >> 2) & 3))
+  } else if (((was >> 2) & 3) != ((now >> 2) & 3)) {
     type = ModuleEventType::kTemperatureChange;
+  }
   // Severity: warning when an alert level or health status rose, informational otherwise.
   const bool worse = payload::HealthInfo::kHealthStatus.get(after) >
                          payload::HealthInfo::kHealthStatus.get(before) ||

@@ -40,12 +40,12 @@ class MemdevCci {
   MemdevCci(const MemdevCci&) = delete;
   MemdevCci& operator=(const MemdevCci&) = delete;
 
-  const MemdevCciConfig& config() const { return config_; }
+  [[nodiscard]] const MemdevCciConfig& config() const { return config_; }
   MemdevState& state() { return state_; }
-  const MemdevState& state() const { return state_; }
+  [[nodiscard]] const MemdevState& state() const { return state_; }
   Media& media() { return media_; }
   Mailbox& mailbox() { return mailbox_; }
-  const Mailbox& mailbox() const { return mailbox_; }
+  [[nodiscard]] const Mailbox& mailbox() const { return mailbox_; }
   DeviceRegisters& registers() { return registers_; }
 
   // The label storage area: the state's own bytes, or storage the memdev provides (an LSA
@@ -53,8 +53,9 @@ class MemdevCci {
   // state's bytes are allocated on first use (a file-backed LSA costs no memory).
   std::span<uint8_t> lsa() {
     if (!external_lsa_.empty()) return external_lsa_;
-    if (state_.lsa.size() != config_.lsa_size.value())
+    if (state_.lsa.size() != config_.lsa_size.value()) {
       state_.lsa.resize(config_.lsa_size.value(), 0);
+    }
     return state_.lsa;
   }
   void set_label_storage(std::span<uint8_t> bytes) { external_lsa_ = bytes; }
@@ -66,12 +67,12 @@ class MemdevCci {
 
   // The device's clock. Callers (tests, the timing model, the CLI) advance it; background
   // operations progress and complete as it moves.
-  Duration now() const { return state_.device_time; }
+  [[nodiscard]] Duration now() const { return state_.device_time; }
   void advance(Duration d);
   // Runs the background operation, if any, to completion; returns the time that took.
   Duration run_background_to_completion();
   // Get Timestamp's value (§8.2.9.4.1): host-set value plus device time since, in ns.
-  uint64_t timestamp_ns() const;
+  [[nodiscard]] uint64_t timestamp_ns() const;
 
   // Reset (§8.2.8.5 "Reset Needed"; partition and security effects §8.2.9.9.2.2, §8.2.9.9.6):
   // applies the next partition, locks when a user passphrase is set (cold), clears freeze and
@@ -94,21 +95,21 @@ class MemdevCci {
   void erase_user_data(bool labels);
 
   // The volatile/persistent boundary as decoders must see it (active partition).
-  Bytes volatile_capacity() const;
-  Bytes persistent_capacity() const;
-  bool media_disabled() const { return media_disabled_; }
+  [[nodiscard]] Bytes volatile_capacity() const;
+  [[nodiscard]] Bytes persistent_capacity() const;
+  [[nodiscard]] bool media_disabled() const { return media_disabled_; }
   void set_media_disabled(bool d) { media_disabled_ = d; }
 
   // Host access to media through the device (HDM decode lands here). A poisoned read fills
   // `out` with the stored bytes, returns kPoisoned and logs a General Media Event.
-  MediaAccess check_access(Dpa dpa, Bytes len) const;
+  [[nodiscard]] MediaAccess check_access(Dpa dpa, Bytes len) const;
   MediaAccess read(Dpa dpa, std::span<uint8_t> out);
   MediaAccess write(Dpa dpa, std::span<const uint8_t> in);
 
   // Appends an event record to a log (timestamped with timestamp_ns()).
   void add_event(EventLogType log, const EventRecord& r);
   // Event Status register bits (§8.2.8.3.1): bit n set while log n has records.
-  uint64_t event_status() const;
+  [[nodiscard]] uint64_t event_status() const;
 
   // Device-side happenings the model or tests cause (not host commands):
   // a media error found by the device (poison list + General Media Event),
@@ -121,7 +122,7 @@ class MemdevCci {
 
   // Get Health Info payload (Table 8-128), also carried by Memory Module Events.
   using HealthInfo = std::array<uint8_t, payload::HealthInfo::kSize>;
-  HealthInfo health_info() const;
+  [[nodiscard]] HealthInfo health_info() const;
 
  private:
   MemdevCciConfig config_;

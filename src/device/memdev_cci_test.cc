@@ -105,7 +105,7 @@ class MemdevFiles : public ::testing::Test {
 TEST_F(MemdevFiles, SanitizeErasesTheBackingFile) {
   {
     Memdev m(memdev_config(dir_.string()));
-    std::array<std::byte, 16> data;
+    std::array<std::byte, 16> data{};
     data.fill(std::byte{0xcc});
     ASSERT_EQ(m.write(Dpa(MiB(256).value() + 4096), data), MediaAccess::kOk);
     ASSERT_EQ(run(m, opcode::kSanitize).rc, MboxReturn::kBackgroundCommandStarted);

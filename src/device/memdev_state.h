@@ -41,10 +41,12 @@ struct MemdevCciConfig {
   Bandwidth scan_rate = Bandwidth::gb_per_second(1.0);      // Scan Media progress
   Bandwidth sanitize_rate = Bandwidth::gb_per_second(4.0);  // Sanitize/Secure Erase progress
 
-  Bytes static_capacity() const { return volatile_only + persistent_only + partitionable; }
+  [[nodiscard]] Bytes static_capacity() const {
+    return volatile_only + persistent_only + partitionable;
+  }
   // End of the DPA space (static capacity, then DC regions).
-  Bytes dpa_span() const;
-  size_t payload_size() const { return size_t{1} << payload_size_log2; }
+  [[nodiscard]] Bytes dpa_span() const;
+  [[nodiscard]] size_t payload_size() const { return size_t{1} << payload_size_log2; }
 };
 
 struct HealthState {
@@ -85,7 +87,7 @@ struct SecurityState {
   uint8_t user_attempts = 0;
   uint8_t master_attempts = 0;
   // Get Security State bits (Table 8-144).
-  uint32_t encode() const;
+  [[nodiscard]] uint32_t encode() const;
   bool operator==(const SecurityState&) const = default;
 };
 

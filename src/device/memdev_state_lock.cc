@@ -12,8 +12,9 @@ namespace cxlsim::device {
 
 MemdevStateLock::MemdevStateLock(const std::string& state_path) : path_(state_path + ".lock") {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0)
+  if (fd_ < 0) {
     throw std::runtime_error(path_ + ": cannot create the state lock: " + std::strerror(errno));
+  }
   int rc = 0;
   do {
     rc = ::flock(fd_, LOCK_EX);

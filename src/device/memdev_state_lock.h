@@ -17,7 +17,7 @@ class MemdevStateLock {
   MemdevStateLock(const MemdevStateLock&) = delete;
   MemdevStateLock& operator=(const MemdevStateLock&) = delete;
 
-  const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
   std::string path_;

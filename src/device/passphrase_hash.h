@@ -22,7 +22,7 @@ struct PassphraseHash {
   // A hash of `p` under `salt`.
   static PassphraseHash with_salt(const Passphrase& p, const std::array<uint8_t, 16>& salt);
   // Whether `p` is the passphrase this hash was made from (constant-time comparison).
-  bool matches(const Passphrase& p) const;
+  [[nodiscard]] bool matches(const Passphrase& p) const;
   bool operator==(const PassphraseHash&) const = default;
 };
 

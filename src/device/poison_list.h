@@ -36,15 +36,15 @@ class PoisonList {
   // Removes poison from [dpa, dpa+length), splitting records.
   void clear(uint64_t dpa, uint64_t length);
   void clear_all();
-  bool poisoned(uint64_t dpa, uint64_t length) const;
+  [[nodiscard]] bool poisoned(uint64_t dpa, uint64_t length) const;
   // Records overlapping [dpa, dpa+length), in DPA order.
-  std::vector<PoisonRecord> overlapping(uint64_t dpa, uint64_t length) const;
-  std::vector<PoisonRecord> all() const;
-  size_t size() const { return records_.size(); }
-  size_t max_records() const { return max_records_; }
-  size_t injected_count() const;
-  bool overflowed() const { return overflow_; }
-  uint64_t overflow_timestamp_ns() const { return overflow_ns_; }
+  [[nodiscard]] std::vector<PoisonRecord> overlapping(uint64_t dpa, uint64_t length) const;
+  [[nodiscard]] std::vector<PoisonRecord> all() const;
+  [[nodiscard]] size_t size() const { return records_.size(); }
+  [[nodiscard]] size_t max_records() const { return max_records_; }
+  [[nodiscard]] size_t injected_count() const;
+  [[nodiscard]] bool overflowed() const { return overflow_; }
+  [[nodiscard]] uint64_t overflow_timestamp_ns() const { return overflow_ns_; }
   void restore(const std::vector<PoisonRecord>& recs, bool overflow, uint64_t overflow_ns);
 
  private:

@@ -17,21 +17,21 @@ class Cfmws {
   Cfmws(const WindowSpec& spec, Hpa base, std::vector<HostBridge*> targets)
       : spec_(spec), base_(base), targets_(std::move(targets)) {}
 
-  const std::string& id() const { return spec_.id; }
-  const WindowSpec& spec() const { return spec_; }
-  Hpa base() const { return base_; }
-  Bytes size() const { return spec_.size; }
-  Hpa end() const { return base_ + spec_.size; }
-  bool contains(Hpa hpa) const { return hpa >= base_ && hpa < end(); }
-  unsigned ways() const { return static_cast<unsigned>(targets_.size()); }
-  Bytes granularity() const { return spec_.granularity; }
-  const std::vector<HostBridge*>& targets() const { return targets_; }
+  [[nodiscard]] const std::string& id() const { return spec_.id; }
+  [[nodiscard]] const WindowSpec& spec() const { return spec_; }
+  [[nodiscard]] Hpa base() const { return base_; }
+  [[nodiscard]] Bytes size() const { return spec_.size; }
+  [[nodiscard]] Hpa end() const { return base_ + spec_.size; }
+  [[nodiscard]] bool contains(Hpa hpa) const { return hpa >= base_ && hpa < end(); }
+  [[nodiscard]] unsigned ways() const { return static_cast<unsigned>(targets_.size()); }
+  [[nodiscard]] Bytes granularity() const { return spec_.granularity; }
+  [[nodiscard]] const std::vector<HostBridge*>& targets() const { return targets_; }
 
   // The interleave position (index into targets()) that `hpa` routes to: the HDM decoder
   // target selection of CXL 3.1 §8.2.4.20.13 (mod 3 for 3/6/12 ways) applied to the offset
   // from the window base, as QEMU routes it (the same as absolute-HPA selection whenever the
   // base is aligned to ways x granularity).
-  unsigned position(Hpa hpa) const;
+  [[nodiscard]] unsigned position(Hpa hpa) const;
 
  private:
   WindowSpec spec_;

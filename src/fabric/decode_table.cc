@@ -62,8 +62,9 @@ bool RegionDecodeTable::compile() {
       continue;
     }
     if (!res || res->memdev != e.memdev ||
-        res->dpa.value() != e.dpa0 + (periods - 1) * strides_[e.memdev_slot] + g - 1)
+        res->dpa.value() != e.dpa0 + (periods - 1) * strides_[e.memdev_slot] + g - 1) {
       return false;
+    }
   }
   return true;
 }
@@ -71,14 +72,17 @@ bool RegionDecodeTable::compile() {
 bool RegionDecodeTable::build_inverse() {
   const uint64_t periods = (end_ - base_).value() / (n_ * (gmask_ + 1));
   inverses_.assign(strides_.size(), Inverse{});
-  for (const Entry& e : entries_)
+  for (const Entry& e : entries_) {
     if (e.memdev != kUnmapped) inverses_[e.memdev_slot].memdev = e.memdev;
+  }
   for (uint32_t slot = 0; slot < inverses_.size(); ++slot) {
     Inverse& inv = inverses_[slot];
     inv.dpa_base = ~0ull;
-    for (const Entry& e : entries_)
-      if (e.memdev != kUnmapped && e.memdev_slot == slot)
+    for (const Entry& e : entries_) {
+      if (e.memdev != kUnmapped && e.memdev_slot == slot) {
         inv.dpa_base = std::min(inv.dpa_base, e.dpa0);
+      }
+    }
     inv.dpa_end = inv.dpa_base + periods * strides_[slot];
     inv.granule_of.assign(strides_[slot] >> gshift_, kUnmapped);
     for (uint64_t r = 0; r < n_; ++r) {
@@ -95,11 +99,13 @@ bool RegionDecodeTable::build_inverse() {
 std::vector<size_t> RegionDecodeTable::memdevs() const {
   std::vector<size_t> out;
   if (compiled_) {
-    for (const Entry& e : entries_)
+    for (const Entry& e : entries_) {
       if (e.memdev != kUnmapped) out.push_back(e.memdev);
+    }
   } else {
-    for (Hpa h = base_; h < end_ && h < base_ + MiB(1); h = h + Bytes(256))
+    for (Hpa h = base_; h < end_ && h < base_ + MiB(1); h = h + Bytes(256)) {
       if (auto r = resolve_(h)) out.push_back(r->memdev);
+    }
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -113,8 +119,9 @@ std::optional<Hpa> RegionDecodeTable::to_hpa(size_t memdev, Dpa dpa) const {
     for (uint64_t off = 0; base_ + Bytes(off) < end_; off += g) {
       const auto r = resolve_(base_ + Bytes(off));
       if (r && r->memdev == memdev && r->dpa.value() <= dpa.value() &&
-          dpa.value() - r->dpa.value() < g)
+          dpa.value() - r->dpa.value() < g) {
         return base_ + Bytes(off + dpa.value() - r->dpa.value());
+      }
     }
     return std::nullopt;
   }
@@ -138,14 +145,16 @@ void DecodeTable::add(RegionDecodeTable t) {
 }
 
 const RegionDecodeTable* DecodeTable::find(Hpa hpa) const {
-  for (const RegionDecodeTable& r : regions_)
+  for (const RegionDecodeTable& r : regions_) {
     if (r.contains(hpa)) return &r;
+  }
   return nullptr;
 }
 
 std::optional<Hpa> DecodeTable::to_hpa(size_t memdev, Dpa dpa) const {
-  for (const RegionDecodeTable& r : regions_)
+  for (const RegionDecodeTable& r : regions_) {
     if (auto h = r.to_hpa(memdev, dpa)) return h;
+  }
   return std::nullopt;
 }
 

@@ -35,19 +35,19 @@ class RegionDecodeTable {
   // answers through it (correct, slow).
   RegionDecodeTable(Hpa base, Bytes size, Bytes granule, Bytes period, Resolver resolve);
 
-  Hpa base() const { return base_; }
-  Hpa end() const { return end_; }
-  bool contains(Hpa hpa) const { return hpa >= base_ && hpa < end_; }
+  [[nodiscard]] Hpa base() const { return base_; }
+  [[nodiscard]] Hpa end() const { return end_; }
+  [[nodiscard]] bool contains(Hpa hpa) const { return hpa >= base_ && hpa < end_; }
   // Whether the fast table is in use (false: every lookup walks the registers).
-  bool compiled() const { return compiled_; }
+  [[nodiscard]] bool compiled() const { return compiled_; }
   // Whether every DPA is reached from one HPA only, so the inverse tables are in use (false:
   // to_hpa() searches).
-  bool invertible() const { return invertible_; }
+  [[nodiscard]] bool invertible() const { return invertible_; }
   // Memdevs with at least one granule of this range.
-  std::vector<size_t> memdevs() const;
+  [[nodiscard]] std::vector<size_t> memdevs() const;
 
   // `hpa` must be within [base, end).
-  std::optional<DecodeResult> decode(Hpa hpa) const {
+  [[nodiscard]] std::optional<DecodeResult> decode(Hpa hpa) const {
     if (!compiled_) return resolve_(hpa);
     const uint64_t off = hpa.value() - base_.value();
     const uint64_t i = off >> gshift_;
@@ -56,7 +56,7 @@ class RegionDecodeTable {
     if (e.memdev == kUnmapped) return std::nullopt;
     return DecodeResult{e.memdev, Dpa(e.dpa0 + q * strides_[e.memdev_slot] + (off & gmask_))};
   }
-  std::optional<Hpa> to_hpa(size_t memdev, Dpa dpa) const;
+  [[nodiscard]] std::optional<Hpa> to_hpa(size_t memdev, Dpa dpa) const;
 
  private:
   static constexpr uint32_t kUnmapped = ~0u;
@@ -96,16 +96,17 @@ class DecodeTable {
  public:
   void clear() { regions_.clear(); }
   void add(RegionDecodeTable t);
-  std::span<const RegionDecodeTable> regions() const { return regions_; }
+  [[nodiscard]] std::span<const RegionDecodeTable> regions() const { return regions_; }
 
-  std::optional<DecodeResult> decode(Hpa hpa) const {
-    for (const RegionDecodeTable& r : regions_)
+  [[nodiscard]] std::optional<DecodeResult> decode(Hpa hpa) const {
+    for (const RegionDecodeTable& r : regions_) {
       if (r.contains(hpa)) return r.decode(hpa);
+    }
     return std::nullopt;
   }
   // The region range holding `hpa`, if any.
-  const RegionDecodeTable* find(Hpa hpa) const;
-  std::optional<Hpa> to_hpa(size_t memdev, Dpa dpa) const;
+  [[nodiscard]] const RegionDecodeTable* find(Hpa hpa) const;
+  [[nodiscard]] std::optional<Hpa> to_hpa(size_t memdev, Dpa dpa) const;
 
  private:
   std::vector<RegionDecodeTable> regions_;  // sorted by base

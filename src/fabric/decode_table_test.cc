@@ -57,12 +57,13 @@ std::vector<std::vector<unsigned>> linux_fanouts(unsigned m, unsigned levels) {
       out.push_back(cur);
       return;
     }
-    for (unsigned f = 1; f <= 8; f *= 2)
+    for (unsigned f = 1; f <= 8; f *= 2) {
       if (left % f == 0) {
         cur.push_back(f);
         rec(left / f);
         cur.pop_back();
       }
+    }
   };
   rec(m);
   return out;
@@ -72,10 +73,13 @@ rc::Gen<Case> gen_case() {
   return rc::gen::mapcat(
       rc::gen::elementOf(std::vector<unsigned>{1, 2, 3, 4, 6, 8, 12, 16}), [](unsigned ways) {
         std::vector<std::pair<unsigned, std::vector<unsigned>>> shapes;  // window ways, fan-out
-        for (unsigned w : all_ways())
-          if (ways % w == 0 && std::has_single_bit(ways / w))
-            for (unsigned levels = 1; levels <= 3; ++levels)
+        for (unsigned w : all_ways()) {
+          if (ways % w == 0 && std::has_single_bit(ways / w)) {
+            for (unsigned levels = 1; levels <= 3; ++levels) {
               for (auto& f : linux_fanouts(ways / w, levels)) shapes.emplace_back(w, f);
+            }
+          }
+        }
         return rc::gen::apply(
             [ways](const std::pair<unsigned, std::vector<unsigned>>& shape, int e) {
               return Case{ways, shape.first, shape.second, Bytes(256ull << e)};
@@ -85,14 +89,17 @@ rc::Gen<Case> gen_case() {
 }
 
 TEST(DecodeProps, shapes_cover_every_ways_and_switch_depth) {
-  for (unsigned ways : all_ways())
+  for (unsigned ways : all_ways()) {
     for (unsigned levels = 1; levels <= 3; ++levels) {
       bool any = false;
-      for (unsigned w : all_ways())
-        if (ways % w == 0 && std::has_single_bit(ways / w))
+      for (unsigned w : all_ways()) {
+        if (ways % w == 0 && std::has_single_bit(ways / w)) {
           any |= !linux_fanouts(ways / w, levels).empty();
+        }
+      }
       EXPECT_TRUE(any) << ways << " ways, " << levels - 1 << " switch levels";
     }
+  }
 }
 
 // Linux 6.1's cxl_port_setup_targets() misprograms two shapes, so the decoders it programs
@@ -106,8 +113,9 @@ bool linux_aliases(const Fabric& f, const Region& reg) {
   const Cfmws& w = f.windows()[reg.window];
   const unsigned window_ways = w.ways() % 3 == 0 ? w.ways() / 3 : w.ways();
   auto find = [&](const Port* p) -> const RegionPortDecoder* {
-    for (const RegionPortDecoder& u : reg.ports)
+    for (const RegionPortDecoder& u : reg.ports) {
       if (u.port == p) return &u;
+    }
     return nullptr;
   };
   for (const RegionPortDecoder& u : reg.ports) {
@@ -145,8 +153,9 @@ Built build(const Case& c) {
     b.region = &b.regions->create(r);
   } catch (const RegionError& e) {
     // "portN: invalid interleave: G" with G > 16 KiB.
-    if (std::string(e.what()).find(": invalid interleave: ") == std::string::npos)
+    if (std::string(e.what()).find(": invalid interleave: ") == std::string::npos) {
       RC_FAIL(e.what());
+    }
     RC_DISCARD("Linux refuses a port granularity above 16 KiB");
   }
   if (linux_aliases(*b.fabric, *b.region)) RC_DISCARD("Linux 6.1 programs aliasing decoders");
@@ -181,7 +190,7 @@ RC_GTEST_PROP(DecodeProps, every_hpa_maps_to_exactly_one_device_location, ()) {
   // Every granule of the first and last 1 MiB: inside its memdev's allocation, no collisions.
   std::set<std::pair<size_t, uint64_t>> seen;
   const uint64_t span = std::min<uint64_t>(MiB(1).value(), reg.size.value() / 2);
-  for (uint64_t base : {uint64_t{0}, reg.size.value() - span})
+  for (uint64_t base : {uint64_t{0}, reg.size.value() - span}) {
     for (uint64_t off = base; off < base + span; off += 256) {
       const auto d = f.decode(reg.base + Bytes(off));
       RC_ASSERT(d.has_value());
@@ -192,6 +201,7 @@ RC_GTEST_PROP(DecodeProps, every_hpa_maps_to_exactly_one_device_location, ()) {
       RC_ASSERT(d->dpa < t->dpa_base + t->dpa_size);
       RC_ASSERT(seen.emplace(d->memdev, d->dpa.value()).second);
     }
+  }
   // And every DPA of every memdev is reached from exactly one HPA (inverse is total).
   for (const RegionTarget& t : reg.targets) {
     const Dpa dpa = t.dpa_base + Bytes(*rc::gen::inRange<uint64_t>(0, t.dpa_size.value()));

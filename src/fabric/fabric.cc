@@ -46,8 +46,9 @@ std::optional<std::pair<unsigned, DecoderState>> find_decoder(const HdmDecoderCa
   for (unsigned n = 0; n < hdm.decoder_count(); ++n) {
     DecoderState s = hdm.state(n);
     if (!s.committed) break;  // decoders commit in order
-    if (hpa >= s.base && hpa < s.base + s.size && s.base <= lo && s.base + s.size >= hi)
+    if (hpa >= s.base && hpa < s.base + s.size && s.base <= lo && s.base + s.size >= hi) {
       return std::make_pair(n, std::move(s));
+    }
   }
   return std::nullopt;
 }
@@ -204,16 +205,20 @@ void Fabric::assign_window_bases() {
     w = Cfmws(w.spec(), Hpa(base), w.targets());
     next = base + w.size().value();
   }
-  for (size_t i = 0; i < windows_.size(); ++i)
-    for (size_t j = i + 1; j < windows_.size(); ++j)
-      if (windows_[i].base() < windows_[j].end() && windows_[j].base() < windows_[i].end())
+  for (size_t i = 0; i < windows_.size(); ++i) {
+    for (size_t j = i + 1; j < windows_.size(); ++j) {
+      if (windows_[i].base() < windows_[j].end() && windows_[j].base() < windows_[i].end()) {
         throw ValidationError(
             fmt::format("window '{}' overlaps window '{}'", windows_[j].id(), windows_[i].id()));
+      }
+    }
+  }
 }
 
 std::optional<size_t> Fabric::find_memdev(std::string_view id) const {
-  for (size_t i = 0; i < memdevs_.size(); ++i)
+  for (size_t i = 0; i < memdevs_.size(); ++i) {
     if (memdevs_[i]->id() == id) return i;
+  }
   return std::nullopt;
 }
 
@@ -229,8 +234,9 @@ std::vector<std::string> Fabric::memdev_path(size_t memdev) const {
 
 std::vector<Port*> Fabric::port_chain(size_t memdev) const {
   std::vector<Port*> chain;
-  for (const Dport* d = endpoints_.at(memdev).parent; d; d = d->owner()->parent_dport())
+  for (const Dport* d = endpoints_.at(memdev).parent; d; d = d->owner()->parent_dport()) {
     chain.push_back(d->owner());
+  }
   std::reverse(chain.begin(), chain.end());
   return chain;
 }
@@ -262,16 +268,18 @@ std::vector<ComponentRegisterView> Fabric::components() const {
 }
 
 std::optional<ComponentRegisterView> Fabric::find_component(std::string_view id) const {
-  for (ComponentRegisterView& v : components())
+  for (ComponentRegisterView& v : components()) {
     if (v.id == id) return std::move(v);
+  }
   return std::nullopt;
 }
 
 Cedt Fabric::cedt() const {
   Cedt t;
-  for (const auto& hb : host_bridges_)
+  for (const auto& hb : host_bridges_) {
     t.structures.emplace_back(
         Chbs{hb->uid(), Chbs::kVersionCxl2, hb->chbcr(), kComponentBlockBarSize});
+  }
   for (const Cfmws& w : windows_) {
     std::vector<uint32_t> uids;
     for (const HostBridge* hb : w.targets()) uids.push_back(hb->uid());
@@ -340,12 +348,13 @@ std::optional<DecodeTrace> Fabric::walk(Hpa hpa, Hpa lo, Hpa hi) const {
 void Fabric::recompile() {
   table_.clear();
   std::set<std::pair<uint64_t, uint64_t>> ranges;
-  for (const auto& m : memdevs_)
+  for (const auto& m : memdevs_) {
     for (unsigned n = 0; n < m->hdm().decoder_count(); ++n) {
       const DecoderState s = m->hdm().state(n);
       if (!s.committed) break;
       ranges.emplace(s.base.value(), s.size.value());
     }
+  }
   for (const auto& range : ranges) {
     const uint64_t base = range.first, size = range.second;  // clang 14 cannot capture bindings
     auto w = std::find_if(windows_.begin(), windows_.end(), [&](const Cfmws& c) {
@@ -374,10 +383,12 @@ void Fabric::compile_range(const Cfmws& w, Hpa base, Bytes size) {
       if (s.base <= base && s.base + s.size >= base + size) level(*s.ways, *s.granularity);
     }
   };
-  for (const auto& hb : host_bridges_)
+  for (const auto& hb : host_bridges_) {
     if (hb->hdm()) scan(*hb->hdm());
-  for (const auto& sw : switches_)
+  }
+  for (const auto& sw : switches_) {
     if (sw->hdm()) scan(*sw->hdm());
+  }
   for (const auto& m : memdevs_) scan(m->hdm());
   const Hpa lo = base, hi = base + size;
   table_.add(RegionDecodeTable(base, size, Bytes(granule), Bytes(pow2_period * (mod3 ? 3 : 1)),
@@ -398,9 +409,10 @@ device::MediaAccess Fabric::read(Hpa hpa, std::span<std::byte> out) const {
   device::MediaAccess status = device::MediaAccess::kOk;
   while (!out.empty()) {
     const auto r = decode(hpa);
-    if (!r)
+    if (!r) {
       throw DecodeError(
           fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
+    }
     const size_t n = std::min<uint64_t>(out.size(), 256 - hpa.value() % 256);
     const auto a = memdevs_[r->memdev]->read(r->dpa, out.first(n));
     if (a == device::MediaAccess::kNoCapacity) throw no_capacity(r->memdev, r->dpa, hpa);
@@ -415,9 +427,10 @@ device::MediaAccess Fabric::write(Hpa hpa, std::span<const std::byte> in) {
   device::MediaAccess status = device::MediaAccess::kOk;
   while (!in.empty()) {
     const auto r = decode(hpa);
-    if (!r)
+    if (!r) {
       throw DecodeError(
           fmt::format("HPA {:#x} is not mapped by any committed decoder", hpa.value()));
+    }
     const size_t n = std::min<uint64_t>(in.size(), 256 - hpa.value() % 256);
     const auto a = memdevs_[r->memdev]->write(r->dpa, in.first(n));
     if (a == device::MediaAccess::kNoCapacity) throw no_capacity(r->memdev, r->dpa, hpa);

@@ -43,8 +43,9 @@ RawDecoder read_decoder(const ComponentRegisters& block, uint32_t hdm, unsigned 
   d.committed = ctrl & (1u << 10);
   if (port) {
     const uint64_t list = (uint64_t{rd(0x18)} << 32) | rd(0x14);
-    for (unsigned i = 0; i < d.ways; ++i)
+    for (unsigned i = 0; i < d.ways; ++i) {
       d.targets.push_back(static_cast<uint8_t>(list >> (8 * i)));
+    }
   }
   return d;
 }
@@ -151,30 +152,37 @@ TEST(FabricRegisters, hdm_capability_present_exactly_where_the_port_decodes) {
   const Port& sw = *f->switches()[0];
   ASSERT_NE(sw.hdm(), nullptr);
   EXPECT_TRUE(sw.component()->find_capability(CacheMemCapabilityId::kHdmDecoder).has_value());
-  for (size_t m = 0; m < f->memdev_count(); ++m)
+  for (size_t m = 0; m < f->memdev_count(); ++m) {
     EXPECT_TRUE(
         f->endpoint(m).component->find_capability(CacheMemCapabilityId::kHdmDecoder).has_value());
+  }
 }
 
 TEST(FabricRegisters, dport_config_space_reports_its_topology_port_number) {
   Topology t = make_tree(two_level());
-  for (size_t i = 0; i < t.root_ports.size(); ++i)
+  for (size_t i = 0; i < t.root_ports.size(); ++i) {
     t.root_ports[i].port_number = static_cast<unsigned>(7 + i % 2 * 9);
-  for (size_t i = 0; i < t.downstream_ports.size(); ++i)
+  }
+  for (size_t i = 0; i < t.downstream_ports.size(); ++i) {
     t.downstream_ports[i].port_number = static_cast<unsigned>(3 + i % 2 * 40);
+  }
   auto f = Fabric::build(t);
-  for (const RootPortSpec& rp : t.root_ports)
+  for (const RootPortSpec& rp : t.root_ports) {
     EXPECT_EQ(link_port_number(*f->find_component(rp.id)->config), rp.port_number) << rp.id;
-  for (const DownstreamPortSpec& dp : t.downstream_ports)
+  }
+  for (const DownstreamPortSpec& dp : t.downstream_ports) {
     EXPECT_EQ(link_port_number(*f->find_component(dp.id)->config), dp.port_number) << dp.id;
+  }
 }
 
 TEST(FabricRegisters, committed_region_reads_back_through_every_component_block) {
   Topology t = make_tree(two_level());
-  for (size_t i = 0; i < t.root_ports.size(); ++i)
+  for (size_t i = 0; i < t.root_ports.size(); ++i) {
     t.root_ports[i].port_number = static_cast<unsigned>(10 + i % 2);
-  for (size_t i = 0; i < t.downstream_ports.size(); ++i)
+  }
+  for (size_t i = 0; i < t.downstream_ports.size(); ++i) {
     t.downstream_ports[i].port_number = static_cast<unsigned>(20 + i % 2 * 5);
+  }
   auto f = Fabric::build(t);
   RegionManager rm(*f);
   RegionRequest req;
@@ -184,8 +192,9 @@ TEST(FabricRegisters, committed_region_reads_back_through_every_component_block)
   // Host bridges: the CEDT CHBS base names the block.
   const Cedt cedt = f->cedt();
   std::map<uint64_t, const ComponentRegisters*> chbcr;
-  for (const ComponentRegisterView& v : f->components())
+  for (const ComponentRegisterView& v : f->components()) {
     if (v.chbcr) chbcr[v.chbcr->value()] = v.component;
+  }
 
   unsigned checked_ports = 0;
   for (const RegionPortDecoder& pd : reg.ports) {
@@ -194,9 +203,11 @@ TEST(FabricRegisters, committed_region_reads_back_through_every_component_block)
     uint32_t at = 0;
     if (pd.port->kind() == PortKind::kHostBridge) {
       const auto* hb = static_cast<const HostBridge*>(pd.port);
-      for (const CedtStructure& st : cedt.structures)
-        if (const Chbs* c = std::get_if<Chbs>(&st); c && c->uid == hb->uid())
+      for (const CedtStructure& st : cedt.structures) {
+        if (const Chbs* c = std::get_if<Chbs>(&st); c && c->uid == hb->uid()) {
           block = chbcr.at(c->base.value());
+        }
+      }
     } else {
       const ComponentRegisterView v = *f->find_component(pd.port->id());
       at = component_block_offset(*v.config);
@@ -210,9 +221,10 @@ TEST(FabricRegisters, committed_region_reads_back_through_every_component_block)
     EXPECT_EQ(d.ways, pd.ways) << pd.port->id();
     EXPECT_EQ(d.granularity, pd.granularity.value()) << pd.port->id();
     ASSERT_EQ(d.targets.size(), pd.targets.size()) << pd.port->id();
-    for (size_t i = 0; i < d.targets.size(); ++i)  // the dport's own config space agrees
+    for (size_t i = 0; i < d.targets.size(); ++i) {  // the dport's own config space agrees
       EXPECT_EQ(d.targets[i], link_port_number(pd.targets[i]->config()))
           << pd.port->id() << " target " << i;
+    }
     ++checked_ports;
   }
   EXPECT_EQ(checked_ports, 2u + 4u);  // both host bridges (2 root ports each), every switch
@@ -260,9 +272,10 @@ TEST(FabricRegisters, dvsec_for_cxl_devices_reports_each_memdev_capacity) {
     ASSERT_TRUE(dv.has_value());
     // Range n Size High at +0x18 / +0x28, Size Low (bits 31:28) at +0x1C / +0x2C (§8.1.3.8..13).
     uint64_t total = 0;
-    for (uint16_t r : {uint16_t{0x18}, uint16_t{0x28}})
+    for (uint16_t r : {uint16_t{0x18}, uint16_t{0x28}}) {
       total += (uint64_t{cs.read32(static_cast<uint16_t>(*dv + r))} << 32) |
                (cs.read32(static_cast<uint16_t>(*dv + r + 4)) & 0xF0000000u);
+    }
     EXPECT_EQ(total, (t.type3[m].volatile_size + t.type3[m].persistent_size).value())
         << t.type3[m].id;
   }

@@ -98,7 +98,8 @@ TEST(FabricType2, RegionOnAcceleratorBelowRootPortCommitsHdmDAndDecodes) {
   EXPECT_EQ(rig.fabric->read(at, out), device::MediaAccess::kOk);
   EXPECT_EQ(in, out);
   std::vector<std::byte> direct(1000);
-  rig.fabric->memdev(a).read(Dpa(MiB(5).value() + 100), direct);
+  EXPECT_EQ(rig.fabric->memdev(a).read(Dpa(MiB(5).value() + 100), direct),
+            device::MediaAccess::kOk);
   EXPECT_EQ(direct, in);
 }
 
@@ -138,8 +139,9 @@ TEST(FabricType2, WindowRestrictionsAndKindsAreRespected) {
   e = error_of(rig, pmem);
   EXPECT_NE(e.find("use mode=ram"), std::string::npos) << e;
   EXPECT_TRUE(rig.regions.regions().empty());
-  for (size_t m = 0; m < rig.fabric->memdev_count(); ++m)
+  for (size_t m = 0; m < rig.fabric->memdev_count(); ++m) {
     EXPECT_EQ(rig.fabric->memdev(m).hdm().committed_count(), 0u);
+  }
 }
 
 TEST(FabricType2, DpaIsAccountedLikeType3VolatileCapacity) {

@@ -13,10 +13,10 @@ class HostBridge : public Port {
   HostBridge(std::string id, unsigned uid, unsigned bus_nr, Hpa chbcr)
       : Port(PortKind::kHostBridge, std::move(id)), uid_(uid), bus_nr_(bus_nr), chbcr_(chbcr) {}
   // ACPI _UID, also the CEDT CHBS UID and what CFMWS target lists contain.
-  unsigned uid() const { return uid_; }
-  unsigned bus_nr() const { return bus_nr_; }
+  [[nodiscard]] unsigned uid() const { return uid_; }
+  [[nodiscard]] unsigned bus_nr() const { return bus_nr_; }
   // HPA of the component register block (64 KiB), as the CHBS Base reports it.
-  Hpa chbcr() const { return chbcr_; }
+  [[nodiscard]] Hpa chbcr() const { return chbcr_; }
 
  private:
   unsigned uid_;

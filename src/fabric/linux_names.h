@@ -38,21 +38,23 @@ class LinuxNames {
   explicit LinuxNames(const Fabric& fabric);
 
   unsigned port_id(const Port* port) const { return port_ids_.at(port); }
-  unsigned endpoint_id(size_t memdev) const { return endpoint_ids_.at(memdev); }
+  [[nodiscard]] unsigned endpoint_id(size_t memdev) const { return endpoint_ids_.at(memdev); }
   std::string port(const Port* port) const { return "port" + std::to_string(port_id(port)); }
-  std::string endpoint(size_t memdev) const {
+  [[nodiscard]] std::string endpoint(size_t memdev) const {
     return "endpoint" + std::to_string(endpoint_id(memdev));
   }
-  std::string memdev(size_t memdev) const { return linux_memdev_name(memdev); }
-  std::string root_decoder(size_t window) const { return linux_root_decoder_name(window); }
+  [[nodiscard]] std::string memdev(size_t memdev) const { return linux_memdev_name(memdev); }
+  [[nodiscard]] std::string root_decoder(size_t window) const {
+    return linux_root_decoder_name(window);
+  }
   std::string port_decoder(const Port* port, unsigned n) const {
     return "decoder" + std::to_string(port_id(port)) + "." + std::to_string(n);
   }
-  std::string endpoint_decoder(size_t memdev, unsigned n) const {
+  [[nodiscard]] std::string endpoint_decoder(size_t memdev, unsigned n) const {
     return "decoder" + std::to_string(endpoint_id(memdev)) + "." + std::to_string(n);
   }
   // Ports in id order.
-  const std::vector<const Port*>& ports() const { return ports_; }
+  [[nodiscard]] const std::vector<const Port*>& ports() const { return ports_; }
 
  private:
   std::map<const Port*, unsigned> port_ids_;

@@ -42,7 +42,7 @@ class Parser {
   [[noreturn]] void fail(std::string_view what) const {
     throw ParseError(fmt::format("{}: Newick topology, offset {}: {}", origin_, pos_, what));
   }
-  char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
+  [[nodiscard]] char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
   void skip_space() {
     while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
   }
@@ -78,8 +78,9 @@ class Parser {
     skip_space();
     size_t start = pos_;
     while (pos_ < s_.size() &&
-           (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.'))
+           (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.')) {
       ++pos_;
+    }
     if (start == pos_) fail("expected a number after ':'");
   }
 
@@ -176,8 +177,9 @@ Topology parse_newick(std::string_view text, std::string_view origin,
   Node root = Parser(text, origin).parse();
   Topology t = Builder(options).build(root);
   t.name = std::string(text.substr(0, std::min<size_t>(text.size(), 64)));
-  while (!t.name.empty() && std::isspace(static_cast<unsigned char>(t.name.back())))
+  while (!t.name.empty() && std::isspace(static_cast<unsigned char>(t.name.back()))) {
     t.name.pop_back();
+  }
   return t;
 }
 

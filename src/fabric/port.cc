@@ -31,8 +31,9 @@ Dport::Dport(DportKind kind, std::string id, uint8_t port_number, Port* owner)
       component_(dport_component(kind)) {}
 
 Port::Port(PortKind kind, std::string id) : kind_(kind), id_(std::move(id)) {
-  if (kind_ == PortKind::kSwitch)
+  if (kind_ == PortKind::kSwitch) {
     config_ = std::make_unique<ConfigSpace>(make_switch_upstream_config_space());
+  }
 }
 
 Port::~Port() = default;
@@ -43,8 +44,9 @@ Dport& Port::add_dport(std::unique_ptr<Dport> d) {
 }
 
 Dport* Port::find_dport(uint8_t port_number) const {
-  for (const auto& d : dports_)
+  for (const auto& d : dports_) {
     if (d->port_number() == port_number) return d.get();
+  }
   return nullptr;
 }
 

@@ -37,21 +37,21 @@ class Dport {
   Dport(const Dport&) = delete;
   Dport& operator=(const Dport&) = delete;
 
-  DportKind kind() const { return kind_; }
-  const std::string& id() const { return id_; }
+  [[nodiscard]] DportKind kind() const { return kind_; }
+  [[nodiscard]] const std::string& id() const { return id_; }
   // PCIe Link Capabilities Port Number; what HDM target lists contain.
-  uint8_t port_number() const { return port_number_; }
-  Port* owner() const { return owner_; }
-  Port* child_switch() const { return child_switch_; }
-  std::optional<size_t> child_memdev() const { return child_memdev_; }
-  bool has_child() const { return child_switch_ || child_memdev_; }
+  [[nodiscard]] uint8_t port_number() const { return port_number_; }
+  [[nodiscard]] Port* owner() const { return owner_; }
+  [[nodiscard]] Port* child_switch() const { return child_switch_; }
+  [[nodiscard]] std::optional<size_t> child_memdev() const { return child_memdev_; }
+  [[nodiscard]] bool has_child() const { return child_switch_ || child_memdev_; }
   void attach(Port* sw) { child_switch_ = sw; }
   void attach(size_t memdev) { child_memdev_ = memdev; }
 
   ConfigSpace& config() { return config_; }
-  const ConfigSpace& config() const { return config_; }
+  [[nodiscard]] const ConfigSpace& config() const { return config_; }
   ComponentRegisters& component() { return component_; }
-  const ComponentRegisters& component() const { return component_; }
+  [[nodiscard]] const ComponentRegisters& component() const { return component_; }
 
  private:
   DportKind kind_;
@@ -77,15 +77,15 @@ class Port : public HdmDecoderContext {
   Port(const Port&) = delete;
   Port& operator=(const Port&) = delete;
 
-  PortKind kind() const { return kind_; }
-  const std::string& id() const { return id_; }
+  [[nodiscard]] PortKind kind() const { return kind_; }
+  [[nodiscard]] const std::string& id() const { return id_; }
   // The dport this port sits below; nullptr for a host bridge.
-  Dport* parent_dport() const { return parent_; }
+  [[nodiscard]] Dport* parent_dport() const { return parent_; }
   void set_parent(Dport* d) { parent_ = d; }
 
-  const std::vector<std::unique_ptr<Dport>>& dports() const { return dports_; }
+  [[nodiscard]] const std::vector<std::unique_ptr<Dport>>& dports() const { return dports_; }
   Dport& add_dport(std::unique_ptr<Dport> d);
-  Dport* find_dport(uint8_t port_number) const;
+  [[nodiscard]] Dport* find_dport(uint8_t port_number) const;
 
   // Creates the HDM Decoder Capability once the dports are known: none for a port with a
   // single dport (Linux 6.1 uses a pass-through decoder for it; CXL 3.1 §9.13.1 allows it).
@@ -93,17 +93,17 @@ class Port : public HdmDecoderContext {
   void finalize(unsigned decoder_count = kDefaultDecoderCount);
   // nullptr when the port routes pass-through.
   HdmDecoderCapability* hdm() { return hdm_.get(); }
-  const HdmDecoderCapability* hdm() const { return hdm_.get(); }
+  [[nodiscard]] const HdmDecoderCapability* hdm() const { return hdm_.get(); }
 
-  std::vector<uint8_t> dport_numbers() const override;
+  [[nodiscard]] std::vector<uint8_t> dport_numbers() const override;
 
   // PCIe configuration space: a switch upstream port's; nullptr for a host bridge (its
   // registers are found through the CEDT, not through a PCI function).
   ConfigSpace* config() { return config_.get(); }
-  const ConfigSpace* config() const { return config_.get(); }
+  [[nodiscard]] const ConfigSpace* config() const { return config_.get(); }
   // The component register block; nullptr until finalize().
   ComponentRegisters* component() { return component_.get(); }
-  const ComponentRegisters* component() const { return component_.get(); }
+  [[nodiscard]] const ComponentRegisters* component() const { return component_.get(); }
 
  private:
   PortKind kind_;

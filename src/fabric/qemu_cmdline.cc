@@ -84,7 +84,7 @@ bool takes_no_argument(std::string_view opt) {
 struct Option {
   std::string name;   // without leading dashes
   std::string value;  // "" for flags
-  std::string text() const {
+  [[nodiscard]] std::string text() const {
     return value.empty() ? "-" + name : fmt::format("-{} {}", name, value);
   }
 };
@@ -94,8 +94,9 @@ std::vector<Option> options_of(const std::vector<std::string>& words, std::strin
   size_t i = 0;
   if (!words.empty() && is_program(words[0])) {
     ++i;
-    while (i < words.size() && !words[i].starts_with("-") && !is_placeholder(words[i]))
+    while (i < words.size() && !words[i].starts_with("-") && !is_placeholder(words[i])) {
       ++i;  // sudo qemu-...
+    }
   }
   for (; i < words.size(); ++i) {
     const std::string& w = words[i];
@@ -120,7 +121,7 @@ struct KeyValues {
   std::string head;  // a leading element without '=' (driver, machine or object type)
   std::vector<std::pair<std::string, std::string>> pairs;
 
-  std::optional<std::string> get(std::string_view key) const {
+  [[nodiscard]] std::optional<std::string> get(std::string_view key) const {
     std::optional<std::string> v;
     for (const auto& [k, val] : pairs) {
       if (k == key) v = val;
@@ -150,10 +151,11 @@ KeyValues split_key_values(std::string_view s) {
   for (size_t i = 0; i < parts.size(); ++i) {
     size_t eq = parts[i].find('=');
     if (eq == std::string::npos) {
-      if (i == 0)
+      if (i == 0) {
         kv.head = parts[i];
-      else if (!parts[i].empty())
+      } else if (!parts[i].empty()) {
         kv.pairs.emplace_back(parts[i], "on");  // "share" means share=on
+      }
       continue;
     }
     kv.pairs.emplace_back(parts[i].substr(0, eq), parts[i].substr(eq + 1));
@@ -177,12 +179,13 @@ class Importer {
       if (o.name == "object") object(o);
     }
     for (const Option& o : options) {
-      if (o.name == "device")
+      if (o.name == "device") {
         device(o);
-      else if (o.name == "M" || o.name == "machine")
+      } else if (o.name == "M" || o.name == "machine") {
         machine(o);
-      else if (o.name == "cxl-fixed-memory-window")
+      } else if (o.name == "cxl-fixed-memory-window") {
         legacy_window(o);
+      }
     }
     finish_windows();
     return std::move(t_);
@@ -193,13 +196,15 @@ class Importer {
     throw ParseError(fmt::format("{}: {}: {}", origin_, o.text(), what));
   }
 
-  std::string required(const Option& o, const KeyValues& kv, std::string_view key) const {
+  [[nodiscard]] std::string required(const Option& o, const KeyValues& kv,
+                                     std::string_view key) const {
     auto v = kv.get(key);
     if (!v || v->empty()) fail(o, fmt::format("missing {}=", key));
     return *v;
   }
 
-  Bytes size_of(const Option& o, std::string_view key, const std::string& text) const {
+  [[nodiscard]] Bytes size_of(const Option& o, std::string_view key,
+                              const std::string& text) const {
     try {
       return parse_bytes(text);
     } catch (const ParseError& e) {
@@ -207,8 +212,8 @@ class Importer {
     }
   }
 
-  uint64_t number(const Option& o, std::string_view key, const std::string& text,
-                  uint64_t max) const {
+  [[nodiscard]] uint64_t number(const Option& o, std::string_view key, const std::string& text,
+                                uint64_t max) const {
     std::string_view s = text;
     int base = 10;
     if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -224,7 +229,8 @@ class Importer {
     return v;
   }
 
-  unsigned small(const Option& o, const KeyValues& kv, std::string_view key, uint64_t max) const {
+  [[nodiscard]] unsigned small(const Option& o, const KeyValues& kv, std::string_view key,
+                               uint64_t max) const {
     auto v = kv.get(key);
     return v ? static_cast<unsigned>(number(o, key, *v, max)) : 0u;
   }
@@ -236,8 +242,9 @@ class Importer {
     std::string id = required(o, kv, "id");
     Backend b{size_of(o, "size", required(o, kv, "size")), kv.get("mem-path").value_or("")};
     if (type == "memory-backend-file" && b.path.empty()) fail(o, "missing mem-path=");
-    if (!backends_.emplace(id, b).second)
+    if (!backends_.emplace(id, b).second) {
       fail(o, fmt::format("object id '{}' is defined twice", id));
+    }
   }
 
   BackingSpec backing(const Option& o, std::string_view key, const std::string& id,
@@ -253,8 +260,9 @@ class Importer {
   }
 
   void device(const Option& o) {
-    if (o.value.starts_with("{"))
+    if (o.value.starts_with("{")) {
       fail(o, "JSON option syntax is not supported; use driver,key=value,...");
+    }
     KeyValues kv = split_key_values(o.value);
     std::string driver = kv.head.empty() ? kv.get("driver").value_or("") : kv.head;
     if (driver == "pxb-cxl") {
@@ -290,8 +298,9 @@ class Importer {
     if (memdev && pmem) fail(o, "memdev= and persistent-memdev= cannot be used together");
     if (memdev) d.persistent_backing = backing(o, "memdev", *memdev, d.persistent_size);
     if (pmem) d.persistent_backing = backing(o, "persistent-memdev", *pmem, d.persistent_size);
-    if (auto v = kv.get("volatile-memdev"))
+    if (auto v = kv.get("volatile-memdev")) {
       d.volatile_backing = backing(o, "volatile-memdev", *v, d.volatile_size);
+    }
     if (auto v = kv.get("lsa")) d.lsa_backing = backing(o, "lsa", *v, d.lsa_size);
     if (!memdev && !pmem && !kv.get("volatile-memdev")) {
       fail(o, "no memory: give memdev=, persistent-memdev= or volatile-memdev=");
@@ -311,8 +320,9 @@ class Importer {
     KeyValues kv = split_key_values(o.value);
     for (const auto& [key, value] : kv.pairs) {
       if (key == "cxl") {
-        if (value != "on" && value != "off" && value != "true" && value != "false")
+        if (value != "on" && value != "off" && value != "true" && value != "false") {
           fail(o, "cxl= must be on or off");
+        }
         continue;
       }
       if (!key.starts_with("cxl-fmw.")) continue;  // type=, accel=, gic-version=, ...
@@ -347,18 +357,20 @@ class Importer {
     PendingWindow& w = windows_[n];
     if (!kv.head.empty()) fail(o, fmt::format("unexpected '{}'", kv.head));
     for (const auto& [key, value] : kv.pairs) {
-      if (key == "targets")
+      if (key == "targets") {
         w.targets[static_cast<unsigned>(w.targets.size())] = value;
-      else
+      } else {
         window_field(o, w, key, key, value);
+      }
     }
   }
 
   void finish_windows() {
     unsigned expect = 0;
     for (auto& [n, w] : windows_) {
-      if (n != expect++)
+      if (n != expect++) {
         fail(w.where, fmt::format("cxl-fmw.{} is given but cxl-fmw.{} is not", n, expect - 1));
+      }
       WindowSpec spec;
       spec.id = fmt::format("cfmw{}", n);
       if (!w.size) fail(w.where, fmt::format("cxl-fmw.{}.size is missing", n));
@@ -417,8 +429,9 @@ class Exporter {
   static bool qemu_id(std::string_view id) {
     if (id.empty() || !std::isalpha(static_cast<unsigned char>(id[0]))) return false;
     for (char c : id) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') {
         return false;
+      }
     }
     return true;
   }
@@ -459,22 +472,23 @@ class Exporter {
     std::string m = "q35,cxl=on";
     for (size_t n = 0; n < t_.windows.size(); ++n) {
       const WindowSpec& w = t_.windows[n];
-      for (size_t i = 0; i < w.targets.size(); ++i)
+      for (size_t i = 0; i < w.targets.size(); ++i) {
         m += fmt::format(",cxl-fmw.{}.targets.{}={}", n, i, w.targets[i]);
+      }
       m += fmt::format(",cxl-fmw.{}.size={},cxl-fmw.{}.interleave-granularity={}", n,
                        format_qemu_size(w.size), n, format_qemu_size(w.granularity));
     }
     add("-machine", m);
   }
 
-  std::string path_for(const BackingSpec& b, const std::string& device,
-                       std::string_view kind) const {
+  [[nodiscard]] std::string path_for(const BackingSpec& b, const std::string& device,
+                                     std::string_view kind) const {
     if (!b.path.empty()) return escape_commas(b.path);
     return escape_commas(fmt::format("{}/{}-{}.raw", opt_.backing_dir, device, kind));
   }
 
-  std::string object_for(const BackingSpec& b, const std::string& device,
-                         std::string_view kind) const {
+  [[nodiscard]] std::string object_for(const BackingSpec& b, const std::string& device,
+                                       std::string_view kind) const {
     return b.object_id.empty() ? fmt::format("{}-{}", device, kind) : b.object_id;
   }
 

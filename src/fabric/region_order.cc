@@ -35,7 +35,8 @@ class Search {
   Search(const TargetOrderQuery& q) : q_(q) {}
 
   // `k` positions below `port`, whose parent decoder interleaves `parent_ways` at `parent_eig`.
-  Order host_port(const Port& port, unsigned k, unsigned parent_ways, unsigned parent_eig) const {
+  [[nodiscard]] Order host_port(const Port& port, unsigned k, unsigned parent_ways,
+                                unsigned parent_eig) const {
     const unsigned dports = static_cast<unsigned>(port.dports().size());
     const unsigned max_f =
         port.hdm() ? std::min(dports, HdmDecoderCapability::kMaxTargets) : std::min(dports, 1u);
@@ -57,10 +58,11 @@ class Search {
   }
 
  private:
-  Order host_dport(const Dport& d, unsigned k, unsigned ways, unsigned eig) const {
+  [[nodiscard]] Order host_dport(const Dport& d, unsigned k, unsigned ways, unsigned eig) const {
     if (d.child_switch()) return host_port(*d.child_switch(), k, ways, eig);
-    if (d.child_memdev() && k == 1 && q_.memdev_ok(*d.child_memdev()))
+    if (d.child_memdev() && k == 1 && q_.memdev_ok(*d.child_memdev())) {
       return std::vector<size_t>{*d.child_memdev()};
+    }
     return std::nullopt;
   }
 
@@ -71,17 +73,20 @@ class Search {
 
 std::vector<unsigned> allowed_region_ways(unsigned window_ways) {
   std::vector<unsigned> out;
-  for (unsigned w : all_ways())
-    if (window_ways != 0 && w % window_ways == 0 && std::has_single_bit(w / window_ways))
+  for (unsigned w : all_ways()) {
+    if (window_ways != 0 && w % window_ways == 0 && std::has_single_bit(w / window_ways)) {
       out.push_back(w);
+    }
+  }
   return out;
 }
 
 std::string allowed_region_ways_text(unsigned window_ways) {
   const auto ok = allowed_region_ways(window_ways);
   std::string out;
-  for (size_t i = 0; i < ok.size(); ++i)
+  for (size_t i = 0; i < ok.size(); ++i) {
     out += fmt::format("{}{}", i == 0 ? "" : i + 1 == ok.size() ? " or " : ", ", ok[i]);
+  }
   return out;
 }
 

@@ -99,9 +99,11 @@ RC_GTEST_PROP(RegionOrder, SearchFindsAnOrderWheneverBruteForceDoes, ()) {
   RegionManager regions(*f);
   const Cfmws& w = f->windows()[0];
   std::vector<unsigned> candidates;
-  for (unsigned ways : all_ways())
-    if (ways % w.ways() == 0 && std::has_single_bit(ways / w.ways()) && ways <= f->memdev_count())
+  for (unsigned ways : all_ways()) {
+    if (ways % w.ways() == 0 && std::has_single_bit(ways / w.ways()) && ways <= f->memdev_count()) {
       candidates.push_back(ways);
+    }
+  }
   RC_PRE(!candidates.empty());
   const unsigned ways = *rc::gen::elementOf(candidates);
   // The region's granularity: the window's when it interleaves (Linux), else any.

@@ -76,9 +76,10 @@ TEST(Region, default_order_satisfies_linux_position_rules) {
   Rig rig(make_tree(s));
   const Region& reg = rig.regions.create(request(8));
   EXPECT_EQ(reg.targets.size(), 8u);
-  for (const RegionTarget& t : reg.targets)
+  for (const RegionTarget& t : reg.targets) {
     EXPECT_EQ(rig.fabric->port_chain(t.memdev)[0],
               rig.fabric->windows()[0].targets()[t.position % 2]);
+  }
 }
 
 TEST(Region, rejects_memdev_below_wrong_host_bridge_for_position) {
@@ -243,7 +244,8 @@ TEST(Region, data_written_through_the_region_lands_on_the_decoded_device) {
   EXPECT_EQ(rig.fabric->read(reg.base + Bytes(100), out), device::MediaAccess::kOk);
   EXPECT_EQ(in, out);
   std::array<std::byte, 1> b{};
-  rig.fabric->memdev(1).read(Dpa(0), b);  // HPA base+256 is mem1's DPA 0
+  // HPA base+256 is mem1's DPA 0.
+  EXPECT_EQ(rig.fabric->memdev(1).read(Dpa(0), b), device::MediaAccess::kOk);
   EXPECT_EQ(b[0], in[156]);
 }
 

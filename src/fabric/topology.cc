@@ -34,12 +34,13 @@ const Type2Spec* Topology::find_type2(std::string_view id) const { return find_b
 
 LinkCaps Topology::trained_link_below(std::string_view port) const {
   LinkCaps upper;
-  if (const auto* rp = find_root_port(port))
+  if (const auto* rp = find_root_port(port)) {
     upper = rp->link;
-  else if (const auto* dp = find_downstream_port(port))
+  } else if (const auto* dp = find_downstream_port(port)) {
     upper = dp->link;
-  else
+  } else {
     return {};
+  }
   // Validation allows one element below a port; the first one found is the link partner.
   LinkCaps lower;
   auto below = [&](const auto& v) {

@@ -16,12 +16,12 @@ namespace cxlsim {
 
 // CFMWS Window Restrictions (CXL 3.1 §9.18.1.3, CEDT CFMWS structure, offset 0x22).
 struct WindowRestrictions {
-  bool type2 = false;         // bit 0: device-coherent (Type 2) memory
-  bool type3 = true;          // bit 1: host-only coherent (Type 3) memory
-  bool volatile_ = true;      // bit 2
-  bool persistent = true;     // bit 3
-  bool fixed_config = false;  // bit 4: configuration fixed by platform firmware
-  uint16_t encode() const;    // the 16-bit CFMWS field
+  bool type2 = false;                     // bit 0: device-coherent (Type 2) memory
+  bool type3 = true;                      // bit 1: host-only coherent (Type 3) memory
+  bool volatile_ = true;                  // bit 2
+  bool persistent = true;                 // bit 3
+  bool fixed_config = false;              // bit 4: configuration fixed by platform firmware
+  [[nodiscard]] uint16_t encode() const;  // the 16-bit CFMWS field
   auto operator<=>(const WindowRestrictions&) const = default;
 };
 
@@ -127,24 +127,24 @@ struct Topology {
 
   // Describes nothing to build: no host bridge, window, port, switch or device. A system
   // with local DRAM only (timing) has this topology; as user input it is an error (validate).
-  bool empty() const {
+  [[nodiscard]] bool empty() const {
     return host_bridges.empty() && windows.empty() && root_ports.empty() && switches.empty() &&
            type3.empty() && type2.empty();
   }
 
   // Lookups by id; nullptr when absent.
-  const HostBridgeSpec* find_host_bridge(std::string_view id) const;
-  const RootPortSpec* find_root_port(std::string_view id) const;
-  const SwitchSpec* find_switch(std::string_view id) const;
-  const DownstreamPortSpec* find_downstream_port(std::string_view id) const;
-  const Type3Spec* find_type3(std::string_view id) const;
-  const Type2Spec* find_type2(std::string_view id) const;
+  [[nodiscard]] const HostBridgeSpec* find_host_bridge(std::string_view id) const;
+  [[nodiscard]] const RootPortSpec* find_root_port(std::string_view id) const;
+  [[nodiscard]] const SwitchSpec* find_switch(std::string_view id) const;
+  [[nodiscard]] const DownstreamPortSpec* find_downstream_port(std::string_view id) const;
+  [[nodiscard]] const Type3Spec* find_type3(std::string_view id) const;
+  [[nodiscard]] const Type2Spec* find_type2(std::string_view id) const;
 
   // Link ends: every root port, downstream port, switch (its upstream port) and device may
   // state its link capability. The link below root or downstream port `port` trains to
   // negotiate(port's caps, caps of what is below it) (pcie_link.h); empty when neither end
   // states anything or `port` is no such port.
-  LinkCaps trained_link_below(std::string_view port) const;
+  [[nodiscard]] LinkCaps trained_link_below(std::string_view port) const;
 
   bool operator==(const Topology&) const = default;
 };

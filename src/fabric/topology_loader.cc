@@ -20,8 +20,9 @@ namespace {
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
+  if (!in) {
     throw ParseError(fmt::format("cannot read topology '{}': {}", path, std::strerror(errno)));
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) throw ParseError(fmt::format("cannot read topology '{}': read error", path));

@@ -29,7 +29,7 @@ class TempFile {
     std::ofstream(path_) << text;
   }
   ~TempFile() { fs::remove(path_); }
-  std::string path() const { return path_.string(); }
+  [[nodiscard]] std::string path() const { return path_.string(); }
 
  private:
   fs::path path_;

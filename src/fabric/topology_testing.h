@@ -105,15 +105,17 @@ inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
     for (int w = 0; w < nwin; ++w) {
       WindowSpec win;
       win.id = qemu_form ? "cfmw" + std::to_string(w) : "win" + std::to_string(w);
-      if (!qemu_form && *rc::gen::arbitrary<bool>())
+      if (!qemu_form && *rc::gen::arbitrary<bool>()) {
         win.base = (uint64_t{1} << 40) * static_cast<uint64_t>(w + 1);
+      }
       unsigned ways = *rc::gen::element<unsigned>(1, 2, 3, 4);
       ways = std::min<unsigned>(ways, static_cast<unsigned>(nhb));
       // CFMWS size: a multiple of 256 MiB x the interleave ways (CXL 3.1 §9.18.1.3).
       win.size = MiB(256) * ways * *rc::gen::inRange<uint64_t>(1, 256);
-      for (unsigned k = 0; k < ways; ++k)
+      for (unsigned k = 0; k < ways; ++k) {
         win.targets.push_back(
             "hb" + std::to_string((k + static_cast<unsigned>(w)) % static_cast<unsigned>(nhb)));
+      }
       win.granularity = Bytes(uint64_t{256} << *rc::gen::inRange(0, 7));
       if (qemu_form) {
         win.restrictions = WindowRestrictions{true, true, true, true, false};

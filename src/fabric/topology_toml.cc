@@ -28,7 +28,7 @@ class Element {
       : table_(table), kind_(kind), index_(index), origin_(origin) {}
 
   // "file.toml:12: [[type3]] 'mem0'" (or "#N" when the element has no usable id).
-  std::string where() const {
+  [[nodiscard]] std::string where() const {
     std::string name;
     if (auto id = table_["id"].value<std::string>()) {
       name = fmt::format("'{}'", *id);
@@ -64,8 +64,9 @@ class Element {
     if (!has(key)) return fallback;
     auto v = table_[key].value<int64_t>();
     if (!v || table_[key].type() != toml::node_type::integer) error(key, "expected an integer");
-    if (*v < 0 || static_cast<uint64_t>(*v) > max)
+    if (*v < 0 || static_cast<uint64_t>(*v) > max) {
       error(key, fmt::format("{} is out of range 0..{}", *v, max));
+    }
     return static_cast<unsigned>(*v);
   }
 
@@ -78,8 +79,9 @@ class Element {
       if (v < 0) error(key, "a size cannot be negative");
       return Bytes(static_cast<uint64_t>(v));
     }
-    if (!n.is_string())
+    if (!n.is_string()) {
       error(key, "expected a size such as \"256M\" or an integer number of bytes");
+    }
     try {
       return parse_bytes(*n.value<std::string>());
     } catch (const ParseError& e) {
@@ -159,12 +161,13 @@ class Element {
     if (!has(key)) return std::nullopt;
     const toml::node& n = *table_.get(key);
     std::optional<LinkSpeed> s;
-    if (n.is_string())
+    if (n.is_string()) {
       s = parse_link_speed(*n.value<std::string>());
-    else if (n.is_integer() || n.is_floating_point())
+    } else if (n.is_integer() || n.is_floating_point()) {
       s = link_speed_of(*n.value<double>());
-    else
+    } else {
       error(key, "expected a link speed such as \"32GT/s\"");
+    }
     if (!s) error(key, "not a PCIe link speed (2.5GT/s, 5GT/s, 8GT/s, 16GT/s, 32GT/s, 64GT/s)");
     return s;
   }
@@ -202,20 +205,21 @@ WindowRestrictions parse_restrictions(Element& e) {
                        .persistent = false,
                        .fixed_config = false};
   for (const std::string& s : e.strings("restrictions")) {
-    if (s == "type2")
+    if (s == "type2") {
       r.type2 = true;
-    else if (s == "type3")
+    } else if (s == "type3") {
       r.type3 = true;
-    else if (s == "volatile")
+    } else if (s == "volatile") {
       r.volatile_ = true;
-    else if (s == "persistent")
+    } else if (s == "persistent") {
       r.persistent = true;
-    else if (s == "fixed")
+    } else if (s == "fixed") {
       r.fixed_config = true;
-    else
+    } else {
       e.error("restrictions",
               fmt::format(
                   "unknown restriction '{}' (use type2, type3, volatile, persistent, fixed)", s));
+    }
   }
   return r;
 }
@@ -235,8 +239,9 @@ WindowSpec parse_window(Element& e) {
 HostBridgeSpec parse_host_bridge(Element& e) {
   HostBridgeSpec hb;
   hb.id = e.required_string("id");
-  if (!e.has("bus_nr"))
+  if (!e.has("bus_nr")) {
     throw ParseError(fmt::format("{}: missing required key 'bus_nr'", e.where()));
+  }
   hb.bus_nr = e.uint("bus_nr", 0, 255);
   hb.uid = e.uint("uid", hb.bus_nr, std::numeric_limits<unsigned>::max());
   return hb;
@@ -338,18 +343,19 @@ std::string quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
-    if (c == '"')
+    if (c == '"') {
       out += "\\\"";
-    else if (c == '\\')
+    } else if (c == '\\') {
       out += "\\\\";
-    else if (c == '\n')
+    } else if (c == '\n') {
       out += "\\n";
-    else if (c == '\t')
+    } else if (c == '\t') {
       out += "\\t";
-    else if (u < 0x20 || u == 0x7f)
+    } else if (u < 0x20 || u == 0x7f) {
       out += fmt::format("\\u{:04X}", u);
-    else
+    } else {
       out += c;
+    }
   }
   return out + "\"";
 }
@@ -420,9 +426,10 @@ Topology parse_topology_toml(std::string_view text, std::string_view origin) {
   }
   Topology t;
   if (const toml::node* v = root.get("name")) {
-    if (!v->is_string())
+    if (!v->is_string()) {
       throw ParseError(
           fmt::format("{}:{}: 'name' must be a string", origin, v->source().begin.line));
+    }
     t.name = *v->value<std::string>();
   }
   for_each_element(root, "window", origin,

@@ -72,7 +72,7 @@ class Checker {
   }
 
   // "" when `id` is not defined, else its kind.
-  std::string kind_of(const std::string& id) const {
+  [[nodiscard]] std::string kind_of(const std::string& id) const {
     auto it = kinds_.find(id);
     return it == kinds_.end() ? "" : it->second;
   }
@@ -141,8 +141,9 @@ class Checker {
       }
       std::set<std::string> seen;
       for (const auto& target : w.targets) {
-        if (!seen.insert(target).second)
+        if (!seen.insert(target).second) {
           error(w.id, fmt::format("target '{}' is listed twice", target));
+        }
         check_ref(w.id, "target", target, {"host_bridge"}, "a host bridge");
       }
       if (w.base && w.size.value() > ~uint64_t{0} - *w.base) {
@@ -179,8 +180,9 @@ class Checker {
       if (auto [it, fresh] = uid.emplace(hb.uid, hb.id); !fresh) {
         error(hb.id, fmt::format("uid {} is also used by host bridge '{}'", hb.uid, it->second));
       }
-      if (!targeted_ids.contains(hb.id))
+      if (!targeted_ids.contains(hb.id)) {
         warn(hb.id, "no window targets this host bridge: memory below it cannot be mapped");
+      }
     }
   }
 
@@ -220,7 +222,7 @@ class Checker {
 
   // The switch a switch hangs below (through its parent downstream port); nullptr at a root
   // port or a dangling reference.
-  const SwitchSpec* parent_switch(const SwitchSpec& s) const {
+  [[nodiscard]] const SwitchSpec* parent_switch(const SwitchSpec& s) const {
     auto dp = downstream_ports_.find(s.parent);
     if (dp == downstream_ports_.end()) return nullptr;
     auto sw = switches_.find(dp->second->switch_id);
@@ -285,8 +287,9 @@ class Checker {
   void check_capacity_sum(const Type3Spec& d) {
     uint64_t total = d.volatile_size.value();
     bool wrapped = __builtin_add_overflow(total, d.persistent_size.value(), &total);
-    for (Bytes r : d.dc_regions)
+    for (Bytes r : d.dc_regions) {
       wrapped = wrapped || __builtin_add_overflow(total, r.value(), &total);
+    }
     if (wrapped) error(d.id, "capacity (volatile + persistent + DC regions) is beyond 2^64 bytes");
   }
 
@@ -308,8 +311,9 @@ class Checker {
   // block size, which is a power of two of at least 64 B.
   void check_dc(const Type3Spec& d) {
     if (d.dc_regions.empty()) return;
-    if (d.dc_regions.size() > 8)
+    if (d.dc_regions.size() > 8) {
       error(d.id, fmt::format("{} DC regions (at most 8)", d.dc_regions.size()));
+    }
     const uint64_t bs = d.dc_block_size.value();
     if (bs < 64 || (bs & (bs - 1)) != 0) {
       error(d.id, fmt::format("dc_block_size {} is not a power of two of at least 64 B",
@@ -373,7 +377,7 @@ class Checker {
   // firmware numbers them: a switch adds its internal bus and one bus per downstream port.
   // Iterative, each switch counted once (a cycle or repeated id cannot loop), and stops
   // counting past `limit`.
-  unsigned buses_below(const std::string& port, unsigned limit) const {
+  [[nodiscard]] unsigned buses_below(const std::string& port, unsigned limit) const {
     unsigned n = 0;
     std::vector<std::string_view> ports{port};
     std::set<const SwitchSpec*> seen;
@@ -407,8 +411,9 @@ class Checker {
       const unsigned limit = 256 - hb.bus_nr;
       unsigned need = 1;
       auto [rb, re] = root_ports.equal_range(hb.id);
-      for (auto it = rb; it != re && need <= limit; ++it)
+      for (auto it = rb; it != re && need <= limit; ++it) {
         need += buses_below(it->second->id, limit);
+      }
       if (need > limit) {
         error(hb.id, fmt::format("needs buses {}..{} or more, beyond bus 255", hb.bus_nr,
                                  hb.bus_nr + std::min(need, limit + 1) - 1));
@@ -467,9 +472,10 @@ void validate_or_throw(const Topology& t) {
     if (d.severity != Severity::kError) continue;
     msg += (msg.empty() ? "" : "\n") + to_string(d);
   }
-  if (!msg.empty())
+  if (!msg.empty()) {
     throw ValidationError("invalid topology" + (t.name.empty() ? "" : " '" + t.name + "'") + ":\n" +
                           msg);
+  }
 }
 
 }  // namespace cxlsim

@@ -23,7 +23,7 @@ Topology good() {
     d.id = "mem" + std::to_string(i);
     d.parent = i == 2 ? "rp1" : "sw0p" + std::to_string(i);
     d.persistent_size = GiB(1);
-    d.serial = static_cast<uint64_t>(i + 1);
+    d.serial = static_cast<uint64_t>(i) + 1;
     t.type3.push_back(d);
   }
   return t;

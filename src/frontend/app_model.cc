@@ -91,14 +91,17 @@ void read_app_stream(int fd, AppFeed& feed) {
   try {
     AppBatchHeader h;
     while (read_full(fd, &h, sizeof h)) {
-      if (h.magic != kAppTraceMagic)
+      if (h.magic != kAppTraceMagic) {
         throw ParseError("the plugin's stream is malformed (bad batch magic)");
-      if (h.count == 0 || h.count > (1u << 20))
+      }
+      if (h.count == 0 || h.count > (1u << 20)) {
         throw ParseError(
             fmt::format("the plugin's stream is malformed ({} records in a batch)", h.count));
+      }
       auto b = std::make_shared<AppBatch>(h.count);
-      if (!read_full(fd, b->data(), h.count * sizeof(AppRecord)))
+      if (!read_full(fd, b->data(), h.count * sizeof(AppRecord))) {
         throw ParseError("the plugin's stream ended inside a batch");
+      }
       feed.push(h.thread, std::move(b));
     }
   } catch (...) {
@@ -164,8 +167,9 @@ struct AppModel::Impl {
       epoch_ps *= 2;
       e = static_cast<size_t>(now / epoch_ps);
     }
-    if (out.epoch_bytes.size() <= e)
+    if (out.epoch_bytes.size() <= e) {
       out.epoch_bytes.resize(e + 1, std::vector<uint64_t>(sys->targets().size(), 0));
+    }
     out.epoch_bytes[e][target] += 64;
   }
 };
@@ -175,7 +179,7 @@ class AppCore final : public Requester {
  public:
   AppCore(AppModel::Impl& m, uint32_t thread) : m_(m) { res_.thread = thread; }
   void start(System&, Duration) override {}
-  bool active() const { return active_; }
+  [[nodiscard]] bool active() const { return active_; }
   // The system call that parked it may have returned: its thread goes on from `now` (or from
   // where it was, if later).
   void unpark(int64_t now) {
@@ -187,12 +191,13 @@ class AppCore final : public Requester {
   // A system call the thread may sleep in until another thread acts: futex waits, wait4, waitid.
   static bool blocks(uint64_t syscall) {
     const uint64_t num = syscall & 0xffffffff, cmd = (syscall >> 32) & 0x7f;
-    if (num == 202)
+    if (num == 202) {
       return cmd == 0 || cmd == 6 || cmd == 9 ||
              cmd == 11;  // FUTEX_WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI
+    }
     return num == 61 || num == 247;
   }
-  const AppThreadResult& result() const { return res_; }
+  [[nodiscard]] const AppThreadResult& result() const { return res_; }
 
   void activate(int64_t now) {
     if (active_) return;
@@ -240,8 +245,8 @@ class AppCore final : public Requester {
     int64_t waiter = -1;  // absolute index of the demand read merged into it
   };
 
-  int64_t span(uint64_t insns) const {
-    return static_cast<int64_t>(static_cast<double>(insns) * m_.ps_per_insn + 0.5);
+  [[nodiscard]] int64_t span(uint64_t insns) const {
+    return std::llround(static_cast<double>(insns) * m_.ps_per_insn);
   }
   void want_wake(int64_t t) {
     if (wake_at_ >= 0 && wake_at_ <= t) return;
@@ -543,8 +548,9 @@ class AppCore final : public Requester {
       if (!m_.place->placed(l * 64)) break;  // never into a page the program has not touched
       ++s->next;
       Prefetch& slot = prefetches_[l % kPrefetchSlots];
-      if (slot.line == l + 1 || (slot.line != 0 && !slot.ready))
+      if (slot.line == l + 1 || (slot.line != 0 && !slot.ready)) {
         continue;  // present, or the slot is busy
+      }
       slot = Prefetch{l + 1, false, -1};
       ++total_;
       ++m_.out.prefetches;
@@ -601,8 +607,9 @@ AppModel::Impl::Impl(const AppModelConfig& c) : cfg(c) {
   }
   place = std::make_unique<Placement>(cfg.placement, 0, kLocalSize, cxl_base, cxl_size);
   if (cfg.host.cache.enabled) llc = std::make_unique<HostCache>(cfg.host.cache);
-  if (cfg.host.app.insns_per_ns <= 0)
+  if (cfg.host.app.insns_per_ns <= 0) {
     throw ValidationError("host profile: [app] insns_per_ns must be positive");
+  }
   ps_per_insn = 1000.0 / cfg.host.app.insns_per_ns;
   window_insns =
       static_cast<uint64_t>(cfg.host.ooo_window.nanoseconds() * cfg.host.app.insns_per_ns);

@@ -46,14 +46,14 @@ class AppFeed {
   // Model `m`'s next batch of `thread`: blocks until one is there; null once closed and empty.
   std::shared_ptr<const AppBatch> pop(unsigned m, uint32_t thread);
   // Batches queued for any model, in records (for progress and back-pressure reports).
-  uint64_t records_in() const { return records_in_; }
+  [[nodiscard]] uint64_t records_in() const { return records_in_; }
 
  private:
   struct Queues {
     std::vector<std::deque<std::shared_ptr<const AppBatch>>> of_thread;
     uint64_t consumed = 0;  // records popped
   };
-  uint64_t backlog() const;  // records the slowest model has not popped (mu_ held)
+  [[nodiscard]] uint64_t backlog() const;  // records the slowest model has not popped (mu_ held)
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Queues> models_;
@@ -115,7 +115,7 @@ class AppModel {
   ~AppModel();
   AppResult run(AppFeed& feed, unsigned m);
   // Simulated time reached so far (ns); any thread may read it.
-  double progress_ns() const;
+  [[nodiscard]] double progress_ns() const;
 
   struct Impl;  // defined in app_model.cc (the cores there reach it)
 

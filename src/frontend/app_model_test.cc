@@ -50,9 +50,10 @@ AppResult predict(const AppModelConfig& cfg,
 AppBatch random_reads(unsigned n, bool dependent, uint64_t seed = 3) {
   AppBatch b;
   constexpr uint64_t kLines = (64u << 20) / 64;
-  for (unsigned i = 0; i < n; ++i)
+  for (unsigned i = 0; i < n; ++i) {
     b.push_back(
         rec(AppKind::kRead, timing::splitmix64(seed) % kLines, 3, dependent && i > 0 ? 1 : 0));
+  }
   b.push_back(rec(AppKind::kExit, 0, 0));
   return b;
 }
@@ -88,8 +89,9 @@ TEST(AppModel, AllDramIsDeterministicAndPlacesNothingOnCxl) {
 TEST(AppModel, SequentialMissesArePrefetched) {
   auto s = single_device("all-cxl");
   AppBatch b;
-  for (uint64_t l = 0; l < 64 * 64; l += 64)
+  for (uint64_t l = 0; l < 64 * 64; l += 64) {
     b.push_back(rec(AppKind::kWriteback, l, 0));  // touch 64 pages
+  }
   for (uint64_t l = 0; l < 64 * 64; ++l) b.push_back(rec(AppKind::kRead, l, 8));
   b.push_back(rec(AppKind::kExit, 0, 0));
   const auto r = predict(s.cfg, {{0, b}});

@@ -27,26 +27,30 @@ std::string find_on_path(const std::string& name) {
   while (start <= p.size()) {
     const size_t end = std::min(p.find(':', start), p.size());
     const std::string dir = end > start ? p.substr(start, end - start) : ".";
-    const std::string cand = dir + "/" + name;
+    std::string cand = dir + "/" + name;
     struct stat st {};
-    if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(cand.c_str(), X_OK) == 0)
+    if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(cand.c_str(), X_OK) == 0) {
       return cand;
+    }
     start = end + 1;
   }
   return "";
 }
 
 std::string resolve_program(const std::string& name) {
-  const std::string path = find_on_path(name);
+  std::string path = find_on_path(name);
   struct stat st {};
   if (path.empty() || ::stat(path.c_str(), &st) != 0) {
     throw ValidationError(fmt::format("program '{}' not found{}", name,
                                       name.find('/') == std::string::npos ? " on $PATH" : ""));
   }
-  if (!S_ISREG(st.st_mode))
+  if (!S_ISREG(st.st_mode)) {
     throw ValidationError(fmt::format("program '{}' is not a regular file", path));
-  if (::access(path.c_str(), X_OK) != 0)
+  }
+  if (::access(path.c_str(), X_OK) != 0) {
     throw ValidationError(fmt::format("program '{}' is not executable", path));
+  }
   std::ifstream in(path, std::ios::binary);
   Elf64_Ehdr h{};
   in.read(reinterpret_cast<char*>(&h), sizeof h);
@@ -60,8 +64,9 @@ std::string resolve_program(const std::string& name) {
     throw ValidationError(fmt::format("program '{}' is not an x86-64 executable (ELF machine {})",
                                       path, h.e_machine));
   }
-  if (h.e_type != ET_EXEC && h.e_type != ET_DYN)
+  if (h.e_type != ET_EXEC && h.e_type != ET_DYN) {
     throw ValidationError(fmt::format("program '{}' is not an executable", path));
+  }
   return path;
 }
 
@@ -76,8 +81,9 @@ std::string plugin_arg(const AppRunSetup& s, int fd) {
 
 AppRunOutcome run_app(const AppRunSetup& s, AppModel& predicted, AppModel& baseline) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
     throw ValidationError(fmt::format("pipe: {}", std::strerror(errno)));
+  }
   ::fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
   // Everything the child needs is built before fork (no allocation after it).
   std::vector<std::string> args = {s.qemu, "-plugin", plugin_arg(s, fds[1])};
@@ -130,8 +136,9 @@ AppRunOutcome run_app(const AppRunSetup& s, AppModel& predicted, AppModel& basel
         if (w == pid || (w < 0 && errno != EINTR)) running = false;
       }
       s.progress(predicted.progress_ns(), baseline.progress_ns(), running);
-      if (running || models_done.load() < 2)
+      if (running || models_done.load() < 2) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
     }
   }
   reader.join();

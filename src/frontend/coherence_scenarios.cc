@@ -38,8 +38,9 @@ struct Rig {
   explicit Rig(const CoherenceSetup& s) {
     std::string want = s.accel;
     if (want.empty()) {
-      if (s.topology.type2.empty())
+      if (s.topology.type2.empty()) {
         throw ValidationError("the topology has no Type 2 device (try builtin:type2-accel)");
+      }
       want = s.topology.type2.front().id;
     } else if (s.topology.find_type2(want) == nullptr) {
       throw ValidationError(fmt::format("'{}' is no Type 2 device of the topology", want));
@@ -56,8 +57,8 @@ struct Rig {
     device_memory = memory_latency(s.device);
     device_burst = s.device.dram.burst();
   }
-  const std::vector<timing::Hop>& path() const { return sys->targets()[accel].hops; }
-  std::string path_text() const {
+  [[nodiscard]] const std::vector<timing::Hop>& path() const { return sys->targets()[accel].hops; }
+  [[nodiscard]] std::string path_text() const {
     std::string out = "host";
     for (const timing::Hop& h : path()) out += ", link " + h.link->name();
     return out + ", " + accel_name +
@@ -93,7 +94,7 @@ struct Tally {
     ++n;
     messages += static_cast<uint64_t>(c.messages);
   }
-  CoherenceRow row(std::string name, std::string note = {}) const {
+  [[nodiscard]] CoherenceRow row(std::string name, std::string note = {}) const {
     const double k = n == 0 ? 1.0 : static_cast<double>(n);
     return {std::move(name), sum.nanoseconds() / k, n, static_cast<double>(messages) / k,
             std::move(note)};
@@ -126,8 +127,9 @@ CoherenceReport d2h_read(const CoherenceSetup& s) {
   // A 64-byte DMA read the way a PCIe device does it, on the same path when idle: the host
   // rings a doorbell (MMIO write), the device fetches the descriptor, then the data.
   Duration dma = s.host.core_to_home;
-  for (const timing::Hop& h : rig.path())
+  for (const timing::Hop& h : rig.path()) {
     dma += h.before + h.link->idle_latency(timing::Msg::kReqWriteData);
+  }
   for (int round = 0; round < 2; ++round) {
     dma += s.costs.device_cache + s.costs.home + rig.host_memory;
     for (const timing::Hop& h : rig.path()) {

@@ -10,11 +10,11 @@ namespace cxlsim::frontend {
 class LatencyHistogram {
  public:
   void add(double ns);
-  uint64_t count() const { return n_; }
-  double mean() const { return n_ ? sum_ / static_cast<double>(n_) : 0.0; }
-  double max() const { return max_; }
+  [[nodiscard]] uint64_t count() const { return n_; }
+  [[nodiscard]] double mean() const { return n_ ? sum_ / static_cast<double>(n_) : 0.0; }
+  [[nodiscard]] double max() const { return max_; }
   // Value at quantile q in [0, 1] (the bucket's midpoint).
-  double quantile(double q) const;
+  [[nodiscard]] double quantile(double q) const;
 
  private:
   static constexpr int kSub = 16;

@@ -207,9 +207,10 @@ std::vector<MlcPoint> parse_mlc_log(const std::string& text, const std::string& 
     }
     out.push_back(MlcPoint{static_cast<unsigned>(d), l, b});
   }
-  if (out.empty())
+  if (out.empty()) {
     throw ParseError(fmt::format(
         "{}: no MLC loaded-latency table (Inject Delay / Latency / Bandwidth)", origin));
+  }
   return out;
 }
 
@@ -255,8 +256,9 @@ double latency_at(const std::vector<MlcPoint>& path, double bw, unsigned delay) 
   for (const auto& p : path) {
     if (p.inject_delay > lightest->inject_delay) lightest = &p;
     if (std::fabs(std::log((p.inject_delay + 1.0) / (delay + 1.0))) <
-        std::fabs(std::log((nearest->inject_delay + 1.0) / (delay + 1.0))))
+        std::fabs(std::log((nearest->inject_delay + 1.0) / (delay + 1.0)))) {
       nearest = &p;
+    }
   }
   if (bw <= lightest->bandwidth_mbps) return lightest->latency_ns;
   return nearest->latency_ns;
@@ -378,14 +380,16 @@ std::optional<MlcLogRun> parse_mlc_header(const std::string& text, const std::st
   while (in >> tok) {
     if (tok.rfind("-k", 0) == 0) {
       run.threads = cpu_count(tok.substr(2));
-      if (!run.threads)
+      if (!run.threads) {
         throw ParseError(fmt::format("{}: MLC option '{}' is no CPU list", origin, tok));
+      }
     } else if (tok.rfind("-W", 0) == 0) {
       unsigned w = 0;
       std::istringstream ws(tok.substr(2));
-      if (!(ws >> w) || !mlc_traffic(w))
+      if (!(ws >> w) || !mlc_traffic(w)) {
         throw ParseError(
             fmt::format("{}: MLC option '{}' is no traffic type of MLC v3.10", origin, tok));
+      }
       run.traffic = w;
     } else if (tok == "-U") {
       run.random = true;
@@ -434,8 +438,9 @@ CompareCheck check_comparable(const MlcSetup& s, std::span<const unsigned> delay
   }
   std::vector<unsigned> unsimulated, unmeasured;
   for (const auto& m : meas) {
-    if (std::find(delays.begin(), delays.end(), m.inject_delay) == delays.end())
+    if (std::find(delays.begin(), delays.end(), m.inject_delay) == delays.end()) {
       unsimulated.push_back(m.inject_delay);
+    }
   }
   for (unsigned d : delays) {
     if (at_delay(meas, d) == nullptr) unmeasured.push_back(d);
@@ -450,10 +455,11 @@ CompareCheck check_comparable(const MlcSetup& s, std::span<const unsigned> delay
           return a.inject_delay < b.inject_delay;
         })->inject_delay));
   }
-  if (!unmeasured.empty())
+  if (!unmeasured.empty()) {
     c.warnings.push_back(fmt::format(
         "simulated inject delays {} are not in the log: they only shape the simulated curve",
         delay_list(unmeasured)));
+  }
   return c;
 }
 

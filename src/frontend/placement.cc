@@ -24,8 +24,9 @@ PlacementPolicy parse_placement(const std::string& text) {
     p.kind = PlacementPolicy::Kind::kInterleave;
     unsigned long long d = 0, c = 0;
     char tail = 0;
-    if (std::sscanf(text.c_str() + 11, "%llu:%llu%c", &d, &c, &tail) != 2 || d + c == 0)
+    if (std::sscanf(text.c_str() + 11, "%llu:%llu%c", &d, &c, &tail) != 2 || d + c == 0) {
       throw bad();
+    }
     p.dram_pages = d;
     p.cxl_pages = c;
   } else if (text.rfind("first-touch:", 0) == 0) {

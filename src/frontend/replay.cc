@@ -29,8 +29,8 @@ class BandwidthSeries {
     bins_[i] += bytes;
     last_ = std::max(last_, i);
   }
-  double width() const { return width_; }
-  std::vector<double> gbps() const {
+  [[nodiscard]] double width() const { return width_; }
+  [[nodiscard]] std::vector<double> gbps() const {
     std::vector<double> out;
     for (size_t i = 0; i <= last_; ++i) out.push_back(static_cast<double>(bins_[i]) / width_);
     return out;
@@ -66,7 +66,7 @@ class TraceCore final : public Requester {
     waiting_ = false;
     pump(now);
   }
-  const BandwidthSeries& bandwidth() const { return bw_; }
+  [[nodiscard]] const BandwidthSeries& bandwidth() const { return bw_; }
 
  private:
   // Issues lines while slots are free and the next record's time has come.
@@ -103,10 +103,11 @@ class TraceCore final : public Requester {
     r->hpa = place_.map(addr) & ~uint64_t{63};
     ++outstanding_;
     ++out_.requests;
-    if (op == Op::kWrite)
+    if (op == Op::kWrite) {
       ++out_.writes;
-    else
+    } else {
       ++out_.reads;
+    }
     sys_->issue(r);
   }
   bool load_record() {
@@ -116,8 +117,9 @@ class TraceCore final : public Requester {
     const uint64_t last = (rec_.address + rec_.size - 1) & ~uint64_t{63};
     line_addr_ = first;
     lines_left_ = (last - first) / 64 + 1;
-    if (cfg_.progress && (out_.records & 0xFFFF) == 0)
+    if (cfg_.progress && (out_.records & 0xFFFF) == 0) {
       cfg_.progress(reader_.position(), reader_.total());
+    }
     return true;
   }
 

@@ -26,8 +26,9 @@ class Input {
  public:
   explicit Input(const std::string& path) : path_(path) {
     const int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
       throw ParseError(fmt::format("cannot open trace '{}': {}", path, std::strerror(errno)));
+    }
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) total_ = static_cast<uint64_t>(st.st_size);
     read_prefix(fd);
@@ -45,7 +46,9 @@ class Input {
   Input& operator=(const Input&) = delete;
 
   // What was read ahead and not yet consumed (at most kPrefixBytes, from the start).
-  std::string_view prefix() const { return std::string_view(prefix_).substr(prefix_used_); }
+  [[nodiscard]] std::string_view prefix() const {
+    return std::string_view(prefix_).substr(prefix_used_);
+  }
 
   // Next line without its '\n'; false at the end. Throws ParseError beyond kMaxLineBytes.
   bool line(std::string& out) {
@@ -70,9 +73,9 @@ class Input {
     pos_ += got;
     return got;
   }
-  uint64_t pos() const { return pos_; }
-  uint64_t total() const { return total_; }
-  const std::string& path() const { return path_; }
+  [[nodiscard]] uint64_t pos() const { return pos_; }
+  [[nodiscard]] uint64_t total() const { return total_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
 
   static constexpr size_t kPrefixBytes = 4096;
   static constexpr size_t kMaxLineBytes = 4096;
@@ -86,8 +89,9 @@ class Input {
       if (prefix_.size() >= 8 && prefix_.find('\n') != std::string::npos) break;
       const ssize_t n = ::read(fd, buf, kPrefixBytes - prefix_.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0)
+      if (n < 0) {
         throw ParseError(fmt::format("cannot read trace '{}': {}", path_, std::strerror(errno)));
+      }
       if (n == 0) break;
       prefix_.append(buf, static_cast<size_t>(n));
     }
@@ -131,8 +135,8 @@ bool parse_u64(std::string_view s, uint64_t& v, int base) {
 class LineReader : public TraceReader {
  public:
   explicit LineReader(std::unique_ptr<Input> in) : in_(std::move(in)) {}
-  uint64_t position() const override { return in_->pos(); }
-  uint64_t total() const override { return in_->total(); }
+  [[nodiscard]] uint64_t position() const override { return in_->pos(); }
+  [[nodiscard]] uint64_t total() const override { return in_->total(); }
 
  protected:
   [[noreturn]] void bad(const std::string& why) {
@@ -159,12 +163,13 @@ class TextReader final : public LineReader {
         s = e == std::string_view::npos ? std::string_view() : trim(s.substr(e + 1));
       }
       if (n < 2 || n > 4 || !s.empty()) bad("expected 'R|W <hex address> [size] [timestamp-ns]'");
-      if (f[0] == "R" || f[0] == "r")
+      if (f[0] == "R" || f[0] == "r") {
         out.write = false;
-      else if (f[0] == "W" || f[0] == "w")
+      } else if (f[0] == "W" || f[0] == "w") {
         out.write = true;
-      else
+      } else {
         bad(fmt::format("unknown operation '{}' (use R or W)", f[0]));
+      }
       if (!parse_u64(f[1], out.address, 16)) bad(fmt::format("bad hex address '{}'", f[1]));
       uint64_t size = 64;
       if (n >= 3 && (!parse_u64(f[2], size, 10) || size == 0 || size > kMaxAccessBytes)) {
@@ -207,8 +212,9 @@ class LackeyReader final : public LineReader {
       if (comma == std::string_view::npos) bad("missing ',size'");
       TraceRecord r;
       uint64_t size = 0;
-      if (!parse_u64(rest.substr(0, comma), r.address, 16))
+      if (!parse_u64(rest.substr(0, comma), r.address, 16)) {
         bad(fmt::format("bad address '{}'", rest.substr(0, comma)));
+      }
       if (!parse_u64(rest.substr(comma + 1), size, 10) || size == 0 || size > kMaxAccessBytes) {
         bad(fmt::format("bad size '{}' (1..{} bytes)", rest.substr(comma + 1), kMaxAccessBytes));
       }
@@ -254,24 +260,28 @@ class BinaryReader final : public TraceReader {
       throw ParseError(fmt::format("{}: not a cxlsim binary trace (bad magic)", path));
     }
     const uint64_t version = get_le(h + 8, 4), rec = get_le(h + 12, 4);
-    if (version != kTraceVersion)
+    if (version != kTraceVersion) {
       throw ParseError(fmt::format("{}: unsupported trace version {} (this cxlsim reads {})", path,
                                    version, kTraceVersion));
-    if (rec != kTraceRecordBytes)
+    }
+    if (rec != kTraceRecordBytes) {
       throw ParseError(fmt::format("{}: record size {} does not match version 1 ({})", path, rec,
                                    kTraceRecordBytes));
+    }
   }
   bool next(TraceRecord& out) override {
     unsigned char r[kTraceRecordBytes];
     size_t got = in_->read(r, sizeof r);
     if (got == 0) return false;
-    if (got != sizeof r)
+    if (got != sizeof r) {
       throw ParseError(fmt::format("{}: truncated record {}", in_->path(), index_));
+    }
     out.address = get_le(r, 8);
     out.timestamp_ps = get_le(r + 8, 8);
     out.size = static_cast<uint32_t>(get_le(r + 16, 4));
-    if (r[20] > 1)
+    if (r[20] > 1) {
       throw ParseError(fmt::format("{}: record {}: bad op {}", in_->path(), index_, r[20]));
+    }
     if (out.size == 0 || out.size > kMaxAccessBytes) {
       throw ParseError(fmt::format("{}: record {}: size {} (1..{} bytes)", in_->path(), index_,
                                    out.size, kMaxAccessBytes));
@@ -280,8 +290,8 @@ class BinaryReader final : public TraceReader {
     ++index_;
     return true;
   }
-  uint64_t position() const override { return in_->pos(); }
-  uint64_t total() const override { return in_->total(); }
+  [[nodiscard]] uint64_t position() const override { return in_->pos(); }
+  [[nodiscard]] uint64_t total() const override { return in_->total(); }
 
  private:
   std::unique_ptr<Input> in_;
@@ -327,8 +337,9 @@ void TraceWriter::write(const TraceRecord& r) {
   put_le(b + 8, r.timestamp_ps, 8);
   put_le(b + 16, r.size, 4);
   b[20] = r.write ? 1 : 0;
-  if (std::fwrite(b, 1, sizeof b, f_) != sizeof b)
+  if (std::fwrite(b, 1, sizeof b, f_) != sizeof b) {
     throw ParseError(fmt::format("write to '{}' failed", path_));
+  }
   ++records_;
 }
 

@@ -20,8 +20,8 @@ class TraceReader {
   // Next record; false at end. Throws ParseError naming file and line on bad input.
   virtual bool next(TraceRecord& out) = 0;
   // Bytes consumed so far and total file size (0 when unknown), for progress.
-  virtual uint64_t position() const = 0;
-  virtual uint64_t total() const = 0;
+  [[nodiscard]] virtual uint64_t position() const = 0;
+  [[nodiscard]] virtual uint64_t total() const = 0;
 };
 
 // Largest access one record may describe (text, lackey and binary alike); lines are at most
@@ -43,7 +43,7 @@ class TraceWriter {
   TraceWriter& operator=(const TraceWriter&) = delete;
   void write(const TraceRecord& r);
   void close();
-  uint64_t records() const { return records_; }
+  [[nodiscard]] uint64_t records() const { return records_; }
 
  private:
   std::FILE* f_ = nullptr;

@@ -25,7 +25,7 @@ class TempFile {
     std::ofstream(path_, std::ios::binary) << content;
   }
   ~TempFile() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
   std::string path_;
@@ -211,8 +211,9 @@ TEST(BinaryTrace, RoundTripsEveryField) {
 // Header fields as trace_format.h defines them, written independently of TraceWriter.
 std::string header(uint32_t version, uint32_t record_bytes) {
   std::string h(kTraceMagic, 8);
-  for (uint32_t v : {version, record_bytes})
+  for (uint32_t v : {version, record_bytes}) {
     for (int i = 0; i < 4; ++i) h.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
   return h;
 }
 

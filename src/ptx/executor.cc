@@ -373,8 +373,9 @@ Executor::Executor(Module module, GlobalMemory& memory)
   for (const Variable& v : prog.globals) {
     const uint64_t addr = memory_.allocate(std::max<uint64_t>(v.size, 1), v.align);
     auto r = memory_.map(addr);
-    if (!r || !r->contains(addr, v.size))
+    if (!r || !r->contains(addr, v.size)) {
       throw std::runtime_error("ptx: .global variable outside memory");
+    }
     std::byte* p = r->host + (addr - r->base);
     std::memset(p, 0, v.size);
     if (!v.init.empty()) std::memcpy(p, v.init.data(), v.init.size());
@@ -403,8 +404,9 @@ LaunchStats Executor::launch(std::string_view kernel, const LaunchConfig& config
                                 std::to_string(params.size()));
   }
   const uint64_t threads = config.block.count();
-  if (threads == 0 || threads > 1024)
+  if (threads == 0 || threads > 1024) {
     throw std::invalid_argument("ptx: a CTA has 1 to 1024 threads");
+  }
   const uint64_t ctas = config.grid.count();
   if (ctas == 0) return {};
   const Program& prog = module_.program();
@@ -448,8 +450,9 @@ LaunchStats Executor::launch(std::string_view kernel, const LaunchConfig& config
 }
 
 ParamBuffer& ParamBuffer::set_bytes(size_t index, std::span<const std::byte> value) {
-  if (index >= kernel_.params.size())
+  if (index >= kernel_.params.size()) {
     throw std::invalid_argument("ptx: no parameter " + std::to_string(index));
+  }
   const KernelParam& p = kernel_.params[index];
   if (value.size() != p.size) {
     throw std::invalid_argument("ptx: parameter '" + p.name + "' has " + std::to_string(p.size) +

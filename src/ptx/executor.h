@@ -19,7 +19,7 @@ namespace cxlsim::ptx {
 
 struct Dim3 {
   uint32_t x = 1, y = 1, z = 1;
-  uint64_t count() const { return uint64_t{x} * y * z; }
+  [[nodiscard]] uint64_t count() const { return uint64_t{x} * y * z; }
 };
 
 struct LaunchConfig {
@@ -43,7 +43,7 @@ class Executor {
   Executor(Module module, GlobalMemory& memory);
 
   // Device address of a .global variable; throws std::invalid_argument when there is none.
-  uint64_t global_address(std::string_view name) const;
+  [[nodiscard]] uint64_t global_address(std::string_view name) const;
 
   // Runs `kernel` to completion. `params` is the parameter buffer laid out as Kernel::params
   // says. Throws std::invalid_argument for a bad launch (unknown kernel, parameter buffer of the
@@ -51,7 +51,7 @@ class Executor {
   LaunchStats launch(std::string_view kernel, const LaunchConfig& config,
                      std::span<const std::byte> params);
 
-  const Module& module() const { return module_; }
+  [[nodiscard]] const Module& module() const { return module_; }
 
  private:
   Module module_;
@@ -68,7 +68,7 @@ class ParamBuffer {
     return set_bytes(index, std::as_bytes(std::span<const T, 1>(&value, 1)));
   }
   ParamBuffer& set_bytes(size_t index, std::span<const std::byte> value);
-  std::span<const std::byte> bytes() const { return bytes_; }
+  [[nodiscard]] std::span<const std::byte> bytes() const { return bytes_; }
 
  private:
   const Kernel& kernel_;

@@ -15,7 +15,7 @@ struct MappedRange {
   uint64_t base = 0;
   std::byte* host = nullptr;
   uint64_t size = 0;
-  bool contains(uint64_t addr, uint64_t len) const {
+  [[nodiscard]] bool contains(uint64_t addr, uint64_t len) const {
     return addr >= base && len <= size && addr - base <= size - len;
   }
 };
@@ -45,7 +45,7 @@ class FlatGlobalMemory final : public GlobalMemory {
   uint64_t alloc(uint64_t size, uint64_t align = 256);
   // Host view of [addr, addr + len); throws std::out_of_range outside the buffer.
   std::byte* at(uint64_t addr, uint64_t len);
-  uint64_t base() const { return base_; }
+  [[nodiscard]] uint64_t base() const { return base_; }
 
  private:
   uint64_t base_;

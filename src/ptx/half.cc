@@ -60,8 +60,9 @@ namespace {
 
 double in_half(uint64_t bits, uint8_t mode) {
   const double v = half_to_double(static_cast<uint16_t>(bits));
-  if ((mode & kFtz) != 0 && v != 0 && std::fabs(v) < std::ldexp(1.0, -14))
+  if ((mode & kFtz) != 0 && v != 0 && std::fabs(v) < std::ldexp(1.0, -14)) {
     return std::copysign(0.0, v);
+  }
   return v;
 }
 uint64_t out_half(double v, uint8_t mode) {

@@ -30,7 +30,9 @@ class Lexer {
  private:
   void skip_space();
   Token number(Token t);
-  char peek(size_t k = 0) const { return pos_ + k < text_.size() ? text_[pos_ + k] : '\0'; }
+  [[nodiscard]] char peek(size_t k = 0) const {
+    return pos_ + k < text_.size() ? text_[pos_ + k] : '\0';
+  }
   void advance(size_t n = 1);
 
   std::string_view text_;

@@ -18,8 +18,8 @@ struct Program;
 class LoadError : public ParseError {
  public:
   LoadError(uint32_t line, uint32_t column, const std::string& message);
-  uint32_t line() const { return line_; }
-  uint32_t column() const { return column_; }
+  [[nodiscard]] uint32_t line() const { return line_; }
+  [[nodiscard]] uint32_t column() const { return column_; }
 
  private:
   uint32_t line_;
@@ -48,9 +48,10 @@ class Module {
   // Parses and decodes PTX text. Throws LoadError.
   static Module load(std::string_view text);
 
-  const Kernel* kernel(std::string_view name) const;  // nullptr when there is no such .entry
-  const std::vector<Kernel>& kernels() const { return kernels_; }
-  const Program& program() const { return *program_; }
+  [[nodiscard]] const Kernel* kernel(
+      std::string_view name) const;  // nullptr when there is no such .entry
+  [[nodiscard]] const std::vector<Kernel>& kernels() const { return kernels_; }
+  [[nodiscard]] const Program& program() const { return *program_; }
 
  private:
   std::shared_ptr<const Program> program_;

@@ -564,20 +564,20 @@ struct Fma {
 template <class T>
 struct Bfe {
   static void run(Warp& w, const Inst& in) {
-    constexpr uint32_t msb = 8 * sizeof(T) - 1;
+    constexpr uint32_t kMsb = 8 * sizeof(T) - 1;
     using UT = U<T>;
-    for_lanes(w.exec, [&](uint32_t l) {
+    for_lanes(w.exec, [kMsb](uint32_t l) {
       const auto a = static_cast<UT>(reg<T>(w, in.a[0], l));
       const uint32_t pos = reg<uint32_t>(w, in.a[1], l) & 0xFF;
       const uint32_t len = reg<uint32_t>(w, in.a[2], l) & 0xFF;
       bool sbit = false;
       if constexpr (std::is_signed_v<T>) {
-        const uint32_t top = std::min(pos + len - 1, msb);
-        sbit = len != 0 && ((a >> (pos >= msb ? msb : top)) & 1u);
+        const uint32_t top = std::min(pos + len - 1, kMsb);
+        sbit = len != 0 && ((a >> (pos >= kMsb ? kMsb : top)) & 1u);
       }
       UT r = 0;
-      for (uint32_t i = 0; i <= msb; ++i) {
-        const bool bit = (i < len && pos + i <= msb) ? ((a >> (pos + i)) & 1u) : sbit;
+      for (uint32_t i = 0; i <= kMsb; ++i) {
+        const bool bit = (i < len && pos + i <= kMsb) ? ((a >> (pos + i)) & 1u) : sbit;
         r = static_cast<UT>(r | (static_cast<UT>(bit) << i));
       }
       set_reg<T>(w, in.d[0], l, static_cast<T>(r));
@@ -595,14 +595,14 @@ struct Bfe {
 template <class T>
 struct Bfi {
   static void run(Warp& w, const Inst& in) {
-    constexpr uint32_t bits = 8 * sizeof(T);
+    constexpr uint32_t kBits = 8 * sizeof(T);
     using UT = U<T>;
     for_lanes(w.exec, [&](uint32_t l) {
       const auto a = static_cast<UT>(reg<T>(w, in.a[0], l));
       auto f = static_cast<UT>(reg<T>(w, in.a[1], l));
       const uint32_t pos = reg<uint32_t>(w, in.a[2], l) & 0xFF;
       const uint32_t len = reg<uint32_t>(w, in.a[3], l) & 0xFF;
-      for (uint32_t i = 0; i < len && pos + i < bits; ++i) {
+      for (uint32_t i = 0; i < len && pos + i < kBits; ++i) {
         const UT m = static_cast<UT>(UT{1} << (pos + i));
         f = static_cast<UT>(((a >> i) & 1u) ? (f | m) : (f & ~m));
       }

@@ -63,7 +63,7 @@ struct Operand {
 
 // Where a name in a function body points.
 struct Sym {
-  enum Kind { Reg, Pred, KernelParam, Local, Shared, Global, Const, ExternShared, Func } kind;
+  enum Kind { Reg, Pred, KernelParam, Local, Shared, Global, Const, ExternShared, Func } kind = Reg;
   uint64_t value = 0;  // slot, predicate slot or offset; function index
   uint64_t size = 0;
 };
@@ -75,18 +75,18 @@ struct RegRange {
 };
 
 struct Fixup {
-  uint32_t inst;
+  uint32_t inst = 0;
   std::string label;
-  uint32_t line, col;
+  uint32_t line = 0, col = 0;
 };
 
 struct PendingCall {
-  uint32_t site;
+  uint32_t site = 0;
   std::string callee;
   std::vector<std::pair<uint64_t, uint64_t>> args;     // caller local offset, size
   std::vector<std::pair<uint64_t, uint64_t>> results;  // caller local offset, size
-  uint32_t caller;
-  uint32_t line, col;
+  uint32_t caller = 0;
+  uint32_t line = 0, col = 0;
 };
 
 class Parser {

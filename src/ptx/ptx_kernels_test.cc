@@ -395,8 +395,9 @@ TEST_P(Edges, IntegerEdges) {
         static_cast<int>(prmt(ux, uy, 0x3210u ^ static_cast<uint32_t>(i & 0x7777))),
         static_cast<int>(static_cast<int8_t>(x)) + static_cast<int>(static_cast<uint16_t>(y)),
         x < y ? static_cast<int>(ux - uy) : static_cast<int>(ux * uy)};
-    for (int k = 0; k < 16; ++k)
+    for (int k = 0; k < 16; ++k) {
       EXPECT_EQ(o[16 * i + k], want[k]) << "input " << i << " result " << k;
+    }
   }
 }
 

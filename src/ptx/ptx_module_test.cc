@@ -18,7 +18,7 @@ namespace {
 using testing::kernel_ptx;
 using testing::TestDevice;
 
-const char* kHeader = ".version 6.4\n.target sm_70\n.address_size 64\n";
+constexpr const char* kHeader = ".version 6.4\n.target sm_70\n.address_size 64\n";
 
 std::string kernel(const std::string& params, const std::string& body) {
   return std::string(kHeader) + ".visible .entry k(" + params + ")\n{\n" + body + "\n}\n";

@@ -142,6 +142,7 @@ bool values_readable(uint64_t vaddr) {
   if (g->values_readable < 0) {
     const long page = sysconf(_SC_PAGESIZE);
     unsigned char v = 0;
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): user-mode guest addresses are host addresses
     void* base = reinterpret_cast<void*>(vaddr & ~static_cast<uint64_t>(page - 1));
     g->values_readable = mincore(base, static_cast<size_t>(page), &v) == 0 ? 1 : 0;
   }
@@ -162,6 +163,7 @@ uint16_t dependency(Thread& t, uint64_t vaddr) {
 void remember_value(Thread& t, uint64_t vaddr) {
   if (!values_readable(vaddr)) return;
   uint64_t v;
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): user-mode guest addresses are host addresses
   std::memcpy(&v, reinterpret_cast<const void*>(vaddr), sizeof v);
   Thread::Dep& d = t.dep[(v >> 6) % kDepSlots];
   d.value = v;
@@ -191,8 +193,9 @@ void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void*
   const uint64_t at = t->tb_base + reinterpret_cast<uintptr_t>(udata);
   const uint64_t line = vaddr >> 6;
   access(*t, line, vaddr, store, size, at);
-  if (((vaddr + size - 1) >> 6) != line)
+  if (((vaddr + size - 1) >> 6) != line) {
     access(*t, line + 1, vaddr, store, 0, at);  // crosses a line
+  }
 }
 
 void on_tb_exec(unsigned int vcpu, void* udata) {
@@ -205,10 +208,13 @@ void on_tb_exec(unsigned int vcpu, void* udata) {
 
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
   const size_t n = qemu_plugin_tb_n_insns(tb);
+  // The callbacks' userdata carries a count or an index, never dereferenced.
+  // NOLINTNEXTLINE(performance-no-int-to-ptr)
   qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
                                        reinterpret_cast<void*>(n));
   for (size_t i = 0; i < n; ++i) {
     qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i), on_mem, QEMU_PLUGIN_CB_NO_REGS,
+                                     // NOLINTNEXTLINE(performance-no-int-to-ptr)
                                      QEMU_PLUGIN_MEM_RW, reinterpret_cast<void*>(i));
   }
 }
@@ -218,8 +224,9 @@ void on_vcpu_init(qemu_plugin_id_t, unsigned int vcpu) {
   auto* t = new Thread(g->next_thread.fetch_add(1),
                        CoreCaches(g->l1_size, g->l1_ways, g->l2_size, g->l2_ways));
   // Called in the creating thread: the child starts where its parent is now.
-  if (current != nullptr && t->number != 0)
+  if (current != nullptr && t->number != 0) {
     emit(*current, AppKind::kSpawn, t->number, current->icount);
+  }
   Thread* old = g->vcpu[vcpu];
   g->vcpu[vcpu] = t;
   delete old;  // a reused index: its thread exited and was flushed

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+// NOLINTBEGIN(readability-identifier-naming): the names are QEMU's plugin ABI
 extern "C" {
 
 using qemu_plugin_id_t = uint64_t;
@@ -71,3 +72,4 @@ bool qemu_plugin_mem_is_store(qemu_plugin_meminfo_t info);
 void qemu_plugin_outs(const char* string);
 
 }  // extern "C"
+// NOLINTEND(readability-identifier-naming)

@@ -15,7 +15,8 @@ class Address {
  public:
   constexpr Address() = default;
   constexpr explicit Address(uint64_t v) : v_(v) {}
-  constexpr uint64_t value() const { return v_; }
+  [[nodiscard]] constexpr uint64_t value() const { return v_; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   constexpr auto operator<=>(const Address&) const = default;
   constexpr Address operator+(Bytes b) const { return Address(v_ + b.value()); }
   constexpr Address operator-(Bytes b) const { return Address(v_ - b.value()); }

@@ -31,41 +31,50 @@ uint64_t get(std::span<const uint8_t> in, size_t off, unsigned bytes) {
 }
 
 void expect_header(std::span<const uint8_t> b, uint8_t type, const char* what, size_t min_len) {
-  if (b.size() < 4)
+  if (b.size() < 4) {
     throw ParseError(fmt::format("{}: {} bytes, shorter than a structure header", what, b.size()));
-  if (b[0] != type)
+  }
+  if (b[0] != type) {
     throw ParseError(fmt::format("{}: type {} where {} was expected", what, b[0], type));
+  }
   const uint64_t len = get(b, 2, 2);
-  if (len != b.size() || len < min_len)
+  if (len != b.size() || len < min_len) {
     throw ParseError(fmt::format("{}: Record Length {} does not match {} bytes (minimum {})", what,
                                  len, b.size(), min_len));
+  }
 }
 
 void check_cfmws(const CedtCfmws& c) {
   const std::string what = fmt::format("CFMWS at {:#x}", c.base.value());
   const unsigned ways = c.ways();  // validates ENIW
   (void)c.granularity();           // validates HBIG
-  if (c.targets.size() != ways)
+  if (c.targets.size() != ways) {
     throw ValidationError(
         fmt::format("{}: {} targets for {} interleave ways", what, c.targets.size(), ways));
-  if (c.interleave_arithmetic > CedtCfmws::kArithmeticModuloXor)
+  }
+  if (c.interleave_arithmetic > CedtCfmws::kArithmeticModuloXor) {
     throw ValidationError(
         fmt::format("{}: interleave arithmetic {} is not defined", what, c.interleave_arithmetic));
-  if (c.base.value() % kWindowAlign != 0)
+  }
+  if (c.base.value() % kWindowAlign != 0) {
     throw ValidationError(fmt::format("{}: base is not 256 MiB aligned", what));
-  if (c.size.value() == 0 || c.size.value() % (kWindowAlign * ways) != 0)
+  }
+  if (c.size.value() == 0 || c.size.value() % (kWindowAlign * ways) != 0) {
     throw ValidationError(fmt::format("{}: size {} is not a non-zero multiple of {} x 256 MiB",
                                       what, format_bytes(c.size), ways));
+  }
 }
 
 void check_chbs(const Chbs& c) {
   const std::string what = fmt::format("CHBS uid {}", c.uid);
-  if (c.cxl_version > Chbs::kVersionCxl2)
+  if (c.cxl_version > Chbs::kVersionCxl2) {
     throw ValidationError(fmt::format("{}: CXL Version {} is not defined", what, c.cxl_version));
+  }
   const Bytes want = c.cxl_version == Chbs::kVersionRch ? KiB(8) : KiB(64);
-  if (c.length != want)
+  if (c.length != want) {
     throw ValidationError(fmt::format("{}: length {} (CXL Version {} requires {})", what,
                                       format_bytes(c.length), c.cxl_version, format_bytes(want)));
+  }
 }
 
 template <size_t N>
@@ -77,31 +86,35 @@ std::string chars(const std::array<char, N>& a) {
 
 unsigned CedtCfmws::ways() const {
   auto w = eiw_to_ways(eniw);
-  if (!w)
+  if (!w) {
     throw ValidationError(
         fmt::format("CFMWS at {:#x}: ENIW {} is not a valid encoding", base.value(), eniw));
+  }
   return *w;
 }
 
 Bytes CedtCfmws::granularity() const {
   auto g = hbig <= 0xFF ? eig_to_granularity(static_cast<uint8_t>(hbig)) : std::nullopt;
-  if (!g)
+  if (!g) {
     throw ValidationError(
         fmt::format("CFMWS at {:#x}: HBIG {} is not a valid encoding", base.value(), hbig));
+  }
   return *g;
 }
 
 CedtCfmws make_cfmws(Hpa base, Bytes size, std::vector<uint32_t> targets, Bytes granularity,
                      uint16_t restrictions, uint16_t qtg_id) {
   auto eiw = ways_to_eiw(static_cast<unsigned>(targets.size()));
-  if (!eiw)
+  if (!eiw) {
     throw ValidationError(fmt::format("CFMWS at {:#x}: {} targets is not a valid interleave",
                                       base.value(), targets.size()));
+  }
   auto eig = granularity_to_eig(granularity);
-  if (!eig)
+  if (!eig) {
     throw ValidationError(
         fmt::format("CFMWS at {:#x}: granularity {} is not 256 B .. 16 KiB, power of two",
                     base.value(), format_bytes(granularity)));
+  }
   CedtCfmws c{base, size,         *eiw,   CedtCfmws::kArithmeticModulo,
               *eig, restrictions, qtg_id, std::move(targets)};
   check_cfmws(c);
@@ -125,8 +138,9 @@ std::vector<uint8_t> encode_chbs(const Chbs& c) {
 
 Chbs decode_chbs(std::span<const uint8_t> b) {
   expect_header(b, Chbs::kType, "CHBS", Chbs::kLength);
-  if (b.size() != Chbs::kLength)
+  if (b.size() != Chbs::kLength) {
     throw ParseError(fmt::format("CHBS: length {} is not 32", b.size()));
+  }
   return Chbs{static_cast<uint32_t>(get(b, 4, 4)), static_cast<uint32_t>(get(b, 8, 4)),
               Hpa(get(b, 16, 8)), Bytes(get(b, 24, 8))};
 }
@@ -163,14 +177,17 @@ CedtCfmws decode_cfmws(std::span<const uint8_t> b) {
   c.restrictions = static_cast<uint16_t>(get(b, 32, 2));
   c.qtg_id = static_cast<uint16_t>(get(b, 34, 2));
   auto ways = eiw_to_ways(c.eniw);
-  if (!ways)
+  if (!ways) {
     throw ParseError(
         fmt::format("CFMWS at {:#x}: ENIW {} is not a valid encoding", c.base.value(), c.eniw));
-  if (b.size() != CedtCfmws::kFixedLength + 4ull * *ways)
+  }
+  if (b.size() != CedtCfmws::kFixedLength + 4ull * *ways) {
     throw ParseError(fmt::format("CFMWS at {:#x}: Record Length {} does not hold {} targets",
                                  c.base.value(), b.size(), *ways));
-  for (unsigned i = 0; i < *ways; ++i)
+  }
+  for (unsigned i = 0; i < *ways; ++i) {
     c.targets.push_back(static_cast<uint32_t>(get(b, 36 + 4 * i, 4)));
+  }
   return c;
 }
 
@@ -188,12 +205,13 @@ std::vector<uint8_t> encode_cedt(const Cedt& t) {
   put(out, t.creator_revision, 4);
   for (const CedtStructure& s : t.structures) {
     std::vector<uint8_t> bytes;
-    if (const auto* chbs = std::get_if<Chbs>(&s))
+    if (const auto* chbs = std::get_if<Chbs>(&s)) {
       bytes = encode_chbs(*chbs);
-    else if (const auto* cfmws = std::get_if<CedtCfmws>(&s))
+    } else if (const auto* cfmws = std::get_if<CedtCfmws>(&s)) {
       bytes = encode_cfmws(*cfmws);
-    else
+    } else {
       bytes = std::get<CedtRawStructure>(s).bytes;
+    }
     out.insert(out.end(), bytes.begin(), bytes.end());
   }
   const auto len = static_cast<uint32_t>(out.size());
@@ -205,16 +223,19 @@ std::vector<uint8_t> encode_cedt(const Cedt& t) {
 }
 
 Cedt decode_cedt(std::span<const uint8_t> b) {
-  if (b.size() < Cedt::kHeaderLength)
+  if (b.size() < Cedt::kHeaderLength) {
     throw ParseError(fmt::format("CEDT: {} bytes, shorter than the ACPI header", b.size()));
+  }
   if (std::memcmp(b.data(), "CEDT", 4) != 0) throw ParseError("CEDT: signature is not \"CEDT\"");
   const uint64_t len = get(b, 4, 4);
-  if (len != b.size())
+  if (len != b.size()) {
     throw ParseError(fmt::format("CEDT: header Length {} but {} bytes given", len, b.size()));
+  }
   uint8_t sum = 0;
   for (uint8_t x : b) sum = static_cast<uint8_t>(sum + x);
-  if (sum != 0)
+  if (sum != 0) {
     throw ParseError(fmt::format("CEDT: checksum mismatch (byte sum {:#04x}, must be 0)", sum));
+  }
   Cedt t;
   t.revision = b[8];
   std::memcpy(t.oem_id.data(), b.data() + 10, 6);
@@ -224,21 +245,24 @@ Cedt decode_cedt(std::span<const uint8_t> b) {
   t.creator_revision = static_cast<uint32_t>(get(b, 32, 4));
   size_t off = Cedt::kHeaderLength;
   while (off < b.size()) {
-    if (b.size() - off < 4)
+    if (b.size() - off < 4) {
       throw ParseError(fmt::format("CEDT: truncated structure header at offset {}", off));
+    }
     const size_t slen = get(b, off + 2, 2);
-    if (slen < 4 || off + slen > b.size())
+    if (slen < 4 || off + slen > b.size()) {
       throw ParseError(
           fmt::format("CEDT: structure at offset {} has Record Length {} (table ends at {})", off,
                       slen, b.size()));
+    }
     const auto s = b.subspan(off, slen);
     try {
-      if (s[0] == Chbs::kType)
+      if (s[0] == Chbs::kType) {
         t.structures.emplace_back(decode_chbs(s));
-      else if (s[0] == CedtCfmws::kType)
+      } else if (s[0] == CedtCfmws::kType) {
         t.structures.emplace_back(decode_cfmws(s));
-      else
+      } else {
         t.structures.emplace_back(CedtRawStructure{s[0], {s.begin(), s.end()}});
+      }
     } catch (const ParseError& e) {
       throw ParseError(fmt::format("CEDT: structure at offset {}: {}", off, e.what()));
     }

@@ -59,8 +59,8 @@ struct CedtCfmws {
   auto operator<=>(const CedtCfmws&) const = default;
 
   // Decoded interleave ways / granularity; throw ValidationError for invalid encodings.
-  unsigned ways() const;
-  Bytes granularity() const;
+  [[nodiscard]] unsigned ways() const;
+  [[nodiscard]] Bytes granularity() const;
 };
 
 // A window from its natural parameters (ways = targets.size()); throws ValidationError when

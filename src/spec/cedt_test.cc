@@ -95,8 +95,9 @@ TEST(Cedt, DecoderRejectsDamagedTables) {
   bad = good;
   bad[36 + 2] = 0xF0;
   uint8_t sum = 0;
-  for (size_t i = 0; i < bad.size(); ++i)
+  for (size_t i = 0; i < bad.size(); ++i) {
     if (i != 9) sum = static_cast<uint8_t>(sum + bad[i]);
+  }
   bad[9] = static_cast<uint8_t>(0x100 - sum);
   try {
     decode_cedt(bad);

@@ -187,15 +187,18 @@ ComponentRegisters::ComponentRegisters(ComponentKind kind, std::optional<Externa
     : kind_(kind), regs_(kCacheMemSize), hdm_(std::move(hdm)) {
   const std::string kname(component_kind_name(kind));
   if (hdm_) {
-    if (kind == ComponentKind::kRootPort || kind == ComponentKind::kSwitchDownstream)
+    if (kind == ComponentKind::kRootPort || kind == ComponentKind::kSwitchDownstream) {
       throw std::invalid_argument(kname +
                                   ": root and downstream ports have no HDM Decoder Capability");
-    if (hdm_->id != static_cast<uint16_t>(CacheMemCapabilityId::kHdmDecoder))
+    }
+    if (hdm_->id != static_cast<uint16_t>(CacheMemCapabilityId::kHdmDecoder)) {
       throw std::invalid_argument(
           fmt::format("{}: capability id {} is not the HDM Decoder Capability", kname, hdm_->id));
-    if (hdm_->size_bytes == 0 || kHdmOffset + hdm_->size_bytes > kCacheMemSize)
+    }
+    if (hdm_->size_bytes == 0 || kHdmOffset + hdm_->size_bytes > kCacheMemSize) {
       throw std::invalid_argument(fmt::format("{}: HDM Decoder Capability of {} bytes does not fit",
                                               kname, hdm_->size_bytes));
+    }
   }
   regs_.add_structure("CXL Capability Header", 0, kCxlCapabilityHeader, 4);
   struct Entry {
@@ -224,9 +227,10 @@ ComponentRegisters::ComponentRegisters(ComponentKind kind, std::optional<Externa
 namespace {
 
 void check_offset(uint32_t off, unsigned size) {
-  if (off % 4 != 0 || uint64_t{off} + size > ComponentRegisters::kBlockSize)
+  if (off % 4 != 0 || uint64_t{off} + size > ComponentRegisters::kBlockSize) {
     throw std::out_of_range(
         fmt::format("component register access of {} bytes at {:#x}", size, off));
+  }
 }
 
 }  // namespace
@@ -235,8 +239,9 @@ uint32_t ComponentRegisters::read32(uint32_t off) const {
   check_offset(off, 4);
   if (off < kCacheMemOffset || off >= kCacheMemOffset + kCacheMemSize) return 0;
   const uint32_t cm = off - kCacheMemOffset;
-  if (hdm_ && cm >= kHdmOffset && cm < kHdmOffset + hdm_->size_bytes)
+  if (hdm_ && cm >= kHdmOffset && cm < kHdmOffset + hdm_->size_bytes) {
     return hdm_->read32(cm - kHdmOffset);
+  }
   return regs_.read32(cm);
 }
 
@@ -264,8 +269,9 @@ void ComponentRegisters::write64(uint32_t off, uint64_t value) {
 
 std::optional<uint32_t> ComponentRegisters::find_capability(CacheMemCapabilityId id) const {
   const uint32_t hdr = read32(kCacheMemOffset);
-  if ((hdr & 0xFFFF) != static_cast<uint16_t>(CacheMemCapabilityId::kCapabilityHeader))
+  if ((hdr & 0xFFFF) != static_cast<uint16_t>(CacheMemCapabilityId::kCapabilityHeader)) {
     return std::nullopt;
+  }
   if (id == CacheMemCapabilityId::kCapabilityHeader) return kCacheMemOffset;
   const uint32_t n = hdr >> 24;
   for (uint32_t i = 1; i <= n; ++i) {
@@ -277,31 +283,39 @@ std::optional<uint32_t> ComponentRegisters::find_capability(CacheMemCapabilityId
 
 void ComponentRegisters::raise_uncorrectable(unsigned bit,
                                              std::optional<std::array<uint32_t, 16>> header) {
-  if (kind_ == ComponentKind::kHostBridge)
+  if (kind_ == ComponentKind::kHostBridge) {
     throw std::invalid_argument("host bridge has no RAS capability");
-  if (bit >= 32 || !(kUeDefinedBits & (1u << bit)))
+  }
+  if (bit >= 32 || !(kUeDefinedBits & (1u << bit))) {
     throw std::invalid_argument(fmt::format("uncorrectable error bit {} is not defined", bit));
+  }
   const uint32_t status = regs_.read32(kRasOffset);
   const auto fep = static_cast<unsigned>(regs_.field(kRasOffset, "First_Error_Pointer"));
   const bool fep_pending = status & (1u << fep) & kUeDefinedBits;
   // Hardware sets the status bit (RW1C to software) through the hardware view.
-  for (const FieldDesc& f : kRas)
+  for (const FieldDesc& f : kRas) {
     if (f.offset == 0x00 && f.lsb == bit) regs_.set_field(kRasOffset, f.name, 1);
+  }
   if (!fep_pending) {
     regs_.set_field(kRasOffset, "First_Error_Pointer", bit);
-    if (header)
-      for (unsigned i = 0; i < 16; ++i)
+    if (header) {
+      for (unsigned i = 0; i < 16; ++i) {
         regs_.set_field(kRasOffset, fmt::format("Header Log {}", i), (*header)[i]);
+      }
+    }
   }
 }
 
 void ComponentRegisters::raise_correctable(unsigned bit) {
-  if (kind_ == ComponentKind::kHostBridge)
+  if (kind_ == ComponentKind::kHostBridge) {
     throw std::invalid_argument("host bridge has no RAS capability");
-  if (bit >= 32 || !(kCeDefinedBits & (1u << bit)))
+  }
+  if (bit >= 32 || !(kCeDefinedBits & (1u << bit))) {
     throw std::invalid_argument(fmt::format("correctable error bit {} is not defined", bit));
-  for (const FieldDesc& f : kRas)
+  }
+  for (const FieldDesc& f : kRas) {
     if (f.offset == 0x0C && f.lsb == bit) regs_.set_field(kRasOffset, f.name, 1);
+  }
 }
 
 nlohmann::json ComponentRegisters::to_json() const {
@@ -310,8 +324,9 @@ nlohmann::json ComponentRegisters::to_json() const {
                    {"cache_mem", regs_.to_json()}};
   if (hdm_) {
     nlohmann::json dwords = nlohmann::json::array();
-    for (uint32_t o = 0; o < hdm_->size_bytes; o += 4)
+    for (uint32_t o = 0; o < hdm_->size_bytes; o += 4) {
       dwords.push_back({{"offset", kCacheMemOffset + kHdmOffset + o}, {"value", hdm_->read32(o)}});
+    }
     j["hdm"] = {{"offset", kCacheMemOffset + kHdmOffset},
                 {"version", hdm_->version},
                 {"dwords", std::move(dwords)}};
@@ -321,9 +336,10 @@ nlohmann::json ComponentRegisters::to_json() const {
 
 ComponentRegisters make_host_bridge_component_registers(unsigned root_ports,
                                                         HdmDecoderCapability* hdm) {
-  if (root_ports > 1 && hdm == nullptr)
+  if (root_ports > 1 && hdm == nullptr) {
     throw std::invalid_argument(
         fmt::format("host bridge with {} root ports needs HDM decoders", root_ports));
+  }
   return ComponentRegisters(ComponentKind::kHostBridge, hdm_capability(hdm));
 }
 

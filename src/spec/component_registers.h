@@ -94,19 +94,19 @@ class ComponentRegisters {
   ComponentRegisters(ComponentRegisters&&) = default;
   ComponentRegisters& operator=(ComponentRegisters&&) = default;
 
-  ComponentKind kind() const { return kind_; }
+  [[nodiscard]] ComponentKind kind() const { return kind_; }
 
   // Bus view at block offsets (0 .. kBlockSize-4, 4-byte aligned; std::out_of_range otherwise).
-  uint32_t read32(uint32_t off) const;
+  [[nodiscard]] uint32_t read32(uint32_t off) const;
   void write32(uint32_t off, uint32_t value);
   // 64-bit access as two 32-bit accesses, low dword first (as Linux's lo_hi_readq does).
-  uint64_t read64(uint32_t off) const;
+  [[nodiscard]] uint64_t read64(uint32_t off) const;
   void write64(uint32_t off, uint64_t value);
 
   // Block offset of the capability with `id`, found by walking the capability headers over the
   // bus view as system software does.
-  std::optional<uint32_t> find_capability(CacheMemCapabilityId id) const;
-  bool has_hdm() const { return hdm_.has_value(); }
+  [[nodiscard]] std::optional<uint32_t> find_capability(CacheMemCapabilityId id) const;
+  [[nodiscard]] bool has_hdm() const { return hdm_.has_value(); }
 
   // RAS error injection (hardware side): sets the status bit; for uncorrectable errors the
   // First_Error_Pointer is set to `bit` when the error it pointed at is no longer pending, and
@@ -117,11 +117,11 @@ class ComponentRegisters {
 
   // RAS, Link and header registers (hardware access, JSON). Offsets are cache/mem relative.
   RegisterFile& cache_mem() { return regs_; }
-  const RegisterFile& cache_mem() const { return regs_; }
+  [[nodiscard]] const RegisterFile& cache_mem() const { return regs_; }
 
   // {"kind", "cache_mem_offset", "cache_mem": RegisterFile::to_json(), "hdm": {"offset",
   //  "version", "dwords": [{"offset", "value"}]} (absent without HDM)}; offsets block-relative.
-  nlohmann::json to_json() const;
+  [[nodiscard]] nlohmann::json to_json() const;
 
  private:
   ComponentKind kind_;

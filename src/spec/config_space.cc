@@ -229,32 +229,37 @@ ConfigSpace::ConfigSpace(HeaderType type, const PciIdentity& id) : type_(type), 
 }
 
 uint32_t ConfigSpace::read(uint16_t off, unsigned size) const {
-  if (size != 1 && size != 2 && size != 4)
+  if (size != 1 && size != 2 && size != 4) {
     throw std::invalid_argument(fmt::format("config read of {} bytes", size));
+  }
   return static_cast<uint32_t>(regs_.read(off, size));
 }
 
 void ConfigSpace::write(uint16_t off, unsigned size, uint32_t value) {
-  if (size != 1 && size != 2 && size != 4)
+  if (size != 1 && size != 2 && size != 4) {
     throw std::invalid_argument(fmt::format("config write of {} bytes", size));
+  }
   regs_.write(off, size, value);
 }
 
 void ConfigSpace::add_bar(const BarSpec& bar) {
   const unsigned slots = type_ == HeaderType::kType0 ? 6 : 2;
   const unsigned used = bar.is_64bit ? 2 : 1;
-  if (bar.index + used > slots)
+  if (bar.index + used > slots) {
     throw std::invalid_argument(fmt::format("BAR{} ({}-bit) does not fit a type {} header",
                                             bar.index, bar.is_64bit ? 64 : 32,
                                             static_cast<int>(type_)));
+  }
   const uint8_t mask = static_cast<uint8_t>(((1u << used) - 1) << bar.index);
-  if (bars_used_ & mask)
+  if (bars_used_ & mask) {
     throw std::invalid_argument(fmt::format("BAR{} is already implemented", bar.index));
+  }
   const uint64_t size = bar.size.value();
   const uint64_t limit = bar.is_64bit ? (1ull << 63) : (1ull << 31);
-  if (size < 16 || !std::has_single_bit(size) || size > limit)
+  if (size < 16 || !std::has_single_bit(size) || size > limit) {
     throw std::invalid_argument(fmt::format("BAR{} size {:#x} is not a power of two in [16, {:#x}]",
                                             bar.index, size, limit));
+  }
   const auto n = static_cast<uint8_t>(std::countr_zero(size));
   const uint8_t width = bar.is_64bit ? 8 : 4;
   const uint8_t top = static_cast<uint8_t>(width * 8 - 1);
@@ -273,8 +278,9 @@ void ConfigSpace::add_bar(const BarSpec& bar) {
 
 std::optional<uint64_t> ConfigSpace::bar_address(unsigned index) const {
   const auto base = static_cast<uint16_t>(0x10 + 4 * index);
-  if (index >= 6 || !(bars_used_ & (1u << index)) || !regs_.has_field(base, "Base Address"))
+  if (index >= 6 || !(bars_used_ & (1u << index)) || !regs_.has_field(base, "Base Address")) {
     return std::nullopt;
+  }
   const bool is64 = regs_.field(base, "Memory Type") == 2;
   const uint64_t raw = regs_.read(base, is64 ? 8 : 4);
   return raw & ~uint64_t{0xF};
@@ -283,17 +289,19 @@ std::optional<uint64_t> ConfigSpace::bar_address(unsigned index) const {
 uint16_t ConfigSpace::add_capability(std::string name, uint8_t cap_id,
                                      std::span<const FieldDesc> body, uint16_t length) {
   const auto len = static_cast<uint16_t>((length + 3u) & ~3u);
-  if (length < 2 || next_cap_ + len > 0x100)
+  if (length < 2 || next_cap_ + len > 0x100) {
     throw std::length_error(
         fmt::format("{}: no room for {} bytes in the capability area", name, length));
+  }
   const uint16_t at = next_cap_;
   regs_.add_structure(name + " header", at, kCapHeader, 2);
   regs_.add_structure(std::move(name), at, body, length);
   regs_.init_field(at, "Capability ID", cap_id);
-  if (last_cap_ == 0)
+  if (last_cap_ == 0) {
     regs_.init_field(0, "Capabilities Pointer", at);
-  else
+  } else {
     regs_.init_field(last_cap_, "Next Capability Pointer", at);
+  }
   last_cap_ = at;
   next_cap_ = static_cast<uint16_t>(at + len);
   return at;
@@ -302,9 +310,10 @@ uint16_t ConfigSpace::add_capability(std::string name, uint8_t cap_id,
 uint16_t ConfigSpace::add_extended_capability(std::string name, uint16_t cap_id, uint8_t version,
                                               std::span<const FieldDesc> body, uint16_t length) {
   const auto len = static_cast<uint16_t>((length + 3u) & ~3u);
-  if (length < 4 || next_ext_ + len > kSize)
+  if (length < 4 || next_ext_ + len > kSize) {
     throw std::length_error(
         fmt::format("{}: no room for {} bytes in extended config space", name, length));
+  }
   const uint16_t at = next_ext_;
   regs_.add_structure(name + " header", at, kExtCapHeader, 4);
   regs_.add_structure(std::move(name), at, body, length);
@@ -317,13 +326,15 @@ uint16_t ConfigSpace::add_extended_capability(std::string name, uint16_t cap_id,
 }
 
 uint16_t ConfigSpace::add_pcie_capability(PciePortType port_type, const PcieLinkInfo& link) {
-  if (link.max_speed < 1 || link.max_speed > 7 || link.max_width == 0 || link.max_width > 32)
+  if (link.max_speed < 1 || link.max_speed > 7 || link.max_width == 0 || link.max_width > 32) {
     throw std::invalid_argument(
         fmt::format("PCIe link speed {} / width x{} out of range", link.max_speed, link.max_width));
+  }
   const uint16_t at =
       add_capability("PCI Express Capability", kPcieCapabilityId, kPcieCap, kPcieCapLength);
-  if (port_type == PciePortType::kRootPort)
+  if (port_type == PciePortType::kRootPort) {
     regs_.add_structure("PCI Express Capability (root)", at, kPcieRootRegs, kPcieCapLength);
+  }
   regs_.init_field(at, "Device/Port Type", static_cast<uint8_t>(port_type));
   regs_.init_field(at, "Max Link Speed", link.max_speed);
   regs_.init_field(at, "Maximum Link Width", link.max_width);
@@ -369,8 +380,9 @@ std::optional<uint16_t> ConfigSpace::find_dvsec(uint16_t vendor, uint16_t dvsec_
     const uint32_t h = read32(p);
     if (h == 0) return std::nullopt;
     if ((h & 0xFFFF) == kDvsecCapabilityId && read16(static_cast<uint16_t>(p + 4)) == vendor &&
-        read16(static_cast<uint16_t>(p + 8)) == dvsec_id)
+        read16(static_cast<uint16_t>(p + 8)) == dvsec_id) {
       return p;
+    }
     p = static_cast<uint16_t>((h >> 20) & 0xFFC);
   }
   return std::nullopt;

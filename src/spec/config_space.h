@@ -70,14 +70,14 @@ class ConfigSpace {
   // An empty function of the given header type with its identity loaded (all HwInit/RO).
   ConfigSpace(HeaderType type, const PciIdentity& id);
 
-  HeaderType header_type() const { return type_; }
+  [[nodiscard]] HeaderType header_type() const { return type_; }
 
   // Bus view (what config reads/writes from software see). `size` is 1, 2 or 4 bytes.
-  uint32_t read(uint16_t off, unsigned size) const;
+  [[nodiscard]] uint32_t read(uint16_t off, unsigned size) const;
   void write(uint16_t off, unsigned size, uint32_t value);
-  uint8_t read8(uint16_t off) const { return static_cast<uint8_t>(read(off, 1)); }
-  uint16_t read16(uint16_t off) const { return static_cast<uint16_t>(read(off, 2)); }
-  uint32_t read32(uint16_t off) const { return read(off, 4); }
+  [[nodiscard]] uint8_t read8(uint16_t off) const { return static_cast<uint8_t>(read(off, 1)); }
+  [[nodiscard]] uint16_t read16(uint16_t off) const { return static_cast<uint16_t>(read(off, 2)); }
+  [[nodiscard]] uint32_t read32(uint16_t off) const { return read(off, 4); }
   void write32(uint16_t off, uint32_t v) { write(off, 4, v); }
 
   // Implements a memory BAR. Throws std::invalid_argument for a slot the header type lacks,
@@ -85,7 +85,7 @@ class ConfigSpace {
   void add_bar(const BarSpec& bar);
   // The address currently programmed into BAR `index` (64-bit BARs: both halves), if it
   // is implemented.
-  std::optional<uint64_t> bar_address(unsigned index) const;
+  [[nodiscard]] std::optional<uint64_t> bar_address(unsigned index) const;
 
   // Appends a capability (PCIe 6.0 §7.5.3 style list) of `length` bytes: a header (Capability
   // ID, Next Capability Pointer) is added at +0..+1 and `body` (offsets relative to the
@@ -102,22 +102,22 @@ class ConfigSpace {
   uint16_t add_pcie_capability(PciePortType port_type, const PcieLinkInfo& link);
 
   // List walks over the bus view, as system software does (bounded against loops).
-  std::optional<uint16_t> find_capability(uint8_t cap_id) const;
-  std::optional<uint16_t> find_extended_capability(uint16_t cap_id) const;
+  [[nodiscard]] std::optional<uint16_t> find_capability(uint8_t cap_id) const;
+  [[nodiscard]] std::optional<uint16_t> find_extended_capability(uint16_t cap_id) const;
   // The Designated Vendor-Specific Extended Capability with `vendor` / `dvsec_id` in its
   // DVSEC Header 1 / Header 2 (PCIe 6.0 §7.9.6).
-  std::optional<uint16_t> find_dvsec(uint16_t vendor, uint16_t dvsec_id) const;
+  [[nodiscard]] std::optional<uint16_t> find_dvsec(uint16_t vendor, uint16_t dvsec_id) const;
 
   // Link Capabilities Port Number / Device/Port Type of the PCI Express Capability (absent
   // without one).
-  std::optional<uint8_t> port_number() const;
-  std::optional<PciePortType> port_type() const;
+  [[nodiscard]] std::optional<uint8_t> port_number() const;
+  [[nodiscard]] std::optional<PciePortType> port_type() const;
 
   // Hardware-side access to the fields of every structure (see RegisterFile).
   RegisterFile& registers() { return regs_; }
-  const RegisterFile& registers() const { return regs_; }
+  [[nodiscard]] const RegisterFile& registers() const { return regs_; }
 
-  nlohmann::json to_json() const;
+  [[nodiscard]] nlohmann::json to_json() const;
 
  private:
   HeaderType type_;

@@ -142,15 +142,15 @@ TEST(ConfigSpace, ExtendedCapabilitiesChainFrom0x100) {
 }
 
 TEST(ConfigSpace, FindDvsecMatchesVendorAndId) {
-  constexpr auto dvsec_body = std::to_array<FieldDesc>({
+  constexpr auto kDvsecBody = std::to_array<FieldDesc>({
       {"DVSEC Vendor ID", 0x4, 4, 0, 15, Access::kRO, 0, "test"},
       {"DVSEC ID", 0x8, 2, 0, 15, Access::kRO, 0, "test"},
   });
   ConfigSpace cs(HeaderType::kType0, kEp);
-  const uint16_t x = cs.add_extended_capability("X", 0x0023, 1, dvsec_body, 0xC);
+  const uint16_t x = cs.add_extended_capability("X", 0x0023, 1, kDvsecBody, 0xC);
   cs.registers().init_field(x, "DVSEC Vendor ID", 0x1E98);
   cs.registers().init_field(x, "DVSEC ID", 3);
-  const uint16_t y = cs.add_extended_capability("Y", 0x0023, 1, dvsec_body, 0xC);
+  const uint16_t y = cs.add_extended_capability("Y", 0x0023, 1, kDvsecBody, 0xC);
   cs.registers().init_field(y, "DVSEC Vendor ID", 0x1E98);
   cs.registers().init_field(y, "DVSEC ID", 8);
   EXPECT_EQ(cs.find_dvsec(0x1E98, 8), y);
@@ -181,8 +181,9 @@ TEST(ConfigSpace, JsonDumpNamesStructures) {
   const nlohmann::json j = cs.to_json();
   EXPECT_EQ(j["size"], 4096);
   bool found = false;
-  for (const auto& s : j["structures"])
+  for (const auto& s : j["structures"]) {
     if (s["name"] == "PCI Express Capability") found = true;
+  }
   EXPECT_TRUE(found);
 }
 

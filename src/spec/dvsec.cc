@@ -218,19 +218,21 @@ uint16_t add_dvsec(ConfigSpace& cs, std::string name, DvsecId id, uint8_t revisi
 }
 
 void check_range_size(Bytes size, const char* what) {
-  if (size.value() == 0 || size.value() % MiB(256).value() != 0)
+  if (size.value() == 0 || size.value() % MiB(256).value() != 0) {
     throw ValidationError(
         fmt::format("{} size {} is not a non-zero multiple of 256 MiB", what, format_bytes(size)));
+  }
 }
 
 }  // namespace
 
 uint16_t add_cxl_device_dvsec(ConfigSpace& cs, const CxlDeviceDvsecParams& p) {
   if (p.ranges.size() > 2 || (p.mem_capable && p.ranges.empty()) ||
-      (!p.mem_capable && !p.ranges.empty()))
+      (!p.mem_capable && !p.ranges.empty())) {
     throw std::invalid_argument(
         fmt::format("PCIe DVSEC for CXL Devices: {} DPA ranges for a {}Mem_Capable device",
                     p.ranges.size(), p.mem_capable ? "" : "non-"));
+  }
   for (Bytes r : p.ranges) check_range_size(r, "CXL DVSEC range");
   const uint16_t at = add_dvsec(cs, "PCIe DVSEC for CXL Devices", DvsecId::kCxlDevice,
                                 kCxlDeviceRevision, kCxlDevice, kCxlDeviceLength);
@@ -300,12 +302,14 @@ uint16_t add_flex_bus_port_dvsec(ConfigSpace& cs, const FlexBusParams& p) {
 }
 
 uint16_t add_register_locator_dvsec(ConfigSpace& cs, std::span<const RegisterBlockEntry> entries) {
-  for (const RegisterBlockEntry& e : entries)
-    if (e.bir > 5 || e.offset % KiB(64).value() != 0)
+  for (const RegisterBlockEntry& e : entries) {
+    if (e.bir > 5 || e.offset % KiB(64).value() != 0) {
       throw std::invalid_argument(
           fmt::format("Register Locator: block {} at BIR {} offset {:#x} "
                       "(BIR must be 0..5, offset 64 KiB aligned)",
                       static_cast<int>(e.id), e.bir, e.offset));
+    }
+  }
   const auto length =
       static_cast<uint16_t>(kRegisterLocatorHeader + kRegisterLocatorEntry * entries.size());
   const uint16_t at = add_dvsec(cs, "Register Locator", DvsecId::kRegisterLocator, 0,
@@ -346,8 +350,9 @@ std::vector<uint16_t> cxl_dvsec_ids(const ConfigSpace& cs) {
     const uint32_t h = cs.read32(p);
     if (h == 0) break;
     if ((h & 0xFFFF) == ConfigSpace::kDvsecCapabilityId &&
-        cs.read16(static_cast<uint16_t>(p + 4)) == kCxlDvsecVendorId)
+        cs.read16(static_cast<uint16_t>(p + 4)) == kCxlDvsecVendorId) {
       ids.push_back(cs.read16(static_cast<uint16_t>(p + 8)));
+    }
     p = static_cast<uint16_t>((h >> 20) & 0xFFC);
   }
   return ids;
@@ -399,17 +404,20 @@ nlohmann::json describe(const ConfigSpace& cs) {
   if (auto t = cs.port_type()) j["port_type"] = port_type_name(*t);
   if (auto n = cs.port_number()) j["port_number"] = *n;
   nlohmann::json bars = nlohmann::json::array();
-  for (unsigned i = 0; i < 6; ++i)
+  for (unsigned i = 0; i < 6; ++i) {
     if (auto a = cs.bar_address(i)) bars.push_back({{"index", i}, {"address", *a}});
+  }
   j["bars"] = std::move(bars);
   nlohmann::json dvsecs = nlohmann::json::array();
-  for (uint16_t id : cxl_dvsec_ids(cs))
+  for (uint16_t id : cxl_dvsec_ids(cs)) {
     dvsecs.push_back(
         {{"id", id}, {"name", dvsec_name(id)}, {"offset", *cs.find_dvsec(kCxlDvsecVendorId, id)}});
+  }
   j["dvsecs"] = std::move(dvsecs);
   nlohmann::json blocks = nlohmann::json::array();
-  for (const RegisterBlockEntry& e : read_register_locator(cs))
+  for (const RegisterBlockEntry& e : read_register_locator(cs)) {
     blocks.push_back({{"bir", e.bir}, {"id", static_cast<int>(e.id)}, {"offset", e.offset}});
+  }
   j["register_blocks"] = std::move(blocks);
   return j;
 }
@@ -433,12 +441,14 @@ std::vector<RegisterBlockEntry> with_extra(const ConfigSpace& cs,
                                            std::vector<RegisterBlockEntry> base,
                                            const std::vector<RegisterBlockEntry>& extra) {
   base.insert(base.end(), extra.begin(), extra.end());
-  for (const RegisterBlockEntry& e : base)
-    if (!cs.bar_address(e.bir))
+  for (const RegisterBlockEntry& e : base) {
+    if (!cs.bar_address(e.bir)) {
       throw std::invalid_argument(
           fmt::format("Register Locator: block {} points at BAR{}, which this "
                       "function does not implement",
                       static_cast<int>(e.id), e.bir));
+    }
+  }
   return base;
 }
 
@@ -458,8 +468,9 @@ ConfigSpace make_port(const PortConfigOptions& o, PciePortType type, PciIdentity
 }
 
 ConfigSpace make_device(Bytes volatile_capacity, const DeviceConfigOptions& o, bool type2) {
-  if (volatile_capacity.value() == 0 && o.persistent_capacity.value() == 0)
+  if (volatile_capacity.value() == 0 && o.persistent_capacity.value() == 0) {
     throw ValidationError("CXL device needs a non-zero volatile or persistent capacity");
+  }
   std::vector<Bytes> ranges;
   if (volatile_capacity.value()) {
     check_range_size(volatile_capacity, "volatile capacity");

@@ -16,8 +16,9 @@ constexpr std::array<unsigned, 13> kDecoderCounts = {1, 2, 4, 6, 8, 10, 12, 14, 
 
 uint32_t encode_decoder_count(unsigned count) {
   auto it = std::find(kDecoderCounts.begin(), kDecoderCounts.end(), count);
-  if (it == kDecoderCounts.end())
+  if (it == kDecoderCounts.end()) {
     throw std::invalid_argument(fmt::format("HDM decoder count {} is not encodable", count));
+  }
   return static_cast<uint32_t>(it - kDecoderCounts.begin());
 }
 
@@ -85,8 +86,9 @@ HdmDecoderCapability::HdmDecoderCapability(HdmKind kind, unsigned decoder_count,
       regs_(0x10 + 0x20 * decoder_count) {
   const uint32_t count_enc = encode_decoder_count(decoder_count);
   if (kind == HdmKind::kPort && target_count != 1 && target_count != 2 && target_count != 4 &&
-      target_count != 8)
+      target_count != 8) {
     throw std::invalid_argument(fmt::format("HDM target count {} is not encodable", target_count));
+  }
   regs_.add_structure("HDM Decoder Capability", 0, kCapabilityFields, 0x10);
   const bool port = kind == HdmKind::kPort;
   for (unsigned n = 0; n < decoder_count; ++n) {
@@ -125,8 +127,9 @@ void HdmDecoderCapability::write32(uint32_t off, uint32_t value) {
   if (off % 4 != 0 || off >= size_bytes()) return;
   const bool is_control = off >= 0x10 && (off - 0x10) % 0x20 == kControl;
   const unsigned n = off >= 0x10 ? (off - 0x10) / 0x20 : 0;
-  if (is_control && locked_[n] && !(value & kCtrlCommit))
+  if (is_control && locked_[n] && !(value & kCtrlCommit)) {
     last_error_ = fmt::format("decoder {} is locked (Lock On Commit): decommit ignored", n);
+  }
   const uint32_t mask = unlocked_mask(off);
   const uint32_t old = reg(off);
   regs_.write32(off, (old & ~mask) | (value & mask));
@@ -176,13 +179,16 @@ std::optional<std::string> HdmDecoderCapability::validate_commit(unsigned n) con
   if (!s.ways) return "invalid interleave ways encoding";
   const unsigned ways = *s.ways;
   if (kind_ == HdmKind::kPort) {
-    if (!std::has_single_bit(ways))
+    if (!std::has_single_bit(ways)) {
       return fmt::format("{}-way interleave is not supported by a port", ways);
-    if (ways > target_count_)
+    }
+    if (ways > target_count_) {
       return fmt::format("{}-way interleave exceeds the target count {}", ways, target_count_);
+    }
   }
-  if (s.size.value() % (align * ways) != 0)
+  if (s.size.value() % (align * ways) != 0) {
     return fmt::format("size is not a multiple of {} ways x 256 MiB", ways);
+  }
   if (n > 0) {
     const DecoderState prev = state(n - 1);
     if (!prev.committed) return fmt::format("decoder {} is not committed (commit in order)", n - 1);
@@ -191,23 +197,28 @@ std::optional<std::string> HdmDecoderCapability::validate_commit(unsigned n) con
   if (kind_ == HdmKind::kPort) {
     const std::vector<uint8_t> dports =
         context_ ? context_->dport_numbers() : std::vector<uint8_t>{};
-    for (unsigned i = 0; i < ways; ++i)
-      if (std::find(dports.begin(), dports.end(), s.targets[i]) == dports.end())
+    for (unsigned i = 0; i < ways; ++i) {
+      if (std::find(dports.begin(), dports.end(), s.targets[i]) == dports.end()) {
         return fmt::format("target {} names port {}, which is not a downstream port", i,
                            s.targets[i]);
+      }
+    }
     return std::nullopt;
   }
   const Bytes vol = context_ ? context_->volatile_capacity() : Bytes(0);
   const Bytes pmem = context_ ? context_->persistent_capacity() : Bytes(0);
   const Bytes dc = context_ ? context_->dynamic_capacity() : Bytes(0);
   const Dpa end = s.dpa_base + s.dpa_size;
-  if (end > Dpa(0) + vol + pmem + dc)
+  if (end > Dpa(0) + vol + pmem + dc) {
     return fmt::format("DPA range {:#x}-{:#x} exceeds the device capacity {:#x}",
                        s.dpa_base.value(), end.value() - 1, (vol + pmem + dc).value());
-  if (s.dpa_base < Dpa(0) + vol + pmem && end > Dpa(0) + vol + pmem)
+  }
+  if (s.dpa_base < Dpa(0) + vol + pmem && end > Dpa(0) + vol + pmem) {
     return "DPA range straddles the static/dynamic capacity boundary";
-  if (s.dpa_base < Dpa(vol.value()) && end > Dpa(vol.value()))
+  }
+  if (s.dpa_base < Dpa(vol.value()) && end > Dpa(vol.value())) {
     return "DPA range straddles the volatile/persistent partition boundary";
+  }
   return std::nullopt;
 }
 
@@ -230,8 +241,9 @@ void HdmDecoderCapability::program(unsigned n, const DecoderSettings& s) {
   write32(decoder_reg(n, kSizeHi), static_cast<uint32_t>(s.size.value() >> 32));
   uint64_t list = 0;
   if (kind_ == HdmKind::kPort) {
-    for (size_t i = 0; i < s.targets.size() && i < kMaxTargets; ++i)
+    for (size_t i = 0; i < s.targets.size() && i < kMaxTargets; ++i) {
       list |= uint64_t{s.targets[i]} << (8 * i);
+    }
   } else {
     list = s.dpa_skip.value();
   }
@@ -289,19 +301,22 @@ DecoderState HdmDecoderCapability::state(unsigned n) const {
 
 unsigned HdmDecoderCapability::committed_count() const {
   unsigned k = 0;
-  for (unsigned n = 0; n < decoder_count_; ++n)
+  for (unsigned n = 0; n < decoder_count_; ++n) {
     if (reg(decoder_reg(n, kControl)) & kCtrlCommitted) ++k;
+  }
   return k;
 }
 
 void HdmDecoderCapability::reset() {
   std::vector<bool> was_committed(decoder_count_);
-  for (unsigned n = 0; n < decoder_count_; ++n)
+  for (unsigned n = 0; n < decoder_count_; ++n) {
     was_committed[n] = reg(decoder_reg(n, kControl)) & kCtrlCommitted;
+  }
   regs_.reset();
   std::fill(locked_.begin(), locked_.end(), false);
-  for (unsigned n = decoder_count_; n-- > 0;)
+  for (unsigned n = decoder_count_; n-- > 0;) {
     if (was_committed[n]) notify(n, false);
+  }
 }
 
 }  // namespace cxlsim

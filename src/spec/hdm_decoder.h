@@ -33,12 +33,12 @@ class HdmDecoderContext {
  public:
   virtual ~HdmDecoderContext() = default;
   // Port numbers of the component's downstream ports (ports only).
-  virtual std::vector<uint8_t> dport_numbers() const { return {}; }
+  [[nodiscard]] virtual std::vector<uint8_t> dport_numbers() const { return {}; }
   // The device's volatile and persistent capacity; DPA 0..volatile-1 is volatile (endpoints).
-  virtual Bytes volatile_capacity() const { return Bytes(0); }
-  virtual Bytes persistent_capacity() const { return Bytes(0); }
+  [[nodiscard]] virtual Bytes volatile_capacity() const { return Bytes(0); }
+  [[nodiscard]] virtual Bytes persistent_capacity() const { return Bytes(0); }
   // Dynamic Capacity (CXL 3.1 §9.13.3) that follows the static capacity in DPA space.
-  virtual Bytes dynamic_capacity() const { return Bytes(0); }
+  [[nodiscard]] virtual Bytes dynamic_capacity() const { return Bytes(0); }
 };
 
 // What software programs into one decoder (before commit).
@@ -93,34 +93,34 @@ class HdmDecoderCapability {
   HdmDecoderCapability(HdmKind kind, unsigned decoder_count, unsigned target_count,
                        const HdmDecoderContext* context);
 
-  uint32_t read32(uint32_t off) const;
+  [[nodiscard]] uint32_t read32(uint32_t off) const;
   // Honours access types (the register file's FieldDesc tables): RO/HwInit/RsvdP bits keep
   // their value; on top of them the RWL rules of §8.2.4.20.7: committed decoders ignore writes
   // to base/size/target registers and to control fields other than Commit, and a decoder
   // committed with Lock On Commit ignores every write until reset.
   void write32(uint32_t off, uint32_t value);
-  uint32_t size_bytes() const { return regs_.size_bytes(); }
+  [[nodiscard]] uint32_t size_bytes() const { return regs_.size_bytes(); }
 
-  HdmKind kind() const { return kind_; }
-  unsigned decoder_count() const { return decoder_count_; }
-  unsigned target_count() const { return target_count_; }
+  [[nodiscard]] HdmKind kind() const { return kind_; }
+  [[nodiscard]] unsigned decoder_count() const { return decoder_count_; }
+  [[nodiscard]] unsigned target_count() const { return target_count_; }
   // The registers: one placed structure for the capability and global control registers, then
   // one per decoder ("Decoder n", at 0x10 + 0x20 n), each a FieldDesc table with its section.
-  const RegisterFile& registers() const { return regs_; }
+  [[nodiscard]] const RegisterFile& registers() const { return regs_; }
 
   // Typed helpers; all go through write32/read32.
   void set_enabled(bool on);
-  bool enabled() const;
+  [[nodiscard]] bool enabled() const;
   void program(unsigned n, const DecoderSettings& s);
   // Writes Commit 0->1. Returns whether Committed was set; on failure see last_error().
   bool commit(unsigned n);
   // Writes Commit 1->0. Returns whether the decoder is no longer committed.
   bool decommit(unsigned n);
-  DecoderState state(unsigned n) const;
+  [[nodiscard]] DecoderState state(unsigned n) const;
   // The reason for the most recent refused commit or decommit ("" if none yet).
-  const std::string& last_error() const { return last_error_; }
+  [[nodiscard]] const std::string& last_error() const { return last_error_; }
   // Number of committed decoders (they are always decoders 0..k-1).
-  unsigned committed_count() const;
+  [[nodiscard]] unsigned committed_count() const;
   // Reset (conventional reset): all decoders back to their power-on values, locks released.
   void reset();
 
@@ -131,10 +131,10 @@ class HdmDecoderCapability {
 
  private:
   void on_control_write(unsigned n, uint32_t old_ctrl, uint32_t new_ctrl);
-  std::optional<std::string> validate_commit(unsigned n) const;
+  [[nodiscard]] std::optional<std::string> validate_commit(unsigned n) const;
   // Bits of the register at `off` that the RWL rules leave writable (before access types).
-  uint32_t unlocked_mask(uint32_t off) const;
-  uint32_t reg(uint32_t off) const { return regs_.read32(off); }
+  [[nodiscard]] uint32_t unlocked_mask(uint32_t off) const;
+  [[nodiscard]] uint32_t reg(uint32_t off) const { return regs_.read32(off); }
   // Hardware-side update of decoder n's Committed and Error Not Committed status bits.
   void set_commit_status(unsigned n, bool committed, bool error);
   void notify(unsigned n, bool committed);

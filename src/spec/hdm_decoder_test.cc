@@ -11,9 +11,9 @@ using C = HdmDecoderCapability;
 
 class FakeContext : public HdmDecoderContext {
  public:
-  std::vector<uint8_t> dport_numbers() const override { return {0, 1, 2, 3}; }
-  Bytes volatile_capacity() const override { return GiB(1); }
-  Bytes persistent_capacity() const override { return GiB(1); }
+  [[nodiscard]] std::vector<uint8_t> dport_numbers() const override { return {0, 1, 2, 3}; }
+  [[nodiscard]] Bytes volatile_capacity() const override { return GiB(1); }
+  [[nodiscard]] Bytes persistent_capacity() const override { return GiB(1); }
 };
 
 const FakeContext kCtx;
@@ -339,8 +339,9 @@ RC_GTEST_PROP(HdmDecoderProps, locked_decoders_never_change, ()) {
   const auto ops = *rc::gen::container<std::vector<std::pair<uint8_t, uint32_t>>>(
       rc::gen::pair(rc::gen::inRange<uint8_t>(0, 0x90 / 4), rc::gen::arbitrary<uint32_t>()));
   for (auto [reg_index, value] : ops) ep.write32(reg_index * 4u, value);
-  for (uint32_t r = 0; r < 0x20; r += 4)
+  for (uint32_t r = 0; r < 0x20; r += 4) {
     RC_ASSERT(ep.read32(C::decoder_reg(0, r)) == before[r / 4]);
+  }
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ bool is_link_width(unsigned lanes);
 struct LinkCaps {
   std::optional<unsigned> width;  // lanes
   std::optional<LinkSpeed> speed;
-  bool empty() const { return !width && !speed; }
+  [[nodiscard]] bool empty() const { return !width && !speed; }
   bool operator==(const LinkCaps&) const = default;
 };
 

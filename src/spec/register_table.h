@@ -43,8 +43,10 @@ struct FieldDesc {
   uint64_t reset = 0;        // value after reset, right-aligned (field units)
   std::string_view section;  // where the specification defines it ("CXL 3.1 §8.1.3.1")
 
-  constexpr unsigned bits() const { return static_cast<unsigned>(msb - lsb + 1); }
-  constexpr uint64_t mask() const { return bits() >= 64 ? ~0ull : ((1ull << bits()) - 1); }
+  [[nodiscard]] constexpr unsigned bits() const { return static_cast<unsigned>(msb - lsb + 1); }
+  [[nodiscard]] constexpr uint64_t mask() const {
+    return bits() >= 64 ? ~0ull : ((1ull << bits()) - 1);
+  }
 };
 
 // Problems with a table: empty name, bad width, misaligned register, bit range outside the
@@ -66,7 +68,7 @@ class RegisterFile {
  public:
   explicit RegisterFile(uint32_t size_bytes);
 
-  uint32_t size_bytes() const { return static_cast<uint32_t>(bytes_.size()); }
+  [[nodiscard]] uint32_t size_bytes() const { return static_cast<uint32_t>(bytes_.size()); }
 
   // Places `fields` (offsets relative to `base`) and loads their reset values. Throws
   // std::invalid_argument naming the field if the table is malformed, does not fit, or shares
@@ -79,37 +81,37 @@ class RegisterFile {
   // (std::out_of_range otherwise). Reads return the stored bits; writes apply per bit:
   // RW takes the written value, RW1C clears written ones, RW1S sets written ones, all other
   // kinds keep their value.
-  uint64_t read(uint32_t off, unsigned size) const;
+  [[nodiscard]] uint64_t read(uint32_t off, unsigned size) const;
   void write(uint32_t off, unsigned size, uint64_t value);
-  uint32_t read32(uint32_t off) const { return static_cast<uint32_t>(read(off, 4)); }
+  [[nodiscard]] uint32_t read32(uint32_t off) const { return static_cast<uint32_t>(read(off, 4)); }
   void write32(uint32_t off, uint32_t v) { write(off, 4, v); }
 
   // Hardware view: the field `name` of a structure placed at `base`. Throws
   // std::invalid_argument if there is no such field or the value does not fit.
-  uint64_t field(uint32_t base, std::string_view name) const;
+  [[nodiscard]] uint64_t field(uint32_t base, std::string_view name) const;
   void set_field(uint32_t base, std::string_view name, uint64_t value);
   // Hardware/firmware initialisation (straps, HwInit values, identity): sets the field and makes
   // `value` its reset value, so reset() keeps it.
   void init_field(uint32_t base, std::string_view name, uint64_t value);
-  bool has_field(uint32_t base, std::string_view name) const;
+  [[nodiscard]] bool has_field(uint32_t base, std::string_view name) const;
 
   // Restores every field's reset value (fields set by set_field since are overwritten).
   void reset();
 
-  const std::vector<PlacedStructure>& structures() const { return structures_; }
+  [[nodiscard]] const std::vector<PlacedStructure>& structures() const { return structures_; }
 
   // {"size": N, "structures": [{"name", "base", "fields": [{"field", "offset", "width",
   //  "bits": "msb:lsb", "access", "value", "section"}]}]}; offsets are absolute in this file.
-  nlohmann::json to_json() const;
+  [[nodiscard]] nlohmann::json to_json() const;
 
  private:
   struct Located {
     const FieldDesc* desc;
     uint32_t base;
   };
-  Located locate(uint32_t base, std::string_view name) const;
+  [[nodiscard]] Located locate(uint32_t base, std::string_view name) const;
   FieldDesc& locate_mutable(uint32_t base, std::string_view name);
-  uint64_t read_field(uint32_t base, const FieldDesc& f) const;
+  [[nodiscard]] uint64_t read_field(uint32_t base, const FieldDesc& f) const;
   void write_field(uint32_t base, const FieldDesc& f, uint64_t value);
 
   std::vector<uint8_t> bytes_;

@@ -26,20 +26,20 @@ constexpr auto kDemo = std::to_array<FieldDesc>({
 TEST(RegisterTable, DemoTableIsValid) { EXPECT_TRUE(validate_table(kDemo, 0x10).empty()); }
 
 TEST(RegisterTable, ValidateFindsOverlapsAndBadRanges) {
-  constexpr auto overlap = std::to_array<FieldDesc>({
+  constexpr auto kOverlap = std::to_array<FieldDesc>({
       {"A", 0x0, 4, 0, 7, Access::kRW, 0, ""},
       {"B", 0x0, 2, 7, 9, Access::kRW, 0, ""},
   });
-  auto p = validate_table(overlap, 4);
+  auto p = validate_table(kOverlap, 4);
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NE(p[0].find("B"), std::string::npos);
-  constexpr auto bad = std::to_array<FieldDesc>({
+  constexpr auto kBad = std::to_array<FieldDesc>({
       {"TooHigh", 0x0, 2, 0, 16, Access::kRW, 0, ""},
       {"Misaligned", 0x2, 4, 0, 3, Access::kRW, 0, ""},
       {"ResetTooWide", 0x8, 1, 0, 1, Access::kRW, 4, ""},
       {"Outside", 0x10, 4, 0, 1, Access::kRW, 0, ""},
   });
-  EXPECT_EQ(validate_table(bad, 0x10).size(), 4u);
+  EXPECT_EQ(validate_table(kBad, 0x10).size(), 4u);
 }
 
 TEST(RegisterTable, ResetValuesLoadOnPlacement) {

@@ -16,8 +16,9 @@ namespace cxlsim::testing {
 // Value of every placed field, keyed by (absolute offset of its register, lsb).
 inline std::map<std::pair<uint32_t, unsigned>, uint64_t> snapshot(const RegisterFile& rf) {
   std::map<std::pair<uint32_t, unsigned>, uint64_t> s;
-  for (const PlacedStructure& ps : rf.structures())
+  for (const PlacedStructure& ps : rf.structures()) {
     for (const FieldDesc& f : ps.fields) s[{ps.base + f.offset, f.lsb}] = rf.field(ps.base, f.name);
+  }
   return s;
 }
 
@@ -27,7 +28,7 @@ inline void expect_access_semantics(RegisterFile& rf, bool ones, const std::stri
   const auto before = snapshot(rf);
   const uint32_t pattern = ones ? 0xFFFFFFFFu : 0u;
   for (uint32_t off = 0; off + 4 <= rf.size_bytes(); off += 4) rf.write32(off, pattern);
-  for (const PlacedStructure& ps : rf.structures())
+  for (const PlacedStructure& ps : rf.structures()) {
     for (const FieldDesc& f : ps.fields) {
       const uint64_t old = before.at({ps.base + f.offset, f.lsb});
       const uint64_t now = rf.field(ps.base, f.name);
@@ -54,6 +55,7 @@ inline void expect_access_semantics(RegisterFile& rf, bool ones, const std::stri
       EXPECT_EQ(now, want) << what << ": " << ps.name << " / " << f.name << " ("
                            << access_name(f.access) << ") at 0x" << std::hex << ps.base + f.offset;
     }
+  }
 }
 
 // Every placed table is well-formed against its own structure.

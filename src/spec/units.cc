@@ -35,8 +35,9 @@ bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
+        std::tolower(static_cast<unsigned char>(b[i]))) {
       return false;
+    }
   }
   return true;
 }
@@ -60,8 +61,9 @@ Bytes parse_bytes(std::string_view text) {
   }
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc())
+  if (ec != std::errc()) {
     throw ParseError(fmt::format("invalid size '{}': expected a number such as 256M or 4G", text));
+  }
   std::string_view suffix = trim(std::string_view(p, static_cast<size_t>(s.data() + s.size() - p)));
   unsigned shift = 0;
   if (suffix.empty() || iequals(suffix, "b")) {
@@ -87,40 +89,42 @@ Bytes parse_bytes(std::string_view text) {
 Duration parse_duration(std::string_view text) {
   auto [v, unit] = split_number(text, "duration");
   double scale = 0;
-  if (unit.empty() || unit == "ns")
+  if (unit.empty() || unit == "ns") {
     scale = 1.0;
-  else if (unit == "ps")
+  } else if (unit == "ps") {
     scale = 1e-3;
-  else if (unit == "us")
+  } else if (unit == "us") {
     scale = 1e3;
-  else if (unit == "ms")
+  } else if (unit == "ms") {
     scale = 1e6;
-  else if (unit == "s")
+  } else if (unit == "s") {
     scale = 1e9;
-  else
+  } else {
     throw ParseError(fmt::format(
         "invalid duration '{}': unknown unit '{}' (use ps, ns, us, ms or s)", text, unit));
+  }
   return Duration::ns(v * scale);
 }
 
 Bandwidth parse_bandwidth(std::string_view text) {
   auto [v, unit] = split_number(text, "bandwidth");
   double scale = 0;
-  if (iequals(unit, "GB/s"))
+  if (iequals(unit, "GB/s")) {
     scale = 1e9;
-  else if (iequals(unit, "MB/s"))
+  } else if (iequals(unit, "MB/s")) {
     scale = 1e6;
-  else if (iequals(unit, "KB/s"))
+  } else if (iequals(unit, "KB/s")) {
     scale = 1e3;
-  else if (iequals(unit, "B/s"))
+  } else if (iequals(unit, "B/s")) {
     scale = 1;
-  else if (unit == "GiB/s")
+  } else if (unit == "GiB/s") {
     scale = 1073741824.0;
-  else if (unit == "MiB/s")
+  } else if (unit == "MiB/s") {
     scale = 1048576.0;
-  else
+  } else {
     throw ParseError(fmt::format(
         "invalid bandwidth '{}': unknown unit '{}' (use GB/s, MB/s or GiB/s)", text, unit));
+  }
   return Bandwidth::bytes_per_second(v * scale);
 }
 

@@ -14,7 +14,8 @@ class Bytes {
  public:
   constexpr Bytes() = default;
   constexpr explicit Bytes(uint64_t v) : v_(v) {}
-  constexpr uint64_t value() const { return v_; }
+  [[nodiscard]] constexpr uint64_t value() const { return v_; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   constexpr auto operator<=>(const Bytes&) const = default;
   constexpr Bytes operator+(Bytes o) const { return Bytes(v_ + o.v_); }
   constexpr Bytes operator-(Bytes o) const { return Bytes(v_ - o.v_); }
@@ -56,8 +57,9 @@ class Duration {
     return Duration(static_cast<int64_t>(v + (v >= 0 ? 0.5 : -0.5)));
   }
   static constexpr Duration ns(double v) { return ps_rounded(v * 1000.0); }
-  constexpr int64_t picoseconds() const { return ps_; }
-  constexpr double nanoseconds() const { return static_cast<double>(ps_) / 1000.0; }
+  [[nodiscard]] constexpr int64_t picoseconds() const { return ps_; }
+  [[nodiscard]] constexpr double nanoseconds() const { return static_cast<double>(ps_) / 1000.0; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   constexpr auto operator<=>(const Duration&) const = default;
   constexpr Duration operator+(Duration o) const { return Duration(ps_ + o.ps_); }
   constexpr Duration operator-(Duration o) const { return Duration(ps_ - o.ps_); }
@@ -79,13 +81,14 @@ class Bandwidth {
   constexpr Bandwidth() = default;
   static constexpr Bandwidth bytes_per_second(double v) { return Bandwidth(v); }
   static constexpr Bandwidth gb_per_second(double v) { return Bandwidth(v * 1e9); }
-  constexpr double bytes_per_second() const { return bps_; }
-  constexpr double gb_per_second() const { return bps_ / 1e9; }
-  constexpr double mb_per_second() const { return bps_ / 1e6; }
+  [[nodiscard]] constexpr double bytes_per_second() const { return bps_; }
+  [[nodiscard]] constexpr double gb_per_second() const { return bps_ / 1e9; }
+  [[nodiscard]] constexpr double mb_per_second() const { return bps_ / 1e6; }
   // Time to move `b` at this rate.
-  constexpr Duration transfer_time(Bytes b) const {
+  [[nodiscard]] constexpr Duration transfer_time(Bytes b) const {
     return Duration::ps_rounded(static_cast<double>(b.value()) * 1e12 / bps_);
   }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   constexpr auto operator<=>(const Bandwidth&) const = default;
 
  private:

@@ -25,9 +25,10 @@ void ChaseCore::complete(System& sys, Request& r, Duration now) {
   }
   Duration think = cfg_.think;
   const auto span = static_cast<int64_t>(static_cast<double>(think.picoseconds()) * cfg_.jitter);
-  if (span > 0)
+  if (span > 0) {
     think += Duration::ps(
         static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(2 * span + 1)) - span);
+  }
   if (think == Duration()) {
     load(now);
   } else {

@@ -26,12 +26,12 @@ class ChaseCore final : public Requester {
   void complete(System& sys, Request& r, Duration now) override;
   void on_event(Request* req, Duration now) override;
 
-  uint64_t loads() const { return loads_; }
-  Duration latency_sum() const { return latency_sum_; }
-  double mean_latency_ns() const {
+  [[nodiscard]] uint64_t loads() const { return loads_; }
+  [[nodiscard]] Duration latency_sum() const { return latency_sum_; }
+  [[nodiscard]] double mean_latency_ns() const {
     return loads_ ? latency_sum_.nanoseconds() / static_cast<double>(loads_) : 0.0;
   }
-  uint64_t bytes() const { return loads_ * 64; }
+  [[nodiscard]] uint64_t bytes() const { return loads_ * 64; }
 
  private:
   void load(Duration now);

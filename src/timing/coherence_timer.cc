@@ -47,8 +47,9 @@ int32_t CoherenceTimer::Tags::touch(uint16_t l) {
 Duration cross_path(const std::vector<Hop>& path, bool down, bool data, Duration ready) {
   Duration t = ready;
   if (down) {
-    for (const Hop& h : path)
+    for (const Hop& h : path) {
       t = h.link->send(Dir::kDown, data ? Msg::kReqWriteData : Msg::kReqRead, t + h.before);
+    }
   } else {
     for (auto h = path.rbegin(); h != path.rend(); ++h) {
       t = h->link->send(Dir::kUp, data ? Msg::kRespData : Msg::kRespNoData, t) + h->before;
@@ -102,8 +103,9 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
     c.completed = at + req.hit;
     // Device bias (§2.2.2.2): a miss is served by the device's own memory, without the host.
     const bool reads = a != Access::kEvict && a != Access::kStoreFull;
-    if (home_.memory_agent == agent && before.state == Mesi::kI && reads)
+    if (home_.memory_agent == agent && before.state == Mesi::kI && reads) {
       c.completed += home_.agent_memory;
+    }
     return c;
   }
   auto receiver = [](const coherence::Message& m) {
@@ -151,8 +153,9 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
     } else {
       arrive = cross(m.agent, from_home, coherence::carries_data(m.ch), ready, c.link_messages);
     }
-    if (i == 0 && cause < 0)
+    if (i == 0 && cause < 0) {
       arrive = std::max(arrive, line_free_[line]);  // one transaction per line at the home
+    }
     arrival_[i] = arrive;
     ++sent_[static_cast<int>(m.ch)];
     if (from_home) home_busy = std::max(home_busy, ready);
@@ -183,16 +186,18 @@ Duration CoherenceTimer::flip_to_host(uint16_t page, Duration at) {
   const Duration walk = agents_[static_cast<size_t>(dev)].respond * lines;
   const Duration writes = home_.agent_burst * dirty;
   const Duration t = at + std::max(walk, writes) + (dirty > 0 ? home_.agent_memory : Duration());
-  if (!runner_.flip_to_host(page))
+  if (!runner_.flip_to_host(page)) {
     throw std::logic_error("coherence timer: page cannot flip to host bias now");
+  }
   return t;
 }
 
 Duration CoherenceTimer::flip_to_device(uint16_t page, Duration at) {
   const int dev = runner_.config().device_agent;
   if (dev < 0) throw std::logic_error("coherence timer: no device to flip bias for");
-  if (!runner_.flip_to_device(page))
+  if (!runner_.flip_to_device(page)) {
     throw std::logic_error("coherence timer: page cannot flip to device bias now");
+  }
   int links = 0;
   // The bias table write (an MMIO write to the device) and its read-back.
   return cross(dev, false, false, cross(dev, true, false, at + home_.process, links), links);

@@ -69,11 +69,11 @@ class CoherenceTimer {
   Duration flip_to_host(uint16_t page, Duration at);
   Duration flip_to_device(uint16_t page, Duration at);
 
-  const coherence::Runner& runner() const { return runner_; }
-  const std::vector<CoherentAgent>& agents() const { return agents_; }
+  [[nodiscard]] const coherence::Runner& runner() const { return runner_; }
+  [[nodiscard]] const std::vector<CoherentAgent>& agents() const { return agents_; }
   // Messages sent per channel so far.
-  uint64_t sent(coherence::Channel c) const { return sent_[static_cast<int>(c)]; }
-  uint64_t evictions() const { return evictions_; }
+  [[nodiscard]] uint64_t sent(coherence::Channel c) const { return sent_[static_cast<int>(c)]; }
+  [[nodiscard]] uint64_t evictions() const { return evictions_; }
 
  private:
   // Replacement of one agent's cache: set-associative, LRU. Tags only: the line's state is

@@ -20,7 +20,7 @@ struct Rig {
   CoherentAgent core{"core",         {}, Duration::ns(30), Duration::ns(15), Duration::ns(25),
                      Duration::ns(2)};
   CoherentHome home{true, Duration::ns(11), Duration::ns(80), -1, Duration(), Duration()};
-  coherence::Config cfg(uint8_t agents) const {
+  [[nodiscard]] coherence::Config cfg(uint8_t agents) const {
     coherence::Config c;
     c.agents = agents;
     c.lines = 4;
@@ -123,8 +123,9 @@ TEST(CoherenceTimer, AFullDeviceCacheEvictsItsLeastRecentlyUsedLineThroughThePro
   // Without a capacity the same accesses evict nothing.
   Rig q;
   CoherenceTimer u(q.cfg(1), {q.dev}, q.home);
-  for (uint16_t l = 0; l < 3; ++l)
+  for (uint16_t l = 0; l < 3; ++l) {
     EXPECT_EQ(u.access(0, l, Access::kLoad, 0, Duration()).evictions, 0);
+  }
   EXPECT_EQ(u.runner().line(0, 0).state, coherence::Mesi::kE);
 }
 

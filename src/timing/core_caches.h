@@ -58,11 +58,13 @@ class TagArray {
     s[lru] = clock_;
     return r;
   }
-  uint64_t sets() const { return sets_; }
+  [[nodiscard]] uint64_t sets() const { return sets_; }
 
  private:
   static constexpr uint64_t kValid = 1, kDirty = 2;
-  uint64_t set_of(uint64_t line) const { return pow2_ ? line & (sets_ - 1) : line % sets_; }
+  [[nodiscard]] uint64_t set_of(uint64_t line) const {
+    return pow2_ ? line & (sets_ - 1) : line % sets_;
+  }
   unsigned ways_ = 1;
   uint64_t sets_ = 1;
   bool pow2_ = true;

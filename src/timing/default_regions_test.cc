@@ -35,7 +35,7 @@ Planned plan(const Topology& t) {
 size_t regions_built(const Topology& t) {
   const HostProfile host = load_host_profile("spr-xeon");
   const DeviceProfile local = load_device_profile("eurosys24-ddr5");
-  const DeviceProfile dev = load_device_profile("cxl-x8-asic");
+  DeviceProfile dev = load_device_profile("cxl-x8-asic");  // returned by copy below
   System sys(host, local, GiB(64), place_windows(t, GiB(64)),
              [&](const std::string&) { return dev; });
   return sys.regions().size();

@@ -260,10 +260,11 @@ Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   b.pre_ready = std::max(b.pre_ready, op == Op::kRead ? cas + rtp_ : end + wr_);
   b.act_ready = std::max(b.act_ready, b.pre_ready + rp_);
 
-  if (op == Op::kRead)
+  if (op == Op::kRead) {
     ++stats_.reads;
-  else
+  } else {
     ++stats_.writes;
+  }
   stats_.busy += Duration::ps(burst_);
   stats_.queueing += Duration::ps(std::max<int64_t>(0, cas - arrive.picoseconds() - rcd_));
   return Duration::ps(end);

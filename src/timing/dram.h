@@ -54,8 +54,8 @@ struct DramConfig {
   // request wait tXP for the exit. Zero: never powers down.
   Duration powerdown_idle;
   Duration tXP = Duration::ns(7.5);
-  Duration burst() const;  // 64B / (bus_bytes x MT/s)
-  Bandwidth peak() const;  // channels x bus_bytes x MT/s
+  [[nodiscard]] Duration burst() const;  // 64B / (bus_bytes x MT/s)
+  [[nodiscard]] Bandwidth peak() const;  // channels x bus_bytes x MT/s
 };
 
 struct MediaStats {
@@ -70,16 +70,16 @@ class MediaModel {
   virtual ~MediaModel() = default;
   // Serves one 64B access arriving at `arrive`; returns when its data burst ends.
   virtual Duration access(Op op, uint64_t addr, Duration arrive) = 0;
-  virtual const MediaStats& stats() const = 0;
-  virtual unsigned channels() const = 0;
+  [[nodiscard]] virtual const MediaStats& stats() const = 0;
+  [[nodiscard]] virtual unsigned channels() const = 0;
 };
 
 class Dram final : public MediaModel {
  public:
   explicit Dram(const DramConfig& cfg);
   Duration access(Op op, uint64_t addr, Duration arrive) override;
-  const MediaStats& stats() const override { return stats_; }
-  unsigned channels() const override { return cfg_.channels; }
+  [[nodiscard]] const MediaStats& stats() const override { return stats_; }
+  [[nodiscard]] unsigned channels() const override { return cfg_.channels; }
 
  private:
   struct Bank {
@@ -93,9 +93,9 @@ class Dram final : public MediaModel {
   // Division by a configuration constant: a shift when it is a power of two.
   struct Divisor {
     explicit Divisor(uint64_t v) : d(v), shift(std::has_single_bit(v) ? std::countr_zero(v) : -1) {}
-    uint64_t div(uint64_t v) const { return shift >= 0 ? v >> shift : v / d; }
-    uint64_t mod(uint64_t v) const { return shift >= 0 ? v & (d - 1) : v % d; }
-    uint64_t mul(uint64_t v) const { return shift >= 0 ? v << shift : v * d; }
+    [[nodiscard]] uint64_t div(uint64_t v) const { return shift >= 0 ? v >> shift : v / d; }
+    [[nodiscard]] uint64_t mod(uint64_t v) const { return shift >= 0 ? v & (d - 1) : v % d; }
+    [[nodiscard]] uint64_t mul(uint64_t v) const { return shift >= 0 ? v << shift : v * d; }
     uint64_t d;
     int shift;
   };
@@ -119,9 +119,9 @@ class Dram final : public MediaModel {
   }
   void clear_range(Channel& ch, uint64_t slot);  // clears slots [cleared, slot)
   void grow(Channel& ch);
-  bool slot_free(const Channel& ch, uint64_t slot) const;
-  int64_t past_all_bank_refresh(const Channel& ch,
-                                int64_t t) const;  // t, or the end of a REFab at t
+  [[nodiscard]] bool slot_free(const Channel& ch, uint64_t slot) const;
+  [[nodiscard]] int64_t past_all_bank_refresh(const Channel& ch,
+                                              int64_t t) const;  // t, or the end of a REFab at t
   void release_write_slot(Channel& ch, uint64_t slot);
   Duration post_write(
       Channel& ch,

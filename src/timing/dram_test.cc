@@ -54,8 +54,9 @@ TEST(Dram, AllBankRefreshHoldsPostedWritesToo) {
   Dram d(c);
   const int n = 200000;
   Duration last;
-  for (int i = 0; i < n; ++i)
+  for (int i = 0; i < n; ++i) {
     last = d.access(Op::kWrite, static_cast<uint64_t>(i) * 64, Duration());
+  }
   const double share = 64.0 * n / (last.nanoseconds() * 1e-9) / c.peak().bytes_per_second();
   const double refresh_free = 1.0 - c.tRFC.nanoseconds() / c.tREFI.nanoseconds();
   EXPECT_LE(share, refresh_free + 0.005);
@@ -68,11 +69,12 @@ TEST(Dram, DrainedWritesKeepTheSubChannelAwake) {
   c.powerdown_idle = Duration::ns(150);
   Dram d(c);
   const Duration t0 = Duration::ns(10000);
-  for (unsigned i = 0; i < c.write_batch; ++i)
+  for (unsigned i = 0; i < c.write_batch; ++i) {
     d.access(Op::kWrite, i * 64, t0);  // one batch drains
+  }
   // The batch occupies the bus for write_batch bursts after t0; a read 50 ns after that finds
   // the sub-channel awake (and past the write-to-read turnaround).
-  const Duration t1 = t0 + c.burst() * static_cast<int64_t>(c.write_batch + 1) + Duration::ns(50);
+  const Duration t1 = t0 + c.burst() * (static_cast<int64_t>(c.write_batch) + 1) + Duration::ns(50);
   EXPECT_EQ(d.access(Op::kRead, uint64_t{1} << 30, t1) - t1, c.tRCD + c.tCL + c.burst());
 }
 
@@ -147,8 +149,9 @@ TEST(Dram, PostedWritesNeverOutrunTheBus) {
   Dram d(c);
   const int n = 100000;
   Duration last;
-  for (int i = 0; i < n; ++i)
+  for (int i = 0; i < n; ++i) {
     last = std::max(last, d.access(Op::kWrite, static_cast<uint64_t>(i) * 64, Duration()));
+  }
   EXPECT_LE(64.0 * n / (last.nanoseconds() * 1e-9), c.peak().bytes_per_second() * 1.01);
 }
 

@@ -16,11 +16,11 @@ void EventQueue::place_slow(const Event& e) {
     // Into the bucket being drained, after every event that precedes it.
     auto it = cur_.end();
     const auto first = cur_.begin() + static_cast<std::ptrdiff_t>(pos_);
-    while (it != first && after(*(it - 1), e)) --it;
+    while (it != first && kAfter(*(it - 1), e)) --it;
     cur_.insert(it, e);
   } else {
     overflow_.push_back(e);
-    std::push_heap(overflow_.begin(), overflow_.end(), after);
+    std::push_heap(overflow_.begin(), overflow_.end(), kAfter);
   }
 }
 
@@ -88,10 +88,10 @@ bool EventQueue::refill() {
       in_ring_ -= v.size();
       cur_.swap(v);
       nonempty_[i / 64] &= ~(uint64_t{1} << (i % 64));
-      sort_bucket(cur_, [](const Event& a, const Event& b) { return after(b, a); });
+      sort_bucket(cur_, [](const Event& a, const Event& b) { return kAfter(b, a); });
     }
     while (!overflow_.empty() && bucket_of(overflow_.front().t) < cur_bucket_ + kBuckets) {
-      std::pop_heap(overflow_.begin(), overflow_.end(), after);
+      std::pop_heap(overflow_.begin(), overflow_.end(), kAfter);
       const Event e = overflow_.back();
       overflow_.pop_back();
       place(e);

@@ -60,8 +60,8 @@ class EventQueue {
     --size_;
     return true;
   }
-  bool empty() const { return size_ == 0; }
-  size_t size() const { return size_; }
+  [[nodiscard]] bool empty() const { return size_ == 0; }
+  [[nodiscard]] size_t size() const { return size_; }
   // Time of the earliest event; the queue must not be empty.
   Duration next_time() {
     if (pos_ == cur_.size()) refill();
@@ -77,7 +77,7 @@ class EventQueue {
       return a.t > b.t || (a.t == b.t && a.seq > b.seq);
     }
   };
-  static constexpr After after{};
+  static constexpr After kAfter{};
   void place_slow(const Event& e);  // into the current bucket or the overflow
   void place(const Event& e);
   // Makes cur_[pos_..] the earliest nonempty bucket's events, sorted; false when empty.

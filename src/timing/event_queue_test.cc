@@ -27,12 +27,13 @@ RC_GTEST_PROP(EventQueue, PopsInTimeThenInsertionOrder, (const std::vector<uint3
                                             : t % 3 == 1 ? t % 4000000
                                                          : t) *
                        7;
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): an id stands in for a request; never dereferenced
     q.push(Duration::ps(ps), &rec, reinterpret_cast<Request*>(id));
     expect.emplace_back(ps, id++);
   }
   std::stable_sort(expect.begin(), expect.end(),
                    [](auto& a, auto& b) { return a.first < b.first; });
-  EventQueue::Event e;
+  EventQueue::Event e{};
   while (q.pop(e)) e.target->on_event(e.req, Duration::ps(e.t));
   RC_ASSERT(rec.seen == expect);
 }
@@ -42,7 +43,7 @@ TEST(EventQueue, EventsPushedWhileDrainingKeepOrder) {
   Recorder rec;
   q.push(Duration::ps(100), &rec, nullptr);
   q.push(Duration::ps(10'000'000), &rec, nullptr);
-  EventQueue::Event e;
+  EventQueue::Event e{};
   ASSERT_TRUE(q.pop(e));
   EXPECT_EQ(e.t, 100);
   q.push(Duration::ps(150), &rec, nullptr);  // same bucket as the one being drained
@@ -61,14 +62,16 @@ TEST(EventQueue, CrowdedBucketPopsInTimeThenInsertionOrder) {
   uintptr_t id = 1;
   for (int i = 0; i < 600; ++i) {
     const int64_t ps = 50'000 + (600 - i) / 2 * 10;
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): an id stands in for a request; never dereferenced
     q.push(Duration::ps(ps), &rec, reinterpret_cast<Request*>(id));
     expect.emplace_back(ps, id++);
   }
-  EventQueue::Event e;
+  EventQueue::Event e{};
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(q.pop(e));
     e.target->on_event(e.req, Duration::ps(e.t));
     const int64_t ps = e.t + (i % 7) * 3;  // at or after the event being handled
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): an id stands in for a request; never dereferenced
     q.push(Duration::ps(ps), &rec, reinterpret_cast<Request*>(id));
     expect.emplace_back(ps, id++);
   }

@@ -26,9 +26,9 @@ struct SlotCosts {
 struct FlitFormat {
   FlitMode mode = FlitMode::k68B;
   // Wire bytes per 16B slot, including CRC/FEC/framing of the flit the slot travels in.
-  double wire_bytes_per_slot() const;
+  [[nodiscard]] double wire_bytes_per_slot() const;
   // Bytes of one whole flit on the wire (a receiver checks CRC on whole flits).
-  Bytes flit_bytes() const;
+  [[nodiscard]] Bytes flit_bytes() const;
 };
 
 double slots_of(Msg m, const SlotCosts& c);

@@ -35,8 +35,9 @@ HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec,
     return base;
   }
   if (spec == "on") {
-    if (base.size.value() == 0)
+    if (base.size.value() == 0) {
       throw bad("the host profile has no [cache] table; give SIZE[:WAYS[:LATENCY]]");
+    }
     base.enabled = true;
     return base;
   }
@@ -58,8 +59,9 @@ HostCacheConfig apply_cache_spec(HostCacheConfig base, std::string_view spec,
   if (n >= 1) {
     unsigned w = 0;
     for (char ch : parts[1]) {
-      if (ch < '0' || ch > '9' || w > 100000)
+      if (ch < '0' || ch > '9' || w > 100000) {
         throw bad(fmt::format("WAYS '{}' is not a positive integer", parts[1]));
+      }
       w = w * 10 + static_cast<unsigned>(ch - '0');
     }
     if (parts[1].empty()) throw bad("WAYS is empty");

@@ -53,9 +53,9 @@ struct HostCacheStats {
   uint64_t read_misses = 0, write_misses = 0;  // write misses are read-for-ownership fills
   uint64_t fills = 0;       // lines installed (misses whose data came back, duplicates too)
   uint64_t writebacks = 0;  // dirty victims written back to memory
-  uint64_t hits() const { return read_hits + write_hits; }
-  uint64_t misses() const { return read_misses + write_misses; }
-  double hit_rate() const {
+  [[nodiscard]] uint64_t hits() const { return read_hits + write_hits; }
+  [[nodiscard]] uint64_t misses() const { return read_misses + write_misses; }
+  [[nodiscard]] double hit_rate() const {
     const uint64_t n = hits() + misses();
     return n ? static_cast<double>(hits()) / static_cast<double>(n) : 0.0;
   }
@@ -73,18 +73,18 @@ class HostCache {
   // used line when the set is full. Returns the line address of a dirty victim.
   std::optional<uint64_t> fill(uint64_t hpa, bool dirty);
   // Whether the line holding `hpa` is present (no state change).
-  bool contains(uint64_t hpa) const;
+  [[nodiscard]] bool contains(uint64_t hpa) const;
 
-  const HostCacheConfig& config() const { return cfg_; }
-  const HostCacheStats& stats() const { return stats_; }
-  uint64_t sets() const { return sets_; }
+  [[nodiscard]] const HostCacheConfig& config() const { return cfg_; }
+  [[nodiscard]] const HostCacheStats& stats() const { return stats_; }
+  [[nodiscard]] uint64_t sets() const { return sets_; }
 
  private:
   static constexpr uint64_t kValid = 1, kDirty = 2;  // low bits of a tag word (line address)
   // Index of the way holding `line` in its set, or -1.
-  int64_t find(uint64_t line) const;
+  [[nodiscard]] int64_t find(uint64_t line) const;
   // A set's words: its ways' tags, then their stamps (adjacent, so a lookup touches one span).
-  size_t set_base(uint64_t line) const {
+  [[nodiscard]] size_t set_base(uint64_t line) const {
     const uint64_t n = line >> 6;
     return static_cast<size_t>(pow2_ ? n & (sets_ - 1) : n % sets_) * 2 * cfg_.ways;
   }

@@ -67,11 +67,12 @@ TEST(HostCache, WorkingSetBelowCapacityHitsOnTheSecondPassAboveItMisses) {
     const auto first = c.stats();
     for (uint64_t i = 0; i < lines; ++i) read(c, 0x100000 + i * 64);
     const uint64_t hits = c.stats().hits() - first.hits();
-    if (fits)
+    if (fits) {
       EXPECT_EQ(hits, lines);
-    else
+    } else {
       EXPECT_EQ(hits,
                 0u);  // sequential sweep over 1.25x capacity with LRU: every line evicted first
+    }
   }
 }
 

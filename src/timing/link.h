@@ -29,9 +29,9 @@ struct LinkConfig {
   Duration propagation = Duration::ns(1);
 
   // Raw rate of one direction after line encoding.
-  Bandwidth raw_rate() const;
+  [[nodiscard]] Bandwidth raw_rate() const;
   // Best-case payload rate of one direction for a stream of one message class.
-  Bandwidth payload_rate(Msg m) const;
+  [[nodiscard]] Bandwidth payload_rate(Msg m) const;
 };
 
 // Per-direction counters.
@@ -50,10 +50,10 @@ class LinkModel {
   // `now` is the simulation time of the call (no later call will send before it).
   virtual Duration send(Dir d, Msg m, Duration at, Duration now) = 0;
   Duration send(Dir d, Msg m, Duration at) { return send(d, m, at, Duration()); }
-  virtual LinkStats stats(Dir d) const = 0;
-  virtual const std::string& name() const = 0;
+  [[nodiscard]] virtual LinkStats stats(Dir d) const = 0;
+  [[nodiscard]] virtual const std::string& name() const = 0;
   // Latency of one message of class m on an idle link.
-  virtual Duration idle_latency(Msg m) const = 0;
+  [[nodiscard]] virtual Duration idle_latency(Msg m) const = 0;
 };
 
 class FlitLink final : public LinkModel {
@@ -72,10 +72,10 @@ class FlitLink final : public LinkModel {
     queued_ps_[i] += start - at;
     return start + ser + fixed_ps_;
   }
-  LinkStats stats(Dir d) const override;
-  const std::string& name() const override { return name_; }
-  Duration idle_latency(Msg m) const override;
-  const LinkConfig& config() const { return cfg_; }
+  [[nodiscard]] LinkStats stats(Dir d) const override;
+  [[nodiscard]] const std::string& name() const override { return name_; }
+  [[nodiscard]] Duration idle_latency(Msg m) const override;
+  [[nodiscard]] const LinkConfig& config() const { return cfg_; }
 
  private:
   std::string name_;
@@ -114,8 +114,8 @@ class FlitLink final : public LinkModel {
       next_gap = (next_gap + 1) & (kGaps - 1);
     }
   };
-  int64_t ser_ps_[4];  // serialisation time per message class
-  int64_t fixed_ps_;   // port + propagation + one flit
+  int64_t ser_ps_[4]{};  // serialisation time per message class
+  int64_t fixed_ps_;     // port + propagation + one flit
   Transmitter tx_[2];
   // Per direction: messages sent per class and summed queueing; stats() derives the rest.
   uint64_t sent_[2][4] = {};

@@ -16,8 +16,9 @@ LinkConfig trained_link_config(const LinkConfig& profile, const LinkCaps& traine
 }
 
 std::string link_width_speed(const LinkConfig& cfg) {
-  if (auto s = link_speed_of(cfg.gt_per_s))
+  if (auto s = link_speed_of(cfg.gt_per_s)) {
     return fmt::format("x{} {}", cfg.lanes, format_link_speed(*s));
+  }
   return fmt::format("x{} {}GT/s", cfg.lanes, cfg.gt_per_s);
 }
 

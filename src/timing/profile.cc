@@ -36,8 +36,9 @@ class Table {
   }
   unsigned count(const char* key, unsigned dflt, bool required = false) const {
     const double v = num(key, dflt, required);
-    if (!(v >= 1 && v <= 4294967295.0) || v != std::floor(v))
+    if (!(v >= 1 && v <= 4294967295.0) || v != std::floor(v)) {
       fail(key, "must be a positive integer below 2^32");
+    }
     return static_cast<unsigned>(v);
   }
   Duration ns(const char* key, Duration dflt, bool required = false) const {
@@ -76,7 +77,7 @@ class Table {
     }
     fail(key, "must be a size (bytes, or a string such as \"30M\")");
   }
-  bool present() const { return t_ != nullptr; }
+  [[nodiscard]] bool present() const { return t_ != nullptr; }
   [[noreturn]] void fail(const char* key, std::string_view what) const {
     throw ParseError(fmt::format("profile {}: [{}] {} {}", origin_, section_, key, what));
   }
@@ -134,8 +135,9 @@ std::vector<std::string> builtin_of_kind(std::string_view kind) {
   std::vector<std::string> out;
   for (size_t i = 0; i < kEmbeddedProfileCount; ++i) {
     auto root = parse_toml(kEmbeddedProfiles[i].text, kEmbeddedProfiles[i].name);
-    if (section(root, "profile", "").str("kind", "") == kind)
+    if (section(root, "profile", "").str("kind", "") == kind) {
       out.emplace_back(kEmbeddedProfiles[i].name);
+    }
   }
   return out;
 }
@@ -158,14 +160,15 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
     p.link.lanes = l.count("lanes", 16, true);
     p.link.gt_per_s = l.num("gt_per_s", 32, true);
     std::string enc = l.str("encoding", "128b/130b");
-    if (enc == "128b/130b")
+    if (enc == "128b/130b") {
       p.link.encoding = 128.0 / 130.0;
-    else if (enc == "8b/10b")
+    } else if (enc == "8b/10b") {
       p.link.encoding = 0.8;
-    else if (enc == "flit")
+    } else if (enc == "flit") {
       p.link.encoding = 1.0;
-    else
+    } else {
       l.fail("encoding", "must be 128b/130b, 8b/10b or flit");
+    }
     try {
       p.link.flit.mode = parse_flit_mode(l.str("flit", "68B"));
     } catch (const ParseError&) {
@@ -189,8 +192,9 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   if (const double gbps = c.num("throughput_gbps", 0); gbps > 0) {
     p.throughput = Bandwidth::gb_per_second(gbps);
   }
-  if (!p.in_order && c.str("responses", "any-order") != "any-order")
+  if (!p.in_order && c.str("responses", "any-order") != "any-order") {
     c.fail("responses", "must be in-order or any-order");
+  }
 
   Table d = section(root, "dram", origin);
   DramConfig& m = p.dram;
@@ -224,12 +228,13 @@ DeviceProfile parse_device_profile(std::string_view toml_text, std::string_view 
   m.powerdown_idle = d.ns("powerdown_idle_ns", m.powerdown_idle);
   m.tXP = d.ns("tXP_ns", m.tXP);
   std::string refresh = d.str("refresh", "same-bank");
-  if (refresh == "same-bank")
+  if (refresh == "same-bank") {
     m.same_bank_refresh = true;
-  else if (refresh == "all-bank")
+  } else if (refresh == "all-bank") {
     m.same_bank_refresh = false;
-  else
+  } else {
     d.fail("refresh", "must be same-bank or all-bank");
+  }
   if (m.interleave.value() % 64 != 0) d.fail("interleave_bytes", "must be a multiple of 64");
   return p;
 }
@@ -265,8 +270,9 @@ HostProfile parse_host_profile(std::string_view toml_text, std::string_view orig
     h.cache.ways = k.count("ways", 0, true);
     h.cache.hit_latency = k.ns("hit_latency_ns", Duration(), true);
     h.cache.enabled = true;  // checked as if enabled, so a disabled table is a valid one to turn on
-    if (auto p = check(h.cache))
+    if (auto p = check(h.cache)) {
       k.fail(p->field == std::string_view("hit_latency") ? "hit_latency_ns" : p->field, p->what);
+    }
     h.cache.enabled = k.flag("enabled", true);
   }
   Table a = section(root, "app", origin);

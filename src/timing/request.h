@@ -53,8 +53,8 @@ class RequestPool {
     free_ = r;
     --live_;
   }
-  size_t live() const { return live_; }
-  size_t capacity() const { return blocks_.size() * kBlock; }
+  [[nodiscard]] size_t live() const { return live_; }
+  [[nodiscard]] size_t capacity() const { return blocks_.size() * kBlock; }
 
  private:
   static constexpr size_t kBlock = 256;

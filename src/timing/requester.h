@@ -18,7 +18,7 @@ class Requester : public EventTarget {
   // Wake-up scheduled by the requester itself (req is null).
   void on_event(Request* req, Duration now) override = 0;
   // The id System::add gave this requester (stamped on its requests).
-  uint16_t id() const { return id_; }
+  [[nodiscard]] uint16_t id() const { return id_; }
 
  private:
   friend class System;

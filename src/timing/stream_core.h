@@ -48,21 +48,23 @@ class StreamCore final : public Requester {
   void complete(System& sys, Request& r, Duration now) override;
   void on_event(Request* req, Duration now) override;
 
-  uint64_t bytes() const { return bytes_; }
-  uint64_t requests() const { return requests_; }
+  [[nodiscard]] uint64_t bytes() const { return bytes_; }
+  [[nodiscard]] uint64_t requests() const { return requests_; }
 
  private:
   // Issues lines while the window and the miss slots allow.
   void fill() {
-    while (outstanding_ < cfg_.max_outstanding && issued_ < consumed_ + window_ - held_)
+    while (outstanding_ < cfg_.max_outstanding && issued_ < consumed_ + window_ - held_) {
       issue_next();
+    }
   }
   void issue_next();
   void consume(Duration now);
   uint64_t next_addr(bool write) {
-    if (cfg_.random)
+    if (cfg_.random) {
       return write ? cfg_.write_base + splitmix64(rng_) % write_lines_ * 64
                    : cfg_.read_base + splitmix64(rng_) % read_lines_ * 64;
+    }
     uint64_t& pos = write ? write_pos_ : read_pos_;
     const uint64_t line = pos;
     if (++pos >= (write ? write_lines_ : read_lines_)) pos = 0;

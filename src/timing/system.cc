@@ -130,12 +130,14 @@ DefaultRegions plan_default_regions(const Fabric& fabric) {
     const Cfmws& c = fabric.windows()[w];
     // Type 3 memdevs below the window, in windows that allow Type 3 memory.
     if (const auto devs = memdevs_below(fabric, c, DeviceKind::kType3);
-        c.spec().restrictions.type3 && !devs.empty())
+        c.spec().restrictions.type3 && !devs.empty()) {
       plan_window(fabric, w, devs, mode_for(fabric, devs), DeviceKind::kType3, out);
+    }
     // Type 2 device memory only in windows that allow it, never mixed with Type 3.
     if (!c.spec().restrictions.type2) continue;
-    if (const auto devs = memdevs_below(fabric, c, DeviceKind::kType2); !devs.empty())
+    if (const auto devs = memdevs_below(fabric, c, DeviceKind::kType2); !devs.empty()) {
       plan_window(fabric, w, devs, RegionMode::kRam, DeviceKind::kType2, out);
+    }
   }
   return out;
 }
@@ -238,8 +240,9 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
     win.base = reg.base.value();
     win.size = reg.size.value();
     win.granularity = reg.granularity.value();
-    for (const RegionTarget& rt : reg.targets)
+    for (const RegionTarget& rt : reg.targets) {
       win.memdevs.push_back(static_cast<uint16_t>(rt.memdev + 1));
+    }
     regions_.push_back(std::move(win));
   }
 }
@@ -273,9 +276,10 @@ void System::decode(Request& r) {
     return;
   }
   const auto d = fabric_->decode(Hpa(r.hpa));
-  if (!d)
+  if (!d) {
     throw ValidationError(
         fmt::format("address {:#x} is in no local memory nor committed CXL region", r.hpa));
+  }
   r.target = static_cast<uint16_t>(d->memdev + 1);
   r.media = d->dpa.value();
 }
@@ -401,10 +405,11 @@ void System::complete(Request* r, Duration now) {
   if (!cache_ || r->route != Route::kHit) {
     Target& t = targets_[r->target];
     if (holds_credit(*r, t)) --t.outstanding;
-    if (r->op == Op::kRead)
+    if (r->op == Op::kRead) {
       ++t.stats.reads;
-    else
+    } else {
       ++t.stats.writes;
+    }
     t.stats.latency_sum += now - r->issued;
     if (t.ring_size > 0) grant(t);  // requests wait only when credits ran out
   }
@@ -426,7 +431,7 @@ void System::run_until(Duration end) {
     }
     for (Requester* q : requesters_) q->start(*this, now_);
   }
-  EventQueue::Event e;
+  EventQueue::Event e{};
   while (events_.pop_until(end.picoseconds(), e)) {
     now_ = Duration::ps(e.t);
     last_event_ = now_;

@@ -115,28 +115,28 @@ class System {
   void schedule(Duration t, EventTarget* target, Request* req) { events_.push(t, target, req); }
   // Runs requesters (starting them first if needed) until simulated time `end`.
   void run_until(Duration end);
-  Duration now() const { return now_; }
+  [[nodiscard]] Duration now() const { return now_; }
   // Time of the last event processed (run_until's bound is not an event).
-  Duration last_event_time() const { return last_event_; }
+  [[nodiscard]] Duration last_event_time() const { return last_event_; }
 
-  const HostProfile& host() const { return host_; }
-  const std::vector<Target>& targets() const { return targets_; }
+  [[nodiscard]] const HostProfile& host() const { return host_; }
+  [[nodiscard]] const std::vector<Target>& targets() const { return targets_; }
   // Committed regions, in creation order.
-  const std::vector<CommittedRegion>& regions() const { return regions_; }
+  [[nodiscard]] const std::vector<CommittedRegion>& regions() const { return regions_; }
   // The functional fabric requests are decoded by.
-  const Fabric& fabric() const { return *fabric_; }
-  const std::vector<std::unique_ptr<LinkModel>>& links() const { return links_; }
-  uint64_t local_size() const { return local_size_; }
-  size_t in_flight() const { return pool_.live(); }
-  size_t pool_capacity() const { return pool_.capacity(); }
+  [[nodiscard]] const Fabric& fabric() const { return *fabric_; }
+  [[nodiscard]] const std::vector<std::unique_ptr<LinkModel>>& links() const { return links_; }
+  [[nodiscard]] uint64_t local_size() const { return local_size_; }
+  [[nodiscard]] size_t in_flight() const { return pool_.live(); }
+  [[nodiscard]] size_t pool_capacity() const { return pool_.capacity(); }
   // Requests completed: requesters' requests (hits included) and the cache's write-backs.
-  uint64_t completed() const { return completed_; }
+  [[nodiscard]] uint64_t completed() const { return completed_; }
   // The host's last-level cache, or null when the host profile has none enabled.
-  const HostCache* cache() const { return cache_.get(); }
+  [[nodiscard]] const HostCache* cache() const { return cache_.get(); }
   // Latency of one read on an idle path to target t (sum of the latencies on its path).
-  Duration idle_read_latency(size_t t) const;
+  [[nodiscard]] Duration idle_read_latency(size_t t) const;
   // Region that holds hpa, or null.
-  const CommittedRegion* region_of(uint64_t hpa) const;
+  [[nodiscard]] const CommittedRegion* region_of(uint64_t hpa) const;
 
  private:
   class Completion : public EventTarget {

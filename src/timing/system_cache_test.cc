@@ -208,8 +208,9 @@ MixedRun mixed_run(uint64_t seed) {
     m.writes += t.stats.writes;
     m.media += t.media->stats().reads + t.media->stats().writes;
   }
-  for (const auto& l : sys.links())
+  for (const auto& l : sys.links()) {
     m.link_bytes += l->stats(Dir::kDown).payload_bytes + l->stats(Dir::kUp).payload_bytes;
+  }
   for (const auto& q : qs) {
     for (uint8_t d : q->done) m.each_once = m.each_once && d == 1;
     m.requester_writes += q->writes;

@@ -108,9 +108,10 @@ Duration idle_read_at(const Topology& topo, Duration at) {
 Duration idle_read(const Topology& topo) {
   const Duration burst = Profiles().x16.dram.burst();
   Duration best = idle_read_at(topo, Duration::ns(1000));
-  for (int k = 1; k < 16; ++k)
+  for (int k = 1; k < 16; ++k) {
     best = std::min(
         best, idle_read_at(topo, Duration::ns(1000) + Duration::ps(burst.picoseconds() * k / 16)));
+  }
   return best;
 }
 

@@ -51,7 +51,7 @@ class Sequential final : public Requester {
     ++done_;
     if (next_ < lines_) issue();
   }
-  uint64_t done() const { return done_; }
+  [[nodiscard]] uint64_t done() const { return done_; }
 
  private:
   void issue() {
@@ -98,8 +98,9 @@ void expect_spread_as_decoded(const Topology& topo, const std::vector<RegionRequ
     EXPECT_EQ(sys.targets()[t].stats.reads, expected[t]) << sys.targets()[t].name;
   }
   // Interleaving spreads a whole number of periods evenly over the region's memdevs.
-  for (uint16_t t : reg.memdevs)
+  for (uint16_t t : reg.memdevs) {
     EXPECT_EQ(sys.targets()[t].stats.reads, lines / ways) << sys.targets()[t].name;
+  }
 }
 
 TEST(SystemRegion, TwoWayHostBridgeInterleaveSpreadsAsDecodeSays) {
@@ -125,8 +126,9 @@ TEST(SystemRegion, EachMemdevTakesItsFabricPath) {
     const Target& t = sys.targets()[m + 1];
     EXPECT_EQ(t.name, path.back());
     ASSERT_EQ(t.hops.size(), (path.size() - 1) / 2);
-    for (size_t h = 0; h < t.hops.size(); ++h)
+    for (size_t h = 0; h < t.hops.size(); ++h) {
       EXPECT_EQ(t.hops[h].link->name(), path[1 + 2 * h] + "->" + path[2 + 2 * h]);
+    }
     EXPECT_TRUE(t.hops.front().shared);  // the root port link carries all four devices
     EXPECT_FALSE(t.hops.back().shared);
   }

@@ -14,7 +14,7 @@ struct Rig {
   HostProfile host = load_host_profile("spr-xeon");
   DeviceProfile local = quiet(load_device_profile("eurosys24-ddr5"));
   DeviceProfile dev = quiet(load_device_profile("eurosys24-asic"));
-  System make() const {
+  [[nodiscard]] System make() const {
     return System(host, local, GiB(64), switch_tree(0, 1),
                   [this](const std::string&) { return dev; });
   }

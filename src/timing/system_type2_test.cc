@@ -30,8 +30,9 @@ struct Fixture {
 };
 
 size_t target_of(const System& sys, const std::string& name) {
-  for (size_t t = 0; t < sys.targets().size(); ++t)
+  for (size_t t = 0; t < sys.targets().size(); ++t) {
     if (sys.targets()[t].name == name) return t;
+  }
   ADD_FAILURE() << "no target " << name;
   return 0;
 }
@@ -48,8 +49,9 @@ TEST(SystemType2, EveryDeviceWithMemoryIsATargetWithItsProfileAndPath) {
   ASSERT_EQ(sys.regions().size(), 4u);
   for (const CommittedRegion& w : sys.regions()) {
     const std::string& name = sys.targets()[w.memdevs[0]].name;
-    for (uint16_t t : w.memdevs)
+    for (uint16_t t : w.memdevs) {
       EXPECT_EQ(sys.targets()[t].name[0], name[0]) << w.id << " mixes kinds";
+    }
     if (w.cfmws == "cfmw0") {
       EXPECT_EQ(name, "mem0");
     }

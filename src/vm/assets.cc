@@ -92,8 +92,9 @@ bool ensure_pvh_kernel(const fs::path& image, const fs::path& out, const Progres
   for (const auto& f : formats) {
     auto pos = bytes.find(f.magic);
     if (pos == std::string::npos) continue;
-    if (progress)
+    if (progress) {
       progress(fmt::format("decompressing the kernel for a direct (PVH) boot ({})", f.tool));
+    }
     // The payload is followed by other data: the decompressor's complaint about it is expected.
     run_shell_step("decompress kernel",
                    fmt::format("tail -c +{} {} | {} -dc > {} 2>/dev/null || true", pos + 1,
@@ -148,8 +149,9 @@ Kernel ensure_kernel(const fs::path& root, const Progress& progress) {
     fs::remove_all(dl);
   }
   Kernel k = kernel_in(unpacked, package);
-  if (ensure_pvh_kernel(k.image, unpacked / "vmlinux-pvh", progress))
+  if (ensure_pvh_kernel(k.image, unpacked / "vmlinux-pvh", progress)) {
     k.pvh = unpacked / "vmlinux-pvh";
+  }
   std::ofstream(kdir / "current") << package << "\n";
   return k;
 }

@@ -66,8 +66,9 @@ std::string GuestStream::take() {
     auto pos = buffer_.find(kBeginMarker);
     if (pos == std::string::npos) {
       // Keep a tail that might be the start of the marker.
-      if (buffer_.size() > kBeginMarker.size())
+      if (buffer_.size() > kBeginMarker.size()) {
         buffer_.erase(0, buffer_.size() - kBeginMarker.size());
+      }
       return out;
     }
     began_ = true;

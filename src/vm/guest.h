@@ -46,9 +46,9 @@ class GuestStream {
     std::string out = take();
     if (!out.empty()) sink(std::string_view(out));
   }
-  bool began() const { return began_; }
+  [[nodiscard]] bool began() const { return began_; }
   // The commands' exit status once the end marker has arrived.
-  std::optional<int> status() const { return status_; }
+  [[nodiscard]] std::optional<int> status() const { return status_; }
 
  private:
   std::string take();  // consumes what is complete in buffer_, returns output to pass on

@@ -207,18 +207,20 @@ void make_boot_initrd(const fs::path& base, const std::string& script,
     std::error_code ec;
     fs::create_directories(to.parent_path(), ec);
     fs::copy_file(f.host, to, fs::copy_options::overwrite_existing, ec);
-    if (ec)
+    if (ec) {
       throw VmError("carry guest file",
                     fmt::format("cannot copy {}: {}", f.host.string(), ec.message()));
+    }
   }
   fs::path extra = scratch / "cmd.cpio";
   pack(stage, extra, "pack guest commands");
   fs::remove_all(stage);
   std::error_code ec;
   fs::copy_file(base, out, fs::copy_options::overwrite_existing, ec);
-  if (ec)
+  if (ec) {
     throw VmError("pack guest commands",
                   fmt::format("cannot copy {}: {}", base.string(), ec.message()));
+  }
   std::ifstream in(extra, std::ios::binary);
   std::ofstream app(out, std::ios::binary | std::ios::app);
   app << in.rdbuf();

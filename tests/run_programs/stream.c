@@ -12,8 +12,9 @@ static void* worker(void* arg) {
   uint64_t* a = aligned_alloc(64, words * 8);
   for (size_t i = 0; i < words; ++i) a[i] = i;
   uint64_t sum = 0;
-  for (long p = 0; p < passes; ++p)
+  for (long p = 0; p < passes; ++p) {
     for (size_t i = 0; i < words; ++i) sum += a[i];
+  }
   *(uint64_t*)arg = sum;
   return NULL;
 }
