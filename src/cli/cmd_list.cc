@@ -1,13 +1,17 @@
-// `cxlsim list FILE [--region SPEC]... [--json]`: the fabric as Linux 6.1's `cxl list -vvv`
-// shows it (same object names and nesting: bus root0, "ports:<port>", "endpoints:<port>",
-// "decoders:<port>", "regions:<root decoder>"), read from the HDM decoder registers, plus the
-// topology "id" of ports, endpoints and memdevs. Without --json, tables for people.
+// `cxlsim list FILE [--region SPEC]... [--json [--ids]]`: the fabric as Linux 6.1's
+// `cxl list -vvv` (cxl-cli 76.1) shows it in a QEMU 7.2 guest booted from the same topology:
+// the same objects, nesting ("ports:<port>", "endpoints:<port>", "decoders:<port>",
+// "regions:<root decoder>"), keys and values, names from LinuxNames (memN, portN, endpointN,
+// decoderX.Y, ACPI0016:NN, PCI addresses), decoders read from the HDM decoder registers and
+// memdev sizes and partition_info from the device's mailbox (Identify Memory Device, Get
+// Partition Info). docs/regions.md lists what can differ (probe-order numbering, array order).
+// Without --json, tables for people.
 //
-// Type 2 accelerators: Linux 6.1 has no driver that registers them with the CXL core, so they
-// are not memdevs nor endpoints here; --json adds a second top-level object
-// {"accelerators": [...]} (only when the topology has Type 2 devices) and the tables an
-// ACCELERATOR section, each with id, HDM and cache size and its HDM decoders. Regions over
-// their memory list under their root decoder like any region.
+// cxlsim's additions are opt-in so that the default document stays Linux's: --ids adds each
+// port's, endpoint's, memdev's and mapping's topology id ("topology_id"); Type 2
+// accelerators, which Linux 6.1 does not register as memdevs, are a second top-level object
+// {"accelerators": [...]} with --ids (id, HDM and cache size, path and HDM decoders). The
+// tables always show both.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -15,6 +19,8 @@
 
 #include "cli/commands.h"
 #include "cli/region_spec.h"
+#include "device/mbox_command.h"
+#include "device/mbox_payloads.h"
 
 namespace cxlsim::cli {
 namespace {
@@ -23,20 +29,20 @@ using nlohmann::json;
 
 class ListJson {
  public:
-  explicit ListJson(const Session& s) : f_(*s.fabric), r_(*s.regions), names_(s.regions->names()) {}
+  ListJson(const Session& s, bool ids)
+      : f_(*s.fabric), r_(*s.regions), names_(s.regions->names()), ids_(ids) {}
 
   json bus() const {
-    json b{{"bus", "root0"}, {"provider", "ACPI.CXL"}, {"depth", 0}};
+    json b{{"bus", "root0"}, {"provider", "ACPI.CXL"}};
     json dports = json::array();
-    for (const auto& hb : f_.host_bridges())
-      dports.push_back({{"dport", hb_name(*hb)},
-                        {"alias", fmt::format("ACPI0016:{:02x}", hb->uid())},
+    for (const HostBridge* hb : names_.host_bridges())
+      dports.push_back({{"dport", names_.host_bridge_acpi(*hb)},
+                        {"alias", LinuxNames::host_bridge_alias(*hb)},
                         {"id", hb->uid()}});
     b["nr_dports"] = dports.size();
     b["dports"] = dports;
     json ports = json::array();
-    for (const auto& hb : f_.host_bridges())
-      if (enumerated(hb.get())) ports.push_back(port(hb.get(), 1));
+    for (const HostBridge* hb : names_.host_bridges()) ports.push_back(port(hb, 1));
     b["ports:root0"] = ports;
     json decoders = json::array();
     for (size_t w = 0; w < f_.windows().size(); ++w) decoders.push_back(root_decoder(w));
@@ -45,15 +51,16 @@ class ListJson {
   }
 
  private:
-  static std::string hb_name(const HostBridge& hb) {
-    return fmt::format("pci0000:{:02x}", hb.bus_nr());
-  }
-
   // Linux enumerates a port only when a memdev below it probes (host bridges always).
   bool enumerated(const Port* p) const {
     for (const Port* q : names_.ports())
       if (q == p) return true;
     return false;
+  }
+
+  // cxlsim's topology id, only with --ids.
+  void add_id(json& j, const std::string& id) const {
+    if (ids_) j["topology_id"] = id;
   }
 
   json root_decoder(size_t w) const {
@@ -72,8 +79,8 @@ class ListJson {
     json targets = json::array();
     for (unsigned i = 0; i < c.ways(); ++i) {
       const HostBridge& hb = *c.targets()[i];
-      targets.push_back({{"target", hb_name(hb)},
-                         {"alias", fmt::format("ACPI0016:{:02x}", hb.uid())},
+      targets.push_back({{"target", names_.host_bridge_acpi(hb)},
+                         {"alias", LinuxNames::host_bridge_alias(hb)},
                          {"position", i},
                          {"id", hb.uid()}});
     }
@@ -101,11 +108,13 @@ class ListJson {
 
   json region(const Region& reg) const {
     json m = json::array();
-    for (const RegionTarget& t : reg.targets)
-      m.push_back({{"position", t.position},
-                   {"memdev", names_.memdev(t.memdev)},
-                   {"decoder", names_.endpoint_decoder(t.memdev, t.decoder)},
-                   {"id", f_.memdev(t.memdev).id()}});
+    for (const RegionTarget& t : reg.targets) {
+      json j{{"position", t.position},
+             {"memdev", names_.memdev(t.memdev)},
+             {"decoder", names_.endpoint_decoder(t.memdev, t.decoder)}};
+      add_id(j, f_.memdev(t.memdev).id());
+      m.push_back(j);
+    }
     return {{"region", fmt::format("region{}", reg.id)},
             {"resource", reg.base.value()},
             {"size", reg.size.value()},
@@ -116,16 +125,19 @@ class ListJson {
             {"mappings", m}};
   }
 
+  json dport_target(const Dport& d, unsigned position) const {
+    return {{"target", names_.dport_address(d).name()},
+            {"position", position},
+            {"id", d.port_number()}};
+  }
+
   json port(const Port* p, unsigned depth) const {
     const std::string name = names_.port(p);
-    json j{{"port", name},
-           {"host", p->kind() == PortKind::kHostBridge ? hb_name(static_cast<const HostBridge&>(*p))
-                                                       : p->id()},
-           {"depth", depth},
-           {"id", p->id()}};
+    json j{{"port", name}, {"host", names_.port_host(*p)}, {"depth", depth}};
+    add_id(j, p->id());
     json dports = json::array();
     for (const auto& d : p->dports())
-      dports.push_back({{"dport", d->id()}, {"id", d->port_number()}});
+      dports.push_back({{"dport", names_.dport_address(*d).name()}, {"id", d->port_number()}});
     j["nr_dports"] = dports.size();
     j["dports"] = dports;
     json children = json::array(), endpoints = json::array();
@@ -144,7 +156,6 @@ class ListJson {
   json port_decoders(const Port* p) const {
     json out = json::array();
     if (!p->hdm()) {  // Linux's pass-through decoder: one target, the region's range when used
-      const Dport& d = *p->dports()[0];
       json j{{"decoder", names_.port_decoder(p, 0)}};
       if (const Region* reg = r_.region_of_port_decoder(p, 0)) {
         j["resource"] = reg->base.value();
@@ -156,7 +167,7 @@ class ListJson {
         j["state"] = "disabled";
       }
       j["nr_targets"] = 1;
-      j["targets"] = json::array({{{"target", d.id()}, {"position", 0}, {"id", d.port_number()}}});
+      j["targets"] = json::array({dport_target(*p->dports()[0], 0)});
       out.push_back(j);
       return out;
     }
@@ -170,7 +181,7 @@ class ListJson {
       for (unsigned i = 0; i < ways && i < HdmDecoderCapability::kMaxTargets; ++i) {
         const Dport* d = p->find_dport(s.targets[i]);
         if (!d) break;
-        targets.push_back({{"target", d->id()}, {"position", i}, {"id", d->port_number()}});
+        targets.push_back(dport_target(*d, i));
       }
       j["nr_targets"] = targets.size();
       if (!targets.empty()) j["targets"] = targets;
@@ -193,6 +204,7 @@ class ListJson {
                      {"hdm_size", md.volatile_size().value()},
                      {"cache_size", md.cache_size().value()},
                      {"serial", md.serial()},
+                     {"host", names_.memdev_address(m).name()},
                      {"path", path},
                      {"endpoint", names_.endpoint(m)},
                      {"decoders:" + names_.endpoint(m), endpoint_decoders(m)}});
@@ -202,17 +214,50 @@ class ListJson {
 
  private:
   json endpoint(size_t m, unsigned depth) const {
-    const Memdev& md = f_.memdev(m);
     const std::string name = names_.endpoint(m);
-    json mem{{"memdev", names_.memdev(m)},
-             {"pmem_size", md.persistent_size().value()},
-             {"ram_size", md.volatile_size().value()},
-             {"serial", md.serial()},
-             {"host", md.id()},
-             {"id", md.id()}};
-    return {{"endpoint", name}, {"host", names_.memdev(m)},
-            {"depth", depth},   {"id", md.id()},
-            {"memdev", mem},    {"decoders:" + name, endpoint_decoders(m)}};
+    json e{{"endpoint", name}, {"host", names_.memdev(m)}, {"depth", depth}};
+    add_id(e, f_.memdev(m).id());
+    e["memdev"] = memdev(m);
+    e["decoders:" + name] = endpoint_decoders(m);
+    return e;
+  }
+
+  // cxl-cli prints a partition's size only when it is not zero, and the serial (the Device
+  // Serial Number capability) always for QEMU's devices.
+  json memdev(size_t m) const {
+    const Memdev& md = f_.memdev(m);
+    json j{{"memdev", names_.memdev(m)}};
+    if (md.persistent_size().value() != 0) j["pmem_size"] = md.persistent_size().value();
+    if (md.volatile_size().value() != 0) j["ram_size"] = md.volatile_size().value();
+    j["serial"] = md.serial();
+    j["host"] = names_.memdev_address(m).name();
+    add_id(j, md.id());
+    j["partition_info"] = partition_info(m);
+    return j;
+  }
+
+  // cxl-cli's partition_info: Identify Memory Device's capacities; when the device is
+  // partitionable (alignment not 0) also Get Partition Info's active and next split.
+  json partition_info(size_t m) const {
+    namespace op = device::opcode;
+    namespace pl = device::payload;
+    constexpr uint64_t kUnit = device::kCapacityUnit;
+    device::MemdevCci& cci = f_.memdev(m).cci();
+    const device::MboxResult id = cci.execute(op::kIdentifyMemoryDevice);
+    if (id.rc != device::MboxReturn::kSuccess) return nullptr;
+    const uint64_t align = pl::Identify::kPartitionAlignment.get(id.out) * kUnit;
+    json j{{"total_size", pl::Identify::kTotalCapacity.get(id.out) * kUnit},
+           {"volatile_only_size", pl::Identify::kVolatileOnly.get(id.out) * kUnit},
+           {"persistent_only_size", pl::Identify::kPersistentOnly.get(id.out) * kUnit},
+           {"partition_alignment_size", align}};
+    if (align == 0) return j;
+    const device::MboxResult pi = cci.execute(op::kGetPartitionInfo);
+    if (pi.rc != device::MboxReturn::kSuccess) return j;
+    j["active_volatile_size"] = pl::PartitionInfo::kActiveVolatile.get(pi.out) * kUnit;
+    j["active_persistent_size"] = pl::PartitionInfo::kActivePersistent.get(pi.out) * kUnit;
+    j["next_volatile_size"] = pl::PartitionInfo::kNextVolatile.get(pi.out) * kUnit;
+    j["next_persistent_size"] = pl::PartitionInfo::kNextPersistent.get(pi.out) * kUnit;
+    return j;
   }
 
   // The fields every decoder shows, port or endpoint: name, committed range, interleave, region.
@@ -249,9 +294,10 @@ class ListJson {
     return decoders;
   }
 
-  const Fabric& f_;
+  Fabric& f_;
   const RegionManager& r_;
   const LinuxNames& names_;
+  bool ids_;
 };
 
 // Type 2 devices, after the memdevs (nothing when there are none).
@@ -322,6 +368,7 @@ void register_list(CLI::App& app) {
     std::string topology;
     std::vector<std::string> regions;
     bool json = false;
+    bool ids = false;
     FabricOptions options{.map_backing_files = false};  // a view: creates no file
   };
   auto a = std::make_shared<Args>();
@@ -336,14 +383,17 @@ void register_list(CLI::App& app) {
                   "[,mode=pmem|ram]")
       ->allow_extra_args(false);
   add_fabric_options(cmd, a->options);
-  cmd->add_flag("--json", a->json, "JSON in cxl list -vvv's shape");
+  cmd->add_flag("--json", a->json, "JSON as cxl list -vvv prints it in a QEMU 7.2 guest");
+  cmd->add_flag("--ids", a->ids,
+                "With --json: add cxlsim's topology ids (topology_id) and the Type 2 "
+                "accelerators, which cxl list does not show");
   cmd->callback([a] {
     const Session s = open_session(a->topology, a->regions, "", a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     if (a->json) {
-      const ListJson list(s);
+      const ListJson list(s, a->ids);
       json out = json::array({list.bus()});
-      if (json acc = list.accelerators(); !acc.empty())
+      if (json acc = list.accelerators(); a->ids && !acc.empty())
         out.push_back({{"accelerators", std::move(acc)}});
       std::cout << out.dump(2) << "\n";
     } else {
