@@ -1,4 +1,4 @@
-// `cxlsim list FILE [--region SPEC]... [--json [--ids]]`: the fabric as Linux 6.1's
+// `cxlsim list FILE [--region SPEC]... [--json [--extra]]`: the fabric as Linux 6.1's
 // `cxl list -vvv` (cxl-cli 76.1) shows it in a QEMU 7.2 guest booted from the same topology:
 // the same objects, nesting ("ports:<port>", "endpoints:<port>", "decoders:<port>",
 // "regions:<root decoder>"), keys and values, names from LinuxNames (memN, portN, endpointN,
@@ -7,11 +7,11 @@
 // Partition Info). docs/regions.md lists what can differ (probe-order numbering, array order).
 // Without --json, tables for people.
 //
-// cxlsim's additions are opt-in so that the default document stays Linux's: --ids adds each
-// port's, endpoint's, memdev's and mapping's topology id ("topology_id"); Type 2
-// accelerators, which Linux 6.1 does not register as memdevs, are a second top-level object
-// {"accelerators": [...]} with --ids (id, HDM and cache size, path and HDM decoders). The
-// tables always show both.
+// cxlsim's additions are opt-in so that the default document stays Linux's: --extra adds each
+// port's, endpoint's, memdev's and mapping's topology id ("topology_id") and each region's
+// "mode" (pmem or ram); Type 2 accelerators, which Linux 6.1 does not register as memdevs,
+// are a second top-level object {"accelerators": [...]} with --extra (id, HDM and cache
+// size, PCI address, path and HDM decoders). The tables always show all of it.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -29,8 +29,8 @@ using nlohmann::json;
 
 class ListJson {
  public:
-  ListJson(const Session& s, bool ids)
-      : f_(*s.fabric), r_(*s.regions), names_(s.regions->names()), ids_(ids) {}
+  ListJson(const Session& s, bool extra)
+      : f_(*s.fabric), r_(*s.regions), names_(s.regions->names()), extra_(extra) {}
 
   json bus() const {
     json b{{"bus", "root0"}, {"provider", "ACPI.CXL"}};
@@ -58,9 +58,9 @@ class ListJson {
     return false;
   }
 
-  // cxlsim's topology id, only with --ids.
+  // cxlsim's topology id, only with --extra.
   void add_id(json& j, const std::string& id) const {
-    if (ids_) j["topology_id"] = id;
+    if (extra_) j["topology_id"] = id;
   }
 
   json root_decoder(size_t w) const {
@@ -115,14 +115,15 @@ class ListJson {
       add_id(j, f_.memdev(t.memdev).id());
       m.push_back(j);
     }
-    return {{"region", fmt::format("region{}", reg.id)},
-            {"resource", reg.base.value()},
-            {"size", reg.size.value()},
-            {"interleave_ways", reg.ways},
-            {"interleave_granularity", reg.granularity.value()},
-            {"decode_state", "commit"},
-            {"mode", to_string(reg.mode)},
-            {"mappings", m}};
+    json j{{"region", fmt::format("region{}", reg.id)},
+           {"resource", reg.base.value()},
+           {"size", reg.size.value()},
+           {"interleave_ways", reg.ways},
+           {"interleave_granularity", reg.granularity.value()},
+           {"decode_state", "commit"},
+           {"mappings", m}};
+    if (extra_) j["mode"] = to_string(reg.mode);
+    return j;
   }
 
   json dport_target(const Dport& d, unsigned position) const {
@@ -297,7 +298,7 @@ class ListJson {
   Fabric& f_;
   const RegionManager& r_;
   const LinuxNames& names_;
-  bool ids_;
+  bool extra_;
 };
 
 // Type 2 devices, after the memdevs (nothing when there are none).
@@ -368,7 +369,7 @@ void register_list(CLI::App& app) {
     std::string topology;
     std::vector<std::string> regions;
     bool json = false;
-    bool ids = false;
+    bool extra = false;
     FabricOptions options{.map_backing_files = false};  // a view: creates no file
   };
   auto a = std::make_shared<Args>();
@@ -384,16 +385,16 @@ void register_list(CLI::App& app) {
       ->allow_extra_args(false);
   add_fabric_options(cmd, a->options);
   cmd->add_flag("--json", a->json, "JSON as cxl list -vvv prints it in a QEMU 7.2 guest");
-  cmd->add_flag("--ids", a->ids,
-                "With --json: add cxlsim's topology ids (topology_id) and the Type 2 "
-                "accelerators, which cxl list does not show");
+  cmd->add_flag("--extra", a->extra,
+                "With --json: add what cxl list does not show: topology ids (topology_id), "
+                "region modes and the Type 2 accelerators");
   cmd->callback([a] {
     const Session s = open_session(a->topology, a->regions, "", a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     if (a->json) {
-      const ListJson list(s, a->ids);
+      const ListJson list(s, a->extra);
       json out = json::array({list.bus()});
-      if (json acc = list.accelerators(); a->ids && !acc.empty())
+      if (json acc = list.accelerators(); a->extra && !acc.empty())
         out.push_back({{"accelerators", std::move(acc)}});
       std::cout << out.dump(2) << "\n";
     } else {
