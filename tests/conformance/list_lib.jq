@@ -3,6 +3,12 @@
 # whole documents after the normalizations below, one function per documented difference
 # (docs/regions.md, "What list --json matches"). Nothing else is selected away or rewritten.
 
+# Helpers of compare_decoders.sh, which names a port by its depth and the serials of the
+# memdevs below it (the sysfs records it compares carry no PCI address).
+def serials: [.. | objects | select(has("memdev") and (.memdev | type) == "object") | .memdev.serial] | sort;
+def key: "\(.depth):\(serials | map(tostring) | join(","))";
+def entries($prefix): to_entries | map(select(.key | startswith($prefix))) | map(.value[]);
+
 # Probe order. Linux numbers memN, endpointN and the ports of switches (portN after the host
 # bridges' port1..portH) as memdevs probe, asynchronously: those names, and decoderN.M, named
 # after their port, change from boot to boot. Each becomes a name derived from the PCI address
