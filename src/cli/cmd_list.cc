@@ -1,13 +1,17 @@
-// `cxlsim list FILE [--region SPEC]... [--json]`: the fabric as Linux 6.1's `cxl list -vvv`
-// shows it (same object names and nesting: bus root0, "ports:<port>", "endpoints:<port>",
-// "decoders:<port>", "regions:<root decoder>"), read from the HDM decoder registers, plus the
-// topology "id" of ports, endpoints and memdevs. Without --json, tables for people.
+// `cxlsim list FILE [--region SPEC]... [--json [--extra]]`: the fabric as Linux 6.1's
+// `cxl list -vvv` (cxl-cli 76.1) shows it in a QEMU 7.2 guest booted from the same topology:
+// the same objects, nesting ("ports:<port>", "endpoints:<port>", "decoders:<port>",
+// "regions:<root decoder>"), keys and values, names from LinuxNames (memN, portN, endpointN,
+// decoderX.Y, ACPI0016:NN, PCI addresses), decoders read from the HDM decoder registers and
+// memdev sizes and partition_info from the device's mailbox (Identify Memory Device, Get
+// Partition Info). docs/regions.md lists what can differ (probe-order numbering, array order).
+// Without --json, tables for people.
 //
-// Type 2 accelerators: Linux 6.1 has no driver that registers them with the CXL core, so they
-// are not memdevs nor endpoints here; --json adds a second top-level object
-// {"accelerators": [...]} (only when the topology has Type 2 devices) and the tables an
-// ACCELERATOR section, each with id, HDM and cache size and its HDM decoders. Regions over
-// their memory list under their root decoder like any region.
+// cxlsim's additions are opt-in so that the default document stays Linux's: --extra adds each
+// port's, endpoint's, memdev's and mapping's topology id ("topology_id") and each region's
+// "mode" (pmem or ram); Type 2 accelerators, which Linux 6.1 does not register as memdevs,
+// are a second top-level object {"accelerators": [...]} with --extra (id, HDM and cache
+// size, PCI address, path and HDM decoders). The tables always show all of it.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -15,6 +19,8 @@
 
 #include "cli/commands.h"
 #include "cli/region_spec.h"
+#include "device/mbox_command.h"
+#include "device/mbox_payloads.h"
 
 namespace cxlsim::cli {
 namespace {
@@ -23,22 +29,20 @@ using nlohmann::json;
 
 class ListJson {
  public:
-  explicit ListJson(const Session& s) : f_(*s.fabric), r_(*s.regions), names_(s.regions->names()) {}
+  ListJson(const Session& s, bool extra)
+      : f_(*s.fabric), r_(*s.regions), names_(s.regions->names()), extra_(extra) {}
 
-  [[nodiscard]] json bus() const {
-    json b{{"bus", "root0"}, {"provider", "ACPI.CXL"}, {"depth", 0}};
+  json bus() const {
+    json b{{"bus", "root0"}, {"provider", "ACPI.CXL"}};
     json dports = json::array();
-    for (const auto& hb : f_.host_bridges()) {
-      dports.push_back({{"dport", hb_name(*hb)},
-                        {"alias", fmt::format("ACPI0016:{:02x}", hb->uid())},
+    for (const HostBridge* hb : names_.host_bridges())
+      dports.push_back({{"dport", names_.host_bridge_acpi(*hb)},
+                        {"alias", LinuxNames::host_bridge_alias(*hb)},
                         {"id", hb->uid()}});
-    }
     b["nr_dports"] = dports.size();
     b["dports"] = dports;
     json ports = json::array();
-    for (const auto& hb : f_.host_bridges()) {
-      if (enumerated(hb.get())) ports.push_back(port(hb.get(), 1));
-    }
+    for (const HostBridge* hb : names_.host_bridges()) ports.push_back(port(hb, 1));
     b["ports:root0"] = ports;
     json decoders = json::array();
     for (size_t w = 0; w < f_.windows().size(); ++w) decoders.push_back(root_decoder(w));
@@ -47,19 +51,19 @@ class ListJson {
   }
 
  private:
-  static std::string hb_name(const HostBridge& hb) {
-    return fmt::format("pci0000:{:02x}", hb.bus_nr());
-  }
-
   // Linux enumerates a port only when a memdev below it probes (host bridges always).
   bool enumerated(const Port* p) const {
-    for (const Port* q : names_.ports()) {
+    for (const Port* q : names_.ports())
       if (q == p) return true;
-    }
     return false;
   }
 
-  [[nodiscard]] json root_decoder(size_t w) const {
+  // cxlsim's topology id, only with --extra.
+  void add_id(json& j, const std::string& id) const {
+    if (extra_) j["topology_id"] = id;
+  }
+
+  json root_decoder(size_t w) const {
     const Cfmws& c = f_.windows()[w];
     const std::string name = names_.root_decoder(w);
     json d{{"decoder", name},
@@ -75,27 +79,25 @@ class ListJson {
     json targets = json::array();
     for (unsigned i = 0; i < c.ways(); ++i) {
       const HostBridge& hb = *c.targets()[i];
-      targets.push_back({{"target", hb_name(hb)},
-                         {"alias", fmt::format("ACPI0016:{:02x}", hb.uid())},
+      targets.push_back({{"target", names_.host_bridge_acpi(hb)},
+                         {"alias", LinuxNames::host_bridge_alias(hb)},
                          {"position", i},
                          {"id", hb.uid()}});
     }
     d["targets"] = targets;
     json regions = json::array();
-    for (const auto& reg : r_.regions()) {
+    for (const auto& reg : r_.regions())
       if (reg->window == w) regions.push_back(region(*reg));
-    }
     if (!regions.empty()) d["regions:" + name] = regions;
     return d;
   }
 
-  [[nodiscard]] uint64_t max_available_extent(size_t w) const {
+  uint64_t max_available_extent(size_t w) const {
     const Cfmws& c = f_.windows()[w];
     uint64_t best = 0, at = c.base().value();
     std::vector<std::pair<uint64_t, uint64_t>> used;
-    for (const auto& reg : r_.regions()) {
+    for (const auto& reg : r_.regions())
       if (reg->window == w) used.emplace_back(reg->base.value(), reg->end().value());
-    }
     std::sort(used.begin(), used.end());
     for (auto [b, e] : used) {
       best = std::max(best, b - at);
@@ -104,45 +106,47 @@ class ListJson {
     return std::max(best, c.end().value() - at);
   }
 
-  [[nodiscard]] json region(const Region& reg) const {
+  json region(const Region& reg) const {
     json m = json::array();
     for (const RegionTarget& t : reg.targets) {
-      m.push_back({{"position", t.position},
-                   {"memdev", names_.memdev(t.memdev)},
-                   {"decoder", names_.endpoint_decoder(t.memdev, t.decoder)},
-                   {"id", f_.memdev(t.memdev).id()}});
+      json j{{"position", t.position},
+             {"memdev", names_.memdev(t.memdev)},
+             {"decoder", names_.endpoint_decoder(t.memdev, t.decoder)}};
+      add_id(j, f_.memdev(t.memdev).id());
+      m.push_back(j);
     }
-    return {{"region", fmt::format("region{}", reg.id)},
-            {"resource", reg.base.value()},
-            {"size", reg.size.value()},
-            {"interleave_ways", reg.ways},
-            {"interleave_granularity", reg.granularity.value()},
-            {"decode_state", "commit"},
-            {"mode", to_string(reg.mode)},
-            {"mappings", m}};
+    json j{{"region", fmt::format("region{}", reg.id)},
+           {"resource", reg.base.value()},
+           {"size", reg.size.value()},
+           {"interleave_ways", reg.ways},
+           {"interleave_granularity", reg.granularity.value()},
+           {"decode_state", "commit"},
+           {"mappings", m}};
+    if (extra_) j["mode"] = to_string(reg.mode);
+    return j;
+  }
+
+  json dport_target(const Dport& d, unsigned position) const {
+    return {{"target", names_.dport_address(d).name()},
+            {"position", position},
+            {"id", d.port_number()}};
   }
 
   json port(const Port* p, unsigned depth) const {
     const std::string name = names_.port(p);
-    json j{{"port", name},
-           {"host", p->kind() == PortKind::kHostBridge ? hb_name(static_cast<const HostBridge&>(*p))
-                                                       : p->id()},
-           {"depth", depth},
-           {"id", p->id()}};
+    json j{{"port", name}, {"host", names_.port_host(*p)}, {"depth", depth}};
+    add_id(j, p->id());
     json dports = json::array();
-    for (const auto& d : p->dports()) {
-      dports.push_back({{"dport", d->id()}, {"id", d->port_number()}});
-    }
+    for (const auto& d : p->dports())
+      dports.push_back({{"dport", names_.dport_address(*d).name()}, {"id", d->port_number()}});
     j["nr_dports"] = dports.size();
     j["dports"] = dports;
     json children = json::array(), endpoints = json::array();
     for (const auto& d : p->dports()) {
-      if (d->child_switch() && enumerated(d->child_switch())) {
+      if (d->child_switch() && enumerated(d->child_switch()))
         children.push_back(port(d->child_switch(), depth + 1));
-      }
-      if (d->child_memdev() && !f_.memdev(*d->child_memdev()).is_type2()) {
+      if (d->child_memdev() && !f_.memdev(*d->child_memdev()).is_type2())
         endpoints.push_back(endpoint(*d->child_memdev(), depth + 1));
-      }
     }
     if (!children.empty()) j["ports:" + name] = children;
     if (!endpoints.empty()) j["endpoints:" + name] = endpoints;
@@ -153,7 +157,6 @@ class ListJson {
   json port_decoders(const Port* p) const {
     json out = json::array();
     if (!p->hdm()) {  // Linux's pass-through decoder: one target, the region's range when used
-      const Dport& d = *p->dports()[0];
       json j{{"decoder", names_.port_decoder(p, 0)}};
       if (const Region* reg = r_.region_of_port_decoder(p, 0)) {
         j["resource"] = reg->base.value();
@@ -165,7 +168,7 @@ class ListJson {
         j["state"] = "disabled";
       }
       j["nr_targets"] = 1;
-      j["targets"] = json::array({{{"target", d.id()}, {"position", 0}, {"id", d.port_number()}}});
+      j["targets"] = json::array({dport_target(*p->dports()[0], 0)});
       out.push_back(j);
       return out;
     }
@@ -179,7 +182,7 @@ class ListJson {
       for (unsigned i = 0; i < ways && i < HdmDecoderCapability::kMaxTargets; ++i) {
         const Dport* d = p->find_dport(s.targets[i]);
         if (!d) break;
-        targets.push_back({{"target", d->id()}, {"position", i}, {"id", d->port_number()}});
+        targets.push_back(dport_target(*d, i));
       }
       j["nr_targets"] = targets.size();
       if (!targets.empty()) j["targets"] = targets;
@@ -190,7 +193,7 @@ class ListJson {
 
   // Type 2 devices with their memory side's endpoint decoders; empty when there are none.
  public:
-  [[nodiscard]] json accelerators() const {
+  json accelerators() const {
     json out = json::array();
     for (size_t m = 0; m < f_.memdev_count(); ++m) {
       const Memdev& md = f_.memdev(m);
@@ -202,6 +205,7 @@ class ListJson {
                      {"hdm_size", md.volatile_size().value()},
                      {"cache_size", md.cache_size().value()},
                      {"serial", md.serial()},
+                     {"host", names_.memdev_address(m).name()},
                      {"path", path},
                      {"endpoint", names_.endpoint(m)},
                      {"decoders:" + names_.endpoint(m), endpoint_decoders(m)}});
@@ -210,18 +214,51 @@ class ListJson {
   }
 
  private:
-  [[nodiscard]] json endpoint(size_t m, unsigned depth) const {
-    const Memdev& md = f_.memdev(m);
+  json endpoint(size_t m, unsigned depth) const {
     const std::string name = names_.endpoint(m);
-    json mem{{"memdev", names_.memdev(m)},
-             {"pmem_size", md.persistent_size().value()},
-             {"ram_size", md.volatile_size().value()},
-             {"serial", md.serial()},
-             {"host", md.id()},
-             {"id", md.id()}};
-    return {{"endpoint", name}, {"host", names_.memdev(m)},
-            {"depth", depth},   {"id", md.id()},
-            {"memdev", mem},    {"decoders:" + name, endpoint_decoders(m)}};
+    json e{{"endpoint", name}, {"host", names_.memdev(m)}, {"depth", depth}};
+    add_id(e, f_.memdev(m).id());
+    e["memdev"] = memdev(m);
+    e["decoders:" + name] = endpoint_decoders(m);
+    return e;
+  }
+
+  // cxl-cli prints a partition's size only when it is not zero, and the serial (the Device
+  // Serial Number capability) always for QEMU's devices.
+  json memdev(size_t m) const {
+    const Memdev& md = f_.memdev(m);
+    json j{{"memdev", names_.memdev(m)}};
+    if (md.persistent_size().value() != 0) j["pmem_size"] = md.persistent_size().value();
+    if (md.volatile_size().value() != 0) j["ram_size"] = md.volatile_size().value();
+    j["serial"] = md.serial();
+    j["host"] = names_.memdev_address(m).name();
+    add_id(j, md.id());
+    j["partition_info"] = partition_info(m);
+    return j;
+  }
+
+  // cxl-cli's partition_info: Identify Memory Device's capacities; when the device is
+  // partitionable (alignment not 0) also Get Partition Info's active and next split.
+  json partition_info(size_t m) const {
+    namespace op = device::opcode;
+    namespace pl = device::payload;
+    constexpr uint64_t kUnit = device::kCapacityUnit;
+    device::MemdevCci& cci = f_.memdev(m).cci();
+    const device::MboxResult id = cci.execute(op::kIdentifyMemoryDevice);
+    if (id.rc != device::MboxReturn::kSuccess) return nullptr;
+    const uint64_t align = pl::Identify::kPartitionAlignment.get(id.out) * kUnit;
+    json j{{"total_size", pl::Identify::kTotalCapacity.get(id.out) * kUnit},
+           {"volatile_only_size", pl::Identify::kVolatileOnly.get(id.out) * kUnit},
+           {"persistent_only_size", pl::Identify::kPersistentOnly.get(id.out) * kUnit},
+           {"partition_alignment_size", align}};
+    if (align == 0) return j;
+    const device::MboxResult pi = cci.execute(op::kGetPartitionInfo);
+    if (pi.rc != device::MboxReturn::kSuccess) return j;
+    j["active_volatile_size"] = pl::PartitionInfo::kActiveVolatile.get(pi.out) * kUnit;
+    j["active_persistent_size"] = pl::PartitionInfo::kActivePersistent.get(pi.out) * kUnit;
+    j["next_volatile_size"] = pl::PartitionInfo::kNextVolatile.get(pi.out) * kUnit;
+    j["next_persistent_size"] = pl::PartitionInfo::kNextPersistent.get(pi.out) * kUnit;
+    return j;
   }
 
   // The fields every decoder shows, port or endpoint: name, committed range, interleave, region.
@@ -238,7 +275,7 @@ class ListJson {
     return j;
   }
 
-  [[nodiscard]] json endpoint_decoders(size_t m) const {
+  json endpoint_decoders(size_t m) const {
     const Memdev& md = f_.memdev(m);
     json decoders = json::array();
     for (unsigned n = 0; n < md.hdm().decoder_count(); ++n) {
@@ -251,17 +288,17 @@ class ListJson {
         j["dpa_size"] = s.dpa_size.value();
         j["mode"] = md.is_persistent(s.dpa_base) ? "pmem" : "ram";
       }
-      if (s.committed && md.is_type2()) {
+      if (s.committed && md.is_type2())
         j["target_type"] = s.target_type == HdmTargetType::kHostOnly ? "hdm-h" : "hdm-d";
-      }
       decoders.push_back(j);
     }
     return decoders;
   }
 
-  const Fabric& f_;
+  Fabric& f_;
   const RegionManager& r_;
   const LinuxNames& names_;
+  bool extra_;
 };
 
 // Type 2 devices, after the memdevs (nothing when there are none).
@@ -270,10 +307,9 @@ void print_accelerators(const Fabric& f, const LinuxNames& names) {
   for (size_t m = 0; m < f.memdev_count(); ++m) {
     const Memdev& a = f.memdev(m);
     if (!a.is_type2()) continue;
-    if (!header) {
+    if (!header)
       std::cout << fmt::format("\n{:<16} {:>10} {:>10} {:>10}  {:<24} {}\n", "ACCELERATOR", "HDM",
                                "CACHE", "SERIAL", "DECODERS (committed)", "PATH");
-    }
     header = true;
     std::string decoders, path;
     for (unsigned n = 0; n < a.hdm().committed_count(); ++n) {
@@ -317,10 +353,9 @@ void print_tables(const Session& s) {
                            "WAYS", "GRAN", "MAPPINGS (position:memdev:decoder)");
   for (const auto& r : s.regions->regions()) {
     std::string maps;
-    for (const auto& t : r->targets) {
+    for (const auto& t : r->targets)
       maps += fmt::format("{}{}:{}:{}", maps.empty() ? "" : " ", t.position,
                           f.memdev(t.memdev).id(), names.endpoint_decoder(t.memdev, t.decoder));
-    }
     std::cout << fmt::format("{:<8} {:>#18x} {:>10} {:>5} {:>6}  {}\n",
                              fmt::format("region{}", r->id), r->base.value(), format_bytes(r->size),
                              r->ways, r->granularity.value(), maps);
@@ -334,6 +369,7 @@ void register_list(CLI::App& app) {
     std::string topology;
     std::vector<std::string> regions;
     bool json = false;
+    bool extra = false;
     FabricOptions options{.map_backing_files = false};  // a view: creates no file
   };
   auto a = std::make_shared<Args>();
@@ -348,16 +384,18 @@ void register_list(CLI::App& app) {
                   "[,mode=pmem|ram]")
       ->allow_extra_args(false);
   add_fabric_options(cmd, a->options);
-  cmd->add_flag("--json", a->json, "JSON in cxl list -vvv's shape");
+  cmd->add_flag("--json", a->json, "JSON as cxl list -vvv prints it in a QEMU 7.2 guest");
+  cmd->add_flag("--extra", a->extra,
+                "With --json: add what cxl list does not show: topology ids (topology_id), "
+                "region modes and the Type 2 accelerators");
   cmd->callback([a] {
     const Session s = open_session(a->topology, a->regions, "", a->options);
     if (!s.rejected.empty()) finish(fail(s.rejected, 1));
     if (a->json) {
-      const ListJson list(s);
+      const ListJson list(s, a->extra);
       json out = json::array({list.bus()});
-      if (json acc = list.accelerators(); !acc.empty()) {
+      if (json acc = list.accelerators(); a->extra && !acc.empty())
         out.push_back({{"accelerators", std::move(acc)}});
-      }
       std::cout << out.dump(2) << "\n";
     } else {
       print_tables(s);

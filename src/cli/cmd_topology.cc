@@ -219,6 +219,7 @@ class JsonWriter {
   void texts(const char* key, const std::vector<std::string>& v) { (*cur_)[key] = v; }
   void number(const char* key, unsigned v) { (*cur_)[key] = v; }
   void serial(const char* key, uint64_t v) { (*cur_)[key] = v; }
+  void flag(const char* key, bool v, bool /*dflt*/) { (*cur_)[key] = v; }
   void size(const char* key, Bytes v) { (*cur_)[key] = v.value(); }
   void address(const char* key, const std::optional<uint64_t>& v) {
     (*cur_)[key] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
@@ -253,6 +254,7 @@ nlohmann::json to_json(const Topology& t) {
   j["format"] = "cxlsim-topology";
   j["version"] = kTopologyTomlVersion;
   j["name"] = t.name;
+  if (t.hdm_decoders) j["hdm_decoders"] = *t.hdm_decoders;
   JsonWriter w(j, t);
   schema::topology_elements(w, t);
   return j;

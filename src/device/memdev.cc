@@ -28,12 +28,17 @@ class Memdev::MediaView final : public device::Media {
 
 namespace {
 // Topology-built devices are fully partitionable in 256 MiB steps, starting with the
-// configured volatile share.
+// configured volatile share, unless the topology says they are not.
 device::MemdevCciConfig cci_config(const MemdevConfig& c) {
   device::MemdevCciConfig d;
   d.serial = c.serial;
-  d.partitionable = c.volatile_size + c.persistent_size;
-  d.initial_partition_volatile = c.volatile_size;
+  if (c.partitionable) {
+    d.partitionable = c.volatile_size + c.persistent_size;
+    d.initial_partition_volatile = c.volatile_size;
+  } else {
+    d.volatile_only = c.volatile_size;
+    d.persistent_only = c.persistent_size;
+  }
   d.lsa_size = c.lsa_size;
   uint64_t base = c.volatile_size.value() + c.persistent_size.value();
   for (Bytes len : c.dc_regions) {

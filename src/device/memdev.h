@@ -36,6 +36,10 @@ struct MemdevConfig {
   Bytes volatile_size;
   Bytes persistent_size;
   Bytes lsa_size;
+  // true: Set Partition Info may move the volatile/persistent boundary in 256 MiB steps;
+  // false: the capacities are volatile-only and persistent-only (Identify Memory Device
+  // reports partition alignment 0, as QEMU 7.2's cxl-type3 does).
+  bool partitionable = true;
   std::string volatile_path;    // empty: anonymous RAM
   std::string persistent_path;  // empty: anonymous RAM (contents lost at exit)
   std::string lsa_path;

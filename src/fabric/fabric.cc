@@ -32,6 +32,7 @@ MemdevConfig memdev_config(const Type3Spec& t, unsigned decoders) {
   c.volatile_size = t.volatile_size;
   c.persistent_size = t.persistent_size;
   c.lsa_size = t.lsa_size;
+  c.partitionable = t.partitionable;
   c.volatile_path = t.volatile_backing.path;
   c.persistent_path = t.persistent_backing.path;
   c.lsa_path = t.lsa_backing.path;
@@ -103,6 +104,10 @@ void Fabric::assemble() {
   std::map<std::string, Port*, std::less<>> ports;
   std::map<std::string, Dport*, std::less<>> dports;
   const uint64_t nr_hb = t.host_bridges.size();
+  // An explicit option wins over the topology's count, which wins over cxlsim's default.
+  const unsigned topology_decoders = t.hdm_decoders.value_or(FabricOptions::kDefaultHdmDecoders);
+  const unsigned port_decoders = options_.port_decoders.value_or(topology_decoders);
+  const unsigned endpoint_decoders = options_.endpoint_decoders.value_or(topology_decoders);
   for (const HostBridgeSpec& hb : t.host_bridges) {
     const Hpa chbcr(kHostBridgeRegisterBase +
                     (nr_hb - 1 - host_bridges_.size()) * kComponentBlockBarSize.value());
@@ -152,7 +157,7 @@ void Fabric::assemble() {
   };
   for (const Type3Spec& m : t.type3) {
     add_endpoint(m.parent, [&] {
-      MemdevConfig c = memdev_config(m, options_.endpoint_decoders);
+      MemdevConfig c = memdev_config(m, endpoint_decoders);
       c.map_files = options_.map_backing_files;
       return c;
     });
@@ -167,7 +172,7 @@ void Fabric::assemble() {
   // Type 2 devices follow every Type 3 memdev, so memdev indices (and Linux's memN/endpointN
   // names) of Type 3 devices do not depend on them.
   for (const Type2Spec& a : t.type2) {
-    add_endpoint(a.parent, [&] { return type2_config(a, options_.endpoint_decoders); });
+    add_endpoint(a.parent, [&] { return type2_config(a, endpoint_decoders); });
   }
   auto observe = [this](HdmDecoderCapability& hdm) {
     hdm.set_commit_observer([this](unsigned, bool) {
@@ -175,11 +180,11 @@ void Fabric::assemble() {
     });
   };
   for (auto& hb : host_bridges_) {
-    hb->finalize(options_.port_decoders);
+    hb->finalize(port_decoders);
     if (hb->hdm()) observe(*hb->hdm());
   }
   for (auto& sw : switches_) {
-    sw->finalize(options_.port_decoders);
+    sw->finalize(port_decoders);
     if (sw->hdm()) observe(*sw->hdm());
   }
   for (auto& m : memdevs_) observe(m->hdm());

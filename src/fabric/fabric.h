@@ -94,9 +94,11 @@ struct DecodeTrace {
 // Component parameters the topology does not carry.
 struct FabricOptions {
   // HDM decoders per host bridge / switch upstream port with more than one dport, and per
-  // memdev (QEMU 7.2 implements 1 of each; QEMU 8.1 and later 4).
-  unsigned port_decoders = 4;
-  unsigned endpoint_decoders = 4;
+  // memdev (QEMU 7.2 implements 1 of each; QEMU 8.1 and later 4). Unset: the topology's
+  // hdm_decoders, else kDefaultHdmDecoders.
+  static constexpr unsigned kDefaultHdmDecoders = 4;
+  std::optional<unsigned> port_decoders = std::nullopt;
+  std::optional<unsigned> endpoint_decoders = std::nullopt;
   // false: backing files are named but not opened or created (memdevs hold anonymous RAM);
   // for views that never touch device data (list, decode, map, regs).
   bool map_backing_files = true;

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "device/mbox_command.h"
+#include "device/mbox_payloads.h"
 #include "fabric/test_topology.h"
 #include "spec/error.h"
 
@@ -159,6 +160,46 @@ TEST(Fabric, dc_access_outside_accepted_extents_names_memdev_and_dpa) {
   EXPECT_EQ(f->read(base + MiB(4), back), device::MediaAccess::kOk);
   EXPECT_EQ(back, buf);
   EXPECT_THROW((void)f->read(base + MiB(8), back), NoCapacityError);
+}
+
+// The decoder count: --hdm-decoders (FabricOptions) over the topology's hdm_decoders over
+// cxlsim's default.
+TEST(Fabric, hdm_decoder_count_from_options_then_topology) {
+  testing::TreeShape shape;
+  shape.root_ports = 2;
+  Topology t = testing::make_tree(shape);
+  auto counts = [](const Fabric& f) {
+    return std::array<unsigned, 2>{f.host_bridges()[0]->hdm()->decoder_count(),
+                                   f.memdev(0).hdm().decoder_count()};
+  };
+  EXPECT_EQ(counts(*Fabric::build(t)),
+            (std::array<unsigned, 2>{FabricOptions::kDefaultHdmDecoders,
+                                     FabricOptions::kDefaultHdmDecoders}));
+  t.hdm_decoders = 1;
+  EXPECT_EQ(counts(*Fabric::build(t)), (std::array<unsigned, 2>{1, 1}));
+  FabricOptions o;
+  o.port_decoders = 2;
+  o.endpoint_decoders = 8;
+  EXPECT_EQ(counts(*Fabric::build(t, o)), (std::array<unsigned, 2>{2, 8}));
+}
+
+// partitionable = false: Identify Memory Device reports fixed capacities and alignment 0 (as
+// QEMU 7.2's cxl-type3 does); otherwise the capacity is partitionable in 256 MiB steps.
+TEST(Fabric, partitionable_decides_identify_capacities) {
+  testing::TreeShape shape;
+  shape.persistent = MiB(512);
+  shape.volatile_ = MiB(256);
+  Topology t = testing::make_tree(shape);
+  auto identify = [](const Topology& topo) {
+    auto f = Fabric::build(topo);
+    const auto r = f->memdev(0).cci().execute(device::opcode::kIdentifyMemoryDevice);
+    using L = device::payload::Identify;
+    return std::array<uint64_t, 3>{L::kVolatileOnly.get(r.out), L::kPersistentOnly.get(r.out),
+                                   L::kPartitionAlignment.get(r.out)};
+  };
+  EXPECT_EQ(identify(t), (std::array<uint64_t, 3>{0, 0, 1}));  // 256 MiB units
+  t.type3[0].partitionable = false;
+  EXPECT_EQ(identify(t), (std::array<uint64_t, 3>{1, 2, 0}));
 }
 
 }  // namespace

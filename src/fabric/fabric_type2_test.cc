@@ -63,7 +63,7 @@ TEST(FabricType2, EndpointIsACacheAndMemCapableAcceleratorWithItsHdmAsRange1) {
     EXPECT_EQ(blocks[0].id, RegisterBlockId::kComponent);
     ASSERT_NE(v->hdm, nullptr);
     EXPECT_EQ(v->hdm->kind(), HdmKind::kEndpoint);
-    EXPECT_EQ(v->hdm->decoder_count(), FabricOptions{}.endpoint_decoders);
+    EXPECT_EQ(v->hdm->decoder_count(), FabricOptions::kDefaultHdmDecoders);
   }
   // Type 3 memdevs keep the memory device class and their indices come first.
   EXPECT_EQ(rig.fabric->find_component("mem0")->config->read32(0x08) >> 8, 0x050210u);

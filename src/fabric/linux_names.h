@@ -3,6 +3,11 @@
 // port1..portH (ACPI order); then, as each memdev probes (memN, in topology order), the switch
 // ports on its path not yet enumerated and its endpoint port, all numbered from one id space.
 // Port decoders are decoder<port id>.<n>; a pass-through port has the single decoder<id>.0.
+//
+// Hosts and dports are named as the firmware and the PCI core of a QEMU 7.2 guest name them
+// (see LinuxNames::enumerate_pci for the rules): a host bridge is the ACPI device
+// ACPI0016:NN (alias pci0000:BB, its root bus), root ports, switch ports and devices are PCI
+// functions 0000:BB:DD.0.
 #pragma once
 
 #include <cstddef>
@@ -13,9 +18,20 @@
 
 namespace cxlsim {
 
+class Dport;
 class Fabric;
+class HostBridge;
 class Port;
 struct Topology;
+
+// A PCI function's address in segment 0, as Linux names the device: 0000:BB:DD.F.
+struct PciAddress {
+  unsigned bus = 0;
+  unsigned device = 0;
+  unsigned function = 0;
+  std::string name() const;
+  auto operator<=>(const PciAddress&) const = default;
+};
 
 // Linux's name of memdev `index` (Fabric order: the Type 3 devices, then the Type 2 devices, each
 // in topology order): memN.
@@ -56,10 +72,31 @@ class LinuxNames {
   // Ports in id order.
   [[nodiscard]] const std::vector<const Port*>& ports() const { return ports_; }
 
+  // Host bridges in ACPI namespace order (root0's dports, port1..portH).
+  const std::vector<const HostBridge*>& host_bridges() const { return host_bridges_; }
+  // The host bridge's ACPI device name, ACPI0016:NN (NN: its instance in namespace order).
+  std::string host_bridge_acpi(const HostBridge& hb) const;
+  // The name of the host bridge's root bus, pci0000:BB (cxl list's "alias").
+  static std::string host_bridge_alias(const HostBridge& hb);
+  // A root port's or switch downstream port's PCI address.
+  PciAddress dport_address(const Dport& d) const { return dport_pci_.at(&d); }
+  // A memdev's (Type 3 or Type 2 device's) PCI address.
+  PciAddress memdev_address(size_t memdev) const { return memdev_pci_.at(memdev); }
+  // What `cxl list` shows as a port's "host": a host bridge's ACPI name, a switch's upstream
+  // port's PCI address.
+  std::string port_host(const Port& port) const;
+
  private:
+  void enumerate_pci(const Fabric& fabric);
+  void enumerate_below(const Dport& d, unsigned& next_bus);
+
   std::map<const Port*, unsigned> port_ids_;
   std::vector<unsigned> endpoint_ids_;
   std::vector<const Port*> ports_;
+  std::vector<const HostBridge*> host_bridges_;
+  std::map<const Dport*, PciAddress> dport_pci_;
+  std::map<const Port*, PciAddress> switch_pci_;
+  std::vector<PciAddress> memdev_pci_;
 };
 
 }  // namespace cxlsim

@@ -188,6 +188,7 @@ class Importer {
       }
     }
     finish_windows();
+    t_.hdm_decoders = 1;  // QEMU 7.2's host bridges, switches and cxl-type3 implement one
     return std::move(t_);
   }
 
@@ -291,6 +292,7 @@ class Importer {
 
   void type3(const Option& o, const KeyValues& kv) {
     Type3Spec d;
+    d.partitionable = false;  // QEMU 7.2: volatile-only and persistent-only capacity
     d.id = kv.get("id").value_or(fmt::format("cxl-type3-{}", t_.type3.size()));
     d.parent = required(o, kv, "bus");
     auto memdev = kv.get("memdev");

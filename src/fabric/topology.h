@@ -91,6 +91,9 @@ struct Type3Spec {
   Bytes volatile_size;
   Bytes persistent_size;
   Bytes lsa_size;
+  // Set Partition Info may move capacity between volatile and persistent (cxlsim's default);
+  // false: fixed volatile-only and persistent-only capacity (QEMU 7.2, set by an import).
+  bool partitionable = true;
   uint64_t serial = 0;
   BackingSpec volatile_backing;
   BackingSpec persistent_backing;
@@ -117,6 +120,10 @@ struct Type2Spec {
 // A whole system. Vectors keep the order of the input, which is also probe order.
 struct Topology {
   std::string name;
+  // HDM decoders per port with an HDM Decoder Capability and per device (CXL 3.1 §8.2.4.20.1
+  // Decoder Count). Absent: FabricOptions' count (cxlsim's default, 4). QEMU 7.2 implements 1
+  // (a QEMU import sets it).
+  std::optional<unsigned> hdm_decoders;
   std::vector<WindowSpec> windows;
   std::vector<HostBridgeSpec> host_bridges;
   std::vector<RootPortSpec> root_ports;

@@ -8,6 +8,7 @@
 //   texts(key, vector<string>)       list of ids
 //   number(key, unsigned)            small integers (uid, bus_nr, port numbers)
 //   serial(key, uint64_t)            64-bit serial numbers
+//   flag(key, bool value, bool dflt) a boolean whose default is `dflt`
 //   size(key, Bytes)                 capacities, granularities
 //   address(key, optional<uint64_t>) a base address, absent when assigned at build time
 //   restrictions(key, WindowRestrictions)
@@ -73,6 +74,7 @@ void type3_keys(V& v, const Type3Spec& d) {
   v.size("volatile", d.volatile_size);
   v.size("persistent", d.persistent_size);
   v.size("lsa", d.lsa_size);
+  v.flag("partitionable", d.partitionable, true);
   v.serial("serial", d.serial);
   v.backing("volatile", d.volatile_backing);
   v.backing("persistent", d.persistent_backing);

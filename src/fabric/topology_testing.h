@@ -35,12 +35,18 @@ inline std::string error_of(Rig& rig, const RegionRequest& r) {
 
 // `qemu_form`: only what a QEMU 7.2 command line can express, in the form import produces
 // (persistent capacity and an LSA on every device, backend object ids and paths set, windows
-// "cfmw<N>" without base and with QEMU's 0x0f restrictions, uid == bus_nr, no Type 2).
+// "cfmw<N>" without base and with QEMU's 0x0f restrictions, uid == bus_nr, no Type 2, one HDM
+// decoder, devices not partitionable).
 inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
   return rc::gen::exec([qemu_form] {
     Topology t;
     auto printable = rc::gen::container<std::string>(rc::gen::inRange<char>(32, 127));
     if (!qemu_form) t.name = *printable;
+    if (qemu_form) {
+      t.hdm_decoders = 1;
+    } else if (*rc::gen::arbitrary<bool>()) {
+      t.hdm_decoders = *rc::gen::element(1u, 2u, 4u, 8u, 32u);
+    }
     unsigned devices = 0, switches = 0, slot = 0;
     // Attaches a device or (above depth 2, sometimes) a switch below `port`.
     std::function<void(const std::string&, int)> attach = [&](const std::string& port, int depth) {
@@ -73,6 +79,7 @@ inline rc::Gen<Topology> gen_valid_topology(bool qemu_form) {
             MiB(256) * *rc::gen::inRange<uint64_t>(d.persistent_size == Bytes(0) ? 1 : 0, 8);
       }
       d.lsa_size = KiB(*rc::gen::inRange<uint64_t>(qemu_form ? 1 : 0, 1024));
+      d.partitionable = !qemu_form && *rc::gen::arbitrary<bool>();
       int serial_kind = *rc::gen::inRange(0, 3);
       d.serial = serial_kind == 0   ? 0
                  : serial_kind == 1 ? devices + 1

@@ -16,9 +16,9 @@
 namespace cxlsim {
 namespace {
 
-constexpr std::string_view kTopLevelKeys[] = {"version",         "name",      "window",
-                                              "host_bridge",     "root_port", "switch",
-                                              "downstream_port", "type3",     "type2"};
+constexpr std::string_view kTopLevelKeys[] = {
+    "version",   "name",   "hdm_decoders",    "window", "host_bridge",
+    "root_port", "switch", "downstream_port", "type3",  "type2"};
 
 // One [[kind]] element of the file. Reads typed values and remembers which keys were read,
 // so that finish() can reject keys nobody asked for.
@@ -120,6 +120,13 @@ class Element {
       error(key, fmt::format("'{}' is not a number (decimal or 0x hexadecimal)", text));
     }
     return v;
+  }
+
+  bool boolean(std::string_view key, bool fallback) {
+    if (!has(key)) return fallback;
+    auto v = table_[key].value<bool>();
+    if (!v || !table_[key].is_boolean()) error(key, "expected true or false");
+    return *v;
   }
 
   std::vector<std::string> strings(std::string_view key) {
@@ -293,6 +300,7 @@ Type3Spec parse_type3(Element& e) {
   d.volatile_size = e.size("volatile", Bytes(0));
   d.persistent_size = e.size("persistent", Bytes(0));
   d.lsa_size = e.size("lsa", Bytes(0));
+  d.partitionable = e.boolean("partitionable", true);
   d.serial = e.u64("serial", 0, false);
   d.volatile_backing = {e.string("volatile_object", ""), e.string("volatile_path", "")};
   d.persistent_backing = {e.string("persistent_object", ""), e.string("persistent_path", "")};
@@ -409,11 +417,11 @@ Topology parse_topology_toml(std::string_view text, std::string_view origin) {
     bool known = false;
     for (auto key : kTopLevelKeys) known = known || key == k.str();
     if (!known) {
-      throw ParseError(
-          fmt::format("{}:{}: unknown top-level key '{}' (expected one of: version, name, "
-                      "[[window]], [[host_bridge]], [[root_port]], [[switch]], "
-                      "[[downstream_port]], [[type3]], [[type2]])",
-                      origin, v.source().begin.line, k.str()));
+      throw ParseError(fmt::format(
+          "{}:{}: unknown top-level key '{}' (expected one of: version, name, hdm_decoders, "
+          "[[window]], [[host_bridge]], [[root_port]], [[switch]], "
+          "[[downstream_port]], [[type3]], [[type2]])",
+          origin, v.source().begin.line, k.str()));
     }
   }
   if (const toml::node* v = root.get("version")) {
@@ -431,6 +439,13 @@ Topology parse_topology_toml(std::string_view text, std::string_view origin) {
           fmt::format("{}:{}: 'name' must be a string", origin, v->source().begin.line));
     }
     t.name = *v->value<std::string>();
+  }
+  if (const toml::node* v = root.get("hdm_decoders")) {
+    const auto n = v->value<int64_t>();
+    if (!v->is_integer() || *n < 1 || *n > 32)
+      throw ParseError(fmt::format("{}:{}: 'hdm_decoders' must be an integer from 1 to 32", origin,
+                                   v->source().begin.line));
+    t.hdm_decoders = static_cast<unsigned>(*n);
   }
   for_each_element(root, "window", origin,
                    [&](Element& e) { t.windows.push_back(parse_window(e)); });
@@ -462,6 +477,9 @@ class TomlWriter {
   void texts(std::string_view key, const std::vector<std::string>& v) { line(key, quote_list(v)); }
   void number(std::string_view key, unsigned v) { line(key, fmt::format("{}", v)); }
   void serial(std::string_view key, uint64_t v) { line(key, u64_value(v)); }
+  void flag(std::string_view key, bool v, bool dflt) {
+    if (v != dflt) line(key, v ? "true" : "false");
+  }
   void size(std::string_view key, Bytes v) { line(key, size_value(v)); }
   void address(std::string_view key, const std::optional<uint64_t>& v) {
     if (v) line(key, fmt::format("\"0x{:x}\"", *v));
@@ -493,6 +511,7 @@ std::string to_toml(const Topology& t) {
   std::string out = fmt::format("# cxlsim topology (docs/topology_format.md)\nversion = {}\n",
                                 kTopologyTomlVersion);
   if (!t.name.empty()) out += fmt::format("name = {}\n", quote(t.name));
+  if (t.hdm_decoders) out += fmt::format("hdm_decoders = {}\n", *t.hdm_decoders);
   TomlWriter w(out);
   schema::topology_elements(w, t);
   return out;

@@ -281,5 +281,32 @@ TEST(TopologyToml, DcRegionsRoundTrip) {
   EXPECT_NE(e.find("[[type3]] 'mem0': key 'dc_regions'"), std::string::npos) << e;
 }
 
+// hdm_decoders (top level) and partitionable ([[type3]]): read, written back only when not the
+// default, checked.
+TEST(TopologyToml, HdmDecodersAndPartitionable) {
+  std::string text(kSmall);
+  text.replace(text.find("[[window]]"), 0, "hdm_decoders = 1\n\n");
+  text.replace(text.find("[[type2]]"), 0, "partitionable = false\n\n");
+  Topology t = parse_topology_toml(text, "q.toml");
+  EXPECT_EQ(t.hdm_decoders, 1u);
+  EXPECT_FALSE(t.type3[0].partitionable);
+  EXPECT_FALSE(has_errors(validate(t)));
+  EXPECT_EQ(parse_topology_toml(to_toml(t), "again"), t);
+  Topology plain = parse_topology_toml(kSmall, "small.toml");
+  EXPECT_FALSE(plain.hdm_decoders.has_value());
+  EXPECT_TRUE(plain.type3[0].partitionable);
+  EXPECT_EQ(to_toml(plain).find("hdm_decoders"), std::string::npos);
+  EXPECT_EQ(to_toml(plain).find("partitionable"), std::string::npos);
+  EXPECT_NE(parse_error("hdm_decoders = 0\n").find("'hdm_decoders' must be an integer"),
+            std::string::npos);
+  EXPECT_NE(parse_error("hdm_decoders = \"4\"\n").find("'hdm_decoders'"), std::string::npos);
+  std::string bad(kSmall);
+  bad.replace(bad.find("[[type2]]"), 0, "partitionable = 1\n\n");
+  EXPECT_NE(parse_error(bad).find("key 'partitionable': expected true or false"),
+            std::string::npos);
+  t.hdm_decoders = 3;  // not a Decoder Count encoding (CXL 3.1 §8.2.4.20.1)
+  EXPECT_TRUE(has_errors(validate(t)));
+}
+
 }  // namespace
 }  // namespace cxlsim

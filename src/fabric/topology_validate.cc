@@ -8,6 +8,7 @@
 #include <set>
 
 #include "spec/error.h"
+#include "spec/hdm_decoder.h"
 #include "spec/interleave.h"
 
 namespace cxlsim {
@@ -33,6 +34,7 @@ class Checker {
     check_type3();
     check_type2();
     check_serials();
+    check_hdm_decoders();
     check_links();
     check_empty_ports();
     check_bus_ranges();
@@ -353,6 +355,15 @@ class Checker {
     };
     for (const auto& d : t_.type3) check(d.id, d.serial);
     for (const auto& d : t_.type2) check(d.id, d.serial);
+  }
+
+  void check_hdm_decoders() {
+    if (t_.hdm_decoders && !HdmDecoderCapability::encodable_decoder_count(*t_.hdm_decoders)) {
+      error("hdm_decoders",
+            fmt::format("{} HDM decoders cannot be encoded (CXL 3.1 §8.2.4.20.1 Decoder Count: "
+                        "1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28 or 32)",
+                        *t_.hdm_decoders));
+    }
   }
 
   void check_empty_ports() {

@@ -22,6 +22,14 @@ uint32_t encode_decoder_count(unsigned count) {
   return static_cast<uint32_t>(it - kDecoderCounts.begin());
 }
 
+}  // namespace
+
+bool HdmDecoderCapability::encodable_decoder_count(unsigned count) {
+  return std::find(kDecoderCounts.begin(), kDecoderCounts.end(), count) != kDecoderCounts.end();
+}
+
+namespace {
+
 uint64_t join(uint32_t lo, uint32_t hi) { return (uint64_t{hi} << 32) | lo; }
 
 // HDM Decoder Capability and Global Control registers (§8.2.4.20.1, §8.2.4.20.2); the HwInit

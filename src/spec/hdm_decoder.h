@@ -92,6 +92,8 @@ class HdmDecoderCapability {
   // 20,24,28,32); `context` must outlive the capability (nullptr: no dports, no capacity).
   HdmDecoderCapability(HdmKind kind, unsigned decoder_count, unsigned target_count,
                        const HdmDecoderContext* context);
+  // Whether the Decoder Count field (§8.2.4.20.1 bits 3:0) can encode `count`.
+  static bool encodable_decoder_count(unsigned count);
 
   [[nodiscard]] uint32_t read32(uint32_t off) const;
   // Honours access types (the register file's FieldDesc tables): RO/HwInit/RsvdP bits keep

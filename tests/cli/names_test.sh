@@ -44,8 +44,8 @@ done
 T="$TMP/t.toml"
 
 # list names the memdevs memN in topology order: the mapping the other checks rely on.
-run 0 list "$T" --json
-[[ $(jqv '[.. | objects | select(has("memdev") and has("serial")) | "\(.memdev)=\(.id)"] | unique | join(",")') \
+run 0 list "$T" --json --extra
+[[ $(jqv '[.. | objects | select(has("memdev") and has("serial")) | "\(.memdev)=\(.topology_id)"] | unique | join(",")') \
   == "mem0=a,mem1=b,mem2=c,mem3=d" ]] || fail "list memdev names: $OUT"
 
 # --region: topology ids, memN and the window's index, root decoder name or id give one region.

@@ -17,7 +17,14 @@ persistent_path = "$TMP/dev0.raw"
 lsa_path = "$TMP/dev0.lsa"
 TOML
 T="$TMP/t.toml"
-sizes() { run 0 list "$T" --json; jqv '[.. | objects | select(has("pmem_size")) | "\(.pmem_size)/\(.ram_size)"][0]'; }
+# pmem_size/ram_size of the memdev (cxl list omits a size that is 0), then partition_info's
+# active split (Get Partition Info).
+sizes() {
+  run 0 list "$T" --json
+  jqv '[.. | objects | select((.memdev | type) == "string") | "\(.pmem_size // 0)/\(.ram_size // 0)",
+       "\(.partition_info.active_persistent_size)/\(.partition_info.active_volatile_size)"]
+       | unique | join(" ")'
+}
 
 [[ $(sizes) == "1073741824/0" ]] || fail "initial split: $OUT"
 run 0 list "$T" --region window=0,ways=1 --json

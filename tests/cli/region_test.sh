@@ -58,15 +58,23 @@ run 0 list "$T" --json
 [[ $(jqv '.[0].bus') == root0 ]] || fail "bus is not root0"
 [[ $(jqv '.[0]["decoders:root0"][0].interleave_ways') == 2 ]] || fail "root decoder ways: $OUT"
 [[ $(jqv '.[0]["decoders:root0"][0].resource') == $((0x110000000)) ]] || fail "window base not QEMU's 0x110000000"
-[[ $(jqv '[.[0]["ports:root0"][].port] | join(",")') == port1,port2 ]] || fail "host bridge ports"
-[[ $(jqv '.[0]["ports:root0"][0]["endpoints:port1"][0].memdev.memdev') == mem0 ]] || fail "endpoint memdev"
+# Host bridges in ACPI order, the reverse of QEMU's creation (topology) order: hb1 is port1.
+[[ $(jqv '[.[0]["ports:root0"][] | "\(.port)=\(.host)"] | join(",")') == port1=ACPI0016:00,port2=ACPI0016:01 ]] || fail "host bridge ports"
+[[ $(jqv '[.[0].dports[].alias] | join(",")') == pci0000:40,pci0000:0c ]] || fail "root dports not in ACPI order"
+[[ $(jqv '.[0]["ports:root0"][1]["endpoints:port2"][0].memdev.memdev') == mem0 ]] || fail "endpoint memdev"
+# m0: hb0 (bus 0x0c) > its first root port (0c:00.0) > bus 0x0d; m3: hb1 (bus 0x40), second
+# root port, the second bus below it.
+[[ $(jqv '.[0]["ports:root0"][1]["endpoints:port2"][0].memdev.host') == 0000:0d:00.0 ]] || fail "m0 PCI address"
+[[ $(jqv '.[0]["ports:root0"][0]["endpoints:port1"][1].memdev.host') == 0000:42:00.0 ]] || fail "m3 PCI address"
+[[ $(jqv '[.. | objects | select(has("topology_id"))] | length') == 0 ]] || fail "topology ids without --extra"
 [[ $(jqv '.[0]["ports:root0"][0]["endpoints:port1"][0].memdev.pmem_size') == $((256 << 20)) ]] || fail "pmem_size"
 run 0 list "$T"
 expect_out "decoder0.0"
 expect_out "m3"
 run 0 list "$T" --region window=0,ways=4,granularity=256,targets=m0:m2:m1:m3 --json
 [[ $(jqv '.[0]["decoders:root0"][0]["regions:decoder0.0"][0].interleave_ways') == 4 ]] || fail "region ways"
-[[ $(jqv '[.[0]["decoders:root0"][0]["regions:decoder0.0"][0].mappings[].id] | join(",")') == m0,m2,m1,m3 ]] ||
+run 0 list "$T" --region window=0,ways=4,granularity=256,targets=m0:m2:m1:m3 --json --extra
+[[ $(jqv '[.[0]["decoders:root0"][0]["regions:decoder0.0"][0].mappings[].topology_id] | join(",")') == m0,m2,m1,m3 ]] ||
   fail "region mappings"
 # Host bridge decoder: 2 targets selecting on bit 9 (Linux: eig = 1 -> 512 B).
 [[ $(jqv '.[0]["ports:root0"][0]["decoders:port1"][0].interleave_granularity') == 512 ]] || fail "hb granularity"
@@ -109,7 +117,7 @@ expect_err "not a nonzero multiple of 2 x 256 MiB"
 # One HDM decoder per component (QEMU 7.2): a second region through a host bridge finds none.
 run 1 list "$T" --hdm-decoders 1 --region window=0,ways=2,granularity=256,targets=m0:m2 \
   --region window=0,ways=2,granularity=256,targets=m1:m3
-expect_err "port1: no decoder available"
+expect_err "port2: no decoder available"  # hb0, the second host bridge in ACPI order
 run 0 list "$T" --region window=0,ways=2,granularity=256,targets=m0:m2 \
   --region window=0,ways=2,granularity=256,targets=m1:m3 --json
 [[ $(jqv '.[0]["decoders:root0"][0]["regions:decoder0.0"] | length') == 2 ]] || fail "two regions"

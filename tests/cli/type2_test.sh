@@ -9,11 +9,14 @@ set -u
 source "$(dirname "$0")/lib.sh"
 T=builtin:type2-accel
 
-# cxl list: the memdev list is what the Type 3 devices alone give.
+# cxl list: the memdev list is what the Type 3 devices alone give; Linux 6.1 shows no Type 2
+# device, so the accelerators object comes only with --extra.
 run 0 list "$T" --json
-[[ $(jqv '[.. | objects | select(has("memdev") and (.memdev | type) == "string" and has("ram_size")) | .id] | sort | join(",")') == "mem0,mem1,mem2" ]] \
-  || fail "memdevs are not exactly mem0, mem1, mem2: $(jqv '[.. | objects | select(has("ram_size")) | .id]')"
-[[ $(jqv '[.[0] | .. | objects | select(has("endpoint")) | .id] | sort | join(",")') == "mem0,mem1,mem2" ]] || fail "endpoints are not mem0, mem1, mem2"
+[[ $(jqv 'length') == 1 ]] || fail "the Linux-shaped listing has more than the bus"
+run 0 list "$T" --json --extra
+[[ $(jqv '[.. | objects | select(has("memdev") and (.memdev | type) == "string" and has("serial")) | .topology_id] | sort | join(",")') == "mem0,mem1,mem2" ]] \
+  || fail "memdevs are not exactly mem0, mem1, mem2: $(jqv '[.. | objects | select(has("serial")) | .topology_id]')"
+[[ $(jqv '[.[0] | .. | objects | select(has("endpoint")) | .topology_id] | sort | join(",")') == "mem0,mem1,mem2" ]] || fail "endpoints are not mem0, mem1, mem2"
 [[ $(jqv '.[1].accelerators | map(.id) | join(",")') == "accel0,accel1" ]] || fail "accelerators array: $(jqv '.[1]')"
 [[ $(jqv '.[1].accelerators[0].hdm_size') == $((4 << 30)) ]] || fail "accel0 HDM size"
 [[ $(jqv '.[1].accelerators[0].cache_size') == $((1 << 20)) ]] || fail "accel0 cache size"
@@ -27,7 +30,7 @@ expect_out "ACCELERATOR"
 [[ $(grep -c "^mem[0-9]" <<<"$OUT") == 3 ]] || fail "memdev table rows: $OUT"
 
 # A region on accel0 in cfmw1 (window 1): HDM-D decoders committed, HPA -> DPA on accel0.
-run 0 list "$T" --region window=1,ways=1,targets=accel0,mode=ram --json
+run 0 list "$T" --region window=1,ways=1,targets=accel0,mode=ram --json --extra
 [[ $(jqv '.[1].accelerators[0] | to_entries[] | select(.key | startswith("decoders:")) | .value[0].target_type') == hdm-d ]] \
   || fail "accel0 decoder 0 is not committed as HDM-D"
 base=$(jqv '.[0]."decoders:root0"[1]."regions:decoder0.1"[0].resource')

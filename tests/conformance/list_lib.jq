@@ -1,48 +1,60 @@
 # jq library of the conformance suite (jq -L tests/conformance, include "list_lib").
-# Normalizes `cxl list -vvv` JSON (and `cxlsim list --json`, which uses the same shape) to what
-# must agree between Linux and cxlsim, independent of probe order: ports are keyed by depth and
-# the serials of the memdevs below them, endpoints by serial; dports and targets by port id.
-# Interleave granularity is compared where interleave_ways > 1 (cxl list omits it otherwise).
+# `cxl list -vvv` in the guest and `cxlsim list --json` for the same topology are compared as
+# whole documents after the normalizations below, one function per documented difference
+# (docs/regions.md, "What list --json matches"). Nothing else is selected away or rewritten.
+
+# Helpers of compare_decoders.sh, which names a port by its depth and the serials of the
+# memdevs below it (the sysfs records it compares carry no PCI address).
 def serials: [.. | objects | select(has("memdev") and (.memdev | type) == "object") | .memdev.serial] | sort;
 def key: "\(.depth):\(serials | map(tostring) | join(","))";
 def entries($prefix): to_entries | map(select(.key | startswith($prefix))) | map(.value[]);
-def gran: if (.interleave_ways // 1) > 1 then .interleave_granularity else null end;
-def targets: [(.targets // [])[] | {position, id}] | sort_by(.position);
-def decoders: entries("decoders:") | sort_by(.decoder | split(".")[1] | tonumber);
-def port_decoders: decoders | map({resource, size, interleave_ways, interleave_granularity: gran,
-                                    state, nr_targets, targets: targets});
-def endpoints($parent): entries("endpoints:")[]
-  | {serial: .memdev.serial, depth, parent: $parent, pmem_size: (.memdev.pmem_size // 0),
-     ram_size: (.memdev.ram_size // 0),
-     decoders: (decoders | map({resource, size, interleave_ways, interleave_granularity: gran,
-                                state, dpa_resource, dpa_size, mode}))};
-# memdev name -> serial, from the memdev objects of the same listing.
-def serial_of: [.. | objects | select(has("memdev") and (.memdev | type) == "object") | .memdev
-                | {key: .memdev, value: .serial}] | from_entries;
-# Regions below a root decoder; memdevs of mappings by serial (names follow probe order).
-def regions($serials): entries("regions:")
-  | map({resource, size, interleave_ways, interleave_granularity, decode_state,
-         mappings: ([.mappings[]? | {position, serial: $serials[.memdev]}] | sort_by(.position))});
-def ports: entries("ports:")[] | (key) as $k
-  | ({key: $k, depth, nr_dports, dports: ([.dports[]?.id] | sort), decoders: port_decoders},
-     (endpoints($k) | {endpoint: .}), ports);
 
-def normalize:
-(.[] | select(has("bus"))) as $root
-| [$root | ports] as $all
-| {root_dports: ([$root.dports[]?.id] | sort),
-   root_decoders: ($root | decoders | map({decoder, resource, size, interleave_ways,
-                                           interleave_granularity: gran, max_available_extent,
-                                           pmem_capable, volatile_capable, targets: targets,
-                                           regions: regions($root | serial_of)})),
-   ports: ([$all[] | select(has("key"))] | sort_by(.key)),
-   endpoints: ([$all[] | select(has("endpoint")) | .endpoint] | sort_by(.serial))};
-# The most HDM decoders any port or endpoint of a normalized listing has.
-def decoder_count: [(.ports[], .endpoints[]) | .decoders | length] | max // 0;
-# Keeps the first $n decoders of every port and endpoint (QEMU 7.2 implements one per
-# component; cxlsim's model has more, CXL allows 1 to 32).
-def first_decoders($n): .ports[].decoders |= .[:$n] | .endpoints[].decoders |= .[:$n];
-# Disabled decoders reduced to their state: after a region is destroyed Linux keeps the old
-# ways, granularity and mode in an endpoint decoder's sysfs attributes, which cxlsim's fresh
-# fabric (one region per listing) cannot know.
-def active_decoders: (.ports[].decoders[], .endpoints[].decoders[]) |= (if .state == "disabled" then {state} else . end);
+# Probe order. Linux numbers memN, endpointN and the ports of switches (portN after the host
+# bridges' port1..portH) as memdevs probe, asynchronously: those names, and decoderN.M, named
+# after their port, change from boot to boot. Each becomes a name derived from the PCI address
+# of its device or switch upstream port, which the topology fixes: mem@BDF, endpoint@BDF,
+# port@BDF, decoder@<owner>.M. root0, decoder0.N and the host bridge ports keep their names.
+def probe_names:
+  ([.. | objects | select(has("endpoint") and (.memdev | type) == "object")
+    | {key: (.endpoint | ltrimstr("endpoint")), value: "endpoint@\(.memdev.host)"}]
+   + [.. | objects | select(has("port") and (.depth // 0) >= 2)
+      | {key: (.port | ltrimstr("port")), value: "port@\(.host)"}]
+   | from_entries) as $ids
+  | ([.. | objects | select((.memdev | type) == "string" and has("host"))
+      | {key: .memdev, value: "mem@\(.host)"}] | from_entries) as $mems
+  | def rename:
+      if test("^endpoint[0-9]+$") then $ids[ltrimstr("endpoint")] // .
+      elif test("^port[0-9]+$") then $ids[ltrimstr("port")] // .
+      elif test("^mem[0-9]+$") then $mems[.] // .
+      elif test("^decoder[0-9]+\\.[0-9]+$") then
+        capture("^decoder(?<p>[0-9]+)\\.(?<n>[0-9]+)$") as $c
+        | if $ids[$c.p] then "decoder@\($ids[$c.p]).\($c.n)" else . end
+      else . end;
+    walk(if type == "object" then with_entries(.key |= (split(":") | map(rename) | join(":")))
+         elif type == "string" then rename
+         else . end);
+
+# Region numbering. Linux allocates regionN ids over the whole boot (the suite creates and
+# destroys regions one after another, and a refused attempt may use an id too); cxlsim lists
+# one fresh fabric per call. Region names are compared as "region".
+def region_names: walk(if type == "string" and test("^region[0-9]+$") then "region" else . end);
+
+# Array order. cxl-cli prints dports, child ports, endpoints and region mappings in sysfs or
+# probe order (a switch's dports may come as 0, 2, 1, 3; mappings by descending position):
+# arrays of objects are sorted by position, then by name.
+def sysfs_order:
+  walk(if type == "array" and length > 0 and (.[0] | type) == "object"
+       then sort_by(.position // -1,
+                    (.dport // .port // .endpoint // .decoder // .region // .target // ""))
+       else . end);
+
+# Decoders freed by an earlier region of the same boot. When a region is destroyed Linux keeps
+# its ways, granularity, mode and targets in the now disabled decoders' sysfs attributes, which
+# a fresh fabric cannot know: a disabled decoder is compared by name and state. Used for the
+# listings taken after a region was created (the first listing compares disabled decoders whole).
+def disabled_decoders:
+  walk(if type == "object" and .state == "disabled" and has("decoder")
+       then {decoder, state} else . end);
+
+def normalize: probe_names | sysfs_order;
+def normalize_region_list: probe_names | region_names | disabled_decoders | sysfs_order;
