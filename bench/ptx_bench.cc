@@ -74,12 +74,13 @@ void measure(benchmark::State& state, F launch) {
 void BM_PtxMatmul(benchmark::State& state) {
   Setup s;
   const int n = 128;
-  std::vector<float> a(n * n), b(n * n);
+  std::vector<float> a(static_cast<size_t>(n) * n), b(static_cast<size_t>(n) * n);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> d(-1, 1);
   for (auto& x : a) x = d(rng);
   for (auto& x : b) x = d(rng);
-  const uint64_t da = s.upload(a), db = s.upload(b), dc = s.upload(std::vector<float>(n * n));
+  const uint64_t da = s.upload(a), db = s.upload(b),
+                 dc = s.upload(std::vector<float>(static_cast<size_t>(n) * n));
   const Kernel& k = *s.exec.module().kernel("matmul_tiled");
   ParamBuffer p(k);
   p.set(0, da).set(1, db).set(2, dc).set(3, n);

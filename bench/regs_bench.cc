@@ -57,10 +57,10 @@ BENCHMARK(BM_ComponentHdmRead32);
 void BM_EncodeCedt(benchmark::State& state) {
   Cedt t;
   for (uint32_t uid = 0; uid < 4; ++uid) {
-    t.structures.push_back(
+    t.structures.emplace_back(
         Chbs{uid, Chbs::kVersionCxl2, Hpa(0xD0000000ull + uid * 0x10000ull), KiB(64)});
   }
-  t.structures.push_back(make_cfmws(Hpa(GiB(64).value()), GiB(16), {0, 1, 2, 3}, KiB(4)));
+  t.structures.emplace_back(make_cfmws(Hpa(GiB(64).value()), GiB(16), {0, 1, 2, 3}, KiB(4)));
   for (auto _ : state) benchmark::DoNotOptimize(encode_cedt(t));
 }
 BENCHMARK(BM_EncodeCedt);

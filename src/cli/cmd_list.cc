@@ -32,13 +32,14 @@ class ListJson {
   ListJson(const Session& s, bool extra)
       : f_(*s.fabric), r_(*s.regions), names_(s.regions->names()), extra_(extra) {}
 
-  json bus() const {
+  [[nodiscard]] json bus() const {
     json b{{"bus", "root0"}, {"provider", "ACPI.CXL"}};
     json dports = json::array();
-    for (const HostBridge* hb : names_.host_bridges())
+    for (const HostBridge* hb : names_.host_bridges()) {
       dports.push_back({{"dport", names_.host_bridge_acpi(*hb)},
                         {"alias", LinuxNames::host_bridge_alias(*hb)},
                         {"id", hb->uid()}});
+    }
     b["nr_dports"] = dports.size();
     b["dports"] = dports;
     json ports = json::array();
@@ -53,8 +54,9 @@ class ListJson {
  private:
   // Linux enumerates a port only when a memdev below it probes (host bridges always).
   bool enumerated(const Port* p) const {
-    for (const Port* q : names_.ports())
+    for (const Port* q : names_.ports()) {
       if (q == p) return true;
+    }
     return false;
   }
 
@@ -63,7 +65,7 @@ class ListJson {
     if (extra_) j["topology_id"] = id;
   }
 
-  json root_decoder(size_t w) const {
+  [[nodiscard]] json root_decoder(size_t w) const {
     const Cfmws& c = f_.windows()[w];
     const std::string name = names_.root_decoder(w);
     json d{{"decoder", name},
@@ -86,18 +88,20 @@ class ListJson {
     }
     d["targets"] = targets;
     json regions = json::array();
-    for (const auto& reg : r_.regions())
+    for (const auto& reg : r_.regions()) {
       if (reg->window == w) regions.push_back(region(*reg));
+    }
     if (!regions.empty()) d["regions:" + name] = regions;
     return d;
   }
 
-  uint64_t max_available_extent(size_t w) const {
+  [[nodiscard]] uint64_t max_available_extent(size_t w) const {
     const Cfmws& c = f_.windows()[w];
     uint64_t best = 0, at = c.base().value();
     std::vector<std::pair<uint64_t, uint64_t>> used;
-    for (const auto& reg : r_.regions())
+    for (const auto& reg : r_.regions()) {
       if (reg->window == w) used.emplace_back(reg->base.value(), reg->end().value());
+    }
     std::sort(used.begin(), used.end());
     for (auto [b, e] : used) {
       best = std::max(best, b - at);
@@ -106,7 +110,7 @@ class ListJson {
     return std::max(best, c.end().value() - at);
   }
 
-  json region(const Region& reg) const {
+  [[nodiscard]] json region(const Region& reg) const {
     json m = json::array();
     for (const RegionTarget& t : reg.targets) {
       json j{{"position", t.position},
@@ -126,7 +130,7 @@ class ListJson {
     return j;
   }
 
-  json dport_target(const Dport& d, unsigned position) const {
+  [[nodiscard]] json dport_target(const Dport& d, unsigned position) const {
     return {{"target", names_.dport_address(d).name()},
             {"position", position},
             {"id", d.port_number()}};
@@ -137,16 +141,19 @@ class ListJson {
     json j{{"port", name}, {"host", names_.port_host(*p)}, {"depth", depth}};
     add_id(j, p->id());
     json dports = json::array();
-    for (const auto& d : p->dports())
+    for (const auto& d : p->dports()) {
       dports.push_back({{"dport", names_.dport_address(*d).name()}, {"id", d->port_number()}});
+    }
     j["nr_dports"] = dports.size();
     j["dports"] = dports;
     json children = json::array(), endpoints = json::array();
     for (const auto& d : p->dports()) {
-      if (d->child_switch() && enumerated(d->child_switch()))
+      if (d->child_switch() && enumerated(d->child_switch())) {
         children.push_back(port(d->child_switch(), depth + 1));
-      if (d->child_memdev() && !f_.memdev(*d->child_memdev()).is_type2())
+      }
+      if (d->child_memdev() && !f_.memdev(*d->child_memdev()).is_type2()) {
         endpoints.push_back(endpoint(*d->child_memdev(), depth + 1));
+      }
     }
     if (!children.empty()) j["ports:" + name] = children;
     if (!endpoints.empty()) j["endpoints:" + name] = endpoints;
@@ -193,7 +200,7 @@ class ListJson {
 
   // Type 2 devices with their memory side's endpoint decoders; empty when there are none.
  public:
-  json accelerators() const {
+  [[nodiscard]] json accelerators() const {
     json out = json::array();
     for (size_t m = 0; m < f_.memdev_count(); ++m) {
       const Memdev& md = f_.memdev(m);
@@ -214,7 +221,7 @@ class ListJson {
   }
 
  private:
-  json endpoint(size_t m, unsigned depth) const {
+  [[nodiscard]] json endpoint(size_t m, unsigned depth) const {
     const std::string name = names_.endpoint(m);
     json e{{"endpoint", name}, {"host", names_.memdev(m)}, {"depth", depth}};
     add_id(e, f_.memdev(m).id());
@@ -225,7 +232,7 @@ class ListJson {
 
   // cxl-cli prints a partition's size only when it is not zero, and the serial (the Device
   // Serial Number capability) always for QEMU's devices.
-  json memdev(size_t m) const {
+  [[nodiscard]] json memdev(size_t m) const {
     const Memdev& md = f_.memdev(m);
     json j{{"memdev", names_.memdev(m)}};
     if (md.persistent_size().value() != 0) j["pmem_size"] = md.persistent_size().value();
@@ -239,7 +246,7 @@ class ListJson {
 
   // cxl-cli's partition_info: Identify Memory Device's capacities; when the device is
   // partitionable (alignment not 0) also Get Partition Info's active and next split.
-  json partition_info(size_t m) const {
+  [[nodiscard]] json partition_info(size_t m) const {
     namespace op = device::opcode;
     namespace pl = device::payload;
     constexpr uint64_t kUnit = device::kCapacityUnit;
@@ -275,7 +282,7 @@ class ListJson {
     return j;
   }
 
-  json endpoint_decoders(size_t m) const {
+  [[nodiscard]] json endpoint_decoders(size_t m) const {
     const Memdev& md = f_.memdev(m);
     json decoders = json::array();
     for (unsigned n = 0; n < md.hdm().decoder_count(); ++n) {
@@ -288,8 +295,9 @@ class ListJson {
         j["dpa_size"] = s.dpa_size.value();
         j["mode"] = md.is_persistent(s.dpa_base) ? "pmem" : "ram";
       }
-      if (s.committed && md.is_type2())
+      if (s.committed && md.is_type2()) {
         j["target_type"] = s.target_type == HdmTargetType::kHostOnly ? "hdm-h" : "hdm-d";
+      }
       decoders.push_back(j);
     }
     return decoders;
@@ -307,9 +315,10 @@ void print_accelerators(const Fabric& f, const LinuxNames& names) {
   for (size_t m = 0; m < f.memdev_count(); ++m) {
     const Memdev& a = f.memdev(m);
     if (!a.is_type2()) continue;
-    if (!header)
+    if (!header) {
       std::cout << fmt::format("\n{:<16} {:>10} {:>10} {:>10}  {:<24} {}\n", "ACCELERATOR", "HDM",
                                "CACHE", "SERIAL", "DECODERS (committed)", "PATH");
+    }
     header = true;
     std::string decoders, path;
     for (unsigned n = 0; n < a.hdm().committed_count(); ++n) {
@@ -353,9 +362,10 @@ void print_tables(const Session& s) {
                            "WAYS", "GRAN", "MAPPINGS (position:memdev:decoder)");
   for (const auto& r : s.regions->regions()) {
     std::string maps;
-    for (const auto& t : r->targets)
+    for (const auto& t : r->targets) {
       maps += fmt::format("{}{}:{}:{}", maps.empty() ? "" : " ", t.position,
                           f.memdev(t.memdev).id(), names.endpoint_decoder(t.memdev, t.decoder));
+    }
     std::cout << fmt::format("{:<8} {:>#18x} {:>10} {:>5} {:>6}  {}\n",
                              fmt::format("region{}", r->id), r->base.value(), format_bytes(r->size),
                              r->ways, r->granularity.value(), maps);
@@ -394,8 +404,9 @@ void register_list(CLI::App& app) {
     if (a->json) {
       const ListJson list(s, a->extra);
       json out = json::array({list.bus()});
-      if (json acc = list.accelerators(); a->extra && !acc.empty())
+      if (json acc = list.accelerators(); a->extra && !acc.empty()) {
         out.push_back({{"accelerators", std::move(acc)}});
+      }
       std::cout << out.dump(2) << "\n";
     } else {
       print_tables(s);

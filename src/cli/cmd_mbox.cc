@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include "cli/commands.h"
 #include "device/command_table.h"
@@ -199,6 +200,7 @@ void print_table(const json& j, std::ostream& out) {
     std::vector<std::string> cols;
     for (const auto& [ck, cv] : v[0].items()) cols.push_back(ck);
     std::vector<size_t> widths;
+    widths.reserve(cols.size());
     for (const auto& c : cols) widths.push_back(c.size());
 
     for (const auto& row : v) {
@@ -221,7 +223,8 @@ void print_table(const json& j, std::ostream& out) {
 
 // Reports the outcome: success prints `j`; a device error prints the return code and ends
 // with status 1.
-void report(const MboxOptions& o, uint16_t opcode, const MboxResult& r, json j = json::object()) {
+void report(const MboxOptions& o, uint16_t opcode, const MboxResult& r,
+            const json& j = json::object()) {
   const auto* cmd = device::find_command(opcode);
   json head = {{"command", cmd ? std::string(cmd->name) : hex(opcode)},
                {"opcode", fmt::format("{:04x}h", opcode)},
@@ -280,7 +283,7 @@ using Action = std::function<void(Session&, const MboxOptions&)>;
 // when the device returned an error: a failed unlock still counts an attempt). Output appears
 // only once the save succeeded; a failed save is an error (status 1) and nothing is reported.
 CLI::App* command(CLI::App* parent, const std::string& name, const std::string& help,
-                  std::shared_ptr<MboxOptions> o, Action act) {
+                  const std::shared_ptr<MboxOptions>& o, const Action& act) {
   auto* c = parent->add_subcommand(name, help);
   c->callback([o, act] {
     Session s(*o);
@@ -329,7 +332,7 @@ json poison_records(std::span<const uint8_t> out, size_t header, size_t count) {
   return a;
 }
 
-void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_info_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   command(mbox, "identify", "Identify Memory Device (4000h)", o,
           [](Session& s, const MboxOptions& opt) {
             const auto r = s.run(op::kIdentifyMemoryDevice);
@@ -389,7 +392,7 @@ void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   sp->add_flag("--immediate", *immediate, "Apply now instead of at the next reset");
 }
 
-void register_label_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_label_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto* labels =
       mbox->add_subcommand("labels", "Label storage area: Get LSA (4102h), Set LSA (4103h)");
   labels->require_subcommand(1);
@@ -433,7 +436,7 @@ void register_label_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   wr->add_option("DATA", *data, "Bytes in hex, e.g. \"de ad be ef\"")->required();
 }
 
-void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_health_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   command(mbox, "health", "Get Health Info (4200h)", o, [](Session& s, const MboxOptions& opt) {
     const auto r = s.run(op::kGetHealthInfo);
     json j;
@@ -547,7 +550,7 @@ void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   sd->add_option("--set", *set, "clean or dirty");
 }
 
-void register_event_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_event_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto log = std::make_shared<std::string>("all");
   auto clear = std::make_shared<bool>(false);
   auto* ev = command(
@@ -606,7 +609,7 @@ void register_event_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   ev->add_flag("--clear", *clear, "Clear the logs after reading them");
 }
 
-void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_poison_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto* poison = mbox->add_subcommand(
       "poison", "Poison: Get Poison List (4300h), Inject (4301h), Clear (4302h)");
   poison->require_subcommand(1);
@@ -660,7 +663,7 @@ void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                   "64 bytes in hex written in place of the poison (default zeros)");
 }
 
-void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_media_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto dpa = std::make_shared<std::string>("0");
   auto length = std::make_shared<std::string>();
   auto no_log = std::make_shared<bool>(false);
@@ -736,7 +739,7 @@ void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   rs->add_option("--kind", *kind, "cold (default), warm, hot or cxl");
 }
 
-void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_security_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto* sec =
       mbox->add_subcommand("security", "Persistent memory data-at-rest security (4500h-4505h)");
   sec->require_subcommand(1);
@@ -797,7 +800,7 @@ void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) 
 
 // The fabric manager's side (CXL 3.1 §7.6.7.6.5 Initiate Dynamic Capacity Add): offers one
 // extent of region N, queuing an Add Capacity event for the host to accept (`dc accept`).
-void register_dc_offer(CLI::App* dc, std::shared_ptr<MboxOptions> o) {
+void register_dc_offer(CLI::App* dc, const std::shared_ptr<MboxOptions>& o) {
   auto region = std::make_shared<unsigned>(0);
   auto dpa = std::make_shared<std::string>();
   auto len = std::make_shared<std::string>();
@@ -842,7 +845,7 @@ void register_dc_offer(CLI::App* dc, std::shared_ptr<MboxOptions> o) {
   c->add_option("--length", *len, "Extent length (a multiple of the block size)")->required();
 }
 
-void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_dc_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto* dc = mbox->add_subcommand("dc", "Dynamic capacity (4800h-4803h)");
   dc->require_subcommand(1);
   command(dc, "config", "Get Dynamic Capacity Configuration", o,
@@ -906,7 +909,7 @@ void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   }
 }
 
-void register_raw_command(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_raw_command(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto opc = std::make_shared<std::string>();
   auto payload = std::make_shared<std::string>();
   auto* raw = command(

@@ -1,8 +1,8 @@
 // cxlsim vm run|shell: boot a Linux guest (QEMU 7.2, TCG) on a topology. See docs/vm.md.
 #include <fmt/format.h>
-#include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>

@@ -74,6 +74,7 @@ RegionRequest parse_region_spec(const std::string& spec, const Topology& t) {
 std::vector<RegionRequest> parse_region_specs(const std::vector<std::string>& specs,
                                               const Topology& t) {
   std::vector<RegionRequest> out;
+  out.reserve(specs.size());
   for (const auto& spec : specs) out.push_back(parse_region_spec(spec, t));
   return out;
 }

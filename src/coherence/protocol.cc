@@ -580,7 +580,7 @@ void Protocol::snoop(State& s, uint16_t line, uint16_t targets, uint8_t o, Outbo
 void Protocol::home_start(State& s, uint16_t line, Outbox& out) const {
   HomeLine& h = s.home[line];
   h.busy = HomeLine::kServing;
-  const uint16_t others = static_cast<uint16_t>(h.sharers & ~bit(h.requester));
+  const auto others = static_cast<uint16_t>(h.sharers & ~bit(h.requester));
   uint16_t targets = 0;
   Snoop k = Snoop::kInv;
   switch (h.op) {
@@ -715,7 +715,7 @@ void Protocol::resume_parked(State& s, Outbox& out) const {
 bool Protocol::flip_to_host(State& s, uint16_t page) const {
   if (cfg_.device_agent < 0 || s.device_bias[page] == 0) return false;
   const auto dev = static_cast<uint8_t>(cfg_.device_agent);
-  const uint16_t first = static_cast<uint16_t>(page * cfg_.lines_per_page);
+  const auto first = static_cast<uint16_t>(page * cfg_.lines_per_page);
   for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
     if (at(s, cfg_, dev, l).pending != Access::kNone) return false;
   }
@@ -732,7 +732,7 @@ bool Protocol::flip_to_host(State& s, uint16_t page) const {
 bool Protocol::flip_to_device(State& s, uint16_t page) const {
   if (cfg_.device_agent < 0 || s.device_bias[page] != 0) return false;
   const auto dev = static_cast<uint8_t>(cfg_.device_agent);
-  const uint16_t first = static_cast<uint16_t>(page * cfg_.lines_per_page);
+  const auto first = static_cast<uint16_t>(page * cfg_.lines_per_page);
   for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
     const HomeLine& h = s.home[l];
     if (h.busy != HomeLine::kIdle) return false;

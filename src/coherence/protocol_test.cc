@@ -12,6 +12,7 @@ namespace {
 
 std::vector<std::string> names(const Transaction& t) {
   std::vector<std::string> out;
+  out.reserve(t.count);
   for (int i = 0; i < t.count; ++i) out.emplace_back(opcode_name(t.log[i].msg.ch, t.log[i].msg.op));
   return out;
 }

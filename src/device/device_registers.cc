@@ -31,7 +31,7 @@ uint64_t DeviceRegisters::size() const {
 }
 
 uint64_t DeviceRegisters::bar_size() const {
-  uint64_t b = 64 * 1024;
+  uint64_t b = uint64_t{64} * 1024;
   while (b < size()) b <<= 1;
   return b;
 }

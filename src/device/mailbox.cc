@@ -84,8 +84,8 @@ void Mailbox::write(uint32_t offset, unsigned size, uint64_t value) {
   if (offset >= mbox_reg::kControl && offset < mbox_reg::kCommand) {
     // Control: bit 0 doorbell (RW, device clears), bit 1 doorbell irq, bit 2 BG irq (RW).
     const unsigned shift = (offset - mbox_reg::kControl) * 8;
-    const uint32_t m = static_cast<uint32_t>(mask << shift);
-    const uint32_t v = static_cast<uint32_t>(value << shift);
+    const auto m = static_cast<uint32_t>(mask << shift);
+    const auto v = static_cast<uint32_t>(value << shift);
     const bool doorbell_was_set = control_ & 1u;
     // While the doorbell is set the host may not change the interrupt enables (§8.2.8.4.4).
     if (doorbell_was_set) return;
@@ -104,7 +104,7 @@ void Mailbox::write(uint32_t offset, unsigned size, uint64_t value) {
 
 void Mailbox::ring_doorbell() {
   const auto op = static_cast<uint16_t>(command_ & 0xffff);
-  const size_t len = static_cast<size_t>((command_ >> 16) & 0x1fffff);
+  const auto len = static_cast<size_t>((command_ >> 16) & 0x1fffff);
   MboxResult r;
   if (len > payload_.size()) {
     r.rc = MboxReturn::kInvalidPayloadLength;

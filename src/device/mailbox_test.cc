@@ -32,9 +32,9 @@ TEST(DeviceRegisters, CapabilitiesArrayAndHeaders) {
   std::set<uint16_t> ids;
   for (unsigned i = 0; i < 3; ++i) {
     const uint64_t lo = r.read(0x10 + 16 * i, 8);
-    const uint32_t len = static_cast<uint32_t>(r.read(0x18 + 16 * i, 4));
+    const auto len = static_cast<uint32_t>(r.read(0x18 + 16 * i, 4));
     ids.insert(static_cast<uint16_t>(lo));
-    const uint32_t off = static_cast<uint32_t>(lo >> 32);
+    const auto off = static_cast<uint32_t>(lo >> 32);
     EXPECT_LE(off + len, r.size());
     EXPECT_GT(len, 0u);
   }

@@ -29,7 +29,8 @@ inline MemdevCciConfig test_config() {
 }
 
 struct TestDevice {
-  explicit TestDevice(MemdevCciConfig c = test_config()) : media(c.dpa_span()), dev(c, media) {}
+  explicit TestDevice(const MemdevCciConfig& c = test_config())
+      : media(c.dpa_span()), dev(c, media) {}
   MboxResult run(uint16_t op, const std::vector<uint8_t>& in = {}) { return dev.execute(op, in); }
   MboxReturn rc(uint16_t op, const std::vector<uint8_t>& in = {}) { return run(op, in).rc; }
   SparseRamMedia media;

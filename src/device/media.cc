@@ -6,7 +6,7 @@
 namespace cxlsim::device {
 
 void Media::erase(Dpa dpa, Bytes len) {
-  std::vector<uint8_t> zeros(64 * 1024, 0);
+  std::vector<uint8_t> zeros(size_t{64} * 1024, 0);
   uint64_t off = dpa.value();
   const uint64_t end = off + len.value();
   while (off < end) {

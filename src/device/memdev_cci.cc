@@ -26,7 +26,7 @@ std::string_view media_access_name(MediaAccess a) {
   return "?";
 }
 
-MemdevCci::MemdevCci(MemdevCciConfig config, Media& media)
+MemdevCci::MemdevCci(const MemdevCciConfig& config, Media& media)
     : MemdevCci(config, media, MemdevState(config)) {}
 
 MemdevCci::MemdevCci(MemdevCciConfig config, Media& media, MemdevState state)
@@ -194,7 +194,7 @@ MemdevCci::HealthInfo MemdevCci::health_info() const {
   HealthInfo b{};
   L::kHealthStatus.put(b, h.health_status);
   L::kMediaStatus.put(b, h.media_status);
-  uint8_t add = static_cast<uint8_t>(life_level(h, a) | temp_level(h, a) << 2);
+  auto add = static_cast<uint8_t>(life_level(h, a) | temp_level(h, a) << 2);
   if ((a.valid & 8) && h.corrected_volatile_errors >= a.corrected_volatile_warning) add |= 1u << 4;
   if ((a.valid & 16) && h.corrected_persistent_errors >= a.corrected_persistent_warning) {
     add |= 1u << 5;

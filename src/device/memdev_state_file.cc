@@ -55,7 +55,7 @@ json extents_json(const std::vector<DcExtent>& v) {
 }
 
 json passphrase_json(const std::optional<PassphraseHash>& p) {
-  if (!p) return json(nullptr);
+  if (!p) return {nullptr};
   return {{"salt", format_hex_bytes(p->salt)}, {"pbkdf2_sha256", format_hex_bytes(p->hash)}};
 }
 

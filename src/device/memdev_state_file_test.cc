@@ -136,7 +136,7 @@ TEST_F(StateFileTest, BadFilesGiveErrorsNamingTheElement) {
 
 std::string read_text(const std::string& p) {
   std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // Issue #18: numbers in the state file are range-checked, never truncated or rounded.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fabric/host_bridge.h"
@@ -14,8 +15,8 @@ namespace cxlsim {
 
 class Cfmws {
  public:
-  Cfmws(const WindowSpec& spec, Hpa base, std::vector<HostBridge*> targets)
-      : spec_(spec), base_(base), targets_(std::move(targets)) {}
+  Cfmws(WindowSpec spec, Hpa base, std::vector<HostBridge*> targets)
+      : spec_(std::move(spec)), base_(base), targets_(std::move(targets)) {}
 
   [[nodiscard]] const std::string& id() const { return spec_.id; }
   [[nodiscard]] const WindowSpec& spec() const { return spec_; }

@@ -224,7 +224,7 @@ TEST(DecodeTable, linux_6_1_x4_under_x4_aliases) {
   EXPECT_EQ(f->host_bridges()[0]->hdm()->state(0).granularity, Bytes(512));
   std::set<std::pair<size_t, uint64_t>> seen;
   unsigned collisions = 0;
-  for (uint64_t off = 0; off < 64 * 256; off += 256) {
+  for (uint64_t off = 0; off < size_t{64} * 256; off += 256) {
     const auto d = f->decode(reg.base + Bytes(off));
     ASSERT_TRUE(d);
     collisions += !seen.emplace(d->memdev, d->dpa.value()).second;
@@ -249,7 +249,7 @@ TEST(DecodeTable, linux_6_1_interleave_below_passthrough_aliases) {
   EXPECT_EQ(f->switches()[0]->hdm()->state(0).granularity, Bytes(256));
   std::set<std::pair<size_t, uint64_t>> seen;
   unsigned collisions = 0;
-  for (uint64_t off = 0; off < 64 * 256; off += 256) {
+  for (uint64_t off = 0; off < size_t{64} * 256; off += 256) {
     const auto d = f->decode(reg.base + Bytes(off));
     ASSERT_TRUE(d);
     collisions += !seen.emplace(d->memdev, d->dpa.value()).second;

@@ -48,7 +48,7 @@ std::optional<std::pair<unsigned, DecoderState>> find_decoder(const HdmDecoderCa
     DecoderState s = hdm.state(n);
     if (!s.committed) break;  // decoders commit in order
     if (hpa >= s.base && hpa < s.base + s.size && s.base <= lo && s.base + s.size >= hi) {
-      return std::make_pair(n, std::move(s));
+      return std::make_pair(n, s);
     }
   }
   return std::nullopt;
@@ -405,9 +405,9 @@ void Fabric::compile_range(const Cfmws& w, Hpa base, Bytes size) {
 }
 
 NoCapacityError Fabric::no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const {
-  return NoCapacityError(fmt::format(
+  return {fmt::format(
       "memdev '{}': DPA {:#x} (HPA {:#x}) is dynamic capacity outside every accepted extent",
-      memdevs_[memdev]->id(), dpa.value(), hpa.value()));
+      memdevs_[memdev]->id(), dpa.value(), hpa.value())};
 }
 
 device::MediaAccess Fabric::read(Hpa hpa, std::span<std::byte> out) const {

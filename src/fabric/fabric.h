@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "device/memdev.h"
@@ -162,8 +163,8 @@ class Fabric {
 
  private:
   [[nodiscard]] NoCapacityError no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const;
-  Fabric(const Topology& topology, const FabricOptions& options)
-      : topology_(topology), options_(options) {}
+  Fabric(Topology topology, const FabricOptions& options)
+      : topology_(std::move(topology)), options_(options) {}
   void assemble();
   void assign_window_bases();
   // trace() restricted to decoders covering [lo, hi): sampling for compiled tables.

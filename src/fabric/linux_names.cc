@@ -85,8 +85,9 @@ LinuxNames::LinuxNames(const Fabric& fabric) {
 //    next free number as its secondary bus, then its subtree is numbered before its next
 //    sibling; an empty bridge still takes one.
 void LinuxNames::enumerate_pci(const Fabric& fabric) {
-  for (auto it = fabric.host_bridges().rbegin(); it != fabric.host_bridges().rend(); ++it)
+  for (auto it = fabric.host_bridges().rbegin(); it != fabric.host_bridges().rend(); ++it) {
     host_bridges_.push_back(it->get());
+  }
   memdev_pci_.resize(fabric.memdev_count());
   for (const auto& hb : fabric.host_bridges()) {
     unsigned next_bus = hb->bus_nr() + 1;
@@ -113,8 +114,9 @@ void LinuxNames::enumerate_below(const Dport& d, unsigned& next_bus) {
 }
 
 std::string LinuxNames::host_bridge_acpi(const HostBridge& hb) const {
-  for (size_t i = 0; i < host_bridges_.size(); ++i)
+  for (size_t i = 0; i < host_bridges_.size(); ++i) {
     if (host_bridges_[i] == &hb) return fmt::format("ACPI0016:{:02x}", i);
+  }
   throw std::out_of_range("host bridge '" + hb.id() + "' is not in this fabric");
 }
 
@@ -123,8 +125,9 @@ std::string LinuxNames::host_bridge_alias(const HostBridge& hb) {
 }
 
 std::string LinuxNames::port_host(const Port& port) const {
-  if (port.kind() == PortKind::kHostBridge)
+  if (port.kind() == PortKind::kHostBridge) {
     return host_bridge_acpi(static_cast<const HostBridge&>(port));
+  }
   return switch_pci_.at(&port).name();
 }
 

@@ -29,7 +29,7 @@ struct PciAddress {
   unsigned bus = 0;
   unsigned device = 0;
   unsigned function = 0;
-  std::string name() const;
+  [[nodiscard]] std::string name() const;
   auto operator<=>(const PciAddress&) const = default;
 };
 
@@ -73,18 +73,18 @@ class LinuxNames {
   [[nodiscard]] const std::vector<const Port*>& ports() const { return ports_; }
 
   // Host bridges in ACPI namespace order (root0's dports, port1..portH).
-  const std::vector<const HostBridge*>& host_bridges() const { return host_bridges_; }
+  [[nodiscard]] const std::vector<const HostBridge*>& host_bridges() const { return host_bridges_; }
   // The host bridge's ACPI device name, ACPI0016:NN (NN: its instance in namespace order).
-  std::string host_bridge_acpi(const HostBridge& hb) const;
+  [[nodiscard]] std::string host_bridge_acpi(const HostBridge& hb) const;
   // The name of the host bridge's root bus, pci0000:BB (cxl list's "alias").
   static std::string host_bridge_alias(const HostBridge& hb);
   // A root port's or switch downstream port's PCI address.
-  PciAddress dport_address(const Dport& d) const { return dport_pci_.at(&d); }
+  [[nodiscard]] PciAddress dport_address(const Dport& d) const { return dport_pci_.at(&d); }
   // A memdev's (Type 3 or Type 2 device's) PCI address.
-  PciAddress memdev_address(size_t memdev) const { return memdev_pci_.at(memdev); }
+  [[nodiscard]] PciAddress memdev_address(size_t memdev) const { return memdev_pci_.at(memdev); }
   // What `cxl list` shows as a port's "host": a host bridge's ACPI name, a switch's upstream
   // port's PCI address.
-  std::string port_host(const Port& port) const;
+  [[nodiscard]] std::string port_host(const Port& port) const;
 
  private:
   void enumerate_pci(const Fabric& fabric);

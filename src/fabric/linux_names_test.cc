@@ -58,25 +58,30 @@ TEST(ResolveWindow, IndexRootDecoderOrId) {
 
 // The fabric's component by topology id (test helpers).
 const HostBridge& host_bridge(const Fabric& f, std::string_view id) {
-  for (const auto& hb : f.host_bridges())
+  for (const auto& hb : f.host_bridges()) {
     if (hb->id() == id) return *hb;
+  }
   throw std::out_of_range(std::string(id));
 }
 const Dport& dport(const Fabric& f, std::string_view id) {
   auto in = [&](const Port& p) -> const Dport* {
-    for (const auto& d : p.dports())
+    for (const auto& d : p.dports()) {
       if (d->id() == id) return d.get();
+    }
     return nullptr;
   };
-  for (const auto& hb : f.host_bridges())
+  for (const auto& hb : f.host_bridges()) {
     if (const Dport* d = in(*hb)) return *d;
-  for (const auto& sw : f.switches())
+  }
+  for (const auto& sw : f.switches()) {
     if (const Dport* d = in(*sw)) return *d;
+  }
   throw std::out_of_range(std::string(id));
 }
 const Port& switch_port(const Fabric& f, std::string_view id) {
-  for (const auto& sw : f.switches())
+  for (const auto& sw : f.switches()) {
     if (sw->id() == id) return *sw;
+  }
   throw std::out_of_range(std::string(id));
 }
 

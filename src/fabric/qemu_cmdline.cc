@@ -598,10 +598,10 @@ std::vector<std::string> to_qemu_args(const Topology& t, const QemuExportOptions
 std::string format_qemu_command(const std::vector<std::string>& args, bool one_line,
                                 std::string_view program) {
   std::string out = shell_quote(program);
-  for (size_t i = 0; i < args.size(); ++i) {
-    bool starts_option = args[i].starts_with("-");
+  for (const auto& arg : args) {
+    bool starts_option = arg.starts_with("-");
     out += (starts_option && !one_line) ? " \\\n  " : " ";
-    out += shell_quote(args[i]);
+    out += shell_quote(arg);
   }
   return out;
 }

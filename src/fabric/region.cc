@@ -189,8 +189,8 @@ std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan&
     throw ValidationError(
         fmt::format("{} targets given for a {}-way region", r.targets.size(), r.ways));
   }
-  for (size_t p = 0; p < r.targets.size(); ++p) {
-    const size_t m = resolve_memdev(fabric_.topology(), r.targets[p]);
+  for (const auto& target : r.targets) {
+    const size_t m = resolve_memdev(fabric_.topology(), target);
     auto dup = std::find(out.begin(), out.end(), m);
     if (dup != out.end()) {
       throw RegionError(
@@ -340,7 +340,7 @@ void RegionManager::setup_targets(Plan& plan) const {
       Plan::Ref& ref = plan.refs.at(port);
       const Dport* d = dport_below(fabric_, port, t.memdev);
       const std::string pname = names_.port(port);
-      const unsigned nr = static_cast<unsigned>(ref.seen.size());
+      const auto nr = static_cast<unsigned>(ref.seen.size());
       if (!is_pow2(nr)) throw RegionError(fmt::format("{}: invalid target count {}", pname, nr));
       if (!ref.targets.empty()) {
         // Positions that share a dport are `distance` apart: the product of nr_targets from
@@ -442,7 +442,9 @@ void RegionManager::program_and_commit(Plan& plan) {
   auto commit = [&](HdmDecoderCapability& hdm, unsigned n, const std::string& name) {
     if (hdm.state(n).committed) return;
     if (!hdm.commit(n)) {
-      const std::string why = hdm.last_error();
+      // A copy: the decommits below may set the decoder's last error again.
+      const std::string why =
+          hdm.last_error();  // NOLINT(performance-unnecessary-copy-initialization)
       for (auto it = committed.rbegin(); it != committed.rend(); ++it) {
         it->first->decommit(it->second);
       }

@@ -37,7 +37,7 @@ class Search {
   // `k` positions below `port`, whose parent decoder interleaves `parent_ways` at `parent_eig`.
   [[nodiscard]] Order host_port(const Port& port, unsigned k, unsigned parent_ways,
                                 unsigned parent_eig) const {
-    const unsigned dports = static_cast<unsigned>(port.dports().size());
+    const auto dports = static_cast<unsigned>(port.dports().size());
     const unsigned max_f =
         port.hdm() ? std::min(dports, HdmDecoderCapability::kMaxTargets) : std::min(dports, 1u);
     for (unsigned f = std::bit_floor(std::min(k, std::max(max_f, 1u))); f >= 1; f /= 2) {

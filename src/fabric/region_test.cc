@@ -60,10 +60,10 @@ TEST(Region, interleaved_host_bridges_route_on_the_next_address_bit) {
   EXPECT_EQ(hb0.targets[0], 0);  // position 0's root port first, then position 2's
   EXPECT_EQ(hb0.targets[1], 1);
   for (unsigned k = 0; k < 8; ++k) {
-    const auto d = rig.fabric->decode(reg.base + Bytes(256 * k));
+    const auto d = rig.fabric->decode(reg.base + Bytes(uint64_t{256} * k));
     ASSERT_TRUE(d);
     EXPECT_EQ(d->memdev, reg.targets[k % 4].memdev) << k;
-    EXPECT_EQ(d->dpa, Dpa(256 * (k / 4)));
+    EXPECT_EQ(d->dpa, Dpa(uint64_t{256} * (k / 4)));
   }
 }
 
@@ -144,7 +144,7 @@ TEST(Region, sharing_distance_is_the_product_of_target_counts_up_to_the_root) {
   const Region& reg = rig.regions.create(
       request(8, {"mem0", "mem4", "mem1", "mem5", "mem2", "mem6", "mem3", "mem7"}));
   for (unsigned k = 0; k < 16; ++k) {
-    const auto d = rig.fabric->decode(reg.base + Bytes(256 * k));
+    const auto d = rig.fabric->decode(reg.base + Bytes(uint64_t{256} * k));
     ASSERT_TRUE(d);
     EXPECT_EQ(d->memdev, reg.targets[k % 8].memdev) << k;
   }

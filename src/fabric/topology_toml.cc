@@ -133,7 +133,7 @@ class Element {
     std::vector<std::string> out;
     if (!has(key)) return out;
     const toml::array* arr = table_[key].as_array();
-    if (arr == nullptr) error(key, "expected an array of strings, e.g. [\"hb0\", \"hb1\"]");
+    if (arr == nullptr) error(key, R"(expected an array of strings, e.g. ["hb0", "hb1"])");
     for (const toml::node& n : *arr) {
       auto s = n.value<std::string>();
       if (!s || !n.is_string()) error(key, "expected an array of strings");
@@ -147,7 +147,7 @@ class Element {
     std::vector<Bytes> out;
     if (!has(key)) return out;
     const toml::array* arr = table_[key].as_array();
-    if (arr == nullptr) error(key, "expected an array of sizes, e.g. [\"256M\", \"1G\"]");
+    if (arr == nullptr) error(key, R"(expected an array of sizes, e.g. ["256M", "1G"])");
     for (const toml::node& n : *arr) {
       if (n.is_integer() && *n.value<int64_t>() >= 0) {
         out.emplace_back(static_cast<uint64_t>(*n.value<int64_t>()));
@@ -442,9 +442,10 @@ Topology parse_topology_toml(std::string_view text, std::string_view origin) {
   }
   if (const toml::node* v = root.get("hdm_decoders")) {
     const auto n = v->value<int64_t>();
-    if (!v->is_integer() || *n < 1 || *n > 32)
+    if (!v->is_integer() || *n < 1 || *n > 32) {
       throw ParseError(fmt::format("{}:{}: 'hdm_decoders' must be an integer from 1 to 32", origin,
                                    v->source().begin.line));
+    }
     t.hdm_decoders = static_cast<unsigned>(*n);
   }
   for_each_element(root, "window", origin,
@@ -491,6 +492,7 @@ class TomlWriter {
   void dc(const std::vector<Bytes>& regions, Bytes block_size) {
     if (regions.empty()) return;
     std::vector<std::string> sizes;
+    sizes.reserve(regions.size());
     for (Bytes b : regions) sizes.push_back(format_qemu_size(b));
     line("dc_regions", quote_list(sizes));
     size("dc_block_size", block_size);

@@ -56,7 +56,7 @@ TEST(TopologyValidate, DuplicateIds) {
 TEST(TopologyValidate, DuplicateBusNumbersAndUids) {
   Topology t = good();
   t.host_bridges.push_back({"hb1", 0, 12});
-  t.windows[0].targets.push_back("hb1");
+  t.windows[0].targets.emplace_back("hb1");
   std::string e = errors_for(t, "hb1");
   EXPECT_TRUE(mentions(e, "bus_nr 12 is also used by host bridge 'hb0'")) << e;
   EXPECT_TRUE(mentions(e, "uid 0 is also used")) << e;
@@ -72,7 +72,7 @@ TEST(TopologyValidate, BusRangesOfHostBridges) {
   t.type3.back().id = "mem9";
   t.type3.back().parent = "rp9";
   t.type3.back().serial = 9;
-  t.windows[0].targets.push_back("hb1");
+  t.windows[0].targets.emplace_back("hb1");
   EXPECT_TRUE(
       mentions(errors_for(t, "hb0"), "needs buses 12..17 but host bridge 'hb1' starts at bus 17"));
   t.host_bridges[1].bus_nr = 18;

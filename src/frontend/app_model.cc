@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "spec/error.h"
 #include "timing/host_cache.h"
@@ -26,7 +27,7 @@ uint64_t AppFeed::backlog() const {
   return records_in_ - least;
 }
 
-void AppFeed::push(uint32_t thread, std::shared_ptr<const AppBatch> batch) {
+void AppFeed::push(uint32_t thread, const std::shared_ptr<const AppBatch>& batch) {
   {
     std::unique_lock<std::mutex> l(mu_);
     space_.wait(l, [&] { return backlog() < cap_ || waiting_ > 0; });
@@ -141,7 +142,7 @@ struct AppModel::Impl {
   int64_t epoch_ps = 0;
   std::atomic<int64_t> progress_ps{0};
 
-  explicit Impl(const AppModelConfig& c);
+  explicit Impl(AppModelConfig c);
   AppResult run(AppFeed& f, unsigned m);
   AppCore& core(uint64_t thread);
   // Cores that run (activated, not ended, not parked in a blocking system call), and the parked.
@@ -591,7 +592,7 @@ class AppCore final : public Requester {
   }
 };
 
-AppModel::Impl::Impl(const AppModelConfig& c) : cfg(c) {
+AppModel::Impl::Impl(AppModelConfig c) : cfg(std::move(c)) {
   auto dev_for = cfg.device_for ? cfg.device_for : [](const std::string&) -> DeviceProfile {
     throw ValidationError("topology has memory devices but no device profile");
   };

@@ -40,7 +40,7 @@ class AppFeed {
   // a model waits for a thread with nothing queued (it may need records behind the cap).
   explicit AppFeed(unsigned models, uint64_t cap = uint64_t{8} << 20)
       : models_(models), cap_(cap) {}
-  void push(uint32_t thread, std::shared_ptr<const AppBatch> batch);
+  void push(uint32_t thread, const std::shared_ptr<const AppBatch>& batch);
   // No more batches will come (the pipe closed).
   void close();
   // Model `m`'s next batch of `thread`: blocks until one is there; null once closed and empty.

@@ -89,10 +89,10 @@ TEST(AppModel, AllDramIsDeterministicAndPlacesNothingOnCxl) {
 TEST(AppModel, SequentialMissesArePrefetched) {
   auto s = single_device("all-cxl");
   AppBatch b;
-  for (uint64_t l = 0; l < 64 * 64; l += 64) {
+  for (uint64_t l = 0; l < size_t{64} * 64; l += 64) {
     b.push_back(rec(AppKind::kWriteback, l, 0));  // touch 64 pages
   }
-  for (uint64_t l = 0; l < 64 * 64; ++l) b.push_back(rec(AppKind::kRead, l, 8));
+  for (uint64_t l = 0; l < size_t{64} * 64; ++l) b.push_back(rec(AppKind::kRead, l, 8));
   b.push_back(rec(AppKind::kExit, 0, 0));
   const auto r = predict(s.cfg, {{0, b}});
   EXPECT_GT(r.prefetch_hits, 64u * 60);

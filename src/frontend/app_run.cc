@@ -27,7 +27,8 @@ std::string find_on_path(const std::string& name) {
   while (start <= p.size()) {
     const size_t end = std::min(p.find(':', start), p.size());
     const std::string dir = end > start ? p.substr(start, end - start) : ".";
-    std::string cand = dir + "/" + name;
+    std::string cand = dir;
+    cand.append("/").append(name);
     struct stat st {};
     if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
         ::access(cand.c_str(), X_OK) == 0) {
@@ -89,6 +90,7 @@ AppRunOutcome run_app(const AppRunSetup& s, AppModel& predicted, AppModel& basel
   std::vector<std::string> args = {s.qemu, "-plugin", plugin_arg(s, fds[1])};
   args.insert(args.end(), s.argv.begin(), s.argv.end());
   std::vector<char*> cargs;
+  cargs.reserve(args.size());
   for (auto& a : args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
   const pid_t pid = ::fork();

@@ -407,7 +407,7 @@ CompareCheck check_comparable(const MlcSetup& s, std::span<const unsigned> delay
                               const std::vector<MlcPoint>& meas) {
   CompareCheck c;
   if (!log) {
-    c.warnings.push_back(
+    c.warnings.emplace_back(
         "the log has no 'Command line parameters:' line: its thread count, mix and access pattern "
         "are not checked");
   } else {

@@ -256,7 +256,7 @@ class CtaRunner {
           ++s.pc;
           return;
         }
-        const uint32_t first = static_cast<uint32_t>(std::countr_zero(exec));
+        const auto first = static_cast<uint32_t>(std::countr_zero(exec));
         const auto members = static_cast<uint32_t>(w.regs[in.a[3] * kWarpSize + first]);
         if ((members & s.live & ~s.mask) != 0 && !s.forced) {
           s.parked |= s.mask;

@@ -187,7 +187,7 @@ void half_setp(Warp& w, const Inst& in) {
 template <class S>
 void to_half(Warp& w, const Inst& in) {
   for_lanes(w.exec, [&](uint32_t l) {
-    double v = static_cast<double>(from_bits<S>(w.regs[in.a[0] * kWarpSize + l]));
+    auto v = static_cast<double>(from_bits<S>(w.regs[in.a[0] * kWarpSize + l]));
     if (std::is_same_v<S, float> && (in.mode & kFtz) != 0 &&
         std::fpclassify(static_cast<float>(v)) == FP_SUBNORMAL) {
       v = std::copysign(0.0, v);

@@ -566,7 +566,7 @@ struct Bfe {
   static void run(Warp& w, const Inst& in) {
     constexpr uint32_t kMsb = 8 * sizeof(T) - 1;
     using UT = U<T>;
-    for_lanes(w.exec, [kMsb](uint32_t l) {
+    for_lanes(w.exec, [&](uint32_t l) {
       const auto a = static_cast<UT>(reg<T>(w, in.a[0], l));
       const uint32_t pos = reg<uint32_t>(w, in.a[1], l) & 0xFF;
       const uint32_t len = reg<uint32_t>(w, in.a[2], l) & 0xFF;
@@ -622,7 +622,7 @@ void prmt_run(Warp& w, const Inst& in) {
   for_lanes(w.exec, [&](uint32_t l) {
     const uint64_t x =
         (uint64_t{reg<uint32_t>(w, in.a[1], l)} << 32) | reg<uint32_t>(w, in.a[0], l);
-    const uint32_t c = reg<uint32_t>(w, in.a[2], l);
+    const auto c = reg<uint32_t>(w, in.a[2], l);
     auto byte = [&](uint32_t i) { return static_cast<uint32_t>((x >> (8 * (i & 7))) & 0xFF); };
     uint32_t sel[4];
     const uint32_t n = c & 3;
@@ -638,8 +638,8 @@ void prmt_run(Warp& w, const Inst& in) {
         }
         break;  // b4e
       case 3:
-        for (uint32_t i = 0; i < 4; ++i) {
-          sel[i] = n;
+        for (unsigned int& i : sel) {
+          i = n;
         }
         break;  // rc8
       case 4:
@@ -1092,7 +1092,7 @@ void shfl_run(Warp& w, const Inst& in) {
   uint32_t pbits = 0;
   for_lanes(w.exec, [&](uint32_t l) {
     const uint32_t b = reg<uint32_t>(w, in.a[1], l) & 31;
-    const uint32_t c = reg<uint32_t>(w, in.a[2], l);
+    const auto c = reg<uint32_t>(w, in.a[2], l);
     const uint32_t cval = c & 31, seg = (c >> 8) & 31;
     const auto max_lane = static_cast<int32_t>((l & seg) | (cval & ~seg));
     const auto min_lane = static_cast<int32_t>(l & seg);

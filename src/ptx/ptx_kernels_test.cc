@@ -116,11 +116,13 @@ TEST_P(Kernels, AtomicsOnGlobalAndSharedMemory) {
 
 TEST_P(Kernels, TiledMatrixMultiply) {
   const int n = 64;
-  auto a = random_floats(n * n, -2, 2), b = random_floats(n * n, -2, 2);
-  const uint64_t da = dev.upload(a), db = dev.upload(b), dc = dev.upload(std::vector<float>(n * n));
+  auto a = random_floats(static_cast<size_t>(n) * n, -2, 2),
+       b = random_floats(static_cast<size_t>(n) * n, -2, 2);
+  const uint64_t da = dev.upload(a), db = dev.upload(b),
+                 dc = dev.upload(std::vector<float>(static_cast<size_t>(n) * n));
   const auto stats = dev.launch("matmul_tiled", {n / 16, n / 16}, {16, 16}, da, db, dc, n);
   EXPECT_GT(stats.thread_instructions, uint64_t{n} * n * n);
-  const auto c = dev.download<float>(dc, n * n);
+  const auto c = dev.download<float>(dc, static_cast<size_t>(n) * n);
   for (int r = 0; r < n; ++r) {
     for (int col = 0; col < n; ++col) {
       float acc = 0;
@@ -163,10 +165,10 @@ TEST_P(Kernels, WarpVoteAndShuffle) {
   auto in = random_ints(n, -5, 10);
   in[40] = 7;
   const uint64_t din = dev.upload(in), dballot = dev.upload(std::vector<uint32_t>(6)),
-                 dshfl = dev.upload(std::vector<int>(4 * n));
+                 dshfl = dev.upload(std::vector<int>(size_t{4} * n));
   dev.launch("warp_ops", {1}, {n}, din, dballot, dshfl);
   const auto ballots = dev.download<uint32_t>(dballot, 6);
-  const auto shfl = dev.download<int>(dshfl, 4 * n);
+  const auto shfl = dev.download<int>(dshfl, size_t{4} * n);
   for (int w = 0; w < 2; ++w) {
     uint32_t ballot = 0;
     bool all = true, any = false;
@@ -176,13 +178,13 @@ TEST_P(Kernels, WarpVoteAndShuffle) {
       all = all && v > -1000;
       any = any || v == 7;
     }
-    EXPECT_EQ(ballots[3 * w], ballot);
+    EXPECT_EQ(ballots[size_t{3} * w], ballot);
     EXPECT_EQ(ballots[3 * w + 1] != 0, all);
     EXPECT_EQ(ballots[3 * w + 2] != 0, any);
     for (int l = 0; l < 32; ++l) {
-      const int* v = &in[w * 32];
+      const int* v = &in[static_cast<size_t>(w) * 32];
       const int i = w * 32 + l;
-      EXPECT_EQ(shfl[4 * i], v[l + 3 <= 31 ? l + 3 : l]) << i;
+      EXPECT_EQ(shfl[size_t{4} * i], v[l + 3 <= 31 ? l + 3 : l]) << i;
       EXPECT_EQ(shfl[4 * i + 1], v[l - 5 >= 0 ? l - 5 : l]) << i;
       EXPECT_EQ(shfl[4 * i + 2], v[l ^ 9]) << i;
       EXPECT_EQ(shfl[4 * i + 3], v[(l * 7) & 31]) << i;
@@ -237,12 +239,12 @@ TEST_P(Kernels, StructParameterLayout) {
 
 TEST_P(Kernels, BarrierReductionsCountAndOr) {
   const int blocks = 4, block = 128;
-  auto in = random_ints(blocks * block, -60, 60);
+  auto in = random_ints(static_cast<size_t>(blocks) * block, -60, 60);
   in[5] = 13;
   for (int t = 0; t < block; ++t) in[2 * block + t] = std::abs(in[2 * block + t]) - 40;
-  const uint64_t din = dev.upload(in), dout = dev.upload(std::vector<int>(3 * blocks));
+  const uint64_t din = dev.upload(in), dout = dev.upload(std::vector<int>(size_t{3} * blocks));
   dev.launch("barrier_reduce", {blocks}, {block}, din, dout);
-  const auto out = dev.download<int>(dout, 3 * blocks);
+  const auto out = dev.download<int>(dout, size_t{3} * blocks);
   for (int b = 0; b < blocks; ++b) {
     int count = 0;
     bool all = true, any = false;
@@ -252,7 +254,7 @@ TEST_P(Kernels, BarrierReductionsCountAndOr) {
       all = all && v > -50;
       any = any || v == 13;
     }
-    EXPECT_EQ(out[3 * b], count) << b;
+    EXPECT_EQ(out[size_t{3} * b], count) << b;
     EXPECT_EQ(out[3 * b + 1] != 0, all) << b;
     EXPECT_EQ(out[3 * b + 2] != 0, any) << b;
   }
@@ -302,9 +304,9 @@ TEST_P(Edges, FloatNanInfinityDenormalsSaturation) {
                                  -0.0f, 3.0f, 2.0f, -1.0f, 1e-30f, 0.1f, 1.25f, 0.0f, -1.0f, -3.0f};
   const int n = static_cast<int>(xs.size());
   const uint64_t da = dev.upload(xs), db = dev.upload(ys),
-                 dout = dev.upload(std::vector<float>(12 * n));
+                 dout = dev.upload(std::vector<float>(size_t{12} * n));
   dev.launch("float_edges", {1}, {32}, da, db, dout, n);
-  const auto o = dev.download<float>(dout, 12 * n);
+  const auto o = dev.download<float>(dout, size_t{12} * n);
   for (int i = 0; i < n; ++i) {
     const float x = xs[i], y = ys[i];
     const float want[12] = {x + y,
@@ -329,17 +331,18 @@ TEST_P(Edges, FloatNanInfinityDenormalsSaturation) {
 
 TEST_P(Edges, ApproximateFunctionsWithinPtxError) {
   std::vector<float> xs;
+  xs.reserve(64);
   for (int i = 0; i < 64; ++i) xs.push_back(-3.1f + 0.0973f * static_cast<float>(i));
   const int n = static_cast<int>(xs.size());
-  const uint64_t da = dev.upload(xs), dout = dev.upload(std::vector<float>(4 * n));
+  const uint64_t da = dev.upload(xs), dout = dev.upload(std::vector<float>(size_t{4} * n));
   dev.launch("approx", {2}, {32}, da, dout, n);
-  const auto o = dev.download<float>(dout, 4 * n);
+  const auto o = dev.download<float>(dout, size_t{4} * n);
   for (int i = 0; i < n; ++i) {
     const double x = xs[i];
     // PTX ISA 9.7.3: sin.approx.f32 max absolute error 2^-20.9 in [-pi, pi]; ex2.approx.f32 max
     // relative error 2^-22; lg2.approx.f32 max absolute error 2^-22.6 for x in [0.5, 2] (relative
     // elsewhere); rcp.rn is exact.
-    EXPECT_LE(std::abs(o[4 * i] - std::sin(x)), std::exp2(-20.9)) << x;
+    EXPECT_LE(std::abs(o[size_t{4} * i] - std::sin(x)), std::exp2(-20.9)) << x;
     EXPECT_LE(std::abs(o[4 * i + 1] - std::exp2(x)) / std::exp2(x), std::exp2(-22.0)) << x;
     const double ax = std::abs(x), l = std::log2(ax);
     EXPECT_LE(std::abs(o[4 * i + 2] - l), std::exp2(-22.6) * std::max(1.0, std::abs(l))) << x;
@@ -367,9 +370,9 @@ TEST_P(Edges, IntegerEdges) {
                                32, -31, 3,  0x1234, 70000, -33, 31, 0x7FFF, INT_MIN, 7};
   const int n = static_cast<int>(xs.size());
   const uint64_t da = dev.upload(xs), db = dev.upload(ys),
-                 dout = dev.upload(std::vector<int>(16 * n));
+                 dout = dev.upload(std::vector<int>(size_t{16} * n));
   dev.launch("int_edges", {1}, {32}, da, db, dout, n);
-  const auto o = dev.download<int>(dout, 16 * n);
+  const auto o = dev.download<int>(dout, size_t{16} * n);
   for (int i = 0; i < n; ++i) {
     const int x = xs[i], y = ys[i];
     const auto ux = static_cast<uint32_t>(x), uy = static_cast<uint32_t>(y);
@@ -406,12 +409,12 @@ TEST_P(Edges, UnsignedDivisionByZero) {
   const std::vector<uint32_t> b = {0, 0, 0, 3, 1};
   const int n = static_cast<int>(a.size());
   const uint64_t da = dev.upload(a), db = dev.upload(b),
-                 dout = dev.upload(std::vector<uint32_t>(2 * n));
+                 dout = dev.upload(std::vector<uint32_t>(size_t{2} * n));
   dev.launch("int_div", {1}, {32}, da, db, dout, n);
-  const auto o = dev.download<uint32_t>(dout, 2 * n);
+  const auto o = dev.download<uint32_t>(dout, size_t{2} * n);
   for (int i = 0; i < n; ++i) {
     // docs/ptx.md: x / 0 is all ones (as sm_70 computes it), x % 0 is x.
-    EXPECT_EQ(o[2 * i], b[i] == 0 ? 0xFFFFFFFFu : a[i] / b[i]) << i;
+    EXPECT_EQ(o[size_t{2} * i], b[i] == 0 ? 0xFFFFFFFFu : a[i] / b[i]) << i;
     EXPECT_EQ(o[2 * i + 1], b[i] == 0 ? a[i] : a[i] % b[i]) << i;
   }
 }

@@ -31,7 +31,7 @@ LoadError load_error(const std::string& text) {
     return e;
   }
   ADD_FAILURE() << "loaded without error:\n" << text;
-  return LoadError(0, 0, "");
+  return {0, 0, ""};
 }
 
 TEST(PtxLoad, MalformedTextGivesLineAndColumn) {
@@ -233,17 +233,17 @@ TEST(PtxExec, ModuleVariablesConstantsAndDynamicSharedMemory) {
 }
 )";
   TestDevice dev(text);
-  const uint64_t out = dev.upload(std::vector<uint32_t>(3 * 64));
+  const uint64_t out = dev.upload(std::vector<uint32_t>(size_t{3} * 64));
   const Kernel& k = *dev.executor().module().kernel("k");
   ParamBuffer p(k);
   p.set(0, out);
   LaunchConfig cfg;
   cfg.block = {64};
-  cfg.dynamic_shared_bytes = 64 * 4;
+  cfg.dynamic_shared_bytes = uint64_t{64} * 4;
   dev.executor().launch("k", cfg, p.bytes());
-  const auto o = dev.download<uint32_t>(out, 3 * 64);
+  const auto o = dev.download<uint32_t>(out, size_t{3} * 64);
   for (uint32_t t = 0; t < 64; ++t) {
-    EXPECT_EQ(o[3 * t], t ^ 1u);
+    EXPECT_EQ(o[size_t{3} * t], t ^ 1u);
     EXPECT_EQ(o[3 * t + 1], 4u);
     EXPECT_EQ(o[3 * t + 2], 3u);
   }
@@ -335,7 +335,7 @@ ret;)";
     const double q = t / 3.0;
     EXPECT_EQ(std::bit_cast<double>(r[0]), std::fma(q, 3.0, -1.0)) << t;
     EXPECT_EQ(std::bit_cast<double>(r[1]), std::sqrt(double(t))) << t;
-    const float f = static_cast<float>(q);
+    const auto f = static_cast<float>(q);
     EXPECT_EQ(std::bit_cast<float>(static_cast<uint32_t>(r[2])), f);
     EXPECT_LE(
         std::abs(std::bit_cast<float>(static_cast<uint32_t>(r[2] >> 32)) - std::cos(double{f})),

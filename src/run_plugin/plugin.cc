@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "frontend/app_trace.h"
 #include "run_plugin/qemu_plugin_api.h"
@@ -56,7 +57,8 @@ constexpr int64_t kSysFutex = 202, kSysClone = 56, kSysFork = 57, kSysVfork = 58
 constexpr uint64_t kCloneVm = 0x100;
 
 struct Thread {
-  Thread(uint32_t num, const CoreCaches& c) : number(num), caches(c), buf(new AppRecord[kBatch]) {}
+  Thread(uint32_t num, CoreCaches c)
+      : number(num), caches(std::move(c)), buf(new AppRecord[kBatch]) {}
   uint32_t number;
   CoreCaches caches;
   std::unique_ptr<AppRecord[]> buf;
@@ -76,7 +78,7 @@ struct Thread {
 
 struct Plugin {
   int fd = -1;
-  uint64_t l1_size = 48 * 1024, l2_size = 2 * 1024 * 1024;
+  uint64_t l1_size = uint64_t{48} * 1024, l2_size = uint64_t{2} * 1024 * 1024;
   unsigned l1_ways = 12, l2_ways = 16;
   std::mutex write_lock;  // one writer of a batch at a time
   std::atomic<uint32_t> next_thread{0};
@@ -209,8 +211,8 @@ void on_tb_exec(unsigned int vcpu, void* udata) {
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
   const size_t n = qemu_plugin_tb_n_insns(tb);
   // The callbacks' userdata carries a count or an index, never dereferenced.
-  // NOLINTNEXTLINE(performance-no-int-to-ptr)
   qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb_exec, QEMU_PLUGIN_CB_NO_REGS,
+                                       // NOLINTNEXTLINE(performance-no-int-to-ptr)
                                        reinterpret_cast<void*>(n));
   for (size_t i = 0; i < n; ++i) {
     qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i), on_mem, QEMU_PLUGIN_CB_NO_REGS,

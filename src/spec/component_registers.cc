@@ -340,23 +340,23 @@ ComponentRegisters make_host_bridge_component_registers(unsigned root_ports,
     throw std::invalid_argument(
         fmt::format("host bridge with {} root ports needs HDM decoders", root_ports));
   }
-  return ComponentRegisters(ComponentKind::kHostBridge, hdm_capability(hdm));
+  return {ComponentKind::kHostBridge, hdm_capability(hdm)};
 }
 
 ComponentRegisters make_root_port_component_registers() {
-  return ComponentRegisters(ComponentKind::kRootPort, std::nullopt);
+  return {ComponentKind::kRootPort, std::nullopt};
 }
 
 ComponentRegisters make_switch_downstream_component_registers() {
-  return ComponentRegisters(ComponentKind::kSwitchDownstream, std::nullopt);
+  return {ComponentKind::kSwitchDownstream, std::nullopt};
 }
 
 ComponentRegisters make_switch_upstream_component_registers(HdmDecoderCapability* hdm) {
-  return ComponentRegisters(ComponentKind::kSwitchUpstream, hdm_capability(hdm));
+  return {ComponentKind::kSwitchUpstream, hdm_capability(hdm)};
 }
 
 ComponentRegisters make_endpoint_component_registers(HdmDecoderCapability& hdm) {
-  return ComponentRegisters(ComponentKind::kEndpoint, hdm_capability(&hdm));
+  return {ComponentKind::kEndpoint, hdm_capability(&hdm)};
 }
 
 }  // namespace cxlsim

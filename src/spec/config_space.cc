@@ -250,7 +250,7 @@ void ConfigSpace::add_bar(const BarSpec& bar) {
                                             bar.index, bar.is_64bit ? 64 : 32,
                                             static_cast<int>(type_)));
   }
-  const uint8_t mask = static_cast<uint8_t>(((1u << used) - 1) << bar.index);
+  const auto mask = static_cast<uint8_t>(((1u << used) - 1) << bar.index);
   if (bars_used_ & mask) {
     throw std::invalid_argument(fmt::format("BAR{} is already implemented", bar.index));
   }
@@ -262,7 +262,7 @@ void ConfigSpace::add_bar(const BarSpec& bar) {
   }
   const auto n = static_cast<uint8_t>(std::countr_zero(size));
   const uint8_t width = bar.is_64bit ? 8 : 4;
-  const uint8_t top = static_cast<uint8_t>(width * 8 - 1);
+  const auto top = static_cast<uint8_t>(width * 8 - 1);
   std::vector<FieldDesc> f{
       {"Memory Space Indicator", 0, width, 0, 0, A::kRO, 0, kHdr0},
       {"Memory Type", 0, width, 1, 2, A::kRO, bar.is_64bit ? 2u : 0u, kHdr0},

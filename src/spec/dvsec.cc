@@ -204,7 +204,7 @@ constexpr auto kRegisterBlock = std::to_array<FieldDesc>({
 constexpr uint16_t kRegisterLocatorHeader = 0x0C;
 constexpr uint16_t kRegisterLocatorEntry = 8;
 
-uint16_t add_dvsec(ConfigSpace& cs, std::string name, DvsecId id, uint8_t revision,
+uint16_t add_dvsec(ConfigSpace& cs, const std::string& name, DvsecId id, uint8_t revision,
                    std::span<const FieldDesc> body, uint16_t length) {
   const uint16_t at = cs.add_extended_capability("DVSEC: " + name, ConfigSpace::kDvsecCapabilityId,
                                                  kDvsecCapVersion, body, length);

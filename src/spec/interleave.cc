@@ -56,7 +56,7 @@ bool has_mod3(unsigned ways) { return ways % 3 == 0; }
 }  // namespace
 
 unsigned interleave_target(uint64_t hpa, unsigned ways, Bytes granularity) {
-  const unsigned ig = static_cast<unsigned>(std::countr_zero(granularity.value()));
+  const auto ig = static_cast<unsigned>(std::countr_zero(granularity.value()));
   const unsigned iw = pow2_bits(ways);
   const uint64_t low = (hpa >> ig) & ((1ull << iw) - 1);
   if (!has_mod3(ways)) return static_cast<unsigned>(low);
@@ -65,7 +65,7 @@ unsigned interleave_target(uint64_t hpa, unsigned ways, Bytes granularity) {
 }
 
 uint64_t hpa_offset_to_dpa_offset(uint64_t hpa_offset, unsigned ways, Bytes granularity) {
-  const unsigned ig = static_cast<unsigned>(std::countr_zero(granularity.value()));
+  const auto ig = static_cast<unsigned>(std::countr_zero(granularity.value()));
   const unsigned iw = pow2_bits(ways);
   const uint64_t within = hpa_offset & ((1ull << ig) - 1);
   uint64_t upper = hpa_offset >> (ig + iw);

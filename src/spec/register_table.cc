@@ -141,7 +141,7 @@ void RegisterFile::write(uint32_t off, unsigned size, uint64_t value) {
     const uint32_t a = off + i;
     const auto w = static_cast<uint8_t>(value >> (8 * i));
     const uint8_t old = bytes_[a];
-    const uint8_t keep = static_cast<uint8_t>(~(rw_[a] | rw1c_[a] | rw1s_[a]));
+    const auto keep = static_cast<uint8_t>(~(rw_[a] | rw1c_[a] | rw1s_[a]));
     bytes_[a] = static_cast<uint8_t>((old & keep) | (w & rw_[a]) | (old & rw1c_[a] & ~w) |
                                      ((old | w) & rw1s_[a]));
   }

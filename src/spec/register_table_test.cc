@@ -32,7 +32,7 @@ TEST(RegisterTable, ValidateFindsOverlapsAndBadRanges) {
   });
   auto p = validate_table(kOverlap, 4);
   ASSERT_EQ(p.size(), 1u);
-  EXPECT_NE(p[0].find("B"), std::string::npos);
+  EXPECT_NE(p[0].find('B'), std::string::npos);
   constexpr auto kBad = std::to_array<FieldDesc>({
       {"TooHigh", 0x0, 2, 0, 16, Access::kRW, 0, ""},
       {"Misaligned", 0x2, 4, 0, 3, Access::kRW, 0, ""},

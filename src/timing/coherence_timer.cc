@@ -178,7 +178,7 @@ Duration CoherenceTimer::flip_to_host(uint16_t page, Duration at) {
   if (dev < 0) throw std::logic_error("coherence timer: no device to flip bias for");
   const uint16_t per = runner_.config().lines_per_page;
   int64_t lines = 0, dirty = 0;
-  for (uint16_t l = static_cast<uint16_t>(page * per);
+  for (auto l = static_cast<uint16_t>(page * per);
        l < (page + 1) * per && l < runner_.config().lines; ++l) {
     ++lines;
     if (runner_.line(static_cast<uint8_t>(dev), l).state == Mesi::kM) ++dirty;

@@ -6,7 +6,7 @@ namespace cxlsim::timing {
 namespace {
 
 TEST(TagArray, HitsAfterInstallAndEvictsTheLeastRecentlyUsedWay) {
-  TagArray a(2 * 64 * 4, 2);  // 4 sets of 2 ways
+  TagArray a(uint64_t{2} * 64 * 4, 2);  // 4 sets of 2 ways
   EXPECT_FALSE(a.access(0, false).hit);
   EXPECT_TRUE(a.access(0, false).hit);
   EXPECT_FALSE(a.access(4, false).hit);  // same set (line % 4 == 0), second way
@@ -26,8 +26,8 @@ TEST(TagArray, OnlyADirtyVictimIsReported) {
 }
 
 TEST(CoreCaches, AStoredLineLeavesTheL2OnlyAsAWriteBack) {
-  CoreCaches c(64 * 2, 2, 64 * 4, 4);     // L1: 1 set x 2 ways; L2: 1 set x 4 ways
-  EXPECT_TRUE(c.access(100, true).miss);  // a store miss: read for ownership
+  CoreCaches c(uint64_t{64} * 2, 2, uint64_t{64} * 4, 4);  // L1: 1 set x 2 ways; L2: 1 set x 4 ways
+  EXPECT_TRUE(c.access(100, true).miss);                   // a store miss: read for ownership
   EXPECT_FALSE(c.access(100, false).miss);
   // Four more lines push 100 out of the L1 (into the L2, dirty) and then out of the L2.
   unsigned wbs = 0;

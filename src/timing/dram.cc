@@ -38,7 +38,7 @@ Dram::Dram(const DramConfig& cfg)
       bil_(cfg.bank_interleave.value() ? cfg.bank_interleave.value() : cfg.row_bytes.value()),
       cpr_(cfg.row_bytes.value() /
            (cfg.bank_interleave.value() ? cfg.bank_interleave.value() : cfg.row_bytes.value())),
-      bank_(cfg.ranks * cfg.banks),
+      bank_(static_cast<uint64_t>(cfg.ranks) * cfg.banks),
       chans_(cfg.channels),
       banks_(static_cast<size_t>(cfg.channels) * cfg.ranks * cfg.banks) {
   // Channels refresh at staggered times, as controllers do to spread the cost.
@@ -135,8 +135,8 @@ void Dram::grow(Channel& ch) {
 
 uint64_t Dram::reserve_slot(Channel& ch, uint64_t slot, Op op) {
   const bool w = op == Op::kWrite;
-  const uint64_t before = static_cast<uint64_t>(w ? rtw_slots_ : wtr_slots_);
-  const uint64_t after = static_cast<uint64_t>(w ? wtr_slots_ : rtw_slots_);
+  const auto before = static_cast<uint64_t>(w ? rtw_slots_ : wtr_slots_);
+  const auto after = static_cast<uint64_t>(w ? wtr_slots_ : rtw_slots_);
   for (uint64_t s = std::max(slot, ch.cleared);; ++s) {
     while (s + 64 >= ch.cleared + ch.slots) grow(ch);  // backlog deeper than the calendar
     // Skip whole busy words quickly.
@@ -211,7 +211,7 @@ Duration Dram::post_write(Channel& ch, Duration arrive) {
 
 Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   const uint64_t chunk = il_.div(addr);
-  const unsigned ci = static_cast<unsigned>(ch_.mod(chunk));
+  const auto ci = static_cast<unsigned>(ch_.mod(chunk));
   Channel& ch = chans_[ci];
   if (op == Op::kWrite && cfg_.write_batch > 1) return post_write(ch, arrive);  // no bank state
   const uint64_t in_ch = il_.mul(ch_.div(chunk)) + il_.mod(addr);  // byte offset within channel
@@ -222,8 +222,8 @@ Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   // multiples of the bank count do not pile onto one bank (permutation-based interleaving).
   const uint64_t row_hi = cpr_.div(bank_.div(row_global));
   const uint64_t h = row_hi ^ (row_hi >> 7) ^ (row_hi >> 13) ^ (row_hi * 0x9E37u >> 5);
-  const unsigned bi = static_cast<unsigned>(bank_.mod(row_global ^ h));
-  const int64_t row = static_cast<int64_t>(row_hi);
+  const auto bi = static_cast<unsigned>(bank_.mod(row_global ^ h));
+  const auto row = static_cast<int64_t>(row_hi);
   Bank& b = banks_[static_cast<size_t>(ci) * banks_per_channel_ + bi];
 
   int64_t t = arrive.picoseconds();
@@ -244,7 +244,7 @@ Duration Dram::access(Op op, uint64_t addr, Duration arrive) {
   }
   clear_before(ch, static_cast<uint64_t>(arrive.picoseconds() / burst_));
   const int64_t want_ps = cas + cl_;
-  const uint64_t want = static_cast<uint64_t>((want_ps + burst_ - 1) / burst_);
+  const auto want = static_cast<uint64_t>((want_ps + burst_ - 1) / burst_);
   const uint64_t slot = reserve_slot(ch, want, op);
   // The calendar keeps bursts on a grid of burst slots, but a burst on an idle bus starts on
   // the DRAM clock edge it is ready at, not at the next slot boundary: without this, a

@@ -70,7 +70,7 @@ TEST(Dram, DrainedWritesKeepTheSubChannelAwake) {
   Dram d(c);
   const Duration t0 = Duration::ns(10000);
   for (unsigned i = 0; i < c.write_batch; ++i) {
-    d.access(Op::kWrite, i * 64, t0);  // one batch drains
+    d.access(Op::kWrite, static_cast<uint64_t>(i) * 64, t0);  // one batch drains
   }
   // The batch occupies the bus for write_batch bursts after t0; a read 50 ns after that finds
   // the sub-channel awake (and past the write-to-read turnaround).

@@ -70,7 +70,8 @@ TEST(EventQueue, CrowdedBucketPopsInTimeThenInsertionOrder) {
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(q.pop(e));
     e.target->on_event(e.req, Duration::ps(e.t));
-    const int64_t ps = e.t + (i % 7) * 3;  // at or after the event being handled
+    const int64_t ps =
+        e.t + static_cast<int64_t>(i % 7) * 3;  // at or after the event being handled
     // NOLINTNEXTLINE(performance-no-int-to-ptr): an id stands in for a request; never dereferenced
     q.push(Duration::ps(ps), &rec, reinterpret_cast<Request*>(id));
     expect.emplace_back(ps, id++);

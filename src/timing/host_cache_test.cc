@@ -131,7 +131,7 @@ TEST(HostCache, SameAccessesGiveTheSameOutcome) {
 TEST(HostCache, ChecksNameTheBadField) {
   EXPECT_EQ(check(cfg(KiB(4), 0))->field, std::string("ways"));
   EXPECT_EQ(check(cfg(Bytes(0), 4))->field, std::string("size"));
-  EXPECT_EQ(check(cfg(Bytes(1000 * 64), 16))->field,
+  EXPECT_EQ(check(cfg(Bytes(uint64_t{1000} * 64), 16))->field,
             std::string("size"));  // 1000 lines, not a multiple of 16
   EXPECT_EQ(check(cfg(GiB(2), 16))->field, std::string("size"));
   EXPECT_FALSE(check(cfg(MiB(30), 15)));

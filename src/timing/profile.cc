@@ -62,7 +62,7 @@ class Table {
     const toml::node* n = t_ ? t_->get(key) : nullptr;
     if (n == nullptr) {
       if (required) fail(key, "is missing");
-      return Bytes();
+      return {};
     }
     if (auto v = n->value<int64_t>(); v && n->is_integer()) {
       if (*v < 0) fail(key, "must not be negative");
@@ -110,7 +110,7 @@ std::string read_text(std::string_view name_or_path) {
 }
 
 Table section(const toml::table& root, const char* name, std::string_view origin) {
-  return Table(root[name].as_table(), std::string(origin), name);
+  return {root[name].as_table(), std::string(origin), name};
 }
 
 void check_kind(const toml::table& root, std::string_view origin, std::string_view want) {

@@ -65,7 +65,7 @@ void StreamCore::start(System& sys, Duration now) {
   sys_ = &sys;
   // Threads start at independent phases of their loop (real threads are never in lockstep).
   if (cfg_.compute > Duration()) {
-    const int64_t phase =
+    const auto phase =
         static_cast<int64_t>(splitmix64(rng_) % static_cast<uint64_t>(cfg_.compute.picoseconds()));
     sys.schedule(now + Duration::ps(phase), this, nullptr);
   } else {

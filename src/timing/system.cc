@@ -114,6 +114,7 @@ void plan_window(const Fabric& f, size_t w, const std::vector<size_t>& devs, Reg
                     to_string(mode), devs.size(), what, why, made.empty() ? "none" : made);
     if (!left.empty()) {
       std::vector<std::string> ids;
+      ids.reserve(left.size());
       for (size_t m : left) ids.push_back(f.memdev(m).id());
       note += fmt::format("; without a region: {}", fmt::join(ids, ", "));
     }

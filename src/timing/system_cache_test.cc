@@ -60,8 +60,8 @@ struct Fixture {
   DeviceProfile local = quiet(load_device_profile("eurosys24-ddr5"));
   DeviceProfile dev = quiet(load_device_profile("eurosys24-asic"));
   System make(const HostProfile& h, unsigned levels = 0, unsigned fanout = 1) {
-    return System(h, local, GiB(64), switch_tree(levels, fanout),
-                  [&](const std::string&) { return dev; });
+    return {h, local, GiB(64), switch_tree(levels, fanout),
+            [&](const std::string&) { return dev; }};
   }
 };
 
@@ -222,7 +222,7 @@ MixedRun mixed_run(uint64_t seed) {
 
 TEST(SystemCache, MixedRunConservesRequestsAndBytes) {
   const MixedRun m = mixed_run(1);
-  const uint64_t n = 6 * 20000;
+  const uint64_t n = uint64_t{6} * 20000;
   EXPECT_TRUE(m.each_once);
   EXPECT_EQ(m.op_changed, 0u);
   EXPECT_EQ(m.in_flight, 0u);

@@ -20,7 +20,7 @@ class Probe final : public Requester {
   Probe(std::vector<std::pair<Duration, uint64_t>> plan) : plan_(std::move(plan)) {}
   void start(System& sys, Duration) override {
     sys_ = &sys;
-    for (size_t i = 0; i < plan_.size(); ++i) sys.schedule(plan_[i].first, this, nullptr);
+    for (auto& i : plan_) sys.schedule(i.first, this, nullptr);
   }
   void on_event(Request*, Duration) override {
     Request* r = sys_->alloc(id());

@@ -15,8 +15,7 @@ struct Rig {
   DeviceProfile local = quiet(load_device_profile("eurosys24-ddr5"));
   DeviceProfile dev = quiet(load_device_profile("eurosys24-asic"));
   [[nodiscard]] System make() const {
-    return System(host, local, GiB(64), switch_tree(0, 1),
-                  [this](const std::string&) { return dev; });
+    return {host, local, GiB(64), switch_tree(0, 1), [this](const std::string&) { return dev; }};
   }
 };
 
