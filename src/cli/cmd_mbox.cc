@@ -69,6 +69,7 @@ class Session {
     c.dc_regions = spec->dc_regions;
     c.dc_block_size = spec->dc_block_size;
     state_path_ = locate_state(o, c);
+    c.state_path = state_path_;
     // Held until the command's result is saved: concurrent invocations on this memdev run one
     // after the other, each on the state the one before it left.
     if (!state_path_.empty()) {
@@ -79,8 +80,7 @@ class Session {
     if (state_path_.empty()) {
       std::cerr << "cxlsim: note: memdev '" << c.id
                 << "' is RAM-backed; its command state is not kept (give --state-dir DIR)\n";
-    } else if (auto s = device::load_state(state_path_, cci().config())) {
-      cci().state() = std::move(*s);
+    } else if (memdev_->restore_state()) {
       if (const uint16_t op = cci().recover_interrupted_operation()) {
         const auto* cmd = device::find_command(op);
         std::cerr << fmt::format(

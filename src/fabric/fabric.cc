@@ -153,15 +153,14 @@ void Fabric::assemble() {
     add_endpoint(m.parent, [&] {
       MemdevConfig c = memdev_config(m, options_.endpoint_decoders);
       c.map_files = options_.map_backing_files;
+      c.state_path =
+          device::state_path_for(m.id, m.persistent_backing.path, m.volatile_backing.path,
+                                 m.lsa_backing.path, options_.state_dir);
       return c;
     });
-    // The device's command state (`cxlsim mbox`: partition, poison, ...) is its truth.
-    Memdev& md = *memdevs_.back();
-    const std::string state = device::state_path_for(m.id, m.persistent_backing.path,
-                                                     m.volatile_backing.path, m.lsa_backing.path);
-    if (!state.empty()) {
-      if (auto s = device::load_state(state, md.cci().config())) md.cci().state() = std::move(*s);
-    }
+    // The device's command state (`cxlsim mbox`: partition, poison, DC extents, ...) is its
+    // truth: the fabric asks the device, it keeps no copy.
+    memdevs_.back()->restore_state();
   }
   // Type 2 devices follow every Type 3 memdev, so memdev indices (and Linux's memN/endpointN
   // names) of Type 3 devices do not depend on them.

@@ -100,6 +100,9 @@ struct FabricOptions {
   // false: backing files are named but not opened or created (memdevs hold anonymous RAM);
   // for views that never touch device data (list, decode, map, regs).
   bool map_backing_files = true;
+  // Where memdevs' command states are kept (`cxlsim mbox --state-dir`); "": beside each
+  // device's backing file (device::state_path_for).
+  std::string state_dir = {};
 };
 
 class Fabric {
