@@ -313,15 +313,14 @@ std::vector<uint8_t> dpa_range(uint64_t dpa, uint64_t len) {
 // `count` Media Error Records (payload::MediaErrorRecord) from offset `header` of `out`.
 json poison_records(std::span<const uint8_t> out, size_t header, size_t count) {
   using R = device::payload::MediaErrorRecord;
-  static const char* kSources[] = {"unknown", "external", "internal", "injected",
-                                   "4",       "5",        "6",        "vendor"};
   json a = json::array();
   for (size_t i = 0; i < count; ++i) {
     const size_t at = header + R::kSize * i;
     const uint64_t addr = R::kDpaAndSource.get(out, at);
-    a.push_back({{"dpa", hex(addr & ~uint64_t{0x3f})},
-                 {"length", size_bytes(R::kLength.get(out, at) * device::kPoisonGranule)},
-                 {"source", kSources[addr & 7]}});
+    a.push_back(
+        {{"dpa", hex(addr & ~uint64_t{0x3f})},
+         {"length", size_bytes(R::kLength.get(out, at) * device::kPoisonGranule)},
+         {"source", device::poison_source_name(static_cast<device::PoisonSource>(addr & 7))}});
   }
   return a;
 }

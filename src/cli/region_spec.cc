@@ -80,6 +80,10 @@ void add_fabric_options(CLI::App* cmd, FabricOptions& options) {
          [&options](unsigned n) { options.port_decoders = options.endpoint_decoders = n; },
          "HDM decoders per port and per memdev (default 4; QEMU 7.2 has 1)")
       ->check(CLI::IsMember({1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32}));
+  cmd->add_option("--state-dir", options.state_dir,
+                  "Directory of the memdevs' command state, as given to `cxlsim mbox "
+                  "--state-dir` (default: beside each backing file)")
+      ->check(CLI::ExistingDirectory);
 }
 
 Session open_session(const std::string& topology, const std::vector<std::string>& region_specs,

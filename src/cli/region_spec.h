@@ -38,7 +38,8 @@ struct Session {
 Session open_session(const std::string& topology, const std::vector<std::string>& region_specs,
                      const std::string& backing_dir = "", const FabricOptions& options = {});
 
-// Adds --hdm-decoders N (decoders per port and per memdev) to `cmd`, writing `options`.
+// Adds --hdm-decoders N (decoders per port and per memdev) and --state-dir DIR (where the
+// memdevs' command state is kept: poison, partition, DC extents) to `cmd`, writing `options`.
 void add_fabric_options(CLI::App* cmd, FabricOptions& options);
 
 }  // namespace cxlsim::cli
