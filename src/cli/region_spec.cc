@@ -51,10 +51,15 @@ RegionRequest parse_region_spec(const std::string& spec, const Topology& t) {
     } else if (key == "targets") {
       r.targets = split(value, ':');
     } else if (key == "mode") {
-      if (value != "pmem" && value != "ram")
+      if (value == "pmem")
+        r.mode = RegionMode::kPmem;
+      else if (value == "ram")
+        r.mode = RegionMode::kRam;
+      else if (value == "dc")
+        r.mode = RegionMode::kDc;
+      else
         throw ParseError(
-            fmt::format("--region '{}': mode must be pmem or ram, not '{}'", spec, value));
-      r.mode = value == "pmem" ? RegionMode::kPmem : RegionMode::kRam;
+            fmt::format("--region '{}': mode must be pmem, ram or dc, not '{}'", spec, value));
     } else {
       throw ParseError(
           fmt::format("--region '{}': unknown key '{}' (window, ways, granularity, targets, "

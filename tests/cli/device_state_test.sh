@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The device's mailbox state is what the fabric sees (docs/mailbox.md "The fabric reads it"):
-# poison injected or cleared with `cxlsim mbox` is what the next `decode` reports, through
-# --state-dir as through the state beside a backing file.
+# poison injected or cleared with `cxlsim mbox` is what the next `decode` reports, and a DC
+# region's addresses are backed exactly where the device holds accepted extents.
 # Usage: device_state_test.sh <path-to-cxlsim> <source-dir>
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -35,5 +35,43 @@ run 0 "${D[@]}" --offset 0x1010
 expect_out "media: ok"
 run 2 "${D[@]}" --offset 0 --state-dir "$TMP/nosuch"
 expect_err "nosuch"
+
+# Dynamic capacity: a mode=dc region maps the DC region; only accepted extents are backed.
+one_root_port_topology "$TMP/dc.toml" <<TOML
+[[type3]]
+id = "mem0"
+parent = "rp0"
+persistent = "256M"
+dc_regions = ["256M"]
+TOML
+mkdir "$TMP/dcst"
+M=(mbox "$TMP/dc.toml" --memdev mem0 --state-dir "$TMP/dcst")
+D=(decode "$TMP/dc.toml" --region window=0,ways=1,mode=dc --state-dir "$TMP/dcst")
+DC=$((256 << 20))  # the DC region follows the static capacity
+run 0 "${D[@]}" --offset 0x200000
+expect_out "DPA 0x$(printf %x $((DC + 0x200000)))"
+expect_out "media: unbacked"
+expect_out "outside every accepted extent"
+run 0 "${M[@]}" dc offer --region 0 --dpa $DC --length 0x400000
+run 0 "${D[@]}" --offset 0x200000  # offered is not accepted
+expect_out "media: unbacked"
+run 0 "${M[@]}" dc accept $DC 0x400000
+run 0 "${D[@]}" --offset 0x200000 --json
+[[ $(jqv .media) == ok ]] || fail "an accepted extent is not backed: $OUT"
+run 0 "${D[@]}" --offset 0x400000  # just past the extent
+expect_out "media: unbacked"
+run 0 "${M[@]}" dc release $DC 0x200000
+run 0 "${D[@]}" --offset 0x100000  # released
+expect_out "media: unbacked"
+run 0 "${D[@]}" --offset 0x300000  # still accepted
+expect_out "media: ok"
+run 0 list "$TMP/dc.toml" --region window=0,ways=1,mode=dc --state-dir "$TMP/dcst" --json
+[[ $(jqv '.. | objects | select(has("mode")) | .mode' | sort -u | tr '\n' ' ') == *dc* ]] ||
+  fail "list does not show the dc region"
+run 2 decode "$TMP/dc.toml" --region window=0,ways=1,mode=nvm --offset 0
+expect_err "mode must be pmem, ram or dc"
+# A device without DC capacity has none to map.
+run 1 decode "$TMP/t.toml" --region window=0,ways=1,mode=dc --offset 0
+expect_err "free dc capacity"
 
 finish "device_state_test"
