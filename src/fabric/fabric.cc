@@ -387,6 +387,54 @@ void Fabric::compile_range(const Cfmws& w, Hpa base, Bytes size) {
                                }));
 }
 
+namespace {
+// [dpa, dpa + len) ranges of `dc`'s regions that no accepted extent covers.
+std::vector<std::pair<uint64_t, uint64_t>> unaccepted(const device::DynamicCapacity& dc) {
+  std::vector<std::pair<uint64_t, uint64_t>> gaps;
+  for (const auto& r : dc.regions) {
+    uint64_t at = r.base;
+    const uint64_t end = r.base + r.length;
+    for (const auto& e : dc.accepted) {  // sorted by DPA, non-overlapping
+      if (e.dpa + e.length <= at || e.dpa >= end) continue;
+      if (e.dpa > at) gaps.emplace_back(at, e.dpa - at);
+      at = std::max(at, e.dpa + e.length);
+    }
+    if (at < end) gaps.emplace_back(at, end - at);
+  }
+  return gaps;
+}
+}  // namespace
+
+std::vector<MediaFault> Fabric::media_faults(Hpa base, Bytes size) const {
+  std::vector<MediaFault> out;
+  const auto within = [&](Hpa h) { return h >= base && h < base + size; };
+  // The HPA of the first of [dpa, dpa + len)'s end lines that maps into the range.
+  const auto reached = [&](size_t m, uint64_t dpa, uint64_t len) -> std::optional<Hpa> {
+    for (const uint64_t d : {dpa, dpa + len - device::kPoisonGranule}) {
+      const auto h = dpa_to_hpa(m, Dpa(d));
+      if (h && within(*h)) return h;
+    }
+    return std::nullopt;
+  };
+  for (size_t m = 0; m < memdevs_.size(); ++m) {
+    const device::MemdevCci& cci = memdevs_[m]->cci();
+    const auto add = [&](uint64_t dpa, uint64_t len, device::MediaAccess what) {
+      if (auto h = reached(m, dpa, len)) out.push_back({m, Dpa(dpa), Bytes(len), *h, what});
+    };
+    if (cci.state().security.locked || cci.media_disabled()) {
+      add(0, memdevs_[m]->dpa_span().value(),
+          cci.state().security.locked ? device::MediaAccess::kLocked
+                                      : device::MediaAccess::kMediaDisabled);
+      continue;
+    }
+    for (const auto& r : cci.state().poison.all())
+      add(r.dpa, r.length, device::MediaAccess::kPoisoned);
+    for (const auto& [dpa, len] : unaccepted(cci.state().dc))
+      add(dpa, len, device::MediaAccess::kNoCapacity);
+  }
+  return out;
+}
+
 NoCapacityError Fabric::no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const {
   return NoCapacityError(fmt::format(
       "memdev '{}': DPA {:#x} (HPA {:#x}) is dynamic capacity outside every accepted extent",

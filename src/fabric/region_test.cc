@@ -361,3 +361,44 @@ TEST(Region, dc_region_needs_dynamic_capacity) {
 
 }  // namespace
 }  // namespace cxlsim
+
+namespace cxlsim {
+namespace {
+
+// media_faults asks the devices: poison and unaccepted DC in the range, nothing outside it.
+TEST(Region, media_faults_are_what_the_devices_say_within_the_range) {
+  testing::TreeShape shape;
+  shape.root_ports = 2;  // two regions need a host bridge decoder each (no pass-through)
+  Topology t = testing::make_tree(shape);
+  t.type3[0].dc_regions = {MiB(256)};
+  testing::Rig rig(t);
+  RegionRequest pmem;
+  pmem.targets = {"mem0"};
+  pmem.size = MiB(256);
+  const Region& p = rig.regions.create(pmem);
+  Memdev& m = rig.fabric->memdev(0);
+  EXPECT_TRUE(rig.fabric->media_faults(p.base, p.size).empty());
+  const uint64_t poisoned = p.targets[0].dpa_base.value() + 0x4000;
+  ASSERT_EQ(m.cci().state().poison.add(poisoned, 64, device::PoisonSource::kInjected, 0), true);
+  auto f = rig.fabric->media_faults(p.base, p.size);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].what, device::MediaAccess::kPoisoned);
+  EXPECT_EQ(f[0].dpa, Dpa(poisoned));
+  EXPECT_EQ(f[0].hpa, p.base + Bytes(0x4000));
+  EXPECT_TRUE(rig.fabric->media_faults(p.base, Bytes(0x4000)).empty());  // before the line
+  RegionRequest dc;
+  dc.targets = {"mem0"};
+  dc.mode = RegionMode::kDc;
+  const Region& d = rig.regions.create(dc);
+  const uint64_t dc_base = m.capacity().value();
+  m.cci().state().dc.accepted.push_back({dc_base, MiB(2).value(), {}, 0});
+  f = rig.fabric->media_faults(d.base, d.size);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].what, device::MediaAccess::kNoCapacity);
+  EXPECT_EQ(f[0].dpa, Dpa(dc_base + MiB(2).value()));
+  EXPECT_EQ(f[0].length, MiB(254));
+  EXPECT_EQ(f[0].hpa, d.base + MiB(2));
+}
+
+}  // namespace
+}  // namespace cxlsim

@@ -74,4 +74,25 @@ expect_err "mode must be pmem, ram or dc"
 run 1 decode "$TMP/t.toml" --region window=0,ways=1,mode=dc --offset 0
 expect_err "free dc capacity"
 
+# mlc reads every line of its region: poison there refuses the run with the memory failure
+# Linux would report (SIGBUS), naming the line; cleared, the run goes ahead. The state is the
+# one beside the backing file.
+one_root_port_topology "$TMP/file.toml" <<TOML
+[[type3]]
+id = "mem0"
+parent = "rp0"
+persistent = "256M"
+persistent_path = "$TMP/mem0.raw"
+TOML
+F=(mbox "$TMP/file.toml" --memdev mem0)
+run 0 mlc --topology "$TMP/file.toml" --idle-latency --quiet
+expect_out "Idle latency"
+run 0 "${F[@]}" poison inject 0x2000
+run 1 mlc --topology "$TMP/file.toml" --idle-latency --quiet
+expect_err "region0: memdev 'mem0' DPA 0x2000"
+expect_err "SIGBUS"
+run 0 "${F[@]}" poison clear 0x2000
+run 0 mlc --topology "$TMP/file.toml" --idle-latency --quiet
+expect_out "Idle latency"
+
 finish "device_state_test"
