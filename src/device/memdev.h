@@ -85,7 +85,10 @@ class Memdev : public HdmDecoderContext {
   Bytes dc_size() const { return dc_.size(); }
   Bytes dpa_span() const { return capacity() + dc_size(); }
   Bytes lsa_size() const { return config_.lsa_size; }
-  bool is_persistent(Dpa dpa) const { return dpa.value() >= volatile_size().value(); }
+  // In the active persistent partition (dynamic capacity is not: it is volatile).
+  bool is_persistent(Dpa dpa) const {
+    return dpa.value() >= volatile_size().value() && dpa.value() < capacity().value();
+  }
 
   // Media access as the host sees it. Throws std::out_of_range when [dpa, dpa + size) is
   // beyond dpa_span(). kNoCapacity: DC capacity outside every accepted extent. kPoisoned: `out`
