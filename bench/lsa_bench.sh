@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cost of large label storage areas (docs/mailbox.md#label-storage): a QEMU command line with
+# Cost of large label storage areas (docs/mailbox.md, "Label storage"): a QEMU command line with
 # N cxl-type3 devices (default 16), each with 256 MiB of persistent memory and a 256 MiB LSA
 # (QEMU's documented example sizes), labels written near the end of every LSA with
 # `cxlsim mbox labels write`; then wall time and peak RSS (/usr/bin/time -v) of one
