@@ -69,6 +69,7 @@ class Session {
     c.dc_regions = spec->dc_regions;
     c.dc_block_size = spec->dc_block_size;
     state_path_ = locate_state(o, c);
+    c.state_path = state_path_;
     // Held until the command's result is saved: concurrent invocations on this memdev run one
     // after the other, each on the state the one before it left.
     if (!state_path_.empty()) {
@@ -79,8 +80,7 @@ class Session {
     if (state_path_.empty()) {
       std::cerr << "cxlsim: note: memdev '" << c.id
                 << "' is RAM-backed; its command state is not kept (give --state-dir DIR)\n";
-    } else if (auto s = device::load_state(state_path_, cci().config())) {
-      cci().state() = std::move(*s);
+    } else if (memdev_->restore_state()) {
       if (const uint16_t op = cci().recover_interrupted_operation()) {
         const auto* cmd = device::find_command(op);
         std::cerr << fmt::format(
@@ -313,15 +313,14 @@ std::vector<uint8_t> dpa_range(uint64_t dpa, uint64_t len) {
 // `count` Media Error Records (payload::MediaErrorRecord) from offset `header` of `out`.
 json poison_records(std::span<const uint8_t> out, size_t header, size_t count) {
   using R = device::payload::MediaErrorRecord;
-  static const char* kSources[] = {"unknown", "external", "internal", "injected",
-                                   "4",       "5",        "6",        "vendor"};
   json a = json::array();
   for (size_t i = 0; i < count; ++i) {
     const size_t at = header + R::kSize * i;
     const uint64_t addr = R::kDpaAndSource.get(out, at);
-    a.push_back({{"dpa", hex(addr & ~uint64_t{0x3f})},
-                 {"length", size_bytes(R::kLength.get(out, at) * device::kPoisonGranule)},
-                 {"source", kSources[addr & 7]}});
+    a.push_back(
+        {{"dpa", hex(addr & ~uint64_t{0x3f})},
+         {"length", size_bytes(R::kLength.get(out, at) * device::kPoisonGranule)},
+         {"source", device::poison_source_name(static_cast<device::PoisonSource>(addr & 7))}});
   }
   return a;
 }

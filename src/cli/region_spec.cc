@@ -51,10 +51,15 @@ RegionRequest parse_region_spec(const std::string& spec, const Topology& t) {
     } else if (key == "targets") {
       r.targets = split(value, ':');
     } else if (key == "mode") {
-      if (value != "pmem" && value != "ram")
+      if (value == "pmem")
+        r.mode = RegionMode::kPmem;
+      else if (value == "ram")
+        r.mode = RegionMode::kRam;
+      else if (value == "dc")
+        r.mode = RegionMode::kDc;
+      else
         throw ParseError(
-            fmt::format("--region '{}': mode must be pmem or ram, not '{}'", spec, value));
-      r.mode = value == "pmem" ? RegionMode::kPmem : RegionMode::kRam;
+            fmt::format("--region '{}': mode must be pmem, ram or dc, not '{}'", spec, value));
     } else {
       throw ParseError(
           fmt::format("--region '{}': unknown key '{}' (window, ways, granularity, targets, "
@@ -80,6 +85,10 @@ void add_fabric_options(CLI::App* cmd, FabricOptions& options) {
          [&options](unsigned n) { options.port_decoders = options.endpoint_decoders = n; },
          "HDM decoders per port and per memdev (default 4; QEMU 7.2 has 1)")
       ->check(CLI::IsMember({1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32}));
+  cmd->add_option("--state-dir", options.state_dir,
+                  "Directory of the memdevs' command state, as given to `cxlsim mbox "
+                  "--state-dir` (default: beside each backing file)")
+      ->check(CLI::ExistingDirectory);
 }
 
 Session open_session(const std::string& topology, const std::vector<std::string>& region_specs,

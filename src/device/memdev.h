@@ -43,8 +43,12 @@ struct MemdevConfig {
   std::string volatile_path;    // empty: anonymous RAM
   std::string persistent_path;  // empty: anonymous RAM (contents lost at exit)
   std::string lsa_path;
-  // false: the paths are only recorded (file_location); the memory is anonymous RAM and no
-  // file is opened or created (views such as `cxlsim list` that never touch data).
+  // Where the device's command state is kept (memdev_state_file.h; "" : not kept). A device
+  // without an LSA file keeps its labels beside it (label_path_beside).
+  std::string state_path;
+  // false: the media paths are only recorded (file_location); the memory is anonymous RAM and
+  // no media file is opened or created (views such as `cxlsim list` that never touch data).
+  // The label storage is opened only when a command touches labels, either way.
   bool map_files = true;
   unsigned hdm_decoder_count = 4;
   // Dynamic Capacity regions (CXL 3.1 §9.13.3), placed in DPA order after the static
@@ -85,7 +89,10 @@ class Memdev : public HdmDecoderContext {
   Bytes dc_size() const { return dc_.size(); }
   Bytes dpa_span() const { return capacity() + dc_size(); }
   Bytes lsa_size() const { return config_.lsa_size; }
-  bool is_persistent(Dpa dpa) const { return dpa.value() >= volatile_size().value(); }
+  // In the active persistent partition (dynamic capacity is not: it is volatile).
+  bool is_persistent(Dpa dpa) const {
+    return dpa.value() >= volatile_size().value() && dpa.value() < capacity().value();
+  }
 
   // Media access as the host sees it. Throws std::out_of_range when [dpa, dpa + size) is
   // beyond dpa_span(). kNoCapacity: DC capacity outside every accepted extent. kPoisoned: `out`
@@ -99,7 +106,10 @@ class Memdev : public HdmDecoderContext {
   // The backing file and offset holding `dpa`, when that partition is file backed.
   std::optional<FileLocation> file_location(Dpa dpa) const;
 
-  BackingMemory& lsa() { return lsa_; }
+  // Starts the command interface from the state saved at config().state_path (nothing when
+  // there is none); labels a state of an older version held move into the label storage.
+  // Returns whether a state was loaded. Throws ParseError for a malformed state.
+  bool restore_state();
   // Makes media and label writes to backing files durable (BackingMemory::sync).
   void sync_media() const;
   HdmDecoderCapability& hdm() { return hdm_; }
@@ -122,7 +132,6 @@ class Memdev : public HdmDecoderContext {
   MemdevConfig config_;
   BackingMemory volatile_;
   BackingMemory persistent_;
-  BackingMemory lsa_;
   BackingMemory dc_;
   HdmDecoderCapability hdm_;
   std::unique_ptr<MediaView> media_;

@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "device/device_registers.h"
+#include "device/label_storage.h"
 #include "device/mailbox.h"
 #include "device/mbox_payloads.h"
 #include "device/media.h"
@@ -48,16 +50,11 @@ class MemdevCci {
   const Mailbox& mailbox() const { return mailbox_; }
   DeviceRegisters& registers() { return registers_; }
 
-  // The label storage area: the state's own bytes, or storage the memdev provides (an LSA
-  // backing file) when set_label_storage was called. Size is config().lsa_size either way; the
-  // state's bytes are allocated on first use (a file-backed LSA costs no memory).
-  std::span<uint8_t> lsa() {
-    if (!external_lsa_.empty()) return external_lsa_;
-    if (state_.lsa.size() != config_.lsa_size.value())
-      state_.lsa.resize(config_.lsa_size.value(), 0);
-    return state_.lsa;
-  }
-  void set_label_storage(std::span<uint8_t> bytes) { external_lsa_ = bytes; }
+  // The label storage area (label_storage.h): sparse RAM of config().lsa_size bytes unless
+  // the memdev gives it a file (set_label_storage). Read and written by range only.
+  LabelStorage& lsa() { return lsa_; }
+  const LabelStorage& lsa() const { return lsa_; }
+  void set_label_storage(LabelStorage storage) { lsa_ = std::move(storage); }
 
   // Convenience: execute a mailbox command (what a driver's doorbell does).
   MboxResult execute(uint16_t opcode, std::span<const uint8_t> in = {}) {
@@ -130,7 +127,7 @@ class MemdevCci {
   Mailbox mailbox_;
   DeviceRegisters registers_;
   bool media_disabled_ = false;
-  std::span<uint8_t> external_lsa_;
+  LabelStorage lsa_;
 };
 
 }  // namespace cxlsim::device

@@ -149,9 +149,6 @@ json encode(const MemdevCciConfig& c, const MemdevState& s) {
                  {"static_capacity", c.static_capacity().value()},
                  {"lsa_size", c.lsa_size.value()}};
   j["partition"] = section(partition_fields<FieldWriter, const PartitionState>, s.partition);
-  if (std::any_of(s.lsa.begin(), s.lsa.end(), [](uint8_t b) { return b != 0; })) {
-    j["lsa"] = format_hex_bytes(s.lsa);
-  }
   j["health"] = section(health_fields<FieldWriter, const HealthState>, s.health);
   j["alerts"] = section(alert_fields<FieldWriter, const AlertConfig>, s.alerts);
   j["shutdown_dirty"] = s.shutdown_dirty;
@@ -330,7 +327,8 @@ std::optional<PassphraseHash> decode_passphrase(const Reader& rd, const json& j,
   return h;
 }
 
-MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
+MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c,
+                   std::vector<uint8_t>* legacy_lsa) {
   if (rd.get<std::string>(j, "format", "") != kStateFormatName) rd.fail("not a memdev state file");
   const int version = rd.get<int>(j, "version", "");
   if (version != kStateFormatVersion) {
@@ -353,8 +351,10 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
       s.partition.next_volatile > c.partitionable) {
     rd.fail("'partition' exceeds the partitionable capacity");
   }
-  if (j.contains("lsa"))
-    s.lsa = rd.hex(rd.get<std::string>(j, "lsa", ""), "lsa", c.lsa_size.value());
+  if (j.contains("lsa")) {
+    auto lsa = rd.hex(rd.get<std::string>(j, "lsa", ""), "lsa", c.lsa_size.value());
+    if (legacy_lsa) *legacy_lsa = std::move(lsa);
+  }
   read_section(rd, j, "health", health_fields<const FieldReader, HealthState>, s.health);
   read_section(rd, j, "alerts", alert_fields<const FieldReader, AlertConfig>, s.alerts);
   s.shutdown_dirty = rd.get<bool>(j, "shutdown_dirty", "");
@@ -478,7 +478,11 @@ void save_state(const std::string& path, const MemdevCciConfig& config, const Me
   if (rc != 0) io_failure(dir, e);
 }
 
-std::optional<MemdevState> load_state(const std::string& path, const MemdevCciConfig& config) {
+std::string label_path_beside(const std::string& state_path) { return state_path + ".lsa"; }
+
+std::optional<MemdevState> load_state(const std::string& path, const MemdevCciConfig& config,
+                                      std::vector<uint8_t>* legacy_lsa) {
+  if (legacy_lsa) legacy_lsa->clear();
   std::ifstream in(path);
   if (!in) return std::nullopt;
   std::stringstream ss;
@@ -490,7 +494,7 @@ std::optional<MemdevState> load_state(const std::string& path, const MemdevCciCo
   } catch (const json::parse_error& e) {
     rd.fail(std::string("not JSON: ") + e.what());
   }
-  return decode(rd, j, config);
+  return decode(rd, j, config, legacy_lsa);
 }
 
 }  // namespace cxlsim::device

@@ -91,6 +91,18 @@ struct DecodeTrace {
   Dpa dpa;
 };
 
+// Memory in a host address range that a device would not serve: poisoned lines (kPoisoned),
+// dynamic capacity outside the accepted extents (kNoCapacity), a locked device (kLocked) or one
+// whose media is disabled (kMediaDisabled). What the device's command state says, found by
+// Fabric::media_faults.
+struct MediaFault {
+  size_t memdev = 0;
+  Dpa dpa;       // first faulty DPA
+  Bytes length;  // of the fault on the device (a poison record, an unaccepted DC range)
+  Hpa hpa;       // where the host reaches `dpa`
+  device::MediaAccess what = device::MediaAccess::kOk;
+};
+
 // Component parameters the topology does not carry.
 struct FabricOptions {
   // HDM decoders per host bridge / switch upstream port with more than one dport, and per
@@ -102,6 +114,9 @@ struct FabricOptions {
   // false: backing files are named but not opened or created (memdevs hold anonymous RAM);
   // for views that never touch device data (list, decode, map, regs).
   bool map_backing_files = true;
+  // Where memdevs' command states are kept (`cxlsim mbox --state-dir`); "": beside each
+  // device's backing file (device::state_path_for).
+  std::string state_dir = {};
 };
 
 class Fabric {
@@ -144,6 +159,10 @@ class Fabric {
   // The reference walk of committed decoders; nullopt when some level does not map `hpa`.
   std::optional<DecodeTrace> trace(Hpa hpa) const;
   const DecodeTable& decode_table() const { return table_; }
+  // Faults of the memory [base, base + size) maps, asked of each device (its poison list, DC
+  // extents, security state), in memdev then DPA order. A fault counts when its first or last
+  // line maps into the range.
+  std::vector<MediaFault> media_faults(Hpa base, Bytes size) const;
 
   // Reads/writes through decode, split at granule boundaries. Throw DecodeError naming the
   // first unmapped HPA; throw NoCapacityError when a device has no accepted DC extent

@@ -6,6 +6,7 @@
 #include <bit>
 #include <functional>
 #include <set>
+#include <utility>
 
 #include "fabric/region_order.h"
 #include "spec/interleave.h"
@@ -31,7 +32,32 @@ const Dport* dport_below(const Fabric& f, const Port* port, size_t m) {
 
 }  // namespace
 
-const char* to_string(RegionMode mode) { return mode == RegionMode::kPmem ? "pmem" : "ram"; }
+const char* to_string(RegionMode mode) {
+  switch (mode) {
+    case RegionMode::kPmem:
+      return "pmem";
+    case RegionMode::kRam:
+      return "ram";
+    case RegionMode::kDc:
+      return "dc";
+  }
+  return "?";
+}
+
+namespace {
+// The DPA partition a region of `mode` allocates from: [first, second).
+std::pair<uint64_t, uint64_t> partition_of(const Memdev& m, RegionMode mode) {
+  switch (mode) {
+    case RegionMode::kRam:
+      return {0, m.volatile_size().value()};
+    case RegionMode::kPmem:
+      return {m.volatile_size().value(), m.capacity().value()};
+    case RegionMode::kDc:
+      return {m.capacity().value(), m.dpa_span().value()};
+  }
+  return {0, 0};
+}
+}  // namespace
 
 // Linux's per-region state while a region is assembled: cxl_region_ref per port.
 struct RegionManager::Plan {
@@ -78,10 +104,7 @@ const Region* RegionManager::region_of_port_decoder(const Port* port, unsigned n
 }
 
 Bytes RegionManager::free_dpa(size_t memdev, RegionMode mode) const {
-  const Memdev& m = fabric_.memdev(memdev);
-  const bool pmem = mode == RegionMode::kPmem;
-  uint64_t start = pmem ? m.volatile_size().value() : 0;
-  const uint64_t end = pmem ? m.capacity().value() : m.volatile_size().value();
+  auto [start, end] = partition_of(fabric_.memdev(memdev), mode);
   for (const auto& r : regions_)
     for (const RegionTarget& t : r->targets)
       if (t.memdev == memdev && r->mode == mode)
@@ -218,7 +241,6 @@ void RegionManager::check_restrictions(const Plan& plan) const {
 void RegionManager::allocate_dpa(Plan& plan) const {
   Region& reg = plan.region;
   const Bytes dpa_size = reg.size / reg.ways;
-  const bool pmem = reg.mode == RegionMode::kPmem;
   for (RegionTarget& t : reg.targets) {
     const Memdev& m = fabric_.memdev(t.memdev);
     const HdmDecoderCapability& hdm = m.hdm();
@@ -233,7 +255,7 @@ void RegionManager::allocate_dpa(Plan& plan) const {
       throw RegionError(fmt::format("{}: {} capacity {:#x} free, {:#x} needed",
                                     memdev_name(t.memdev), to_string(reg.mode), avail.value(),
                                     dpa_size.value()));
-    const uint64_t part_end = pmem ? m.capacity().value() : m.volatile_size().value();
+    const uint64_t part_end = partition_of(m, reg.mode).second;
     uint64_t start = part_end - avail.value();
     uint64_t prev_end = 0;  // DPA end of the decoders below this one
     for (const auto& r : regions_)
@@ -432,8 +454,9 @@ const Region& RegionManager::create(const RegionRequest& r) {
   plan.window = &fabric_.windows()[r.window];
   const Cfmws& w = *plan.window;
   const std::string root = names_.root_decoder(r.window);
+  // Dynamic capacity is volatile memory (QEMU's volatile-dc-memdev): a window allowing volatile.
   if ((r.mode == RegionMode::kPmem && !w.spec().restrictions.persistent) ||
-      (r.mode == RegionMode::kRam && !w.spec().restrictions.volatile_))
+      (r.mode != RegionMode::kPmem && !w.spec().restrictions.volatile_))
     throw RegionError(fmt::format("{}: window does not allow {} regions", root, to_string(r.mode)));
   // interleave_ways_store(): a valid encoding and a power-of-2 multiple of the window's ways.
   if (const auto ok = allowed_region_ways(w.ways());

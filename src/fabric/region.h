@@ -24,7 +24,10 @@ class RegionError : public ValidationError {
   using ValidationError::ValidationError;
 };
 
-enum class RegionMode : uint8_t { kPmem, kRam };
+// kDc: over a memdev's Dynamic Capacity (CXL 3.1 §9.13.3, Linux's DCD "dc" region mode): the
+// decoders map all of it; only extents the host accepted hold memory (Memdev::read's
+// kNoCapacity elsewhere), as the device's state says.
+enum class RegionMode : uint8_t { kPmem, kRam, kDc };
 
 struct RegionRequest {
   size_t window = 0;
@@ -92,7 +95,8 @@ class RegionManager {
   const Region* region_of_endpoint_decoder(size_t memdev, unsigned n) const;
   // The region using decoder `n` of `port`, if any.
   const Region* region_of_port_decoder(const Port* port, unsigned n) const;
-  // Free DPA of `memdev` in `mode`: from the end of its last allocation to the partition end.
+  // Free DPA of `memdev` in `mode`: from the end of its last allocation to the partition end
+  // (DC: the end of its DC regions).
   Bytes free_dpa(size_t memdev, RegionMode mode) const;
   // Memdevs of `kind` in the order create() picks them when no targets are given: an order
   // Linux accepts whenever one exists among the memdevs with free capacity in `mode` and ports
