@@ -1,6 +1,7 @@
 // `cxlsim decode FILE --region SPEC... (HPA | --offset N) [--json]`: which memdev and DPA an HPA
 // reaches, with the decoder at every level (root decoder, host bridge, switches, endpoint) and
-// the target each one picked, read from the committed HDM decoder registers.
+// the target each one picked, read from the committed HDM decoder registers, and what the
+// device's command state says about the line there (poison, unbacked dynamic capacity).
 #include <fmt/format.h>
 
 #include <iostream>
@@ -8,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/region_spec.h"
+#include "device/poison_list.h"
 #include "spec/error.h"
 
 namespace cxlsim::cli {
@@ -23,6 +25,42 @@ const Port* find_port(const Fabric& f, const std::string& id) {
     if (sw->id() == id) return sw.get();
   }
   return nullptr;
+}
+
+// What the device says about the cache line holding `dpa` (its command state is the one truth:
+// `cxlsim mbox` poison, DC extents, security): "media" is ok, poisoned (with the records),
+// unbacked (dynamic capacity outside every accepted extent), locked or media-disabled; "note"
+// says what a host access there would meet.
+json media_of(const Memdev& m, Dpa dpa) {
+  using device::MediaAccess;
+  const Dpa line(dpa.value() & ~(device::kPoisonGranule - 1));
+  const MediaAccess a = m.cci().check_access(line, Bytes(device::kPoisonGranule));
+  switch (a) {
+    case MediaAccess::kOk:
+      return {{"media", "ok"}};
+    case MediaAccess::kPoisoned: {
+      json recs = json::array();
+      for (const auto& r : m.cci().state().poison.overlapping(line.value(), device::kPoisonGranule))
+        recs.push_back({{"dpa", r.dpa},
+                        {"length", r.length},
+                        {"source", device::poison_source_name(r.source)}});
+      return {{"media", "poisoned"},
+              {"poison", recs},
+              {"note", "a read returns poison (Linux: memory failure, SIGBUS to the reader)"}};
+    }
+    case MediaAccess::kNoCapacity:
+      return {{"media", "unbacked"},
+              {"note",
+               "dynamic capacity outside every accepted extent (never accepted, or "
+               "released): the device holds no memory here"}};
+    case MediaAccess::kLocked:
+      return {{"media", "locked"}, {"note", "the device is locked: media access is refused"}};
+    case MediaAccess::kMediaDisabled:
+      return {{"media", "media-disabled"}, {"note", "sanitize or secure erase in progress"}};
+    case MediaAccess::kOutOfRange:
+      break;
+  }
+  return {{"media", std::string(device::media_access_name(a))}};
 }
 
 json describe(const Session& s, Hpa hpa, const DecodeTrace& t) {
@@ -68,6 +106,7 @@ json describe(const Session& s, Hpa hpa, const DecodeTrace& t) {
     j["file"] = loc->path;
     j["file_offset"] = loc->offset;
   }
+  j.update(media_of(f.memdev(t.memdev), t.dpa));
   return j;
 }
 
@@ -97,6 +136,12 @@ void print(const json& j) {
     std::cout << fmt::format(", file {} offset {:#x}", j["file"].get<std::string>(),
                              j["file_offset"].get<uint64_t>());
   }
+  std::cout << "\n";
+  std::cout << "  media: " << j["media"].get<std::string>();
+  for (const auto& r : j.value("poison", json::array()))
+    std::cout << fmt::format(" [DPA {:#x} +{:#x} {}]", r["dpa"].get<uint64_t>(),
+                             r["length"].get<uint64_t>(), r["source"].get<std::string>());
+  if (j.contains("note")) std::cout << ": " << j["note"].get<std::string>();
   std::cout << "\n";
 }
 

@@ -391,7 +391,7 @@ void register_list(CLI::App& app) {
                   "Create a region first (repeatable): "
                   "window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S] "
                   "(N: index, decoder0.N or window id; ID: topology id or memN)"
-                  "[,mode=pmem|ram]")
+                  "[,mode=pmem|ram|dc]")
       ->allow_extra_args(false);
   add_fabric_options(cmd, a->options);
   cmd->add_flag("--json", a->json, "JSON as cxl list -vvv prints it in a QEMU 7.2 guest");

@@ -178,7 +178,7 @@ void register_regs(CLI::App& app) {
                   "Create a region first (repeatable): "
                   "window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S] "
                   "(N: index, decoder0.N or window id; ID: topology id or memN)"
-                  "[,mode=pmem|ram]")
+                  "[,mode=pmem|ram|dc]")
       ->allow_extra_args(false);
   add_fabric_options(cmd, a->options);
   cmd->add_flag("--json", a->json, "JSON: register dumps with every field");

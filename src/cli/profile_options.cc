@@ -25,7 +25,7 @@ void ProfileOptions::add_to(CLI::App& cmd) {
   cmd.add_option(
       "--region", regions,
       "Create a region as `cxlsim list --region` does (repeatable; "
-      "window=N,ways=W,granularity=G[,targets=ID:ID..][,size=S][,mode=pmem|ram]; N: index, "
+      "window=N,ways=W,granularity=G[,targets=ID:ID..][,size=S][,mode=pmem|ram|dc]; N: index, "
       "decoder0.N or window id; ID: topology id or memN); "
       "default: one per window over all its memdevs");
   cmd.add_option("--host-cache", host_cache,

@@ -1,7 +1,8 @@
 // What `cxlsim list|decode|map` share: loading a topology into a live fabric, region requests
 // from --region SPEC, and creating them the way Linux 6.1 would.
 //
-// SPEC (version 1): window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S][,mode=pmem|ram]
+// SPEC (version 1):
+// window=N,ways=W,granularity=G[,targets=ID:ID:...][,size=S][,mode=pmem|ram|dc]
 // with G and S as sizes ("256", "4K", "1G"), N a window as resolve_window names it (index,
 // decoder0.N or its id) and IDs memdevs as resolve_memdev names them (topology id or memN), in
 // position order (fabric/linux_names.h). Omitted targets: the order `cxl create-region` would
@@ -38,7 +39,8 @@ struct Session {
 Session open_session(const std::string& topology, const std::vector<std::string>& region_specs,
                      const std::string& backing_dir = "", const FabricOptions& options = {});
 
-// Adds --hdm-decoders N (decoders per port and per memdev) to `cmd`, writing `options`.
+// Adds --hdm-decoders N (decoders per port and per memdev) and --state-dir DIR (where the
+// memdevs' command state is kept: poison, partition, DC extents) to `cmd`, writing `options`.
 void add_fabric_options(CLI::App* cmd, FabricOptions& options);
 
 }  // namespace cxlsim::cli

@@ -87,7 +87,6 @@ void device_event(MemdevCci& dev, const Step& s) {
 void check_invariants(const MemdevCci& dev) {
   const auto& s = dev.state();
   const auto& c = dev.config();
-  RC_ASSERT(s.lsa.empty() || s.lsa.size() == c.lsa_size.value());
   RC_ASSERT(s.partition.active_volatile <= c.partitionable);
   RC_ASSERT(s.partition.next_volatile <= c.partitionable);
   RC_ASSERT(dev.volatile_capacity() + dev.persistent_capacity() == c.static_capacity());

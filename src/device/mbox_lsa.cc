@@ -1,6 +1,5 @@
-// Label Storage Area access (CXL 3.1 §8.2.9.9.2.3-4): Get LSA (4102h), Set LSA (4103h).
-#include <algorithm>
-
+// Label Storage Area access (CXL 3.1 §8.2.9.9.2.3-4): Get LSA (4102h), Set LSA (4103h), by
+// range on the device's LabelStorage (never loaded whole).
 #include "device/command_table.h"
 #include "device/mbox_payloads.h"
 #include "device/memdev_cci.h"
@@ -13,13 +12,13 @@ namespace {
 MboxReturn get_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>& out) {
   const uint64_t offset = payload::GetLsa::kOffset.get(in);
   const uint64_t length = payload::GetLsa::kLength.get(in);
-  const auto lsa = dev.lsa();
-  if (lsa.empty()) return MboxReturn::kUnsupported;
-  if (offset + length > lsa.size() || length > dev.mailbox().payload_size()) {
+  const uint64_t size = dev.lsa().size().value();
+  if (size == 0) return MboxReturn::kUnsupported;
+  if (offset + length > size || length > dev.mailbox().payload_size()) {
     return MboxReturn::kInvalidInput;
   }
-  out.assign(lsa.begin() + static_cast<long>(offset),
-             lsa.begin() + static_cast<long>(offset + length));
+  out.resize(length);
+  dev.lsa().read(offset, out);
   return MboxReturn::kSuccess;
 }
 
@@ -27,10 +26,10 @@ MboxReturn get_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint
 MboxReturn set_lsa(MemdevCci& dev, std::span<const uint8_t> in, std::vector<uint8_t>&) {
   const uint64_t offset = payload::SetLsa::kOffset.get(in);
   const auto data = in.subspan(payload::SetLsa::kDataOffset);
-  const auto lsa = dev.lsa();
-  if (lsa.empty()) return MboxReturn::kUnsupported;
-  if (offset + data.size() > lsa.size()) return MboxReturn::kInvalidInput;
-  std::copy(data.begin(), data.end(), lsa.begin() + static_cast<long>(offset));
+  const uint64_t size = dev.lsa().size().value();
+  if (size == 0) return MboxReturn::kUnsupported;
+  if (offset + data.size() > size) return MboxReturn::kInvalidInput;
+  dev.lsa().write(offset, data);
   return MboxReturn::kSuccess;
 }
 

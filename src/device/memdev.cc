@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "device/memdev_state_file.h"
 #include "spec/error.h"
 
 namespace cxlsim {
@@ -73,7 +74,6 @@ Memdev::Memdev(MemdevConfig config)
   }
   volatile_ = make_backing(config_.volatile_path, config_.volatile_size, config_.map_files);
   persistent_ = make_backing(config_.persistent_path, config_.persistent_size, config_.map_files);
-  lsa_ = make_backing(config_.lsa_path, config_.lsa_size, config_.map_files);
   Bytes dc(0);
   for (Bytes r : config_.dc_regions) {
     if (r.value() % align || r == Bytes(0)) {
@@ -85,10 +85,28 @@ Memdev::Memdev(MemdevConfig config)
   if (dc != Bytes(0)) dc_ = BackingMemory::anonymous(dc);
   media_ = std::make_unique<MediaView>(*this);
   cci_ = std::make_unique<device::MemdevCci>(cci_config(config_), *media_);
-  if (!lsa_.path().empty()) {
-    auto b = lsa_.bytes();
-    cci_->set_label_storage({reinterpret_cast<uint8_t*>(b.data()), b.size()});
+  // Labels live in the LSA file, else beside the kept state, else in RAM (label_storage.h).
+  const std::string labels = !config_.lsa_path.empty() ? config_.lsa_path
+                             : !config_.state_path.empty()
+                                 ? device::label_path_beside(config_.state_path)
+                                 : std::string();
+  if (!labels.empty()) cci_->set_label_storage(device::LabelStorage(labels, config_.lsa_size));
+}
+
+bool Memdev::restore_state() {
+  if (config_.state_path.empty()) return false;
+  std::vector<uint8_t> legacy_lsa;
+  auto s = device::load_state(config_.state_path, cci_->config(), &legacy_lsa);
+  if (!s) return false;
+  cci_->state() = std::move(*s);
+  // Only the pages holding labels: the file stays sparse.
+  constexpr size_t kPage = 4096;
+  for (size_t off = 0; off < legacy_lsa.size(); off += kPage) {
+    const auto page = std::span(legacy_lsa).subspan(off, std::min(kPage, legacy_lsa.size() - off));
+    if (std::any_of(page.begin(), page.end(), [](uint8_t b) { return b != 0; }))
+      cci_->lsa().write(off, page);
   }
+  return true;
 }
 
 Memdev::~Memdev() = default;
@@ -96,7 +114,7 @@ Memdev::~Memdev() = default;
 void Memdev::sync_media() const {
   volatile_.sync();
   persistent_.sync();
-  lsa_.sync();
+  cci_->lsa().sync();
 }
 
 std::pair<const BackingMemory*, uint64_t> Memdev::locate(Dpa dpa, size_t len) const {

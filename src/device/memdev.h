@@ -43,8 +43,12 @@ struct MemdevConfig {
   std::string volatile_path;    // empty: anonymous RAM
   std::string persistent_path;  // empty: anonymous RAM (contents lost at exit)
   std::string lsa_path;
-  // false: the paths are only recorded (file_location); the memory is anonymous RAM and no
-  // file is opened or created (views such as `cxlsim list` that never touch data).
+  // Where the device's command state is kept (memdev_state_file.h; "" : not kept). A device
+  // without an LSA file keeps its labels beside it (label_path_beside).
+  std::string state_path;
+  // false: the media paths are only recorded (file_location); the memory is anonymous RAM and
+  // no media file is opened or created (views such as `cxlsim list` that never touch data).
+  // The label storage is opened only when a command touches labels, either way.
   bool map_files = true;
   unsigned hdm_decoder_count = 4;
   // Dynamic Capacity regions (CXL 3.1 §9.13.3), placed in DPA order after the static
@@ -70,50 +74,56 @@ class Memdev : public HdmDecoderContext {
   Memdev(const Memdev&) = delete;
   Memdev& operator=(const Memdev&) = delete;
 
-  [[nodiscard]] const std::string& id() const { return config_.id; }
-  [[nodiscard]] DeviceKind kind() const { return config_.kind; }
-  [[nodiscard]] bool is_type2() const { return config_.kind == DeviceKind::kType2; }
-  [[nodiscard]] Bytes cache_size() const { return config_.cache_size; }
-  [[nodiscard]] uint64_t serial() const { return config_.serial; }
+  const std::string& id() const { return config_.id; }
+  DeviceKind kind() const { return config_.kind; }
+  bool is_type2() const { return config_.kind == DeviceKind::kType2; }
+  Bytes cache_size() const { return config_.cache_size; }
+  uint64_t serial() const { return config_.serial; }
   // The active partition (Set Partition Info, CXL 3.1 §8.2.9.9.2.2, moves it; the command
   // state is the source of truth): DPA 0 .. volatile_size() is volatile, the rest persistent.
   // Media placement does not move with it (locate(), file_location()).
-  [[nodiscard]] Bytes volatile_size() const { return cci_->volatile_capacity(); }
-  [[nodiscard]] Bytes persistent_size() const { return cci_->persistent_capacity(); }
+  Bytes volatile_size() const { return cci_->volatile_capacity(); }
+  Bytes persistent_size() const { return cci_->persistent_capacity(); }
   // Static (volatile + persistent) capacity; DC regions follow it up to dpa_span().
-  [[nodiscard]] Bytes capacity() const { return config_.volatile_size + config_.persistent_size; }
-  [[nodiscard]] Bytes dc_size() const { return dc_.size(); }
-  [[nodiscard]] Bytes dpa_span() const { return capacity() + dc_size(); }
-  [[nodiscard]] Bytes lsa_size() const { return config_.lsa_size; }
-  [[nodiscard]] bool is_persistent(Dpa dpa) const { return dpa.value() >= volatile_size().value(); }
+  Bytes capacity() const { return config_.volatile_size + config_.persistent_size; }
+  Bytes dc_size() const { return dc_.size(); }
+  Bytes dpa_span() const { return capacity() + dc_size(); }
+  Bytes lsa_size() const { return config_.lsa_size; }
+  // In the active persistent partition (dynamic capacity is not: it is volatile).
+  bool is_persistent(Dpa dpa) const {
+    return dpa.value() >= volatile_size().value() && dpa.value() < capacity().value();
+  }
 
   // Media access as the host sees it. Throws std::out_of_range when [dpa, dpa + size) is
   // beyond dpa_span(). kNoCapacity: DC capacity outside every accepted extent. kPoisoned: `out`
   // holds the stored bytes but they are poison; kLocked/kMediaDisabled: nothing was transferred
   // (`out` is zeroed).
-  [[nodiscard]] device::MediaAccess read(Dpa dpa, std::span<std::byte> out) const;
+  device::MediaAccess read(Dpa dpa, std::span<std::byte> out) const;
   device::MediaAccess write(Dpa dpa, std::span<const std::byte> in);
   // The memory-device command interface: mailbox, device registers, command-set state.
   device::MemdevCci& cci() { return *cci_; }
-  [[nodiscard]] const device::MemdevCci& cci() const { return *cci_; }
+  const device::MemdevCci& cci() const { return *cci_; }
   // The backing file and offset holding `dpa`, when that partition is file backed.
-  [[nodiscard]] std::optional<FileLocation> file_location(Dpa dpa) const;
+  std::optional<FileLocation> file_location(Dpa dpa) const;
 
-  BackingMemory& lsa() { return lsa_; }
+  // Starts the command interface from the state saved at config().state_path (nothing when
+  // there is none); labels a state of an older version held move into the label storage.
+  // Returns whether a state was loaded. Throws ParseError for a malformed state.
+  bool restore_state();
   // Makes media and label writes to backing files durable (BackingMemory::sync).
   void sync_media() const;
   HdmDecoderCapability& hdm() { return hdm_; }
-  [[nodiscard]] const HdmDecoderCapability& hdm() const { return hdm_; }
+  const HdmDecoderCapability& hdm() const { return hdm_; }
 
   // HdmDecoderContext: the active partition boundary (Set Partition Info moves it at reset).
-  [[nodiscard]] Bytes volatile_capacity() const override { return cci_->volatile_capacity(); }
-  [[nodiscard]] Bytes persistent_capacity() const override { return cci_->persistent_capacity(); }
-  [[nodiscard]] Bytes dynamic_capacity() const override { return dc_size(); }
+  Bytes volatile_capacity() const override { return cci_->volatile_capacity(); }
+  Bytes persistent_capacity() const override { return cci_->persistent_capacity(); }
+  Bytes dynamic_capacity() const override { return dc_size(); }
 
  private:
   // The backing holding `dpa` and the offset within it; throws std::out_of_range when
   // [dpa, dpa + len) is beyond dpa_span().
-  [[nodiscard]] std::pair<const BackingMemory*, uint64_t> locate(Dpa dpa, size_t len) const;
+  std::pair<const BackingMemory*, uint64_t> locate(Dpa dpa, size_t len) const;
   // Raw media access below the command interface's checks.
   void media_read(Dpa dpa, std::span<std::byte> out) const;
   void media_write(Dpa dpa, std::span<const std::byte> in);
@@ -122,7 +132,6 @@ class Memdev : public HdmDecoderContext {
   MemdevConfig config_;
   BackingMemory volatile_;
   BackingMemory persistent_;
-  BackingMemory lsa_;
   BackingMemory dc_;
   HdmDecoderCapability hdm_;
   std::unique_ptr<MediaView> media_;

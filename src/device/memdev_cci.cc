@@ -34,7 +34,8 @@ MemdevCci::MemdevCci(MemdevCciConfig config, Media& media, MemdevState state)
       media_(media),
       state_(std::move(state)),
       mailbox_(*this),
-      registers_(*this) {}
+      registers_(*this),
+      lsa_(config_.lsa_size) {}
 
 void MemdevCci::advance(Duration d) {
   state_.device_time += d;
@@ -85,7 +86,7 @@ void MemdevCci::erase_user_data(bool labels) {
   media_.erase(Dpa(0), media_.capacity());
   state_.poison.clear_all();
   state_.scan = ScanMediaResults{};
-  if (labels) std::fill(lsa().begin(), lsa().end(), uint8_t{0});
+  if (labels) lsa_.erase();
 }
 
 uint16_t MemdevCci::recover_interrupted_operation() {

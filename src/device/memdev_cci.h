@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "device/device_registers.h"
+#include "device/label_storage.h"
 #include "device/mailbox.h"
 #include "device/mbox_payloads.h"
 #include "device/media.h"
@@ -34,31 +36,25 @@ enum class ResetKind : uint8_t { kCold, kWarm, kHot, kCxl };
 class MemdevCci {
  public:
   // A device in its initial state (first power-on).
-  MemdevCci(const MemdevCciConfig& config, Media& media);
+  MemdevCci(MemdevCciConfig config, Media& media);
   // A device restored from persisted state.
   MemdevCci(MemdevCciConfig config, Media& media, MemdevState state);
   MemdevCci(const MemdevCci&) = delete;
   MemdevCci& operator=(const MemdevCci&) = delete;
 
-  [[nodiscard]] const MemdevCciConfig& config() const { return config_; }
+  const MemdevCciConfig& config() const { return config_; }
   MemdevState& state() { return state_; }
-  [[nodiscard]] const MemdevState& state() const { return state_; }
+  const MemdevState& state() const { return state_; }
   Media& media() { return media_; }
   Mailbox& mailbox() { return mailbox_; }
-  [[nodiscard]] const Mailbox& mailbox() const { return mailbox_; }
+  const Mailbox& mailbox() const { return mailbox_; }
   DeviceRegisters& registers() { return registers_; }
 
-  // The label storage area: the state's own bytes, or storage the memdev provides (an LSA
-  // backing file) when set_label_storage was called. Size is config().lsa_size either way; the
-  // state's bytes are allocated on first use (a file-backed LSA costs no memory).
-  std::span<uint8_t> lsa() {
-    if (!external_lsa_.empty()) return external_lsa_;
-    if (state_.lsa.size() != config_.lsa_size.value()) {
-      state_.lsa.resize(config_.lsa_size.value(), 0);
-    }
-    return state_.lsa;
-  }
-  void set_label_storage(std::span<uint8_t> bytes) { external_lsa_ = bytes; }
+  // The label storage area (label_storage.h): sparse RAM of config().lsa_size bytes unless
+  // the memdev gives it a file (set_label_storage). Read and written by range only.
+  LabelStorage& lsa() { return lsa_; }
+  const LabelStorage& lsa() const { return lsa_; }
+  void set_label_storage(LabelStorage storage) { lsa_ = std::move(storage); }
 
   // Convenience: execute a mailbox command (what a driver's doorbell does).
   MboxResult execute(uint16_t opcode, std::span<const uint8_t> in = {}) {
@@ -67,12 +63,12 @@ class MemdevCci {
 
   // The device's clock. Callers (tests, the timing model, the CLI) advance it; background
   // operations progress and complete as it moves.
-  [[nodiscard]] Duration now() const { return state_.device_time; }
+  Duration now() const { return state_.device_time; }
   void advance(Duration d);
   // Runs the background operation, if any, to completion; returns the time that took.
   Duration run_background_to_completion();
   // Get Timestamp's value (§8.2.9.4.1): host-set value plus device time since, in ns.
-  [[nodiscard]] uint64_t timestamp_ns() const;
+  uint64_t timestamp_ns() const;
 
   // Reset (§8.2.8.5 "Reset Needed"; partition and security effects §8.2.9.9.2.2, §8.2.9.9.6):
   // applies the next partition, locks when a user passphrase is set (cold), clears freeze and
@@ -95,21 +91,21 @@ class MemdevCci {
   void erase_user_data(bool labels);
 
   // The volatile/persistent boundary as decoders must see it (active partition).
-  [[nodiscard]] Bytes volatile_capacity() const;
-  [[nodiscard]] Bytes persistent_capacity() const;
-  [[nodiscard]] bool media_disabled() const { return media_disabled_; }
+  Bytes volatile_capacity() const;
+  Bytes persistent_capacity() const;
+  bool media_disabled() const { return media_disabled_; }
   void set_media_disabled(bool d) { media_disabled_ = d; }
 
   // Host access to media through the device (HDM decode lands here). A poisoned read fills
   // `out` with the stored bytes, returns kPoisoned and logs a General Media Event.
-  [[nodiscard]] MediaAccess check_access(Dpa dpa, Bytes len) const;
+  MediaAccess check_access(Dpa dpa, Bytes len) const;
   MediaAccess read(Dpa dpa, std::span<uint8_t> out);
   MediaAccess write(Dpa dpa, std::span<const uint8_t> in);
 
   // Appends an event record to a log (timestamped with timestamp_ns()).
   void add_event(EventLogType log, const EventRecord& r);
   // Event Status register bits (§8.2.8.3.1): bit n set while log n has records.
-  [[nodiscard]] uint64_t event_status() const;
+  uint64_t event_status() const;
 
   // Device-side happenings the model or tests cause (not host commands):
   // a media error found by the device (poison list + General Media Event),
@@ -122,7 +118,7 @@ class MemdevCci {
 
   // Get Health Info payload (Table 8-128), also carried by Memory Module Events.
   using HealthInfo = std::array<uint8_t, payload::HealthInfo::kSize>;
-  [[nodiscard]] HealthInfo health_info() const;
+  HealthInfo health_info() const;
 
  private:
   MemdevCciConfig config_;
@@ -131,7 +127,7 @@ class MemdevCci {
   Mailbox mailbox_;
   DeviceRegisters registers_;
   bool media_disabled_ = false;
-  std::span<uint8_t> external_lsa_;
+  LabelStorage lsa_;
 };
 
 }  // namespace cxlsim::device

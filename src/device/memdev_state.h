@@ -1,6 +1,7 @@
 // What the memory-device command set changes (CXL 3.1 §8.2.9.9), as plain data: partitions,
-// label storage, health and alerts, shutdown state, security, poison, event logs, dynamic
-// capacity. MemdevCci owns one MemdevState; memdev_state_file.h persists it.
+// health and alerts, shutdown state, security, poison, event logs, dynamic
+// capacity. MemdevCci owns one MemdevState; memdev_state_file.h persists it. The label storage
+// area is not here: it is read and written by range where it lives (label_storage.h).
 #pragma once
 
 #include <array>
@@ -117,7 +118,6 @@ struct TimestampState {
 struct MemdevState {
   explicit MemdevState(const MemdevCciConfig& c);
   PartitionState partition;
-  std::vector<uint8_t> lsa;  // empty until used (MemdevCci::lsa()), then config().lsa_size bytes
   HealthState health;
   AlertConfig alerts;
   bool shutdown_dirty = false;

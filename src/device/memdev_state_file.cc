@@ -55,7 +55,7 @@ json extents_json(const std::vector<DcExtent>& v) {
 }
 
 json passphrase_json(const std::optional<PassphraseHash>& p) {
-  if (!p) return {nullptr};
+  if (!p) return json(nullptr);
   return {{"salt", format_hex_bytes(p->salt)}, {"pbkdf2_sha256", format_hex_bytes(p->hash)}};
 }
 
@@ -124,13 +124,12 @@ struct FieldWriter {
   json& j;
   template <typename T>
   void operator()(const char* key, const T& v) {
-    if constexpr (std::is_same_v<T, Bytes>) {
+    if constexpr (std::is_same_v<T, Bytes>)
       j[key] = v.value();
-    } else if constexpr (std::is_same_v<T, Duration>) {
+    else if constexpr (std::is_same_v<T, Duration>)
       j[key] = v.picoseconds();
-    } else {
+    else
       j[key] = v;
-    }
   }
 };
 
@@ -150,9 +149,6 @@ json encode(const MemdevCciConfig& c, const MemdevState& s) {
                  {"static_capacity", c.static_capacity().value()},
                  {"lsa_size", c.lsa_size.value()}};
   j["partition"] = section(partition_fields<FieldWriter, const PartitionState>, s.partition);
-  if (std::any_of(s.lsa.begin(), s.lsa.end(), [](uint8_t b) { return b != 0; })) {
-    j["lsa"] = format_hex_bytes(s.lsa);
-  }
   j["health"] = section(health_fields<FieldWriter, const HealthState>, s.health);
   j["alerts"] = section(alert_fields<FieldWriter, const AlertConfig>, s.alerts);
   j["shutdown_dirty"] = s.shutdown_dirty;
@@ -206,20 +202,19 @@ class Reader {
     return value<T>(at(j, key, ctx), "'" + ctx + key + "'");
   }
   template <typename T>
-  [[nodiscard]] T item(const json& arr, size_t i, const std::string& ctx) const {
+  T item(const json& arr, size_t i, const std::string& ctx) const {
     if (!arr.is_array() || i >= arr.size()) fail("short array '" + ctx + "'");
     return value<T>(arr[i], "element " + std::to_string(i) + " of '" + ctx + "'");
   }
   // Integers must be JSON integers within T's range: a float or an out-of-range number is
   // refused, never truncated.
   template <typename T>
-  [[nodiscard]] T value(const json& v, const std::string& what) const {
+  T value(const json& v, const std::string& what) const {
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       if (v.is_number_unsigned()) {
         const auto u = v.get<uint64_t>();
-        if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+        if (u > static_cast<uint64_t>(std::numeric_limits<T>::max()))
           fail("out-of-range value for " + what);
-        }
         return static_cast<T>(u);
       }
       if (v.is_number_integer()) {
@@ -240,14 +235,12 @@ class Reader {
       }
     }
   }
-  [[nodiscard]] std::vector<uint8_t> hex(const std::string& text, const std::string& ctx,
-                                         size_t size) const {
+  std::vector<uint8_t> hex(const std::string& text, const std::string& ctx, size_t size) const {
     try {
       auto b = parse_hex_bytes(text);
-      if (size != 0 && b.size() != size) {
+      if (size != 0 && b.size() != size)
         fail("'" + ctx + "' holds " + std::to_string(b.size()) + " bytes, expected " +
              std::to_string(size));
-      }
       return b;
     } catch (const std::invalid_argument& e) {
       fail("'" + ctx + "': " + e.what());
@@ -265,13 +258,12 @@ struct FieldReader {
   std::string ctx;  // "health." etc.
   template <typename T>
   void operator()(const char* key, T& v) const {
-    if constexpr (std::is_same_v<T, Bytes>) {
+    if constexpr (std::is_same_v<T, Bytes>)
       v = Bytes(rd.get<uint64_t>(j, key, ctx));
-    } else if constexpr (std::is_same_v<T, Duration>) {
+    else if constexpr (std::is_same_v<T, Duration>)
       v = Duration::ps(rd.get<int64_t>(j, key, ctx));
-    } else {
+    else
       v = rd.get<T>(j, key, ctx);
-    }
   }
 };
 
@@ -335,7 +327,8 @@ std::optional<PassphraseHash> decode_passphrase(const Reader& rd, const json& j,
   return h;
 }
 
-MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
+MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c,
+                   std::vector<uint8_t>* legacy_lsa) {
   if (rd.get<std::string>(j, "format", "") != kStateFormatName) rd.fail("not a memdev state file");
   const int version = rd.get<int>(j, "version", "");
   if (version != kStateFormatVersion) {
@@ -359,7 +352,8 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
     rd.fail("'partition' exceeds the partitionable capacity");
   }
   if (j.contains("lsa")) {
-    s.lsa = rd.hex(rd.get<std::string>(j, "lsa", ""), "lsa", c.lsa_size.value());
+    auto lsa = rd.hex(rd.get<std::string>(j, "lsa", ""), "lsa", c.lsa_size.value());
+    if (legacy_lsa) *legacy_lsa = std::move(lsa);
   }
   read_section(rd, j, "health", health_fields<const FieldReader, HealthState>, s.health);
   read_section(rd, j, "alerts", alert_fields<const FieldReader, AlertConfig>, s.alerts);
@@ -393,12 +387,10 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
                         rd.get<uint64_t>(ev[i], "last_overflow_ns", ctx));
   }
   const json& ip = rd.at(j, "interrupt_policy", "");
-  if (!ip.is_array() || ip.size() != kEventLogCount) {
+  if (!ip.is_array() || ip.size() != kEventLogCount)
     rd.fail("'interrupt_policy' must list 5 bytes");
-  }
-  for (size_t i = 0; i < kEventLogCount; ++i) {
+  for (size_t i = 0; i < kEventLogCount; ++i)
     s.interrupt_policy[i] = rd.item<uint8_t>(ip, i, "interrupt_policy");
-  }
   const json& dc = rd.at(j, "dc", "");
   const json& regions = rd.at(dc, "regions", "dc.");
   if (!regions.is_array()) rd.fail("'dc.regions' is not an array");
@@ -418,9 +410,8 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c) {
   s.dc.pending = decode_extents(rd, rd.at(dc, "pending", "dc."), "dc.pending");
   s.dc.generation = rd.get<uint32_t>(dc, "generation", "dc.");
   read_section(rd, j, "clock", clock_fields<const FieldReader, MemdevState>, s);
-  if (s.device_time < Duration() || s.timestamp.set_at > s.device_time) {
+  if (s.device_time < Duration() || s.timestamp.set_at > s.device_time)
     rd.fail("'clock' is inconsistent");
-  }
   read_section(rd, j, "scan", scan_fields<const FieldReader, ScanMediaResults>, s.scan);
   const json& sc = rd.at(j, "scan", "");
   s.scan.records = decode_records(rd, rd.at(sc, "records", "scan."), "scan.records");
@@ -487,7 +478,11 @@ void save_state(const std::string& path, const MemdevCciConfig& config, const Me
   if (rc != 0) io_failure(dir, e);
 }
 
-std::optional<MemdevState> load_state(const std::string& path, const MemdevCciConfig& config) {
+std::string label_path_beside(const std::string& state_path) { return state_path + ".lsa"; }
+
+std::optional<MemdevState> load_state(const std::string& path, const MemdevCciConfig& config,
+                                      std::vector<uint8_t>* legacy_lsa) {
+  if (legacy_lsa) legacy_lsa->clear();
   std::ifstream in(path);
   if (!in) return std::nullopt;
   std::stringstream ss;
@@ -499,7 +494,7 @@ std::optional<MemdevState> load_state(const std::string& path, const MemdevCciCo
   } catch (const json::parse_error& e) {
     rd.fail(std::string("not JSON: ") + e.what());
   }
-  return decode(rd, j, config);
+  return decode(rd, j, config, legacy_lsa);
 }
 
 }  // namespace cxlsim::device

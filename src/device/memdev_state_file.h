@@ -1,5 +1,5 @@
 // The on-disk format of a memory device's command-set state, kept beside its backing file so
-// that label storage, poison, event logs, shutdown, partition, security and dynamic-capacity
+// that poison, event logs, shutdown, partition, security and dynamic-capacity
 // state survive a restart.
 //
 // Format (JSON, one object), version kStateFormatVersion:
@@ -8,7 +8,9 @@
 //   device            {serial, static_capacity, lsa_size}: must match the device loading it
 //                     (a state file is bound to its device)
 //   partition         {active_volatile, next_volatile} bytes of the partitionable capacity
-//   lsa               hex string (absent when all zero)
+//   lsa               read only, from states written before labels moved out of this file:
+//                     hex string of the whole LSA (load_state hands it to the caller to move
+//                     into the device's LabelStorage); never written
 //   health            {health_status, media_status, life_used, temperature,
 //                      dirty_shutdown_count, corrected_volatile_errors,
 //                      corrected_persistent_errors}
@@ -39,6 +41,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "device/memdev_state.h"
 
@@ -61,9 +64,15 @@ std::string state_path_for(const std::string& id, const std::string& persistent_
 // std::runtime_error naming the path on I/O failure (the old state is then left in place).
 void save_state(const std::string& path, const MemdevCciConfig& config, const MemdevState& state);
 
+// Where a device without an LSA file keeps its labels when its state is kept at `state_path`:
+// "<state_path>.lsa" (a sparse file, label_storage.h).
+std::string label_path_beside(const std::string& state_path);
+
 // Reads the state at `path`; nullopt when the file does not exist. Throws ParseError naming
 // the path and the offending element when it is malformed, of another version, or describes
-// a different device.
-std::optional<MemdevState> load_state(const std::string& path, const MemdevCciConfig& config);
+// a different device. A state written before labels moved out of it may hold the whole LSA:
+// its bytes go to `*legacy_lsa` when given (empty otherwise).
+std::optional<MemdevState> load_state(const std::string& path, const MemdevCciConfig& config,
+                                      std::vector<uint8_t>* legacy_lsa = nullptr);
 
 }  // namespace cxlsim::device

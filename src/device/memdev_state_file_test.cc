@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 
@@ -31,8 +32,11 @@ class StateFileTest : public ::testing::Test {
 
 TEST_F(StateFileTest, EverythingPersistentSurvivesARestart) {
   const auto cfg = testing::test_config();
+  // Labels live beside the state (label_storage.h), not in it.
+  const std::string labels = label_path_beside(path_);
   {
     TestDevice t(cfg);
+    t.dev.set_label_storage(LabelStorage(labels, cfg.lsa_size));
     ASSERT_EQ(t.rc(opcode::kSetLsa, In().u32(10).u32(0).u8(1).u8(2).u8(3)), MboxReturn::kSuccess);
     ASSERT_EQ(t.rc(opcode::kInjectPoison, In().u64(0x1000)), MboxReturn::kSuccess);
     ASSERT_EQ(t.rc(opcode::kSetShutdownState, In().u8(1)), MboxReturn::kSuccess);
@@ -56,6 +60,7 @@ TEST_F(StateFileTest, EverythingPersistentSurvivesARestart) {
   ASSERT_TRUE(loaded.has_value());
   testing::TestDevice fresh(cfg);
   MemdevCci dev(cfg, fresh.media, std::move(*loaded));
+  dev.set_label_storage(LabelStorage(labels, cfg.lsa_size));
   EXPECT_EQ(dev.execute(opcode::kGetLsa, In().u32(10).u32(3).bytes).out,
             (std::vector<uint8_t>{1, 2, 3}));
   EXPECT_EQ(dev.state().poison.size(), 2u);
@@ -205,6 +210,7 @@ TEST_F(StateFileTest, PassphrasesAreHashedAndTheFileIsPrivate) {
 TEST_F(StateFileTest, InterruptedSanitizeIsFinishedAndReportedAtPowerOn) {
   const auto cfg = testing::test_config();
   TestDevice t(cfg);
+  t.dev.set_label_storage(LabelStorage(label_path_beside(path_), cfg.lsa_size));
   ASSERT_EQ(t.rc(opcode::kInjectPoison, In().u64(0x1000)), MboxReturn::kSuccess);
   ASSERT_EQ(t.rc(opcode::kSetLsa, In().u32(0).u32(0).u8(7)), MboxReturn::kSuccess);
   const std::vector<uint8_t> data(64, 0xab);
@@ -215,13 +221,16 @@ TEST_F(StateFileTest, InterruptedSanitizeIsFinishedAndReportedAtPowerOn) {
   ASSERT_TRUE(loaded.has_value());
   EXPECT_EQ(loaded->media_operation, opcode::kSanitize);
   MemdevCci dev(cfg, t.media, std::move(*loaded));
+  dev.set_label_storage(LabelStorage(label_path_beside(path_), cfg.lsa_size));
   EXPECT_EQ(dev.recover_interrupted_operation(), opcode::kSanitize);
   EXPECT_EQ(dev.state().media_operation, 0);
   EXPECT_EQ(dev.state().poison.size(), 0u);
   std::vector<uint8_t> back(64, 1);
   t.media.read(Dpa(0x2000), back);
   EXPECT_EQ(back, std::vector<uint8_t>(64, 0));
-  EXPECT_EQ(dev.lsa()[0], 0);
+  std::array<uint8_t, 1> label{1};
+  dev.lsa().read(0, label);
+  EXPECT_EQ(label[0], 0);
   EXPECT_EQ(get_u32(dev.execute(opcode::kGetHealthInfo).out, 6), 1u);  // dirty shutdown count
   EXPECT_EQ(dev.state().events[static_cast<size_t>(EventLogType::kWarning)].records().size(), 1u);
   EXPECT_EQ(dev.recover_interrupted_operation(), 0);  // once only

@@ -4,6 +4,22 @@
 
 namespace cxlsim::device {
 
+std::string poison_source_name(PoisonSource s) {
+  switch (s) {
+    case PoisonSource::kUnknown:
+      return "unknown";
+    case PoisonSource::kExternal:
+      return "external";
+    case PoisonSource::kInternal:
+      return "internal";
+    case PoisonSource::kInjected:
+      return "injected";
+    case PoisonSource::kVendor:
+      return "vendor";
+  }
+  return std::to_string(static_cast<unsigned>(s));
+}
+
 bool PoisonList::add(uint64_t dpa, uint64_t length, PoisonSource source, uint64_t now_ns) {
   // Only the granules not yet poisoned become new records.
   uint64_t a = dpa;

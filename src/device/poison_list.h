@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 namespace cxlsim::device {
@@ -19,6 +20,8 @@ enum class PoisonSource : uint8_t {
   kInjected = 3,
   kVendor = 7
 };
+// The name cxl-cli's poison listing uses ("injected", ...); reserved values as their number.
+std::string poison_source_name(PoisonSource s);
 
 struct PoisonRecord {
   uint64_t dpa = 0;     // 64 B aligned

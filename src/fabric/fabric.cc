@@ -159,15 +159,14 @@ void Fabric::assemble() {
     add_endpoint(m.parent, [&] {
       MemdevConfig c = memdev_config(m, endpoint_decoders);
       c.map_files = options_.map_backing_files;
+      c.state_path =
+          device::state_path_for(m.id, m.persistent_backing.path, m.volatile_backing.path,
+                                 m.lsa_backing.path, options_.state_dir);
       return c;
     });
-    // The device's command state (`cxlsim mbox`: partition, poison, ...) is its truth.
-    Memdev& md = *memdevs_.back();
-    const std::string state = device::state_path_for(m.id, m.persistent_backing.path,
-                                                     m.volatile_backing.path, m.lsa_backing.path);
-    if (!state.empty()) {
-      if (auto s = device::load_state(state, md.cci().config())) md.cci().state() = std::move(*s);
-    }
+    // The device's command state (`cxlsim mbox`: partition, poison, DC extents, ...) is its
+    // truth: the fabric asks the device, it keeps no copy.
+    memdevs_.back()->restore_state();
   }
   // Type 2 devices follow every Type 3 memdev, so memdev indices (and Linux's memN/endpointN
   // names) of Type 3 devices do not depend on them.
@@ -402,6 +401,54 @@ void Fabric::compile_range(const Cfmws& w, Hpa base, Bytes size) {
                                  if (!t) return std::nullopt;
                                  return DecodeResult{t->memdev, t->dpa};
                                }));
+}
+
+namespace {
+// [dpa, dpa + len) ranges of `dc`'s regions that no accepted extent covers.
+std::vector<std::pair<uint64_t, uint64_t>> unaccepted(const device::DynamicCapacity& dc) {
+  std::vector<std::pair<uint64_t, uint64_t>> gaps;
+  for (const auto& r : dc.regions) {
+    uint64_t at = r.base;
+    const uint64_t end = r.base + r.length;
+    for (const auto& e : dc.accepted) {  // sorted by DPA, non-overlapping
+      if (e.dpa + e.length <= at || e.dpa >= end) continue;
+      if (e.dpa > at) gaps.emplace_back(at, e.dpa - at);
+      at = std::max(at, e.dpa + e.length);
+    }
+    if (at < end) gaps.emplace_back(at, end - at);
+  }
+  return gaps;
+}
+}  // namespace
+
+std::vector<MediaFault> Fabric::media_faults(Hpa base, Bytes size) const {
+  std::vector<MediaFault> out;
+  const auto within = [&](Hpa h) { return h >= base && h < base + size; };
+  // The HPA of the first of [dpa, dpa + len)'s end lines that maps into the range.
+  const auto reached = [&](size_t m, uint64_t dpa, uint64_t len) -> std::optional<Hpa> {
+    for (const uint64_t d : {dpa, dpa + len - device::kPoisonGranule}) {
+      const auto h = dpa_to_hpa(m, Dpa(d));
+      if (h && within(*h)) return h;
+    }
+    return std::nullopt;
+  };
+  for (size_t m = 0; m < memdevs_.size(); ++m) {
+    const device::MemdevCci& cci = memdevs_[m]->cci();
+    const auto add = [&](uint64_t dpa, uint64_t len, device::MediaAccess what) {
+      if (auto h = reached(m, dpa, len)) out.push_back({m, Dpa(dpa), Bytes(len), *h, what});
+    };
+    if (cci.state().security.locked || cci.media_disabled()) {
+      add(0, memdevs_[m]->dpa_span().value(),
+          cci.state().security.locked ? device::MediaAccess::kLocked
+                                      : device::MediaAccess::kMediaDisabled);
+      continue;
+    }
+    for (const auto& r : cci.state().poison.all())
+      add(r.dpa, r.length, device::MediaAccess::kPoisoned);
+    for (const auto& [dpa, len] : unaccepted(cci.state().dc))
+      add(dpa, len, device::MediaAccess::kNoCapacity);
+  }
+  return out;
 }
 
 NoCapacityError Fabric::no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "fabric/test_topology.h"
 #include "fabric/topology_testing.h"
 
@@ -308,6 +310,96 @@ TEST(Region, default_order_finds_the_subtree_linux_can_interleave) {
   RegionRequest r;
   r.ways = 4;
   EXPECT_EQ(regions.create(r).size, GiB(4));
+}
+
+}  // namespace
+}  // namespace cxlsim
+
+namespace cxlsim {
+namespace {
+
+// mode=dc maps the memdev's DC region (after its static capacity); the device's accepted
+// extents alone decide which addresses hold memory.
+TEST(Region, dc_region_maps_dynamic_capacity_backed_by_accepted_extents_only) {
+  Topology t = testing::make_tree({});
+  for (auto& d : t.type3) d.dc_regions = {MiB(256)};
+  testing::Rig rig(t);
+  RegionRequest r;
+  r.targets = {"mem0"};
+  r.mode = RegionMode::kDc;
+  const Region& reg = rig.regions.create(r);
+  Memdev& m = rig.fabric->memdev(0);
+  const Dpa dc(m.capacity().value());
+  EXPECT_EQ(reg.size, MiB(256));
+  EXPECT_EQ(reg.targets[0].dpa_base, dc);
+  EXPECT_EQ(rig.fabric->decode(reg.base + MiB(2))->dpa, dc + MiB(2));
+  std::array<std::byte, 64> buf{};
+  EXPECT_THROW((void)rig.fabric->read(reg.base + MiB(2), buf), NoCapacityError);
+  const device::DcExtent e{dc.value(), MiB(4).value(), {}, 0};
+  ASSERT_EQ(m.cci().offer_dc_extents({e}), device::MboxReturn::kSuccess);
+  std::vector<uint8_t> accept(8 + 24, 0);
+  accept[0] = 1;
+  for (size_t i = 0; i < 8; ++i) {
+    accept[8 + i] = static_cast<uint8_t>(e.dpa >> (8 * i));
+    accept[16 + i] = static_cast<uint8_t>(e.length >> (8 * i));
+  }
+  ASSERT_EQ(m.cci().execute(device::opcode::kAddDcResponse, accept).rc,
+            device::MboxReturn::kSuccess);
+  EXPECT_EQ(rig.fabric->read(reg.base + MiB(2), buf), device::MediaAccess::kOk);
+  EXPECT_THROW((void)rig.fabric->read(reg.base + MiB(4), buf), NoCapacityError);
+  // The static capacity is still free for a pmem region.
+  EXPECT_EQ(rig.regions.free_dpa(0, RegionMode::kPmem), m.persistent_size());
+  EXPECT_EQ(rig.regions.free_dpa(0, RegionMode::kDc), Bytes(0));
+}
+
+TEST(Region, dc_region_needs_dynamic_capacity) {
+  testing::Rig rig(testing::make_tree({}));
+  RegionRequest r;
+  r.targets = {"mem0"};
+  r.mode = RegionMode::kDc;
+  EXPECT_NE(testing::error_of(rig, r).find("dc capacity"), std::string::npos)
+      << testing::error_of(rig, r);
+}
+
+}  // namespace
+}  // namespace cxlsim
+
+namespace cxlsim {
+namespace {
+
+// media_faults asks the devices: poison and unaccepted DC in the range, nothing outside it.
+TEST(Region, media_faults_are_what_the_devices_say_within_the_range) {
+  testing::TreeShape shape;
+  shape.root_ports = 2;  // two regions need a host bridge decoder each (no pass-through)
+  Topology t = testing::make_tree(shape);
+  t.type3[0].dc_regions = {MiB(256)};
+  testing::Rig rig(t);
+  RegionRequest pmem;
+  pmem.targets = {"mem0"};
+  pmem.size = MiB(256);
+  const Region& p = rig.regions.create(pmem);
+  Memdev& m = rig.fabric->memdev(0);
+  EXPECT_TRUE(rig.fabric->media_faults(p.base, p.size).empty());
+  const uint64_t poisoned = p.targets[0].dpa_base.value() + 0x4000;
+  ASSERT_EQ(m.cci().state().poison.add(poisoned, 64, device::PoisonSource::kInjected, 0), true);
+  auto f = rig.fabric->media_faults(p.base, p.size);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].what, device::MediaAccess::kPoisoned);
+  EXPECT_EQ(f[0].dpa, Dpa(poisoned));
+  EXPECT_EQ(f[0].hpa, p.base + Bytes(0x4000));
+  EXPECT_TRUE(rig.fabric->media_faults(p.base, Bytes(0x4000)).empty());  // before the line
+  RegionRequest dc;
+  dc.targets = {"mem0"};
+  dc.mode = RegionMode::kDc;
+  const Region& d = rig.regions.create(dc);
+  const uint64_t dc_base = m.capacity().value();
+  m.cci().state().dc.accepted.push_back({dc_base, MiB(2).value(), {}, 0});
+  f = rig.fabric->media_faults(d.base, d.size);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].what, device::MediaAccess::kNoCapacity);
+  EXPECT_EQ(f[0].dpa, Dpa(dc_base + MiB(2).value()));
+  EXPECT_EQ(f[0].length, MiB(254));
+  EXPECT_EQ(f[0].hpa, d.base + MiB(2));
 }
 
 }  // namespace

@@ -275,8 +275,7 @@ class Checker {
       check_capacity_sum(d);
       if (d.lsa_size > kMaxLsa) {
         error(d.id,
-              fmt::format("lsa {} is larger than {} (label storage holds a few KiB of labels; "
-                          "it is kept in memory and in the state file)",
+              fmt::format("lsa {} is larger than {} (label storage holds a few KiB of labels)",
                           format_bytes(d.lsa_size), format_bytes(kMaxLsa)));
       }
       check_backing(d.id, "volatile_path", d.volatile_backing.path);

@@ -69,6 +69,42 @@ MlcSetup setup_for_device(const HostProfile& host, const DeviceProfile& local,
   return s;
 }
 
+namespace {
+// What a host load at the fault would meet, as Linux reports it.
+std::string fault_text(const Fabric& f, const MediaFault& e) {
+  const std::string where = fmt::format("memdev '{}' DPA {:#x} (HPA {:#x})",
+                                        f.memdev(e.memdev).id(), e.dpa.value(), e.hpa.value());
+  switch (e.what) {
+    case device::MediaAccess::kPoisoned:
+      return fmt::format(
+          "{} holds poison ({:#x} bytes): a load there is a memory failure, for which Linux "
+          "kills the reader with SIGBUS (clear it: cxlsim mbox FILE --memdev {} poison clear "
+          "{:#x})",
+          where, e.length.value(), f.memdev(e.memdev).id(), e.dpa.value());
+    case device::MediaAccess::kNoCapacity:
+      return fmt::format(
+          "{} is dynamic capacity outside every accepted extent ({:#x} bytes): no memory is "
+          "there (accept an extent: cxlsim mbox FILE --memdev {} dc accept)",
+          where, e.length.value(), f.memdev(e.memdev).id());
+    default:
+      return fmt::format("{} is {}: the device refuses media access", where,
+                         device::media_access_name(e.what));
+  }
+}
+
+// MLC reads every line of its range: memory the devices would not serve there (poison, an
+// unaccepted DC range, a locked device) ends the measurement before it starts, as a poisoned
+// line would end the real MLC with SIGBUS. The devices' command state says where.
+void refuse_media_faults(const System& probe, const CommittedRegion& r) {
+  const auto faults = probe.fabric().media_faults(Hpa(r.base), Bytes(r.size));
+  if (faults.empty()) return;
+  std::string more;
+  if (faults.size() > 1) more = fmt::format(" (and {} more)", faults.size() - 1);
+  throw OperationError(
+      fmt::format("{}: {}{}", r.id, fault_text(probe.fabric(), faults.front()), more));
+}
+}  // namespace
+
 MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local,
                             const DeviceProfile& device, const Topology& topo,
                             const std::string& target, const std::vector<RegionRequest>& regions) {
@@ -98,6 +134,7 @@ MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local,
     throw ValidationError(
         fmt::format("--target '{}' is no region, window or memdev of the topology", target));
   }
+  refuse_media_faults(probe, *chosen);
   s.range_base = chosen->base;
   s.range_size = chosen->size;
   return s;

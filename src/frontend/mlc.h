@@ -59,7 +59,10 @@ MlcSetup setup_for_device(const timing::HostProfile& host, const timing::DeviceP
 // (empty: one per window over all memdevs below it, or, when `target` names a memdev, a 1-way
 // region on that memdev alone). The threads' buffers are carved from the region named `target`
 // ("regionN"), the first region in CFMWS window `target`, the region on memdev `target`, or the
-// first region when `target` is empty. Throws ValidationError (RegionError: Linux's reason).
+// first region when `target` is empty. Throws ValidationError (RegionError: Linux's reason);
+// OperationError naming the first media fault (Fabric::media_faults: poison, unaccepted dynamic
+// capacity, a locked device) in the chosen region: MLC reads every line, and Linux ends a
+// reader of poison with SIGBUS.
 MlcSetup setup_for_topology(const timing::HostProfile& host, const timing::DeviceProfile& local,
                             const timing::DeviceProfile& device, const Topology& topo,
                             const std::string& target,

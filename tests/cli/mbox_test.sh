@@ -178,4 +178,24 @@ expect_out "records: 1"
 run 0 mbox builtin:default --memdev mem1 poison list
 expect_err "RAM-backed"
 
+# A 256 MiB LSA without a file (QEMU's example size) keeps its labels beside the --state-dir
+# state, written and read by range: a label near the end survives to the next invocation, the
+# label file stays sparse and the state file small.
+one_root_port_topology "$TMP/biglsa.toml" <<TOML
+[[type3]]
+id = "mem0"
+parent = "rp0"
+persistent = "256M"
+lsa = "256M"
+TOML
+mkdir "$TMP/big"
+B=(mbox "$TMP/biglsa.toml" --memdev mem0 --state-dir "$TMP/big")
+run 0 "${B[@]}" labels write --offset 0xffffffc "01 02 03 04"
+run 0 "${B[@]}" labels read --offset 0xffffffa --length 6
+expect_out "00 00 01 02 03 04"
+(($(stat -c %s "$TMP/big/mem0.state") < 65536)) || fail "the labels went into the state file"
+(($(stat -c %b "$TMP/big/mem0.state.lsa") * 512 < 1048576)) || fail "the label file was written whole"
+run 1 "${B[@]}" labels write --offset 0xffffffd "01 02 03 04"
+expect_err "Invalid Input"
+
 finish "mbox CLI"
