@@ -40,10 +40,12 @@ json media_of(const Memdev& m, Dpa dpa) {
       return {{"media", "ok"}};
     case MediaAccess::kPoisoned: {
       json recs = json::array();
-      for (const auto& r : m.cci().state().poison.overlapping(line.value(), device::kPoisonGranule))
+      for (const auto& r :
+           m.cci().state().poison.overlapping(line.value(), device::kPoisonGranule)) {
         recs.push_back({{"dpa", r.dpa},
                         {"length", r.length},
                         {"source", device::poison_source_name(r.source)}});
+      }
       return {{"media", "poisoned"},
               {"poison", recs},
               {"note", "a read returns poison (Linux: memory failure, SIGBUS to the reader)"}};
@@ -138,9 +140,10 @@ void print(const json& j) {
   }
   std::cout << "\n";
   std::cout << "  media: " << j["media"].get<std::string>();
-  for (const auto& r : j.value("poison", json::array()))
+  for (const auto& r : j.value("poison", json::array())) {
     std::cout << fmt::format(" [DPA {:#x} +{:#x} {}]", r["dpa"].get<uint64_t>(),
                              r["length"].get<uint64_t>(), r["source"].get<std::string>());
+  }
   if (j.contains("note")) std::cout << ": " << j["note"].get<std::string>();
   std::cout << "\n";
 }

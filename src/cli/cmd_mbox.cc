@@ -14,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include "cli/commands.h"
 #include "device/command_table.h"
@@ -50,12 +51,13 @@ struct SaveError : std::runtime_error {
 // One invocation's device: built from the topology's Type 3 entry, state loaded from disk.
 class Session {
  public:
-  explicit Session(const MboxOptions& o) : opts_(o) {
+  explicit Session(const MboxOptions& o) {
     const Topology t = load_valid_topology(o.topology);
     const size_t index = resolve_memdev(t, o.memdev);  // topology id or memN
-    if (index >= t.type3.size())
+    if (index >= t.type3.size()) {
       throw ValidationError(fmt::format(
           "'{}' is a Type 2 device: it has no Memory Device command set (mailbox)", o.memdev));
+    }
     const Type3Spec* spec = &t.type3[index];
     MemdevConfig c;
     c.id = spec->id;
@@ -127,7 +129,6 @@ class Session {
     return device::state_path_for(c.id, c.persistent_path, c.volatile_path, c.lsa_path,
                                   o.state_dir);
   }
-  const MboxOptions& opts_;
   std::string state_path_;
   std::optional<device::MemdevStateLock> lock_;
   std::unique_ptr<Memdev> memdev_;
@@ -191,26 +192,30 @@ void print_table(const json& j, std::ostream& out) {
     out << k << ": " << v.size() << "\n";
     if (v.empty()) continue;
     if (!v[0].is_object()) {
-      for (const auto& e : v)
+      for (const auto& e : v) {
         out << "  " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
+      }
       continue;
     }
     std::vector<std::string> cols;
     for (const auto& [ck, cv] : v[0].items()) cols.push_back(ck);
     std::vector<size_t> widths;
+    widths.reserve(cols.size());
     for (const auto& c : cols) widths.push_back(c.size());
 
     for (const auto& row : v) {
-      for (size_t i = 0; i < cols.size(); ++i)
+      for (size_t i = 0; i < cols.size(); ++i) {
         widths[i] = std::max(widths[i], cell_text(cols[i], row.value(cols[i], json())).size());
+      }
     }
     std::string line = " ";
     for (size_t i = 0; i < cols.size(); ++i) line += fmt::format(" {:<{}}", cols[i], widths[i]);
     out << line << "\n";
     for (const auto& row : v) {
       line = " ";
-      for (size_t i = 0; i < cols.size(); ++i)
+      for (size_t i = 0; i < cols.size(); ++i) {
         line += fmt::format(" {:<{}}", cell_text(cols[i], row.value(cols[i], json())), widths[i]);
+      }
       out << line << "\n";
     }
   }
@@ -218,7 +223,8 @@ void print_table(const json& j, std::ostream& out) {
 
 // Reports the outcome: success prints `j`; a device error prints the return code and ends
 // with status 1.
-void report(const MboxOptions& o, uint16_t opcode, const MboxResult& r, json j = json::object()) {
+void report(const MboxOptions& o, uint16_t opcode, const MboxResult& r,
+            const json& j = json::object()) {
   const auto* cmd = device::find_command(opcode);
   json head = {{"command", cmd ? std::string(cmd->name) : hex(opcode)},
                {"opcode", fmt::format("{:04x}h", opcode)},
@@ -277,7 +283,7 @@ using Action = std::function<void(Session&, const MboxOptions&)>;
 // when the device returned an error: a failed unlock still counts an attempt). Output appears
 // only once the save succeeded; a failed save is an error (status 1) and nothing is reported.
 CLI::App* command(CLI::App* parent, const std::string& name, const std::string& help,
-                  std::shared_ptr<MboxOptions> o, Action act) {
+                  const std::shared_ptr<MboxOptions>& o, const Action& act) {
   auto* c = parent->add_subcommand(name, help);
   c->callback([o, act] {
     Session s(*o);
@@ -325,7 +331,7 @@ json poison_records(std::span<const uint8_t> out, size_t header, size_t count) {
   return a;
 }
 
-void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_info_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   command(mbox, "identify", "Identify Memory Device (4000h)", o,
           [](Session& s, const MboxOptions& opt) {
             const auto r = s.run(op::kIdentifyMemoryDevice);
@@ -371,8 +377,9 @@ void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                      "Set Partition Info (4101h): volatile share of the partitionable capacity", o,
                      [vol, immediate](Session& s, const MboxOptions& opt) {
                        const Bytes v = parse_size("--volatile", *vol);
-                       if (v.value() % device::kCapacityUnit)
+                       if (v.value() % device::kCapacityUnit) {
                          throw ParseError("--volatile: not a multiple of 256 MiB");
+                       }
                        using L = device::payload::SetPartitionInfo;
                        std::vector<uint8_t> in(L::kSize, 0);
                        L::kVolatileCapacity.put(in, v.value() / device::kCapacityUnit);
@@ -384,7 +391,7 @@ void register_info_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   sp->add_flag("--immediate", *immediate, "Apply now instead of at the next reset");
 }
 
-void register_label_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_label_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto* labels =
       mbox->add_subcommand("labels", "Label storage area: Get LSA (4102h), Set LSA (4103h)");
   labels->require_subcommand(1);
@@ -395,17 +402,19 @@ void register_label_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                      [offset, length](Session& s, const MboxOptions& opt) {
                        const uint64_t off = parse_size("--offset", *offset).value();
                        const uint64_t len = parse_size("--length", *length).value();
-                       if (off > 0xffffffff || len > 0xffffffff)
+                       if (off > 0xffffffff || len > 0xffffffff) {
                          throw ParseError("--offset/--length: beyond 32 bits");
+                       }
                        std::vector<uint8_t> in(device::payload::GetLsa::kSize, 0);
                        device::payload::GetLsa::kOffset.put(in, off);
                        device::payload::GetLsa::kLength.put(in, len);
                        const auto r = s.run(op::kGetLsa, in);
                        json j;
-                       if (r.rc == MboxReturn::kSuccess)
+                       if (r.rc == MboxReturn::kSuccess) {
                          j = {{"offset", hex(off)},
                               {"length", len},
                               {"data", device::format_hex_bytes(r.out, " ")}};
+                       }
                        report(opt, op::kGetLsa, r, j);
                      });
   rd->add_option("--offset", *offset, "Byte offset (default 0)");
@@ -426,12 +435,12 @@ void register_label_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   wr->add_option("DATA", *data, "Bytes in hex, e.g. \"de ad be ef\"")->required();
 }
 
-void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_health_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   command(mbox, "health", "Get Health Info (4200h)", o, [](Session& s, const MboxOptions& opt) {
     const auto r = s.run(op::kGetHealthInfo);
     json j;
     if (r.rc == MboxReturn::kSuccess) {
-      static const char* kLevel[] = {"normal", "warning", "critical", "reserved"};
+      static constexpr const char* kLevel[] = {"normal", "warning", "critical", "reserved"};
       const auto& b = r.out;
       using L = device::payload::HealthInfo;
       const uint64_t health = L::kHealthStatus.get(b), add = L::kAdditionalStatus.get(b);
@@ -521,8 +530,9 @@ void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
       "Get Shutdown State (4203h); --set clean|dirty: Set Shutdown State (4204h)", o,
       [set](Session& s, const MboxOptions& opt) {
         if (!set->empty()) {
-          if (*set != "clean" && *set != "dirty")
+          if (*set != "clean" && *set != "dirty") {
             throw ParseError("--set: '" + *set + "' is not clean or dirty");
+          }
           std::vector<uint8_t> in(device::payload::ShutdownState::kSize, 0);
           device::payload::ShutdownState::kState.put(in, *set == "dirty" ? 1 : 0);
           const auto r = s.run(op::kSetShutdownState, in);
@@ -539,20 +549,22 @@ void register_health_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   sd->add_option("--set", *set, "clean or dirty");
 }
 
-void register_event_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_event_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto log = std::make_shared<std::string>("all");
   auto clear = std::make_shared<bool>(false);
   auto* ev = command(
       mbox, "events", "Get Event Records (0100h); --clear: Clear Event Records (0101h)", o,
       [log, clear](Session& s, const MboxOptions& opt) {
-        static const char* kLogs[] = {"informational", "warning", "failure", "fatal", "dcd"};
+        static constexpr const char* kLogs[] = {"informational", "warning", "failure", "fatal",
+                                                "dcd"};
         std::vector<uint8_t> which;
         for (uint8_t i = 0; i < 5; ++i) {
           if (*log == "all" || *log == kLogs[i]) which.push_back(i);
         }
-        if (which.empty())
+        if (which.empty()) {
           throw ParseError("--log: '" + *log +
                            "' is not all, informational, warning, failure, fatal or dcd");
+        }
         json records = json::array();
         MboxResult last;
         for (uint8_t l : which) {
@@ -596,7 +608,7 @@ void register_event_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   ev->add_flag("--clear", *clear, "Clear the logs after reading them");
 }
 
-void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_poison_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto* poison = mbox->add_subcommand(
       "poison", "Poison: Get Poison List (4300h), Inject (4301h), Clear (4302h)");
   poison->require_subcommand(1);
@@ -636,8 +648,9 @@ void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
       [dpa, data](Session& s, const MboxOptions& opt) {
         const uint64_t a = parse_size("DPA", *dpa).value();
         auto bytes = data->empty() ? std::vector<uint8_t>(64, 0) : parse_hex("--data", *data);
-        if (bytes.size() != 64)
+        if (bytes.size() != 64) {
           throw ParseError("--data: " + std::to_string(bytes.size()) + " bytes, expected 64");
+        }
         using L = device::payload::ClearPoison;
         std::vector<uint8_t> in(L::kSize, 0);
         L::kDpa.put(in, a);
@@ -649,7 +662,7 @@ void register_poison_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                   "64 bytes in hex written in place of the poison (default zeros)");
 }
 
-void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_media_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto dpa = std::make_shared<std::string>("0");
   auto length = std::make_shared<std::string>();
   auto no_log = std::make_shared<bool>(false);
@@ -674,8 +687,9 @@ void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
           res = s.run(op::kGetScanMediaResults);
           if (res.rc != MboxReturn::kSuccess) report(opt, op::kGetScanMediaResults, res);
           using L = device::payload::ScanMediaResults;
-          for (auto& e : poison_records(res.out, L::kRecords, L::kRecordCount.get(res.out)))
+          for (auto& e : poison_records(res.out, L::kRecords, L::kRecordCount.get(res.out))) {
             records.push_back(e);
+          }
         } while (device::payload::ScanMediaResults::kFlags.get(res.out) & 1);
         report(
             opt, op::kScanMedia, r,
@@ -704,25 +718,27 @@ void register_media_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
                      "applies a pending partition, counts a dirty shutdown)",
                      o, [kind](Session& s, const MboxOptions& opt) {
                        device::ResetKind k = device::ResetKind::kCold;
-                       if (*kind == "warm")
+                       if (*kind == "warm") {
                          k = device::ResetKind::kWarm;
-                       else if (*kind == "hot")
+                       } else if (*kind == "hot") {
                          k = device::ResetKind::kHot;
-                       else if (*kind == "cxl")
+                       } else if (*kind == "cxl") {
                          k = device::ResetKind::kCxl;
-                       else if (*kind != "cold")
+                       } else if (*kind != "cold") {
                          throw ParseError("--kind: '" + *kind + "' is not cold, warm, hot or cxl");
+                       }
                        s.cci().reset(k);
                        json j = {{"reset", *kind}};
-                       if (opt.json)
+                       if (opt.json) {
                          std::cout << j.dump(2) << "\n";
-                       else
+                       } else {
                          print_table(j, std::cout);
+                       }
                      });
   rs->add_option("--kind", *kind, "cold (default), warm, hot or cxl");
 }
 
-void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_security_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto* sec =
       mbox->add_subcommand("security", "Persistent memory data-at-rest security (4500h-4505h)");
   sec->require_subcommand(1);
@@ -783,7 +799,7 @@ void register_security_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) 
 
 // The fabric manager's side (CXL 3.1 §7.6.7.6.5 Initiate Dynamic Capacity Add): offers one
 // extent of region N, queuing an Add Capacity event for the host to accept (`dc accept`).
-void register_dc_offer(CLI::App* dc, std::shared_ptr<MboxOptions> o) {
+void register_dc_offer(CLI::App* dc, const std::shared_ptr<MboxOptions>& o) {
   auto region = std::make_shared<unsigned>(0);
   auto dpa = std::make_shared<std::string>();
   auto len = std::make_shared<std::string>();
@@ -791,8 +807,9 @@ void register_dc_offer(CLI::App* dc, std::shared_ptr<MboxOptions> o) {
       dc, "offer", "Fabric manager: offer an extent of a DC region (queues an Add Capacity event)",
       o, [region, dpa, len](Session& s, const MboxOptions& opt) {
         const auto& regions = s.cci().state().dc.regions;
-        if (regions.empty())
+        if (regions.empty()) {
           throw ValidationError(fmt::format("memdev '{}' has no DC regions", opt.memdev));
+        }
         if (*region >= regions.size()) {
           throw ParseError(fmt::format("--region {}: memdev '{}' has {} DC regions", *region,
                                        opt.memdev, regions.size()));
@@ -827,7 +844,7 @@ void register_dc_offer(CLI::App* dc, std::shared_ptr<MboxOptions> o) {
   c->add_option("--length", *len, "Extent length (a multiple of the block size)")->required();
 }
 
-void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_dc_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto* dc = mbox->add_subcommand("dc", "Dynamic capacity (4800h-4803h)");
   dc->require_subcommand(1);
   command(dc, "config", "Get Dynamic Capacity Configuration", o,
@@ -891,7 +908,7 @@ void register_dc_commands(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
   }
 }
 
-void register_raw_command(CLI::App* mbox, std::shared_ptr<MboxOptions> o) {
+void register_raw_command(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {
   auto opc = std::make_shared<std::string>();
   auto payload = std::make_shared<std::string>();
   auto* raw = command(

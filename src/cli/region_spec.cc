@@ -23,8 +23,9 @@ std::vector<std::string> split(const std::string& s, char sep) {
 unsigned parse_unsigned(const std::string& v, const std::string& key, const std::string& spec) {
   unsigned out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || p != v.data() + v.size() || v.empty())
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty()) {
     throw ParseError(fmt::format("--region '{}': {}='{}' is not a number", spec, key, v));
+  }
   return out;
 }
 
@@ -35,8 +36,9 @@ RegionRequest parse_region_spec(const std::string& spec, const Topology& t) {
   bool have_window = false, have_ways = false;
   for (const std::string& item : split(spec, ',')) {
     const auto eq = item.find('=');
-    if (eq == std::string::npos)
+    if (eq == std::string::npos) {
       throw ParseError(fmt::format("--region '{}': '{}' is not key=value", spec, item));
+    }
     const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
     if (key == "window") {
       r.window = resolve_window(t, value);
@@ -51,15 +53,16 @@ RegionRequest parse_region_spec(const std::string& spec, const Topology& t) {
     } else if (key == "targets") {
       r.targets = split(value, ':');
     } else if (key == "mode") {
-      if (value == "pmem")
+      if (value == "pmem") {
         r.mode = RegionMode::kPmem;
-      else if (value == "ram")
+      } else if (value == "ram") {
         r.mode = RegionMode::kRam;
-      else if (value == "dc")
+      } else if (value == "dc") {
         r.mode = RegionMode::kDc;
-      else
+      } else {
         throw ParseError(
             fmt::format("--region '{}': mode must be pmem, ram or dc, not '{}'", spec, value));
+      }
     } else {
       throw ParseError(
           fmt::format("--region '{}': unknown key '{}' (window, ways, granularity, targets, "
@@ -67,14 +70,16 @@ RegionRequest parse_region_spec(const std::string& spec, const Topology& t) {
                       spec, key));
     }
   }
-  if (!have_window || !have_ways)
+  if (!have_window || !have_ways) {
     throw ParseError(fmt::format("--region '{}': window= and ways= are required", spec));
+  }
   return r;
 }
 
 std::vector<RegionRequest> parse_region_specs(const std::vector<std::string>& specs,
                                               const Topology& t) {
   std::vector<RegionRequest> out;
+  out.reserve(specs.size());
   for (const auto& spec : specs) out.push_back(parse_region_spec(spec, t));
   return out;
 }
@@ -94,10 +99,13 @@ void add_fabric_options(CLI::App* cmd, FabricOptions& options) {
 Session open_session(const std::string& topology, const std::vector<std::string>& region_specs,
                      const std::string& backing_dir, const FabricOptions& options) {
   Topology t = load_valid_topology(topology);
-  if (!backing_dir.empty())
-    for (Type3Spec& m : t.type3)
-      if (m.persistent_backing.path.empty() && m.persistent_size.value() != 0)
+  if (!backing_dir.empty()) {
+    for (Type3Spec& m : t.type3) {
+      if (m.persistent_backing.path.empty() && m.persistent_size.value() != 0) {
         m.persistent_backing.path = fmt::format("{}/{}-pmem.raw", backing_dir, m.id);
+      }
+    }
+  }
   const std::vector<RegionRequest> requests = parse_region_specs(region_specs, t);
   Session s;
   s.fabric = Fabric::build(t, options);

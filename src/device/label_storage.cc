@@ -68,8 +68,9 @@ void LabelStorage::open_for_write() {
   if (::fstat(fd_, &st) != 0) fail("stat");
   // QEMU's memory-backend-file expects the whole size; the file stays sparse.
   if (static_cast<uint64_t>(st.st_size) < size_.value() &&
-      ::ftruncate(fd_, static_cast<off_t>(size_.value())) != 0)
+      ::ftruncate(fd_, static_cast<off_t>(size_.value())) != 0) {
     fail("extend");
+  }
 }
 
 void LabelStorage::read(uint64_t offset, std::span<uint8_t> out) const {

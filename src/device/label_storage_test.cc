@@ -29,7 +29,7 @@ class LabelStorageTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   // A memdev with a 256 MiB LSA (QEMU's examples) and no LSA file: labels beside its state.
-  cxlsim::MemdevConfig config() const {
+  [[nodiscard]] cxlsim::MemdevConfig config() const {
     cxlsim::MemdevConfig c;
     c.id = "mem0";
     c.persistent_size = MiB(256);

@@ -103,8 +103,9 @@ bool Memdev::restore_state() {
   constexpr size_t kPage = 4096;
   for (size_t off = 0; off < legacy_lsa.size(); off += kPage) {
     const auto page = std::span(legacy_lsa).subspan(off, std::min(kPage, legacy_lsa.size() - off));
-    if (std::any_of(page.begin(), page.end(), [](uint8_t b) { return b != 0; }))
+    if (std::any_of(page.begin(), page.end(), [](uint8_t b) { return b != 0; })) {
       cci_->lsa().write(off, page);
+    }
   }
   return true;
 }

@@ -74,23 +74,23 @@ class Memdev : public HdmDecoderContext {
   Memdev(const Memdev&) = delete;
   Memdev& operator=(const Memdev&) = delete;
 
-  const std::string& id() const { return config_.id; }
-  DeviceKind kind() const { return config_.kind; }
-  bool is_type2() const { return config_.kind == DeviceKind::kType2; }
-  Bytes cache_size() const { return config_.cache_size; }
-  uint64_t serial() const { return config_.serial; }
+  [[nodiscard]] const std::string& id() const { return config_.id; }
+  [[nodiscard]] DeviceKind kind() const { return config_.kind; }
+  [[nodiscard]] bool is_type2() const { return config_.kind == DeviceKind::kType2; }
+  [[nodiscard]] Bytes cache_size() const { return config_.cache_size; }
+  [[nodiscard]] uint64_t serial() const { return config_.serial; }
   // The active partition (Set Partition Info, CXL 3.1 §8.2.9.9.2.2, moves it; the command
   // state is the source of truth): DPA 0 .. volatile_size() is volatile, the rest persistent.
   // Media placement does not move with it (locate(), file_location()).
-  Bytes volatile_size() const { return cci_->volatile_capacity(); }
-  Bytes persistent_size() const { return cci_->persistent_capacity(); }
+  [[nodiscard]] Bytes volatile_size() const { return cci_->volatile_capacity(); }
+  [[nodiscard]] Bytes persistent_size() const { return cci_->persistent_capacity(); }
   // Static (volatile + persistent) capacity; DC regions follow it up to dpa_span().
-  Bytes capacity() const { return config_.volatile_size + config_.persistent_size; }
-  Bytes dc_size() const { return dc_.size(); }
-  Bytes dpa_span() const { return capacity() + dc_size(); }
-  Bytes lsa_size() const { return config_.lsa_size; }
+  [[nodiscard]] Bytes capacity() const { return config_.volatile_size + config_.persistent_size; }
+  [[nodiscard]] Bytes dc_size() const { return dc_.size(); }
+  [[nodiscard]] Bytes dpa_span() const { return capacity() + dc_size(); }
+  [[nodiscard]] Bytes lsa_size() const { return config_.lsa_size; }
   // In the active persistent partition (dynamic capacity is not: it is volatile).
-  bool is_persistent(Dpa dpa) const {
+  [[nodiscard]] bool is_persistent(Dpa dpa) const {
     return dpa.value() >= volatile_size().value() && dpa.value() < capacity().value();
   }
 
@@ -98,13 +98,13 @@ class Memdev : public HdmDecoderContext {
   // beyond dpa_span(). kNoCapacity: DC capacity outside every accepted extent. kPoisoned: `out`
   // holds the stored bytes but they are poison; kLocked/kMediaDisabled: nothing was transferred
   // (`out` is zeroed).
-  device::MediaAccess read(Dpa dpa, std::span<std::byte> out) const;
+  [[nodiscard]] device::MediaAccess read(Dpa dpa, std::span<std::byte> out) const;
   device::MediaAccess write(Dpa dpa, std::span<const std::byte> in);
   // The memory-device command interface: mailbox, device registers, command-set state.
   device::MemdevCci& cci() { return *cci_; }
-  const device::MemdevCci& cci() const { return *cci_; }
+  [[nodiscard]] const device::MemdevCci& cci() const { return *cci_; }
   // The backing file and offset holding `dpa`, when that partition is file backed.
-  std::optional<FileLocation> file_location(Dpa dpa) const;
+  [[nodiscard]] std::optional<FileLocation> file_location(Dpa dpa) const;
 
   // Starts the command interface from the state saved at config().state_path (nothing when
   // there is none); labels a state of an older version held move into the label storage.
@@ -113,17 +113,17 @@ class Memdev : public HdmDecoderContext {
   // Makes media and label writes to backing files durable (BackingMemory::sync).
   void sync_media() const;
   HdmDecoderCapability& hdm() { return hdm_; }
-  const HdmDecoderCapability& hdm() const { return hdm_; }
+  [[nodiscard]] const HdmDecoderCapability& hdm() const { return hdm_; }
 
   // HdmDecoderContext: the active partition boundary (Set Partition Info moves it at reset).
-  Bytes volatile_capacity() const override { return cci_->volatile_capacity(); }
-  Bytes persistent_capacity() const override { return cci_->persistent_capacity(); }
-  Bytes dynamic_capacity() const override { return dc_size(); }
+  [[nodiscard]] Bytes volatile_capacity() const override { return cci_->volatile_capacity(); }
+  [[nodiscard]] Bytes persistent_capacity() const override { return cci_->persistent_capacity(); }
+  [[nodiscard]] Bytes dynamic_capacity() const override { return dc_size(); }
 
  private:
   // The backing holding `dpa` and the offset within it; throws std::out_of_range when
   // [dpa, dpa + len) is beyond dpa_span().
-  std::pair<const BackingMemory*, uint64_t> locate(Dpa dpa, size_t len) const;
+  [[nodiscard]] std::pair<const BackingMemory*, uint64_t> locate(Dpa dpa, size_t len) const;
   // Raw media access below the command interface's checks.
   void media_read(Dpa dpa, std::span<std::byte> out) const;
   void media_write(Dpa dpa, std::span<const std::byte> in);

@@ -55,7 +55,7 @@ json extents_json(const std::vector<DcExtent>& v) {
 }
 
 json passphrase_json(const std::optional<PassphraseHash>& p) {
-  if (!p) return json(nullptr);
+  if (!p) return nullptr;  // JSON null
   return {{"salt", format_hex_bytes(p->salt)}, {"pbkdf2_sha256", format_hex_bytes(p->hash)}};
 }
 
@@ -124,12 +124,13 @@ struct FieldWriter {
   json& j;
   template <typename T>
   void operator()(const char* key, const T& v) {
-    if constexpr (std::is_same_v<T, Bytes>)
+    if constexpr (std::is_same_v<T, Bytes>) {
       j[key] = v.value();
-    else if constexpr (std::is_same_v<T, Duration>)
+    } else if constexpr (std::is_same_v<T, Duration>) {
       j[key] = v.picoseconds();
-    else
+    } else {
       j[key] = v;
+    }
   }
 };
 
@@ -202,19 +203,20 @@ class Reader {
     return value<T>(at(j, key, ctx), "'" + ctx + key + "'");
   }
   template <typename T>
-  T item(const json& arr, size_t i, const std::string& ctx) const {
+  [[nodiscard]] T item(const json& arr, size_t i, const std::string& ctx) const {
     if (!arr.is_array() || i >= arr.size()) fail("short array '" + ctx + "'");
     return value<T>(arr[i], "element " + std::to_string(i) + " of '" + ctx + "'");
   }
   // Integers must be JSON integers within T's range: a float or an out-of-range number is
   // refused, never truncated.
   template <typename T>
-  T value(const json& v, const std::string& what) const {
+  [[nodiscard]] T value(const json& v, const std::string& what) const {
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       if (v.is_number_unsigned()) {
         const auto u = v.get<uint64_t>();
-        if (u > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+        if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
           fail("out-of-range value for " + what);
+        }
         return static_cast<T>(u);
       }
       if (v.is_number_integer()) {
@@ -235,12 +237,14 @@ class Reader {
       }
     }
   }
-  std::vector<uint8_t> hex(const std::string& text, const std::string& ctx, size_t size) const {
+  [[nodiscard]] std::vector<uint8_t> hex(const std::string& text, const std::string& ctx,
+                                         size_t size) const {
     try {
       auto b = parse_hex_bytes(text);
-      if (size != 0 && b.size() != size)
+      if (size != 0 && b.size() != size) {
         fail("'" + ctx + "' holds " + std::to_string(b.size()) + " bytes, expected " +
              std::to_string(size));
+      }
       return b;
     } catch (const std::invalid_argument& e) {
       fail("'" + ctx + "': " + e.what());
@@ -258,12 +262,13 @@ struct FieldReader {
   std::string ctx;  // "health." etc.
   template <typename T>
   void operator()(const char* key, T& v) const {
-    if constexpr (std::is_same_v<T, Bytes>)
+    if constexpr (std::is_same_v<T, Bytes>) {
       v = Bytes(rd.get<uint64_t>(j, key, ctx));
-    else if constexpr (std::is_same_v<T, Duration>)
+    } else if constexpr (std::is_same_v<T, Duration>) {
       v = Duration::ps(rd.get<int64_t>(j, key, ctx));
-    else
+    } else {
       v = rd.get<T>(j, key, ctx);
+    }
   }
 };
 
@@ -387,10 +392,12 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c,
                         rd.get<uint64_t>(ev[i], "last_overflow_ns", ctx));
   }
   const json& ip = rd.at(j, "interrupt_policy", "");
-  if (!ip.is_array() || ip.size() != kEventLogCount)
+  if (!ip.is_array() || ip.size() != kEventLogCount) {
     rd.fail("'interrupt_policy' must list 5 bytes");
-  for (size_t i = 0; i < kEventLogCount; ++i)
+  }
+  for (size_t i = 0; i < kEventLogCount; ++i) {
     s.interrupt_policy[i] = rd.item<uint8_t>(ip, i, "interrupt_policy");
+  }
   const json& dc = rd.at(j, "dc", "");
   const json& regions = rd.at(dc, "regions", "dc.");
   if (!regions.is_array()) rd.fail("'dc.regions' is not an array");
@@ -410,8 +417,9 @@ MemdevState decode(const Reader& rd, const json& j, const MemdevCciConfig& c,
   s.dc.pending = decode_extents(rd, rd.at(dc, "pending", "dc."), "dc.pending");
   s.dc.generation = rd.get<uint32_t>(dc, "generation", "dc.");
   read_section(rd, j, "clock", clock_fields<const FieldReader, MemdevState>, s);
-  if (s.device_time < Duration() || s.timestamp.set_at > s.device_time)
+  if (s.device_time < Duration() || s.timestamp.set_at > s.device_time) {
     rd.fail("'clock' is inconsistent");
+  }
   read_section(rd, j, "scan", scan_fields<const FieldReader, ScanMediaResults>, s.scan);
   const json& sc = rd.at(j, "scan", "");
   s.scan.records = decode_records(rd, rd.at(sc, "records", "scan."), "scan.records");

@@ -443,10 +443,12 @@ std::vector<MediaFault> Fabric::media_faults(Hpa base, Bytes size) const {
                                       : device::MediaAccess::kMediaDisabled);
       continue;
     }
-    for (const auto& r : cci.state().poison.all())
+    for (const auto& r : cci.state().poison.all()) {
       add(r.dpa, r.length, device::MediaAccess::kPoisoned);
-    for (const auto& [dpa, len] : unaccepted(cci.state().dc))
+    }
+    for (const auto& [dpa, len] : unaccepted(cci.state().dc)) {
       add(dpa, len, device::MediaAccess::kNoCapacity);
+    }
   }
   return out;
 }

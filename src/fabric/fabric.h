@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "device/memdev.h"
@@ -127,62 +128,66 @@ class Fabric {
   Fabric(const Fabric&) = delete;
   Fabric& operator=(const Fabric&) = delete;
 
-  const Topology& topology() const { return topology_; }
-  const std::vector<Cfmws>& windows() const { return windows_; }
-  const std::vector<std::unique_ptr<HostBridge>>& host_bridges() const { return host_bridges_; }
+  [[nodiscard]] const Topology& topology() const { return topology_; }
+  [[nodiscard]] const std::vector<Cfmws>& windows() const { return windows_; }
+  [[nodiscard]] const std::vector<std::unique_ptr<HostBridge>>& host_bridges() const {
+    return host_bridges_;
+  }
   // Switch upstream ports, in topology order.
-  const std::vector<std::unique_ptr<Port>>& switches() const { return switches_; }
+  [[nodiscard]] const std::vector<std::unique_ptr<Port>>& switches() const { return switches_; }
 
   // Type 3 memdevs and Type 2 devices (after them).
-  size_t memdev_count() const { return memdevs_.size(); }
+  [[nodiscard]] size_t memdev_count() const { return memdevs_.size(); }
   Memdev& memdev(size_t i) { return *memdevs_.at(i); }
-  const Memdev& memdev(size_t i) const { return *memdevs_.at(i); }
-  std::optional<size_t> find_memdev(std::string_view id) const;
-  const Endpoint& endpoint(size_t memdev) const { return endpoints_.at(memdev); }
+  [[nodiscard]] const Memdev& memdev(size_t i) const { return *memdevs_.at(i); }
+  [[nodiscard]] std::optional<size_t> find_memdev(std::string_view id) const;
+  [[nodiscard]] const Endpoint& endpoint(size_t memdev) const { return endpoints_.at(memdev); }
   // Component ids from the host bridge down: host bridge, root port, [switch, downstream
   // port]*, memdev. Independent of windows.
-  std::vector<std::string> memdev_path(size_t memdev) const;
+  [[nodiscard]] std::vector<std::string> memdev_path(size_t memdev) const;
   // Ports from the host bridge down to the memdev's parent port (the memdev's cxl_port chain).
-  std::vector<Port*> port_chain(size_t memdev) const;
+  [[nodiscard]] std::vector<Port*> port_chain(size_t memdev) const;
 
   // Every component's registers in tree order (host bridge, its root ports, the switches and
   // endpoints below each, depth first), and one of them by id.
-  std::vector<ComponentRegisterView> components() const;
-  std::optional<ComponentRegisterView> find_component(std::string_view id) const;
+  [[nodiscard]] std::vector<ComponentRegisterView> components() const;
+  [[nodiscard]] std::optional<ComponentRegisterView> find_component(std::string_view id) const;
   // The ACPI CEDT firmware would publish (CXL 3.1 §9.18): a CHBS per host bridge (CXL 2.0+,
   // base = its CHBCR), then a CFMWS per window (HPA, ENIW/HBIG, restrictions, host bridge UIDs
   // in interleave order).
-  Cedt cedt() const;
+  [[nodiscard]] Cedt cedt() const;
 
-  std::optional<DecodeResult> decode(Hpa hpa) const { return table_.decode(hpa); }
-  std::optional<Hpa> dpa_to_hpa(size_t memdev, Dpa dpa) const { return table_.to_hpa(memdev, dpa); }
+  [[nodiscard]] std::optional<DecodeResult> decode(Hpa hpa) const { return table_.decode(hpa); }
+  [[nodiscard]] std::optional<Hpa> dpa_to_hpa(size_t memdev, Dpa dpa) const {
+    return table_.to_hpa(memdev, dpa);
+  }
   // The reference walk of committed decoders; nullopt when some level does not map `hpa`.
-  std::optional<DecodeTrace> trace(Hpa hpa) const;
-  const DecodeTable& decode_table() const { return table_; }
+  [[nodiscard]] std::optional<DecodeTrace> trace(Hpa hpa) const;
+  [[nodiscard]] const DecodeTable& decode_table() const { return table_; }
   // Faults of the memory [base, base + size) maps, asked of each device (its poison list, DC
   // extents, security state), in memdev then DPA order. A fault counts when its first or last
   // line maps into the range.
-  std::vector<MediaFault> media_faults(Hpa base, Bytes size) const;
+  [[nodiscard]] std::vector<MediaFault> media_faults(Hpa base, Bytes size) const;
 
   // Reads/writes through decode, split at granule boundaries. Throw DecodeError naming the
   // first unmapped HPA; throw NoCapacityError when a device has no accepted DC extent
   // there (Memdev::read's kNoCapacity). Return kOk, or the first other status a device gave
   // (poison, locked,
   // ...; see Memdev::read): the rest of the access still goes ahead, as on hardware.
-  device::MediaAccess read(Hpa hpa, std::span<std::byte> out) const;
+  [[nodiscard]] device::MediaAccess read(Hpa hpa, std::span<std::byte> out) const;
   device::MediaAccess write(Hpa hpa, std::span<const std::byte> in);
 
   // Rebuilds the decode tables from committed registers; called on every commit change.
   void recompile();
 
  private:
-  NoCapacityError no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const;
-  Fabric(const Topology& topology, const FabricOptions& options)
-      : topology_(topology), options_(options) {}
+  [[nodiscard]] NoCapacityError no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const;
+  Fabric(Topology topology, FabricOptions options)
+      : topology_(std::move(topology)), options_(std::move(options)) {}
   void assemble();
   void assign_window_bases();
   // trace() restricted to decoders covering [lo, hi): sampling for compiled tables.
-  std::optional<DecodeTrace> walk(Hpa hpa, Hpa lo, Hpa hi) const;
+  [[nodiscard]] std::optional<DecodeTrace> walk(Hpa hpa, Hpa lo, Hpa hi) const;
   void compile_range(const Cfmws& w, Hpa base, Bytes size);
 
   Topology topology_;

@@ -25,8 +25,9 @@ bool is_pow2(uint64_t v) { return std::has_single_bit(v); }
 
 // The dport of `port` on the path to memdev `m`.
 const Dport* dport_below(const Fabric& f, const Port* port, size_t m) {
-  for (const Dport* d = f.endpoint(m).parent; d; d = d->owner()->parent_dport())
+  for (const Dport* d = f.endpoint(m).parent; d; d = d->owner()->parent_dport()) {
     if (d->owner() == port) return d;
+  }
   return nullptr;
 }
 
@@ -84,31 +85,39 @@ std::string RegionManager::memdev_name(size_t m) const {
 }
 
 const Region* RegionManager::find(unsigned region_id) const {
-  for (const auto& r : regions_)
+  for (const auto& r : regions_) {
     if (r->id == region_id) return r.get();
+  }
   return nullptr;
 }
 
 const Region* RegionManager::region_of_endpoint_decoder(size_t memdev, unsigned n) const {
-  for (const auto& r : regions_)
-    for (const RegionTarget& t : r->targets)
+  for (const auto& r : regions_) {
+    for (const RegionTarget& t : r->targets) {
       if (t.memdev == memdev && t.decoder == n) return r.get();
+    }
+  }
   return nullptr;
 }
 
 const Region* RegionManager::region_of_port_decoder(const Port* port, unsigned n) const {
-  for (const auto& r : regions_)
-    for (const RegionPortDecoder& d : r->ports)
+  for (const auto& r : regions_) {
+    for (const RegionPortDecoder& d : r->ports) {
       if (d.port == port && d.decoder == n) return r.get();
+    }
+  }
   return nullptr;
 }
 
 Bytes RegionManager::free_dpa(size_t memdev, RegionMode mode) const {
   auto [start, end] = partition_of(fabric_.memdev(memdev), mode);
-  for (const auto& r : regions_)
-    for (const RegionTarget& t : r->targets)
-      if (t.memdev == memdev && r->mode == mode)
+  for (const auto& r : regions_) {
+    for (const RegionTarget& t : r->targets) {
+      if (t.memdev == memdev && r->mode == mode) {
         start = std::max(start, t.dpa_base.value() + t.dpa_size.value());
+      }
+    }
+  }
   return Bytes(end > start ? end - start : 0);
 }
 
@@ -135,9 +144,11 @@ TargetOrderQuery RegionManager::order_query(size_t window, unsigned ways, Region
 std::optional<unsigned> RegionManager::free_port_decoder(const Port& port) const {
   const bool passthrough = port.hdm() == nullptr;
   const unsigned count = passthrough ? 1 : port.hdm()->decoder_count();
-  for (unsigned n = 0; n < count; ++n)
-    if (!region_of_port_decoder(&port, n) && (passthrough || !port.hdm()->state(n).committed))
+  for (unsigned n = 0; n < count; ++n) {
+    if (!region_of_port_decoder(&port, n) && (passthrough || !port.hdm()->state(n).committed)) {
       return n;
+    }
+  }
   return std::nullopt;
 }
 
@@ -147,8 +158,9 @@ Hpa RegionManager::allocate_hpa(const Cfmws& w, Bytes size) const {
   uint64_t addr = (w.base().value() + k256M - 1) / k256M * k256M;
   for (; addr + size.value() <= w.end().value(); addr += size.value()) {
     bool busy = false;
-    for (const auto& r : regions_)
+    for (const auto& r : regions_) {
       busy |= r->base.value() < addr + size.value() && addr < r->end().value();
+    }
     if (!busy) return Hpa(addr);
   }
   throw RegionError(
@@ -172,18 +184,20 @@ std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan&
             below && fabric_.memdev(m).kind() == r.kind && free_dpa(m, r.mode).value() >= k256M;
       }
       const char* what = r.kind == DeviceKind::kType2 ? "Type 2 devices" : "memdevs";
-      if (eligible < r.ways)
+      if (eligible < r.ways) {
         throw RegionError(fmt::format(
             "{}: a {}-way region needs {} {} with free {} capacity below the "
             "window's host bridges; there are {}",
             names_.root_decoder(r.window), r.ways, r.ways, what, to_string(r.mode), eligible));
+      }
       TargetOrderQuery q = order_query(r.window, r.ways, r.mode, r.kind, r.granularity);
       q.limit_granularity = false;
-      if (find_target_order(fabric_, q))
+      if (find_target_order(fabric_, q)) {
         throw RegionError(fmt::format(
             "{}: invalid interleave: every order of the {} {} gives a port a "
             "granularity above 16 KiB ({} ways at {} B)",
             names_.root_decoder(r.window), eligible, what, r.ways, q.granularity.value()));
+      }
       throw RegionError(fmt::format(
           "{}: no order of the {} {} with free {} capacity below the window's host bridges meets "
           "Linux's rules for {} ways (position p below host bridge p mod {}; at every port a "
@@ -194,25 +208,29 @@ std::vector<size_t> RegionManager::resolve_targets(const RegionRequest& r, Plan&
     plan.region.kind = r.kind;
     return out;
   }
-  if (r.targets.size() != r.ways)
+  if (r.targets.size() != r.ways) {
     throw ValidationError(
         fmt::format("{} targets given for a {}-way region", r.targets.size(), r.ways));
-  for (size_t p = 0; p < r.targets.size(); ++p) {
-    const size_t m = resolve_memdev(fabric_.topology(), r.targets[p]);
+  }
+  for (const auto& target : r.targets) {
+    const size_t m = resolve_memdev(fabric_.topology(), target);
     auto dup = std::find(out.begin(), out.end(), m);
-    if (dup != out.end())
+    if (dup != out.end()) {
       throw RegionError(
           fmt::format("{} already specified at position {}", memdev_name(m), dup - out.begin()));
+    }
     out.push_back(m);
   }
   // One region, one kind of memory (Linux: cxl_region type vs the endpoint decoder's).
   plan.region.kind = fabric_.memdev(out[0]).kind();
-  for (size_t m : out)
-    if (fabric_.memdev(m).kind() != plan.region.kind)
+  for (size_t m : out) {
+    if (fabric_.memdev(m).kind() != plan.region.kind) {
       throw RegionError(
           fmt::format("{} and {} cannot share a region: Type 2 (device-coherent) and Type 3 "
                       "(host-only coherent) memory do not mix",
                       memdev_name(out[0]), memdev_name(m)));
+    }
+  }
   return out;
 }
 
@@ -222,14 +240,16 @@ void RegionManager::check_restrictions(const Plan& plan) const {
   const std::string root = names_.root_decoder(reg.window);
   const RegionTarget& first = reg.targets.front();
   if (reg.kind == DeviceKind::kType2) {
-    if (!allowed.type2)
+    if (!allowed.type2) {
       throw RegionError(
           fmt::format("{}: window '{}' does not allow Type 2 (device-coherent) memory: its CFMWS "
                       "restrictions lack type2 (bit 0); {} is a Type 2 device",
                       root, plan.window->id(), memdev_name(first.memdev)));
-    if (reg.mode != RegionMode::kRam)
+    }
+    if (reg.mode != RegionMode::kRam) {
       throw RegionError(fmt::format("{} is a Type 2 device: its memory is volatile, use mode=ram",
                                     memdev_name(first.memdev)));
+    }
   } else if (!allowed.type3) {
     throw RegionError(
         fmt::format("{}: window '{}' does not allow Type 3 (host-only coherent) memory: its CFMWS "
@@ -245,27 +265,34 @@ void RegionManager::allocate_dpa(Plan& plan) const {
     const Memdev& m = fabric_.memdev(t.memdev);
     const HdmDecoderCapability& hdm = m.hdm();
     std::optional<unsigned> free;
-    for (unsigned n = 0; n < hdm.decoder_count() && !free; ++n)
+    for (unsigned n = 0; n < hdm.decoder_count() && !free; ++n) {
       if (!region_of_endpoint_decoder(t.memdev, n) && !hdm.state(n).committed) free = n;
-    if (!free)
+    }
+    if (!free) {
       throw RegionError(fmt::format("{}: no decoder available", names_.endpoint(t.memdev)));
+    }
     t.decoder = *free;
     const Bytes avail = free_dpa(t.memdev, reg.mode);
-    if (avail < dpa_size)
+    if (avail < dpa_size) {
       throw RegionError(fmt::format("{}: {} capacity {:#x} free, {:#x} needed",
                                     memdev_name(t.memdev), to_string(reg.mode), avail.value(),
                                     dpa_size.value()));
+    }
     const uint64_t part_end = partition_of(m, reg.mode).second;
     uint64_t start = part_end - avail.value();
     uint64_t prev_end = 0;  // DPA end of the decoders below this one
-    for (const auto& r : regions_)
-      for (const RegionTarget& o : r->targets)
-        if (o.memdev == t.memdev && o.decoder < t.decoder)
+    for (const auto& r : regions_) {
+      for (const RegionTarget& o : r->targets) {
+        if (o.memdev == t.memdev && o.decoder < t.decoder) {
           prev_end = std::max(prev_end, o.dpa_base.value() + o.dpa_size.value());
-    if (start < prev_end)
+        }
+      }
+    }
+    if (start < prev_end) {
       throw RegionError(fmt::format(
           "{}: {} allocation at DPA {:#x} is below the previous decoder's end {:#x}",
           names_.endpoint_decoder(t.memdev, t.decoder), to_string(reg.mode), start, prev_end));
+    }
     t.dpa_base = Dpa(start);
     t.dpa_size = dpa_size;
     t.dpa_skip = Bytes(start - prev_end);
@@ -281,15 +308,19 @@ void RegionManager::attach(Plan& plan) const {
         fmt::format("{}:{}", memdev_name(t.memdev), names_.endpoint_decoder(t.memdev, t.decoder));
     const std::vector<Port*> chain = fabric_.port_chain(t.memdev);
     const auto& hbs = w.targets();
-    if (std::find(hbs.begin(), hbs.end(), chain.front()) == hbs.end())
+    if (std::find(hbs.begin(), hbs.end(), chain.front()) == hbs.end()) {
       throw RegionError(fmt::format("{} invalid target for {}", who, root));
-    if (hbs[t.position % w.ways()] != chain.front())
+    }
+    if (hbs[t.position % w.ways()] != chain.front()) {
       throw RegionError(fmt::format("{} invalid target position for {}", who, root));
+    }
     auto order_check = [&](const std::string& port_name, auto uses) {
-      for (const auto& r : regions_)
-        if (uses(*r) && r->base > reg.base)
+      for (const auto& r : regions_) {
+        if (uses(*r) && r->base > reg.base) {
           throw RegionError(fmt::format("{}: HPA order violation region{}:{} vs {}", port_name,
                                         r->id, range(r->base, r->size), range(reg.base, reg.size)));
+        }
+      }
     };
     order_check(names_.endpoint(t.memdev), [&](const Region& r) {
       return std::any_of(r.targets.begin(), r.targets.end(),
@@ -301,8 +332,9 @@ void RegionManager::attach(Plan& plan) const {
       auto ref = plan.refs.find(port);
       if (ref != plan.refs.end()) {
         if (std::find(ref->second.seen.begin(), ref->second.seen.end(), d) ==
-            ref->second.seen.end())
+            ref->second.seen.end()) {
           ref->second.seen.push_back(d);
+        }
         continue;
       }
       order_check(names_.port(port), [&](const Region& r) {
@@ -330,7 +362,7 @@ void RegionManager::setup_targets(Plan& plan) const {
       Plan::Ref& ref = plan.refs.at(port);
       const Dport* d = dport_below(fabric_, port, t.memdev);
       const std::string pname = names_.port(port);
-      const unsigned nr = static_cast<unsigned>(ref.seen.size());
+      const auto nr = static_cast<unsigned>(ref.seen.size());
       if (!is_pow2(nr)) throw RegionError(fmt::format("{}: invalid target count {}", pname, nr));
       if (!ref.targets.empty()) {
         // Positions that share a dport are `distance` apart: the product of nr_targets from
@@ -339,18 +371,21 @@ void RegionManager::setup_targets(Plan& plan) const {
         // 2-way host bridge and two 4-way switches puts positions 0 and 2 on one root port);
         // 6.1.0 used ways / nr_targets, 0 for pass-through.
         unsigned distance = plan.window->ways();
-        for (size_t k = 0; k <= level; ++k)
+        for (size_t k = 0; k <= level; ++k) {
           distance *= static_cast<unsigned>(plan.refs.at(chain[k]).seen.size());
+        }
         if (std::find(ref.targets.begin(), ref.targets.end(), d) != ref.targets.end()) {
           const std::string who = fmt::format("{}:{}", memdev_name(t.memdev),
                                               names_.endpoint_decoder(t.memdev, t.decoder));
-          if (t.position < distance)
+          if (t.position < distance) {
             throw RegionError(fmt::format("{}: cannot host {} at {}", pname, who, t.position));
+          }
           const RegionTarget& peer = reg.targets[t.position - distance];
-          if (dport_below(fabric_, port, peer.memdev) != d)
+          if (dport_below(fabric_, port, peer.memdev) != d) {
             throw RegionError(fmt::format("{}: {} pos {} mismatched peer {}:{}", pname, who,
                                           t.position, memdev_name(peer.memdev),
                                           names_.endpoint_decoder(peer.memdev, peer.decoder)));
+          }
           continue;
         }
       } else {
@@ -376,15 +411,17 @@ void RegionManager::setup_targets(Plan& plan) const {
           const unsigned address_bit = std::max(peig + peiw, eiw + peig);
           eig = address_bit - eiw + 1;
         }
-        if (eig > 6)
+        if (eig > 6) {
           throw RegionError(fmt::format("{}: invalid interleave: {}", pname, 256u << eig));
+        }
         ref.ways = nr;
         ref.granularity = Bytes(256ull << eig);
         plan.first_use.push_back(port);
       }
-      if (ref.targets.size() == nr)
+      if (ref.targets.size() == nr) {
         throw RegionError(fmt::format("{}: targets full trying to add {} at {}", pname,
                                       memdev_name(t.memdev), t.position));
+      }
       ref.targets.push_back(d);
     }
   }
@@ -427,9 +464,12 @@ void RegionManager::program_and_commit(Plan& plan) {
   auto commit = [&](HdmDecoderCapability& hdm, unsigned n, const std::string& name) {
     if (hdm.state(n).committed) return;
     if (!hdm.commit(n)) {
-      const std::string why = hdm.last_error();
-      for (auto it = committed.rbegin(); it != committed.rend(); ++it)
+      // A copy: the decommits below may set the decoder's last error again.
+      const std::string why =
+          hdm.last_error();  // NOLINT(performance-unnecessary-copy-initialization)
+      for (auto it = committed.rbegin(); it != committed.rend(); ++it) {
         it->first->decommit(it->second);
+      }
       throw RegionError(fmt::format("{}: commit failed: {}", name, why));
     }
     committed.emplace_back(&hdm, n);
@@ -439,16 +479,18 @@ void RegionManager::program_and_commit(Plan& plan) {
     const std::vector<Port*> chain = fabric_.port_chain(t.memdev);
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
       const Plan::Ref& ref = plan.refs.at(*it);
-      if (!ref.passthrough)
+      if (!ref.passthrough) {
         commit(*(*it)->hdm(), ref.decoder, names_.port_decoder(*it, ref.decoder));
+      }
     }
   }
 }
 
 const Region& RegionManager::create(const RegionRequest& r) {
-  if (r.window >= fabric_.windows().size())
+  if (r.window >= fabric_.windows().size()) {
     throw ValidationError(
         fmt::format("window {} does not exist ({} windows)", r.window, fabric_.windows().size()));
+  }
   Plan plan;
   plan.request = &r;
   plan.window = &fabric_.windows()[r.window];
@@ -456,43 +498,50 @@ const Region& RegionManager::create(const RegionRequest& r) {
   const std::string root = names_.root_decoder(r.window);
   // Dynamic capacity is volatile memory (QEMU's volatile-dc-memdev): a window allowing volatile.
   if ((r.mode == RegionMode::kPmem && !w.spec().restrictions.persistent) ||
-      (r.mode != RegionMode::kPmem && !w.spec().restrictions.volatile_))
+      (r.mode != RegionMode::kPmem && !w.spec().restrictions.volatile_)) {
     throw RegionError(fmt::format("{}: window does not allow {} regions", root, to_string(r.mode)));
+  }
   // interleave_ways_store(): a valid encoding and a power-of-2 multiple of the window's ways.
   if (const auto ok = allowed_region_ways(w.ways());
-      std::find(ok.begin(), ok.end(), r.ways) == ok.end())
+      std::find(ok.begin(), ok.end(), r.ways) == ok.end()) {
     throw RegionError(fmt::format(
         "invalid interleave: {}: {} interleaves {} host bridge{}, so region ways "
         "must be {}",
         r.ways, root, w.ways(), w.ways() == 1 ? "" : "s", allowed_region_ways_text(w.ways())));
+  }
   // interleave_granularity_store(): equal to the window's when the window interleaves.
   const Bytes gran = r.granularity.value_or(w.granularity());
-  if (!granularity_to_eig(gran))
+  if (!granularity_to_eig(gran)) {
     throw RegionError(fmt::format("invalid interleave granularity: {}", gran.value()));
-  if (w.ways() > 1 && gran != w.granularity())
+  }
+  if (w.ways() > 1 && gran != w.granularity()) {
     throw RegionError(
         fmt::format("invalid interleave granularity: {} ({} interleaves {} host bridges at {})",
                     gran.value(), root, w.ways(), w.granularity().value()));
+  }
   const std::vector<size_t> memdevs = resolve_targets(r, plan);
   Region& reg = plan.region;
   reg.window = r.window;
   reg.ways = r.ways;
   reg.granularity = gran;
   reg.mode = r.mode;
-  for (unsigned p = 0; p < r.ways; ++p)
+  for (unsigned p = 0; p < r.ways; ++p) {
     reg.targets.push_back(RegionTarget{p, memdevs[p], 0, Dpa(0), Bytes(0), Bytes(0)});
+  }
   check_restrictions(plan);
   if (r.size) {
-    if (r.size->value() == 0 || r.size->value() % (k256M * r.ways))
+    if (r.size->value() == 0 || r.size->value() % (k256M * r.ways)) {
       throw RegionError(fmt::format("region size {:#x} is not a nonzero multiple of {} x 256 MiB",
                                     r.size->value(), r.ways));
+    }
     reg.size = *r.size;
   } else {
     uint64_t per = ~0ull;
     for (size_t m : memdevs) per = std::min(per, free_dpa(m, r.mode).value() / k256M * k256M);
-    if (per == 0)
+    if (per == 0) {
       throw RegionError(
           fmt::format("no free {} capacity on the selected memdevs", to_string(r.mode)));
+    }
     reg.size = Bytes(per * r.ways);
     const uint64_t window_cap = w.size().value() / (k256M * r.ways) * (k256M * r.ways);
     if (reg.size.value() > window_cap) reg.size = Bytes(window_cap);
@@ -518,23 +567,29 @@ void RegionManager::destroy(unsigned region_id) {
   auto check = [&](const HdmDecoderCapability& hdm, unsigned n, const std::string& name,
                    auto decoder_name) {
     const unsigned end = hdm.committed_count();
-    if (hdm.state(n).committed && end != n + 1)
+    if (hdm.state(n).committed && end != n + 1) {
       throw RegionError(
           fmt::format("{}: out of order reset, expected {}", name, decoder_name(end - 1)));
+    }
   };
-  for (const RegionPortDecoder& u : reg.ports)
-    if (!u.passthrough)
+  for (const RegionPortDecoder& u : reg.ports) {
+    if (!u.passthrough) {
       check(*u.port->hdm(), u.decoder, names_.port_decoder(u.port, u.decoder),
             [&](unsigned n) { return names_.port_decoder(u.port, n); });
-  for (const RegionTarget& t : reg.targets)
+    }
+  }
+  for (const RegionTarget& t : reg.targets) {
     check(fabric_.memdev(t.memdev).hdm(), t.decoder, names_.endpoint_decoder(t.memdev, t.decoder),
           [&](unsigned n) { return names_.endpoint_decoder(t.memdev, n); });
+  }
   // cxl_region_decode_reset(): positions last to first, each from the host bridge down.
   for (auto t = reg.targets.rbegin(); t != reg.targets.rend(); ++t) {
     for (Port* port : fabric_.port_chain(t->memdev)) {
-      for (const RegionPortDecoder& u : reg.ports)
-        if (u.port == port && !u.passthrough && port->hdm()->state(u.decoder).committed)
+      for (const RegionPortDecoder& u : reg.ports) {
+        if (u.port == port && !u.passthrough && port->hdm()->state(u.decoder).committed) {
           port->hdm()->decommit(u.decoder);
+        }
+      }
     }
     fabric_.memdev(t->memdev).hdm().decommit(t->decoder);
   }

@@ -73,7 +73,7 @@ struct Region {
   DeviceKind kind = DeviceKind::kType3;  // of every target; decoders' Target Device Type
   std::vector<RegionTarget> targets;     // by position
   std::vector<RegionPortDecoder> ports;  // host bridges first, then switches, by first use
-  Hpa end() const { return base + size; }
+  [[nodiscard]] Hpa end() const { return base + size; }
 };
 
 class RegionManager {
@@ -88,25 +88,25 @@ class RegionManager {
   // reset) or the region does not exist.
   void destroy(unsigned region_id);
 
-  const std::vector<std::unique_ptr<Region>>& regions() const { return regions_; }
-  const Region* find(unsigned region_id) const;
-  const LinuxNames& names() const { return names_; }
+  [[nodiscard]] const std::vector<std::unique_ptr<Region>>& regions() const { return regions_; }
+  [[nodiscard]] const Region* find(unsigned region_id) const;
+  [[nodiscard]] const LinuxNames& names() const { return names_; }
   // The region using `memdev`'s endpoint decoder `n`, if any.
-  const Region* region_of_endpoint_decoder(size_t memdev, unsigned n) const;
+  [[nodiscard]] const Region* region_of_endpoint_decoder(size_t memdev, unsigned n) const;
   // The region using decoder `n` of `port`, if any.
   const Region* region_of_port_decoder(const Port* port, unsigned n) const;
   // Free DPA of `memdev` in `mode`: from the end of its last allocation to the partition end
   // (DC: the end of its DC regions).
-  Bytes free_dpa(size_t memdev, RegionMode mode) const;
+  [[nodiscard]] Bytes free_dpa(size_t memdev, RegionMode mode) const;
   // Memdevs of `kind` in the order create() picks them when no targets are given: an order
   // Linux accepts whenever one exists among the memdevs with free capacity in `mode` and ports
   // with a free decoder (find_target_order, region_order.h); empty when none does.
   // `granularity`: the region's (default: the window's).
-  std::vector<size_t> auto_targets(size_t window, unsigned ways, RegionMode mode,
-                                   DeviceKind kind = DeviceKind::kType3,
-                                   std::optional<Bytes> granularity = {}) const;
+  [[nodiscard]] std::vector<size_t> auto_targets(size_t window, unsigned ways, RegionMode mode,
+                                                 DeviceKind kind = DeviceKind::kType3,
+                                                 std::optional<Bytes> granularity = {}) const;
   // The first decoder of `port` no region uses (decoder 0 of a pass-through port), if any.
-  std::optional<unsigned> free_port_decoder(const Port& port) const;
+  [[nodiscard]] std::optional<unsigned> free_port_decoder(const Port& port) const;
 
  private:
   // The steps of create(), each named after the Linux 6.1 function (drivers/cxl/core) it follows.
@@ -124,11 +124,12 @@ class RegionManager {
   // region.c: cxl_region_decode_commit with hdm.c: cxl_decoder_commit, bottom-up.
   void program_and_commit(Plan& plan);
   // region.c: alloc_hpa.
-  Hpa allocate_hpa(const Cfmws& w, Bytes size) const;
-  std::string memdev_name(size_t m) const;
+  [[nodiscard]] Hpa allocate_hpa(const Cfmws& w, Bytes size) const;
+  [[nodiscard]] std::string memdev_name(size_t m) const;
   // The search auto_targets runs: memdevs of `kind` with free capacity in `mode`.
-  TargetOrderQuery order_query(size_t window, unsigned ways, RegionMode mode, DeviceKind kind,
-                               std::optional<Bytes> granularity) const;
+  [[nodiscard]] TargetOrderQuery order_query(size_t window, unsigned ways, RegionMode mode,
+                                             DeviceKind kind,
+                                             std::optional<Bytes> granularity) const;
 
   Fabric& fabric_;
   LinuxNames names_;
