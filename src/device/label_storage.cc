@@ -112,7 +112,7 @@ void LabelStorage::erase() {
     return;
   }
   // A file system without hole punching: write zeros.
-  const std::vector<uint8_t> zeros(64 * 1024, 0);
+  const std::vector<uint8_t> zeros(size_t{64} * 1024, 0);
   for (uint64_t off = 0; off < size_.value(); off += zeros.size()) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), size_.value() - off));
     write(off, std::span(zeros.data(), n));

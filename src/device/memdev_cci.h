@@ -36,7 +36,7 @@ enum class ResetKind : uint8_t { kCold, kWarm, kHot, kCxl };
 class MemdevCci {
  public:
   // A device in its initial state (first power-on).
-  MemdevCci(MemdevCciConfig config, Media& media);
+  MemdevCci(const MemdevCciConfig& config, Media& media);
   // A device restored from persisted state.
   MemdevCci(MemdevCciConfig config, Media& media, MemdevState state);
   MemdevCci(const MemdevCci&) = delete;

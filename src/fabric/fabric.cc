@@ -454,9 +454,10 @@ std::vector<MediaFault> Fabric::media_faults(Hpa base, Bytes size) const {
 }
 
 NoCapacityError Fabric::no_capacity(size_t memdev, Dpa dpa, Hpa hpa) const {
-  return {fmt::format(
+  // NOLINTNEXTLINE(modernize-return-braced-init-list): the inherited constructor is explicit
+  return NoCapacityError(fmt::format(
       "memdev '{}': DPA {:#x} (HPA {:#x}) is dynamic capacity outside every accepted extent",
-      memdevs_[memdev]->id(), dpa.value(), hpa.value())};
+      memdevs_[memdev]->id(), dpa.value(), hpa.value()));
 }
 
 device::MediaAccess Fabric::read(Hpa hpa, std::span<std::byte> out) const {

@@ -465,8 +465,8 @@ void RegionManager::program_and_commit(Plan& plan) {
     if (hdm.state(n).committed) return;
     if (!hdm.commit(n)) {
       // A copy: the decommits below may set the decoder's last error again.
-      const std::string why =
-          hdm.last_error();  // NOLINT(performance-unnecessary-copy-initialization)
+      // NOLINTNEXTLINE(performance-unnecessary-copy-initialization)
+      const std::string why = hdm.last_error();
       for (auto it = committed.rbegin(); it != committed.rend(); ++it) {
         it->first->decommit(it->second);
       }

@@ -331,9 +331,9 @@ struct Binary {
   template <class T>
   struct H {
     static void run(Warp& w, const Inst& in) {
-      uint64_t* d = w.regs + in.d[0] * kWarpSize;
-      const uint64_t* a = w.regs + in.a[0] * kWarpSize;
-      const uint64_t* b = w.regs + in.a[1] * kWarpSize;
+      uint64_t* d = w.regs + static_cast<size_t>(in.d[0]) * kWarpSize;
+      const uint64_t* a = w.regs + static_cast<size_t>(in.a[0]) * kWarpSize;
+      const uint64_t* b = w.regs + static_cast<size_t>(in.a[1]) * kWarpSize;
       const uint8_t mode = in.mode;
       Rounding rounding(std::is_floating_point_v<T> ? mode : uint8_t{0});
       for_lanes(w.exec, [&](uint32_t l) {
@@ -350,9 +350,9 @@ struct Shift {
   template <class T>
   struct H {
     static void run(Warp& w, const Inst& in) {
-      uint64_t* d = w.regs + in.d[0] * kWarpSize;
-      const uint64_t* a = w.regs + in.a[0] * kWarpSize;
-      const uint64_t* b = w.regs + in.a[1] * kWarpSize;
+      uint64_t* d = w.regs + static_cast<size_t>(in.d[0]) * kWarpSize;
+      const uint64_t* a = w.regs + static_cast<size_t>(in.a[0]) * kWarpSize;
+      const uint64_t* b = w.regs + static_cast<size_t>(in.a[1]) * kWarpSize;
       for_lanes(w.exec, [&](uint32_t l) {
         const T v = from_bits<T>(a[l]);
         const auto n = static_cast<uint32_t>(b[l]);
@@ -460,8 +460,8 @@ struct UnaryH {
   template <class T>
   struct H {
     static void run(Warp& w, const Inst& in) {
-      uint64_t* d = w.regs + in.d[0] * kWarpSize;
-      const uint64_t* a = w.regs + in.a[0] * kWarpSize;
+      uint64_t* d = w.regs + static_cast<size_t>(in.d[0]) * kWarpSize;
+      const uint64_t* a = w.regs + static_cast<size_t>(in.a[0]) * kWarpSize;
       const uint8_t mode = in.mode;
       Rounding rounding(std::is_floating_point_v<T> ? mode : uint8_t{0});
       for_lanes(w.exec,
@@ -540,10 +540,10 @@ struct MadWide {
 template <class T>
 struct Fma {
   static void run(Warp& w, const Inst& in) {
-    uint64_t* d = w.regs + in.d[0] * kWarpSize;
-    const uint64_t* a = w.regs + in.a[0] * kWarpSize;
-    const uint64_t* b = w.regs + in.a[1] * kWarpSize;
-    const uint64_t* c = w.regs + in.a[2] * kWarpSize;
+    uint64_t* d = w.regs + static_cast<size_t>(in.d[0]) * kWarpSize;
+    const uint64_t* a = w.regs + static_cast<size_t>(in.a[0]) * kWarpSize;
+    const uint64_t* b = w.regs + static_cast<size_t>(in.a[1]) * kWarpSize;
+    const uint64_t* c = w.regs + static_cast<size_t>(in.a[2]) * kWarpSize;
     const uint8_t mode = in.mode;
     Rounding rounding(mode);
     if (mode == 0) {
@@ -681,9 +681,9 @@ template <class T>
 struct Selp {
   static void run(Warp& w, const Inst& in) {
     const uint32_t p = w.preds[in.a[2]];
-    uint64_t* d = w.regs + in.d[0] * kWarpSize;
-    const uint64_t* a = w.regs + in.a[0] * kWarpSize;
-    const uint64_t* b = w.regs + in.a[1] * kWarpSize;
+    uint64_t* d = w.regs + static_cast<size_t>(in.d[0]) * kWarpSize;
+    const uint64_t* a = w.regs + static_cast<size_t>(in.a[0]) * kWarpSize;
+    const uint64_t* b = w.regs + static_cast<size_t>(in.a[1]) * kWarpSize;
     for_lanes(w.exec, [&](uint32_t l) { d[l] = ((p >> l) & 1u) ? a[l] : b[l]; });
   }
   static ExecFn fn() { return &run; }
@@ -762,8 +762,8 @@ template <class T>
 struct Setp {
   static void run(Warp& w, const Inst& in) {
     const auto c = static_cast<Cmp>(in.count);
-    const uint64_t* a = w.regs + in.a[0] * kWarpSize;
-    const uint64_t* b = w.regs + in.a[1] * kWarpSize;
+    const uint64_t* a = w.regs + static_cast<size_t>(in.a[0]) * kWarpSize;
+    const uint64_t* b = w.regs + static_cast<size_t>(in.a[1]) * kWarpSize;
     uint32_t bits = 0;
     for_lanes(w.exec, [&](uint32_t l) {
       bits |= uint32_t{compare(c, from_bits<T>(a[l]), from_bits<T>(b[l]))} << l;
@@ -884,7 +884,7 @@ ExecFn cvt_from(Type src) {
 template <class T, uint32_t N>
 struct Load {
   static void run(Warp& w, const Inst& in) {
-    const uint64_t* base = w.regs + in.b * kWarpSize;
+    const uint64_t* base = w.regs + static_cast<size_t>(in.b) * kWarpSize;
     const Space space = in.space;
     for_lanes(w.exec, [&](uint32_t l) {
       const std::byte* p =
@@ -898,7 +898,7 @@ struct Load {
 template <class T, uint32_t N>
 struct Store {
   static void run(Warp& w, const Inst& in) {
-    const uint64_t* base = w.regs + in.b * kWarpSize;
+    const uint64_t* base = w.regs + static_cast<size_t>(in.b) * kWarpSize;
     const Space space = in.space;
     for_lanes(w.exec, [&](uint32_t l) {
       std::byte* p = w.resolve(space, base[l] + static_cast<uint64_t>(in.offset), N * sizeof(T), l);
@@ -1016,7 +1016,7 @@ struct Atom {
     return T{};
   }
   static void run(Warp& w, const Inst& in) {
-    const uint64_t* base = w.regs + in.b * kWarpSize;
+    const uint64_t* base = w.regs + static_cast<size_t>(in.b) * kWarpSize;
     const auto op = static_cast<AtomOp>(in.mode);
     for_lanes(w.exec, [&](uint32_t l) {
       std::byte* p = w.resolve(in.space, base[l] + static_cast<uint64_t>(in.offset), sizeof(T), l);
