@@ -36,6 +36,7 @@ void register_commands(CLI::App& app) {
   cxlsim::cli::register_map(app);
   cxlsim::cli::register_regs(app);
   cxlsim::cli::register_coherence(app);
+  cxlsim::cli::register_accel(app);
 }
 }  // namespace
 

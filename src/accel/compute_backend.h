@@ -1,0 +1,62 @@
+// What runs the accelerator's kernels, behind one interface (issue #12 item 2): `ptx` (the
+// built-in PTX executor, ptx_backend.h) and, where a GPU is present, `cuda` (a later backend).
+// The GPU command interface (gpu_device.h) calls it; handles are the backend's own numbers,
+// never 0. Failures are CommandErrors carrying the CUresult a CUDA driver would return.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accel/gpu_interface.h"
+
+namespace cxlsim::accel {
+
+// A command failed: `result` is a cxl2_result (a CUresult value).
+class CommandError : public std::runtime_error {
+ public:
+  CommandError(uint32_t result, const std::string& message)
+      : std::runtime_error(message), result_(result) {}
+  [[nodiscard]] uint32_t result() const { return result_; }
+
+ private:
+  uint32_t result_;
+};
+
+struct ParamSlot {
+  uint64_t offset = 0, size = 0;
+};
+
+struct FunctionInfo {
+  uint64_t handle = 0;
+  uint64_t module = 0;
+  std::vector<ParamSlot> params;  // in .entry order
+  uint64_t param_bytes = 0;
+};
+
+struct Geometry {
+  uint32_t grid[3] = {1, 1, 1};
+  uint32_t block[3] = {1, 1, 1};
+  uint64_t dynamic_shared = 0;
+};
+
+class ComputeBackend {
+ public:
+  virtual ~ComputeBackend() = default;
+  [[nodiscard]] virtual std::string name() const = 0;
+  // Loads a module from PTX text; returns its handle (CommandError INVALID_PTX with the line).
+  virtual uint64_t load_module(std::string_view ptx) = 0;
+  virtual void unload_module(uint64_t module) = 0;
+  // The kernel `name` of `module` (CommandError NOT_FOUND / INVALID_HANDLE).
+  virtual FunctionInfo function(uint64_t module, std::string_view name) = 0;
+  // Runs a kernel to completion; returns thread instructions issued (0 when unknown).
+  virtual uint64_t launch(uint64_t function, const Geometry& g,
+                          std::span<const std::byte> params) = 0;
+  // Forgets every module (device reset).
+  virtual void reset() = 0;
+};
+
+}  // namespace cxlsim::accel

@@ -1,0 +1,58 @@
+// The accelerator's device memory (its HDM, BAR4): one shared memory file (memfd) of the
+// device's size, mapped in the device server and, through the file descriptor the server passes
+// on, in every client (the libcuda shim maps it, so copies move at memory speed). Device address
+// A is byte A - CXL2_DEVICE_BASE of the file. Allocations (cuMemAlloc and the PTX modules'
+// .global variables) are first fit over free ranges, 256-byte aligned as CUDA's are.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "accel/gpu_interface.h"
+#include "ptx/global_memory.h"
+#include "spec/units.h"
+
+namespace cxlsim::accel {
+
+class DeviceMemory final : public ptx::GlobalMemory {
+ public:
+  static constexpr uint64_t kBase = CXL2_DEVICE_BASE;
+  static constexpr uint64_t kAlign = 256;
+
+  // Throws OperationError when the file cannot be created or mapped.
+  explicit DeviceMemory(Bytes size);
+  ~DeviceMemory() override;
+  DeviceMemory(const DeviceMemory&) = delete;
+  DeviceMemory& operator=(const DeviceMemory&) = delete;
+
+  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] uint64_t size() const { return size_; }
+  [[nodiscard]] uint64_t free_bytes() const { return free_; }
+
+  // A new allocation of `bytes` (> 0), or nothing when no free range is large enough.
+  std::optional<uint64_t> alloc(uint64_t bytes, uint64_t align = kAlign);
+  // Frees the allocation that starts at `addr`; false when none starts there.
+  bool release(uint64_t addr);
+  // Whether [addr, addr + len) lies inside one live allocation.
+  [[nodiscard]] bool allocated(uint64_t addr, uint64_t len) const;
+  // Host view of [addr, addr + len) of device memory, or null outside it.
+  std::byte* host(uint64_t addr, uint64_t len);
+  // Frees every allocation (device reset).
+  void clear();
+
+  // ptx::GlobalMemory: kernels see the whole device memory; .global variables are allocations.
+  std::optional<ptx::MappedRange> map(uint64_t addr) override;
+  uint64_t allocate(uint64_t size, uint64_t align) override;
+
+ private:
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  std::byte* base_ = nullptr;
+  std::map<uint64_t, uint64_t> free_ranges_;  // offset -> length, coalesced
+  std::map<uint64_t, uint64_t> live_;         // offset -> length
+  uint64_t free_ = 0;
+};
+
+}  // namespace cxlsim::accel

@@ -1,0 +1,265 @@
+#include "accel/device_server.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "accel/vfio_user.h"
+#include "spec/error.h"
+
+namespace cxlsim::accel {
+namespace {
+
+// Reads exactly n bytes; false on end of file or error.
+bool read_exact(int fd, void* p, size_t n) {
+  auto* c = static_cast<char*>(p);
+  while (n > 0) {
+    const ssize_t r = ::read(fd, c, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    c += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+// Sends header + payload (and, when fd_to_pass >= 0, that descriptor with SCM_RIGHTS).
+bool send_message(int fd, const vfu_header& h, const void* payload, size_t n, int fd_to_pass = -1) {
+  iovec iov[2] = {{const_cast<vfu_header*>(&h), sizeof h}, {const_cast<void*>(payload), n}};
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = n > 0 ? 2 : 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  if (fd_to_pass >= 0) {
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd_to_pass, sizeof(int));
+  }
+  size_t left = sizeof h + n;
+  while (left > 0) {
+    const ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    left -= static_cast<size_t>(w);
+    if (left == 0) break;
+    // A partial send: the rest goes without the descriptor.
+    auto done = static_cast<size_t>(w);
+    m.msg_control = nullptr;
+    m.msg_controllen = 0;
+    for (auto& v : iov) {
+      const size_t take = std::min(done, v.iov_len);
+      v.iov_base = static_cast<char*>(v.iov_base) + take;
+      v.iov_len -= take;
+      done -= take;
+    }
+    m.msg_iov = iov[0].iov_len > 0 ? iov : iov + 1;
+    m.msg_iovlen = iov[0].iov_len > 0 ? 2 : 1;
+  }
+  return true;
+}
+
+vfu_header reply_to(const vfu_header& h, size_t payload) {
+  vfu_header r{};
+  r.msg_id = h.msg_id;
+  r.command = h.command;
+  r.size = static_cast<uint32_t>(sizeof r + payload);
+  r.flags = VFU_FLAG_REPLY;
+  return r;
+}
+
+bool send_error(int fd, const vfu_header& h, int err) {
+  vfu_header r = reply_to(h, 0);
+  r.flags |= VFU_FLAG_ERROR;
+  r.error = static_cast<uint32_t>(err);
+  return send_message(fd, r, nullptr, 0);
+}
+
+}  // namespace
+
+DeviceServer::DeviceServer(GpuDevice& gpu, DeviceMemory& memory, const ConfigSpace* config)
+    : gpu_(gpu), memory_(memory), config_(config) {}
+
+DeviceServer::~DeviceServer() {
+  stop_ = true;
+  for (auto& t : threads_) t.join();
+  if (listen_fd_ >= 0) {
+    ::close(listen_fd_);
+    ::unlink(path_.c_str());
+  }
+}
+
+void DeviceServer::listen(const std::string& path) {
+  sockaddr_un a{};
+  if (path.empty() || path.size() >= sizeof a.sun_path) {
+    throw ValidationError(fmt::format("socket path '{}': empty or longer than {} bytes", path,
+                                      sizeof a.sun_path - 1));
+  }
+  a.sun_family = AF_UNIX;
+  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+  listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) throw OperationError(fmt::format("socket: {}", std::strerror(errno)));
+  ::unlink(path.c_str());
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::listen(listen_fd_, 16) != 0) {
+    throw OperationError(fmt::format("listening on {}: {}", path, std::strerror(errno)));
+  }
+  path_ = path;
+}
+
+void DeviceServer::serve() {
+  while (!stop_) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    const int r = poll(&p, 1, 100);
+    if (r <= 0) continue;
+    const int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    threads_.emplace_back([this, c] { serve_connection(c); });
+  }
+}
+
+void DeviceServer::serve_connection(int fd) {
+  std::vector<std::byte> payload;
+  while (!stop_) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    vfu_header h{};
+    if (!read_exact(fd, &h, sizeof h)) break;
+    if (h.size < sizeof h || h.size > VFU_MAX_MESSAGE ||
+        (h.flags & VFU_FLAG_TYPE_MASK) != VFU_FLAG_COMMAND) {
+      break;  // malformed: drop the connection, the device is untouched
+    }
+    payload.resize(h.size - sizeof h);
+    if (!payload.empty() && !read_exact(fd, payload.data(), payload.size())) break;
+    ++messages_;
+    if (!handle(fd, h, payload)) break;
+  }
+  ::close(fd);
+}
+
+bool DeviceServer::handle(int fd, const vfu_header& h, std::vector<std::byte>& payload) {
+  switch (h.command) {
+    case VFU_CMD_VERSION: {
+      if (payload.size() < sizeof(vfu_version)) return false;
+      std::string body(sizeof(vfu_version), '\0');
+      const vfu_version v{VFU_VERSION_MAJOR, VFU_VERSION_MINOR};
+      std::memcpy(body.data(), &v, sizeof v);
+      body += R"({"capabilities":{"max_msg_size":16777280}})";
+      body.push_back('\0');
+      return send_message(fd, reply_to(h, body.size()), body.data(), body.size());
+    }
+    case VFU_CMD_DEVICE_GET_INFO: {
+      const vfu_device_info i{sizeof(vfu_device_info),
+                              VFU_DEVICE_FLAGS_PCI | VFU_DEVICE_FLAGS_RESET, VFU_PCI_NUM_REGIONS,
+                              0};
+      return send_message(fd, reply_to(h, sizeof i), &i, sizeof i);
+    }
+    case VFU_CMD_DEVICE_GET_REGION_INFO: {
+      if (payload.size() < sizeof(vfu_region_info)) return false;
+      vfu_region_info i{};
+      std::memcpy(&i, payload.data(), sizeof i);
+      i.argsz = sizeof i;
+      i.cap_offset = 0;
+      i.offset = 0;
+      int pass = -1;
+      i.flags = VFU_REGION_INFO_FLAG_READ | VFU_REGION_INFO_FLAG_WRITE;
+      if (i.index == CXL2_BAR2_INDEX) {
+        i.size = CXL2_BAR2_SIZE;
+      } else if (i.index == CXL2_BAR4_INDEX) {
+        i.size = memory_.size();
+        i.flags |= VFU_REGION_INFO_FLAG_MMAP;
+        pass = memory_.fd();
+      } else if (i.index == VFU_PCI_CONFIG_REGION_INDEX) {
+        i.size = 4096;
+      } else {
+        i.size = 0;
+        i.flags = 0;
+      }
+      return send_message(fd, reply_to(h, sizeof i), &i, sizeof i, pass);
+    }
+    case VFU_CMD_REGION_READ:
+      return region_read(fd, h, payload);
+    case VFU_CMD_REGION_WRITE:
+      return region_write(fd, h, payload);
+    case VFU_CMD_DEVICE_RESET: {
+      const std::lock_guard<std::mutex> l(lock_);
+      gpu_.reset();
+      return send_message(fd, reply_to(h, 0), nullptr, 0);
+    }
+    default:
+      return send_error(fd, h, ENOSYS);
+  }
+}
+
+void DeviceServer::config_read(uint64_t offset, std::byte* out, uint32_t n) const {
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t off = offset + i;
+    uint8_t b = 0xff;
+    if (off < 4096 && config_ != nullptr) {
+      b = config_->read8(static_cast<uint16_t>(off));
+    }
+    out[i] = std::byte{b};
+  }
+}
+
+bool DeviceServer::region_read(int fd, const vfu_header& h, const std::vector<std::byte>& payload) {
+  if (payload.size() != sizeof(vfu_region_access)) return false;
+  vfu_region_access a{};
+  std::memcpy(&a, payload.data(), sizeof a);
+  if (a.count > VFU_MAX_MESSAGE - 64) return false;
+  std::vector<std::byte> body(sizeof a + a.count);
+  std::memcpy(body.data(), &a, sizeof a);
+  bool ok = true;
+  {
+    const std::lock_guard<std::mutex> l(lock_);
+    const std::span<std::byte> out(body.data() + sizeof a, a.count);
+    if (a.region == CXL2_BAR2_INDEX) {
+      ok = gpu_.read(a.offset, out);
+    } else if (a.region == CXL2_BAR4_INDEX) {
+      std::byte* p = memory_.host(CXL2_DEVICE_BASE + a.offset, a.count);
+      ok = p != nullptr;
+      if (ok) std::memcpy(out.data(), p, a.count);
+    } else if (a.region == VFU_PCI_CONFIG_REGION_INDEX && a.offset <= 4096 &&
+               a.count <= 4096 - a.offset) {
+      config_read(a.offset, out.data(), a.count);
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return send_error(fd, h, EINVAL);
+  return send_message(fd, reply_to(h, body.size()), body.data(), body.size());
+}
+
+bool DeviceServer::region_write(int fd, const vfu_header& h,
+                                const std::vector<std::byte>& payload) {
+  if (payload.size() < sizeof(vfu_region_access)) return false;
+  vfu_region_access a{};
+  std::memcpy(&a, payload.data(), sizeof a);
+  if (payload.size() != sizeof a + a.count) return false;
+  const std::span<const std::byte> in(payload.data() + sizeof a, a.count);
+  bool ok = true;
+  {
+    const std::lock_guard<std::mutex> l(lock_);
+    if (a.region == CXL2_BAR2_INDEX) {
+      ok = gpu_.write(a.offset, in);
+    } else if (a.region == CXL2_BAR4_INDEX) {
+      std::byte* p = memory_.host(CXL2_DEVICE_BASE + a.offset, a.count);
+      ok = p != nullptr;
+      if (ok) std::memcpy(p, in.data(), a.count);
+    } else {
+      ok = false;  // config space writes are not emulated by the server (yet): refused
+    }
+  }
+  if (!ok) return send_error(fd, h, EINVAL);
+  return send_message(fd, reply_to(h, sizeof a), &a, sizeof a);
+}
+
+}  // namespace cxlsim::accel

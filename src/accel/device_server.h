@@ -1,0 +1,61 @@
+// The accelerator's device server: serves one Type 2 device over a Unix socket with the
+// vfio-user protocol (vfio_user.h): PCI config space (region 7: the fabric's config space of
+// the device, with its CXL DVSECs, when the server was given one), BAR2 (the GPU command
+// interface, gpu_device.h) by REGION_READ/WRITE, and BAR4 (device memory) mapped by the client
+// from the file descriptor the GET_REGION_INFO reply carries. Each connection is served by its
+// own thread; one device lock serializes every access, so one command is in flight at a time.
+// A malformed message closes its connection (the device is untouched); a failed access is
+// answered with the error flag and an errno.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "accel/device_memory.h"
+#include "accel/gpu_device.h"
+#include "accel/vfio_user.h"
+#include "spec/config_space.h"
+
+namespace cxlsim::accel {
+
+class DeviceServer {
+ public:
+  // `config` may be null (config reads then return a header with only the ids below).
+  DeviceServer(GpuDevice& gpu, DeviceMemory& memory, const ConfigSpace* config);
+  ~DeviceServer();
+  DeviceServer(const DeviceServer&) = delete;
+  DeviceServer& operator=(const DeviceServer&) = delete;
+
+  // Binds and listens on `path` (an existing socket file there is replaced). Throws
+  // OperationError naming the path.
+  void listen(const std::string& path);
+  // Accepts and serves connections until stop() (from any thread or a signal handler's flag).
+  void serve();
+  void stop() { stop_ = true; }
+  [[nodiscard]] uint64_t messages() const { return messages_; }
+  [[nodiscard]] std::mutex& device_lock() { return lock_; }
+
+ private:
+  void serve_connection(int fd);
+  // Handles one message; false when the connection must close (malformed).
+  bool handle(int fd, const ::vfu_header& h, std::vector<std::byte>& payload);
+  bool region_read(int fd, const ::vfu_header& h, const std::vector<std::byte>& payload);
+  bool region_write(int fd, const ::vfu_header& h, const std::vector<std::byte>& payload);
+  void config_read(uint64_t offset, std::byte* out, uint32_t n) const;
+
+  GpuDevice& gpu_;
+  DeviceMemory& memory_;
+  const ConfigSpace* config_;
+  std::mutex lock_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> messages_{0};
+  int listen_fd_ = -1;
+  std::string path_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace cxlsim::accel

@@ -1,0 +1,74 @@
+#include "accel/ptx_backend.h"
+
+#include <fmt/format.h>
+
+#include "ptx/module.h"
+#include "ptx/warp.h"
+
+namespace cxlsim::accel {
+
+uint64_t PtxBackend::load_module(std::string_view ptx) {
+  try {
+    auto exec = std::make_unique<ptx::Executor>(ptx::Module::load(ptx), memory_);
+    const uint64_t h = next_++;
+    modules_[h] = std::move(exec);
+    return h;
+  } catch (const ptx::LoadError& e) {
+    throw CommandError(CXL2_ERR_INVALID_PTX, e.what());
+  } catch (const std::runtime_error& e) {  // no room for the module's .global variables
+    throw CommandError(CXL2_ERR_OUT_OF_MEMORY, e.what());
+  }
+}
+
+void PtxBackend::unload_module(uint64_t module) {
+  if (modules_.erase(module) == 0) {
+    throw CommandError(CXL2_ERR_INVALID_HANDLE, fmt::format("no module {}", module));
+  }
+  std::erase_if(functions_, [&](const auto& f) { return f.second.module == module; });
+}
+
+FunctionInfo PtxBackend::function(uint64_t module, std::string_view name) {
+  const auto m = modules_.find(module);
+  if (m == modules_.end()) {
+    throw CommandError(CXL2_ERR_INVALID_HANDLE, fmt::format("no module {}", module));
+  }
+  const ptx::Kernel* k = m->second->module().kernel(name);
+  if (k == nullptr) {
+    throw CommandError(CXL2_ERR_NOT_FOUND,
+                       fmt::format("module {} has no kernel '{}'", module, name));
+  }
+  FunctionInfo f;
+  f.handle = next_++;
+  f.module = module;
+  f.param_bytes = k->param_bytes;
+  for (const ptx::KernelParam& p : k->params) f.params.push_back({p.offset, p.size});
+  functions_[f.handle] = {module, std::string(name)};
+  return f;
+}
+
+uint64_t PtxBackend::launch(uint64_t function, const Geometry& g,
+                            std::span<const std::byte> params) {
+  const auto f = functions_.find(function);
+  if (f == functions_.end()) {
+    throw CommandError(CXL2_ERR_INVALID_HANDLE, fmt::format("no function {}", function));
+  }
+  ptx::LaunchConfig cfg;
+  cfg.grid = {g.grid[0], g.grid[1], g.grid[2]};
+  cfg.block = {g.block[0], g.block[1], g.block[2]};
+  cfg.dynamic_shared_bytes = g.dynamic_shared;
+  cfg.host_threads = host_threads_;
+  try {
+    return modules_.at(f->second.module)->launch(f->second.kernel, cfg, params).thread_instructions;
+  } catch (const std::invalid_argument& e) {
+    throw CommandError(CXL2_ERR_INVALID_VALUE, e.what());
+  } catch (const ptx::ExecError& e) {
+    throw CommandError(CXL2_ERR_LAUNCH_FAILED, e.what());
+  }
+}
+
+void PtxBackend::reset() {
+  functions_.clear();
+  modules_.clear();
+}
+
+}  // namespace cxlsim::accel

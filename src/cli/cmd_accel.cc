@@ -1,0 +1,219 @@
+// cxlsim accel: the Type 2 accelerator that programs drive (docs/accel.md). `serve` runs the
+// device server on a socket, `run` runs a program against a private server with the libcuda
+// shim, `shim-dir` prints where the shim is.
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "accel/device_memory.h"
+#include "accel/device_server.h"
+#include "accel/gpu_device.h"
+#include "accel/ptx_backend.h"
+#include "cli/commands.h"
+#include "device/runtime_dir.h"
+#include "fabric/fabric.h"
+#include "fabric/topology_loader.h"
+#include "spec/error.h"
+
+namespace cxlsim::cli {
+namespace {
+
+struct AccelOptions {
+  std::string topology, target, backend = "ptx", memory, socket;
+  unsigned threads = 0;
+  bool json = false, quiet = false;
+  std::vector<std::string> command;
+};
+
+// The shim's folder beside the cxlsim binary (the build tree and an installed tree alike).
+std::string shim_dir() {
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  std::string dir = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("./cxlsim");
+  dir = dir.substr(0, dir.rfind('/'));
+  for (const char* rel : {"/accel-shim", "/../lib/cxlsim/accel-shim"}) {
+    if (::access((dir + rel + "/libcuda.so.1").c_str(), R_OK) == 0) return dir + rel;
+  }
+  return dir + "/accel-shim";
+}
+
+// The device a server serves: its memory, compute backend, command interface and, when a
+// topology names it, the fabric that holds its config space.
+struct Device {
+  std::unique_ptr<Fabric> fabric;
+  const ConfigSpace* config = nullptr;
+  std::string name = "accel";
+  std::unique_ptr<accel::DeviceMemory> memory;
+  std::unique_ptr<accel::ComputeBackend> backend;
+  std::unique_ptr<accel::GpuDevice> gpu;
+
+  explicit Device(const AccelOptions& o) {
+    if (o.backend != "ptx") {
+      throw ValidationError(fmt::format(
+          "--backend {}: this build has only 'ptx' (the 'cuda' backend needs a GPU)", o.backend));
+    }
+    Bytes size = MiB(256);
+    if (!o.topology.empty()) {
+      const Topology topo = load_valid_topology(o.topology);
+      if (topo.type2.empty()) {
+        throw ValidationError(fmt::format("{} has no Type 2 device ([[type2]])", o.topology));
+      }
+      const Type2Spec* t = o.target.empty() ? &topo.type2.front() : topo.find_type2(o.target);
+      if (t == nullptr) {
+        throw ValidationError(
+            fmt::format("--target {}: no Type 2 device of that id in {}", o.target, o.topology));
+      }
+      name = t->id;
+      if (t->hdm_size.value() > 0) size = t->hdm_size;
+      fabric = Fabric::build(topo);
+      if (const auto m = fabric->find_memdev(t->id)) config = fabric->endpoint(*m).config.get();
+    } else if (!o.target.empty()) {
+      throw ValidationError("--target needs --topology");
+    }
+    if (!o.memory.empty()) size = parse_bytes(o.memory);
+    memory = std::make_unique<accel::DeviceMemory>(size);
+    backend = std::make_unique<accel::PtxBackend>(*memory, o.threads);
+    gpu = std::make_unique<accel::GpuDevice>(*memory, *backend);
+  }
+};
+
+nlohmann::json counters_json(const Device& d) {
+  const accel::GpuCounters& c = d.gpu->counters();
+  return {{"device", d.name},
+          {"backend", d.backend->name()},
+          {"memory_bytes", d.memory->size()},
+          {"commands", c.commands},
+          {"failed_commands", c.failed},
+          {"launches", c.launches},
+          {"thread_instructions", c.thread_instructions},
+          {"bytes_to_device", c.bytes_to_device},
+          {"bytes_from_device", c.bytes_from_device}};
+}
+
+volatile std::sig_atomic_t g_stop = 0;  // NOLINT: a signal handler's flag has to be global
+extern "C" void on_stop(int /*sig*/) { g_stop = 1; }
+
+int serve(const AccelOptions& o) {
+  Device d(o);
+  accel::DeviceServer server(*d.gpu, *d.memory, d.config);
+  struct sigaction sa {};  // before the socket appears: a client may stop the server at once
+  sa.sa_handler = on_stop;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  device::ensure_runtime_dir_for(o.socket);
+  server.listen(o.socket);
+  std::thread watcher([&] {
+    while (g_stop == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    server.stop();
+  });
+  if (!o.quiet) {
+    std::cerr << fmt::format("cxlsim accel: serving {} ({} backend, {} MiB) on {}\n", d.name,
+                             d.backend->name(), d.memory->size() >> 20, o.socket);
+  }
+  server.serve();
+  g_stop = 1;
+  watcher.join();
+  if (o.json) std::cout << counters_json(d).dump(2) << "\n";
+  return 0;
+}
+
+// Runs the program with the shim first on the library path and the server's socket in its
+// environment; returns its wait status.
+int run_program(const AccelOptions& o, const std::string& socket) {
+  const pid_t pid = fork();
+  if (pid < 0) throw OperationError(fmt::format("fork: {}", std::strerror(errno)));
+  if (pid == 0) {
+    const char* old = getenv("LD_LIBRARY_PATH");
+    const std::string path =
+        shim_dir() + (old != nullptr && *old != 0 ? ":" + std::string(old) : "");
+    setenv("LD_LIBRARY_PATH", path.c_str(), 1);
+    setenv("CXLSIM_ACCEL_SOCKET", socket.c_str(), 1);
+    std::vector<char*> argv;
+    for (const auto& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    std::cerr << fmt::format("cxlsim: error: cannot run {}: {}\n", o.command[0],
+                             std::strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+int run(const AccelOptions& o) {
+  if (o.command.empty()) throw ValidationError("accel run needs a program: accel run -- PROGRAM");
+  Device d(o);
+  accel::DeviceServer server(*d.gpu, *d.memory, d.config);
+  device::ensure_runtime_dir();
+  const std::string socket = fmt::format("{}/accel-{}.sock", device::runtime_dir(), getpid());
+  server.listen(socket);
+  std::thread serving([&] { server.serve(); });
+  const int status = run_program(o, socket);
+  server.stop();
+  serving.join();
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  nlohmann::json j = counters_json(d);
+  j["exit_status"] = code;
+  if (WIFSIGNALED(status)) j["signal"] = WTERMSIG(status);
+  if (o.json) {
+    std::cout << j.dump(2) << "\n";
+  } else if (!o.quiet) {
+    std::cerr << fmt::format(
+        "cxlsim accel: {} ({} backend): {} commands ({} failed), {} launches, {} thread "
+        "instructions, {} bytes to and {} from the device; program exit status {}\n",
+        d.name, d.backend->name(), j["commands"].get<uint64_t>(),
+        j["failed_commands"].get<uint64_t>(), j["launches"].get<uint64_t>(),
+        j["thread_instructions"].get<uint64_t>(), j["bytes_to_device"].get<uint64_t>(),
+        j["bytes_from_device"].get<uint64_t>(), code);
+  }
+  return code;
+}
+
+void device_options(CLI::App* c, AccelOptions& o) {
+  c->add_option("--topology", o.topology,
+                "topology holding the Type 2 device (file, builtin:NAME, newick:...); without "
+                "it a bare device of --memory bytes");
+  c->add_option("--target", o.target, "id of the Type 2 device (default: the first)");
+  c->add_option("--backend", o.backend, "compute backend: ptx (kernels on the host CPUs)");
+  c->add_option("--memory", o.memory,
+                "device memory size (e.g. 512M; default: the device's HDM size, or 256 MiB)");
+  c->add_option("--threads", o.threads, "host threads a kernel launch may use (0: all)");
+  c->add_flag("--json", o.json, "print the device's counters as JSON on stdout");
+  c->add_flag("--quiet", o.quiet, "no report on stderr");
+}
+
+}  // namespace
+
+void register_accel(CLI::App& app) {
+  auto* accel = app.add_subcommand(
+      "accel", "the Type 2 accelerator programs drive through a libcuda shim (docs/accel.md)");
+  accel->require_subcommand(1);
+  auto o = std::make_shared<AccelOptions>();
+
+  auto* s = accel->add_subcommand("serve", "serve the device on a vfio-user socket until SIGTERM");
+  device_options(s, *o);
+  s->add_option("--socket", o->socket, "Unix socket path to listen on")->required();
+  s->callback([o] { finish(serve(*o)); });
+
+  auto* r = accel->add_subcommand(
+      "run", "run PROGRAM with the libcuda shim against a private device server");
+  device_options(r, *o);
+  r->add_option("command", o->command, "-- PROGRAM [ARGS...]")->required();
+  r->callback([o] { finish(run(*o)); });
+
+  auto* d = accel->add_subcommand("shim-dir",
+                                  "print the folder holding libcuda.so, libcuda.so.1 and cuda.h");
+  d->callback([] { std::cout << shim_dir() << "\n"; });
+}
+
+}  // namespace cxlsim::cli

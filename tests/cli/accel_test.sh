@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# cxlsim accel: CUDA Driver API programs (tests/accel_programs/driver_api.c) run through the
+# libcuda shim against the device server with the PTX backend (docs/accel.md). Every kernel's
+# result is checked exactly against the same computation on the host, by the program itself;
+# the PTX is nvcc's (checked in) and clang 14's (built from the same CUDA source) when present.
+# Then the errors a program gets (each its CUresult), the device server's vfio-user face, and a
+# device server killed in the middle of a command (the program gets an error, never hangs).
+source "$(dirname "$0")/lib.sh"
+PROG=$(dirname "$CXLSIM")/accel_programs/driver_api
+[[ -x $PROG ]] || { echo "accel_test: $PROG not built"; exit 1; }
+PTX=("$SRC/src/ptx/testdata/kernels.nvcc.ptx")
+CLANG_PTX=$(dirname "$CXLSIM")/src/ptx/testdata/kernels.clang.ptx
+[[ -f $CLANG_PTX ]] && PTX+=("$CLANG_PTX")
+
+# --- programs, exact results ---
+for ptx in "${PTX[@]}"; do
+  for t in vector_add saxpy reduce matmul proc_address info; do
+    run 0 accel run --quiet -- "$PROG" "$ptx" "$t"
+    expect_out "$t:"
+  done
+done
+run 0 accel run --json --threads 2 -- "$PROG" "${PTX[0]}" vector_add
+jq -e '.launches == 1 and .bytes_to_device == 800000 and .bytes_from_device == 400000 and
+  .exit_status == 0 and .failed_commands == 0 and .backend == "ptx"' <<<"${OUT#*exact}" >/dev/null ||
+  fail "accel run --json counters: $OUT"
+
+# Device memory comes from the topology: builtin:type2-accel's device and its HDM size.
+run 0 accel run --quiet --topology builtin:type2-accel -- "$PROG" "${PTX[0]}" info
+total=$("$CXLSIM" topology show builtin:type2-accel --json | jq '.type2[0].hdm')
+expect_out "total $total "
+run 0 accel run --quiet --topology builtin:type2-accel --target accel1 -- "$PROG" "${PTX[0]}" info
+total=$("$CXLSIM" topology show builtin:type2-accel --json | jq '.type2[1].hdm')
+expect_out "total $total "
+run 2 accel run --topology builtin:type2-accel --target nope -- "$PROG" "${PTX[0]}" info
+expect_err "no Type 2 device"
+
+# --- errors: each failure is the CUresult CUDA gives, the device keeps serving ---
+run 0 accel run --json -- "$PROG" "${PTX[0]}" errors
+expect_out "every failure has its CUresult"
+[[ $(jq -s '.[-1].failed_commands' <<<"$(sed -n '/^{/,$p' <<<"$OUT")") -ge 6 ]] ||
+  fail "errors: the device should count its failed commands: $OUT"
+run 2 accel run --quiet -- "$PROG" /nonexistent.ptx vector_add
+expect_err "CUDA_ERROR_FILE_NOT_FOUND"
+# Without a server the shim says there is no device.
+CXLSIM_ACCEL_SOCKET=$TMP/none.sock LD_LIBRARY_PATH=$("$CXLSIM" accel shim-dir) \
+  "$PROG" "${PTX[0]}" info >"$TMP/o" 2>"$TMP/e" && fail "no server: program succeeded"
+grep -q CUDA_ERROR_NO_DEVICE "$TMP/e" || fail "no server: $(cat "$TMP/e")"
+run 2 accel run --backend cuda -- "$PROG" "${PTX[0]}" info
+expect_err "only 'ptx'"
+run 2 accel run --memory 1000 -- "$PROG" "${PTX[0]}" info
+expect_err "multiple of 4 KiB"
+run 2 accel run
+run 0 accel shim-dir
+[[ -f $OUT/libcuda.so.1 && -f $OUT/cuda.h && -e $OUT/libcuda.so ]] || fail "shim-dir $OUT"
+
+# --- the program's status passes through ---
+run 7 accel run --quiet -- sh -c 'exit 7'
+
+# --- a device server killed in the middle of a command ---
+SOCK=$TMP/accel.sock
+"$CXLSIM" accel serve --quiet --socket "$SOCK" --threads 1 2>"$TMP/serve.err" &
+server=$!
+for _ in $(seq 100); do [[ -S $SOCK ]] && break; sleep 0.05; done
+[[ -S $SOCK ]] || fail "accel serve did not listen: $(cat "$TMP/serve.err")"
+CXLSIM_ACCEL_SOCKET=$SOCK LD_LIBRARY_PATH=$("$CXLSIM" accel shim-dir) \
+  timeout 60 "$PROG" "${PTX[0]}" endless >"$TMP/endless.out" 2>&1 &
+prog=$!
+for _ in $(seq 200); do grep -q running "$TMP/endless.out" 2>/dev/null && break; sleep 0.05; done
+sleep 0.5
+kill -9 $server
+wait $prog
+status=$?
+[[ $status == 3 ]] || fail "killed server: program exited $status (124: it hung): $(cat "$TMP/endless.out")"
+grep -q CUDA_ERROR_DEVICE_UNAVAILABLE "$TMP/endless.out" || fail "killed server: $(cat "$TMP/endless.out")"
+
+# --- SIGTERM ends the server cleanly, with its counters ---
+rm -f "$SOCK"  # the killed server's
+"$CXLSIM" accel serve --quiet --json --socket "$SOCK" >"$TMP/serve.json" 2>&1 &
+server=$!
+for _ in $(seq 100); do [[ -S $SOCK ]] && break; sleep 0.05; done
+CXLSIM_ACCEL_SOCKET=$SOCK LD_LIBRARY_PATH=$("$CXLSIM" accel shim-dir) "$PROG" "${PTX[0]}" reduce \
+  >/dev/null 2>&1 || fail "reduce against accel serve"
+kill -TERM $server
+wait $server || fail "accel serve exited $? on SIGTERM"
+jq -e '.launches == 1' "$TMP/serve.json" >/dev/null || fail "serve --json: $(cat "$TMP/serve.json")"
+[[ ! -e $SOCK ]] || fail "accel serve left its socket behind"
+
+finish accel_test
