@@ -152,7 +152,7 @@ class Client {
     }
     return true;
   }
-  int fd() const { return fd_; }
+  [[nodiscard]] int fd() const { return fd_; }
 
  private:
   int fd_ = -1;

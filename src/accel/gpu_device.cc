@@ -183,8 +183,9 @@ void GpuDevice::execute(uint32_t cmd) {
         throw CommandError(CXL2_ERR_INVALID_VALUE, "memset element size must be 1, 2 or 4");
       }
       std::byte* p = checked(param(0), elem * count, "memset");
-      for (uint64_t i = 0; i < count; ++i)
+      for (uint64_t i = 0; i < count; ++i) {
         std::memcpy(p + i * elem, &bar_[CXL2_REG_PARAM0 + 8], elem);
+      }
       return;
     }
     case CXL2_CMD_COPY_DTOD: {

@@ -25,7 +25,7 @@ class GpuDevice {
   GpuDevice(DeviceMemory& memory, ComputeBackend& backend);
 
   // BAR2 accesses; false (nothing done) when [offset, offset + n) is outside the BAR.
-  bool read(uint64_t offset, std::span<std::byte> out) const;
+  [[nodiscard]] bool read(uint64_t offset, std::span<std::byte> out) const;
   bool write(uint64_t offset, std::span<const std::byte> in);
   // Device reset: registers to their initial values, every allocation and module dropped.
   void reset();

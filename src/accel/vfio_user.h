@@ -17,7 +17,7 @@
 #ifndef CXLSIM_ACCEL_VFIO_USER_H
 #define CXLSIM_ACCEL_VFIO_USER_H
 
-#include <stdint.h>
+#include <stdint.h>  // NOLINT(modernize-deprecated-headers): a C header too
 
 #define VFU_VERSION_MAJOR 0
 #define VFU_VERSION_MINOR 1
@@ -51,7 +51,7 @@ enum vfu_command {
 /* The largest message either side sends: a REGION_WRITE of the whole DATA window. */
 #define VFU_MAX_MESSAGE ((16u << 20) + 64u)
 
-struct vfu_header {
+struct vfu_header {  // NOLINT(readability-identifier-naming): vfio-user's C name
   uint16_t msg_id;
   uint16_t command;
   uint32_t size;
@@ -59,19 +59,19 @@ struct vfu_header {
   uint32_t error;
 };
 
-struct vfu_version {
+struct vfu_version {  // NOLINT(readability-identifier-naming): vfio-user's C name
   uint16_t major;
   uint16_t minor;
 };
 
-struct vfu_device_info {
+struct vfu_device_info {  // NOLINT(readability-identifier-naming): vfio-user's C name
   uint32_t argsz;
   uint32_t flags;
   uint32_t num_regions;
   uint32_t num_irqs;
 };
 
-struct vfu_region_info {
+struct vfu_region_info {  // NOLINT(readability-identifier-naming): vfio-user's C name
   uint32_t argsz;
   uint32_t flags;
   uint32_t index;
@@ -80,7 +80,7 @@ struct vfu_region_info {
   uint64_t offset;
 };
 
-struct vfu_region_access {
+struct vfu_region_access {  // NOLINT(readability-identifier-naming): vfio-user's C name
   uint64_t offset;
   uint32_t region;
   uint32_t count;

@@ -12,7 +12,6 @@
  *
  * The C API has no context argument for the connection, so the shim's state is one file-scope
  * object (the only one), and the current-context stack is thread-local as CUDA's is. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -176,7 +175,8 @@ static CUresult command(uint32_t cmd, const uint64_t* params, unsigned n, uint64
   uint32_t status;
   memcpy(&status, regs, 4);
   if (result != NULL) {
-    memcpy(result, regs + (CXL2_REG_RESULT0 - CXL2_REG_CMD_STATUS), 8 * CXL2_RESULTS);
+    memcpy(result, regs + (CXL2_REG_RESULT0 - CXL2_REG_CMD_STATUS),
+           sizeof(uint64_t) * CXL2_RESULTS);
   }
   if (status != 0 && getenv("CXLSIM_ACCEL_DEBUG") != NULL) {
     char msg[256] = {0}; /* the device's message, in DATA */
@@ -356,6 +356,7 @@ EXPORT CUresult cuDeviceComputeCapability(int* major, int* minor, CUdevice dev) 
 static CUresult ctx_create_locked(CUcontext* ctx) {
   uint64_t res[CXL2_RESULTS];
   CUresult r = command(CXL2_CMD_CTX_CREATE, NULL, 0, res);
+  /* NOLINTNEXTLINE(performance-no-int-to-ptr): a device handle, never dereferenced */
   if (r == CUDA_SUCCESS) *ctx = (CUcontext)(uintptr_t)res[0];
   return r;
 }
@@ -580,6 +581,7 @@ static CUresult load_ptx(CUmodule* module, const char* text) {
   r = data_write(text, len) == 0 ? command(CXL2_CMD_MODULE_LOAD_PTX, &p, 1, res)
                                  : CUDA_ERROR_DEVICE_UNAVAILABLE;
   pthread_mutex_unlock(&shim.lock);
+  /* NOLINTNEXTLINE(performance-no-int-to-ptr): a device handle, never dereferenced */
   if (r == CUDA_SUCCESS) *module = (CUmodule)(uintptr_t)res[0];
   return r;
 }
@@ -834,7 +836,7 @@ static const struct {
   void* fn;
 } entry_points[] = {
 #define ENTRY(name, fn) \
-  { name, (void*)fn }
+  { (name), (void*)(fn) }
     ENTRY("cuInit", cuInit),
     ENTRY("cuDriverGetVersion", cuDriverGetVersion),
     ENTRY("cuDeviceGet", cuDeviceGet),
