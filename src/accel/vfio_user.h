@@ -13,6 +13,7 @@
  *                      u64 offset (in the passed file descriptor)
  *   REGION_READ        u64 offset, u32 region, u32 count; the reply adds count bytes of data
  *   REGION_WRITE       u64 offset, u32 region, u32 count, then count bytes; the reply has no data
+ *                      (none at all under No_reply, even when the write was refused)
  *   DEVICE_RESET       - */
 #ifndef CXLSIM_ACCEL_VFIO_USER_H
 #define CXLSIM_ACCEL_VFIO_USER_H

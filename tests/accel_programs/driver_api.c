@@ -2,13 +2,15 @@
  * src/ptx/testdata/kernels.cu through the libcuda shim and checks every result against the same
  * computation on the host, exactly. Usage: driver_api PTX_FILE TEST, TEST one of vector_add,
  * saxpy, reduce, matmul, errors, proc_address, info, endless (launches until an error: for the
- * server-killed test). Exit 0 when the results match, 1 on a mismatch, 2 on a CUDA error (its
- * name is printed), 3 when `endless` ended with CUDA_ERROR_DEVICE_UNAVAILABLE. */
+ * server-killed test), bench (bench/accel_bench.sh). Exit 0 when the results match, 1 on a
+ * mismatch, 2 on a CUDA error (its name is printed), 3 when `endless` ended with
+ * CUDA_ERROR_DEVICE_UNAVAILABLE. */
 #include <cuda.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int check(CUresult r, const char* what) {
   if (r == CUDA_SUCCESS) return 0;
@@ -222,6 +224,53 @@ static int info(void) {
   return total == total2 && free_bytes <= total && warp == 32 ? 0 : 1;
 }
 
+static double seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* bench/accel_bench.sh: the round trip of a command that does nothing on the device
+ * (cuCtxSynchronize), the cost of a kernel launch with 4 parameters and one CTA, and the
+ * bandwidth of large copies each way. */
+static int bench(void) {
+  enum { rounds = 20000 };
+  double t0 = seconds();
+  for (int i = 0; i < rounds; ++i) check(cuCtxSynchronize(), "cuCtxSynchronize");
+  const double sync_us = (seconds() - t0) / rounds * 1e6;
+  CUdeviceptr d = upload(NULL, 1024);
+  int zero = 0;
+  void* args[] = {&d, &d, &d, &zero};
+  CUfunction f = function("vector_add");
+  t0 = seconds();
+  for (int i = 0; i < rounds / 10; ++i) {
+    check(cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, NULL, args, NULL), "cuLaunchKernel");
+  }
+  const double launch_us = (seconds() - t0) / (rounds / 10) * 1e6;
+  const size_t bytes = (size_t)64 << 20;
+  char* host = malloc(bytes);
+  if (host == NULL) return 2;
+  memset(host, 1, bytes);
+  CUdeviceptr big = upload(NULL, bytes);
+  double best_in = 1e9, best_out = 1e9;
+  for (int i = 0; i < 5; ++i) {
+    t0 = seconds();
+    check(cuMemcpyHtoD(big, host, bytes), "cuMemcpyHtoD");
+    const double in = seconds() - t0;
+    t0 = seconds();
+    check(cuMemcpyDtoH(host, big, bytes), "cuMemcpyDtoH");
+    const double out = seconds() - t0;
+    best_in = in < best_in ? in : best_in;
+    best_out = out < best_out ? out : best_out;
+  }
+  free(host);
+  printf("command round trip (cuCtxSynchronize): %.2f us\n", sync_us);
+  printf("kernel launch (1 CTA of 32 threads, 4 parameters): %.2f us\n", launch_us);
+  printf("copy host to device, 64 MiB: %.2f GB/s\n", (double)bytes / best_in / 1e9);
+  printf("copy device to host, 64 MiB: %.2f GB/s\n", (double)bytes / best_out / 1e9);
+  return 0;
+}
+
 /* Launches until an error: the test kills the device server meanwhile. */
 static int endless(void) {
   enum { n = 1 << 20 };
@@ -267,6 +316,7 @@ int main(int argc, char** argv) {
           : !strcmp(t, "proc_address") ? proc_address()
           : !strcmp(t, "info")         ? info()
           : !strcmp(t, "endless")      ? endless()
+          : !strcmp(t, "bench")        ? bench()
                                        : (fprintf(stderr, "unknown test %s\n", t), 2);
   if (r == 0) {
     check(cuModuleUnload(module), "cuModuleUnload");
