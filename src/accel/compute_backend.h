@@ -43,6 +43,13 @@ struct Geometry {
   uint64_t dynamic_shared = 0;
 };
 
+// What a launch did (0 where a backend cannot tell).
+struct LaunchResult {
+  uint64_t thread_instructions = 0;
+  uint64_t global_bytes = 0;    // device memory the kernel's threads read and wrote
+  uint64_t global_written = 0;  // of those, bytes written
+};
+
 class ComputeBackend {
  public:
   virtual ~ComputeBackend() = default;
@@ -52,9 +59,9 @@ class ComputeBackend {
   virtual void unload_module(uint64_t module) = 0;
   // The kernel `name` of `module` (CommandError NOT_FOUND / INVALID_HANDLE).
   virtual FunctionInfo function(uint64_t module, std::string_view name) = 0;
-  // Runs a kernel to completion; returns thread instructions issued (0 when unknown).
-  virtual uint64_t launch(uint64_t function, const Geometry& g,
-                          std::span<const std::byte> params) = 0;
+  // Runs a kernel to completion.
+  virtual LaunchResult launch(uint64_t function, const Geometry& g,
+                              std::span<const std::byte> params) = 0;
   // Forgets every module (device reset).
   virtual void reset() = 0;
 };

@@ -135,10 +135,12 @@ void GpuDevice::launch() {
   for (const uint32_t d : {g.grid[0], g.grid[1], g.grid[2], g.block[0], g.block[1], g.block[2]}) {
     if (d == 0) throw CommandError(CXL2_ERR_INVALID_VALUE, "a grid or block dimension is 0");
   }
-  const uint64_t n = backend_.launch(f, g, data(info->param_bytes));
+  const LaunchResult r = backend_.launch(f, g, data(info->param_bytes));
   ++counters_.launches;
-  counters_.thread_instructions += n;
-  result(0, n);
+  counters_.thread_instructions += r.thread_instructions;
+  counters_.kernel_bytes += r.global_bytes;
+  counters_.kernel_written += r.global_written;
+  result(0, r.thread_instructions);
 }
 
 void GpuDevice::execute(uint32_t cmd) {

@@ -17,7 +17,8 @@ namespace cxlsim::accel {
 
 struct GpuCounters {
   uint64_t commands = 0, failed = 0, launches = 0, thread_instructions = 0;
-  uint64_t bytes_to_device = 0, bytes_from_device = 0;
+  uint64_t bytes_to_device = 0, bytes_from_device = 0;  // copies by the host
+  uint64_t kernel_bytes = 0, kernel_written = 0;        // device memory kernels accessed
 };
 
 class GpuDevice {

@@ -46,8 +46,8 @@ FunctionInfo PtxBackend::function(uint64_t module, std::string_view name) {
   return f;
 }
 
-uint64_t PtxBackend::launch(uint64_t function, const Geometry& g,
-                            std::span<const std::byte> params) {
+LaunchResult PtxBackend::launch(uint64_t function, const Geometry& g,
+                                std::span<const std::byte> params) {
   const auto f = functions_.find(function);
   if (f == functions_.end()) {
     throw CommandError(CXL2_ERR_INVALID_HANDLE, fmt::format("no function {}", function));
@@ -58,7 +58,8 @@ uint64_t PtxBackend::launch(uint64_t function, const Geometry& g,
   cfg.dynamic_shared_bytes = g.dynamic_shared;
   cfg.host_threads = host_threads_;
   try {
-    return modules_.at(f->second.module)->launch(f->second.kernel, cfg, params).thread_instructions;
+    const ptx::LaunchStats s = modules_.at(f->second.module)->launch(f->second.kernel, cfg, params);
+    return {s.thread_instructions, s.global_bytes, s.global_written};
   } catch (const std::invalid_argument& e) {
     throw CommandError(CXL2_ERR_INVALID_VALUE, e.what());
   } catch (const ptx::ExecError& e) {

@@ -22,7 +22,8 @@ class PtxBackend final : public ComputeBackend {
   uint64_t load_module(std::string_view ptx) override;
   void unload_module(uint64_t module) override;
   FunctionInfo function(uint64_t module, std::string_view name) override;
-  uint64_t launch(uint64_t function, const Geometry& g, std::span<const std::byte> params) override;
+  LaunchResult launch(uint64_t function, const Geometry& g,
+                      std::span<const std::byte> params) override;
   void reset() override;
 
  private:

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "accel/device_memory.h"
@@ -18,9 +19,12 @@
 #include "accel/gpu_device.h"
 #include "accel/ptx_backend.h"
 #include "cli/commands.h"
+#include "cli/profile_options.h"
 #include "device/runtime_dir.h"
 #include "fabric/fabric.h"
 #include "fabric/topology_loader.h"
+#include "frontend/coherence_scenarios.h"
+#include "frontend/topology_arg.h"
 #include "spec/error.h"
 
 namespace cxlsim::cli {
@@ -29,7 +33,8 @@ namespace {
 struct AccelOptions {
   std::string topology, target, backend = "ptx", memory, socket;
   unsigned threads = 0;
-  bool json = false, quiet = false;
+  bool json = false, quiet = false, coherence = false;
+  ProfileOptions profiles;  // --coherence: the timing model's profiles
   std::vector<std::string> command;
 };
 
@@ -95,7 +100,64 @@ nlohmann::json counters_json(const Device& d) {
           {"launches", c.launches},
           {"thread_instructions", c.thread_instructions},
           {"bytes_to_device", c.bytes_to_device},
-          {"bytes_from_device", c.bytes_from_device}};
+          {"bytes_from_device", c.bytes_from_device},
+          {"kernel_bytes_read", c.kernel_bytes - c.kernel_written},
+          {"kernel_bytes_written", c.kernel_written}};
+}
+
+// What the program's traffic would cost on the topology through the coherence engine
+// (frontend::cost_offload): copies in host bias, the kernels' device-memory accesses in device
+// bias (with the flips) or in host bias throughout.
+// The profiles --coherence costs with; throws ValidationError before anything runs.
+ProfileOptions::Loaded coherence_profiles(const AccelOptions& o) {
+  auto loaded = o.profiles.load();
+  if (!loaded.region_specs.empty()) throw ValidationError("--region does not apply to accel run");
+  if (!loaded.device.cxl) {
+    throw ValidationError(
+        fmt::format("--device '{}' is local DRAM; use a CXL device profile", loaded.device.name));
+  }
+  return loaded;
+}
+
+nlohmann::json coherence_json(const AccelOptions& o, const ProfileOptions::Loaded& loaded,
+                              const Device& d) {
+  frontend::CoherenceSetup s;
+  s.host = loaded.host;
+  s.local = loaded.local;
+  s.device = loaded.device;
+  s.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:type2-accel" : o.topology);
+  s.accel = o.topology.empty() ? "" : d.name;
+  s.accesses = 4096;
+  const accel::GpuCounters& c = d.gpu->counters();
+  const frontend::CoherenceReport r =
+      frontend::cost_offload(s, {c.bytes_to_device, c.bytes_from_device,
+                                 c.kernel_bytes - c.kernel_written, c.kernel_written});
+  nlohmann::json j = {{"path", r.path}, {"host", s.host.name}, {"device", s.device.name}};
+  for (const auto& row : r.rows) {
+    const bool flip = row.name.rfind("flip", 0) == 0;
+    j["phases"].push_back({{"name", row.name},
+                           {"ns", row.latency_ns},
+                           {"count", row.count},
+                           {"unit", flip ? "pages" : "lines"},
+                           {"messages_per_line", row.per_access_messages}});
+  }
+  for (const auto& [name, v] : r.ratios) j[name] = v;
+  return j;
+}
+
+void print_coherence(const nlohmann::json& j) {
+  std::cerr << fmt::format("coherence cost on {} ({} host, {} device memory):\n",
+                           j["path"].get<std::string>(), j["host"].get<std::string>(),
+                           j["device"].get<std::string>());
+  for (const auto& p : j["phases"]) {
+    std::cerr << fmt::format("  {:<50} {:>12.1f} us {:>10} {:<5} {:>6.2f} msgs/line\n",
+                             p["name"].get<std::string>(), p["ns"].get<double>() / 1000.0,
+                             p["count"].get<uint64_t>(), p["unit"].get<std::string>(),
+                             p["messages_per_line"].get<double>());
+  }
+  std::cerr << fmt::format("  total with bias flips {:.1f} us, in host bias throughout {:.1f} us\n",
+                           j["total_ns_with_flips"].get<double>() / 1000.0,
+                           j["total_ns_host_bias"].get<double>() / 1000.0);
 }
 
 volatile std::sig_atomic_t g_stop = 0;  // NOLINT: a signal handler's flag has to be global
@@ -153,6 +215,8 @@ int run_program(const AccelOptions& o, const std::string& socket) {
 int run(const AccelOptions& o) {
   if (o.command.empty()) throw ValidationError("accel run needs a program: accel run -- PROGRAM");
   Device d(o);
+  std::optional<ProfileOptions::Loaded> profiles;
+  if (o.coherence) profiles = coherence_profiles(o);
   accel::DeviceServer server(*d.gpu, *d.memory, d.config);
   device::ensure_runtime_dir();
   const std::string socket = fmt::format("{}/accel-{}.sock", device::runtime_dir(), getpid());
@@ -163,6 +227,7 @@ int run(const AccelOptions& o) {
   serving.join();
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   nlohmann::json j = counters_json(d);
+  if (profiles) j["coherence"] = coherence_json(o, *profiles, d);
   j["exit_status"] = code;
   if (WIFSIGNALED(status)) j["signal"] = WTERMSIG(status);
   if (o.json) {
@@ -175,6 +240,7 @@ int run(const AccelOptions& o) {
         j["failed_commands"].get<uint64_t>(), j["launches"].get<uint64_t>(),
         j["thread_instructions"].get<uint64_t>(), j["bytes_to_device"].get<uint64_t>(),
         j["bytes_from_device"].get<uint64_t>(), code);
+    if (profiles) print_coherence(j["coherence"]);
   }
   return code;
 }
@@ -209,6 +275,10 @@ void register_accel(CLI::App& app) {
       "run", "run PROGRAM with the libcuda shim against a private device server");
   device_options(r, *o);
   r->add_option("command", o->command, "-- PROGRAM [ARGS...]")->required();
+  r->add_flag("--coherence", o->coherence,
+              "also report what the program's copies and kernel accesses cost through the "
+              "coherence engine, in host bias and with bias flips (--host/--local/--device)");
+  o->profiles.add_to(*r);
   r->callback([o] { finish(run(*o)); });
 
   auto* d = accel->add_subcommand("shim-dir",

@@ -275,59 +275,104 @@ Duration stream(CoherenceTimer& timer, uint8_t agent, uint16_t first, uint16_t n
   return end;
 }
 
-CoherenceReport weather(const CoherenceSetup& s) {
-  Rig rig(s);
-  const uint16_t n = lines_of(s);
+// Lines of each phase of an offload (see cost_offload). The compute phase reads `dev_read`
+// lines of the input and writes `dev_write` lines of the output, `passes` times.
+struct OffloadPlan {
+  uint64_t up = 0, dev_read = 0, dev_write = 0, down = 0;
+  unsigned passes = 1;
+};
+
+// Appends the phases of `p` to `r`, once with bias flips around the compute and once in host
+// bias throughout, and their totals to r.ratios. Each phase runs on at most s.accesses lines
+// (the sample) and is scaled to its line count: the phases are streams, steady after a few
+// windows, so time grows linearly with lines.
+void offload(const CoherenceSetup& s, const OffloadPlan& p, CoherenceReport& r) {
+  const uint16_t cap = lines_of(s);
+  auto sample = [&](uint64_t lines) {
+    return static_cast<uint16_t>(std::min<uint64_t>(lines, cap));
+  };
+  const uint16_t up = sample(p.up), dr = sample(p.dev_read), dw = sample(p.dev_write),
+                 down = sample(p.down);
+  const uint16_t in = std::max(up, dr), out = std::max(dw, down);
   const uint16_t per_page = 64;  // 4 KiB pages
-  const auto pages = static_cast<uint16_t>((2 * n + per_page - 1) / per_page);
-  CoherenceReport r{"weather", rig.path_text(), {}, {}};
+  const auto pages = static_cast<uint16_t>((in + out + per_page - 1) / per_page);
+  auto scale = [](uint64_t lines, uint64_t sampled) {
+    return sampled == 0 ? 0.0 : static_cast<double>(lines) / static_cast<double>(sampled);
+  };
+  const uint64_t real_pages =
+      (std::max(p.up, p.dev_read) + std::max(p.dev_write, p.down) + per_page - 1) / per_page;
+  const double page_scale = scale(real_pages, pages);
   for (bool flips : {true, false}) {
-    Config c = cache_config(2, static_cast<uint16_t>(pages * per_page));
+    Config c = cache_config(2, static_cast<uint16_t>(std::max<int>(pages, 1) * per_page));
     c.device_agent = 1;
     c.lines_per_page = per_page;
+    Rig rig(s);  // links idle for each run
     CoherentHome home{true, s.costs.home, rig.host_memory, 1, rig.device_memory, rig.device_burst};
-    Rig fresh(s);  // links idle again
-    CoherenceTimer timer(c, {host_core(s), device(s, fresh)}, home);
+    CoherenceTimer timer(c, {host_core(s), device(s, rig)}, home);
     uint64_t msgs = 0;
+    double total_ns = 0;
     const std::string mode = flips ? "bias flips" : "host bias throughout";
-    auto phase = [&](const std::string& name, Duration from, Duration to, uint64_t m,
-                     uint64_t count) {
-      r.rows.push_back({fmt::format("{} ({})", name, mode), (to - from).nanoseconds(), count,
-                        count == 0 ? 0.0 : static_cast<double>(m) / static_cast<double>(count),
-                        "phase duration"});
+    auto phase = [&](const std::string& name, Duration from, Duration to, uint64_t sampled,
+                     uint64_t count, double k) {
+      const double ns = (to - from).nanoseconds() * k;
+      total_ns += ns;
+      r.rows.push_back(
+          {fmt::format("{} ({})", name, mode), ns, count,
+           sampled == 0 ? 0.0 : static_cast<double>(msgs) / static_cast<double>(sampled),
+           "phase duration"});
     };
     // Upload: the host writes the input into device memory, then flushes it from its caches.
-    Duration t = stream(timer, 0, 0, n, Access::kStoreFull, Duration(), s.window, msgs);
-    t = stream(timer, 0, 0, n, Access::kEvict, t, s.window, msgs);
-    phase("upload input", Duration(), t, msgs, n);
+    Duration t = stream(timer, 0, 0, up, Access::kStoreFull, Duration(), s.window, msgs);
+    t = stream(timer, 0, 0, up, Access::kEvict, t, s.window, msgs);
+    phase("upload input", Duration(), t, up, p.up, scale(p.up, up));
     Duration from = t;
     if (flips) {
-      for (uint16_t p = 0; p < pages; ++p) t = timer.flip_to_device(p, t);
-      phase("flip to device bias", from, t, 0, pages);
+      for (uint16_t pg = 0; pg < pages; ++pg) t = timer.flip_to_device(pg, t);
+      msgs = 0;
+      phase("flip to device bias", from, t, 0, real_pages, page_scale);
     }
     // Compute: the device reads the input and writes the output.
     from = t;
     msgs = 0;
-    for (unsigned pass = 0; pass < s.passes; ++pass) {  // time steps over the whole state
-      t = stream(timer, 1, 0, n, Access::kLoad, t, s.window, msgs);
-      t = stream(timer, 1, n, n, Access::kStoreFull, t, s.window, msgs);
+    for (unsigned pass = 0; pass < p.passes; ++pass) {  // time steps over the whole state
+      t = stream(timer, 1, 0, dr, Access::kLoad, t, s.window, msgs);
+      t = stream(timer, 1, in, dw, Access::kStoreFull, t, s.window, msgs);
     }
-    phase("compute on the device", from, t, msgs, 2ull * n * s.passes);
+    const uint64_t dev = p.dev_read + p.dev_write, dev_sampled = uint64_t{dr} + dw;
+    phase("compute on the device", from, t, dev_sampled * p.passes, dev * p.passes,
+          scale(dev, dev_sampled));
     if (flips) {
       from = t;
-      for (uint16_t p = 0; p < pages; ++p) t = timer.flip_to_host(p, t);
-      phase("flip to host bias", from, t, 0, pages);
+      for (uint16_t pg = 0; pg < pages; ++pg) t = timer.flip_to_host(pg, t);
+      msgs = 0;
+      phase("flip to host bias", from, t, 0, real_pages, page_scale);
     }
     from = t;
     msgs = 0;
-    t = stream(timer, 0, n, n, Access::kLoad, t, s.window, msgs);
-    phase("download output", from, t, msgs, n);
-    r.ratios.emplace_back(flips ? "total_ns_with_flips" : "total_ns_host_bias", t.nanoseconds());
+    t = stream(timer, 0, in, down, Access::kLoad, t, s.window, msgs);
+    phase("download output", from, t, down, p.down, scale(p.down, down));
+    r.ratios.emplace_back(flips ? "total_ns_with_flips" : "total_ns_host_bias", total_ns);
   }
+}
+
+CoherenceReport weather(const CoherenceSetup& s) {
+  const uint16_t n = lines_of(s);
+  CoherenceReport r{"weather", Rig(s).path_text(), {}, {}};
+  offload(s, {n, n, n, n, s.passes}, r);
   return r;
 }
 
 }  // namespace
+
+CoherenceReport cost_offload(const CoherenceSetup& s, const OffloadTraffic& t) {
+  auto lines = [](uint64_t bytes) { return (bytes + 63) / 64; };
+  CoherenceReport r{"offload", Rig(s).path_text(), {}, {}};
+  offload(s,
+          {lines(t.upload_bytes), lines(t.device_read_bytes), lines(t.device_write_bytes),
+           lines(t.download_bytes), 1},
+          r);
+  return r;
+}
 
 std::vector<std::string> coherence_scenarios() {
   return {"d2h-read", "hdm-host-bias", "hdm-device-bias", "pingpong", "shared-write", "weather"};

@@ -50,6 +50,21 @@ struct CoherenceReport {
   std::vector<std::pair<std::string, double>> ratios;  // named ratios to set beside the literature
 };
 
+// A program's traffic on the accelerator (cxlsim accel run): what the host copied in and out,
+// and what its kernels read and wrote in device memory.
+struct OffloadTraffic {
+  uint64_t upload_bytes = 0, download_bytes = 0;
+  uint64_t device_read_bytes = 0, device_write_bytes = 0;
+};
+
+// What `t` costs on the topology's accelerator, through the coherence engine: the phases of the
+// weather scenario (upload in host bias, compute, download) with the program's line counts, once
+// with bias flips around the compute (device bias while the kernels run) and once in host bias
+// throughout (every kernel access to device memory goes through the host's home agent). Each
+// phase is timed on a sample of at most s.accesses lines and scaled to its line count; ratios
+// total_ns_with_flips and total_ns_host_bias sum the phases.
+CoherenceReport cost_offload(const CoherenceSetup& s, const OffloadTraffic& t);
+
 std::vector<std::string> coherence_scenarios();
 // Runs `scenario` (one of coherence_scenarios()). Throws ValidationError on bad input.
 CoherenceReport run_coherence(const std::string& scenario, const CoherenceSetup& s);

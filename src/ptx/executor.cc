@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "ptx/program.h"
 
@@ -126,6 +127,7 @@ class CtaRunner {
       s.frames.clear();
       s.reductions.clear();
       w.clock = 0;
+      w.global_bytes = w.global_written = 0;
       w.cached = {};
     }
     red_count_ = 0;
@@ -212,6 +214,8 @@ class CtaRunner {
     }
     stats_.thread_instructions += thread_insts;
     stats_.warp_instructions += warp_insts;
+    stats_.global_bytes += std::exchange(w.global_bytes, 0);
+    stats_.global_written += std::exchange(w.global_written, 0);
   }
 
   void control(WarpState& s, const Inst& in, uint32_t exec) {
@@ -428,10 +432,14 @@ LaunchStats Executor::launch(std::string_view kernel, const LaunchConfig& config
         const LaunchStats s = runner.run(i);
         mine.thread_instructions += s.thread_instructions;
         mine.warp_instructions += s.warp_instructions;
+        mine.global_bytes += s.global_bytes;
+        mine.global_written += s.global_written;
       }
       const std::lock_guard lock(mu);
       total.thread_instructions += mine.thread_instructions;
       total.warp_instructions += mine.warp_instructions;
+      total.global_bytes += mine.global_bytes;
+      total.global_written += mine.global_written;
     } catch (...) {
       const std::lock_guard lock(mu);
       if (!error) error = std::current_exception();

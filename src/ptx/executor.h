@@ -35,6 +35,8 @@ struct LaunchConfig {
 struct LaunchStats {
   uint64_t thread_instructions = 0;  // instructions issued, times the lanes that issued them
   uint64_t warp_instructions = 0;    // instructions issued per warp
+  uint64_t global_bytes = 0;         // bytes of device memory the lanes accessed
+  uint64_t global_written = 0;       // of those, bytes stored (atomics included)
 };
 
 class Executor {

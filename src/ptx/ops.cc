@@ -900,12 +900,14 @@ struct Store {
   static void run(Warp& w, const Inst& in) {
     const uint64_t* base = w.regs + static_cast<size_t>(in.b) * kWarpSize;
     const Space space = in.space;
+    const uint64_t before = w.global_bytes;
     for_lanes(w.exec, [&](uint32_t l) {
       std::byte* p = w.resolve(space, base[l] + static_cast<uint64_t>(in.offset), N * sizeof(T), l);
       for (uint32_t i = 0; i < N; ++i) {
         store_mem<T>(p + i * sizeof(T), reg<T>(w, in.a[i], l));
       }
     });
+    w.global_written += w.global_bytes - before;
   }
 };
 template <template <class, uint32_t> class M, class T>
@@ -1018,6 +1020,7 @@ struct Atom {
   static void run(Warp& w, const Inst& in) {
     const uint64_t* base = w.regs + static_cast<size_t>(in.b) * kWarpSize;
     const auto op = static_cast<AtomOp>(in.mode);
+    const uint64_t before = w.global_bytes;
     for_lanes(w.exec, [&](uint32_t l) {
       std::byte* p = w.resolve(in.space, base[l] + static_cast<uint64_t>(in.offset), sizeof(T), l);
       if (reinterpret_cast<uintptr_t>(p) % sizeof(T) != 0) {
@@ -1029,6 +1032,7 @@ struct Atom {
         set_reg<T>(w, in.d[0], l, old);
       }
     });
+    w.global_written += w.global_bytes - before;  // an atomic writes what it reads
   }
 };
 

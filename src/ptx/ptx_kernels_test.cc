@@ -40,9 +40,12 @@ TEST_P(Kernels, VectorAdd) {
   const int n = 1000;
   auto a = random_floats(n, -100, 100), b = random_floats(n, -100, 100);
   const uint64_t da = dev.upload(a), db = dev.upload(b), dc = dev.upload(std::vector<float>(n));
-  dev.launch("vector_add", {8}, {128}, da, db, dc, n);
+  const LaunchStats s = dev.launch("vector_add", {8}, {128}, da, db, dc, n);
   const auto c = dev.download<float>(dc, n);
   for (int i = 0; i < n; ++i) ASSERT_EQ(c[i], a[i] + b[i]) << i;
+  // Device-memory traffic: each of the n threads reads a[i] and b[i] and writes c[i].
+  EXPECT_EQ(s.global_bytes, 12u * n);
+  EXPECT_EQ(s.global_written, 4u * n);
 }
 
 TEST_P(Kernels, Saxpy) {

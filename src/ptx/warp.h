@@ -51,12 +51,16 @@ struct Warp {
   GlobalMemory* global = nullptr;
   MappedRange cached{};  // last global range mapped
   uint64_t clock = 0;    // instructions this warp issued, for %clock
+  // Bytes of global memory the warp's lanes accessed (loads, stores and atomics), and of those
+  // the bytes stores and atomics wrote: the device-memory traffic of a launch (LaunchStats).
+  uint64_t global_bytes = 0, global_written = 0;
 
   [[noreturn]] void fault(const std::string& what) const {
     throw ExecError("ptx: line " + std::to_string(line) + ": " + what);
   }
 
   std::byte* global_at(uint64_t addr, uint64_t len) {
+    global_bytes += len;
     if (cached.contains(addr, len)) {
       return cached.host + (addr - cached.base);
     }

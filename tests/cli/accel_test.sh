@@ -34,6 +34,31 @@ expect_out "total $total "
 run 2 accel run --topology builtin:type2-accel --target nope -- "$PROG" "${PTX[0]}" info
 expect_err "no Type 2 device"
 
+# --- --coherence: the program's own traffic costed through the coherence engine ---
+run 0 accel run --json --coherence -- "$PROG" "${PTX[0]}" vector_add
+J=$(sed -n '/^{/,$p' <<<"$OUT")
+# upload = 2 arrays of 100000 floats; kernels read 2 and write 1 array; download 1 array.
+jq -e '.coherence.phases | map(select(.name | startswith("upload"))) | all(.count == 12500)' \
+  <<<"$J" >/dev/null || fail "coherence upload lines: $J"
+jq -e '.coherence.phases | map(select(.name | startswith("compute"))) | all(.count == 18750)' \
+  <<<"$J" >/dev/null || fail "coherence compute lines: $J"
+jq -e '.coherence.phases | map(select(.name | startswith("download"))) | all(.count == 6250)' \
+  <<<"$J" >/dev/null || fail "coherence download lines: $J"
+# each total is the sum of its mode's phases, and every phase takes time
+jq -e '.coherence as $c | ([$c.phases[] | select(.name | endswith("(bias flips)")) | .ns] | add) as $f |
+  ([$c.phases[] | select(.name | endswith("(host bias throughout)")) | .ns] | add) as $h |
+  ($f - $c.total_ns_with_flips | fabs) < 1 and ($h - $c.total_ns_host_bias | fabs) < 1 and
+  all($c.phases[]; .ns > 0)' <<<"$J" >/dev/null || fail "coherence totals: $J"
+# Kernels in host bias go through the host's home agent: messages per line; in device bias none.
+jq -e '.coherence.phases | (map(select(.name == "compute on the device (host bias throughout)"))[0].messages_per_line > 0) and
+  (map(select(.name == "compute on the device (bias flips)"))[0].messages_per_line == 0)' <<<"$J" >/dev/null ||
+  fail "coherence messages: $J"
+run 0 accel run --coherence -- "$PROG" "${PTX[0]}" vector_add
+expect_err "total with bias flips"
+run 2 accel run --coherence --device eurosys24-ddr5 -- "$PROG" "${PTX[0]}" info
+expect_err "local DRAM"
+[[ $OUT != *"info:"* ]] || fail "a bad --device must be refused before the program runs: $OUT"
+
 # --- errors: each failure is the CUresult CUDA gives, the device keeps serving ---
 run 0 accel run --json -- "$PROG" "${PTX[0]}" errors
 expect_out "every failure has its CUresult"
