@@ -36,6 +36,9 @@ class DeviceServer {
   // Accepts and serves connections until stop() (from any thread or a signal handler's flag).
   void serve();
   void stop() { stop_ = true; }
+  // Serves one connected stream `fd` in the calling thread until it closes, a malformed message
+  // arrives or stop(); closes fd (tests and the fuzz harness drive the protocol through it).
+  void serve_stream(int fd) { serve_connection(fd); }
   [[nodiscard]] uint64_t messages() const { return messages_; }
   [[nodiscard]] std::mutex& device_lock() { return lock_; }
 
