@@ -10,6 +10,8 @@
 namespace cxlsim::frontend {
 namespace {
 
+constexpr uint64_t kLine = 64;  // bytes
+
 CoherenceSetup setup(unsigned accesses) {
   CoherenceSetup s;
   s.host = timing::load_host_profile("spr-xeon");
@@ -31,7 +33,7 @@ double phase(const CoherenceReport& r, const std::string& name) {
 TEST(CostOffload, EqualsTheWeatherScenarioWhenTheCountsFitTheSample) {
   const CoherenceSetup s = setup(256);
   const CoherenceReport w = run_coherence("weather", s);
-  const CoherenceReport o = cost_offload(s, {256 * 64, 256 * 64, 256 * 64, 256 * 64});
+  const CoherenceReport o = cost_offload(s, {256 * kLine, 256 * kLine, 256 * kLine, 256 * kLine});
   ASSERT_EQ(w.rows.size(), o.rows.size());
   for (size_t i = 0; i < w.rows.size(); ++i) {
     EXPECT_EQ(w.rows[i].name, o.rows[i].name);
@@ -42,14 +44,14 @@ TEST(CostOffload, EqualsTheWeatherScenarioWhenTheCountsFitTheSample) {
 
 TEST(CostOffload, PhasesBeyondTheSampleScaleWithTheirLines) {
   const CoherenceSetup s = setup(512);
-  const OffloadTraffic small{.upload_bytes = 512 * 64,
-                             .download_bytes = 512 * 64,
-                             .device_read_bytes = 1024 * 64,
-                             .device_write_bytes = 512 * 64};
-  const OffloadTraffic big{.upload_bytes = 8 * 512 * 64,
-                           .download_bytes = 8 * 512 * 64,
-                           .device_read_bytes = 8 * 1024 * 64,
-                           .device_write_bytes = 8 * 512 * 64};
+  const OffloadTraffic small{.upload_bytes = 512 * kLine,
+                             .download_bytes = 512 * kLine,
+                             .device_read_bytes = 1024 * kLine,
+                             .device_write_bytes = 512 * kLine};
+  const OffloadTraffic big{.upload_bytes = kLine * 8 * 512,
+                           .download_bytes = kLine * 8 * 512,
+                           .device_read_bytes = kLine * 8 * 1024,
+                           .device_write_bytes = kLine * 8 * 512};
   const CoherenceReport a = cost_offload(s, small), b = cost_offload(s, big);
   for (const char* p : {"upload input (bias flips)", "download output (host bias throughout)",
                         "compute on the device (host bias throughout)"}) {

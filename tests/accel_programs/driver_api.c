@@ -246,7 +246,7 @@ static int bench(void) {
   for (int i = 0; i < rounds / 10; ++i) {
     check(cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, NULL, args, NULL), "cuLaunchKernel");
   }
-  const double launch_us = (seconds() - t0) / (rounds / 10) * 1e6;
+  const double launch_us = (seconds() - t0) / (rounds / 10.0) * 1e6;
   const size_t bytes = (size_t)64 << 20;
   char* host = malloc(bytes);
   if (host == NULL) return 2;
