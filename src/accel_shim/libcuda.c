@@ -849,28 +849,26 @@ static const struct {
     {CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},
 };
 
+/* The entry of `error` in the table above, or NULL. */
+static const char* const* error_entry(CUresult error, int text) {
+  for (size_t i = 0; i < sizeof errors / sizeof errors[0]; ++i) {
+    if (errors[i].code == error) return text ? &errors[i].text : &errors[i].name;
+  }
+  return NULL;
+}
+
 EXPORT CUresult cuGetErrorName(CUresult error, const char** name) {
   if (name == NULL) return CUDA_ERROR_INVALID_VALUE;
-  for (size_t i = 0; i < sizeof errors / sizeof errors[0]; ++i) {
-    if (errors[i].code == error) {
-      *name = errors[i].name;
-      return CUDA_SUCCESS;
-    }
-  }
-  *name = NULL;
-  return CUDA_ERROR_INVALID_VALUE;
+  const char* const* e = error_entry(error, 0);
+  *name = e != NULL ? *e : NULL;
+  return e != NULL ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
 EXPORT CUresult cuGetErrorString(CUresult error, const char** text) {
   if (text == NULL) return CUDA_ERROR_INVALID_VALUE;
-  for (size_t i = 0; i < sizeof errors / sizeof errors[0]; ++i) {
-    if (errors[i].code == error) {
-      *text = errors[i].text;
-      return CUDA_SUCCESS;
-    }
-  }
-  *text = NULL;
-  return CUDA_ERROR_INVALID_VALUE;
+  const char* const* e = error_entry(error, 1);
+  *text = e != NULL ? *e : NULL;
+  return e != NULL ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
 /* cuGetProcAddress: a symbol's base name (as the CUDA runtime asks for it) to the entry point
