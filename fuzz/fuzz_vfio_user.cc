@@ -22,8 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // before each input so inputs do not depend on each other.
   static accel::DeviceMemory memory(MiB(1));
   static accel::PtxBackend backend(memory, 1);
-  static accel::GpuDevice gpu(memory, backend);
-  static accel::DeviceServer server(gpu, memory, nullptr);
+  static accel::GpuDevice gpu(backend);
+  static accel::DeviceServer server(gpu, nullptr);
   gpu.reset();
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return 0;

@@ -52,7 +52,7 @@ RC_GTEST_PROP(DeviceMemory, AllocationsAreDisjointAndFreeingRestoresAll,
 struct Gpu {
   DeviceMemory mem{MiB(16)};
   PtxBackend backend{mem, 1};
-  GpuDevice gpu{mem, backend};
+  GpuDevice gpu{backend};
   uint32_t run(uint32_t cmd, std::initializer_list<uint64_t> params = {}) {
     uint32_t i = 0;
     for (const uint64_t p : params) write64(CXL2_REG_PARAM0 + 8 * i++, p);
@@ -162,7 +162,7 @@ class Client {
 TEST(DeviceServer, ServesConfigSpaceAndBarsAndRefusesWhatItDoesNot) {
   Gpu g;
   ConfigSpace config(HeaderType::kType0, PciIdentity{0x1e98, 0x0d93, 0x120000, 1, 0, 0});
-  DeviceServer server(g.gpu, g.mem, &config);
+  DeviceServer server(g.gpu, &config);
   const std::string path = ::testing::TempDir() + "/accel_test.sock";
   server.listen(path);
   std::thread t([&] { server.serve(); });

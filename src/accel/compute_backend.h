@@ -1,10 +1,12 @@
-// What runs the accelerator's kernels, behind one interface (issue #12 item 2): `ptx` (the
-// built-in PTX executor, ptx_backend.h) and, where a GPU is present, `cuda` (a later backend).
-// The GPU command interface (gpu_device.h) calls it; handles are the backend's own numbers,
-// never 0. Failures are CommandErrors carrying the CUresult a CUDA driver would return.
+// What runs the accelerator's kernels and holds its memory, behind one interface: `ptx` (the
+// built-in PTX executor over a memory file, ptx_backend.h) and `cuda` (a CUDA driver library
+// on the host, cuda_backend.h). The GPU command interface (gpu_device.h) calls it; handles are
+// the backend's own numbers, never 0. Failures are CommandErrors carrying the CUresult a CUDA
+// driver would return.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -62,8 +64,26 @@ class ComputeBackend {
   // Runs a kernel to completion.
   virtual LaunchResult launch(uint64_t function, const Geometry& g,
                               std::span<const std::byte> params) = 0;
-  // Forgets every module (device reset).
+  // Forgets every module and allocation (device reset).
   virtual void reset() = 0;
+
+  // ---- device memory (device addresses) ----
+  [[nodiscard]] virtual uint64_t total_bytes() const = 0;
+  [[nodiscard]] virtual uint64_t free_bytes() const = 0;
+  // A new allocation of `bytes` > 0, or nothing when there is no room.
+  virtual std::optional<uint64_t> alloc(uint64_t bytes) = 0;
+  // Frees the allocation starting at `addr`; false when none starts there.
+  virtual bool release(uint64_t addr) = 0;
+  // Whether [addr, addr + len) lies inside one allocation.
+  [[nodiscard]] virtual bool allocated(uint64_t addr, uint64_t len) const = 0;
+  // Moves data; every range lies inside one allocation (the caller checked allocated()).
+  virtual void write(uint64_t addr, std::span<const std::byte> in) = 0;
+  virtual void read(uint64_t addr, std::span<std::byte> out) = 0;
+  virtual void fill(uint64_t addr, uint32_t value, unsigned elem, uint64_t count) = 0;
+  virtual void move(uint64_t dst, uint64_t src, uint64_t len) = 0;
+  // The file holding device memory that clients may map as BAR4 (device address
+  // CXL2_DEVICE_BASE at offset 0), or -1 when the memory is not host-mappable (a GPU's).
+  [[nodiscard]] virtual int memory_fd() const = 0;
 };
 
 }  // namespace cxlsim::accel

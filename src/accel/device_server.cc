@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 
 #include "accel/vfio_user.h"
 #include "spec/error.h"
@@ -98,8 +99,8 @@ bool wait_readable(int fd) {
 
 }  // namespace
 
-DeviceServer::DeviceServer(GpuDevice& gpu, DeviceMemory& memory, const ConfigSpace* config)
-    : gpu_(gpu), memory_(memory), config_(config) {}
+DeviceServer::DeviceServer(GpuDevice& gpu, const ConfigSpace* config)
+    : gpu_(gpu), config_(config) {}
 
 DeviceServer::~DeviceServer() {
   stop_ = true;
@@ -186,9 +187,10 @@ bool DeviceServer::handle(int fd, const vfu_header& h, std::vector<std::byte>& p
       if (i.index == CXL2_BAR2_INDEX) {
         i.size = CXL2_BAR2_SIZE;
       } else if (i.index == CXL2_BAR4_INDEX) {
-        i.size = memory_.size();
-        i.flags |= VFU_REGION_INFO_FLAG_MMAP;
-        pass = memory_.fd();
+        const std::lock_guard<std::mutex> l(lock_);
+        i.size = gpu_.backend().total_bytes();
+        pass = gpu_.backend().memory_fd();
+        if (pass >= 0) i.flags |= VFU_REGION_INFO_FLAG_MMAP;
       } else if (i.index == VFU_PCI_CONFIG_REGION_INDEX) {
         i.size = 4096;
       } else {
@@ -209,6 +211,15 @@ bool DeviceServer::handle(int fd, const vfu_header& h, std::vector<std::byte>& p
     default:
       return send_error(fd, h, ENOSYS);
   }
+}
+
+bool DeviceServer::bar4(const vfu_region_access& a, const std::function<void(uint64_t)>& move) {
+  const uint64_t addr = CXL2_DEVICE_BASE + a.offset;
+  if (a.offset > UINT64_MAX - CXL2_DEVICE_BASE || !gpu_.backend().allocated(addr, a.count)) {
+    return false;
+  }
+  move(addr);
+  return true;
 }
 
 void DeviceServer::config_read(uint64_t offset, std::byte* out, uint32_t n) const {
@@ -236,9 +247,7 @@ bool DeviceServer::region_read(int fd, const vfu_header& h, const std::vector<st
     if (a.region == CXL2_BAR2_INDEX) {
       ok = gpu_.read(a.offset, out);
     } else if (a.region == CXL2_BAR4_INDEX) {
-      std::byte* p = memory_.host(CXL2_DEVICE_BASE + a.offset, a.count);
-      ok = p != nullptr;
-      if (ok) std::memcpy(out.data(), p, a.count);
+      ok = bar4(a, [&](uint64_t addr) { gpu_.backend().read(addr, out); });
     } else if (a.region == VFU_PCI_CONFIG_REGION_INDEX && a.offset <= 4096 &&
                a.count <= 4096 - a.offset) {
       config_read(a.offset, out.data(), a.count);
@@ -263,9 +272,7 @@ bool DeviceServer::region_write(int fd, const vfu_header& h,
     if (a.region == CXL2_BAR2_INDEX) {
       ok = gpu_.write(a.offset, in);
     } else if (a.region == CXL2_BAR4_INDEX) {
-      std::byte* p = memory_.host(CXL2_DEVICE_BASE + a.offset, a.count);
-      ok = p != nullptr;
-      if (ok) std::memcpy(p, in.data(), a.count);
+      ok = bar4(a, [&](uint64_t addr) { gpu_.backend().write(addr, in); });
     } else {
       ok = false;  // config space writes are not emulated by the server (yet): refused
     }

@@ -1,21 +1,22 @@
 // The accelerator's device server: serves one Type 2 device over a Unix socket with the
 // vfio-user protocol (vfio_user.h): PCI config space (region 7: the fabric's config space of
 // the device, with its CXL DVSECs, when the server was given one), BAR2 (the GPU command
-// interface, gpu_device.h) by REGION_READ/WRITE, and BAR4 (device memory) mapped by the client
-// from the file descriptor the GET_REGION_INFO reply carries. Each connection is served by its
-// own thread; one device lock serializes every access, so one command is in flight at a time.
-// A malformed message closes its connection (the device is untouched); a failed access is
+// interface, gpu_device.h) by REGION_READ/WRITE, and BAR4 (device memory): mapped by the client
+// from the file descriptor the GET_REGION_INFO reply carries when the backend's memory is a
+// file, read and written (inside allocations) by REGION_READ/WRITE either way. Each connection is
+// served by its own thread; one device lock serializes every access, so one command is in flight at
+// a time. A malformed message closes its connection (the device is untouched); a failed access is
 // answered with the error flag and an errno.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "accel/device_memory.h"
 #include "accel/gpu_device.h"
 #include "accel/vfio_user.h"
 #include "spec/config_space.h"
@@ -24,8 +25,8 @@ namespace cxlsim::accel {
 
 class DeviceServer {
  public:
-  // `config` may be null (config reads then return a header with only the ids below).
-  DeviceServer(GpuDevice& gpu, DeviceMemory& memory, const ConfigSpace* config);
+  // `config` may be null (config reads then return all ones, as for an absent function).
+  DeviceServer(GpuDevice& gpu, const ConfigSpace* config);
   ~DeviceServer();
   DeviceServer(const DeviceServer&) = delete;
   DeviceServer& operator=(const DeviceServer&) = delete;
@@ -49,9 +50,10 @@ class DeviceServer {
   bool region_read(int fd, const ::vfu_header& h, const std::vector<std::byte>& payload);
   bool region_write(int fd, const ::vfu_header& h, const std::vector<std::byte>& payload);
   void config_read(uint64_t offset, std::byte* out, uint32_t n) const;
+  // A BAR4 access: `move(device address)` when the range lies in one allocation (lock held).
+  bool bar4(const ::vfu_region_access& a, const std::function<void(uint64_t)>& move);
 
   GpuDevice& gpu_;
-  DeviceMemory& memory_;
   const ConfigSpace* config_;
   std::mutex lock_;
   std::atomic<bool> stop_{false};

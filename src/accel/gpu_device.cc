@@ -7,19 +7,15 @@
 
 namespace cxlsim::accel {
 
-GpuDevice::GpuDevice(DeviceMemory& memory, ComputeBackend& backend)
-    : memory_(memory), backend_(backend), bar_(CXL2_BAR2_SIZE) {
-  reset();
-}
+GpuDevice::GpuDevice(ComputeBackend& backend) : backend_(backend), bar_(CXL2_BAR2_SIZE) { reset(); }
 
 void GpuDevice::reset() {
   std::fill(bar_.begin(), bar_.end(), std::byte{0});
   set32(CXL2_REG_MAGIC, CXL2_MAGIC_VALUE);
   set32(CXL2_REG_VERSION, CXL2_VERSION_VALUE);
   set32(CXL2_REG_STATUS, CXL2_STATUS_READY);
-  set64(CXL2_REG_TOTAL_MEM, memory_.size());
   backend_.reset();
-  memory_.clear();
+  set64(CXL2_REG_TOTAL_MEM, backend_.total_bytes());
   functions_.clear();
 }
 
@@ -94,25 +90,26 @@ void GpuDevice::run(uint32_t cmd) {
   set32(CXL2_REG_STATUS, CXL2_STATUS_READY);
 }
 
-std::byte* GpuDevice::checked(uint64_t addr, uint64_t len, const char* what) {
-  if (!memory_.allocated(addr, len)) {
+void GpuDevice::check(uint64_t addr, uint64_t len, const char* what) const {
+  if (!backend_.allocated(addr, len)) {
     throw CommandError(
         CXL2_ERR_INVALID_VALUE,
         fmt::format("{}: [{:#x}, +{}) is not inside one allocation", what, addr, len));
   }
-  return memory_.host(addr, len);
 }
 
 void GpuDevice::copy(bool to_device) {
   const uint64_t addr = param(0), len = param(1);
-  std::byte* p = checked(addr, len, to_device ? "copy to device" : "copy from device");
+  check(addr, len, to_device ? "copy to device" : "copy from device");
   if (param(2) == 1) {  // the data moves through DATA
-    const auto d = data(len);
     if (to_device) {
-      std::memcpy(p, d.data(), d.size());
+      backend_.write(addr, data(len));
     } else {
-      std::memcpy(d.data(), p, d.size());
+      backend_.read(addr, data(len));
     }
+  } else if (backend_.memory_fd() < 0) {
+    throw CommandError(CXL2_ERR_INVALID_VALUE,
+                       "device memory cannot be mapped here: copies go through DATA (PARAM2 = 1)");
   }
   (to_device ? counters_.bytes_to_device : counters_.bytes_from_device) += len;
 }
@@ -158,16 +155,16 @@ void GpuDevice::execute(uint32_t cmd) {
       }
       return;
     case CXL2_CMD_MEM_ALLOC: {
-      const auto a = param(0) == 0 ? std::nullopt : memory_.alloc(param(0));
+      const auto a = param(0) == 0 ? std::nullopt : backend_.alloc(param(0));
       if (!a) {
         throw CommandError(
             param(0) == 0 ? CXL2_ERR_INVALID_VALUE : CXL2_ERR_OUT_OF_MEMORY,
-            fmt::format("cannot allocate {} bytes ({} free)", param(0), memory_.free_bytes()));
+            fmt::format("cannot allocate {} bytes ({} free)", param(0), backend_.free_bytes()));
       }
       return result(0, *a);
     }
     case CXL2_CMD_MEM_FREE:
-      if (!memory_.release(param(0))) {
+      if (!backend_.release(param(0))) {
         throw CommandError(CXL2_ERR_INVALID_VALUE,
                            fmt::format("{:#x} is not the start of an allocation", param(0)));
       }
@@ -177,23 +174,24 @@ void GpuDevice::execute(uint32_t cmd) {
     case CXL2_CMD_COPY_DTOH:
       return copy(false);
     case CXL2_CMD_MEM_GET_INFO:
-      result(0, memory_.free_bytes());
-      return result(1, memory_.size());
+      result(0, backend_.free_bytes());
+      return result(1, backend_.total_bytes());
     case CXL2_CMD_MEMSET: {
       const uint64_t elem = param(2), count = param(3);
       if (elem != 1 && elem != 2 && elem != 4) {
         throw CommandError(CXL2_ERR_INVALID_VALUE, "memset element size must be 1, 2 or 4");
       }
-      std::byte* p = checked(param(0), elem * count, "memset");
-      for (uint64_t i = 0; i < count; ++i) {
-        std::memcpy(p + i * elem, &bar_[CXL2_REG_PARAM0 + 8], elem);
+      if (count > backend_.total_bytes()) {
+        throw CommandError(CXL2_ERR_INVALID_VALUE, "memset: count exceeds device memory");
       }
+      check(param(0), elem * count, "memset");
+      backend_.fill(param(0), static_cast<uint32_t>(param(1)), static_cast<unsigned>(elem), count);
       return;
     }
     case CXL2_CMD_COPY_DTOD: {
-      std::byte* d = checked(param(0), param(2), "copy destination");
-      const std::byte* s = checked(param(1), param(2), "copy source");
-      std::memmove(d, s, param(2));
+      check(param(0), param(2), "copy destination");
+      check(param(1), param(2), "copy source");
+      backend_.move(param(0), param(1), param(2));
       return;
     }
     case CXL2_CMD_MODULE_LOAD_PTX:

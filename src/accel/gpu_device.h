@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "accel/compute_backend.h"
-#include "accel/device_memory.h"
 
 namespace cxlsim::accel {
 
@@ -23,7 +22,7 @@ struct GpuCounters {
 
 class GpuDevice {
  public:
-  GpuDevice(DeviceMemory& memory, ComputeBackend& backend);
+  explicit GpuDevice(ComputeBackend& backend);
 
   // BAR2 accesses; false (nothing done) when [offset, offset + n) is outside the BAR.
   [[nodiscard]] bool read(uint64_t offset, std::span<std::byte> out) const;
@@ -32,6 +31,7 @@ class GpuDevice {
   void reset();
 
   [[nodiscard]] const GpuCounters& counters() const { return counters_; }
+  [[nodiscard]] ComputeBackend& backend() { return backend_; }
   [[nodiscard]] uint64_t reg64(uint32_t offset) const;
 
  private:
@@ -45,10 +45,9 @@ class GpuDevice {
   void execute(uint32_t cmd);
   void copy(bool to_device);
   void launch();
-  // The allocation range [addr, addr + len) in host memory, or CommandError INVALID_VALUE.
-  std::byte* checked(uint64_t addr, uint64_t len, const char* what);
+  // CommandError INVALID_VALUE unless [addr, addr + len) lies inside one allocation.
+  void check(uint64_t addr, uint64_t len, const char* what) const;
 
-  DeviceMemory& memory_;
   ComputeBackend& backend_;
   std::vector<std::byte> bar_;
   std::vector<FunctionInfo> functions_;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "ptx/module.h"
 #include "ptx/warp.h"
 
@@ -70,6 +72,24 @@ LaunchResult PtxBackend::launch(uint64_t function, const Geometry& g,
 void PtxBackend::reset() {
   functions_.clear();
   modules_.clear();
+  memory_.clear();
+}
+
+void PtxBackend::write(uint64_t addr, std::span<const std::byte> in) {
+  std::memcpy(memory_.host(addr, in.size()), in.data(), in.size());
+}
+
+void PtxBackend::read(uint64_t addr, std::span<std::byte> out) {
+  std::memcpy(out.data(), memory_.host(addr, out.size()), out.size());
+}
+
+void PtxBackend::fill(uint64_t addr, uint32_t value, unsigned elem, uint64_t count) {
+  std::byte* p = memory_.host(addr, elem * count);
+  for (uint64_t i = 0; i < count; ++i) std::memcpy(p + i * elem, &value, elem);  // little-endian
+}
+
+void PtxBackend::move(uint64_t dst, uint64_t src, uint64_t len) {
+  std::memmove(memory_.host(dst, len), memory_.host(src, len), len);
 }
 
 }  // namespace cxlsim::accel

@@ -86,7 +86,7 @@ struct Device {
     if (!o.memory.empty()) size = parse_bytes(o.memory);
     memory = std::make_unique<accel::DeviceMemory>(size);
     backend = std::make_unique<accel::PtxBackend>(*memory, o.threads);
-    gpu = std::make_unique<accel::GpuDevice>(*memory, *backend);
+    gpu = std::make_unique<accel::GpuDevice>(*backend);
   }
 };
 
@@ -94,7 +94,7 @@ nlohmann::json counters_json(const Device& d) {
   const accel::GpuCounters& c = d.gpu->counters();
   return {{"device", d.name},
           {"backend", d.backend->name()},
-          {"memory_bytes", d.memory->size()},
+          {"memory_bytes", d.backend->total_bytes()},
           {"commands", c.commands},
           {"failed_commands", c.failed},
           {"launches", c.launches},
@@ -165,7 +165,7 @@ extern "C" void on_stop(int /*sig*/) { g_stop = 1; }
 
 int serve(const AccelOptions& o) {
   Device d(o);
-  accel::DeviceServer server(*d.gpu, *d.memory, d.config);
+  accel::DeviceServer server(*d.gpu, d.config);
   struct sigaction sa {};  // before the socket appears: a client may stop the server at once
   sa.sa_handler = on_stop;
   sigaction(SIGTERM, &sa, nullptr);
@@ -178,7 +178,7 @@ int serve(const AccelOptions& o) {
   });
   if (!o.quiet) {
     std::cerr << fmt::format("cxlsim accel: serving {} ({} backend, {} MiB) on {}\n", d.name,
-                             d.backend->name(), d.memory->size() >> 20, o.socket);
+                             d.backend->name(), d.backend->total_bytes() >> 20, o.socket);
   }
   server.serve();
   g_stop = 1;
@@ -217,7 +217,7 @@ int run(const AccelOptions& o) {
   Device d(o);
   std::optional<ProfileOptions::Loaded> profiles;
   if (o.coherence) profiles = coherence_profiles(o);
-  accel::DeviceServer server(*d.gpu, *d.memory, d.config);
+  accel::DeviceServer server(*d.gpu, d.config);
   device::ensure_runtime_dir();
   const std::string socket = fmt::format("{}/accel-{}.sock", device::runtime_dir(), getpid());
   server.listen(socket);
