@@ -129,6 +129,7 @@ CUresult cuModuleLoadDataEx(CUmodule* module, const void* image, unsigned int nu
                             CUjit_option* options, void** option_values);
 CUresult cuModuleUnload(CUmodule module);
 CUresult cuModuleGetFunction(CUfunction* function, CUmodule module, const char* name);
+CUresult cuFuncGetParamInfo(CUfunction function, size_t index, size_t* offset, size_t* size);
 CUresult cuLaunchKernel(CUfunction f, unsigned int grid_x, unsigned int grid_y, unsigned int grid_z,
                         unsigned int block_x, unsigned int block_y, unsigned int block_z,
                         unsigned int shared_bytes, CUstream stream, void** kernel_params,

@@ -263,11 +263,13 @@ static CUresult connect_server(void) {
   int mem_fd = -1;
   if (transact(VFU_CMD_DEVICE_GET_REGION_INFO, &info, sizeof info, NULL, 0, &info, sizeof info,
                &mem_fd) != 0 ||
-      mem_fd < 0 || info.size == 0) {
+      info.size == 0) {
     if (mem_fd >= 0) close(mem_fd);
     lost();
     return CUDA_ERROR_NO_DEVICE;
   }
+  shim.memory_size = info.size;
+  if (mem_fd < 0 || !(info.flags & VFU_REGION_INFO_FLAG_MMAP)) return CUDA_SUCCESS; /* via DATA */
   void* m = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED, mem_fd, (off_t)info.offset);
   close(mem_fd);
   if (m == MAP_FAILED) {
@@ -275,7 +277,6 @@ static CUresult connect_server(void) {
     return CUDA_ERROR_NO_DEVICE;
   }
   shim.memory = m;
-  shim.memory_size = info.size;
   return CUDA_SUCCESS;
 }
 
@@ -556,19 +557,57 @@ EXPORT CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) {
 
 /* Has the device check [dptr, dptr + bytes) (COPY_HTOD / COPY_DTOH), then moves the data
  * through the mapped device memory. */
+/* Reads n bytes of the DATA window. The lock is held. */
+static int data_read(void* out, size_t n) {
+  struct vfu_region_access a = {CXL2_REG_DATA, CXL2_BAR2_INDEX, (uint32_t)n};
+  unsigned char* reply = malloc(sizeof a + n);
+  if (reply == NULL) return ENOMEM;
+  int e = transact(VFU_CMD_REGION_READ, &a, sizeof a, NULL, 0, reply, sizeof a + n, NULL);
+  if (e == 0) memcpy(out, reply + sizeof a, n);
+  free(reply);
+  return e;
+}
+
+/* A copy through the DATA window (device memory not mapped here), in chunks of the window. */
+static CUresult copy_through_data(uint32_t cmd, CUdeviceptr dptr, unsigned char* host,
+                                  size_t bytes) {
+  const size_t window = CXL2_BAR2_SIZE - CXL2_REG_DATA;
+  for (size_t done = 0; done < bytes;) {
+    size_t n = bytes - done < window ? bytes - done : window;
+    uint64_t p[3] = {dptr + done, n, 1};
+    if (cmd == CXL2_CMD_COPY_HTOD && data_write(host + done, n) != 0) {
+      return CUDA_ERROR_DEVICE_UNAVAILABLE;
+    }
+    CUresult r = command(cmd, p, 3, NULL);
+    if (r != CUDA_SUCCESS) return r;
+    if (cmd == CXL2_CMD_COPY_DTOH && data_read(host + done, n) != 0) {
+      return CUDA_ERROR_DEVICE_UNAVAILABLE;
+    }
+    done += n;
+  }
+  return CUDA_SUCCESS;
+}
+
+/* Has the device check [dptr, dptr + bytes) (COPY_HTOD / COPY_DTOH), then moves the data
+ * through the mapped device memory, or through DATA where the device's memory is not mappable
+ * (a GPU behind the cuda backend). */
 static CUresult copy(uint32_t cmd, CUdeviceptr dptr, void* host, size_t bytes) {
   if (host == NULL && bytes > 0) return CUDA_ERROR_INVALID_VALUE;
   CUresult r = need_context();
   if (r != CUDA_SUCCESS || bytes == 0) return r;
-  uint64_t p[3] = {dptr, bytes, 0};
   pthread_mutex_lock(&shim.lock);
-  r = command(cmd, p, 3, NULL);
-  if (r == CUDA_SUCCESS) {
-    unsigned char* d = shim.memory + (dptr - CXL2_DEVICE_BASE);
-    if (cmd == CXL2_CMD_COPY_HTOD) {
-      memcpy(d, host, bytes);
-    } else {
-      memcpy(host, d, bytes);
+  if (shim.memory == NULL) {
+    r = copy_through_data(cmd, dptr, host, bytes);
+  } else {
+    uint64_t p[3] = {dptr, bytes, 0};
+    r = command(cmd, p, 3, NULL);
+    if (r == CUDA_SUCCESS) {
+      unsigned char* d = shim.memory + (dptr - CXL2_DEVICE_BASE);
+      if (cmd == CXL2_CMD_COPY_HTOD) {
+        memcpy(d, host, bytes);
+      } else {
+        memcpy(host, d, bytes);
+      }
     }
   }
   pthread_mutex_unlock(&shim.lock);
@@ -699,6 +738,18 @@ EXPORT CUresult cuModuleGetFunction(CUfunction* function, CUmodule module, const
     return r;
   }
   *function = (CUfunction)f;
+  return CUDA_SUCCESS;
+}
+
+/* CUDA 12.4's parameter layout query: the offset and size of parameter `index` in the buffer,
+ * CUDA_ERROR_INVALID_VALUE past the last one. */
+EXPORT CUresult cuFuncGetParamInfo(CUfunction function, size_t index, size_t* offset,
+                                   size_t* size) {
+  const struct function* f = (const struct function*)function;
+  if (f == NULL) return CUDA_ERROR_INVALID_HANDLE;
+  if (index >= f->params || offset == NULL || size == NULL) return CUDA_ERROR_INVALID_VALUE;
+  *offset = f->offset[index];
+  *size = f->size[index];
   return CUDA_SUCCESS;
 }
 
@@ -910,6 +961,7 @@ static const struct {
     ENTRY("cuModuleLoadDataEx", cuModuleLoadDataEx),
     ENTRY("cuModuleUnload", cuModuleUnload),
     ENTRY("cuModuleGetFunction", cuModuleGetFunction),
+    ENTRY("cuFuncGetParamInfo", cuFuncGetParamInfo),
     ENTRY("cuLaunchKernel", cuLaunchKernel),
     ENTRY("cuStreamCreate", cuStreamCreate),
     ENTRY("cuStreamDestroy", cuStreamDestroy_v2),

@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "accel/cuda_backend.h"
 #include "accel/device_memory.h"
 #include "accel/device_server.h"
 #include "accel/gpu_device.h"
@@ -31,7 +32,7 @@ namespace cxlsim::cli {
 namespace {
 
 struct AccelOptions {
-  std::string topology, target, backend = "ptx", memory, socket;
+  std::string topology, target, backend = "ptx", memory, socket, cuda_library = "libcuda.so.1";
   unsigned threads = 0;
   bool json = false, quiet = false, coherence = false;
   ProfileOptions profiles;  // --coherence: the timing model's profiles
@@ -61,9 +62,11 @@ struct Device {
   std::unique_ptr<accel::GpuDevice> gpu;
 
   explicit Device(const AccelOptions& o) {
-    if (o.backend != "ptx") {
-      throw ValidationError(fmt::format(
-          "--backend {}: this build has only 'ptx' (the 'cuda' backend needs a GPU)", o.backend));
+    if (o.backend != "ptx" && o.backend != "cuda") {
+      throw ValidationError(fmt::format("--backend {}: choose ptx or cuda", o.backend));
+    }
+    if (o.backend == "cuda" && !o.memory.empty()) {
+      throw ValidationError("--memory does not apply to --backend cuda (the GPU's memory)");
     }
     Bytes size = MiB(256);
     if (!o.topology.empty()) {
@@ -83,9 +86,13 @@ struct Device {
     } else if (!o.target.empty()) {
       throw ValidationError("--target needs --topology");
     }
-    if (!o.memory.empty()) size = parse_bytes(o.memory);
-    memory = std::make_unique<accel::DeviceMemory>(size);
-    backend = std::make_unique<accel::PtxBackend>(*memory, o.threads);
+    if (o.backend == "cuda") {
+      backend = std::make_unique<accel::CudaBackend>(o.cuda_library);
+    } else {
+      if (!o.memory.empty()) size = parse_bytes(o.memory);
+      memory = std::make_unique<accel::DeviceMemory>(size);
+      backend = std::make_unique<accel::PtxBackend>(*memory, o.threads);
+    }
     gpu = std::make_unique<accel::GpuDevice>(*backend);
   }
 };
@@ -250,7 +257,11 @@ void device_options(CLI::App* c, AccelOptions& o) {
                 "topology holding the Type 2 device (file, builtin:NAME, newick:...); without "
                 "it a bare device of --memory bytes");
   c->add_option("--target", o.target, "id of the Type 2 device (default: the first)");
-  c->add_option("--backend", o.backend, "compute backend: ptx (kernels on the host CPUs)");
+  c->add_option("--backend", o.backend,
+                "compute backend: ptx (kernels on the host CPUs) or cuda (a CUDA driver library "
+                "on this host: a GPU)");
+  c->add_option("--cuda-library", o.cuda_library,
+                "--backend cuda: the driver library to load (default libcuda.so.1)");
   c->add_option("--memory", o.memory,
                 "device memory size (e.g. 512M; default: the device's HDM size, or 256 MiB)");
   c->add_option("--threads", o.threads, "host threads a kernel launch may use (0: all)");

@@ -70,8 +70,14 @@ expect_err "CUDA_ERROR_FILE_NOT_FOUND"
 CXLSIM_ACCEL_SOCKET=$TMP/none.sock LD_LIBRARY_PATH=$("$CXLSIM" accel shim-dir) \
   "$PROG" "${PTX[0]}" info >"$TMP/o" 2>"$TMP/e" && fail "no server: program succeeded"
 grep -q CUDA_ERROR_NO_DEVICE "$TMP/e" || fail "no server: $(cat "$TMP/e")"
-run 2 accel run --backend cuda -- "$PROG" "${PTX[0]}" info
-expect_err "only 'ptx'"
+run 2 accel run --backend opencl -- "$PROG" "${PTX[0]}" info
+expect_err "choose ptx or cuda"
+run 1 accel run --backend cuda --cuda-library /nonexistent/libcuda.so.1 -- "$PROG" "${PTX[0]}" info
+expect_err "cannot load the CUDA driver"
+run 1 accel run --backend cuda --cuda-library libm.so.6 -- "$PROG" "${PTX[0]}" info
+expect_err "not a CUDA driver library"
+run 2 accel run --backend cuda --memory 1G -- "$PROG" "${PTX[0]}" info
+expect_err "does not apply"
 run 2 accel run --memory 1000 -- "$PROG" "${PTX[0]}" info
 expect_err "multiple of 4 KiB"
 run 2 accel run
@@ -97,6 +103,25 @@ wait $prog
 status=$?
 [[ $status == 3 ]] || fail "killed server: program exited $status (124: it hung): $(cat "$TMP/endless.out")"
 grep -q CUDA_ERROR_DEVICE_UNAVAILABLE "$TMP/endless.out" || fail "killed server: $(cat "$TMP/endless.out")"
+
+# --- the cuda backend, with cxlsim's own shim standing in for a GPU's driver (no GPU here) ---
+# program -> shim -> server A (--backend cuda: dlopen(libcuda.so.1), every command forwarded to
+# the driver API; device memory not mappable, so copies go through DATA) -> shim -> server B
+# (ptx). Every result is still exact and every failure keeps its CUresult.
+SOCKB=$TMP/b.sock
+"$CXLSIM" accel serve --quiet --json --socket "$SOCKB" >"$TMP/b.json" 2>&1 &
+server=$!
+for _ in $(seq 100); do [[ -S $SOCKB ]] && break; sleep 0.05; done
+SHIM=$("$CXLSIM" accel shim-dir)/libcuda.so.1
+for t in vector_add saxpy reduce matmul errors proc_address; do
+  CXLSIM_ACCEL_SOCKET=$SOCKB run 0 accel run --quiet --backend cuda --cuda-library "$SHIM" -- \
+    "$PROG" "${PTX[0]}" "$t"
+  expect_out "$t:"
+done
+kill -TERM $server
+wait $server
+# server B ran the launches server A forwarded: vector_add, saxpy, reduce, matmul (errors: none)
+jq -e '.launches == 4' "$TMP/b.json" >/dev/null || fail "cuda backend chain: $(cat "$TMP/b.json")"
 
 # --- SIGTERM ends the server cleanly, with its counters ---
 rm -f "$SOCK"  # the killed server's
