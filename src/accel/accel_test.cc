@@ -79,6 +79,11 @@ TEST(GpuDevice, IdentificationRegistersAreReadOnly) {
   EXPECT_EQ(g.read32(CXL2_REG_MAGIC), CXL2_MAGIC_VALUE);
   g.write64(CXL2_REG_MAGIC, 0);
   EXPECT_EQ(g.read32(CXL2_REG_MAGIC), CXL2_MAGIC_VALUE);
+  // A write across STATUS into CMD_STATUS keeps STATUS and lands the rest.
+  const uint64_t across = 0x1111111122222222;
+  ASSERT_TRUE(g.gpu.write(CXL2_REG_STATUS, std::as_bytes(std::span(&across, 1))));
+  EXPECT_EQ(g.read32(CXL2_REG_STATUS), CXL2_STATUS_READY);
+  EXPECT_EQ(g.read32(CXL2_REG_STATUS + 4), 0x11111111u);
   EXPECT_EQ(g.gpu.reg64(CXL2_REG_TOTAL_MEM), MiB(16).value());
   std::byte b[8];
   EXPECT_FALSE(g.gpu.read(CXL2_BAR2_SIZE - 4, b));  // past the BAR

@@ -39,9 +39,10 @@ bool GpuDevice::read(uint64_t offset, std::span<std::byte> out) const {
 
 bool GpuDevice::write(uint64_t offset, std::span<const std::byte> in) {
   if (offset > bar_.size() || in.size() > bar_.size() - offset) return false;
-  // Read-only identification registers keep their values.
-  if (offset < CXL2_REG_STATUS + 4) return true;
-  std::memcpy(bar_.data() + offset, in.data(), in.size());
+  // MAGIC, VERSION and STATUS are read-only: the bytes of a write that land there are dropped.
+  const uint64_t first = std::max<uint64_t>(offset, CXL2_REG_STATUS + 4);
+  if (first >= offset + in.size()) return true;
+  std::memcpy(bar_.data() + first, in.data() + (first - offset), in.size() - (first - offset));
   if (offset == CXL2_REG_CMD && in.size() == 4) {
     uint32_t cmd = 0;
     std::memcpy(&cmd, in.data(), 4);

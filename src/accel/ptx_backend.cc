@@ -59,6 +59,9 @@ LaunchResult PtxBackend::launch(uint64_t function, const Geometry& g,
   cfg.block = {g.block[0], g.block[1], g.block[2]};
   cfg.dynamic_shared_bytes = g.dynamic_shared;
   cfg.host_threads = host_threads_;
+  // A kernel that never ends fails its launch instead of hanging the device: 2^34 instructions
+  // per warp is minutes of work on the executor, far beyond any test kernel.
+  cfg.max_warp_instructions = uint64_t{1} << 34;
   try {
     const ptx::LaunchStats s = modules_.at(f->second.module)->launch(f->second.kernel, cfg, params);
     return {s.thread_instructions, s.global_bytes, s.global_written};
