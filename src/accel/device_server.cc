@@ -104,7 +104,7 @@ DeviceServer::DeviceServer(GpuDevice& gpu, const ConfigSpace* config)
 
 DeviceServer::~DeviceServer() {
   stop_ = true;
-  for (auto& t : threads_) t.join();
+  for (auto& c : connections_) c.thread.join();
   if (listen_fd_ >= 0) {
     ::close(listen_fd_);
     ::unlink(path_.c_str());
@@ -136,7 +136,18 @@ void DeviceServer::serve() {
     if (r <= 0) continue;
     const int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) continue;
-    threads_.emplace_back([this, c] { serve_connection(c); });
+    // Join the connections that closed, so a long-running server holds only live ones.
+    std::erase_if(connections_, [](Connection& k) {
+      if (!k.done->load()) return false;
+      k.thread.join();
+      return true;
+    });
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    connections_.push_back({std::thread([this, c, done] {
+                              serve_connection(c);
+                              *done = true;
+                            }),
+                            done});
   }
 }
 

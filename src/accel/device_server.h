@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -60,7 +61,12 @@ class DeviceServer {
   std::atomic<uint64_t> messages_{0};
   int listen_fd_ = -1;
   std::string path_;
-  std::vector<std::thread> threads_;
+  // One per connection; `done` is set when its connection closed, so serve() can join it.
+  struct Connection {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Connection> connections_;
 };
 
 }  // namespace cxlsim::accel
