@@ -58,7 +58,7 @@ int run_app(const ReplayOptions& o) {
   }
   if (!(o.epoch_us > 0)) return fail("--epoch-us must be positive");
   auto loaded = o.profiles.load();
-  auto& [host, local, dev, region_specs, device_of] = loaded;
+  auto& [host, local, dev, region_specs, device_of, expanders] = loaded;
   if (!dev.cxl) {
     return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that",
                             o.profiles.device));
@@ -72,6 +72,7 @@ int run_app(const ReplayOptions& o) {
   c.regions = loaded.regions_for(c.topology);
   loaded.note_default_regions(c.topology);
   loaded.check_ids(c.topology);
+  loaded.tune_expanders(c.topology);
   c.device_for = loaded.device_for();
   c.placement = frontend::parse_placement(o.placement);
   c.epoch = Duration::ns(o.epoch_us * 1000.0);
@@ -128,7 +129,7 @@ int run_app(const ReplayOptions& o) {
 int run_requests(const ReplayOptions& o) {
   frontend::ReplayConfig c;
   auto loaded = o.profiles.load();
-  auto& [host, local, dev, region_specs, device_of] = loaded;
+  auto& [host, local, dev, region_specs, device_of, expanders] = loaded;
   if (!dev.cxl) {
     return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that",
                             o.profiles.device));
@@ -139,6 +140,7 @@ int run_requests(const ReplayOptions& o) {
   c.regions = loaded.regions_for(c.topology);
   loaded.note_default_regions(c.topology);
   loaded.check_ids(c.topology);
+  loaded.tune_expanders(c.topology);
   c.device_for = loaded.device_for();
   c.placement = frontend::parse_placement(o.placement);
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
