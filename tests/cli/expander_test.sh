@@ -45,6 +45,13 @@ d=$(awk -v a="$(jqv .latency_ns.mean)" -v b="$base" 'BEGIN { print a - b }')
 want=$(awk -v i="$idle" 'BEGIN { print 600 - i }')
 echo "replay: mean latency +$d ns with mem0=600 (mlc idle $idle: +$want expected)"
 within "$d" "$want" 3 || fail "replay: latency grew by $d ns, expected $want"
+# WRITE: an idle write takes WRITE - READ longer than an idle read.
+awk 'BEGIN { srand(4); for (i = 0; i < 3000; ++i) printf "W %x 64\n", int(rand() * 2^30) * 64 }' >"$TMP/w.txt"
+run 0 replay "$TMP/w.txt" --model requests --max-outstanding 1 --json --quiet --expander-latency mem0=300,300
+w0=$(jqv .latency_ns.mean)
+run 0 replay "$TMP/w.txt" --model requests --max-outstanding 1 --json --quiet --expander-latency mem0=300,600
+d=$(awk -v a="$(jqv .latency_ns.mean)" -v b="$w0" 'BEGIN { print a - b }')
+within "$d" 300 1 || fail "write latency 600 vs 300: writes took $d ns longer, expected 300"
 run 0 replay "$TMP/rand.txt" --json --quiet --host-cache off
 p0=$(jqv .predicted_ns)
 run 0 replay "$TMP/rand.txt" --json --quiet --host-cache off --expander-bandwidth mem0=2 --expander-latency mem0=600
