@@ -89,7 +89,7 @@ int run_app(const ReplayOptions& o) {
   const auto& st = r.stats;
   uint64_t mem_requests = 0;
   for (const auto& t : r.predicted.targets) mem_requests += t.reads + t.writes;
-  const double bytes = static_cast<double>(mem_requests * 64);
+  const auto bytes = static_cast<double>(mem_requests * 64);
   const double gbps = r.predicted.predicted_ns > 0 ? bytes / r.predicted.predicted_ns : 0.0;
   if (o.json) {
     nlohmann::json j = rep.json();
