@@ -58,9 +58,10 @@ run 0 replay "$TMP/seq.txt" --quiet --json
   fail "sequential 8-byte reads: $(jqv .requests) requests, $(jqv .l2_hits) L2 hits"
 [[ $(jqv .trace_has_instructions) == false && $(jqv .instructions) == 0 ]] || fail "text trace: instructions $(jqv .instructions)"
 [[ $(jqv .model) == app ]] || fail "default model $(jqv .model)"
-run 0 replay "$TMP/seq.txt" --quiet
+run 0 replay "$TMP/seq.txt" --quiet --plot "$TMP/bw.png"
 expect_out "no instruction counts"
 expect_out "slowdown"
+[[ -s $TMP/bw.png ]] || fail "--plot wrote no PNG"
 
 # --- the older model's options belong to it ---------------------------------------------------
 run 2 replay "$TMP/seq.txt" --private-caches
