@@ -63,7 +63,7 @@ int run(const MlcOptions& o) {
     return fail("choose --idle-latency, --max-bandwidth or --loaded-latency");
   }
   auto loaded = o.profiles.load();
-  auto& [host, local, device, region_specs, device_of] = loaded;
+  auto& [host, local, device, region_specs, device_of, expanders] = loaded;
   if (!device_of.empty() && o.topology.empty()) return fail("--device-of needs --topology");
   if (!o.target.empty() && o.topology.empty()) return fail("--target needs --topology");
   if (!region_specs.empty() && o.topology.empty()) return fail("--region needs --topology");
@@ -83,10 +83,9 @@ int run(const MlcOptions& o) {
     return frontend::setup_for_topology(host, local, device, topo, o.target, regions);
   };
   frontend::MlcSetup s = setup();
-  if (!device_of.empty()) {
-    loaded.check_ids(s.topology);
-    s.device_for = loaded.device_for();
-  }
+  if (!device_of.empty()) loaded.check_ids(s.topology);
+  loaded.tune_expanders(s.topology);
+  if (!device_of.empty()) s.device_for = loaded.device_for();
   if (o.threads == 0 || o.threads > 256) return fail("--threads must be 1..256");
   if (!o.compare.empty() && !o.loaded) {
     return fail(

@@ -1,13 +1,18 @@
-// cxlsim replay: stream a memory trace through the timing model.
+// cxlsim replay: stream a memory trace through the timing model. By default (--model app) on
+// `cxlsim run`'s front end (frontend/app_replay.h: private caches, core model, LLC, prefetcher,
+// compute time, all-DRAM baseline); --model requests keeps the older path (frontend/replay.h:
+// one requester, timestamps, per-component statistics).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/app_report.h"
 #include "cli/commands.h"
 #include "cli/plot.h"
 #include "cli/profile_options.h"
+#include "frontend/app_replay.h"
 #include "frontend/replay.h"
 #include "frontend/topology_arg.h"
 
@@ -17,16 +22,114 @@ namespace {
 struct ReplayOptions {
   std::string trace;
   ProfileOptions profiles;
-  std::string topology, placement = "all-cxl", plot;
+  std::string topology, placement = "all-cxl", plot, model = "app";
   unsigned outstanding = 16;
+  double epoch_us = 100;
   bool json = false, quiet = false, private_caches = false;
+  bool outstanding_set = false;
   std::string in, out;
 };
 
-int run(const ReplayOptions& o) {
+std::function<void(uint64_t, uint64_t)> progress_bar(bool quiet) {
+  if (!show_progress(quiet)) return {};
+  return [](uint64_t done, uint64_t total) {
+    if (total == 0) return;
+    const double f = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
+    const auto bar = static_cast<size_t>(f * 30.0);
+    std::cerr << fmt::format("\rcxlsim replay [{}{}] {:3.0f} %", std::string(bar, '#'),
+                             std::string(30 - bar, '.'), 100.0 * f)
+              << std::flush;
+  };
+}
+
+void warn_spilled(uint64_t pages) {
+  if (pages == 0) return;
+  std::cerr << fmt::format(
+      "cxlsim: warning: the CXL region is full: {} pages ({}) spilled to local DRAM\n", pages,
+      format_bytes(Bytes(pages * 4096)));
+}
+
+// --model app: run's front end and report (docs/app_mode.md), plus the trace's own counts.
+int run_app(const ReplayOptions& o) {
+  if (o.private_caches || o.outstanding_set) {
+    return fail(
+        "--private-caches and --max-outstanding belong to --model requests (the app model always "
+        "has private caches; its core sets what is in flight)");
+  }
+  if (!(o.epoch_us > 0)) return fail("--epoch-us must be positive");
+  auto loaded = o.profiles.load();
+  auto& [host, local, dev, region_specs, device_of, expanders] = loaded;
+  if (!dev.cxl) {
+    return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that",
+                            o.profiles.device));
+  }
+  // The LLC is part of the host unless --host-cache says otherwise (as in cxlsim run).
+  if (o.profiles.host_cache.empty() && host.cache.size.value() > 0) host.cache.enabled = true;
+  frontend::AppModelConfig c;
+  c.host = host;
+  c.local_dram = local;
+  c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
+  c.regions = loaded.regions_for(c.topology);
+  loaded.note_default_regions(c.topology);
+  loaded.check_ids(c.topology);
+  loaded.tune_expanders(c.topology);
+  c.device_for = loaded.device_for();
+  c.placement = frontend::parse_placement(o.placement);
+  c.epoch = Duration::ns(o.epoch_us * 1000.0);
+  c.max_threads = 1;
+  frontend::AppModelConfig base = c;
+  base.placement = frontend::parse_placement("all-dram");
+  frontend::AppModel predicted(c), baseline(base);
+  const auto progress = progress_bar(o.quiet);
+  auto reader = frontend::open_trace(o.trace);
+  const auto r = frontend::run_trace(*reader, host.app, predicted, baseline, progress);
+  if (progress) std::cerr << "\n";
+  warn_spilled(r.predicted.spilled_pages);
+  const AppReport rep{r.predicted, r.baseline};
+  const auto& st = r.stats;
+  uint64_t mem_requests = 0;
+  for (const auto& t : r.predicted.targets) mem_requests += t.reads + t.writes;
+  const auto bytes = static_cast<double>(mem_requests * 64);
+  const double gbps = r.predicted.predicted_ns > 0 ? bytes / r.predicted.predicted_ns : 0.0;
+  if (o.json) {
+    nlohmann::json j = rep.json();
+    j["trace"] = o.trace;
+    j["model"] = "app";
+    j["placement"] = o.placement;
+    j["records"] = st.records;
+    j["requests"] = st.reads + st.ownership + st.writebacks;
+    j["reads"] = st.reads + st.ownership;
+    j["writes"] = st.writebacks;
+    j["l2_hits"] = st.l2_hits;
+    j["dependent_loads"] = st.dependent;
+    j["trace_has_instructions"] = st.has_instructions;
+    j["elapsed_ns"] = r.predicted.predicted_ns;
+    j["bandwidth_gbps"] = gbps;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format(
+        "Trace {} ({}): {} records, {} line requests below the L2 ({} reads, {} write-backs); "
+        "private L1D/L2 served {} line accesses\n",
+        o.trace, o.placement, st.records, st.reads + st.ownership + st.writebacks,
+        st.reads + st.ownership, st.writebacks, st.l2_hits);
+    if (!st.has_instructions) {
+      std::cout << "Note: this trace format has no instruction counts: no compute time is "
+                   "modelled (memory time only)\n";
+    } else {
+      std::cout << fmt::format(
+          "{} loads marked dependent (same instruction as the previous load)\n", st.dependent);
+    }
+    std::cout << rep.text();
+  }
+  if (!o.plot.empty()) rep.plot(o.plot, "cxlsim replay: " + o.trace + " (" + o.placement + ")");
+  return 0;
+}
+
+// --model requests: one requester, timestamps honoured (frontend/replay.h).
+int run_requests(const ReplayOptions& o) {
   frontend::ReplayConfig c;
   auto loaded = o.profiles.load();
-  auto& [host, local, dev, region_specs, device_of] = loaded;
+  auto& [host, local, dev, region_specs, device_of, expanders] = loaded;
   if (!dev.cxl) {
     return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that",
                             o.profiles.device));
@@ -37,33 +140,22 @@ int run(const ReplayOptions& o) {
   c.regions = loaded.regions_for(c.topology);
   loaded.note_default_regions(c.topology);
   loaded.check_ids(c.topology);
+  loaded.tune_expanders(c.topology);
   c.device_for = loaded.device_for();
   c.placement = frontend::parse_placement(o.placement);
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
   c.max_outstanding = o.outstanding;
   c.private_caches = o.private_caches;
-  if (show_progress(o.quiet)) {
-    c.progress = [](uint64_t done, uint64_t total) {
-      if (total == 0) return;
-      const double f = std::min(1.0, static_cast<double>(done) / static_cast<double>(total));
-      const auto bar = static_cast<size_t>(f * 30.0);
-      std::cerr << fmt::format("\rcxlsim replay [{}{}] {:3.0f} %", std::string(bar, '#'),
-                               std::string(30 - bar, '.'), 100.0 * f)
-                << std::flush;
-    };
-  }
+  c.progress = progress_bar(o.quiet);
   auto reader = frontend::open_trace(o.trace);
   auto r = frontend::replay(*reader, c);
   if (c.progress) std::cerr << "\n";
-  if (r.spilled_pages > 0) {
-    std::cerr << fmt::format(
-        "cxlsim: warning: the CXL region is full: {} pages ({}) spilled to local DRAM\n",
-        r.spilled_pages, format_bytes(Bytes(r.spilled_pages * 4096)));
-  }
+  warn_spilled(r.spilled_pages);
   const double gbps = r.elapsed_ns > 0 ? static_cast<double>(r.requests * 64) / r.elapsed_ns : 0.0;
   if (o.json) {
     nlohmann::json j;
     j["trace"] = o.trace;
+    j["model"] = "requests";
     j["records"] = r.records;
     j["requests"] = r.requests;
     j["reads"] = r.reads;
@@ -179,10 +271,20 @@ void register_replay(CLI::App& app) {
   cmd->add_option("--placement", o->placement,
                   "all-dram | all-cxl | interleave:D:C | first-touch:BYTES (4 KiB pages; default "
                   "all-cxl); CXL pages go to the first region");
-  cmd->add_option("--max-outstanding", o->outstanding, "Line requests in flight (default 16)");
+  cmd->add_option("--model", o->model,
+                  "app (default): cxlsim run's front end (private caches, core model, LLC, "
+                  "prefetcher, compute time from lackey's instruction counts, all-DRAM baseline); "
+                  "requests: one requester issuing every line, honouring timestamps")
+      ->check(CLI::IsMember({"app", "requests"}));
+  cmd->add_option("--epoch-us", o->epoch_us,
+                  "--model app: width of the bandwidth time series' epochs in simulated "
+                  "microseconds (default 100)");
+  cmd->add_option("--max-outstanding", o->outstanding,
+                  "--model requests: line requests in flight (default 16)")
+      ->each([o](const std::string&) { o->outstanding_set = true; });
   cmd->add_flag(
       "--private-caches", o->private_caches,
-      "Filter the trace through a core's L1D and L2 (the host "
+      "--model requests: filter the trace through a core's L1D and L2 (the host "
       "profile's [app], as cxlsim run): only L2 misses and dirty L2 victims reach memory");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_flag("--quiet", o->quiet,
@@ -197,7 +299,7 @@ void register_replay(CLI::App& app) {
     if (cmd->got_subcommand("convert")) return;
     guarded([&] {
       if (o->trace.empty()) return fail("replay needs a trace file (see cxlsim replay --help)");
-      return run(*o);
+      return o->model == "app" ? run_app(*o) : run_requests(*o);
     });
   });
 }

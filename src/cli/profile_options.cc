@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <iostream>
 
 #include "cli/region_spec.h"
+#include "fabric/linux_names.h"
 #include "spec/error.h"
 #include "timing/system.h"
 
@@ -33,12 +35,76 @@ void ProfileOptions::add_to(CLI::App& cmd) {
                  "profile's [cache]) or SIZE[:WAYS[:LATENCY]], e.g. 30M:15 or 2M:16:30ns (WAYS, "
                  "LATENCY default to the "
                  "profile's); default: as the host profile says (spr-xeon: off)");
+  cmd.add_option("--expander-latency", expander_latency,
+                 "ID=READ[,WRITE]: this memdev's idle read latency as `cxlsim mlc --idle-latency "
+                 "--target ID` reports it, and its writes' (ns, or with a unit: 300ns); ID: "
+                 "topology id or memN (repeatable; CXLMemSim -l)");
+  cmd.add_option("--expander-bandwidth", expander_bandwidth,
+                 "ID=READ[,WRITE]: this memdev's peak read bandwidth as `cxlsim mlc "
+                 "--max-bandwidth` reports it (ALL Reads), and its write-only peak (GB/s, or with "
+                 "a unit: 20GB/s); at most what its link and media reach (repeatable; CXLMemSim "
+                 "-b)");
 }
+
+namespace {
+
+// "ID=A[,B]" -> id, A, B (B empty when absent).
+std::tuple<std::string, std::string, std::string> split_override(const std::string& spec,
+                                                                 const char* option) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+    throw ParseError(fmt::format("{} '{}': expected ID=READ[,WRITE]", option, spec));
+  }
+  const std::string v = spec.substr(eq + 1);
+  const auto comma = v.find(',');
+  if (comma == std::string::npos) return {spec.substr(0, eq), v, ""};
+  if (comma + 1 == v.size()) {
+    throw ParseError(fmt::format("{} '{}': nothing after ','", option, spec));
+  }
+  return {spec.substr(0, eq), v.substr(0, comma), v.substr(comma + 1)};
+}
+
+bool bare_number(const std::string& s) {
+  double v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+Duration positive_duration(const std::string& text, const std::string& spec, const char* option) {
+  Duration d;
+  try {
+    d = parse_duration(text);
+  } catch (const ParseError&) {
+    throw ParseError(
+        fmt::format("{} '{}': '{}' is not a latency (ns, or e.g. 250ns)", option, spec, text));
+  }
+  if (d <= Duration()) {
+    throw ParseError(fmt::format("{} '{}': latency '{}' must be positive", option, spec, text));
+  }
+  return d;
+}
+
+Bandwidth positive_bandwidth(const std::string& text, const std::string& spec, const char* option) {
+  Bandwidth b;
+  try {
+    b = parse_bandwidth(bare_number(text) ? text + "GB/s" : text);
+  } catch (const ParseError&) {
+    throw ParseError(
+        fmt::format("{} '{}': '{}' is not a bandwidth (GB/s, or e.g. 20GB/s)", option, spec, text));
+  }
+  if (!(b > Bandwidth())) {
+    throw ParseError(fmt::format("{} '{}': bandwidth '{}' must be positive", option, spec, text));
+  }
+  return b;
+}
+
+}  // namespace
 
 ProfileOptions::Loaded ProfileOptions::load() const {
   Loaded l{timing::load_host_profile(host),
            timing::load_device_profile(local),
            timing::load_device_profile(device),
+           {},
            {},
            {}};
   if (!host_cache.empty()) {
@@ -61,7 +127,43 @@ ProfileOptions::Loaded ProfileOptions::load() const {
     }
     l.device_of.emplace(id, std::move(p));
   }
+  for (const auto& spec : expander_latency) {
+    const auto [id, r, w] = split_override(spec, "--expander-latency");
+    auto& e = l.expanders[id];
+    if (e.read_latency) throw ParseError(fmt::format("--expander-latency: '{}' given twice", id));
+    e.read_latency = positive_duration(r, spec, "--expander-latency");
+    if (!w.empty()) e.write_latency = positive_duration(w, spec, "--expander-latency");
+  }
+  for (const auto& spec : expander_bandwidth) {
+    const auto [id, r, w] = split_override(spec, "--expander-bandwidth");
+    auto& e = l.expanders[id];
+    if (e.read_bandwidth) {
+      throw ParseError(fmt::format("--expander-bandwidth: '{}' given twice", id));
+    }
+    e.read_bandwidth = positive_bandwidth(r, spec, "--expander-bandwidth");
+    if (!w.empty()) e.write_bandwidth = positive_bandwidth(w, spec, "--expander-bandwidth");
+  }
   return l;
+}
+
+bool ProfileOptions::Loaded::tune_expanders(const Topology& topo) {
+  std::map<std::string, std::string> named;  // topology id -> the name that chose it
+  for (const auto& [name, t] : expanders) {
+    const size_t i = resolve_memdev(topo, name);
+    const std::string id =
+        i < topo.type3.size() ? topo.type3[i].id : topo.type2[i - topo.type3.size()].id;
+    if (const auto it = named.find(id); it != named.end()) {
+      throw ValidationError(fmt::format("--expander-*: '{}' and '{}' name the same memdev ({})",
+                                        it->second, name, id));
+    }
+    named.emplace(id, name);
+  }
+  for (const auto& [id, name] : named) {
+    const auto of = device_of.find(id);
+    const timing::DeviceProfile base = of == device_of.end() ? device : of->second;
+    device_of[id] = frontend::tune_expander(host, local, base, topo, id, expanders.at(name));
+  }
+  return !expanders.empty();
 }
 
 std::function<timing::DeviceProfile(const std::string&)> ProfileOptions::Loaded::device_for()

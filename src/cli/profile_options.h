@@ -10,6 +10,7 @@
 
 #include "fabric/region.h"
 #include "fabric/topology.h"
+#include "frontend/expander_timing.h"
 #include "timing/profile.h"
 
 namespace cxlsim::cli {
@@ -21,9 +22,12 @@ struct ProfileOptions {
   std::vector<std::string> regions;      // --region SPEC, as `cxlsim list --region`
   std::string host_cache;  // --host-cache off|on|SIZE[:WAYS[:LATENCY]]; empty: the profile's
   std::vector<std::string> device_of;  // --device-of ID=PROFILE: one device's own profile
+  // --expander-latency ID=READ[,WRITE] and --expander-bandwidth ID=READ[,WRITE] (CXLMemSim's
+  // -l and -b): numbers `cxlsim mlc` then measures on that memdev (frontend/expander_timing.h).
+  std::vector<std::string> expander_latency, expander_bandwidth;
 
-  // Adds --device, --device-of, --host, --local, --region and --host-cache to `cmd`; `this` must
-  // outlive parsing.
+  // Adds --device, --device-of, --host, --local, --region, --host-cache, --expander-latency and
+  // --expander-bandwidth to `cmd`; `this` must outlive parsing.
   void add_to(CLI::App& cmd);
 
   struct Loaded {
@@ -32,10 +36,17 @@ struct ProfileOptions {
     timing::DeviceProfile device;
     std::vector<std::string> region_specs;  // --region, parsed against the topology
     std::map<std::string, timing::DeviceProfile> device_of;  // by memdev/accelerator id
+    // --expander-latency/--expander-bandwidth by the name given (topology id or memN).
+    std::map<std::string, frontend::ExpanderTiming> expanders;
     // The profile of each device: its --device-of profile, else --device.
     [[nodiscard]] std::function<timing::DeviceProfile(const std::string&)> device_for() const;
     // Throws ValidationError when a --device-of id names no Type 3 or Type 2 device of `topo`.
     void check_ids(const Topology& topo) const;
+    // Tunes each --expander-* device's profile (its --device-of or --device) on `topo` and keeps
+    // it as that device's own (device_for). Names resolve as resolve_memdev's (topology id or
+    // memN). Throws ValidationError on an unknown name, a device named twice, or a number the
+    // device cannot reach. Returns whether anything was tuned.
+    bool tune_expanders(const Topology& topo);
     // The --region requests on `topo` (parse_region_specs).
     [[nodiscard]] std::vector<RegionRequest> regions_for(const Topology& topo) const;
     // Without --region: prints on stderr, as "cxlsim: note: ...", where the default regions on

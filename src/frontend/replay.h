@@ -1,4 +1,5 @@
-// Trace replay on the timing model: streams a trace through one requester that keeps up to
+// Trace replay on the timing model, `cxlsim replay --model requests` (the default model is
+// app_replay.h): streams a trace through one requester that keeps up to
 // `max_outstanding` line requests in flight (and never issues a record before its timestamp),
 // places pages with a policy, and reports per-component statistics (targets count memory-side
 // requests: with a host cache, fills and write-backs), the cache's hits and misses, a latency

@@ -203,7 +203,10 @@ class LackeyReader final : public LineReader {
       ++lineno_;
       std::string_view s = line_;
       if (s.empty() || s.rfind("==", 0) == 0 || s.rfind("--", 0) == 0) continue;
-      if (s[0] == 'I') continue;  // instruction fetch
+      if (s[0] == 'I') {  // an instruction: counted, its address kept for the next access
+        instruction(s);
+        continue;
+      }
       s = trim(s);
       if (s.size() < 3 || s[1] != ' ') bad("expected ' L|S|M addr,size' or 'I addr,size'");
       const char op = s[0];
@@ -219,14 +222,19 @@ class LackeyReader final : public LineReader {
         bad(fmt::format("bad size '{}' (1..{} bytes)", rest.substr(comma + 1), kMaxAccessBytes));
       }
       r.size = static_cast<uint32_t>(size);
+      r.insns = insns_;
+      r.pc = pc_;
+      insns_ = 0;
       if (op == 'L') {
         r.write = false;
       } else if (op == 'S') {
         r.write = true;
       } else if (op == 'M') {  // modify: a load then a store of the same bytes
         r.write = false;
+        r.modify = true;
         store_ = r;
         store_.write = true;
+        store_.insns = 0;
         pending_store_ = true;
       } else {
         bad(fmt::format("unknown lackey operation '{}'", op));
@@ -236,9 +244,23 @@ class LackeyReader final : public LineReader {
     }
     return false;
   }
+  [[nodiscard]] bool has_instructions() const override { return seen_instruction_; }
+  [[nodiscard]] uint64_t trailing_instructions() const override { return insns_; }
 
  private:
+  // "I  addr,size": one instruction executed at addr.
+  void instruction(std::string_view s) {
+    seen_instruction_ = true;
+    ++insns_;
+    std::string_view rest = trim(s.substr(1));
+    const size_t comma = rest.find(',');
+    if (comma == std::string_view::npos || !parse_u64(rest.substr(0, comma), pc_, 16)) {
+      bad("expected 'I addr,size'");
+    }
+  }
   bool pending_store_ = false;
+  bool seen_instruction_ = false;
+  uint64_t insns_ = 0, pc_ = 0;
   TraceRecord store_;
 };
 

@@ -1,7 +1,8 @@
 // Streaming trace readers: one record at a time, never the whole file in memory.
 // Formats: text ("R|W <hex address> [size] [timestamp-ns]", '#' comments), Valgrind lackey
-// --trace-mem=yes (" L addr,size", " S addr,size", " M addr,size" = load + store, "I" lines
-// are instruction fetches and are skipped), and cxlsim binary (trace_format.h).
+// --trace-mem=yes (" L addr,size", " S addr,size", " M addr,size" = load + store; "I addr,size"
+// lines are instructions: counted into the next record's insns, their address its pc), and
+// cxlsim binary (trace_format.h).
 #pragma once
 
 #include <cstdio>
@@ -22,6 +23,11 @@ class TraceReader {
   // Bytes consumed so far and total file size (0 when unknown), for progress.
   [[nodiscard]] virtual uint64_t position() const = 0;
   [[nodiscard]] virtual uint64_t total() const = 0;
+  // Whether records carry instruction counts and addresses (TraceRecord::insns, pc): lackey's
+  // `I` lines. Known once the first record was read.
+  [[nodiscard]] virtual bool has_instructions() const { return false; }
+  // Instructions executed after the last record (valid at the end).
+  [[nodiscard]] virtual uint64_t trailing_instructions() const { return 0; }
 };
 
 // Largest access one record may describe (text, lackey and binary alike); lines are at most

@@ -23,6 +23,10 @@ struct TraceRecord {
   uint64_t timestamp_ps = kNoTimestamp;
   uint32_t size = 64;
   bool write = false;
+  // Only in formats that carry them (lackey; never written to the binary format):
+  uint64_t insns = 0;   // instructions the thread executed since the previous record
+  uint64_t pc = 0;      // address of the instruction that made the access (0: unknown)
+  bool modify = false;  // one half of a read-modify-write (lackey `M`)
 };
 
 }  // namespace cxlsim::frontend

@@ -29,6 +29,11 @@ struct DeviceProfile {
   // second, as bytes: one line per 64 B / throughput, shared by both directions. Zero: no limit
   // (the media and the link set the peak).
   Bandwidth throughput;
+  // Writes only (set by per-expander overrides, frontend/expander_timing.h; not read from TOML):
+  // added to a write's frontend_latency (may be negative; the sum is at least zero), and a
+  // pipeline writes alone pass at this rate besides `throughput` (zero: no limit).
+  Duration write_latency_shift;
+  Bandwidth write_throughput;
   DramConfig dram;
 };
 

@@ -229,6 +229,9 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
     if (t.profile.throughput > Bandwidth()) {
       t.request_ps = t.profile.throughput.transfer_time(Bytes(64)).picoseconds();
     }
+    if (t.profile.write_throughput > Bandwidth()) {
+      t.write_request_ps = t.profile.write_throughput.transfer_time(Bytes(64)).picoseconds();
+    }
   }
 
   // The host agent commits the regions; decode follows from the registers alone.
@@ -377,7 +380,16 @@ void System::dispatch(Request* r, Target& t) {
   for (const Hop *h = t.hops.data(), *end = h + t.hops.size(); h != end; ++h) {
     at = h->link->send_ps(Dir::kDown, dm, at + h->before.picoseconds(), now);
   }
-  at += t.profile.frontend_latency.picoseconds();
+  if (r->op == Op::kWrite) {
+    at += std::max<int64_t>(
+        0, (t.profile.frontend_latency + t.profile.write_latency_shift).picoseconds());
+    if (t.write_request_ps > 0) {
+      at = std::max(at, t.next_write_accept);
+      t.next_write_accept = at + t.write_request_ps;
+    }
+  } else {
+    at += t.profile.frontend_latency.picoseconds();
+  }
   if (t.request_ps > 0) {
     // The controller's request pipeline passes one line per request_ps, reads and writes alike;
     // requests reach it in dispatch order (the path down is FIFO).

@@ -54,6 +54,8 @@ struct Target {
   int64_t last_response = 0;  // in-order controllers: when the previous response left (ps)
   int64_t request_ps = 0;     // controller pipeline time per request (profile throughput; 0: none)
   int64_t next_accept = 0;    // when the pipeline takes its next request (ps)
+  int64_t write_request_ps = 0;  // the same for writes alone (profile write_throughput; 0: none)
+  int64_t next_write_accept = 0;
   TargetStats stats;
   // Requests waiting for a credit, one FIFO per requester, served round robin.
   std::vector<Request*> wait_head, wait_tail;

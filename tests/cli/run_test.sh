@@ -123,17 +123,17 @@ run 0 run --quiet --json --output "$TMP/spill.json" --region window=0,ways=1,gra
 [[ $(val spill .pages.cxl) == 65536 && $(val spill .pages.spilled_to_dram) -gt 2000 ]] || fail "run spill: $(val spill .pages)"
 expect_err "spilled to local DRAM"
 
-# --- replay --private-caches: the same L1D/L2 filter as run --------------------------------------
+# --- replay --model requests --private-caches: the same L1D/L2 filter as run -------------------
 # 8192 sequential 8-byte reads = 1024 lines: one request per line, the other 7 reads hit.
 awk 'BEGIN { for (i = 0; i < 8192; ++i) printf "R %x 8\n", 1048576 + i * 8 }' >"$TMP/seq.txt"
-run 0 replay "$TMP/seq.txt" --quiet --json
+run 0 replay --model requests "$TMP/seq.txt" --quiet --json
 [[ $(jqv .requests) == 8192 ]] || fail "replay without private caches: $(jqv .requests) requests"
-run 0 replay "$TMP/seq.txt" --quiet --json --private-caches
+run 0 replay --model requests "$TMP/seq.txt" --quiet --json --private-caches
 [[ $(jqv .requests) == 1024 && $(jqv .l2_hits) == 7168 ]] || fail "replay --private-caches: $(jqv .requests) requests, $(jqv .l2_hits) hits"
 # 4 MiB written twice through a 2 MiB L2: every line misses (read for ownership) and all but the
 # last 2 MiB come back out as write-backs.
 awk 'BEGIN { for (r = 0; r < 2; ++r) for (i = 0; i < 65536; ++i) printf "W %x 64\n", 1048576 + i * 64 }' >"$TMP/wr.txt"
-run 0 replay "$TMP/wr.txt" --quiet --json --private-caches
+run 0 replay --model requests "$TMP/wr.txt" --quiet --json --private-caches
 [[ $(jqv .reads) == 131072 && $(jqv .writes) == $((131072 - 32768)) ]] || fail "replay --private-caches writes: $(jqv .reads) reads, $(jqv .writes) writes"
 
 finish run_test

@@ -95,35 +95,35 @@ with open(d + "/lackey.txt", "w") as f:
         f.write(" L %x,8\n" % (0x10000000 + 64 * i))
         f.write(" M %x,4\n" % (0x20000000 + 64 * i))
 PY
-$CXLSIM replay "$T/t.txt" --json --quiet >"$T/r1.json"
+$CXLSIM replay --model requests "$T/t.txt" --json --quiet >"$T/r1.json"
 check "replay text: every record becomes a request" "[ \"\$(jq_py $T/r1.json 'j[\"requests\"]')\" = 20000 ]"
 check "replay: latency percentiles ordered" "[ \"\$(jq_py $T/r1.json 'j[\"latency_ns\"][\"p50\"] <= j[\"latency_ns\"][\"p99\"] <= j[\"latency_ns\"][\"p999\"]')\" = True ]"
 check "replay all-cxl: no DRAM pages" "[ \"\$(jq_py $T/r1.json 'j[\"pages\"][\"dram\"]')\" = 0 ]"
 $CXLSIM replay convert "$T/t.txt" "$T/t.bin" 2>/dev/null
 check "convert: binary starts with the magic" "head -c 8 $T/t.bin | grep -q CXLTRACE"
-$CXLSIM replay "$T/t.bin" --json --quiet >"$T/r2.json"
+$CXLSIM replay --model requests "$T/t.bin" --json --quiet >"$T/r2.json"
 check "binary replay equals text replay" "[ \"\$(jq_py $T/r1.json 'j[\"latency_ns\"]')\" = \"\$(jq_py $T/r2.json 'j[\"latency_ns\"]')\" ]"
-$CXLSIM replay "$T/lackey.txt" --json --quiet --placement interleave:1:1 >"$T/r3.json"
+$CXLSIM replay --model requests "$T/lackey.txt" --json --quiet --placement interleave:1:1 >"$T/r3.json"
 check "lackey: loads and modifies (load+store), instruction fetches skipped" "[ \"\$(jq_py $T/r3.json 'j[\"reads\"], j[\"writes\"]')\" = '4000 2000' ]"
 check "interleave:1:1 places pages on both" "[ \"\$(jq_py $T/r3.json 'j[\"pages\"][\"dram\"] > 0 and j[\"pages\"][\"cxl\"] > 0')\" = True ]"
-$CXLSIM replay "$T/t.txt" --topology builtin:two-level-switch --json --quiet >"$T/r4.json"
-$CXLSIM replay "$T/t.txt" --topology builtin:switch --region window=0,ways=1,granularity=256,targets=mem1,mode=ram --json --quiet >"$T/r5.json"
+$CXLSIM replay --model requests "$T/t.txt" --topology builtin:two-level-switch --json --quiet >"$T/r4.json"
+$CXLSIM replay --model requests "$T/t.txt" --topology builtin:switch --region window=0,ways=1,granularity=256,targets=mem1,mode=ram --json --quiet >"$T/r5.json"
 check "replay --region: a 1-way region on mem1 sends every request to mem1" "[ \"\$(jq_py $T/r5.json '[c[\"requests\"] for c in j[\"components\"] if c[\"kind\"]==\"target\" and c[\"name\"].startswith(\"mem\")]')\" = '[0, 20000]' ]"
-$CXLSIM replay "$T/t.txt" --topology builtin:switch --region window=0,ways=2,granularity=256,mode=ram --json --quiet >"$T/r6.json"
+$CXLSIM replay --model requests "$T/t.txt" --topology builtin:switch --region window=0,ways=2,granularity=256,mode=ram --json --quiet >"$T/r6.json"
 check "replay --region: a 2-way region spreads requests over both memdevs" "[ \"\$(jq_py $T/r6.json 'sum(1 for c in j[\"components\"] if c[\"kind\"]==\"target\" and c[\"name\"].startswith(\"mem\") and c[\"requests\"] > 5000)')\" = 2 ]"
-$CXLSIM replay "$T/t.txt" --topology builtin:gen4-switch --json --quiet >"$T/r7.json"
+$CXLSIM replay --model requests "$T/t.txt" --topology builtin:gen4-switch --json --quiet >"$T/r7.json"
 check "gen4-switch: links report the width and speed they trained to" "[ \"\$(jq_py $T/r7.json 'sorted(set(c[\"link\"] for c in j[\"components\"] if c[\"kind\"]==\"link-up\"))')\" = \"['x16 16GT/s', 'x8 16GT/s']\" ]"
 check "gen4-switch: slower than the same tree at the profile's Gen5 x16" "[ \"\$(python3 -c \"import json; a=json.load(open('$T/r7.json')); b=json.load(open('$T/r6.json')); print(a['latency_ns']['mean'] > b['latency_ns']['mean'])\")\" = True ]"
 check "switch topology: components listed per link and device" "[ \"\$(jq_py $T/r4.json 'sum(1 for c in j[\"components\"] if c[\"kind\"]==\"link-up\")')\" = 7 ]"
 check "switch topology: slower than direct attach" "[ \"\$(python3 -c \"import json; a=json.load(open('$T/r1.json')); b=json.load(open('$T/r4.json')); print(b['latency_ns']['mean'] > a['latency_ns']['mean'])\")\" = True ]"
-$CXLSIM replay "$T/t.txt" --plot "$T/bw.png" --quiet >/dev/null
+$CXLSIM replay --model requests "$T/t.txt" --plot "$T/bw.png" --quiet >/dev/null
 check "replay plot written" "[ -s $T/bw.png ]"
-$CXLSIM replay "$T/t.txt" --placement first-touch:64K --json --quiet >"$T/r5.json"
+$CXLSIM replay --model requests "$T/t.txt" --placement first-touch:64K --json --quiet >"$T/r5.json"
 check "first-touch: 16 pages of DRAM then CXL" "[ \"\$(jq_py $T/r5.json 'j[\"pages\"][\"dram\"]')\" = 16 ]"
 printf 'R 1000 64\nX 2000\n' >"$T/bad.txt"
-$CXLSIM replay "$T/bad.txt" >/dev/null 2>"$T/e4"; rc=$?
+$CXLSIM replay --model requests "$T/bad.txt" >/dev/null 2>"$T/e4"; rc=$?
 check "bad trace line: exit 2 naming file and line" "[ $rc = 2 ] && grep -q 'bad.txt:2: unknown operation' $T/e4"
-$CXLSIM replay "$T/t.txt" --placement sideways >/dev/null 2>"$T/e5"; rc=$?
+$CXLSIM replay --model requests "$T/t.txt" --placement sideways >/dev/null 2>"$T/e5"; rc=$?
 check "bad placement: exit 2" "[ $rc = 2 ] && grep -q 'invalid --placement' $T/e5"
 
 # Exit statuses by error kind (cli/exit_status.h), also for the timing commands: a missing input
