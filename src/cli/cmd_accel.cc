@@ -115,25 +115,33 @@ nlohmann::json counters_json(const Device& d) {
 // What the program's traffic would cost on the topology through the coherence engine
 // (frontend::cost_offload): copies in host bias, the kernels' device-memory accesses in device
 // bias (with the flips) or in host bias throughout.
-// The profiles --coherence costs with; throws ValidationError before anything runs.
-ProfileOptions::Loaded coherence_profiles(const AccelOptions& o) {
-  auto loaded = o.profiles.load();
-  if (!loaded.region_specs.empty()) throw ValidationError("--region does not apply to accel run");
-  if (!loaded.device.cxl) {
-    throw ValidationError(
-        fmt::format("--device '{}' is local DRAM; use a CXL device profile", loaded.device.name));
-  }
-  return loaded;
+// The topology --coherence costs on, the accelerator's id there, and the profiles; throws
+// ValidationError before anything runs.
+struct CoherenceInputs {
+  Topology topology;
+  std::string accel;
+  ProfileOptions::Loaded loaded;
+  timing::DeviceProfile device;
+};
+
+CoherenceInputs coherence_inputs(const AccelOptions& o, const Device& d) {
+  CoherenceInputs in{
+      frontend::resolve_topology(o.topology.empty() ? "builtin:type2-accel" : o.topology),
+      d.name,
+      o.profiles.load(),
+      {}};
+  if (o.topology.empty()) in.accel = in.topology.type2.front().id;
+  in.device = o.profiles.single_device(in.loaded, in.topology, in.accel, "accel run");
+  return in;
 }
 
-nlohmann::json coherence_json(const AccelOptions& o, const ProfileOptions::Loaded& loaded,
-                              const Device& d) {
+nlohmann::json coherence_json(const CoherenceInputs& in, const Device& d) {
   frontend::CoherenceSetup s;
-  s.host = loaded.host;
-  s.local = loaded.local;
-  s.device = loaded.device;
-  s.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:type2-accel" : o.topology);
-  s.accel = o.topology.empty() ? "" : d.name;
+  s.host = in.loaded.host;
+  s.local = in.loaded.local;
+  s.device = in.device;
+  s.topology = in.topology;
+  s.accel = in.accel;
   s.accesses = 4096;
   const accel::GpuCounters& c = d.gpu->counters();
   const frontend::CoherenceReport r =
@@ -222,8 +230,8 @@ int run_program(const AccelOptions& o, const std::string& socket) {
 int run(const AccelOptions& o) {
   if (o.command.empty()) throw ValidationError("accel run needs a program: accel run -- PROGRAM");
   Device d(o);
-  std::optional<ProfileOptions::Loaded> profiles;
-  if (o.coherence) profiles = coherence_profiles(o);
+  std::optional<CoherenceInputs> costs;
+  if (o.coherence) costs = coherence_inputs(o, d);
   accel::DeviceServer server(*d.gpu, d.config);
   device::ensure_runtime_dir();
   const std::string socket = fmt::format("{}/accel-{}.sock", device::runtime_dir(), getpid());
@@ -234,7 +242,7 @@ int run(const AccelOptions& o) {
   serving.join();
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   nlohmann::json j = counters_json(d);
-  if (profiles) j["coherence"] = coherence_json(o, *profiles, d);
+  if (costs) j["coherence"] = coherence_json(*costs, d);
   j["exit_status"] = code;
   if (WIFSIGNALED(status)) j["signal"] = WTERMSIG(status);
   if (o.json) {
@@ -247,7 +255,7 @@ int run(const AccelOptions& o) {
         j["failed_commands"].get<uint64_t>(), j["launches"].get<uint64_t>(),
         j["thread_instructions"].get<uint64_t>(), j["bytes_to_device"].get<uint64_t>(),
         j["bytes_from_device"].get<uint64_t>(), code);
-    if (profiles) print_coherence(j["coherence"]);
+    if (costs) print_coherence(j["coherence"]);
   }
   return code;
 }
@@ -290,7 +298,15 @@ void register_accel(CLI::App& app) {
               "also report what the program's copies and kernel accesses cost through the "
               "coherence engine, in host bias and with bias flips (--host/--local/--device)");
   o->profiles.add_to(*r);
-  r->callback([o] { finish(run(*o)); });
+  r->callback([o, r] {
+    for (const char* opt : {"--device", "--device-of", "--host", "--local", "--region",
+                            "--host-cache", "--expander-latency", "--expander-bandwidth"}) {
+      if (!o->coherence && r->get_option(opt)->count() > 0) {
+        throw ValidationError(fmt::format("{} applies only with --coherence", opt));
+      }
+    }
+    finish(run(*o));
+  });
 
   auto* d = accel->add_subcommand("shim-dir",
                                   "print the folder holding libcuda.so, libcuda.so.1 and cuda.h");

@@ -106,17 +106,21 @@ int run(const CoherenceOptions& o) {
         fmt::format("unknown scenario '{}'; choose check, {}", o.scenario, fmt::join(names, ", ")));
   }
   auto loaded = o.profiles.load();
-  if (!loaded.region_specs.empty()) return fail("--region does not apply to coherence");
-  if (!loaded.device.cxl) {
-    return fail(
-        fmt::format("--device '{}' is local DRAM; use a CXL device profile", loaded.device.name));
-  }
   frontend::CoherenceSetup s;
   s.host = loaded.host;
   s.local = loaded.local;
-  s.device = loaded.device;
   s.topology = frontend::resolve_topology(o.topology);
   s.accel = o.accel;
+  // The accelerator's (or the shared device's) profile; the others' do not enter the costs.
+  const std::string id = !o.accel.empty()            ? o.accel
+                         : !s.topology.type2.empty() ? s.topology.type2.front().id
+                                                     : std::string();
+  s.device =
+      id.empty() ? loaded.device : o.profiles.single_device(loaded, s.topology, id, "coherence");
+  if (!s.device.cxl) {
+    return fail(
+        fmt::format("--device '{}' is local DRAM; use a CXL device profile", s.device.name));
+  }
   s.hosts = o.hosts;
   s.accesses = o.accesses;
   s.window = o.window;

@@ -195,4 +195,24 @@ std::vector<RegionRequest> ProfileOptions::Loaded::regions_for(const Topology& t
   return parse_region_specs(region_specs, topo);
 }
 
+timing::DeviceProfile ProfileOptions::single_device(Loaded& loaded, const Topology& topo,
+                                                    const std::string& id,
+                                                    const std::string& command) const {
+  if (!loaded.region_specs.empty()) {
+    throw ValidationError(fmt::format("--region does not apply to {}", command));
+  }
+  if (!host_cache.empty()) {
+    throw ValidationError(fmt::format("--host-cache does not apply to {}", command));
+  }
+  loaded.tune_expanders(topo);
+  timing::DeviceProfile p = loaded.device_for()(id);
+  if (!p.cxl) {
+    throw ValidationError(
+        fmt::format("the profile of '{}' ({}) is local DRAM; use a CXL device "
+                    "profile (--device, --device-of)",
+                    id, p.name));
+  }
+  return p;
+}
+
 }  // namespace cxlsim::cli

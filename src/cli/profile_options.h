@@ -56,6 +56,13 @@ struct ProfileOptions {
   // Loads the profiles (host.cache as --host-cache sets it) and keeps the region specs. Throws
   // ParseError/ValidationError on bad input.
   [[nodiscard]] Loaded load() const;
+  // For commands that cost one device and no memory regions (`coherence`, `accel run
+  // --coherence`, named `command` in messages): the profile of device `id` of `topo` as
+  // --device, --device-of and --expander-* make it. Throws ValidationError for what such a
+  // command cannot honour (--region, --host-cache) and for a profile that is local DRAM.
+  [[nodiscard]] timing::DeviceProfile single_device(Loaded& loaded, const Topology& topo,
+                                                    const std::string& id,
+                                                    const std::string& command) const;
 };
 
 }  // namespace cxlsim::cli

@@ -55,6 +55,16 @@ jq -e '.coherence.phases | (map(select(.name == "compute on the device (host bia
   fail "coherence messages: $J"
 run 0 accel run --coherence -- "$PROG" "${PTX[0]}" vector_add
 expect_err "total with bias flips"
+# The accelerator's own profile counts: a slower device memory makes host-bias kernels dearer.
+run 0 accel run --json --coherence --expander-latency accel0=400 -- "$PROG" "${PTX[0]}" vector_add
+slow=$(sed -n '/^{/,$p' <<<"$OUT" | jq '.coherence.total_ns_host_bias')
+base=$(jq '.coherence.total_ns_host_bias' <<<"$J")
+awk -v s="$slow" -v b="$base" 'BEGIN { exit !(s > b * 1.1) }' ||
+  fail "--expander-latency accel0=400 should slow host-bias kernels: $slow vs $base"
+run 2 accel run --host spr-xeon -- "$PROG" "${PTX[0]}" info
+expect_err "applies only with --coherence"
+run 2 accel run --coherence --host-cache 30M:15 -- "$PROG" "${PTX[0]}" info
+expect_err "--host-cache does not apply"
 run 2 accel run --coherence --device eurosys24-ddr5 -- "$PROG" "${PTX[0]}" info
 expect_err "local DRAM"
 [[ $OUT != *"info:"* ]] || fail "a bad --device must be refused before the program runs: $OUT"

@@ -21,6 +21,14 @@ expect_out "D2H read of host memory"
 
 run 0 coherence hdm-host-bias --accesses 32 --json
 host_bias=$(jqv '.rows[0].latency_ns')
+# The accelerator's own profile (--device-of, --expander-*) is the one costed.
+run 0 coherence hdm-host-bias --accesses 32 --json --device-of accel0=cxl-fpga-agilex
+[[ $(jqv '.device') == cxl-fpga-agilex ]] || fail "--device-of accel0 is not the costed device"
+[[ $(jq -n "$(jqv '.rows[0].latency_ns') != $host_bias") == true ]] || fail "--device-of accel0 changed nothing"
+run 0 coherence hdm-host-bias --accesses 32 --json --expander-latency accel0=500
+[[ $(jq -n "$(jqv '.rows[0].latency_ns') > $host_bias + 100") == true ]] || fail "--expander-latency accel0=500 changed nothing"
+run 2 coherence hdm-host-bias --host-cache 30M:15
+expect_err "--host-cache does not apply"
 run 0 coherence hdm-device-bias --accesses 32 --json
 [[ $(jq -n "$(jqv '.rows[0].latency_ns') < $host_bias") == true ]] || fail "device bias is not faster for the device"
 [[ $(jqv '.rows[0].messages_per_access') == 0 ]] || fail "device-bias accesses send messages"
