@@ -58,23 +58,8 @@ int run_app(const ReplayOptions& o) {
   }
   if (!(o.epoch_us > 0)) return fail("--epoch-us must be positive");
   auto loaded = o.profiles.load();
-  auto& [host, local, dev, region_specs, device_of, expanders] = loaded;
-  if (!dev.cxl) {
-    return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that",
-                            o.profiles.device));
-  }
-  // The LLC is part of the host unless --host-cache says otherwise (as in cxlsim run).
-  if (o.profiles.host_cache.empty() && host.cache.size.value() > 0) host.cache.enabled = true;
   frontend::AppModelConfig c;
-  c.host = host;
-  c.local_dram = local;
-  c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
-  c.regions = loaded.regions_for(c.topology);
-  loaded.note_default_regions(c.topology);
-  loaded.check_ids(c.topology);
-  loaded.tune_expanders(c.topology);
-  c.device_for = loaded.device_for();
-  c.placement = frontend::parse_placement(o.placement);
+  o.profiles.configure(c, loaded, o.topology, o.placement, true);
   c.epoch = Duration::ns(o.epoch_us * 1000.0);
   c.max_threads = 1;
   frontend::AppModelConfig base = c;
@@ -82,7 +67,7 @@ int run_app(const ReplayOptions& o) {
   frontend::AppModel predicted(c), baseline(base);
   const auto progress = progress_bar(o.quiet);
   auto reader = frontend::open_trace(o.trace);
-  const auto r = frontend::run_trace(*reader, host.app, predicted, baseline, progress);
+  const auto r = frontend::run_trace(*reader, c.host.app, predicted, baseline, progress);
   if (progress) std::cerr << "\n";
   warn_spilled(r.predicted.spilled_pages);
   const AppReport rep{r.predicted, r.baseline};
@@ -129,20 +114,7 @@ int run_app(const ReplayOptions& o) {
 int run_requests(const ReplayOptions& o) {
   frontend::ReplayConfig c;
   auto loaded = o.profiles.load();
-  auto& [host, local, dev, region_specs, device_of, expanders] = loaded;
-  if (!dev.cxl) {
-    return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that",
-                            o.profiles.device));
-  }
-  c.host = std::move(host);
-  c.local_dram = std::move(local);
-  c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
-  c.regions = loaded.regions_for(c.topology);
-  loaded.note_default_regions(c.topology);
-  loaded.check_ids(c.topology);
-  loaded.tune_expanders(c.topology);
-  c.device_for = loaded.device_for();
-  c.placement = frontend::parse_placement(o.placement);
+  o.profiles.configure(c, loaded, o.topology, o.placement, false);
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
   c.max_outstanding = o.outstanding;
   c.private_caches = o.private_caches;

@@ -88,23 +88,8 @@ int run(const RunOptions& o) {
   }
   if (!(o.epoch_us > 0)) return fail("--epoch-us must be positive");
   auto loaded = o.profiles.load();
-  auto& [host, local, dev, region_specs, device_of, expanders] = loaded;
-  if (!dev.cxl) {
-    return fail(fmt::format("--device '{}' is a local DRAM profile; use --local for that",
-                            o.profiles.device));
-  }
-  // The LLC is part of a run's host unless --host-cache says otherwise.
-  if (o.profiles.host_cache.empty() && host.cache.size.value() > 0) host.cache.enabled = true;
   frontend::AppModelConfig c;
-  c.host = host;
-  c.local_dram = local;
-  c.topology = frontend::resolve_topology(o.topology.empty() ? "builtin:direct" : o.topology);
-  c.regions = loaded.regions_for(c.topology);
-  loaded.note_default_regions(c.topology);
-  loaded.check_ids(c.topology);
-  loaded.tune_expanders(c.topology);
-  c.device_for = loaded.device_for();
-  c.placement = frontend::parse_placement(o.placement);
+  o.profiles.configure(c, loaded, o.topology, o.placement, true);
   c.epoch = Duration::ns(o.epoch_us * 1000.0);
   frontend::AppModelConfig base = c;
   base.placement = frontend::parse_placement("all-dram");
@@ -124,7 +109,7 @@ int run(const RunOptions& o) {
   }
   s.argv = o.command;
   s.argv[0] = frontend::resolve_program(o.command[0]);
-  s.core = host.app;
+  s.core = c.host.app;
   const bool progress = show_progress(o.quiet);
   if (progress) {
     s.progress = [](double p, double b, bool running) {

@@ -2,6 +2,8 @@
 // for their names, defaults and help, and for turning them into profiles and region requests.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <map>
@@ -11,6 +13,9 @@
 #include "fabric/region.h"
 #include "fabric/topology.h"
 #include "frontend/expander_timing.h"
+#include "frontend/placement.h"
+#include "frontend/topology_arg.h"
+#include "spec/error.h"
 #include "timing/profile.h"
 
 namespace cxlsim::cli {
@@ -56,6 +61,32 @@ struct ProfileOptions {
   // Loads the profiles (host.cache as --host-cache sets it) and keeps the region specs. Throws
   // ParseError/ValidationError on bad input.
   [[nodiscard]] Loaded load() const;
+  // What the options set in a workload model's config (frontend::AppModelConfig,
+  // frontend::ReplayConfig): the host (its LLC on unless --host-cache says otherwise, when
+  // `llc_default_on`: run and replay's app model), local DRAM, the topology (`topology`, default
+  // builtin:direct), regions (--region, or the default ones with a note where they fall back),
+  // each device's profile (--device-of, --expander-* tuned) and the placement. `loaded` is
+  // load()'s. Throws ValidationError on bad input, a --device that is local DRAM included.
+  template <class Config>
+  void configure(Config& c, Loaded& loaded, const std::string& topology,
+                 const std::string& placement, bool llc_default_on) const {
+    if (!loaded.device.cxl) {
+      throw ValidationError(
+          fmt::format("--device '{}' is a local DRAM profile; use --local for that", device));
+    }
+    c.host = loaded.host;
+    if (llc_default_on && host_cache.empty() && c.host.cache.size.value() > 0) {
+      c.host.cache.enabled = true;
+    }
+    c.local_dram = loaded.local;
+    c.topology = frontend::resolve_topology(topology.empty() ? "builtin:direct" : topology);
+    c.regions = loaded.regions_for(c.topology);
+    loaded.note_default_regions(c.topology);
+    loaded.check_ids(c.topology);
+    loaded.tune_expanders(c.topology);
+    c.device_for = loaded.device_for();
+    c.placement = frontend::parse_placement(placement);
+  }
   // For commands that cost one device and no memory regions (`coherence`, `accel run
   // --coherence`, named `command` in messages): the profile of device `id` of `topo` as
   // --device, --device-of and --expander-* make it. Throws ValidationError for what such a
