@@ -1,6 +1,7 @@
 // `cxlsim topology ...`: show, validate, export-qemu, convert. Every subcommand takes the
 // topology argument load_topology() understands (a file, builtin:NAME or newick:TREE).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <fstream>
 #include <iostream>
@@ -88,10 +89,29 @@ class TreePrinter {
       }
       shown_.insert(hb.id);
     }
+    pool();
     unconnected();
   }
 
  private:
+  // The memory pool, if any: hosts with their VCS, pooled MLDs and DCDs.
+  void pool() {
+    for (const auto& h : t_.hosts) {
+      out_ << fmt::format("host {}: VCS with vPPBs 0-{}\n", h.id, h.vppbs - 1);
+    }
+    for (const auto& m : t_.mlds) {
+      out_ << fmt::format("mld {}: {} LDs of {}{}\n", m.id, m.lds, format_bytes(m.ld_size),
+                          m.shared ? ", shareable" : "");
+    }
+    for (const auto& d : t_.dcds) {
+      std::vector<std::string> regions;
+      for (Bytes r : d.dc_regions) regions.push_back(format_bytes(r));
+      out_ << fmt::format("dcd {}: DC regions [{}], block size {}{}\n", d.id,
+                          fmt::join(regions, ", "), format_bytes(d.dc_block_size),
+                          d.shared ? ", shareable" : "");
+    }
+  }
+
   // Elements the tree did not reach (dangling or cyclic references): listed so nothing hides.
   void unconnected() {
     std::vector<std::string> rest;
@@ -240,9 +260,16 @@ class JsonWriter {
  private:
   // Element kind (the TOML table name) -> its JSON array.
   static inline const std::map<std::string, std::string, std::less<>> kArray = {
-      {"window", "windows"},  {"host_bridge", "host_bridges"},         {"root_port", "root_ports"},
-      {"switch", "switches"}, {"downstream_port", "downstream_ports"}, {"type3", "type3"},
-      {"type2", "type2"}};
+      {"window", "windows"},
+      {"host_bridge", "host_bridges"},
+      {"root_port", "root_ports"},
+      {"switch", "switches"},
+      {"downstream_port", "downstream_ports"},
+      {"type3", "type3"},
+      {"type2", "type2"},
+      {"host", "hosts"},
+      {"mld", "mlds"},
+      {"dcd", "dcds"}};
   nlohmann::json& root_;
   const Topology& t_;
   nlohmann::json* cur_ = nullptr;

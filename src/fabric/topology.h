@@ -117,6 +117,34 @@ struct Type2Spec {
   bool operator==(const Type2Spec&) const = default;
 };
 
+// A host attached to a memory pool: its virtual CXL switch (VCS, CXL 3.1 §7.2.1) has `vppbs`
+// virtual PCI-to-PCI bridges, numbered 0..vppbs-1, that the fabric manager binds to pooled LDs.
+struct PoolHostSpec {
+  std::string id;
+  unsigned vppbs = 4;
+  bool operator==(const PoolHostSpec&) const = default;
+};
+
+// A pooled multi-logical device (CXL 3.1 §2.4): `lds` logical devices of `ld_size` each, owned by
+// the fabric manager. `shared`: an LD may be bound to several hosts at once.
+struct MldSpec {
+  std::string id;
+  unsigned lds = 1;
+  Bytes ld_size;
+  bool shared = false;
+  bool operator==(const MldSpec&) const = default;
+};
+
+// A pooled dynamic-capacity device (CXL 3.1 §7.6.7.6) whose extents the fabric manager adds to
+// and releases from hosts. `shared`: an extent may be added to several hosts.
+struct DcdSpec {
+  std::string id;
+  std::vector<Bytes> dc_regions;
+  Bytes dc_block_size = Bytes(2 << 20);
+  bool shared = false;
+  bool operator==(const DcdSpec&) const = default;
+};
+
 // A whole system. Vectors keep the order of the input, which is also probe order.
 struct Topology {
   std::string name;
@@ -131,12 +159,16 @@ struct Topology {
   std::vector<DownstreamPortSpec> downstream_ports;
   std::vector<Type3Spec> type3;
   std::vector<Type2Spec> type2;
+  // A memory pool managed by a fabric manager (none: no pool).
+  std::vector<PoolHostSpec> hosts;
+  std::vector<MldSpec> mlds;
+  std::vector<DcdSpec> dcds;
 
   // Describes nothing to build: no host bridge, window, port, switch or device. A system
   // with local DRAM only (timing) has this topology; as user input it is an error (validate).
   [[nodiscard]] bool empty() const {
     return host_bridges.empty() && windows.empty() && root_ports.empty() && switches.empty() &&
-           type3.empty() && type2.empty();
+           type3.empty() && type2.empty() && hosts.empty() && mlds.empty() && dcds.empty();
   }
 
   // Lookups by id; nullptr when absent.

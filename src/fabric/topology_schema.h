@@ -93,6 +93,27 @@ void type2_keys(V& v, const Type2Spec& d) {
   v.link(d.link);
 }
 
+template <typename V>
+void host_keys(V& v, const PoolHostSpec& h) {
+  v.text("id", h.id);
+  v.number("vppbs", h.vppbs);
+}
+
+template <typename V>
+void mld_keys(V& v, const MldSpec& m) {
+  v.text("id", m.id);
+  v.number("lds", m.lds);
+  v.size("ld_size", m.ld_size);
+  v.flag("shared", m.shared, false);
+}
+
+template <typename V>
+void dcd_keys(V& v, const DcdSpec& d) {
+  v.text("id", d.id);
+  v.dc(d.dc_regions, d.dc_block_size);
+  v.flag("shared", d.shared, false);
+}
+
 // Every element of `t` in file order: v.element(kind) opens each ("window", "host_bridge", ...),
 // then its keys follow.
 template <typename V>
@@ -124,6 +145,18 @@ void topology_elements(V& v, const Topology& t) {
   for (const auto& d : t.type2) {
     v.element("type2");
     type2_keys(v, d);
+  }
+  for (const auto& h : t.hosts) {
+    v.element("host");
+    host_keys(v, h);
+  }
+  for (const auto& m : t.mlds) {
+    v.element("mld");
+    mld_keys(v, m);
+  }
+  for (const auto& d : t.dcds) {
+    v.element("dcd");
+    dcd_keys(v, d);
   }
 }
 

@@ -17,8 +17,8 @@ namespace cxlsim {
 namespace {
 
 constexpr std::string_view kTopLevelKeys[] = {
-    "version",   "name",   "hdm_decoders",    "window", "host_bridge",
-    "root_port", "switch", "downstream_port", "type3",  "type2"};
+    "version",         "name",  "hdm_decoders", "window", "host_bridge", "root_port", "switch",
+    "downstream_port", "type3", "type2",        "host",   "mld",         "dcd"};
 
 // One [[kind]] element of the file. Reads typed values and remembers which keys were read,
 // so that finish() can reject keys nobody asked for.
@@ -322,6 +322,31 @@ Type2Spec parse_type2(Element& e) {
   return d;
 }
 
+PoolHostSpec parse_host(Element& e) {
+  PoolHostSpec h;
+  h.id = e.required_string("id");
+  h.vppbs = e.uint("vppbs", h.vppbs, 256);  // vPPB numbers are 8-bit (CXL 3.1 §7.6.7.2)
+  return h;
+}
+
+MldSpec parse_mld(Element& e) {
+  MldSpec m;
+  m.id = e.required_string("id");
+  m.lds = e.uint("lds", m.lds, 16);  // an MLD has at most 16 LDs (CXL 3.1 §2.4)
+  m.ld_size = e.size("ld_size", Bytes(0));
+  m.shared = e.boolean("shared", false);
+  return m;
+}
+
+DcdSpec parse_dcd(Element& e) {
+  DcdSpec d;
+  d.id = e.required_string("id");
+  d.dc_regions = e.sizes("dc_regions");
+  d.dc_block_size = e.size("dc_block_size", d.dc_block_size);
+  d.shared = e.boolean("shared", false);
+  return d;
+}
+
 // Calls `fn(Element&)` for each table of the array `key` ([[key]] in the file).
 template <typename Fn>
 void for_each_element(const toml::table& root, std::string_view key, std::string_view origin,
@@ -420,7 +445,7 @@ Topology parse_topology_toml(std::string_view text, std::string_view origin) {
       throw ParseError(fmt::format(
           "{}:{}: unknown top-level key '{}' (expected one of: version, name, hdm_decoders, "
           "[[window]], [[host_bridge]], [[root_port]], [[switch]], "
-          "[[downstream_port]], [[type3]], [[type2]])",
+          "[[downstream_port]], [[type3]], [[type2]], [[host]], [[mld]], [[dcd]])",
           origin, v.source().begin.line, k.str()));
     }
   }
@@ -463,6 +488,9 @@ Topology parse_topology_toml(std::string_view text, std::string_view origin) {
   });
   for_each_element(root, "type3", origin, [&](Element& e) { t.type3.push_back(parse_type3(e)); });
   for_each_element(root, "type2", origin, [&](Element& e) { t.type2.push_back(parse_type2(e)); });
+  for_each_element(root, "host", origin, [&](Element& e) { t.hosts.push_back(parse_host(e)); });
+  for_each_element(root, "mld", origin, [&](Element& e) { t.mlds.push_back(parse_mld(e)); });
+  for_each_element(root, "dcd", origin, [&](Element& e) { t.dcds.push_back(parse_dcd(e)); });
   return t;
 }
 

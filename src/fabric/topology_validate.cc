@@ -33,17 +33,19 @@ class Checker {
     check_downstream_ports();
     check_type3();
     check_type2();
+    check_pool();
     check_serials();
     check_hdm_decoders();
     check_links();
     check_empty_ports();
     check_bus_ranges();
     if (t_.empty()) {  // an empty file, or one holding only comments or unrelated tables
-      error("", "topology is empty: no host bridges, windows or devices");
+      error("", "topology is empty: no host bridges, windows, devices or pool");
       return std::move(out_);
     }
-    if (t_.host_bridges.empty()) warn("", "topology has no host bridges");
-    if (t_.type3.empty() && t_.type2.empty()) warn("", "topology has no devices");
+    const bool pool = !t_.hosts.empty();  // a pool alone needs no host bridge or placed device
+    if (t_.host_bridges.empty() && !pool) warn("", "topology has no host bridges");
+    if (t_.type3.empty() && t_.type2.empty() && !pool) warn("", "topology has no devices");
     return std::move(out_);
   }
 
@@ -71,6 +73,9 @@ class Checker {
     for (const auto& e : t_.downstream_ports) add(e.id, "downstream_port");
     for (const auto& e : t_.type3) add(e.id, "type3");
     for (const auto& e : t_.type2) add(e.id, "type2");
+    for (const auto& e : t_.hosts) add(e.id, "host");
+    for (const auto& e : t_.mlds) add(e.id, "mld");
+    for (const auto& e : t_.dcds) add(e.id, "dcd");
   }
 
   // "" when `id` is not defined, else its kind.
@@ -310,25 +315,44 @@ class Checker {
 
   // DC regions (CXL 3.1 §8.2.9.9.9.1): at most 8, each a nonzero multiple of 256 MiB and of the
   // block size, which is a power of two of at least 64 B.
-  void check_dc(const Type3Spec& d) {
-    if (d.dc_regions.empty()) return;
-    if (d.dc_regions.size() > 8) {
-      error(d.id, fmt::format("{} DC regions (at most 8)", d.dc_regions.size()));
-    }
-    const uint64_t bs = d.dc_block_size.value();
+  void check_dc(const Type3Spec& d) { check_dc(d.id, d.dc_regions, d.dc_block_size); }
+  void check_dc(const std::string& id, const std::vector<Bytes>& regions, Bytes block_size) {
+    if (regions.empty()) return;
+    if (regions.size() > 8) error(id, fmt::format("{} DC regions (at most 8)", regions.size()));
+    const uint64_t bs = block_size.value();
     if (bs < 64 || (bs & (bs - 1)) != 0) {
-      error(d.id, fmt::format("dc_block_size {} is not a power of two of at least 64 B",
-                              format_bytes(d.dc_block_size)));
+      error(id, fmt::format("dc_block_size {} is not a power of two of at least 64 B",
+                            format_bytes(block_size)));
     }
-    for (size_t i = 0; i < d.dc_regions.size(); ++i) {
-      const Bytes r = d.dc_regions[i];
+    for (size_t i = 0; i < regions.size(); ++i) {
+      const Bytes r = regions[i];
       const std::string what = fmt::format("DC region {}", i);
-      if (r == Bytes(0)) error(d.id, what + " is empty");
-      check_size(d.id, what, r);
+      if (r == Bytes(0)) error(id, what + " is empty");
+      check_size(id, what, r);
       if (bs != 0 && r.value() % bs != 0) {
-        error(d.id, fmt::format("{} {} is not a multiple of dc_block_size {}", what,
-                                format_bytes(r), format_bytes(d.dc_block_size)));
+        error(id, fmt::format("{} {} is not a multiple of dc_block_size {}", what, format_bytes(r),
+                              format_bytes(block_size)));
       }
+    }
+  }
+
+  // A pool (hosts, MLDs, DCDs): a host's VCS has at least one vPPB; an MLD at least one LD,
+  // each a nonzero multiple of 256 MiB; a DCD at least one DC region; devices need hosts.
+  void check_pool() {
+    for (const auto& h : t_.hosts) {
+      if (h.vppbs == 0) error(h.id, "host has no vPPBs (vppbs must be 1 to 256)");
+    }
+    for (const auto& m : t_.mlds) {
+      if (m.lds == 0) error(m.id, "mld has no LDs (lds must be 1 to 16)");
+      if (m.ld_size == Bytes(0)) error(m.id, "mld ld_size is missing or zero");
+      check_size(m.id, "ld_size", m.ld_size);
+    }
+    for (const auto& d : t_.dcds) {
+      if (d.dc_regions.empty()) error(d.id, "dcd has no dc_regions");
+      check_dc(d.id, d.dc_regions, d.dc_block_size);
+    }
+    if (t_.hosts.empty() && (!t_.mlds.empty() || !t_.dcds.empty())) {
+      error("", "pooled devices (mld, dcd) need at least one [[host]]");
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fabric/builtin_topologies.h"
 #include "fabric/topology_toml.h"
 #include "spec/error.h"
 
@@ -311,6 +312,60 @@ TEST(TopologyValidate, LinkWidths) {
   EXPECT_TRUE(mentions(errors_for(t, "rp1"), "link_width 0")) << errors_for(t, "rp1");
   EXPECT_TRUE(mentions(errors_for(t, "sw0p1"), "link_speed code 7")) << errors_for(t, "sw0p1");
   EXPECT_TRUE(errors_for(t, "rp0").empty());
+}
+
+}  // namespace
+}  // namespace cxlsim
+
+namespace cxlsim {
+namespace {
+
+Topology pool() {
+  Topology t = good();
+  t.hosts.push_back({"h0", 4});
+  t.mlds.push_back({"mld0", 4, GiB(1), false});
+  t.dcds.push_back({"dcd0", {GiB(1)}, MiB(2), false});
+  return t;
+}
+
+TEST(TopologyValidatePool, GoodPoolHasNoDiagnostics) { EXPECT_TRUE(validate(pool()).empty()); }
+
+TEST(TopologyValidatePool, BadPoolElementsNameElementAndRule) {
+  Topology t = pool();
+  t.hosts[0].vppbs = 0;
+  t.mlds[0].ld_size = MiB(100);
+  t.dcds[0].dc_regions = {};
+  t.mlds.push_back({"h0", 1, GiB(1), false});
+  EXPECT_TRUE(mentions(errors_for(t, "h0"), "host has no vPPBs"));
+  EXPECT_TRUE(mentions(errors_for(t, "h0"), "duplicate id 'h0' (host and mld)"));
+  EXPECT_TRUE(mentions(errors_for(t, "mld0"), "ld_size 100 MiB is not a multiple of 256 MiB"));
+  EXPECT_TRUE(mentions(errors_for(t, "dcd0"), "dcd has no dc_regions"));
+}
+
+TEST(TopologyValidatePool, PooledDevicesNeedAHost) {
+  Topology t = pool();
+  t.hosts.clear();
+  EXPECT_TRUE(mentions(errors_for(t, ""), "need at least one [[host]]"));
+}
+
+TEST(TopologyValidatePool, BuiltinPool2HostRoundTrips) {
+  const Topology t = parse_topology_toml(*builtin_topology_toml("pool-2host"), "builtin");
+  ASSERT_EQ(t.hosts.size(), 2u);
+  EXPECT_EQ(t.hosts[1].id, "h1");
+  EXPECT_EQ(t.hosts[0].vppbs, 4u);
+  ASSERT_EQ(t.mlds.size(), 1u);
+  EXPECT_EQ(t.mlds[0].lds, 4u);
+  ASSERT_EQ(t.dcds.size(), 1u);
+  EXPECT_EQ(t.dcds[0].id, "dcd0");
+  EXPECT_TRUE(validate(t).empty());  // a pool alone: no errors, no warnings
+  EXPECT_EQ(parse_topology_toml(to_toml(t), "again"), t);
+}
+
+TEST(TopologyValidatePool, OutOfRangeCountsAreRefusedByTheReader) {
+  EXPECT_THROW(parse_topology_toml("version = 1\n[[mld]]\nid = \"m\"\nlds = 17\n", "x"),
+               ParseError);
+  EXPECT_THROW(parse_topology_toml("version = 1\n[[host]]\nid = \"h\"\nvppbs = 300\n", "x"),
+               ParseError);
 }
 
 }  // namespace

@@ -24,6 +24,17 @@ python3 -c 'import json,sys; t=json.load(sys.stdin); assert len(t["switches"])==
   || fail "show --json: unexpected JSON"
 run 0 topology show "$SRC/examples/qemu-single.txt"
 expect_out "type3 cxl-pmem0: persistent 256 MiB (/tmp/cxltest.raw), lsa 256 MiB"
+# A pool (issue #10): hosts with their VCS, pooled MLD and DCD, human and JSON.
+run 0 topology show builtin:pool-2host
+expect_out "host h1: VCS with vPPBs 0-3"
+expect_out "mld mld0: 4 LDs of 1 GiB, shareable"
+expect_out "dcd dcd0: DC regions [1 GiB, 1 GiB], block size 2 MiB"
+run 0 topology show builtin:pool-2host --json
+[[ $(jqv '[.hosts[].id, (.mlds[0].lds|tostring), (.dcds[0].dc_regions|length|tostring)] | join(",")') == "h0,h1,4,2" ]] \
+  || fail "pool show --json: $OUT"
+printf 'version = 1\n[[host]]\nid = "h0"\n[[mld]]\nid = "m0"\nlds = 2\nld_size = "100M"\n' >"$TMP/badpool.toml"
+run 1 topology validate "$TMP/badpool.toml"
+expect_out "error: 'm0': ld_size 100 MiB is not a multiple of 256 MiB"
 run 0 topology show "newick:(1,(2,3))"
 expect_out "downstream port sw0p1"
 
@@ -215,7 +226,8 @@ import json, sys, tomllib
 t = tomllib.load(open(sys.argv[1], "rb"))
 j = json.load(open(sys.argv[2]))
 arrays = {"window": "windows", "host_bridge": "host_bridges", "root_port": "root_ports",
-          "switch": "switches", "downstream_port": "downstream_ports", "type3": "type3", "type2": "type2"}
+          "switch": "switches", "downstream_port": "downstream_ports", "type3": "type3", "type2": "type2",
+          "host": "hosts", "mld": "mlds", "dcd": "dcds"}
 bad = []
 for table, array in arrays.items():
     for i, e in enumerate(t.get(table, [])):
