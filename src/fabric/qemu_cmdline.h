@@ -29,7 +29,13 @@ Topology parse_qemu_cmdline(std::string_view text, std::string_view origin);
 // blank and '#' comment lines) is a qemu-* program, sudo, or an option (-device, -M, ...).
 bool looks_like_qemu_cmdline(std::string_view text);
 
+// The QEMU release an export is written for (the peers of src/vm/peer.h).
+enum class QemuTarget { v7_2, v10_0 };
+
 struct QemuExportOptions {
+  // QEMU 7.2: cxl-type3 memdev= (persistent only). QEMU 10.0: persistent-memdev=,
+  // volatile-memdev=, volatile-dc-memdev= + num-dc-regions= (equal-sized DC regions).
+  QemuTarget qemu = QemuTarget::v7_2;
   // Directory for memory-backend-file paths of devices whose backing has no path
   // ("<dir>/<device id>-pmem.raw", "-lsa.raw"). Must exist when QEMU starts; QEMU creates the
   // files.
@@ -39,12 +45,13 @@ struct QemuExportOptions {
   Bytes lsa_when_absent = MiB(1);
 };
 
-// QEMU 7.2 arguments (without the program name) for `t`: -machine q35,cxl=on with cxl-fmw.N
-// windows (in t.windows order), memory-backend-file objects (share=on), then pxb-cxl, cxl-rp,
-// cxl-upstream, cxl-downstream, cxl-type3 in bus order. Root/downstream ports whose
+// QEMU arguments (without the program name) for options.qemu for `t`: -machine q35,cxl=on with
+// cxl-fmw.N windows (in t.windows order), memory-backend-file objects (share=on), then pxb-cxl,
+// cxl-rp, cxl-upstream, cxl-downstream, cxl-type3 in bus order. Root/downstream ports whose
 // (chassis, slot) repeats an earlier port's get the next free slot, as QEMU 7.2 requires unique
-// pairs. Throws ValidationError for what QEMU 7.2 cannot express: Type 3 volatile capacity (no
-// volatile-memdev before QEMU 8.0) and Type 2 devices, naming the device. Link widths and
+// pairs. Throws ValidationError for what the target cannot express, naming the device: on 7.2
+// Type 3 volatile and dynamic capacity (no volatile-memdev before QEMU 8.0), on 10.0 DC regions
+// of different sizes; on both Type 2 devices. Link widths and
 // speeds (LinkCaps) are timing-only and left out: QEMU 7.2 has no properties for them.
 std::vector<std::string> to_qemu_args(const Topology& t, const QemuExportOptions& options);
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "fabric/qemu_cmdline.h"
 #include "vm/assets.h"
 #include "vm/step.h"
 
@@ -50,6 +51,7 @@ struct Peer {
   std::string_view kernel_series;  // "6.1", "6.12"
   std::string_view suite;          // Debian suite of its packages; "" = the installed system
   KernelSource kernel;             // where ensure_kernel finds its kernel
+  QemuTarget target;               // the command line spelling (fabric/qemu_cmdline.h)
 };
 
 const Peer& peer(PeerKind kind);

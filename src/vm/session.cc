@@ -21,13 +21,6 @@ BootConfig prepare_boot(const Topology& topology, const SessionOptions& options,
   c.memdevs = static_cast<unsigned>(topology.type3.size());
   c.console_log = options.workdir / "console.log";
 
-  QemuExportOptions exp;
-  exp.backing_dir = options.backing_dir.string();
-  c.machine_args = to_qemu_args(topology, exp);
-  if (options.progress) options.progress("creating backing files");
-  device::ensure_runtime_dir();  // the default backing directory and the qemu-* built-ins' files
-  create_backing_files(backing_files(c.machine_args));
-
   fs::path root = options.cache.empty() ? cache_root() : options.cache;
   const Peer* pr = &peer(options.peer);
   PeerQemu q;
@@ -45,6 +38,14 @@ BootConfig prepare_boot(const Topology& topology, const SessionOptions& options,
   if (options.progress) {
     options.progress(fmt::format("peer {} (QEMU {})", pr->name, c.qemu_version));
   }
+
+  QemuExportOptions exp;
+  exp.qemu = pr->target;
+  exp.backing_dir = options.backing_dir.string();
+  c.machine_args = to_qemu_args(topology, exp);
+  if (options.progress) options.progress("creating backing files");
+  device::ensure_runtime_dir();  // the default backing directory and the qemu-* built-ins' files
+  create_backing_files(backing_files(c.machine_args));
 
   fs::path base = options.initrd;
   if (options.kernel.empty() || base.empty()) {
