@@ -161,4 +161,10 @@ out=$(FAKE_QEMU_VERSION=8.2.1 vmrun "$src/tests/conformance/topologies/qemu-2hb.
 set -e
 [ $rc -eq 2 ] || fail "--qemu BINARY of 8.2: exit $rc, want 2 ($out)"
 grep -q "QEMU 8.2.1 pairs with no guest kernel" <<< "$out" || fail "--qemu 8.2 binary: $out"
+set +e
+out=$(PATH="$tmp/nobp:$PATH" XDG_CACHE_HOME="$tmp/cache" vmrun \
+  "$src/tests/conformance/topologies/switch2.toml" --qemu 10 2>&1)
+set -e
+grep -q "warning: QEMU 7.2 limit (not re-verified on QEMU 10): sw1: switch below a switch" \
+  <<< "$out" || fail "--qemu 10 limits warning: $out"
 echo "vm_test: ok"
