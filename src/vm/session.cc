@@ -49,8 +49,9 @@ BootConfig prepare_boot(const Topology& topology, const SessionOptions& options,
 
   fs::path base = options.initrd;
   if (options.kernel.empty() || base.empty()) {
-    if (!fs::is_directory(root / "vm" / std::string(pr->kernel.cache_dir)))
+    if (!fs::is_directory(root / "vm" / std::string(pr->kernel.cache_dir))) {
       require_suite(pr->suite);
+    }
     Kernel k = ensure_kernel(root, options.progress, pr->kernel);
     if (options.kernel.empty()) c.kernel = k.pvh.empty() ? k.image : k.pvh;
     if (base.empty()) base = ensure_initramfs(root, k, options.progress);
