@@ -1,15 +1,16 @@
 // QEMU command lines as a topology format: import of the CXL options users paste from QEMU's
-// docs/system/devices/cxl.rst, and export of arguments that QEMU 7.2 accepts.
+// docs/system/devices/cxl.rst, and export of arguments that QEMU 7.2 or 10.0 accepts.
 //
 // Import rules (docs/topology_format.md, "QEMU command lines"): shell continuations, quotes,
 // the leading qemu-system-* program and `...` placeholders are accepted; options that do not
 // describe CXL (-m, -smp, -drive, -nographic, ...) are ignored. Understood: -object
 // memory-backend-{file,ram}; -device pxb-cxl, cxl-rp, cxl-upstream, cxl-downstream, cxl-type3
-// (memdev= is persistent, as in QEMU 7.2; persistent-memdev= and volatile-memdev= of later
-// QEMUs too); -M/-machine cxl-fmw.N.{targets.M,size,interleave-granularity} (window N becomes
-// id "cfmw<N>", granularity defaults to 256 as in QEMU's hw/cxl/cxl-host.c); and QEMU 7.0's
-// -cxl-fixed-memory-window. Host bridge UIDs are bus_nr (QEMU's CHBS UID); windows get QEMU's
-// CFMWS restrictions 0x0f and no base (QEMU places windows at boot).
+// (memdev= is persistent, as in QEMU 7.2; persistent-memdev=, volatile-memdev= and
+// volatile-dc-memdev= + num-dc-regions= of later QEMUs too); -M/-machine
+// cxl-fmw.N.{targets.M,size,interleave-granularity} (window N becomes id "cfmw<N>", granularity
+// defaults to 256 as in QEMU's hw/cxl/cxl-host.c); and QEMU 7.0's -cxl-fixed-memory-window. Host
+// bridge UIDs are bus_nr (QEMU's CHBS UID); windows get QEMU's CFMWS restrictions 0x0f and no base
+// (QEMU places windows at boot).
 #pragma once
 
 #include <string>
