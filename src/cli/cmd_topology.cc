@@ -296,6 +296,7 @@ struct Args {
   std::string backing_dir = device::runtime_dir();  // per user, never a shared /tmp path
   std::string to = "toml";
   std::string output;
+  std::string qemu = "7";  // export-qemu: QEMU release (fabric/qemu_cmdline.h QemuTarget)
 };
 
 void add_topology_arg(CLI::App* cmd, Args& a) {
@@ -372,6 +373,7 @@ void run_export_qemu(const Args& a) {
   note_timing_only_links(t);
   QemuExportOptions opt;
   opt.backing_dir = a.backing_dir;
+  opt.qemu = a.qemu == "10" ? QemuTarget::v10_0 : QemuTarget::v7_2;
   auto args = to_qemu_args(t, opt);
   if (a.json) {
     std::cout << nlohmann::json{{"program", "qemu-system-x86_64"}, {"args", args}}.dump(2) << "\n";
@@ -421,11 +423,16 @@ void register_topology(CLI::App& app) {
   val->callback([a] { run_validate(*a); });
 
   auto* exp = topo->add_subcommand("export-qemu",
-                                   "Print a QEMU 7.2 command line (qemu-system-x86_64) that "
-                                   "builds this topology");
+                                   "Print a QEMU 7.2 or 10.0 command line (qemu-system-x86_64) "
+                                   "that builds this topology");
   add_topology_arg(exp, *a);
   exp->add_option("--backing-dir", a->backing_dir,
                   "Directory for memory-backend files of devices without a path")
+      ->capture_default_str();
+  exp->add_option("--qemu", a->qemu,
+                  "QEMU release: 7 (memdev=, persistent only) or 10 (persistent-memdev=, "
+                  "volatile-memdev=, volatile-dc-memdev=)")
+      ->check(CLI::IsMember({"7", "10"}))
       ->capture_default_str();
   exp->add_flag("--one-line", a->one_line,
                 "Print the command on one line instead of one option per line");

@@ -303,12 +303,32 @@ class Importer {
     if (auto v = kv.get("volatile-memdev")) {
       d.volatile_backing = backing(o, "volatile-memdev", *v, d.volatile_size);
     }
+    if (auto v = kv.get("volatile-dc-memdev")) dc_regions(o, kv, *v, d);
     if (auto v = kv.get("lsa")) d.lsa_backing = backing(o, "lsa", *v, d.lsa_size);
-    if (!memdev && !pmem && !kv.get("volatile-memdev")) {
-      fail(o, "no memory: give memdev=, persistent-memdev= or volatile-memdev=");
+    if (!memdev && !pmem && !kv.get("volatile-memdev") && d.dc_regions.empty()) {
+      fail(o,
+           "no memory: give memdev=, persistent-memdev=, volatile-memdev= or volatile-dc-memdev=");
     }
     if (auto v = kv.get("sn")) d.serial = number(o, "sn", *v, UINT64_MAX);
     t_.type3.push_back(std::move(d));
+  }
+
+  // QEMU 10's volatile-dc-memdev=M,num-dc-regions=N: M's size split evenly over N regions
+  // (hw/mem/cxl_type3.c), each a multiple of 256 MiB (CXL 3.1 §8.2.9.9.9.1).
+  void dc_regions(const Option& o, const KeyValues& kv, const std::string& id, Type3Spec& d) {
+    Bytes total(0);
+    BackingSpec unused = backing(o, "volatile-dc-memdev", id, total);
+    (void)unused;
+    auto n = kv.get("num-dc-regions");
+    const uint64_t count = n ? number(o, "num-dc-regions", *n, 8) : 0;
+    if (count == 0) fail(o, "volatile-dc-memdev= needs num-dc-regions=1..8");
+    const Bytes region(total.value() / count);
+    if (region.value() * count != total.value() || region.value() % MiB(256).value() != 0) {
+      fail(o, fmt::format("volatile-dc-memdev '{}' ({}) does not split into {} regions of a "
+                          "multiple of 256 MiB",
+                          id, format_bytes(total), count));
+    }
+    d.dc_regions.assign(count, region);
   }
 
   struct PendingWindow {
@@ -495,29 +515,72 @@ class Exporter {
   }
 
   void objects(const Type3Spec& d) {
-    if (!d.dc_regions.empty()) {
+    const bool q10 = opt_.qemu == QemuTarget::v10_0;
+    if (!d.dc_regions.empty() && !q10) {
       throw ValidationError(
           fmt::format("type3 '{}': QEMU 7.2 cannot model dynamic capacity ({} DC regions); "
-                      "remove dc_regions to export",
+                      "remove dc_regions or export for QEMU 10 (--qemu 10)",
                       d.id, d.dc_regions.size()));
     }
-    if (d.volatile_size != Bytes(0)) {
+    if (d.volatile_size != Bytes(0) && !q10) {
       throw ValidationError(
           fmt::format("type3 '{}': QEMU 7.2 cannot model volatile capacity ({}); "
-                      "volatile-memdev= needs QEMU 8.0 or later",
+                      "volatile-memdev= needs QEMU 8.0 or later (--qemu 10)",
                       d.id, format_bytes(d.volatile_size)));
+    }
+    for (const auto& r : d.dc_regions) {
+      // QEMU 10 splits volatile-dc-memdev evenly over num-dc-regions (hw/mem/cxl_type3.c).
+      if (r != d.dc_regions.front()) {
+        throw ValidationError(fmt::format(
+            "type3 '{}': QEMU 10 gives every DC region the same size; regions differ ({} and {})",
+            d.id, format_bytes(d.dc_regions.front()), format_bytes(r)));
+      }
     }
     if (d.lsa_size == Bytes(0) && opt_.lsa_when_absent == Bytes(0)) {
       throw ValidationError(fmt::format("type3 '{}': QEMU 7.2 requires an LSA (set lsa)", d.id));
     }
-    add("-object", fmt::format("memory-backend-file,id={},share=on,mem-path={},size={}",
-                               object_for(d.persistent_backing, d.id, "pmem"),
-                               path_for(d.persistent_backing, d.id, "pmem"),
-                               format_qemu_size(d.persistent_size)));
+    if (d.volatile_size != Bytes(0)) {
+      backend(object_for(d.volatile_backing, d.id, "vmem"),
+              path_for(d.volatile_backing, d.id, "vmem"), d.volatile_size);
+    }
+    if (d.persistent_size != Bytes(0) || !q10) {
+      backend(object_for(d.persistent_backing, d.id, "pmem"),
+              path_for(d.persistent_backing, d.id, "pmem"), d.persistent_size);
+    }
+    if (!d.dc_regions.empty()) {
+      Bytes total(0);
+      for (const auto& r : d.dc_regions) total = total + r;
+      backend(fmt::format("{}-dc", d.id), path_for(BackingSpec{}, d.id, "dc"), total);
+    }
     Bytes lsa = d.lsa_size == Bytes(0) ? opt_.lsa_when_absent : d.lsa_size;
-    add("-object", fmt::format("memory-backend-file,id={},share=on,mem-path={},size={}",
-                               object_for(d.lsa_backing, d.id, "lsa"),
-                               path_for(d.lsa_backing, d.id, "lsa"), format_qemu_size(lsa)));
+    backend(object_for(d.lsa_backing, d.id, "lsa"), path_for(d.lsa_backing, d.id, "lsa"), lsa);
+  }
+
+  void backend(const std::string& id, const std::string& path, Bytes size) {
+    add("-object", fmt::format("memory-backend-file,id={},share=on,mem-path={},size={}", id, path,
+                               format_qemu_size(size)));
+  }
+
+  // The cxl-type3 device: QEMU 7.2's memdev= (persistent only) or QEMU 10's persistent-memdev=,
+  // volatile-memdev= and volatile-dc-memdev= with num-dc-regions=.
+  [[nodiscard]] std::string type3_device(const Type3Spec& d, const std::string& port) const {
+    std::string v = fmt::format("cxl-type3,bus={}", port);
+    if (opt_.qemu == QemuTarget::v7_2) {
+      v += fmt::format(",memdev={}", object_for(d.persistent_backing, d.id, "pmem"));
+    } else {
+      if (d.persistent_size != Bytes(0)) {
+        v += fmt::format(",persistent-memdev={}", object_for(d.persistent_backing, d.id, "pmem"));
+      }
+      if (d.volatile_size != Bytes(0)) {
+        v += fmt::format(",volatile-memdev={}", object_for(d.volatile_backing, d.id, "vmem"));
+      }
+      if (!d.dc_regions.empty()) {
+        v += fmt::format(",volatile-dc-memdev={}-dc,num-dc-regions={}", d.id, d.dc_regions.size());
+      }
+    }
+    v += fmt::format(",lsa={},id={}", object_for(d.lsa_backing, d.id, "lsa"), d.id);
+    if (d.serial != 0) v += fmt::format(",sn=0x{:x}", d.serial);
+    return v;
   }
 
   // QEMU 7.2 rejects two ports with one (chassis, slot); later duplicates move to a free slot.
@@ -542,11 +605,7 @@ class Exporter {
     }
     for (const auto& d : t_.type3) {
       if (d.parent != port) continue;
-      std::string v = fmt::format("cxl-type3,bus={},memdev={},lsa={},id={}", port,
-                                  object_for(d.persistent_backing, d.id, "pmem"),
-                                  object_for(d.lsa_backing, d.id, "lsa"), d.id);
-      if (d.serial != 0) v += fmt::format(",sn=0x{:x}", d.serial);
-      add("-device", v);
+      add("-device", type3_device(d, port));
     }
   }
 

@@ -1,15 +1,16 @@
 // QEMU command lines as a topology format: import of the CXL options users paste from QEMU's
-// docs/system/devices/cxl.rst, and export of arguments that QEMU 7.2 accepts.
+// docs/system/devices/cxl.rst, and export of arguments that QEMU 7.2 or 10.0 accepts.
 //
 // Import rules (docs/topology_format.md, "QEMU command lines"): shell continuations, quotes,
 // the leading qemu-system-* program and `...` placeholders are accepted; options that do not
 // describe CXL (-m, -smp, -drive, -nographic, ...) are ignored. Understood: -object
 // memory-backend-{file,ram}; -device pxb-cxl, cxl-rp, cxl-upstream, cxl-downstream, cxl-type3
-// (memdev= is persistent, as in QEMU 7.2; persistent-memdev= and volatile-memdev= of later
-// QEMUs too); -M/-machine cxl-fmw.N.{targets.M,size,interleave-granularity} (window N becomes
-// id "cfmw<N>", granularity defaults to 256 as in QEMU's hw/cxl/cxl-host.c); and QEMU 7.0's
-// -cxl-fixed-memory-window. Host bridge UIDs are bus_nr (QEMU's CHBS UID); windows get QEMU's
-// CFMWS restrictions 0x0f and no base (QEMU places windows at boot).
+// (memdev= is persistent, as in QEMU 7.2; persistent-memdev=, volatile-memdev= and
+// volatile-dc-memdev= + num-dc-regions= of later QEMUs too); -M/-machine
+// cxl-fmw.N.{targets.M,size,interleave-granularity} (window N becomes id "cfmw<N>", granularity
+// defaults to 256 as in QEMU's hw/cxl/cxl-host.c); and QEMU 7.0's -cxl-fixed-memory-window. Host
+// bridge UIDs are bus_nr (QEMU's CHBS UID); windows get QEMU's CFMWS restrictions 0x0f and no base
+// (QEMU places windows at boot).
 #pragma once
 
 #include <string>
@@ -29,7 +30,13 @@ Topology parse_qemu_cmdline(std::string_view text, std::string_view origin);
 // blank and '#' comment lines) is a qemu-* program, sudo, or an option (-device, -M, ...).
 bool looks_like_qemu_cmdline(std::string_view text);
 
+// The QEMU release an export is written for (the peers of src/vm/peer.h).
+enum class QemuTarget { v7_2, v10_0 };
+
 struct QemuExportOptions {
+  // QEMU 7.2: cxl-type3 memdev= (persistent only). QEMU 10.0: persistent-memdev=,
+  // volatile-memdev=, volatile-dc-memdev= + num-dc-regions= (equal-sized DC regions).
+  QemuTarget qemu = QemuTarget::v7_2;
   // Directory for memory-backend-file paths of devices whose backing has no path
   // ("<dir>/<device id>-pmem.raw", "-lsa.raw"). Must exist when QEMU starts; QEMU creates the
   // files.
@@ -39,12 +46,13 @@ struct QemuExportOptions {
   Bytes lsa_when_absent = MiB(1);
 };
 
-// QEMU 7.2 arguments (without the program name) for `t`: -machine q35,cxl=on with cxl-fmw.N
-// windows (in t.windows order), memory-backend-file objects (share=on), then pxb-cxl, cxl-rp,
-// cxl-upstream, cxl-downstream, cxl-type3 in bus order. Root/downstream ports whose
+// QEMU arguments (without the program name) for options.qemu for `t`: -machine q35,cxl=on with
+// cxl-fmw.N windows (in t.windows order), memory-backend-file objects (share=on), then pxb-cxl,
+// cxl-rp, cxl-upstream, cxl-downstream, cxl-type3 in bus order. Root/downstream ports whose
 // (chassis, slot) repeats an earlier port's get the next free slot, as QEMU 7.2 requires unique
-// pairs. Throws ValidationError for what QEMU 7.2 cannot express: Type 3 volatile capacity (no
-// volatile-memdev before QEMU 8.0) and Type 2 devices, naming the device. Link widths and
+// pairs. Throws ValidationError for what the target cannot express, naming the device: on 7.2
+// Type 3 volatile and dynamic capacity (no volatile-memdev before QEMU 8.0), on 10.0 DC regions
+// of different sizes; on both Type 2 devices. Link widths and
 // speeds (LinkCaps) are timing-only and left out: QEMU 7.2 has no properties for them.
 std::vector<std::string> to_qemu_args(const Topology& t, const QemuExportOptions& options);
 

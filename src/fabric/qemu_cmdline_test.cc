@@ -407,5 +407,58 @@ TEST(QemuCmdline, ExportRefusesDynamicCapacity) {
   }
 }
 
+// The argument holding `needle`, or "" when none does.
+std::string arg_with(const std::vector<std::string>& args, std::string_view needle) {
+  for (const auto& a : args) {
+    if (a.find(needle) != std::string::npos) return a;
+  }
+  return "";
+}
+
+TEST(QemuCmdline, ExportForQemu10SpellsEachCapacity) {
+  QemuExportOptions q10;
+  q10.qemu = QemuTarget::v10_0;
+  Topology t = parse_qemu_cmdline(kDocVolatileLsa, "doc");
+  auto args = to_qemu_args(t, q10);
+  const std::string dev = arg_with(args, "cxl-type3");
+  EXPECT_NE(dev.find(",volatile-memdev=vmem0,"), std::string::npos) << dev;
+  EXPECT_EQ(dev.find("persistent-memdev="), std::string::npos) << dev;
+  EXPECT_EQ(arg_with(args, "cxl-vmem0-pmem"),
+            "");  // no persistent backing for a volatile-only device
+  Topology back = parse_qemu_cmdline(format_qemu_command(args, true), "export");
+  ASSERT_EQ(back.type3.size(), 1u);
+  EXPECT_EQ(back.type3[0].volatile_size, MiB(256));
+  EXPECT_EQ(back.type3[0].persistent_size, Bytes(0));
+
+  t = parse_qemu_cmdline(kDocSinglePmem, "doc");
+  args = to_qemu_args(t, q10);
+  EXPECT_NE(arg_with(args, "cxl-type3").find(",persistent-memdev="), std::string::npos);
+  EXPECT_EQ(to_qemu_args(t, {}), to_qemu_args(parse_qemu_cmdline(kDocSingle72, "doc"), {}));
+  EXPECT_NE(arg_with(to_qemu_args(t, {}), "cxl-type3").find(",memdev="), std::string::npos);
+}
+
+TEST(QemuCmdline, DynamicCapacityRoundTripsOnQemu10) {
+  QemuExportOptions q10;
+  q10.qemu = QemuTarget::v10_0;
+  Topology t = parse_qemu_cmdline(kDocSinglePmem, "doc");
+  t.type3[0].dc_regions = {MiB(512), MiB(512)};
+  auto args = to_qemu_args(t, q10);
+  const std::string dev = arg_with(args, "cxl-type3");
+  EXPECT_NE(dev.find("volatile-dc-memdev=" + t.type3[0].id + "-dc,num-dc-regions=2"),
+            std::string::npos)
+      << dev;
+  EXPECT_NE(arg_with(args, t.type3[0].id + "-dc,").find("size=1G"), std::string::npos);
+  Topology back = parse_qemu_cmdline(format_qemu_command(args, true), "export");
+  ASSERT_EQ(back.type3.size(), 1u);
+  EXPECT_EQ(back.type3[0].dc_regions, (std::vector<Bytes>{MiB(512), MiB(512)}));
+
+  t.type3[0].dc_regions = {MiB(256), MiB(512)};  // QEMU 10 splits its memdev evenly
+  EXPECT_THROW(to_qemu_args(t, q10), ValidationError);
+  EXPECT_THROW(parse_qemu_cmdline("-object memory-backend-ram,id=m,size=768M "
+                                  "-device cxl-type3,bus=rp,volatile-dc-memdev=m,num-dc-regions=2",
+                                  "cmd"),
+               ParseError);
+}
+
 }  // namespace
 }  // namespace cxlsim

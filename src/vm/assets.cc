@@ -19,10 +19,10 @@ fs::path cache_root() {
   throw VmError("locate cache", "neither XDG_CACHE_HOME nor HOME is set");
 }
 
-std::string resolve_kernel_package(const Progress& progress) {
-  if (progress) progress(fmt::format("resolving the kernel package ({})", kKernelMetaPackage));
-  std::string out =
-      run_step("resolve kernel package", {"apt-cache", "depends", kKernelMetaPackage});
+std::string resolve_kernel_package(const Progress& progress, const KernelSource& source) {
+  const std::string meta(source.meta_package);
+  if (progress) progress(fmt::format("resolving the kernel package ({})", meta));
+  std::string out = run_step("resolve kernel package", {"apt-cache", "depends", meta});
   std::istringstream in(out);
   std::string line;
   while (std::getline(in, line)) {
@@ -35,7 +35,7 @@ std::string resolve_kernel_package(const Progress& progress) {
   throw VmError("resolve kernel package",
                 fmt::format("`apt-cache depends {}` names no linux-image package (is the Debian "
                             "package index present? try apt-get update)",
-                            kKernelMetaPackage));
+                            meta));
 }
 
 Kernel kernel_in(const fs::path& dir, const std::string& package) {
@@ -113,8 +113,8 @@ bool ensure_pvh_kernel(const fs::path& image, const fs::path& out, const Progres
   return false;
 }
 
-Kernel ensure_kernel(const fs::path& root, const Progress& progress) {
-  fs::path kdir = root / "vm" / "kernel";
+Kernel ensure_kernel(const fs::path& root, const Progress& progress, const KernelSource& source) {
+  fs::path kdir = root / "vm" / std::string(source.cache_dir);
   std::string current = read_first_line(kdir / "current");
   if (!current.empty() && fs::is_directory(kdir / current)) {
     Kernel k = kernel_in(kdir / current, current);
@@ -124,7 +124,7 @@ Kernel ensure_kernel(const fs::path& root, const Progress& progress) {
     return k;
   }
 
-  std::string package = resolve_kernel_package(progress);
+  std::string package = resolve_kernel_package(progress, source);
   fs::path unpacked = kdir / package;
   if (!fs::is_directory(unpacked)) {
     fs::path dl = kdir / fmt::format("download.{}", ::getpid());

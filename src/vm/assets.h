@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "vm/step.h"
 
@@ -33,12 +34,20 @@ struct Kernel {
 // The Debian meta package whose dependency names the current 6.1 kernel image.
 inline constexpr const char* kKernelMetaPackage = "linux-image-amd64";
 
-// The package `linux-image-amd64` depends on (via `apt-cache depends`).
-std::string resolve_kernel_package(const Progress& progress);
+// Where a kernel comes from: the meta package (with "/suite" for a non-default suite, as apt
+// spells it) and the cache folder below vm/ holding its unpacked packages.
+struct KernelSource {
+  std::string_view meta_package = kKernelMetaPackage;
+  std::string_view cache_dir = "kernel";
+};
 
-// The unpacked kernel in `root`: reuses the cached package named in vm/kernel/current when
-// present, else resolves, downloads and unpacks one. Throws VmError naming the failed step.
-Kernel ensure_kernel(const std::filesystem::path& root, const Progress& progress);
+// The package `source.meta_package` depends on (via `apt-cache depends`).
+std::string resolve_kernel_package(const Progress& progress, const KernelSource& source = {});
+
+// The unpacked kernel in `root`: reuses the cached package named in vm/<cache_dir>/current
+// when present, else resolves, downloads and unpacks one. Throws VmError naming the failed step.
+Kernel ensure_kernel(const std::filesystem::path& root, const Progress& progress,
+                     const KernelSource& source = {});
 
 // Extracts the payload of bzImage `image` (xz, zstd or gzip, found by its magic) to `out`
 // unless present; returns false (leaving no file) when no payload decompresses to an ELF file.

@@ -41,6 +41,7 @@ std::vector<std::string> qemu_argv(const BootConfig& c) {
                                    c.initrd.string(),
                                    "-append",
                                    guest_kernel_cmdline(c.mode, c.memdevs)};
+  if (!c.firmware.empty()) argv.insert(argv.end(), {"-L", c.firmware.string()});
   if (c.mode == GuestMode::shell) {
     argv.insert(argv.end(), {"-serial", "mon:stdio", "-serial", "null"});
   } else {

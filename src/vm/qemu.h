@@ -27,6 +27,9 @@ struct BootConfig {
   std::chrono::seconds timeout{600};
   std::filesystem::path console_log;  // the guest's ttyS0 (kernel messages); mode run only
   std::string qemu = "qemu-system-x86_64";
+  std::filesystem::path firmware;  // `-L` folder for a QEMU outside the system; empty: none
+  std::string peer;                // the peer's name (vm/peer.h), for reports
+  std::string qemu_version;        // as `qemu --version` gave it, for reports
 };
 
 // The full command line (program first).

@@ -21,17 +21,38 @@ BootConfig prepare_boot(const Topology& topology, const SessionOptions& options,
   c.memdevs = static_cast<unsigned>(topology.type3.size());
   c.console_log = options.workdir / "console.log";
 
+  fs::path root = options.cache.empty() ? cache_root() : options.cache;
+  const Peer* pr = &peer(options.peer);
+  PeerQemu q;
+  if (options.qemu.empty()) {
+    q = ensure_qemu(root, *pr, options.progress);
+  } else {
+    q.binary = options.qemu;
+    q.version = detect_qemu_version(q.binary);
+    pr = &peer_of(q.version);
+  }
+  c.qemu = q.binary.string();
+  c.firmware = q.firmware;
+  c.peer = std::string(pr->name);
+  c.qemu_version = to_string(q.version);
+  if (options.progress) {
+    options.progress(fmt::format("peer {} (QEMU {})", pr->name, c.qemu_version));
+  }
+
   QemuExportOptions exp;
+  exp.qemu = pr->target;
   exp.backing_dir = options.backing_dir.string();
   c.machine_args = to_qemu_args(topology, exp);
   if (options.progress) options.progress("creating backing files");
   device::ensure_runtime_dir();  // the default backing directory and the qemu-* built-ins' files
   create_backing_files(backing_files(c.machine_args));
 
-  fs::path root = options.cache.empty() ? cache_root() : options.cache;
   fs::path base = options.initrd;
   if (options.kernel.empty() || base.empty()) {
-    Kernel k = ensure_kernel(root, options.progress);
+    if (!fs::is_directory(root / "vm" / std::string(pr->kernel.cache_dir))) {
+      require_suite(pr->suite);
+    }
+    Kernel k = ensure_kernel(root, options.progress, pr->kernel);
     if (options.kernel.empty()) c.kernel = k.pvh.empty() ? k.image : k.pvh;
     if (base.empty()) base = ensure_initramfs(root, k, options.progress);
   }

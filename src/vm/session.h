@@ -12,13 +12,17 @@
 #include "device/runtime_dir.h"
 #include "fabric/topology.h"
 #include "vm/initramfs.h"
+#include "vm/peer.h"
 #include "vm/qemu.h"
 #include "vm/step.h"
 
 namespace cxlsim::vm {
 
 struct SessionOptions {
-  std::filesystem::path kernel;  // empty: Debian's kernel from the cache
+  PeerKind peer = PeerKind::qemu72_linux61;  // QEMU and kernel (vm/peer.h)
+  // A QEMU binary to run instead of the peer's; its version (--version) then picks the peer.
+  std::filesystem::path qemu;
+  std::filesystem::path kernel;  // empty: the peer's Debian kernel from the cache
   std::filesystem::path initrd;  // empty: cxlsim's initramfs for that kernel
   std::filesystem::path cache;   // empty: cache_root()
   std::filesystem::path backing_dir = device::runtime_dir();  // for devices without a backing path

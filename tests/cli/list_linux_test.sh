@@ -28,6 +28,27 @@ for rec in "$conf"/recorded/*.list.json; do
 done
 [[ $count -ge 7 ]] || fail "only $count recorded topologies"
 
+# The second peer (recorded/qemu10, QEMU 10.0 + Linux 6.12): equal to cxlsim list of the
+# topology with QEMU 10's 4 HDM decoders, once Linux 6.12's root dport naming is rewritten
+# (list_lib.jq linux612_root_dports; docs/vm.md "Peers"). Without the rewrite they differ.
+count=0
+for rec in "$conf"/recorded/qemu10/qemu-*.list.json; do
+  name=$(basename "$rec" .list.json)
+  sed 's/^hdm_decoders = 1\b.*/hdm_decoders = 4/' "$conf/topologies/$name.toml" >"$TMP/$name.toml"
+  run 0 list "$TMP/$name.toml" --json
+  if ! diff -u <(norm 'linux612_root_dports | normalize' <"$rec") <(norm normalize <<<"$OUT") \
+    >"$TMP/d"; then
+    fail "qemu10/$name: cxlsim list differs from the guest's: $(grep '^[-+] ' "$TMP/d" | head -n 6)"
+  fi
+  [[ $(norm normalize <"$rec") != $(norm normalize <<<"$OUT") ]] ||
+    fail "qemu10/$name: equal without the Linux 6.12 rewrite (is the deviation gone?)"
+  run 0 list "$conf/topologies/$name.toml" --json
+  [[ $(norm 'linux612_root_dports | normalize' <"$rec") != $(norm normalize <<<"$OUT") ]] ||
+    fail "qemu10/$name: equal with QEMU 7.2's one HDM decoder"
+  count=$((count + 1))
+done
+[[ $count -eq 3 ]] || fail "$count recorded QEMU 10 topologies, expected 3"
+
 # The normalizations leave names that do not depend on probe order alone: a guest listing
 # whose host bridge ports are swapped must not compare equal.
 swapped=$(sed 's/"port1"/"portX"/g; s/"port2"/"port1"/g; s/"portX"/"port2"/g' \

@@ -241,4 +241,19 @@ PY
 }
 for f in "$SRC"/examples/*.toml "$TMP/dc.toml" builtin:qemu-single; do schema_check "$f"; done
 
+# export-qemu --qemu 10: QEMU 10's spellings for volatile capacity, refused on 7.2 (the default).
+cat >"$TMP/vol.cmdline" <<'CMD'
+qemu-system-x86_64 -M q35,cxl=on -object memory-backend-ram,id=vmem0,share=on,size=256M \
+  -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
+  -device cxl-type3,bus=rp0,volatile-memdev=vmem0,id=vol0 -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G
+CMD
+run 2 topology export-qemu "$TMP/vol.cmdline"
+expect_err "QEMU 7.2 cannot model volatile capacity"
+run 0 topology export-qemu "$TMP/vol.cmdline" --qemu 10 --json
+[[ $(jqv '[.args[] | select(startswith("cxl-type3"))][0]') == *",volatile-memdev=vmem0,"* ]] ||
+  fail "export-qemu --qemu 10: no volatile-memdev: $OUT"
+[[ $(jqv '[.args[] | select(contains("memdev="))] | map(select(test("(^|,)memdev="))) | length') == 0 ]] ||
+  fail "export-qemu --qemu 10: QEMU 7.2's memdev= spelling: $OUT"
+run 2 topology export-qemu "$TMP/vol.cmdline" --qemu 9
+
 finish "topology CLI"

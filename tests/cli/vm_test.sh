@@ -57,6 +57,7 @@ grep -q "boot guest:" <<< "$out" || fail "bad kernel: step not named: $out"
 mkdir -p "$tmp/bin"
 cat > "$tmp/bin/qemu-system-x86_64" <<EOF
 #!/usr/bin/env bash
+[ "\$1" = --version ] && { echo "QEMU emulator version \${FAKE_QEMU_VERSION:-7.2.0} (fake)"; exit 0; }
 echo started > "$tmp/qemu-started"
 echo "qemu-system-x86_64: \${FAKE_QEMU_SAYS:-fake}" >&2
 case "\${FAKE_QEMU_DIES:-exit}" in
@@ -128,4 +129,42 @@ grep -q "QEMU was killed by signal 11 (SIGSEGV" <<< "$out" || fail "QEMU SIGSEGV
 kept=$(sed -n 's/^work directory kept: //p' <<< "$out")
 [ -n "$kept" ] && [ -d "$kept" ] || fail "QEMU SIGSEGV: kept work dir missing: $out"
 rm -rf "$kept"
+
+# Peers (src/vm/peer.h): --qemu names one; a binary's --version picks one; an unknown one is
+# refused (exit 2); QEMU 10 without a bookworm-backports apt source fails its step (exit 125).
+set +e
+out=$(vmrun "$src/tests/conformance/topologies/qemu-2hb.toml" --qemu 9 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] || fail "--qemu 9: exit $rc, want 2 ($out)"
+grep -q "expected 7 (QEMU 7.2 + Linux 6.1) or 10" <<< "$out" || fail "--qemu 9: $out"
+mkdir -p "$tmp/nobp"
+printf '#!/bin/sh\necho "Package files:"\n' > "$tmp/nobp/apt-cache"
+chmod +x "$tmp/nobp/apt-cache"
+set +e
+out=$(PATH="$tmp/nobp:$PATH" XDG_CACHE_HOME="$tmp/cache" vmrun \
+  "$src/tests/conformance/topologies/qemu-2hb.toml" --qemu 10 2>&1); rc=$?
+set -e
+[ $rc -eq 125 ] || fail "--qemu 10 without backports: exit $rc, want 125 ($out)"
+grep -q "locate bookworm-backports: apt knows no bookworm-backports source; run scripts/install-deps" \
+  <<< "$out" || fail "--qemu 10 without backports: step not named: $out"
+[ ! -e "$tmp/cache/vm/qemu-10.current" ] || fail "--qemu 10 without backports: cache written"
+set +e
+out=$(FAKE_QEMU_VERSION=10.0.2 PATH="$tmp/bin:$PATH" "$cxlsim" vm run \
+  "$src/tests/conformance/topologies/qemu-2hb.toml" --qemu "$tmp/bin/qemu-system-x86_64" \
+  --backing-dir "$tmp/b" --kernel "$tmp/bzImage" --initrd "$tmp/bzImage" --cmd true 2>&1); rc=$?
+set -e
+[ $rc -eq 125 ] || fail "--qemu BINARY: exit $rc, want 125 from the fake QEMU ($out)"
+grep -q "peer qemu-10.0+linux-6.12 (QEMU 10.0.2)" <<< "$out" || fail "--qemu BINARY: peer: $out"
+set +e
+out=$(FAKE_QEMU_VERSION=8.2.1 vmrun "$src/tests/conformance/topologies/qemu-2hb.toml" \
+  --qemu "$tmp/bin/qemu-system-x86_64" 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] || fail "--qemu BINARY of 8.2: exit $rc, want 2 ($out)"
+grep -q "QEMU 8.2.1 pairs with no guest kernel" <<< "$out" || fail "--qemu 8.2 binary: $out"
+set +e
+out=$(PATH="$tmp/nobp:$PATH" XDG_CACHE_HOME="$tmp/cache" vmrun \
+  "$src/tests/conformance/topologies/switch2.toml" --qemu 10 2>&1)
+set -e
+grep -q "warning: QEMU 7.2 limit (not re-verified on QEMU 10): sw1: switch below a switch" \
+  <<< "$out" || fail "--qemu 10 limits warning: $out"
 echo "vm_test: ok"

@@ -56,5 +56,21 @@ def disabled_decoders:
   walk(if type == "object" and .state == "disabled" and has("decoder")
        then {decoder, state} else . end);
 
+# Linux 6.12 root dports (peer QEMU 10 + Linux 6.12 only, docs/vm.md "Peers"). Linux 6.12
+# names a host bridge dport, the root decoders' targets and the host bridge port's host by the
+# PCI host bridge (pci0000:BB, alias ACPI0016:NN); Linux 6.1, which cxlsim list follows, by the
+# ACPI device (ACPI0016:NN, alias pci0000:BB). Rewrites 6.12's spelling into 6.1's.
+def linux612_root_dports:
+  ([.. | objects | select((.alias // "" | startswith("ACPI0016:")) and
+                          ((.dport // .target // "") | startswith("pci0000:")))
+    | {key: (.dport // .target), value: .alias}] | from_entries) as $acpi
+  | walk(if type == "object" and ((.alias // "") | startswith("ACPI0016:")) then
+           (if has("dport") and $acpi[.dport] then . as $o | $o + {dport: $o.alias, alias: $o.dport}
+            else . end)
+           | (if has("target") and $acpi[.target] then . as $o | $o + {target: $o.alias, alias: $o.target}
+              else . end)
+         elif type == "object" and has("host") and $acpi[.host // ""] then .host = $acpi[.host]
+         else . end);
+
 def normalize: probe_names | sysfs_order;
 def normalize_region_list: probe_names | region_names | disabled_decoders | sysfs_order;
