@@ -12,6 +12,13 @@ PTX=("$SRC/src/ptx/testdata/kernels.nvcc.ptx")
 CLANG_PTX=$(dirname "$CXLSIM")/src/ptx/testdata/kernels.clang.ptx
 [[ -f $CLANG_PTX ]] && PTX+=("$CLANG_PTX")
 
+# wait_for CONDITION: polls a shell condition for up to 60 s (a loaded CI machine starts
+# processes slowly); fails when it never holds.
+wait_for() {
+  for _ in $(seq 600); do eval "$1" && return 0; sleep 0.1; done
+  return 1
+}
+
 # --- programs, exact results ---
 for ptx in "${PTX[@]}"; do
   for t in vector_add saxpy reduce matmul proc_address info; do
@@ -101,12 +108,12 @@ run 7 accel run --quiet -- sh -c 'exit 7'
 SOCK=$TMP/accel.sock
 "$CXLSIM" accel serve --quiet --socket "$SOCK" --threads 1 2>"$TMP/serve.err" &
 server=$!
-for _ in $(seq 100); do [[ -S $SOCK ]] && break; sleep 0.05; done
+wait_for "[[ -S $SOCK ]]"
 [[ -S $SOCK ]] || fail "accel serve did not listen: $(cat "$TMP/serve.err")"
 CXLSIM_ACCEL_SOCKET=$SOCK LD_LIBRARY_PATH=$("$CXLSIM" accel shim-dir) \
   timeout 60 "$PROG" "${PTX[0]}" endless >"$TMP/endless.out" 2>&1 &
 prog=$!
-for _ in $(seq 200); do grep -q running "$TMP/endless.out" 2>/dev/null && break; sleep 0.05; done
+wait_for "grep -q running $TMP/endless.out 2>/dev/null" || fail "the endless program never started: $(cat "$TMP/endless.out")"
 sleep 0.5
 kill -9 $server
 wait $prog
@@ -121,7 +128,7 @@ grep -q CUDA_ERROR_DEVICE_UNAVAILABLE "$TMP/endless.out" || fail "killed server:
 SOCKB=$TMP/b.sock
 "$CXLSIM" accel serve --quiet --json --socket "$SOCKB" >"$TMP/b.json" 2>&1 &
 server=$!
-for _ in $(seq 100); do [[ -S $SOCKB ]] && break; sleep 0.05; done
+wait_for "[[ -S $SOCKB ]]"
 SHIM=$("$CXLSIM" accel shim-dir)/libcuda.so.1
 for t in vector_add saxpy reduce matmul errors proc_address; do
   CXLSIM_ACCEL_SOCKET=$SOCKB run 0 accel run --quiet --backend cuda --cuda-library "$SHIM" -- \
@@ -137,7 +144,7 @@ jq -e '.launches == 4' "$TMP/b.json" >/dev/null || fail "cuda backend chain: $(c
 rm -f "$SOCK"  # the killed server's
 "$CXLSIM" accel serve --quiet --json --socket "$SOCK" >"$TMP/serve.json" 2>&1 &
 server=$!
-for _ in $(seq 100); do [[ -S $SOCK ]] && break; sleep 0.05; done
+wait_for "[[ -S $SOCK ]]"
 CXLSIM_ACCEL_SOCKET=$SOCK LD_LIBRARY_PATH=$("$CXLSIM" accel shim-dir) "$PROG" "${PTX[0]}" reduce \
   >/dev/null 2>&1 || fail "reduce against accel serve"
 kill -TERM $server
