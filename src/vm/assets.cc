@@ -60,16 +60,12 @@ Kernel kernel_in(const fs::path& dir, const std::string& package) {
   return k;
 }
 
-namespace {
-
 std::string read_first_line(const fs::path& p) {
   std::ifstream in(p);
   std::string line;
   std::getline(in, line);
   return line;
 }
-
-}  // namespace
 
 bool ensure_pvh_kernel(const fs::path& image, const fs::path& out, const Progress& progress) {
   if (fs::exists(out)) return true;

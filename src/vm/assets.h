@@ -20,6 +20,9 @@ namespace cxlsim::vm {
 // Throws VmError when neither variable gives a directory.
 std::filesystem::path cache_root();
 
+// The first line of file `p` (empty when it is missing or empty): the cache's `current` files.
+std::string read_first_line(const std::filesystem::path& p);
+
 // An unpacked kernel package.
 struct Kernel {
   std::string package;            // e.g. "linux-image-6.1.0-56-amd64"

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "spec/error.h"
+#include "vm/assets.h"
 
 namespace cxlsim::vm {
 
@@ -31,13 +32,6 @@ std::optional<unsigned> parse_number(std::string_view& s) {
   if (ec != std::errc() || end == s.data()) return std::nullopt;
   s.remove_prefix(static_cast<std::size_t>(end - s.data()));
   return v;
-}
-
-std::string read_first_line(const fs::path& p) {
-  std::ifstream in(p);
-  std::string line;
-  std::getline(in, line);
-  return line;
 }
 
 }  // namespace
