@@ -60,6 +60,14 @@ Kernel kernel_in(const fs::path& dir, const std::string& package) {
   return k;
 }
 
+void move_into_cache(const fs::path& from, const fs::path& to, const std::string& step) {
+  std::error_code ec;
+  fs::rename(from, to, ec);  // fails harmlessly when a concurrent cxlsim was first
+  if (ec && !fs::is_directory(to)) {
+    throw VmError(step, fmt::format("cannot create {}: {}", to.string(), ec.message()));
+  }
+}
+
 std::string read_first_line(const fs::path& p) {
   std::ifstream in(p);
   std::string line;
@@ -136,12 +144,7 @@ Kernel ensure_kernel(const fs::path& root, const Progress& progress, const Kerne
     if (progress) progress(fmt::format("unpacking {} (dpkg-deb -x)", deb.filename().string()));
     fs::path tree = dl / "tree";
     run_step("unpack kernel package", {"dpkg-deb", "-x", deb.string(), tree.string()});
-    std::error_code ec;
-    fs::rename(tree, unpacked, ec);  // fails harmlessly when a concurrent cxlsim was first
-    if (ec && !fs::is_directory(unpacked)) {
-      throw VmError("unpack kernel package",
-                    fmt::format("cannot create {}: {}", unpacked.string(), ec.message()));
-    }
+    move_into_cache(tree, unpacked, "unpack kernel package");
     fs::remove_all(dl);
   }
   Kernel k = kernel_in(unpacked, package);

@@ -23,6 +23,11 @@ std::filesystem::path cache_root();
 // The first line of file `p` (empty when it is missing or empty): the cache's `current` files.
 std::string read_first_line(const std::filesystem::path& p);
 
+// Moves the freshly unpacked tree `from` to its cache place `to`. A concurrent cxlsim that got
+// there first is fine (its copy is kept); any other failure throws VmError for `step`.
+void move_into_cache(const std::filesystem::path& from, const std::filesystem::path& to,
+                     const std::string& step);
+
 // An unpacked kernel package.
 struct Kernel {
   std::string package;            // e.g. "linux-image-6.1.0-56-amd64"

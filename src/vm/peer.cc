@@ -143,12 +143,7 @@ fs::path download_qemu(const fs::path& vm, const Peer& p, const Progress& progre
   PeerQemu q = qemu_in(tree);
   q.version = detect_qemu_version(q.binary);
   fs::path unpacked = vm / fmt::format("qemu-{}", to_string(q.version));
-  std::error_code ec;
-  fs::rename(tree, unpacked, ec);  // fails harmlessly when a concurrent cxlsim was first
-  if (ec && !fs::is_directory(unpacked)) {
-    throw VmError("unpack QEMU packages",
-                  fmt::format("cannot create {}: {}", unpacked.string(), ec.message()));
-  }
+  move_into_cache(tree, unpacked, "unpack QEMU packages");
   fs::remove_all(dl);
   std::ofstream(vm / fmt::format("qemu-{}.current", p.qemu_major))
       << unpacked.filename().string() << "\n";
