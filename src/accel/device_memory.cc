@@ -38,6 +38,61 @@ DeviceMemory::DeviceMemory(Bytes size) : size_(size.value()) {
 DeviceMemory::~DeviceMemory() {
   munmap(base_, size_);
   ::close(fd_);
+  if (backup_fd_ >= 0) ::close(backup_fd_);
+}
+
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+  throw OperationError(fmt::format("device memory: {}: {}", what, std::strerror(errno)));
+}
+
+// Copies the data ranges of file `from` into file `to` (both `size` bytes); holes stay holes,
+// so a sparse device memory stays cheap to move.
+void copy_data(int from, int to, uint64_t size) {
+  void* m = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, to, 0);
+  if (m == MAP_FAILED) fail("mapping a copy");
+  auto* dst = static_cast<std::byte*>(m);
+  off_t at = 0;
+  while (static_cast<uint64_t>(at) < size) {
+    const off_t data = lseek(from, at, SEEK_DATA);
+    if (data < 0) break;  // ENXIO: no data after `at`
+    off_t hole = lseek(from, data, SEEK_HOLE);
+    if (hole < 0) hole = static_cast<off_t>(size);
+    auto done = static_cast<uint64_t>(data);
+    while (done < static_cast<uint64_t>(hole)) {
+      const ssize_t n =
+          pread(from, dst + done, static_cast<uint64_t>(hole) - done, static_cast<off_t>(done));
+      if (n <= 0) {
+        munmap(m, size);
+        fail("copying the contents");
+      }
+      done += static_cast<uint64_t>(n);
+    }
+    at = hole;
+  }
+  munmap(m, size);
+}
+
+}  // namespace
+
+void DeviceMemory::set_shared(bool shared) {
+  if (shared == this->shared()) return;
+  const int to = shared ? fd_ : memfd_create("cxlsim-accel-hdm-private", MFD_CLOEXEC);
+  if (to < 0) fail("memfd_create");
+  if (ftruncate(to, static_cast<off_t>(size_)) != 0) fail("sizing device memory");
+  copy_data(shared ? backup_fd_ : fd_, to, size_);
+  // The same host address now maps the other file: pointers into device memory stay valid.
+  if (mmap(base_, size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, to, 0) == MAP_FAILED) {
+    fail("moving the mapping");
+  }
+  if (shared) {
+    ::close(backup_fd_);
+    backup_fd_ = -1;
+  } else {
+    backup_fd_ = to;
+    if (ftruncate(fd_, 0) != 0) fail("zapping the clients' mappings");
+  }
 }
 
 void DeviceMemory::clear() {

@@ -42,12 +42,23 @@ class DeviceMemory final : public ptx::GlobalMemory {
   // Frees every allocation (device reset).
   void clear();
 
+  // Whether clients' mappings of fd() reach the memory (the vfio-cxl DPA region's fault and
+  // zap, docs/vfio_cxl.md). Unshared, fd() is truncated to 0 bytes, so a client's mapping of it
+  // faults (SIGBUS; EFAULT in a system call) while this object keeps the contents in a private
+  // file mapped at the same host address (host() and map() keep working); sharing again sizes
+  // fd() back, copies the contents in and maps it here again, so the clients' existing mappings
+  // fault the pages back in without a new mmap. Throws OperationError when a file cannot be
+  // created, sized or mapped.
+  void set_shared(bool shared);
+  [[nodiscard]] bool shared() const { return backup_fd_ < 0; }
+
   // ptx::GlobalMemory: kernels see the whole device memory; .global variables are allocations.
   std::optional<ptx::MappedRange> map(uint64_t addr) override;
   uint64_t allocate(uint64_t size, uint64_t align) override;
 
  private:
   int fd_ = -1;
+  int backup_fd_ = -1;  // the private file holding the contents while unshared
   uint64_t size_ = 0;
   std::byte* base_ = nullptr;
   std::map<uint64_t, uint64_t> free_ranges_;  // offset -> length, coalesced

@@ -99,8 +99,8 @@ bool wait_readable(int fd) {
 
 }  // namespace
 
-DeviceServer::DeviceServer(GpuDevice& gpu, const ConfigSpace* config)
-    : gpu_(gpu), config_(config) {}
+DeviceServer::DeviceServer(GpuDevice& gpu, const ConfigSpace* config, VfioCxlDevice* cxl)
+    : gpu_(gpu), config_(config), cxl_(cxl) {}
 
 DeviceServer::~DeviceServer() {
   stop_ = true;
@@ -180,36 +180,10 @@ bool DeviceServer::handle(int fd, const vfu_header& h, std::vector<std::byte>& p
       body.push_back('\0');
       return send_message(fd, reply_to(h, body.size()), body.data(), body.size());
     }
-    case VFU_CMD_DEVICE_GET_INFO: {
-      const vfu_device_info i{sizeof(vfu_device_info),
-                              VFU_DEVICE_FLAGS_PCI | VFU_DEVICE_FLAGS_RESET, VFU_PCI_NUM_REGIONS,
-                              0};
-      return send_message(fd, reply_to(h, sizeof i), &i, sizeof i);
-    }
-    case VFU_CMD_DEVICE_GET_REGION_INFO: {
-      if (payload.size() < sizeof(vfu_region_info)) return false;
-      vfu_region_info i{};
-      std::memcpy(&i, payload.data(), sizeof i);
-      i.argsz = sizeof i;
-      i.cap_offset = 0;
-      i.offset = 0;
-      int pass = -1;
-      i.flags = VFU_REGION_INFO_FLAG_READ | VFU_REGION_INFO_FLAG_WRITE;
-      if (i.index == CXL2_BAR2_INDEX) {
-        i.size = CXL2_BAR2_SIZE;
-      } else if (i.index == CXL2_BAR4_INDEX) {
-        const std::lock_guard<std::mutex> l(lock_);
-        i.size = gpu_.backend().total_bytes();
-        pass = gpu_.backend().memory_fd();
-        if (pass >= 0) i.flags |= VFU_REGION_INFO_FLAG_MMAP;
-      } else if (i.index == VFU_PCI_CONFIG_REGION_INDEX) {
-        i.size = 4096;
-      } else {
-        i.size = 0;
-        i.flags = 0;
-      }
-      return send_message(fd, reply_to(h, sizeof i), &i, sizeof i, pass);
-    }
+    case VFU_CMD_DEVICE_GET_INFO:
+      return device_info(fd, h, payload);
+    case VFU_CMD_DEVICE_GET_REGION_INFO:
+      return region_info(fd, h, payload);
     case VFU_CMD_REGION_READ:
       return region_read(fd, h, payload);
     case VFU_CMD_REGION_WRITE:
@@ -217,11 +191,61 @@ bool DeviceServer::handle(int fd, const vfu_header& h, std::vector<std::byte>& p
     case VFU_CMD_DEVICE_RESET: {
       const std::lock_guard<std::mutex> l(lock_);
       gpu_.reset();
+      if (cxl_ != nullptr) cxl_->reset();
       return send_message(fd, reply_to(h, 0), nullptr, 0);
     }
     default:
       return send_error(fd, h, ENOSYS);
   }
+}
+
+// The client's argsz (the payload's first word; 0 without one) decides how much comes back.
+bool DeviceServer::device_info(int fd, const vfu_header& h, const std::vector<std::byte>& payload) {
+  uint32_t argsz = 0;
+  if (payload.size() >= sizeof argsz) std::memcpy(&argsz, payload.data(), sizeof argsz);
+  const uint32_t flags = VFU_DEVICE_FLAGS_PCI | VFU_DEVICE_FLAGS_RESET;
+  if (cxl_ != nullptr) {
+    std::vector<std::byte> body;
+    {
+      const std::lock_guard<std::mutex> l(lock_);
+      body = cxl_->device_info(argsz, flags);
+    }
+    return send_message(fd, reply_to(h, body.size()), body.data(), body.size());
+  }
+  const vfu_device_info i{sizeof(vfu_device_info), flags, VFU_PCI_NUM_REGIONS, 0};
+  return send_message(fd, reply_to(h, sizeof i), &i, sizeof i);
+}
+
+bool DeviceServer::region_info(int fd, const vfu_header& h, const std::vector<std::byte>& payload) {
+  if (payload.size() < sizeof(vfu_region_info)) return false;
+  vfu_region_info i{};
+  std::memcpy(&i, payload.data(), sizeof i);
+  const std::lock_guard<std::mutex> l(lock_);
+  if (cxl_ != nullptr) {
+    if (auto r = cxl_->region_info(i.index, i.argsz)) {
+      return send_message(fd, reply_to(h, r->reply.size()), r->reply.data(), r->reply.size(),
+                          r->fd);
+    }
+  }
+  i.argsz = sizeof i;
+  i.cap_offset = 0;
+  i.offset = 0;
+  int pass = -1;
+  i.flags = VFU_REGION_INFO_FLAG_READ | VFU_REGION_INFO_FLAG_WRITE;
+  if (i.index == CXL2_BAR2_INDEX) {
+    i.size = CXL2_BAR2_SIZE;
+  } else if (i.index == CXL2_BAR4_INDEX) {
+    i.size = gpu_.backend().total_bytes();
+    // With a vfio-cxl face, BAR4 is the same memory as the DPA region: mappable while it is live.
+    if (cxl_ == nullptr || cxl_->dpa_active()) pass = gpu_.backend().memory_fd();
+    if (pass >= 0) i.flags |= VFU_REGION_INFO_FLAG_MMAP;
+  } else if (i.index == VFU_PCI_CONFIG_REGION_INDEX) {
+    i.size = 4096;
+  } else {
+    i.size = 0;
+    i.flags = 0;
+  }
+  return send_message(fd, reply_to(h, sizeof i), &i, sizeof i, pass);
 }
 
 bool DeviceServer::bar4(const vfu_region_access& a, const std::function<void(uint64_t)>& move) {
@@ -252,10 +276,14 @@ bool DeviceServer::region_read(int fd, const vfu_header& h, const std::vector<st
   std::vector<std::byte> body(sizeof a + a.count);
   std::memcpy(body.data(), &a, sizeof a);
   bool ok = true;
+  int err = EINVAL;
   {
     const std::lock_guard<std::mutex> l(lock_);
     const std::span<std::byte> out(body.data() + sizeof a, a.count);
-    if (a.region == CXL2_BAR2_INDEX) {
+    if (const auto r = cxl_ != nullptr ? cxl_->read(a.region, a.offset, out) : std::nullopt) {
+      err = -*r;
+      ok = *r == 0;
+    } else if (a.region == CXL2_BAR2_INDEX) {
       ok = gpu_.read(a.offset, out);
     } else if (a.region == CXL2_BAR4_INDEX) {
       ok = bar4(a, [&](uint64_t addr) { gpu_.backend().read(addr, out); });
@@ -266,7 +294,7 @@ bool DeviceServer::region_read(int fd, const vfu_header& h, const std::vector<st
       ok = false;
     }
   }
-  if (!ok) return send_error(fd, h, EINVAL);
+  if (!ok) return send_error(fd, h, err);
   return send_message(fd, reply_to(h, body.size()), body.data(), body.size());
 }
 
@@ -278,9 +306,13 @@ bool DeviceServer::region_write(int fd, const vfu_header& h,
   if (payload.size() != sizeof a + a.count) return false;
   const std::span<const std::byte> in(payload.data() + sizeof a, a.count);
   bool ok = true;
+  int err = EINVAL;
   {
     const std::lock_guard<std::mutex> l(lock_);
-    if (a.region == CXL2_BAR2_INDEX) {
+    if (const auto r = cxl_ != nullptr ? cxl_->write(a.region, a.offset, in) : std::nullopt) {
+      err = -*r;
+      ok = *r == 0;
+    } else if (a.region == CXL2_BAR2_INDEX) {
       ok = gpu_.write(a.offset, in);
     } else if (a.region == CXL2_BAR4_INDEX) {
       ok = bar4(a, [&](uint64_t addr) { gpu_.backend().write(addr, in); });
@@ -289,7 +321,7 @@ bool DeviceServer::region_write(int fd, const vfu_header& h,
     }
   }
   if ((h.flags & VFU_FLAG_NO_REPLY) != 0) return true;  // the client waits for nothing
-  if (!ok) return send_error(fd, h, EINVAL);
+  if (!ok) return send_error(fd, h, err);
   return send_message(fd, reply_to(h, sizeof a), &a, sizeof a);
 }
 

@@ -6,7 +6,11 @@
 // file, read and written (inside allocations) by REGION_READ/WRITE either way. Each connection is
 // served by its own thread; one device lock serializes every access, so one command is in flight at
 // a time. A malformed message closes its connection (the device is untouched); a failed access is
-// answered with the error flag and an errno.
+// answered with the error flag and an errno. With a vfio-cxl face (vfio_cxl_device.h) the device
+// is also a CXL Type 2 device as the kernel's vfio-cxl driver presents one: device info with
+// the CXL capability, the DPA and COMP_REGS regions, the component BAR's sparse mmap, DVSEC
+// config writes, and a reset that zaps and re-snapshots; BAR4 is then offered for mmap only
+// while the DPA is live (else its clients copy through DATA).
 #pragma once
 
 #include <atomic>
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "accel/gpu_device.h"
+#include "accel/vfio_cxl_device.h"
 #include "accel/vfio_user.h"
 #include "spec/config_space.h"
 
@@ -27,7 +32,8 @@ namespace cxlsim::accel {
 class DeviceServer {
  public:
   // `config` may be null (config reads then return all ones, as for an absent function).
-  DeviceServer(GpuDevice& gpu, const ConfigSpace* config);
+  // `cxl` may be null (no vfio-cxl face); it must outlive the server.
+  DeviceServer(GpuDevice& gpu, const ConfigSpace* config, VfioCxlDevice* cxl = nullptr);
   ~DeviceServer();
   DeviceServer(const DeviceServer&) = delete;
   DeviceServer& operator=(const DeviceServer&) = delete;
@@ -54,8 +60,12 @@ class DeviceServer {
   // A BAR4 access: `move(device address)` when the range lies in one allocation (lock held).
   bool bar4(const ::vfu_region_access& a, const std::function<void(uint64_t)>& move);
 
+  bool device_info(int fd, const ::vfu_header& h, const std::vector<std::byte>& payload);
+  bool region_info(int fd, const ::vfu_header& h, const std::vector<std::byte>& payload);
+
   GpuDevice& gpu_;
   const ConfigSpace* config_;
+  VfioCxlDevice* cxl_;
   std::mutex lock_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> messages_{0};

@@ -19,6 +19,7 @@
 #include "accel/device_server.h"
 #include "accel/gpu_device.h"
 #include "accel/ptx_backend.h"
+#include "accel/vfio_cxl_device.h"
 #include "cli/commands.h"
 #include "cli/profile_options.h"
 #include "device/runtime_dir.h"
@@ -33,8 +34,9 @@ namespace {
 
 struct AccelOptions {
   std::string topology, target, backend = "ptx", memory, socket, cuda_library = "libcuda.so.1";
+  std::string vfio_cxl;  // serve: the vfio-cxl UAPI layout ("": the newest; "off")
   unsigned threads = 0;
-  bool json = false, quiet = false, coherence = false;
+  bool json = false, quiet = false, coherence = false, precommit = false;
   ProfileOptions profiles;  // --coherence: the timing model's profiles
   std::vector<std::string> command;
 };
@@ -56,6 +58,7 @@ std::string shim_dir() {
 struct Device {
   std::unique_ptr<Fabric> fabric;
   const ConfigSpace* config = nullptr;
+  HdmDecoderCapability* hdm = nullptr;  // the fabric's decoders of the device
   std::string name = "accel";
   std::unique_ptr<accel::DeviceMemory> memory;
   std::unique_ptr<accel::ComputeBackend> backend;
@@ -82,7 +85,10 @@ struct Device {
       name = t->id;
       if (t->hdm_size.value() > 0) size = t->hdm_size;
       fabric = Fabric::build(topo);
-      if (const auto m = fabric->find_memdev(t->id)) config = fabric->endpoint(*m).config.get();
+      if (const auto m = fabric->find_memdev(t->id)) {
+        config = fabric->endpoint(*m).config.get();
+        hdm = &fabric->memdev(*m).hdm();
+      }
     } else if (!o.target.empty()) {
       throw ValidationError("--target needs --topology");
     }
@@ -178,9 +184,37 @@ void print_coherence(const nlohmann::json& j) {
 volatile std::sig_atomic_t g_stop = 0;  // NOLINT: a signal handler's flag has to be global
 extern "C" void on_stop(int /*sig*/) { g_stop = 1; }
 
+// The vfio-cxl face `accel serve` gives the device (docs/vfio_cxl.md), or null with
+// --vfio-cxl off and with the cuda backend (no device memory file to map and zap).
+std::unique_ptr<accel::VfioCxlDevice> vfio_cxl(const AccelOptions& o, Device& d) {
+  if (o.vfio_cxl == "off") {
+    if (o.precommit) {
+      throw ValidationError("--precommit needs the vfio-cxl face (--vfio-cxl v1|v2|v3)");
+    }
+    return nullptr;
+  }
+  accel::VfioCxlOptions c;
+  if (!o.vfio_cxl.empty()) {
+    const auto l = accel::parse_vfio_cxl_layout(o.vfio_cxl);
+    if (!l) {
+      throw ValidationError(fmt::format("--vfio-cxl {}: choose v1, v2, v3 or off", o.vfio_cxl));
+    }
+    c.layout = *l;
+  }
+  if (d.memory == nullptr) {
+    if (!o.vfio_cxl.empty() || o.precommit) {
+      throw ValidationError("--vfio-cxl needs device memory the server can map (--backend ptx)");
+    }
+    return nullptr;
+  }
+  c.precommit = o.precommit;
+  return std::make_unique<accel::VfioCxlDevice>(*d.memory, d.hdm, d.config, c);
+}
+
 int serve(const AccelOptions& o) {
   Device d(o);
-  accel::DeviceServer server(*d.gpu, d.config);
+  const auto cxl = vfio_cxl(o, d);
+  accel::DeviceServer server(*d.gpu, d.config, cxl.get());
   struct sigaction sa {};  // before the socket appears: a client may stop the server at once
   sa.sa_handler = on_stop;
   sigaction(SIGTERM, &sa, nullptr);
@@ -192,8 +226,13 @@ int serve(const AccelOptions& o) {
     server.stop();
   });
   if (!o.quiet) {
-    std::cerr << fmt::format("cxlsim accel: serving {} ({} backend, {} MiB) on {}\n", d.name,
-                             d.backend->name(), d.backend->total_bytes() >> 20, o.socket);
+    std::cerr << fmt::format(
+        "cxlsim accel: serving {} ({} backend, {} MiB{}) on {}\n", d.name, d.backend->name(),
+        d.backend->total_bytes() >> 20,
+        cxl ? fmt::format(", vfio-cxl {}{}", accel::vfio_cxl_layout_name(cxl->layout()),
+                          cxl->precommitted() ? " precommitted" : "")
+            : "",
+        o.socket);
   }
   server.serve();
   g_stop = 1;
@@ -288,6 +327,12 @@ void register_accel(CLI::App& app) {
   auto* s = accel->add_subcommand("serve", "serve the device on a vfio-user socket until SIGTERM");
   device_options(s, *o);
   s->add_option("--socket", o->socket, "Unix socket path to listen on")->required();
+  s->add_option("--vfio-cxl", o->vfio_cxl,
+                "the vfio-cxl UAPI layout of the device's CXL face: v1, v2, v3 (default: v3, the "
+                "newest) or off (docs/vfio_cxl.md)");
+  s->add_flag("--precommit", o->precommit,
+              "firmware commits HDM decoder 0 before the device is opened (the series' "
+              "PRECOMMITTED / FIRMWARE_COMMITTED / HOST_FIRMWARE_COMMITTED device)");
   s->callback([o] { finish(serve(*o)); });
 
   auto* r = accel->add_subcommand(
