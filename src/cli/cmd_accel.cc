@@ -184,36 +184,38 @@ void print_coherence(const nlohmann::json& j) {
 volatile std::sig_atomic_t g_stop = 0;  // NOLINT: a signal handler's flag has to be global
 extern "C" void on_stop(int /*sig*/) { g_stop = 1; }
 
-// The vfio-cxl face `accel serve` gives the device (docs/vfio_cxl.md), or null with
-// --vfio-cxl off and with the cuda backend (no device memory file to map and zap).
-std::unique_ptr<accel::VfioCxlDevice> vfio_cxl(const AccelOptions& o, Device& d) {
-  if (o.vfio_cxl == "off") {
+// The vfio-cxl layout --vfio-cxl asks for (nullopt: off), checked before anything is built.
+std::optional<accel::VfioCxlLayout> vfio_cxl_layout(const AccelOptions& o) {
+  const bool explicit_face = !o.vfio_cxl.empty() && o.vfio_cxl != "off";
+  if (o.vfio_cxl == "off" || (o.backend == "cuda" && !explicit_face && !o.precommit)) {
     if (o.precommit) {
       throw ValidationError("--precommit needs the vfio-cxl face (--vfio-cxl v1|v2|v3)");
     }
-    return nullptr;
+    return std::nullopt;  // the cuda backend has no device memory file to map and zap
   }
+  if (o.backend == "cuda") {
+    throw ValidationError("--vfio-cxl needs device memory the server can map (--backend ptx)");
+  }
+  if (o.vfio_cxl.empty()) return accel::kVfioCxlNewest;
+  const auto l = accel::parse_vfio_cxl_layout(o.vfio_cxl);
+  if (!l) throw ValidationError(fmt::format("--vfio-cxl {}: choose v1, v2, v3 or off", o.vfio_cxl));
+  return l;
+}
+
+// The vfio-cxl face `accel serve` gives the device (docs/vfio_cxl.md), or null.
+std::unique_ptr<accel::VfioCxlDevice> vfio_cxl(const AccelOptions& o, Device& d,
+                                               std::optional<accel::VfioCxlLayout> layout) {
+  if (!layout || d.memory == nullptr) return nullptr;
   accel::VfioCxlOptions c;
-  if (!o.vfio_cxl.empty()) {
-    const auto l = accel::parse_vfio_cxl_layout(o.vfio_cxl);
-    if (!l) {
-      throw ValidationError(fmt::format("--vfio-cxl {}: choose v1, v2, v3 or off", o.vfio_cxl));
-    }
-    c.layout = *l;
-  }
-  if (d.memory == nullptr) {
-    if (!o.vfio_cxl.empty() || o.precommit) {
-      throw ValidationError("--vfio-cxl needs device memory the server can map (--backend ptx)");
-    }
-    return nullptr;
-  }
+  c.layout = *layout;
   c.precommit = o.precommit;
   return std::make_unique<accel::VfioCxlDevice>(*d.memory, d.hdm, d.config, c);
 }
 
 int serve(const AccelOptions& o) {
+  const auto layout = vfio_cxl_layout(o);
   Device d(o);
-  const auto cxl = vfio_cxl(o, d);
+  const auto cxl = vfio_cxl(o, d, layout);
   accel::DeviceServer server(*d.gpu, d.config, cxl.get());
   struct sigaction sa {};  // before the socket appears: a client may stop the server at once
   sa.sa_handler = on_stop;
