@@ -24,6 +24,7 @@
 #include "cli/profile_options.h"
 #include "device/runtime_dir.h"
 #include "fabric/fabric.h"
+#include "fabric/region.h"
 #include "fabric/topology_loader.h"
 #include "frontend/coherence_scenarios.h"
 #include "frontend/topology_arg.h"
@@ -58,7 +59,8 @@ std::string shim_dir() {
 struct Device {
   std::unique_ptr<Fabric> fabric;
   const ConfigSpace* config = nullptr;
-  HdmDecoderCapability* hdm = nullptr;  // the fabric's decoders of the device
+  HdmDecoderCapability* hdm = nullptr;     // the fabric's decoders of the device
+  std::unique_ptr<RegionManager> regions;  // the host's regions (a firmware-committed decoder)
   std::string name = "accel";
   std::unique_ptr<accel::DeviceMemory> memory;
   std::unique_ptr<accel::ComputeBackend> backend;
@@ -202,10 +204,32 @@ std::optional<accel::VfioCxlLayout> vfio_cxl_layout(const AccelOptions& o) {
   return l;
 }
 
+// --precommit on a topology's device: the host commits a RAM region on it in the first window
+// that takes one, as firmware (or the host's CXL driver) would before vfio-pci binds; the
+// device's decoder 0 then holds the window's HPA and DPA 0.
+void firmware_commit(Device& d) {
+  d.regions = std::make_unique<RegionManager>(*d.fabric);
+  std::string why;
+  for (size_t w = 0; w < d.fabric->windows().size(); ++w) {
+    RegionRequest r;
+    r.window = w;
+    r.targets = {d.name};
+    r.mode = RegionMode::kRam;
+    try {
+      d.regions->create(r);
+      return;
+    } catch (const ValidationError& e) {
+      why += fmt::format("\n  window {}: {}", w, e.what());
+    }
+  }
+  throw ValidationError(fmt::format("--precommit: no window takes a region on {}:{}", d.name, why));
+}
+
 // The vfio-cxl face `accel serve` gives the device (docs/vfio_cxl.md), or null.
 std::unique_ptr<accel::VfioCxlDevice> vfio_cxl(const AccelOptions& o, Device& d,
                                                std::optional<accel::VfioCxlLayout> layout) {
   if (!layout || d.memory == nullptr) return nullptr;
+  if (o.precommit && d.hdm != nullptr) firmware_commit(d);
   accel::VfioCxlOptions c;
   c.layout = *layout;
   c.precommit = o.precommit;
@@ -232,7 +256,10 @@ int serve(const AccelOptions& o) {
         "cxlsim accel: serving {} ({} backend, {} MiB{}) on {}\n", d.name, d.backend->name(),
         d.backend->total_bytes() >> 20,
         cxl ? fmt::format(", vfio-cxl {}{}", accel::vfio_cxl_layout_name(cxl->layout()),
-                          cxl->precommitted() ? " precommitted" : "")
+                          cxl->precommitted()
+                              ? fmt::format(" precommitted at HPA {:#x}",
+                                            cxl->physical_hdm().state(0).base.value())
+                              : "")
             : "",
         o.socket);
   }
