@@ -47,12 +47,11 @@ namespace {
   throw OperationError(fmt::format("device memory: {}: {}", what, std::strerror(errno)));
 }
 
-// Copies the data ranges of file `from` into file `to` (both `size` bytes); holes stay holes,
-// so a sparse device memory stays cheap to move.
-void copy_data(int from, int to, uint64_t size) {
-  void* m = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, to, 0);
-  if (m == MAP_FAILED) fail("mapping a copy");
-  auto* dst = static_cast<std::byte*>(m);
+// Copies the data ranges of file `from`, which `from_map` maps, into file `to` (both `size`
+// bytes): holes stay holes, so a sparse device memory stays cheap to move. copy_file_range()
+// moves the pages inside the kernel (2.5 GB/s where pwrite() from the mapping made 0.4:
+// bench/vfio_cxl_bench); pwrite() is the fallback where the kernel cannot.
+void copy_data(int from, const std::byte* from_map, int to, uint64_t size) {
   off_t at = 0;
   while (static_cast<uint64_t>(at) < size) {
     const off_t data = lseek(from, at, SEEK_DATA);
@@ -61,17 +60,15 @@ void copy_data(int from, int to, uint64_t size) {
     if (hole < 0) hole = static_cast<off_t>(size);
     auto done = static_cast<uint64_t>(data);
     while (done < static_cast<uint64_t>(hole)) {
-      const ssize_t n =
-          pread(from, dst + done, static_cast<uint64_t>(hole) - done, static_cast<off_t>(done));
-      if (n <= 0) {
-        munmap(m, size);
-        fail("copying the contents");
-      }
+      const uint64_t left = static_cast<uint64_t>(hole) - done;
+      auto in = static_cast<off_t>(done), out = in;
+      ssize_t n = copy_file_range(from, &in, to, &out, left, 0);
+      if (n < 0) n = pwrite(to, from_map + done, left, static_cast<off_t>(done));
+      if (n <= 0) fail("copying the contents");
       done += static_cast<uint64_t>(n);
     }
     at = hole;
   }
-  munmap(m, size);
 }
 
 }  // namespace
@@ -81,7 +78,7 @@ void DeviceMemory::set_shared(bool shared) {
   const int to = shared ? fd_ : memfd_create("cxlsim-accel-hdm-private", MFD_CLOEXEC);
   if (to < 0) fail("memfd_create");
   if (ftruncate(to, static_cast<off_t>(size_)) != 0) fail("sizing device memory");
-  copy_data(shared ? backup_fd_ : fd_, to, size_);
+  copy_data(shared ? backup_fd_ : fd_, base_, to, size_);
   // The same host address now maps the other file: pointers into device memory stay valid.
   if (mmap(base_, size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, to, 0) == MAP_FAILED) {
     fail("moving the mapping");
