@@ -220,24 +220,29 @@ bool DeviceServer::region_info(int fd, const vfu_header& h, const std::vector<st
   if (payload.size() < sizeof(vfu_region_info)) return false;
   vfu_region_info i{};
   std::memcpy(&i, payload.data(), sizeof i);
-  const std::lock_guard<std::mutex> l(lock_);
-  if (cxl_ != nullptr) {
-    if (auto r = cxl_->region_info(i.index, i.argsz)) {
-      return send_message(fd, reply_to(h, r->reply.size()), r->reply.data(), r->reply.size(),
-                          r->fd);
+  std::optional<VfioCxlDevice::RegionInfo> cxl;
+  int pass = -1;
+  uint64_t bar4_size = 0;
+  {
+    const std::lock_guard<std::mutex> l(lock_);
+    bar4_size = gpu_.backend().total_bytes();
+    if (cxl_ != nullptr) cxl = cxl_->region_info(i.index, i.argsz);
+    // With a vfio-cxl face BAR4 is the DPA region's memory: mappable while it is live.
+    if (!cxl && i.index == CXL2_BAR4_INDEX && (cxl_ == nullptr || cxl_->dpa_active())) {
+      pass = gpu_.backend().memory_fd();
     }
   }
+  if (cxl)
+    return send_message(fd, reply_to(h, cxl->reply.size()), cxl->reply.data(), cxl->reply.size(),
+                        cxl->fd);
   i.argsz = sizeof i;
   i.cap_offset = 0;
   i.offset = 0;
-  int pass = -1;
   i.flags = VFU_REGION_INFO_FLAG_READ | VFU_REGION_INFO_FLAG_WRITE;
   if (i.index == CXL2_BAR2_INDEX) {
     i.size = CXL2_BAR2_SIZE;
   } else if (i.index == CXL2_BAR4_INDEX) {
-    i.size = gpu_.backend().total_bytes();
-    // With a vfio-cxl face, BAR4 is the same memory as the DPA region: mappable while it is live.
-    if (cxl_ == nullptr || cxl_->dpa_active()) pass = gpu_.backend().memory_fd();
+    i.size = bar4_size;
     if (pass >= 0) i.flags |= VFU_REGION_INFO_FLAG_MMAP;
   } else if (i.index == VFU_PCI_CONFIG_REGION_INDEX) {
     i.size = 4096;
