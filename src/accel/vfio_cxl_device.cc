@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -45,13 +46,25 @@ std::vector<std::byte> with_caps(Info info, const std::vector<std::byte>& caps, 
 
 vfio_info_cap_header cap_header(uint16_t id, uint16_t version) { return {id, version, 0}; }
 
+// The HDM the guest's decoders may decode: the memory (rounded up to the 256 MiB granule), or
+// more when the device's committed decoders already map more (a topology's device served with
+// a smaller --memory: the DPA region is the memory, the decoders keep the device's HDM).
+Bytes hdm_capacity(const DeviceMemory& memory, const Hdm* hdm) {
+  Bytes size = round_up_256m(memory.size());
+  for (unsigned n = 0; hdm != nullptr && n < hdm->decoder_count(); ++n) {
+    const DecoderState s = hdm->state(n);
+    if (s.committed) size = std::max(size, Bytes(s.dpa_base.value()) + s.dpa_size);
+  }
+  return size;
+}
+
 }  // namespace
 
 VfioCxlDevice::VfioCxlDevice(DeviceMemory& memory, HdmDecoderCapability* hdm,
                              const ConfigSpace* config, const VfioCxlOptions& o)
     : memory_(memory),
       layout_(o.layout),
-      hdm_size_(round_up_256m(memory.size())),
+      hdm_size_(hdm_capacity(memory, hdm)),
       capacity_(hdm_size_),
       own_hdm_(hdm != nullptr ? nullptr
                               : std::make_unique<Hdm>(HdmKind::kEndpoint, 1, 0, &capacity_)),

@@ -559,6 +559,30 @@ TEST_P(VfioCxlVmm, Bar4IsMappableOnlyWhileTheDpaIsLive) {
   EXPECT_TRUE(bar4());
 }
 
+// A device whose firmware-committed decoder maps more HDM than the memory served (a topology's
+// 1 GiB device served with 256 MiB): the guest still sees it committed, with its full size.
+TEST(VfioCxlDevice, FirmwareDecoderLargerThanTheServedMemoryStaysCommitted) {
+  struct OneGiB : HdmDecoderContext {
+    [[nodiscard]] Bytes volatile_capacity() const override { return GiB(1); }
+  } context;
+  Hdm hdm(HdmKind::kEndpoint, 2, 0, &context);
+  DecoderSettings s;
+  s.base = Hpa(uint64_t{0x10} << 32);
+  s.size = GiB(1);
+  s.target_type = HdmTargetType::kDeviceCoherent;
+  hdm.program(0, s);
+  ASSERT_TRUE(hdm.commit(0)) << hdm.last_error();
+  DeviceMemory mem(MiB(256));
+  VfioCxlDevice cxl(mem, &hdm, nullptr, {});
+  EXPECT_TRUE(cxl.precommitted());
+  const DecoderState g = cxl.guest_hdm().state(0);
+  EXPECT_TRUE(g.committed);
+  EXPECT_EQ(g.size, GiB(1));
+  EXPECT_EQ(g.base, Hpa(0));
+  EXPECT_TRUE(cxl.dpa_active());
+  EXPECT_FALSE(cxl.guest_hdm().state(1).committed);
+}
+
 INSTANTIATE_TEST_SUITE_P(Layouts, VfioCxlVmm,
                          ::testing::Values(VfioCxlLayout::kV1, VfioCxlLayout::kV2,
                                            VfioCxlLayout::kV3),
