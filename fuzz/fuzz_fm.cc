@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -58,6 +59,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
   server.serve_stream(sv[1]);  // closes sv[1]
   ::close(sv[0]);
-  if (!manager.pool().check_invariants().empty()) std::abort();
+  if (const std::string broken = manager.pool().check_invariants(); !broken.empty()) {
+    std::fputs(broken.c_str(), stderr);
+    std::abort();
+  }
   return 0;
 }

@@ -244,6 +244,9 @@ int vcs_info(const FmOptions& o) {
     const auto count = pl::VcsInfoBlock::kNumVppbs.get(r.payload, at);
     const std::string host = id < n.hosts.size() ? n.hosts[id].first : fmt::format("vcs{}", id);
     at += pl::VcsInfoBlock::kVppbs;
+    if (!valid && !o.host.empty()) {
+      throw OperationError(fmt::format("{}: an invalid VCS for this key", o.host));
+    }
     if (!valid) continue;  // not this key's host
     json vppbs = json::array();
     human += fmt::format("{} (VCS {}):\n", host, id);
@@ -330,7 +333,8 @@ int ld_info(const FmOptions& o) {
 int set_ld_alloc(const FmOptions& o) {
   auto c = connect(o);
   const Names n = names(*c, o);
-  std::vector<uint8_t> in(pl::SetLdAllocations::kList, 0);
+  std::vector<uint8_t> in(pl::SetLdAllocations::kList + o.sizes.size() * pl::LdAllocation::kSize,
+                          0);
   pl::SetLdAllocations::kNumLds.put(in, o.sizes.size());
   pl::SetLdAllocations::kStartLdId.put(in, o.start);
   for (size_t i = 0; i < o.sizes.size(); ++i) {

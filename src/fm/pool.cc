@@ -238,13 +238,15 @@ MboxReturn Pool::dc_share(const std::string& device, const std::string& host, un
 
 MboxReturn Pool::dc_release_ranges(const std::string& device, const std::string& host,
                                    const std::vector<DpaRange>& ranges) {
-  if (t_.find_dcd(device) == nullptr || !valid_host(host)) return MboxReturn::kInvalidInput;
+  const DcdSpec* d = t_.find_dcd(device);
+  if (d == nullptr || !valid_host(host)) return MboxReturn::kInvalidInput;
   if (ranges.empty()) return MboxReturn::kInvalidExtentList;
   std::vector<PoolExtent> next = extents_;
   for (const auto& r : ranges) {
+    if (!range_fits(*d, r)) return MboxReturn::kInvalidExtentList;  // whole blocks only
     auto it = std::ranges::find_if(next, [&](const PoolExtent& e) {
-      return e.device == device && e.host == host && r.length > 0 && r.dpa >= e.dpa &&
-             r.dpa + r.length <= e.dpa + e.length;
+      return e.device == device && e.host == host && r.dpa >= e.dpa && r.length <= e.length &&
+             r.dpa - e.dpa <= e.length - r.length;
     });
     if (it == next.end()) return MboxReturn::kInvalidExtentList;
     const PoolExtent e = *it;

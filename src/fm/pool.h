@@ -109,9 +109,9 @@ class Pool {
   // capacity, or the host can already access it.
   MboxReturn dc_share(const std::string& device, const std::string& host, unsigned region,
                       const DcTag& tag);
-  // Removal policy Prescriptive: each range must lie inside one extent the host holds (which is
-  // split around it). Invalid Input: unknown device or host; Invalid Extent List: empty list or
-  // a range the host does not hold.
+  // Removal policy Prescriptive: each range must be whole blocks inside one extent the host holds
+  // (which is split around it). Invalid Input: unknown device or host; Invalid Extent List: empty
+  // list, a range not block-aligned, or one the host does not hold.
   MboxReturn dc_release_ranges(const std::string& device, const std::string& host,
                                const std::vector<DpaRange>& ranges);
   // Removal policy Tag-based: every extent the host holds with `tag`. Invalid Input: unknown
@@ -140,7 +140,7 @@ class Pool {
 
  private:
   [[nodiscard]] bool valid_host(const std::string& host) const;
-  // Which range check failed for `r` on `d` (kSuccess when it is inside one region and aligned).
+  // Whether `r` is whole blocks inside one region of `d` (no overflow for any values).
   [[nodiscard]] static bool range_fits(const DcdSpec& d, const DpaRange& r);
   // The unassigned pieces of a region, in order.
   [[nodiscard]] std::vector<DpaRange> free_ranges(const DcdSpec& d, unsigned region) const;

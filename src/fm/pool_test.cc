@@ -149,6 +149,12 @@ TEST(Pool, RefusedDcChangesLeaveTheStateUntouched) {
   EXPECT_EQ(p.dc_release_ranges("dcd0", "h0", {{4 * kMiB, 2 * kMiB}}),
             MboxReturn::kInvalidExtentList);
   EXPECT_EQ(p.dc_release_ranges("dcd0", "h1", {{0, 2 * kMiB}}), MboxReturn::kInvalidExtentList);
+  // Found by fuzz_fm: a release of part of a block, and one whose end wraps around.
+  EXPECT_EQ(p.dc_release_ranges("dcd0", "h0", {{2 * kMiB - 1, 2}}), MboxReturn::kInvalidExtentList);
+  EXPECT_EQ(p.dc_release_ranges("dcd0", "h0", {{0, ~0ull - 0xffff}}),
+            MboxReturn::kInvalidExtentList);
+  EXPECT_EQ(p.dc_release_ranges("dcd0", "h0", {{2 * kMiB, ~0ull - 2 * kMiB + 1}}),
+            MboxReturn::kInvalidExtentList);
   EXPECT_EQ(p.dc_release_tag("dcd0", "h0", kTagB, 0), MboxReturn::kInvalidInput);
   EXPECT_EQ(p.dc_release_tag("dcd0", "h0", kTagA, 8 * kMiB), MboxReturn::kResourcesExhausted);
   EXPECT_EQ(p, before);
