@@ -22,6 +22,7 @@
 #include "accel/vfio_cxl_device.h"
 #include "cli/commands.h"
 #include "cli/profile_options.h"
+#include "cli/stop_signal.h"
 #include "device/runtime_dir.h"
 #include "fabric/fabric.h"
 #include "fabric/region.h"
@@ -183,9 +184,6 @@ void print_coherence(const nlohmann::json& j) {
                            j["total_ns_host_bias"].get<double>() / 1000.0);
 }
 
-volatile std::sig_atomic_t g_stop = 0;  // NOLINT: a signal handler's flag has to be global
-extern "C" void on_stop(int /*sig*/) { g_stop = 1; }
-
 // The vfio-cxl layout --vfio-cxl asks for (nullopt: off), checked before anything is built.
 std::optional<accel::VfioCxlLayout> vfio_cxl_layout(const AccelOptions& o) {
   const bool explicit_face = !o.vfio_cxl.empty() && o.vfio_cxl != "off";
@@ -241,16 +239,10 @@ int serve(const AccelOptions& o) {
   Device d(o);
   const auto cxl = vfio_cxl(o, d, layout);
   accel::DeviceServer server(*d.gpu, d.config, cxl.get());
-  struct sigaction sa {};  // before the socket appears: a client may stop the server at once
-  sa.sa_handler = on_stop;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
+  StopSignal stop_signal;
   device::ensure_runtime_dir_for(o.socket);
   server.listen(o.socket);
-  std::thread watcher([&] {
-    while (g_stop == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    server.stop();
-  });
+  stop_signal.watch([&] { server.stop(); });
   if (!o.quiet) {
     std::cerr << fmt::format(
         "cxlsim accel: serving {} ({} backend, {} MiB{}) on {}\n", d.name, d.backend->name(),
@@ -264,8 +256,6 @@ int serve(const AccelOptions& o) {
         o.socket);
   }
   server.serve();
-  g_stop = 1;
-  watcher.join();
   if (o.json) std::cout << counters_json(d).dump(2) << "\n";
   return 0;
 }

@@ -21,6 +21,7 @@ void register_map(CLI::App& app);        // cmd_map.cc
 void register_regs(CLI::App& app);       // cmd_regs.cc
 void register_coherence(CLI::App& app);  // cmd_coherence.cc
 void register_accel(CLI::App& app);      // cmd_accel.cc
+void register_fm(CLI::App& app);         // cmd_fm.cc
 
 // Thrown from a subcommand callback to end the process with a non-zero status; main() catches
 // it. Use finish(status) rather than throwing by hand.

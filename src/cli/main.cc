@@ -37,6 +37,7 @@ void register_commands(CLI::App& app) {
   cxlsim::cli::register_regs(app);
   cxlsim::cli::register_coherence(app);
   cxlsim::cli::register_accel(app);
+  cxlsim::cli::register_fm(app);
 }
 }  // namespace
 

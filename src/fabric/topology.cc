@@ -31,6 +31,11 @@ const DownstreamPortSpec* Topology::find_downstream_port(std::string_view id) co
 }
 const Type3Spec* Topology::find_type3(std::string_view id) const { return find_by_id(type3, id); }
 const Type2Spec* Topology::find_type2(std::string_view id) const { return find_by_id(type2, id); }
+const PoolHostSpec* Topology::find_pool_host(std::string_view id) const {
+  return find_by_id(hosts, id);
+}
+const MldSpec* Topology::find_mld(std::string_view id) const { return find_by_id(mlds, id); }
+const DcdSpec* Topology::find_dcd(std::string_view id) const { return find_by_id(dcds, id); }
 
 LinkCaps Topology::trained_link_below(std::string_view port) const {
   LinkCaps upper;

@@ -178,6 +178,9 @@ struct Topology {
   [[nodiscard]] const DownstreamPortSpec* find_downstream_port(std::string_view id) const;
   [[nodiscard]] const Type3Spec* find_type3(std::string_view id) const;
   [[nodiscard]] const Type2Spec* find_type2(std::string_view id) const;
+  [[nodiscard]] const PoolHostSpec* find_pool_host(std::string_view id) const;
+  [[nodiscard]] const MldSpec* find_mld(std::string_view id) const;
+  [[nodiscard]] const DcdSpec* find_dcd(std::string_view id) const;
 
   // Link ends: every root port, downstream port, switch (its upstream port) and device may
   // state its link capability. The link below root or downstream port `port` trains to
