@@ -15,85 +15,16 @@
 #include <thread>
 #include <vector>
 
+#include "vm/qmp_testing.h"
+
 namespace cxlsim::vm {
 namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
-
-// The server end of a fake QMP connection: reads the client's lines, writes raw bytes.
-class FakeServer {
- public:
-  explicit FakeServer(int fd) : fd_(fd) {}
-  ~FakeServer() { ::close(fd_); }
-  FakeServer(const FakeServer&) = delete;
-  FakeServer& operator=(const FakeServer&) = delete;
-
-  // The next request the client sent (one line).
-  json request() {
-    std::string line;
-    char c = 0;
-    while (::read(fd_, &c, 1) == 1 && c != '\n') line += c;
-    return json::parse(line, nullptr, false);
-  }
-  void write(std::string_view bytes) const {
-    EXPECT_EQ(::write(fd_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  }
-  void write_byte_by_byte(std::string_view bytes) const {
-    for (char c : bytes) write(std::string_view(&c, 1));
-  }
-  void greet_and_negotiate() {
-    write(R"({"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}},)"
-          R"( "capabilities": []}})"
-          "\r\n");
-    json r = request();
-    EXPECT_EQ(r["execute"], "qmp_capabilities");
-    reply(r, json::object());
-  }
-  void reply(const json& request, const json& value) const {
-    write(json({{"return", value}, {"id", request["id"]}}).dump() + "\r\n");
-  }
-  static std::string event(std::string_view name, const json& data) {
-    return json({{"event", name},
-                 {"data", data},
-                 {"timestamp", {{"seconds", 1}, {"microseconds", 2}}}})
-               .dump() +
-           "\r\n";
-  }
-
- private:
-  int fd_;
-};
-
-// Runs `script` on the server end of a socketpair in a thread; the client end is fd.
-struct Pair {
-  int fd = -1;
-  std::thread server;
-  explicit Pair(const std::function<void(FakeServer&)>& script) {
-    std::array<int, 2> sv{};
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv.data()), 0);
-    fd = sv[0];
-    server = std::thread([sfd = sv[1], script] {
-      FakeServer s(sfd);
-      script(s);
-    });
-  }
-  ~Pair() { server.join(); }
-  Pair(const Pair&) = delete;
-  Pair& operator=(const Pair&) = delete;
-};
-
-// A negotiated client; the server thread is joined after the client is gone.
-struct Session {
-  Pair pair;
-  std::optional<Qmp> qmp;
-  explicit Session(const std::function<void(FakeServer&)>& script) : pair(script) {
-    qmp.emplace(pair.fd, "fake", milliseconds(2000));
-  }
-  ~Session() { qmp.reset(); }
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-};
+using testing::FakeServer;
+using testing::Pair;
+using testing::Session;
 
 TEST(Qmp, NegotiatesThenReturnsTheCommandsResult) {
   json seen;
