@@ -141,7 +141,9 @@ struct FakeQemu {
   std::vector<json> log;
   std::function<std::vector<std::string>(uint32_t address, uint32_t value)> on_config_write;
   std::function<std::vector<std::string>(const std::string& id)> on_device_del;
-  uint32_t cf8 = 0;
+  uint32_t cf8 = 0x80000010;  // as a guest access left it
+  bool running = true;
+  int port_accesses_while_running = 0;
   std::mutex m;
 
   std::vector<std::string> handle(const json& r) {
@@ -166,6 +168,9 @@ struct FakeQemu {
       return out;
     }
     if (cmd == "human-monitor-command") return hmp(r, args["command-line"]);
+    if (cmd == "query-status") return {answer(r, {{"running", running}, {"status", "running"}})};
+    if (cmd == "stop") running = false;
+    if (cmd == "cont") running = true;
     return {answer(r, json::object())};
   }
 
@@ -175,6 +180,11 @@ struct FakeQemu {
     char text[64] = {};
     if (std::sscanf(line.c_str(), "xp /1wx %llx", &a) == 1) {
       std::snprintf(text, sizeof(text), "%016llx: 0x%08x\r\n", a, phys.contains(a) ? phys[a] : 0u);
+      return {answer(r, text)};
+    }
+    if (line.find(" 0xcf") != std::string::npos && running) ++port_accesses_while_running;
+    if (line == "i /w 0xcf8") {
+      std::snprintf(text, sizeof(text), "portl[0x0cf8] = 0x%08x\r\n", cf8);
       return {answer(r, text)};
     }
     if (std::sscanf(line.c_str(), "o /w 0xcf8 %llx", &v) == 1) {
@@ -316,6 +326,10 @@ TEST(HotRemoveLd, PowersTheSlotOffOnceTheGuestTurnedItsIndicatorOff) {
   };
   hot_remove_ld(s.qmp(), "ld0", milliseconds(5000));
   EXPECT_EQ(config_writes, 1);
+  // Every port access happened with the guest stopped, which runs again with its 0xCF8 back.
+  EXPECT_EQ(s.qemu.port_accesses_while_running, 0);
+  EXPECT_TRUE(s.qemu.running);
+  EXPECT_EQ(s.qemu.cf8, 0x80000010u);
   std::vector<std::string> deleted;
   for (const auto& r : s.qemu.log) {
     if (r["execute"] == "object-del") deleted.push_back(r["arguments"]["id"]);

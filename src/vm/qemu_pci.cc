@@ -88,16 +88,51 @@ uint32_t read_phys32(Qmp& qmp, uint64_t addr) {
   return parse_xp_word(qmp.human_monitor_command(fmt::format("xp /1wx {:#x}", addr)));
 }
 
+namespace {
+
+// Runs `access` with the guest's vCPUs stopped and the Configuration Address register as the
+// guest left it afterwards: Linux on x86 reaches the first 256 bytes of configuration space
+// through the same two ports (raw_pci_ops), so an access must not fall between the guest's
+// write of 0xCF8 and its access of 0xCFC.
+template <class Access>
+auto with_config_ports(Qmp& qmp, const Access& access) {
+  const bool running = qmp.execute("query-status").value("running", false);
+  if (running) qmp.execute("stop");
+  struct Resume {
+    Qmp& qmp;
+    bool running;
+    uint32_t address;
+    ~Resume() {
+      try {
+        qmp.human_monitor_command(fmt::format("o /w {:#x} {:#x}", kConfigAddressPort, address));
+        if (running) qmp.execute("cont");
+      } catch (const OperationError&) {  // the connection is gone: nothing to restore through
+      }
+    }
+  } resume{
+      qmp, running,
+      parse_port_word(qmp.human_monitor_command(fmt::format("i /w {:#x}", kConfigAddressPort)))};
+  return access();
+}
+
+}  // namespace
+
 uint32_t config_read32(Qmp& qmp, const QemuPciFunction& f, unsigned offset) {
-  qmp.human_monitor_command(
-      fmt::format("o /w {:#x} {:#x}", kConfigAddressPort, config_address(f, offset)));
-  return parse_port_word(qmp.human_monitor_command(fmt::format("i /w {:#x}", kConfigDataPort)));
+  return with_config_ports(qmp, [&] {
+    qmp.human_monitor_command(
+        fmt::format("o /w {:#x} {:#x}", kConfigAddressPort, config_address(f, offset)));
+    return parse_port_word(qmp.human_monitor_command(fmt::format("i /w {:#x}", kConfigDataPort)));
+  });
 }
 
 void config_write16(Qmp& qmp, const QemuPciFunction& f, unsigned offset, uint16_t value) {
-  qmp.human_monitor_command(
-      fmt::format("o /w {:#x} {:#x}", kConfigAddressPort, config_address(f, offset)));
-  qmp.human_monitor_command(fmt::format("o /h {:#x} {:#x}", kConfigDataPort + (offset & 2), value));
+  with_config_ports(qmp, [&] {
+    qmp.human_monitor_command(
+        fmt::format("o /w {:#x} {:#x}", kConfigAddressPort, config_address(f, offset)));
+    qmp.human_monitor_command(
+        fmt::format("o /h {:#x} {:#x}", kConfigDataPort + (offset & 2), value));
+    return 0;
+  });
 }
 
 std::optional<unsigned> find_pcie_capability(Qmp& qmp, const QemuPciFunction& f) {

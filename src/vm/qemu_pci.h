@@ -9,8 +9,10 @@
 //   4-byte access that QEMU dispatches to the device's MMIO handler. Wider reads are split into
 //   8-byte accesses, which QEMU 7.2's CXL component registers answer with 0.
 // * Configuration space is read and written through PCI configuration mechanism #1 (I/O ports
-//   0xCF8/0xCFC, HMP `o` and `i`), which reaches every bus of q35 including pxb-cxl's. The guest
-//   (Linux on q35) uses ECAM, so the two-step port access does not race with it.
+//   0xCF8/0xCFC, HMP `o` and `i`), which reaches every bus of q35 including pxb-cxl's. Linux on
+//   x86 uses the same ports for the first 256 bytes (only extended space goes through ECAM), so
+//   each access stops the guest's vCPUs (QMP stop/cont), and restores the Configuration Address
+//   register the guest may have written just before.
 #pragma once
 
 #include <cstdint>
