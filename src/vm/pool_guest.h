@@ -59,10 +59,12 @@ void hot_add_ld(Qmp& qmp, const Topology& guest, unsigned vppb, const LdBacking&
 // releases the device after its 5 s cancel window and turns the slot's power indicator off),
 // then, as QEMU's cxl-downstream has no power controller and QEMU completes an unplug only when
 // the guest powers the slot off, writes the slot's Power Controller Control off itself once the
-// guest has turned the indicator off; waits for DEVICE_DELETED; deletes the backend objects
-// (QEMU 7.2 keeps a cxl-type3's backends mapped after unplug: they stay, and the next hot_add_ld
-// of the id reuses them). Throws QmpError when QEMU has no such device, OperationError when no
-// DEVICE_DELETED comes within `timeout` (the guest did not release it).
+// guest has turned the indicator off; waits until DEVICE_DELETED comes or the device has left
+// QEMU's device tree (QEMU 7.2 never finalizes an unplugged cxl-type3, whose backends stay
+// mapped, so its DEVICE_DELETED never comes); deletes the backend objects (QEMU 7.2 refuses:
+// they stay, and the next hot_add_ld of the id reuses them). Throws QmpError when QEMU has no
+// such device, OperationError when the device is still there after `timeout` (the guest did
+// not release it).
 void hot_remove_ld(Qmp& qmp, const std::string& id, std::chrono::milliseconds timeout);
 
 // Whether the guest committed an HDM decoder of device `id` (a region uses it), read from QEMU's

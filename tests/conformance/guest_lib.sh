@@ -142,7 +142,7 @@ finish() {
 #   guest: await_memdevs N TIMEOUT LABEL   polls until exactly N memdevs are listed, prints
 #          {"kind":"memdevs","label":LABEL,"count":C,"ok":true|false,"waited_ms":W}
 #   host:  await_guest FILE PATTERN TIMEOUT   (bash) waits until FILE has a line matching PATTERN
-#          (grep -E), prints the line; exit status 1 on timeout.
+#          (grep -E; complete lines only), prints the line; exit status 1 on timeout.
 
 # Guest side. Counts with a glob (no fork: forks are slow under TCG); 100 ms polls.
 await_memdevs() {
@@ -163,7 +163,9 @@ await_memdevs() {
 await_guest() {
   local file=$1 pattern=$2 deadline=$(($(date +%s) + $3))
   while [ "$(date +%s)" -le "$deadline" ]; do
-    if grep -m1 -E "$pattern" "$file" 2>/dev/null; then return 0; fi
+    # Complete lines only: the guest may be writing the last one.
+    if head -n "$(wc -l < "$file" 2>/dev/null || echo 0)" "$file" 2>/dev/null |
+       grep -m1 -E "$pattern"; then return 0; fi
     sleep 0.05
   done
   return 1
