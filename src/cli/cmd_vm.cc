@@ -249,6 +249,7 @@ int hot_add(const HotAddArgs& a) {
   // One LSA per guest: labels are the host's configuration, the media may be shared.
   if (ld.lsa.empty()) ld.lsa = ld.path.string() + "." + a.host + ".lsa";
   ld.lsa = fs::absolute(ld.lsa);
+  vm::check_hot_add(guest, a.vppb, ld);  // bad input is exit 2 without a guest
   auto qmp = vm::Qmp::connect(a.qmp);
   const auto t0 = std::chrono::steady_clock::now();
   vm::hot_add_ld(qmp, guest, a.vppb, ld);

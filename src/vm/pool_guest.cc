@@ -149,9 +149,8 @@ Topology pool_host_guest_topology(const Topology& pool, std::string_view host) {
   return t;
 }
 
-void hot_add_ld(Qmp& qmp, const Topology& guest, unsigned vppb, const LdBacking& ld) {
-  const std::string port = vppb_port_id(vppb);
-  if (guest.find_downstream_port(port) == nullptr) {
+void check_hot_add(const Topology& guest, unsigned vppb, const LdBacking& ld) {
+  if (guest.find_downstream_port(vppb_port_id(vppb)) == nullptr) {
     throw ValidationError(fmt::format("vPPB {}: guest '{}' has vPPBs 0..{}", vppb, guest.name,
                                       guest.downstream_ports.size() - 1));
   }
@@ -159,6 +158,11 @@ void hot_add_ld(Qmp& qmp, const Topology& guest, unsigned vppb, const LdBacking&
     throw ValidationError(fmt::format("LD '{}': size {} is not a positive multiple of 256 MiB",
                                       ld.id, format_bytes(ld.size)));
   }
+}
+
+void hot_add_ld(Qmp& qmp, const Topology& guest, unsigned vppb, const LdBacking& ld) {
+  check_hot_add(guest, vppb, ld);
+  const std::string port = vppb_port_id(vppb);
   // QEMU accepts a second device below a downstream port (at device 1, which Linux never
   // scans), so occupancy is checked here, on QEMU's own bus tree.
   if (auto dsp = find_pci_function(query_pci(qmp), port); dsp && !dsp->children.empty()) {

@@ -45,14 +45,17 @@ struct LdBacking {
 
 inline constexpr Bytes kLdLsaSize = MiB(1);
 
+// Throws ValidationError when `guest` has no vPPB `vppb` or `ld.size` is not a positive multiple
+// of 256 MiB: what hot_add_ld checks before it sends anything.
+void check_hot_add(const Topology& guest, unsigned vppb, const LdBacking& ld);
+
 // Hot-adds `ld` as a cxl-type3 (QEMU 7.2: memdev= persistent, lsa=) into vPPB `vppb`'s
 // downstream port of the running guest built from `guest`: creates the backing and LSA files
 // when absent (sparse; content kept), adds their memory-backend-file objects (share=on) unless
 // QEMU still holds them from an earlier hot-add of the same id and path (QEMU 7.2 never releases
-// a cxl-type3's backends, see hot_remove_ld), then device_add. Throws ValidationError for a vPPB
-// the guest does not have or a size that is not a positive multiple of 256 MiB; OperationError
-// when the port is occupied (naming the device in it), a backend id is taken by another file, or
-// QEMU refuses (QmpError with QEMU's text).
+// a cxl-type3's backends, see hot_remove_ld), then device_add. Throws ValidationError as
+// check_hot_add; OperationError when the port is occupied (naming the device in it), a backend id
+// is taken by another file, or QEMU refuses (QmpError with QEMU's text).
 void hot_add_ld(Qmp& qmp, const Topology& guest, unsigned vppb, const LdBacking& ld);
 
 // Hot-removes device `id`: device_del (QEMU presses the slot's attention button; Linux's pciehp
