@@ -27,7 +27,8 @@ pass() { echo "pass $*"; }
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 now_ms() { date +%s%3N; }
 guest_pids=()
-cleanup() { for p in "${guest_pids[@]}"; do kill "$p" 2> /dev/null; done; }
+# On an early exit: each guest's QEMU (the cxlsim's child), then the cxlsim.
+cleanup() { for p in "${guest_pids[@]}"; do pkill -P "$p" 2> /dev/null; kill "$p" 2> /dev/null; done; }
 trap cleanup EXIT
 
 # Guest scripts: guest_lib.sh, then the role.
@@ -98,7 +99,7 @@ added=$(record h0 '"label":"added"' 60)
 bind_ms=$(($(now_ms) - t0))
 if [ "$(jq -r .ok <<< "$added")" = true ]; then
   pass "bind-to-visible: h0 lists the hot-added memdev ${bind_ms} ms after cxlsim vm hot-add" \
-    "(goal <= 5000 ms; guest polled $(jq -r .waited_ms <<< "$added") ms)"
+    "(goal <= 5000 ms)"
 else
   fail "bind-to-visible: h0 did not list a memdev within 60 s: $added"
 fi
