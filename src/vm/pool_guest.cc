@@ -220,7 +220,7 @@ bool ld_decoder_committed(Qmp& qmp, const std::string& id) {
   }
   const uint32_t entries = header >> 24;
   for (uint32_t i = 1; i <= entries; ++i) {
-    const uint32_t h = read_phys32(qmp, cache_mem + 4 * i);
+    const uint32_t h = read_phys32(qmp, cache_mem + uint64_t{4} * i);
     if ((h & 0xFFFF) != static_cast<uint16_t>(CacheMemCapabilityId::kHdmDecoder)) continue;
     using Hdm = HdmDecoderCapability;
     const uint64_t control = cache_mem + (h >> 20) + Hdm::decoder_reg(0, Hdm::kControl);

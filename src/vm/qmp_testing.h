@@ -70,8 +70,9 @@ struct Pair {
   std::thread server;
   explicit Pair(const std::function<void(FakeServer&)>& script) {
     std::array<int, 2> sv{};
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv.data()) != 0)
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv.data()) != 0) {
       throw std::runtime_error("socketpair");
+    }
     fd = sv[0];
     server = std::thread([sfd = sv[1], script] {
       FakeServer s(sfd);
