@@ -148,5 +148,7 @@ a_read=$(record h0 '"kind":"read","who":"A"' 90 | jq -r .data)
 
 for p in "${guest_pids[@]}"; do wait "$p"; done
 guest_pids=()
-echo "bind-to-visible ${bind_ms} ms; unbind ${unbind_ms} ms; $failures failure(s); details in $work"
-[ "$failures" -eq 0 ]
+echo "bind-to-visible ${bind_ms} ms; unbind ${unbind_ms} ms; $failures failure(s); work folder $work"
+[ "$failures" -eq 0 ] || exit 1
+# Passed: the work folder (guest initrds, 30 MB) goes unless the caller named it.
+[ -n "${CXLSIM_CONFORMANCE_DIR:-}" ] || rm -rf "$work"
