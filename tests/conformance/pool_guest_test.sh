@@ -4,7 +4,8 @@
 # (QEMU 7.2 + Linux 6.1, TCG), each with a QMP socket, then:
 #  1. hot-adds LD mld0-ld0 (1 GiB, sparse backing file) into h0's vPPB 0: h0 lists the memdev;
 #     prints the bind-to-visible time (cxlsim vm hot-add until the guest's record arrives; goal
-#     <= 5 s); hot-removes it: h0 no longer lists it; prints the unbind time;
+#     <= 5 s); hot-removes it: h0 no longer lists it; prints the unbind time; adds and removes it
+#     once more (the same port, QEMU's kept backends);
 #  2. sharing, both guests running: LD mld0-ld1 on ONE backing file goes into h0 (vPPB 1); h0
 #     creates a pmem region and writes pattern A through it; the host finds A in the backing file;
 #     hot-remove is refused while h0's region commits the LD's decoder; the same file goes into
@@ -37,6 +38,8 @@ echo '{"kind":"ready"}'
 await_memdevs 1 60 added
 printf '{"kind":"list","data":%s}\n' "$(list_json)"
 await_memdevs 0 60 removed
+await_memdevs 1 60 readded
+await_memdevs 0 60 reremoved
 # Sharing, writer first: region on the shared LD, pattern A at 1 MiB, then wait for B at 2 MiB.
 await_memdevs 1 90 shared
 await_endpoints 30
@@ -116,6 +119,14 @@ unbind_ms=$(($(now_ms) - t0))
 [ "$(jq -r .ok <<< "$removed")" = true ] &&
   pass "unbind: h0 no longer lists the memdev; hot-remove took $(jq -r '.seconds * 1000 | floor' "$work/h0.rm.json") ms, ${unbind_ms} ms until the guest's record" ||
   fail "unbind: h0 still lists a memdev: $removed"
+
+# The same LD again into the same port (QEMU kept its backends: they are reused), out again.
+hot_add h0 0 "$work/ld0.raw" mld0-ld0 || fail "re-add mld0-ld0: $(cat "$work/h0.add.mld0-ld0")"
+[ "$(jq -r .ok <<< "$(record h0 '"label":"readded"' 60)")" = true ] &&
+  pass "rebind: h0 lists the LD again after hot-add into the same vPPB" || fail "rebind: not listed"
+"$cxlsim" vm hot-remove --qmp "$work/h0.qmp" --id mld0-ld0 > /dev/null 2>&1 || fail "second hot-remove"
+[ "$(jq -r .ok <<< "$(record h0 '"label":"reremoved"' 60)")" = true ] &&
+  pass "second unbind: h0 no longer lists it" || fail "second unbind: still listed"
 
 # 2. Sharing one backing file between h0 and h1, both running.
 shared=$work/shared.raw
