@@ -229,6 +229,7 @@ struct HotAddArgs {
   std::string id;
   std::string lsa;
   bool json = false;
+  bool quiet = false;
 };
 
 struct HotRemoveArgs {
@@ -237,6 +238,7 @@ struct HotRemoveArgs {
   double timeout = 60;
   bool force = false;
   bool json = false;
+  bool quiet = false;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -264,7 +266,7 @@ int hot_add(const HotAddArgs& a) {
                         {"size", ld.size.value()},
                         {"seconds", seconds}};
     std::cout << j.dump(2) << "\n";
-  } else {
+  } else if (!a.quiet) {
     std::cout << fmt::format("hot-added {} ({}, {}) into host {} vPPB {} (port {})\n", ld.id,
                              format_bytes(ld.size), ld.path.string(), a.host, a.vppb,
                              vm::vppb_port_id(a.vppb));
@@ -287,7 +289,7 @@ int hot_remove(const HotRemoveArgs& a) {
   if (a.json) {
     nlohmann::json j = {{"id", a.id}, {"was_committed", committed}, {"seconds", seconds}};
     std::cout << j.dump(2) << "\n";
-  } else {
+  } else if (!a.quiet) {
     std::cout << fmt::format("hot-removed {} in {:.1f} s\n", a.id, seconds);
   }
   return 0;
@@ -316,6 +318,7 @@ void register_hot_plug(CLI::App* vm) {
                       "Label Storage Area file (default: BACKING.HOST.lsa, one per guest)");
   add_cmd->add_flag("--json", add->json,
                     "Print {id, host, vppb, port, backing, lsa, size, seconds} as JSON");
+  add_cmd->add_flag("--quiet", add->quiet, "No output on success");
   add_cmd->callback([add] {
     try {
       finish(hot_add(*add));
@@ -337,6 +340,7 @@ void register_hot_plug(CLI::App* vm) {
   rm_cmd->add_flag("--force", rm->force,
                    "Remove even when the guest committed the LD's HDM decoder");
   rm_cmd->add_flag("--json", rm->json, "Print {id, was_committed, seconds} as JSON");
+  rm_cmd->add_flag("--quiet", rm->quiet, "No output on success");
   rm_cmd->callback([rm] { finish(hot_remove(*rm)); });
 }
 

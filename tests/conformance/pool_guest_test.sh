@@ -148,6 +148,21 @@ elif grep -q "in use" "$work/h0.busy"; then
 else
   fail "hot-remove failed otherwise: $(cat "$work/h0.busy")"
 fi
+# Errors from the running guest: an occupied port; QEMU's own refusal, its text quoted.
+if hot_add h0 1 "$work/other.raw" mld0-ld2; then
+  fail "hot-add into h0's occupied vPPB 1 was not refused"
+else
+  grep -q "vPPB 1 (downstream port vppb1) is occupied by 'mld0-ld1'" "$work/h0.add.mld0-ld2" &&
+    pass "occupied vPPB refused: $(cat "$work/h0.add.mld0-ld2")" ||
+    fail "occupied vPPB: $(cat "$work/h0.add.mld0-ld2")"
+fi
+if hot_add h0 2 "$shared" mld0-ld1; then
+  fail "a second device with id mld0-ld1 in h0 was not refused"
+else
+  grep -q "device_add: .*mld0-ld1.* (GenericError)" "$work/h0.add.mld0-ld1" &&
+    pass "QEMU's refusal quoted: $(cat "$work/h0.add.mld0-ld1")" ||
+    fail "duplicate id: $(cat "$work/h0.add.mld0-ld1")"
+fi
 hot_add h1 0 "$shared" mld0-ld1 || fail "hot-add shared into h1: $(cat "$work/h1.add.mld0-ld1")"
 b_read=$(record h1 '"kind":"read","who":"B"' 120 | jq -r .data)
 [ -n "$pattern_a" ] && [ "$b_read" = "$pattern_a" ] && pass "h1 reads h0's pattern A through its own region" ||
