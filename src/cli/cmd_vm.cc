@@ -1,7 +1,10 @@
-// cxlsim vm run|shell: boot a Linux guest (QEMU 7.2 or 10, TCG) on a topology. See docs/vm.md.
+// cxlsim vm run|shell: boot a Linux guest (QEMU 7.2 or 10, TCG) on a topology, or a pool host's
+// guest (--host); vm hot-add|hot-remove: plug an LD into a running pool host guest over its QMP
+// socket. See docs/vm.md.
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,8 +15,11 @@
 #include "cli/commands.h"
 #include "device/runtime_dir.h"
 #include "fabric/topology_loader.h"
+#include "fabric/topology_validate.h"
 #include "spec/error.h"
+#include "vm/pool_guest.h"
 #include "vm/qemu_limits.h"
+#include "vm/qmp.h"
 #include "vm/session.h"
 
 namespace cxlsim::cli {
@@ -33,6 +39,8 @@ struct VmArgs {
   std::string workdir;
   std::string qemu = "7";          // a peer (7, 10) or a QEMU binary (vm/peer.h)
   std::vector<std::string> files;  // HOST:GUEST
+  std::string host;                // a pool host: boot its guest (vm/pool_guest.h)
+  std::string qmp;                 // QMP socket path for QEMU to listen on
   unsigned timeout = 600;
   bool json = false;
   bool quiet = false;
@@ -88,6 +96,13 @@ void add_common(CLI::App* cmd, VmArgs& a) {
                   "bookworm-backports, cached), or a QEMU binary (a path) whose --version picks "
                   "the kernel")
       ->capture_default_str();
+  cmd->add_option("--host", a.host,
+                  "FILE is a pool: boot the guest of this pool host, whose switch downstream "
+                  "ports are its vPPBs 0..N-1 (ports vppb0..), all empty (docs/vm.md, \"Pool "
+                  "hosts and hot-plug\")");
+  cmd->add_option("--qmp", a.qmp,
+                  "QMP socket for QEMU to listen on (unix:PATH,server=on,wait=off): `cxlsim vm "
+                  "hot-add|hot-remove` and the fabric manager connect to it per operation");
   cmd->add_flag("--quiet", a.quiet, "No progress messages");
   cmd->add_flag("--strict", a.strict,
                 "Refuse (exit 2) topologies QEMU 7.2 routes wrongly instead of warning");
@@ -115,6 +130,10 @@ vm::SessionOptions session_options(const VmArgs& a, const fs::path& workdir) {
 // stderr per broken rule, or a ValidationError (exit 2) naming them all under --strict.
 Topology load_bootable_topology(const VmArgs& a) {
   Topology t = load_valid_topology(a.topology);
+  if (!a.host.empty()) {
+    t = vm::pool_host_guest_topology(t, a.host);
+    validate_or_throw(t);
+  }
   auto violations = vm::qemu72_limit_violations(t);
   if (violations.empty()) return t;
   if (a.strict) {
@@ -150,6 +169,7 @@ int run(const VmArgs& a) {
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::run, read_script(a) + "\n");
+  if (!a.qmp.empty()) config.qmp_socket = fs::absolute(a.qmp);
   if (options.progress) {
     options.progress(fmt::format("booting {} ({} memory devices, TCG)",
                                  t.name.empty() ? a.topology : t.name, config.memdevs));
@@ -192,10 +212,136 @@ int shell(const VmArgs& a) {
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::shell, "");
+  if (!a.qmp.empty()) config.qmp_socket = fs::absolute(a.qmp);
   if (options.progress) {
     options.progress("booting; `exit` powers the guest off, Ctrl-A X quits QEMU");
   }
   return vm::run_interactive(config);
+}
+
+struct HotAddArgs {
+  std::string qmp;
+  std::string topology;
+  std::string host;
+  unsigned vppb = 0;
+  std::string backing;
+  std::string size;
+  std::string id;
+  std::string lsa;
+  bool json = false;
+  bool quiet = false;
+};
+
+struct HotRemoveArgs {
+  std::string qmp;
+  std::string id;
+  double timeout = 60;
+  bool force = false;
+  bool json = false;
+  bool quiet = false;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int hot_add(const HotAddArgs& a) {
+  const Topology guest = vm::pool_host_guest_topology(load_valid_topology(a.topology), a.host);
+  vm::LdBacking ld{a.id, fs::absolute(a.backing), parse_bytes(a.size), a.lsa};
+  // One LSA per guest: labels are the host's configuration, the media may be shared.
+  if (ld.lsa.empty()) ld.lsa = ld.path.string() + "." + a.host + ".lsa";
+  ld.lsa = fs::absolute(ld.lsa);
+  vm::check_hot_add(guest, a.vppb, ld);  // bad input is exit 2 without a guest
+  auto qmp = vm::Qmp::connect(a.qmp);
+  const auto t0 = std::chrono::steady_clock::now();
+  vm::hot_add_ld(qmp, guest, a.vppb, ld);
+  const double seconds = seconds_since(t0);
+  if (a.json) {
+    nlohmann::json j = {{"id", ld.id},
+                        {"host", a.host},
+                        {"vppb", a.vppb},
+                        {"port", vm::vppb_port_id(a.vppb)},
+                        {"backing", ld.path},
+                        {"lsa", ld.lsa},
+                        {"size", ld.size.value()},
+                        {"seconds", seconds}};
+    std::cout << j.dump(2) << "\n";
+  } else if (!a.quiet) {
+    std::cout << fmt::format("hot-added {} ({}, {}) into host {} vPPB {} (port {})\n", ld.id,
+                             format_bytes(ld.size), ld.path.string(), a.host, a.vppb,
+                             vm::vppb_port_id(a.vppb));
+  }
+  return 0;
+}
+
+int hot_remove(const HotRemoveArgs& a) {
+  auto qmp = vm::Qmp::connect(a.qmp);
+  const bool committed = vm::ld_decoder_committed(qmp, a.id);
+  if (committed && !a.force) {
+    return fail(fmt::format("LD '{}' is in use: the guest committed its HDM decoder (a region "
+                            "uses it); destroy the region in the guest, or --force",
+                            a.id),
+                1);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  vm::hot_remove_ld(qmp, a.id, std::chrono::milliseconds(static_cast<long>(a.timeout * 1000.0)));
+  const double seconds = seconds_since(t0);
+  if (a.json) {
+    nlohmann::json j = {{"id", a.id}, {"was_committed", committed}, {"seconds", seconds}};
+    std::cout << j.dump(2) << "\n";
+  } else if (!a.quiet) {
+    std::cout << fmt::format("hot-removed {} in {:.1f} s\n", a.id, seconds);
+  }
+  return 0;
+}
+
+void register_hot_plug(CLI::App* vm) {
+  auto add = std::make_shared<HotAddArgs>();
+  auto* add_cmd = vm->add_subcommand(
+      "hot-add",
+      "Hot-add an LD (a cxl-type3 on a backing file) into a vPPB of a running pool host guest");
+  add_cmd->add_option("--qmp", add->qmp, "The guest's QMP socket (cxlsim vm run --qmp)")
+      ->required();
+  add_cmd->add_option("--topology", add->topology, "The pool topology the guest was booted from")
+      ->required();
+  add_cmd->add_option("--host", add->host, "The pool host the guest is")->required();
+  add_cmd->add_option("--vppb", add->vppb, "The vPPB (downstream port vppbN) to plug into")
+      ->required();
+  add_cmd
+      ->add_option("--backing", add->backing,
+                   "Backing file of the LD's memory (created sparse when absent; guests given "
+                   "the same file share it)")
+      ->required();
+  add_cmd->add_option("--size", add->size, "LD capacity, a multiple of 256M (e.g. 1G)")->required();
+  add_cmd->add_option("--id", add->id, "QEMU device id of the LD (e.g. mld0-ld0)")->required();
+  add_cmd->add_option("--lsa", add->lsa,
+                      "Label Storage Area file (default: BACKING.HOST.lsa, one per guest)");
+  add_cmd->add_flag("--json", add->json,
+                    "Print {id, host, vppb, port, backing, lsa, size, seconds} as JSON");
+  add_cmd->add_flag("--quiet", add->quiet, "No output on success");
+  add_cmd->callback([add] {
+    try {
+      finish(hot_add(*add));
+    } catch (const vm::VmError& e) {
+      finish(fail(e.what(), 1));
+    }
+  });
+
+  auto rm = std::make_shared<HotRemoveArgs>();
+  auto* rm_cmd = vm->add_subcommand(
+      "hot-remove",
+      "Hot-remove an LD from a running guest: refused (exit 1) while the guest's region uses it");
+  rm_cmd->add_option("--qmp", rm->qmp, "The guest's QMP socket (cxlsim vm run --qmp)")->required();
+  rm_cmd->add_option("--id", rm->id, "QEMU device id of the LD")->required();
+  rm_cmd
+      ->add_option("--timeout", rm->timeout,
+                   "Seconds to wait for the guest to release the LD (Linux waits 5 s first)")
+      ->capture_default_str();
+  rm_cmd->add_flag("--force", rm->force,
+                   "Remove even when the guest committed the LD's HDM decoder");
+  rm_cmd->add_flag("--json", rm->json, "Print {id, was_committed, seconds} as JSON");
+  rm_cmd->add_flag("--quiet", rm->quiet, "No output on success");
+  rm_cmd->callback([rm] { finish(hot_remove(*rm)); });
 }
 
 }  // namespace
@@ -224,6 +370,8 @@ void register_vm(CLI::App& app) {
       finish(fail(e.what(), 125));
     }
   });
+
+  register_hot_plug(vm);
 
   auto* shell_cmd = vm->add_subcommand("shell", "Boot the same guest with an interactive shell");
   add_common(shell_cmd, *args);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "vm/machine.h"
@@ -84,6 +85,20 @@ TEST(QemuArgv, TcgWithTwoSerialPortsAndTheMachineLast) {
   EXPECT_EQ(at("-m"), "2G");
   EXPECT_EQ(at("-serial"), "file:/tmp/c.log");  // ttyS0: console
   EXPECT_EQ(argv[argv.size() - 2], "-machine");
+  EXPECT_EQ(argv.back(), "q35,cxl=on");
+}
+
+TEST(QemuArgv, QmpSocketListensWithoutWaitingOnlyWhenGiven) {
+  BootConfig c;
+  c.machine_args = {"-machine", "q35,cxl=on"};
+  auto argv = qemu_argv(c);
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "-qmp"), argv.end());
+  c.qmp_socket = "/run/g.qmp";
+  argv = qemu_argv(c);
+  auto it = std::find(argv.begin(), argv.end(), "-qmp");
+  ASSERT_NE(it, argv.end());
+  ASSERT_NE(it + 1, argv.end());
+  EXPECT_EQ(*(it + 1), "unix:/run/g.qmp,server=on,wait=off");
   EXPECT_EQ(argv.back(), "q35,cxl=on");
 }
 

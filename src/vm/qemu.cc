@@ -42,6 +42,9 @@ std::vector<std::string> qemu_argv(const BootConfig& c) {
                                    "-append",
                                    guest_kernel_cmdline(c.mode, c.memdevs)};
   if (!c.firmware.empty()) argv.insert(argv.end(), {"-L", c.firmware.string()});
+  if (!c.qmp_socket.empty()) {
+    argv.insert(argv.end(), {"-qmp", "unix:" + c.qmp_socket.string() + ",server=on,wait=off"});
+  }
   if (c.mode == GuestMode::shell) {
     argv.insert(argv.end(), {"-serial", "mon:stdio", "-serial", "null"});
   } else {

@@ -29,7 +29,10 @@ struct BootConfig {
   std::string qemu = "qemu-system-x86_64";
   std::filesystem::path firmware;  // `-L` folder for a QEMU outside the system; empty: none
   std::string peer;                // the peer's name (vm/peer.h), for reports
-  std::string qemu_version;        // as `qemu --version` gave it, for reports
+  // A QMP socket QEMU listens on (-qmp unix:PATH,server=on,wait=off) for clients that connect
+  // per operation (vm/qmp.h); empty: none.
+  std::filesystem::path qmp_socket;
+  std::string qemu_version;  // as `qemu --version` gave it, for reports
 };
 
 // The full command line (program first).

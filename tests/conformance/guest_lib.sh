@@ -135,3 +135,70 @@ finish() {
   sync
   echo '{"kind":"done"}'
 }
+
+# ---- Host <-> guest sync for hot-plug tests (pool_guest_test.sh) ----
+# The host signals the guest only by hot-adding and hot-removing devices; the guest signals the
+# host with records on its output stream, which `cxlsim vm run` copies to a file as they come:
+#   guest: await_memdevs N TIMEOUT LABEL   polls until exactly N memdevs are listed, prints
+#          {"kind":"memdevs","label":LABEL,"count":C,"ok":true|false,"waited_ms":W}
+#   host:  await_guest FILE PATTERN TIMEOUT   (bash) waits until FILE has a line matching PATTERN
+#          (grep -E; complete lines only), prints the line; exit status 1 on timeout.
+
+# Guest side. Counts with a glob (no fork: forks are slow under TCG); 100 ms polls.
+await_memdevs() {
+  am_want=$1; am_left=$(($2 * 10)); am_label=$3; am_waited=0
+  while :; do
+    set -- $sys/mem*
+    if [ -e "$1" ]; then am_n=$#; else am_n=0; fi
+    [ "$am_n" -eq "$am_want" ] && break
+    [ "$am_left" -le 0 ] && break
+    sleep 0.1; am_left=$((am_left - 1)); am_waited=$((am_waited + 100))
+  done
+  am_ok=false; [ "$am_n" -eq "$am_want" ] && am_ok=true
+  printf '{"kind":"memdevs","label":"%s","count":%d,"ok":%s,"waited_ms":%d}\n' \
+    "$am_label" "$am_n" "$am_ok" "$am_waited"
+}
+
+# Host side (bash).
+await_guest() {
+  local file=$1 pattern=$2 deadline=$(($(date +%s) + $3))
+  while [ "$(date +%s)" -le "$deadline" ]; do
+    # Complete lines only: the guest may be writing the last one.
+    if head -n "$(wc -l < "$file" 2>/dev/null || echo 0)" "$file" 2>/dev/null |
+       grep -m1 -E "$pattern"; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# Guest side: waits up to $1 s until every memdev has its endpoint port and nvdimm (pmemN), as
+# cxl create-region needs; prints {"kind":"endpoints","ok":true|false}.
+await_endpoints() {
+  ae_left=$(($1 * 10))
+  while :; do
+    set -- $sys/mem*; ae_m=$#; [ -e "$1" ] || ae_m=0
+    set -- $sys/endpoint*; ae_e=$#; [ -e "$1" ] || ae_e=0
+    set -- $sys/pmem*; ae_p=$#; [ -e "$1" ] || ae_p=0
+    [ "$ae_m" -gt 0 ] && [ "$ae_e" -ge "$ae_m" ] && [ "$ae_p" -ge "$ae_m" ] && break
+    [ "$ae_left" -le 0 ] && break
+    sleep 0.1; ae_left=$((ae_left - 1))
+  done
+  ae_ok=false; [ "$ae_left" -gt 0 ] && ae_ok=true
+  printf '{"kind":"endpoints","ok":%s}\n' "$ae_ok"
+}
+
+# Guest side: a 1-way pmem region on the first memdev in root decoder decoder0.0 with a raw
+# namespace; sets $region and $pmem (empty on failure) and prints
+# {"kind":"made_region","region":R,"pmem":P,"error":E}.
+make_region() {
+  set -- $sys/mem*
+  mr_out=$(cxl create-region -m -d decoder0.0 -w 1 -g 4096 -t pmem "${1##*/}" 2>/tmp/err)
+  region=$(printf '%s\n' "$mr_out" | sed -n 's/.*"region":"\(region[0-9]*\)".*/\1/p' | head -n 1)
+  pmem=
+  if [ -n "$region" ]; then
+    mr_ns=$(ndctl create-namespace -r "$region" -m raw -f 2>>/tmp/err)
+    pmem=$(printf '%s\n' "$mr_ns" | sed -n 's/.*"blockdev":"\(pmem[0-9]*\)".*/\1/p' | head -n 1)
+  fi
+  printf '{"kind":"made_region","region":"%s","pmem":"%s","error":%s}\n' "$region" "$pmem" \
+    "$(json_string "$(cat /tmp/err)")"
+}
