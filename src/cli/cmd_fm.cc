@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/fm_guest.h"
 #include "cli/stop_signal.h"
 #include "device/mbox_payloads.h"
 #include "device/mbox_return_code.h"
@@ -66,7 +67,7 @@ int serve(const FmOptions& o) {
     throw ValidationError(
         fmt::format("{}: not a pool (no [[host]]); see builtin:pool-2host", o.pool));
   }
-  fm::FabricManager manager(pool, {o.state_dir, {}});
+  fm::FabricManager manager(pool, {o.state_dir, qmp_guest_connector(pool)});
   fm::FmServer server(manager);
   StopSignal stop_signal;
   device::ensure_runtime_dir_for(o.socket);
@@ -553,7 +554,8 @@ void register_fm(CLI::App& app) {
   });
   auto* at = client(fm, "attach", "attach HOST's running guest (its QMP socket)", *o);
   at->add_option("host", o->host, "host")->required();
-  at->add_option("qmp", o->qmp, "the guest's QMP socket")->required();
+  at->add_option("qmp", o->qmp, "the guest's QMP socket (\"\": detach a guest that is gone)")
+      ->required();
   at->callback([o] { finish(attach(*o)); });
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -11,11 +12,16 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "cli/commands.h"
+#include "device/mbox_return_code.h"
 #include "device/runtime_dir.h"
 #include "fabric/topology_loader.h"
 #include "fabric/topology_validate.h"
+#include "fm/fm_client.h"
+#include "fm/fm_keys.h"
+#include "fm/fmapi_opcode.h"
 #include "spec/error.h"
 #include "vm/pool_guest.h"
 #include "vm/qemu_limits.h"
@@ -41,6 +47,8 @@ struct VmArgs {
   std::vector<std::string> files;  // HOST:GUEST
   std::string host;                // a pool host: boot its guest (vm/pool_guest.h)
   std::string qmp;                 // QMP socket path for QEMU to listen on
+  std::string fm;                  // a fabric manager's socket to attach the guest to
+  std::string fm_key_file;         // the key it attaches with (admin or the host's)
   unsigned timeout = 600;
   bool json = false;
   bool quiet = false;
@@ -103,6 +111,12 @@ void add_common(CLI::App* cmd, VmArgs& a) {
   cmd->add_option("--qmp", a.qmp,
                   "QMP socket for QEMU to listen on (unix:PATH,server=on,wait=off): `cxlsim vm "
                   "hot-add|hot-remove` and the fabric manager connect to it per operation");
+  cmd->add_option("--fm", a.fm,
+                  "--host: attach the guest to the fabric manager on this socket once QEMU listens "
+                  "on its QMP socket (the LDs bound to the host are hot-added then, and later "
+                  "binds and unbinds hot-plug; docs/pooling.md)");
+  cmd->add_option("--fm-key-file", a.fm_key_file,
+                  "--fm: the key to attach with (DIR/keys/HOST.key or DIR/admin.key)");
   cmd->add_flag("--quiet", a.quiet, "No progress messages");
   cmd->add_flag("--strict", a.strict,
                 "Refuse (exit 2) topologies QEMU 7.2 routes wrongly instead of warning");
@@ -164,12 +178,62 @@ std::string read_script(const VmArgs& a) {
   return a.cmd.empty() ? "cxl list" : a.cmd;
 }
 
+// The QMP socket of a pool host's guest: --qmp, or one in the work directory when only --fm
+// needs one. Throws ValidationError for --fm without --host.
+fs::path qmp_socket(const VmArgs& a, const fs::path& workdir) {
+  if (!a.fm.empty() && a.host.empty()) throw ValidationError("--fm needs --host (a pool host)");
+  if (!a.qmp.empty()) return fs::absolute(a.qmp);
+  return a.fm.empty() ? fs::path() : fs::absolute(workdir / "qmp.sock");
+}
+
+// Attaches the guest to the fabric manager (--fm) once QEMU listens on `qmp`, from a thread, so
+// the boot goes on meanwhile; a failure is a warning (the guest runs without pooled memory).
+class FmAttach {
+ public:
+  FmAttach(const VmArgs& a, fs::path qmp) {
+    if (a.fm.empty()) return;
+    const std::string key = a.fm_key_file.empty() ? "" : fm::read_key_file(a.fm_key_file);
+    thread_ = std::thread([this, a, key, qmp = std::move(qmp)] {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(a.timeout);
+      while (!done_ && !fs::exists(qmp) && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (done_) return;
+      try {
+        fm::FmClient c(a.fm, key);
+        const std::string body = nlohmann::json{{"host", a.host}, {"qmp", qmp.string()}}.dump();
+        const auto r = c.request(static_cast<uint16_t>(fm::FmApiOpcode::kAttachHost),
+                                 std::vector<uint8_t>(body.begin(), body.end()));
+        if (r.return_code != 0) {
+          throw OperationError(std::string(
+              device::return_code_name(static_cast<device::MboxReturn>(r.return_code))));
+        }
+        if (!a.quiet) std::cerr << "cxlsim vm: attached to the fabric manager at " << a.fm << "\n";
+      } catch (const std::exception& e) {
+        std::cerr << "cxlsim vm: warning: attaching to the fabric manager at " << a.fm
+                  << " failed: " << e.what() << "\n";
+      }
+    });
+  }
+  ~FmAttach() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  FmAttach(const FmAttach&) = delete;
+  FmAttach& operator=(const FmAttach&) = delete;
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
 int run(const VmArgs& a) {
   Topology t = load_bootable_topology(a);
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::run, read_script(a) + "\n");
-  if (!a.qmp.empty()) config.qmp_socket = fs::absolute(a.qmp);
+  config.qmp_socket = qmp_socket(a, work.path);
+  FmAttach attach(a, config.qmp_socket);
   if (options.progress) {
     options.progress(fmt::format("booting {} ({} memory devices, TCG)",
                                  t.name.empty() ? a.topology : t.name, config.memdevs));
@@ -212,7 +276,8 @@ int shell(const VmArgs& a) {
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::shell, "");
-  if (!a.qmp.empty()) config.qmp_socket = fs::absolute(a.qmp);
+  config.qmp_socket = qmp_socket(a, work.path);
+  FmAttach attach(a, config.qmp_socket);
   if (options.progress) {
     options.progress("booting; `exit` powers the guest off, Ctrl-A X quits QEMU");
   }
@@ -249,7 +314,7 @@ int hot_add(const HotAddArgs& a) {
   const Topology guest = vm::pool_host_guest_topology(load_valid_topology(a.topology), a.host);
   vm::LdBacking ld{a.id, fs::absolute(a.backing), parse_bytes(a.size), a.lsa};
   // One LSA per guest: labels are the host's configuration, the media may be shared.
-  if (ld.lsa.empty()) ld.lsa = ld.path.string() + "." + a.host + ".lsa";
+  if (ld.lsa.empty()) ld.lsa = vm::guest_lsa_path(ld.path, a.host);
   ld.lsa = fs::absolute(ld.lsa);
   vm::check_hot_add(guest, a.vppb, ld);  // bad input is exit 2 without a guest
   auto qmp = vm::Qmp::connect(a.qmp);

@@ -22,7 +22,6 @@ using Op = FmApiOpcode;
 constexpr uint16_t kVendorId = 0x1b36;  // the Red Hat/QEMU vendor id QEMU's CXL switch reports
 constexpr uint16_t kSwitchDeviceId = 0xc001;
 constexpr uint8_t kMaxMessageLog2 = 20;  // CciMessage::kMaxPayload
-constexpr uint64_t kLsaSize = 128 << 10;
 
 std::vector<DpaRange> read_ranges(std::span<const uint8_t> in, size_t at, uint64_t count) {
   std::vector<DpaRange> out;
@@ -48,7 +47,7 @@ void make_private_dir(const std::filesystem::path& dir) {
                                std::filesystem::perm_options::replace);
 }
 
-// Creates a sparse file of `size` bytes when missing (an LD's memory or label area).
+// Creates a sparse file of `size` bytes when missing (an LD's memory).
 void ensure_file(const std::filesystem::path& p, uint64_t size) {
   if (std::filesystem::exists(p)) return;
   std::filesystem::create_directories(p.parent_path());
@@ -88,7 +87,7 @@ LdBacking FabricManager::backing(const LdRef& ld) const {
   const std::string id = fmt::format("{}-ld{}", ld.device, ld.ld);
   const auto bytes = pool_.ld_allocations(ld.device);
   return {id, options_.state_dir / "backing" / (id + ".mem"),
-          options_.state_dir / "backing" / (id + ".lsa"), ld.ld < bytes.size() ? bytes[ld.ld] : 0};
+          ld.ld < bytes.size() ? bytes[ld.ld] : 0};
 }
 
 CciMessage FabricManager::handle(const Principal& who, const CciMessage& request) {
@@ -227,7 +226,6 @@ FabricManager::Reply FabricManager::bind(const Principal& who, Payload in) {
   }
   const LdBacking b = backing(ld);
   ensure_file(b.path, b.size);
-  ensure_file(b.lsa, kLsaSize);
   auto guest = guest_of(h->id);
   if (guest) guest->hot_add(vppb, b);  // throws: Internal Error, nothing recorded
   const MboxReturn rc = commit(std::move(next), guests_);
@@ -543,8 +541,12 @@ FabricManager::Reply FabricManager::attach_guest(const Principal& who, Payload i
   const std::string host = j["host"].get<std::string>();
   if (pool_.topology().find_pool_host(host) == nullptr) return {MboxReturn::kInvalidInput, {}};
   if (!who.admin() && who.host != host) return {MboxReturn::kInvalidSecurityState, {}};
-  if (!options_.connect_guest) return {MboxReturn::kUnsupported, {}};
   GuestMap guests = guests_;
+  if (j["qmp"].get<std::string>().empty()) {  // detach: the guest is gone
+    guests.erase(host);
+    return {commit(pool_, std::move(guests)), {}};
+  }
+  if (!options_.connect_guest) return {MboxReturn::kUnsupported, {}};
   guests[host] = j["qmp"].get<std::string>();
   auto guest = options_.connect_guest(host, guests[host]);  // throws: Internal Error
   // The guest gets every LD already bound to its host (a restarted guest, or a late attach).

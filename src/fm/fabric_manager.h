@@ -26,11 +26,10 @@
 namespace cxlsim::fm {
 
 // The memory behind an LD that a guest maps (QEMU memory-backend-file, share=on: every host the
-// LD is bound to maps the same file).
+// LD is bound to maps the same file; each guest keeps its own label area beside it).
 struct LdBacking {
   std::string id;  // QEMU device id, e.g. "mld0-ld3"
   std::filesystem::path path;
-  std::filesystem::path lsa;  // label storage area file (QEMU 7.2 needs one)
   uint64_t size = 0;
 };
 
@@ -103,7 +102,7 @@ class FabricManager {
   std::unique_ptr<GuestPort> guest_of(const std::string& host) const;
 
   mutable std::mutex mu_;
-  FabricManagerOptions options_;
+  FabricManagerOptions options_;  // attach (C002h) with an empty QMP path detaches a guest
   KeyRing keys_;
   Pool pool_;
   GuestMap guests_;

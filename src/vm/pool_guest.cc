@@ -114,6 +114,10 @@ bool power_off_when_released(Qmp& qmp, const QemuPciFunction& dsp, unsigned pcie
 
 }  // namespace
 
+std::filesystem::path guest_lsa_path(const std::filesystem::path& backing, std::string_view host) {
+  return backing.string() + "." + std::string(host) + ".lsa";
+}
+
 std::string vppb_port_id(unsigned vppb) { return fmt::format("vppb{}", vppb); }
 
 Topology pool_host_guest_topology(const Topology& pool, std::string_view host) {

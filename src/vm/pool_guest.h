@@ -45,6 +45,10 @@ struct LdBacking {
 
 inline constexpr Bytes kLdLsaSize = MiB(1);
 
+// The LSA file of host `host`'s guest for the LD whose memory is `backing`: one per guest, beside
+// the memory (labels are the host's configuration; the media may be shared).
+std::filesystem::path guest_lsa_path(const std::filesystem::path& backing, std::string_view host);
+
 // Throws ValidationError when `guest` has no vPPB `vppb` or `ld.size` is not a positive multiple
 // of 256 MiB: what hot_add_ld checks before it sends anything.
 void check_hot_add(const Topology& guest, unsigned vppb, const LdBacking& ld);
