@@ -13,22 +13,10 @@
 
 #include "accel/vfio_user.h"
 #include "spec/error.h"
+#include "spec/unix_socket.h"
 
 namespace cxlsim::accel {
 namespace {
-
-// Reads exactly n bytes; false on end of file or error.
-bool read_exact(int fd, void* p, size_t n) {
-  auto* c = static_cast<char*>(p);
-  while (n > 0) {
-    const ssize_t r = ::read(fd, c, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    c += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
 
 // Sends header + payload (and, when fd_to_pass >= 0, that descriptor with SCM_RIGHTS).
 bool send_message(int fd, const vfu_header& h, const void* payload, size_t n, int fd_to_pass = -1) {
@@ -88,7 +76,7 @@ bool send_error(int fd, const vfu_header& h, int err) {
 // Whether `fd` has data within 100 ms. It first polls without sleeping for up to 50 us: a
 // client's next message usually follows at once (a posted write, then the read of its status),
 // and a thread woken from sleep costs ~25 us on a small VM, more than the command itself.
-bool wait_readable(int fd) {
+bool wait_readable_spinning(int fd) {
   pollfd p{fd, POLLIN, 0};
   const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
   do {
@@ -102,59 +90,16 @@ bool wait_readable(int fd) {
 DeviceServer::DeviceServer(GpuDevice& gpu, const ConfigSpace* config, VfioCxlDevice* cxl)
     : gpu_(gpu), config_(config), cxl_(cxl) {}
 
-DeviceServer::~DeviceServer() {
-  stop_ = true;
-  for (auto& c : connections_) c.thread.join();
-  if (listen_fd_ >= 0) {
-    ::close(listen_fd_);
-    ::unlink(path_.c_str());
-  }
-}
-
-void DeviceServer::listen(const std::string& path) {
-  sockaddr_un a{};
-  if (path.empty() || path.size() >= sizeof a.sun_path) {
-    throw ValidationError(fmt::format("socket path '{}': empty or longer than {} bytes", path,
-                                      sizeof a.sun_path - 1));
-  }
-  a.sun_family = AF_UNIX;
-  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
-  listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) throw OperationError(fmt::format("socket: {}", std::strerror(errno)));
-  ::unlink(path.c_str());
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::listen(listen_fd_, 16) != 0) {
-    throw OperationError(fmt::format("listening on {}: {}", path, std::strerror(errno)));
-  }
-  path_ = path;
-}
+void DeviceServer::listen(const std::string& path) { server_.listen(path); }
 
 void DeviceServer::serve() {
-  while (!stop_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    const int r = poll(&p, 1, 100);
-    if (r <= 0) continue;
-    const int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) continue;
-    // Join the connections that closed, so a long-running server holds only live ones.
-    std::erase_if(connections_, [](Connection& k) {
-      if (!k.done->load()) return false;
-      k.thread.join();
-      return true;
-    });
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    connections_.push_back({std::thread([this, c, done] {
-                              serve_connection(c);
-                              *done = true;
-                            }),
-                            done});
-  }
+  server_.serve([this](int fd) { serve_connection(fd); });
 }
 
 void DeviceServer::serve_connection(int fd) {
   std::vector<std::byte> payload;
-  while (!stop_) {
-    if (!wait_readable(fd)) continue;
+  while (!server_.stopping()) {
+    if (!wait_readable_spinning(fd)) continue;
     vfu_header h{};
     if (!read_exact(fd, &h, sizeof h)) break;
     if (h.size < sizeof h || h.size > VFU_MAX_MESSAGE ||

@@ -26,6 +26,7 @@
 #include "accel/vfio_cxl_device.h"
 #include "accel/vfio_user.h"
 #include "spec/config_space.h"
+#include "spec/unix_server.h"
 
 namespace cxlsim::accel {
 
@@ -34,7 +35,6 @@ class DeviceServer {
   // `config` may be null (config reads then return all ones, as for an absent function).
   // `cxl` may be null (no vfio-cxl face); it must outlive the server.
   DeviceServer(GpuDevice& gpu, const ConfigSpace* config, VfioCxlDevice* cxl = nullptr);
-  ~DeviceServer();
   DeviceServer(const DeviceServer&) = delete;
   DeviceServer& operator=(const DeviceServer&) = delete;
 
@@ -43,7 +43,7 @@ class DeviceServer {
   void listen(const std::string& path);
   // Accepts and serves connections until stop() (from any thread or a signal handler's flag).
   void serve();
-  void stop() { stop_ = true; }
+  void stop() { server_.stop(); }
   // Serves one connected stream `fd` in the calling thread until it closes, a malformed message
   // arrives or stop(); closes fd (tests and the fuzz harness drive the protocol through it).
   void serve_stream(int fd) { serve_connection(fd); }
@@ -67,16 +67,9 @@ class DeviceServer {
   const ConfigSpace* config_;
   VfioCxlDevice* cxl_;
   std::mutex lock_;
-  std::atomic<bool> stop_{false};
   std::atomic<uint64_t> messages_{0};
-  int listen_fd_ = -1;
-  std::string path_;
-  // One per connection; `done` is set when its connection closed, so serve() can join it.
-  struct Connection {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-  std::vector<Connection> connections_;
+  // Last: destroyed first, joining the connections' threads while the device is still here.
+  UnixServer server_;
 };
 
 }  // namespace cxlsim::accel

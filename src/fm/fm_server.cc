@@ -35,42 +35,9 @@ CciMessage refusal(const CciMessage& request, MboxReturn rc) {
 }
 }  // namespace
 
-FmServer::~FmServer() {
-  stop_ = true;
-  for (auto& c : connections_) c.thread.join();
-  if (listen_fd_ >= 0) {
-    ::close(listen_fd_);
-    ::unlink(path_.c_str());
-  }
-}
-
-void FmServer::listen(const std::string& path) {
-  listen_fd_ = listen_unix(path);
-  path_ = path;
-}
-
-void FmServer::serve() {
-  while (!stop_) {
-    if (!wait_readable(listen_fd_, 100)) continue;
-    const int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) continue;
-    std::erase_if(connections_, [](Connection& k) {
-      if (!k.done->load()) return false;
-      k.thread.join();
-      return true;
-    });
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    connections_.push_back({std::thread([this, c, done] {
-                              serve_stream(c);
-                              *done = true;
-                            }),
-                            done});
-  }
-}
-
 void FmServer::serve_stream(int fd) {
   std::optional<Principal> who;
-  while (!stop_) {
+  while (!server_.stopping()) {
     if (!wait_readable(fd, 100)) continue;
     const auto request = read_request(fd);
     if (!request) break;

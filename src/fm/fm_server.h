@@ -13,36 +13,31 @@
 #include <vector>
 
 #include "fm/fabric_manager.h"
+#include "spec/unix_server.h"
 
 namespace cxlsim::fm {
 
 class FmServer {
  public:
   explicit FmServer(FabricManager& fm) : fm_(fm) {}
-  ~FmServer();
   FmServer(const FmServer&) = delete;
   FmServer& operator=(const FmServer&) = delete;
 
   // Binds and listens on `path`. Throws ValidationError/OperationError naming it.
-  void listen(const std::string& path);
+  void listen(const std::string& path) { server_.listen(path); }
   // Accepts and serves connections until stop() (from any thread).
-  void serve();
-  void stop() { stop_ = true; }
+  void serve() {
+    server_.serve([this](int fd) { serve_stream(fd); });
+  }
+  void stop() { server_.stop(); }
   // Serves one connected stream in the calling thread until it closes; closes fd.
   void serve_stream(int fd);
   [[nodiscard]] uint64_t requests() const { return requests_; }
 
  private:
   FabricManager& fm_;
-  std::atomic<bool> stop_{false};
   std::atomic<uint64_t> requests_{0};
-  int listen_fd_ = -1;
-  std::string path_;
-  struct Connection {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-  std::vector<Connection> connections_;
+  UnixServer server_;  // last: destroyed first, joining the connections' threads
 };
 
 }  // namespace cxlsim::fm
