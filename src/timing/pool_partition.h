@@ -1,0 +1,67 @@
+// The shared part of a multi-host model (multi_host.h): what several hosts reach below their own
+// root-port links. Every host has its own copy of the topology's host side (cores, caches, home
+// agent, root ports and the link below each root port: its own switch upstream port, or its own
+// head of a multi-headed device); the links below switch downstream ports, the devices'
+// controllers and their media are one, shared by all hosts. Which device a request reaches comes
+// from the topology (the memdev its host decoded it to); what the hosts share follows from the
+// memdev paths alone.
+//
+// A partition of its own: it receives requests that crossed a host's root-port link, serves them
+// in (time, host, sequence) order and answers through its outbox, one crossing of the host's
+// root-port link up later. It touches no host's state.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "fabric/topology.h"
+#include "timing/link.h"
+#include "timing/partition.h"
+#include "timing/profile.h"
+#include "timing/system.h"
+
+namespace cxlsim::timing {
+
+class PoolPartition {
+ public:
+  // `topo` as each host's System gets it (place_windows with `local_size` is applied the same
+  // way); `device_for` gives each memdev's profile; `hosts` host partitions send to it.
+  PoolPartition(const HostProfile& host, Bytes local_size, const Topology& topo,
+                const std::function<DeviceProfile(const std::string&)>& device_for, unsigned hosts);
+
+  // A request that crossed a host's root-port link down (from a host's outbox).
+  void deliver(const Crossing& c) { inbox_.push(c); }
+  // Serves every delivered request that reached it at or before `end` (ps), earliest first.
+  void run_until(int64_t end);
+  // Responses sent since the last hand-over.
+  Outbox& outbox() { return out_; }
+
+  // The memdevs' device side, in the hosts' target order from index 1 (index 0, local DRAM, is
+  // each host's own and unused here). Stats count every host's requests.
+  [[nodiscard]] const std::vector<Target>& targets() const { return targets_; }
+  // Requests served per target per host (reads and writes together).
+  [[nodiscard]] uint64_t served(size_t target, size_t host) const { return served_[target][host]; }
+  // Shared links (below switch downstream ports), then each host's root-port links (their up
+  // direction: the transmitters at the switch or device end).
+  [[nodiscard]] const std::vector<std::unique_ptr<FlitLink>>& links() const { return links_; }
+  // The shortest time any message takes over a host's root-port link, either way: the
+  // conservative lookahead between this partition and the hosts.
+  [[nodiscard]] Duration min_crossing() const { return min_crossing_; }
+
+ private:
+  void serve(const Crossing& c);
+
+  std::vector<Target> targets_;
+  // up_[host][target]: the host's root-port link above the target (its up transmitter).
+  std::vector<std::vector<FlitLink*>> up_;
+  std::vector<std::unique_ptr<FlitLink>> links_;
+  std::vector<std::vector<uint64_t>> served_;
+  std::priority_queue<Crossing, std::vector<Crossing>, CrossingAfter> inbox_;
+  Outbox out_;
+  Duration min_crossing_;
+};
+
+}  // namespace cxlsim::timing
