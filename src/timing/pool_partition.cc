@@ -82,8 +82,9 @@ void PoolPartition::serve(const Crossing& c) {
   const int64_t now = c.t;
   int64_t at = c.t;
   const Msg dm = c.op == Op::kRead ? Msg::kReqRead : Msg::kReqWriteData;
-  for (const Hop& h : t.hops)
+  for (const Hop& h : t.hops) {
     at = h.link->send_ps(Dir::kDown, dm, at + h.before.picoseconds(), now);
+  }
   Crossing back = c;
   at = serve_at_device(t, c.op, c.media, at, back.arrived);
   const Msg um = c.op == Op::kRead ? Msg::kRespData : Msg::kRespNoData;
