@@ -80,10 +80,27 @@ void MultiHost::exchange(int64_t window_end) {
   answers.clear();
 }
 
+int64_t MultiHost::earliest_work() {
+  int64_t first = pool_.next_arrival().value_or(INT64_MAX);
+  for (auto& h : hosts_) {
+    if (const auto t = h->next_event_time()) first = std::min(first, t->picoseconds());
+  }
+  return first;
+}
+
 void MultiHost::run_until(Duration end) {
   const int64_t stop = end.picoseconds();
   const int64_t w = lookahead_.picoseconds();
   while (next_ <= stop) {
+    if (windows_ > 0) {  // after the first window every requester has started
+      const int64_t first = earliest_work();
+      if (first > stop) {
+        for (auto& h : hosts_) h->run_until(end);
+        next_ = stop + 1;
+        break;
+      }
+      next_ = std::max(next_, first);  // nothing happens before `first`
+    }
     const int64_t window_end = std::min(next_ + w - 1, stop);  // the window [next_, window_end]
     for (size_t p : order_) run_partition(p, window_end);
     exchange(window_end);

@@ -52,13 +52,17 @@ class MultiHost {
   // result. Throws ValidationError when `order` is no such permutation.
   void set_order(const std::vector<size_t>& order);
 
-  // Runs every partition until simulated time `end`, window by window.
+  // Runs every partition until simulated time `end`, window by window. Stretches of time in
+  // which no partition has anything to do (no event, nothing in flight between them) are
+  // skipped; once nothing at all is left it returns early, every host's clock at `end`.
   void run_until(Duration end);
   [[nodiscard]] uint64_t windows() const { return windows_; }
 
  private:
   void run_partition(size_t p, int64_t end);
   void exchange(int64_t window_end);
+  // The earliest time anything is scheduled in any partition (ps); INT64_MAX when nothing is.
+  int64_t earliest_work();
 
   std::vector<std::unique_ptr<System>> hosts_;
   std::vector<std::string> names_;

@@ -181,6 +181,22 @@ TEST(MultiHost, ResultsDoNotDependOnThePartitionOrderWithinAWindow) {
   EXPECT_GT(bw[0][2], 0.0);
 }
 
+TEST(MultiHost, SkipsIdleTimeAndStopsWhenNothingIsLeft) {
+  Rig rig;
+  rig.dev = quiet(rig.dev);
+  MultiHost mh = rig.make({rig.on("h0", "mem0"), rig.on("h1", "mem1")});
+  OneRead a(Duration::ns(1'000'000)), b(Duration::ns(1'000'000));
+  mh.host(0).add(&a);
+  mh.host(1).add(&b);
+  mh.run_until(Duration::ps(INT64_MAX / 2));
+  ASSERT_TRUE(a.latency && b.latency);
+  // Each idle read costs what one host's does; 1 ms of nothing took no windows.
+  EXPECT_EQ(*a.latency, mh.host(0).idle_read_latency(1));
+  EXPECT_EQ(*b.latency, mh.host(1).idle_read_latency(2));
+  EXPECT_LT(mh.windows(), 100u);
+  EXPECT_EQ(mh.host(0).now(), Duration::ps(INT64_MAX / 2));
+}
+
 TEST(MultiHost, RefusesABadOrderAndNoHosts) {
   Rig rig;
   MultiHost mh = rig.make({HostSpec{"h0", {}}});

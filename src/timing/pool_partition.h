@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <string>
 #include <vector>
@@ -36,6 +37,11 @@ class PoolPartition {
   void deliver(const Crossing& c) { inbox_.push(c); }
   // Serves every delivered request that reached it at or before `end` (ps), earliest first.
   void run_until(int64_t end);
+  // When the earliest delivered request reaches it (ps), or nullopt when none waits.
+  [[nodiscard]] std::optional<int64_t> next_arrival() const {
+    if (inbox_.empty()) return std::nullopt;
+    return inbox_.top().t;
+  }
   // Responses sent since the last hand-over.
   Outbox& outbox() { return out_; }
 

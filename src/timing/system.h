@@ -137,6 +137,11 @@ class System {
   // A response crossing up the root-port link (`c.t` at or after the current time): the request
   // completes after the root port and the way to the core.
   void receive(const Crossing& c);
+  // Time of the next event, or nullopt when none is scheduled.
+  [[nodiscard]] std::optional<Duration> next_event_time() {
+    if (events_.empty()) return std::nullopt;
+    return events_.next_time();
+  }
   // Time of the last event processed (run_until's bound is not an event).
   [[nodiscard]] Duration last_event_time() const { return last_event_; }
 
