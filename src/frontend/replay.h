@@ -64,4 +64,24 @@ struct ReplayResult {
 
 ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg);
 
+// One host's trace in a multi-host replay.
+struct HostTrace {
+  std::string name;
+  TraceReader* trace = nullptr;
+};
+struct HostsReplayResult {
+  // Per host, in the order given: its requests, latency, bandwidth and pages; its components
+  // are its own (targets: its requests and credit waits; its local DRAM's media).
+  std::vector<ReplayResult> hosts;
+  // The shared partition (timing/pool_partition.h): each memdev's media, the links below switch
+  // downstream ports, each host's root-port link up.
+  std::vector<ComponentStat> shared;
+  double elapsed_ns = 0;  // until the last host finished
+};
+// Replays one trace per host at once over one fabric (timing/multi_host.h): every host has its
+// own requester as replay() has, and places its pages as `cfg.placement` says in its own equal,
+// disjoint part of the first region (hosts share the devices, not the lines). `cfg.progress` is
+// not called. Throws as replay() does, and ValidationError for no trace.
+HostsReplayResult replay_hosts(const std::vector<HostTrace>& traces, const ReplayConfig& cfg);
+
 }  // namespace cxlsim::frontend

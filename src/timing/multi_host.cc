@@ -10,12 +10,20 @@
 
 namespace cxlsim::timing {
 
+namespace {
+std::vector<std::string> names_of(const std::vector<HostSpec>& hosts) {
+  std::vector<std::string> out;
+  out.reserve(hosts.size());
+  for (const HostSpec& h : hosts) out.push_back(h.name);
+  return out;
+}
+}  // namespace
+
 MultiHost::MultiHost(const HostProfile& host, const DeviceProfile& local_dram, Bytes local_size,
                      const Topology& topo,
                      const std::function<DeviceProfile(const std::string&)>& device_for,
                      const std::vector<HostSpec>& hosts)
-    : outboxes_(hosts.size()),
-      pool_(host, local_size, topo, device_for, static_cast<unsigned>(hosts.size())) {
+    : outboxes_(hosts.size()), pool_(host, local_size, topo, device_for, names_of(hosts)) {
   if (hosts.empty()) throw ValidationError("a multi-host model needs at least one host");
   if (hosts.size() > UINT16_MAX) throw ValidationError("too many hosts");
   for (size_t i = 0; i < hosts.size(); ++i) {

@@ -12,8 +12,9 @@ namespace cxlsim::timing {
 
 PoolPartition::PoolPartition(const HostProfile& host, Bytes local_size, const Topology& topo,
                              const std::function<DeviceProfile(const std::string&)>& device_for,
-                             unsigned hosts)
-    : up_(hosts) {
+                             const std::vector<std::string>& host_names)
+    : up_(host_names.size()) {
+  const size_t hosts = host_names.size();
   const auto fabric =
       Fabric::build(place_windows(topo, local_size), FabricOptions{.map_backing_files = false});
   const Fabric& f = *fabric;
@@ -23,9 +24,11 @@ PoolPartition::PoolPartition(const HostProfile& host, Bytes local_size, const To
   // first memdev below it, at the width and speed the topology's link ends train to.
   std::map<std::string, FlitLink*> shared;
   std::vector<std::map<std::string, FlitLink*>> root(hosts);
-  auto make_link = [&](const std::vector<std::string>& path, size_t i, const DeviceProfile& p) {
+  auto make_link = [&](const std::string& prefix, const std::vector<std::string>& path, size_t i,
+                       const DeviceProfile& p) {
     const LinkConfig cfg = trained_link_config(p.link, f.topology().trained_link_below(path[i]));
-    links_.push_back(std::make_unique<FlitLink>(path[i] + "->" + path[i + 1], cfg));
+    links_.push_back(std::make_unique<FlitLink>(prefix + path[i] + "->" + path[i + 1], cfg));
+    (prefix.empty() ? shared_links_ : root_links_).push_back(links_.back().get());
     return links_.back().get();
   };
   for (size_t m = 0; m < f.memdev_count(); ++m) {
@@ -42,13 +45,15 @@ PoolPartition::PoolPartition(const HostProfile& host, Bytes local_size, const To
     const auto path = f.memdev_path(m);  // host bridge, root port, [switch, dport]*, memdev
     for (size_t h = 0; h < hosts; ++h) {
       auto it = root[h].find(path[1]);
-      if (it == root[h].end()) it = root[h].emplace(path[1], make_link(path, 1, t.profile)).first;
+      if (it == root[h].end()) {
+        it = root[h].emplace(path[1], make_link(host_names[h] + ":", path, 1, t.profile)).first;
+      }
       up_[h].resize(m + 2, nullptr);
       up_[h][m + 1] = it->second;
     }
     for (size_t i = 3; i + 1 < path.size(); i += 2) {
       auto it = shared.find(path[i]);
-      if (it == shared.end()) it = shared.emplace(path[i], make_link(path, i, t.profile)).first;
+      if (it == shared.end()) it = shared.emplace(path[i], make_link("", path, i, t.profile)).first;
       t.hops.push_back(Hop{host.switch_latency, it->second, true});
     }
     targets_.push_back(std::move(t));

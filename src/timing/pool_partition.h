@@ -29,9 +29,10 @@ namespace cxlsim::timing {
 class PoolPartition {
  public:
   // `topo` as each host's System gets it (place_windows with `local_size` is applied the same
-  // way); `device_for` gives each memdev's profile; `hosts` host partitions send to it.
+  // way); `device_for` gives each memdev's profile; the hosts named `hosts` send to it.
   PoolPartition(const HostProfile& host, Bytes local_size, const Topology& topo,
-                const std::function<DeviceProfile(const std::string&)>& device_for, unsigned hosts);
+                const std::function<DeviceProfile(const std::string&)>& device_for,
+                const std::vector<std::string>& hosts);
 
   // A request that crossed a host's root-port link down (from a host's outbox).
   void deliver(const Crossing& c) { inbox_.push(c); }
@@ -50,9 +51,11 @@ class PoolPartition {
   [[nodiscard]] const std::vector<Target>& targets() const { return targets_; }
   // Requests served per target per host (reads and writes together).
   [[nodiscard]] uint64_t served(size_t target, size_t host) const { return served_[target][host]; }
-  // Shared links (below switch downstream ports), then each host's root-port links (their up
-  // direction: the transmitters at the switch or device end).
-  [[nodiscard]] const std::vector<std::unique_ptr<FlitLink>>& links() const { return links_; }
+  // Links below switch downstream ports, shared by every host.
+  [[nodiscard]] const std::vector<const FlitLink*>& shared_links() const { return shared_links_; }
+  // Each host's root-port links, named "HOST:PORT->BELOW"; only their up direction is used here
+  // (the transmitters at the switch or device end: the hosts' partitions send down).
+  [[nodiscard]] const std::vector<const FlitLink*>& root_port_links() const { return root_links_; }
   // The shortest time any message takes over a host's root-port link, either way: the
   // conservative lookahead between this partition and the hosts.
   [[nodiscard]] Duration min_crossing() const { return min_crossing_; }
@@ -64,6 +67,7 @@ class PoolPartition {
   // up_[host][target]: the host's root-port link above the target (its up transmitter).
   std::vector<std::vector<FlitLink*>> up_;
   std::vector<std::unique_ptr<FlitLink>> links_;
+  std::vector<const FlitLink*> shared_links_, root_links_;
   std::vector<std::vector<uint64_t>> served_;
   std::priority_queue<Crossing, std::vector<Crossing>, CrossingAfter> inbox_;
   Outbox out_;

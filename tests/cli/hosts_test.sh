@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `cxlsim mlc --hosts N`: several hosts over one fabric (docs/multihost.md).
-# Usage: mlc_hosts_test.sh <cxlsim> <source-dir>
+# Several hosts over one fabric (docs/multihost.md): `cxlsim mlc --hosts N`, `cxlsim replay
+# --model requests --host-trace HOST=FILE`. Usage: hosts_test.sh <cxlsim> <source-dir>
 source "$(dirname "$0")/lib.sh"
 num() { python3 -c "import sys; sys.exit(0 if $1 else 1)"; }
 
@@ -60,4 +60,35 @@ expect_err "not with --hosts"
 run 2 mlc --max-bandwidth --hosts 3 --topology builtin:pool-2host
 expect_err "names 2 host(s)"
 
-finish mlc_hosts_test
+# --- replay: one trace per host ------------------------------------------------------------
+python3 -c "
+with open('$TMP/t.txt', 'w') as f:
+    for i in range(20000): f.write(f'R {0x10000000 + i * 64:x}\\n')
+"
+mem0=(--topology builtin:switch --region window=0,ways=1,granularity=256,targets=mem0,mode=ram
+  --max-outstanding 1024 --model requests --json)
+run 0 replay "$TMP/t.txt" "${mem0[@]}"
+alone=$(jqv '.bandwidth_gbps')
+run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" "${mem0[@]}"
+[[ $(jqv '[.hosts[].requests] | join(",")') == 20000,20000 ]] || fail "replay: requests per host: $OUT"
+a=$(jqv '.hosts[0].bandwidth_gbps')
+b=$(jqv '.hosts[1].bandwidth_gbps')
+total=$(jqv '.total.bandwidth_gbps')
+num "0.4 * $alone < $a < 0.6 * $alone and 0.4 * $alone < $b < 0.6 * $alone" ||
+  fail "replay: two hosts on mem0 should get about half each of $alone GB/s: $a, $b"
+num "abs($total - $alone) < 0.05 * $alone" || fail "replay: total $total vs one host's $alone"
+[[ $(jqv '.shared_components[] | select(.name == "mem0 media") | .requests') == 40000 ]] ||
+  fail "replay: mem0's media should serve both hosts"
+run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" --model requests --quiet
+expect_out "Shared by the hosts"
+expect_out "h1:rp0"
+run 2 replay --host-trace h0="$TMP/t.txt"
+expect_err "--host-trace runs on --model requests"
+run 2 replay --model requests --host-trace h0="$TMP/t.txt" --host-trace h0="$TMP/t.txt"
+expect_err "given twice"
+run 2 replay --model requests --host-trace h0
+expect_err "expected HOST=FILE"
+run 2 replay --model requests "$TMP/t.txt" --host-trace h0="$TMP/t.txt"
+expect_err "not both"
+
+finish hosts_test
