@@ -248,8 +248,17 @@ HostsReplayResult replay_hosts(const std::vector<HostTrace>& traces, const Repla
   }
   mh.run_until(kForever);
   for (size_t i = 0; i < traces.size(); ++i) {
-    host_result(mh.host(i), *cores[i], *places[i], false, out.hosts[i]);
-    out.elapsed_ns = std::max(out.elapsed_ns, out.hosts[i].elapsed_ns);
+    const System& sys = mh.host(i);
+    ReplayResult& r = out.hosts[i];
+    host_result(sys, *cores[i], *places[i], false, r);
+    // The host's root-port links carry only their down direction in its partition.
+    std::vector<const FlitLink*> root;
+    for (size_t t = 1; t < sys.targets().size(); ++t) {
+      const FlitLink* l = sys.targets()[t].hops.front().link;
+      if (std::find(root.begin(), root.end(), l) == root.end()) root.push_back(l);
+    }
+    for (const FlitLink* l : root) add_link(*l, r.elapsed_ns, r.components, {Dir::kDown});
+    out.elapsed_ns = std::max(out.elapsed_ns, r.elapsed_ns);
   }
   const auto& pool = mh.pool().targets();
   for (size_t t = 1; t < pool.size(); ++t) add_media(pool[t], out.elapsed_ns, out.shared);

@@ -71,7 +71,8 @@ struct HostTrace {
 };
 struct HostsReplayResult {
   // Per host, in the order given: its requests, latency, bandwidth and pages; its components
-  // are its own (targets: its requests and credit waits; its local DRAM's media).
+  // are its own (targets: its requests and credit waits; its local DRAM's media; its root-port
+  // links' down direction).
   std::vector<ReplayResult> hosts;
   // The shared partition (timing/pool_partition.h): each memdev's media, the links below switch
   // downstream ports, each host's root-port link up.
