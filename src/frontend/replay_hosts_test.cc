@@ -17,8 +17,8 @@ namespace {
 struct TraceFile {
   std::filesystem::path path;
   explicit TraceFile(const std::string& name, unsigned lines) {
-    path = std::filesystem::temp_directory_path() /
-           (name + "-" + std::to_string(::getpid()) + ".txt");
+    path =
+        std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".txt");
     std::ofstream out(path);
     for (unsigned i = 0; i < lines; ++i) out << "R " << std::hex << 0x10000000 + i * 64 << "\n";
   }
