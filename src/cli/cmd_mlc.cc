@@ -173,20 +173,24 @@ class HostsRun {
   void loaded(const std::vector<unsigned>& delays) {
     const bool progress = show_progress(o_.quiet);
     std::vector<std::vector<frontend::MlcPoint>> curves(hosts_.size());
-    std::vector<double> totals;
+    // Per inject delay: the hosts' latency threads' mean latency and the summed bandwidth.
+    std::vector<frontend::MlcPoint> totals;
     for (size_t d = 0; d < delays.size(); ++d) {
       if (progress) {
         std::cerr << fmt::format("\rcxlsim mlc: {}/{} inject delays", d, delays.size())
                   << std::flush;
       }
       const auto pts = frontend::run_point_hosts(hosts_, delays[d]);
-      totals.push_back(0);
+      frontend::MlcPoint& t = totals.emplace_back();
+      t.inject_delay = delays[d];
       for (size_t i = 0; i < pts.size(); ++i) {
         curves[i].push_back(pts[i]);
-        totals.back() += pts[i].bandwidth_mbps;
+        t.bandwidth_mbps += pts[i].bandwidth_mbps;
+        t.latency_ns += pts[i].latency_ns / static_cast<double>(pts.size());
       }
-      j_["total"]["points"].push_back(
-          {{"inject_delay", delays[d]}, {"bandwidth_mbps", totals.back()}});
+      j_["total"]["points"].push_back({{"inject_delay", t.inject_delay},
+                                       {"latency_ns", t.latency_ns},
+                                       {"bandwidth_mbps", t.bandwidth_mbps}});
     }
     if (progress) std::cerr << fmt::format("\rcxlsim mlc: {0}/{0} inject delays\n", delays.size());
     for (size_t i = 0; i < curves.size(); ++i) {
@@ -216,18 +220,19 @@ class HostsRun {
 
   void print_loaded(const std::vector<unsigned>& delays,
                     const std::vector<std::vector<frontend::MlcPoint>>& curves,
-                    const std::vector<double>& totals) const {
+                    const std::vector<frontend::MlcPoint>& totals) const {
     std::cout << fmt::format(
         "Loaded latency, R:W {}{}: latency (ns) and bandwidth (MB/sec) per host\nInject", o_.rw,
         o_.random ? ", random" : "");
     for (const auto& h : hosts_) std::cout << fmt::format("\t{0} lat\t{0} bw", h.name);
-    std::cout << "\tTotal bw\n";
+    std::cout << "\tMean lat\tTotal bw\n";
     for (size_t d = 0; d < delays.size(); ++d) {
       std::cout << fmt::format(" {:05d}", delays[d]);
       for (const auto& c : curves) {
         std::cout << fmt::format("\t{:.2f}\t{:9.1f}", c[d].latency_ns, c[d].bandwidth_mbps);
       }
-      std::cout << fmt::format("\t{:9.1f}\n", totals[d]);
+      std::cout << fmt::format("\t{:.2f}\t{:9.1f}\n", totals[d].latency_ns,
+                               totals[d].bandwidth_mbps);
     }
   }
 

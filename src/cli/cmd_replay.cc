@@ -177,10 +177,13 @@ int run_hosts(const ReplayOptions& o) {
   }
   const auto r = frontend::replay_hosts(traces, c);
   uint64_t requests = 0;
+  double latency_sum = 0;  // ns, over every host's requests
   for (const auto& h : r.hosts) {
     requests += h.requests;
+    latency_sum += h.latency.mean() * static_cast<double>(h.requests);
     warn_spilled(h.spilled_pages);
   }
+  const double mean_latency = requests > 0 ? latency_sum / static_cast<double>(requests) : 0.0;
   const double total_gbps =
       r.elapsed_ns > 0 ? static_cast<double>(requests * 64) / r.elapsed_ns : 0;
   if (o.json) {
@@ -206,7 +209,9 @@ int run_hosts(const ReplayOptions& o) {
     }
     j["shared_components"] = components_json(r.shared);
     j["elapsed_ns"] = r.elapsed_ns;
-    j["total"] = {{"requests", requests}, {"bandwidth_gbps", total_gbps}};
+    j["total"] = {{"requests", requests},
+                  {"bandwidth_gbps", total_gbps},
+                  {"latency_ns", {{"mean", mean_latency}}}};
     std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -222,8 +227,8 @@ int run_hosts(const ReplayOptions& o) {
         h.requests, h.elapsed_ns / 1000.0, gbps_of(h), h.latency.mean(), h.latency.quantile(0.5),
         h.latency.quantile(0.99), h.latency.max());
   }
-  std::cout << fmt::format("{:<12} {:>10} {:>10.3f} {:>10.2f}\n\nShared by the hosts:\n", "Total",
-                           requests, r.elapsed_ns / 1000.0, total_gbps);
+  std::cout << fmt::format("{:<12} {:>10} {:>10.3f} {:>10.2f} {:>8.1f}\n\nShared by the hosts:\n",
+                           "Total", requests, r.elapsed_ns / 1000.0, total_gbps, mean_latency);
   print_components(r.shared);
   return 0;
 }

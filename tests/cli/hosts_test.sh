@@ -35,6 +35,8 @@ run 0 mlc --loaded-latency --hosts 2 --topology builtin:switch --target mem0 --w
   fail "loaded latency: 2 points per host and in total: $OUT"
 num "$(jqv '.hosts[0].points[0].latency_ns') > 2 * $(jqv '.hosts[0].points[1].latency_ns')" ||
   fail "loaded latency: no rise with load"
+num "abs($(jqv '.total.points[0].latency_ns') - ($(jqv '.hosts[0].points[0].latency_ns') + \
+  $(jqv '.hosts[1].points[0].latency_ns')) / 2) < 0.01" || fail "loaded latency: total is no mean"
 run 0 mlc --loaded-latency --hosts 2 --topology builtin:switch --window-us 20 --inject-delays 0
 expect_out "Total bw"
 expect_out "h1 lat"
@@ -77,6 +79,7 @@ total=$(jqv '.total.bandwidth_gbps')
 num "0.4 * $alone < $a < 0.6 * $alone and 0.4 * $alone < $b < 0.6 * $alone" ||
   fail "replay: two hosts on mem0 should get about half each of $alone GB/s: $a, $b"
 num "abs($total - $alone) < 0.05 * $alone" || fail "replay: total $total vs one host's $alone"
+num "$(jqv '.total.latency_ns.mean') > 0" || fail "replay: no total latency"
 [[ $(jqv '.shared_components[] | select(.name == "mem0 media") | .requests') == 40000 ]] ||
   fail "replay: mem0's media should serve both hosts"
 run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" --model requests --quiet
