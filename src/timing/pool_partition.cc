@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "fabric/fabric.h"
@@ -71,11 +72,20 @@ PoolPartition::PoolPartition(const HostProfile& host, Bytes local_size, const To
 }
 
 void PoolPartition::run_until(int64_t end) {
-  while (!inbox_.empty() && inbox_.top().t <= end) {
-    const Crossing c = inbox_.top();
-    inbox_.pop();
-    serve(c);
-  }
+  settle();
+  while (head_ < pending_.size() && pending_[head_].t <= end) serve(pending_[head_++]);
+}
+
+void PoolPartition::settle() {
+  if (incoming_.empty()) return;
+  auto before = [](const Crossing& a, const Crossing& b) { return CrossingAfter{}(b, a); };
+  std::sort(incoming_.begin(), incoming_.end(), before);
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(head_));
+  head_ = 0;
+  const auto mid = static_cast<ptrdiff_t>(pending_.size());
+  pending_.insert(pending_.end(), incoming_.begin(), incoming_.end());
+  std::inplace_merge(pending_.begin(), pending_.begin() + mid, pending_.end(), before);
+  incoming_.clear();
 }
 
 void PoolPartition::serve(const Crossing& c) {

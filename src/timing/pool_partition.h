@@ -14,7 +14,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <queue>
 #include <string>
 #include <vector>
 
@@ -35,13 +34,14 @@ class PoolPartition {
                 const std::vector<std::string>& hosts);
 
   // A request that crossed a host's root-port link down (from a host's outbox).
-  void deliver(const Crossing& c) { inbox_.push(c); }
+  void deliver(const Crossing& c) { incoming_.push_back(c); }
   // Serves every delivered request that reached it at or before `end` (ps), earliest first.
   void run_until(int64_t end);
   // When the earliest delivered request reaches it (ps), or nullopt when none waits.
-  [[nodiscard]] std::optional<int64_t> next_arrival() const {
-    if (inbox_.empty()) return std::nullopt;
-    return inbox_.top().t;
+  [[nodiscard]] std::optional<int64_t> next_arrival() {
+    settle();
+    if (head_ == pending_.size()) return std::nullopt;
+    return pending_[head_].t;
   }
   // Responses sent since the last hand-over.
   Outbox& outbox() { return out_; }
@@ -62,6 +62,8 @@ class PoolPartition {
 
  private:
   void serve(const Crossing& c);
+  // Sorts the crossings delivered since the last call into the pending ones.
+  void settle();
 
   std::vector<Target> targets_;
   // up_[host][target]: the host's root-port link above the target (its up transmitter).
@@ -69,7 +71,10 @@ class PoolPartition {
   std::vector<std::unique_ptr<FlitLink>> links_;
   std::vector<const FlitLink*> shared_links_, root_links_;
   std::vector<std::vector<uint64_t>> served_;
-  std::priority_queue<Crossing, std::vector<Crossing>, CrossingAfter> inbox_;
+  // Delivered requests in (time, host, sequence) order from pending_[head_] on; a window's
+  // deliveries arrive mostly in order, so sorting them and merging beats a heap.
+  std::vector<Crossing> pending_, incoming_;
+  size_t head_ = 0;
   Outbox out_;
   Duration min_crossing_;
 };
