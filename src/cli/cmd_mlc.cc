@@ -152,7 +152,7 @@ class HostsRun {
   void max_bandwidth() {
     if (!o_.json) {
       std::string heads;
-      for (size_t i = 0; i < hosts_.size(); ++i) heads += fmt::format("{:>16}", name(i));
+      for (size_t i = 0; i < hosts_.size(); ++i) heads += fmt::format("{:>{}}", name(i), width());
       std::cout << fmt::format("Maximum bandwidth, MB/sec\n{:<32}{}{:>12}\n", "", heads, "Total");
     }
     for (const Mix& m : kMixes) {
@@ -163,7 +163,7 @@ class HostsRun {
       for (size_t i = 0; i < pts.size(); ++i) {
         j_["hosts"][i]["max_bandwidth_mbps"][m.name] = pts[i].bandwidth_mbps;
         total += pts[i].bandwidth_mbps;
-        row += fmt::format("{:16.1f}", pts[i].bandwidth_mbps);
+        row += fmt::format("{:{}.1f}", pts[i].bandwidth_mbps, width());
       }
       j_["total"]["max_bandwidth_mbps"][m.name] = total;
       if (!o_.json) std::cout << fmt::format("{:<32}{}{:12.1f}\n", m.name, row, total);
@@ -214,8 +214,14 @@ class HostsRun {
     return v;
   }
   [[nodiscard]] std::string name(size_t i) const {
-    return fmt::format("{} ({})", hosts_[i].name,
-                       targets_[i].empty() ? "first region" : targets_[i]);
+    const char* dflt = hosts_[i].setup.topology.empty() ? "local DRAM" : "first region";
+    return fmt::format("{} ({})", hosts_[i].name, targets_[i].empty() ? dflt : targets_[i]);
+  }
+  // Width of a host's column: its name and a margin, at least 16.
+  [[nodiscard]] size_t width() const {
+    size_t w = 16;
+    for (size_t i = 0; i < hosts_.size(); ++i) w = std::max(w, name(i).size() + 2);
+    return w;
   }
 
   void print_loaded(const std::vector<unsigned>& delays,
