@@ -43,12 +43,17 @@ struct Rig {
 // `streams` saturating sequential read streams over the first region of `sys`.
 struct Streams {
   std::vector<std::unique_ptr<StreamCore>> cores;
-  Streams(System& sys, unsigned streams, Duration compute = Duration()) {
+  // `writes` > 0: a 3:`writes` mix, writes to the second half of each stream's range.
+  Streams(System& sys, unsigned streams, Duration compute = Duration(), unsigned writes = 0) {
     const CommittedRegion& reg = sys.regions().front();
     for (unsigned i = 0; i < streams; ++i) {
       StreamCoreConfig c;
-      c.read_size = reg.size / streams;
-      c.read_base = reg.base + i * c.read_size;
+      c.read_size = reg.size / streams / 2;
+      c.read_base = reg.base + i * c.read_size * 2;
+      c.write_base = c.read_base + c.read_size;
+      c.write_size = c.read_size;
+      c.reads = writes > 0 ? 3 : 1;
+      c.writes = writes;
       c.compute = compute;
       c.measure_from = kWarm;
       c.seed = i + 1;
@@ -94,6 +99,28 @@ TEST(MultiHost, OneHostGivesTheSingleHostNumbersExactly) {
     EXPECT_EQ(x.latency_sum, y.latency_sum) << t;
   }
   EXPECT_GT(mh.windows(), 1000u);  // it did run window by window
+}
+
+TEST(MultiHost, OneHostWithACacheAndWritesGivesTheSingleHostNumbersExactly) {
+  Rig rig;
+  rig.host.cache = HostCacheConfig{true, MiB(2), 16, Duration::ns(30)};
+  System single(rig.host, rig.local, kLocal, rig.topo, rig.dev_for());
+  Streams a(single, 16, Duration::ns(5), 1);
+  single.run_until(kEnd);
+  MultiHost mh = rig.make({HostSpec{"h0", {}}});
+  Streams b(mh.host(0), 16, Duration::ns(5), 1);
+  mh.run_until(kEnd);
+  ASSERT_GT(single.cache()->stats().writebacks, 1000u);  // dirty victims crossed too
+  EXPECT_EQ(single.cache()->stats().writebacks, mh.host(0).cache()->stats().writebacks);
+  for (size_t i = 0; i < a.cores.size(); ++i) {
+    EXPECT_EQ(a.cores[i]->bytes(), b.cores[i]->bytes()) << i;
+  }
+  for (size_t t = 0; t < single.targets().size(); ++t) {
+    const TargetStats& x = single.targets()[t].stats;
+    const TargetStats& y = mh.host(0).targets()[t].stats;
+    EXPECT_EQ(x.writes, y.writes) << t;
+    EXPECT_EQ(x.latency_sum, y.latency_sum) << t;
+  }
 }
 
 TEST(MultiHost, TwoHostsSaturatingOneDeviceGetAboutHalfEach) {
