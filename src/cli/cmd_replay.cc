@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/plot.h"
 #include "cli/profile_options.h"
+#include "cli/region_spec.h"
 #include "frontend/app_replay.h"
 #include "frontend/replay.h"
 #include "frontend/topology_arg.h"
@@ -28,7 +29,8 @@ struct ReplayOptions {
   bool json = false, quiet = false, private_caches = false;
   bool outstanding_set = false;
   std::string in, out;
-  std::vector<std::string> host_traces;  // --host-trace HOST=FILE
+  std::vector<std::string> host_traces;   // --host-trace HOST=FILE
+  std::vector<std::string> host_regions;  // --host-region HOST=SPEC
 };
 
 std::function<void(uint64_t, uint64_t)> progress_bar(bool quiet) {
@@ -173,7 +175,20 @@ int run_hosts(const ReplayOptions& o) {
   std::vector<frontend::HostTrace> traces;
   for (size_t i = 0; i < names.size(); ++i) {
     readers.push_back(frontend::open_trace(files[i]));
-    traces.push_back({names[i], readers.back().get()});
+    traces.push_back({names[i], readers.back().get(), {}});
+  }
+  for (const std::string& spec : o.host_regions) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      return fail(fmt::format("--host-region '{}': expected HOST=SPEC", spec));
+    }
+    const auto it = std::find(names.begin(), names.end(), spec.substr(0, eq));
+    if (it == names.end()) {
+      return fail(
+          fmt::format("--host-region {}: no --host-trace for host '{}'", spec, spec.substr(0, eq)));
+    }
+    traces[static_cast<size_t>(it - names.begin())].regions.push_back(
+        parse_region_spec(spec.substr(eq + 1), c.topology));
   }
   const auto r = frontend::replay_hosts(traces, c);
   uint64_t requests = 0;
@@ -216,8 +231,8 @@ int run_hosts(const ReplayOptions& o) {
     return 0;
   }
   std::cout << fmt::format(
-      "{} hosts over one fabric ({}; each host's CXL pages in its own part of the first "
-      "region)\n{:<12} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>9}\n",
+      "{} hosts over one fabric ({}; each host's CXL pages in its first region, "
+      "disjoint parts where hosts share it)\n{:<12} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>9}\n",
       r.hosts.size(), o.placement, "Host", "Requests", "Time us", "GB/s", "Lat mean", "p50", "p99",
       "max");
   for (size_t i = 0; i < r.hosts.size(); ++i) {
@@ -364,6 +379,10 @@ void register_replay(CLI::App& app) {
                   "HOST=FILE: with --model requests, one trace per host (repeatable), replayed at "
                   "once over one fabric: each host its own root-port links, switch downstream "
                   "links and devices shared; per-host report (instead of the trace argument)");
+  cmd->add_option("--host-region", o->host_regions,
+                  "HOST=SPEC: with --host-trace, a region this host creates (as --region; "
+                  "repeatable); a host with none creates --region's or the default ones; CXL "
+                  "pages go to the host's first region");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_flag("--quiet", o->quiet,
                 "No progress on stderr (shown only when stderr is a terminal)");
@@ -376,6 +395,9 @@ void register_replay(CLI::App& app) {
   cmd->callback([o, cmd] {
     if (cmd->got_subcommand("convert")) return;
     guarded([&] {
+      if (!o->host_regions.empty() && o->host_traces.empty()) {
+        return fail("--host-region needs --host-trace");
+      }
       if (!o->host_traces.empty()) {
         if (o->model != "requests") {
           return fail("--host-trace runs on --model requests (the app model runs one host)");

@@ -1,12 +1,14 @@
 #include "frontend/mlc.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include "spec/error.h"
 #include "timing/chase_core.h"
@@ -239,12 +241,21 @@ MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
 }
 
 void split_shared_ranges(std::vector<MlcHost>& hosts) {
-  std::map<std::pair<uint64_t, uint64_t>, std::vector<MlcSetup*>> by_range;
-  for (MlcHost& h : hosts) by_range[{h.setup.range_base, h.setup.range_size}].push_back(&h.setup);
-  for (auto& [range, setups] : by_range) {
-    const uint64_t part = range.second / setups.size() / 64 * 64;
+  // The same range of the same regions (hosts decode their own addresses: the same HPA range on
+  // other regions is other memory).
+  using Key = std::tuple<uint64_t, uint64_t, std::vector<std::string>>;
+  std::map<Key, std::vector<MlcSetup*>> by_range;
+  for (MlcHost& h : hosts) {
+    std::vector<std::string> regions;
+    for (const RegionRequest& r : h.setup.regions) {
+      regions.push_back(fmt::format("{}/{}/{}", r.window, r.ways, fmt::join(r.targets, ":")));
+    }
+    by_range[{h.setup.range_base, h.setup.range_size, regions}].push_back(&h.setup);
+  }
+  for (auto& [key, setups] : by_range) {
+    const uint64_t part = std::get<1>(key) / setups.size() / 64 * 64;
     for (size_t k = 0; k < setups.size(); ++k) {
-      setups[k]->range_base = range.first + k * part;
+      setups[k]->range_base = std::get<0>(key) + k * part;
       setups[k]->range_size = part;
     }
   }

@@ -90,8 +90,9 @@ struct MlcHost {
   std::string name;
   MlcSetup setup;
 };
-// Hosts whose threads' ranges coincide (the same region) each get an equal, disjoint part of it,
-// in host order, as logical devices of one device would: they share the device, not the lines.
+// Hosts whose threads' ranges coincide (the same range of the same region requests) each get an
+// equal, disjoint part of it, in host order, as logical devices of one device would: they share
+// the device, not the lines.
 void split_shared_ranges(std::vector<MlcHost>& hosts);
 // run_point with every host running MLC's threads at once: one point per host, in host order.
 std::vector<MlcPoint> run_point_hosts(const std::vector<MlcHost>& hosts, unsigned inject_delay,

@@ -46,7 +46,11 @@ TEST(MlcHosts, HostsOnOneDeviceSplitItsBandwidthAndSeeMoreLatency) {
 
 TEST(MlcHosts, HostsOnTwoDevicesKeepTheirBandwidth) {
   const double one = alone("mem0");
-  const auto bw = run_point_hosts({host_on("h0", "mem0"), host_on("h1", "mem1")}, 0, false);
+  std::vector<MlcHost> hosts = {host_on("h0", "mem0"), host_on("h1", "mem1")};
+  const uint64_t whole = hosts[1].setup.range_size;
+  split_shared_ranges(hosts);  // the same HPA range, but of regions on other memdevs
+  EXPECT_EQ(hosts[1].setup.range_size, whole);
+  const auto bw = run_point_hosts(hosts, 0, false);
   EXPECT_NEAR(bw[0].bandwidth_mbps, one, 0.02 * one);
   EXPECT_NEAR(bw[1].bandwidth_mbps, one, 0.02 * one);
 }

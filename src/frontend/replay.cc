@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <memory>
+#include <tuple>
 
 #include "spec/error.h"
 #include "timing/link_training.h"
@@ -225,7 +227,9 @@ HostsReplayResult replay_hosts(const std::vector<HostTrace>& traces, const Repla
   if (traces.empty()) throw ValidationError("no trace to replay");
   std::vector<HostSpec> specs;
   specs.reserve(traces.size());
-  for (const HostTrace& t : traces) specs.push_back(HostSpec{t.name, cfg.regions});
+  for (const HostTrace& t : traces) {
+    specs.push_back(HostSpec{t.name, t.regions.empty() ? cfg.regions : t.regions});
+  }
   MultiHost mh(cfg.host, cfg.local_dram, Bytes(kLocalSize), cfg.topology, device_for_of(cfg),
                specs);
   ReplayConfig host_cfg = cfg;
@@ -234,12 +238,23 @@ HostsReplayResult replay_hosts(const std::vector<HostTrace>& traces, const Repla
   out.hosts.resize(traces.size());
   std::vector<std::unique_ptr<Placement>> places;
   std::vector<std::unique_ptr<TraceCore>> cores;
+  // Hosts by their first region (its HPA range and memdevs): each gets its part of it.
+  using Key = std::tuple<uint64_t, uint64_t, std::vector<uint16_t>>;
+  auto key = [](const CommittedRegion& r) { return Key{r.base, r.size, r.memdevs}; };
+  std::map<Key, std::vector<size_t>> by_region;
+  for (size_t i = 0; i < traces.size(); ++i) {
+    const System& sys = mh.host(i);
+    if (!sys.regions().empty()) by_region[key(sys.regions().front())].push_back(i);
+  }
   for (size_t i = 0; i < traces.size(); ++i) {
     const System& sys = mh.host(i);
     uint64_t base = 0, part = 0;
     if (!sys.regions().empty()) {
-      part = sys.regions().front().size / traces.size() / 4096 * 4096;
-      base = sys.regions().front().base + i * part;
+      const auto& sharing = by_region.at(key(sys.regions().front()));
+      const auto k =
+          static_cast<uint64_t>(std::find(sharing.begin(), sharing.end(), i) - sharing.begin());
+      part = sys.regions().front().size / sharing.size() / 4096 * 4096;
+      base = sys.regions().front().base + k * part;
     }
     places.push_back(std::make_unique<Placement>(cfg.placement, 0, kLocalSize, base, part));
     cores.push_back(

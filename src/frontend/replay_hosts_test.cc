@@ -49,7 +49,7 @@ TEST(ReplayHosts, OneHostIsTheSingleHostReplay) {
   auto a = open_trace(file.path);
   const ReplayResult single = replay(*a, c);
   auto b = open_trace(file.path);
-  const HostsReplayResult multi = replay_hosts({{"h0", b.get()}}, c);
+  const HostsReplayResult multi = replay_hosts({{"h0", b.get(), {}}}, c);
   ASSERT_EQ(multi.hosts.size(), 1u);
   EXPECT_EQ(multi.hosts[0].requests, 20000u);
   EXPECT_EQ(single.elapsed_ns, multi.hosts[0].elapsed_ns);
@@ -60,9 +60,9 @@ TEST(ReplayHosts, TwoHostsOnOneDeviceEachTakeAboutTwiceAsLong) {
   const TraceFile f0("h0", 20000), f1("h1", 20000);
   const ReplayConfig c = config();
   auto alone_trace = open_trace(f0.path);
-  const ReplayResult alone = replay_hosts({{"h0", alone_trace.get()}}, c).hosts[0];
+  const ReplayResult alone = replay_hosts({{"h0", alone_trace.get(), {}}}, c).hosts[0];
   auto t0 = open_trace(f0.path), t1 = open_trace(f1.path);
-  const HostsReplayResult both = replay_hosts({{"h0", t0.get()}, {"h1", t1.get()}}, c);
+  const HostsReplayResult both = replay_hosts({{"h0", t0.get(), {}}, {"h1", t1.get(), {}}}, c);
   for (const ReplayResult& h : both.hosts) {
     EXPECT_EQ(h.requests, 20000u);
     EXPECT_GT(h.elapsed_ns, 1.6 * alone.elapsed_ns);
@@ -82,6 +82,19 @@ TEST(ReplayHosts, TwoHostsOnOneDeviceEachTakeAboutTwiceAsLong) {
     }
   }
   EXPECT_EQ(seen, 2u);
+}
+
+TEST(ReplayHosts, AHostOnItsOwnRegionOnAnotherDeviceIsNotSlowed) {
+  const TraceFile f0("own0", 20000), f1("own1", 20000);
+  const ReplayConfig c = config();  // regions: mem0
+  auto alone_trace = open_trace(f0.path);
+  const double alone = replay_hosts({{"h0", alone_trace.get(), {}}}, c).hosts[0].elapsed_ns;
+  const auto f = Fabric::build(timing::place_windows(c.topology, GiB(64)),
+                               FabricOptions{.map_backing_files = false});
+  auto t0 = open_trace(f0.path), t1 = open_trace(f1.path);
+  const HostsReplayResult both = replay_hosts(
+      {{"h0", t0.get(), {}}, {"h1", t1.get(), {timing::memdev_region(*f, "mem1")}}}, c);
+  for (const ReplayResult& h : both.hosts) EXPECT_NEAR(h.elapsed_ns, alone, 0.02 * alone);
 }
 
 }  // namespace

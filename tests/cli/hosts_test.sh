@@ -82,6 +82,15 @@ num "abs($total - $alone) < 0.05 * $alone" || fail "replay: total $total vs one 
 num "$(jqv '.total.latency_ns.mean') > 0" || fail "replay: no total latency"
 [[ $(jqv '.shared_components[] | select(.name == "mem0 media") | .requests') == 40000 ]] ||
   fail "replay: mem0's media should serve both hosts"
+# A host on another device (its own 1-way region on mem1) is not slowed.
+run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" "${mem0[@]}" \
+  --host-region h1=window=0,ways=1,granularity=256,targets=mem1,mode=ram
+a=$(jqv '.hosts[0].bandwidth_gbps')
+b=$(jqv '.hosts[1].bandwidth_gbps')
+num "abs($a - $alone) < 0.02 * $alone and abs($b - $alone) < 0.02 * $alone" ||
+  fail "replay: hosts on mem0 and mem1 should each keep $alone GB/s: $a, $b"
+[[ $(jqv '.shared_components[] | select(.name == "mem1 media") | .requests') == 20000 ]] ||
+  fail "replay: --host-region h1 on mem1 should send h1's lines to mem1"
 run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" --model requests --quiet
 expect_out "Shared by the hosts"
 expect_out "h1:rp0"
@@ -93,5 +102,9 @@ run 2 replay --model requests --host-trace h0
 expect_err "expected HOST=FILE"
 run 2 replay --model requests "$TMP/t.txt" --host-trace h0="$TMP/t.txt"
 expect_err "not both"
+run 2 replay --model requests --host-trace h0="$TMP/t.txt" --host-region h3=window=0,ways=1
+expect_err "no --host-trace for host 'h3'"
+run 2 replay --model requests "$TMP/t.txt" --host-region h0=window=0,ways=1
+expect_err "--host-region needs --host-trace"
 
 finish hosts_test
