@@ -372,34 +372,6 @@ void System::grant(Target& t) {
   }
 }
 
-int64_t serve_at_device(Target& t, Op op, uint64_t media, int64_t at, int64_t& arrived) {
-  if (op == Op::kWrite) {
-    at += std::max<int64_t>(
-        0, (t.profile.frontend_latency + t.profile.write_latency_shift).picoseconds());
-    if (t.write_request_ps > 0) {
-      at = std::max(at, t.next_write_accept);
-      t.next_write_accept = at + t.write_request_ps;
-    }
-  } else {
-    at += t.profile.frontend_latency.picoseconds();
-  }
-  if (t.request_ps > 0) {
-    // The controller's request pipeline passes one line per request_ps, reads and writes alike;
-    // requests reach it in dispatch order (the path down is FIFO).
-    at = std::max(at, t.next_accept);
-    t.next_accept = at + t.request_ps;
-  }
-  arrived = at;
-  at = t.media->access(op, media, Duration::ps(at)).picoseconds();
-  at += t.profile.backend_latency.picoseconds();
-  if (t.profile.in_order) {
-    // Requests reach the controller in order (the path down is FIFO), so this is arrival order.
-    at = std::max(at, t.last_response);
-    t.last_response = at;
-  }
-  return at;
-}
-
 void System::dispatch(Request* r, Target& t) {
   if (holds_credit(*r, t)) ++t.outstanding;
   const int64_t now = now_.picoseconds();
