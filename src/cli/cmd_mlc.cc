@@ -1,6 +1,8 @@
 // cxlsim mlc: Intel MLC-style measurements on the timing model.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -29,8 +31,29 @@ struct MlcOptions {
   bool json = false, quiet = false;
   std::string plot, compare;
   double window_us = 500;
-  std::vector<unsigned> delays;  // --inject-delays; empty: MLC's
+  std::vector<unsigned> delays;           // --inject-delays; empty: MLC's
+  unsigned hosts = 1;                     // --hosts: hosts running the threads at once
+  std::vector<std::string> host_targets;  // --host-target HOST=TARGET
 };
+
+// MLC's bandwidth mixes (--max-bandwidth).
+struct Mix {
+  const char* name;
+  unsigned r, w;
+};
+constexpr Mix kMixes[] = {{"ALL Reads", 1, 0},
+                          {"3:1 Reads-Writes", 3, 1},
+                          {"2:1 Reads-Writes", 2, 1},
+                          {"1:1 Reads-Writes", 1, 1},
+                          {"Stream-triad like (NT writes)", 0, 1}};
+
+frontend::MlcSetup with_mix(const frontend::MlcSetup& s, const Mix& m) {
+  frontend::MlcSetup sm = s;
+  sm.reads = m.r;
+  sm.writes = m.w;
+  sm.lines_per_delay = frontend::mlc_lines_per_delay(m.r, m.w);
+  return sm;
+}
 
 std::pair<unsigned, unsigned> parse_rw(const std::string& s) {
   unsigned r = 0, w = 0;
@@ -58,6 +81,197 @@ void print_table(const std::vector<frontend::MlcPoint>& pts) {
   }
 }
 
+// The hosts of a --hosts run: named by the topology's [[host]] entries when it has them (in
+// order), else h0, h1, ...; each measures --target unless --host-target names its own.
+struct HostPlan {
+  std::vector<std::string> names, targets;
+};
+
+HostPlan plan_hosts(const MlcOptions& o, const Topology& topo) {
+  HostPlan p;
+  if (!topo.hosts.empty() && o.hosts > topo.hosts.size()) {
+    throw ValidationError(
+        fmt::format("--hosts {}: the topology names {} host(s)", o.hosts, topo.hosts.size()));
+  }
+  for (unsigned i = 0; i < o.hosts; ++i) {
+    p.names.push_back(topo.hosts.empty() ? fmt::format("h{}", i) : topo.hosts[i].id);
+    p.targets.push_back(o.target);
+  }
+  std::vector<bool> named(o.hosts, false);
+  for (const std::string& spec : o.host_targets) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      throw ParseError(fmt::format("--host-target '{}': expected HOST=TARGET", spec));
+    }
+    const std::string name = spec.substr(0, eq);
+    const auto it = std::find(p.names.begin(), p.names.end(), name);
+    if (it == p.names.end()) {
+      throw ValidationError(fmt::format("--host-target {}: no host '{}' (hosts: {})", spec, name,
+                                        fmt::join(p.names, ", ")));
+    }
+    const auto i = static_cast<size_t>(it - p.names.begin());
+    if (named[i]) throw ParseError(fmt::format("--host-target: host '{}' given twice", name));
+    named[i] = true;
+    p.targets[i] = spec.substr(eq + 1);
+  }
+  return p;
+}
+
+// A --hosts run: every host runs the threads at once; per-host results and their total, human
+// (stdout) and in `j`.
+class HostsRun {
+ public:
+  HostsRun(const MlcOptions& o, std::vector<frontend::MlcHost> hosts,
+           const std::vector<std::string>& targets, std::string label, nlohmann::json& j)
+      : o_(o), hosts_(std::move(hosts)), targets_(targets), label_(std::move(label)), j_(j) {
+    frontend::split_shared_ranges(hosts_);
+    j_["hosts"] = nlohmann::json::array();
+    for (size_t i = 0; i < hosts_.size(); ++i) {
+      j_["hosts"].push_back(
+          {{"name", hosts_[i].name},
+           {"target", targets_[i].empty() ? nlohmann::json() : nlohmann::json(targets_[i])}});
+    }
+    if (!o_.json) {
+      std::cout << fmt::format("{} hosts over one fabric ({}), {} load threads each\n",
+                               hosts_.size(), label_, o_.threads);
+    }
+  }
+
+  void idle() {
+    const auto pts =
+        frontend::run_point_hosts(with([](frontend::MlcSetup& h) { h.threads = 0; }), 0);
+    if (!o_.json) std::cout << "Idle latency (ns)\n";
+    for (size_t i = 0; i < pts.size(); ++i) {
+      j_["hosts"][i]["idle_latency_ns"] = pts[i].latency_ns;
+      if (!o_.json) {
+        std::cout << fmt::format("  {:<22}: {:8.1f}\n", hosts_[i].name, pts[i].latency_ns);
+      }
+    }
+  }
+
+  void max_bandwidth() {
+    if (!o_.json) {
+      std::string heads;
+      for (size_t i = 0; i < hosts_.size(); ++i) heads += fmt::format("{:>{}}", name(i), width());
+      std::cout << fmt::format("Maximum bandwidth, MB/sec\n{:<32}{}{:>12}\n", "", heads, "Total");
+    }
+    for (const Mix& m : kMixes) {
+      const auto pts = frontend::run_point_hosts(
+          with([&](frontend::MlcSetup& h) { h = with_mix(h, m); }), 0, false);
+      double total = 0;
+      std::string row;
+      for (size_t i = 0; i < pts.size(); ++i) {
+        j_["hosts"][i]["max_bandwidth_mbps"][m.name] = pts[i].bandwidth_mbps;
+        total += pts[i].bandwidth_mbps;
+        row += fmt::format("{:{}.1f}", pts[i].bandwidth_mbps, width());
+      }
+      j_["total"]["max_bandwidth_mbps"][m.name] = total;
+      if (!o_.json) std::cout << fmt::format("{:<32}{}{:12.1f}\n", m.name, row, total);
+    }
+  }
+
+  void loaded(const std::vector<unsigned>& delays) {
+    const bool progress = show_progress(o_.quiet);
+    std::vector<std::vector<frontend::MlcPoint>> curves(hosts_.size());
+    // Per inject delay: the hosts' latency threads' mean latency and the summed bandwidth.
+    std::vector<frontend::MlcPoint> totals;
+    for (size_t d = 0; d < delays.size(); ++d) {
+      if (progress) {
+        std::cerr << fmt::format("\rcxlsim mlc: {}/{} inject delays", d, delays.size())
+                  << std::flush;
+      }
+      const auto pts = frontend::run_point_hosts(hosts_, delays[d]);
+      frontend::MlcPoint& t = totals.emplace_back();
+      t.inject_delay = delays[d];
+      for (size_t i = 0; i < pts.size(); ++i) {
+        curves[i].push_back(pts[i]);
+        t.bandwidth_mbps += pts[i].bandwidth_mbps;
+        t.latency_ns += pts[i].latency_ns / static_cast<double>(pts.size());
+      }
+      j_["total"]["points"].push_back({{"inject_delay", t.inject_delay},
+                                       {"latency_ns", t.latency_ns},
+                                       {"bandwidth_mbps", t.bandwidth_mbps}});
+    }
+    if (progress) std::cerr << fmt::format("\rcxlsim mlc: {0}/{0} inject delays\n", delays.size());
+    for (size_t i = 0; i < curves.size(); ++i) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& p : curves[i]) {
+        arr.push_back({{"inject_delay", p.inject_delay},
+                       {"latency_ns", p.latency_ns},
+                       {"bandwidth_mbps", p.bandwidth_mbps}});
+      }
+      j_["hosts"][i]["points"] = arr;
+    }
+    if (!o_.json) print_loaded(delays, curves, totals);
+    if (!o_.plot.empty()) plot(curves);
+  }
+
+ private:
+  // The hosts with `f` applied to each one's setup.
+  std::vector<frontend::MlcHost> with(const std::function<void(frontend::MlcSetup&)>& f) const {
+    std::vector<frontend::MlcHost> v = hosts_;
+    for (auto& h : v) f(h.setup);
+    return v;
+  }
+  [[nodiscard]] std::string name(size_t i) const {
+    const char* dflt = hosts_[i].setup.topology.empty() ? "local DRAM" : "first region";
+    return fmt::format("{} ({})", hosts_[i].name, targets_[i].empty() ? dflt : targets_[i]);
+  }
+  // Width of a host's column: its name and a margin, at least 16.
+  [[nodiscard]] size_t width() const {
+    size_t w = 16;
+    for (size_t i = 0; i < hosts_.size(); ++i) w = std::max(w, name(i).size() + 2);
+    return w;
+  }
+
+  void print_loaded(const std::vector<unsigned>& delays,
+                    const std::vector<std::vector<frontend::MlcPoint>>& curves,
+                    const std::vector<frontend::MlcPoint>& totals) const {
+    std::cout << fmt::format(
+        "Loaded latency, R:W {}{}: latency (ns) and bandwidth (MB/sec) per host\nInject", o_.rw,
+        o_.random ? ", random" : "");
+    for (const auto& h : hosts_) std::cout << fmt::format("\t{0} lat\t{0} bw", h.name);
+    std::cout << "\tMean lat\tTotal bw\n";
+    for (size_t d = 0; d < delays.size(); ++d) {
+      std::cout << fmt::format(" {:05d}", delays[d]);
+      for (const auto& c : curves) {
+        std::cout << fmt::format("\t{:.2f}\t{:9.1f}", c[d].latency_ns, c[d].bandwidth_mbps);
+      }
+      std::cout << fmt::format("\t{:.2f}\t{:9.1f}\n", totals[d].latency_ns,
+                               totals[d].bandwidth_mbps);
+    }
+  }
+
+  void plot(const std::vector<std::vector<frontend::MlcPoint>>& curves) const {
+    std::vector<PlotSeries> series;
+    for (size_t i = 0; i < curves.size(); ++i) {
+      PlotSeries p{name(i), {}, {}, true};
+      for (const auto& pt : curves[i]) {
+        p.x.push_back(pt.bandwidth_mbps / 1000.0);
+        p.y.push_back(pt.latency_ns);
+      }
+      series.push_back(p);
+    }
+    write_plot(
+        o_.plot,
+        fmt::format("Loaded latency per host: {} (host {}), {} hosts x {} threads, R:W {}", label_,
+                    hosts_.front().setup.host.name, hosts_.size(), o_.threads, o_.rw),
+        "Bandwidth (GB/s)", "Latency (ns)", series);
+  }
+
+  const MlcOptions& o_;
+  std::vector<frontend::MlcHost> hosts_;
+  const std::vector<std::string>& targets_;
+  std::string label_;
+  nlohmann::json& j_;
+};
+
+// MLC's inject delays unless --inject-delays gives them.
+std::vector<unsigned> inject_delays(const MlcOptions& o) {
+  const auto mlc = frontend::mlc_inject_delays();
+  return o.delays.empty() ? std::vector<unsigned>(mlc.begin(), mlc.end()) : o.delays;
+}
+
 int run(const MlcOptions& o) {
   if (!o.idle && !o.max_bw && !o.loaded) {
     return fail("choose --idle-latency, --max-bandwidth or --loaded-latency");
@@ -72,17 +286,35 @@ int run(const MlcOptions& o) {
                             device.name));
   }
   // Structured bindings are named through init-captures (clang 14 cannot capture them).
-  auto setup = [&, &host = host, &local = local, &device = device] {
+  if (o.hosts == 0 || o.hosts > 64) return fail("--hosts must be 1..64");
+  if (!o.host_targets.empty() && o.topology.empty()) return fail("--host-target needs --topology");
+  if (!o.host_targets.empty() && o.hosts < 2) return fail("--host-target needs --hosts 2 or more");
+  if (o.hosts > 1 && !o.compare.empty()) {
+    return fail("--compare scores one host's curve against a log: not with --hosts");
+  }
+  const Topology topo = o.topology.empty() ? Topology() : frontend::resolve_topology(o.topology);
+  const HostPlan plan = o.hosts > 1 ? plan_hosts(o, topo) : HostPlan{{}, {o.target}};
+  // A memdev target gets its own 1-way region instead of the defaults.
+  bool noted = false;
+  auto setup = [&, &host = host, &local = local, &device = device](const std::string& target) {
     if (o.topology.empty()) return frontend::setup_for_device(host, local, device);
-    Topology topo = frontend::resolve_topology(o.topology);
     const auto regions = loaded.regions_for(topo);
-    // A memdev --target gets its own 1-way region instead of the defaults.
-    if (topo.find_type3(o.target) == nullptr && topo.find_type2(o.target) == nullptr) {
+    if (!noted && topo.find_type3(target) == nullptr && topo.find_type2(target) == nullptr) {
       loaded.note_default_regions(topo);
+      noted = true;
     }
-    return frontend::setup_for_topology(host, local, device, topo, o.target, regions);
+    return frontend::setup_for_topology(host, local, device, topo, target, regions);
   };
-  frontend::MlcSetup s = setup();
+  // Host i's setup; errors name the host in a --hosts run.
+  auto host_setup = [&](size_t i) {
+    try {
+      return setup(plan.targets[i]);
+    } catch (const ValidationError& e) {
+      if (o.hosts < 2) throw;
+      throw ValidationError(fmt::format("host {}: {}", plan.names[i], e.what()));
+    }
+  };
+  frontend::MlcSetup s = host_setup(0);
   if (!device_of.empty()) loaded.check_ids(s.topology);
   loaded.tune_expanders(s.topology);
   if (!device_of.empty()) s.device_for = loaded.device_for();
@@ -105,6 +337,18 @@ int run(const MlcOptions& o) {
         fmt::format("--window-us {} is out of range (0, 1000000] microseconds", o.window_us));
   }
   s.window = Duration::ns(o.window_us * 1000.0);
+  // Every host's setup as the first's, on its own target.
+  std::vector<frontend::MlcHost> hosts;
+  for (size_t i = 0; o.hosts > 1 && i < plan.names.size(); ++i) {
+    frontend::MlcSetup h = s;
+    if (i > 0 && plan.targets[i] != plan.targets[0]) {
+      const frontend::MlcSetup own = host_setup(i);
+      h.regions = own.regions;
+      h.range_base = own.range_base;
+      h.range_size = own.range_size;
+    }
+    hosts.push_back(frontend::MlcHost{plan.names[i], h});
+  }
   nlohmann::json j;
   j["device"] = device.name;
   // What the output names: --device, and each --device-of override after it.
@@ -122,38 +366,31 @@ int run(const MlcOptions& o) {
   j["threads"] = o.threads;
   j["rw"] = o.rw;
   j["random"] = o.random;
+  if (o.hosts > 1) {
+    HostsRun h(o, hosts, plan.targets, label, j);
+    if (o.idle) h.idle();
+    if (o.max_bw) h.max_bandwidth();
+    if (o.loaded) h.loaded(inject_delays(o));
+    if (o.json) std::cout << j.dump(2) << "\n";
+    return 0;
+  }
   if (o.idle) {
     double lat = frontend::idle_latency_ns(s);
     j["idle_latency_ns"] = lat;
     if (!o.json) std::cout << fmt::format("Idle latency ({}): {:.1f} ns\n", label, lat);
   }
   if (o.max_bw) {
-    struct Mix {
-      const char* name;
-      unsigned r, w;
-    };
-    const Mix mixes[] = {{"ALL Reads", 1, 0},
-                         {"3:1 Reads-Writes", 3, 1},
-                         {"2:1 Reads-Writes", 2, 1},
-                         {"1:1 Reads-Writes", 1, 1},
-                         {"Stream-triad like (NT writes)", 0, 1}};
     if (!o.json) {
       std::cout << fmt::format("Maximum bandwidth ({}), {} threads, MB/sec\n", label, o.threads);
     }
-    for (const auto& m : mixes) {
-      frontend::MlcSetup sm = s;
-      sm.reads = m.r;
-      sm.writes = m.w;
-      sm.lines_per_delay = frontend::mlc_lines_per_delay(m.r, m.w);
-      double bw = frontend::max_bandwidth_mbps(sm);
+    for (const auto& m : kMixes) {
+      double bw = frontend::max_bandwidth_mbps(with_mix(s, m));
       j["max_bandwidth_mbps"][m.name] = bw;
       if (!o.json) std::cout << fmt::format("{:<32}: {:10.1f}\n", m.name, bw);
     }
   }
   if (o.loaded) {
-    const auto mlc_delays = frontend::mlc_inject_delays();
-    const std::vector<unsigned> delays =
-        o.delays.empty() ? std::vector<unsigned>(mlc_delays.begin(), mlc_delays.end()) : o.delays;
+    const std::vector<unsigned> delays = inject_delays(o);
     std::vector<frontend::MlcPoint> meas;
     frontend::CompareCheck check;
     if (!o.compare.empty()) {
@@ -271,6 +508,13 @@ void register_mlc(CLI::App& app) {
       ->delimiter(',')
       ->type_name("D,D,...")
       ->check(CLI::Range(0u, 1000000u).description(""));
+  cmd->add_option("--hosts", o->hosts,
+                  "Hosts running the threads at once over one fabric, each with its own root-port "
+                  "links; switch downstream links and devices are shared (default 1; names: the "
+                  "topology's [[host]] ids, else h0, h1, ...)");
+  cmd->add_option("--host-target", o->host_targets,
+                  "HOST=TARGET: what this host measures (as --target; repeatable; default "
+                  "--target), e.g. h1=mem1");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_option("--plot", o->plot, "Write a PNG plot of the loaded-latency curve (gnuplot)");
   cmd->add_option(

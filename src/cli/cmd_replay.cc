@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/plot.h"
 #include "cli/profile_options.h"
+#include "cli/region_spec.h"
 #include "frontend/app_replay.h"
 #include "frontend/replay.h"
 #include "frontend/topology_arg.h"
@@ -28,6 +29,8 @@ struct ReplayOptions {
   bool json = false, quiet = false, private_caches = false;
   bool outstanding_set = false;
   std::string in, out;
+  std::vector<std::string> host_traces;   // --host-trace HOST=FILE
+  std::vector<std::string> host_regions;  // --host-region HOST=SPEC
 };
 
 std::function<void(uint64_t, uint64_t)> progress_bar(bool quiet) {
@@ -110,6 +113,141 @@ int run_app(const ReplayOptions& o) {
   return 0;
 }
 
+nlohmann::json latency_json(const frontend::LatencyHistogram& h) {
+  return {{"mean", h.mean()},
+          {"p50", h.quantile(0.5)},
+          {"p99", h.quantile(0.99)},
+          {"p999", h.quantile(0.999)},
+          {"max", h.max()}};
+}
+
+nlohmann::json components_json(const std::vector<frontend::ComponentStat>& cs) {
+  nlohmann::json comps = nlohmann::json::array();
+  for (const auto& s : cs) {
+    nlohmann::json comp{{"name", s.name},
+                        {"kind", s.kind},
+                        {"requests", s.requests},
+                        {"bytes", s.bytes},
+                        {"utilisation", s.utilisation},
+                        {"queueing_ns", s.queueing_ns}};
+    if (!s.link.empty()) comp["link"] = s.link;  // trained width and speed
+    comps.push_back(comp);
+  }
+  return comps;
+}
+
+void print_components(const std::vector<frontend::ComponentStat>& cs) {
+  std::cout << fmt::format("{:<36} {:>10} {:>12} {:>8} {:>12}\n", "Component", "Requests", "Bytes",
+                           "Util %", "Queue ns");
+  for (const auto& s : cs) {
+    const std::string name = s.link.empty() ? s.name : s.name + " [" + s.link + "]";
+    std::cout << fmt::format("{:<36} {:>10} {:>12} {:>8.2f} {:>12.2f}\n", name, s.requests, s.bytes,
+                             100.0 * s.utilisation, s.queueing_ns);
+  }
+}
+
+double gbps_of(const frontend::ReplayResult& r) {
+  return r.elapsed_ns > 0 ? static_cast<double>(r.requests * 64) / r.elapsed_ns : 0.0;
+}
+
+// --host-trace: one trace per host at once over one fabric (frontend::replay_hosts).
+int run_hosts(const ReplayOptions& o) {
+  if (!o.trace.empty()) return fail("give either a trace or --host-trace HOST=FILE, not both");
+  frontend::ReplayConfig c;
+  auto loaded = o.profiles.load();
+  o.profiles.configure(c, loaded, o.topology, o.placement, false);
+  if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
+  c.max_outstanding = o.outstanding;
+  c.private_caches = o.private_caches;
+  std::vector<std::string> names, files;
+  for (const std::string& spec : o.host_traces) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      return fail(fmt::format("--host-trace '{}': expected HOST=FILE", spec));
+    }
+    names.push_back(spec.substr(0, eq));
+    files.push_back(spec.substr(eq + 1));
+    if (std::count(names.begin(), names.end(), names.back()) > 1) {
+      return fail(fmt::format("--host-trace: host '{}' given twice", names.back()));
+    }
+  }
+  std::vector<std::unique_ptr<frontend::TraceReader>> readers;
+  std::vector<frontend::HostTrace> traces;
+  for (size_t i = 0; i < names.size(); ++i) {
+    readers.push_back(frontend::open_trace(files[i]));
+    traces.push_back({names[i], readers.back().get(), {}});
+  }
+  for (const std::string& spec : o.host_regions) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      return fail(fmt::format("--host-region '{}': expected HOST=SPEC", spec));
+    }
+    const auto it = std::find(names.begin(), names.end(), spec.substr(0, eq));
+    if (it == names.end()) {
+      return fail(
+          fmt::format("--host-region {}: no --host-trace for host '{}'", spec, spec.substr(0, eq)));
+    }
+    traces[static_cast<size_t>(it - names.begin())].regions.push_back(
+        parse_region_spec(spec.substr(eq + 1), c.topology));
+  }
+  const auto r = frontend::replay_hosts(traces, c);
+  uint64_t requests = 0;
+  double latency_sum = 0;  // ns, over every host's requests
+  for (const auto& h : r.hosts) {
+    requests += h.requests;
+    latency_sum += h.latency.mean() * static_cast<double>(h.requests);
+    warn_spilled(h.spilled_pages);
+  }
+  const double mean_latency = requests > 0 ? latency_sum / static_cast<double>(requests) : 0.0;
+  const double total_gbps =
+      r.elapsed_ns > 0 ? static_cast<double>(requests * 64) / r.elapsed_ns : 0;
+  if (o.json) {
+    nlohmann::json j;
+    j["model"] = "requests";
+    j["placement"] = o.placement;
+    j["hosts"] = nlohmann::json::array();
+    for (size_t i = 0; i < r.hosts.size(); ++i) {
+      const auto& h = r.hosts[i];
+      j["hosts"].push_back(
+          {{"name", names[i]},
+           {"trace", files[i]},
+           {"records", h.records},
+           {"requests", h.requests},
+           {"reads", h.reads},
+           {"writes", h.writes},
+           {"elapsed_ns", h.elapsed_ns},
+           {"bandwidth_gbps", gbps_of(h)},
+           {"latency_ns", latency_json(h.latency)},
+           {"pages",
+            {{"dram", h.dram_pages}, {"cxl", h.cxl_pages}, {"spilled_to_dram", h.spilled_pages}}},
+           {"components", components_json(h.components)}});
+    }
+    j["shared_components"] = components_json(r.shared);
+    j["elapsed_ns"] = r.elapsed_ns;
+    j["total"] = {{"requests", requests},
+                  {"bandwidth_gbps", total_gbps},
+                  {"latency_ns", {{"mean", mean_latency}}}};
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << fmt::format(
+      "{} hosts over one fabric ({}; each host's CXL pages in its first region, "
+      "disjoint parts where hosts share it)\n{:<12} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>9}\n",
+      r.hosts.size(), o.placement, "Host", "Requests", "Time us", "GB/s", "Lat mean", "p50", "p99",
+      "max");
+  for (size_t i = 0; i < r.hosts.size(); ++i) {
+    const auto& h = r.hosts[i];
+    std::cout << fmt::format(
+        "{:<12} {:>10} {:>10.3f} {:>10.2f} {:>8.1f} {:>9.1f} {:>9.1f} {:>9.1f}\n", names[i],
+        h.requests, h.elapsed_ns / 1000.0, gbps_of(h), h.latency.mean(), h.latency.quantile(0.5),
+        h.latency.quantile(0.99), h.latency.max());
+  }
+  std::cout << fmt::format("{:<12} {:>10} {:>10.3f} {:>10.2f} {:>8.1f}\n\nShared by the hosts:\n",
+                           "Total", requests, r.elapsed_ns / 1000.0, total_gbps, mean_latency);
+  print_components(r.shared);
+  return 0;
+}
+
 // --model requests: one requester, timestamps honoured (frontend/replay.h).
 int run_requests(const ReplayOptions& o) {
   frontend::ReplayConfig c;
@@ -123,7 +261,7 @@ int run_requests(const ReplayOptions& o) {
   auto r = frontend::replay(*reader, c);
   if (c.progress) std::cerr << "\n";
   warn_spilled(r.spilled_pages);
-  const double gbps = r.elapsed_ns > 0 ? static_cast<double>(r.requests * 64) / r.elapsed_ns : 0.0;
+  const double gbps = gbps_of(r);
   if (o.json) {
     nlohmann::json j;
     j["trace"] = o.trace;
@@ -137,24 +275,9 @@ int run_requests(const ReplayOptions& o) {
     j["bandwidth_gbps"] = gbps;
     j["pages"] = {
         {"dram", r.dram_pages}, {"cxl", r.cxl_pages}, {"spilled_to_dram", r.spilled_pages}};
-    j["latency_ns"] = {{"mean", r.latency.mean()},
-                       {"p50", r.latency.quantile(0.5)},
-                       {"p99", r.latency.quantile(0.99)},
-                       {"p999", r.latency.quantile(0.999)},
-                       {"max", r.latency.max()}};
+    j["latency_ns"] = latency_json(r.latency);
     j["bandwidth_over_time"] = {{"bin_ns", r.bin_ns}, {"gbps", r.bandwidth_gbps}};
-    nlohmann::json comps = nlohmann::json::array();
-    for (const auto& s : r.components) {
-      nlohmann::json comp{{"name", s.name},
-                          {"kind", s.kind},
-                          {"requests", s.requests},
-                          {"bytes", s.bytes},
-                          {"utilisation", s.utilisation},
-                          {"queueing_ns", s.queueing_ns}};
-      if (!s.link.empty()) comp["link"] = s.link;  // trained width and speed
-      comps.push_back(comp);
-    }
-    j["components"] = comps;
+    j["components"] = components_json(r.components);
     if (r.cache.enabled) {
       const auto& cs = r.cache_stats;
       j["host_cache"] = {{"size_bytes", r.cache.size.value()},
@@ -191,13 +314,7 @@ int run_requests(const ReplayOptions& o) {
           timing::describe(r.cache), cs.hits(), cs.misses(), 100.0 * cs.hit_rate(), cs.writebacks);
     }
     std::cout << "\n";
-    std::cout << fmt::format("{:<36} {:>10} {:>12} {:>8} {:>12}\n", "Component", "Requests",
-                             "Bytes", "Util %", "Queue ns");
-    for (const auto& s : r.components) {
-      const std::string name = s.link.empty() ? s.name : s.name + " [" + s.link + "]";
-      std::cout << fmt::format("{:<36} {:>10} {:>12} {:>8.2f} {:>12.2f}\n", name, s.requests,
-                               s.bytes, 100.0 * s.utilisation, s.queueing_ns);
-    }
+    print_components(r.components);
   }
   if (!o.plot.empty()) {
     PlotSeries s{"bandwidth", {}, {}, false};
@@ -258,6 +375,14 @@ void register_replay(CLI::App& app) {
       "--private-caches", o->private_caches,
       "--model requests: filter the trace through a core's L1D and L2 (the host "
       "profile's [app], as cxlsim run): only L2 misses and dirty L2 victims reach memory");
+  cmd->add_option("--host-trace", o->host_traces,
+                  "HOST=FILE: with --model requests, one trace per host (repeatable), replayed at "
+                  "once over one fabric: each host its own root-port links, switch downstream "
+                  "links and devices shared; per-host report (instead of the trace argument)");
+  cmd->add_option("--host-region", o->host_regions,
+                  "HOST=SPEC: with --host-trace, a region this host creates (as --region; "
+                  "repeatable); a host with none creates --region's or the default ones; CXL "
+                  "pages go to the host's first region");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_flag("--quiet", o->quiet,
                 "No progress on stderr (shown only when stderr is a terminal)");
@@ -270,6 +395,15 @@ void register_replay(CLI::App& app) {
   cmd->callback([o, cmd] {
     if (cmd->got_subcommand("convert")) return;
     guarded([&] {
+      if (!o->host_regions.empty() && o->host_traces.empty()) {
+        return fail("--host-region needs --host-trace");
+      }
+      if (!o->host_traces.empty()) {
+        if (o->model != "requests") {
+          return fail("--host-trace runs on --model requests (the app model runs one host)");
+        }
+        return run_hosts(*o);
+      }
       if (o->trace.empty()) return fail("replay needs a trace file (see cxlsim replay --help)");
       return o->model == "app" ? run_app(*o) : run_requests(*o);
     });

@@ -1,14 +1,18 @@
 #include "frontend/mlc.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include "spec/error.h"
 #include "timing/chase_core.h"
+#include "timing/multi_host.h"
 #include "timing/stream_core.h"
 #include "timing/system.h"
 
@@ -140,21 +144,59 @@ MlcSetup setup_for_topology(const HostProfile& host, const DeviceProfile& local,
   return s;
 }
 
-MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
-  auto dev_for = s.device_for ? s.device_for : [](const std::string&) -> DeviceProfile {
+namespace {
+
+std::function<DeviceProfile(const std::string&)> device_for_of(const MlcSetup& s) {
+  if (s.device_for) return s.device_for;
+  return [](const std::string&) -> DeviceProfile {
     throw ValidationError("topology has memory devices but no device profile");
   };
-  System sys(s.host, s.local_dram, Bytes(kLocalSize), s.topology, dev_for, s.regions);
-  const Duration end = s.warmup + s.window;
-  const uint64_t buf = s.buffer.value();
-  const uint64_t per_thread = buf * (s.writes > 0 ? 2 : 1);
-  if ((s.threads + 1) * per_thread + buf > s.range_size) {
-    throw ValidationError(fmt::format("target range of {} is too small for {} threads of {}",
-                                      format_bytes(Bytes(s.range_size)), s.threads,
-                                      format_bytes(s.buffer)));
+}
+
+// MLC's threads on one host: `threads` load threads and, `with_chaser`, the latency thread,
+// their buffers carved from the setup's range.
+class Threads {
+ public:
+  Threads(System& sys, const MlcSetup& s, unsigned inject_delay, bool with_chaser)
+      : window_(s.window) {
+    const uint64_t buf = s.buffer.value();
+    const uint64_t per_thread = buf * (s.writes > 0 ? 2 : 1);
+    if ((s.threads + 1) * per_thread + buf > s.range_size) {
+      throw ValidationError(fmt::format("target range of {} is too small for {} threads of {}",
+                                        format_bytes(Bytes(s.range_size)), s.threads,
+                                        format_bytes(s.buffer)));
+    }
+    for (unsigned i = 0; i < s.threads; ++i) {
+      loads_.push_back(std::make_unique<StreamCore>(load_config(s, inject_delay, i, per_thread)));
+      sys.add(loads_.back().get());
+    }
+    if (with_chaser) {
+      ChaseCoreConfig c;
+      c.base = s.range_base + s.threads * per_thread;
+      c.size = buf;
+      c.think = s.host.chase_overhead;
+      c.jitter = s.host.loop_jitter;
+      c.seed = s.seed * 7919 + 17;
+      c.measure_from = s.warmup;
+      chaser_ = std::make_unique<ChaseCore>(c);
+      sys.add(chaser_.get());
+    }
   }
-  std::vector<std::unique_ptr<StreamCore>> loads;
-  for (unsigned i = 0; i < s.threads; ++i) {
+  // The point the threads measured once the run is over.
+  [[nodiscard]] MlcPoint point(unsigned inject_delay) const {
+    uint64_t bytes = chaser_ ? chaser_->bytes() : 0;
+    for (const auto& l : loads_) bytes += l->bytes();
+    MlcPoint p;
+    p.inject_delay = inject_delay;
+    p.latency_ns = chaser_ ? chaser_->mean_latency_ns() : 0.0;
+    p.bandwidth_mbps = static_cast<double>(bytes) / (window_.nanoseconds() * 1e-9) / 1e6;
+    return p;
+  }
+
+ private:
+  static StreamCoreConfig load_config(const MlcSetup& s, unsigned inject_delay, unsigned i,
+                                      uint64_t per_thread) {
+    const uint64_t buf = s.buffer.value();
     StreamCoreConfig c;
     c.read_base = s.range_base + i * per_thread;
     c.read_size = buf;
@@ -181,29 +223,64 @@ MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
     c.jitter = s.host.loop_jitter;
     c.seed = s.seed * 1000003 + i;
     c.measure_from = s.warmup;
-    loads.push_back(std::make_unique<StreamCore>(c));
-    sys.add(loads.back().get());
+    return c;
   }
-  std::unique_ptr<ChaseCore> chaser;
-  if (with_chaser) {
-    ChaseCoreConfig c;
-    c.base = s.range_base + s.threads * per_thread;
-    c.size = buf;
-    c.think = s.host.chase_overhead;
-    c.jitter = s.host.loop_jitter;
-    c.seed = s.seed * 7919 + 17;
-    c.measure_from = s.warmup;
-    chaser = std::make_unique<ChaseCore>(c);
-    sys.add(chaser.get());
+
+  Duration window_;
+  std::vector<std::unique_ptr<StreamCore>> loads_;
+  std::unique_ptr<ChaseCore> chaser_;
+};
+
+}  // namespace
+
+MlcPoint run_point(const MlcSetup& s, unsigned inject_delay, bool with_chaser) {
+  System sys(s.host, s.local_dram, Bytes(kLocalSize), s.topology, device_for_of(s), s.regions);
+  Threads threads(sys, s, inject_delay, with_chaser);
+  sys.run_until(s.warmup + s.window);
+  return threads.point(inject_delay);
+}
+
+void split_shared_ranges(std::vector<MlcHost>& hosts) {
+  // The same range of the same regions (hosts decode their own addresses: the same HPA range on
+  // other regions is other memory).
+  using Key = std::tuple<uint64_t, uint64_t, std::vector<std::string>>;
+  std::map<Key, std::vector<MlcSetup*>> by_range;
+  for (MlcHost& h : hosts) {
+    std::vector<std::string> regions;
+    for (const RegionRequest& r : h.setup.regions) {
+      regions.push_back(fmt::format("{}/{}/{}", r.window, r.ways, fmt::join(r.targets, ":")));
+    }
+    by_range[{h.setup.range_base, h.setup.range_size, regions}].push_back(&h.setup);
   }
-  sys.run_until(end);
-  uint64_t bytes = chaser ? chaser->bytes() : 0;
-  for (const auto& l : loads) bytes += l->bytes();
-  MlcPoint p;
-  p.inject_delay = inject_delay;
-  p.latency_ns = chaser ? chaser->mean_latency_ns() : 0.0;
-  p.bandwidth_mbps = static_cast<double>(bytes) / (s.window.nanoseconds() * 1e-9) / 1e6;
-  return p;
+  for (auto& [key, setups] : by_range) {
+    const uint64_t part = std::get<1>(key) / setups.size() / 64 * 64;
+    for (size_t k = 0; k < setups.size(); ++k) {
+      setups[k]->range_base = std::get<0>(key) + k * part;
+      setups[k]->range_size = part;
+    }
+  }
+}
+
+std::vector<MlcPoint> run_point_hosts(const std::vector<MlcHost>& hosts, unsigned inject_delay,
+                                      bool with_chaser) {
+  if (hosts.empty()) throw ValidationError("no host to run");
+  const MlcSetup& first = hosts.front().setup;
+  std::vector<HostSpec> specs;
+  specs.reserve(hosts.size());
+  for (const MlcHost& h : hosts) specs.push_back(HostSpec{h.name, h.setup.regions});
+  MultiHost mh(first.host, first.local_dram, Bytes(kLocalSize), first.topology,
+               device_for_of(first), specs);
+  std::vector<std::unique_ptr<Threads>> threads;
+  threads.reserve(hosts.size());
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    threads.push_back(
+        std::make_unique<Threads>(mh.host(i), hosts[i].setup, inject_delay, with_chaser));
+  }
+  mh.run_until(first.warmup + first.window);
+  std::vector<MlcPoint> out;
+  out.reserve(threads.size());
+  for (const auto& t : threads) out.push_back(t->point(inject_delay));
+  return out;
 }
 
 std::vector<MlcPoint> loaded_latency(const MlcSetup& s, std::span<const unsigned> delays,

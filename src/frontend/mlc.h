@@ -83,6 +83,21 @@ double idle_latency_ns(const MlcSetup& s);
 // Peak bandwidth of all threads at inject delay 0, without the chaser (MB/s).
 double max_bandwidth_mbps(const MlcSetup& s);
 
+// One host of a multi-host run (timing/multi_host.h) and its setup. Every host runs the first
+// host's host profile, local DRAM, topology and device profiles (one fabric); each has its own
+// regions (setup.regions) and its threads' range.
+struct MlcHost {
+  std::string name;
+  MlcSetup setup;
+};
+// Hosts whose threads' ranges coincide (the same range of the same region requests) each get an
+// equal, disjoint part of it, in host order, as logical devices of one device would: they share
+// the device, not the lines.
+void split_shared_ranges(std::vector<MlcHost>& hosts);
+// run_point with every host running MLC's threads at once: one point per host, in host order.
+std::vector<MlcPoint> run_point_hosts(const std::vector<MlcHost>& hosts, unsigned inject_delay,
+                                      bool with_chaser = true);
+
 // A measured MLC log (the Inject Delay / Latency / Bandwidth table). Throws ParseError.
 std::vector<MlcPoint> parse_mlc_log(const std::string& text, const std::string& origin);
 

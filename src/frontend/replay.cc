@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <memory>
+#include <tuple>
 
 #include "spec/error.h"
 #include "timing/link_training.h"
+#include "timing/multi_host.h"
 #include "timing/requester.h"
 #include "timing/system.h"
 
@@ -140,11 +144,69 @@ double ratio(Duration a, double b) { return b > 0 ? a.nanoseconds() / b : 0.0; }
 
 }  // namespace
 
-ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
-  auto dev_for = cfg.device_for ? cfg.device_for : [](const std::string&) -> DeviceProfile {
+namespace {
+
+std::function<DeviceProfile(const std::string&)> device_for_of(const ReplayConfig& cfg) {
+  if (cfg.device_for) return cfg.device_for;
+  return [](const std::string&) -> DeviceProfile {
     throw ValidationError("topology has memory devices but no device profile");
   };
-  System sys(cfg.host, cfg.local_dram, Bytes(kLocalSize), cfg.topology, dev_for, cfg.regions);
+}
+
+// Both directions of `l` as components, over `elapsed` ns.
+void add_link(const LinkModel& l, double el, std::vector<ComponentStat>& out,
+              std::initializer_list<Dir> dirs = {Dir::kDown, Dir::kUp}) {
+  const auto* flit = dynamic_cast<const FlitLink*>(&l);
+  const std::string width_speed = flit ? link_width_speed(flit->config()) : "";
+  for (Dir d : dirs) {
+    const LinkStats& s = l.stats(d);
+    out.push_back(
+        {l.name() + (d == Dir::kDown ? " down" : " up"), d == Dir::kDown ? "link-down" : "link-up",
+         s.messages, s.payload_bytes, ratio(s.busy, el),
+         s.messages ? ratio(s.queueing, static_cast<double>(s.messages)) : 0.0, width_speed});
+  }
+}
+
+// A target's media as a component over `el` ns.
+void add_media(const Target& t, double el, std::vector<ComponentStat>& out) {
+  const MediaStats& m = t.media->stats();
+  const uint64_t mn = m.reads + m.writes;
+  out.push_back({t.name + " media", "media", mn, mn * 64, ratio(m.busy, el * t.media->channels()),
+                 mn ? ratio(m.queueing, static_cast<double>(mn)) : 0.0});
+}
+
+// What one host's run gives: time, bandwidth series, pages, its cache and its targets (with
+// their media when `media`, that is when the host's system holds them).
+void host_result(const System& sys, const TraceCore& core, const Placement& place, bool media,
+                 ReplayResult& out) {
+  out.bin_ns = core.bandwidth().width();
+  out.bandwidth_gbps = core.bandwidth().gbps();
+  out.dram_pages = place.dram_pages();
+  out.cxl_pages = place.cxl_pages();
+  out.spilled_pages = place.spilled_pages();
+  if (const HostCache* c = sys.cache()) {
+    out.cache = c->config();
+    out.cache_stats = c->stats();
+  }
+  // run_until advanced the clock to its bound; the run really ended at the last event.
+  const double el = std::max(1.0, sys.last_event_time().nanoseconds());
+  out.elapsed_ns = el;
+  for (size_t i = 0; i < sys.targets().size(); ++i) {
+    const Target& t = sys.targets()[i];
+    const uint64_t n = t.stats.reads + t.stats.writes;
+    out.components.push_back({t.name, "target", n, n * 64, 0.0,
+                              n ? ratio(t.stats.credit_wait, static_cast<double>(n)) : 0.0});
+    if (media || i == 0) add_media(t, el, out.components);
+  }
+}
+
+constexpr Duration kForever = Duration::ps(std::numeric_limits<int64_t>::max() / 2);
+
+}  // namespace
+
+ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
+  System sys(cfg.host, cfg.local_dram, Bytes(kLocalSize), cfg.topology, device_for_of(cfg),
+             cfg.regions);
   uint64_t cxl_base = 0, cxl_size = 0;
   if (!sys.regions().empty()) {
     cxl_base = sys.regions().front().base;
@@ -154,44 +216,70 @@ ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
   ReplayResult out;
   TraceCore core(trace, place, cfg, out);
   sys.add(&core);
-  sys.run_until(Duration::ps(std::numeric_limits<int64_t>::max() / 2));
+  sys.run_until(kForever);
   if (cfg.progress) cfg.progress(trace.position(), trace.total());
+  host_result(sys, core, place, true, out);
+  for (const auto& l : sys.links()) add_link(*l, out.elapsed_ns, out.components);
+  return out;
+}
 
-  // run_until advanced the clock to its bound; the run really ended at the last event.
-  out.elapsed_ns = 0;
-  out.bin_ns = core.bandwidth().width();
-  out.bandwidth_gbps = core.bandwidth().gbps();
-  out.elapsed_ns = out.bin_ns * static_cast<double>(out.bandwidth_gbps.size());
-  out.dram_pages = place.dram_pages();
-  out.cxl_pages = place.cxl_pages();
-  out.spilled_pages = place.spilled_pages();
-  if (const HostCache* c = sys.cache()) {
-    out.cache = c->config();
-    out.cache_stats = c->stats();
+HostsReplayResult replay_hosts(const std::vector<HostTrace>& traces, const ReplayConfig& cfg) {
+  if (traces.empty()) throw ValidationError("no trace to replay");
+  std::vector<HostSpec> specs;
+  specs.reserve(traces.size());
+  for (const HostTrace& t : traces) {
+    specs.push_back(HostSpec{t.name, t.regions.empty() ? cfg.regions : t.regions});
   }
-  const double el = std::max(1.0, sys.last_event_time().nanoseconds());
-  out.elapsed_ns = el;
-  for (const Target& t : sys.targets()) {
-    const uint64_t n = t.stats.reads + t.stats.writes;
-    out.components.push_back({t.name, "target", n, n * 64, 0.0,
-                              n ? ratio(t.stats.credit_wait, static_cast<double>(n)) : 0.0});
-    const MediaStats& m = t.media->stats();
-    const uint64_t mn = m.reads + m.writes;
-    out.components.push_back({t.name + " media", "media", mn, mn * 64,
-                              ratio(m.busy, el * t.media->channels()),
-                              mn ? ratio(m.queueing, static_cast<double>(mn)) : 0.0});
+  MultiHost mh(cfg.host, cfg.local_dram, Bytes(kLocalSize), cfg.topology, device_for_of(cfg),
+               specs);
+  ReplayConfig host_cfg = cfg;
+  host_cfg.progress = {};
+  HostsReplayResult out;
+  out.hosts.resize(traces.size());
+  std::vector<std::unique_ptr<Placement>> places;
+  std::vector<std::unique_ptr<TraceCore>> cores;
+  // Hosts by their first region (its HPA range and memdevs): each gets its part of it.
+  using Key = std::tuple<uint64_t, uint64_t, std::vector<uint16_t>>;
+  auto key = [](const CommittedRegion& r) { return Key{r.base, r.size, r.memdevs}; };
+  std::map<Key, std::vector<size_t>> by_region;
+  for (size_t i = 0; i < traces.size(); ++i) {
+    const System& sys = mh.host(i);
+    if (!sys.regions().empty()) by_region[key(sys.regions().front())].push_back(i);
   }
-  for (const auto& l : sys.links()) {
-    const auto* flit = dynamic_cast<const FlitLink*>(l.get());
-    const std::string width_speed = flit ? link_width_speed(flit->config()) : "";
-    for (Dir d : {Dir::kDown, Dir::kUp}) {
-      const LinkStats& s = l->stats(d);
-      out.components.push_back(
-          {l->name() + (d == Dir::kDown ? " down" : " up"),
-           d == Dir::kDown ? "link-down" : "link-up", s.messages, s.payload_bytes,
-           ratio(s.busy, el), s.messages ? ratio(s.queueing, static_cast<double>(s.messages)) : 0.0,
-           width_speed});
+  for (size_t i = 0; i < traces.size(); ++i) {
+    const System& sys = mh.host(i);
+    uint64_t base = 0, part = 0;
+    if (!sys.regions().empty()) {
+      const auto& sharing = by_region.at(key(sys.regions().front()));
+      const auto k =
+          static_cast<uint64_t>(std::find(sharing.begin(), sharing.end(), i) - sharing.begin());
+      part = sys.regions().front().size / sharing.size() / 4096 * 4096;
+      base = sys.regions().front().base + k * part;
     }
+    places.push_back(std::make_unique<Placement>(cfg.placement, 0, kLocalSize, base, part));
+    cores.push_back(
+        std::make_unique<TraceCore>(*traces[i].trace, *places.back(), host_cfg, out.hosts[i]));
+    mh.host(i).add(cores.back().get());
+  }
+  mh.run_until(kForever);
+  for (size_t i = 0; i < traces.size(); ++i) {
+    const System& sys = mh.host(i);
+    ReplayResult& r = out.hosts[i];
+    host_result(sys, *cores[i], *places[i], false, r);
+    // The host's root-port links carry only their down direction in its partition.
+    std::vector<const FlitLink*> root;
+    for (size_t t = 1; t < sys.targets().size(); ++t) {
+      const FlitLink* l = sys.targets()[t].hops.front().link;
+      if (std::find(root.begin(), root.end(), l) == root.end()) root.push_back(l);
+    }
+    for (const FlitLink* l : root) add_link(*l, r.elapsed_ns, r.components, {Dir::kDown});
+    out.elapsed_ns = std::max(out.elapsed_ns, r.elapsed_ns);
+  }
+  const auto& pool = mh.pool().targets();
+  for (size_t t = 1; t < pool.size(); ++t) add_media(pool[t], out.elapsed_ns, out.shared);
+  for (const FlitLink* l : mh.pool().shared_links()) add_link(*l, out.elapsed_ns, out.shared);
+  for (const FlitLink* l : mh.pool().root_port_links()) {
+    add_link(*l, out.elapsed_ns, out.shared, {Dir::kUp});
   }
   return out;
 }

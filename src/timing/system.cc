@@ -377,33 +377,20 @@ void System::dispatch(Request* r, Target& t) {
   const int64_t now = now_.picoseconds();
   int64_t at = now + to_home_;
   const Msg dm = down_msg(r->op);
+  if (out_ != nullptr && r->target != 0) {
+    // A host partition: this host's root-port link down, then the shared partition's part.
+    const Hop& h = t.hops.front();
+    at = h.link->send_ps(Dir::kDown, dm, at + h.before.picoseconds(), now);
+    out_->send(Crossing{
+        .t = at, .host = host_id_, .req = r, .target = r->target, .op = r->op, .media = r->media});
+    return;
+  }
   for (const Hop *h = t.hops.data(), *end = h + t.hops.size(); h != end; ++h) {
     at = h->link->send_ps(Dir::kDown, dm, at + h->before.picoseconds(), now);
   }
-  if (r->op == Op::kWrite) {
-    at += std::max<int64_t>(
-        0, (t.profile.frontend_latency + t.profile.write_latency_shift).picoseconds());
-    if (t.write_request_ps > 0) {
-      at = std::max(at, t.next_write_accept);
-      t.next_write_accept = at + t.write_request_ps;
-    }
-  } else {
-    at += t.profile.frontend_latency.picoseconds();
-  }
-  if (t.request_ps > 0) {
-    // The controller's request pipeline passes one line per request_ps, reads and writes alike;
-    // requests reach it in dispatch order (the path down is FIFO).
-    at = std::max(at, t.next_accept);
-    t.next_accept = at + t.request_ps;
-  }
-  r->arrived = Duration::ps(at);
-  at = t.media->access(r->op, r->media, Duration::ps(at)).picoseconds();
-  at += t.profile.backend_latency.picoseconds();
-  if (t.profile.in_order) {
-    // Requests reach the controller in order (the path down is FIFO), so this is arrival order.
-    at = std::max(at, t.last_response);
-    t.last_response = at;
-  }
+  int64_t arrived = 0;
+  at = serve_at_device(t, r->op, r->media, at, arrived);
+  r->arrived = Duration::ps(arrived);
   // The way back. Link calendars take reservations in any order, so the whole way back is
   // computed now and only the arrival at the core is an event.
   const Msg um = up_msg(r->op);
@@ -411,6 +398,13 @@ void System::dispatch(Request* r, Target& t) {
     --h;
     at = h->link->send_ps(Dir::kUp, um, at, now) + h->before.picoseconds();
   }
+  events_.push(Duration::ps(at + from_home_), &completion_, r);
+}
+
+void System::receive(const Crossing& c) {
+  Request* r = c.req;
+  r->arrived = Duration::ps(c.arrived);
+  const int64_t at = c.t + targets_[c.target].hops.front().before.picoseconds();
   events_.push(Duration::ps(at + from_home_), &completion_, r);
 }
 

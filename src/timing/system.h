@@ -11,6 +11,7 @@
 // Fabric::decode() returns, over that memdev's component path (Fabric::memdev_path).
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "timing/event_queue.h"
 #include "timing/host_cache.h"
 #include "timing/link.h"
+#include "timing/partition.h"
 #include "timing/profile.h"
 #include "timing/request.h"
 #include "timing/requester.h"
@@ -62,6 +64,38 @@ struct Target {
   std::vector<uint16_t> ring;  // requesters with waiting requests, in arrival order
   size_t ring_head = 0, ring_size = 0;
 };
+
+// The device side of a request reaching target t's controller at `at` (ps): frontend latency,
+// the controller's request pipelines, media, backend latency, in-order responses. Returns when
+// the response leaves the controller; `arrived` gets when the controller took the request.
+// Inline: it is on the engine's per-request path (System::dispatch).
+inline int64_t serve_at_device(Target& t, Op op, uint64_t media, int64_t at, int64_t& arrived) {
+  if (op == Op::kWrite) {
+    at += std::max<int64_t>(
+        0, (t.profile.frontend_latency + t.profile.write_latency_shift).picoseconds());
+    if (t.write_request_ps > 0) {
+      at = std::max(at, t.next_write_accept);
+      t.next_write_accept = at + t.write_request_ps;
+    }
+  } else {
+    at += t.profile.frontend_latency.picoseconds();
+  }
+  if (t.request_ps > 0) {
+    // The controller's request pipeline passes one line per request_ps, reads and writes alike;
+    // requests reach it in dispatch order (the path down is FIFO).
+    at = std::max(at, t.next_accept);
+    t.next_accept = at + t.request_ps;
+  }
+  arrived = at;
+  at = t.media->access(op, media, Duration::ps(at)).picoseconds();
+  at += t.profile.backend_latency.picoseconds();
+  if (t.profile.in_order) {
+    // Requests reach the controller in order (the path down is FIFO), so this is arrival order.
+    at = std::max(at, t.last_response);
+    t.last_response = at;
+  }
+  return at;
+}
 
 // A committed region (Linux's regionN) as the host sees it.
 struct CommittedRegion {
@@ -118,6 +152,24 @@ class System {
   // Runs requesters (starting them first if needed) until simulated time `end`.
   void run_until(Duration end);
   [[nodiscard]] Duration now() const { return now_; }
+
+  // Makes this system one host partition of a multi-host model (multi_host.h), host number
+  // `host`: requests to CXL targets cross the root-port link down (this host's transmitter) and
+  // are then sent to `out`; the rest of their way (below the root-port link, the device, and the
+  // root-port link up) is another partition's, whose answer comes back through receive(). Call
+  // before run_until().
+  void attach(Outbox* out, uint16_t host) {
+    out_ = out;
+    host_id_ = host;
+  }
+  // A response crossing up the root-port link (`c.t` at or after the current time): the request
+  // completes after the root port and the way to the core.
+  void receive(const Crossing& c);
+  // Time of the next event, or nullopt when none is scheduled.
+  [[nodiscard]] std::optional<Duration> next_event_time() {
+    if (events_.empty()) return std::nullopt;
+    return events_.next_time();
+  }
   // Time of the last event processed (run_until's bound is not an event).
   [[nodiscard]] Duration last_event_time() const { return last_event_; }
 
@@ -182,6 +234,8 @@ class System {
   bool started_ = false;
   uint64_t completed_ = 0;
   int64_t to_home_, from_home_, rp_;
+  Outbox* out_ = nullptr;  // set: a host partition (attach)
+  uint16_t host_id_ = 0;
 };
 
 }  // namespace cxlsim::timing

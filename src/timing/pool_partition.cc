@@ -1,0 +1,119 @@
+#include "timing/pool_partition.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "fabric/fabric.h"
+#include "spec/error.h"
+#include "timing/link_training.h"
+
+namespace cxlsim::timing {
+
+PoolPartition::PoolPartition(const HostProfile& host, Bytes local_size, const Topology& topo,
+                             const std::function<DeviceProfile(const std::string&)>& device_for,
+                             const std::vector<std::string>& host_names)
+    : up_(host_names.size()) {
+  const size_t hosts = host_names.size();
+  const auto fabric =
+      Fabric::build(place_windows(topo, local_size), FabricOptions{.map_backing_files = false});
+  const Fabric& f = *fabric;
+  targets_.emplace_back();  // local DRAM: each host's own
+  targets_[0].name = "local-dram";
+  // Links as System makes them: named by their upstream port, configured by the profile of the
+  // first memdev below it, at the width and speed the topology's link ends train to.
+  std::map<std::string, FlitLink*> shared;
+  std::vector<std::map<std::string, FlitLink*>> root(hosts);
+  auto make_link = [&](const std::string& prefix, const std::vector<std::string>& path, size_t i,
+                       const DeviceProfile& p) {
+    const LinkConfig cfg = trained_link_config(p.link, f.topology().trained_link_below(path[i]));
+    links_.push_back(std::make_unique<FlitLink>(prefix + path[i] + "->" + path[i + 1], cfg));
+    (prefix.empty() ? shared_links_ : root_links_).push_back(links_.back().get());
+    return links_.back().get();
+  };
+  for (size_t m = 0; m < f.memdev_count(); ++m) {
+    Target t;
+    t.name = f.memdev(m).id();
+    t.profile = device_for(t.name);
+    t.media = std::make_unique<Dram>(t.profile.dram);
+    if (t.profile.throughput > Bandwidth()) {
+      t.request_ps = t.profile.throughput.transfer_time(Bytes(64)).picoseconds();
+    }
+    if (t.profile.write_throughput > Bandwidth()) {
+      t.write_request_ps = t.profile.write_throughput.transfer_time(Bytes(64)).picoseconds();
+    }
+    const auto path = f.memdev_path(m);  // host bridge, root port, [switch, dport]*, memdev
+    for (size_t h = 0; h < hosts; ++h) {
+      auto it = root[h].find(path[1]);
+      if (it == root[h].end()) {
+        it = root[h].emplace(path[1], make_link(host_names[h] + ":", path, 1, t.profile)).first;
+      }
+      up_[h].resize(m + 2, nullptr);
+      up_[h][m + 1] = it->second;
+    }
+    for (size_t i = 3; i + 1 < path.size(); i += 2) {
+      auto it = shared.find(path[i]);
+      if (it == shared.end()) it = shared.emplace(path[i], make_link("", path, i, t.profile)).first;
+      t.hops.push_back(Hop{host.switch_latency, it->second, true});
+    }
+    targets_.push_back(std::move(t));
+  }
+  served_.assign(targets_.size(), std::vector<uint64_t>(hosts, 0));
+  int64_t least = INT64_MAX;
+  for (const auto& per_host : root) {
+    for (const auto& [port, link] : per_host) {
+      for (Msg m : {Msg::kReqRead, Msg::kReqWriteData, Msg::kRespData, Msg::kRespNoData}) {
+        least = std::min(least, link->idle_latency(m).picoseconds());
+      }
+    }
+  }
+  min_crossing_ = Duration::ps(least == INT64_MAX ? 0 : least);
+}
+
+void PoolPartition::run_until(int64_t end) {
+  settle();
+  while (head_ < pending_.size() && pending_[head_].t <= end) serve(pending_[head_++]);
+}
+
+void PoolPartition::settle() {
+  if (incoming_.empty()) return;
+  auto before = [](const Crossing& a, const Crossing& b) { return CrossingAfter{}(b, a); };
+  std::sort(incoming_.begin(), incoming_.end(), before);
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(head_));
+  head_ = 0;
+  const auto mid = static_cast<ptrdiff_t>(pending_.size());
+  pending_.insert(pending_.end(), incoming_.begin(), incoming_.end());
+  std::inplace_merge(pending_.begin(), pending_.begin() + mid, pending_.end(), before);
+  incoming_.clear();
+}
+
+void PoolPartition::serve(const Crossing& c) {
+  if (c.target == 0 || c.target >= targets_.size() || c.host >= up_.size()) {
+    throw OperationError(
+        fmt::format("pool partition: request for target {} of host {}", c.target, c.host));
+  }
+  Target& t = targets_[c.target];
+  const int64_t now = c.t;
+  int64_t at = c.t;
+  const Msg dm = c.op == Op::kRead ? Msg::kReqRead : Msg::kReqWriteData;
+  for (const Hop& h : t.hops) {
+    at = h.link->send_ps(Dir::kDown, dm, at + h.before.picoseconds(), now);
+  }
+  Crossing back = c;
+  at = serve_at_device(t, c.op, c.media, at, back.arrived);
+  const Msg um = c.op == Op::kRead ? Msg::kRespData : Msg::kRespNoData;
+  for (auto h = t.hops.rbegin(); h != t.hops.rend(); ++h) {
+    at = h->link->send_ps(Dir::kUp, um, at, now) + h->before.picoseconds();
+  }
+  back.t = up_[c.host][c.target]->send_ps(Dir::kUp, um, at, now);
+  if (c.op == Op::kRead) {
+    ++t.stats.reads;
+  } else {
+    ++t.stats.writes;
+  }
+  ++served_[c.target][c.host];
+  out_.send(back);
+}
+
+}  // namespace cxlsim::timing

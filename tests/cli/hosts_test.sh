@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Several hosts over one fabric (docs/multihost.md): `cxlsim mlc --hosts N`, `cxlsim replay
+# --model requests --host-trace HOST=FILE`. Usage: hosts_test.sh <cxlsim> <source-dir>
+source "$(dirname "$0")/lib.sh"
+num() { python3 -c "import sys; sys.exit(0 if $1 else 1)"; }
+
+run 0 mlc --help
+expect_out "--hosts"
+expect_out "--host-target"
+
+# One host alone on mem0 of builtin:switch, then two hosts on mem0, then one on each device.
+run 0 mlc --max-bandwidth --topology builtin:switch --target mem0 --window-us 30 --json
+alone=$(jqv '.max_bandwidth_mbps["ALL Reads"]')
+run 0 mlc --max-bandwidth --hosts 2 --topology builtin:switch --target mem0 --window-us 30 --json
+h0=$(jqv '.hosts[0].max_bandwidth_mbps["ALL Reads"]')
+h1=$(jqv '.hosts[1].max_bandwidth_mbps["ALL Reads"]')
+total=$(jqv '.total.max_bandwidth_mbps["ALL Reads"]')
+[[ $(jqv '[.hosts[].name] | join(",")') == h0,h1 ]] || fail "hosts not named h0,h1: $OUT"
+num "0.4 * $alone < $h0 < 0.6 * $alone and 0.4 * $alone < $h1 < 0.6 * $alone" ||
+  fail "two hosts on mem0 should get about half each of $alone: $h0, $h1"
+num "abs($h0 + $h1 - $total) < 1 and abs($total - $alone) < 0.05 * $alone" ||
+  fail "total $total should be the sum and about one host's $alone"
+run 0 mlc --max-bandwidth --hosts 2 --topology builtin:switch --target mem0 --host-target h1=mem1 \
+  --window-us 30 --json
+[[ $(jqv '.hosts[1].target') == mem1 ]] || fail "h1's target is not mem1: $OUT"
+a=$(jqv '.hosts[0].max_bandwidth_mbps["ALL Reads"]')
+b=$(jqv '.hosts[1].max_bandwidth_mbps["ALL Reads"]')
+num "abs($a - $alone) < 0.02 * $alone and abs($b - $alone) < 0.02 * $alone" ||
+  fail "hosts on different devices should each keep $alone: $a, $b"
+
+# Loaded latency: per-host curves; latency rises with load on the shared device.
+run 0 mlc --loaded-latency --hosts 2 --topology builtin:switch --target mem0 --window-us 30 \
+  --inject-delays 0,20000 --json
+[[ $(jqv '.hosts[0].points | length') == 2 && $(jqv '.total.points | length') == 2 ]] ||
+  fail "loaded latency: 2 points per host and in total: $OUT"
+num "$(jqv '.hosts[0].points[0].latency_ns') > 2 * $(jqv '.hosts[0].points[1].latency_ns')" ||
+  fail "loaded latency: no rise with load"
+num "abs($(jqv '.total.points[0].latency_ns') - ($(jqv '.hosts[0].points[0].latency_ns') + \
+  $(jqv '.hosts[1].points[0].latency_ns')) / 2) < 0.01" || fail "loaded latency: total is no mean"
+run 0 mlc --loaded-latency --hosts 2 --topology builtin:switch --window-us 20 --inject-delays 0
+expect_out "Total bw"
+expect_out "h1 lat"
+run 0 mlc --idle-latency --max-bandwidth --hosts 3 --window-us 20
+expect_out "Idle latency (ns)"
+expect_out "h2"
+
+# Bad input: usage errors with a clear message.
+run 2 mlc --max-bandwidth --hosts 0
+expect_err "--hosts must be 1..64"
+run 2 mlc --max-bandwidth --hosts 2 --host-target h1=mem1
+expect_err "--host-target needs --topology"
+run 2 mlc --max-bandwidth --hosts 2 --topology builtin:switch --host-target h5=mem1
+expect_err "no host 'h5'"
+run 2 mlc --max-bandwidth --hosts 2 --topology builtin:switch --host-target h1=nope
+expect_err "host h1: --target 'nope'"
+run 2 mlc --max-bandwidth --hosts 2 --topology builtin:switch --host-target h1
+expect_err "expected HOST=TARGET"
+run 2 mlc --max-bandwidth --topology builtin:switch --host-target h1=mem1
+expect_err "--host-target needs --hosts 2 or more"
+run 2 mlc --loaded-latency --hosts 2 --compare "$SRC/data/mlc/cxl-asic_read-seq_16thr.log"
+expect_err "not with --hosts"
+run 2 mlc --max-bandwidth --hosts 3 --topology builtin:pool-2host
+expect_err "names 2 host(s)"
+
+# --- replay: one trace per host ------------------------------------------------------------
+python3 -c "
+with open('$TMP/t.txt', 'w') as f:
+    for i in range(20000): f.write(f'R {0x10000000 + i * 64:x}\\n')
+"
+mem0=(--topology builtin:switch --region window=0,ways=1,granularity=256,targets=mem0,mode=ram
+  --max-outstanding 1024 --model requests --json)
+run 0 replay "$TMP/t.txt" "${mem0[@]}"
+alone=$(jqv '.bandwidth_gbps')
+run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" "${mem0[@]}"
+[[ $(jqv '[.hosts[].requests] | join(",")') == 20000,20000 ]] || fail "replay: requests per host: $OUT"
+a=$(jqv '.hosts[0].bandwidth_gbps')
+b=$(jqv '.hosts[1].bandwidth_gbps')
+total=$(jqv '.total.bandwidth_gbps')
+num "0.4 * $alone < $a < 0.6 * $alone and 0.4 * $alone < $b < 0.6 * $alone" ||
+  fail "replay: two hosts on mem0 should get about half each of $alone GB/s: $a, $b"
+num "abs($total - $alone) < 0.05 * $alone" || fail "replay: total $total vs one host's $alone"
+num "$(jqv '.total.latency_ns.mean') > 0" || fail "replay: no total latency"
+[[ $(jqv '.shared_components[] | select(.name == "mem0 media") | .requests') == 40000 ]] ||
+  fail "replay: mem0's media should serve both hosts"
+# A host on another device (its own 1-way region on mem1) is not slowed.
+run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" "${mem0[@]}" \
+  --host-region h1=window=0,ways=1,granularity=256,targets=mem1,mode=ram
+a=$(jqv '.hosts[0].bandwidth_gbps')
+b=$(jqv '.hosts[1].bandwidth_gbps')
+num "abs($a - $alone) < 0.02 * $alone and abs($b - $alone) < 0.02 * $alone" ||
+  fail "replay: hosts on mem0 and mem1 should each keep $alone GB/s: $a, $b"
+[[ $(jqv '.shared_components[] | select(.name == "mem1 media") | .requests') == 20000 ]] ||
+  fail "replay: --host-region h1 on mem1 should send h1's lines to mem1"
+run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" --model requests --quiet
+expect_out "Shared by the hosts"
+expect_out "h1:rp0"
+run 2 replay --host-trace h0="$TMP/t.txt"
+expect_err "--host-trace runs on --model requests"
+run 2 replay --model requests --host-trace h0="$TMP/t.txt" --host-trace h0="$TMP/t.txt"
+expect_err "given twice"
+run 2 replay --model requests --host-trace h0
+expect_err "expected HOST=FILE"
+run 2 replay --model requests "$TMP/t.txt" --host-trace h0="$TMP/t.txt"
+expect_err "not both"
+run 2 replay --model requests --host-trace h0="$TMP/t.txt" --host-region h3=window=0,ways=1
+expect_err "no --host-trace for host 'h3'"
+run 2 replay --model requests "$TMP/t.txt" --host-region h0=window=0,ways=1
+expect_err "--host-region needs --host-trace"
+
+finish hosts_test
