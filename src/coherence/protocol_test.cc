@@ -120,9 +120,45 @@ TEST(CoherenceCxlCache, StoreToASharedLineUpgradesWithRdOwnNoData) {
   EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
 }
 
+// Spec tables of allowed answers: a request or snoop name and the names it may be answered by.
+using Allowed = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+bool allows(const Allowed& table, const std::string& req, const std::string& rsp) {
+  const auto it =
+      std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == req; });
+  return it != table.end() &&
+         std::find(it->second.begin(), it->second.end(), rsp) != it->second.end();
+}
+
+// Every access by agent 0 from each of its starting states (I, S, E, M), with agent 1 holding the
+// line in each state too; `check` sees each transaction that sent a request.
+template <class Check>
+void for_each_transaction(Flavour f, const Check& check) {
+  const std::vector<Access> setups = {Access::kNone, Access::kLoadShared, Access::kLoad,
+                                      Access::kStore};
+  std::vector<Access> accesses = {Access::kLoad,      Access::kLoadShared, Access::kStore,
+                                  Access::kStoreFull, Access::kEvict,      Access::kReadCurrent};
+  if (f == Flavour::kCache) {
+    accesses.insert(accesses.end(), {Access::kFlush, Access::kWrInv, Access::kWOWrInvF,
+                                     Access::kWOWrInv, Access::kItoMWr, Access::kWrCur});
+  }
+  for (const Access other : setups) {
+    for (const Access setup : setups) {
+      for (const Access a : accesses) {
+        Runner r(cfg(f, 2));
+        Transaction t;
+        if (other != Access::kNone) r.run(1, 0, other, 1, t);
+        if (setup != Access::kNone) r.run(0, 0, setup, 2, t);
+        r.run(0, 0, a, 3, t);
+        if (t.issue == Issue::kSent) check(t);
+      }
+    }
+  }
+}
+
 // CXL 3.1 Table 3-23: the H2D responses each D2H request (to host memory) may get.
 TEST(CoherenceCxlCache, EveryRequestGetsOnlyTheResponsesTable323Allows) {
-  const std::vector<std::pair<std::string, std::vector<std::string>>> allowed = {
+  const Allowed allowed = {
       {"RdCurr", {}},
       {"RdOwn", {"GO-Err", "GO-I", "GO-E", "GO-M"}},
       {"RdShared", {"GO-Err", "GO-I", "GO-S"}},
@@ -138,40 +174,65 @@ TEST(CoherenceCxlCache, EveryRequestGetsOnlyTheResponsesTable323Allows) {
       {"WOWrInvF", {"ExtCmp", "Fast_GO_WritePull", "GO_ERR_WritePull"}},
       {"WrInv", {"WritePull", "GO-Err", "GO-I"}},
   };
-  // Each access from each starting state of the requester (I, S, E, M), the other agent
-  // holding the line modified or not.
-  const std::vector<Access> setups = {Access::kNone, Access::kLoadShared, Access::kLoad,
-                                      Access::kStore};
-  const std::vector<Access> accesses = {
-      Access::kLoad,     Access::kLoadShared,  Access::kStore,  Access::kStoreFull,
-      Access::kEvict,    Access::kReadCurrent, Access::kFlush,  Access::kWrInv,
-      Access::kWOWrInvF, Access::kWOWrInv,     Access::kItoMWr, Access::kWrCur};
   std::set<std::string> seen;
-  for (const bool other_modified : {false, true}) {
-    for (const Access setup : setups) {
-      for (const Access a : accesses) {
-        Runner r(cfg(Flavour::kCache, 2));
-        Transaction t;
-        if (other_modified) r.run(1, 0, Access::kStore, 1, t);
-        if (setup != Access::kNone) r.run(0, 0, setup, 2, t);
-        r.run(0, 0, a, 3, t);
-        if (t.issue != Issue::kSent) continue;
-        const std::string req(opcode_name(t.log[0].msg.ch, t.log[0].msg.op));
-        seen.insert(req);
-        const auto it = std::find_if(allowed.begin(), allowed.end(),
-                                     [&](const auto& e) { return e.first == req; });
-        ASSERT_NE(it, allowed.end()) << req;
-        for (int i = 1; i < t.count; ++i) {
-          const Message& m = t.log[i].msg;
-          if (m.ch != Channel::kH2DRsp || m.agent != 0) continue;
-          const std::string rsp(opcode_name(m.ch, m.op));
-          EXPECT_NE(std::find(it->second.begin(), it->second.end(), rsp), it->second.end())
-              << req << " got " << rsp;
-        }
-      }
+  for_each_transaction(Flavour::kCache, [&](const Transaction& t) {
+    const std::string req(opcode_name(t.log[0].msg.ch, t.log[0].msg.op));
+    seen.insert(req);
+    for (int i = 1; i < t.count; ++i) {
+      const Message& m = t.log[i].msg;
+      if (m.ch != Channel::kH2DRsp || m.agent != 0) continue;
+      const std::string rsp(opcode_name(m.ch, m.op));
+      EXPECT_TRUE(allows(allowed, req, rsp)) << req << " got " << rsp;
     }
-  }
+  });
   EXPECT_EQ(seen.size(), allowed.size());  // every request opcode was tried
+}
+
+// CXL 3.1 Table 3-26: the D2H responses each H2D snoop may get.
+TEST(CoherenceCxlCache, EverySnoopGetsOnlyTheResponsesTable326Allows) {
+  const Allowed allowed = {
+      {"SnpData", {"RspIHitI", "RspSHitSE", "RspSFwdM", "RspIFwdM"}},
+      {"SnpInv", {"RspIHitI", "RspIHitSE", "RspIFwdM"}},
+      {"SnpCur", {"RspIHitI", "RspVHitV", "RspSHitSE", "RspSFwdM", "RspIFwdM", "RspVFwdV"}},
+  };
+  std::set<std::string> seen;
+  for_each_transaction(Flavour::kCache, [&](const Transaction& t) {
+    for (int i = 0; i < t.count; ++i) {
+      const Message& m = t.log[i].msg;
+      if (m.ch != Channel::kD2HRsp) continue;
+      ASSERT_GE(t.log[i].cause, 0);
+      const Message& snp = t.log[t.log[i].cause].msg;
+      ASSERT_EQ(snp.ch, Channel::kH2DReq);
+      const std::string req(opcode_name(snp.ch, snp.op));
+      const std::string rsp(opcode_name(m.ch, m.op));
+      seen.insert(req);
+      EXPECT_TRUE(allows(allowed, req, rsp)) << req << " got " << rsp;
+    }
+  });
+  EXPECT_EQ(seen.size(), allowed.size());
+}
+
+// CXL 3.1 Tables 3-39 and 3-42: the S2M NDR each HDM-DB request and write-back gets.
+TEST(CoherenceHdmDb, EveryRequestGetsTheCompletionTables339And342Name) {
+  const Allowed allowed = {
+      {"MemRd,A", {"Cmp-E"}},  {"MemRd,S", {"Cmp-S", "Cmp-E"}}, {"MemRd,I", {"Cmp"}},
+      {"MemInv,A", {"Cmp-E"}}, {"MemClnEvct", {"Cmp"}},         {"MemWr,I", {"Cmp"}},
+  };
+  std::set<std::string> seen;
+  for_each_transaction(Flavour::kBackInvalidate, [&](const Transaction& t) {
+    const std::string req(opcode_name(t.log[0].msg.ch, t.log[0].msg.op));
+    seen.insert(req);
+    int completions = 0;
+    for (int i = 1; i < t.count; ++i) {
+      const Message& m = t.log[i].msg;
+      if (m.ch != Channel::kS2MNDR || m.agent != 0) continue;
+      ++completions;
+      const std::string rsp(opcode_name(m.ch, m.op));
+      EXPECT_TRUE(allows(allowed, req, rsp)) << req << " got " << rsp;
+    }
+    EXPECT_EQ(completions, 1) << req;
+  });
+  EXPECT_EQ(seen.size(), allowed.size());
 }
 
 TEST(CoherenceCxlCache, BoundedSnoopFilterEvictsAnEntryBySnpInv) {
