@@ -1,10 +1,11 @@
 // Exhaustive check of the protocol (protocol.h): a breadth-first search over every global
 // state a small system can reach: each agent's cache lines, the home's lines and snoop filter,
 // and every message in flight, with requesters issuing a bounded number of accesses in any
-// order and messages delivered in every order the channel rules allow (§3.2.2.1: channels are
-// independent and unordered, except that a snoop may not pass an earlier GO to the same agent
-// and line; the same order holds for HDM-DB's Cmp and BISnp, which the BIConflict handshake of
-// §3.3.3 establishes). In every reachable state it checks
+// order and messages delivered in every order the channel rules allow (CXL 3.1 §3.2.2.1,
+// §3.3.2: channels are independent and unordered, except that a snoop may not pass an earlier
+// GO to the same agent and line, §3.4 rule I11a; the same order holds for HDM-DB's Cmp and
+// BISnp, which the BIConflict/BIConflictAck handshake of §3.5.1.3 establishes). In every
+// reachable state it checks
 //   - single writer, multiple readers: a line in M or E at one cache is valid at no other;
 //   - data values: every valid copy holds the last value written, memory does whenever no
 //     cache holds the line modified and no dirty data is in flight, and every read returns

@@ -71,7 +71,7 @@ TEST(CoherenceExplore, CxlCacheThreeAgentsOneLine) { expect_correct(cache_system
 TEST(CoherenceExplore, CxlCacheUncachedReadsWritesAndFlushes) {
   Workload w = cache_system(2, 1, 2);
   w.accesses = {Access::kLoadShared, Access::kStoreFull, Access::kReadCurrent, Access::kFlush,
-                Access::kWrInv,      Access::kItoMWr,    Access::kEvict};
+                Access::kWrInv,      Access::kWOWrInv,   Access::kItoMWr,      Access::kEvict};
   expect_correct(w);
 }
 

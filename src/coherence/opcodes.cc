@@ -38,9 +38,11 @@ std::string_view opcode_name(Channel c, uint8_t op) {
   static constexpr std::array<std::string_view, 7> kD2HRsp = {
       "RspIHitI", "RspVHitV", "RspIHitSE", "RspSHitSE", "RspSFwdM", "RspIFwdM", "RspVFwdV"};
   static constexpr std::array<std::string_view, 3> kH2DReq = {"SnpData", "SnpInv", "SnpCur"};
-  static constexpr std::array<std::string_view, 9> kH2DRsp = {
-      "GO-I",  "GO-S", "GO-E", "GO-M", "GO-Err", "WritePull", "GO_WritePull", "GO_WritePull_Drop",
-      "ExtCmp"};
+  static constexpr std::array<std::string_view, 10> kH2DRsp = {"GO-I",         "GO-S",
+                                                               "GO-E",         "GO-M",
+                                                               "GO-Err",       "WritePull",
+                                                               "GO_WritePull", "GO_WritePull_Drop",
+                                                               "ExtCmp",       "Fast_GO_WritePull"};
   static constexpr std::array<std::string_view, 5> kM2SReq = {"MemRd,A", "MemRd,S", "MemRd,I",
                                                               "MemInv,A", "MemClnEvct"};
   static constexpr std::array<std::string_view, 3> kBIRsp = {"BIRspI", "BIRspS", "BIRspE"};

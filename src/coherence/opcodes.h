@@ -1,6 +1,7 @@
 // CXL 3.1 coherence messages: the CXL.cache channels and opcodes (§3.2) and the CXL.mem
 // back-invalidation channels and opcodes HDM-DB adds (§3.3), as the protocol engine
-// (protocol.h) sends them. Names are the spec's; each enum cites the table it comes from.
+// (protocol.h) sends them. Names are the spec's; each enum cites the CXL 3.1 table it comes
+// from (section and table numbers checked against the CXL 3.1 text, August 2023).
 #pragma once
 
 #include <cstdint>
@@ -8,12 +9,13 @@
 
 namespace cxlsim::coherence {
 
-// MESI state of a line in one cache (§3.2.4.1: devices cache in M, E, S or I; the host tracks
-// them in its snoop filter).
+// MESI state of a line in one cache (CXL 3.1 Table 3-20: the states a GO grants; the host
+// tracks them in its snoop filter).
 enum class Mesi : uint8_t { kI, kS, kE, kM };
 
-// The channels a message travels on. CXL.cache (§3.2.2): three per direction.
-// CXL.mem (§3.3.2): M2S Req/RwD/BIRsp toward the device, S2M BISnp/NDR/DRS toward the host.
+// The channels a message travels on. CXL.cache (CXL 3.1 §3.2.1): three per direction.
+// CXL.mem (§3.3.1, §3.3.2): M2S Req/RwD/BIRsp toward the device, S2M BISnp/NDR/DRS toward the
+// host.
 enum class Channel : uint8_t {
   kD2HReq,
   kD2HRsp,
@@ -35,7 +37,7 @@ bool toward_agent(Channel c);
 // True for channels whose message carries a 64-byte line.
 bool carries_data(Channel c);
 
-// D2H Request opcodes (§3.2.4.2).
+// D2H Request opcodes (CXL 3.1 §3.2.4.2, Table 3-22).
 enum class D2HReq : uint8_t {
   kRdCurr,
   kRdOwn,
@@ -53,7 +55,7 @@ enum class D2HReq : uint8_t {
   kWrInv,
   kCacheFlushed,
 };
-// D2H Response opcodes (§3.2.4.3): the device's answer to a snoop, naming the
+// D2H Response opcodes (CXL 3.1 §3.2.4.3, Table 3-25): the device's answer to a snoop, naming the
 // state it keeps ("I", "S", "V": unchanged) and whether data follows on D2H Data ("Fwd").
 enum class D2HRsp : uint8_t {
   kRspIHitI,
@@ -64,10 +66,11 @@ enum class D2HRsp : uint8_t {
   kRspIFwdM,
   kRspVFwdV
 };
-// H2D Request opcodes (§3.2.4.4): snoops.
+// H2D Request opcodes (CXL 3.1 §3.2.4.4, Table 3-26): snoops.
 enum class H2DReq : uint8_t { kSnpData, kSnpInv, kSnpCur };
-// H2D Response opcodes (§3.2.4.5). GO carries the granted state (§3.2.4.5.1:
-// GO-I/S/E/M/Err); WritePull asks for the data of a write (§3.2.4.5.2).
+// H2D Response opcodes (CXL 3.1 §3.2.4.5, Table 3-27). GO carries the granted state
+// (§3.2.4.5.2, Table 3-20: GO-I/S/E/M/Err); WritePull asks for the data of a write
+// (§3.2.4.5.1); Fast_GO_WritePull (§3.2.4.5.6) is followed by ExtCmp (§3.2.4.5.4).
 enum class H2DRsp : uint8_t {
   kGoI,
   kGoS,
@@ -78,20 +81,25 @@ enum class H2DRsp : uint8_t {
   kGoWritePull,
   kGoWritePullDrop,
   kExtCmp,
+  kFastGoWritePull,
 };
-// M2S Req opcodes used for HDM-DB (§3.3.5) with the MetaValue the host asks for
-// (§3.3.5.1: A = any/exclusive, S = shared, I = the host will not cache) and MemClnEvct
-// (the host drops a clean line; the device clears its snoop filter entry).
+// M2S Req opcodes used for HDM-DB (CXL 3.1 §3.3.5, Tables 3-35 and 3-39) with the MetaValue
+// the host asks for (Table 3-37: A = any/exclusive, S = shared, I = the host will not cache;
+// "MemRd,I" is the uncached current read, MemRd with SnpCur answered by Cmp + MemData) and
+// MemClnEvct (the host drops a clean line; the device clears its snoop filter entry).
 enum class M2SReq : uint8_t { kMemRdA, kMemRdS, kMemRdI, kMemInvA, kMemClnEvct };
-// M2S RwD (§3.3.6): MemWr with MetaValue I: a host writes a modified line back.
+// M2S RwD (CXL 3.1 §3.3.6, Tables 3-41/3-42): MemWr with MetaValue I: a host writes a modified
+// line back.
 enum class M2SRwD : uint8_t { kMemWrI };
-// M2S BIRsp (§3.3.7): the host's answer to a BISnp, naming the state it keeps.
+// M2S BIRsp (CXL 3.1 §3.3.7, Table 3-45): the host's answer to a BISnp, naming the state it
+// keeps.
 enum class M2SBIRsp : uint8_t { kBIRspI, kBIRspS, kBIRspE };
-// S2M BISnp (§3.3.8): the device back-invalidates or downgrades a host's copy.
+// S2M BISnp (CXL 3.1 §3.3.8, Table 3-47): the device back-invalidates or downgrades a host's
+// copy.
 enum class S2MBISnp : uint8_t { kBISnpCur, kBISnpData, kBISnpInv };
-// S2M NDR (§3.3.9): completions; Cmp-S/E/M give the host that state.
+// S2M NDR (CXL 3.1 §3.3.9, Table 3-50): completions; Cmp-S/E/M give the host that state.
 enum class S2MNDR : uint8_t { kCmp, kCmpS, kCmpE, kCmpM };
-// S2M DRS (§3.3.10).
+// S2M DRS (CXL 3.1 §3.3.10, Table 3-53).
 enum class S2MDRS : uint8_t { kMemData };
 
 std::string_view name(Channel c);

@@ -54,7 +54,7 @@ Snoop snoop_kind(const Message& m) {
   return Snoop::kCur;
 }
 
-// The request opcode for `a` from a line in `s` (§3.2.4.2, §3.3.5); false: served locally
+// The request opcode for `a` from a line in `s` (CXL 3.1 §3.2.4.2, §3.3.5); false: served locally
 // or not allowed (see Protocol::issue).
 struct Request {
   Channel ch;
@@ -156,8 +156,9 @@ Issue Protocol::issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t 
     return Issue::kHit;
   };
   if (in_device_bias(s, line)) {
-    // §2.2.2.2: in device bias the device reads and writes its memory without asking the host;
-    // the host holds no line of the page, and may not access it until the page flips back.
+    // CXL 3.1 §2.2.2: in device bias the device reads and writes its memory without asking the
+    // host; the host holds no line of the page. The spec lets the host still access the page
+    // (§2.2.2.2); here it may not until the page flips back (docs/coherence.md).
     if (agent != cfg_.device_agent) return Issue::kRefused;
     HomeLine& h = s.home[line];
     switch (a) {
@@ -198,6 +199,8 @@ Issue Protocol::issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t 
     case Access::kStore:
     case Access::kStoreFull:
       if (l.state == Mesi::kM || l.state == Mesi::kE) return hit_write();
+      // CXL 3.1 §3.2.5.15, Table 3-28: no Read from a line buried in S; RdOwnNoData upgrades.
+      if (cache() && l.state == Mesi::kS) a = Access::kStoreFull;
       if (a == Access::kStore) {
         r.op = cache() ? op(D2HReq::kRdOwn) : op(M2SReq::kMemRdA);
       } else {
@@ -211,8 +214,8 @@ Issue Protocol::issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t 
                : l.state == Mesi::kE ? op(D2HReq::kCleanEvict)
                                      : op(D2HReq::kCleanEvictNoData);
       } else if (l.state == Mesi::kM) {
-        // §3.3.6: the write-back carries its data; the host keeps the line (answering no snoop)
-        // until the device's Cmp.
+        // CXL 3.1 §3.3.6, Table 3-42: the write-back carries its data; the host keeps the line
+        // (answering no snoop) until the device's Cmp.
         r = {Channel::kM2SRwD, op(M2SRwD::kMemWrI)};
       } else {
         r.op = op(M2SReq::kMemClnEvct);
@@ -263,15 +266,16 @@ bool Protocol::deliverable(const State& s, const Message& m) const {
   switch (m.ch) {
     case Channel::kD2HReq:
     case Channel::kM2SReq:
-      // The home serves one transaction per line; later requests wait (§3.2.2.1: the host
-      // blocks a request until it has collected the snoop responses for the line).
+      // The home serves one transaction per line; later requests wait (CXL 3.1 §3.2.2.1: the
+      // host blocks a request until it has collected the snoop responses for the line).
       return s.home[m.line].busy == HomeLine::kIdle;
     case Channel::kH2DReq:
     case Channel::kS2MBISnp: {
       if (m.behind_go && cfg_.fault != Fault::kSnoopPassesGo) return false;
       const AgentLine& l = at(s, cfg_, m.agent, m.line);
       // A granted line whose data has not arrived answers snoops only once it has; an HDM-DB
-      // write-back answers none until its Cmp (§3.3.3: the host resolves the conflict first).
+      // write-back answers none until its Cmp (CXL 3.1 §3.5.1.3: the host resolves the conflict
+      // first).
       if (l.got_go && !l.got_data && l.pending != Access::kStoreFull) return false;
       if (m.ch == Channel::kS2MBISnp && l.pending == Access::kEvict && l.state == Mesi::kM) {
         return false;
@@ -347,8 +351,8 @@ void Protocol::agent_receive(State& s, const Message& m, Outbox& out) const {
           if (l.pending == Access::kEvict) l.state = Mesi::kI;  // CleanEvictNoData
           break;
         case H2DRsp::kGoWritePull: {
-          // §3.2.4.5: GO and the pull at once; the write is globally observed. A dirty evict
-          // whose line a snoop took meanwhile sends its data marked bogus (§3.2.3.3).
+          // CXL 3.1 §3.2.4.5.3: GO and the pull at once; the write is globally observed. An
+          // evict whose line a snoop took meanwhile sends its data marked bogus (§3.2.5.4).
           Message d{Channel::kD2HData, 0, m.agent, m.line};
           if (l.pending == Access::kEvict) {
             d.value = l.value;
@@ -365,11 +369,27 @@ void Protocol::agent_receive(State& s, const Message& m, Outbox& out) const {
           l.state = Mesi::kI;
           agent_complete(s, m.agent, m.line, out);
           return;
+        case H2DRsp::kWritePull:
+        case H2DRsp::kFastGoWritePull: {
+          // WrInv's WritePull, WOWrInv*'s Fast_GO_WritePull: send the data, then wait for the GO-I
+          // or ExtCmp that says the write completed.
+          Message d{Channel::kD2HData, 0, m.agent, m.line};
+          d.value = l.write;
+          out.send(d);
+          return;
+        }
+        case H2DRsp::kExtCmp:
+          l.got_go = true;
+          break;
         default:
           break;
       }
       break;
     case Channel::kS2MNDR:
+      if (static_cast<S2MNDR>(m.op) == S2MNDR::kCmp && l.pending == Access::kReadCurrent) {
+        l.got_go = true;  // MemRd,SnpCur: Cmp and MemData, in either order
+        break;
+      }
       if (static_cast<S2MNDR>(m.op) == S2MNDR::kCmp) {
         if (l.owed != 0) {  // a snoop's write-back completed: now answer the snoop
           out.send({Channel::kM2SBIRsp, static_cast<uint8_t>(l.owed - 1), m.agent, m.line});
@@ -389,11 +409,12 @@ void Protocol::agent_receive(State& s, const Message& m, Outbox& out) const {
   // Reads complete with both the GO and the data; RdOwnNoData/MemInv with the GO alone; RdCurr,
   // MemRd,I with the data alone; CLFlush and CleanEvictNoData with GO-I.
   const Access p = l.pending;
-  const bool done = p == Access::kStoreFull                      ? l.got_go
-                    : p == Access::kReadCurrent                  ? l.got_data
-                    : p == Access::kFlush || p == Access::kEvict ? l.got_go
-                    : p == Access::kNone                         ? false
-                                                                 : l.got_go && l.got_data;
+  const bool done = p == Access::kStoreFull     ? l.got_go
+                    : p == Access::kReadCurrent ? l.got_data && (cache() || l.got_go)
+                    : p == Access::kNone        ? false
+                    : p == Access::kLoad || p == Access::kLoadShared || p == Access::kStore
+                        ? l.got_go && l.got_data
+                        : l.got_go;
   if (done) agent_complete(s, m.agent, m.line, out);
 }
 
@@ -407,7 +428,8 @@ void Protocol::agent_snoop(State& s, const Message& m, Outbox& out) const {
     out.effect[out.effects++] = {false, m.agent, m.line, l.value};
   }
   if (cache()) {
-    // §3.2.4.3: the response names the state kept; a modified line's data goes on D2H Data.
+    // CXL 3.1 §3.2.4.3, Table 3-26: the response names the state kept; a modified line's data
+    // goes on D2H Data (§3.2.4.4).
     D2HRsp r = D2HRsp::kRspIHitI;
     bool data = false;
     if (st == Mesi::kM) {
@@ -431,8 +453,9 @@ void Protocol::agent_snoop(State& s, const Message& m, Outbox& out) const {
     }
     return;
   }
-  // HDM-DB (§3.3.7, §3.3.8): BIRsp names the state kept (I, S or E). A modified line is first
-  // written back (M2S RwD MemWr, §3.5.1); its BIRsp follows the device's Cmp.
+  // HDM-DB (CXL 3.1 §3.3.7 Table 3-45, §3.3.8 Table 3-47): BIRsp names the state kept (I, S or
+  // E). A modified line is first written back (M2S RwD MemWr, §3.5.1.2 Figure 3-21); its BIRsp
+  // follows the device's Cmp.
   M2SBIRsp r = M2SBIRsp::kBIRspI;
   Mesi next = Mesi::kI;
   if (st != Mesi::kI) {
@@ -466,7 +489,8 @@ void Protocol::home_receive(State& s, const Message& m, Outbox& out) const {
       home_request(s, m, out);
       return;
     case Channel::kM2SRwD:
-      // §3.3.6: a write-back is always accepted (it may not wait behind a BISnp).
+      // CXL 3.1 §3.3.3, §3.3.11: a write-back is always accepted (RwD may not wait behind a
+      // BISnp or M2S Req).
       h.memory = m.value;
       if (!m.snoop_data) {
         h.sharers = static_cast<uint16_t>(h.sharers & ~b);
@@ -492,6 +516,11 @@ void Protocol::home_receive(State& s, const Message& m, Outbox& out) const {
         h.sharers = static_cast<uint16_t>(h.sharers & ~b);
       } else {
         out.effect[out.effects++] = {true, m.agent, m.line, m.value};
+      }
+      if (h.op == Access::kWrInv) {  // CXL 3.1 §3.2.4.2.19: GO-I once the write is done
+        to_agent(out, Channel::kH2DRsp, op(H2DRsp::kGoI), m.agent, m.line);
+      } else if (h.op == Access::kWOWrInv || h.op == Access::kWOWrInvF) {  // §3.2.4.2.17
+        to_agent(out, Channel::kH2DRsp, op(H2DRsp::kExtCmp), m.agent, m.line);
       }
       home_finish(s, m.line, out);
       return;
@@ -530,7 +559,7 @@ void Protocol::home_request(State& s, const Message& m, Outbox& out) const {
   const uint16_t b = bit(m.agent);
   if (a == Access::kEvict) {
     const bool dirty = m.ch == Channel::kD2HReq && static_cast<D2HReq>(m.op) == D2HReq::kDirtyEvict;
-    if (dirty) {  // §3.2.4.2: the host pulls the data, then the line is the memory's again
+    if (dirty) {  // CXL 3.1 §3.2.4.2.15: GO_WritePull, the data, then the line is memory's
       h.busy = HomeLine::kAwaitWrite;
       h.requester = m.agent;
       h.op = a;
@@ -586,7 +615,7 @@ void Protocol::home_start(State& s, uint16_t line, Outbox& out) const {
   switch (h.op) {
     case Access::kLoad:
     case Access::kLoadShared:
-      // §3.2.4.2 RdShared/RdAny: an owner (E or M) must give up exclusivity and its data.
+      // CXL 3.1 §3.2.4.4.1 SnpData: an owner (E or M) must give up exclusivity and its data.
       if (h.owned) targets = others;
       k = Snoop::kData;
       if (cfg_.fault == Fault::kSkipSnpDataOnRead) targets = 0;
@@ -623,7 +652,8 @@ void Protocol::home_snoop_done(State& s, uint16_t line, Outbox& out) const {
   const uint8_t req = h.requester;
   const Access a = h.op;
   if (grants_copy(a)) {
-    // §3.2.4.5.1 / §3.3.9: GO-S when anyone else keeps a copy; RdAny and RdOwn get E.
+    // CXL 3.1 §3.2.4.2.7-9, Table 3-23 / Table 3-39: GO-S (Cmp-S) when anyone else keeps a
+    // copy (§3.2.4.4.1); RdAny, RdOwn and RdOwnNoData get GO-E (Cmp-E).
     const bool shared = a == Access::kLoadShared || (a == Access::kLoad && h.keep != 0);
     h.sharers = static_cast<uint16_t>(h.keep | bit(req));
     h.owned = !shared;
@@ -643,14 +673,21 @@ void Protocol::home_snoop_done(State& s, uint16_t line, Outbox& out) const {
   h.owned = h.keep_owned;
   if (a == Access::kReadCurrent) {  // without an owner the value read is the current one now
     if (!h.keep_owned) out.effect[out.effects++] = {false, req, line, h.memory};
+    // CXL 3.1 §3.2.4.2.6: RdCurr gets data and no GO. Table 3-39: MemRd,SnpCur gets Cmp and
+    // MemData (HDM-DB answers a read with both an NDR and a DRS, §3.6).
+    if (!cache()) to_agent(out, Channel::kS2MNDR, op(S2MNDR::kCmp), req, line);
     to_agent(out, cache() ? Channel::kH2DData : Channel::kS2MDRS, 0, req, line, h.memory);
     home_finish(s, line, out);
   } else if (a == Access::kFlush) {
     to_agent(out, Channel::kH2DRsp, op(H2DRsp::kGoI), req, line);
     home_finish(s, line, out);
-  } else {  // uncached write: globally observed now, data pulled
+  } else {  // uncached write: the data is pulled (CXL 3.1 Table 3-23)
     h.busy = HomeLine::kAwaitWrite;
-    to_agent(out, Channel::kH2DRsp, op(H2DRsp::kGoWritePull), req, line);
+    const H2DRsp pull = a == Access::kWrInv ? H2DRsp::kWritePull  // GO-I after the data
+                        : a == Access::kWOWrInv || a == Access::kWOWrInvF
+                            ? H2DRsp::kFastGoWritePull  // ExtCmp after the data
+                            : H2DRsp::kGoWritePull;     // ItoMWr, WrCur: observed now
+    to_agent(out, Channel::kH2DRsp, op(pull), req, line);
   }
 }
 
@@ -683,7 +720,8 @@ void Protocol::start_eviction(State& s, Outbox& out) const {
     h.keep = 0;
     h.keep_owned = false;
     h.want_data = h.got_data = 0;
-    // §3.3.3: an inclusive snoop filter evicts an entry by back-invalidating its holders.
+    // CXL 3.1 §3.3.3, §3.5.1.2: an inclusive snoop filter evicts an entry by back-invalidating
+    // its holders.
     h.waiting = cfg_.fault == Fault::kNoBackInvalidateOnEviction ? 0 : h.sharers;
     snoop(s, v, h.waiting, snoop_op(cfg_.flavour, Snoop::kInv), out);
     if (h.waiting == 0) home_snoop_done(s, v, out);
@@ -719,7 +757,7 @@ bool Protocol::flip_to_host(State& s, uint16_t page) const {
   for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
     if (at(s, cfg_, dev, l).pending != Access::kNone) return false;
   }
-  // §2.2.2.3: before the host may use the page the device flushes it from its cache.
+  // CXL 3.1 §2.2.2.3: before the host may use the page the device flushes it from its cache.
   for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
     AgentLine& d = at(s, cfg_, dev, l);
     if (d.state == Mesi::kM) s.home[l].memory = d.value;
@@ -739,8 +777,8 @@ bool Protocol::flip_to_device(State& s, uint16_t page) const {
     for (uint8_t a = 0; a < cfg_.agents; ++a) {
       if (at(s, cfg_, a, l).pending != Access::kNone || at(s, cfg_, a, l).owed != 0) return false;
     }
-    // §2.2.2.3: software flushes the page from the host's caches before it flips the bias;
-    // the host's snoop filter shows that no host cache may still hold a line of it.
+    // CXL 3.1 §2.2.2 (the Transition Agent flushes the host's caches of the page) and
+    // §3.2.4.2.13: the host's snoop filter shows no host cache may still hold a line of it.
     if ((h.sharers & ~bit(dev)) != 0 && cfg_.fault != Fault::kFlipWithoutFlush) return false;
   }
   for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {

@@ -9,7 +9,8 @@
 // One rule set serves both wire protocols (Flavour): a request, snoops of the other holders,
 // their responses (with data when modified), then the grant. Only the opcodes and channels
 // differ, and the two places where CXL.cache and CXL.mem differ in flow: CXL.cache pulls write
-// data (GO_WritePull, §3.2.4.5) while a CXL.mem write-back carries it (M2S RwD, §3.3.6).
+// data (WritePull / GO_WritePull, CXL 3.1 §3.2.4.2.4, §3.2.4.5) while a CXL.mem write-back
+// carries it (M2S RwD, §3.3.6). Section and table numbers in this layer are CXL 3.1's.
 #pragma once
 
 #include <cstdint>
@@ -21,21 +22,22 @@
 namespace cxlsim::coherence {
 
 enum class Flavour : uint8_t {
-  kCache,           // CXL.cache (§3.2): home = host home agent, agents = device caches
-  kBackInvalidate,  // HDM-DB (§3.3.3, §3.5.1): home = device DCOH, agents = host caches
+  kCache,           // CXL.cache (CXL 3.1 §3.2): home = host home agent, agents = device caches
+  kBackInvalidate,  // HDM-DB (CXL 3.1 §3.3.3, §3.5.1): home = device DCOH, agents = host caches
 };
 
-// What a requester asks its cache to do with one line. The engine picks the opcode (§3.2.4.2
-// for CXL.cache, §3.3.5 for HDM-DB) from the access and the line's state.
+// What a requester asks its cache to do with one line. The engine picks the opcode (CXL 3.1
+// §3.2.4.2 for CXL.cache, §3.3.5 for HDM-DB) from the access and the line's state, keeping the
+// buried-state rules (§3.2.5.15 Table 3-28, §3.3.11.1 Table 3-55).
 enum class Access : uint8_t {
   kLoad,         // cached read: RdAny (E when alone, else S) / MemRdS
   kLoadShared,   // cached read in S: RdShared / MemRdS
-  kStore,        // cached write: hit in E/M, else RdOwn / MemRdA
+  kStore,        // cached write: hit in E/M, RdOwnNoData from S, else RdOwn / MemRdA
   kStoreFull,    // cached full-line write without reading: RdOwnNoData / MemInvA
   kEvict,        // drop the line: DirtyEvict, CleanEvict, CleanEvictNoData / MemWrI, MemClnEvct
   kReadCurrent,  // uncached read of the current value: RdCurr / MemRdI
   kFlush,        // invalidate the line everywhere, writing dirty data back: CLFlush
-  kWrInv,        // uncached full-line writes (CXL.cache only), each its opcode (§3.2.4.2)
+  kWrInv,        // uncached full-line writes (CXL.cache only), each its opcode (§3.2.4.2.11-19)
   kWOWrInvF,
   kWOWrInv,
   kItoMWr,
@@ -50,7 +52,7 @@ enum class Fault : uint8_t {
   kSkipSnpInvOnRdOwn,           // RdOwn / MemRdA does not invalidate the other holders
   kSkipSnpDataOnRead,           // a read does not snoop the owner of a modified line
   kNoBackInvalidateOnEviction,  // snoop filter evictions drop the entry without BISnpInv
-  kSnoopPassesGo,               // a snoop may overtake an earlier GO (breaks §3.2.2.1)
+  kSnoopPassesGo,               // a snoop may overtake an earlier GO (breaks CXL 3.1 §3.2.2.1)
   kFlipWithoutFlush,            // device bias while host caches still hold lines of the page
 };
 
@@ -61,8 +63,8 @@ struct Config {
   uint8_t agents = 2;        // caching agents 0..agents-1
   uint16_t lines = 1;        // lines 0..lines-1
   uint16_t sf_capacity = 0;  // snoop filter entries; 0: one per line (never evicts)
-  // Type 2 HDM-D (§2.2.2): the agent that is the device whose memory this is (bias applies to
-  // it), or -1. Pages of `lines_per_page` lines start in host bias.
+  // Type 2 HDM-D (CXL 3.1 §2.2.2): the agent that is the device whose memory this is (bias applies
+  // to it), or -1. Pages of `lines_per_page` lines start in host bias.
   int device_agent = -1;
   uint16_t lines_per_page = 1;
   Fault fault = Fault::kNone;
@@ -76,7 +78,7 @@ struct Message {
   uint8_t agent = 0;
   uint16_t line = 0;
   uint8_t value = 0;        // the line's data when the channel carries data
-  bool bogus = false;       // D2H Data: the line was snooped away, drop it (§3.2.3.3)
+  bool bogus = false;       // D2H Data: the line was snooped away, drop it (§3.2.3.3, §3.2.5.4)
   bool snoop_data = false;  // M2S RwD answering a BISnp (not a write-back of an eviction)
   bool behind_go = false;   // a snoop sent while a GO to the same agent and line is in flight
   bool operator==(const Message&) const = default;
@@ -116,7 +118,7 @@ struct HomeLine {
 struct State {
   std::vector<AgentLine> agent;      // agent * lines + line
   std::vector<HomeLine> home;        // per line
-  std::vector<uint8_t> device_bias;  // per page: 1 in device bias (§2.2.2.2)
+  std::vector<uint8_t> device_bias;  // per page: 1 in device bias (CXL 3.1 §2.2.2.2)
   uint16_t sf_used = 0;
   uint16_t sf_clock = 0;   // next line the victim search looks at
   uint16_t parked = 0;     // lines whose request waits for a snoop filter entry
@@ -167,17 +169,19 @@ class Protocol {
   // superset). False when not allowed.
   bool silent_drop(State& s, uint8_t agent, uint16_t line) const;
   // Whether `m` may be delivered now: requests wait while their line is busy at the home;
-  // a snoop may not pass an earlier GO (§3.2.2.1) nor reach an agent still waiting for the
-  // data of a granted line or the completion of its write-back.
+  // a snoop may not pass an earlier GO (CXL 3.1 §3.2.2.1, §3.4 rule I11a) nor reach an agent still
+  // waiting for the data of a granted line or the completion of its write-back.
   [[nodiscard]] bool deliverable(const State& s, const Message& m) const;
   // Delivers `m` (deliverable) to its receiver.
   void deliver(State& s, const Message& m, Outbox& out) const;
   // A GO to (agent, line) was delivered: snoops sent behind it may now pass.
   static bool releases_snoops(const Message& m);
 
-  // Bias flips (§2.2.2.3, software-assisted): false when not allowed now. To host bias: the
-  // device writes back and drops its lines of the page. To device bias: the host's caches
-  // hold none of the page (software flushed them) and nothing is in flight for it.
+  // Bias flips (CXL 3.1 §2.2.2.3.1, software-assisted): false when not allowed now. To host bias:
+  // the device writes back and drops its lines of the page. To device bias: the host's caches
+  // hold none of the page (software flushed them) and nothing is in flight for it. The spec's
+  // flip is the device's RdOwnNoData per line answered by GO-E (§3.2.4.2.13, Figure 3-40); here
+  // it is one step whose precondition is that flow's outcome.
   bool flip_to_host(State& s, uint16_t page) const;
   bool flip_to_device(State& s, uint16_t page) const;
   [[nodiscard]] bool in_device_bias(const State& s, uint16_t line) const;

@@ -1,8 +1,11 @@
 // Flows of single transactions: which messages each access causes, in order, and the states
-// they leave (CXL 3.1 §3.2.4 for CXL.cache, §3.3/§3.5.1 for HDM-DB, §2.2.2 for bias).
+// they leave (CXL 3.1 §3.2.4/§3.2.5 for CXL.cache, §3.3/§3.5.1 for HDM-DB, §2.2.2 for bias).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "coherence/transaction.h"
@@ -87,9 +90,149 @@ TEST(CoherenceCxlCache, UncachedWriteInvalidatesThenPullsTheData) {
   Transaction t;
   r.run(1, 0, Access::kStore, 4, t);
   r.run(0, 0, Access::kWrInv, 6, t);
-  EXPECT_EQ(names(t), (V{"WrInv", "SnpInv", "RspIFwdM", "Data", "GO_WritePull", "Data"}));
+  // CXL 3.1 §3.2.4.2.19: WrInv gets a WritePull, sends the data, then GO-I once it is written.
+  EXPECT_EQ(names(t), (V{"WrInv", "SnpInv", "RspIFwdM", "Data", "WritePull", "Data", "GO-I"}));
+  EXPECT_EQ(t.log[6].cause, 5);  // the GO-I follows the data
   EXPECT_EQ(r.state().home[0].memory, 6);
   EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
+}
+
+TEST(CoherenceCxlCache, WeaklyOrderedWriteGetsFastGoWritePullThenExtCmp) {
+  Runner r(cfg(Flavour::kCache, 2));
+  Transaction t;
+  r.run(0, 0, Access::kWOWrInv, 3, t);  // CXL 3.1 §3.2.4.2.17
+  EXPECT_EQ(names(t), (V{"WOWrInv", "Fast_GO_WritePull", "Data", "ExtCmp"}));
+  EXPECT_EQ(r.state().home[0].memory, 3);
+  EXPECT_EQ(r.line(0, 0).pending, Access::kNone);
+}
+
+TEST(CoherenceCxlCache, StoreToASharedLineUpgradesWithRdOwnNoData) {
+  // CXL 3.1 §3.2.5.15 / Table 3-28: no Read (RdOwn) from a line buried in S; the upgrade is
+  // RdOwnNoData, which gets GO-E and no data.
+  Runner r(cfg(Flavour::kCache, 2));
+  Transaction t;
+  r.run(0, 0, Access::kLoadShared, 0, t);
+  r.run(1, 0, Access::kLoadShared, 0, t);
+  r.run(0, 0, Access::kStore, 5, t);
+  EXPECT_EQ(names(t), (V{"RdOwnNoData", "SnpInv", "RspIHitSE", "GO-E"}));
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kM);
+  EXPECT_EQ(r.line(0, 0).value, 5);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
+}
+
+// Spec tables of allowed answers: a request or snoop name and the names it may be answered by.
+using Allowed = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+bool allows(const Allowed& table, const std::string& req, const std::string& rsp) {
+  const auto it =
+      std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == req; });
+  return it != table.end() &&
+         std::find(it->second.begin(), it->second.end(), rsp) != it->second.end();
+}
+
+// Every access by agent 0 from each of its starting states (I, S, E, M), with agent 1 holding the
+// line in each state too; `check` sees each transaction that sent a request.
+template <class Check>
+void for_each_transaction(Flavour f, const Check& check) {
+  const std::vector<Access> setups = {Access::kNone, Access::kLoadShared, Access::kLoad,
+                                      Access::kStore};
+  std::vector<Access> accesses = {Access::kLoad,      Access::kLoadShared, Access::kStore,
+                                  Access::kStoreFull, Access::kEvict,      Access::kReadCurrent};
+  if (f == Flavour::kCache) {
+    accesses.insert(accesses.end(), {Access::kFlush, Access::kWrInv, Access::kWOWrInvF,
+                                     Access::kWOWrInv, Access::kItoMWr, Access::kWrCur});
+  }
+  for (const Access other : setups) {
+    for (const Access setup : setups) {
+      for (const Access a : accesses) {
+        Runner r(cfg(f, 2));
+        Transaction t;
+        if (other != Access::kNone) r.run(1, 0, other, 1, t);
+        if (setup != Access::kNone) r.run(0, 0, setup, 2, t);
+        r.run(0, 0, a, 3, t);
+        if (t.issue == Issue::kSent) check(t);
+      }
+    }
+  }
+}
+
+// CXL 3.1 Table 3-23: the H2D responses each D2H request (to host memory) may get.
+TEST(CoherenceCxlCache, EveryRequestGetsOnlyTheResponsesTable323Allows) {
+  const Allowed allowed = {
+      {"RdCurr", {}},
+      {"RdOwn", {"GO-Err", "GO-I", "GO-E", "GO-M"}},
+      {"RdShared", {"GO-Err", "GO-I", "GO-S"}},
+      {"RdAny", {"GO-Err", "GO-I", "GO-S", "GO-E", "GO-M"}},
+      {"RdOwnNoData", {"GO-Err", "GO-E"}},
+      {"ItoMWr", {"GO_WritePull", "GO_ERR_WritePull"}},
+      {"WrCur", {"GO_WritePull", "GO_ERR_WritePull"}},
+      {"CLFlush", {"GO-Err", "GO-I"}},
+      {"CleanEvict", {"GO_WritePull", "GO_WritePull_Drop"}},
+      {"DirtyEvict", {"GO_WritePull", "GO_ERR_WritePull"}},
+      {"CleanEvictNoData", {"GO-I"}},
+      {"WOWrInv", {"ExtCmp", "Fast_GO_WritePull", "GO_ERR_WritePull"}},
+      {"WOWrInvF", {"ExtCmp", "Fast_GO_WritePull", "GO_ERR_WritePull"}},
+      {"WrInv", {"WritePull", "GO-Err", "GO-I"}},
+  };
+  std::set<std::string> seen;
+  for_each_transaction(Flavour::kCache, [&](const Transaction& t) {
+    const std::string req(opcode_name(t.log[0].msg.ch, t.log[0].msg.op));
+    seen.insert(req);
+    for (int i = 1; i < t.count; ++i) {
+      const Message& m = t.log[i].msg;
+      if (m.ch != Channel::kH2DRsp || m.agent != 0) continue;
+      const std::string rsp(opcode_name(m.ch, m.op));
+      EXPECT_TRUE(allows(allowed, req, rsp)) << req << " got " << rsp;
+    }
+  });
+  EXPECT_EQ(seen.size(), allowed.size());  // every request opcode was tried
+}
+
+// CXL 3.1 Table 3-26: the D2H responses each H2D snoop may get.
+TEST(CoherenceCxlCache, EverySnoopGetsOnlyTheResponsesTable326Allows) {
+  const Allowed allowed = {
+      {"SnpData", {"RspIHitI", "RspSHitSE", "RspSFwdM", "RspIFwdM"}},
+      {"SnpInv", {"RspIHitI", "RspIHitSE", "RspIFwdM"}},
+      {"SnpCur", {"RspIHitI", "RspVHitV", "RspSHitSE", "RspSFwdM", "RspIFwdM", "RspVFwdV"}},
+  };
+  std::set<std::string> seen;
+  for_each_transaction(Flavour::kCache, [&](const Transaction& t) {
+    for (int i = 0; i < t.count; ++i) {
+      const Message& m = t.log[i].msg;
+      if (m.ch != Channel::kD2HRsp) continue;
+      ASSERT_GE(t.log[i].cause, 0);
+      const Message& snp = t.log[t.log[i].cause].msg;
+      ASSERT_EQ(snp.ch, Channel::kH2DReq);
+      const std::string req(opcode_name(snp.ch, snp.op));
+      const std::string rsp(opcode_name(m.ch, m.op));
+      seen.insert(req);
+      EXPECT_TRUE(allows(allowed, req, rsp)) << req << " got " << rsp;
+    }
+  });
+  EXPECT_EQ(seen.size(), allowed.size());
+}
+
+// CXL 3.1 Tables 3-39 and 3-42: the S2M NDR each HDM-DB request and write-back gets.
+TEST(CoherenceHdmDb, EveryRequestGetsTheCompletionTables339And342Name) {
+  const Allowed allowed = {
+      {"MemRd,A", {"Cmp-E"}},  {"MemRd,S", {"Cmp-S", "Cmp-E"}}, {"MemRd,I", {"Cmp"}},
+      {"MemInv,A", {"Cmp-E"}}, {"MemClnEvct", {"Cmp"}},         {"MemWr,I", {"Cmp"}},
+  };
+  std::set<std::string> seen;
+  for_each_transaction(Flavour::kBackInvalidate, [&](const Transaction& t) {
+    const std::string req(opcode_name(t.log[0].msg.ch, t.log[0].msg.op));
+    seen.insert(req);
+    int completions = 0;
+    for (int i = 1; i < t.count; ++i) {
+      const Message& m = t.log[i].msg;
+      if (m.ch != Channel::kS2MNDR || m.agent != 0) continue;
+      ++completions;
+      const std::string rsp(opcode_name(m.ch, m.op));
+      EXPECT_TRUE(allows(allowed, req, rsp)) << req << " got " << rsp;
+    }
+    EXPECT_EQ(completions, 1) << req;
+  });
+  EXPECT_EQ(seen.size(), allowed.size());
 }
 
 TEST(CoherenceCxlCache, BoundedSnoopFilterEvictsAnEntryBySnpInv) {
@@ -112,12 +255,26 @@ TEST(CoherenceHdmDb, MemRdAWithAModifiedHostBackInvalidatesIt) {
   r.run(0, 0, Access::kStore, 8, t);
   EXPECT_EQ(names(t), (V{"MemRd,A", "Cmp-E", "MemData"}));
   r.run(1, 0, Access::kStore, 9, t);
-  // §3.5.1: the modified host writes back (MemWr), the device completes it, then BIRspI.
+  // CXL 3.1 §3.5.1.2: the modified host writes back (MemWr), the device completes it, then
+  // BIRspI.
   EXPECT_EQ(names(t), (V{"MemRd,A", "BISnpInv", "MemWr,I", "Cmp", "BIRspI", "Cmp-E", "MemData"}));
   EXPECT_EQ(t.log[5].msg.agent, 1);
   EXPECT_EQ(r.line(0, 0).state, Mesi::kI);
   EXPECT_EQ(r.line(1, 0).value, 9);
   EXPECT_EQ(r.state().home[0].memory, 8);
+}
+
+TEST(CoherenceHdmDb, UncachedReadGetsCmpAndMemData) {
+  // CXL 3.1 Table 3-39: a non-cacheable current read (MemRd, SnpCur) completes with Cmp and
+  // MemData; the modified host keeps its line after writing it back.
+  Runner r(cfg(Flavour::kBackInvalidate, 2));
+  Transaction t;
+  r.run(1, 0, Access::kStore, 4, t);
+  r.run(0, 0, Access::kReadCurrent, 0, t);
+  EXPECT_EQ(names(t), (V{"MemRd,I", "BISnpCur", "MemWr,I", "Cmp", "BIRspE", "Cmp", "MemData"}));
+  EXPECT_EQ(t.log[6].msg.value, 4);  // the data the modified host wrote back
+  EXPECT_EQ(r.line(0, 0).pending, Access::kNone);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kE);
 }
 
 TEST(CoherenceHdmDb, SnoopFilterOfOneEntryBackInvalidatesTheOtherLine) {

@@ -101,7 +101,8 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
   if (t_.count == 0) {
     if (t_.issue == coherence::Issue::kRefused) return c;
     c.completed = at + req.hit;
-    // Device bias (§2.2.2.2): a miss is served by the device's own memory, without the host.
+    // Device bias (CXL 3.1 §2.2.2.2): a miss is served by the device's own memory, without the
+    // host.
     const bool reads = a != Access::kEvict && a != Access::kStoreFull;
     if (home_.memory_agent == agent && before.state == Mesi::kI && reads) {
       c.completed += home_.agent_memory;

@@ -62,8 +62,8 @@ class CoherenceTimer {
 
   // `agent` issues `a` on `line` at `at`; returns when it completes at the requester.
   AccessCost access(uint8_t agent, uint16_t line, coherence::Access a, uint8_t value, Duration at);
-  // Bias flips (§2.2.2.3) started at `at`; return when the page may be used in the new bias.
-  // To host: the device walks its cache over the page (one lookup per line) and writes the
+  // Bias flips (CXL 3.1 §2.2.2.3) started at `at`; return when the page may be used in the new
+  // bias. To host: the device walks its cache over the page (one lookup per line) and writes the
   // dirty lines back, pipelined at its DRAM's burst rate. To device:
   // software has flushed the host's caches; the bias table write crosses the device's link.
   Duration flip_to_host(uint16_t page, Duration at);
