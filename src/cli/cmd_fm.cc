@@ -405,6 +405,51 @@ int dc_release(const FmOptions& o) {
   return 0;
 }
 
+int dc_info(const FmOptions& o) {
+  auto c = connect(o);
+  const Names n = names(*c, o);
+  const unsigned port = n.port(o.device, "dcd");
+  const auto info = c->tunnel(port, static_cast<uint16_t>(FmApiOpcode::kGetDcdInfo), {});
+  expect_success(info, "Get DCD Info", o);
+  const auto& p = info.payload;
+  json j = {{"device", o.device},
+            {"hosts", pl::GetDcdInfo::kNumHosts.get(p)},
+            {"regions", pl::GetDcdInfo::kNumRegions.get(p)},
+            {"total_capacity", pl::GetDcdInfo::kTotalCapacity.get(p) * pl::kLdGranularity}};
+  std::string human = fmt::format(
+      "{}: {} DC regions, {} for {} hosts\n", o.device, j["regions"].get<unsigned>(),
+      format_bytes(Bytes(j["total_capacity"].get<uint64_t>())), j["hosts"].get<unsigned>());
+  const std::string host = !o.host.empty()             ? o.host
+                           : c->principal() != "admin" ? c->principal()
+                                                       : n.hosts.front().first;
+  std::vector<uint8_t> in(pl::GetHostDcRegionConfigIn::kSize, 0);
+  pl::GetHostDcRegionConfigIn::kHostId.put(in, n.vcs(host));
+  pl::GetHostDcRegionConfigIn::kRegionCount.put(in, 8);
+  const auto cfg = c->tunnel(port, static_cast<uint16_t>(FmApiOpcode::kGetHostDcRegionConfig), in);
+  expect_success(cfg, "Get Host DC Region Configuration for " + host, o);
+  json regions = json::array();
+  for (uint64_t i = 0; i < pl::GetHostDcRegionConfigOut::kRegionsReturned.get(cfg.payload); ++i) {
+    const size_t b = pl::GetHostDcRegionConfigOut::kRegions + i * pl::DcRegionConfig::kSize;
+    const uint64_t base = pl::DcRegionConfig::kBase.get(cfg.payload, b);
+    const uint64_t len = pl::DcRegionConfig::kLength.get(cfg.payload, b);
+    const uint64_t block = pl::DcRegionConfig::kBlockSize.get(cfg.payload, b);
+    const bool sharable =
+        (pl::DcRegionConfig::kAttributes1.get(cfg.payload, b) & pl::kRegionSharable) != 0;
+    regions.push_back({{"region", i},
+                       {"base", base},
+                       {"length", len},
+                       {"block_size", block},
+                       {"sharable", sharable}});
+    human += fmt::format("  region {}: DPA {:#x}, {}, blocks of {}{}\n", i, base,
+                         format_bytes(Bytes(len)), format_bytes(Bytes(block)),
+                         sharable ? ", sharable" : "");
+  }
+  j["host"] = host;
+  j["region_config"] = regions;
+  print(o, j, human);
+  return 0;
+}
+
 int dc_extents(const FmOptions& o) {
   namespace dp = device::payload;
   auto c = connect(o);
@@ -543,6 +588,11 @@ void register_fm(CLI::App& app) {
   r->add_option("--tag", o->tag, "policy Tag-based: release what carries this tag");
   r->add_option("--length", o->size, "Tag-based: bytes (default all)");
   r->callback([o] { finish(dc_release(*o)); });
+
+  auto* di = client(fm, "dc-info", "Get DCD Info and Get Host DC Region Configuration", *o);
+  di->add_option("device", o->device, "DCD id")->required();
+  di->add_option("host", o->host, "the host whose configuration to read (default: the first)");
+  di->callback([o] { finish(dc_info(*o)); });
 
   auto* e = client(fm, "dc-extents", "Get DC Region Extent Lists", *o);
   e->add_option("device", o->device, "DCD id")->required();

@@ -49,6 +49,10 @@ run 0 fm ld-info mld0 "${ADMIN[@]}" --json
 run 0 fm set-ld-alloc mld0 --start 2 512M 1536M "${ADMIN[@]}"
 run 0 fm ld-info mld0 "${ADMIN[@]}" --json
 [[ $(jqv '.allocations[3].bytes') == 1610612736 ]] || fail "set-ld-alloc: $OUT"
+run 0 fm dc-info dcd0 "${ADMIN[@]}" --json
+[[ $(jqv '.regions') == 2 && $(jqv '.total_capacity') == 2147483648 &&
+  $(jqv '.region_config[1].base') == 1073741824 && $(jqv '.region_config[1].block_size') == 2097152 ]] ||
+  fail "dc-info: $OUT"
 run 0 fm dc-add dcd0 h0 0 64M --tag 0102030405060708090a0b0c0d0e0f10 "${ADMIN[@]}"
 run 0 fm dc-add dcd0 h1 1 --extent 1G:4M "${ADMIN[@]}"
 run 0 fm dc-extents dcd0 "${ADMIN[@]}" --json
@@ -90,7 +94,7 @@ expect_err "Busy"
 echo 00000000000000000000000000000000000000000000000000000000000000ff >"$TMP/wrong.key"
 commands=("identify" "vcs-info" "bind h0 1 mld0:2" "unbind h0 0" "ld-info mld0"
   "set-ld-alloc mld0 1G" "dc-add dcd0 h0 0 2M" "dc-release dcd0 h0 --extent 2M:2M"
-  "dc-extents dcd0" "state" "attach h0 $TMP/qmp")
+  "dc-extents dcd0" "dc-info dcd0" "state" "attach h0 $TMP/qmp")
 for c in "${commands[@]}"; do
   read -ra args <<<"$c"
   run 1 fm "${args[@]}" --socket "$SOCK"
@@ -111,6 +115,10 @@ run 0 fm dc-extents dcd0 "${H0[@]}" --json
 [[ $(jqv 'length') == 1 && $(jqv '.[0].host') == h0 ]] || fail "h0 sees other extents: $OUT"
 run 1 fm dc-extents dcd0 h1 "${H0[@]}"
 expect_err "Invalid Security State"
+run 1 fm dc-info dcd0 h1 "${H0[@]}"
+expect_err "Invalid Security State"
+run 0 fm dc-info dcd0 "${H0[@]}" --json
+[[ $(jqv '.host') == h0 ]] || fail "dc-info for h0: $OUT"
 for c in "bind h0 1 mld0:2" "unbind h0 0" "dc-add dcd0 h0 0 2M" "set-ld-alloc mld0 1G" "state" \
   "dc-release dcd0 h1 --extent 1G:4M" "attach h1 $TMP/qmp"; do
   read -ra args <<<"$c"

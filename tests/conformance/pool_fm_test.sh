@@ -13,21 +13,12 @@
 set -uo pipefail
 cxlsim=$1
 src=$2
-here=$src/tests/conformance
-work=${CXLSIM_CONFORMANCE_DIR:-$(mktemp -d /tmp/cxlsim-pool-fm.XXXXXX)}
-mkdir -p "$work"
-source "$here/guest_lib.sh"
-for tool in qemu-system-x86_64 jq cxl ndctl; do
-  command -v "$tool" > /dev/null || { echo "SKIPPED: $tool is not installed" >&2; exit 77; }
-done
+source "$src/tests/conformance/pool_lib.sh"
+pool_setup pool-fm
 pool=builtin:pool-2host
 st=$work/fm
 sock=$work/fm.sock
 admin=(--socket "$sock" --key-file "$st/admin.key")
-failures=0
-pass() { echo "pass $*"; }
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
-now_ms() { date +%s%3N; }
 pids=()
 cleanup() { for p in "${pids[@]}"; do pkill -P "$p" 2> /dev/null; kill "$p" 2> /dev/null; done; }
 trap cleanup EXIT
@@ -73,7 +64,6 @@ boot() {  # boot HOST: attached to the fabric manager with its own key
     > "$work/$1.out" 2> "$work/$1.err" &
   pids+=($!)
 }
-record() { await_guest "$work/$1.out" "$2" "$3" | tail -n 1; }
 
 boot h0
 boot h1
@@ -124,7 +114,6 @@ read_b=$(record h1 '"kind":"read"' 150 | jq -r .data)
 [ -n "$pattern" ] && [ "$read_b" = "$pattern" ] && pass "h1 reads h0's pattern through its own region" ||
   fail "h1 read '$read_b', want '$pattern'"
 
-for p in "${pids[@]:1}"; do :; done
 kill "$fm_pid" 2> /dev/null
 echo "bind-to-visible ${visible_ms} ms; $failures failure(s); work folder $work"
 [ "$failures" -eq 0 ] || exit 1

@@ -15,18 +15,9 @@
 set -uo pipefail
 cxlsim=$1
 src=$2
-here=$src/tests/conformance
-work=${CXLSIM_CONFORMANCE_DIR:-$(mktemp -d /tmp/cxlsim-pool-guest.XXXXXX)}
-mkdir -p "$work"
-source "$here/guest_lib.sh"
-for tool in qemu-system-x86_64 jq cxl ndctl; do
-  command -v "$tool" > /dev/null || { echo "SKIPPED: $tool is not installed" >&2; exit 77; }
-done
+source "$src/tests/conformance/pool_lib.sh"
+pool_setup pool-guest
 pool=builtin:pool-2host
-failures=0
-pass() { echo "pass $*"; }
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
-now_ms() { date +%s%3N; }
 guest_pids=()
 # On an early exit: each guest's QEMU (the cxlsim's child), then the cxlsim.
 cleanup() { for p in "${guest_pids[@]}"; do pkill -P "$p" 2> /dev/null; kill "$p" 2> /dev/null; done; }
@@ -82,7 +73,6 @@ hot_add() {  # hot_add HOST VPPB FILE ID
   "$cxlsim" vm hot-add --qmp "$work/$1.qmp" --topology "$pool" --host "$1" --vppb "$2" \
     --backing "$3" --size 1G --id "$4" > "$work/$1.add.$4" 2>&1
 }
-record() { await_guest "$work/$1.out" "$2" "$3" | tail -n 1; }
 
 t_boot=$(now_ms)
 boot h0
