@@ -38,7 +38,7 @@ struct Daemon {
     serving.join();
   }
   fm::FmClient client() {
-    return fm::FmClient(socket, fm::read_key_file(fm::KeyRing::admin_key_path(dir.path())));
+    return {socket, fm::read_key_file(fm::KeyRing::admin_key_path(dir.path()))};
   }
 };
 

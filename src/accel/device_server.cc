@@ -177,9 +177,10 @@ bool DeviceServer::region_info(int fd, const vfu_header& h, const std::vector<st
       pass = gpu_.backend().memory_fd();
     }
   }
-  if (cxl)
+  if (cxl) {
     return send_message(fd, reply_to(h, cxl->reply.size()), cxl->reply.data(), cxl->reply.size(),
                         cxl->fd);
+  }
   i.argsz = sizeof i;
   i.cap_offset = 0;
   i.offset = 0;

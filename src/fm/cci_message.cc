@@ -26,8 +26,9 @@ std::optional<CciMessage> decode_cci_message(std::span<const uint8_t> bytes) {
   }
   CciMessage m;
   m.category = static_cast<uint8_t>(CciMessage::kCategory.get(bytes));
-  if (m.category != CciMessage::kRequest && m.category != CciMessage::kResponse)
+  if (m.category != CciMessage::kRequest && m.category != CciMessage::kResponse) {
     return std::nullopt;
+  }
   m.tag = static_cast<uint8_t>(CciMessage::kTag.get(bytes));
   m.opcode = static_cast<uint16_t>(CciMessage::kCommandSet.get(bytes) << 8 |
                                    CciMessage::kCommand.get(bytes));

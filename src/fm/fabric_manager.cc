@@ -60,7 +60,7 @@ void ensure_file(const std::filesystem::path& p, uint64_t size) {
 }
 }  // namespace
 
-FabricManager::FabricManager(Topology pool, FabricManagerOptions options)
+FabricManager::FabricManager(const Topology& pool, FabricManagerOptions options)
     : options_(std::move(options)),
       keys_((make_private_dir(options_.state_dir), KeyRing::open(options_.state_dir, pool))),
       pool_(pool) {
@@ -406,8 +406,9 @@ std::optional<std::string> FabricManager::dcd_host(const Principal& who, uint64_
 
 FabricManager::Reply FabricManager::dc_region_config(const Principal& who, const DcdSpec& d,
                                                      Payload in) const {
-  if (in.size() != pl::GetHostDcRegionConfigIn::kSize)
+  if (in.size() != pl::GetHostDcRegionConfigIn::kSize) {
     return {MboxReturn::kInvalidPayloadLength, {}};
+  }
   Reply refusal;
   if (!dcd_host(who, pl::GetHostDcRegionConfigIn::kHostId.get(in), &refusal)) return refusal;
   const auto start = static_cast<unsigned>(pl::GetHostDcRegionConfigIn::kStartRegion.get(in));

@@ -56,7 +56,7 @@ class FabricManager {
  public:
   // Loads DIR/state.json (or starts empty), creates missing keys. Throws ParseError for a state
   // file the pool cannot take, std::runtime_error for I/O.
-  FabricManager(Topology pool, FabricManagerOptions options);
+  FabricManager(const Topology& pool, FabricManagerOptions options);
 
   // The response to `request` from `who` (a response message with the request's tag and opcode).
   [[nodiscard]] CciMessage handle(const Principal& who, const CciMessage& request);

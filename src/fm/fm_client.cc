@@ -64,9 +64,10 @@ CciMessage FmClient::tunnel(unsigned port, uint16_t opcode, const std::vector<ui
                      ? decode_cci_message(
                            std::span<const uint8_t>(outer.payload).subspan(pl::TunnelOut::kMessage))
                      : std::nullopt;
-  if (!r)
+  if (!r) {
     throw OperationError(
         fmt::format("fabric manager at {} sent a malformed tunnel response", socket_));
+  }
   return *r;
 }
 

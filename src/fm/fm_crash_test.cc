@@ -5,11 +5,11 @@
 // the test is its client and keeps the expected state by applying each acknowledged change to
 // its own Pool.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <iostream>
 #include <memory>
