@@ -150,15 +150,22 @@ double gbps_of(const frontend::ReplayResult& r) {
   return r.elapsed_ns > 0 ? static_cast<double>(r.requests * 64) / r.elapsed_ns : 0.0;
 }
 
-// --host-trace: one trace per host at once over one fabric (frontend::replay_hosts).
-int run_hosts(const ReplayOptions& o) {
-  if (!o.trace.empty()) return fail("give either a trace or --host-trace HOST=FILE, not both");
+// The request model's configuration: the profiles, topology and placement, the requester's
+// outstanding requests and private caches (one place for one host and for --host-trace).
+frontend::ReplayConfig requests_config(const ReplayOptions& o) {
   frontend::ReplayConfig c;
   auto loaded = o.profiles.load();
   o.profiles.configure(c, loaded, o.topology, o.placement, false);
-  if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
   c.max_outstanding = o.outstanding;
   c.private_caches = o.private_caches;
+  return c;
+}
+
+// --host-trace: one trace per host at once over one fabric (frontend::replay_hosts).
+int run_hosts(const ReplayOptions& o) {
+  if (!o.trace.empty()) return fail("give either a trace or --host-trace HOST=FILE, not both");
+  if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
+  frontend::ReplayConfig c = requests_config(o);
   std::vector<std::string> names, files;
   for (const std::string& spec : o.host_traces) {
     const auto eq = spec.find('=');
@@ -250,12 +257,8 @@ int run_hosts(const ReplayOptions& o) {
 
 // --model requests: one requester, timestamps honoured (frontend/replay.h).
 int run_requests(const ReplayOptions& o) {
-  frontend::ReplayConfig c;
-  auto loaded = o.profiles.load();
-  o.profiles.configure(c, loaded, o.topology, o.placement, false);
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
-  c.max_outstanding = o.outstanding;
-  c.private_caches = o.private_caches;
+  frontend::ReplayConfig c = requests_config(o);
   c.progress = progress_bar(o.quiet);
   auto reader = frontend::open_trace(o.trace);
   auto r = frontend::replay(*reader, c);
