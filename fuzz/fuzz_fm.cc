@@ -37,13 +37,13 @@ std::vector<uint8_t> authenticate(const std::string& key) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cxlsim;
   if (size == 0 || size > 60000) return 0;  // the whole input must fit the socket's buffer
-  static const std::filesystem::path dir = state_dir();
-  static fm::FabricManager manager(load_valid_topology("builtin:pool-2host"), {dir, {}});
+  static const std::filesystem::path kDir = state_dir();
+  static fm::FabricManager manager(load_valid_topology("builtin:pool-2host"), {kDir, {}});
   static fm::FmServer server(manager);
-  static const std::string admin = fm::read_key_file(fm::KeyRing::admin_key_path(dir));
-  static const std::string h0 = fm::read_key_file(fm::KeyRing::host_key_path(dir, "h0"));
+  static const std::string kAdmin = fm::read_key_file(fm::KeyRing::admin_key_path(kDir));
+  static const std::string kH0 = fm::read_key_file(fm::KeyRing::host_key_path(kDir, "h0"));
   std::vector<uint8_t> stream;
-  if (data[0] < 2) stream = authenticate(data[0] == 0 ? admin : h0);
+  if (data[0] < 2) stream = authenticate(data[0] == 0 ? kAdmin : kH0);
   stream.insert(stream.end(), data + 1, data + size);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return 0;
