@@ -14,21 +14,16 @@ constexpr std::chrono::milliseconds kRemoveTimeout(30000);
 
 class QmpGuest : public fm::GuestPort {
  public:
-  QmpGuest(Topology guest, std::string host, std::string qmp)
+  QmpGuest(Topology guest, std::string host, vm::Qmp qmp)
       : guest_(std::move(guest)), host_(std::move(host)), qmp_(std::move(qmp)) {}
 
   void hot_add(unsigned vppb, const fm::LdBacking& ld) override {
-    auto q = vm::Qmp::connect(qmp_);
-    vm::hot_add_ld(q, guest_, vppb, backing(ld));
+    vm::hot_add_ld(qmp_, guest_, vppb, backing(ld));
   }
   void hot_remove(unsigned /*vppb*/, const fm::LdBacking& ld) override {
-    auto q = vm::Qmp::connect(qmp_);
-    vm::hot_remove_ld(q, ld.id, kRemoveTimeout);
+    vm::hot_remove_ld(qmp_, ld.id, kRemoveTimeout);
   }
-  bool in_use(const fm::LdBacking& ld) override {
-    auto q = vm::Qmp::connect(qmp_);
-    return vm::ld_decoder_committed(q, ld.id);
-  }
+  bool in_use(const fm::LdBacking& ld) override { return vm::ld_decoder_committed(qmp_, ld.id); }
 
  private:
   [[nodiscard]] vm::LdBacking backing(const fm::LdBacking& ld) const {
@@ -37,15 +32,16 @@ class QmpGuest : public fm::GuestPort {
 
   Topology guest_;
   std::string host_;
-  std::string qmp_;
+  vm::Qmp qmp_;  // one connection for the fabric manager's one request
 };
 }  // namespace
 
 fm::GuestConnector qmp_guest_connector(const Topology& pool) {
   return [pool](const std::string& host, const std::string& qmp) -> std::unique_ptr<fm::GuestPort> {
-    // Reachable now, or the attach is refused (a socket that is not a running guest).
-    vm::Qmp::connect(qmp);
-    return std::make_unique<QmpGuest>(vm::pool_host_guest_topology(pool, host), host, qmp);
+    // Connected now (a socket that is not a running guest is refused), and kept for the
+    // request's operations: the fabric manager asks for a guest per request.
+    return std::make_unique<QmpGuest>(vm::pool_host_guest_topology(pool, host), host,
+                                      vm::Qmp::connect(qmp));
   };
 }
 

@@ -1,6 +1,5 @@
 #include "fm/fm_server.h"
 
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <optional>
