@@ -56,8 +56,10 @@ class ComputeBackend {
  public:
   virtual ~ComputeBackend() = default;
   [[nodiscard]] virtual std::string name() const = 0;
-  // Loads a module from PTX text; returns its handle (CommandError INVALID_PTX with the line).
-  virtual uint64_t load_module(std::string_view ptx) = 0;
+  // Loads a module from an image (PTX text, a cubin or a fatbin: fatbin.h); returns its handle.
+  // CommandError INVALID_PTX with the line, INVALID_IMAGE for a malformed container,
+  // NO_BINARY_FOR_GPU when the image has nothing the backend runs.
+  virtual uint64_t load_module(std::span<const std::byte> image) = 0;
   virtual void unload_module(uint64_t module) = 0;
   // The kernel `name` of `module` (CommandError NOT_FOUND / INVALID_HANDLE).
   virtual FunctionInfo function(uint64_t module, std::string_view name) = 0;

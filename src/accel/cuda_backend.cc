@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "accel/fatbin_reader.h"
 #include "spec/error.h"
 
 namespace cxlsim::accel {
@@ -111,11 +112,18 @@ CudaBackend::~CudaBackend() {
 
 void CudaBackend::current() const { cu_->check(cu_->ctx_set_current(context_), "cuCtxSetCurrent"); }
 
-uint64_t CudaBackend::load_module(std::string_view ptx) {
+// The image goes to the driver unchanged (a cubin or fatbin sizes itself); PTX text gets its
+// terminating NUL, which cuModuleLoadData reads up to.
+uint64_t CudaBackend::load_module(std::span<const std::byte> image) {
   current();
-  const std::string text(ptx);  // NUL-terminated, as cuModuleLoadData reads PTX text
+  std::string text;
+  const void* data = image.data();
+  if (image_kind(image) == ImageKind::kPtx) {
+    text.assign(reinterpret_cast<const char*>(image.data()), image.size());
+    data = text.c_str();
+  }
   void* m = nullptr;
-  cu_->check(cu_->module_load_data(&m, text.c_str()), "cuModuleLoadData");
+  cu_->check(cu_->module_load_data(&m, data), "cuModuleLoadData");
   modules_[next_] = m;
   return next_++;
 }

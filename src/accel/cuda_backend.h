@@ -26,7 +26,7 @@ class CudaBackend final : public ComputeBackend {
   CudaBackend& operator=(const CudaBackend&) = delete;
 
   [[nodiscard]] std::string name() const override { return "cuda"; }
-  uint64_t load_module(std::string_view ptx) override;
+  uint64_t load_module(std::span<const std::byte> image) override;
   void unload_module(uint64_t module) override;
   FunctionInfo function(uint64_t module, std::string_view name) override;
   LaunchResult launch(uint64_t function, const Geometry& g,

@@ -195,8 +195,8 @@ void GpuDevice::execute(uint32_t cmd) {
       backend_.move(param(0), param(1), param(2));
       return;
     }
-    case CXL2_CMD_MODULE_LOAD_PTX:
-      return result(0, backend_.load_module(data_text(param(0))));
+    case CXL2_CMD_MODULE_LOAD:
+      return result(0, backend_.load_module(data(param(0))));
     case CXL2_CMD_MODULE_UNLOAD:
       backend_.unload_module(param(0));
       std::erase_if(functions_, [&](const FunctionInfo& f) { return f.module == param(0); });

@@ -22,7 +22,9 @@
  *   MEM_GET_INFO 0x24     R0 = free bytes, R1 = total bytes
  *   MEMSET 0x25           P0 = address, P1 = value, P2 = element bytes (1, 2, 4), P3 = count
  *   COPY_DTOD 0x26        P0 = destination, P1 = source, P2 = bytes
- *   MODULE_LOAD_PTX 0x30  DATA = PTX text, P0 = its length; R0 = module handle
+ *   MODULE_LOAD 0x30      DATA = a module image, P0 = its bytes; R0 = module handle. The image
+ *                         is PTX text, a cubin or a fatbin (fatbin.h); the backend picks what
+ *                         it runs (ptx: a fatbin's PTX for the highest arch <= the device's)
  *   MODULE_UNLOAD 0x31    P0 = module handle
  *   FUNC_GET 0x32         DATA = kernel name, P0 = module, P1 = name length;
  *                         R0 = function handle, R1 = parameters, R2 = parameter buffer bytes
@@ -70,7 +72,8 @@ enum cxl2_cmd {
   CXL2_CMD_MEM_GET_INFO = 0x24,
   CXL2_CMD_MEMSET = 0x25,
   CXL2_CMD_COPY_DTOD = 0x26,
-  CXL2_CMD_MODULE_LOAD_PTX = 0x30,
+  CXL2_CMD_MODULE_LOAD = 0x30,
+  CXL2_CMD_MODULE_LOAD_PTX = CXL2_CMD_MODULE_LOAD, /* the name for it */
   CXL2_CMD_MODULE_UNLOAD = 0x31,
   CXL2_CMD_FUNC_GET = 0x32,
   CXL2_CMD_FUNC_PARAM = 0x33,
@@ -83,6 +86,7 @@ enum cxl2_result {
   CXL2_ERR_INVALID_VALUE = 1,
   CXL2_ERR_OUT_OF_MEMORY = 2,
   CXL2_ERR_INVALID_IMAGE = 200,
+  CXL2_ERR_NO_BINARY_FOR_GPU = 209,
   CXL2_ERR_INVALID_PTX = 218,
   CXL2_ERR_INVALID_HANDLE = 400,
   CXL2_ERR_NOT_FOUND = 500,
@@ -95,6 +99,9 @@ enum cxl2_result {
 #define CXL2_BAR2_SIZE (16u << 20)
 #define CXL2_BAR2_INDEX 2u
 #define CXL2_BAR4_INDEX 4u
+/* The device's compute capability (sm_70: 7.0): what cuDeviceComputeCapability reports and the
+ * highest PTX arch the ptx backend takes from a fatbin. */
+#define CXL2_DEVICE_SM_ARCH 70
 /* Device addresses of device memory start here (a CUdeviceptr is never 0). */
 #define CXL2_DEVICE_BASE 0x100000000ull
 

@@ -4,12 +4,14 @@
 
 #include <cstring>
 
+#include "accel/fatbin_reader.h"
 #include "ptx/module.h"
 #include "ptx/warp.h"
 
 namespace cxlsim::accel {
 
-uint64_t PtxBackend::load_module(std::string_view ptx) {
+uint64_t PtxBackend::load_module(std::span<const std::byte> image) {
+  const std::string ptx = module_ptx(image, CXL2_DEVICE_SM_ARCH);
   try {
     auto exec = std::make_unique<ptx::Executor>(ptx::Module::load(ptx), memory_);
     const uint64_t h = next_++;

@@ -20,7 +20,7 @@ class PtxBackend final : public ComputeBackend {
   explicit PtxBackend(DeviceMemory& memory, unsigned host_threads = 0)
       : memory_(memory), host_threads_(host_threads) {}
   [[nodiscard]] std::string name() const override { return "ptx"; }
-  uint64_t load_module(std::string_view ptx) override;
+  uint64_t load_module(std::span<const std::byte> image) override;
   void unload_module(uint64_t module) override;
   FunctionInfo function(uint64_t module, std::string_view name) override;
   LaunchResult launch(uint64_t function, const Geometry& g,

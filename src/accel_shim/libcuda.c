@@ -27,10 +27,13 @@
 #include "accel/gpu_interface.h"
 #include "accel/vfio_user.h"
 #include "cuda.h"
+#include "module_image.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
 _Static_assert((int)CXL2_ERR_INVALID_PTX == (int)CUDA_ERROR_INVALID_PTX,
+               "device results are CUresults");
+_Static_assert((int)CXL2_ERR_NO_BINARY_FOR_GPU == (int)CUDA_ERROR_NO_BINARY_FOR_GPU,
                "device results are CUresults");
 _Static_assert((int)CXL2_ERR_NOT_FOUND == (int)CUDA_ERROR_NOT_FOUND,
                "device results are CUresults");
@@ -377,10 +380,10 @@ EXPORT CUresult cuDeviceGetAttribute(int* value, CUdevice_attribute attrib, CUde
       *value = 1;
       break;
     case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR:
-      *value = 7;
+      *value = CXL2_DEVICE_SM_ARCH / 10;
       break;
     case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR:
-      *value = 0;
+      *value = CXL2_DEVICE_SM_ARCH % 10;
       break;
     default:
       return CUDA_ERROR_INVALID_VALUE;
@@ -391,8 +394,8 @@ EXPORT CUresult cuDeviceGetAttribute(int* value, CUdevice_attribute attrib, CUde
 EXPORT CUresult cuDeviceComputeCapability(int* major, int* minor, CUdevice dev) {
   if (major == NULL || minor == NULL) return CUDA_ERROR_INVALID_VALUE;
   if (dev != 0) return CUDA_ERROR_INVALID_DEVICE;
-  *major = 7;
-  *minor = 0;
+  *major = CXL2_DEVICE_SM_ARCH / 10;
+  *minor = CXL2_DEVICE_SM_ARCH % 10;
   return ready();
 }
 
@@ -646,37 +649,41 @@ EXPORT CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned int value, size_t count
 
 /* ---- modules and functions -------------------------------------------------------------- */
 
-/* PTX text starts (after comments and blank space) with a directive; cubins are ELF files and
- * fatbins start with 0xBA55ED50: the PTX backend runs neither. */
-static CUresult load_ptx(CUmodule* module, const char* text) {
-  if (module == NULL || text == NULL) return CUDA_ERROR_INVALID_VALUE;
+/* Sends the image (module_image.h sizes it: PTX, cubin, fatbin or a wrapper's fatbin) whole to
+ * the device, which picks what its backend runs. `limit`: the bytes that may be read (a file's,
+ * or the DATA window's for an image in memory); an image claiming more is refused. */
+static CUresult load_image(CUmodule* module, const void* image, size_t limit, int in_memory) {
+  if (module == NULL || image == NULL) return CUDA_ERROR_INVALID_VALUE;
   CUresult r = need_context();
   if (r != CUDA_SUCCESS) return r;
-  uint32_t magic;
-  memcpy(&magic, text, 4);
-  if (memcmp(text, "\177ELF", 4) == 0 || magic == 0xBA55ED50u || magic == 0x466243b1u) {
-    return CUDA_ERROR_INVALID_IMAGE;
-  }
-  size_t len = strlen(text);
-  if (len > CXL2_BAR2_SIZE - CXL2_REG_DATA) return CUDA_ERROR_INVALID_VALUE;
-  uint64_t p = len, res[CXL2_RESULTS];
+  struct module_image m;
+  r = module_image_locate(image, limit, in_memory, &m);
+  if (r != CUDA_SUCCESS) return r;
+  if (m.size > limit) return in_memory ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_INVALID_IMAGE;
+  uint64_t p = m.size, res[CXL2_RESULTS];
   pthread_mutex_lock(&shim.lock);
-  r = data_write(text, len) == 0 ? command(CXL2_CMD_MODULE_LOAD_PTX, &p, 1, res)
-                                 : CUDA_ERROR_DEVICE_UNAVAILABLE;
+  r = data_write(m.data, m.size) == 0 ? command(CXL2_CMD_MODULE_LOAD, &p, 1, res)
+                                      : CUDA_ERROR_DEVICE_UNAVAILABLE;
   pthread_mutex_unlock(&shim.lock);
   /* NOLINTNEXTLINE(performance-no-int-to-ptr): a device handle, never dereferenced */
   if (r == CUDA_SUCCESS) *module = (CUmodule)(uintptr_t)res[0];
   return r;
 }
 
+#define IMAGE_LIMIT (CXL2_BAR2_SIZE - CXL2_REG_DATA)
+
 EXPORT CUresult cuModuleLoadData(CUmodule* module, const void* image) {
-  return load_ptx(module, image);
+  return load_image(module, image, IMAGE_LIMIT, 1);
 }
 
 EXPORT CUresult cuModuleLoadDataEx(CUmodule* module, const void* image, unsigned int num_options,
                                    CUjit_option* options, void** option_values) {
   (void)num_options, (void)options, (void)option_values; /* JIT options: nothing to tune */
-  return load_ptx(module, image);
+  return load_image(module, image, IMAGE_LIMIT, 1);
+}
+
+EXPORT CUresult cuModuleLoadFatBinary(CUmodule* module, const void* fat_cubin) {
+  return load_image(module, fat_cubin, IMAGE_LIMIT, 1);
 }
 
 EXPORT CUresult cuModuleLoad(CUmodule* module, const char* path) {
@@ -693,8 +700,8 @@ EXPORT CUresult cuModuleLoad(CUmodule* module, const char* path) {
     free(text);
     return CUDA_ERROR_FILE_NOT_FOUND;
   }
-  text[n] = '\0';
-  CUresult r = load_ptx(module, text);
+  text[n] = '\0'; /* PTX text's terminator; a binary image is sized by its headers */
+  CUresult r = load_image(module, text, (size_t)n + 1, 0);
   free(text);
   return r;
 }
@@ -889,6 +896,8 @@ static const struct {
     {CUDA_ERROR_NO_DEVICE, "CUDA_ERROR_NO_DEVICE", "no CUDA-capable device is detected"},
     {CUDA_ERROR_INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
     {CUDA_ERROR_INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE", "device kernel image is invalid"},
+    {CUDA_ERROR_NO_BINARY_FOR_GPU, "CUDA_ERROR_NO_BINARY_FOR_GPU",
+     "no kernel image is available for execution on the device"},
     {CUDA_ERROR_INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
     {CUDA_ERROR_INVALID_PTX, "CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"},
     {CUDA_ERROR_FILE_NOT_FOUND, "CUDA_ERROR_FILE_NOT_FOUND", "file not found"},
@@ -959,6 +968,7 @@ static const struct {
     ENTRY("cuModuleLoad", cuModuleLoad),
     ENTRY("cuModuleLoadData", cuModuleLoadData),
     ENTRY("cuModuleLoadDataEx", cuModuleLoadDataEx),
+    ENTRY("cuModuleLoadFatBinary", cuModuleLoadFatBinary),
     ENTRY("cuModuleUnload", cuModuleUnload),
     ENTRY("cuModuleGetFunction", cuModuleGetFunction),
     ENTRY("cuFuncGetParamInfo", cuFuncGetParamInfo),
