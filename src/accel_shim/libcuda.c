@@ -659,7 +659,9 @@ static CUresult load_image(CUmodule* module, const void* image, size_t limit, in
   struct module_image m;
   r = module_image_locate(image, limit, in_memory, &m);
   if (r != CUDA_SUCCESS) return r;
-  if (m.size > limit) return in_memory ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_INVALID_IMAGE;
+  /* A file's buffer has one NUL past the file's bytes, for PTX text only. */
+  const size_t room = !in_memory && m.kind != MODULE_IMAGE_PTX ? limit - 1 : limit;
+  if (m.size > room) return in_memory ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_INVALID_IMAGE;
   uint64_t p = m.size, res[CXL2_RESULTS];
   pthread_mutex_lock(&shim.lock);
   r = data_write(m.data, m.size) == 0 ? command(CXL2_CMD_MODULE_LOAD, &p, 1, res)

@@ -1,8 +1,10 @@
 /* CUDA Driver API programs for `cxlsim accel` (tests/cli/accel_test.sh): each test runs kernels of
  * src/ptx/testdata/kernels.cu through the libcuda shim and checks every result against the same
  * computation on the host, exactly. Usage: driver_api PTX_FILE TEST, TEST one of vector_add,
- * saxpy, reduce, matmul, errors, proc_address, info, endless (launches until an error: for the
- * server-killed test), bench (bench/accel_bench.sh). Exit 0 when the results match, 1 on a
+ * saxpy, reduce, matmul, errors, proc_address, info, image (the module file loaded again from
+ * memory by every loader; a fatbin also through nvcc's wrapper), endless (launches until an
+ * error: for the server-killed test), bench (bench/accel_bench.sh). PTX_FILE may be PTX text, a
+ * cubin or a fatbin (cuModuleLoad sizes it). Exit 0 when the results match, 1 on a
  * mismatch, 2 on a CUDA error (its name is printed), 3 when `endless` ended with
  * CUDA_ERROR_DEVICE_UNAVAILABLE. */
 #include <cuda.h>
@@ -224,6 +226,50 @@ static int info(void) {
   return total == total2 && free_bytes <= total && warp == 32 ? 0 : 1;
 }
 
+/* The module file once more, from memory, through each loader (a fatbin also wrapped as nvcc's
+ * host code registers it); each module runs vector_add exactly. A wrapper around anything but a
+ * fatbin is an invalid image. */
+static int image(const char* path) {
+  FILE* f = fopen(path, "rb");
+  if (f == NULL) return 2;
+  fseek(f, 0, SEEK_END);
+  const long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char* data = calloc((size_t)n + 1, 1);
+  if (data == NULL || fread(data, 1, (size_t)n, f) != (size_t)n) return 2;
+  fclose(f);
+  const int fatbin = n >= 4 && memcmp(data, "\x50\xed\x55\xba", 4) == 0;
+  struct {
+    unsigned magic, version;
+    const void* data;
+    const void* unused;
+  } wrapper = {0x466243b1u, 1, data, NULL};
+  CUmodule loaded[4];
+  check(cuModuleLoadData(&loaded[0], data), "cuModuleLoadData");
+  check(cuModuleLoadDataEx(&loaded[1], data, 0, NULL, NULL), "cuModuleLoadDataEx");
+  int count = 2;
+  if (fatbin) {
+    check(cuModuleLoadFatBinary(&loaded[2], data), "cuModuleLoadFatBinary");
+    check(cuModuleLoadFatBinary(&loaded[3], &wrapper), "cuModuleLoadFatBinary (wrapper)");
+    count = 4;
+  }
+  int bad = 0;
+  const CUmodule file_module = module;
+  for (int i = 0; i < count && !bad; ++i) {
+    module = loaded[i];
+    bad |= vector_add();
+    check(cuModuleUnload(loaded[i]), "cuModuleUnload");
+  }
+  module = file_module;
+  const char text[] = ".version 7.0\n";
+  wrapper.data = text;
+  CUmodule m;
+  bad |= expect(cuModuleLoadFatBinary(&m, &wrapper), CUDA_ERROR_INVALID_IMAGE, "wrapped PTX");
+  free(data);
+  if (!bad) printf("image: %d loaders exact\n", count);
+  return bad;
+}
+
 static double seconds(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -315,6 +361,7 @@ int main(int argc, char** argv) {
           : !strcmp(t, "errors")       ? errors()
           : !strcmp(t, "proc_address") ? proc_address()
           : !strcmp(t, "info")         ? info()
+          : !strcmp(t, "image")        ? image(argv[1])
           : !strcmp(t, "endless")      ? endless()
           : !strcmp(t, "bench")        ? bench()
                                        : (fprintf(stderr, "unknown test %s\n", t), 2);
