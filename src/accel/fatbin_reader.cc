@@ -93,9 +93,22 @@ std::vector<std::byte> entry_payload(const FatbinEntry& e) {
   if (e.uncompressed_size == 0 || e.uncompressed_size > kMaxInflatedBytes) {
     invalid(fmt::format("an entry inflating to {} bytes", e.uncompressed_size));
   }
-  std::vector<std::byte> out(e.uncompressed_size);
   const bool zstd =
       e.payload.size() >= 4 && read_at<uint32_t>(e.payload, 0) == CUDA_ZSTD_FRAME_MAGIC;
+  // Sizes no payload can inflate to are refused before anything is allocated: a zstd frame
+  // names its content size (when it does, it must match), an LZ4 block grows at most 255-fold
+  // (a match length byte of 255 per output run).
+  if (zstd) {
+    const auto n = ZSTD_getFrameContentSize(e.payload.data(), e.payload.size());
+    if (n == ZSTD_CONTENTSIZE_ERROR ||
+        (n != ZSTD_CONTENTSIZE_UNKNOWN && n != e.uncompressed_size)) {
+      invalid(fmt::format("zstd frame of {} bytes for an entry of {}", n, e.uncompressed_size));
+    }
+  } else if (e.uncompressed_size > 255 * e.payload.size() + 255) {
+    invalid(
+        fmt::format("{} LZ4 bytes cannot inflate to {}", e.payload.size(), e.uncompressed_size));
+  }
+  std::vector<std::byte> out(e.uncompressed_size);
   if (zstd) {
     const size_t n = ZSTD_decompress(out.data(), out.size(), e.payload.data(), e.payload.size());
     if (ZSTD_isError(n) != 0 || n != out.size()) {
