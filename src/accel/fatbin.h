@@ -21,7 +21,7 @@
 #ifndef CXLSIM_ACCEL_FATBIN_H
 #define CXLSIM_ACCEL_FATBIN_H
 
-#include <stdint.h>
+#include <stdint.h>  // NOLINT(modernize-deprecated-headers): a C header too
 
 /* ---- the fatbin container ---------------------------------------------------------------- */
 
@@ -30,11 +30,11 @@
 
 /* The container header: the entries start header_size bytes in (16 in every known producer:
  * [NVO]) and run for fat_size bytes, so the whole container is header_size + fat_size bytes. */
-struct cuda_fatbin_header {
-  uint32_t magic;       /* CUDA_FATBIN_MAGIC */
-  uint16_t version;     /* CUDA_FATBIN_VERSION */
-  uint16_t header_size; /* bytes of this header ([EIL] header_size; [NVO] "version_high") */
-  uint64_t fat_size;    /* bytes of the entries after it ([EIL] size, [NVO] "header_size") */
+struct cuda_fatbin_header {  // NOLINT(readability-identifier-naming): a C struct
+  uint32_t magic;            /* CUDA_FATBIN_MAGIC */
+  uint16_t version;          /* CUDA_FATBIN_VERSION */
+  uint16_t header_size;      /* bytes of this header ([EIL] header_size; [NVO] "version_high") */
+  uint64_t fat_size;         /* bytes of the entries after it ([EIL] size, [NVO] "header_size") */
 };
 
 /* One entry: a header of header_size bytes (at least the 64 below; PTX entries of newer nvcc
@@ -46,7 +46,7 @@ enum cuda_fatbin_kind {
   CUDA_FATBIN_KIND_ELF = 2  /* a cubin: machine code for one sm arch */
 };
 
-struct cuda_fatbin_entry {
+struct cuda_fatbin_entry {  // NOLINT(readability-identifier-naming): a C struct
   uint16_t kind;            /* enum cuda_fatbin_kind */
   uint16_t version;         /* 0x0101 ([JIE] __unknown1, [NVO] unknown_02) */
   uint32_t header_size;     /* bytes from this header's start to the payload */
@@ -83,10 +83,10 @@ struct cuda_fatbin_entry {
  * embedded object) receives: a pointer to the fatbin container in `data` ([LLVM] CGCUDANV.cpp:
  * the struct of magic, version 1, the .nv_fatbin section's address, a null pointer). */
 #define CUDA_FATBIN_WRAPPER_MAGIC 0x466243B1u
-struct cuda_fatbin_wrapper {
-  uint32_t magic;   /* CUDA_FATBIN_WRAPPER_MAGIC */
-  uint32_t version; /* 1 as clang emits it ([LLVM]); not checked */
-  const void* data; /* a struct cuda_fatbin_header */
+struct cuda_fatbin_wrapper {  // NOLINT(readability-identifier-naming): a C struct
+  uint32_t magic;             /* CUDA_FATBIN_WRAPPER_MAGIC */
+  uint32_t version;           /* 1 as clang emits it ([LLVM]); not checked */
+  const void* data;           /* a struct cuda_fatbin_header */
   const void* filename_or_fatbins;
 };
 

@@ -24,7 +24,7 @@ namespace {
 
 template <class T>
 T read_at(std::span<const std::byte> image, uint64_t offset) {
-  T v;
+  T v{};
   std::memcpy(&v, image.data() + offset, sizeof v);
   return v;
 }

@@ -657,7 +657,7 @@ static CUresult load_image(CUmodule* module, const void* image, size_t limit, in
   CUresult r = need_context();
   if (r != CUDA_SUCCESS) return r;
   struct module_image m;
-  r = module_image_locate(image, limit, in_memory, &m);
+  r = (CUresult)module_image_locate(image, limit, in_memory, &m);
   if (r != CUDA_SUCCESS) return r;
   /* A file's buffer has one NUL past the file's bytes, for PTX text only. */
   const size_t room = !in_memory && m.kind != MODULE_IMAGE_PTX ? limit - 1 : limit;

@@ -22,68 +22,68 @@ static int extend(uint64_t* end, uint64_t offset, uint64_t count, uint64_t each)
 /* A cubin's extent: the furthest byte of its headers, its section and program header tables,
  * and the sections and segments that have bytes in the file (Elf64_Ehdr, <elf.h>). The tables
  * are read only when they lie within `limit`; otherwise their end is the size. */
-static CUresult elf_size(const unsigned char* p, size_t limit, uint64_t* size) {
+static enum cxl2_result elf_size(const unsigned char* p, size_t limit, uint64_t* size) {
   Elf64_Ehdr h;
-  if (limit < sizeof h) return CUDA_ERROR_INVALID_IMAGE;
+  if (limit < sizeof h) return CXL2_ERR_INVALID_IMAGE;
   memcpy(&h, p, sizeof h);
   if (h.e_ident[EI_CLASS] != ELFCLASS64 || h.e_ident[EI_DATA] != ELFDATA2LSB) {
-    return CUDA_ERROR_INVALID_IMAGE;
+    return CXL2_ERR_INVALID_IMAGE;
   }
   uint64_t end = sizeof h, tables = 0;
   if ((h.e_shnum > 0 && h.e_shentsize < sizeof(Elf64_Shdr)) ||
       (h.e_phnum > 0 && h.e_phentsize < sizeof(Elf64_Phdr)) ||
       !extend(&end, h.e_shoff, h.e_shnum, h.e_shentsize) ||
       !extend(&end, h.e_phoff, h.e_phnum, h.e_phentsize)) {
-    return CUDA_ERROR_INVALID_IMAGE;
+    return CXL2_ERR_INVALID_IMAGE;
   }
   *size = end;
-  if (end > limit) return CUDA_SUCCESS; /* the caller refuses it */
+  if (end > limit) return CXL2_OK; /* the caller refuses it */
   for (uint16_t i = 0; i < h.e_shnum; ++i) {
     Elf64_Shdr s;
     memcpy(&s, p + h.e_shoff + (uint64_t)i * h.e_shentsize, sizeof s);
     if (s.sh_type != SHT_NOBITS && !extend(&tables, s.sh_offset, 1, s.sh_size)) {
-      return CUDA_ERROR_INVALID_IMAGE;
+      return CXL2_ERR_INVALID_IMAGE;
     }
   }
   for (uint16_t i = 0; i < h.e_phnum; ++i) {
     Elf64_Phdr ph;
     memcpy(&ph, p + h.e_phoff + (uint64_t)i * h.e_phentsize, sizeof ph);
-    if (!extend(&tables, ph.p_offset, 1, ph.p_filesz)) return CUDA_ERROR_INVALID_IMAGE;
+    if (!extend(&tables, ph.p_offset, 1, ph.p_filesz)) return CXL2_ERR_INVALID_IMAGE;
   }
   *size = tables > end ? tables : end;
-  return CUDA_SUCCESS;
+  return CXL2_OK;
 }
 
-CUresult module_image_locate(const void* image, size_t limit, int wrapper_ok,
-                             struct module_image* out) {
+enum cxl2_result module_image_locate(const void* image, size_t limit, int wrapper_ok,
+                                     struct module_image* out) {
   const unsigned char* p = image;
   uint32_t magic = 0;
   if (limit >= 4) memcpy(&magic, p, 4);
   if (magic == CUDA_FATBIN_WRAPPER_MAGIC) {
     struct cuda_fatbin_wrapper w;
-    if (!wrapper_ok || limit < sizeof w) return CUDA_ERROR_INVALID_IMAGE;
+    if (!wrapper_ok || limit < sizeof w) return CXL2_ERR_INVALID_IMAGE;
     memcpy(&w, p, sizeof w);
-    if (w.data == NULL) return CUDA_ERROR_INVALID_IMAGE;
+    if (w.data == NULL) return CXL2_ERR_INVALID_IMAGE;
     memcpy(&magic, w.data, 4);
-    if (magic != CUDA_FATBIN_MAGIC) return CUDA_ERROR_INVALID_IMAGE;
+    if (magic != CUDA_FATBIN_MAGIC) return CXL2_ERR_INVALID_IMAGE;
     p = w.data;
   }
   out->data = p;
   if (magic == CUDA_FATBIN_MAGIC) {
     struct cuda_fatbin_header h;
-    if (limit < sizeof h) return CUDA_ERROR_INVALID_IMAGE;
+    if (limit < sizeof h) return CXL2_ERR_INVALID_IMAGE;
     memcpy(&h, p, sizeof h);
     uint64_t size = 0;
     if (h.header_size < sizeof h || !extend(&size, h.header_size, 1, h.fat_size)) {
-      return CUDA_ERROR_INVALID_IMAGE;
+      return CXL2_ERR_INVALID_IMAGE;
     }
     out->kind = MODULE_IMAGE_FATBIN;
     out->size = size;
-    return CUDA_SUCCESS;
+    return CXL2_OK;
   }
   if (limit >= SELFMAG && memcmp(p, ELFMAG, SELFMAG) == 0) {
     uint64_t size = 0;
-    const CUresult r = elf_size(p, limit, &size);
+    const enum cxl2_result r = elf_size(p, limit, &size);
     out->kind = MODULE_IMAGE_CUBIN;
     out->size = size;
     return r;
@@ -92,5 +92,5 @@ CUresult module_image_locate(const void* image, size_t limit, int wrapper_ok,
   const size_t len = strnlen((const char*)p, limit);
   out->kind = MODULE_IMAGE_PTX;
   out->size = len < limit ? len + 1 : limit + 1;
-  return CUDA_SUCCESS;
+  return CXL2_OK;
 }

@@ -5,25 +5,31 @@
 #ifndef CXLSIM_ACCEL_SHIM_MODULE_IMAGE_H
 #define CXLSIM_ACCEL_SHIM_MODULE_IMAGE_H
 
-#include <stddef.h>
+#include <stddef.h>  // NOLINT(modernize-deprecated-headers): a C header too
 
-#include "cuda.h"
+#include "accel/gpu_interface.h"
 
-enum module_image_kind { MODULE_IMAGE_PTX, MODULE_IMAGE_CUBIN, MODULE_IMAGE_FATBIN };
+enum module_image_kind {  // NOLINT(readability-identifier-naming): a C enum
+  MODULE_IMAGE_PTX,
+  MODULE_IMAGE_CUBIN,
+  MODULE_IMAGE_FATBIN
+};
 
-struct module_image {
-  const void* data; /* the image's first byte (a wrapper's fatbin, not the wrapper) */
-  size_t size;      /* its bytes: PTX strlen + 1, a cubin's ELF extent, a fatbin's header +
-                       fat size; may exceed the limit (the caller refuses it then) */
+struct module_image {  // NOLINT(readability-identifier-naming): a C struct
+  const void* data;    /* the image's first byte (a wrapper's fatbin, not the wrapper) */
+  size_t size;         /* its bytes: PTX strlen + 1, a cubin's ELF extent, a fatbin's header +
+                          fat size; may exceed the limit (the caller refuses it then) */
   enum module_image_kind kind;
 };
 
 /* Sizes the image at `image`, of which at most `limit` bytes may be read (a file's size, or
  * the most the device takes for an image in memory). A wrapper (CUDA_FATBIN_WRAPPER_MAGIC) is
- * followed to its fatbin only when `wrapper_ok` (an image in the program's memory). Returns
- * CUDA_SUCCESS, or CUDA_ERROR_INVALID_IMAGE for a malformed header (an ELF that is not a
+ * followed to its fatbin only when `wrapper_ok` (an image in the program's memory). An image in
+ * memory is trusted to hold the bytes its headers name (as CUDA's own loader does); only what
+ * lies within `limit` is read. Returns a CUresult value (gpu_interface.h's cxl2_result):
+ * CXL2_OK, or CXL2_ERR_INVALID_IMAGE for a malformed header (an ELF that is not a
  * little-endian ELF64, sizes that overflow, a wrapper without a fatbin). */
-CUresult module_image_locate(const void* image, size_t limit, int wrapper_ok,
-                             struct module_image* out);
+enum cxl2_result module_image_locate(const void* image, size_t limit, int wrapper_ok,
+                                     struct module_image* out);
 
 #endif
