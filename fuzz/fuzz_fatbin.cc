@@ -1,8 +1,8 @@
 // libFuzzer harness for the module images a program hands the accelerator (docs/accel.md,
 // src/accel/fatbin.h): the shim's sizing of an image in a buffer of the input's length
 // (module_image_locate: it must never read past the buffer), then the device server's reader
-// (fatbin_entries, every entry inflated, module_ptx for sm_70). A malformed image must be
-// refused with a CommandError (CUDA_ERROR_INVALID_IMAGE or NO_BINARY_FOR_GPU), never crash.
+// (fatbin_entries, every entry inflated, module_ptx for the device's arch). A malformed image must
+// be refused with a CommandError (CUDA_ERROR_INVALID_IMAGE or NO_BINARY_FOR_GPU), never crash.
 // Seeds: fatbins and a cubin made by tests/accel_programs/make_fatbin.
 #include <cstddef>
 #include <cstdint>

@@ -9,10 +9,15 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "accel/compute_backend.h"
+extern "C" {
+#include "module_image.h"
+}
 
 namespace cxlsim::accel {
 namespace {
@@ -154,6 +159,41 @@ TEST(FatbinReader, MalformedContainersAreInvalidImages) {
   for (size_t n = 4; n < good.size(); ++n) {
     ASSERT_EQ(result_of(std::span(good).first(n)), CXL2_ERR_INVALID_IMAGE) << n << " bytes";
   }
+}
+
+// A real peer: kernels.cu as nvcc 13.0 packed it (src/ptx/testdata/README.md): PTX for
+// compute_75 and compute_90, cubins for sm_80 and sm_90, every entry zstd-compressed by nvcc.
+TEST(FatbinReader, ReadsNvccsOwnFatbin) {
+  std::ifstream f(CXLSIM_PTX_TESTDATA "/kernels.nvcc.fatbin", std::ios::binary);
+  const std::vector<char> file{std::istreambuf_iterator<char>(f), {}};
+  ASSERT_GT(file.size(), 1000u);
+  const auto image = std::as_bytes(std::span(file));
+  module_image m{};  // the shim's sizing: header + fat size is the whole file
+  ASSERT_EQ(module_image_locate(file.data(), file.size(), 0, &m), CXL2_OK);
+  EXPECT_EQ(m.kind, MODULE_IMAGE_FATBIN);
+  EXPECT_EQ(m.size, file.size());
+  const auto entries = fatbin_entries(image);
+  ASSERT_EQ(entries.size(), 4u);
+  int cubins = 0;
+  for (const FatbinEntry& e : entries) {
+    EXPECT_TRUE(e.flags & CUDA_FATBIN_FLAG_COMPRESSED_ZSTD);
+    const std::vector<std::byte> payload = entry_payload(e);
+    EXPECT_EQ(payload.size(), e.uncompressed_size);
+    if (e.kind != CUDA_FATBIN_KIND_ELF) continue;
+    ++cubins;
+    // nvcc's cubin, inflated: the shim sizes it from its ELF tables to exactly its bytes
+    module_image c{};
+    ASSERT_EQ(module_image_locate(payload.data(), payload.size(), 0, &c), CXL2_OK);
+    EXPECT_EQ(c.kind, MODULE_IMAGE_CUBIN);
+    EXPECT_EQ(c.size, payload.size()) << "sm_" << e.arch;
+  }
+  EXPECT_EQ(cubins, 2);
+  const std::string sm75 = module_ptx(image, 75), sm90 = module_ptx(image, 90);
+  EXPECT_NE(sm75.find(".target sm_75"), std::string::npos);
+  EXPECT_NE(sm75.find(".entry vector_add"), std::string::npos);
+  EXPECT_NE(sm90.find(".target sm_90"), std::string::npos);
+  EXPECT_EQ(module_ptx(image, 86), sm75);  // compute_75 is the highest PTX <= sm_86
+  EXPECT_EQ(result_of(image, 70), CXL2_ERR_NO_BINARY_FOR_GPU);
 }
 
 // Whatever follows a fatbin header, the reader answers with PTX or a CommandError.

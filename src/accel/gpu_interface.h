@@ -99,9 +99,11 @@ enum cxl2_result {
 #define CXL2_BAR2_SIZE (16u << 20)
 #define CXL2_BAR2_INDEX 2u
 #define CXL2_BAR4_INDEX 4u
-/* The device's compute capability (sm_70: 7.0): what cuDeviceComputeCapability reports and the
- * highest PTX arch the ptx backend takes from a fatbin. */
-#define CXL2_DEVICE_SM_ARCH 70
+/* The device's compute capability (sm_75: 7.5): what cuDeviceComputeCapability reports and the
+ * highest PTX arch the ptx backend takes from a fatbin. sm_75 is the lowest arch CUDA 13's nvcc
+ * targets (its fatbins carry compute_75 PTX at the least), and the PTX executor runs nvcc's
+ * sm_75 PTX (src/ptx/testdata/kernels.nvcc.*). */
+#define CXL2_DEVICE_SM_ARCH 75
 /* Device addresses of device memory start here (a CUdeviceptr is never 0). */
 #define CXL2_DEVICE_BASE 0x100000000ull
 

@@ -7,8 +7,9 @@
  *   make_fatbin --cubin OUT ARCH a minimal cubin: an ELF64 of machine EM_CUDA with a .text
  *                                section and its section header table last
  *
- * PTX entries get the 72-byte header of nvcc's (an options offset/size pair after the 64
- * bytes), ELF entries the 64-byte one; payloads are padded to 8 bytes. Exit 2 on bad usage. */
+ * PTX entries get a 72-byte header: an (empty) options offset/size pair after the 64 bytes, which
+ * CUDA 13's driver needs (it crashes on a bare 64-byte PTX header; nvcc writes 80 bytes). ELF
+ * entries get the 64-byte one; payloads are padded to 8 bytes. Exit 2 on bad usage. */
 #include <elf.h>
 #include <lz4.h>
 #include <stdint.h>

@@ -2,10 +2,11 @@
 # cxlsim accel: cubin and fatbin module images (docs/accel.md, src/accel/fatbin.h) through the
 # libcuda shim. Fatbins are made by the test-side writer (tests/accel_programs/make_fatbin.c)
 # from clang 14's PTX of src/ptx/testdata/kernels.cu; every kernel result is checked exactly by
-# driver_api against the host. The ptx backend takes the PTX entry of the highest arch <= sm_70
+# driver_api against the host. The ptx backend takes the PTX entry of the highest arch <= sm_75
 # (the other entries would fail the program if taken: edge.cu's PTX has no vector_add, the rest
 # is not PTX); a cubin or a fatbin without such PTX is CUDA_ERROR_NO_BINARY_FOR_GPU; a malformed
-# container CUDA_ERROR_INVALID_IMAGE. The cuda backend forwards images unchanged (checked
+# container CUDA_ERROR_INVALID_IMAGE. A real peer: kernels.cu as nvcc 13.0 packed it
+# (src/ptx/testdata/kernels.nvcc.fatbin: compute_75/90 PTX, sm_80/90 cubins, all zstd). The cuda backend forwards images unchanged (checked
 # through the shim standing in for a GPU's driver, as in accel_test.sh).
 source "$(dirname "$0")/lib.sh"
 BIN=$(dirname "$CXLSIM")
@@ -28,9 +29,9 @@ load_fails() {
 
 # --- several arches in one fatbin: the right PTX is taken, compressed or not; results exact ---
 "$MAKE" "$TMP/multi.fatbin" ptx:52:none:"$TMP/junk" ptx:61:none:"$EDGE" \
-  ptx:70:lz4:"$KERNELS" ptx:75:none:"$TMP/junk" ptx:90:zstd:"$TMP/junk" elf:70:none:"$TMP/junk" ||
+  ptx:75:lz4:"$KERNELS" ptx:80:none:"$TMP/junk" ptx:90:zstd:"$TMP/junk" elf:75:none:"$TMP/junk" ||
   fail "make_fatbin multi"
-"$MAKE" "$TMP/zstd.fatbin" ptx:70:zstd:"$KERNELS" || fail "make_fatbin zstd"
+"$MAKE" "$TMP/zstd.fatbin" ptx:75:zstd:"$KERNELS" || fail "make_fatbin zstd"
 "$MAKE" "$TMP/plain.fatbin" ptx:60:none:"$KERNELS" elf:70:none:"$TMP/junk" || fail "make_fatbin plain"
 for t in vector_add saxpy reduce matmul image; do
   run 0 accel run --quiet -- "$PROG" "$TMP/multi.fatbin" "$t"
@@ -40,6 +41,12 @@ expect_out "image: 4 loaders exact" # cuModuleLoadData, DataEx, FatBinary, FatBi
 for f in zstd plain; do
   run 0 accel run --quiet -- "$PROG" "$TMP/$f.fatbin" image
   expect_out "image: 4 loaders exact"
+done
+# nvcc's own fatbin: its compute_75 PTX, zstd-compressed by nvcc, runs every program exactly
+NVCC_FATBIN=$SRC/src/ptx/testdata/kernels.nvcc.fatbin
+for t in vector_add saxpy reduce matmul image; do
+  run 0 accel run --quiet -- "$PROG" "$NVCC_FATBIN" "$t"
+  expect_out "$t:"
 done
 # PTX text still loads from memory by every loader
 run 0 accel run --quiet -- "$PROG" "$KERNELS" image
@@ -51,7 +58,7 @@ load_fails 2 CUDA_ERROR_NO_BINARY_FOR_GPU "$TMP/k.cubin" "runs PTX only"
 "$MAKE" "$TMP/cubins.fatbin" elf:70:none:"$TMP/k.cubin" elf:80:lz4:"$TMP/k.cubin" || fail "cubins"
 load_fails 2 CUDA_ERROR_NO_BINARY_FOR_GPU "$TMP/cubins.fatbin" "cubins: sm_70, sm_80"
 "$MAKE" "$TMP/sm80.fatbin" ptx:80:none:"$KERNELS" || fail "make_fatbin sm80"
-load_fails 2 CUDA_ERROR_NO_BINARY_FOR_GPU "$TMP/sm80.fatbin" "no PTX for sm_70 or lower"
+load_fails 2 CUDA_ERROR_NO_BINARY_FOR_GPU "$TMP/sm80.fatbin" "no PTX for sm_75 or lower"
 
 # --- malformed images: CUDA_ERROR_INVALID_IMAGE (the shim or the device), the device serves on ---
 size=$(stat -c %s "$TMP/multi.fatbin")
@@ -71,7 +78,7 @@ patch "$TMP/multi.fatbin" 20 '\x20' # the first entry's header shorter than 64 b
 load_fails 2 CUDA_ERROR_INVALID_IMAGE "$TMP/patched"
 patch "$TMP/multi.fatbin" 4 '\x07' # container version 7
 load_fails 2 CUDA_ERROR_INVALID_IMAGE "$TMP/patched" "version 7"
-"$MAKE" "$TMP/one.fatbin" ptx:70:lz4:"$KERNELS" || fail "make_fatbin one"
+"$MAKE" "$TMP/one.fatbin" ptx:75:lz4:"$KERNELS" || fail "make_fatbin one"
 patch "$TMP/one.fatbin" $((16 + 56)) '\x10' # the LZ4 entry does not inflate to its size
 load_fails 2 CUDA_ERROR_INVALID_IMAGE "$TMP/patched" "does not inflate"
 patch "$TMP/one.fatbin" $((16 + 72)) '\xff\xff\xff\xff\xff\xff\xff\xff' # corrupt LZ4 tokens
