@@ -17,7 +17,7 @@ extern "C" {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cxlsim::accel;
   module_image m{};
-  (void)module_image_locate(data, size, 0, &m);
+  (void)module_image_locate(data, size, &m);
   const auto image = std::as_bytes(std::span(data, size));
   try {
     if (image_kind(image) == ImageKind::kFatbin) {

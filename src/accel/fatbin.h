@@ -79,9 +79,12 @@ struct cuda_fatbin_entry {  // NOLINT(readability-identifier-naming): a C struct
 
 /* ---- the wrapper nvcc's host code registers ---------------------------------------------- */
 
-/* What __cudaRegisterFatBinary (and a program calling cuModuleLoadFatBinary with nvcc's
- * embedded object) receives: a pointer to the fatbin container in `data` ([LLVM] CGCUDANV.cpp:
- * the struct of magic, version 1, the .nv_fatbin section's address, a null pointer). */
+/* What the CUDA runtime's __cudaRegisterFatBinary receives from nvcc's (and clang's) host code:
+ * a pointer to the fatbin container in `data` ([LLVM] CGCUDANV.cpp: the struct of magic,
+ * version 1, the .nv_fatbin section's address, a null pointer). The driver API does not take
+ * it: CUDA 13's cuModuleLoadData and cuModuleLoadFatBinary refuse it with
+ * CUDA_ERROR_INVALID_IMAGE (checked on an H200, docs/accel.md); the shim recognizes it to do
+ * the same. */
 #define CUDA_FATBIN_WRAPPER_MAGIC 0x466243B1u
 struct cuda_fatbin_wrapper {  // NOLINT(readability-identifier-naming): a C struct
   uint32_t magic;             /* CUDA_FATBIN_WRAPPER_MAGIC */

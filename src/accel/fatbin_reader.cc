@@ -138,7 +138,10 @@ std::string module_ptx(std::span<const std::byte> image, uint32_t arch) {
                          "a cubin is machine code for one GPU; the ptx backend runs PTX only");
     case ImageKind::kPtx: {
       const auto* p = reinterpret_cast<const char*>(image.data());
-      return {p, std::find(p, p + image.size(), '\0')};
+      std::string text(p, std::find(p, p + image.size(), '\0'));
+      // As CUDA 13's driver answers an image whose first byte is NUL (docs/accel.md).
+      if (text.empty()) throw CommandError(CXL2_ERR_INVALID_IMAGE, "an empty image");
+      return text;
     }
     case ImageKind::kFatbin:
       break;

@@ -41,9 +41,10 @@ inline constexpr uint64_t kMaxInflatedBytes = uint64_t{256} << 20;
 // An entry's payload, inflated when compressed (LZ4 block or zstd frame, fatbin.h).
 std::vector<std::byte> entry_payload(const FatbinEntry& e);
 
-// The PTX text the ptx backend runs for a device of `arch` (e.g. 70): the image itself when it
-// is PTX (up to its first NUL); from a fatbin, the PTX entry of the highest arch <= `arch`.
-// A cubin, or a fatbin without such a PTX entry, is CommandError CUDA_ERROR_NO_BINARY_FOR_GPU.
+// The PTX text the ptx backend runs for a device of `arch` (e.g. 75): the image itself when it
+// is PTX (up to its first NUL; none: CUDA_ERROR_INVALID_IMAGE); from a fatbin, the PTX entry of the
+// highest arch <= `arch`. A cubin, or a fatbin without such a PTX entry, is CommandError
+// CUDA_ERROR_NO_BINARY_FOR_GPU.
 std::string module_ptx(std::span<const std::byte> image, uint32_t arch);
 
 }  // namespace cxlsim::accel

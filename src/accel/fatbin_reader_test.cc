@@ -111,6 +111,8 @@ TEST(FatbinReader, InflatesLz4AndZstdEntries) {
 TEST(FatbinReader, PlainPtxIsTakenUpToItsNul) {
   const std::string text = ptx("plain") + std::string(1, '\0') + "junk";
   EXPECT_EQ(module_ptx(std::as_bytes(std::span(text)), 70), ptx("plain"));
+  const std::string empty(8, '\0');  // e.g. a fatbin whose magic's first byte was lost
+  EXPECT_EQ(result_of(std::as_bytes(std::span(empty))), CXL2_ERR_INVALID_IMAGE);
 }
 
 TEST(FatbinReader, CubinsAndFatbinsWithoutPtxHaveNoBinaryForThePtxBackend) {
@@ -169,7 +171,7 @@ TEST(FatbinReader, ReadsNvccsOwnFatbin) {
   ASSERT_GT(file.size(), 1000u);
   const auto image = std::as_bytes(std::span(file));
   module_image m{};  // the shim's sizing: header + fat size is the whole file
-  ASSERT_EQ(module_image_locate(file.data(), file.size(), 0, &m), CXL2_OK);
+  ASSERT_EQ(module_image_locate(file.data(), file.size(), &m), CXL2_OK);
   EXPECT_EQ(m.kind, MODULE_IMAGE_FATBIN);
   EXPECT_EQ(m.size, file.size());
   const auto entries = fatbin_entries(image);
@@ -183,7 +185,7 @@ TEST(FatbinReader, ReadsNvccsOwnFatbin) {
     ++cubins;
     // nvcc's cubin, inflated: the shim sizes it from its ELF tables to exactly its bytes
     module_image c{};
-    ASSERT_EQ(module_image_locate(payload.data(), payload.size(), 0, &c), CXL2_OK);
+    ASSERT_EQ(module_image_locate(payload.data(), payload.size(), &c), CXL2_OK);
     EXPECT_EQ(c.kind, MODULE_IMAGE_CUBIN);
     EXPECT_EQ(c.size, payload.size()) << "sm_" << e.arch;
   }

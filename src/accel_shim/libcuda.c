@@ -649,7 +649,7 @@ EXPORT CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned int value, size_t count
 
 /* ---- modules and functions -------------------------------------------------------------- */
 
-/* Sends the image (module_image.h sizes it: PTX, cubin, fatbin or a wrapper's fatbin) whole to
+/* Sends the image (module_image.h sizes it: PTX, cubin or fatbin) whole to
  * the device, which picks what its backend runs. `limit`: the bytes that may be read (a file's,
  * or the DATA window's for an image in memory); an image claiming more is refused. */
 static CUresult load_image(CUmodule* module, const void* image, size_t limit, int in_memory) {
@@ -657,7 +657,7 @@ static CUresult load_image(CUmodule* module, const void* image, size_t limit, in
   CUresult r = need_context();
   if (r != CUDA_SUCCESS) return r;
   struct module_image m;
-  r = (CUresult)module_image_locate(image, limit, in_memory, &m);
+  r = (CUresult)module_image_locate(image, limit, &m);
   if (r != CUDA_SUCCESS) return r;
   /* A file's buffer has one NUL past the file's bytes, for PTX text only. */
   const size_t room = !in_memory && m.kind != MODULE_IMAGE_PTX ? limit - 1 : limit;

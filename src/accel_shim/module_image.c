@@ -54,20 +54,11 @@ static enum cxl2_result elf_size(const unsigned char* p, size_t limit, uint64_t*
   return CXL2_OK;
 }
 
-enum cxl2_result module_image_locate(const void* image, size_t limit, int wrapper_ok,
-                                     struct module_image* out) {
+enum cxl2_result module_image_locate(const void* image, size_t limit, struct module_image* out) {
   const unsigned char* p = image;
   uint32_t magic = 0;
   if (limit >= 4) memcpy(&magic, p, 4);
-  if (magic == CUDA_FATBIN_WRAPPER_MAGIC) {
-    struct cuda_fatbin_wrapper w;
-    if (!wrapper_ok || limit < sizeof w) return CXL2_ERR_INVALID_IMAGE;
-    memcpy(&w, p, sizeof w);
-    if (w.data == NULL) return CXL2_ERR_INVALID_IMAGE;
-    memcpy(&magic, w.data, 4);
-    if (magic != CUDA_FATBIN_MAGIC) return CXL2_ERR_INVALID_IMAGE;
-    p = w.data;
-  }
+  if (magic == CUDA_FATBIN_WRAPPER_MAGIC) return CXL2_ERR_INVALID_IMAGE;
   out->data = p;
   if (magic == CUDA_FATBIN_MAGIC) {
     struct cuda_fatbin_header h;

@@ -16,20 +16,20 @@ enum module_image_kind {  // NOLINT(readability-identifier-naming): a C enum
 };
 
 struct module_image {  // NOLINT(readability-identifier-naming): a C struct
-  const void* data;    /* the image's first byte (a wrapper's fatbin, not the wrapper) */
+  const void* data;    /* the image's first byte */
   size_t size;         /* its bytes: PTX strlen + 1, a cubin's ELF extent, a fatbin's header +
                           fat size; may exceed the limit (the caller refuses it then) */
   enum module_image_kind kind;
 };
 
 /* Sizes the image at `image`, of which at most `limit` bytes may be read (a file's size, or
- * the most the device takes for an image in memory). A wrapper (CUDA_FATBIN_WRAPPER_MAGIC) is
- * followed to its fatbin only when `wrapper_ok` (an image in the program's memory). An image in
- * memory is trusted to hold the bytes its headers name (as CUDA's own loader does); only what
- * lies within `limit` is read. Returns a CUresult value (gpu_interface.h's cxl2_result):
+ * the most the device takes for an image in memory). nvcc's wrapper (CUDA_FATBIN_WRAPPER_MAGIC)
+ * is not an image: CUDA 13's driver refuses it in cuModuleLoadData and cuModuleLoadFatBinary
+ * with CUDA_ERROR_INVALID_IMAGE (checked on an H200, docs/accel.md), and so does the shim. An
+ * image in memory is trusted to hold the bytes its headers name (as CUDA's own loader does); only
+ * what lies within `limit` is read. Returns a CUresult value (gpu_interface.h's cxl2_result):
  * CXL2_OK, or CXL2_ERR_INVALID_IMAGE for a malformed header (an ELF that is not a
- * little-endian ELF64, sizes that overflow, a wrapper without a fatbin). */
-enum cxl2_result module_image_locate(const void* image, size_t limit, int wrapper_ok,
-                                     struct module_image* out);
+ * little-endian ELF64, sizes that overflow, a wrapper). */
+enum cxl2_result module_image_locate(const void* image, size_t limit, struct module_image* out);
 
 #endif
