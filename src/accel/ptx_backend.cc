@@ -50,6 +50,23 @@ FunctionInfo PtxBackend::function(uint64_t module, std::string_view name) {
   return f;
 }
 
+namespace {
+
+// The CUresult a GPU's driver returns for a kernel fault of this kind (an H200 with CUDA 13's
+// driver gives CUDA_ERROR_ILLEGAL_ADDRESS for a wild pointer: bench/accel_gpu_check.sh).
+cxl2_result launch_result(ptx::ExecError::Kind kind) {
+  switch (kind) {
+    case ptx::ExecError::Kind::kIllegalAddress:
+      return CXL2_ERR_ILLEGAL_ADDRESS;
+    case ptx::ExecError::Kind::kMisaligned:
+      return CXL2_ERR_MISALIGNED_ADDRESS;
+    default:
+      return CXL2_ERR_LAUNCH_FAILED;
+  }
+}
+
+}  // namespace
+
 LaunchResult PtxBackend::launch(uint64_t function, const Geometry& g,
                                 std::span<const std::byte> params) {
   const auto f = functions_.find(function);
@@ -70,7 +87,7 @@ LaunchResult PtxBackend::launch(uint64_t function, const Geometry& g,
   } catch (const std::invalid_argument& e) {
     throw CommandError(CXL2_ERR_INVALID_VALUE, e.what());
   } catch (const ptx::ExecError& e) {
-    throw CommandError(CXL2_ERR_LAUNCH_FAILED, e.what());
+    throw CommandError(launch_result(e.kind()), e.what());
   }
 }
 

@@ -39,6 +39,10 @@ _Static_assert((int)CXL2_ERR_NOT_FOUND == (int)CUDA_ERROR_NOT_FOUND,
                "device results are CUresults");
 _Static_assert((int)CXL2_ERR_LAUNCH_FAILED == (int)CUDA_ERROR_LAUNCH_FAILED,
                "device results are CUresults");
+_Static_assert((int)CXL2_ERR_ILLEGAL_ADDRESS == (int)CUDA_ERROR_ILLEGAL_ADDRESS,
+               "device results are CUresults");
+_Static_assert((int)CXL2_ERR_MISALIGNED_ADDRESS == (int)CUDA_ERROR_MISALIGNED_ADDRESS,
+               "device results are CUresults");
 
 struct function {
   uint64_t handle;
@@ -906,6 +910,16 @@ static const struct {
     {CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
     {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
     {CUDA_ERROR_NOT_READY, "CUDA_ERROR_NOT_READY", "device not ready"},
+    {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS",
+     "an illegal memory access was encountered"},
+    {CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES",
+     "too many resources requested for launch"},
+    {CUDA_ERROR_LAUNCH_TIMEOUT, "CUDA_ERROR_LAUNCH_TIMEOUT",
+     "the launch timed out and was terminated"},
+    {CUDA_ERROR_ASSERT, "CUDA_ERROR_ASSERT", "device-side assert triggered"},
+    {CUDA_ERROR_ILLEGAL_INSTRUCTION, "CUDA_ERROR_ILLEGAL_INSTRUCTION",
+     "an illegal instruction was encountered"},
+    {CUDA_ERROR_MISALIGNED_ADDRESS, "CUDA_ERROR_MISALIGNED_ADDRESS", "misaligned address"},
     {CUDA_ERROR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
     {CUDA_ERROR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED", "operation not supported"},
     {CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},

@@ -1024,7 +1024,7 @@ struct Atom {
     for_lanes(w.exec, [&](uint32_t l) {
       std::byte* p = w.resolve(in.space, base[l] + static_cast<uint64_t>(in.offset), sizeof(T), l);
       if (reinterpret_cast<uintptr_t>(p) % sizeof(T) != 0) {
-        w.fault("misaligned atomic");
+        w.fault("misaligned atomic", ExecError::Kind::kMisaligned);
       }
       const T old = apply(op, std::atomic_ref<T>(*reinterpret_cast<T*>(p)), reg<T>(w, in.a[0], l),
                           reg<T>(w, in.a[1], l));

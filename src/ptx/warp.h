@@ -29,10 +29,17 @@ inline constexpr uint64_t kLocalTag = 0xFF0020;
 inline constexpr uint64_t kConstTag = 0xFF0030;
 inline constexpr uint64_t kParamTag = 0xFF0040;
 
-// A fault while running a kernel (bad address, misaligned atomic, trap, deadlock).
+// A fault while running a kernel (bad address, misaligned atomic, trap, deadlock), with its kind:
+// a GPU reports an address outside memory and a misaligned access apart from other faults.
 class ExecError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  enum class Kind { kOther, kIllegalAddress, kMisaligned };
+  explicit ExecError(const std::string& what, Kind kind = Kind::kOther)
+      : std::runtime_error(what), kind_(kind) {}
+  [[nodiscard]] Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
 };
 
 struct Warp {
@@ -55,8 +62,9 @@ struct Warp {
   // the bytes stores and atomics wrote: the device-memory traffic of a launch (LaunchStats).
   uint64_t global_bytes = 0, global_written = 0;
 
-  [[noreturn]] void fault(const std::string& what) const {
-    throw ExecError("ptx: line " + std::to_string(line) + ": " + what);
+  [[noreturn]] void fault(const std::string& what,
+                          ExecError::Kind kind = ExecError::Kind::kOther) const {
+    throw ExecError("ptx: line " + std::to_string(line) + ": " + what, kind);
   }
 
   std::byte* global_at(uint64_t addr, uint64_t len) {
@@ -66,7 +74,8 @@ struct Warp {
     }
     auto r = global->map(addr);
     if (!r || !r->contains(addr, len)) {
-      fault("global access outside device memory at " + hex(addr));
+      fault("global access outside device memory at " + hex(addr),
+            ExecError::Kind::kIllegalAddress);
     }
     cached = *r;
     return cached.host + (addr - cached.base);
@@ -75,7 +84,8 @@ struct Warp {
   static std::byte* window(std::byte* base, uint64_t size, uint64_t off, uint64_t len,
                            const Warp& w, const char* space) {
     if (len > size || off > size - len) {
-      w.fault(std::string(space) + " access out of bounds at " + hex(off));
+      w.fault(std::string(space) + " access out of bounds at " + hex(off),
+              ExecError::Kind::kIllegalAddress);
     }
     return base + off;
   }
