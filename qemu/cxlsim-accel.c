@@ -24,6 +24,10 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later (it is linked into QEMU)
  */
+/* clang-format off: QEMU's osdep.h comes first */
+#include "qemu/osdep.h"
+/* clang-format on */
+
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -35,8 +39,8 @@
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/module.h"
-#include "qemu/osdep.h"
 #include "qemu/sockets.h"
+#include "qemu/timer.h"
 #include "qom/object.h"
 
 #define TYPE_CXLSIM_ACCEL "cxlsim-accel"
@@ -45,6 +49,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(CxlsimAccelState, CXLSIM_ACCEL)
 /* CMD_STATUS .. the end of RESULT3: what one command's reply read brings back. */
 #define STATUS_BLOCK (CXL2_REG_RESULT0 + 8 * CXL2_RESULTS - CXL2_REG_CMD_STATUS)
 #define REPLY_TIMEOUT_MS 60000
+#define SPIN_NS 50000
 
 struct CxlsimAccelState {
   PCIDevice parent_obj;
@@ -113,11 +118,23 @@ static int send_message(CxlsimAccelState* s, uint16_t command, uint32_t flags, c
 }
 
 /* Reads exactly len bytes (a passed descriptor, if any, into *fd_out). 0, or -1 (lost). */
+/* Waits until the socket is readable: polls without sleeping for up to SPIN_NS first (a reply
+ * usually comes within that, and a sleeping thread's wake-up costs ~25 us on a small host, as
+ * for the shim, docs/accel.md#speed), then sleeps up to REPLY_TIMEOUT_MS. poll()'s result. */
+static int wait_readable(int fd) {
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  const int64_t until = get_clock() + SPIN_NS;
+  do {
+    int ready = poll(&pfd, 1, 0);
+    if (ready != 0) return ready;
+  } while (get_clock() < until);
+  return poll(&pfd, 1, REPLY_TIMEOUT_MS);
+}
+
 static int read_exact(CxlsimAccelState* s, void* p, size_t len, int* fd_out) {
   char* c = p;
   while (len > 0) {
-    struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
-    int ready = poll(&pfd, 1, REPLY_TIMEOUT_MS);
+    int ready = wait_readable(s->fd);
     if (ready < 0 && errno == EINTR) {
       continue;
     }
