@@ -8,7 +8,9 @@
 #   - the CUDA Driver API test program (tests/accel_programs/driver_api.c, carried into the guest
 #     with the shim) runs vector add, the tiled matmul, saxpy and the reduction on kernels.nvcc.ptx
 #     through the shim's sysfs transport (BAR2 resource2, BAR4 resource4), each result exact (the
-#     program checks every element against the host computation and exits 0 only then).
+#     program checks every element against the host computation and exits 0 only then);
+#   - then, without a guest: a QEMU whose device server is killed (SIGKILL) reads all ones in
+#     BAR2 and keeps running.
 # Exits 1 on a mismatch, 77 when cxlsim's QEMU is not built (scripts/build-qemu; scripts/test
 # builds it before the conformance tests).
 set -uo pipefail
@@ -79,6 +81,54 @@ for t in vector_add matmul saxpy reduce; do
     fail "$t: ${line:-did not run}: $(grep -B3 "^== $t exit" "$work/guest.out" | head -n 3 | tr '\n' ' ')"
   fi
 done
+# The device server gone (SIGKILL) under a running QEMU: BAR2 reads all ones, QEMU keeps
+# running (no guest needed: the firmware assigns the BARs, QMP's `xp` reads them).
+qemu=$("$src/scripts/build-qemu" --print)
+"$cxlsim" accel serve --socket "$work/gone.sock" --topology "$topo" --vfio-cxl off --quiet &
+server=$!
+for _ in $(seq 50); do [[ -S $work/gone.sock ]] && break; sleep 0.1; done
+"$qemu" -accel tcg -machine q35 -nodefaults -display none -m 256M -serial none \
+  -device "cxlsim-accel,socket=$work/gone.sock" -qmp "unix:$work/qmp.sock,server=on,wait=off" \
+  2> "$work/gone.qemu.err" &
+qemu_pid=$!
+hmp() {  # hmp COMMAND...: each HMP command's output over QMP, one line each
+  python3 - "$work/qmp.sock" "$@" <<'PY'
+import json, socket, sys, time
+for _ in range(100):
+    try:
+        s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); break
+    except OSError:
+        time.sleep(0.1)
+f = s.makefile("rw")
+def reply():
+    while True:
+        m = json.loads(f.readline())
+        if "return" in m or "error" in m:
+            return m
+f.readline()
+f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n"); f.flush(); reply()
+for c in sys.argv[2:]:
+    f.write(json.dumps({"execute": "human-monitor-command", "arguments": {"command-line": c}}) + "\n")
+    f.flush()
+    print(str(reply().get("return", "")).replace("\r", "").replace("\n", " "))
+PY
+}
+sleep 3  # the firmware assigns the BARs
+bar2=$(hmp "info pci" | grep -o 'BAR2: 64 bit memory at 0x[0-9a-f]*' | grep -o '0x[0-9a-f]*$')
+magic=$(hmp "xp /1wx ${bar2:-0}" | awk '{ print $NF }')
+kill -9 "$server"
+wait "$server" 2>/dev/null
+after=$(hmp "xp /1wx ${bar2:-0}" "info status" | tr '\n' ' ')
+# (QEMU's warning goes to the monitor that made the access, else to its stderr.)
+if [[ $magic == 0x43584c32 && $after == *0xffffffff*"VM status: running"* ]] &&
+  { [[ $after == *"went away"* ]] || grep -q "went away" "$work/gone.qemu.err"; }; then
+  echo "pass server gone: BAR2 MAGIC $magic, then all ones; QEMU still running"
+else
+  fail "server gone: MAGIC '${magic:-none}' (BAR2 ${bar2:-unassigned}), then '$after': $(tr '\n' ' ' < "$work/gone.qemu.err")"
+fi
+kill "$qemu_pid" 2>/dev/null
+wait "$qemu_pid" 2>/dev/null
+
 if ((failures == 0)); then
   [[ -z ${CXLSIM_CONFORMANCE_DIR:-} ]] && rm -rf "$work"
   exit 0
