@@ -8,7 +8,8 @@
 #   - the CUDA Driver API test program (tests/accel_programs/driver_api.c, carried into the guest
 #     with the shim) runs vector add, the tiled matmul, saxpy and the reduction on kernels.nvcc.ptx
 #     through the shim's sysfs transport (BAR2 resource2, BAR4 resource4), each result exact (the
-#     program checks every element against the host computation and exits 0 only then);
+#     program checks every element against the host computation and exits 0 only then), then
+#     its error cases (each failure's CUresult) and cuGetProcAddress;
 #   - then, without a guest: a QEMU whose device server is killed (SIGKILL) reads all ones in
 #     BAR2 and keeps running.
 # Exits 1 on a mismatch, 77 when cxlsim's QEMU is not built (scripts/build-qemu; scripts/test
@@ -34,7 +35,7 @@ cat > "$work/guest.sh" <<'EOF'
 echo "== lspci"
 lspci -vvn -d ::1200
 echo "== end lspci"
-for t in vector_add matmul saxpy reduce; do
+for t in vector_add matmul saxpy reduce errors proc_address; do
   /opt/cxlsim/bin/driver_api /tmp/kernels.ptx $t
   echo "== $t exit $?"
 done
@@ -73,7 +74,7 @@ else
   fail "lspci DVSECs: $work/dvsecs.diff: $(tr '\n' ' ' < "$work/dvsecs.diff")"
 fi
 
-for t in vector_add matmul saxpy reduce; do
+for t in vector_add matmul saxpy reduce errors proc_address; do
   line=$(grep -m1 "^== $t exit" "$work/guest.out")
   if [[ $line == "== $t exit 0" ]]; then
     echo "pass $t: $(grep -m1 "^$t" "$work/guest.out")"
