@@ -348,6 +348,10 @@ static CUresult connect_sysfs(void) {
     char dir[300];
     snprintf(dir, sizeof dir, "%s/%.255s", root, e->d_name);
     if ((sysfs_number(dir, "class") >> 16) != 0x12) continue;
+    char bar2[320];
+    struct stat st;
+    snprintf(bar2, sizeof bar2, "%s/resource%u", dir, CXL2_BAR2_INDEX);
+    if (stat(bar2, &st) != 0 || st.st_size != CXL2_BAR2_SIZE) continue; /* before touching it */
     char enable[320];
     snprintf(enable, sizeof enable, "%s/enable", dir);
     FILE* f = fopen(enable, "we");
