@@ -87,6 +87,7 @@ done
 qemu=$("$src/scripts/build-qemu" --print)
 "$cxlsim" accel serve --socket "$work/gone.sock" --topology "$topo" --vfio-cxl off --quiet &
 server=$!
+disown "$server"  # no job notice when it is killed below
 for _ in $(seq 50); do [[ -S $work/gone.sock ]] && break; sleep 0.1; done
 "$qemu" -accel tcg -machine q35 -nodefaults -display none -m 256M -serial none \
   -device "cxlsim-accel,socket=$work/gone.sock" -qmp "unix:$work/qmp.sock,server=on,wait=off" \
@@ -118,7 +119,7 @@ sleep 3  # the firmware assigns the BARs
 bar2=$(hmp "info pci" | grep -o 'BAR2: 64 bit memory at 0x[0-9a-f]*' | grep -o '0x[0-9a-f]*$')
 magic=$(hmp "xp /1wx ${bar2:-0}" | awk '{ print $NF }')
 kill -9 "$server"
-wait "$server" 2>/dev/null
+while kill -0 "$server" 2>/dev/null; do sleep 0.1; done
 after=$(hmp "xp /1wx ${bar2:-0}" "info status" | tr '\n' ' ')
 # (QEMU's warning goes to the monitor that made the access, else to its stderr.)
 if [[ $magic == 0x43584c32 && $after == *0xffffffff*"VM status: running"* ]] &&
