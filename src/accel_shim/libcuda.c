@@ -2,6 +2,10 @@
  * accelerator (src/accel/gpu_interface.h), reached through the device server's vfio-user socket
  * (src/accel/vfio_user.h) named by $CXLSIM_ACCEL_SOCKET. Device memory (BAR4) is mapped from the
  * file descriptor the server passes, so copies are memcpy after the device has checked the range.
+ * Without $CXLSIM_ACCEL_SOCKET (in a guest of `cxlsim vm run`, whose QEMU has the cxlsim-accel
+ * device) the shim finds the device under /sys/bus/pci/devices and maps BAR2 and BAR4 through
+ * sysfs (`resource2`, `resource4`): the same command path, with register accesses as loads and
+ * stores instead of vfio-user messages (docs/accel.md, "In a guest").
  *
  * Contract: every entry point returns a CUresult and never aborts; one command is in flight at a
  * time (a process-wide mutex around each command's register accesses); when the server goes away
@@ -12,7 +16,9 @@
  *
  * The C API has no context argument for the connection, so the shim's state is one file-scope
  * object (the only one), and the current-context stack is thread-local as CUDA's is. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,7 +72,11 @@ static struct {
   uint64_t memory_size;
   int primary_refs;
   CUcontext primary;
-} shim = {PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, NULL, 0, 0, NULL};
+  volatile unsigned char* regs; /* BAR2 mapped (the sysfs transport); NULL: the socket's */
+} shim = {PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, NULL, 0, 0, NULL, NULL};
+
+/* A transport is up: the socket, or BAR2 mapped through sysfs. */
+static int connected(void) { return shim.fd >= 0 || shim.regs != NULL; }
 
 #define MAX_CONTEXT_DEPTH 64
 static __thread CUcontext ctx_stack[MAX_CONTEXT_DEPTH];
@@ -142,6 +153,52 @@ static void spin_for_reply(void) {
   } while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 50000L);
 }
 
+/* ---- transport (sysfs: BAR2 and BAR4 of the PCI function mapped) ------------------------- */
+
+/* Register accesses as naturally aligned loads and stores of 8, 4 or 1 bytes (the device
+ * forwards each one to the device server). */
+static void mmio_write(uint64_t offset, const void* data, uint32_t count) {
+  const unsigned char* p = data;
+  while (count > 0) {
+    volatile unsigned char* r = shim.regs + offset;
+    unsigned n = (offset % 8 == 0 && count >= 8) ? 8 : (offset % 4 == 0 && count >= 4) ? 4 : 1;
+    if (n == 8) {
+      uint64_t v;
+      memcpy(&v, p, 8);
+      *(volatile uint64_t*)r = v;
+    } else if (n == 4) {
+      uint32_t v;
+      memcpy(&v, p, 4);
+      *(volatile uint32_t*)r = v;
+    } else {
+      *r = *p;
+    }
+    offset += n;
+    p += n;
+    count -= n;
+  }
+}
+
+static void mmio_read(uint64_t offset, void* data, uint32_t count) {
+  unsigned char* p = data;
+  while (count > 0) {
+    volatile unsigned char* r = shim.regs + offset;
+    unsigned n = (offset % 8 == 0 && count >= 8) ? 8 : (offset % 4 == 0 && count >= 4) ? 4 : 1;
+    if (n == 8) {
+      uint64_t v = *(volatile uint64_t*)r;
+      memcpy(p, &v, 8);
+    } else if (n == 4) {
+      uint32_t v = *(volatile uint32_t*)r;
+      memcpy(p, &v, 4);
+    } else {
+      *p = *r;
+    }
+    offset += n;
+    p += n;
+    count -= n;
+  }
+}
+
 static void lost(void) {
   if (shim.fd >= 0) close(shim.fd);
   shim.fd = -1;
@@ -197,6 +254,10 @@ static int transact(uint16_t command, const void* a, size_t a_len, const void* b
 /* A register write whose reply nobody waits for (operands before a command: the command's
  * own status says whether it ran). */
 static int bar_post(uint64_t offset, const void* data, uint32_t count) {
+  if (shim.regs != NULL) {
+    mmio_write(offset, data, count);
+    return 0;
+  }
   struct vfu_region_access a = {offset, CXL2_BAR2_INDEX, count};
   struct vfu_header h;
   return send_request(VFU_CMD_REGION_WRITE, &a, sizeof a, data, count, VFU_FLAG_NO_REPLY, &h);
@@ -209,6 +270,10 @@ static int bar_read(uint64_t offset, void* data, uint32_t count) {
     unsigned char data[512];
   } reply;
   if (count > sizeof reply.data) return EINVAL;
+  if (shim.regs != NULL) {
+    mmio_read(offset, data, count);
+    return 0;
+  }
   int e = transact(VFU_CMD_REGION_READ, &a, sizeof a, NULL, 0, &reply, sizeof a + count, NULL);
   if (e == 0) memcpy(data, reply.data, count);
   return e;
@@ -216,7 +281,7 @@ static int bar_read(uint64_t offset, void* data, uint32_t count) {
 
 /* Runs command `cmd` with `n` parameters (PARAM0..); fills result[0..3]. The lock is held. */
 static CUresult command(uint32_t cmd, const uint64_t* params, unsigned n, uint64_t* result) {
-  if (shim.fd < 0) return CUDA_ERROR_DEVICE_UNAVAILABLE;
+  if (!connected()) return CUDA_ERROR_DEVICE_UNAVAILABLE;
   if (n > 0 && bar_post(CXL2_REG_PARAM0, params, (uint32_t)(8 * n)) != 0) goto fail;
   /* Posted too: the server answers a connection's messages in order, so the status read below
    * is answered after the command ran. One round trip per command. */
@@ -225,6 +290,8 @@ static CUresult command(uint32_t cmd, const uint64_t* params, unsigned n, uint64
   if (bar_read(CXL2_REG_CMD_STATUS, regs, sizeof regs) != 0) goto fail;
   uint32_t status;
   memcpy(&status, regs, 4);
+  /* A PCI function whose device server went away reads all ones. */
+  if (shim.regs != NULL && status == 0xffffffffu) return CUDA_ERROR_DEVICE_UNAVAILABLE;
   if (result != NULL) {
     memcpy(result, regs + (CXL2_REG_RESULT0 - CXL2_REG_CMD_STATUS),
            sizeof(uint64_t) * CXL2_RESULTS);
@@ -237,7 +304,7 @@ static CUresult command(uint32_t cmd, const uint64_t* params, unsigned n, uint64
   }
   return (CUresult)status;
 fail:
-  return shim.fd < 0 ? CUDA_ERROR_DEVICE_UNAVAILABLE : CUDA_ERROR_UNKNOWN;
+  return !connected() ? CUDA_ERROR_DEVICE_UNAVAILABLE : CUDA_ERROR_UNKNOWN;
 }
 
 static int data_write(const void* p, size_t n) {
@@ -245,10 +312,85 @@ static int data_write(const void* p, size_t n) {
   return bar_post(CXL2_REG_DATA, p, (uint32_t)n);
 }
 
+/* Maps `resource<bar>` of the PCI function at `dir`; NULL when it cannot (size in *size). */
+static void* map_resource(const char* dir, unsigned bar, uint64_t* size) {
+  char path[320];
+  snprintf(path, sizeof path, "%s/resource%u", dir, bar);
+  int fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  struct stat st;
+  void* m = MAP_FAILED;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    *size = (uint64_t)st.st_size;
+    m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  }
+  close(fd);
+  return m == MAP_FAILED ? NULL : m;
+}
+
+/* Reads the first number in file dir/name (0 when absent). */
+static unsigned long sysfs_number(const char* dir, const char* name) {
+  char path[320];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE* f = fopen(path, "re");
+  unsigned long v = 0;
+  if (f != NULL) {
+    if (fscanf(f, "%lx", &v) != 1) v = 0;
+    fclose(f);
+  }
+  return v;
+}
+
+/* The sysfs transport: the first PCI function that is a processing accelerator (class 12h;
+ * its vendor/device ids are the topology's, shared with Type 3 memory devices, so they alone
+ * cannot pick it) whose BAR2 is the GPU command interface (CXL2_BAR2_SIZE, MAGIC reads "CXL2").
+ * Enables the function (memory decoding), maps BAR2 and, when mappable, BAR4. */
+static CUresult connect_sysfs(void) {
+  const char* root = "/sys/bus/pci/devices";
+  DIR* d = opendir(root);
+  if (d == NULL) return CUDA_ERROR_NO_DEVICE;
+  CUresult r = CUDA_ERROR_NO_DEVICE;
+  for (struct dirent* e; r != CUDA_SUCCESS && (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.') continue;
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/%.255s", root, e->d_name);
+    if ((sysfs_number(dir, "class") >> 16) != 0x12) continue;
+    char bar2[320];
+    struct stat st;
+    snprintf(bar2, sizeof bar2, "%s/resource%u", dir, CXL2_BAR2_INDEX);
+    if (stat(bar2, &st) != 0 || st.st_size != CXL2_BAR2_SIZE) continue; /* before touching it */
+    char enable[320];
+    snprintf(enable, sizeof enable, "%s/enable", dir);
+    FILE* f = fopen(enable, "we");
+    if (f != NULL) {
+      fputs("1", f);
+      fclose(f);
+    }
+    uint64_t size = 0;
+    void* regs = map_resource(dir, CXL2_BAR2_INDEX, &size);
+    if (regs == NULL) continue;
+    if (size != CXL2_BAR2_SIZE || *(volatile uint32_t*)regs != CXL2_MAGIC_VALUE) {
+      munmap(regs, size);
+      continue;
+    }
+    shim.regs = regs;
+    uint64_t total = 0;
+    mmio_read(CXL2_REG_TOTAL_MEM, &total, 8);
+    uint64_t bar4 = 0;
+    void* memory = map_resource(dir, CXL2_BAR4_INDEX, &bar4);
+    if (memory != NULL && bar4 >= total) shim.memory = memory;
+    shim.memory_size = total;
+    r = CUDA_SUCCESS;
+  }
+  closedir(d);
+  return r;
+}
+
 static CUresult connect_server(void) {
   const char* path = getenv("CXLSIM_ACCEL_SOCKET");
   struct sockaddr_un a;
-  if (path == NULL || strlen(path) >= sizeof a.sun_path) return CUDA_ERROR_NO_DEVICE;
+  if (path == NULL) return connect_sysfs();
+  if (strlen(path) >= sizeof a.sun_path) return CUDA_ERROR_NO_DEVICE;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return CUDA_ERROR_NO_DEVICE;
   memset(&a, 0, sizeof a);
@@ -297,14 +439,14 @@ static CUresult connect_server(void) {
 
 static CUresult ready(void) {
   if (!shim.initialized) return CUDA_ERROR_NOT_INITIALIZED;
-  if (shim.fd < 0) return CUDA_ERROR_DEVICE_UNAVAILABLE;
+  if (!connected()) return CUDA_ERROR_DEVICE_UNAVAILABLE;
   return CUDA_SUCCESS;
 }
 
 /* ---- initialization and devices --------------------------------------------------------- */
 
 static CUresult init_locked(void) {
-  if (shim.initialized) return shim.fd < 0 ? CUDA_ERROR_DEVICE_UNAVAILABLE : CUDA_SUCCESS;
+  if (shim.initialized) return !connected() ? CUDA_ERROR_DEVICE_UNAVAILABLE : CUDA_SUCCESS;
   CUresult r = connect_server();
   if (r != CUDA_SUCCESS) return r;
   r = command(CXL2_CMD_INIT, NULL, 0, NULL);
@@ -566,6 +708,10 @@ EXPORT CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) {
  * through the mapped device memory. */
 /* Reads n bytes of the DATA window. The lock is held. */
 static int data_read(void* out, size_t n) {
+  if (shim.regs != NULL) {
+    mmio_read(CXL2_REG_DATA, out, (uint32_t)n);
+    return 0;
+  }
   struct vfu_region_access a = {CXL2_REG_DATA, CXL2_BAR2_INDEX, (uint32_t)n};
   unsigned char* reply = malloc(sizeof a + n);
   if (reply == NULL) return ENOMEM;

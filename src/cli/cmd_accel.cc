@@ -20,6 +20,7 @@
 #include "accel/gpu_device.h"
 #include "accel/ptx_backend.h"
 #include "accel/vfio_cxl_device.h"
+#include "cli/accel_device.h"
 #include "cli/commands.h"
 #include "cli/profile_options.h"
 #include "cli/stop_signal.h"
@@ -33,78 +34,6 @@
 
 namespace cxlsim::cli {
 namespace {
-
-struct AccelOptions {
-  std::string topology, target, backend = "ptx", memory, socket, cuda_library = "libcuda.so.1";
-  std::string vfio_cxl;  // serve: the vfio-cxl UAPI layout ("": the newest; "off")
-  unsigned threads = 0;
-  bool json = false, quiet = false, coherence = false, precommit = false;
-  ProfileOptions profiles;  // --coherence: the timing model's profiles
-  std::vector<std::string> command;
-};
-
-// The shim's folder beside the cxlsim binary (the build tree and an installed tree alike).
-std::string shim_dir() {
-  char buf[PATH_MAX];
-  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  std::string dir = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("./cxlsim");
-  dir = dir.substr(0, dir.rfind('/'));
-  for (const char* rel : {"/accel-shim", "/../lib/cxlsim/accel-shim"}) {
-    if (::access((dir + rel + "/libcuda.so.1").c_str(), R_OK) == 0) return dir + rel;
-  }
-  return dir + "/accel-shim";
-}
-
-// The device a server serves: its memory, compute backend, command interface and, when a
-// topology names it, the fabric that holds its config space.
-struct Device {
-  std::unique_ptr<Fabric> fabric;
-  const ConfigSpace* config = nullptr;
-  HdmDecoderCapability* hdm = nullptr;     // the fabric's decoders of the device
-  std::unique_ptr<RegionManager> regions;  // the host's regions (a firmware-committed decoder)
-  std::string name = "accel";
-  std::unique_ptr<accel::DeviceMemory> memory;
-  std::unique_ptr<accel::ComputeBackend> backend;
-  std::unique_ptr<accel::GpuDevice> gpu;
-
-  explicit Device(const AccelOptions& o) {
-    if (o.backend != "ptx" && o.backend != "cuda") {
-      throw ValidationError(fmt::format("--backend {}: choose ptx or cuda", o.backend));
-    }
-    if (o.backend == "cuda" && !o.memory.empty()) {
-      throw ValidationError("--memory does not apply to --backend cuda (the GPU's memory)");
-    }
-    Bytes size = MiB(256);
-    if (!o.topology.empty()) {
-      const Topology topo = load_valid_topology(o.topology);
-      if (topo.type2.empty()) {
-        throw ValidationError(fmt::format("{} has no Type 2 device ([[type2]])", o.topology));
-      }
-      const Type2Spec* t = o.target.empty() ? &topo.type2.front() : topo.find_type2(o.target);
-      if (t == nullptr) {
-        throw ValidationError(
-            fmt::format("--target {}: no Type 2 device of that id in {}", o.target, o.topology));
-      }
-      name = t->id;
-      if (t->hdm_size.value() > 0) size = t->hdm_size;
-      fabric = Fabric::build(topo);
-      if (const auto m = fabric->find_memdev(t->id)) {
-        config = fabric->endpoint(*m).config.get();
-        hdm = &fabric->memdev(*m).hdm();
-      }
-    } else if (!o.target.empty()) {
-      throw ValidationError("--target needs --topology");
-    }
-    if (o.backend == "cuda") {
-      backend = std::make_unique<accel::CudaBackend>(o.cuda_library);
-    } else {
-      if (!o.memory.empty()) size = parse_bytes(o.memory);
-      memory = std::make_unique<accel::DeviceMemory>(size);
-      backend = std::make_unique<accel::PtxBackend>(*memory, o.threads);
-    }
-    gpu = std::make_unique<accel::GpuDevice>(*backend);
-  }
-};
 
 nlohmann::json counters_json(const Device& d) {
   const accel::GpuCounters& c = d.gpu->counters();

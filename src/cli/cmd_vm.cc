@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "cli/accel_device.h"
 #include "cli/commands.h"
 #include "device/mbox_return_code.h"
 #include "device/runtime_dir.h"
@@ -227,10 +229,38 @@ class FmAttach {
   std::thread thread_;
 };
 
+// Serves the topology's Type 2 devices to the guest's QEMU (docs/accel.md, "In a guest"): a
+// device server per device on a socket in the work directory, and the shim, the test programs
+// and lspci carried into the guest. Null when the topology has none.
+std::unique_ptr<AccelServers> serve_accelerators(const VmArgs& a, const Topology& t,
+                                                 const fs::path& workdir,
+                                                 vm::SessionOptions& options) {
+  if (t.type2.empty()) return nullptr;
+  auto servers = std::make_unique<AccelServers>(a.topology, t, workdir);
+  options.accel_sockets = servers->sockets();
+  std::vector<fs::path> programs;
+  if (const std::string dir = accel_programs_dir(); !dir.empty()) {
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.is_regular_file() && ::access(e.path().c_str(), X_OK) == 0) {
+        programs.push_back(e.path());
+      }
+    }
+  }
+  for (auto& f : vm::accel_guest_files(fs::path(shim_dir()) / "libcuda.so.1", programs)) {
+    options.files.push_back(std::move(f));
+  }
+  if (options.progress) {
+    options.progress(fmt::format("serving {} Type 2 device{} to the guest (cxlsim-accel)",
+                                 t.type2.size(), t.type2.size() > 1 ? "s" : ""));
+  }
+  return servers;
+}
+
 int run(const VmArgs& a) {
   Topology t = load_bootable_topology(a);
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
+  const auto accelerators = serve_accelerators(a, t, work.path, options);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::run, read_script(a) + "\n");
   config.qmp_socket = qmp_socket(a, work.path);
   FmAttach attach(a, config.qmp_socket);
@@ -275,6 +305,7 @@ int shell(const VmArgs& a) {
   Topology t = load_bootable_topology(a);
   Workdir work(a.workdir);
   auto options = session_options(a, work.path);
+  const auto accelerators = serve_accelerators(a, t, work.path, options);
   vm::BootConfig config = vm::prepare_boot(t, options, vm::GuestMode::shell, "");
   config.qmp_socket = qmp_socket(a, work.path);
   FmAttach attach(a, config.qmp_socket);

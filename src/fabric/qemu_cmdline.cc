@@ -426,8 +426,12 @@ class Exporter {
     validate_or_throw(t_);
     check_ids();
     for (const auto& d : t_.type2) {
-      throw ValidationError(
-          fmt::format("type2 '{}': QEMU 7.2 has no CXL Type 2 device model", d.id));
+      if (!opt_.accel_sockets.contains(d.id)) {
+        throw ValidationError(fmt::format(
+            "type2 '{}': QEMU 7.2 has no CXL Type 2 device model (`cxlsim vm run` boots it on "
+            "cxlsim's own QEMU build with the cxlsim-accel device, docs/accel.md)",
+            d.id));
+      }
     }
     machine();
     for (const auto& d : t_.type3) objects(d);
@@ -471,6 +475,7 @@ class Exporter {
     for (const auto& e : t_.root_ports) check(e.id, "root_port");
     for (const auto& e : t_.switches) check(e.id, "switch");
     for (const auto& e : t_.downstream_ports) check(e.id, "downstream_port");
+    for (const auto& e : t_.type2) check(e.id, "type2");
     for (const auto& e : t_.type3) {
       check(e.id, "type3");
       check(object_for(e.persistent_backing, e.id, "pmem"), "memory backend object");
@@ -606,6 +611,11 @@ class Exporter {
     for (const auto& d : t_.type3) {
       if (d.parent != port) continue;
       add("-device", type3_device(d, port));
+    }
+    for (const auto& d : t_.type2) {
+      if (d.parent != port) continue;
+      add("-device", fmt::format("cxlsim-accel,bus={},id={},socket={}", port, d.id,
+                                 escape_commas(opt_.accel_sockets.at(d.id))));
     }
   }
 

@@ -13,6 +13,7 @@
 // (QEMU places windows at boot).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,10 @@ struct QemuExportOptions {
   // QEMU 7.2 refuses a cxl-type3 without an LSA; devices with lsa = 0 get one of this size.
   // Zero makes such a device an error instead.
   Bytes lsa_when_absent = MiB(1);
+  // Type 2 device id -> the socket of the `cxlsim accel serve` serving it. A device listed here
+  // becomes `-device cxlsim-accel,bus=PARENT,id=ID,socket=PATH` (the device of cxlsim's own
+  // QEMU build, scripts/build-qemu; docs/accel.md); a Type 2 device not listed is an error.
+  std::map<std::string, std::string> accel_sockets;
 };
 
 // QEMU arguments (without the program name) for options.qemu for `t`: -machine q35,cxl=on with

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
+
 #include "fabric/topology_testing.h"
 #include "fabric/topology_validate.h"
 #include "spec/error.h"
@@ -327,6 +329,25 @@ TEST(QemuCmdline, ExportRefusesWhatQemu72CannotBuild) {
   t = parse_qemu_cmdline(kDocSinglePmem, "doc");
   t.type3[0].parent = "nowhere";
   EXPECT_THROW(to_qemu_args(t, {}), ValidationError);
+}
+
+// A Type 2 device with a device server's socket becomes cxlsim's own cxlsim-accel device below
+// its parent port (scripts/build-qemu builds the QEMU that has it).
+TEST(QemuCmdline, ExportsTypeTwoWithItsServerSocket) {
+  Topology t = parse_qemu_cmdline(kDocSinglePmem, "doc");
+  t.type2.push_back({"acc0", "root_port13", GiB(1), MiB(1), 9});
+  t.type3.clear();
+  QemuExportOptions o;
+  o.accel_sockets["acc0"] = "/run/a,b.sock";
+  const auto args = to_qemu_args(t, o);
+  const auto rp = std::find(args.begin(), args.end(),
+                            "cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2");
+  const auto dev = std::find(args.begin(), args.end(),
+                             "cxlsim-accel,bus=root_port13,id=acc0,socket=/run/a,,b.sock");
+  ASSERT_NE(dev, args.end());
+  EXPECT_LT(rp, dev);  // the port exists before the device QEMU plugs into it
+  o.accel_sockets = {{"other", "/x.sock"}};
+  EXPECT_THROW(to_qemu_args(t, o), ValidationError);
 }
 
 TEST(QemuCmdline, ExportEscapesAndChecksIds) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -83,6 +84,22 @@ TEST(Initramfs, SharedLibrariesOfADynamicProgram) {
     libc = libc || l.filename().string().starts_with("libc.so");
   }
   EXPECT_TRUE(libc);
+}
+
+// A Type 2 guest carries lspci and its libraries, the shim where the loader looks, and the
+// programs under /opt/cxlsim/bin with their libraries.
+TEST(Initramfs, AccelGuestFilesCarryLspciTheShimAndThePrograms) {
+  const auto files = accel_guest_files("/bin/sh", {"/bin/true"});
+  auto guest_has = [&](const fs::path& guest) {
+    return std::any_of(files.begin(), files.end(),
+                       [&](const GuestFile& f) { return f.guest == guest && fs::exists(f.host); });
+  };
+  EXPECT_TRUE(guest_has("/usr/bin/lspci"));
+  EXPECT_TRUE(guest_has("/usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+  EXPECT_TRUE(guest_has("/opt/cxlsim/bin/true"));
+  for (const auto& lib : shared_libraries("/usr/bin/lspci")) EXPECT_TRUE(guest_has(lib)) << lib;
+  for (const auto& lib : shared_libraries("/bin/true")) EXPECT_TRUE(guest_has(lib)) << lib;
+  for (const auto& f : files) EXPECT_TRUE(f.guest.is_absolute()) << f.guest;
 }
 
 TEST(Initramfs, BootInitrdIsTheBaseFollowedByTheCommands) {

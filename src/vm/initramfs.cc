@@ -175,6 +175,25 @@ fs::path ensure_initramfs(const fs::path& root, const Kernel& kernel, const Prog
   return out;
 }
 
+std::vector<GuestFile> accel_guest_files(const fs::path& shim,
+                                         const std::vector<fs::path>& programs) {
+  std::vector<GuestFile> files;
+  std::set<fs::path> libs;
+  auto with_libraries = [&](const fs::path& program, const fs::path& guest) {
+    files.push_back({program, guest});
+    for (const auto& lib : shared_libraries(program)) {
+      if (libs.insert(lib).second) files.push_back({fs::canonical(lib), lib});
+    }
+  };
+  with_libraries(find_program("lspci", "pciutils"), "/usr/bin/lspci");
+  if (fs::exists("/usr/share/misc/pci.ids")) {
+    files.push_back({fs::canonical("/usr/share/misc/pci.ids"), "/usr/share/misc/pci.ids"});
+  }
+  files.push_back({fs::canonical(shim), "/usr/lib/x86_64-linux-gnu/libcuda.so.1"});
+  for (const auto& p : programs) with_libraries(p, fs::path("/opt/cxlsim/bin") / p.filename());
+  return files;
+}
+
 GuestFile parse_guest_file(const std::string& spec) {
   auto colon = spec.rfind(':');
   auto bad = [&](std::string_view why) {

@@ -46,4 +46,12 @@ void make_boot_initrd(const std::filesystem::path& base, const std::string& scri
 // The shared libraries `ldd program` names (absolute paths; empty for static programs).
 std::vector<std::filesystem::path> shared_libraries(const std::filesystem::path& program);
 
+// What a guest of a topology with cxlsim's Type 2 accelerator carries beside the base image
+// (docs/accel.md, "In a guest"): lspci (pciutils) with its libraries and pci.ids, the libcuda
+// shim `shim` as /usr/lib/x86_64-linux-gnu/libcuda.so.1 (where the dynamic loader looks without
+// a cache), and each of `programs` as /opt/cxlsim/bin/<name>, with their libraries. Throws
+// VmError("collect guest programs", ...) when lspci is not installed.
+std::vector<GuestFile> accel_guest_files(const std::filesystem::path& shim,
+                                         const std::vector<std::filesystem::path>& programs);
+
 }  // namespace cxlsim::vm

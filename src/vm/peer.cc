@@ -175,4 +175,20 @@ PeerQemu ensure_qemu(const fs::path& root, const Peer& p, const Progress& progre
   return q;
 }
 
+PeerQemu cxlsim_qemu(const fs::path& root) {
+  const std::string current = read_first_line(root / "qemu-cxlsim-7.2.current");
+  PeerQemu q;
+  q.binary = root / current / "bin" / "qemu-system-x86_64";
+  if (current.empty() || !fs::is_regular_file(q.binary)) {
+    throw VmError("locate cxlsim's QEMU",
+                  fmt::format("the topology has a Type 2 device, which needs QEMU 7.2 with "
+                              "cxlsim's cxlsim-accel device, and {} names no build of it: run "
+                              "scripts/build-qemu (it builds it once into {}, ~10 min on 2 "
+                              "cores)",
+                              (root / "qemu-cxlsim-7.2.current").string(), root.string()));
+  }
+  q.version = detect_qemu_version(q.binary);
+  return q;
+}
+
 }  // namespace cxlsim::vm

@@ -81,6 +81,12 @@ void require_suite(std::string_view suite);
 // against the peer. Throws VmError naming the failed step.
 PeerQemu ensure_qemu(const std::filesystem::path& root, const Peer& p, const Progress& progress);
 
+// cxlsim's own QEMU build (scripts/build-qemu: Debian's QEMU 7.2 source with the cxlsim-accel
+// device, docs/accel.md), which a topology with a Type 2 device needs: the folder that
+// `root`/qemu-cxlsim-7.2.current names. Throws VmError("locate cxlsim's QEMU", ...) naming
+// scripts/build-qemu when it is not built.
+PeerQemu cxlsim_qemu(const std::filesystem::path& root);
+
 // The QEMU in a `dpkg-deb -x` tree of qemu-system-x86 + qemu-system-common + qemu-system-data.
 // Throws VmError("unpack QEMU packages", ...) when the binary or firmware folder is missing.
 PeerQemu qemu_in(const std::filesystem::path& tree);

@@ -113,6 +113,25 @@ TEST_F(PeerDir, AnUnpackedTreeNeedsBinaryAndFirmware) {
   EXPECT_EQ(qemu_in(dir_).firmware, dir_ / "usr/share/qemu");
 }
 
+// cxlsim's QEMU build (scripts/build-qemu) is the folder qemu-cxlsim-7.2.current names; missing,
+// the error names the script.
+TEST_F(PeerDir, CxlsimQemuIsTheBuildTheCurrentFileNames) {
+  try {
+    cxlsim_qemu(dir_);
+    FAIL() << "no build, yet a QEMU was found";
+  } catch (const VmError& e) {
+    EXPECT_NE(std::string(e.what()).find("scripts/build-qemu"), std::string::npos) << e.what();
+  }
+  fs::path bin = dir_ / "qemu-cxlsim-7.2-abc" / "bin" / "qemu-system-x86_64";
+  write_fake_qemu(bin, "QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)");
+  std::ofstream(dir_ / "qemu-cxlsim-7.2.current") << "qemu-cxlsim-7.2-old\n";
+  EXPECT_THROW(cxlsim_qemu(dir_), VmError);  // names a folder that is gone
+  std::ofstream(dir_ / "qemu-cxlsim-7.2.current") << "qemu-cxlsim-7.2-abc\n";
+  const PeerQemu q = cxlsim_qemu(dir_);
+  EXPECT_EQ(q.binary, bin);
+  EXPECT_EQ(q.version, (QemuVersion{7, 2, 19}));
+}
+
 TEST(Suite, TheSystemSuiteNeedsNoSource) { EXPECT_NO_THROW(require_suite("")); }
 
 }  // namespace

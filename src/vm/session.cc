@@ -4,6 +4,7 @@
 
 #include "device/runtime_dir.h"
 #include "fabric/qemu_cmdline.h"
+#include "spec/error.h"
 #include "vm/assets.h"
 #include "vm/initramfs.h"
 #include "vm/machine.h"
@@ -24,7 +25,14 @@ BootConfig prepare_boot(const Topology& topology, const SessionOptions& options,
   fs::path root = options.cache.empty() ? cache_root() : options.cache;
   const Peer* pr = &peer(options.peer);
   PeerQemu q;
-  if (options.qemu.empty()) {
+  if (options.qemu.empty() && !topology.type2.empty()) {
+    if (pr->kind != PeerKind::qemu72_linux61) {
+      throw ValidationError(
+          fmt::format("the topology's Type 2 device{} need{} cxlsim's QEMU 7.2 build (--qemu 7)",
+                      topology.type2.size() > 1 ? "s" : "", topology.type2.size() > 1 ? "" : "s"));
+    }
+    q = cxlsim_qemu(root);
+  } else if (options.qemu.empty()) {
     q = ensure_qemu(root, *pr, options.progress);
   } else {
     q.binary = options.qemu;
@@ -42,6 +50,7 @@ BootConfig prepare_boot(const Topology& topology, const SessionOptions& options,
   QemuExportOptions exp;
   exp.qemu = pr->target;
   exp.backing_dir = options.backing_dir.string();
+  exp.accel_sockets = options.accel_sockets;
   c.machine_args = to_qemu_args(topology, exp);
   if (options.progress) options.progress("creating backing files");
   device::ensure_runtime_dir();  // the default backing directory and the qemu-* built-ins' files

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct SessionOptions {
   std::filesystem::path workdir;  // initrd copy and console log; must exist
   std::string memory = "2G";
   std::vector<GuestFile> files;  // carried into the guest's initramfs
+  // Type 2 device id -> its device server's socket (cli's AccelServers); a topology with Type 2
+  // devices boots on cxlsim's own QEMU build (cxlsim_qemu) unless `qemu` names a binary.
+  std::map<std::string, std::string> accel_sockets;
   std::chrono::seconds timeout{600};
   Progress progress;
 };

@@ -33,6 +33,21 @@ set -e
 [ $rc -eq 2 ] || fail "volatile device: exit $rc, want 2 ($out)"
 grep -q "vmem0" <<< "$out" || fail "volatile device: message does not name it: $out"
 
+# A Type 2 device needs cxlsim's QEMU build: without it (an empty cache) exit 125, the error
+# names scripts/build-qemu, and no device server socket is left behind; --qemu 10 is refused.
+set +e
+out=$(XDG_CACHE_HOME="$tmp/nocache" "$cxlsim" vm run "$src/tests/conformance/accel/guest-accel.toml" \
+  --workdir "$tmp/accel-vm" --quiet --cmd true 2>&1); rc=$?
+set -e
+[ $rc -eq 125 ] || fail "type2 without cxlsim's QEMU: exit $rc, want 125 ($out)"
+grep -q "scripts/build-qemu" <<< "$out" || fail "type2 without cxlsim's QEMU: no hint: $out"
+[ -z "$(find "$tmp/accel-vm" -name '*.sock')" ] || fail "type2: a device server socket was left"
+set +e
+out=$("$cxlsim" vm run "$src/tests/conformance/accel/guest-accel.toml" --qemu 10 --quiet \
+  --cmd true 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] || fail "type2 on --qemu 10: exit $rc, want 2 ($out)"
+
 # A missing kernel image: the failing step is named, exit 125, backing files were created.
 set +e
 out=$("$cxlsim" vm run "$src/tests/conformance/topologies/qemu-2hb.toml" --backing-dir "$tmp/b" \
