@@ -91,8 +91,8 @@ void BM_CoherenceType2Bias(benchmark::State& state) {
   c.device_agent = 1;
   c.lines_per_page = 64;
   Runner r(c);
-  for (uint16_t page = 0; page < 8; ++page) r.flip_to_device(page);
   Transaction t;
+  for (uint16_t page = 0; page < 8; ++page) r.flip_to_device(page, t);
   uint32_t i = 0;
   uint8_t v = 0;
   for (auto _ : state) {

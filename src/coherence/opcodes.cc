@@ -2,17 +2,24 @@
 
 #include <array>
 
+#include "coherence/protocol.h"
+
 namespace cxlsim::coherence {
 
-bool toward_agent(Channel c) {
+bool toward_agent(Channel c, Flavour f) {
   switch (c) {
     case Channel::kH2DReq:
     case Channel::kH2DRsp:
     case Channel::kH2DData:
+      return true;
+    case Channel::kM2SReq:
+    case Channel::kM2SRwD:
+    case Channel::kM2SBIRsp:
+      return f == Flavour::kCache;
     case Channel::kS2MBISnp:
     case Channel::kS2MNDR:
     case Channel::kS2MDRS:
-      return true;
+      return f != Flavour::kCache;
     default:
       return false;
   }
@@ -43,8 +50,8 @@ std::string_view opcode_name(Channel c, uint8_t op) {
                                                                "GO-Err",       "WritePull",
                                                                "GO_WritePull", "GO_WritePull_Drop",
                                                                "ExtCmp",       "Fast_GO_WritePull"};
-  static constexpr std::array<std::string_view, 5> kM2SReq = {"MemRd,A", "MemRd,S", "MemRd,I",
-                                                              "MemInv,A", "MemClnEvct"};
+  static constexpr std::array<std::string_view, 7> kM2SReq = {
+      "MemRd,A", "MemRd,S", "MemRd,I", "MemInv,A", "MemClnEvct", "MemRdFwd", "MemWrFwd"};
   static constexpr std::array<std::string_view, 3> kBIRsp = {"BIRspI", "BIRspS", "BIRspE"};
   static constexpr std::array<std::string_view, 3> kBISnp = {"BISnpCur", "BISnpData", "BISnpInv"};
   static constexpr std::array<std::string_view, 4> kNDR = {"Cmp", "Cmp-S", "Cmp-E", "Cmp-M"};

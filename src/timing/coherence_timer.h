@@ -39,8 +39,9 @@ struct CoherentHome {
   bool at_host = true;  // the home is the host's home agent (CXL.cache, HDM-D); else a device
   Duration process;     // handling one message (snoop filter lookup)
   Duration memory;      // reading a line from the home's memory
-  // HDM-D: the memory is this agent's device memory (-1: at the home). The home then reads it
-  // by M2S MemRdFwd over that agent's path; data for that agent stays on the device.
+  // HDM-D: the memory is this agent's device memory (-1: at the home). The home reads it for
+  // other agents by M2S MemRd over that agent's path; that agent's own requests are answered by
+  // MemRdFwd / MemWrFwd and it reads or writes its memory itself.
   int memory_agent = -1;
   Duration agent_memory;  // reading a line at memory_agent (controller + DRAM)
   Duration agent_burst;   // one line's transfer on memory_agent's DRAM bus (write-back rate)
@@ -64,8 +65,9 @@ class CoherenceTimer {
   AccessCost access(uint8_t agent, uint16_t line, coherence::Access a, uint8_t value, Duration at);
   // Bias flips (CXL 3.1 §2.2.2.3) started at `at`; return when the page may be used in the new
   // bias. To host: the device walks its cache over the page (one lookup per line) and writes the
-  // dirty lines back, pipelined at its DRAM's burst rate. To device:
-  // software has flushed the host's caches; the bias table write crosses the device's link.
+  // dirty lines back, pipelined at its DRAM's burst rate. To device: the device's RdOwnNoData per
+  // line it does not own, the host's snoops of its caches and the MemRdFwd answers (Figure 3-40),
+  // costed as any transaction's messages.
   Duration flip_to_host(uint16_t page, Duration at);
   Duration flip_to_device(uint16_t page, Duration at);
 

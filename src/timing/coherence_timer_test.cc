@@ -92,8 +92,11 @@ TEST(CoherenceTimer, DeviceBiasAccessesStayOnTheDevice) {
   home.agent_memory = Duration::ns(60);
   CoherenceTimer t(c, {r.core, r.dev}, home);
   const AccessCost host_bias = t.access(1, 0, Access::kLoad, 0, Duration());
-  EXPECT_EQ(host_bias.link_messages,
-            3);  // RdAny up; GO-E and MemRdFwd down; the data stays on the device
+  // CXL 3.1 Figure 3-35: RdAny up, MemRdFwd down; no GO, the data stays on the device.
+  EXPECT_EQ(host_bias.link_messages, 2);
+  EXPECT_EQ(host_bias.completed - host_bias.issued,
+            r.dev.request + r.link.idle_latency(Msg::kRespNoData) + r.before + r.home.process +
+                r.before + r.link.idle_latency(Msg::kReqRead) + home.agent_memory + r.dev.complete);
   t.flip_to_device(1, Duration());
   const uint64_t before = r.link.stats(Dir::kUp).messages + r.link.stats(Dir::kDown).messages;
   const AccessCost local = t.access(1, 1, Access::kLoad, 0, Duration::ns(5000));
@@ -101,6 +104,27 @@ TEST(CoherenceTimer, DeviceBiasAccessesStayOnTheDevice) {
   EXPECT_EQ(local.completed - local.issued, r.dev.hit + home.agent_memory);
   EXPECT_EQ(r.link.stats(Dir::kUp).messages + r.link.stats(Dir::kDown).messages, before);
   EXPECT_LT(local.completed - local.issued, host_bias.completed - host_bias.issued);
+}
+
+// CXL 3.1 §2.2.2.2, §3.5.2.2: a host core's read of the device's memory in device bias goes to the
+// device's DCOH (M2S MemRd, Cmp + MemData back) before the home can answer: it costs more than in
+// host bias, where the home reads the device's memory directly.
+TEST(CoherenceTimer, HostReadOfDeviceMemoryCostsMoreInDeviceBias) {
+  Rig r;
+  coherence::Config c = r.cfg(2);
+  c.device_agent = 1;
+  CoherentHome home = r.home;
+  home.memory_agent = 1;
+  home.agent_memory = Duration::ns(60);
+  CoherenceTimer t(c, {r.core, r.dev}, home);
+  const AccessCost host_bias = t.access(0, 0, Access::kLoad, 0, Duration());
+  EXPECT_EQ(host_bias.link_messages, 2);  // MemRd down, MemData up
+  const Duration flipped = t.flip_to_device(1, Duration::ns(1000));
+  const AccessCost device_bias = t.access(0, 1, Access::kLoad, 0, flipped);
+  EXPECT_EQ(device_bias.messages, 6);  // RdAny, MemRd,S, Cmp, MemData, GO-E, Data
+  EXPECT_EQ(device_bias.link_messages, 3);
+  EXPECT_GT(device_bias.completed - device_bias.issued, host_bias.completed - host_bias.issued);
+  EXPECT_FALSE(t.runner().protocol().in_device_bias(t.runner().state(), 1));
 }
 
 TEST(CoherenceTimer, AFullDeviceCacheEvictsItsLeastRecentlyUsedLineThroughTheProtocol) {
