@@ -117,7 +117,7 @@ void BM_CoherenceTimedPingPong(benchmark::State& state) {
                     Duration::ns(10), Duration::ns(10),
                     Duration(),       Duration::ns(10)};
   CoherenceTimer timer(make(Flavour::kCache, 2, 1), {core, dev},
-                       {true, Duration::ns(10), Duration::ns(80), -1, {}, {}});
+                       {true, Duration::ns(10), Duration::ns(80), -1, {}});
   Duration t;
   uint8_t v = 0;
   for (auto _ : state) {

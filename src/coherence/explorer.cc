@@ -143,7 +143,7 @@ class Search {
             static_cast<char>(h.want_data),    static_cast<char>(h.want_data >> 8),
             static_cast<char>(h.got_data),     static_cast<char>(h.got_data >> 8),
             static_cast<char>(h.keep),         static_cast<char>(h.keep >> 8),
-            static_cast<char>(h.keep_owned)};
+            static_cast<char>(h.keep_owned),   static_cast<char>(h.device_shared)};
     }
     for (uint8_t d : g.s.device_bias) b += static_cast<char>(d);
     for (uint8_t d : g.s.flip_left) b += static_cast<char>(d);

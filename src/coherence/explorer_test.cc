@@ -119,8 +119,8 @@ TEST(CoherenceExploreFaults, FlipWithoutSnpInvOfHostCopiesIsCaught) {
   expect_caught(type2_system(1), Fault::kFlipWithoutSnpInv, "");
 }
 
-TEST(CoherenceExploreFaults, HostAccessWithoutDeviceWriteBackIsCaught) {
-  expect_caught(type2_system(1), Fault::kHostAccessWithoutDeviceFlush, "");
+TEST(CoherenceExploreFaults, HostAccessWithoutDeviceCacheSnoopIsCaught) {
+  expect_caught(type2_system(1), Fault::kHostAccessWithoutDeviceSnoop, "");
 }
 
 TEST(CoherenceExploreFaults, RequestPassingMemRdFwdIsCaught) {

@@ -168,7 +168,7 @@ Issue Protocol::issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t 
   // host; the host holds no line of the page. A host access goes to the home, which asks the
   // device's DCOH (home_start). While its page flips the device's Transition Agent owns the line.
   if (own_memory(agent) && bias(s, line) == kFlipping) return Issue::kRefused;
-  if (own_memory(agent) && a == Access::kEvict && bias(s, line) == kHostBias) {
+  if (own_memory(agent) && a == Access::kEvict && bias(s, line) != kDeviceBias) {
     // CXL 3.1 §3.2.5.12: an eviction of a line of the device's own memory completes inside the
     // device, whatever the bias; the host's snoop filter keeps its superset.
     if (l.state == Mesi::kI) return Issue::kRefused;
@@ -538,32 +538,35 @@ void Protocol::device_forward(State& s, const Message& m, Outbox& out) const {
 }
 
 void Protocol::device_resolve(State& s, const Message& m, Outbox& out) const {
+  // CXL 3.1 §3.5.2.2, Figures 3-27 to 3-31: the DCOH snoops the device's cache as the request's
+  // snoop type says and answers Cmp-S / Cmp-E (Cmp for the uncached read) and MemData (no data
+  // for MemInv, Figure 3-30).
   const auto page = static_cast<uint16_t>(m.line / cfg_.lines_per_page);
-  const AgentLine& l = at(s, cfg_, m.agent, m.line);
+  AgentLine& l = at(s, cfg_, m.agent, m.line);
+  HomeLine& h = s.home[m.line];
   Message d{Channel::kS2MDRS, op(S2MDRS::kMemData), m.agent, m.line};
   d.snoop_data = true;  // the device's answer: the home reads no memory
-  if (s.device_bias[page] == kDeviceBias && m.op == op(M2SReq::kMemRdI)) {
-    // SnpCur (Figure 3-29): the device keeps its copy and bias and gives the current data.
-    d.value = l.state == Mesi::kI ? s.home[m.line].memory : l.value;
-    out.effect[out.effects++] = {false, s.home[m.line].requester, m.line, d.value};
+  S2MNDR cmp = S2MNDR::kCmpE;
+  const bool skip = cfg_.fault == Fault::kHostAccessWithoutDeviceSnoop;
+  if (m.op == op(M2SReq::kMemRdI)) {
+    // SnpCur: the device keeps its copy (and the page its bias) and gives the current data.
+    d.value = l.state == Mesi::kI || skip ? h.memory : l.value;
+    out.effect[out.effects++] = {false, h.requester, m.line, d.value};
+    cmp = S2MNDR::kCmp;
   } else {
-    if (s.device_bias[page] == kDeviceBias) {
-      // CXL 3.1 §2.2.2.2, §2.2.2.3.2: the host touched a device-bias page and the device gives it
-      // up: it writes its dirty lines of the page back to its memory, drops them and flips the
-      // page to host bias (the host tracks no device copy of it).
-      const auto first = static_cast<uint16_t>(page * cfg_.lines_per_page);
-      for (uint16_t x = first; x < cfg_.lines && x < first + cfg_.lines_per_page; ++x) {
-        if (cfg_.fault == Fault::kHostAccessWithoutDeviceFlush) break;
-        AgentLine& dl = at(s, cfg_, m.agent, x);
-        if (dl.state == Mesi::kM) s.home[x].memory = dl.value;
-        dl.state = Mesi::kI;
-      }
-      s.device_bias[page] = kHostBias;
+    // A cacheable host copy ends device bias for the page (§2.2.2.2: the host may be made to give
+    // up ownership later by a flip; §2.2.2.3.2: the device adapts the bias to the requester).
+    if (s.device_bias[page] == kDeviceBias) s.device_bias[page] = kHostBias;
+    const bool shared = m.op == op(M2SReq::kMemRdS);  // SnpData: the device may keep S
+    if (!skip && l.state != Mesi::kI) {
+      if (l.state == Mesi::kM) h.memory = l.value;  // written back inside the device
+      l.state = shared ? Mesi::kS : Mesi::kI;
     }
-    d.value = s.home[m.line].memory;
+    if (l.state == Mesi::kS) cmp = S2MNDR::kCmpS;
+    d.value = h.memory;
   }
-  out.send({Channel::kS2MNDR, op(S2MNDR::kCmp), m.agent, m.line});
-  out.send(d);
+  out.send({Channel::kS2MNDR, op(cmp), m.agent, m.line});
+  if (m.op != op(M2SReq::kMemInvA)) out.send(d);
 }
 
 void Protocol::finish_flip(State& s, uint16_t page) const {
@@ -571,7 +574,7 @@ void Protocol::finish_flip(State& s, uint16_t page) const {
   const auto first = static_cast<uint16_t>(page * cfg_.lines_per_page);
   for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
     HomeLine& h = s.home[l];
-    h.sharers = 0;  // the device's copies are its own business in device bias
+    h.sharers = 0;  // the host's copies are gone (the host never tracks the device's, §3.2.5.6)
     h.owned = false;
     if (h.tracked) release_entry(s, l);
   }
@@ -582,8 +585,8 @@ void Protocol::finish_flip(State& s, uint16_t page) const {
 void Protocol::home_resolved(State& s, uint16_t line, Outbox& out) const {
   if (s.home[line].op == Access::kReadCurrent) {  // the data went on at the DRS
     home_finish(s, line, out);
-  } else {  // the page is in host bias now: serve the request as usual
-    home_start(s, line, out);
+  } else {  // the device's cache is resolved: now the host's caches
+    home_snoop(s, line, out);
   }
 }
 
@@ -646,6 +649,7 @@ void Protocol::home_receive(State& s, const Message& m, Outbox& out) const {
     }
     case Channel::kS2MNDR:  // HDM-D: the device's DCOH answered a host access (device_resolve)
       h.waiting = static_cast<uint16_t>(h.waiting & ~b);
+      h.device_shared = m.op == op(S2MNDR::kCmpS);
       break;
     case Channel::kS2MDRS:
       h.got_data = static_cast<uint16_t>(h.got_data | b);
@@ -728,21 +732,31 @@ void Protocol::snoop(State& s, uint16_t line, uint16_t targets, uint8_t o, Outbo
 
 void Protocol::home_start(State& s, uint16_t line, Outbox& out) const {
   HomeLine& h = s.home[line];
-  if (in_device_bias(s, line) && !own_memory(h.requester)) {
+  const bool host_owned = h.owned && h.sharers != 0;
+  if (cfg_.device_agent >= 0 && !own_memory(h.requester) && !host_owned) {
     // CXL 3.1 §3.5.2.2: a host access to HDM-D goes to the device's DCOH as an M2S Req whatever
-    // the bias (Figures 3-27 to 3-31: MemRd with SnpData / SnpInv / SnpCur, MemInv); in device
-    // bias the device resolves it (§2.2.2.2) and answers Cmp and MemData.
+    // the bias (Figures 3-27 to 3-31: MemRd with SnpData / SnpInv / SnpCur, MemInv); the host
+    // does not track the device's cache (§3.2.5.6), the DCOH snoops it. When a host cache owns
+    // the line the device holds none of it and the home serves the request from its caches.
     const auto dev = static_cast<uint8_t>(cfg_.device_agent);
     const M2SReq r = h.op == Access::kLoad || h.op == Access::kLoadShared ? M2SReq::kMemRdS
                      : h.op == Access::kReadCurrent                       ? M2SReq::kMemRdI
                      : h.op == Access::kStore                             ? M2SReq::kMemRdA
                                                                           : M2SReq::kMemInvA;
     h.busy = HomeLine::kResolving;
-    h.waiting = h.want_data = bit(dev);
+    h.waiting = bit(dev);
+    // Figure 3-30: MemInv (ownership without data) is answered by Cmp-E alone.
+    h.want_data = r == M2SReq::kMemInvA ? 0 : bit(dev);
     h.got_data = 0;
+    h.device_shared = false;
     to_agent(out, Channel::kM2SReq, op(r), dev, line);
     return;
   }
+  home_snoop(s, line, out);
+}
+
+void Protocol::home_snoop(State& s, uint16_t line, Outbox& out) const {
+  HomeLine& h = s.home[line];
   h.busy = HomeLine::kServing;
   const auto others = static_cast<uint16_t>(h.sharers & ~bit(h.requester));
   uint16_t targets = 0;
@@ -808,10 +822,13 @@ void Protocol::home_snoop_done(State& s, uint16_t line, Outbox& out) const {
   if (grants_copy(a)) {
     // CXL 3.1 §3.2.4.2.7-9, Table 3-23 / Table 3-39: GO-S (Cmp-S) when anyone else keeps a
     // copy (§3.2.4.4.1); RdAny, RdOwn and RdOwnNoData get GO-E (Cmp-E).
-    const bool shared = a == Access::kLoadShared || (a == Access::kLoad && h.keep != 0);
+    const bool shared =
+        a == Access::kLoadShared || (a == Access::kLoad && (h.keep != 0 || h.device_shared));
     h.sharers = static_cast<uint16_t>(h.keep | bit(req));
     h.owned = !shared;
     if (own_memory(req)) {
+      h.sharers = h.keep;  // the host tracks its own caches only (§3.2.5.6)
+      h.owned = false;
       forward(M2SReq::kMemRdFwd, shared ? Mesi::kS : Mesi::kE);
       return;
     }
@@ -860,7 +877,7 @@ void Protocol::home_finish(State& s, uint16_t line, Outbox& out) const {
   h.busy = HomeLine::kIdle;
   h.op = Access::kNone;
   h.waiting = h.want_data = h.got_data = h.keep = 0;
-  h.keep_owned = false;
+  h.keep_owned = h.device_shared = false;
   if (h.sharers == 0) {
     h.owned = false;
     if (h.tracked) release_entry(s, line);
@@ -916,18 +933,9 @@ void Protocol::resume_parked(State& s, Outbox& out) const {
 
 bool Protocol::flip_to_host(State& s, uint16_t page) const {
   if (cfg_.device_agent < 0 || s.device_bias[page] != kDeviceBias) return false;
-  const auto dev = static_cast<uint8_t>(cfg_.device_agent);
-  const auto first = static_cast<uint16_t>(page * cfg_.lines_per_page);
-  for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
-    if (at(s, cfg_, dev, l).pending != Access::kNone) return false;
-  }
-  // CXL 3.1 §2.2.2.3: before the host may use the page the device flushes it from its cache.
-  for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
-    AgentLine& d = at(s, cfg_, dev, l);
-    if (d.state == Mesi::kM) s.home[l].memory = d.value;
-    d.state = Mesi::kI;
-  }
-  s.device_bias[page] = 0;
+  // CXL 3.1 §2.2.2.1, §3.5.2.2: in host bias the device's misses go to the host and the host's
+  // accesses reach the DCOH, which snoops the device's cache; the device keeps its lines.
+  s.device_bias[page] = kHostBias;
   return true;
 }
 

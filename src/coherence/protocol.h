@@ -55,8 +55,8 @@ enum class Fault : uint8_t {
   kNoBackInvalidateOnEviction,    // snoop filter evictions drop the entry without BISnpInv
   kSnoopPassesGo,                 // a snoop may overtake an earlier GO (breaks CXL 3.1 §3.2.2.1)
   kFlipWithoutSnpInv,             // a bias flip's RdOwnNoData does not invalidate host copies
-  kHostAccessWithoutDeviceFlush,  // a host access flips a device-bias page without the device
-                                  // writing back and dropping its lines
+  kHostAccessWithoutDeviceSnoop,  // the DCOH answers a host access to HDM-D without snooping
+                                  // the device's cache
   kForwardUnordered,  // later requests to a line pass a MemRdFwd / MemWrFwd (breaks §3.3.11)
 };
 
@@ -114,11 +114,12 @@ struct HomeLine {
   Busy busy = kIdle;
   uint8_t requester = 0;
   Access op = Access::kNone;
-  uint16_t waiting = 0;     // agents whose snoop response is outstanding
-  uint16_t want_data = 0;   // agents that answered "forwarding data" whose data is outstanding
-  uint16_t got_data = 0;    // agents whose snoop data has arrived
-  uint16_t keep = 0;        // sharers that keep a copy after their snoop response
-  bool keep_owned = false;  // ... and may still hold it E/M (SnpCur)
+  uint16_t waiting = 0;        // agents whose snoop response is outstanding
+  uint16_t want_data = 0;      // agents that answered "forwarding data" whose data is outstanding
+  uint16_t got_data = 0;       // agents whose snoop data has arrived
+  uint16_t keep = 0;           // sharers that keep a copy after their snoop response
+  bool keep_owned = false;     // ... and may still hold it E/M (SnpCur)
+  bool device_shared = false;  // HDM-D: the DCOH answered Cmp-S (the device keeps a copy)
   bool operator==(const HomeLine&) const = default;
 };
 
@@ -190,8 +191,8 @@ class Protocol {
   static bool releases_snoops(const Message& m);
 
   // Bias flips (CXL 3.1 §2.2.2.3.1, software-assisted): false when not allowed now. To host bias
-  // (one step): the device writes back and drops its lines of the page; writes to its own memory
-  // complete inside the device (§3.2.5.12). To device bias (a flow): the device sends RdOwnNoData
+  // (one step): the bias table changes; the device keeps its lines (the host's accesses reach its
+  // DCOH, which snoops them, §3.5.2.2). To device bias (a flow): the device sends RdOwnNoData
   // for each line of the page it does not own (`out`); the host invalidates its copies and answers
   // each with MemRdFwd (§3.2.4.2.13, Figure 3-40); the page is in device bias once the last
   // MemRdFwd has arrived. Starts only when the device has no transaction open on the page and the
@@ -227,6 +228,7 @@ class Protocol {
   void home_receive(State& s, const Message& m, Outbox& out) const;
   void home_request(State& s, const Message& m, Outbox& out) const;
   void home_start(State& s, uint16_t line, Outbox& out) const;
+  void home_snoop(State& s, uint16_t line, Outbox& out) const;
   void home_snoop_done(State& s, uint16_t line, Outbox& out) const;
   void home_grant(State& s, uint16_t line, Outbox& out) const;
   void home_finish(State& s, uint16_t line, Outbox& out) const;

@@ -305,8 +305,11 @@ TEST(CoherenceBias, HostBiasDeviceReadIsCompletedByMemRdFwd) {
   EXPECT_EQ(names(t), (V{"RdAny", "MemRdFwd"}));
   EXPECT_EQ(t.log[1].msg.ch, Channel::kM2SReq);
   EXPECT_EQ(r.line(1, 0).state, Mesi::kE);
-  r.run(0, 0, Access::kStore, 4, t);  // a host core takes it: the device is snooped
-  EXPECT_EQ(names(t), (V{"RdOwn", "SnpInv", "RspIHitSE", "GO-E", "Data"}));
+  // A host core takes it: the host does not track the device's cache (§3.2.5.6); its request goes
+  // to the device's DCOH, which invalidates the device's copy (Figure 3-28: MemRd SnpInv, Cmp-E).
+  r.run(0, 0, Access::kStore, 4, t);
+  EXPECT_EQ(names(t), (V{"RdOwn", "MemRd,A", "Cmp-E", "MemData", "GO-E", "Data"}));
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
   r.run(1, 0, Access::kStore, 5, t);  // the device's write: the host core's data goes to memory
   EXPECT_EQ(names(t), (V{"RdOwn", "SnpInv", "RspIFwdM", "Data", "MemRdFwd"}));
   EXPECT_EQ(r.line(1, 0).state, Mesi::kM);
@@ -339,9 +342,21 @@ TEST(CoherenceBias, EvictionOfTheDevicesOwnLineStaysInTheDevice) {
   EXPECT_EQ(t.count, 0);
   EXPECT_EQ(r.state().home[0].memory, 3);
   EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
-  r.run(0, 0, Access::kLoad, 0, t);  // the host's snoop filter kept its superset
-  EXPECT_EQ(names(t), (V{"RdAny", "SnpData", "RspIHitI", "GO-E", "Data"}));
+  r.run(0, 0, Access::kLoad, 0, t);  // the DCOH finds the line in the device's memory
+  EXPECT_EQ(names(t), (V{"RdAny", "MemRd,S", "Cmp-E", "MemData", "GO-E", "Data"}));
   EXPECT_EQ(t.value, 3);
+}
+
+// CXL 3.1 Figure 3-30: a host's ownership request without data reaches the DCOH as MemInv,
+// which invalidates the device's copy and answers Cmp-E alone.
+TEST(CoherenceBias, HostOwnershipWithoutDataIsMemInvAnsweredByCmpE) {
+  Runner r(type2());
+  Transaction t;
+  r.run(1, 0, Access::kStore, 2, t);
+  r.run(0, 0, Access::kStoreFull, 3, t);
+  EXPECT_EQ(names(t), (V{"RdOwnNoData", "MemInv,A", "Cmp-E", "GO-E"}));
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kM);
 }
 
 // CXL 3.1 §3.2.4.2.13, Figure 3-40: the flip to device bias is the device's RdOwnNoData per line
@@ -366,9 +381,9 @@ TEST(CoherenceBias, FlipToDeviceBiasIsRdOwnNoDataPerLineAnsweredByMemRdFwd) {
 }
 
 // CXL 3.1 §2.2.2.2, §3.5.2.2 (Figures 3-27, 3-29): the host may access a device-bias page; the
-// home sends the access to the device's DCOH on CXL.mem, which answers Cmp and MemData. A
-// cacheable access makes the device give the page up (write back, drop, host bias); an uncached
-// read gets the device's current copy and leaves the page in device bias.
+// home sends the access to the device's DCOH on CXL.mem, which snoops the device's cache and
+// answers Cmp-S/E (Cmp for an uncached read) and MemData. An uncached read leaves the page in
+// device bias; a cacheable copy for the host returns it to host bias.
 TEST(CoherenceBias, HostAccessToDeviceBiasIsResolvedByTheDevice) {
   Runner r(type2(2, 2));
   Transaction t;
@@ -382,18 +397,24 @@ TEST(CoherenceBias, HostAccessToDeviceBiasIsResolvedByTheDevice) {
   EXPECT_EQ(r.line(1, 0).state, Mesi::kM);
   r.run(0, 1, Access::kLoad, 0, t);
   ASSERT_EQ(t.issue, Issue::kSent);
-  EXPECT_EQ(names(t), (V{"RdAny", "MemRd,S", "Cmp", "MemData", "GO-E", "Data"}));
+  EXPECT_EQ(names(t), (V{"RdAny", "MemRd,S", "Cmp-S", "MemData", "GO-S", "Data"}));
   EXPECT_EQ(t.value, 8);
   EXPECT_FALSE(r.protocol().in_device_bias(r.state(), 0));
-  EXPECT_EQ(r.line(1, 0).state, Mesi::kI);  // the whole page was written back and dropped
-  EXPECT_EQ(r.state().home[0].memory, 7);
-  r.run(1, 0, Access::kLoad, 0, t);  // host bias again: the device asks the host
-  EXPECT_EQ(names(t), (V{"RdAny", "MemRdFwd"}));
+  EXPECT_EQ(r.line(1, 1).state, Mesi::kS);  // SnpData: written back inside the device, kept S
+  EXPECT_EQ(r.state().home[1].memory, 8);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kM);  // the device keeps its other lines
+  r.run(1, 0, Access::kLoad, 0, t);         // host bias: hits stay local
+  EXPECT_EQ(t.count, 0);
+  r.run(0, 0, Access::kLoad, 0, t);
+  EXPECT_EQ(names(t), (V{"RdAny", "MemRd,S", "Cmp-S", "MemData", "GO-S", "Data"}));
   EXPECT_EQ(t.value, 7);
-  r.flip_to_device(0, t);  // and flips back: line 1 is the host core's now
-  EXPECT_EQ(names(t), (V{"RdOwnNoData", "SnpInv", "RspIHitSE", "MemRdFwd"}));
-  ASSERT_TRUE(r.flip_to_host(0));  // the flip to host writes back and drops the device's lines
-  EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
+  r.flip_to_device(0, t);  // the host's shared copies are invalidated again
+  EXPECT_EQ(names(t), (V{"RdOwnNoData", "RdOwnNoData", "SnpInv", "SnpInv", "RspIHitSE", "RspIHitSE",
+                         "MemRdFwd", "MemRdFwd"}));
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kI);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kE);
+  ASSERT_TRUE(r.flip_to_host(0));  // the bias table changes; the device keeps its lines
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kE);
 }
 
 TEST(CoherenceOpcodes, SpecNames) {

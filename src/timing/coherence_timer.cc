@@ -182,20 +182,13 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
 Duration CoherenceTimer::flip_to_host(uint16_t page, Duration at) {
   const int dev = runner_.config().device_agent;
   if (dev < 0) throw std::logic_error("coherence timer: no device to flip bias for");
-  const uint16_t per = runner_.config().lines_per_page;
-  int64_t lines = 0, dirty = 0;
-  for (auto l = static_cast<uint16_t>(page * per);
-       l < (page + 1) * per && l < runner_.config().lines; ++l) {
-    ++lines;
-    if (runner_.line(static_cast<uint8_t>(dev), l).state == Mesi::kM) ++dirty;
-  }
-  const Duration walk = agents_[static_cast<size_t>(dev)].respond * lines;
-  const Duration writes = home_.agent_burst * dirty;
-  const Duration t = at + std::max(walk, writes) + (dirty > 0 ? home_.agent_memory : Duration());
   if (!runner_.flip_to_host(page)) {
     throw std::logic_error("coherence timer: page cannot flip to host bias now");
   }
-  return t;
+  // The bias table write (software's MMIO write to the device) and its read-back; the device
+  // keeps its lines (CXL 3.1 §3.5.2.2: the host's accesses reach its DCOH).
+  int links = 0;
+  return cross(dev, false, false, cross(dev, true, false, at + home_.process, links), links);
 }
 
 Duration CoherenceTimer::flip_to_device(uint16_t page, Duration at) {

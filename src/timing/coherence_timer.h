@@ -44,7 +44,6 @@ struct CoherentHome {
   // MemRdFwd / MemWrFwd and it reads or writes its memory itself.
   int memory_agent = -1;
   Duration agent_memory;  // reading a line at memory_agent (controller + DRAM)
-  Duration agent_burst;   // one line's transfer on memory_agent's DRAM bus (write-back rate)
 };
 
 // Costs per transaction of the last access.
@@ -64,8 +63,8 @@ class CoherenceTimer {
   // `agent` issues `a` on `line` at `at`; returns when it completes at the requester.
   AccessCost access(uint8_t agent, uint16_t line, coherence::Access a, uint8_t value, Duration at);
   // Bias flips (CXL 3.1 §2.2.2.3) started at `at`; return when the page may be used in the new
-  // bias. To host: the device walks its cache over the page (one lookup per line) and writes the
-  // dirty lines back, pipelined at its DRAM's burst rate. To device: the device's RdOwnNoData per
+  // bias. To host: the bias table write crosses the device's link and is read back; the device
+  // keeps its lines. To device: the device's RdOwnNoData per
   // line it does not own, the host's snoops of its caches and the MemRdFwd answers (Figure 3-40),
   // costed as any transaction's messages.
   Duration flip_to_host(uint16_t page, Duration at);
