@@ -2,33 +2,7 @@
 
 #include <array>
 
-#include "coherence/protocol.h"
-
 namespace cxlsim::coherence {
-
-bool toward_agent(Channel c, Flavour f) {
-  switch (c) {
-    case Channel::kH2DReq:
-    case Channel::kH2DRsp:
-    case Channel::kH2DData:
-      return true;
-    case Channel::kM2SReq:
-    case Channel::kM2SRwD:
-    case Channel::kM2SBIRsp:
-      return f == Flavour::kCache;
-    case Channel::kS2MBISnp:
-    case Channel::kS2MNDR:
-    case Channel::kS2MDRS:
-      return f != Flavour::kCache;
-    default:
-      return false;
-  }
-}
-
-bool carries_data(Channel c) {
-  return c == Channel::kD2HData || c == Channel::kH2DData || c == Channel::kM2SRwD ||
-         c == Channel::kS2MDRS;
-}
 
 std::string_view name(Channel c) {
   static constexpr std::array<std::string_view, kChannels> kNames = {

@@ -32,13 +32,28 @@ enum class Channel : uint8_t {
 };
 inline constexpr int kChannels = 12;
 
-enum class Flavour : uint8_t;
+// Who the home of a memory is: the host's home agent (CXL.cache, CXL 3.1 §3.2; for HDM-D its
+// device's requests to its own memory too) or a device's DCOH (HDM-DB, §3.3.3, §3.5.1).
+enum class Flavour : uint8_t {
+  kCache,           // CXL.cache (CXL 3.1 §3.2): home = host home agent, agents = device caches
+  kBackInvalidate,  // HDM-DB (CXL 3.1 §3.3.3, §3.5.1): home = device DCOH, agents = host caches
+};
+
 // True for the channels that travel from the home of the memory toward a caching agent: H2D
 // always; M2S when the home is the host (HDM-D: the host home agent answers its device on CXL.mem,
-// CXL 3.1 Table 3-24), S2M when the home is a device (HDM-DB).
-bool toward_agent(Channel c, Flavour f);
+// CXL 3.1 Table 3-24), S2M when the home is a device (HDM-DB). Inline: on the per-message path.
+inline bool toward_agent(Channel c, Flavour f) {
+  const auto i = static_cast<uint8_t>(c);
+  if (i < static_cast<uint8_t>(Channel::kH2DReq)) return false;                   // D2H
+  if (i < static_cast<uint8_t>(Channel::kM2SReq)) return true;                    // H2D
+  if (i < static_cast<uint8_t>(Channel::kS2MBISnp)) return f == Flavour::kCache;  // M2S
+  return f != Flavour::kCache;                                                    // S2M
+}
 // True for channels whose message carries a 64-byte line.
-bool carries_data(Channel c);
+inline bool carries_data(Channel c) {
+  return c == Channel::kD2HData || c == Channel::kH2DData || c == Channel::kM2SRwD ||
+         c == Channel::kS2MDRS;
+}
 
 // D2H Request opcodes (CXL 3.1 §3.2.4.2, Table 3-22).
 enum class D2HReq : uint8_t {

@@ -21,11 +21,6 @@
 
 namespace cxlsim::coherence {
 
-enum class Flavour : uint8_t {  // (declared in opcodes.h)
-  kCache,           // CXL.cache (CXL 3.1 §3.2): home = host home agent, agents = device caches
-  kBackInvalidate,  // HDM-DB (CXL 3.1 §3.3.3, §3.5.1): home = device DCOH, agents = host caches
-};
-
 // What a requester asks its cache to do with one line. The engine picks the opcode (CXL 3.1
 // §3.2.4.2 for CXL.cache, §3.3.5 for HDM-DB) from the access and the line's state, keeping the
 // buried-state rules (§3.2.5.15 Table 3-28, §3.3.11.1 Table 3-55).
