@@ -44,6 +44,18 @@ int32_t CoherenceTimer::Tags::touch(uint16_t l) {
   return old;
 }
 
+int host_read_ndrs_hdm_d() {
+  coherence::Config c;
+  c.agents = 2;  // a host core's cache and the device
+  c.device_agent = 1;
+  coherence::Runner r(c);
+  coherence::Transaction t;
+  r.run(0, 0, Access::kLoad, 0, t);
+  int ndrs = 0;
+  for (int i = 0; i < t.count; ++i) ndrs += t.log[i].msg.ch == Channel::kS2MNDR ? 1 : 0;
+  return ndrs;
+}
+
 Duration cross_path(const std::vector<Hop>& path, bool down, bool data, Duration ready) {
   Duration t = ready;
   if (down) {

@@ -19,6 +19,12 @@ namespace cxlsim::timing {
 // or upward, occupying each link's slots for its direction.
 Duration cross_path(const std::vector<Hop>& path, bool down, bool data, Duration ready);
 
+// The S2M NDRs a Type 2 device's DCOH sends beside the data when a host core reads its HDM-D
+// memory and the device's cache does not hold the line: the coherence engine's flow (CXL 3.1
+// §3.5.2.2, Figure 3-27: MemRd, Cmp-E and MemData; §3.6). The System's mlc/replay requests to
+// Type 2 memory carry these (no device requester runs there, so the device's cache is empty).
+int host_read_ndrs_hdm_d();
+
 // A caching agent: a host's cache (for host memory and HDM-D: next to the home, no links) or a
 // device's (for HDM-DB the roles swap: the home is the device, the agents are hosts).
 struct CoherentAgent {
