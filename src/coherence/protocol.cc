@@ -168,9 +168,9 @@ Issue Protocol::issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t 
   // host; the host holds no line of the page. A host access goes to the home, which asks the
   // device's DCOH (home_start). While its page flips the device's Transition Agent owns the line.
   if (own_memory(agent) && bias(s, line) == kFlipping) return Issue::kRefused;
-  if (own_memory(agent) && a == Access::kEvict && bias(s, line) != kDeviceBias) {
-    // CXL 3.1 §3.2.5.12: an eviction of a line of the device's own memory completes inside the
-    // device, whatever the bias; the host's snoop filter keeps its superset.
+  if (own_memory(agent) && a == Access::kEvict) {
+    // CXL 3.1 §3.2.5.12, Figure 3-39: an eviction of a line of the device's own memory completes
+    // inside the device, whatever the bias (the host does not track the device's cache, §3.2.5.6).
     if (l.state == Mesi::kI) return Issue::kRefused;
     if (l.state == Mesi::kM) s.home[line].memory = l.value;
     l.state = Mesi::kI;
@@ -190,11 +190,6 @@ Issue Protocol::issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t 
       case Access::kStore:
       case Access::kStoreFull:
         return hit_write();
-      case Access::kEvict:
-        if (l.state == Mesi::kI) return Issue::kRefused;
-        if (l.state == Mesi::kM) h.memory = l.value;
-        l.state = Mesi::kI;
-        return Issue::kHit;
       default:
         return Issue::kRefused;
     }

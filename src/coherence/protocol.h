@@ -170,8 +170,8 @@ class Protocol {
 
   // Requester side: `agent` starts `a` on `line` (writes store `value`). kHit: done locally
   // (effects in `out`); kSent: a request is in `out`; kRefused: not allowed now (a transaction
-  // is open on the line, the access does not fit the state or flavour, or the page is in the
-  // wrong bias).
+  // is open on the line, the access does not fit the state or flavour, or the device's page is
+  // flipping to device bias).
   Issue issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t value, Outbox& out) const;
   // A clean line leaves the cache without a message (S or E; the snoop filter keeps its
   // superset). False when not allowed.
