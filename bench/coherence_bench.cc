@@ -85,7 +85,8 @@ void BM_CoherenceSnoopFilterEviction(benchmark::State& state) {
 BENCHMARK(BM_CoherenceSnoopFilterEviction);
 
 // A Type 2 device works on its own memory in device bias (served by its DCOH, no messages)
-// and in host bias (every miss asks the host), alternating pages.
+// and in host bias (every miss asks the host and is completed by MemRdFwd; evictions stay in the
+// device), alternating pages.
 void BM_CoherenceType2Bias(benchmark::State& state) {
   Config c = make(Flavour::kCache, 2, 1024);
   c.device_agent = 1;
