@@ -852,6 +852,8 @@ void Protocol::home_snoop_done(State& s, uint16_t line, Outbox& out) const {
     if (!cache()) to_agent(out, Channel::kS2MNDR, op(S2MNDR::kCmp), req, line);
     to_agent(out, cache() ? Channel::kH2DData : Channel::kS2MDRS, 0, req, line, h.memory);
     home_finish(s, line, out);
+  } else if (a == Access::kFlush && own_memory(req)) {
+    forward(M2SReq::kMemRdFwd, Mesi::kI);  // CXL 3.1 Table 3-24: CLFlush gets MemRdFwd
   } else if (a == Access::kFlush) {
     to_agent(out, Channel::kH2DRsp, op(H2DRsp::kGoI), req, line);
     home_finish(s, line, out);
@@ -928,8 +930,9 @@ void Protocol::resume_parked(State& s, Outbox& out) const {
 
 bool Protocol::flip_to_host(State& s, uint16_t page) const {
   if (cfg_.device_agent < 0 || s.device_bias[page] != kDeviceBias) return false;
-  // CXL 3.1 §2.2.2.1, §3.5.2.2: in host bias the device's misses go to the host and the host's
-  // accesses reach the DCOH, which snoops the device's cache; the device keeps its lines.
+  // CXL 3.1 Appendix A.2 (software flips pages to host bias; no data copies or cache flushes),
+  // §2.2.2.1, §3.5.2.2: in host bias the device's misses go to the host and the host's accesses
+  // reach the DCOH, which snoops the device's cache; the device keeps its lines.
   s.device_bias[page] = kHostBias;
   return true;
 }

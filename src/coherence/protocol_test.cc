@@ -317,6 +317,17 @@ TEST(CoherenceBias, HostBiasDeviceReadIsCompletedByMemRdFwd) {
   r.run(1, 0, Access::kReadCurrent, 0, t);  // a hit
   r.run(0, 0, Access::kLoad, 0, t);
   EXPECT_EQ(t.value, 5);
+  // Table 3-24: RdCurr and CLFlush to device-attached memory are completed by MemRdFwd too;
+  // ItoMWr, WrCur and WrInv keep the host-memory flow (the data is pulled).
+  r.run(1, 0, Access::kEvict, 0, t);  // the host core keeps S
+  r.run(1, 0, Access::kReadCurrent, 0, t);
+  EXPECT_EQ(names(t), (V{"RdCurr", "MemRdFwd"}));
+  EXPECT_EQ(t.value, 5);
+  r.run(1, 0, Access::kFlush, 0, t);
+  EXPECT_EQ(names(t), (V{"CLFlush", "SnpInv", "RspIHitSE", "MemRdFwd"}));
+  r.run(1, 0, Access::kItoMWr, 6, t);
+  EXPECT_EQ(names(t), (V{"ItoMWr", "GO_WritePull", "Data"}));
+  EXPECT_EQ(r.state().home[0].memory, 6);
 }
 
 // CXL 3.1 Figure 3-37: the device's weakly ordered write to its own memory in host bias is
