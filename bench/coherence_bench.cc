@@ -85,14 +85,15 @@ void BM_CoherenceSnoopFilterEviction(benchmark::State& state) {
 BENCHMARK(BM_CoherenceSnoopFilterEviction);
 
 // A Type 2 device works on its own memory in device bias (served by its DCOH, no messages)
-// and in host bias (every miss asks the host), alternating pages.
+// and in host bias (every miss asks the host and is completed by MemRdFwd; evictions stay in the
+// device), alternating pages.
 void BM_CoherenceType2Bias(benchmark::State& state) {
   Config c = make(Flavour::kCache, 2, 1024);
   c.device_agent = 1;
   c.lines_per_page = 64;
   Runner r(c);
-  for (uint16_t page = 0; page < 8; ++page) r.flip_to_device(page);
   Transaction t;
+  for (uint16_t page = 0; page < 8; ++page) r.flip_to_device(page, t);
   uint32_t i = 0;
   uint8_t v = 0;
   for (auto _ : state) {
@@ -117,7 +118,7 @@ void BM_CoherenceTimedPingPong(benchmark::State& state) {
                     Duration::ns(10), Duration::ns(10),
                     Duration(),       Duration::ns(10)};
   CoherenceTimer timer(make(Flavour::kCache, 2, 1), {core, dev},
-                       {true, Duration::ns(10), Duration::ns(80), -1, {}, {}});
+                       {true, Duration::ns(10), Duration::ns(80), -1, {}});
   Duration t;
   uint8_t v = 0;
   for (auto _ : state) {

@@ -24,46 +24,6 @@ struct CoherenceOptions {
   bool json = false, quiet = false;
 };
 
-// The systems the exhaustive check covers (as the tests in coherence/explorer_test.cc).
-struct CheckCase {
-  const char* name;
-  coherence::Workload w;
-};
-
-std::vector<CheckCase> check_cases() {
-  using coherence::Access;
-  using coherence::Flavour;
-  auto make = [](Flavour f, uint8_t agents, uint16_t lines, uint8_t ops) {
-    coherence::Workload w;
-    w.protocol.flavour = f;
-    w.protocol.agents = agents;
-    w.protocol.lines = lines;
-    w.ops_per_agent = ops;
-    return w;
-  };
-  std::vector<CheckCase> out;
-  out.push_back({"CXL.cache, 2 devices, 2 lines, 2 accesses each", make(Flavour::kCache, 2, 2, 2)});
-  out.push_back({"CXL.cache, 3 devices, 1 line, 2 accesses each", make(Flavour::kCache, 3, 1, 2)});
-  auto uncached = make(Flavour::kCache, 2, 1, 2);
-  uncached.accesses = {Access::kLoadShared, Access::kStoreFull, Access::kReadCurrent,
-                       Access::kFlush,      Access::kWrInv,     Access::kItoMWr,
-                       Access::kEvict};
-  out.push_back({"CXL.cache, uncached reads/writes, flushes", uncached});
-  auto sf = make(Flavour::kCache, 2, 2, 2);
-  sf.protocol.sf_capacity = 1;
-  out.push_back({"CXL.cache, snoop filter of 1 entry", sf});
-  out.push_back({"HDM-DB, 3 hosts, 1 line", make(Flavour::kBackInvalidate, 3, 1, 2)});
-  auto bi = make(Flavour::kBackInvalidate, 2, 2, 2);
-  bi.protocol.sf_capacity = 1;
-  out.push_back({"HDM-DB, 2 hosts, 2 lines, snoop filter of 1 entry", bi});
-  auto t2 = make(Flavour::kCache, 2, 2, 2);
-  t2.protocol.device_agent = 1;
-  t2.protocol.lines_per_page = 2;
-  t2.flips = 1;
-  out.push_back({"Type 2 HDM-D, host + device, bias flips", t2});
-  return out;
-}
-
 int run_check(const CoherenceOptions& o) {
   nlohmann::json j = nlohmann::json::array();
   int status = 0;
@@ -71,8 +31,8 @@ int run_check(const CoherenceOptions& o) {
     std::cout << fmt::format("{:<50} {:>10} {:>12} {:>8} {:>8}  {}\n", "System", "States",
                              "Transitions", "Final", "Seconds", "Result");
   }
-  for (const CheckCase& c : check_cases()) {
-    const coherence::ExploreResult r = coherence::explore(c.w);
+  for (const coherence::NamedWorkload& c : coherence::check_systems()) {
+    const coherence::ExploreResult r = coherence::explore(c.workload);
     const bool ok = !r.violation && r.complete;
     if (!ok) status = 1;
     nlohmann::json e = {{"system", c.name},

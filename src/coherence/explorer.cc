@@ -31,12 +31,12 @@ struct Action {
 
 std::string_view access_name(Access a) {
   static constexpr std::string_view kNames[] = {
-      "Load",     "LoadShared", "Store",  "StoreFull", "Evict", "ReadCurrent", "Flush", "WrInv",
-      "WOWrInvF", "WOWrInv",    "ItoMWr", "WrCur",     "-"};
+      "Load",  "LoadShared", "Store",   "StoreFull", "Evict", "ReadCurrent", "Flush",
+      "WrInv", "WOWrInvF",   "WOWrInv", "ItoMWr",    "WrCur", "Flip",        "-"};
   return kNames[static_cast<size_t>(a)];
 }
 
-std::string describe(const Action& a) {
+std::string describe(const Protocol& p, const Action& a) {
   switch (a.step) {
     case Step::kIssue:
       return fmt::format(
@@ -52,7 +52,7 @@ std::string describe(const Action& a) {
       return fmt::format("page {} flips to device bias", a.line);
     case Step::kDeliver: {
       const Message& m = a.msg;
-      const bool down = toward_agent(m.ch);
+      const bool down = p.toward_agent(m);
       return fmt::format("{} {} {} {} line {}{}{}", name(m.ch), opcode_name(m.ch, m.op),
                          down ? "-> agent" : "<- agent", m.agent, m.line,
                          carries_data(m.ch) ? fmt::format(" data {}", m.value) : "",
@@ -105,7 +105,7 @@ class Search {
     Violation v{what, {}};
     std::vector<std::string> steps;
     for (size_t i = at; i != SIZE_MAX && nodes_[i].parent != SIZE_MAX; i = nodes_[i].parent) {
-      steps.push_back(describe(nodes_[i].action));
+      steps.push_back(describe(p_, nodes_[i].action));
     }
     std::reverse(steps.begin(), steps.end());
     v.trace = std::move(steps);
@@ -143,9 +143,10 @@ class Search {
             static_cast<char>(h.want_data),    static_cast<char>(h.want_data >> 8),
             static_cast<char>(h.got_data),     static_cast<char>(h.got_data >> 8),
             static_cast<char>(h.keep),         static_cast<char>(h.keep >> 8),
-            static_cast<char>(h.keep_owned)};
+            static_cast<char>(h.keep_owned),   static_cast<char>(h.device_shared)};
     }
     for (uint8_t d : g.s.device_bias) b += static_cast<char>(d);
+    for (uint8_t d : g.s.flip_left) b += static_cast<char>(d);
     b += {static_cast<char>(g.s.sf_used), static_cast<char>(g.s.sf_clock),
           static_cast<char>(g.s.parked), static_cast<char>(g.s.evicting),
           static_cast<char>(g.s.park_hint)};
@@ -203,7 +204,7 @@ class Search {
       }
       bool dirty_in_flight = false;
       for (const Message& m : g.net) {
-        if (m.line == l && !toward_agent(m.ch) && carries_data(m.ch) && !m.bogus) {
+        if (m.line == l && !p_.toward_agent(m) && carries_data(m.ch) && !m.bogus) {
           dirty_in_flight = true;
         }
       }
@@ -282,9 +283,11 @@ class Search {
         if (to_device && states_[i].flips_left == 0) continue;
         {
           Global g = states_[i];
-          if (!(to_device ? p_.flip_to_device(g.s, page) : p_.flip_to_host(g.s, page))) continue;
-          if (to_device) --g.flips_left;
           out.clear();
+          if (!(to_device ? p_.flip_to_device(g.s, page, out) : p_.flip_to_host(g.s, page))) {
+            continue;
+          }
+          if (to_device) --g.flips_left;
           next(std::move(g), out,
                {to_device ? Step::kFlipDevice : Step::kFlipHost, 0, page, Access::kNone, 0, {}});
         }
@@ -335,5 +338,43 @@ class Search {
 }  // namespace
 
 ExploreResult explore(const Workload& w) { return Search(w).run(); }
+
+std::vector<NamedWorkload> check_systems() {
+  auto make = [](Flavour f, uint8_t agents, uint16_t lines, uint8_t ops) {
+    Workload w;
+    w.protocol.flavour = f;
+    w.protocol.agents = agents;
+    w.protocol.lines = lines;
+    w.ops_per_agent = ops;
+    return w;
+  };
+  auto type2 = [&](uint8_t ops) {  // agent 0: a host core's cache, agent 1: the device
+    Workload w = make(Flavour::kCache, 2, 2, ops);
+    w.protocol.device_agent = 1;
+    w.protocol.lines_per_page = 2;
+    w.flips = 1;
+    return w;
+  };
+  std::vector<NamedWorkload> out;
+  out.push_back({"CXL.cache, 2 devices, 2 lines, 2 accesses each", make(Flavour::kCache, 2, 2, 2)});
+  out.push_back({"CXL.cache, 3 devices, 1 line, 2 accesses each", make(Flavour::kCache, 3, 1, 2)});
+  Workload uncached = make(Flavour::kCache, 2, 1, 2);
+  uncached.accesses = {Access::kLoadShared, Access::kStoreFull, Access::kReadCurrent,
+                       Access::kFlush,      Access::kWrInv,     Access::kWOWrInv,
+                       Access::kItoMWr,     Access::kEvict};
+  out.push_back({"CXL.cache, uncached reads/writes, flushes", uncached});
+  Workload sf = make(Flavour::kCache, 2, 2, 2);
+  sf.protocol.sf_capacity = 1;
+  out.push_back({"CXL.cache, snoop filter of 1 entry", sf});
+  out.push_back({"HDM-DB, 3 hosts, 1 line", make(Flavour::kBackInvalidate, 3, 1, 2)});
+  Workload bi = make(Flavour::kBackInvalidate, 2, 2, 2);
+  bi.protocol.sf_capacity = 1;
+  out.push_back({"HDM-DB, 2 hosts, 2 lines, snoop filter of 1 entry", bi});
+  out.push_back({"Type 2 HDM-D, host + device, bias flips", type2(2)});
+  Workload t2u = type2(2);
+  t2u.accesses = {Access::kStore, Access::kReadCurrent, Access::kWOWrInv};
+  out.push_back({"Type 2 HDM-D, RdCurr and WOWrInv, bias flips", t2u});
+  return out;
+}
 
 }  // namespace cxlsim::coherence

@@ -52,4 +52,11 @@ struct ExploreResult {
 
 ExploreResult explore(const Workload& w);
 
+// The systems `cxlsim coherence check` and the tests search (docs/coherence.md's table).
+struct NamedWorkload {
+  std::string name;
+  Workload workload;
+};
+std::vector<NamedWorkload> check_systems();
+
 }  // namespace cxlsim::coherence

@@ -64,24 +64,17 @@ void expect_caught(Workload w, Fault f, const std::string& kind) {
   std::printf("%s", trace_of(r).c_str());
 }
 
-TEST(CoherenceExplore, CxlCacheTwoAgentsTwoLines) { expect_correct(cache_system(2, 2, 2)); }
+// Every system of `cxlsim coherence check` (docs/coherence.md's table).
+class CoherenceCheckSystem : public testing::TestWithParam<size_t> {};
 
-TEST(CoherenceExplore, CxlCacheThreeAgentsOneLine) { expect_correct(cache_system(3, 1, 2)); }
-
-TEST(CoherenceExplore, CxlCacheUncachedReadsWritesAndFlushes) {
-  Workload w = cache_system(2, 1, 2);
-  w.accesses = {Access::kLoadShared, Access::kStoreFull, Access::kReadCurrent, Access::kFlush,
-                Access::kWrInv,      Access::kWOWrInv,   Access::kItoMWr,      Access::kEvict};
-  expect_correct(w);
+TEST_P(CoherenceCheckSystem, Passes) {
+  const NamedWorkload c = check_systems().at(GetParam());
+  std::printf("  %s\n", c.name.c_str());
+  expect_correct(c.workload);
 }
 
-TEST(CoherenceExplore, CxlCacheBoundedSnoopFilterEvictsBySnpInv) {
-  Workload w = cache_system(2, 2, 2);
-  w.protocol.sf_capacity = 1;
-  expect_correct(w);
-}
-
-TEST(CoherenceExplore, HdmDbThreeHostsOneLine) { expect_correct(bi_system(3, 1, 2)); }
+INSTANTIATE_TEST_SUITE_P(CoherenceExplore, CoherenceCheckSystem,
+                         testing::Range(size_t{0}, check_systems().size()));
 
 TEST(CoherenceExplore, HdmDbUncachedReadsAndOwnershipWithoutData) {
   Workload w = bi_system(2, 1, 3);
@@ -97,12 +90,6 @@ TEST(CoherenceExplore, CxlCacheEveryAccessThreeEach) {
                 Access::kFlush,     Access::kWrInv,      Access::kWrCur};
   expect_correct(w);
 }
-
-TEST(CoherenceExplore, HdmDbSnoopFilterOfOneEntryBackInvalidates) {
-  expect_correct(bi_system(2, 2, 2, 1));
-}
-
-TEST(CoherenceExplore, Type2HostAndDeviceBiasWithFlips) { expect_correct(type2_system(1)); }
 
 TEST(CoherenceExploreFaults, RdOwnWithoutSnpInvBreaksSwmr) {
   expect_caught(cache_system(2, 1, 2), Fault::kSkipSnpInvOnRdOwn, "");
@@ -128,8 +115,16 @@ TEST(CoherenceExploreFaults, BISnpPassingCmpIsCaught) {
   expect_caught(bi_system(2, 1, 2), Fault::kSnoopPassesGo, "");
 }
 
-TEST(CoherenceExploreFaults, DeviceBiasWithoutHostFlushIsCaught) {
-  expect_caught(type2_system(1), Fault::kFlipWithoutFlush, "");
+TEST(CoherenceExploreFaults, FlipWithoutSnpInvOfHostCopiesIsCaught) {
+  expect_caught(type2_system(1), Fault::kFlipWithoutSnpInv, "");
+}
+
+TEST(CoherenceExploreFaults, HostAccessWithoutDeviceCacheSnoopIsCaught) {
+  expect_caught(type2_system(1), Fault::kHostAccessWithoutDeviceSnoop, "");
+}
+
+TEST(CoherenceExploreFaults, RequestPassingMemRdFwdIsCaught) {
+  expect_caught(type2_system(0), Fault::kForwardUnordered, "");
 }
 
 }  // namespace

@@ -4,25 +4,6 @@
 
 namespace cxlsim::coherence {
 
-bool toward_agent(Channel c) {
-  switch (c) {
-    case Channel::kH2DReq:
-    case Channel::kH2DRsp:
-    case Channel::kH2DData:
-    case Channel::kS2MBISnp:
-    case Channel::kS2MNDR:
-    case Channel::kS2MDRS:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool carries_data(Channel c) {
-  return c == Channel::kD2HData || c == Channel::kH2DData || c == Channel::kM2SRwD ||
-         c == Channel::kS2MDRS;
-}
-
 std::string_view name(Channel c) {
   static constexpr std::array<std::string_view, kChannels> kNames = {
       "D2H Req", "D2H Rsp", "D2H Data",  "H2D Req",   "H2D Rsp", "H2D Data",
@@ -43,8 +24,8 @@ std::string_view opcode_name(Channel c, uint8_t op) {
                                                                "GO-Err",       "WritePull",
                                                                "GO_WritePull", "GO_WritePull_Drop",
                                                                "ExtCmp",       "Fast_GO_WritePull"};
-  static constexpr std::array<std::string_view, 5> kM2SReq = {"MemRd,A", "MemRd,S", "MemRd,I",
-                                                              "MemInv,A", "MemClnEvct"};
+  static constexpr std::array<std::string_view, 7> kM2SReq = {
+      "MemRd,A", "MemRd,S", "MemRd,I", "MemInv,A", "MemClnEvct", "MemRdFwd", "MemWrFwd"};
   static constexpr std::array<std::string_view, 3> kBIRsp = {"BIRspI", "BIRspS", "BIRspE"};
   static constexpr std::array<std::string_view, 3> kBISnp = {"BISnpCur", "BISnpData", "BISnpInv"};
   static constexpr std::array<std::string_view, 4> kNDR = {"Cmp", "Cmp-S", "Cmp-E", "Cmp-M"};

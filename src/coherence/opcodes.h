@@ -32,10 +32,28 @@ enum class Channel : uint8_t {
 };
 inline constexpr int kChannels = 12;
 
-// True for the channels that travel from the home of the memory toward a caching agent.
-bool toward_agent(Channel c);
+// Who the home of a memory is: the host's home agent (CXL.cache, CXL 3.1 §3.2; for HDM-D its
+// device's requests to its own memory too) or a device's DCOH (HDM-DB, §3.3.3, §3.5.1).
+enum class Flavour : uint8_t {
+  kCache,           // CXL.cache (CXL 3.1 §3.2): home = host home agent, agents = device caches
+  kBackInvalidate,  // HDM-DB (CXL 3.1 §3.3.3, §3.5.1): home = device DCOH, agents = host caches
+};
+
+// True for the channels that travel from the home of the memory toward a caching agent: H2D
+// always; M2S when the home is the host (HDM-D: the host home agent answers its device on CXL.mem,
+// CXL 3.1 Table 3-24), S2M when the home is a device (HDM-DB). Inline: on the per-message path.
+inline bool toward_agent(Channel c, Flavour f) {
+  const auto i = static_cast<uint8_t>(c);
+  if (i < static_cast<uint8_t>(Channel::kH2DReq)) return false;                   // D2H
+  if (i < static_cast<uint8_t>(Channel::kM2SReq)) return true;                    // H2D
+  if (i < static_cast<uint8_t>(Channel::kS2MBISnp)) return f == Flavour::kCache;  // M2S
+  return f != Flavour::kCache;                                                    // S2M
+}
 // True for channels whose message carries a 64-byte line.
-bool carries_data(Channel c);
+inline bool carries_data(Channel c) {
+  return c == Channel::kD2HData || c == Channel::kH2DData || c == Channel::kM2SRwD ||
+         c == Channel::kS2MDRS;
+}
 
 // D2H Request opcodes (CXL 3.1 §3.2.4.2, Table 3-22).
 enum class D2HReq : uint8_t {
@@ -86,8 +104,20 @@ enum class H2DRsp : uint8_t {
 // M2S Req opcodes used for HDM-DB (CXL 3.1 §3.3.5, Tables 3-35 and 3-39) with the MetaValue
 // the host asks for (Table 3-37: A = any/exclusive, S = shared, I = the host will not cache;
 // "MemRd,I" is the uncached current read, MemRd with SnpCur answered by Cmp + MemData) and
-// MemClnEvct (the host drops a clean line; the device clears its snoop filter entry).
-enum class M2SReq : uint8_t { kMemRdA, kMemRdS, kMemRdI, kMemInvA, kMemClnEvct };
+// MemClnEvct (the host drops a clean line; the device clears its snoop filter entry). The same
+// MemRd/MemInv carry a host access to HDM-D memory to the device's DCOH (§3.5.2.2). MemRdFwd and
+// MemWrFwd (Table 3-35; Table 3-24) are the host's completions of a device's D2H request to its
+// own HDM-D memory in host bias, sent on CXL.mem so that later M2S requests to the line stay
+// behind them (§3.3.11).
+enum class M2SReq : uint8_t {
+  kMemRdA,
+  kMemRdS,
+  kMemRdI,
+  kMemInvA,
+  kMemClnEvct,
+  kMemRdFwd,
+  kMemWrFwd
+};
 // M2S RwD (CXL 3.1 §3.3.6, Tables 3-41/3-42): MemWr with MetaValue I: a host writes a modified
 // line back.
 enum class M2SRwD : uint8_t { kMemWrI };

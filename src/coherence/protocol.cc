@@ -108,6 +108,9 @@ Access access_of(Channel ch, uint8_t o) {
         return Access::kStoreFull;
       case M2SReq::kMemClnEvct:
         return Access::kEvict;
+      case M2SReq::kMemRdFwd:
+      case M2SReq::kMemWrFwd:
+        return Access::kNone;
     }
   }
   if (ch == Channel::kM2SRwD) return Access::kEvict;
@@ -132,11 +135,17 @@ State Protocol::initial() const {
   s.agent.resize(static_cast<size_t>(cfg_.agents) * cfg_.lines);
   s.home.resize(cfg_.lines);
   s.device_bias.resize((cfg_.lines + cfg_.lines_per_page - 1) / cfg_.lines_per_page);
+  s.flip_left.resize(s.device_bias.size());
   return s;
 }
 
+Bias Protocol::bias(const State& s, uint16_t line) const {
+  if (cfg_.device_agent < 0) return kHostBias;
+  return static_cast<Bias>(s.device_bias[line / cfg_.lines_per_page]);
+}
+
 bool Protocol::in_device_bias(const State& s, uint16_t line) const {
-  return cfg_.device_agent >= 0 && s.device_bias[line / cfg_.lines_per_page] != 0;
+  return bias(s, line) == kDeviceBias;
 }
 
 // ---- requester side ---------------------------------------------------------------------
@@ -155,11 +164,19 @@ Issue Protocol::issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t 
     out.effect[out.effects++] = {true, agent, line, value};
     return Issue::kHit;
   };
-  if (in_device_bias(s, line)) {
-    // CXL 3.1 §2.2.2: in device bias the device reads and writes its memory without asking the
-    // host; the host holds no line of the page. The spec lets the host still access the page
-    // (§2.2.2.2); here it may not until the page flips back (docs/coherence.md).
-    if (agent != cfg_.device_agent) return Issue::kRefused;
+  // CXL 3.1 §2.2.2.2: in device bias the device reads and writes its memory without asking the
+  // host; the host holds no line of the page. A host access goes to the home, which asks the
+  // device's DCOH (home_start). While its page flips the device's Transition Agent owns the line.
+  if (own_memory(agent) && bias(s, line) == kFlipping) return Issue::kRefused;
+  if (own_memory(agent) && a == Access::kEvict) {
+    // CXL 3.1 §3.2.5.12, Figure 3-39: an eviction of a line of the device's own memory completes
+    // inside the device, whatever the bias (the host does not track the device's cache, §3.2.5.6).
+    if (l.state == Mesi::kI) return Issue::kRefused;
+    if (l.state == Mesi::kM) s.home[line].memory = l.value;
+    l.state = Mesi::kI;
+    return Issue::kHit;
+  }
+  if (own_memory(agent) && in_device_bias(s, line)) {
     HomeLine& h = s.home[line];
     switch (a) {
       case Access::kLoad:
@@ -173,11 +190,6 @@ Issue Protocol::issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t 
       case Access::kStore:
       case Access::kStoreFull:
         return hit_write();
-      case Access::kEvict:
-        if (l.state == Mesi::kI) return Issue::kRefused;
-        if (l.state == Mesi::kM) h.memory = l.value;
-        l.state = Mesi::kI;
-        return Issue::kHit;
       default:
         return Issue::kRefused;
     }
@@ -236,6 +248,7 @@ Issue Protocol::issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t 
              : a == Access::kItoMWr   ? op(D2HReq::kItoMWr)
                                       : op(D2HReq::kWrCur);
       break;
+    case Access::kFlip:  // started by flip_to_device only
     case Access::kNone:
       return Issue::kRefused;
   }
@@ -266,9 +279,12 @@ bool Protocol::deliverable(const State& s, const Message& m) const {
   switch (m.ch) {
     case Channel::kD2HReq:
     case Channel::kM2SReq:
+      if (toward_agent(m)) return true;  // HDM-D: the host's M2S to its device
       // The home serves one transaction per line; later requests wait (CXL 3.1 §3.2.2.1: the
-      // host blocks a request until it has collected the snoop responses for the line).
-      return s.home[m.line].busy == HomeLine::kIdle;
+      // host blocks a request until it has collected the snoop responses for the line). The
+      // host's requests to a page flipping to device bias wait for the flip's end.
+      return s.home[m.line].busy == HomeLine::kIdle &&
+             (own_memory(m.agent) || bias(s, m.line) != kFlipping);
     case Channel::kH2DReq:
     case Channel::kS2MBISnp: {
       if (m.behind_go && cfg_.fault != Fault::kSnoopPassesGo) return false;
@@ -288,7 +304,7 @@ bool Protocol::deliverable(const State& s, const Message& m) const {
 }
 
 void Protocol::deliver(State& s, const Message& m, Outbox& out) const {
-  if (toward_agent(m.ch)) {
+  if (toward_agent(m)) {
     agent_receive(s, m, out);
   } else {
     home_receive(s, m, out);
@@ -334,6 +350,13 @@ void Protocol::agent_receive(State& s, const Message& m, Outbox& out) const {
     case Channel::kH2DReq:
     case Channel::kS2MBISnp:
       agent_snoop(s, m, out);
+      return;
+    case Channel::kM2SReq:  // HDM-D: the host home agent to the device's DCOH
+      if (m.op == op(M2SReq::kMemRdFwd) || m.op == op(M2SReq::kMemWrFwd)) {
+        device_forward(s, m, out);
+      } else {
+        device_resolve(s, m, out);
+      }
       return;
     case Channel::kH2DData:
     case Channel::kS2MDRS:
@@ -478,7 +501,89 @@ void Protocol::agent_snoop(State& s, const Message& m, Outbox& out) const {
   l.state = next;
 }
 
+// ---- the device's DCOH for its own HDM-D memory --------------------------------------------
+
+void Protocol::device_forward(State& s, const Message& m, Outbox& out) const {
+  AgentLine& l = at(s, cfg_, m.agent, m.line);
+  HomeLine& h = s.home[m.line];
+  switch (l.pending) {
+    case Access::kFlip: {
+      // CXL 3.1 Figure 3-40: the device owns the line once MemRdFwd arrives; it had no data or a
+      // clean shared copy.
+      if (l.state == Mesi::kS) l.state = Mesi::kE;
+      l.pending = Access::kNone;
+      const auto page = static_cast<uint16_t>(m.line / cfg_.lines_per_page);
+      if (--s.flip_left[page] == 0) finish_flip(s, page);
+      break;
+    }
+    case Access::kWOWrInv:
+    case Access::kWOWrInvF:
+      h.memory = l.write;  // the device writes its memory (Figure 3-37)
+      out.effect[out.effects++] = {true, m.agent, m.line, l.write};
+      agent_complete(s, m.agent, m.line, out);
+      break;
+    default:  // reads and ownership: the device reads its memory (Figure 3-35)
+      l.got_go = l.got_data = true;
+      l.granted = static_cast<Mesi>(m.value);
+      l.data = h.memory;
+      agent_complete(s, m.agent, m.line, out);
+      break;
+  }
+  if (h.busy == HomeLine::kForwarding) home_finish(s, m.line, out);
+}
+
+void Protocol::device_resolve(State& s, const Message& m, Outbox& out) const {
+  // CXL 3.1 §3.5.2.2, Figures 3-27 to 3-31: the DCOH snoops the device's cache as the request's
+  // snoop type says and answers Cmp-S / Cmp-E (Cmp for the uncached read) and MemData (no data
+  // for MemInv, Figure 3-30).
+  const auto page = static_cast<uint16_t>(m.line / cfg_.lines_per_page);
+  AgentLine& l = at(s, cfg_, m.agent, m.line);
+  HomeLine& h = s.home[m.line];
+  Message d{Channel::kS2MDRS, op(S2MDRS::kMemData), m.agent, m.line};
+  d.snoop_data = true;  // the device's answer: the home reads no memory
+  S2MNDR cmp = S2MNDR::kCmpE;
+  const bool skip = cfg_.fault == Fault::kHostAccessWithoutDeviceSnoop;
+  if (m.op == op(M2SReq::kMemRdI)) {
+    // SnpCur: the device keeps its copy (and the page its bias) and gives the current data.
+    d.value = l.state == Mesi::kI || skip ? h.memory : l.value;
+    out.effect[out.effects++] = {false, h.requester, m.line, d.value};
+    cmp = S2MNDR::kCmp;
+  } else {
+    // A cacheable host copy ends device bias for the page (§2.2.2.2: the host may be made to give
+    // up ownership later by a flip; §2.2.2.3.2: the device adapts the bias to the requester).
+    if (s.device_bias[page] == kDeviceBias) s.device_bias[page] = kHostBias;
+    const bool shared = m.op == op(M2SReq::kMemRdS);  // SnpData: the device may keep S
+    if (!skip && l.state != Mesi::kI) {
+      if (l.state == Mesi::kM) h.memory = l.value;  // written back inside the device
+      l.state = shared ? Mesi::kS : Mesi::kI;
+    }
+    if (l.state == Mesi::kS) cmp = S2MNDR::kCmpS;
+    d.value = h.memory;
+  }
+  out.send({Channel::kS2MNDR, op(cmp), m.agent, m.line});
+  if (m.op != op(M2SReq::kMemInvA)) out.send(d);
+}
+
+void Protocol::finish_flip(State& s, uint16_t page) const {
+  s.device_bias[page] = kDeviceBias;
+  const auto first = static_cast<uint16_t>(page * cfg_.lines_per_page);
+  for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
+    HomeLine& h = s.home[l];
+    h.sharers = 0;  // the host's copies are gone (the host never tracks the device's, §3.2.5.6)
+    h.owned = false;
+    if (h.tracked) release_entry(s, l);
+  }
+}
+
 // ---- home -------------------------------------------------------------------------------
+
+void Protocol::home_resolved(State& s, uint16_t line, Outbox& out) const {
+  if (s.home[line].op == Access::kReadCurrent) {  // the data went on at the DRS
+    home_finish(s, line, out);
+  } else {  // the device's cache is resolved: now the host's caches
+    home_snoop(s, line, out);
+  }
+}
 
 void Protocol::home_receive(State& s, const Message& m, Outbox& out) const {
   HomeLine& h = s.home[m.line];
@@ -537,6 +642,17 @@ void Protocol::home_receive(State& s, const Message& m, Outbox& out) const {
       }
       break;
     }
+    case Channel::kS2MNDR:  // HDM-D: the device's DCOH answered a host access (device_resolve)
+      h.waiting = static_cast<uint16_t>(h.waiting & ~b);
+      h.device_shared = m.op == op(S2MNDR::kCmpS);
+      break;
+    case Channel::kS2MDRS:
+      h.got_data = static_cast<uint16_t>(h.got_data | b);
+      // An uncached read gets the device's current copy; others read memory, now updated.
+      if (h.op == Access::kReadCurrent) {
+        to_agent(out, Channel::kH2DData, 0, h.requester, m.line, m.value);
+      }
+      break;
     case Channel::kM2SBIRsp: {
       const auto r = static_cast<M2SBIRsp>(m.op);
       h.waiting = static_cast<uint16_t>(h.waiting & ~b);
@@ -547,9 +663,12 @@ void Protocol::home_receive(State& s, const Message& m, Outbox& out) const {
     default:
       return;
   }
-  if (h.waiting == 0 && (h.want_data & ~h.got_data) == 0 &&
-      (h.busy == HomeLine::kServing || h.busy == HomeLine::kEvicting)) {
-    home_snoop_done(s, m.line, out);
+  if (h.waiting == 0 && (h.want_data & ~h.got_data) == 0) {
+    if (h.busy == HomeLine::kServing || h.busy == HomeLine::kEvicting) {
+      home_snoop_done(s, m.line, out);
+    } else if (h.busy == HomeLine::kResolving) {
+      home_resolved(s, m.line, out);
+    }
   }
 }
 
@@ -608,6 +727,31 @@ void Protocol::snoop(State& s, uint16_t line, uint16_t targets, uint8_t o, Outbo
 
 void Protocol::home_start(State& s, uint16_t line, Outbox& out) const {
   HomeLine& h = s.home[line];
+  const bool host_owned = h.owned && h.sharers != 0;
+  if (cfg_.device_agent >= 0 && !own_memory(h.requester) && !host_owned) {
+    // CXL 3.1 §3.5.2.2: a host access to HDM-D goes to the device's DCOH as an M2S Req whatever
+    // the bias (Figures 3-27 to 3-31: MemRd with SnpData / SnpInv / SnpCur, MemInv); the host
+    // does not track the device's cache (§3.2.5.6), the DCOH snoops it. When a host cache owns
+    // the line the device holds none of it and the home serves the request from its caches.
+    const auto dev = static_cast<uint8_t>(cfg_.device_agent);
+    const M2SReq r = h.op == Access::kLoad || h.op == Access::kLoadShared ? M2SReq::kMemRdS
+                     : h.op == Access::kReadCurrent                       ? M2SReq::kMemRdI
+                     : h.op == Access::kStore                             ? M2SReq::kMemRdA
+                                                                          : M2SReq::kMemInvA;
+    h.busy = HomeLine::kResolving;
+    h.waiting = bit(dev);
+    // Figure 3-30: MemInv (ownership without data) is answered by Cmp-E alone.
+    h.want_data = r == M2SReq::kMemInvA ? 0 : bit(dev);
+    h.got_data = 0;
+    h.device_shared = false;
+    to_agent(out, Channel::kM2SReq, op(r), dev, line);
+    return;
+  }
+  home_snoop(s, line, out);
+}
+
+void Protocol::home_snoop(State& s, uint16_t line, Outbox& out) const {
+  HomeLine& h = s.home[line];
   h.busy = HomeLine::kServing;
   const auto others = static_cast<uint16_t>(h.sharers & ~bit(h.requester));
   uint16_t targets = 0;
@@ -627,6 +771,11 @@ void Protocol::home_start(State& s, uint16_t line, Outbox& out) const {
     default:  // RdOwn, RdOwnNoData, CLFlush, uncached writes: every other copy goes
       targets = others;
       k = Snoop::kInv;
+      // CXL 3.1 §3.2.4.2.13, Figure 3-40: a bias flip's RdOwnNoData invalidates the host's copies.
+      if (cfg_.fault == Fault::kFlipWithoutSnpInv && own_memory(h.requester) &&
+          bias(s, line) == kFlipping) {
+        targets = 0;
+      }
       break;
   }
   h.keep = static_cast<uint16_t>(h.sharers & ~targets & ~bit(h.requester));
@@ -651,12 +800,33 @@ void Protocol::home_snoop_done(State& s, uint16_t line, Outbox& out) const {
   }
   const uint8_t req = h.requester;
   const Access a = h.op;
+  // HDM-D in host bias (CXL 3.1 Table 3-24, §3.5.2.3): the device's request to its own memory is
+  // completed by MemRdFwd (reads, ownership, RdCurr: the device then reads its memory) or MemWrFwd
+  // (weakly ordered writes: the device then writes it) on CXL.mem; later requests to the line
+  // stay behind it (§3.3.11).
+  auto forward = [&](M2SReq r, Mesi granted) {
+    Message f{Channel::kM2SReq, op(r), req, line};
+    f.value = static_cast<uint8_t>(granted);  // the MetaValue: the state the device may keep
+    out.send(f);
+    if (cfg_.fault == Fault::kForwardUnordered) {
+      home_finish(s, line, out);
+    } else {
+      h.busy = HomeLine::kForwarding;
+    }
+  };
   if (grants_copy(a)) {
     // CXL 3.1 §3.2.4.2.7-9, Table 3-23 / Table 3-39: GO-S (Cmp-S) when anyone else keeps a
     // copy (§3.2.4.4.1); RdAny, RdOwn and RdOwnNoData get GO-E (Cmp-E).
-    const bool shared = a == Access::kLoadShared || (a == Access::kLoad && h.keep != 0);
+    const bool shared =
+        a == Access::kLoadShared || (a == Access::kLoad && (h.keep != 0 || h.device_shared));
     h.sharers = static_cast<uint16_t>(h.keep | bit(req));
     h.owned = !shared;
+    if (own_memory(req)) {
+      h.sharers = h.keep;  // the host tracks its own caches only (§3.2.5.6)
+      h.owned = false;
+      forward(M2SReq::kMemRdFwd, shared ? Mesi::kS : Mesi::kE);
+      return;
+    }
     if (cache()) {
       to_agent(out, Channel::kH2DRsp, shared ? op(H2DRsp::kGoS) : op(H2DRsp::kGoE), req, line);
       if (a != Access::kStoreFull) to_agent(out, Channel::kH2DData, 0, req, line, h.memory);
@@ -673,14 +843,22 @@ void Protocol::home_snoop_done(State& s, uint16_t line, Outbox& out) const {
   h.owned = h.keep_owned;
   if (a == Access::kReadCurrent) {  // without an owner the value read is the current one now
     if (!h.keep_owned) out.effect[out.effects++] = {false, req, line, h.memory};
+    if (own_memory(req)) {
+      forward(M2SReq::kMemRdFwd, Mesi::kI);
+      return;
+    }
     // CXL 3.1 §3.2.4.2.6: RdCurr gets data and no GO. Table 3-39: MemRd,SnpCur gets Cmp and
     // MemData (HDM-DB answers a read with both an NDR and a DRS, §3.6).
     if (!cache()) to_agent(out, Channel::kS2MNDR, op(S2MNDR::kCmp), req, line);
     to_agent(out, cache() ? Channel::kH2DData : Channel::kS2MDRS, 0, req, line, h.memory);
     home_finish(s, line, out);
+  } else if (a == Access::kFlush && own_memory(req)) {
+    forward(M2SReq::kMemRdFwd, Mesi::kI);  // CXL 3.1 Table 3-24: CLFlush gets MemRdFwd
   } else if (a == Access::kFlush) {
     to_agent(out, Channel::kH2DRsp, op(H2DRsp::kGoI), req, line);
     home_finish(s, line, out);
+  } else if (own_memory(req) && (a == Access::kWOWrInv || a == Access::kWOWrInvF)) {
+    forward(M2SReq::kMemWrFwd, Mesi::kI);  // CXL 3.1 Figure 3-37: MemWrFwd completes WOWrInv*
   } else {  // uncached write: the data is pulled (CXL 3.1 Table 3-23)
     h.busy = HomeLine::kAwaitWrite;
     const H2DRsp pull = a == Access::kWrInv ? H2DRsp::kWritePull  // GO-I after the data
@@ -696,7 +874,7 @@ void Protocol::home_finish(State& s, uint16_t line, Outbox& out) const {
   h.busy = HomeLine::kIdle;
   h.op = Access::kNone;
   h.waiting = h.want_data = h.got_data = h.keep = 0;
-  h.keep_owned = false;
+  h.keep_owned = h.device_shared = false;
   if (h.sharers == 0) {
     h.owned = false;
     if (h.tracked) release_entry(s, line);
@@ -751,43 +929,37 @@ void Protocol::resume_parked(State& s, Outbox& out) const {
 // ---- bias -------------------------------------------------------------------------------
 
 bool Protocol::flip_to_host(State& s, uint16_t page) const {
-  if (cfg_.device_agent < 0 || s.device_bias[page] == 0) return false;
-  const auto dev = static_cast<uint8_t>(cfg_.device_agent);
-  const auto first = static_cast<uint16_t>(page * cfg_.lines_per_page);
-  for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
-    if (at(s, cfg_, dev, l).pending != Access::kNone) return false;
-  }
-  // CXL 3.1 §2.2.2.3: before the host may use the page the device flushes it from its cache.
-  for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
-    AgentLine& d = at(s, cfg_, dev, l);
-    if (d.state == Mesi::kM) s.home[l].memory = d.value;
-    d.state = Mesi::kI;
-  }
-  s.device_bias[page] = 0;
+  if (cfg_.device_agent < 0 || s.device_bias[page] != kDeviceBias) return false;
+  // CXL 3.1 Appendix A.2 (software flips pages to host bias; no data copies or cache flushes),
+  // §2.2.2.1, §3.5.2.2: in host bias the device's misses go to the host and the host's accesses
+  // reach the DCOH, which snoops the device's cache; the device keeps its lines.
+  s.device_bias[page] = kHostBias;
   return true;
 }
 
-bool Protocol::flip_to_device(State& s, uint16_t page) const {
-  if (cfg_.device_agent < 0 || s.device_bias[page] != 0) return false;
+bool Protocol::flip_to_device(State& s, uint16_t page, Outbox& out) const {
+  if (cfg_.device_agent < 0 || s.device_bias[page] != kHostBias) return false;
   const auto dev = static_cast<uint8_t>(cfg_.device_agent);
   const auto first = static_cast<uint16_t>(page * cfg_.lines_per_page);
   for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
-    const HomeLine& h = s.home[l];
-    if (h.busy != HomeLine::kIdle) return false;
-    for (uint8_t a = 0; a < cfg_.agents; ++a) {
-      if (at(s, cfg_, a, l).pending != Access::kNone || at(s, cfg_, a, l).owed != 0) return false;
+    if (s.home[l].busy != HomeLine::kIdle || at(s, cfg_, dev, l).pending != Access::kNone) {
+      return false;
     }
-    // CXL 3.1 §2.2.2 (the Transition Agent flushes the host's caches of the page) and
-    // §3.2.4.2.13: the host's snoop filter shows no host cache may still hold a line of it.
-    if ((h.sharers & ~bit(dev)) != 0 && cfg_.fault != Fault::kFlipWithoutFlush) return false;
   }
+  // CXL 3.1 §2.2.2 (the Transition Agent), §3.2.4.2.13, Figure 3-40: RdOwnNoData for each line
+  // the device does not own; the host snoops its caches out and answers MemRdFwd.
+  s.device_bias[page] = kFlipping;
+  uint8_t left = 0;
   for (uint16_t l = first; l < cfg_.lines && l < first + cfg_.lines_per_page; ++l) {
-    HomeLine& h = s.home[l];
-    h.sharers = 0;  // the device's copies are its own business in device bias
-    h.owned = false;
-    if (h.tracked) release_entry(s, l);
+    AgentLine& d = at(s, cfg_, dev, l);
+    if (d.state == Mesi::kE || d.state == Mesi::kM) continue;
+    d.pending = Access::kFlip;
+    d.got_go = d.got_data = false;
+    out.send({Channel::kD2HReq, op(D2HReq::kRdOwnNoData), dev, l});
+    ++left;
   }
-  s.device_bias[page] = 1;
+  s.flip_left[page] = left;
+  if (left == 0) finish_flip(s, page);
   return true;
 }
 

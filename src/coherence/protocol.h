@@ -21,11 +21,6 @@
 
 namespace cxlsim::coherence {
 
-enum class Flavour : uint8_t {
-  kCache,           // CXL.cache (CXL 3.1 §3.2): home = host home agent, agents = device caches
-  kBackInvalidate,  // HDM-DB (CXL 3.1 §3.3.3, §3.5.1): home = device DCOH, agents = host caches
-};
-
 // What a requester asks its cache to do with one line. The engine picks the opcode (CXL 3.1
 // §3.2.4.2 for CXL.cache, §3.3.5 for HDM-DB) from the access and the line's state, keeping the
 // buried-state rules (§3.2.5.15 Table 3-28, §3.3.11.1 Table 3-55).
@@ -42,6 +37,7 @@ enum class Access : uint8_t {
   kWOWrInv,
   kItoMWr,
   kWrCur,
+  kFlip,  // the device's RdOwnNoData of a line of a page flipping to device bias (§3.2.4.2.13)
   kNone,
 };
 
@@ -49,11 +45,14 @@ enum class Access : uint8_t {
 // the exhaustive checker catches its absence.
 enum class Fault : uint8_t {
   kNone,
-  kSkipSnpInvOnRdOwn,           // RdOwn / MemRdA does not invalidate the other holders
-  kSkipSnpDataOnRead,           // a read does not snoop the owner of a modified line
-  kNoBackInvalidateOnEviction,  // snoop filter evictions drop the entry without BISnpInv
-  kSnoopPassesGo,               // a snoop may overtake an earlier GO (breaks CXL 3.1 §3.2.2.1)
-  kFlipWithoutFlush,            // device bias while host caches still hold lines of the page
+  kSkipSnpInvOnRdOwn,             // RdOwn / MemRdA does not invalidate the other holders
+  kSkipSnpDataOnRead,             // a read does not snoop the owner of a modified line
+  kNoBackInvalidateOnEviction,    // snoop filter evictions drop the entry without BISnpInv
+  kSnoopPassesGo,                 // a snoop may overtake an earlier GO (breaks CXL 3.1 §3.2.2.1)
+  kFlipWithoutSnpInv,             // a bias flip's RdOwnNoData does not invalidate host copies
+  kHostAccessWithoutDeviceSnoop,  // the DCOH answers a host access to HDM-D without snooping
+                                  // the device's cache
+  kForwardUnordered,  // later requests to a line pass a MemRdFwd / MemWrFwd (breaks §3.3.11)
 };
 
 inline constexpr uint8_t kMaxAgents = 16;
@@ -99,7 +98,10 @@ struct AgentLine {
 
 // The home's view of a line: memory, snoop filter entry and the transaction it serves.
 struct HomeLine {
-  enum Busy : uint8_t { kIdle, kServing, kAwaitWrite, kEvicting, kParked };
+  // kResolving: a host access to a device-bias line waits for the device's DCOH (CXL 3.1
+  // §3.5.2.2); kForwarding: a MemRdFwd / MemWrFwd to the device is in flight, later requests to
+  // the line stay behind it (§3.3.11).
+  enum Busy : uint8_t { kIdle, kServing, kAwaitWrite, kEvicting, kParked, kResolving, kForwarding };
   uint8_t memory = 0;
   uint16_t sharers = 0;  // agents that may hold the line (a superset: clean lines drop silently)
   bool owned = false;    // the one sharer may hold it E or M
@@ -107,18 +109,20 @@ struct HomeLine {
   Busy busy = kIdle;
   uint8_t requester = 0;
   Access op = Access::kNone;
-  uint16_t waiting = 0;     // agents whose snoop response is outstanding
-  uint16_t want_data = 0;   // agents that answered "forwarding data" whose data is outstanding
-  uint16_t got_data = 0;    // agents whose snoop data has arrived
-  uint16_t keep = 0;        // sharers that keep a copy after their snoop response
-  bool keep_owned = false;  // ... and may still hold it E/M (SnpCur)
+  uint16_t waiting = 0;        // agents whose snoop response is outstanding
+  uint16_t want_data = 0;      // agents that answered "forwarding data" whose data is outstanding
+  uint16_t got_data = 0;       // agents whose snoop data has arrived
+  uint16_t keep = 0;           // sharers that keep a copy after their snoop response
+  bool keep_owned = false;     // ... and may still hold it E/M (SnpCur)
+  bool device_shared = false;  // HDM-D: the DCOH answered Cmp-S (the device keeps a copy)
   bool operator==(const HomeLine&) const = default;
 };
 
 struct State {
   std::vector<AgentLine> agent;      // agent * lines + line
   std::vector<HomeLine> home;        // per line
-  std::vector<uint8_t> device_bias;  // per page: 1 in device bias (CXL 3.1 §2.2.2.2)
+  std::vector<uint8_t> device_bias;  // per page: a Bias value (CXL 3.1 §2.2.2)
+  std::vector<uint8_t> flip_left;    // per flipping page: lines whose MemRdFwd has not arrived
   uint16_t sf_used = 0;
   uint16_t sf_clock = 0;   // next line the victim search looks at
   uint16_t parked = 0;     // lines whose request waits for a snoop filter entry
@@ -154,6 +158,10 @@ struct Outbox {
 
 enum class Issue : uint8_t { kHit, kSent, kRefused };
 
+// A page's bias (CXL 3.1 §2.2.2): host bias, device bias, or on its way to device bias (the
+// device's RdOwnNoData per line are out, §3.2.4.2.13, Figure 3-40).
+enum Bias : uint8_t { kHostBias, kDeviceBias, kFlipping };
+
 class Protocol {
  public:
   explicit Protocol(const Config& cfg);
@@ -162,8 +170,8 @@ class Protocol {
 
   // Requester side: `agent` starts `a` on `line` (writes store `value`). kHit: done locally
   // (effects in `out`); kSent: a request is in `out`; kRefused: not allowed now (a transaction
-  // is open on the line, the access does not fit the state or flavour, or the page is in the
-  // wrong bias).
+  // is open on the line, the access does not fit the state or flavour, or the device's page is
+  // flipping to device bias).
   Issue issue(State& s, uint8_t agent, uint16_t line, Access a, uint8_t value, Outbox& out) const;
   // A clean line leaves the cache without a message (S or E; the snoop filter keeps its
   // superset). False when not allowed.
@@ -177,14 +185,21 @@ class Protocol {
   // A GO to (agent, line) was delivered: snoops sent behind it may now pass.
   static bool releases_snoops(const Message& m);
 
-  // Bias flips (CXL 3.1 §2.2.2.3.1, software-assisted): false when not allowed now. To host bias:
-  // the device writes back and drops its lines of the page. To device bias: the host's caches
-  // hold none of the page (software flushed them) and nothing is in flight for it. The spec's
-  // flip is the device's RdOwnNoData per line answered by GO-E (§3.2.4.2.13, Figure 3-40); here
-  // it is one step whose precondition is that flow's outcome.
+  // Bias flips (CXL 3.1 §2.2.2.3.1, software-assisted): false when not allowed now. To host bias
+  // (one step): the bias table changes; the device keeps its lines (the host's accesses reach its
+  // DCOH, which snoops them, §3.5.2.2). To device bias (a flow): the device sends RdOwnNoData
+  // for each line of the page it does not own (`out`); the host invalidates its copies and answers
+  // each with MemRdFwd (§3.2.4.2.13, Figure 3-40); the page is in device bias once the last
+  // MemRdFwd has arrived. Starts only when the device has no transaction open on the page and the
+  // home serves none for it; the host's later requests to the page wait for the flip's end.
   bool flip_to_host(State& s, uint16_t page) const;
-  bool flip_to_device(State& s, uint16_t page) const;
+  bool flip_to_device(State& s, uint16_t page, Outbox& out) const;
   [[nodiscard]] bool in_device_bias(const State& s, uint16_t line) const;
+  [[nodiscard]] Bias bias(const State& s, uint16_t line) const;
+  // Whether `m` travels from the home toward its agent (channel and flavour, opcodes.h).
+  [[nodiscard]] bool toward_agent(const Message& m) const {
+    return coherence::toward_agent(m.ch, cfg_.flavour);
+  }
 
   static AgentLine& at(State& s, const Config& c, uint8_t agent, uint16_t line) {
     return s.agent[static_cast<size_t>(agent) * c.lines + line];
@@ -198,9 +213,17 @@ class Protocol {
   void agent_receive(State& s, const Message& m, Outbox& out) const;
   void agent_snoop(State& s, const Message& m, Outbox& out) const;
   void agent_complete(State& s, uint8_t agent, uint16_t line, Outbox& out) const;
+  void device_forward(State& s, const Message& m, Outbox& out) const;
+  void device_resolve(State& s, const Message& m, Outbox& out) const;
+  void home_resolved(State& s, uint16_t line, Outbox& out) const;
+  void finish_flip(State& s, uint16_t page) const;
+  [[nodiscard]] bool own_memory(uint8_t agent) const {
+    return cfg_.device_agent == agent && cfg_.flavour == Flavour::kCache;
+  }
   void home_receive(State& s, const Message& m, Outbox& out) const;
   void home_request(State& s, const Message& m, Outbox& out) const;
   void home_start(State& s, uint16_t line, Outbox& out) const;
+  void home_snoop(State& s, uint16_t line, Outbox& out) const;
   void home_snoop_done(State& s, uint16_t line, Outbox& out) const;
   void home_grant(State& s, uint16_t line, Outbox& out) const;
   void home_finish(State& s, uint16_t line, Outbox& out) const;

@@ -289,27 +289,143 @@ TEST(CoherenceHdmDb, SnoopFilterOfOneEntryBackInvalidatesTheOtherLine) {
   EXPECT_EQ(r.line(0, 1).state, Mesi::kS);
 }
 
-TEST(CoherenceBias, DeviceBiasIsLocalAndFlipsWriteBack) {
-  Config c = cfg(Flavour::kCache, 2);
+Config type2(uint16_t lines = 1, uint16_t per_page = 1) {
+  Config c = cfg(Flavour::kCache, 2, lines);  // agent 0: a host core cache, agent 1: the device
   c.device_agent = 1;
-  Runner r(c);
+  c.lines_per_page = per_page;
+  return c;
+}
+
+// CXL 3.1 Table 3-24, Figure 3-35, §3.3.11: in host bias the host resolves the device's read of
+// its own HDM-D memory and completes it with MemRdFwd on CXL.mem; no GO, no H2D Data.
+TEST(CoherenceBias, HostBiasDeviceReadIsCompletedByMemRdFwd) {
+  Runner r(type2());
   Transaction t;
-  r.run(1, 0, Access::kLoad, 0, t);  // host bias: the device asks the host
-  EXPECT_EQ(names(t), (V{"RdAny", "GO-E", "Data"}));
-  r.run(0, 0, Access::kLoad, 0, t);  // a host cache reads it: the device is snooped
-  EXPECT_EQ(names(t), (V{"RdAny", "SnpData", "RspSHitSE", "GO-S", "Data"}));
-  EXPECT_FALSE(r.flip_to_device(0));  // the host still caches the line
-  r.run(0, 0, Access::kEvict, 0, t);
-  ASSERT_TRUE(r.flip_to_device(0));
-  r.run(1, 0, Access::kStore, 5, t);
-  EXPECT_EQ(t.issue, Issue::kHit);
-  EXPECT_EQ(t.count, 0);
-  r.run(0, 0, Access::kLoad, 0, t);
-  EXPECT_EQ(t.issue, Issue::kRefused);  // the host waits for host bias
-  ASSERT_TRUE(r.flip_to_host(0));
-  EXPECT_EQ(r.state().home[0].memory, 5);
+  r.run(1, 0, Access::kLoad, 0, t);
+  EXPECT_EQ(names(t), (V{"RdAny", "MemRdFwd"}));
+  EXPECT_EQ(t.log[1].msg.ch, Channel::kM2SReq);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kE);
+  // A host core takes it: the host does not track the device's cache (§3.2.5.6); its request goes
+  // to the device's DCOH, which invalidates the device's copy (Figure 3-28: MemRd SnpInv, Cmp-E).
+  r.run(0, 0, Access::kStore, 4, t);
+  EXPECT_EQ(names(t), (V{"RdOwn", "MemRd,A", "Cmp-E", "MemData", "GO-E", "Data"}));
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
+  r.run(1, 0, Access::kStore, 5, t);  // the device's write: the host core's data goes to memory
+  EXPECT_EQ(names(t), (V{"RdOwn", "SnpInv", "RspIFwdM", "Data", "MemRdFwd"}));
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kM);
+  EXPECT_EQ(r.state().home[0].memory, 4);
+  r.run(1, 0, Access::kReadCurrent, 0, t);  // a hit
   r.run(0, 0, Access::kLoad, 0, t);
   EXPECT_EQ(t.value, 5);
+  // Table 3-24: RdCurr and CLFlush to device-attached memory are completed by MemRdFwd too;
+  // ItoMWr, WrCur and WrInv keep the host-memory flow (the data is pulled).
+  r.run(1, 0, Access::kEvict, 0, t);  // the host core keeps S
+  r.run(1, 0, Access::kReadCurrent, 0, t);
+  EXPECT_EQ(names(t), (V{"RdCurr", "MemRdFwd"}));
+  EXPECT_EQ(t.value, 5);
+  r.run(1, 0, Access::kFlush, 0, t);
+  EXPECT_EQ(names(t), (V{"CLFlush", "SnpInv", "RspIHitSE", "MemRdFwd"}));
+  r.run(1, 0, Access::kItoMWr, 6, t);
+  EXPECT_EQ(names(t), (V{"ItoMWr", "GO_WritePull", "Data"}));
+  EXPECT_EQ(r.state().home[0].memory, 6);
+}
+
+// CXL 3.1 Figure 3-37: the device's weakly ordered write to its own memory in host bias is
+// completed by MemWrFwd; the device writes its memory itself (no data crosses the link).
+TEST(CoherenceBias, HostBiasWeaklyOrderedWriteIsCompletedByMemWrFwd) {
+  Runner r(type2());
+  Transaction t;
+  r.run(0, 0, Access::kLoad, 0, t);
+  r.run(1, 0, Access::kWOWrInv, 9, t);
+  EXPECT_EQ(names(t), (V{"WOWrInv", "SnpInv", "RspIHitSE", "MemWrFwd"}));
+  EXPECT_EQ(r.state().home[0].memory, 9);
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kI);
+}
+
+// CXL 3.1 §3.2.5.12, Figure 3-39: the device's write-back of its own line completes inside the
+// device in host bias too; nothing goes to the host.
+TEST(CoherenceBias, EvictionOfTheDevicesOwnLineStaysInTheDevice) {
+  Runner r(type2());
+  Transaction t;
+  r.run(1, 0, Access::kStore, 3, t);
+  r.run(1, 0, Access::kEvict, 0, t);
+  EXPECT_EQ(t.issue, Issue::kHit);
+  EXPECT_EQ(t.count, 0);
+  EXPECT_EQ(r.state().home[0].memory, 3);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
+  r.run(0, 0, Access::kLoad, 0, t);  // the DCOH finds the line in the device's memory
+  EXPECT_EQ(names(t), (V{"RdAny", "MemRd,S", "Cmp-E", "MemData", "GO-E", "Data"}));
+  EXPECT_EQ(t.value, 3);
+}
+
+// CXL 3.1 Figure 3-30: a host's ownership request without data reaches the DCOH as MemInv,
+// which invalidates the device's copy and answers Cmp-E alone.
+TEST(CoherenceBias, HostOwnershipWithoutDataIsMemInvAnsweredByCmpE) {
+  Runner r(type2());
+  Transaction t;
+  r.run(1, 0, Access::kStore, 2, t);
+  r.run(0, 0, Access::kStoreFull, 3, t);
+  EXPECT_EQ(names(t), (V{"RdOwnNoData", "MemInv,A", "Cmp-E", "GO-E"}));
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kI);
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kM);
+}
+
+// CXL 3.1 §3.2.4.2.13, Figure 3-40: the flip to device bias is the device's RdOwnNoData per line
+// it does not own; the host snoops its copies out and answers MemRdFwd; the page is in device
+// bias once every line is done.
+TEST(CoherenceBias, FlipToDeviceBiasIsRdOwnNoDataPerLineAnsweredByMemRdFwd) {
+  Runner r(type2(2, 2));
+  Transaction t;
+  r.run(0, 0, Access::kStore, 6, t);  // a host core holds line 0 modified
+  r.run(1, 1, Access::kStore, 2, t);  // the device owns line 1: no request for it
+  r.flip_to_device(0, t);
+  ASSERT_EQ(t.issue, Issue::kSent);
+  EXPECT_EQ(names(t), (V{"RdOwnNoData", "SnpInv", "RspIFwdM", "Data", "MemRdFwd"}));
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kI);
+  EXPECT_TRUE(r.protocol().in_device_bias(r.state(), 0));
+  EXPECT_EQ(r.state().home[0].memory, 6);
+  r.run(1, 0, Access::kLoad, 0, t);  // device bias: local
+  EXPECT_EQ(t.count, 0);
+  EXPECT_EQ(t.value, 6);
+  r.flip_to_device(0, t);  // already in device bias
+  EXPECT_EQ(t.issue, Issue::kRefused);
+}
+
+// CXL 3.1 §2.2.2.2, §3.5.2.2 (Figures 3-27, 3-29): the host may access a device-bias page; the
+// home sends the access to the device's DCOH on CXL.mem, which snoops the device's cache and
+// answers Cmp-S/E (Cmp for an uncached read) and MemData. An uncached read leaves the page in
+// device bias; a cacheable copy for the host returns it to host bias.
+TEST(CoherenceBias, HostAccessToDeviceBiasIsResolvedByTheDevice) {
+  Runner r(type2(2, 2));
+  Transaction t;
+  r.flip_to_device(0, t);
+  r.run(1, 0, Access::kStore, 7, t);
+  r.run(1, 1, Access::kStore, 8, t);
+  r.run(0, 0, Access::kReadCurrent, 0, t);
+  EXPECT_EQ(names(t), (V{"RdCurr", "MemRd,I", "Cmp", "MemData", "Data"}));
+  EXPECT_EQ(t.value, 7);
+  EXPECT_TRUE(r.protocol().in_device_bias(r.state(), 0));
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kM);
+  r.run(0, 1, Access::kLoad, 0, t);
+  ASSERT_EQ(t.issue, Issue::kSent);
+  EXPECT_EQ(names(t), (V{"RdAny", "MemRd,S", "Cmp-S", "MemData", "GO-S", "Data"}));
+  EXPECT_EQ(t.value, 8);
+  EXPECT_FALSE(r.protocol().in_device_bias(r.state(), 0));
+  EXPECT_EQ(r.line(1, 1).state, Mesi::kS);  // SnpData: written back inside the device, kept S
+  EXPECT_EQ(r.state().home[1].memory, 8);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kM);  // the device keeps its other lines
+  r.run(1, 0, Access::kLoad, 0, t);         // host bias: hits stay local
+  EXPECT_EQ(t.count, 0);
+  r.run(0, 0, Access::kLoad, 0, t);
+  EXPECT_EQ(names(t), (V{"RdAny", "MemRd,S", "Cmp-S", "MemData", "GO-S", "Data"}));
+  EXPECT_EQ(t.value, 7);
+  r.flip_to_device(0, t);  // the host's shared copies are invalidated again
+  EXPECT_EQ(names(t), (V{"RdOwnNoData", "RdOwnNoData", "SnpInv", "SnpInv", "RspIHitSE", "RspIHitSE",
+                         "MemRdFwd", "MemRdFwd"}));
+  EXPECT_EQ(r.line(0, 0).state, Mesi::kI);
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kE);
+  ASSERT_TRUE(r.flip_to_host(0));  // the bias table changes; the device keeps its lines
+  EXPECT_EQ(r.line(1, 0).state, Mesi::kE);
 }
 
 TEST(CoherenceOpcodes, SpecNames) {
@@ -321,8 +437,11 @@ TEST(CoherenceOpcodes, SpecNames) {
   EXPECT_EQ(opcode_name(Channel::kS2MBISnp, static_cast<uint8_t>(S2MBISnp::kBISnpData)),
             "BISnpData");
   EXPECT_EQ(name(Channel::kM2SBIRsp), "M2S BIRsp");
-  EXPECT_TRUE(toward_agent(Channel::kS2MBISnp));
-  EXPECT_FALSE(toward_agent(Channel::kM2SRwD));
+  EXPECT_TRUE(toward_agent(Channel::kS2MBISnp, Flavour::kBackInvalidate));
+  EXPECT_FALSE(toward_agent(Channel::kM2SRwD, Flavour::kBackInvalidate));
+  // HDM-D: the host home agent answers its device on CXL.mem (Table 3-24), the DCOH answers on S2M.
+  EXPECT_TRUE(toward_agent(Channel::kM2SReq, Flavour::kCache));
+  EXPECT_FALSE(toward_agent(Channel::kS2MDRS, Flavour::kCache));
 }
 
 }  // namespace

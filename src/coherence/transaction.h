@@ -12,7 +12,7 @@
 namespace cxlsim::coherence {
 
 struct Transaction {
-  static constexpr int kMaxLog = 256;
+  static constexpr int kMaxLog = 1024;  // a page's bias flip: a request and answer per line
   struct Entry {
     Message msg;
     int16_t cause = -1;  // index of the delivered message that sent it; -1: the access itself
@@ -33,7 +33,9 @@ class Runner {
   // Silent drop and bias flips, as Protocol's.
   bool silent_drop(uint8_t agent, uint16_t line) { return p_.silent_drop(s_, agent, line); }
   bool flip_to_host(uint16_t page) { return p_.flip_to_host(s_, page); }
-  bool flip_to_device(uint16_t page) { return p_.flip_to_device(s_, page); }
+  // Starts the flip of `page` to device bias and runs its messages to completion into `t`
+  // (t.issue kRefused: not allowed now).
+  void flip_to_device(uint16_t page, Transaction& t);
 
   [[nodiscard]] const Protocol& protocol() const { return p_; }
   [[nodiscard]] const Config& config() const { return p_.config(); }
@@ -45,6 +47,11 @@ class Runner {
   [[nodiscard]] uint64_t messages() const { return messages_; }
 
  private:
+  // Delivers the messages logged in `t` until none is left in flight.
+  void drain(uint8_t agent, Transaction& t);
+  // Logs what `out_` holds into `t`, caused by message `cause`.
+  void take(uint8_t agent, int16_t cause, Transaction& t);
+
   Protocol p_;
   State s_;
   Outbox out_;

@@ -32,7 +32,7 @@ struct Rig {
   std::unique_ptr<timing::System> sys;
   size_t accel = 0;
   std::string accel_name;
-  Duration host_memory, device_memory, device_burst;
+  Duration host_memory, device_memory;
   uint32_t cache_lines = 0;  // the device cache (Type2Spec::cache_size) in lines; 0: none stated
 
   explicit Rig(const CoherenceSetup& s) {
@@ -55,7 +55,6 @@ struct Rig {
     cache_lines = static_cast<uint32_t>(s.topology.find_type2(want)->cache_size.value() / 64);
     host_memory = memory_latency(s.local);
     device_memory = memory_latency(s.device);
-    device_burst = s.device.dram.burst();
   }
   [[nodiscard]] const std::vector<timing::Hop>& path() const { return sys->targets()[accel].hops; }
   [[nodiscard]] std::string path_text() const {
@@ -109,7 +108,7 @@ uint16_t lines_of(const CoherenceSetup& s) {
 CoherenceReport d2h_read(const CoherenceSetup& s) {
   Rig rig(s);
   const uint16_t n = lines_of(s);
-  CoherentHome home{true, s.costs.home, rig.host_memory, -1, Duration(), Duration()};
+  CoherentHome home{true, s.costs.home, rig.host_memory, -1, Duration()};
   CoherenceTimer timer(cache_config(2, n), {device(s, rig), host_core(s)}, home);
   Tally cold, snooped;
   Duration t;
@@ -159,7 +158,7 @@ CoherenceReport hdm_bias(const CoherenceSetup& s, bool device_bias) {
   Config c = cache_config(2, n);
   c.device_agent = 1;
   c.lines_per_page = 1;
-  CoherentHome home{true, s.costs.home, rig.host_memory, 1, rig.device_memory, rig.device_burst};
+  CoherentHome home{true, s.costs.home, rig.host_memory, 1, rig.device_memory};
   CoherenceTimer timer(c, {host_core(s), device(s, rig)}, home);
   Duration t;
   if (device_bias) {
@@ -175,10 +174,9 @@ CoherenceReport hdm_bias(const CoherenceSetup& s, bool device_bias) {
     t = timer.access(1, l, Access::kEvict, 0, wr.completed).completed;
   }
   for (uint16_t l = 0; l < n; ++l) {
-    const Duration start = t;
-    if (device_bias) t = timer.flip_to_host(l, t);  // the host may not use a device-bias page
-    auto rd = timer.access(0, l, Access::kLoad, 0, t);
-    rd.issued = start;
+    // In device bias the device's DCOH resolves the host's read and gives the page up to host
+    // bias (CXL 3.1 §2.2.2.2, §3.5.2.2).
+    const auto rd = timer.access(0, l, Access::kLoad, 0, t);
     host_read.add(rd);
     t = timer.access(0, l, Access::kEvict, 0, rd.completed).completed;
   }
@@ -187,14 +185,14 @@ CoherenceReport hdm_bias(const CoherenceSetup& s, bool device_bias) {
   r.rows.push_back(dev_read.row(fmt::format("device read of its own HDM, {}", bias)));
   r.rows.push_back(dev_write.row(fmt::format("device write of its own HDM, {}", bias)));
   r.rows.push_back(host_read.row(fmt::format("host core read of the device's HDM, {}", bias),
-                                 device_bias ? "includes the flip to host bias" : ""));
+                                 device_bias ? "the device resolves it, page to host bias" : ""));
   return r;
 }
 
 CoherenceReport pingpong(const CoherenceSetup& s) {
   Rig rig(s);
   const unsigned n = lines_of(s);
-  CoherentHome home{true, s.costs.home, rig.host_memory, -1, Duration(), Duration()};
+  CoherentHome home{true, s.costs.home, rig.host_memory, -1, Duration()};
   CoherenceTimer timer(cache_config(2, 1), {host_core(s), device(s, rig)}, home);
   Tally to_device, to_host;
   Duration t = timer.access(0, 0, Access::kStore, 1, Duration()).completed;
@@ -233,7 +231,7 @@ CoherenceReport shared_write(const CoherenceSetup& s) {
   }
   Config c = cache_config(static_cast<uint8_t>(s.hosts), 1);
   c.flavour = Flavour::kBackInvalidate;
-  CoherentHome home{false, s.costs.home, memory_latency(s.device), -1, Duration(), Duration()};
+  CoherentHome home{false, s.costs.home, memory_latency(s.device), -1, Duration()};
   CoherenceTimer timer(c, std::move(hosts), home);
   std::vector<Duration> next(s.hosts);
   Tally writes;
@@ -307,7 +305,7 @@ void offload(const CoherenceSetup& s, const OffloadPlan& p, CoherenceReport& r) 
     c.device_agent = 1;
     c.lines_per_page = per_page;
     Rig rig(s);  // links idle for each run
-    CoherentHome home{true, s.costs.home, rig.host_memory, 1, rig.device_memory, rig.device_burst};
+    CoherentHome home{true, s.costs.home, rig.host_memory, 1, rig.device_memory};
     CoherenceTimer timer(c, {host_core(s), device(s, rig)}, home);
     uint64_t msgs = 0;
     double total_ns = 0;

@@ -44,6 +44,18 @@ int32_t CoherenceTimer::Tags::touch(uint16_t l) {
   return old;
 }
 
+int host_read_ndrs_hdm_d() {
+  coherence::Config c;
+  c.agents = 2;  // a host core's cache and the device
+  c.device_agent = 1;
+  coherence::Runner r(c);
+  coherence::Transaction t;
+  r.run(0, 0, Access::kLoad, 0, t);
+  int ndrs = 0;
+  for (int i = 0; i < t.count; ++i) ndrs += t.log[i].msg.ch == Channel::kS2MNDR ? 1 : 0;
+  return ndrs;
+}
+
 Duration cross_path(const std::vector<Hop>& path, bool down, bool data, Duration ready) {
   Duration t = ready;
   if (down) {
@@ -109,9 +121,11 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
     }
     return c;
   }
-  auto receiver = [](const coherence::Message& m) {
-    return coherence::toward_agent(m.ch) ? m.agent : -1;
-  };
+  const coherence::Protocol& p = runner_.protocol();
+  auto receiver = [&p](const coherence::Message& m) { return p.toward_agent(m) ? m.agent : -1; };
+  // The device reads its memory after a MemRdFwd for these (CXL 3.1 Figure 3-35).
+  const bool fwd_reads = a == Access::kLoad || a == Access::kLoadShared || a == Access::kStore ||
+                         a == Access::kReadCurrent;
   // Latest arrival at each receiver (home: slot kMaxAgents) among the messages up to `seen`.
   Duration latest[coherence::kMaxAgents + 1];
   int seen = -1;
@@ -120,7 +134,7 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
   for (int i = 0; i < t_.count; ++i) {
     const coherence::Message& m = t_.log[i].msg;
     const int cause = t_.log[i].cause;
-    const bool from_home = coherence::toward_agent(m.ch);
+    const bool from_home = p.toward_agent(m);
     const int sender = from_home ? -1 : m.agent;
     Duration ready;
     if (cause < 0) {
@@ -133,6 +147,8 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
       }
       ready = latest[sender < 0 ? coherence::kMaxAgents : sender];
       ready += from_home ? home_.process : agents_[m.agent].respond;
+      // HDM-D: the DCOH answers a host access with data from the device's memory.
+      if (m.ch == Channel::kS2MDRS && m.agent == home_.memory_agent) ready += home_.agent_memory;
     }
     if (!from_home && m.snoop_data) forwarded = true;
     Duration arrive;
@@ -141,18 +157,19 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
         arrive =
             cross(m.agent, true, true, std::max(ready, arrival_[0] + home_.process + home_.memory),
                   c.link_messages);
-      } else {  // HDM-D: M2S MemRdFwd to the device, which reads its memory
+      } else {  // HDM-D: M2S MemRd to the device, which reads its memory, S2M MemData back
         const Duration mem =
             cross(home_.memory_agent, true, false, ready, c.link_messages) + home_.agent_memory;
-        arrive = m.agent == home_.memory_agent
-                     ? mem
-                     : cross(m.agent, true, true,
-                             cross(home_.memory_agent, false, true, mem, c.link_messages) +
-                                 home_.process,
-                             c.link_messages);
+        arrive = cross(m.agent, true, true,
+                       cross(home_.memory_agent, false, true, mem, c.link_messages) + home_.process,
+                       c.link_messages);
       }
     } else {
       arrive = cross(m.agent, from_home, coherence::carries_data(m.ch), ready, c.link_messages);
+      if (m.ch == Channel::kM2SReq && from_home &&
+          m.op == static_cast<uint8_t>(coherence::M2SReq::kMemRdFwd) && fwd_reads) {
+        arrive += home_.agent_memory;
+      }
     }
     if (i == 0 && cause < 0) {
       arrive = std::max(arrive, line_free_[line]);  // one transaction per line at the home
@@ -177,31 +194,26 @@ AccessCost CoherenceTimer::cost(uint8_t agent, uint16_t line, Access a,
 Duration CoherenceTimer::flip_to_host(uint16_t page, Duration at) {
   const int dev = runner_.config().device_agent;
   if (dev < 0) throw std::logic_error("coherence timer: no device to flip bias for");
-  const uint16_t per = runner_.config().lines_per_page;
-  int64_t lines = 0, dirty = 0;
-  for (auto l = static_cast<uint16_t>(page * per);
-       l < (page + 1) * per && l < runner_.config().lines; ++l) {
-    ++lines;
-    if (runner_.line(static_cast<uint8_t>(dev), l).state == Mesi::kM) ++dirty;
-  }
-  const Duration walk = agents_[static_cast<size_t>(dev)].respond * lines;
-  const Duration writes = home_.agent_burst * dirty;
-  const Duration t = at + std::max(walk, writes) + (dirty > 0 ? home_.agent_memory : Duration());
   if (!runner_.flip_to_host(page)) {
     throw std::logic_error("coherence timer: page cannot flip to host bias now");
   }
-  return t;
+  // The bias table write (software's MMIO write to the device) and its read-back; the device
+  // keeps its lines (CXL 3.1 §3.5.2.2: the host's accesses reach its DCOH).
+  int links = 0;
+  return cross(dev, false, false, cross(dev, true, false, at + home_.process, links), links);
 }
 
 Duration CoherenceTimer::flip_to_device(uint16_t page, Duration at) {
   const int dev = runner_.config().device_agent;
   if (dev < 0) throw std::logic_error("coherence timer: no device to flip bias for");
-  if (!runner_.flip_to_device(page)) {
+  const auto first = static_cast<uint16_t>(page * runner_.config().lines_per_page);
+  const coherence::AgentLine before = runner_.line(static_cast<uint8_t>(dev), first);
+  runner_.flip_to_device(page, t_);
+  if (t_.issue == coherence::Issue::kRefused) {
     throw std::logic_error("coherence timer: page cannot flip to device bias now");
   }
-  int links = 0;
-  // The bias table write (an MMIO write to the device) and its read-back.
-  return cross(dev, false, false, cross(dev, true, false, at + home_.process, links), links);
+  // CXL 3.1 Figure 3-40: the device's RdOwnNoData per line, the host's snoops, MemRdFwd back.
+  return cost(static_cast<uint8_t>(dev), first, Access::kFlip, before, at).completed;
 }
 
 }  // namespace cxlsim::timing

@@ -19,6 +19,12 @@ namespace cxlsim::timing {
 // or upward, occupying each link's slots for its direction.
 Duration cross_path(const std::vector<Hop>& path, bool down, bool data, Duration ready);
 
+// The S2M NDRs a Type 2 device's DCOH sends beside the data when a host core reads its HDM-D
+// memory and the device's cache does not hold the line: the coherence engine's flow (CXL 3.1
+// §3.5.2.2, Figure 3-27: MemRd, Cmp-E and MemData; §3.6). The System's mlc/replay requests to
+// Type 2 memory carry these (no device requester runs there, so the device's cache is empty).
+int host_read_ndrs_hdm_d();
+
 // A caching agent: a host's cache (for host memory and HDM-D: next to the home, no links) or a
 // device's (for HDM-DB the roles swap: the home is the device, the agents are hosts).
 struct CoherentAgent {
@@ -39,11 +45,11 @@ struct CoherentHome {
   bool at_host = true;  // the home is the host's home agent (CXL.cache, HDM-D); else a device
   Duration process;     // handling one message (snoop filter lookup)
   Duration memory;      // reading a line from the home's memory
-  // HDM-D: the memory is this agent's device memory (-1: at the home). The home then reads it
-  // by M2S MemRdFwd over that agent's path; data for that agent stays on the device.
+  // HDM-D: the memory is this agent's device memory (-1: at the home). The home reads it for
+  // other agents by M2S MemRd over that agent's path; that agent's own requests are answered by
+  // MemRdFwd / MemWrFwd and it reads or writes its memory itself.
   int memory_agent = -1;
   Duration agent_memory;  // reading a line at memory_agent (controller + DRAM)
-  Duration agent_burst;   // one line's transfer on memory_agent's DRAM bus (write-back rate)
 };
 
 // Costs per transaction of the last access.
@@ -63,9 +69,10 @@ class CoherenceTimer {
   // `agent` issues `a` on `line` at `at`; returns when it completes at the requester.
   AccessCost access(uint8_t agent, uint16_t line, coherence::Access a, uint8_t value, Duration at);
   // Bias flips (CXL 3.1 §2.2.2.3) started at `at`; return when the page may be used in the new
-  // bias. To host: the device walks its cache over the page (one lookup per line) and writes the
-  // dirty lines back, pipelined at its DRAM's burst rate. To device:
-  // software has flushed the host's caches; the bias table write crosses the device's link.
+  // bias. To host: the bias table write crosses the device's link and is read back; the device
+  // keeps its lines. To device: the device's RdOwnNoData per
+  // line it does not own, the host's snoops of its caches and the MemRdFwd answers (Figure 3-40),
+  // costed as any transaction's messages.
   Duration flip_to_host(uint16_t page, Duration at);
   Duration flip_to_device(uint16_t page, Duration at);
 

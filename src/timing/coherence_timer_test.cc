@@ -19,7 +19,7 @@ struct Rig {
                     Duration::ns(3), Duration::ns(5)};
   CoherentAgent core{"core",         {}, Duration::ns(30), Duration::ns(15), Duration::ns(25),
                      Duration::ns(2)};
-  CoherentHome home{true, Duration::ns(11), Duration::ns(80), -1, Duration(), Duration()};
+  CoherentHome home{true, Duration::ns(11), Duration::ns(80), -1, Duration()};
   [[nodiscard]] coherence::Config cfg(uint8_t agents) const {
     coherence::Config c;
     c.agents = agents;
@@ -92,8 +92,11 @@ TEST(CoherenceTimer, DeviceBiasAccessesStayOnTheDevice) {
   home.agent_memory = Duration::ns(60);
   CoherenceTimer t(c, {r.core, r.dev}, home);
   const AccessCost host_bias = t.access(1, 0, Access::kLoad, 0, Duration());
-  EXPECT_EQ(host_bias.link_messages,
-            3);  // RdAny up; GO-E and MemRdFwd down; the data stays on the device
+  // CXL 3.1 Figure 3-35: RdAny up, MemRdFwd down; no GO, the data stays on the device.
+  EXPECT_EQ(host_bias.link_messages, 2);
+  EXPECT_EQ(host_bias.completed - host_bias.issued,
+            r.dev.request + r.link.idle_latency(Msg::kRespNoData) + r.before + r.home.process +
+                r.before + r.link.idle_latency(Msg::kReqRead) + home.agent_memory + r.dev.complete);
   t.flip_to_device(1, Duration());
   const uint64_t before = r.link.stats(Dir::kUp).messages + r.link.stats(Dir::kDown).messages;
   const AccessCost local = t.access(1, 1, Access::kLoad, 0, Duration::ns(5000));
@@ -101,6 +104,29 @@ TEST(CoherenceTimer, DeviceBiasAccessesStayOnTheDevice) {
   EXPECT_EQ(local.completed - local.issued, r.dev.hit + home.agent_memory);
   EXPECT_EQ(r.link.stats(Dir::kUp).messages + r.link.stats(Dir::kDown).messages, before);
   EXPECT_LT(local.completed - local.issued, host_bias.completed - host_bias.issued);
+}
+
+// CXL 3.1 §3.5.2.2: a host core's read of the device's memory goes to the device's DCOH (M2S
+// MemRd, Cmp and MemData back) whatever the bias: the same messages and cost in both when the
+// device's cache does not hold the line; in device bias the read returns the page to host bias.
+TEST(CoherenceTimer, HostReadOfDeviceMemoryIsTheSameFlowInBothBiases) {
+  Rig r;
+  coherence::Config c = r.cfg(2);
+  c.device_agent = 1;
+  CoherentHome home = r.home;
+  home.memory_agent = 1;
+  home.agent_memory = Duration::ns(60);
+  CoherenceTimer t(c, {r.core, r.dev}, home);
+  const AccessCost host_bias = t.access(0, 0, Access::kLoad, 0, Duration());
+  EXPECT_EQ(host_bias.messages, 6);  // RdAny, MemRd,S, Cmp-E, MemData, GO-E, Data
+  EXPECT_EQ(host_bias.link_messages, 3);
+  const Duration flipped = t.flip_to_device(1, Duration::ns(1000));
+  EXPECT_TRUE(t.runner().protocol().in_device_bias(t.runner().state(), 1));
+  const AccessCost device_bias = t.access(0, 1, Access::kLoad, 0, flipped);
+  EXPECT_EQ(device_bias.messages, 6);
+  EXPECT_EQ(device_bias.link_messages, 3);
+  EXPECT_EQ(device_bias.completed - device_bias.issued, host_bias.completed - host_bias.issued);
+  EXPECT_FALSE(t.runner().protocol().in_device_bias(t.runner().state(), 1));
 }
 
 TEST(CoherenceTimer, AFullDeviceCacheEvictsItsLeastRecentlyUsedLineThroughTheProtocol) {

@@ -7,6 +7,7 @@
 
 #include "fabric/fabric.h"
 #include "spec/error.h"
+#include "timing/coherence_timer.h"
 #include "timing/link_training.h"
 
 namespace cxlsim::timing {
@@ -37,6 +38,7 @@ PoolPartition::PoolPartition(const HostProfile& host, Bytes local_size, const To
     t.name = f.memdev(m).id();
     t.profile = device_for(t.name);
     t.media = std::make_unique<Dram>(t.profile.dram);
+    if (f.memdev(m).is_type2()) t.read_ndrs = static_cast<uint8_t>(host_read_ndrs_hdm_d());
     if (t.profile.throughput > Bandwidth()) {
       t.request_ps = t.profile.throughput.transfer_time(Bytes(64)).picoseconds();
     }
@@ -102,11 +104,9 @@ void PoolPartition::serve(const Crossing& c) {
   }
   Crossing back = c;
   at = serve_at_device(t, c.op, c.media, at, back.arrived);
-  const Msg um = c.op == Op::kRead ? Msg::kRespData : Msg::kRespNoData;
-  for (auto h = t.hops.rbegin(); h != t.hops.rend(); ++h) {
-    at = h->link->send_ps(Dir::kUp, um, at, now) + h->before.picoseconds();
-  }
-  back.t = up_[c.host][c.target]->send_ps(Dir::kUp, um, at, now);
+  // The shared hops, then this host's root-port link (its root port's latency is the host's).
+  at = answer_up(t, t.hops, c.op, at, now);
+  back.t = answer_up(t, {Hop{Duration(), up_[c.host][c.target], false}}, c.op, at, now);
   if (c.op == Op::kRead) {
     ++t.stats.reads;
   } else {

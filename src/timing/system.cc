@@ -8,6 +8,7 @@
 
 #include "fabric/region_order.h"
 #include "spec/error.h"
+#include "timing/coherence_timer.h"
 #include "timing/link_training.h"
 
 namespace cxlsim::timing {
@@ -16,7 +17,6 @@ namespace {
 constexpr uint64_t kWindowAlign = uint64_t{256} << 20;
 
 Msg down_msg(Op op) { return op == Op::kRead ? Msg::kReqRead : Msg::kReqWriteData; }
-Msg up_msg(Op op) { return op == Op::kRead ? Msg::kRespData : Msg::kRespNoData; }
 
 }  // namespace
 
@@ -208,6 +208,7 @@ System::System(const HostProfile& host, const DeviceProfile& local_dram, Bytes l
                                         t.profile.name));
     }
     t.media = std::make_unique<Dram>(t.profile.dram);
+    if (f.memdev(m).is_type2()) t.read_ndrs = static_cast<uint8_t>(host_read_ndrs_hdm_d());
     const auto& path = paths[m];
     for (size_t i = 1; i + 1 < path.size(); i += 2) {
       auto it = link_of.find(path[i]);
@@ -393,11 +394,7 @@ void System::dispatch(Request* r, Target& t) {
   r->arrived = Duration::ps(arrived);
   // The way back. Link calendars take reservations in any order, so the whole way back is
   // computed now and only the arrival at the core is an event.
-  const Msg um = up_msg(r->op);
-  for (const Hop *first = t.hops.data(), *h = first + t.hops.size(); h != first;) {
-    --h;
-    at = h->link->send_ps(Dir::kUp, um, at, now) + h->before.picoseconds();
-  }
+  at = answer_up(t, t.hops, r->op, at, now);
   events_.push(Duration::ps(at + from_home_), &completion_, r);
 }
 

@@ -59,6 +59,9 @@ struct Target {
   int64_t write_request_ps = 0;  // the same for writes alone (profile write_throughput; 0: none)
   int64_t next_write_accept = 0;
   TargetStats stats;
+  // S2M NDRs the device sends beside the data of each read (HDM-D: the coherence engine's flow
+  // for a host read, CXL 3.1 §3.5.2.2, §3.6; 0 for HDM-H, which answers with data alone).
+  uint8_t read_ndrs = 0;
   // Requests waiting for a credit, one FIFO per requester, served round robin.
   std::vector<Request*> wait_head, wait_tail;
   std::vector<uint16_t> ring;  // requesters with waiting requests, in arrival order
@@ -93,6 +96,23 @@ inline int64_t serve_at_device(Target& t, Op op, uint64_t media, int64_t at, int
     // Requests reach the controller in order (the path down is FIFO), so this is arrival order.
     at = std::max(at, t.last_response);
     t.last_response = at;
+  }
+  return at;
+}
+
+// The answer of target t to a request of kind `op` leaving its controller at `at` (ps), up `hops`
+// (device side last): the data (or the write's Cmp) and, for reads, the NDRs the coherence flow
+// adds, which occupy their links' slots behind the data. Returns the data's arrival at the host
+// end of the first hop: the NDR travels with it (CXL 3.1 §4.2.3 slot formats H3/G4 carry a DRS
+// header beside NDRs), so it does not delay the completion.
+inline int64_t answer_up(const Target& t, const std::vector<Hop>& hops, Op op, int64_t at,
+                         int64_t now) {
+  const Msg um = op == Op::kRead ? Msg::kRespData : Msg::kRespNoData;
+  const int ndrs = op == Op::kRead ? t.read_ndrs : 0;
+  for (auto h = hops.rbegin(); h != hops.rend(); ++h) {
+    const int64_t ready = at;
+    at = h->link->send_ps(Dir::kUp, um, ready, now) + h->before.picoseconds();
+    for (int k = 0; k < ndrs; ++k) h->link->send_ps(Dir::kUp, Msg::kRespNoData, ready, now);
   }
   return at;
 }

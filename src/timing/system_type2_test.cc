@@ -6,6 +6,7 @@
 #include <string>
 
 #include "fabric/topology_loader.h"
+#include "timing/coherence_timer.h"
 #include "timing/profile.h"
 #include "timing/system.h"
 #include "timing/timing_testing.h"
@@ -84,6 +85,26 @@ TEST(SystemType2, IdleReadToAcceleratorMemoryCostsTheSumOfItsPathLatencies) {
   // accel0 and mem0 sit on root ports of the same host bridge, over links of the same profile:
   // they differ by the accelerator controller's extra front-end latency alone.
   EXPECT_EQ(lat[1] - lat[0], Duration::ns(30));
+}
+
+// CXL 3.1 §3.5.2.2, §3.6: a host read of a Type 2 device's HDM-D memory is answered by the DCOH
+// with an NDR (Cmp-E) beside the data, as the coherence engine's flow says; a Type 3 (HDM-H)
+// read by the data alone. The NDR occupies the link up and does not delay the data.
+TEST(SystemType2, ReadOfAcceleratorMemoryCarriesTheCoherenceEnginesNdr) {
+  Fixture f;
+  EXPECT_EQ(host_read_ndrs_hdm_d(), 1);
+  std::vector<RegionRequest> regions = {
+      memdev_region(*Fabric::build(place_windows(f.topo, GiB(64))), "mem0"),
+      memdev_region(*Fabric::build(place_windows(f.topo, GiB(64))), "accel0")};
+  for (size_t i = 0; i < 2; ++i) {
+    System run(f.host, f.local, GiB(64), f.topo, f.device_for, regions);
+    OneRead p(Duration::ns(1000), run.regions()[i].base);
+    run.add(&p);
+    run.run_until(Duration::ns(10000));
+    const Target& t = run.targets()[run.regions()[i].memdevs[0]];
+    EXPECT_EQ(t.read_ndrs, i == 0 ? 0 : 1);
+    EXPECT_EQ(t.hops.front().link->stats(Dir::kUp).messages, i == 0 ? 1u : 2u) << t.name;
+  }
 }
 
 TEST(SystemType2, AcceleratorBelowSwitchAddsTheSwitchHop) {
