@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Speed of `cxlsim run` (docs/app_mode.md#speed): wall time of a pointer chase, a multi-threaded
-# stream and a compute-only loop natively, under plain qemu-x86_64 and under `cxlsim run`,
-# and the ratios. Usage: bench/run_bench.sh [BUILD_DIR] (default build/release; needs the
+# stream and a compute-only loop natively, under plain qemu-x86_64, under `cxlsim run` (every
+# access in detail) and under `cxlsim run --sample $SAMPLE` (default 0.05; docs/app_mode.md#sampled-
+# simulation), and the ratios. Usage: bench/run_bench.sh [BUILD_DIR] (default build/release; needs the
 # cxlsim and run_* targets). Each time is the best of REPS runs (default 3; the machine may be
 # shared: the best run is the least disturbed).
 set -euo pipefail
@@ -9,6 +10,7 @@ BUILD=${1:-build/release}
 CXLSIM=$BUILD/cxlsim
 PROGS=$BUILD/run_programs
 REPS=${REPS:-3}
+SAMPLE=${SAMPLE:-0.05}
 for p in chase stream compute; do [[ -x $PROGS/$p ]] || { echo "build the run_$p target first" >&2; exit 2; }; done
 
 # best SECONDS of REPS runs of a command (its output discarded)
@@ -24,16 +26,19 @@ best() {
   echo "$b"
 }
 
-printf '%-34s %10s %10s %12s %10s %10s\n' workload native_s qemu_s cxlsim_run_s vs_native vs_qemu
+printf '%-34s %9s %9s %9s %9s %9s %9s %10s\n' workload native_s qemu_s run_s sampled_s vs_native vs_qemu sampled_vs
+printf '%-34s %9s %9s %9s %9s %9s %9s %10s\n' '' '' '' '' "($SAMPLE)" '(run)' '(run)' native
 bench() {
   local name=$1
   shift
-  local n q c
+  local n q c s
   n=$(best "$@")
   q=$(best qemu-x86_64 "$@")
   c=$(best "$CXLSIM" run --quiet --output /dev/null -- "$@")
-  printf '%-34s %10.3f %10.3f %12.3f %10.2f %10.2f\n' "$name" "$n" "$q" "$c" \
-    "$(awk -v a="$c" -v b="$n" 'BEGIN { print a / b }')" "$(awk -v a="$c" -v b="$q" 'BEGIN { print a / b }')"
+  s=$(best "$CXLSIM" run --quiet --output /dev/null --sample "$SAMPLE" -- "$@")
+  printf '%-34s %9.3f %9.3f %9.3f %9.3f %9.2f %9.2f %10.2f\n' "$name" "$n" "$q" "$c" "$s" \
+    "$(awk -v a="$c" -v b="$n" 'BEGIN { print a / b }')" "$(awk -v a="$c" -v b="$q" 'BEGIN { print a / b }')" \
+    "$(awk -v a="$s" -v b="$n" 'BEGIN { print a / b }')"
 }
 bench "pointer chase 256 MiB, 4M loads" "$PROGS/chase" 256 4000000
 bench "stream 8 threads x 32 MiB, 8 passes" "$PROGS/stream" 8 32 8

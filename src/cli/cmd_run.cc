@@ -26,6 +26,7 @@ struct RunOptions {
   ProfileOptions profiles;
   std::string topology, placement = "all-cxl", plot, output, qemu = "qemu-x86_64", plugin;
   double epoch_us = 100;
+  double sample = 1, sample_window_us = 20;
   bool json = false, quiet = false;
   std::vector<std::string> command;
 };
@@ -62,6 +63,9 @@ struct Report {
     j["exit_status"] = r.status.exit_code;
     j["signal"] = r.status.signal;
     j["unobserved"] = {{"forked", r.predicted.forked}, {"execed", r.predicted.execed}};
+    j["sampling"] = {{"fraction", o.sample},
+                     {"window_us", o.sample_window_us},
+                     {"sampled_instructions", r.predicted.sampled_instructions}};
     return j;
   }
 
@@ -77,6 +81,15 @@ struct Report {
     }
     if (p.forked) s << "Note: the program forked; its child processes ran unobserved\n";
     if (p.execed) s << "Note: the program called exec; the new program ran unobserved\n";
+    if (o.sample < 1) {
+      uint64_t insns = 0;
+      for (const auto& t : p.threads) insns += t.instructions;
+      s << fmt::format(
+          "Sampled: {:.1f} % of the instructions ran between {} us detail windows (--sample {})\n",
+          insns ? 100.0 * static_cast<double>(p.sampled_instructions) / static_cast<double>(insns)
+                : 0.0,
+          o.sample_window_us, o.sample);
+    }
     s << AppReport{r.predicted, r.baseline}.text();
     return s.str();
   }
@@ -87,10 +100,14 @@ int run(const RunOptions& o) {
     return fail("run needs a program: cxlsim run [OPTIONS] -- PROGRAM [ARGS...]");
   }
   if (!(o.epoch_us > 0)) return fail("--epoch-us must be positive");
+  if (!(o.sample > 0 && o.sample <= 1)) return fail("--sample must lie in (0, 1]");
+  if (!(o.sample_window_us > 0)) return fail("--sample-window-us must be positive");
   auto loaded = o.profiles.load();
   frontend::AppModelConfig c;
   o.profiles.configure(c, loaded, o.topology, o.placement, true);
   c.epoch = Duration::ns(o.epoch_us * 1000.0);
+  c.sample_fraction = o.sample;
+  c.sample_window = Duration::ns(o.sample_window_us * 1000.0);
   frontend::AppModelConfig base = c;
   base.placement = frontend::parse_placement("all-dram");
   frontend::AppModel predicted(c), baseline(base);
@@ -173,6 +190,11 @@ void register_run(CLI::App& app) {
   cmd->add_option(
       "--epoch-us", o->epoch_us,
       "Width of the bandwidth time series' epochs in simulated microseconds (default 100)");
+  cmd->add_option("--sample", o->sample,
+                  "Fraction of simulated time run in detail (sampled simulation, "
+                  "docs/app_mode.md#sampling; default 1: every access in detail)");
+  cmd->add_option("--sample-window-us", o->sample_window_us,
+                  "Length of one detail window in simulated microseconds (default 20)");
   cmd->add_option("--plot", o->plot,
                   "Write a PNG of bandwidth per memdev and DRAM over time (gnuplot)");
   cmd->add_option("--output", o->output,

@@ -153,7 +153,32 @@ struct AppModel::Impl {
   void stopped(int64_t now) {  // a running core parked or ended
     if (--running == 0) unpark_all(now);
   }
-  void count_epoch(int64_t now, uint16_t target) {
+  // Sampled simulation: detail windows [k * period_ps, k * period_ps + window_ps).
+  bool sampling = false;
+  int64_t window_ps = 0, period_ps = 0;
+  [[nodiscard]] bool in_window(int64_t t) const { return !sampling || t % period_ps < window_ps; }
+  [[nodiscard]] int64_t next_window(int64_t t) const { return (t / period_ps + 1) * period_ps; }
+  // Reads and writes each target served between windows (added to its System stats at the end).
+  std::vector<uint64_t> sampled_reads, sampled_writes;
+
+  void count_epoch(int64_t now, uint16_t target) { add_bytes(now, target, 64); }
+  // `bytes` to `target` spread evenly over [t0, t1) (all at t0 when t1 <= t0).
+  void spread_bytes(int64_t t0, int64_t t1, uint16_t target, uint64_t bytes) {
+    uint64_t left = bytes;
+    for (int64_t t = t0; left > 0;) {
+      const int64_t end = (t / epoch_ps + 1) * epoch_ps;
+      uint64_t part = left;
+      if (end < t1) {
+        part = static_cast<uint64_t>(static_cast<double>(bytes) * static_cast<double>(end - t) /
+                                     static_cast<double>(t1 - t0));
+        part = std::min(part, left);
+      }
+      add_bytes(t, target, part);
+      left -= part;
+      t = end;
+    }
+  }
+  void add_bytes(int64_t now, uint16_t target, uint64_t bytes) {
     auto e = static_cast<size_t>(now / epoch_ps);
     while (e >= kMaxEpochs) {
       auto& b = out.epoch_bytes;
@@ -171,7 +196,7 @@ struct AppModel::Impl {
     if (out.epoch_bytes.size() <= e) {
       out.epoch_bytes.resize(e + 1, std::vector<uint64_t>(sys->targets().size(), 0));
     }
-    out.epoch_bytes[e][target] += 64;
+    out.epoch_bytes[e][target] += bytes;
   }
 };
 
@@ -185,6 +210,7 @@ class AppCore final : public Requester {
   // where it was, if later).
   void unpark(int64_t now) {
     parked_ = false;
+    mark_t_ = -1;  // the sleep is no part of the thread's time per instruction
     ret_t_ = std::max(ret_t_, now);
     want_wake(ret_t_);
   }
@@ -235,6 +261,7 @@ class AppCore final : public Requester {
     int64_t issued_at = 0, done = 0;
     int64_t not_before = 0;  // dependent reads: the earliest issue (source data + load-to-use)
     bool ready = false;
+    bool skip = false;  // kCompute standing for access records run between detail windows
   };
   struct Stream {
     uint64_t last = ~uint64_t{0}, next = 0, used = 0;
@@ -257,10 +284,15 @@ class AppCore final : public Requester {
 
   void advance(int64_t now) {
     if (!active_ || finished_ || parked_) return;
+    if (now < ret_t_) {  // a skip took the thread beyond now
+      want_wake(ret_t_);
+      return;
+    }
     retire(now);
     if (finished_) return;
     issue(now);
     retire(now);
+    if (front_ == 0 && !q_.empty() && q_.front().skip) jump(now);  // all before it retired
     if ((++calls_ & 0xFFF) == 0) m_.progress_ps.store(now, std::memory_order_relaxed);
   }
 
@@ -338,22 +370,38 @@ class AppCore final : public Requester {
     return r;
   }
 
-  bool fetch() {
-    if (source_done_) return false;
+  // The thread's next record (waiting for its batch), or null once its stream closed.
+  const AppRecord* peek() {
     while (!batch_ || bi_ == batch_->size()) {
       batch_ = m_.feed->pop(m_.model, res_.thread);
       bi_ = 0;
-      if (!batch_) {  // the stream closed without the thread's exit: it ends here
-        source_done_ = true;
-        Entry e;
-        e.r.kind = AppKind::kExit;
-        e.pos = pos_;
-        q_.push_back(e);
-        return true;
-      }
+      if (!batch_) return nullptr;
+    }
+    return &(*batch_)[bi_];
+  }
+
+  static bool is_access(AppKind k) {
+    return k == AppKind::kRead || k == AppKind::kOwnership || k == AppKind::kWriteback;
+  }
+
+  bool fetch(int64_t now) {
+    if (source_done_) return false;
+    const AppRecord* next = peek();
+    if (next == nullptr) {  // the stream closed without the thread's exit: it ends here
+      source_done_ = true;
+      Entry e;
+      e.r.kind = AppKind::kExit;
+      e.pos = pos_;
+      q_.push_back(e);
+      return true;
+    }
+    if (m_.sampling && is_access(next->kind) && leaves_window(now)) {
+      fetch_skip(now);
+      return true;
     }
     Entry e;
-    e.r = (*batch_)[bi_++];
+    e.r = *next;
+    ++bi_;
     pos_ += e.r.insns;
     e.pos = pos_;
     switch (e.r.kind) {
@@ -382,8 +430,12 @@ class AppCore final : public Requester {
   void issue(int64_t now) {
     const HostProfile& h = m_.cfg.host;
     for (;;) {
-      if (front_ == q_.size() && !fetch()) return;
+      if (front_ == q_.size() && !fetch(now)) return;
       Entry& e = q_[front_];
+      if (e.skip) {
+        if (front_ == 0) jump(now);  // else: the entries before it retire first
+        return;
+      }
       const AppKind k = e.r.kind;
       if (k == AppKind::kRead || k == AppKind::kOwnership) {
         bool capped = false;
@@ -419,6 +471,7 @@ class AppCore final : public Requester {
       } else {
         e.ready = true;
       }
+      count_issue(e, now);
       ++front_;
     }
   }
@@ -519,6 +572,119 @@ class AppCore final : public Requester {
     advance(now);
   }
 
+  // ---- sampled simulation (AppModelConfig::sample_fraction) ----
+
+  // Whether the thread, about to fetch at `now`, is past its detail window and has a measured
+  // memory stall per access to run on with (it ends that window's measurement: the time
+  // retirement took beyond the instructions' own, over the access records retired).
+  bool leaves_window(int64_t now) {
+    if (m_.in_window(std::max(now, ret_t_))) return false;
+    if (mark_t_ >= 0 && issued_accesses_ > mark_accesses_) {
+      const int64_t stall = now - mark_t_ - span(issued_I_ - mark_I_);
+      stall_per_access_ = static_cast<double>(std::max<int64_t>(0, stall)) /
+                          static_cast<double>(issued_accesses_ - mark_accesses_);
+      measured_ = true;
+    }
+    mark_t_ = -1;
+    return measured_;
+  }
+
+  // The measured part of a detail window starts at the first issue after its first quarter (the
+  // queues refill in it); accesses and instructions are counted as they issue.
+  // The measure is from one issue to a later one: the accesses and instructions after the mark.
+  void count_issue(const Entry& e, int64_t now) {
+    if (!m_.sampling) return;
+    issued_I_ = e.pos;
+    if (is_access(e.r.kind)) ++issued_accesses_;
+    if (mark_t_ < 0 && m_.in_window(now) && now % m_.period_ps >= m_.window_ps / 4) {
+      mark_t_ = now;
+      mark_I_ = issued_I_;
+      mark_accesses_ = issued_accesses_;
+    }
+  }
+
+  // Consumes access records into one skip entry until the thread's projected time reaches the
+  // next window or a record that is not an access comes (at least one record).
+  void fetch_skip(int64_t now) {
+    const int64_t t0 = std::max(now, ret_t_);
+    const int64_t until = m_.next_window(t0);
+    const uint64_t start = pos_;
+    uint64_t n = 0;
+    for (const AppRecord* r = peek(); r != nullptr && is_access(r->kind); r = peek()) {
+      if (n > 0 && t0 + skip_time(pos_ + r->insns - start, n + 1) > until) break;
+      pos_ += r->insns;
+      ++bi_;
+      ++n;
+      skip_access(*r);
+    }
+    Entry e;
+    e.r.kind = AppKind::kCompute;
+    e.skip = true;
+    e.pos = pos_;
+    e.seq = n;         // access records it stands for
+    e.issued_at = t0;  // its first record would have issued then
+    // Done when the record after it may issue: one stall more than its own records take (a
+    // chain of dependent loads waits for its last skipped load; for independent accesses this is
+    // one access in a window's thousands).
+    e.done = t0 + skip_time(pos_ - start, n + 1);
+    issued_I_ = pos_;
+    q_.push_back(e);
+  }
+
+  // What send() or write_to_llc() would do to the LLC and memory, without time.
+  void skip_access(const AppRecord& r) {
+    const uint64_t hpa = m_.place->map(r.addr * 64) & ~uint64_t{63};
+    if (r.kind == AppKind::kRead) {
+      ++seq_;  // dependency distances count every read
+      ++res_.reads;
+    } else {
+      ++(r.kind == AppKind::kOwnership ? res_.ownership : res_.writebacks);
+    }
+    const bool write = r.kind != AppKind::kRead;
+    if (!m_.llc) {
+      skip_memory(hpa, r.kind == AppKind::kWriteback);
+      return;
+    }
+    const HostCache::Touch t = m_.llc->touch(hpa, write);
+    // A read or ownership miss reads memory; a write-back's miss installs without a read.
+    if (!t.hit && r.kind != AppKind::kWriteback) skip_memory(hpa, false);
+    if (t.victim) skip_memory(*t.victim, true);
+  }
+  void skip_memory(uint64_t hpa, bool write) {
+    const uint16_t t = m_.sys->target_of(hpa);
+    ++(write ? m_.sampled_writes : m_.sampled_reads)[t];
+    if (skip_bytes_.size() <= t) skip_bytes_.resize(m_.sys->targets().size(), 0);
+    skip_bytes_[t] += 64;
+  }
+
+  // Time a skip of `insns` instructions and `accesses` access records takes.
+  [[nodiscard]] int64_t skip_time(uint64_t insns, uint64_t accesses) const {
+    return span(insns) + std::llround(static_cast<double>(accesses) * stall_per_access_);
+  }
+
+  // The skip entry at the head: every entry before it has retired. The thread runs its
+  // instructions at the profile's rate plus the measured stall per access; its memory traffic
+  // is spread over that time.
+  void jump(int64_t now) {
+    const Entry& e = q_.front();
+    const uint64_t insns = e.pos - ret_I_;
+    const int64_t t0 = ret_t_;
+    const int64_t t1 = std::max({now, ret_t_, e.done});
+    res_.stall_ns += static_cast<double>(std::max<int64_t>(0, t1 - t0 - span(insns))) / 1000.0;
+    m_.out.sampled_instructions += insns;
+    for (size_t t = 0; t < skip_bytes_.size(); ++t) {
+      if (skip_bytes_[t] == 0) continue;
+      m_.spread_bytes(t0, t1, static_cast<uint16_t>(t), skip_bytes_[t]);
+      skip_bytes_[t] = 0;
+    }
+    ret_t_ = t1;
+    ret_I_ = e.pos;
+    mark_t_ = -1;  // entries before the skip may have set it after the window ended
+    q_.pop_front();
+    ++base_;
+    want_wake(t1);
+  }
+
   // The stream prefetcher: a miss one or two lines after a tracked stream's last confirms it;
   // a confirmed stream is kept `prefetch_distance` lines ahead of its last demand miss.
   void train(uint64_t line, int64_t now) {
@@ -575,6 +741,15 @@ class AppCore final : public Requester {
   int64_t wake_at_ = -1;
   uint64_t calls_ = 0;
   uint64_t rng_ = 0x5eed;  // think-time jitter (deterministic)
+  // Sampled simulation: where the measured part of the current window began (-1: not yet), the
+  // memory stall per access record measured in the last window, and the pending skip's bytes.
+  int64_t mark_t_ = -1;
+  uint64_t mark_I_ = 0, mark_accesses_ = 0;
+  uint64_t issued_I_ = 0,
+           issued_accesses_ = 0;  // position of the last entry issued; accesses issued
+  double stall_per_access_ = 0;
+  bool measured_ = false;
+  std::vector<uint64_t> skip_bytes_;
   // When recently retired reads' data came back, by read number (dependencies reach back at
   // most this far among reads still relevant; older ones were back long ago).
   static constexpr size_t kRetiredDone = 256;
@@ -615,6 +790,17 @@ AppModel::Impl::Impl(AppModelConfig c) : cfg(std::move(c)) {
   window_insns =
       static_cast<uint64_t>(cfg.host.ooo_window.nanoseconds() * cfg.host.app.insns_per_ns);
   epoch_ps = std::max<int64_t>(1, cfg.epoch.picoseconds());
+  if (!(cfg.sample_fraction > 0 && cfg.sample_fraction <= 1)) {
+    throw ValidationError(
+        fmt::format("the sampled fraction must lie in (0, 1], not {}", cfg.sample_fraction));
+  }
+  sampling = cfg.sample_fraction < 1;
+  window_ps = cfg.sample_window.picoseconds();
+  if (sampling && window_ps <= 0) throw ValidationError("the sample window must be positive");
+  period_ps = std::max<int64_t>(window_ps + 1,
+                                std::llround(static_cast<double>(window_ps) / cfg.sample_fraction));
+  sampled_reads.assign(sys->targets().size(), 0);
+  sampled_writes.assign(sys->targets().size(), 0);
   for (unsigned i = 0; i < cfg.max_threads; ++i) {
     cores.push_back(std::make_unique<AppCore>(*this, i));
     sys->add(cores.back().get());
@@ -659,7 +845,8 @@ AppResult AppModel::Impl::run(AppFeed& f, unsigned m) {
   }
   for (size_t i = 0; i < sys->targets().size(); ++i) {
     const Target& t = sys->targets()[i];
-    out.targets.push_back({t.name, i > 0, t.stats.reads, t.stats.writes});
+    out.targets.push_back(
+        {t.name, i > 0, t.stats.reads + sampled_reads[i], t.stats.writes + sampled_writes[i]});
   }
   if (llc) {
     out.llc_hits = llc->stats().hits();

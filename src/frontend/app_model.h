@@ -77,6 +77,15 @@ struct AppModelConfig {
   PlacementPolicy placement;
   Duration epoch = Duration::ns(100000);  // width of a time-series bin (simulated)
   unsigned max_threads = 1024;
+  // Sampled simulation (docs/app_mode.md#sampling). Detail windows of `sample_window`
+  // simulated time start every sample_window / sample_fraction. Inside them every record goes
+  // through the cores and the timing System; between them a thread's access records still
+  // place pages, warm the LLC and count towards each memory's reads and writes, but take no
+  // simulated time of their own: the thread runs them at the time per instruction it had in the
+  // measured part of its last window (after the first quarter, which lets queues refill).
+  // 1 = every record in detail.
+  double sample_fraction = 1.0;
+  Duration sample_window = Duration::ns(20000);
 };
 
 struct AppThreadResult {
@@ -104,6 +113,7 @@ struct AppResult {
   double epoch_ns = 0;
   std::vector<std::vector<uint64_t>> epoch_bytes;  // [epoch][target]
   bool forked = false, execed = false;  // the program forked or exec'ed: that part ran unobserved
+  uint64_t sampled_instructions = 0;    // run between detail windows (sampled simulation)
 };
 
 // One prediction. The constructor builds the system (throws ValidationError / RegionError on a

@@ -122,6 +122,41 @@ bool HostCache::lookup(uint64_t hpa, Op op) {
   return true;
 }
 
+HostCache::Touch HostCache::touch(uint64_t hpa, bool write) {
+  const uint64_t line = hpa & ~uint64_t{63};
+  const size_t b = set_base(line);
+  const size_t ways = cfg_.ways;
+  size_t victim = b;
+  bool free = false;
+  for (size_t w = b; w < b + ways; ++w) {
+    const uint64_t t = word_[w];
+    if ((t & kValid) && (t & ~uint64_t{63}) == line) {
+      word_[w + ways] = ++clock_;
+      if (write) word_[w] |= kDirty;
+      ++(write ? stats_.write_hits : stats_.read_hits);
+      return Touch{true, std::nullopt};
+    }
+    if (free) continue;
+    if (!(t & kValid)) {
+      victim = w;
+      free = true;
+    } else if (word_[w + ways] < word_[victim + ways]) {
+      victim = w;
+    }
+  }
+  ++(write ? stats_.write_misses : stats_.read_misses);
+  ++stats_.fills;
+  Touch out;
+  const uint64_t old = word_[victim];
+  if ((old & kValid) && (old & kDirty)) {
+    out.victim = old & ~uint64_t{63};
+    ++stats_.writebacks;
+  }
+  word_[victim] = line | kValid | (write ? kDirty : 0);
+  word_[victim + ways] = ++clock_;
+  return out;
+}
+
 std::optional<uint64_t> HostCache::fill(uint64_t hpa, bool dirty) {
   const uint64_t line = hpa & ~uint64_t{63};
   ++stats_.fills;

@@ -72,6 +72,14 @@ class HostCache {
   // Installs the line holding `hpa` (dirty when `dirty`), evicting the set's least recently
   // used line when the set is full. Returns the line address of a dirty victim.
   std::optional<uint64_t> fill(uint64_t hpa, bool dirty);
+  struct Touch {
+    bool hit = false;
+    std::optional<uint64_t> victim;  // a miss's dirty victim
+  };
+  // lookup() and, on a miss, fill() at once (one scan of the set): an access whose miss is
+  // installed straight away, as a functional warm-up does. `write` counts it as a write and
+  // leaves the line dirty.
+  Touch touch(uint64_t hpa, bool write);
   // Whether the line holding `hpa` is present (no state change).
   [[nodiscard]] bool contains(uint64_t hpa) const;
 

@@ -280,13 +280,22 @@ void System::decode(Request& r) {
     r.media = r.hpa;
     return;
   }
-  const auto d = fabric_->decode(Hpa(r.hpa));
+  const auto d = decode_cxl(r.hpa);
+  r.target = static_cast<uint16_t>(d.memdev + 1);
+  r.media = d.dpa.value();
+}
+
+uint16_t System::target_of(uint64_t hpa) const {
+  return hpa < local_size_ ? 0 : static_cast<uint16_t>(decode_cxl(hpa).memdev + 1);
+}
+
+DecodeResult System::decode_cxl(uint64_t hpa) const {
+  const auto d = fabric_->decode(Hpa(hpa));
   if (!d) {
     throw ValidationError(
-        fmt::format("address {:#x} is in no local memory nor committed CXL region", r.hpa));
+        fmt::format("address {:#x} is in no local memory nor committed CXL region", hpa));
   }
-  r.target = static_cast<uint16_t>(d->memdev + 1);
-  r.media = d->dpa.value();
+  return *d;
 }
 
 void System::issue(Request* r) {

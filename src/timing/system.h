@@ -209,6 +209,9 @@ class System {
   [[nodiscard]] const HostCache* cache() const { return cache_.get(); }
   // Latency of one read on an idle path to target t (sum of the latencies on its path).
   [[nodiscard]] Duration idle_read_latency(size_t t) const;
+  // Index in targets() of the memory that holds hpa (0: local DRAM), as a request to it is
+  // decoded. Throws ValidationError for an unmapped address.
+  [[nodiscard]] uint16_t target_of(uint64_t hpa) const;
   // Region that holds hpa, or null.
   [[nodiscard]] const CommittedRegion* region_of(uint64_t hpa) const;
 
@@ -223,6 +226,7 @@ class System {
   };
 
   void decode(Request& r);
+  [[nodiscard]] DecodeResult decode_cxl(uint64_t hpa) const;  // throws for an unmapped address
   void send(Request* r);          // to the home agent: decode, then dispatch or wait for a credit
   void add_wait_slot();           // one credit-wait FIFO per target for a new requester
   bool look_up(Request* r);       // true: a cache hit, completion scheduled
