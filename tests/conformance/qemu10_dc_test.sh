@@ -2,8 +2,10 @@
 # qemu10_dc_test.sh CXLSIM SOURCE_DIR: dynamic capacity on QEMU 10.0 + Linux 6.12 against
 # cxlsim's model of the same device (docs/vm.md, "Dynamic capacity over QMP").
 #
-# One QEMU 10 guest with a DCD (256 MiB volatile + two 512 MiB DC regions) boots with a QMP
-# socket. No released kernel drives DC, so the guest plays the host's DC driver itself:
+# One QEMU 10 guest with a DCD (256 MiB volatile + two 512 MiB DC regions) below a switch with a
+# mailbox CCI boots with a QMP socket. First, without DC: `cxl list -vvv` equals `cxlsim list
+# --json` (as qemu10_test.sh compares), and the switch mailbox CCI is the PCI function beside the
+# upstream port cxlsim lists (function 1 of its device). No released kernel drives DC, so the guest plays the host's DC driver itself:
 # guest/cxl_mbox_mmio (static, carried in with --file) unbinds cxl_pci and drives the device's
 # mailbox through its BAR. The host sends the fabric manager's requests with `cxlsim vm dc-add |
 # dc-release` (QMP cxl-add-dynamic-capacity / cxl-release-dynamic-capacity); the guest waits
@@ -43,6 +45,7 @@ hdm_decoders = 4  # QEMU 10
 id = "cfmw0"
 size = "4G"
 targets = ["cxl.1"]
+restrictions = ["type2", "type3", "volatile", "persistent"]  # QEMU's CFMWS: 0x0f
 [[host_bridge]]
 id = "cxl.1"
 uid = 12
@@ -57,9 +60,25 @@ id = "rp1"
 host_bridge = "cxl.1"
 port = 1
 slot = 3
+[[switch]]
+id = "sw0"
+parent = "rp0"
+mailbox_cci = true  # QEMU 10's cxl-switch-mailbox-cci, function 1 of the upstream port
+[[downstream_port]]
+id = "sw0p0"
+switch = "sw0"
+port = 0
+slot = 4
+# A second (empty) port: with one, cxlsim lists one decoder for the switch where QEMU 10 +
+# Linux 6.12 list four (docs/vm.md).
+[[downstream_port]]
+id = "sw0p1"
+switch = "sw0"
+port = 1
+slot = 5
 [[type3]]
 id = "dcd0"
-parent = "rp0"
+parent = "sw0p0"
 volatile = "256M"
 lsa = "1M"
 serial = 0xdc0
@@ -68,7 +87,12 @@ dc_regions = ["512M", "512M"]  # QEMU 10: one backend split evenly, blocks of 2 
 TOML
 
 # The guest: the DC driver's part, one record per step.
-cat > "$work/guest.sh" <<'GUEST'
+{ cat "$here/guest_lib.sh"; cat <<'GUEST'
+check_list
+for d in /sys/bus/pci/devices/*; do
+  read -r v < $d/vendor; read -r i < $d/device; read -r c < $d/class
+  printf '{"kind":"pci","bdf":"%s","vendor":"%s","device":"%s","class":"%s"}\n' "${d##*/}" $v $i $c
+done
 m=$(ls -d /sys/bus/cxl/devices/mem* | head -n 1)
 bdf=$(basename $(readlink -f $m/..))
 echo $bdf > /sys/bus/pci/drivers/cxl_pci/unbind
@@ -82,6 +106,7 @@ $t $bdf dc-respond 120 add; list add
 $t $bdf dc-respond 120 release; list release
 echo '{"kind":"done"}'
 GUEST
+} > "$work/guest.sh"
 
 "$cxlsim" vm run "$work/dcd.toml" --qemu 10 --qmp "$work/qmp" --backing-dir "$work/backing" \
   --workdir "$work/vm" --quiet --file "$work/cxl_mbox_mmio:/bin/cxl_mbox_mmio" \
@@ -95,6 +120,30 @@ if ! record '"kind":"ready"' 300 > /dev/null; then
   fi
   echo "FAIL boot: $(tail -n 3 "$work/guest.err" | tr '\n' ' ')"
   exit 1
+fi
+
+# The listing, as qemu10_test.sh compares it (Linux 6.12's root dport naming rewritten).
+record '"kind":"list"' 5 | jq -c .data > "$work/guest.list.json"
+"$cxlsim" list "$work/dcd.toml" --json > "$work/cxlsim.list.json"
+jq -S -L "$here" 'include "list_lib"; linux612_root_dports | normalize' "$work/guest.list.json" \
+  > "$work/guest.norm"
+jq -S -L "$here" 'include "list_lib"; normalize' "$work/cxlsim.list.json" > "$work/cxlsim.norm"
+if diff -u "$work/guest.norm" "$work/cxlsim.norm" > "$work/list.diff"; then
+  echo "list: whole cxl list -vvv equal (the switch mailbox CCI does not show)"
+else
+  echo "FAIL list: $work/list.diff: $(grep '^[-+] ' "$work/list.diff" | head -n 4 | tr '\n' ' ')"
+  failures=$((failures + 1))
+fi
+# The CCI: function 1 of the device whose function 0 is the upstream port cxlsim lists.
+up=$(jq -r '[.. | objects | select((.port? // "" | startswith("port")) and
+  (.host? // "" | test("^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.0$")))] | first | .host' \
+  "$work/cxlsim.list.json")
+cci=$(grep '"kind":"pci"' "$work/guest.out" | jq -c --arg b "${up%.0}.1" 'select(.bdf == $b)')
+if [ -n "$cci" ] && [ "$up" != null ]; then
+  echo "switch-cci: the guest has PCI function ${up%.0}.1 beside upstream port $up: $cci"
+else
+  echo "FAIL switch-cci: no PCI function ${up%.0}.1 beside upstream port $up in the guest"
+  failures=$((failures + 1))
 fi
 
 mkdir -p "$work/state"

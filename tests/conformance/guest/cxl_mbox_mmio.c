@@ -12,8 +12,8 @@
  *          device has logged a complete group of DC event records (the last without the More
  *          flag), prints each as {"kind":"dc_event","label":..,"type":T,"region":N,"dpa":D,
  *          "length":L,"available_extents":A,"tag":"..","flags":F}, clears them (0101h) and
- *          answers as a host that accepts everything: Add Capacity records with one Add Dynamic Capacity Response
- *          (4802h) naming all their extents, Release Capacity records with Release Dynamic
+ *          answers as a host that accepts everything: Add Capacity records with one Add Dynamic
+ * Capacity Response (4802h) naming all their extents, Release Capacity records with Release Dynamic
  *          Capacity (4803h) naming theirs; prints {"kind":"dc_response","label":..,
  *          "opcode":"4802","rc":R,"extents":N,"waited_ms":W,"payload":"xx .."} (payload: the
  *          response's input, for the host to send to cxlsim's device). Exit 1 on a timeout.
@@ -176,12 +176,14 @@ static int cmd_dc_respond(long timeout_ms, const char* label) {
       memset(clear, 0, sizeof(clear));
       clear[0] = LOG_DC;
       clear[2] = (uint8_t)n;
-      for (unsigned i = 0; i < n; i++) put_le(clear + 6 + 2 * i, le(out + 0x20 + RECORD_SIZE * i + 0x14, 2), 2);
+      for (unsigned i = 0; i < n; i++)
+        put_le(clear + 6 + 2 * i, le(out + 0x20 + RECORD_SIZE * i + 0x14, 2), 2);
       run(0x0101, clear, 6 + 2 * n, out, &out_len);
     }
     if (got && !(records[got - 1][0x35] & 1)) break;  // the group's last record: no More flag
     if (now_ms() - start > timeout_ms) {
-      printf("{\"kind\":\"dc_response\",\"label\":\"%s\",\"timeout\":true,\"events\":%zu}\n", label, got);
+      printf("{\"kind\":\"dc_response\",\"label\":\"%s\",\"timeout\":true,\"events\":%zu}\n", label,
+             got);
       return 1;
     }
     usleep(50000);
@@ -189,10 +191,11 @@ static int cmd_dc_respond(long timeout_ms, const char* label) {
   size_t adds = 0, releases = 0;
   for (size_t i = 0; i < got; i++) {
     const uint8_t* r = records[i];
-    printf("{\"kind\":\"dc_event\",\"label\":\"%s\",\"type\":%u,\"region\":%u,\"flags\":%u,"
-           "\"dpa\":%llu,\"length\":%llu,\"available_extents\":%llu,\"tag\":\"",
-           label, r[0x30], r[0x34], r[0x35], (unsigned long long)le(r + 0x38, 8),
-           (unsigned long long)le(r + 0x40, 8), (unsigned long long)le(r + 0x78, 4));
+    printf(
+        "{\"kind\":\"dc_event\",\"label\":\"%s\",\"type\":%u,\"region\":%u,\"flags\":%u,"
+        "\"dpa\":%llu,\"length\":%llu,\"available_extents\":%llu,\"tag\":\"",
+        label, r[0x30], r[0x34], r[0x35], (unsigned long long)le(r + 0x38, 8),
+        (unsigned long long)le(r + 0x40, 8), (unsigned long long)le(r + 0x78, 4));
     for (int b = 0; b < 16; b++) printf("%02x", r[0x48 + b]);
     printf("\"}\n");
     if (r[0x30] == 0) adds++;
@@ -212,9 +215,10 @@ static int cmd_dc_respond(long timeout_ms, const char* label) {
   }
   put_le(rsp, k, 4);
   int rc = run(opcode, rsp, 8 + 24 * k, out, &out_len);
-  printf("{\"kind\":\"dc_response\",\"label\":\"%s\",\"opcode\":\"%04x\",\"rc\":%d,\"extents\":%zu,"
-         "\"adds\":%zu,\"releases\":%zu,\"waited_ms\":%ld,\"payload\":\"",
-         label, opcode, rc, k, adds, releases, now_ms() - start);
+  printf(
+      "{\"kind\":\"dc_response\",\"label\":\"%s\",\"opcode\":\"%04x\",\"rc\":%d,\"extents\":%zu,"
+      "\"adds\":%zu,\"releases\":%zu,\"waited_ms\":%ld,\"payload\":\"",
+      label, opcode, rc, k, adds, releases, now_ms() - start);
   for (size_t i = 0; i < 8 + 24 * k; i++) printf(i ? " %02x" : "%02x", rsp[i]);
   printf("\"}\n");
   return rc == 0 ? 0 : 1;
