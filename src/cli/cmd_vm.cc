@@ -160,8 +160,9 @@ Topology load_bootable_topology(const VmArgs& a) {
   if (violations.empty()) return t;
   if (a.strict) {
     std::string msg =
-        fmt::format("{}: QEMU 7.2 does not route this topology correctly (--strict):", a.topology);
-    for (const auto& v : violations) msg += "\n  " + vm::describe(v);
+        fmt::format("{}: QEMU {} does not route this topology correctly (--strict):", a.topology,
+                    q10 ? "10" : "7.2");
+    for (const auto& v : violations) msg += "\n  " + vm::describe(v, q10);
     throw ValidationError(msg);
   }
   for (const auto& v : violations) {
@@ -169,7 +170,8 @@ Topology load_bootable_topology(const VmArgs& a) {
                          : v.qemu10 == vm::Qemu10Status::kObserved
                              ? " (observed on QEMU 10.0.2 too)"
                              : " (not re-verified on QEMU 10)";
-    std::cerr << "cxlsim vm: warning: QEMU 7.2 limit" << status << ": " << vm::describe(v) << "\n";
+    std::cerr << "cxlsim vm: warning: QEMU 7.2 limit" << status << ": " << vm::describe(v, q10)
+              << "\n";
   }
   return t;
 }

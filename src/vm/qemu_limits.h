@@ -26,6 +26,7 @@ struct QemuLimitViolation {
   std::string element;  // the topology id that breaks it
   std::string detail;   // what QEMU 7.2 then does, one sentence
   Qemu10Status qemu10 = Qemu10Status::kNotReverified;
+  std::string qemu10_detail;  // what QEMU 10.0.2 does instead, when it differs from `detail`
 };
 
 // The rules `t` breaks for QEMU 7.2, in topology order (windows, host bridges, switches);
@@ -40,7 +41,7 @@ std::vector<QemuLimitViolation> qemu72_limit_violations(const Topology& t);
 // The violations that hold for QEMU 10: `v` without the rules QEMU 10.0.2 no longer breaks.
 std::vector<QemuLimitViolation> qemu10_limit_violations(std::vector<QemuLimitViolation> v);
 
-// "<element>: <rule>: <detail>", one line.
-std::string describe(const QemuLimitViolation& v);
+// "<element>: <rule>: <detail>", one line; with `qemu10`, QEMU 10's detail where it has one.
+std::string describe(const QemuLimitViolation& v, bool qemu10 = false);
 
 }  // namespace cxlsim::vm

@@ -72,6 +72,11 @@ TEST(QemuLimits, Qemu10KeepsOnlyWhatItStillBreaks) {
   EXPECT_GT(std::count(kept.begin(), kept.end(), "switch below a switch"), 0);
   EXPECT_EQ(std::count(kept.begin(), kept.end(), "window over more than 8 ways"), 1);
   EXPECT_EQ(rules_of(t).size(), kept.size() + 1);  // QEMU 7.2 keeps all
+  const auto wide = qemu72_limit_violations(tree(12, 2));
+  ASSERT_EQ(wide.size(), 1u);
+  EXPECT_NE(describe(wide[0], true).find("QEMU 10.0.2 places each granule"), std::string::npos);
+  EXPECT_NE(describe(wide[0]).find("QEMU 7.2 crashes"), std::string::npos);
+  EXPECT_TRUE(qemu10_limit_violations(qemu72_limit_violations(tree(16, 2))).empty());
 }
 
 }  // namespace
