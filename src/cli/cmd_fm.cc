@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/dpa_extents.h"
 #include "cli/fm_guest.h"
 #include "cli/stop_signal.h"
 #include "device/mbox_payloads.h"
@@ -163,19 +164,6 @@ std::pair<std::string, unsigned> parse_ld(const std::string& text) {
   } catch (const std::logic_error&) {
     throw ValidationError(fmt::format("LD '{}': LDID is not a number below 65535", text));
   }
-}
-
-std::vector<fm::DpaRange> parse_extents(const std::vector<std::string>& texts) {
-  std::vector<fm::DpaRange> out;
-  for (const auto& t : texts) {
-    const auto colon = t.find(':');
-    if (colon == std::string::npos) {
-      throw ValidationError(fmt::format("extent '{}': expected DPA:LENGTH (e.g. 0:2M)", t));
-    }
-    out.push_back(
-        {parse_bytes(t.substr(0, colon)).value(), parse_bytes(t.substr(colon + 1)).value()});
-  }
-  return out;
 }
 
 std::vector<uint8_t> extent_records(const std::vector<fm::DpaRange>& ranges, size_t at,

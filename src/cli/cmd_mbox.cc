@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "cli/commands.h"
+#include "cli/dpa_extents.h"
 #include "device/command_table.h"
 #include "device/mbox_payload.h"
 #include "device/mbox_payloads.h"
@@ -797,51 +798,110 @@ void register_security_commands(CLI::App* mbox, const std::shared_ptr<MboxOption
   });
 }
 
-// The fabric manager's side (CXL 3.1 §7.6.7.6.5 Initiate Dynamic Capacity Add): offers one
-// extent of region N, queuing an Add Capacity event for the host to accept (`dc accept`).
+// The extents of `--dpa/--length` or `--extent DPA:LENGTH ...`, each checked to lie in DC
+// region `region` of the memdev.
+std::vector<device::DcExtent> offered_extents(Session& s, const MboxOptions& opt, unsigned region,
+                                              const std::string& dpa, const std::string& len,
+                                              const std::vector<std::string>& texts,
+                                              const std::string& tag) {
+  const auto& regions = s.cci().state().dc.regions;
+  if (regions.empty()) {
+    throw ValidationError(fmt::format("memdev '{}' has no DC regions", opt.memdev));
+  }
+  if (region >= regions.size()) {
+    throw ParseError(fmt::format("--region {}: memdev '{}' has {} DC regions", region, opt.memdev,
+                                 regions.size()));
+  }
+  std::vector<fm::DpaRange> ranges = parse_extents(texts);
+  if (!dpa.empty() || !len.empty()) {
+    ranges.insert(ranges.begin(),
+                  {parse_size("--dpa", dpa).value(), parse_size("--length", len).value()});
+  }
+  if (ranges.empty()) throw ParseError("--dpa and --length, or --extent DPA:LENGTH, are required");
+  device::Uuid t{};
+  if (!tag.empty()) {
+    try {
+      t = device::parse_uuid(tag);
+    } catch (const std::invalid_argument&) {
+      throw ParseError(fmt::format("--tag {}: expected a UUID (32 hex digits)", tag));
+    }
+  }
+  const device::DcRegion& r = regions[region];
+  std::vector<device::DcExtent> out;
+  for (const auto& [d, l] : ranges) {
+    if (!r.contains(d, l) || l == 0) {
+      throw ParseError(fmt::format("extent {}:{}: not inside DC region {} ({}..{})", hex(d), hex(l),
+                                   region, hex(r.base), hex(r.base + r.length - 1)));
+    }
+    out.push_back({d, l, t, 0});
+  }
+  return out;
+}
+
+void print_fm_events(const MboxOptions& opt, std::string_view event, unsigned region,
+                     const std::vector<device::DcExtent>& extents) {
+  json all = json::array();
+  for (const auto& e : extents) {
+    all.push_back({{"event", event},
+                   {"region", region},
+                   {"dpa", hex(e.dpa)},
+                   {"length", size_bytes(e.length)}});
+  }
+  if (opt.json) {
+    std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
+    return;
+  }
+  for (const auto& j : all) print_table(j, std::cout);
+}
+
+void refused(std::string_view what, MboxReturn rc) {
+  std::cerr << fmt::format("cxlsim: error: {} refused: {} ({:04x}h)\n", what,
+                           device::return_code_name(rc), static_cast<int>(rc));
+  finish(1);
+}
+
+// The fabric manager's side (CXL 3.1 §7.6.7.6.5 Initiate Dynamic Capacity Add): offers extents
+// of region N as one group, queuing Add Capacity events (all but the last with More) for the
+// host to accept (`dc accept`, or one Add Dynamic Capacity Response naming several); and
+// (§7.6.7.6.6 Initiate Dynamic Capacity Release) asks the host to release accepted capacity,
+// queuing a Release Capacity event the host answers with `dc release`.
 void register_dc_offer(CLI::App* dc, const std::shared_ptr<MboxOptions>& o) {
-  auto region = std::make_shared<unsigned>(0);
-  auto dpa = std::make_shared<std::string>();
-  auto len = std::make_shared<std::string>();
+  struct Args {
+    unsigned region = 0;
+    std::string dpa, len, tag;
+    std::vector<std::string> extents;
+  };
+  auto a = std::make_shared<Args>();
   auto* c = command(
-      dc, "offer", "Fabric manager: offer an extent of a DC region (queues an Add Capacity event)",
-      o, [region, dpa, len](Session& s, const MboxOptions& opt) {
-        const auto& regions = s.cci().state().dc.regions;
-        if (regions.empty()) {
-          throw ValidationError(fmt::format("memdev '{}' has no DC regions", opt.memdev));
-        }
-        if (*region >= regions.size()) {
-          throw ParseError(fmt::format("--region {}: memdev '{}' has {} DC regions", *region,
-                                       opt.memdev, regions.size()));
-        }
-        const device::DcRegion& r = regions[*region];
-        const uint64_t d = parse_size("--dpa", *dpa).value();
-        const uint64_t l = parse_size("--length", *len).value();
-        if (!r.contains(d, l) || l == 0) {
-          throw ParseError(fmt::format("--dpa {} --length {}: not inside DC region {} ({}..{})",
-                                       hex(d), hex(l), *region, hex(r.base),
-                                       hex(r.base + r.length - 1)));
-        }
-        const MboxReturn rc = s.cci().offer_dc_extents({device::DcExtent{d, l, {}, 0}});
-        if (rc != MboxReturn::kSuccess) {
-          std::cerr << fmt::format("cxlsim: error: offer refused: {} ({:04x}h)\n",
-                                   device::return_code_name(rc), static_cast<int>(rc));
-          finish(1);
-        }
-        const json j = {{"event", "Add Capacity"},
-                        {"region", *region},
-                        {"dpa", hex(d)},
-                        {"length", size_bytes(l)}};
-        if (opt.json) {
-          std::cout << j.dump(2) << "\n";
-        } else {
-          print_table(j, std::cout);
-        }
+      dc, "offer", "Fabric manager: offer extents of a DC region (queues Add Capacity events)", o,
+      [a](Session& s, const MboxOptions& opt) {
+        const auto extents = offered_extents(s, opt, a->region, a->dpa, a->len, a->extents, a->tag);
+        const MboxReturn rc = s.cci().offer_dc_extents(extents);
+        if (rc != MboxReturn::kSuccess) refused("offer", rc);
+        print_fm_events(opt, "Add Capacity", a->region, extents);
       });
-  c->add_option("--region", *region, "DC region index")->required();
-  c->add_option("--dpa", *dpa, "Extent start DPA (a multiple of the region's block size)")
-      ->required();
-  c->add_option("--length", *len, "Extent length (a multiple of the block size)")->required();
+  c->add_option("--region", a->region, "DC region index")->required();
+  c->add_option("--dpa", a->dpa, "Extent start DPA (a multiple of the region's block size)");
+  c->add_option("--length", a->len, "Extent length (a multiple of the block size)");
+  c->add_option("--extent", a->extents, "DPA:LENGTH, repeatable: one group of extents");
+  c->add_option("--tag", a->tag, "Tag of the offered capacity (a UUID)");
+
+  auto b = std::make_shared<Args>();
+  auto* r = command(
+      dc, "request-release",
+      "Fabric manager: ask the host to release accepted capacity (queues a Release Capacity event)",
+      o, [b](Session& s, const MboxOptions& opt) {
+        const auto extents = offered_extents(s, opt, b->region, b->dpa, b->len, b->extents, "");
+        for (const auto& e : extents) {
+          const MboxReturn rc = s.cci().request_dc_release(e);
+          if (rc != MboxReturn::kSuccess) refused("release request", rc);
+        }
+        print_fm_events(opt, "Release Capacity", b->region, extents);
+      });
+  r->add_option("--region", b->region, "DC region index")->required();
+  r->add_option("--dpa", b->dpa, "Extent start DPA");
+  r->add_option("--length", b->len, "Extent length");
+  r->add_option("--extent", b->extents, "DPA:LENGTH, repeatable");
 }
 
 void register_dc_commands(CLI::App* mbox, const std::shared_ptr<MboxOptions>& o) {

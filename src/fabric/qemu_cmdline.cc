@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <map>
@@ -282,10 +283,19 @@ class Importer {
                                      small(o, kv, "slot", 65535)});
     } else if (driver == "cxl-type3") {
       type3(o, kv);
+    } else if (driver == "cxl-switch-mailbox-cci") {
+      // QEMU links target= when it creates the device: the switch comes first.
+      const std::string target = required(o, kv, "target");
+      auto s = std::find_if(t_.switches.begin(), t_.switches.end(),
+                            [&](const SwitchSpec& w) { return w.id == target; });
+      if (s == t_.switches.end()) {
+        fail(o, fmt::format("target='{}' names no cxl-upstream defined before it", target));
+      }
+      s->mailbox_cci = true;
     } else if (driver.starts_with("cxl-")) {
       fail(o,
            fmt::format("device '{}' is not supported (cxlsim reads pxb-cxl, cxl-rp, cxl-upstream, "
-                       "cxl-downstream, cxl-type3)",
+                       "cxl-downstream, cxl-switch-mailbox-cci, cxl-type3)",
                        driver));
     }
   }
@@ -599,7 +609,22 @@ class Exporter {
     if (depth > 64) return;  // a cycle; validate() reports it
     for (const auto& s : t_.switches) {
       if (s.parent != port) continue;
-      add("-device", fmt::format("cxl-upstream,bus={},id={}", port, s.id));
+      if (!s.mailbox_cci) {
+        add("-device", fmt::format("cxl-upstream,bus={},id={}", port, s.id));
+      } else {
+        if (opt_.qemu != QemuTarget::v10_0) {
+          throw ValidationError(fmt::format(
+              "switch '{}': QEMU 7.2 has no switch mailbox CCI (cxl-switch-mailbox-cci); remove "
+              "mailbox_cci or export for QEMU 10 (--qemu 10)",
+              s.id));
+        }
+        // The CCI is function 1 of the upstream port's device (QEMU 10
+        // docs/system/devices/cxl.rst).
+        add("-device",
+            fmt::format("cxl-upstream,bus={},id={},addr=0.0,multifunction=on", port, s.id));
+        add("-device", fmt::format("cxl-switch-mailbox-cci,bus={},addr=0.1,target={},id={}-cci",
+                                   port, s.id, s.id));
+      }
       for (const auto& dp : t_.downstream_ports) {
         if (dp.switch_id != s.id) continue;
         auto [chassis, slot] = unique_slot(dp.chassis, dp.slot);

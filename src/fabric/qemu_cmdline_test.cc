@@ -230,6 +230,8 @@ TEST(QemuCmdline, ErrorsNameTheOption) {
   e = parse_error("-device cxl-type3,bus=rp0,id=d0");
   EXPECT_NE(e.find("no memory"), std::string::npos) << e;
   e = parse_error("-device cxl-switch-mailbox-cci,bus=x");
+  EXPECT_NE(e.find("missing target="), std::string::npos) << e;
+  e = parse_error("-device cxl-accel,bus=x");
   EXPECT_NE(e.find("not supported"), std::string::npos) << e;
   e = parse_error("-device pxb-cxl,id=a,bus_nr=999");
   EXPECT_NE(e.find("bus_nr=999 is out of range"), std::string::npos) << e;
@@ -479,6 +481,33 @@ TEST(QemuCmdline, DynamicCapacityRoundTripsOnQemu10) {
                                   "-device cxl-type3,bus=rp,volatile-dc-memdev=m,num-dc-regions=2",
                                   "cmd"),
                ParseError);
+}
+
+TEST(QemuCmdline, SwitchMailboxCciOnQemu10Only) {
+  QemuExportOptions q10;
+  q10.qemu = QemuTarget::v10_0;
+  Topology t = parse_qemu_cmdline(kDocSwitch, "doc");
+  EXPECT_FALSE(t.switches[0].mailbox_cci);
+  EXPECT_EQ(arg_with(to_qemu_args(t, q10), "cxl-switch-mailbox-cci"), "");
+  t.switches[0].mailbox_cci = true;
+  try {
+    to_qemu_args(t, {});
+    FAIL();
+  } catch (const ValidationError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("switch 'us0': QEMU 7.2 has no switch mailbox CCI"), std::string::npos) << m;
+  }
+  const auto args = to_qemu_args(t, q10);
+  EXPECT_EQ(arg_with(args, "cxl-switch-mailbox-cci"),
+            "cxl-switch-mailbox-cci,bus=root_port0,addr=0.1,target=us0,id=us0-cci");
+  EXPECT_EQ(arg_with(args, "cxl-upstream"),
+            "cxl-upstream,bus=root_port0,id=us0,addr=0.0,multifunction=on");
+  const Topology back = parse_qemu_cmdline(format_qemu_command(args, true), "export");
+  ASSERT_EQ(back.switches.size(), 1u);
+  EXPECT_TRUE(back.switches[0].mailbox_cci);
+  EXPECT_THROW(
+      parse_qemu_cmdline("-device cxl-switch-mailbox-cci,bus=rp,addr=0.1,target=us9", "cmd"),
+      ParseError);
 }
 
 }  // namespace

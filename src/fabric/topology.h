@@ -62,6 +62,10 @@ struct SwitchSpec {
   std::string id;
   std::string parent;  // id of a root port or a downstream port
   LinkCaps link{};     // the upstream port's end of the link to `parent`
+  // A Switch Mailbox CCI: a PCI function beside the upstream port (function 1 of its device)
+  // with a mailbox (CXL 3.1 §8.2.8.4) for the switch's commands; QEMU 10's
+  // cxl-switch-mailbox-cci. Linux 6.12 binds no driver to it and `cxl list` does not show it.
+  bool mailbox_cci = false;
   bool operator==(const SwitchSpec&) const = default;
 };
 

@@ -54,6 +54,7 @@ template <typename V>
 void switch_keys(V& v, const SwitchSpec& s) {
   v.text("id", s.id);
   v.text("parent", s.parent);
+  v.flag("mailbox_cci", s.mailbox_cci, false);
   v.link(s.link);
 }
 

@@ -281,6 +281,7 @@ SwitchSpec parse_switch(Element& e) {
   SwitchSpec s;
   s.id = e.required_string("id");
   s.parent = e.required_string("parent");
+  s.mailbox_cci = e.boolean("mailbox_cci", false);
   s.link = parse_link(e);
   return s;
 }

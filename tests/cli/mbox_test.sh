@@ -149,6 +149,30 @@ run 1 "${D[@]}" dc offer --region 0 --dpa 0x20001000 --length 2M
 expect_err "offer refused"
 run 2 "${M[@]}" dc offer --region 0 --dpa 0x20000000 --length 2M
 expect_err "memdev 'mem0' has no DC regions"
+# A group of extents (one request of the fabric manager): the first event says More, the last
+# not; one Add Dynamic Capacity Response takes both; the fabric manager asks for half of one back.
+run 0 "${D[@]}" events --log dcd --clear
+run 0 "${D[@]}" --json dc offer --region 0 --extent 0x20000000:2M --extent 0x20400000:4M \
+  --tag 0123456789abcdef0123456789abcdef
+[[ $(jqv 'length') == 2 ]] || fail "two Add Capacity events expected: $OUT"
+run 0 "${D[@]}" --json raw 0100 04  # records from byte 0x20: flags at +0x35, tag at +0x48
+ev=$(jqv '.output' | tr -d ' ')
+[[ ${ev:170:2} == 01 && ${ev:426:2} == 00 ]] || fail "More on the first event only: $ev"
+[[ ${ev:208:32} == 0123456789abcdef0123456789abcdef ]] || fail "tag carried: $ev"
+run 0 "${D[@]}" raw 4802 "02000000 00000000 0000002000000000 0000200000000000 0000000000000000 0000402000000000 0000400000000000 0000000000000000"
+expect_out "return_code    0"
+run 0 "${D[@]}" --json dc extents
+[[ $(jqv '.extents | length') == 2 ]] || fail "both extents accepted: $OUT"
+run 0 "${D[@]}" dc request-release --region 0 --extent 0x20600000:2M
+expect_out "Release Capacity"
+run 1 "${D[@]}" dc request-release --region 0 --extent 0x20200000:2M
+expect_err "release request refused"
+run 0 "${D[@]}" dc release 0x20600000 2M
+run 0 "${D[@]}" --json dc extents
+[[ $(jqv '[.extents[] | .dpa + "+" + (.length|tostring)] | join(",")') == "0x20000000+2097152,0x20400000+2097152" ]] ||
+  fail "the released half is gone: $OUT"
+run 2 "${D[@]}" dc offer --region 0
+expect_err "--extent"
 
 # raw: return code and payload bytes.
 run 0 "${M[@]}" raw 0300

@@ -61,4 +61,56 @@ expect_err "not a socket"
 run 1 vm hot-remove --qmp "$TMP/none.qmp" --id mld0-ld0
 expect_err "no such socket"
 
+# dc-add / dc-release (QEMU 10 DCDs): checked against the topology before connecting (exit 2);
+# a missing socket is exit 1. Regions of dcd0 start after its 256 MiB of static capacity.
+cat >"$TMP/dcd.toml" <<TOML
+version = 1
+[[window]]
+id = "w0"
+size = "4G"
+targets = ["hb0"]
+[[host_bridge]]
+id = "hb0"
+uid = 1
+bus_nr = 12
+[[root_port]]
+id = "rp0"
+host_bridge = "hb0"
+port = 0
+[[root_port]]
+id = "rp1"
+host_bridge = "hb0"
+port = 1
+[[type3]]
+id = "dcd0"
+parent = "rp0"
+volatile = "256M"
+dc_regions = ["512M", "512M"]
+[[type3]]
+id = "mem1"
+parent = "rp1"
+persistent = "256M"
+TOML
+dc() { run "$1" vm "$2" --qmp "$TMP/none.qmp" --topology "$TMP/dcd.toml" "${@:3}"; }
+run 0 vm dc-add --help
+expect_out "--extent"
+dc 2 dc-add dcd0 --extent 0x0:2M
+expect_err "not inside a DC region of 'dcd0'"
+dc 2 dc-add dcd0 --extent 0x10100000:2M
+expect_err "block size"
+dc 2 dc-add dcd0 --extent 0x10000000:2M --extent 0x30000000:2M
+expect_err "one request names one region"
+dc 2 dc-add mem1 --extent 0x0:2M
+expect_err "has no dynamic capacity regions"
+dc 2 dc-add dcd0 --extent 0x10000000:2M --tag 12
+expect_err "expected a UUID"
+dc 2 dc-add dcd0
+expect_err "--extent DPA:LENGTH or SIZE"
+dc 2 dc-release dcd0
+expect_err "an extent (DPA:LENGTH) or a tag"
+dc 1 dc-add dcd0 --extent 0x30000000:2M
+expect_err "no such socket"
+dc 1 dc-release dcd0 --extent 0x30000000:2M --forced
+expect_err "no such socket"
+
 finish vm_pool_test
