@@ -83,14 +83,23 @@ TEST(CoherenceTimer, TheHomeServesOneTransactionPerLineAtATime) {
   EXPECT_EQ(y.completed - y.issued, x.completed - x.issued);
 }
 
-TEST(CoherenceTimer, DeviceBiasAccessesStayOnTheDevice) {
-  Rig r;
+// A core (agent 0) and the Type 2 device (agent 1) whose memory the home's lines are in.
+coherence::Config device_memory_config(const Rig& r) {
   coherence::Config c = r.cfg(2);
   c.device_agent = 1;
+  return c;
+}
+CoherentHome device_memory_home(const Rig& r) {
   CoherentHome home = r.home;
   home.memory_agent = 1;
   home.agent_memory = Duration::ns(60);
-  CoherenceTimer t(c, {r.core, r.dev}, home);
+  return home;
+}
+
+TEST(CoherenceTimer, DeviceBiasAccessesStayOnTheDevice) {
+  Rig r;
+  const CoherentHome home = device_memory_home(r);
+  CoherenceTimer t(device_memory_config(r), {r.core, r.dev}, home);
   const AccessCost host_bias = t.access(1, 0, Access::kLoad, 0, Duration());
   // CXL 3.1 Figure 3-35: RdAny up, MemRdFwd down; no GO, the data stays on the device.
   EXPECT_EQ(host_bias.link_messages, 2);
@@ -111,12 +120,8 @@ TEST(CoherenceTimer, DeviceBiasAccessesStayOnTheDevice) {
 // device's cache does not hold the line; in device bias the read returns the page to host bias.
 TEST(CoherenceTimer, HostReadOfDeviceMemoryIsTheSameFlowInBothBiases) {
   Rig r;
-  coherence::Config c = r.cfg(2);
-  c.device_agent = 1;
-  CoherentHome home = r.home;
-  home.memory_agent = 1;
-  home.agent_memory = Duration::ns(60);
-  CoherenceTimer t(c, {r.core, r.dev}, home);
+  const CoherentHome home = device_memory_home(r);
+  CoherenceTimer t(device_memory_config(r), {r.core, r.dev}, home);
   const AccessCost host_bias = t.access(0, 0, Access::kLoad, 0, Duration());
   EXPECT_EQ(host_bias.messages, 6);  // RdAny, MemRd,S, Cmp-E, MemData, GO-E, Data
   EXPECT_EQ(host_bias.link_messages, 3);
