@@ -83,7 +83,7 @@ class HostCache {
   // Brings the set of the line holding `hpa` towards the host CPU's caches (no state change).
   void prefetch(uint64_t hpa) const {
     const uint64_t* set = &word_[set_base(hpa & ~uint64_t{63})];
-    for (size_t i = 0; i < 2 * cfg_.ways; i += 8) __builtin_prefetch(set + i);
+    for (size_t i = 0; i < size_t{2} * cfg_.ways; i += 8) __builtin_prefetch(set + i);
   }
   // Whether the line holding `hpa` is present (no state change).
   [[nodiscard]] bool contains(uint64_t hpa) const;
