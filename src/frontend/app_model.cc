@@ -203,14 +203,16 @@ struct AppModel::Impl {
 // One guest thread's core (see app_model.h for the model).
 class AppCore final : public Requester {
  public:
-  AppCore(AppModel::Impl& m, uint32_t thread) : m_(m) { res_.thread = thread; }
+  AppCore(AppModel::Impl& m, uint32_t thread) : m_(m), skip_bytes_(m.sys->targets().size(), 0) {
+    res_.thread = thread;
+  }
   void start(System&, Duration) override {}
   [[nodiscard]] bool active() const { return active_; }
   // The system call that parked it may have returned: its thread goes on from `now` (or from
   // where it was, if later).
   void unpark(int64_t now) {
     parked_ = false;
-    mark_t_ = -1;  // the sleep is no part of the thread's time per instruction
+    mark_t_ = -1;  // the sleep is no part of the thread's stall per access
     ret_t_ = std::max(ret_t_, now);
     want_wake(ret_t_);
   }
@@ -432,10 +434,7 @@ class AppCore final : public Requester {
     for (;;) {
       if (front_ == q_.size() && !fetch(now)) return;
       Entry& e = q_[front_];
-      if (e.skip) {
-        if (front_ == 0) jump(now);  // else: the entries before it retire first
-        return;
-      }
+      if (e.skip) return;  // advance() runs it once every entry before it retired
       const AppKind k = e.r.kind;
       if (k == AppKind::kRead || k == AppKind::kOwnership) {
         bool capped = false;
@@ -575,8 +574,8 @@ class AppCore final : public Requester {
   // ---- sampled simulation (AppModelConfig::sample_fraction) ----
 
   // Whether the thread, about to fetch at `now`, is past its detail window and has a measured
-  // memory stall per access to run on with (it ends that window's measurement: the time
-  // retirement took beyond the instructions' own, over the access records retired).
+  // memory stall per access to run on with (it ends that window's measurement: the time since
+  // the mark beyond the issued instructions' own, over the accesses issued since).
   bool leaves_window(int64_t now) {
     if (m_.in_window(std::max(now, ret_t_))) return false;
     if (mark_t_ >= 0 && issued_accesses_ > mark_accesses_) {
@@ -590,8 +589,8 @@ class AppCore final : public Requester {
   }
 
   // The measured part of a detail window starts at the first issue after its first quarter (the
-  // queues refill in it); accesses and instructions are counted as they issue.
-  // The measure is from one issue to a later one: the accesses and instructions after the mark.
+  // queues refill in it); accesses and instructions are counted as they issue, and the measure
+  // runs from that issue to a later one.
   void count_issue(const Entry& e, int64_t now) {
     if (!m_.sampling) return;
     issued_I_ = e.pos;
@@ -664,7 +663,6 @@ class AppCore final : public Requester {
   void skip_memory(uint64_t hpa, bool write) {
     const uint16_t t = m_.sys->target_of(hpa);
     ++(write ? m_.sampled_writes : m_.sampled_reads)[t];
-    if (skip_bytes_.size() <= t) skip_bytes_.resize(m_.sys->targets().size(), 0);
     skip_bytes_[t] += 64;
   }
 
@@ -760,7 +758,7 @@ class AppCore final : public Requester {
            issued_accesses_ = 0;  // position of the last entry issued; accesses issued
   double stall_per_access_ = 0;
   bool measured_ = false;
-  std::vector<uint64_t> skip_bytes_;
+  std::vector<uint64_t> skip_bytes_;  // per target
   // When recently retired reads' data came back, by read number (dependencies reach back at
   // most this far among reads still relevant; older ones were back long ago).
   static constexpr size_t kRetiredDone = 256;

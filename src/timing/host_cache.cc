@@ -146,14 +146,18 @@ HostCache::Touch HostCache::touch(uint64_t hpa, bool write) {
   }
   ++(write ? stats_.write_misses : stats_.read_misses);
   ++stats_.fills;
-  Touch out;
-  const uint64_t old = word_[victim];
+  return Touch{false, install(victim, line, write)};
+}
+
+std::optional<uint64_t> HostCache::install(size_t way, uint64_t line, bool dirty) {
+  std::optional<uint64_t> out;
+  const uint64_t old = word_[way];
   if ((old & kValid) && (old & kDirty)) {
-    out.victim = old & ~uint64_t{63};
+    out = old & ~uint64_t{63};
     ++stats_.writebacks;
   }
-  word_[victim] = line | kValid | (write ? kDirty : 0);
-  word_[victim + ways] = ++clock_;
+  word_[way] = line | kValid | (dirty ? kDirty : 0);
+  word_[way + cfg_.ways] = ++clock_;
   return out;
 }
 
@@ -178,15 +182,7 @@ std::optional<uint64_t> HostCache::fill(uint64_t hpa, bool dirty) {
     }
     if (word_[w + ways] < word_[victim + ways]) victim = w;
   }
-  std::optional<uint64_t> out;
-  const uint64_t old = word_[victim];
-  if ((old & kValid) && (old & kDirty)) {
-    out = old & ~uint64_t{63};
-    ++stats_.writebacks;
-  }
-  word_[victim] = line | kValid | (dirty ? kDirty : 0);
-  word_[victim + ways] = ++clock_;
-  return out;
+  return install(victim, line, dirty);
 }
 
 }  // namespace cxlsim::timing

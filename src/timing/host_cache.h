@@ -96,6 +96,9 @@ class HostCache {
   static constexpr uint64_t kValid = 1, kDirty = 2;  // low bits of a tag word (line address)
   // Index of the way holding `line` in its set, or -1.
   [[nodiscard]] int64_t find(uint64_t line) const;
+  // Puts `line` in tag word `way` (most recently used; dirty when `dirty`). Returns the line
+  // address of the dirty line it replaced.
+  std::optional<uint64_t> install(size_t way, uint64_t line, bool dirty);
   // A set's words: its ways' tags, then their stamps (adjacent, so a lookup touches one span).
   [[nodiscard]] size_t set_base(uint64_t line) const {
     const uint64_t n = line >> 6;
