@@ -1,61 +1,17 @@
 #include "accel/device_server.h"
 
-#include <fmt/format.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <functional>
 
 #include "accel/vfio_user.h"
+#include "accel/vfu_stream.h"
 #include "spec/error.h"
-#include "spec/unix_socket.h"
 
 namespace cxlsim::accel {
 namespace {
-
-// Sends header + payload (and, when fd_to_pass >= 0, that descriptor with SCM_RIGHTS).
-bool send_message(int fd, const vfu_header& h, const void* payload, size_t n, int fd_to_pass = -1) {
-  iovec iov[2] = {{const_cast<vfu_header*>(&h), sizeof h}, {const_cast<void*>(payload), n}};
-  msghdr m{};
-  m.msg_iov = iov;
-  m.msg_iovlen = n > 0 ? 2 : 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (fd_to_pass >= 0) {
-    m.msg_control = control;
-    m.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd_to_pass, sizeof(int));
-  }
-  size_t left = sizeof h + n;
-  while (left > 0) {
-    const ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    left -= static_cast<size_t>(w);
-    if (left == 0) break;
-    // A partial send: the rest goes without the descriptor.
-    auto done = static_cast<size_t>(w);
-    m.msg_control = nullptr;
-    m.msg_controllen = 0;
-    for (auto& v : iov) {
-      const size_t take = std::min(done, v.iov_len);
-      v.iov_base = static_cast<char*>(v.iov_base) + take;
-      v.iov_len -= take;
-      done -= take;
-    }
-    m.msg_iov = iov[0].iov_len > 0 ? iov : iov + 1;
-    m.msg_iovlen = iov[0].iov_len > 0 ? 2 : 1;
-  }
-  return true;
-}
 
 vfu_header reply_to(const vfu_header& h, size_t payload) {
   vfu_header r{};
@@ -66,23 +22,11 @@ vfu_header reply_to(const vfu_header& h, size_t payload) {
   return r;
 }
 
-bool send_error(int fd, const vfu_header& h, int err) {
+bool send_error(VfuStream& io, const vfu_header& h, int err) {
   vfu_header r = reply_to(h, 0);
   r.flags |= VFU_FLAG_ERROR;
   r.error = static_cast<uint32_t>(err);
-  return send_message(fd, r, nullptr, 0);
-}
-
-// Whether `fd` has data within 100 ms. It first polls without sleeping for up to 50 us: a
-// client's next message usually follows at once (a posted write, then the read of its status),
-// and a thread woken from sleep costs ~25 us on a small VM, more than the command itself.
-bool wait_readable_spinning(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-  do {
-    if (poll(&p, 1, 0) > 0) return true;
-  } while (std::chrono::steady_clock::now() < spin_until);
-  return poll(&p, 1, 100) > 0;
+  return io.send(r, nullptr, 0);
 }
 
 }  // namespace
@@ -97,24 +41,20 @@ void DeviceServer::serve() {
 }
 
 void DeviceServer::serve_connection(int fd) {
+  VfuStream io(fd);
   std::vector<std::byte> payload;
+  vfu_header h{};
   while (!server_.stopping()) {
-    if (!wait_readable_spinning(fd)) continue;
-    vfu_header h{};
-    if (!read_exact(fd, &h, sizeof h)) break;
-    if (h.size < sizeof h || h.size > VFU_MAX_MESSAGE ||
-        (h.flags & VFU_FLAG_TYPE_MASK) != VFU_FLAG_COMMAND) {
-      break;  // malformed: drop the connection, the device is untouched
-    }
-    payload.resize(h.size - sizeof h);
-    if (!payload.empty() && !read_exact(fd, payload.data(), payload.size())) break;
+    const VfuStream::Next got = io.next(h, payload);
+    if (got == VfuStream::Next::kIdle) continue;
+    if (got != VfuStream::Next::kMessage) break;  // closed, or malformed: the device is untouched
     ++messages_;
-    if (!handle(fd, h, payload)) break;
+    if (!handle(io, h, payload)) break;
   }
   ::close(fd);
 }
 
-bool DeviceServer::handle(int fd, const vfu_header& h, std::vector<std::byte>& payload) {
+bool DeviceServer::handle(VfuStream& io, const vfu_header& h, std::vector<std::byte>& payload) {
   switch (h.command) {
     case VFU_CMD_VERSION: {
       if (payload.size() < sizeof(vfu_version)) return false;
@@ -123,29 +63,30 @@ bool DeviceServer::handle(int fd, const vfu_header& h, std::vector<std::byte>& p
       std::memcpy(body.data(), &v, sizeof v);
       body += R"({"capabilities":{"max_msg_size":16777280}})";
       body.push_back('\0');
-      return send_message(fd, reply_to(h, body.size()), body.data(), body.size());
+      return io.send(reply_to(h, body.size()), body.data(), body.size());
     }
     case VFU_CMD_DEVICE_GET_INFO:
-      return device_info(fd, h, payload);
+      return device_info(io, h, payload);
     case VFU_CMD_DEVICE_GET_REGION_INFO:
-      return region_info(fd, h, payload);
+      return region_info(io, h, payload);
     case VFU_CMD_REGION_READ:
-      return region_read(fd, h, payload);
+      return region_read(io, h, payload);
     case VFU_CMD_REGION_WRITE:
-      return region_write(fd, h, payload);
+      return region_write(io, h, payload);
     case VFU_CMD_DEVICE_RESET: {
       const std::lock_guard<std::mutex> l(lock_);
       gpu_.reset();
       if (cxl_ != nullptr) cxl_->reset();
-      return send_message(fd, reply_to(h, 0), nullptr, 0);
+      return io.send(reply_to(h, 0), nullptr, 0);
     }
     default:
-      return send_error(fd, h, ENOSYS);
+      return send_error(io, h, ENOSYS);
   }
 }
 
 // The client's argsz (the payload's first word; 0 without one) decides how much comes back.
-bool DeviceServer::device_info(int fd, const vfu_header& h, const std::vector<std::byte>& payload) {
+bool DeviceServer::device_info(VfuStream& io, const vfu_header& h,
+                               const std::vector<std::byte>& payload) {
   uint32_t argsz = 0;
   if (payload.size() >= sizeof argsz) std::memcpy(&argsz, payload.data(), sizeof argsz);
   const uint32_t flags = VFU_DEVICE_FLAGS_PCI | VFU_DEVICE_FLAGS_RESET;
@@ -155,13 +96,14 @@ bool DeviceServer::device_info(int fd, const vfu_header& h, const std::vector<st
       const std::lock_guard<std::mutex> l(lock_);
       body = cxl_->device_info(argsz, flags);
     }
-    return send_message(fd, reply_to(h, body.size()), body.data(), body.size());
+    return io.send(reply_to(h, body.size()), body.data(), body.size());
   }
   const vfu_device_info i{sizeof(vfu_device_info), flags, VFU_PCI_NUM_REGIONS, 0};
-  return send_message(fd, reply_to(h, sizeof i), &i, sizeof i);
+  return io.send(reply_to(h, sizeof i), &i, sizeof i);
 }
 
-bool DeviceServer::region_info(int fd, const vfu_header& h, const std::vector<std::byte>& payload) {
+bool DeviceServer::region_info(VfuStream& io, const vfu_header& h,
+                               const std::vector<std::byte>& payload) {
   if (payload.size() < sizeof(vfu_region_info)) return false;
   vfu_region_info i{};
   std::memcpy(&i, payload.data(), sizeof i);
@@ -178,8 +120,7 @@ bool DeviceServer::region_info(int fd, const vfu_header& h, const std::vector<st
     }
   }
   if (cxl) {
-    return send_message(fd, reply_to(h, cxl->reply.size()), cxl->reply.data(), cxl->reply.size(),
-                        cxl->fd);
+    return io.send(reply_to(h, cxl->reply.size()), cxl->reply.data(), cxl->reply.size(), cxl->fd);
   }
   i.argsz = sizeof i;
   i.cap_offset = 0;
@@ -196,7 +137,7 @@ bool DeviceServer::region_info(int fd, const vfu_header& h, const std::vector<st
     i.size = 0;
     i.flags = 0;
   }
-  return send_message(fd, reply_to(h, sizeof i), &i, sizeof i, pass);
+  return io.send(reply_to(h, sizeof i), &i, sizeof i, pass);
 }
 
 bool DeviceServer::bar4(const vfu_region_access& a, const std::function<void(uint64_t)>& move) {
@@ -219,7 +160,8 @@ void DeviceServer::config_read(uint64_t offset, std::byte* out, uint32_t n) cons
   }
 }
 
-bool DeviceServer::region_read(int fd, const vfu_header& h, const std::vector<std::byte>& payload) {
+bool DeviceServer::region_read(VfuStream& io, const vfu_header& h,
+                               const std::vector<std::byte>& payload) {
   if (payload.size() != sizeof(vfu_region_access)) return false;
   vfu_region_access a{};
   std::memcpy(&a, payload.data(), sizeof a);
@@ -245,11 +187,11 @@ bool DeviceServer::region_read(int fd, const vfu_header& h, const std::vector<st
       ok = false;
     }
   }
-  if (!ok) return send_error(fd, h, err);
-  return send_message(fd, reply_to(h, body.size()), body.data(), body.size());
+  if (!ok) return send_error(io, h, err);
+  return io.send(reply_to(h, body.size()), body.data(), body.size());
 }
 
-bool DeviceServer::region_write(int fd, const vfu_header& h,
+bool DeviceServer::region_write(VfuStream& io, const vfu_header& h,
                                 const std::vector<std::byte>& payload) {
   if (payload.size() < sizeof(vfu_region_access)) return false;
   vfu_region_access a{};
@@ -272,8 +214,8 @@ bool DeviceServer::region_write(int fd, const vfu_header& h,
     }
   }
   if ((h.flags & VFU_FLAG_NO_REPLY) != 0) return true;  // the client waits for nothing
-  if (!ok) return send_error(fd, h, err);
-  return send_message(fd, reply_to(h, sizeof a), &a, sizeof a);
+  if (!ok) return send_error(io, h, err);
+  return io.send(reply_to(h, sizeof a), &a, sizeof a);
 }
 
 }  // namespace cxlsim::accel

@@ -25,6 +25,7 @@
 #include "accel/gpu_device.h"
 #include "accel/vfio_cxl_device.h"
 #include "accel/vfio_user.h"
+#include "accel/vfu_stream.h"
 #include "spec/config_space.h"
 #include "spec/unix_server.h"
 
@@ -53,15 +54,15 @@ class DeviceServer {
  private:
   void serve_connection(int fd);
   // Handles one message; false when the connection must close (malformed).
-  bool handle(int fd, const ::vfu_header& h, std::vector<std::byte>& payload);
-  bool region_read(int fd, const ::vfu_header& h, const std::vector<std::byte>& payload);
-  bool region_write(int fd, const ::vfu_header& h, const std::vector<std::byte>& payload);
+  bool handle(VfuStream& io, const ::vfu_header& h, std::vector<std::byte>& payload);
+  bool region_read(VfuStream& io, const ::vfu_header& h, const std::vector<std::byte>& payload);
+  bool region_write(VfuStream& io, const ::vfu_header& h, const std::vector<std::byte>& payload);
   void config_read(uint64_t offset, std::byte* out, uint32_t n) const;
   // A BAR4 access: `move(device address)` when the range lies in one allocation (lock held).
   bool bar4(const ::vfu_region_access& a, const std::function<void(uint64_t)>& move);
 
-  bool device_info(int fd, const ::vfu_header& h, const std::vector<std::byte>& payload);
-  bool region_info(int fd, const ::vfu_header& h, const std::vector<std::byte>& payload);
+  bool device_info(VfuStream& io, const ::vfu_header& h, const std::vector<std::byte>& payload);
+  bool region_info(VfuStream& io, const ::vfu_header& h, const std::vector<std::byte>& payload);
 
   GpuDevice& gpu_;
   const ConfigSpace* config_;

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,11 @@ static struct {
   int primary_refs;
   CUcontext primary;
   volatile unsigned char* regs; /* BAR2 mapped (the sysfs transport); NULL: the socket's */
-} shim = {PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, NULL, 0, 0, NULL, NULL};
+  /* Posted requests not sent yet: they leave in the same write as the next request that waits
+   * for a reply (the server answers in order, so nothing observes them earlier). */
+  unsigned char queued[4096];
+  size_t queued_len;
+} shim = {PTHREAD_MUTEX_INITIALIZER, 0, -1, 0, NULL, 0, 0, NULL, NULL, {0}, 0};
 
 /* A transport is up: the socket, or BAR2 mapped through sysfs. */
 static int connected(void) { return shim.fd >= 0 || shim.regs != NULL; }
@@ -202,20 +207,35 @@ static void mmio_read(uint64_t offset, void* data, uint32_t count) {
 static void lost(void) {
   if (shim.fd >= 0) close(shim.fd);
   shim.fd = -1;
+  shim.queued_len = 0;
 }
 
 /* One request and its reply. `out` receives up to out_len payload bytes. Returns 0, the
  * reply's errno (> 0), or -1 when the connection failed (then the shim marks it lost). With
- * `no_reply` (vfio-user's No_reply flag) the server sends nothing back and 0 is returned once
- * the request is sent. */
+ * `no_reply` (vfio-user's No_reply flag) the server sends nothing back: the request is queued
+ * (sent with the next one that waits for a reply) and 0 is returned. */
 static int send_request(uint16_t command, const void* a, size_t a_len, const void* b, size_t b_len,
                         uint32_t flags, struct vfu_header* h) {
   if (shim.fd < 0) return -1;
   struct vfu_header req = {++shim.msg_id, command, (uint32_t)(sizeof req + a_len + b_len), flags,
                            0};
   *h = req;
-  struct iovec iov[3] = {{h, sizeof *h}, {(void*)a, a_len}, {(void*)b, b_len}};
-  if (write_parts(shim.fd, iov, b_len > 0 ? 3 : a_len > 0 ? 2 : 1) != 0) {
+  int queue = (flags & VFU_FLAG_NO_REPLY) != 0;
+  if (queue && shim.queued_len + req.size <= sizeof shim.queued) {
+    unsigned char* at = shim.queued + shim.queued_len;
+    memcpy(at, &req, sizeof req);
+    if (a_len > 0) memcpy(at + sizeof req, a, a_len);
+    if (b_len > 0) memcpy(at + sizeof req + a_len, b, b_len);
+    shim.queued_len += req.size;
+    return 0;
+  }
+  /* The queue first, then this request, in one write. */
+  struct iovec iov[4] = {
+      {shim.queued, shim.queued_len}, {h, sizeof *h}, {(void*)a, a_len}, {(void*)b, b_len}};
+  int skip = shim.queued_len == 0;
+  int parts = b_len > 0 ? 4 : a_len > 0 ? 3 : 2;
+  shim.queued_len = 0;
+  if (write_parts(shim.fd, iov + skip, parts - skip) != 0) {
     lost();
     return -1;
   }
@@ -279,6 +299,19 @@ static int bar_read(uint64_t offset, void* data, uint32_t count) {
   return e;
 }
 
+/* Reads CMD_STATUS into regs[0..3] and, when `results`, RESULT0-3 at their offsets from
+ * CMD_STATUS. Over the socket that is one REGION_READ of the span; mapped (sysfs), each
+ * register access is a trap into the VMM, so only the registers wanted are read. */
+static int read_status(bool results, unsigned char* regs) {
+  const uint32_t results_at = CXL2_REG_RESULT0 - CXL2_REG_CMD_STATUS;
+  if (shim.regs == NULL) {
+    return bar_read(CXL2_REG_CMD_STATUS, regs, results ? results_at + 8 * CXL2_RESULTS : 4);
+  }
+  mmio_read(CXL2_REG_CMD_STATUS, regs, 4);
+  if (results) mmio_read(CXL2_REG_RESULT0, regs + results_at, 8 * CXL2_RESULTS);
+  return 0;
+}
+
 /* Runs command `cmd` with `n` parameters (PARAM0..); fills result[0..3]. The lock is held. */
 static CUresult command(uint32_t cmd, const uint64_t* params, unsigned n, uint64_t* result) {
   if (!connected()) return CUDA_ERROR_DEVICE_UNAVAILABLE;
@@ -287,7 +320,7 @@ static CUresult command(uint32_t cmd, const uint64_t* params, unsigned n, uint64
    * is answered after the command ran. One round trip per command. */
   if (bar_post(CXL2_REG_CMD, &cmd, 4) != 0) goto fail;
   unsigned char regs[CXL2_REG_RESULT0 + 8 * CXL2_RESULTS - CXL2_REG_CMD_STATUS];
-  if (bar_read(CXL2_REG_CMD_STATUS, regs, sizeof regs) != 0) goto fail;
+  if (read_status(result != NULL, regs) != 0) goto fail;
   uint32_t status;
   memcpy(&status, regs, 4);
   /* A PCI function whose device server went away reads all ones. */

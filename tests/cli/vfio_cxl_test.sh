@@ -31,8 +31,9 @@ serve() {
 for args in "v1 --precommit --topology builtin:type2-accel --target accel1" "v2" "v3 --precommit"; do
   read -r -a a <<<"$args"
   serve "${a[@]}"
-  grep -q "vfio-cxl ${a[0]}" "$TMP/serve.err" || fail "$args: banner $(cat "$TMP/serve.err")"
-  [[ $args == *precommit* ]] && { grep -q "precommitted at HPA 0x" "$TMP/serve.err" || fail "$args: not precommitted: $(cat "$TMP/serve.err")"; }
+  # The banner is written after the socket appears.
+  wait_for "grep -q 'vfio-cxl ${a[0]}' $TMP/serve.err" || fail "$args: banner $(cat "$TMP/serve.err")"
+  [[ $args == *precommit* ]] && { wait_for "grep -q 'precommitted at HPA 0x' $TMP/serve.err" || fail "$args: not precommitted: $(cat "$TMP/serve.err")"; }
   CXLSIM_ACCEL_SOCKET=$SOCK LD_LIBRARY_PATH=$("$CXLSIM" accel shim-dir) \
     timeout 120 "$PROG" "$PTX" vector_add >"$TMP/prog.out" 2>&1 || fail "$args: $(cat "$TMP/prog.out")"
   grep -q "vector_add:" "$TMP/prog.out" || fail "$args: $(cat "$TMP/prog.out")"
