@@ -5,7 +5,8 @@
 # through `cxlsim accel run` (the shim's socket transport) and once in a guest of `cxlsim vm run`
 # on tests/conformance/accel/guest-accel.toml (cxlsim's QEMU build with the cxlsim-accel device:
 # the shim's sysfs transport, BAR2 accesses forwarded by QEMU to the device server, BAR4 mapped).
-# Goal (issue #12): a command under 20 us in a TCG guest.
+# Goal (issue #12): a command under 20 us in a TCG guest. On a machine shared with other jobs,
+# run it at real-time priority (`chrt -f 1 bench/accel_guest_bench.sh`), else it measures them.
 # Usage: bench/accel_guest_bench.sh [BUILD_DIR] (default build/release; needs the cxlsim and
 # accel_driver_api targets and scripts/build-qemu).
 set -euo pipefail

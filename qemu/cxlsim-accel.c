@@ -14,9 +14,11 @@
  *     (the server's config space does not change: it refuses config writes), read-only to the
  *     guest;
  *   - BAR2 (the GPU command interface, 64-bit MMIO): every guest access is a REGION_READ or
- *     REGION_WRITE of region 2; writes are posted (No_reply) except the 4-byte write of CMD, which
- *     runs the command synchronously and, in the same round trip, reads back CMD_STATUS and the
- *     RESULT registers, which later reads are answered from until the next write;
+ *     REGION_WRITE of region 2; writes are posted (No_reply) and queued, except the 4-byte write
+ *     of CMD, which runs the command synchronously and, in the same round trip, reads back
+ *     CMD_STATUS and the RESULT registers, which later reads are answered from until the next
+ *     write. The queued writes go out in the same socket write as the next message that needs a
+ *     reply (one write and one round trip per command);
  *   - BAR4 (device memory, 64-bit prefetchable): RAM mapped from the memfd the server passes
  *     with SCM_RIGHTS, so the guest touches it at native speed.
  * When the server goes away (or a reply does not come within 60 s) the device forgets it: BAR2
@@ -50,6 +52,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(CxlsimAccelState, CXLSIM_ACCEL)
 #define STATUS_BLOCK (CXL2_REG_RESULT0 + 8 * CXL2_RESULTS - CXL2_REG_CMD_STATUS)
 #define REPLY_TIMEOUT_MS 60000
 #define SPIN_NS 50000
+#define QUEUE_BYTES 4096
 
 struct CxlsimAccelState {
   PCIDevice parent_obj;
@@ -61,6 +64,10 @@ struct CxlsimAccelState {
   MemoryRegion ram;    /* device memory, from the server's memfd */
   uint8_t status[STATUS_BLOCK];
   bool status_valid;
+  /* Posted messages not sent yet: they go out with the next message that needs a reply (the
+   * server answers a connection's messages in order, so nothing can observe them earlier). */
+  uint8_t queued[QUEUE_BYTES];
+  size_t queued_len;
 };
 
 /* ---- transport ------------------------------------------------------------------------- */
@@ -76,23 +83,11 @@ static void lost(CxlsimAccelState* s, const char* why) {
   close(s->fd);
   s->fd = -1;
   s->status_valid = false;
+  s->queued_len = 0;
 }
 
-/* Sends one message: header, then a and b. Returns the message id, or -1 (connection lost). */
-static int send_message(CxlsimAccelState* s, uint16_t command, uint32_t flags, const void* a,
-                        size_t a_len, const void* b, size_t b_len) {
-  if (s->fd < 0) {
-    return -1;
-  }
-  struct vfu_header h = {
-      .msg_id = ++s->msg_id,
-      .command = command,
-      .size = (uint32_t)(sizeof h + a_len + b_len),
-      .flags = flags,
-  };
-  struct iovec iov[3] = {{&h, sizeof h}, {(void*)a, a_len}, {(void*)b, b_len}};
-  struct iovec* v = iov;
-  int n = b_len > 0 ? 3 : a_len > 0 ? 2 : 1;
+/* Writes the n parts of v to the socket. 0, or -1 (connection lost). */
+static int write_parts(CxlsimAccelState* s, struct iovec* v, int n) {
   while (n > 0) {
     struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)n};
     ssize_t w = sendmsg(s->fd, &m, MSG_NOSIGNAL);
@@ -114,7 +109,56 @@ static int send_message(CxlsimAccelState* s, uint16_t command, uint32_t flags, c
       v->iov_len -= done;
     }
   }
+  return 0;
+}
+
+/* Sends the queued messages. 0, or -1 (connection lost). */
+static int flush_queue(CxlsimAccelState* s) {
+  if (s->fd < 0) {
+    return -1;
+  }
+  struct iovec v = {s->queued, s->queued_len};
+  s->queued_len = 0;
+  return v.iov_len == 0 ? 0 : write_parts(s, &v, 1);
+}
+
+/* Queues one message (header, then a and b) behind the earlier queued ones; a message larger
+ * than the queue is written at once, after them. Returns the message id, or -1 (lost). */
+static int queue_message(CxlsimAccelState* s, uint16_t command, uint32_t flags, const void* a,
+                         size_t a_len, const void* b, size_t b_len) {
+  if (s->fd < 0) {
+    return -1;
+  }
+  struct vfu_header h = {
+      .msg_id = ++s->msg_id,
+      .command = command,
+      .size = (uint32_t)(sizeof h + a_len + b_len),
+      .flags = flags,
+  };
+  if (s->queued_len + h.size > sizeof s->queued && flush_queue(s) != 0) {
+    return -1;
+  }
+  if (h.size > sizeof s->queued) {
+    struct iovec iov[3] = {{&h, sizeof h}, {(void*)a, a_len}, {(void*)b, b_len}};
+    return write_parts(s, iov, b_len > 0 ? 3 : a_len > 0 ? 2 : 1) == 0 ? h.msg_id : -1;
+  }
+  uint8_t* at = s->queued + s->queued_len;
+  memcpy(at, &h, sizeof h);
+  if (a_len > 0) {
+    memcpy(at + sizeof h, a, a_len);
+  }
+  if (b_len > 0) {
+    memcpy(at + sizeof h + a_len, b, b_len);
+  }
+  s->queued_len += h.size;
   return h.msg_id;
+}
+
+/* Sends one message, and every queued one before it, in one write. The message id, or -1. */
+static int send_message(CxlsimAccelState* s, uint16_t command, uint32_t flags, const void* a,
+                        size_t a_len, const void* b, size_t b_len) {
+  int id = queue_message(s, command, flags, a, a_len, b, b_len);
+  return id < 0 || flush_queue(s) != 0 ? -1 : id;
 }
 
 /* Reads exactly len bytes (a passed descriptor, if any, into *fd_out). 0, or -1 (lost). */
@@ -239,7 +283,7 @@ static void run_command(CxlsimAccelState* s, uint32_t cmd) {
   struct vfu_region_access w = {.offset = CXL2_REG_CMD, .region = CXL2_BAR2_INDEX, .count = 4};
   struct vfu_region_access r = {
       .offset = CXL2_REG_CMD_STATUS, .region = CXL2_BAR2_INDEX, .count = STATUS_BLOCK};
-  int wid = send_message(s, VFU_CMD_REGION_WRITE, VFU_FLAG_COMMAND, &w, sizeof w, &cmd, 4);
+  int wid = queue_message(s, VFU_CMD_REGION_WRITE, VFU_FLAG_COMMAND, &w, sizeof w, &cmd, 4);
   int rid = send_message(s, VFU_CMD_REGION_READ, VFU_FLAG_COMMAND, &r, sizeof r, NULL, 0);
   if (wid < 0 || rid < 0 || receive_reply(s, wid, NULL, 0, NULL) < 0) {
     return;
@@ -276,8 +320,8 @@ static void regs_write(void* opaque, hwaddr addr, uint64_t val, unsigned size) {
     return;
   }
   struct vfu_region_access a = {.offset = addr, .region = CXL2_BAR2_INDEX, .count = size};
-  send_message(s, VFU_CMD_REGION_WRITE, VFU_FLAG_COMMAND | VFU_FLAG_NO_REPLY, &a, sizeof a, &val,
-               size);
+  queue_message(s, VFU_CMD_REGION_WRITE, VFU_FLAG_COMMAND | VFU_FLAG_NO_REPLY, &a, sizeof a, &val,
+                size);
 }
 
 static const MemoryRegionOps regs_ops = {

@@ -53,7 +53,7 @@ class VfuStream {
   size_t in_start_ = 0;
   size_t in_end_ = 0;
   std::vector<std::byte> out_;
-  static constexpr size_t kBufferBytes = 64 * 1024;
+  static constexpr size_t kBufferBytes = size_t{64} * 1024;
 };
 
 }  // namespace cxlsim::accel

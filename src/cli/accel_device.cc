@@ -67,9 +67,14 @@ Device::Device(const AccelOptions& o) {
 }
 
 AccelServers::AccelServers(const std::string& topology, const Topology& t,
-                           const std::filesystem::path& dir) {
+                           const std::filesystem::path& dir,
+                           const std::map<std::string, std::string>& external) {
   try {
     for (const auto& d : t.type2) {
+      if (const auto e = external.find(d.id); e != external.end()) {
+        sockets_[d.id] = e->second;
+        continue;
+      }
       AccelOptions o;
       o.topology = topology;
       o.target = d.id;

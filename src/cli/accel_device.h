@@ -56,10 +56,12 @@ struct Device {
 // One device server per Type 2 device of `topology` (the file or builtin the user named, already
 // loaded as `t`), each on `dir`/accel-<id>.sock, served by threads of this process (ptx backend,
 // no vfio-cxl face: BAR4 is always mappable), until destroyed: a guest's QEMU connects to them
-// (`-device cxlsim-accel,socket=...`). Nothing outlives the object.
+// (`-device cxlsim-accel,socket=...`). Devices in `external` (id -> socket) are served by a
+// server the caller started: only their socket is listed. Nothing outlives the object.
 class AccelServers {
  public:
-  AccelServers(const std::string& topology, const Topology& t, const std::filesystem::path& dir);
+  AccelServers(const std::string& topology, const Topology& t, const std::filesystem::path& dir,
+               const std::map<std::string, std::string>& external = {});
   AccelServers(const AccelServers&) = delete;
   AccelServers& operator=(const AccelServers&) = delete;
   ~AccelServers();

@@ -5,12 +5,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -48,12 +50,13 @@ struct VmArgs {
   std::string backing_dir = device::runtime_dir();  // per user, never a shared /tmp path
   std::string memory = "2G";
   std::string workdir;
-  std::string qemu = "7";          // a peer (7, 10) or a QEMU binary (vm/peer.h)
-  std::vector<std::string> files;  // HOST:GUEST
-  std::string host;                // a pool host: boot its guest (vm/pool_guest.h)
-  std::string qmp;                 // QMP socket path for QEMU to listen on
-  std::string fm;                  // a fabric manager's socket to attach the guest to
-  std::string fm_key_file;         // the key it attaches with (admin or the host's)
+  std::string qemu = "7";                  // a peer (7, 10) or a QEMU binary (vm/peer.h)
+  std::vector<std::string> files;          // HOST:GUEST
+  std::string host;                        // a pool host: boot its guest (vm/pool_guest.h)
+  std::string qmp;                         // QMP socket path for QEMU to listen on
+  std::string fm;                          // a fabric manager's socket to attach the guest to
+  std::string fm_key_file;                 // the key it attaches with (admin or the host's)
+  std::vector<std::string> accel_sockets;  // ID=PATH: a running device server for Type 2 ID
   unsigned timeout = 600;
   bool json = false;
   bool quiet = false;
@@ -122,6 +125,10 @@ void add_common(CLI::App* cmd, VmArgs& a) {
                   "binds and unbinds hot-plug; docs/pooling.md)");
   cmd->add_option("--fm-key-file", a.fm_key_file,
                   "--fm: the key to attach with (DIR/keys/HOST.key or DIR/admin.key)");
+  cmd->add_option("--accel-socket", a.accel_sockets,
+                  "ID=PATH: the guest's Type 2 device ID is served by the device server already "
+                  "listening on PATH (`cxlsim accel serve --socket PATH --topology FILE --target "
+                  "ID --vfio-cxl off`), not by one of this process; repeatable");
   cmd->add_flag("--quiet", a.quiet, "No progress messages");
   cmd->add_flag("--strict", a.strict,
                 "Refuse (exit 2) topologies QEMU 7.2 routes wrongly instead of warning");
@@ -238,14 +245,51 @@ class FmAttach {
   std::thread thread_;
 };
 
+// --accel-socket ID=PATH...: Type 2 device id -> the socket of a running device server. Throws
+// ValidationError naming the argument for a malformed one, an id that is not a Type 2 device of
+// `t`, an id given twice, or a PATH that is not a socket.
+std::map<std::string, std::string> parse_accel_sockets(const std::vector<std::string>& args,
+                                                       const Topology& t) {
+  std::map<std::string, std::string> out;
+  for (const auto& arg : args) {
+    const auto eq = arg.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size()) {
+      throw ValidationError(fmt::format("--accel-socket {}: expected ID=PATH", arg));
+    }
+    const std::string id = arg.substr(0, eq);
+    const std::string path = arg.substr(eq + 1);
+    if (std::none_of(t.type2.begin(), t.type2.end(), [&](const auto& d) { return d.id == id; })) {
+      throw ValidationError(
+          fmt::format("--accel-socket {}: {} is not a Type 2 device of the topology", arg, id));
+    }
+    std::error_code ec;
+    if (!fs::is_socket(path, ec)) {
+      throw ValidationError(fmt::format(
+          "--accel-socket {}: no device server listens at {} (start `cxlsim accel serve "
+          "--socket {}` first)",
+          arg, path, path));
+    }
+    if (!out.emplace(id, fs::absolute(path).string()).second) {
+      throw ValidationError(fmt::format("--accel-socket {}: {} is given twice", arg, id));
+    }
+  }
+  return out;
+}
+
 // Serves the topology's Type 2 devices to the guest's QEMU (docs/accel.md, "In a guest"): a
 // device server per device on a socket in the work directory, and the shim, the test programs
 // and lspci carried into the guest. Null when the topology has none.
 std::unique_ptr<AccelServers> serve_accelerators(const VmArgs& a, const Topology& t,
                                                  const fs::path& workdir,
                                                  vm::SessionOptions& options) {
-  if (t.type2.empty()) return nullptr;
-  auto servers = std::make_unique<AccelServers>(a.topology, t, workdir);
+  if (t.type2.empty()) {
+    if (!a.accel_sockets.empty()) {
+      throw ValidationError(fmt::format("--accel-socket: {} has no Type 2 device", a.topology));
+    }
+    return nullptr;
+  }
+  auto servers = std::make_unique<AccelServers>(a.topology, t, workdir,
+                                                parse_accel_sockets(a.accel_sockets, t));
   options.accel_sockets = servers->sockets();
   std::vector<fs::path> programs;
   if (const std::string dir = accel_programs_dir(); !dir.empty()) {

@@ -47,6 +47,20 @@ out=$("$cxlsim" vm run "$src/tests/conformance/accel/guest-accel.toml" --qemu 10
   --cmd true 2>&1); rc=$?
 set -e
 [ $rc -eq 2 ] || fail "type2 on --qemu 10: exit $rc, want 2 ($out)"
+# --accel-socket ID=PATH: each wrong argument is refused (exit 2, named) before anything boots.
+accel_topo=$src/tests/conformance/accel/guest-accel.toml
+for bad in "accel0|expected ID=PATH" "nope=$tmp/x.sock|not a Type 2 device" \
+  "accel0=$tmp/none.sock|no device server listens at"; do
+  set +e
+  out=$("$cxlsim" vm run "$accel_topo" --quiet --cmd true --accel-socket "${bad%%|*}" 2>&1); rc=$?
+  set -e
+  [ $rc -eq 2 ] && grep -q "${bad#*|}" <<< "$out" || fail "--accel-socket ${bad%%|*}: exit $rc ($out)"
+done
+set +e
+out=$("$cxlsim" vm run "$src/tests/conformance/topologies/qemu-2hb.toml" --quiet --cmd true \
+  --accel-socket "accel0=$tmp/none.sock" 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "has no Type 2 device" <<< "$out" || fail "--accel-socket without type2: exit $rc ($out)"
 
 # A missing kernel image: the failing step is named, exit 125, backing files were created.
 set +e

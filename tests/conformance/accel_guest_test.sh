@@ -10,6 +10,10 @@
 #     through the shim's sysfs transport (BAR2 resource2, BAR4 resource4), each result exact (the
 #     program checks every element against the host computation and exits 0 only then), then
 #     its error cases (each failure's CUresult) and cuGetProcAddress;
+#   - last, the program launching kernels without end while the test kills the device server
+#     (SIGKILL, from the host: the guest's server is a `cxlsim accel serve` of the test's, given
+#     to `vm run --accel-socket`): the program must get CUDA_ERROR_DEVICE_UNAVAILABLE, for the
+#     call in flight and the next one, and end (never hang);
 #   - then, without a guest: a QEMU whose device server is killed (SIGKILL) reads all ones in
 #     BAR2 and keeps running.
 # Exits 1 on a mismatch, 77 when cxlsim's QEMU is not built (scripts/build-qemu; scripts/test
@@ -39,10 +43,25 @@ for t in vector_add matmul saxpy reduce errors proc_address; do
   /opt/cxlsim/bin/driver_api /tmp/kernels.ptx $t
   echo "== $t exit $?"
 done
+/opt/cxlsim/bin/driver_api /tmp/kernels.ptx endless
+echo "== endless exit $?"
 EOF
+# The guest's device server is the test's, so that the test can kill it under the guest.
+"$cxlsim" accel serve --socket "$work/accel0.sock" --topology "$topo" --target accel0 \
+  --vfio-cxl off --quiet 2> "$work/serve.err" &
+guest_server=$!
+disown "$guest_server"  # no job notice when it is killed below
+for _ in $(seq 100); do [[ -S $work/accel0.sock ]] && break; sleep 0.1; done
 "$cxlsim" vm run "$topo" --workdir "$work/vm" --quiet --timeout 300 \
+  --accel-socket "accel0=$work/accel0.sock" \
   --file "$src/src/ptx/testdata/kernels.nvcc.ptx:/tmp/kernels.ptx" \
-  --script "$work/guest.sh" > "$work/guest.out" 2> "$work/guest.err"
+  --script "$work/guest.sh" > "$work/guest.out" 2> "$work/guest.err" &
+vm=$!
+# Once the endless program runs (its first launches done), the server is killed under it.
+while kill -0 "$vm" 2>/dev/null && ! grep -q '^endless: running' "$work/guest.out"; do sleep 0.2; done
+sleep 0.5
+kill -9 "$guest_server" 2>/dev/null
+wait "$vm"
 rc=$?
 if ! grep -q '^== end lspci' "$work/guest.out"; then
   echo "FAIL boot: exit $rc: $(tail -n 5 "$work/guest.err" | tr '\n' ' ')"
@@ -82,6 +101,16 @@ for t in vector_add matmul saxpy reduce errors proc_address; do
     fail "$t: ${line:-did not run}: $(grep -B3 "^== $t exit" "$work/guest.out" | head -n 3 | tr '\n' ' ')"
   fi
 done
+# The device server killed in the middle of the guest program's launches: the program's calls
+# fail with CUDA_ERROR_DEVICE_UNAVAILABLE (driver_api exits 3 only when the launch in flight and
+# a later cuMemAlloc both do) and the guest goes on to its end.
+line=$(grep -m1 "^== endless exit" "$work/guest.out")
+if [[ $line == "== endless exit 3" ]] && grep -q '^endless: CUDA_ERROR_DEVICE_UNAVAILABLE' "$work/guest.out"; then
+  echo "pass server killed under the guest program: CUDA_ERROR_DEVICE_UNAVAILABLE, program ended"
+else
+  fail "server killed under the guest program: ${line:-did not end}: $(grep -A2 '^endless' "$work/guest.out" | tr '\n' ' ')"
+fi
+
 # The device server gone (SIGKILL) under a running QEMU: BAR2 reads all ones, QEMU keeps
 # running (no guest needed: the firmware assigns the BARs, QMP's `xp` reads them).
 qemu=$("$src/scripts/build-qemu" --print)
