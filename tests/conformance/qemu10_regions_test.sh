@@ -41,7 +41,7 @@ for name in $topologies; do
   if grep -q "locate bookworm-backports" "$work/$name/vm.err" 2> /dev/null; then
     skip "$(tail -n 1 "$work/$name/vm.err")"
   fi
-  cat "$work/$name/results.tsv"
+  cat "$work/$name/results.tsv" 2> /dev/null || printf '%s\tboot\tFAIL\tno results\n' "$name"
 done > "$work/results.tsv"
 
 echo
@@ -53,6 +53,6 @@ dev=$(awk -F'\t' '$3 == "linux-6.12-deviation"' "$work/results.tsv" | wc -l)
 fail=$(awk -F'\t' '$3 != "pass" && $3 != "linux-6.12-deviation"' "$work/results.tsv" | wc -l)
 regions=$(awk -F'\t' '$2 ~ /^region/ && $3 == "pass"' "$work/results.tsv" | wc -l)
 echo
-echo "$pass passed ($regions regions), $dev Linux 6.12 deviations, $fail failed;" \
+echo "$pass passed ($regions region checks), $dev Linux 6.12 deviations, $fail failed;" \
   "$(echo $topologies | wc -w) guests in ${elapsed} s; details in $work"
 [ "$fail" -eq 0 ] && [ "$regions" -gt 0 ]
