@@ -86,6 +86,9 @@ TEST(QemuArgv, TcgWithTwoSerialPortsAndTheMachineLast) {
   EXPECT_EQ(at("-serial"), "file:/tmp/c.log");  // ttyS0: console
   EXPECT_EQ(argv[argv.size() - 2], "-machine");
   EXPECT_EQ(argv.back(), "q35,cxl=on");
+  c.cpu = "max,hypervisor=off";
+  argv = qemu_argv(c);
+  EXPECT_EQ(at("-cpu"), "max,hypervisor=off");
 }
 
 TEST(QemuArgv, QmpSocketListensWithoutWaitingOnlyWhenGiven) {

@@ -18,9 +18,10 @@ namespace {
 
 constexpr std::array<Peer, 2> kPeers = {
     Peer{PeerKind::qemu72_linux61, "qemu-7.2+linux-6.1", 7, "6.1", "", KernelSource{},
-         QemuTarget::v7_2},
+         QemuTarget::v7_2, "max"},
     Peer{PeerKind::qemu10_linux612, "qemu-10.0+linux-6.12", 10, "6.12", "bookworm-backports",
-         KernelSource{"linux-image-amd64/bookworm-backports", "kernel-6.12"}, QemuTarget::v10_0}};
+         KernelSource{"linux-image-amd64/bookworm-backports", "kernel-6.12"}, QemuTarget::v10_0,
+         "max,hypervisor=off"}};
 
 // The QEMU packages a non-system peer unpacks: the binary, its shared modules, its firmware.
 constexpr std::array<std::string_view, 3> kQemuPackages = {"qemu-system-x86", "qemu-system-common",

@@ -52,6 +52,11 @@ struct Peer {
   std::string_view suite;          // Debian suite of its packages; "" = the installed system
   KernelSource kernel;             // where ensure_kernel finds its kernel
   QemuTarget target;               // the command line spelling (fabric/qemu_cmdline.h)
+  // QEMU's -cpu. Linux 6.12 commits a region only when the CPU can invalidate its caches for
+  // it (drivers/cxl/core/region.c, cxl_region_invalidate_memregion), which x86 denies when
+  // CPUID says a hypervisor runs it ("Failed to synchronize CPU cache state", the commit fails
+  // with ENXIO): its peer clears QEMU's hypervisor bit. Linux 6.1 does not check.
+  std::string_view cpu;
 };
 
 const Peer& peer(PeerKind kind);

@@ -56,6 +56,13 @@ TEST(Peer, DetectedVersionPicksTheKernel) {
   EXPECT_EQ(peer(PeerKind::qemu10_linux612).suite, "bookworm-backports");
 }
 
+// Linux 6.12 refuses to commit a region when CPUID names a hypervisor (it cannot invalidate the
+// CPU caches for it); Linux 6.1 does not check, and its guests keep QEMU's plain `max`.
+TEST(Peer, OnlyTheLinux612PeerClearsTheHypervisorBit) {
+  EXPECT_EQ(peer(PeerKind::qemu72_linux61).cpu, "max");
+  EXPECT_EQ(peer(PeerKind::qemu10_linux612).cpu, "max,hypervisor=off");
+}
+
 class PeerDir : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -26,7 +26,7 @@ std::vector<std::string> qemu_argv(const BootConfig& c) {
                                    "-accel",
                                    "tcg",
                                    "-cpu",
-                                   "max",
+                                   c.cpu,
                                    "-smp",
                                    "1",
                                    "-m",

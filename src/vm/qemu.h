@@ -27,6 +27,7 @@ struct BootConfig {
   std::chrono::seconds timeout{600};
   std::filesystem::path console_log;  // the guest's ttyS0 (kernel messages); mode run only
   std::string qemu = "qemu-system-x86_64";
+  std::string cpu = "max";         // -cpu: the peer's (Peer::cpu)
   std::filesystem::path firmware;  // `-L` folder for a QEMU outside the system; empty: none
   std::string peer;                // the peer's name (vm/peer.h), for reports
   // A QMP socket QEMU listens on (-qmp unix:PATH,server=on,wait=off) for clients that connect

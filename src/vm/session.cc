@@ -42,6 +42,7 @@ BootConfig prepare_boot(const Topology& topology, const SessionOptions& options,
   c.qemu = q.binary.string();
   c.firmware = q.firmware;
   c.peer = std::string(pr->name);
+  c.cpu = std::string(pr->cpu);
   c.qemu_version = to_string(q.version);
   if (options.progress) {
     options.progress(fmt::format("peer {} (QEMU {})", pr->name, c.qemu_version));

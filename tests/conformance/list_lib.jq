@@ -72,5 +72,26 @@ def linux612_root_dports:
          elif type == "object" and has("host") and $acpi[.host // ""] then .host = $acpi[.host]
          else . end);
 
+# Linux 6.12 1-way port decoders (peer QEMU 10 + Linux 6.12 only, docs/vm.md "Peers"), for
+# compare_decoders.sh's records (an array; $root: {granularity, ways} of the root decoder).
+# Observed: Linux 6.12 gives a port decoder with one target the granularity of its parent
+# times the parent's ways (the root decoder's for a host bridge); Linux 6.1, which cxlsim
+# follows, the parent's granularity. One way does not interleave, so decode is unchanged; but
+# above 16 KiB the granularity has no encoding and Linux 6.12 refuses the region. Rewrites
+# cxlsim's records to 6.12's rule, parents first.
+def linux612_granularity($root):
+  def depth: .port | split(":")[0] | tonumber;
+  def below: .port | split(":")[1] | split(",");
+  (map(select(has("port"))) | sort_by(depth)) as $ports
+  | (reduce $ports[] as $r ([];
+      . as $done
+      | ($r | depth) as $d | ($r | below) as $s
+      | (if $d == 1 then $root
+         else [$done[] | select(depth == $d - 1 and (($s - below) | length) == 0)] | first
+         end) as $p
+      | . + [if $r.ways == 1 and $p != null then $r + {granularity: ($p.granularity * $p.ways)}
+             else $r end]))
+    + map(select(has("port") | not));
+
 def normalize: probe_names | sysfs_order;
 def normalize_region_list: probe_names | region_names | disabled_decoders | sysfs_order;
