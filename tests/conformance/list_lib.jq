@@ -72,6 +72,21 @@ def linux612_root_dports:
          elif type == "object" and has("host") and $acpi[.host // ""] then .host = $acpi[.host]
          else . end);
 
+# Linux 6.12 single-dport switch ports (peer QEMU 10 + Linux 6.12 only, docs/vm.md "Peers").
+# Linux 6.1, which cxlsim list follows, gives a port with one dport one pass-through decoder;
+# Linux 6.12 (drivers/cxl/port.c cxl_switch_port_probe) falls back to it only when the port has
+# no HDM decoder capability and otherwise enumerates the port's decoders (QEMU 10's switch
+# upstream port has 4; its host bridges with one root port none, so they stay pass-through).
+# Observed: decoder 0 is then listed as the pass-through one is, the others disabled. Rewrites
+# 6.12's listing of such a port to 6.1's: its disabled decoders after the first are dropped.
+def linux612_single_dport_decoders:
+  walk(if type == "object" and .nr_dports == 1 and has("port") and has("decoders:" + .port)
+       then .["decoders:" + .port] |= (.[:1] + (.[1:] | map(select(.state != "disabled"))))
+       else . end);
+
+# Every Linux 6.12 rewrite of a listing, above (peer QEMU 10 + Linux 6.12 only).
+def linux612: linux612_root_dports | linux612_single_dport_decoders;
+
 # Linux 6.12 1-way port decoders (peer QEMU 10 + Linux 6.12 only, docs/vm.md "Peers"), for
 # compare_decoders.sh's records (an array; $root: {granularity, ways} of the root decoder).
 # Observed: Linux 6.12 gives a port decoder with one target the granularity of its parent

@@ -125,7 +125,7 @@ fi
 # The listing, as qemu10_test.sh compares it (Linux 6.12's root dport naming rewritten).
 record '"kind":"list"' 5 | jq -c .data > "$work/guest.list.json"
 "$cxlsim" list "$work/dcd.toml" --json > "$work/cxlsim.list.json"
-jq -S -L "$here" 'include "list_lib"; linux612_root_dports | normalize' "$work/guest.list.json" \
+jq -S -L "$here" 'include "list_lib"; linux612 | normalize' "$work/guest.list.json" \
   > "$work/guest.norm"
 jq -S -L "$here" 'include "list_lib"; normalize' "$work/cxlsim.list.json" > "$work/cxlsim.norm"
 if diff -u "$work/guest.norm" "$work/cxlsim.norm" > "$work/list.diff"; then

@@ -13,7 +13,7 @@
 # lines to WORKDIR/results.tsv. Exits 0 (failures are in the results).
 # CXLSIM_CONFORMANCE_PEER=10 runs the guest on peer QEMU 10.0 + Linux 6.12 (`vm run --qemu 10`;
 # the topology should say hdm_decoders = 4): the listings are compared after list_lib.jq's
-# linux612_root_dports too (linux-6.12-deviation when only that rewrite makes them equal), and
+# linux612 rewrites too (linux-6.12-deviation when only those rewrites make them equal), and
 # QEMU 7.2's routing limits excuse no missing tag. Default 7: QEMU 7.2 + Linux 6.1.
 set -uo pipefail
 cxlsim=$1
@@ -29,7 +29,7 @@ results=$work/results.tsv
 peer=${CXLSIM_CONFORMANCE_PEER:-7}
 case $peer in
   7) rewrite='.'; peer_args=() ;;
-  10) rewrite='linux612_root_dports'; peer_args=(--qemu 10) ;;
+  10) rewrite='linux612'; peer_args=(--qemu 10) ;;
   *) echo "run_topology.sh: CXLSIM_CONFORMANCE_PEER must be 7 or 10, not $peer" >&2; exit 2 ;;
 esac
 result() { printf '%s\t%s\t%s\t%s\n' "$name" "$1" "$2" "$(tr '\n\t' '  ' <<< "$3")" >> "$results"; }
