@@ -157,9 +157,10 @@ constexpr uint64_t kOwnTag = uint64_t{1} << 61;        // a store's read for own
 constexpr uint64_t kTagMask = kOwnTag - 1;
 constexpr size_t kMaxEpochs = 4096;  // epochs double in width beyond this
 
-// std::llround of 0 <= x < 2^53, without a library call (run per record): x minus its integer
-// part is exact in that range.
+// std::llround(x), without a library call for 0 <= x < 2^53 (run per record): there x minus its
+// integer part is exact.
 int64_t round_nonnegative(double x) {
+  if (!(x >= 0 && x < 0x1p53)) return std::llround(x);
   const auto i = static_cast<int64_t>(x);
   return x - static_cast<double>(i) >= 0.5 ? i + 1 : i;
 }
