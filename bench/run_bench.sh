@@ -4,7 +4,8 @@
 # access in detail) and under `cxlsim run --sample $SAMPLE` (default 0.05; docs/app_mode.md#sampled-
 # simulation), and the ratios. Usage: bench/run_bench.sh [BUILD_DIR] (default build/release; needs the
 # cxlsim and run_* targets). Each time is the best of REPS runs (default 3; the machine may be
-# shared: the best run is the least disturbed).
+# shared: the best run is the least disturbed). WORKLOADS picks rows (default "chase stream
+# compute"), e.g. WORKLOADS=stream REPS=3 bench/run_bench.sh.
 set -euo pipefail
 BUILD=${1:-build/release}
 CXLSIM=$BUILD/cxlsim
@@ -40,7 +41,13 @@ bench() {
     "$(awk -v a="$c" -v b="$n" 'BEGIN { print a / b }')" "$(awk -v a="$c" -v b="$q" 'BEGIN { print a / b }')" \
     "$(awk -v a="$s" -v b="$n" 'BEGIN { print a / b }')"
 }
-bench "pointer chase 256 MiB, 4M loads" "$PROGS/chase" 256 4000000
-bench "stream 8 threads x 32 MiB, 8 passes" "$PROGS/stream" 8 32 8
-bench "compute loop 300M iterations" "$PROGS/compute" 300000000
+WORKLOADS=${WORKLOADS:-chase stream compute}
+for w in $WORKLOADS; do
+  case $w in
+    chase) bench "pointer chase 256 MiB, 4M loads" "$PROGS/chase" 256 4000000 ;;
+    stream) bench "stream 8 threads x 32 MiB, 8 passes" "$PROGS/stream" 8 32 8 ;;
+    compute) bench "compute loop 300M iterations" "$PROGS/compute" 300000000 ;;
+    *) echo "unknown workload '$w' (chase, stream, compute)" >&2; exit 2 ;;
+  esac
+done
 echo "(load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs)"

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <utility>
 
 #include "spec/error.h"
@@ -86,9 +88,41 @@ bool read_full(int fd, void* p, size_t len) {
   return true;
 }
 
+// Buffers of batches every model has read, reused for the next batches: once the pipeline is
+// full no batch allocates or zeroes memory. Shared with the batches' deleters (a model may drop
+// the last batch after the reader returned).
+class BatchPool : public std::enable_shared_from_this<BatchPool> {
+ public:
+  // A batch of `count` records (their contents undefined until read into).
+  std::shared_ptr<AppBatch> get(size_t count) {
+    std::unique_ptr<AppBatch> b;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!free_.empty()) {
+        b = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (!b) b = std::make_unique<AppBatch>();
+    b->resize(count);
+    return {b.release(), [pool = shared_from_this()](AppBatch* p) { pool->put(p); }};
+  }
+
+ private:
+  static constexpr size_t kKept = 256;  // buffers kept for reuse at most
+  void put(AppBatch* p) {
+    std::unique_ptr<AppBatch> b(p);
+    std::lock_guard<std::mutex> l(mu_);
+    if (free_.size() < kKept) free_.push_back(std::move(b));
+  }
+  std::mutex mu_;
+  std::vector<std::unique_ptr<AppBatch>> free_;
+};
+
 }  // namespace
 
 void read_app_stream(int fd, AppFeed& feed) {
+  const auto pool = std::make_shared<BatchPool>();
   try {
     AppBatchHeader h;
     while (read_full(fd, &h, sizeof h)) {
@@ -99,7 +133,7 @@ void read_app_stream(int fd, AppFeed& feed) {
         throw ParseError(
             fmt::format("the plugin's stream is malformed ({} records in a batch)", h.count));
       }
-      auto b = std::make_shared<AppBatch>(h.count);
+      auto b = pool->get(h.count);
       if (!read_full(fd, b->data(), h.count * sizeof(AppRecord))) {
         throw ParseError("the plugin's stream ended inside a batch");
       }
@@ -122,6 +156,14 @@ constexpr uint64_t kWritebackTag = uint64_t{1} << 62;  // an LLC victim written 
 constexpr uint64_t kOwnTag = uint64_t{1} << 61;        // a store's read for ownership
 constexpr uint64_t kTagMask = kOwnTag - 1;
 constexpr size_t kMaxEpochs = 4096;  // epochs double in width beyond this
+
+// std::llround(x), without a library call for 0 <= x < 2^53 (run per record): there x minus its
+// integer part is exact.
+int64_t round_nonnegative(double x) {
+  if (!(x >= 0 && x < 0x1p53)) return std::llround(x);
+  const auto i = static_cast<int64_t>(x);
+  return x - static_cast<double>(i) >= 0.5 ? i + 1 : i;
+}
 
 }  // namespace
 
@@ -276,7 +318,7 @@ class AppCore final : public Requester {
   };
 
   [[nodiscard]] int64_t span(uint64_t insns) const {
-    return std::llround(static_cast<double>(insns) * m_.ps_per_insn);
+    return round_nonnegative(static_cast<double>(insns) * m_.ps_per_insn);
   }
   void want_wake(int64_t t) {
     if (wake_at_ >= 0 && wake_at_ <= t) return;
@@ -633,12 +675,15 @@ class AppCore final : public Requester {
 
   // The LLC set of the access record a few ahead in the batch, towards the host's caches: the
   // LLC's tags are megabytes, and a skip's random lines would otherwise wait for each set.
-  // Placing that record's page now is what its own turn would do (first touch is in order).
+  // Only a page already placed: pages are placed in the order of their first touch, so the
+  // result depends neither on how far ahead this looks nor on where the plugin ended a batch.
   void prefetch_ahead() {
     constexpr size_t kAhead = 8;
     if (!m_.llc || bi_ + kAhead >= batch_->size()) return;
     const AppRecord& a = (*batch_)[bi_ + kAhead];
-    if (is_access(a.kind)) m_.llc->prefetch(m_.place->map(a.addr * 64));
+    if (is_access(a.kind) && m_.place->placed(a.addr * 64)) {
+      m_.llc->prefetch(m_.place->map(a.addr * 64));
+    }
   }
 
   // What send() or write_to_llc() would do to the LLC and memory, without time.
@@ -668,7 +713,7 @@ class AppCore final : public Requester {
 
   // Time a skip of `insns` instructions and `accesses` access records takes.
   [[nodiscard]] int64_t skip_time(uint64_t insns, uint64_t accesses) const {
-    return span(insns) + std::llround(static_cast<double>(accesses) * stall_per_access_);
+    return span(insns) + round_nonnegative(static_cast<double>(accesses) * stall_per_access_);
   }
 
   // The skip entry at the head: every entry before it has retired. The thread runs its

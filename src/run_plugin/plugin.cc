@@ -46,7 +46,8 @@ using cxlsim::frontend::AppKind;
 using cxlsim::frontend::AppRecord;
 using cxlsim::timing::CoreCaches;
 
-constexpr size_t kBatch = 4096;  // records per batch
+// Records per batch: 16384 (256 KiB) makes one write() per 256 KiB of records.
+constexpr size_t kBatch = 16384;
 constexpr unsigned kMaxVcpus = 4096;
 constexpr unsigned kDepSlots = 256;  // recent L2-missing loads' values, direct-mapped by line
 
@@ -56,12 +57,16 @@ constexpr int64_t kSysFutex = 202, kSysClone = 56, kSysFork = 57, kSysVfork = 58
                   kSysExit = 60, kSysExitGroup = 231, kSysExecveat = 322;
 constexpr uint64_t kCloneVm = 0x100;
 
+static_assert(sizeof(AppBatchHeader) == sizeof(AppRecord));
+
 struct Thread {
   Thread(uint32_t num, CoreCaches c)
-      : number(num), caches(std::move(c)), buf(new AppRecord[kBatch]) {}
+      : number(num), caches(std::move(c)), msg(new AppRecord[kBatch + 1]), buf(msg.get() + 1) {}
   uint32_t number;
   CoreCaches caches;
-  std::unique_ptr<AppRecord[]> buf;
+  // The message a batch is written as: the header's slot, then the records (one write()).
+  std::unique_ptr<AppRecord[]> msg;
+  AppRecord* buf;
   size_t n = 0;
   uint64_t icount = 0;   // instructions executed, up to the end of the current block
   uint64_t tb_base = 0;  // instructions before the current block
@@ -88,6 +93,8 @@ struct Plugin {
 };
 
 Plugin* g = nullptr;
+// The thread whose system call this host thread made last (the creator of a new vCPU). Set per
+// system call, not per block: a thread_local in a dlopen()ed object costs a call to reach.
 thread_local Thread* current = nullptr;
 
 void write_all(const void* p, size_t len) {
@@ -112,10 +119,10 @@ void flush(Thread& t) {
   AppBatchHeader h;
   h.thread = t.number;
   h.count = static_cast<uint32_t>(t.n);
+  std::memcpy(static_cast<void*>(t.msg.get()), &h, sizeof h);
   {
     std::lock_guard<std::mutex> lock(g->write_lock);
-    write_all(&h, sizeof h);
-    write_all(t.buf.get(), t.n * sizeof(AppRecord));
+    write_all(t.msg.get(), (t.n + 1) * sizeof(AppRecord));
   }
   t.n = 0;
 }
@@ -172,7 +179,10 @@ void remember_value(Thread& t, uint64_t vaddr) {
   d.seq = t.seq;
 }
 
-void access(Thread& t, uint64_t line, uint64_t vaddr, bool store, unsigned size, uint64_t at) {
+// An access of `info`'s size at `vaddr` (for line `line`; `whole` false for the second line of
+// an access that crosses lines).
+void access(Thread& t, uint64_t line, uint64_t vaddr, bool store, qemu_plugin_meminfo_t info,
+            bool whole, uint64_t at) {
   const cxlsim::timing::CoreCacheOutcome o = t.caches.access(line, store);
   for (unsigned i = 0; i < o.writebacks; ++i) emit(t, AppKind::kWriteback, o.writeback[i], at);
   if (!o.miss) return;
@@ -183,20 +193,21 @@ void access(Thread& t, uint64_t line, uint64_t vaddr, bool store, unsigned size,
   ++t.seq;
   const uint16_t dep = dependency(t, vaddr);
   emit(t, AppKind::kRead, line, at, dep);
-  if (size == 8 && (vaddr & 7) == 0) remember_value(t, vaddr);
+  if (whole && (vaddr & 7) == 0 && qemu_plugin_mem_size_shift(info) == 3) remember_value(t, vaddr);
 }
 
 void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void* udata) {
   Thread* t = g->vcpu[vcpu];
   if (t == nullptr) return;
   ++t->accesses;
-  const unsigned size = 1u << qemu_plugin_mem_size_shift(info);
   const bool store = qemu_plugin_mem_is_store(info);
   const uint64_t at = t->tb_base + reinterpret_cast<uintptr_t>(udata);
   const uint64_t line = vaddr >> 6;
-  access(*t, line, vaddr, store, size, at);
-  if (((vaddr + size - 1) >> 6) != line) {
-    access(*t, line + 1, vaddr, store, 0, at);  // crosses a line
+  access(*t, line, vaddr, store, info, true, at);
+  // Only an access starting in a line's last 16 bytes may cross it (QEMU 7.2 emulates none
+  // wider: vector accesses are split into 8-byte ones): the size is asked only then.
+  if ((vaddr & 63) > 48 && ((vaddr + (1u << qemu_plugin_mem_size_shift(info)) - 1) >> 6) != line) {
+    access(*t, line + 1, vaddr, store, info, false, at);  // crosses a line
   }
 }
 
@@ -205,7 +216,6 @@ void on_tb_exec(unsigned int vcpu, void* udata) {
   if (t == nullptr) return;
   t->tb_base = t->icount;
   t->icount += reinterpret_cast<uintptr_t>(udata);
-  current = t;
 }
 
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
@@ -249,6 +259,7 @@ void on_syscall(qemu_plugin_id_t, unsigned int vcpu, int64_t num, uint64_t a1, u
                 uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t) {
   if (vcpu >= kMaxVcpus || g->vcpu[vcpu] == nullptr) return;
   Thread& t = *g->vcpu[vcpu];
+  current = &t;  // a clone's new vCPU is initialised in this thread, before the call returns
   const uint64_t at = t.icount;
   t.forking = num == kSysFork || num == kSysVfork || (num == kSysClone && (a1 & kCloneVm) == 0);
   if (t.forking) {

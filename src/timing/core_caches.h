@@ -12,11 +12,14 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace cxlsim::timing {
 
-// One set-associative tag array.
+// One set-associative tag array. Each set keeps its ways' tags in recency order, most recent
+// first (true LRU without stamps: a lookup reads only the set's tag words, 8 bytes per way,
+// adjacent; the L2's sets of a thread are hundreds of KiB, which the host's caches do not hold).
 class TagArray {
  public:
   TagArray() = default;
@@ -26,7 +29,6 @@ class TagArray {
     if (sets_ == 0) sets_ = 1;
     pow2_ = (sets_ & (sets_ - 1)) == 0;
     tag_.assign(sets_ * ways_, 0);
-    stamp_.assign(sets_ * ways_, 0);
   }
   struct Result {
     bool hit = false;
@@ -35,30 +37,32 @@ class TagArray {
   };
   // Looks up `line`; on a miss installs it (evicting the LRU way). `dirty` marks it modified.
   Result access(uint64_t line, bool dirty) {
-    const uint64_t base = set_of(line) * ways_;
+    uint64_t* t = &tag_[set_of(line) * ways_];
     const uint64_t want = (line << 2) | kValid;
-    uint64_t* t = &tag_[base];
-    uint64_t* s = &stamp_[base];
-    ++clock_;
-    unsigned lru = 0;
-    for (unsigned w = 0; w < ways_; ++w) {
-      if ((t[w] | kDirty) == (want | kDirty)) {
-        s[w] = clock_;
-        if (dirty) t[w] |= kDirty;
-        return Result{true, false, 0};
-      }
-      if (s[w] < s[lru]) lru = w;
-    }
+    unsigned w = 0;
+    while (w < ways_ && (t[w] | kDirty) != (want | kDirty)) ++w;
     Result r;
-    if ((t[lru] & (kValid | kDirty)) == (kValid | kDirty)) {
-      r.victim_dirty = true;
-      r.victim = t[lru] >> 2;
+    uint64_t moved = want;
+    if (w < ways_) {
+      r.hit = true;
+      moved = t[w];
+    } else {  // a miss: the least recent way (the last) leaves; invalid ways are last
+      w = ways_ - 1;
+      if ((t[w] & (kValid | kDirty)) == (kValid | kDirty)) {
+        r.victim_dirty = true;
+        r.victim = t[w] >> 2;
+      }
     }
-    t[lru] = want | (dirty ? kDirty : 0);
-    s[lru] = clock_;
+    std::memmove(t + 1, t, w * sizeof *t);  // the ways more recent than it age by one
+    t[0] = moved | (dirty ? kDirty : 0);
     return r;
   }
   [[nodiscard]] uint64_t sets() const { return sets_; }
+  // Brings the set of `line` towards the host CPU's caches (no state change).
+  void prefetch(uint64_t line) const {
+    const uint64_t* t = &tag_[set_of(line) * ways_];
+    for (unsigned w = 0; w < ways_; w += 8) __builtin_prefetch(t + w);
+  }
 
  private:
   static constexpr uint64_t kValid = 1, kDirty = 2;
@@ -68,9 +72,7 @@ class TagArray {
   unsigned ways_ = 1;
   uint64_t sets_ = 1;
   bool pow2_ = true;
-  std::vector<uint64_t> tag_;    // line << 2 | dirty | valid
-  std::vector<uint64_t> stamp_;  // last use (0 = never)
-  uint64_t clock_ = 0;
+  std::vector<uint64_t> tag_;  // per set, most recent first: line << 2 | dirty | valid (0: empty)
 };
 
 // What one access sends below the L2.
@@ -87,10 +89,16 @@ class CoreCaches {
 
   CoreCacheOutcome access(uint64_t line, bool store) {
     CoreCacheOutcome out;
-    if (line == last_ && !store) return out;  // the same line again: an L1 hit
+    // The same line again: an L1 hit that changes no state (the line is its set's most recent
+    // already, and a store finds it dirty when the last full lookup of it was a store).
+    if (line == last_ && (!store || last_dirty_)) return out;
     last_ = line;
+    last_dirty_ = store;
     const TagArray::Result a = l1_.access(line, store);
     if (a.hit) return out;
+    // An L1 miss right after the previous line's: the L2 set of the next line is likely next.
+    if (line == last_miss_ + 1) l2_.prefetch(line + 1);
+    last_miss_ = line;
     if (a.victim_dirty) put_l2(a.victim, out);  // the L1's dirty victim is written into the L2
     const TagArray::Result b = l2_.access(line, false);
     out.miss = !b.hit;
@@ -105,6 +113,8 @@ class CoreCaches {
   }
   TagArray l1_, l2_;
   uint64_t last_ = ~uint64_t{0};
+  bool last_dirty_ = false;  // the last full lookup (of line last_) was a store
+  uint64_t last_miss_ = 0;   // the line of the last L1 miss
 };
 
 }  // namespace cxlsim::timing

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace cxlsim::timing {
 namespace {
 
@@ -25,6 +27,59 @@ TEST(TagArray, OnlyADirtyVictimIsReported) {
   EXPECT_FALSE(a.access(11, false).victim_dirty);  // 9 was clean
 }
 
+// True LRU by access stamps, every way compared: what TagArray's recency-ordered sets must
+// reproduce (hits, victims and their dirtiness).
+class StampedLru {
+ public:
+  StampedLru(uint64_t sets, unsigned ways) : sets_(sets), ways_(ways), way_(sets * ways) {}
+  TagArray::Result access(uint64_t line, bool dirty) {
+    Way* set = &way_[(line % sets_) * ways_];
+    ++clock_;
+    Way* lru = set;
+    for (unsigned w = 0; w < ways_; ++w) {
+      if (set[w].stamp != 0 && set[w].line == line) {
+        set[w].stamp = clock_;
+        set[w].dirty = set[w].dirty || dirty;
+        return {true, false, 0};
+      }
+      if (set[w].stamp < lru->stamp) lru = &set[w];
+    }
+    TagArray::Result r;
+    r.victim_dirty = lru->stamp != 0 && lru->dirty;
+    r.victim = r.victim_dirty ? lru->line : 0;
+    *lru = Way{line, clock_, dirty};
+    return r;
+  }
+
+ private:
+  struct Way {
+    uint64_t line = 0, stamp = 0;  // stamp 0: empty
+    bool dirty = false;
+  };
+  uint64_t sets_;
+  unsigned ways_;
+  std::vector<Way> way_;
+  uint64_t clock_ = 0;
+};
+
+TEST(TagArray, MatchesStampedLruOnRandomAccesses) {
+  TagArray a(uint64_t{64} * 4 * 8, 8);  // 4 sets of 8 ways
+  StampedLru ref(4, 8);
+  uint64_t rng = 777, victims = 0;
+  for (int i = 0; i < 100000; ++i) {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    const uint64_t line = (rng >> 33) % 56;  // 14 lines per set: hits and evictions both
+    const bool dirty = (rng >> 20) % 4 == 0;
+    const TagArray::Result got = a.access(line, dirty);
+    const TagArray::Result want = ref.access(line, dirty);
+    ASSERT_EQ(got.hit, want.hit) << "access " << i;
+    ASSERT_EQ(got.victim_dirty, want.victim_dirty) << "access " << i;
+    ASSERT_EQ(got.victim, want.victim) << "access " << i;
+    victims += want.victim_dirty ? 1 : 0;
+  }
+  EXPECT_GT(victims, 1000u);  // dirty evictions were exercised
+}
+
 TEST(CoreCaches, AStoredLineLeavesTheL2OnlyAsAWriteBack) {
   CoreCaches c(uint64_t{64} * 2, 2, uint64_t{64} * 4, 4);  // L1: 1 set x 2 ways; L2: 1 set x 4 ways
   EXPECT_TRUE(c.access(100, true).miss);                   // a store miss: read for ownership
@@ -39,6 +94,46 @@ TEST(CoreCaches, AStoredLineLeavesTheL2OnlyAsAWriteBack) {
   }
   EXPECT_EQ(wbs, 1u);
   EXPECT_EQ(wb, 100u);
+}
+
+// The contract spelled out on two tag arrays, every access looked up in full: what CoreCaches'
+// same-line shortcut must reproduce.
+CoreCacheOutcome reference_access(TagArray& l1, TagArray& l2, uint64_t line, bool store) {
+  CoreCacheOutcome out;
+  const TagArray::Result a = l1.access(line, store);
+  if (a.hit) return out;
+  if (a.victim_dirty) {
+    const TagArray::Result v = l2.access(a.victim, true);
+    if (v.victim_dirty) out.writeback[out.writebacks++] = v.victim;
+  }
+  const TagArray::Result b = l2.access(line, false);
+  out.miss = !b.hit;
+  if (b.victim_dirty) out.writeback[out.writebacks++] = b.victim;
+  return out;
+}
+
+TEST(CoreCaches, RepeatedLoadsAndStoresToALineMatchFullLookups) {
+  // Small caches (L1 2 sets x 2 ways, L2 2 sets x 4 ways) and runs of accesses to one line,
+  // mixing loads and stores, so that the shortcut is taken often and victims are frequent.
+  CoreCaches c(uint64_t{64} * 4, 2, uint64_t{64} * 8, 4);
+  TagArray l1(uint64_t{64} * 4, 2), l2(uint64_t{64} * 8, 4);
+  uint64_t rng = 12345, shortcut_cases = 0;
+  uint64_t line = 0;
+  for (int i = 0; i < 200000; ++i) {
+    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    const uint64_t r = rng >> 33;
+    if (r % 4 == 0) line = (r >> 2) % 24;  // a new line a quarter of the time
+    const bool store = (r >> 8) % 3 == 0;
+    const CoreCacheOutcome got = c.access(line, store);
+    const CoreCacheOutcome want = reference_access(l1, l2, line, store);
+    ASSERT_EQ(got.miss, want.miss) << "access " << i;
+    ASSERT_EQ(got.writebacks, want.writebacks) << "access " << i;
+    for (unsigned w = 0; w < want.writebacks; ++w) {
+      ASSERT_EQ(got.writeback[w], want.writeback[w]) << "access " << i;
+    }
+    shortcut_cases += r % 4 != 0 && store ? 1 : 0;
+  }
+  EXPECT_GT(shortcut_cases, 10000u);  // repeated stores were exercised
 }
 
 }  // namespace

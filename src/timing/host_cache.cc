@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "spec/error.h"
 
 namespace cxlsim::timing {
@@ -94,30 +96,50 @@ HostCache::HostCache(const HostCacheConfig& c) : cfg_(c) {
   if (auto p = check(c)) throw ValidationError(fmt::format("host cache: {} {}", p->field, p->what));
   sets_ = c.size.value() / (uint64_t{c.ways} * kCacheLine.value());
   pow2_ = (sets_ & (sets_ - 1)) == 0;
-  word_.assign(static_cast<size_t>(sets_) * 2 * c.ways, 0);
+  word_.assign(static_cast<size_t>(sets_) * c.ways, 0);
 }
 
-int64_t HostCache::find(uint64_t line) const {
-  const size_t b = set_base(line);
-  for (size_t w = 0; w < cfg_.ways; ++w) {
-    const uint64_t t = word_[b + w];
-    if ((t & kValid) && (t & ~uint64_t{63}) == line) return static_cast<int64_t>(b + w);
+int64_t HostCache::find(size_t b, uint64_t line) const {
+  for (size_t w = b; w < b + cfg_.ways; ++w) {
+    const uint64_t t = word_[w];
+    if ((t & kValid) && (t & ~uint64_t{63}) == line) return static_cast<int64_t>(w);
   }
   return -1;
 }
 
-bool HostCache::contains(uint64_t hpa) const { return find(hpa & ~uint64_t{63}) >= 0; }
+void HostCache::promote(size_t b, size_t k, bool dirty) {
+  const uint64_t t = word_[k] | (dirty ? kDirty : 0);
+  std::memmove(&word_[b + 1], &word_[b], (k - b) * sizeof(uint64_t));
+  word_[b] = t;
+}
+
+std::optional<uint64_t> HostCache::install(size_t b, uint64_t line, bool dirty) {
+  std::optional<uint64_t> out;
+  const uint64_t old = word_[b + cfg_.ways - 1];
+  if ((old & kValid) && (old & kDirty)) {
+    out = old & ~uint64_t{63};
+    ++stats_.writebacks;
+  }
+  std::memmove(&word_[b + 1], &word_[b], (cfg_.ways - 1) * sizeof(uint64_t));
+  word_[b] = line | kValid | (dirty ? kDirty : 0);
+  return out;
+}
+
+bool HostCache::contains(uint64_t hpa) const {
+  const uint64_t line = hpa & ~uint64_t{63};
+  return find(set_base(line), line) >= 0;
+}
 
 bool HostCache::lookup(uint64_t hpa, Op op) {
-  const int64_t i = find(hpa & ~uint64_t{63});
+  const uint64_t line = hpa & ~uint64_t{63};
+  const size_t b = set_base(line);
+  const int64_t i = find(b, line);
   const bool write = op == Op::kWrite;
   if (i < 0) {
     ++(write ? stats_.write_misses : stats_.read_misses);
     return false;
   }
-  const auto k = static_cast<size_t>(i);
-  word_[k + cfg_.ways] = ++clock_;
-  if (write) word_[k] |= kDirty;
+  promote(b, static_cast<size_t>(i), write);
   ++(write ? stats_.write_hits : stats_.read_hits);
   return true;
 }
@@ -125,64 +147,27 @@ bool HostCache::lookup(uint64_t hpa, Op op) {
 HostCache::Touch HostCache::touch(uint64_t hpa, bool write) {
   const uint64_t line = hpa & ~uint64_t{63};
   const size_t b = set_base(line);
-  const size_t ways = cfg_.ways;
-  size_t victim = b;
-  bool free = false;
-  for (size_t w = b; w < b + ways; ++w) {
-    const uint64_t t = word_[w];
-    if ((t & kValid) && (t & ~uint64_t{63}) == line) {
-      word_[w + ways] = ++clock_;
-      if (write) word_[w] |= kDirty;
-      ++(write ? stats_.write_hits : stats_.read_hits);
-      return Touch{true, std::nullopt};
-    }
-    if (free) continue;
-    if (!(t & kValid)) {
-      victim = w;
-      free = true;
-    } else if (word_[w + ways] < word_[victim + ways]) {
-      victim = w;
-    }
+  const int64_t i = find(b, line);
+  if (i >= 0) {
+    promote(b, static_cast<size_t>(i), write);
+    ++(write ? stats_.write_hits : stats_.read_hits);
+    return Touch{true, std::nullopt};
   }
   ++(write ? stats_.write_misses : stats_.read_misses);
   ++stats_.fills;
-  return Touch{false, install(victim, line, write)};
-}
-
-std::optional<uint64_t> HostCache::install(size_t way, uint64_t line, bool dirty) {
-  std::optional<uint64_t> out;
-  const uint64_t old = word_[way];
-  if ((old & kValid) && (old & kDirty)) {
-    out = old & ~uint64_t{63};
-    ++stats_.writebacks;
-  }
-  word_[way] = line | kValid | (dirty ? kDirty : 0);
-  word_[way + cfg_.ways] = ++clock_;
-  return out;
+  return Touch{false, install(b, line, write)};
 }
 
 std::optional<uint64_t> HostCache::fill(uint64_t hpa, bool dirty) {
   const uint64_t line = hpa & ~uint64_t{63};
   ++stats_.fills;
-  const int64_t hit = find(line);
+  const size_t b = set_base(line);
+  const int64_t hit = find(b, line);
   if (hit >= 0) {  // filled meanwhile by another miss to the same line
-    const auto k = static_cast<size_t>(hit);
-    word_[k + cfg_.ways] = ++clock_;
-    if (dirty) word_[k] |= kDirty;
+    promote(b, static_cast<size_t>(hit), dirty);
     return std::nullopt;
   }
-  // An invalid way if any (its stamp is 0, below every valid line's), else the LRU way.
-  const size_t b = set_base(line);
-  size_t victim = b;
-  const size_t ways = cfg_.ways;
-  for (size_t w = b; w < b + ways; ++w) {
-    if (!(word_[w] & kValid)) {
-      victim = w;
-      break;
-    }
-    if (word_[w + ways] < word_[victim + ways]) victim = w;
-  }
-  return install(victim, line, dirty);
+  return install(b, line, dirty);
 }
 
 }  // namespace cxlsim::timing

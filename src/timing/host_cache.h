@@ -8,7 +8,9 @@
 // (no MSHR model): each miss goes to memory, a second fill of a present line only refreshes it.
 //
 // Set index = line number modulo the set count (no slice hash); no coherence, no inclusion
-// with L1/L2, no prefetch into the LLC. Memory: 16 bytes per line, allocated at construction.
+// with L1/L2, no prefetch into the LLC. Memory: 8 bytes per line, allocated at construction
+// (each set keeps its tags in recency order, most recent first: true LRU without stamps, so a
+// lookup reads only the set's `ways` adjacent words).
 #pragma once
 
 #include <cstdint>
@@ -23,7 +25,7 @@
 namespace cxlsim::timing {
 
 inline constexpr Bytes kCacheLine{64};
-// Largest cache the model accepts: tag state is 16 B per line (256 MiB of tags at this size).
+// Largest cache the model accepts: tag state is 8 B per line (128 MiB of tags at this size).
 inline constexpr Bytes kMaxHostCache = Bytes(uint64_t{1} << 30);
 
 struct HostCacheConfig {
@@ -82,8 +84,10 @@ class HostCache {
   Touch touch(uint64_t hpa, bool write);
   // Brings the set of the line holding `hpa` towards the host CPU's caches (no state change).
   void prefetch(uint64_t hpa) const {
-    const uint64_t* set = &word_[set_base(hpa & ~uint64_t{63})];
-    for (size_t i = 0; i < size_t{2} * cfg_.ways; i += 8) __builtin_prefetch(set + i);
+    const auto* p = reinterpret_cast<const char*>(&word_[set_base(hpa & ~uint64_t{63})]);
+    const char* last = p + cfg_.ways * sizeof(uint64_t) - 1;  // a set may straddle lines
+    for (; p < last; p += 64) __builtin_prefetch(p);
+    __builtin_prefetch(last);
   }
   // Whether the line holding `hpa` is present (no state change).
   [[nodiscard]] bool contains(uint64_t hpa) const;
@@ -94,24 +98,26 @@ class HostCache {
 
  private:
   static constexpr uint64_t kValid = 1, kDirty = 2;  // low bits of a tag word (line address)
-  // Index of the way holding `line` in its set, or -1.
-  [[nodiscard]] int64_t find(uint64_t line) const;
-  // Puts `line` in tag word `way` (most recently used; dirty when `dirty`). Returns the line
-  // address of the dirty line it replaced.
-  std::optional<uint64_t> install(size_t way, uint64_t line, bool dirty);
-  // A set's words: its ways' tags, then their stamps (adjacent, so a lookup touches one span).
+  // Index of the word holding `line` in its set (set base `b`), or -1.
+  [[nodiscard]] int64_t find(size_t b, uint64_t line) const;
+  // Makes word `k` of the set at `b` the most recent (the words before it age by one), dirty
+  // as well when `dirty`.
+  void promote(size_t b, size_t k, bool dirty);
+  // Puts `line` first in the set at `b` (dirty when `dirty`); the least recent line (the last
+  // word: an empty one while the set is not full) leaves. Returns its address if it was dirty.
+  std::optional<uint64_t> install(size_t b, uint64_t line, bool dirty);
+  // The index of a set's first word.
   [[nodiscard]] size_t set_base(uint64_t line) const {
     const uint64_t n = line >> 6;
-    return static_cast<size_t>(pow2_ ? n & (sets_ - 1) : n % sets_) * 2 * cfg_.ways;
+    return static_cast<size_t>(pow2_ ? n & (sets_ - 1) : n % sets_) * cfg_.ways;
   }
 
   HostCacheConfig cfg_;
   uint64_t sets_ = 0;
   bool pow2_ = false;
-  // Per set: `ways` tag words (line address | kValid | kDirty), then `ways` access stamps
-  // (larger = more recent; 0 = never used).
+  // Per set: `ways` tag words (line address | kValid | kDirty), most recently used first;
+  // empty words (0) last.
   std::vector<uint64_t> word_;
-  uint64_t clock_ = 0;
   HostCacheStats stats_;
 };
 
