@@ -1,6 +1,7 @@
 #include "timing/dcoh.h"
 
 #include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 namespace cxlsim::timing {
@@ -42,23 +43,36 @@ BackInvalidationStats& BackInvalidationStats::operator+=(const BackInvalidationS
   return *this;
 }
 
-Dcoh::Dcoh(const std::vector<FlitLink*>& roots, Duration root_port, std::vector<Hop> hops,
+Dcoh::Dcoh(const std::vector<FlitLink*>& roots, Duration root_port, const std::vector<Hop>& hops,
            unsigned snoop_filter, DcohCosts costs)
     : runner_(engine_config(roots.size(), snoop_filter)),
-      root_port_(root_port.picoseconds()),
-      hops_(std::move(hops)),
       costs_(costs),
       slot_line_(runner_.config().lines, kNoLine),
       line_free_(runner_.config().lines, 0),
       stats_(roots.size()) {
-  // The flow's own transmitters: a copy of each link, same configuration (slot costs, rate,
-  // latency), used by nothing else (dcoh.h says why).
-  auto copy = [this](const FlitLink* l) {
-    links_.push_back(std::make_unique<FlitLink>(l->name() + " (back-invalidation)", l->config()));
-    return links_.back().get();
-  };
-  for (const FlitLink* r : roots) roots_.push_back(copy(r));
-  for (Hop& h : hops_) h.link = copy(h.link);
+  for (const FlitLink* r : roots) roots_.push_back(Wire{r, root_port.picoseconds(), {}, {}});
+  for (const Hop& h : hops) hops_.push_back(Wire{h.link, h.before.picoseconds(), {}, {}});
+}
+
+int64_t Dcoh::Calendar::reserve(int64_t t, int64_t ser, int64_t now) {
+  while (head_ < busy_.size() && busy_[head_].second <= now) ++head_;
+  if (head_ >= 64 && 2 * head_ >= busy_.size()) {
+    busy_.erase(busy_.begin(), busy_.begin() + static_cast<ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  const auto first = busy_.begin() + static_cast<ptrdiff_t>(head_);
+  auto it =
+      std::upper_bound(first, busy_.end(), t,
+                       [](int64_t v, const std::pair<int64_t, int64_t>& b) { return v < b.first; });
+  if (it != first && std::prev(it)->second > t) t = std::prev(it)->second;
+  for (; it != busy_.end() && it->first < t + ser; ++it) t = std::max(t, it->second);
+  busy_.insert(it, {t, t + ser});
+  return t;
+}
+
+int64_t Dcoh::send(Wire& w, bool down, Msg m, int64_t at, int64_t now) {
+  const int64_t ser = w.link->serialisation_ps(m);
+  return (down ? w.down : w.up).reserve(at, ser, now) + ser + w.link->fixed_ps();
 }
 
 uint16_t Dcoh::slot_of(uint64_t line) {
@@ -82,15 +96,17 @@ int64_t Dcoh::up(uint8_t host, bool data, int64_t ready, int64_t now) {
   const Msg m = data ? Msg::kRespData : Msg::kRespNoData;
   int64_t at = ready;
   for (auto h = hops_.rbegin(); h != hops_.rend(); ++h) {
-    at = h->link->send_ps(Dir::kUp, m, at, now) + h->before.picoseconds();
+    at = send(*h, false, m, at, now) + h->before;
   }
-  return roots_[host]->send_ps(Dir::kUp, m, at, now) + root_port_;
+  Wire& root = roots_[host];
+  return send(root, false, m, at, now) + root.before;
 }
 
 int64_t Dcoh::down(uint8_t host, bool data, int64_t ready, int64_t now) {
   const Msg m = data ? Msg::kReqWriteData : Msg::kReqRead;
-  int64_t at = roots_[host]->send_ps(Dir::kDown, m, ready + root_port_, now);
-  for (const Hop& h : hops_) at = h.link->send_ps(Dir::kDown, m, at + h.before.picoseconds(), now);
+  Wire& root = roots_[host];
+  int64_t at = send(root, true, m, ready + root.before, now);
+  for (Wire& h : hops_) at = send(h, true, m, at + h.before, now);
   return at;
 }
 

@@ -33,7 +33,7 @@ class Accesses final : public Requester {
   explicit Accesses(std::vector<Step> steps) : steps_(std::move(steps)) {}
   void start(System& sys, Duration) override {
     sys_ = &sys;
-    for (size_t i = 0; i < steps_.size(); ++i) sys.schedule(steps_[i].at, this, nullptr);
+    for (const Step& s : steps_) sys.schedule(s.at, this, nullptr);
   }
   void on_event(Request*, Duration) override {
     const Step& s = steps_[next_++];
