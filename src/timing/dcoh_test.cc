@@ -194,6 +194,12 @@ TEST(Dcoh, AFullSnoopFilterBackInvalidatesItsVictims) {
   EXPECT_EQ(h0.writebacks, 0u);
 }
 
+TEST(Dcoh, AHostCacheIsRefused) {
+  Rig rig(true);
+  rig.host.cache.enabled = true;
+  EXPECT_THROW(rig.run({{}, {}}), ValidationError);
+}
+
 TEST(Dcoh, TooManyHostsForOneSharedDevice) {
   Rig rig(true);
   std::vector<std::vector<Accesses::Step>> steps(coherence::kMaxAgents + 1);

@@ -163,6 +163,9 @@ run 0 mlc --max-bandwidth --hosts 2 --same-lines --topology "$SRC/examples/share
   --target mem0 --window-us 10 --json
 num "$(jqv '.hosts[0].back_invalidation.bisnp_inv_received') > 0" ||
   fail "mlc --same-lines: writers of the same lines should invalidate each other: $OUT"
+run 2 mlc --max-bandwidth --hosts 2 --topology "$SRC/examples/shared-hdm-db.toml" --host-cache 1M:8 \
+  --window-us 10
+expect_err "with a host cache is not modelled"
 printf '[[type3]]\nid = "m"\nparent = "rp"\nshared = true\nsnoop_filter = 40000\n' >"$TMP/sf.toml"
 run 2 topology show "$TMP/sf.toml"
 expect_err "snoop_filter"
