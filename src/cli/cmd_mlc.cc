@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/back_invalidation_report.h"
 #include "cli/commands.h"
 #include "cli/plot.h"
 #include "cli/profile_options.h"
@@ -34,6 +35,7 @@ struct MlcOptions {
   std::vector<unsigned> delays;           // --inject-delays; empty: MLC's
   unsigned hosts = 1;                     // --hosts: hosts running the threads at once
   std::vector<std::string> host_targets;  // --host-target HOST=TARGET
+  bool same_lines = false;                // --same-lines
 };
 
 // MLC's bandwidth mixes (--max-bandwidth).
@@ -124,7 +126,11 @@ class HostsRun {
   HostsRun(const MlcOptions& o, std::vector<frontend::MlcHost> hosts,
            const std::vector<std::string>& targets, std::string label, nlohmann::json& j)
       : o_(o), hosts_(std::move(hosts)), targets_(targets), label_(std::move(label)), j_(j) {
-    frontend::split_shared_ranges(hosts_);
+    if (!o_.same_lines) frontend::split_shared_ranges(hosts_);
+    bi_.resize(hosts_.size());
+    const Topology& t = hosts_.front().setup.topology;
+    shared_ =
+        std::any_of(t.type3.begin(), t.type3.end(), [](const Type3Spec& d) { return d.shared; });
     j_["hosts"] = nlohmann::json::array();
     for (size_t i = 0; i < hosts_.size(); ++i) {
       j_["hosts"].push_back(
@@ -138,8 +144,8 @@ class HostsRun {
   }
 
   void idle() {
-    const auto pts =
-        frontend::run_point_hosts(with([](frontend::MlcSetup& h) { h.threads = 0; }), 0);
+    const auto pts = frontend::run_point_hosts(with([](frontend::MlcSetup& h) { h.threads = 0; }),
+                                               0, true, &bi_);
     if (!o_.json) std::cout << "Idle latency (ns)\n";
     for (size_t i = 0; i < pts.size(); ++i) {
       j_["hosts"][i]["idle_latency_ns"] = pts[i].latency_ns;
@@ -157,7 +163,7 @@ class HostsRun {
     }
     for (const Mix& m : kMixes) {
       const auto pts = frontend::run_point_hosts(
-          with([&](frontend::MlcSetup& h) { h = with_mix(h, m); }), 0, false);
+          with([&](frontend::MlcSetup& h) { h = with_mix(h, m); }), 0, false, &bi_);
       double total = 0;
       std::string row;
       for (size_t i = 0; i < pts.size(); ++i) {
@@ -180,7 +186,7 @@ class HostsRun {
         std::cerr << fmt::format("\rcxlsim mlc: {}/{} inject delays", d, delays.size())
                   << std::flush;
       }
-      const auto pts = frontend::run_point_hosts(hosts_, delays[d]);
+      const auto pts = frontend::run_point_hosts(hosts_, delays[d], true, &bi_);
       frontend::MlcPoint& t = totals.emplace_back();
       t.inject_delay = delays[d];
       for (size_t i = 0; i < pts.size(); ++i) {
@@ -204,6 +210,16 @@ class HostsRun {
     }
     if (!o_.json) print_loaded(delays, curves, totals);
     if (!o_.plot.empty()) plot(curves);
+  }
+
+  // With a shared HDM-DB memdev: each host's back-invalidation traffic over every run.
+  void back_invalidation() {
+    if (!shared_) return;
+    if (!o_.json) std::cout << "Back-invalidation (shared HDM-DB memory, all runs):\n";
+    for (size_t i = 0; i < hosts_.size(); ++i) {
+      j_["hosts"][i]["back_invalidation"] = back_invalidation_json(bi_[i]);
+      if (!o_.json) std::cout << "  " << back_invalidation_line(hosts_[i].name, bi_[i]) << "\n";
+    }
   }
 
  private:
@@ -261,6 +277,8 @@ class HostsRun {
 
   const MlcOptions& o_;
   std::vector<frontend::MlcHost> hosts_;
+  std::vector<timing::BackInvalidationStats> bi_;
+  bool shared_ = false;
   const std::vector<std::string>& targets_;
   std::string label_;
   nlohmann::json& j_;
@@ -289,6 +307,7 @@ int run(const MlcOptions& o) {
   if (o.hosts == 0 || o.hosts > 64) return fail("--hosts must be 1..64");
   if (!o.host_targets.empty() && o.topology.empty()) return fail("--host-target needs --topology");
   if (!o.host_targets.empty() && o.hosts < 2) return fail("--host-target needs --hosts 2 or more");
+  if (o.same_lines && o.hosts < 2) return fail("--same-lines needs --hosts 2 or more");
   if (o.hosts > 1 && !o.compare.empty()) {
     return fail("--compare scores one host's curve against a log: not with --hosts");
   }
@@ -371,6 +390,7 @@ int run(const MlcOptions& o) {
     if (o.idle) h.idle();
     if (o.max_bw) h.max_bandwidth();
     if (o.loaded) h.loaded(inject_delays(o));
+    h.back_invalidation();
     if (o.json) std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -515,6 +535,10 @@ void register_mlc(CLI::App& app) {
   cmd->add_option("--host-target", o->host_targets,
                   "HOST=TARGET: what this host measures (as --target; repeatable; default "
                   "--target), e.g. h1=mem1");
+  cmd->add_flag("--same-lines", o->same_lines,
+                "With --hosts: hosts measuring the same target use the same lines (shared "
+                "memory: on a `shared = true` device they meet in its coherence engine) instead "
+                "of disjoint parts");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_option("--plot", o->plot, "Write a PNG plot of the loaded-latency curve (gnuplot)");
   cmd->add_option(

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/app_report.h"
+#include "cli/back_invalidation_report.h"
 #include "cli/commands.h"
 #include "cli/plot.h"
 #include "cli/profile_options.h"
@@ -26,7 +27,7 @@ struct ReplayOptions {
   std::string topology, placement = "all-cxl", plot, model = "app";
   unsigned outstanding = 16;
   double epoch_us = 100;
-  bool json = false, quiet = false, private_caches = false;
+  bool json = false, quiet = false, private_caches = false, same_lines = false;
   bool outstanding_set = false;
   std::string in, out;
   std::vector<std::string> host_traces;   // --host-trace HOST=FILE
@@ -166,6 +167,7 @@ int run_hosts(const ReplayOptions& o) {
   if (!o.trace.empty()) return fail("give either a trace or --host-trace HOST=FILE, not both");
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
   frontend::ReplayConfig c = requests_config(o);
+  c.same_lines = o.same_lines;
   std::vector<std::string> names, files;
   for (const std::string& spec : o.host_traces) {
     const auto eq = spec.find('=');
@@ -228,6 +230,9 @@ int run_hosts(const ReplayOptions& o) {
            {"pages",
             {{"dram", h.dram_pages}, {"cxl", h.cxl_pages}, {"spilled_to_dram", h.spilled_pages}}},
            {"components", components_json(h.components)}});
+      if (!r.back_invalidation.empty()) {
+        j["hosts"][i]["back_invalidation"] = back_invalidation_json(r.back_invalidation[i]);
+      }
     }
     j["shared_components"] = components_json(r.shared);
     j["elapsed_ns"] = r.elapsed_ns;
@@ -239,9 +244,9 @@ int run_hosts(const ReplayOptions& o) {
   }
   std::cout << fmt::format(
       "{} hosts over one fabric ({}; each host's CXL pages in its first region, "
-      "disjoint parts where hosts share it)\n{:<12} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>9}\n",
-      r.hosts.size(), o.placement, "Host", "Requests", "Time us", "GB/s", "Lat mean", "p50", "p99",
-      "max");
+      "{} where hosts share it)\n{:<12} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>9}\n",
+      r.hosts.size(), o.placement, o.same_lines ? "the same lines" : "disjoint parts", "Host",
+      "Requests", "Time us", "GB/s", "Lat mean", "p50", "p99", "max");
   for (size_t i = 0; i < r.hosts.size(); ++i) {
     const auto& h = r.hosts[i];
     std::cout << fmt::format(
@@ -252,6 +257,10 @@ int run_hosts(const ReplayOptions& o) {
   std::cout << fmt::format("{:<12} {:>10} {:>10.3f} {:>10.2f} {:>8.1f}\n\nShared by the hosts:\n",
                            "Total", requests, r.elapsed_ns / 1000.0, total_gbps, mean_latency);
   print_components(r.shared);
+  if (!r.back_invalidation.empty()) std::cout << "\nBack-invalidation (shared HDM-DB memory):\n";
+  for (size_t i = 0; i < r.back_invalidation.size(); ++i) {
+    std::cout << "  " << back_invalidation_line(names[i], r.back_invalidation[i]) << "\n";
+  }
   return 0;
 }
 
@@ -386,6 +395,10 @@ void register_replay(CLI::App& app) {
                   "HOST=SPEC: with --host-trace, a region this host creates (as --region; "
                   "repeatable); a host with none creates --region's or the default ones; CXL "
                   "pages go to the host's first region");
+  cmd->add_flag("--same-lines", o->same_lines,
+                "With --host-trace: hosts with the same first region place their pages in all "
+                "of it (shared memory: on a `shared = true` device they meet in its coherence "
+                "engine) instead of each in a disjoint part");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->add_flag("--quiet", o->quiet,
                 "No progress on stderr (shown only when stderr is a terminal)");
@@ -401,6 +414,7 @@ void register_replay(CLI::App& app) {
       if (!o->host_regions.empty() && o->host_traces.empty()) {
         return fail("--host-region needs --host-trace");
       }
+      if (o->same_lines && o->host_traces.empty()) return fail("--same-lines needs --host-trace");
       if (!o->host_traces.empty()) {
         if (o->model != "requests") {
           return fail("--host-trace runs on --model requests (the app model runs one host)");

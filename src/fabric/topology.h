@@ -107,6 +107,14 @@ struct Type3Spec {
   std::vector<Bytes> dc_regions;
   Bytes dc_block_size = Bytes(2 << 20);  // power of two, >= 64 B; divides every region
   LinkCaps link{};                       // the device's end of its link
+  // HDM-DB (CXL 3.1 §2.2.1, §3.3.3): the device's memory is shared by every host that reaches
+  // it, kept coherent by its DCOH, whose inclusive snoop filter tracks `snoop_filter` lines
+  // (1..kMaxSnoopFilter; a request that needs an entry when all are taken back-invalidates one).
+  // The timing model runs the coherence engine per line for it (docs/coherence.md).
+  bool shared = false;
+  unsigned snoop_filter = kDefaultSnoopFilter;
+  static constexpr unsigned kDefaultSnoopFilter = 16384;
+  static constexpr unsigned kMaxSnoopFilter = 32767;
   bool operator==(const Type3Spec&) const = default;
 };
 

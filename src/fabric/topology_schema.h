@@ -82,6 +82,8 @@ void type3_keys(V& v, const Type3Spec& d) {
   v.backing("lsa", d.lsa_backing);
   v.dc(d.dc_regions, d.dc_block_size);
   v.link(d.link);
+  v.flag("shared", d.shared, false);
+  if (d.shared) v.number("snoop_filter", d.snoop_filter);
 }
 
 template <typename V>

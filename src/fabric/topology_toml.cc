@@ -309,6 +309,10 @@ Type3Spec parse_type3(Element& e) {
   d.dc_regions = e.sizes("dc_regions");
   d.dc_block_size = e.size("dc_block_size", d.dc_block_size);
   d.link = parse_link(e);
+  d.shared = e.boolean("shared", false);
+  d.snoop_filter =
+      e.uint("snoop_filter", Type3Spec::kDefaultSnoopFilter, Type3Spec::kMaxSnoopFilter);
+  if (d.snoop_filter == 0) e.error("snoop_filter", "must be at least 1");
   return d;
 }
 

@@ -281,6 +281,27 @@ TEST(TopologyToml, DcRegionsRoundTrip) {
   EXPECT_NE(e.find("[[type3]] 'mem0': key 'dc_regions'"), std::string::npos) << e;
 }
 
+// shared and snoop_filter ([[type3]], HDM-DB shared by hosts): read, written back only when
+// shared, checked.
+TEST(TopologyToml, SharedHdmDbAndItsSnoopFilter) {
+  std::string text(kSmall);
+  text.replace(text.find("[[type2]]"), 0, "shared = true\nsnoop_filter = 4096\n\n");
+  Topology t = parse_topology_toml(text, "shared.toml");
+  EXPECT_TRUE(t.type3[0].shared);
+  EXPECT_EQ(t.type3[0].snoop_filter, 4096u);
+  EXPECT_EQ(parse_topology_toml(to_toml(t), "again"), t);
+  Topology plain = parse_topology_toml(kSmall, "small.toml");
+  EXPECT_FALSE(plain.type3[0].shared);
+  EXPECT_EQ(plain.type3[0].snoop_filter, Type3Spec::kDefaultSnoopFilter);
+  EXPECT_EQ(to_toml(plain).find("snoop_filter"), std::string::npos);
+  for (const char* bad : {"snoop_filter = 0", "snoop_filter = 32768", "snoop_filter = \"1M\""}) {
+    std::string b(kSmall);
+    b.replace(b.find("[[type2]]"), 0, std::string("shared = true\n") + bad + "\n\n");
+    const std::string e = parse_error(b);
+    EXPECT_NE(e.find("[[type3]] 'mem0': key 'snoop_filter'"), std::string::npos) << e;
+  }
+}
+
 // hdm_decoders (top level) and partitionable ([[type3]]): read, written back only when not the
 // default, checked.
 TEST(TopologyToml, HdmDecodersAndPartitionable) {

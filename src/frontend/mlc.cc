@@ -261,8 +261,9 @@ void split_shared_ranges(std::vector<MlcHost>& hosts) {
   }
 }
 
-std::vector<MlcPoint> run_point_hosts(const std::vector<MlcHost>& hosts, unsigned inject_delay,
-                                      bool with_chaser) {
+std::vector<MlcPoint> run_point_hosts(
+    const std::vector<MlcHost>& hosts, unsigned inject_delay, bool with_chaser,
+    std::vector<timing::BackInvalidationStats>* back_invalidation) {
   if (hosts.empty()) throw ValidationError("no host to run");
   const MlcSetup& first = hosts.front().setup;
   std::vector<HostSpec> specs;
@@ -279,7 +280,11 @@ std::vector<MlcPoint> run_point_hosts(const std::vector<MlcHost>& hosts, unsigne
   mh.run_until(first.warmup + first.window);
   std::vector<MlcPoint> out;
   out.reserve(threads.size());
-  for (const auto& t : threads) out.push_back(t->point(inject_delay));
+  if (back_invalidation != nullptr) back_invalidation->resize(threads.size());
+  for (size_t i = 0; i < threads.size(); ++i) {
+    out.push_back(threads[i]->point(inject_delay));
+    if (back_invalidation != nullptr) (*back_invalidation)[i] += mh.pool().back_invalidation(i);
+  }
   return out;
 }
 

@@ -13,6 +13,7 @@
 
 #include "fabric/region.h"
 #include "fabric/topology.h"
+#include "timing/dcoh.h"
 #include "timing/profile.h"
 
 namespace cxlsim::frontend {
@@ -95,8 +96,11 @@ struct MlcHost {
 // the device, not the lines.
 void split_shared_ranges(std::vector<MlcHost>& hosts);
 // run_point with every host running MLC's threads at once: one point per host, in host order.
-std::vector<MlcPoint> run_point_hosts(const std::vector<MlcHost>& hosts, unsigned inject_delay,
-                                      bool with_chaser = true);
+// `back_invalidation`, when given, has each host's back-invalidation traffic on shared HDM-DB
+// memdevs in the run (timing/dcoh.h) added to its entry (host order; resized to the hosts).
+std::vector<MlcPoint> run_point_hosts(
+    const std::vector<MlcHost>& hosts, unsigned inject_delay, bool with_chaser = true,
+    std::vector<timing::BackInvalidationStats>* back_invalidation = nullptr);
 
 // A measured MLC log (the Inject Delay / Latency / Bandwidth table). Throws ParseError.
 std::vector<MlcPoint> parse_mlc_log(const std::string& text, const std::string& origin);

@@ -244,13 +244,16 @@ HostsReplayResult replay_hosts(const std::vector<HostTrace>& traces, const Repla
   std::map<Key, std::vector<size_t>> by_region;
   for (size_t i = 0; i < traces.size(); ++i) {
     const System& sys = mh.host(i);
-    if (!sys.regions().empty()) by_region[key(sys.regions().front())].push_back(i);
+    if (!sys.regions().empty()) {
+      by_region[cfg.same_lines ? Key{i, 0, {}} : key(sys.regions().front())].push_back(i);
+    }
   }
   for (size_t i = 0; i < traces.size(); ++i) {
     const System& sys = mh.host(i);
     uint64_t base = 0, part = 0;
     if (!sys.regions().empty()) {
-      const auto& sharing = by_region.at(key(sys.regions().front()));
+      const auto& sharing =
+          by_region.at(cfg.same_lines ? Key{i, 0, {}} : key(sys.regions().front()));
       const auto k =
           static_cast<uint64_t>(std::find(sharing.begin(), sharing.end(), i) - sharing.begin());
       part = sys.regions().front().size / sharing.size() / 4096 * 4096;
@@ -280,6 +283,9 @@ HostsReplayResult replay_hosts(const std::vector<HostTrace>& traces, const Repla
   for (const FlitLink* l : mh.pool().shared_links()) add_link(*l, out.elapsed_ns, out.shared);
   for (const FlitLink* l : mh.pool().root_port_links()) {
     add_link(*l, out.elapsed_ns, out.shared, {Dir::kUp});
+  }
+  for (size_t i = 0; mh.pool().has_shared() && i < traces.size(); ++i) {
+    out.back_invalidation.push_back(mh.pool().back_invalidation(i));
   }
   return out;
 }

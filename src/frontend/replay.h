@@ -16,6 +16,7 @@
 #include "frontend/placement.h"
 #include "frontend/replay_reader.h"
 #include "timing/core_caches.h"
+#include "timing/dcoh.h"
 #include "timing/host_cache.h"
 #include "timing/profile.h"
 
@@ -34,6 +35,9 @@ struct ReplayConfig {
   // `cxlsim run` does): only L2 misses (a store's as a read for ownership) and dirty L2 victims
   // (as writes) reach the requester; accesses to a line already fetched merge into it.
   bool private_caches = false;
+  // replay_hosts: hosts with the same first region place their pages in all of it (the same
+  // lines: shared memory) instead of each in a disjoint part.
+  bool same_lines = false;
   std::function<void(uint64_t done, uint64_t total)> progress;  // bytes of trace read
 };
 
@@ -79,11 +83,15 @@ struct HostsReplayResult {
   // downstream ports, each host's root-port link up.
   std::vector<ComponentStat> shared;
   double elapsed_ns = 0;  // until the last host finished
+  // Per host, its back-invalidation traffic on shared HDM-DB memdevs (timing/dcoh.h); empty
+  // when the topology has none.
+  std::vector<timing::BackInvalidationStats> back_invalidation;
 };
 // Replays one trace per host at once over one fabric (timing/multi_host.h): every host has its
 // own requester as replay() has and commits its regions (its own, else `cfg.regions`), and places
 // its pages as `cfg.placement` says in its first region; hosts with the same first region each
-// get an equal, disjoint part of it (they share the devices, not the lines). `cfg.progress` is
+// get an equal, disjoint part of it (they share the devices, not the lines; with
+// `cfg.same_lines` each places its pages in all of it). `cfg.progress` is
 // not called. Throws as replay() does, and ValidationError for no trace.
 HostsReplayResult replay_hosts(const std::vector<HostTrace>& traces, const ReplayConfig& cfg);
 

@@ -75,6 +75,10 @@ class FlitLink final : public LinkModel {
   [[nodiscard]] LinkStats stats(Dir d) const override;
   [[nodiscard]] const std::string& name() const override { return name_; }
   [[nodiscard]] Duration idle_latency(Msg m) const override;
+  // idle_latency's two parts: a message's serialisation (its direction is busy that long) and
+  // the fixed latency after it (port, propagation, one flit), ps.
+  [[nodiscard]] int64_t serialisation_ps(Msg m) const { return ser_ps_[static_cast<int>(m)]; }
+  [[nodiscard]] int64_t fixed_ps() const { return fixed_ps_; }
   [[nodiscard]] const LinkConfig& config() const { return cfg_; }
 
  private:

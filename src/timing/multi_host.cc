@@ -26,6 +26,12 @@ MultiHost::MultiHost(const HostProfile& host, const DeviceProfile& local_dram, B
     : outboxes_(hosts.size()), pool_(host, local_size, topo, device_for, names_of(hosts)) {
   if (hosts.empty()) throw ValidationError("a multi-host model needs at least one host");
   if (hosts.size() > UINT16_MAX) throw ValidationError("too many hosts");
+  if (host.cache.enabled && pool_.has_shared()) {
+    // Its hits would not reach the device's DCOH, nor would its back-invalidations reach it.
+    throw ValidationError(
+        "shared HDM-DB memory (a shared = true device) with a host cache is not modelled: run "
+        "without the host cache");
+  }
   for (size_t i = 0; i < hosts.size(); ++i) {
     hosts_.push_back(
         std::make_unique<System>(host, local_dram, local_size, topo, device_for, hosts[i].regions));

@@ -33,7 +33,8 @@ struct HostSpec {
 class MultiHost {
  public:
   // Every host runs `host` with `local_dram` of `local_size` over `topo` (each memdev's profile
-  // from `device_for`). Throws ValidationError as System does, and when no host is given.
+  // from `device_for`). Throws ValidationError as System does, when no host is given, and for a
+  // host cache with a shared HDM-DB device (dcoh.h: not modelled).
   MultiHost(const HostProfile& host, const DeviceProfile& local_dram, Bytes local_size,
             const Topology& topo,
             const std::function<DeviceProfile(const std::string&)>& device_for,

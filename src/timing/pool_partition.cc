@@ -59,8 +59,23 @@ PoolPartition::PoolPartition(const HostProfile& host, Bytes local_size, const To
       if (it == shared.end()) it = shared.emplace(path[i], make_link("", path, i, t.profile)).first;
       t.hops.push_back(Hop{host.switch_latency, it->second, true});
     }
+    dcoh_.resize(m + 2);
+    const auto spec = std::find_if(topo.type3.begin(), topo.type3.end(),
+                                   [&](const Type3Spec& d) { return d.id == t.name; });
+    if (spec != topo.type3.end() && spec->shared) {
+      if (hosts > coherence::kMaxAgents) {
+        throw ValidationError(fmt::format("{} is shared HDM-DB memory: at most {} hosts share it",
+                                          t.name, coherence::kMaxAgents));
+      }
+      std::vector<FlitLink*> roots;
+      roots.reserve(hosts);
+      for (size_t h = 0; h < hosts; ++h) roots.push_back(up_[h][m + 1]);
+      dcoh_[m + 1] =
+          std::make_unique<Dcoh>(roots, host.root_port_latency, t.hops, spec->snoop_filter);
+    }
     targets_.push_back(std::move(t));
   }
+  dcoh_.resize(targets_.size());
   served_.assign(targets_.size(), std::vector<uint64_t>(hosts, 0));
   int64_t least = INT64_MAX;
   for (const auto& per_host : root) {
@@ -103,7 +118,9 @@ void PoolPartition::serve(const Crossing& c) {
     at = h.link->send_ps(Dir::kDown, dm, at + h.before.picoseconds(), now);
   }
   Crossing back = c;
+  const int64_t reached = at;
   at = serve_at_device(t, c.op, c.media, at, back.arrived);
+  if (Dcoh* d = dcoh_[c.target].get()) at = d->access(c.host, c.op, c.media, reached, at, now, t);
   // The shared hops, then this host's root-port link (its root port's latency is the host's).
   at = answer_up(t, t.hops, c.op, at, now);
   back.t = answer_up(t, {Hop{Duration(), up_[c.host][c.target], false}}, c.op, at, now);
@@ -114,6 +131,14 @@ void PoolPartition::serve(const Crossing& c) {
   }
   ++served_[c.target][c.host];
   out_.send(back);
+}
+
+BackInvalidationStats PoolPartition::back_invalidation(size_t host) const {
+  BackInvalidationStats sum;
+  for (const auto& d : dcoh_) {
+    if (d) sum += d->stats(host);
+  }
+  return sum;
 }
 
 }  // namespace cxlsim::timing

@@ -11,6 +11,7 @@
 // root-port link up later. It touches no host's state.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "fabric/topology.h"
+#include "timing/dcoh.h"
 #include "timing/link.h"
 #include "timing/partition.h"
 #include "timing/profile.h"
@@ -56,6 +58,14 @@ class PoolPartition {
   // Each host's root-port links, named "HOST:PORT->BELOW"; only their up direction is used here
   // (the transmitters at the switch or device end: the hosts' partitions send down).
   [[nodiscard]] const std::vector<const FlitLink*>& root_port_links() const { return root_links_; }
+  // The DCOH of each shared HDM-DB memdev (Type3Spec::shared), by target index; null for the
+  // others (each host's own part of them: no coherence between hosts).
+  [[nodiscard]] const Dcoh* dcoh(size_t target) const { return dcoh_[target].get(); }
+  // Host `host`'s back-invalidation traffic over every shared memdev.
+  [[nodiscard]] BackInvalidationStats back_invalidation(size_t host) const;
+  [[nodiscard]] bool has_shared() const {
+    return std::any_of(dcoh_.begin(), dcoh_.end(), [](const auto& d) { return d != nullptr; });
+  }
   // The shortest time any message takes over a host's root-port link, either way: the
   // conservative lookahead between this partition and the hosts.
   [[nodiscard]] Duration min_crossing() const { return min_crossing_; }
@@ -71,6 +81,7 @@ class PoolPartition {
   std::vector<std::unique_ptr<FlitLink>> links_;
   std::vector<const FlitLink*> shared_links_, root_links_;
   std::vector<std::vector<uint64_t>> served_;
+  std::vector<std::unique_ptr<Dcoh>> dcoh_;
   // Delivered requests in (time, host, sequence) order from pending_[head_] on; a window's
   // deliveries arrive mostly in order, so sorting them and merging beats a heap.
   std::vector<Crossing> pending_, incoming_;

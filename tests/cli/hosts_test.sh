@@ -107,4 +107,67 @@ expect_err "no --host-trace for host 'h3'"
 run 2 replay --model requests "$TMP/t.txt" --host-region h0=window=0,ways=1
 expect_err "--host-region needs --host-trace"
 
+# --- shared HDM-DB memory (examples/shared-hdm-db.toml: mem0 shared, a 16384-line snoop filter)
+# Two hosts reading 20000 lines each, in disjoint parts of mem0: no line is shared, so the only
+# back-invalidation is the snoop filter's: every line past its 16384 entries evicts one entry,
+# held by one host (CXL 3.1 §3.3.3): 40000 - 16384 BISnpInv, each answered.
+shared=(--topology "$SRC/examples/shared-hdm-db.toml"
+  --region window=0,ways=1,granularity=256,targets=mem0,mode=ram --max-outstanding 1024
+  --model requests --json)
+run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" "${shared[@]}"
+[[ $(jqv '[.hosts[].back_invalidation.requests] | join(",")') == 20000,20000 ]] ||
+  fail "shared: requests to shared memory per host: $OUT"
+[[ $(jqv '[.hosts[].back_invalidation.bi_evictions] | add') == 23616 ]] ||
+  fail "shared: snoop filter evictions should be 40000 - 16384: $OUT"
+[[ $(jqv '[.hosts[].back_invalidation.bisnp_inv_received] | add') == 23616 &&
+   $(jqv '[.hosts[].back_invalidation.birsp_sent] | add') == 23616 ]] ||
+  fail "shared: one BISnpInv and one BIRsp per eviction: $OUT"
+[[ $(jqv '[.hosts[].back_invalidation.writebacks] | add') == 0 ]] ||
+  fail "shared: read lines are clean, nothing to write back: $OUT"
+# The same run on unshared memory reports no back-invalidation.
+run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" "${mem0[@]}"
+[[ $(jqv '.hosts[0] | has("back_invalidation")') == false ]] || fail "unshared: back_invalidation"
+run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" --model requests --quiet \
+  --topology "$SRC/examples/shared-hdm-db.toml"
+expect_out "Back-invalidation (shared HDM-DB memory)"
+expect_out "h1: "
+run 0 mlc --max-bandwidth --hosts 2 --topology "$SRC/examples/shared-hdm-db.toml" --target mem0 \
+  --window-us 10 --json
+num "$(jqv '.hosts[1].back_invalidation.bi_evictions') > 0" ||
+  fail "mlc: streams over more lines than the snoop filter holds should evict: $OUT"
+run 0 mlc --max-bandwidth --hosts 2 --topology "$SRC/examples/shared-hdm-db.toml" --target mem1 \
+  --window-us 10
+expect_out "Back-invalidation (shared HDM-DB memory, all runs)"
+# --same-lines: both hosts write the same 4000 lines (fewer than the snoop filter's entries).
+# Per line the second writer takes it from the first (modified): one BISnpInv, one write-back.
+python3 -c "
+with open('$TMP/w.txt', 'w') as f:
+    for i in range(4000): f.write(f'W {0x10000000 + i * 64:x}\\n')
+"
+run 0 replay --host-trace h0="$TMP/w.txt" --host-trace h1="$TMP/w.txt" "${shared[@]}"
+apart=$(jqv '.total.latency_ns.mean')
+[[ $(jqv '[.hosts[].back_invalidation.bisnp_received] | add') == 0 ]] ||
+  fail "shared: disjoint parts should need no snoop: $OUT"
+run 0 replay --host-trace h0="$TMP/w.txt" --host-trace h1="$TMP/w.txt" "${shared[@]}" --same-lines
+[[ $(jqv '[.hosts[].back_invalidation.bisnp_inv_received] | add') == 4000 &&
+   $(jqv '[.hosts[].back_invalidation.writebacks] | add') == 4000 &&
+   $(jqv '[.hosts[].back_invalidation.bi_evictions] | add') == 0 ]] ||
+  fail "shared --same-lines: one ownership change per line: $OUT"
+num "$(jqv '.total.latency_ns.mean') > $apart" ||
+  fail "shared --same-lines: taking lines from another host should cost latency: $OUT"
+run 2 replay --model requests "$TMP/w.txt" --same-lines
+expect_err "--same-lines needs --host-trace"
+run 2 mlc --max-bandwidth --same-lines
+expect_err "--same-lines needs --hosts 2 or more"
+run 0 mlc --max-bandwidth --hosts 2 --same-lines --topology "$SRC/examples/shared-hdm-db.toml" \
+  --target mem0 --window-us 10 --json
+num "$(jqv '.hosts[0].back_invalidation.bisnp_inv_received') > 0" ||
+  fail "mlc --same-lines: writers of the same lines should invalidate each other: $OUT"
+run 2 mlc --max-bandwidth --hosts 2 --topology "$SRC/examples/shared-hdm-db.toml" --host-cache 1M:8 \
+  --window-us 10
+expect_err "with a host cache is not modelled"
+printf '[[type3]]\nid = "m"\nparent = "rp"\nshared = true\nsnoop_filter = 40000\n' >"$TMP/sf.toml"
+run 2 topology show "$TMP/sf.toml"
+expect_err "snoop_filter"
+
 finish hosts_test
