@@ -24,6 +24,7 @@ cleanup() { for p in "${pids[@]}"; do pkill -P "$p" 2> /dev/null; kill "$p" 2> /
 trap cleanup EXIT
 
 serve() {
+  rm -f "$sock"  # a killed server's socket file stays: wait for the new server's own
   "$cxlsim" fm serve "$pool" --state "$st" --socket "$sock" --quiet 2>> "$work/fm.err" &
   fm_pid=$!
   pids+=($fm_pid)
