@@ -106,8 +106,7 @@ int run(const RunOptions& o) {
   frontend::AppModelConfig c;
   o.profiles.configure(c, loaded, o.topology, o.placement, true);
   c.epoch = Duration::ns(o.epoch_us * 1000.0);
-  c.sample_fraction = o.sample;
-  c.sample_window = Duration::ns(o.sample_window_us * 1000.0);
+  c.sampling = frontend::AppSampling::of(o.sample, Duration::ns(o.sample_window_us * 1000.0).picoseconds());
   frontend::AppModelConfig base = c;
   base.placement = frontend::parse_placement("all-dram");
   frontend::AppModel predicted(c), baseline(base);
@@ -127,6 +126,8 @@ int run(const RunOptions& o) {
   s.argv = o.command;
   s.argv[0] = frontend::resolve_program(o.command[0]);
   s.core = c.host.app;
+  s.sampling = c.sampling;
+  s.ps_per_insn = 1000.0 / c.host.app.insns_per_ns;
   const bool progress = show_progress(o.quiet);
   if (progress) {
     s.progress = [](double p, double b, bool running) {

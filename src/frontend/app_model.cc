@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -48,6 +49,30 @@ void AppFeed::close() {
     closed_ = true;
   }
   cv_.notify_all();
+}
+
+bool AppFeed::has(unsigned m, uint32_t thread) const {
+  const auto& q = models_[m].of_thread;
+  return closed_ || (q.size() > thread && !q[thread].empty());
+}
+
+bool AppFeed::ready(unsigned m, uint32_t thread, std::chrono::milliseconds wait) {
+  std::unique_lock<std::mutex> l(mu_);
+  ++waiting_;  // back-pressure must not hold back what this waits for
+  space_.notify_one();
+  const bool r = cv_.wait_for(l, wait, [&] { return has(m, thread); });
+  --waiting_;
+  return r;
+}
+
+void AppFeed::wait_any(unsigned m, const std::vector<uint32_t>& threads) {
+  std::unique_lock<std::mutex> l(mu_);
+  ++waiting_;
+  space_.notify_one();
+  cv_.wait(l, [&] {
+    return std::any_of(threads.begin(), threads.end(), [&](uint32_t t) { return has(m, t); });
+  });
+  --waiting_;
 }
 
 std::shared_ptr<const AppBatch> AppFeed::pop(unsigned m, uint32_t thread) {
@@ -195,11 +220,10 @@ struct AppModel::Impl {
   void stopped(int64_t now) {  // a running core parked or ended
     if (--running == 0) unpark_all(now);
   }
-  // Sampled simulation: detail windows [k * period_ps, k * period_ps + window_ps).
+  // Sampled simulation: whether the plugin samples, and where this model writes the threads'
+  // clocks (null: it does not; only one of the models does).
   bool sampling = false;
-  int64_t window_ps = 0, period_ps = 0;
-  [[nodiscard]] bool in_window(int64_t t) const { return !sampling || t % period_ps < window_ps; }
-  [[nodiscard]] int64_t next_window(int64_t t) const { return (t / period_ps + 1) * period_ps; }
+  AppSampleClocks* clocks = nullptr;
   // Reads and writes each target served between windows (added to its System stats at the end).
   std::vector<uint64_t> sampled_reads, sampled_writes;
 
@@ -254,10 +278,22 @@ class AppCore final : public Requester {
   // where it was, if later).
   void unpark(int64_t now) {
     parked_ = false;
+    win_t_ = std::max(win_t_, now);  // a window's measure starts a quarter after the sleep
     mark_t_ = -1;  // the sleep is no part of the thread's stall per access
     ret_t_ = std::max(ret_t_, now);
     want_wake(ret_t_);
   }
+
+  // Whether the thread, parked in a system call it may sleep in, has gone on in the program (its
+  // next record is there), waiting at most `wait` for it. A thread still asleep in the program
+  // stays parked: the model must not wait for records that may wait for the model (the plugin
+  // holds a thread at the end of each detail window until its clock is written).
+  bool may_resume(std::chrono::milliseconds wait) {
+    if (source_done_ || (batch_ && bi_ < batch_->size())) return true;
+    return m_.feed->ready(m_.model, res_.thread, wait);
+  }
+  bool asleep = false;  // stayed parked once: further checks do not wait
+  [[nodiscard]] uint32_t thread() const { return res_.thread; }
 
   // A system call the thread may sleep in until another thread acts: futex waits, wait4, waitid.
   static bool blocks(uint64_t syscall) {
@@ -270,12 +306,19 @@ class AppCore final : public Requester {
   }
   [[nodiscard]] const AppThreadResult& result() const { return res_; }
 
+  // A new thread's skips start at its creator's rates (its own window may come late).
+  void inherit(const AppCore& parent) {
+    ps_per_line_ = parent.ps_per_line_;
+    ps_per_chained_ = parent.ps_per_chained_;
+    rate_ = parent.rate_;
+  }
   void activate(int64_t now) {
     if (active_) return;
     active_ = true;
     ++m_.running;
     res_.start_ns = static_cast<double>(now) / 1000.0;
     ret_t_ = now;
+    win_t_ = now;
     want_wake(now);
   }
   void complete(System&, Request& r, Duration now) override {
@@ -298,6 +341,10 @@ class AppCore final : public Requester {
   }
 
  private:
+  // Two counts: lines read and written, or the line filter's misses and chained misses.
+  struct Lines {
+    uint64_t read = 0, write = 0;
+  };
   struct Entry {
     AppRecord r;
     uint64_t pos = 0;  // instructions before it, since the thread started
@@ -305,7 +352,9 @@ class AppCore final : public Requester {
     int64_t issued_at = 0, done = 0;
     int64_t not_before = 0;  // dependent reads: the earliest issue (source data + load-to-use)
     bool ready = false;
-    bool skip = false;  // kCompute standing for access records run between detail windows
+    bool skip = false;  // kCompute standing for what ran between detail windows
+    bool window_next = false;  // a skip after which a detail window starts
+    Lines filter;  // a skip: the line filter's misses and chained misses at its end
   };
   struct Stream {
     uint64_t last = ~uint64_t{0}, next = 0, used = 0;
@@ -333,7 +382,7 @@ class AppCore final : public Requester {
       return;
     }
     retire(now);
-    if (finished_) return;
+    if (finished_ || parked_) return;  // parked: its next records may not exist yet
     issue(now);
     retire(now);
     if (front_ == 0 && !q_.empty() && q_.front().skip) jump(now);  // all before it retired
@@ -369,9 +418,11 @@ class AppCore final : public Requester {
   void on_retire(const Entry& e, int64_t t) {
     switch (e.r.kind) {
       case AppKind::kSpawn:
+        m_.core(e.r.addr).inherit(*this);
         m_.core(e.r.addr).activate(t);
         break;
       case AppKind::kExit:
+        add_extrapolated();
         finished_ = true;
         res_.end_ns = static_cast<double>(t) / 1000.0;
         res_.accesses = e.r.addr;
@@ -439,7 +490,7 @@ class AppCore final : public Requester {
       q_.push_back(e);
       return true;
     }
-    if (m_.sampling && is_access(next->kind) && leaves_window(now)) {
+    if (skippable(next->kind) && (phase_ != AppPhase::kDetail || leaves_detail(*next))) {
       fetch_skip(now);
       return true;
     }
@@ -463,6 +514,9 @@ class AppCore final : public Requester {
         source_done_ = true;
         batch_.reset();
         break;
+      case AppKind::kChained:  // a mark in detail: nothing to do
+      case AppKind::kPhase:
+        break;
       default:
         break;
     }
@@ -474,7 +528,9 @@ class AppCore final : public Requester {
   void issue(int64_t now) {
     const HostProfile& h = m_.cfg.host;
     for (;;) {
-      if (front_ == q_.size() && !fetch(now)) return;
+      // Nothing is fetched past a system call the thread may sleep in before it retired: the
+      // thread's next records may wait for other threads' progress in the model.
+      if (front_ == q_.size() && (waits_in_syscall() || !fetch(now))) return;
       Entry& e = q_[front_];
       if (e.skip) return;  // advance() runs it once every entry before it retired
       const AppKind k = e.r.kind;
@@ -515,6 +571,10 @@ class AppCore final : public Requester {
       count_issue(e, now);
       ++front_;
     }
+  }
+
+  [[nodiscard]] bool waits_in_syscall() const {
+    return !q_.empty() && q_.back().r.kind == AppKind::kSyscall && blocks(q_.back().r.addr);
   }
 
   // Whether read number `seq` (issued, earlier in program order) still waits for its data.
@@ -558,6 +618,7 @@ class AppCore final : public Requester {
       m_.sys->schedule(Duration::ps(now) + m_.llc->config().hit_latency, this, r);
       return;
     }
+    count_line(hpa, false);
     Request* r = m_.sys->alloc(id());
     r->op = Op::kRead;
     r->hpa = hpa;
@@ -577,6 +638,7 @@ class AppCore final : public Requester {
   }
 
   void write_back(uint64_t hpa) {
+    count_line(hpa, true);
     Request* w = m_.sys->alloc(id());
     w->op = Op::kWrite;
     w->hpa = hpa;
@@ -594,7 +656,7 @@ class AppCore final : public Requester {
           Entry& e = q_[static_cast<size_t>(pf->waiter) - base_];
           e.ready = true;
           e.done = now;
-          m_.out.latency.add(static_cast<double>(now - e.issued_at) / 1000.0);
+          add_latency(now - e.issued_at);
           pf->line = 0;
         }
       }
@@ -607,70 +669,190 @@ class AppCore final : public Requester {
       Entry& e = q_[static_cast<size_t>(tag) - base_];
       e.ready = true;
       e.done = now;
-      m_.out.latency.add(static_cast<double>(now - e.issued_at) / 1000.0);
+      add_latency(now - e.issued_at);
     }
     top_up(now);
     advance(now);
   }
 
-  // ---- sampled simulation (AppModelConfig::sample_fraction) ----
-
-  // Whether the thread, about to fetch at `now`, is past its detail window and has a measured
-  // memory stall per access to run on with (it ends that window's measurement: the time since
-  // the mark beyond the issued instructions' own, over the accesses issued since).
-  bool leaves_window(int64_t now) {
-    if (m_.in_window(std::max(now, ret_t_))) return false;
-    if (mark_t_ >= 0 && issued_accesses_ > mark_accesses_) {
-      const int64_t stall = now - mark_t_ - span(issued_I_ - mark_I_);
-      stall_per_access_ = static_cast<double>(std::max<int64_t>(0, stall)) /
-                          static_cast<double>(issued_accesses_ - mark_accesses_);
-      measured_ = true;
-    }
-    mark_t_ = -1;
-    return measured_;
+  void add_latency(int64_t ps) {
+    m_.out.latency.add(static_cast<double>(ps) / 1000.0);
+    lat_sum_ += ps;
+    ++lat_n_;
   }
 
-  // The measured part of a detail window starts at the first issue after its first quarter (the
-  // queues refill in it); accesses and instructions are counted as they issue, and the measure
-  // runs from that issue to a later one.
+  // ---- sampled simulation (AppModelConfig::sampling) ----
+
+  static bool skippable(AppKind k) {
+    return is_access(k) || k == AppKind::kPhase || k == AppKind::kChained ||
+           k == AppKind::kTouch || k == AppKind::kCompute;
+  }
+  // A detail window ends at a mark of another phase (its kChained record comes first).
+  [[nodiscard]] bool leaves_detail(const AppRecord& r) const {
+    const AppRecord* n = &r;
+    if (r.kind == AppKind::kChained) {
+      if (bi_ + 1 >= batch_->size()) return true;  // the plugin writes both in one batch
+      n = &(*batch_)[bi_ + 1];
+    }
+    return n->kind == AppKind::kPhase && n->dep != static_cast<uint16_t>(AppPhase::kDetail);
+  }
+
+  // The measured part of a detail window starts at the first issue a quarter of a window after
+  // it began (the queues refill in that quarter) and runs to the issue at which it ends.
   void count_issue(const Entry& e, int64_t now) {
     if (!m_.sampling) return;
     issued_I_ = e.pos;
-    if (is_access(e.r.kind)) ++issued_accesses_;
-    if (mark_t_ < 0 && m_.in_window(now) && now % m_.period_ps >= m_.window_ps / 4) {
+    if (mark_t_ < 0 && phase_ == AppPhase::kDetail &&
+        now >= win_t_ + m_.cfg.sampling.window_ps / 4) {
       mark_t_ = now;
       mark_I_ = issued_I_;
-      mark_accesses_ = issued_accesses_;
     }
   }
 
-  // Consumes access records into one skip entry until the thread's projected time reaches the
-  // next window or a record that is not an access comes (at least one record).
+  // The window ends (its last record fetched at `now`; the line filter's counts so far): the
+  // memory stall over its measured part, split into what a chained miss costs (the window's mean
+  // load latency, or less if the stall is smaller) and what any other miss costs; and the memory
+  // traffic per miss over all of it. The skips until the next window run at these.
+  void end_window(uint64_t lines, uint64_t chained, int64_t now, uint64_t start) {
+    const uint64_t l = lines - std::min(lines, win_filter_.read);
+    const uint64_t c = std::min(l, chained - std::min(chained, win_filter_.write));
+    if (lat_n_ > 0) ps_per_chained_ = static_cast<double>(lat_sum_) / static_cast<double>(lat_n_);
+    if (mark_t_ >= 0 && issued_I_ > mark_I_ && issued_I_ > win_I_) {
+      // Misses are counted per window: the measured part's share by instructions.
+      const double share = static_cast<double>(issued_I_ - mark_I_) /
+                           static_cast<double>(issued_I_ - win_I_);
+      const auto stall =
+          static_cast<double>(std::max<int64_t>(0, now - mark_t_ - span(issued_I_ - mark_I_)));
+      const double cm = static_cast<double>(c) * share, om = static_cast<double>(l - c) * share;
+      // A rate is taken from enough misses only (a few over a long stretch say little).
+      if (cm >= kMinMisses) ps_per_chained_ = std::min(ps_per_chained_, stall / cm);
+      if (om >= kMinMisses) ps_per_line_ = std::max(0.0, stall - cm * ps_per_chained_) / om;
+    }
+    mark_t_ = -1;
+    if (l > 0) {
+      const auto a = static_cast<double>(l);
+      for (size_t t = 0; t < win_lines_.size(); ++t) {
+        rate_[t] = {static_cast<double>(win_lines_[t].read) / a,
+                    static_cast<double>(win_lines_[t].write) / a};
+      }
+      record_rate_ = {static_cast<double>(res_.reads - win_res_.reads) / a,
+                      static_cast<double>(res_.ownership - win_res_.ownership) / a,
+                      static_cast<double>(res_.writebacks - win_res_.writebacks) / a};
+    }
+    publish_clock(start, lines, chained, std::max(now, ret_t_));
+  }
+
+  static constexpr double kMinMisses = 64;
+
+  // Time of a stretch outside detail: `insns` instructions, `lines` misses, `chained` of them.
+  [[nodiscard]] int64_t skip_time(uint64_t insns, uint64_t lines, uint64_t chained) const {
+    const uint64_t c = std::min(chained, lines);
+    return span(insns) + round_nonnegative(static_cast<double>(lines - c) * ps_per_line_ +
+                                           static_cast<double>(c) * ps_per_chained_);
+  }
+
+  // The thread's clock for the plugin: at `insns` instructions and the line filter's counts it
+  // is at `t` (where the skip that follows starts), and runs on at the profile's rate plus the
+  // measured stalls per miss: the skip's own time, so the plugin's clock and the model agree.
+  void publish_clock(uint64_t insns, uint64_t lines, uint64_t chained, int64_t t) {
+    if (m_.clocks == nullptr || res_.thread >= kAppClockThreads) return;
+    AppSampleClock& c = m_.clocks->thread[res_.thread];
+    const uint64_t v = c.version.load(std::memory_order_relaxed);
+    c.version.store(v + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    c.insns.store(insns, std::memory_order_relaxed);
+    c.lines.store(lines, std::memory_order_relaxed);
+    c.chained.store(chained, std::memory_order_relaxed);
+    c.at_ps.store(t, std::memory_order_relaxed);
+    c.ps_per_insn.store(m_.ps_per_insn, std::memory_order_relaxed);
+    c.ps_per_line.store(ps_per_line_, std::memory_order_relaxed);
+    c.ps_per_chained.store(ps_per_chained_, std::memory_order_relaxed);
+    c.version.store(v + 2, std::memory_order_release);
+  }
+
+  // A window begins at `t` with the line filter's counts `filter` so far (its first entry is
+  // next).
+  void start_window(int64_t t, Lines filter) {
+    win_t_ = t;
+    win_I_ = ret_I_;
+    win_filter_ = filter;
+    win_res_ = res_;
+    for (auto& l : win_lines_) l = {};
+    lat_sum_ = 0;
+    lat_n_ = 0;
+  }
+
+  // Consumes what ran outside detail windows into one skip entry: up to the mark that starts a
+  // window, or the next record that is not an access, a touch or a mark. Its time: the
+  // instructions at the profile's rate plus its loads and stores at the measured stall.
   void fetch_skip(int64_t now) {
     const int64_t t0 = std::max(now, ret_t_);
-    const int64_t until = m_.next_window(t0);
     const uint64_t start = pos_;
-    uint64_t n = 0;
-    for (const AppRecord* r = peek(); r != nullptr && is_access(r->kind); r = peek()) {
-      if (n > 0 && t0 + skip_time(pos_ + r->insns - start, n + 1) > until) break;
+    Lines skipped, warm;  // the line filter's misses (read) and chained ones (write) per phase
+    bool window_next = false;
+    for (const AppRecord* r = peek(); r != nullptr && skippable(r->kind); r = peek()) {
       pos_ += r->insns;
       ++bi_;
-      ++n;
-      prefetch_ahead();
-      skip_access(*r);
+      if (r->kind == AppKind::kChained) {
+        chained_next_ = r->addr;
+      } else if (r->kind == AppKind::kPhase) {
+        const Lines d{r->addr - std::min(r->addr, mark_.read),
+                      chained_next_ - std::min(chained_next_, mark_.write)};
+        if (phase_ == AppPhase::kDetail) {
+          end_window(r->addr, chained_next_, now, start);
+        } else {
+          Lines& into = phase_ == AppPhase::kSkip ? skipped : warm;
+          into.read += d.read;
+          into.write += d.write;
+        }
+        mark_ = {std::max(mark_.read, r->addr), std::max(mark_.write, chained_next_)};
+        phase_ = static_cast<AppPhase>(r->dep);
+        if (phase_ == AppPhase::kDetail) {
+          window_next = true;
+          break;
+        }
+      } else if (r->kind == AppKind::kTouch) {
+        m_.place->map(r->addr * 64);
+      } else if (is_access(r->kind)) {
+        prefetch_ahead();
+        skip_access(*r);
+      }
     }
+    extrapolate(skipped.read);
     Entry e;
     e.r.kind = AppKind::kCompute;
     e.skip = true;
+    e.window_next = window_next;
+    e.filter = mark_;
     e.pos = pos_;
-    e.seq = n;         // access records it stands for
-    e.issued_at = t0;  // its first record would have issued then
-    // Done when the record after it may issue: one stall more than its own records take (a
-    // chain of dependent loads waits for its last skipped load; for independent accesses this is
-    // one access in a window's thousands).
-    e.done = t0 + skip_time(pos_ - start, n + 1);
+    e.issued_at = t0;
+    e.done = t0 + skip_time(pos_ - start, skipped.read + warm.read, skipped.write + warm.write);
     issued_I_ = pos_;
     q_.push_back(e);
+  }
+
+  // The memory traffic of `lines` skipped misses of the line filter, at the last window's
+  // rates (whole lines; the fractions carry over).
+  void extrapolate(uint64_t lines) {
+    if (lines == 0) return;
+    const auto a = static_cast<double>(lines);
+    for (size_t t = 0; t < rate_.size(); ++t) {
+      carry_[t].read += a * rate_[t].read;
+      carry_[t].write += a * rate_[t].write;
+      const auto r = static_cast<uint64_t>(carry_[t].read);
+      const auto w = static_cast<uint64_t>(carry_[t].write);
+      carry_[t].read -= static_cast<double>(r);
+      carry_[t].write -= static_cast<double>(w);
+      m_.sampled_reads[t] += r;
+      m_.sampled_writes[t] += w;
+      skip_bytes_[t] += (r + w) * 64;
+    }
+    for (size_t i = 0; i < 3; ++i) extra_records_[i] += a * record_rate_[i];
+  }
+  void add_extrapolated() {
+    res_.reads += static_cast<uint64_t>(std::llround(extra_records_[0]));
+    res_.ownership += static_cast<uint64_t>(std::llround(extra_records_[1]));
+    res_.writebacks += static_cast<uint64_t>(std::llround(extra_records_[2]));
   }
 
   // The LLC set of the access record a few ahead in the batch, towards the host's caches: the
@@ -705,16 +887,18 @@ class AppCore final : public Requester {
     if (!t.hit && r.kind != AppKind::kWriteback) skip_memory(hpa, false);
     if (t.victim) skip_memory(*t.victim, true);
   }
+  // A line the thread's detail window sent to memory (its traffic per load and store).
+  void count_line(uint64_t hpa, bool write) {
+    if (!m_.sampling || phase_ != AppPhase::kDetail) return;
+    auto& l = win_lines_[m_.sys->target_of(hpa)];
+    ++(write ? l.write : l.read);
+  }
   void skip_memory(uint64_t hpa, bool write) {
     const uint16_t t = m_.sys->target_of(hpa);
     ++(write ? m_.sampled_writes : m_.sampled_reads)[t];
     skip_bytes_[t] += 64;
   }
 
-  // Time a skip of `insns` instructions and `accesses` access records takes.
-  [[nodiscard]] int64_t skip_time(uint64_t insns, uint64_t accesses) const {
-    return span(insns) + round_nonnegative(static_cast<double>(accesses) * stall_per_access_);
-  }
 
   // The skip entry at the head: every entry before it has retired. The thread runs its
   // instructions at the profile's rate plus the measured stall per access; its memory traffic
@@ -734,6 +918,7 @@ class AppCore final : public Requester {
     ret_t_ = t1;
     ret_I_ = e.pos;
     mark_t_ = -1;  // entries before the skip may have set it after the window ended
+    if (e.window_next) start_window(t1, e.filter);
     q_.pop_front();
     ++base_;
     want_wake(t1);
@@ -795,15 +980,36 @@ class AppCore final : public Requester {
   int64_t wake_at_ = -1;
   uint64_t calls_ = 0;
   uint64_t rng_ = 0x5eed;  // think-time jitter (deterministic)
-  // Sampled simulation: where the measured part of the current window began (-1: not yet), the
-  // memory stall per access record measured in the last window, and the pending skip's bytes.
+  // Sampled simulation: the phase the records are in, the loads and stores at the last mark,
+  // where the current window began (time, instructions, loads and stores, the thread's counts),
+  // where its measured part began (-1: not yet), the position of the last entry issued, the
+  // memory stall per load or store measured in the last window, and the pending skip's bytes.
+  AppPhase phase_ = AppPhase::kDetail;
+  Lines mark_;                 // the line filter's counts at the last mark
+  uint64_t chained_next_ = 0;  // the chained count of the mark that follows
+  int64_t win_t_ = 0;
+  uint64_t win_I_ = 0;
+  Lines win_filter_;
+  AppThreadResult win_res_;
+  int64_t lat_sum_ = 0;  // the window's demand reads' latencies, and how many
+  uint64_t lat_n_ = 0;
   int64_t mark_t_ = -1;
-  uint64_t mark_I_ = 0, mark_accesses_ = 0;
-  uint64_t issued_I_ = 0,
-           issued_accesses_ = 0;  // position of the last entry issued; accesses issued
-  double stall_per_access_ = 0;
-  bool measured_ = false;
+  uint64_t mark_I_ = 0;
+  uint64_t issued_I_ = 0;
+  double ps_per_line_ = 0, ps_per_chained_ = 0;
   std::vector<uint64_t> skip_bytes_;  // per target
+  // Per target: lines the window read and wrote, and per line filter miss (rates) and the
+  // fractions of lines the skips have not counted yet (carry).
+  struct Rates {
+    double read = 0, write = 0;
+  };
+  std::vector<Lines> win_lines_ = std::vector<Lines>(m_.sys->targets().size());
+  std::vector<Rates> rate_ = std::vector<Rates>(m_.sys->targets().size());
+  std::vector<Rates> carry_ = std::vector<Rates>(m_.sys->targets().size());
+  // The thread's records below the L2 per load and store (reads, ownership, write-backs) in the
+  // last window, and the skips' share of them.
+  std::array<double, 3> record_rate_ = {};
+  std::array<double, 3> extra_records_ = {};
   // When recently retired reads' data came back, by read number (dependencies reach back at
   // most this far among reads still relevant; older ones were back long ago).
   static constexpr size_t kRetiredDone = 256;
@@ -844,15 +1050,7 @@ AppModel::Impl::Impl(AppModelConfig c) : cfg(std::move(c)) {
   window_insns =
       static_cast<uint64_t>(cfg.host.ooo_window.nanoseconds() * cfg.host.app.insns_per_ns);
   epoch_ps = std::max<int64_t>(1, cfg.epoch.picoseconds());
-  if (!(cfg.sample_fraction > 0 && cfg.sample_fraction <= 1)) {
-    throw ValidationError(
-        fmt::format("the sampled fraction must lie in (0, 1], not {}", cfg.sample_fraction));
-  }
-  sampling = cfg.sample_fraction < 1;
-  window_ps = cfg.sample_window.picoseconds();
-  if (sampling && window_ps <= 0) throw ValidationError("the sample window must be positive");
-  period_ps = std::max<int64_t>(window_ps + 1,
-                                std::llround(static_cast<double>(window_ps) / cfg.sample_fraction));
+  sampling = cfg.sampling.enabled();
   sampled_reads.assign(sys->targets().size(), 0);
   sampled_writes.assign(sys->targets().size(), 0);
   for (unsigned i = 0; i < cfg.max_threads; ++i) {
@@ -870,12 +1068,27 @@ void AppModel::Impl::park(AppCore* c, int64_t now) {
   stopped(now);
 }
 
+// A parked thread goes on when it has gone on in the program: its next record came (within a
+// few milliseconds the first time, for a thread the kernel woke just now), or, when no thread
+// runs any more, once one of them has.
 void AppModel::Impl::unpark_all(int64_t now) {
-  if (parked.empty()) return;
-  std::vector<AppCore*> wake;
-  wake.swap(parked);
-  running += static_cast<unsigned>(wake.size());
-  for (AppCore* c : wake) c->unpark(now);
+  constexpr std::chrono::milliseconds kWake{5};
+  while (!parked.empty()) {
+    std::vector<AppCore*> wake;
+    wake.swap(parked);
+    std::vector<AppCore*> go;
+    for (AppCore* c : wake) {
+      const bool on = c->may_resume(c->asleep ? std::chrono::milliseconds(0) : kWake);
+      c->asleep = !on;
+      (on ? go : parked).push_back(c);
+    }
+    running += static_cast<unsigned>(go.size());
+    for (AppCore* c : go) c->unpark(now);
+    if (running > 0 || parked.empty()) return;
+    std::vector<uint32_t> threads;
+    for (AppCore* c : parked) threads.push_back(c->thread());
+    feed->wait_any(model, threads);
+  }
 }
 
 AppCore& AppModel::Impl::core(uint64_t thread) {
@@ -916,6 +1129,7 @@ AppResult AppModel::Impl::run(AppFeed& f, unsigned m) {
 AppModel::AppModel(const AppModelConfig& cfg) : impl_(std::make_unique<Impl>(cfg)) {}
 AppModel::~AppModel() = default;
 AppResult AppModel::run(AppFeed& feed, unsigned m) { return impl_->run(feed, m); }
+void AppModel::publish_clocks(AppSampleClocks* clocks) { impl_->clocks = clocks; }
 double AppModel::progress_ns() const {
   return static_cast<double>(impl_->progress_ps.load(std::memory_order_relaxed)) / 1000.0;
 }

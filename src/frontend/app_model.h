@@ -12,6 +12,7 @@
 // model blocks only when the thread it must simulate next has sent nothing yet.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -23,6 +24,7 @@
 
 #include "fabric/region.h"
 #include "fabric/topology.h"
+#include "frontend/app_sampling.h"
 #include "frontend/app_trace.h"
 #include "frontend/histogram.h"
 #include "frontend/placement.h"
@@ -45,6 +47,10 @@ class AppFeed {
   void close();
   // Model `m`'s next batch of `thread`: blocks until one is there; null once closed and empty.
   std::shared_ptr<const AppBatch> pop(unsigned m, uint32_t thread);
+  // Whether pop(m, thread) would return at once, waiting at most `wait` for it.
+  bool ready(unsigned m, uint32_t thread, std::chrono::milliseconds wait);
+  // Waits until pop(m, t) would return at once for one of `threads`.
+  void wait_any(unsigned m, const std::vector<uint32_t>& threads);
   // Batches queued for any model, in records (for progress and back-pressure reports).
   [[nodiscard]] uint64_t records_in() const { return records_in_; }
 
@@ -54,6 +60,7 @@ class AppFeed {
     uint64_t consumed = 0;  // records popped
   };
   [[nodiscard]] uint64_t backlog() const;  // records the slowest model has not popped (mu_ held)
+  [[nodiscard]] bool has(unsigned m, uint32_t thread) const;  // mu_ held
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Queues> models_;
@@ -77,15 +84,14 @@ struct AppModelConfig {
   PlacementPolicy placement;
   Duration epoch = Duration::ns(100000);  // width of a time-series bin (simulated)
   unsigned max_threads = 1024;
-  // Sampled simulation (docs/app_mode.md#sampling). Detail windows of `sample_window`
-  // simulated time start every sample_window / sample_fraction. Inside them every record goes
-  // through the cores and the timing System; between them a thread's access records still
-  // place pages, warm the LLC and count towards each memory's reads and writes, but take no
-  // simulated time of their own: the thread runs them at the time per instruction it had in the
-  // measured part of its last window (after the first quarter, which lets queues refill).
-  // 1 = every record in detail.
-  double sample_fraction = 1.0;
-  Duration sample_window = Duration::ns(20000);
+  // Sampled simulation (app_sampling.h, docs/app_mode.md#sampled-simulation): the schedule
+  // the plugin was given. The records' kPhase marks decide what runs in detail; in a detail
+  // window every record goes through the cores and the timing System. Outside, warm records
+  // place pages and warm the LLC, touches place pages, and the thread runs its instructions at
+  // the profile's rate plus, per load and store, the memory stall measured in the measured part
+  // of its last window (after the window's first quarter, which lets queues refill); the
+  // skipped loads and stores count towards each memory's traffic at that window's rates.
+  AppSampling sampling;
 };
 
 struct AppThreadResult {
@@ -124,6 +130,9 @@ class AppModel {
   explicit AppModel(const AppModelConfig& cfg);
   ~AppModel();
   AppResult run(AppFeed& feed, unsigned m);
+  // Sampled simulation: this model writes each thread's clock there at the end of each of its
+  // windows (the plugin places the windows by them). Call before run().
+  void publish_clocks(AppSampleClocks* clocks);
   // Simulated time reached so far (ns); any thread may read it.
   [[nodiscard]] double progress_ns() const;
 

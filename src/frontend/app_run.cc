@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,8 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <memory>
+#include <new>
 #include <thread>
 
 #include "spec/error.h"
@@ -73,10 +76,41 @@ std::string resolve_program(const std::string& name) {
 
 namespace {
 
-std::string plugin_arg(const AppRunSetup& s, int fd) {
-  return fmt::format("{},fd={},l1={}:{},l2={}:{}", s.plugin, fd, s.core.l1d_size.value(),
-                     s.core.l1d_ways, s.core.l2_size.value(), s.core.l2_ways);
+std::string plugin_arg(const AppRunSetup& s, int fd, int clocks_fd) {
+  std::string a = fmt::format("{},fd={},l1={}:{},l2={}:{}", s.plugin, fd, s.core.l1d_size.value(),
+                              s.core.l1d_ways, s.core.l2_size.value(), s.core.l2_ways);
+  if (clocks_fd >= 0) {
+    a += fmt::format(",sample={}:{}:{}:{},clocks={}", s.sampling.window_ps, s.sampling.period_ps,
+                     s.sampling.warm_ps, s.ps_per_insn, clocks_fd);
+  }
+  return a;
 }
+
+// The threads' clocks of a sampled run, in shared memory the plugin maps too (app_sampling.h).
+class SharedClocks {
+ public:
+  SharedClocks() {
+    fd_ = ::memfd_create("cxlsim-clocks", MFD_CLOEXEC);
+    if (fd_ < 0 || ::ftruncate(fd_, sizeof(AppSampleClocks)) != 0) {
+      throw ValidationError(fmt::format("shared clocks: {}", std::strerror(errno)));
+    }
+    void* p = ::mmap(nullptr, sizeof(AppSampleClocks), PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (p == MAP_FAILED) throw ValidationError(fmt::format("shared clocks: {}", std::strerror(errno)));
+    clocks_ = new (p) AppSampleClocks();
+  }
+  ~SharedClocks() {
+    ::munmap(clocks_, sizeof(AppSampleClocks));
+    ::close(fd_);
+  }
+  SharedClocks(const SharedClocks&) = delete;
+  SharedClocks& operator=(const SharedClocks&) = delete;
+  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] AppSampleClocks* clocks() const { return clocks_; }
+
+ private:
+  int fd_ = -1;
+  AppSampleClocks* clocks_ = nullptr;
+};
 
 }  // namespace
 
@@ -86,8 +120,14 @@ AppRunOutcome run_app(const AppRunSetup& s, AppModel& predicted, AppModel& basel
     throw ValidationError(fmt::format("pipe: {}", std::strerror(errno)));
   }
   ::fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
+  std::unique_ptr<SharedClocks> clocks;
+  if (s.sampling.enabled()) {
+    clocks = std::make_unique<SharedClocks>();
+    predicted.publish_clocks(clocks->clocks());
+  }
+  const int clocks_fd = clocks ? clocks->fd() : -1;
   // Everything the child needs is built before fork (no allocation after it).
-  std::vector<std::string> args = {s.qemu, "-plugin", plugin_arg(s, fds[1])};
+  std::vector<std::string> args = {s.qemu, "-plugin", plugin_arg(s, fds[1], clocks_fd)};
   args.insert(args.end(), s.argv.begin(), s.argv.end());
   std::vector<char*> cargs;
   cargs.reserve(args.size());
@@ -97,6 +137,7 @@ AppRunOutcome run_app(const AppRunSetup& s, AppModel& predicted, AppModel& basel
   if (pid < 0) throw ValidationError(fmt::format("fork: {}", std::strerror(errno)));
   if (pid == 0) {
     ::fcntl(fds[1], F_SETFD, 0);  // the plugin's end stays open across exec
+    if (clocks_fd >= 0) ::fcntl(clocks_fd, F_SETFD, 0);
     ::execv(s.qemu.c_str(), cargs.data());
     const char msg[] = "cxlsim: error: cannot execute QEMU\n";
     [[maybe_unused]] const auto w = ::write(2, msg, sizeof msg - 1);

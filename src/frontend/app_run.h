@@ -23,6 +23,10 @@ struct AppRunSetup {
   std::string plugin;             // cxlsim-run-plugin.so
   std::vector<std::string> argv;  // program (resolved) and its arguments
   timing::AppCoreConfig core;     // private caches the plugin filters with
+  // Sampled simulation: the schedule (not enabled: every access observed) and the profile's
+  // time per instruction, the clocks' rate until the model measured one.
+  AppSampling sampling;
+  double ps_per_insn = 0;
   // Called about every 200 ms with the simulated time each model reached (ns) and whether the
   // program still runs.
   std::function<void(double predicted_ns, double baseline_ns, bool running)> progress;

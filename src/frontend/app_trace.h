@@ -24,6 +24,12 @@ enum class AppKind : uint8_t {
   kExit = 6,        // the thread ended; `addr` = loads and stores it made in all
   kFork = 7,        // the process forked (addr = 0) or exec'ed (addr = 1): children unobserved
   kCompute = 8,     // no access: only carries insns (when a gap overflows 32 bits)
+  // Sampled simulation (app_sampling.h): the thread enters phase `dep` (an AppPhase) or, with the
+  // phase it is in, marks a point before a record that is not an access; `addr` = its line
+  // filter's misses so far. Always right after a kChained record.
+  kPhase = 9,
+  kTouch = 10,    // between detail windows: the first access to a page, to line `addr`
+  kChained = 11,  // the line filter's chained misses so far (`addr`), for the kPhase after it
 };
 
 struct AppRecord {

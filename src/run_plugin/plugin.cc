@@ -6,6 +6,11 @@
 // between, is buffered per thread and written to pipe `fd` in batches (frontend/app_trace.h),
 // one lock per batch. cxlsim's model reads the pipe.
 //
+// Sampled simulation (frontend/app_sampling.h; `sample=WINDOW_PS:PERIOD_PS:WARM_PS:PS_PER_INSN`
+// and `clocks=FD`, the model's shared clocks): each thread is observed in full only in its detail
+// and warm phases; in between, a load or store is only counted and a page's first touch sent.
+// The phase follows the thread's clock, checked every 16 blocks.
+//
 // A load that misses the L2 is marked dependent when its address lies within 64 bytes after
 // the 8-byte value an earlier L2-missing load of the same thread returned (a pointer chase:
 // the core cannot issue it before that data is back). User-mode QEMU maps guest memory at the
@@ -18,8 +23,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <thread>
+
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +39,7 @@
 #include <string>
 #include <utility>
 
+#include "frontend/app_sampling.h"
 #include "frontend/app_trace.h"
 #include "run_plugin/qemu_plugin_api.h"
 #include "timing/core_caches.h"
@@ -43,13 +55,18 @@ namespace {
 
 using cxlsim::frontend::AppBatchHeader;
 using cxlsim::frontend::AppKind;
+using cxlsim::frontend::AppPhase;
 using cxlsim::frontend::AppRecord;
+using cxlsim::frontend::AppSampleClock;
+using cxlsim::frontend::AppSampleClocks;
+using cxlsim::frontend::AppSampling;
 using cxlsim::timing::CoreCaches;
 
 // Records per batch: 16384 (256 KiB) makes one write() per 256 KiB of records.
 constexpr size_t kBatch = 16384;
 constexpr unsigned kMaxVcpus = 4096;
 constexpr unsigned kDepSlots = 256;  // recent L2-missing loads' values, direct-mapped by line
+constexpr unsigned kPageBits = 35;   // pages of a 47-bit user address space (the touched bitmap)
 
 // x86-64 Linux system call numbers the plugin reacts to.
 // clone3 keeps its flags in memory: it is taken for a thread (glibc creates threads with it).
@@ -75,6 +92,18 @@ struct Thread {
   uint64_t seq = 0;  // records of kind kRead emitted (dependency distances count these)
   bool exited = false;
   bool forking = false;  // in fork/vfork/clone without CLONE_VM
+  // Sampled simulation: the phase, the last page touched in a skip, and the clock (a copy of
+  // the model's for this thread, `version` ~0 until the model wrote one).
+  AppPhase phase = AppPhase::kDetail;
+  uint64_t last_page = ~uint64_t{0};
+  unsigned tick = 0;
+  uint64_t clock_version = ~uint64_t{0};
+  uint64_t clock_insns = 0, clock_lines = 0, clock_chained = 0;
+  double clock_at = 0, ps_per_insn = 0, ps_per_line = 0, ps_per_chained = 0;
+  // The line filter (app_sampling.h): line + 1 per slot, its misses, the chained ones, and the
+  // value the last missing 8-byte load read (0: none).
+  uint64_t filter[cxlsim::frontend::kLineFilter] = {};
+  uint64_t lines = 0, chained = 0, last_value = 0;
   struct Dep {
     uint64_t value = 0;
     uint64_t seq = 0;
@@ -89,6 +118,10 @@ struct Plugin {
   std::atomic<uint32_t> next_thread{0};
   std::atomic<bool> disabled{false};  // a forked child: its accesses go unobserved
   int values_readable = -1;           // guest_base 0 checked on the first miss: 1 yes, 0 no
+  AppSampling sampling;               // not enabled: every thread in detail throughout
+  double ps_per_insn = 0;             // the profile's rate, a clock's until the model sets one
+  AppSampleClocks* clocks = nullptr;  // shared with the model (sampling only)
+  uint64_t* touched = nullptr;        // pages touched in skips, a bit each (sampling only)
   Thread* vcpu[kMaxVcpus] = {};
 };
 
@@ -179,6 +212,113 @@ void remember_value(Thread& t, uint64_t vaddr) {
   d.seq = t.seq;
 }
 
+// ---- sampled simulation ----
+
+// The thread's simulated time by its clock (the model's, when it has written one).
+double clock_now(Thread& t) {
+  if (t.number < cxlsim::frontend::kAppClockThreads) {
+    const AppSampleClock& c = g->clocks->thread[t.number];
+    const uint64_t v = c.version.load(std::memory_order_acquire);
+    if (v != 0 && v != t.clock_version && (v & 1) == 0) {  // 0: not written yet
+      const uint64_t insns = c.insns.load(std::memory_order_relaxed);
+      const uint64_t lines = c.lines.load(std::memory_order_relaxed);
+      const uint64_t chained = c.chained.load(std::memory_order_relaxed);
+      const auto at = static_cast<double>(c.at_ps.load(std::memory_order_relaxed));
+      const double ppi = c.ps_per_insn.load(std::memory_order_relaxed);
+      const double ppl = c.ps_per_line.load(std::memory_order_relaxed);
+      const double ppc = c.ps_per_chained.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (c.version.load(std::memory_order_relaxed) == v) {
+        t.clock_version = v;
+        t.clock_insns = insns;
+        t.clock_lines = lines;
+        t.clock_chained = chained;
+        t.clock_at = at;
+        t.ps_per_insn = ppi;
+        t.ps_per_line = ppl;
+        t.ps_per_chained = ppc;
+      }
+    }
+  }
+  const uint64_t chained = t.chained - t.clock_chained;
+  return t.clock_at + static_cast<double>(t.icount - t.clock_insns) * t.ps_per_insn +
+         static_cast<double>(t.lines - t.clock_lines - chained) * t.ps_per_line +
+         static_cast<double>(chained) * t.ps_per_chained;
+}
+
+// Marks the phase's change (or, outside detail, the point before a record that is not an
+// access) with the line filter's counts so far.
+void mark_phase(Thread& t, uint64_t at) {
+  emit(t, AppKind::kChained, t.chained, at);
+  emit(t, AppKind::kPhase, t.lines, at, static_cast<uint16_t>(t.phase));
+}
+void mark_before_event(Thread& t, uint64_t at) {
+  if (t.phase != AppPhase::kDetail) mark_phase(t, at);
+}
+
+// After a detail window, waits for the model to measure it and write the thread's clock, so
+// that the skip that follows ends where the model's does, with every thread's windows at the
+// same simulated times however far the model lags. At most kClockWait: a thread the model
+// needs may be held inside QEMU behind this one (an exclusive section).
+constexpr std::chrono::milliseconds kClockWait{200};
+void await_clock(const AppSampleClock& c, uint64_t version) {
+  const auto until = std::chrono::steady_clock::now() + kClockWait;
+  for (unsigned spins = 0;; ++spins) {
+    const uint64_t v = c.version.load(std::memory_order_acquire);
+    if (v != version && (v & 1) == 0) return;
+    if (spins < 16) {
+      sched_yield();
+    } else if (std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    } else {
+      return;
+    }
+  }
+}
+
+void update_phase(Thread& t) {
+  const auto now = static_cast<int64_t>(clock_now(t));
+  const AppPhase p = g->sampling.phase_at(now);
+  if (p == t.phase) return;
+  const bool window_ends = t.phase == AppPhase::kDetail;
+  t.phase = p;
+  const AppSampleClock* c =
+      t.number < cxlsim::frontend::kAppClockThreads ? &g->clocks->thread[t.number] : nullptr;
+  const uint64_t version = c != nullptr ? c->version.load(std::memory_order_acquire) : 0;
+  mark_phase(t, t.tb_base);
+  flush(t);  // the model measures the window and places the others' by this one's progress
+  if (window_ends && c != nullptr) await_clock(*c, version);
+}
+
+// The line filter: a miss, and whether a load's address follows the value the last missing
+// load read (read where the guest did: guest_base 0, checked once).
+void filter(Thread& t, uint64_t vaddr, qemu_plugin_meminfo_t info) {
+  const uint64_t line = vaddr >> 6;
+  uint64_t& slot = t.filter[line % cxlsim::frontend::kLineFilter];
+  if (slot == line + 1) return;
+  slot = line + 1;
+  ++t.lines;
+  if (qemu_plugin_mem_is_store(info)) return;
+  if (t.last_value != 0 && vaddr - t.last_value < 64) ++t.chained;
+  t.last_value = 0;
+  if ((vaddr & 7) == 0 && qemu_plugin_mem_size_shift(info) == 3 && values_readable(vaddr)) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): user-mode guest addresses are host addresses
+    std::memcpy(&t.last_value, reinterpret_cast<const void*>(vaddr), sizeof t.last_value);
+  }
+}
+
+// A load or store in a skip: only a page's first touch (by any thread) is sent.
+void touch(Thread& t, uint64_t vaddr, uint64_t at) {
+  const uint64_t page = vaddr >> 12;
+  if (page == t.last_page || (page >> kPageBits) != 0) return;
+  t.last_page = page;
+  std::atomic_ref<uint64_t> word(g->touched[page >> 6]);
+  const uint64_t bit = uint64_t{1} << (page & 63);
+  if ((word.load(std::memory_order_relaxed) & bit) != 0) return;
+  if ((word.fetch_or(bit, std::memory_order_relaxed) & bit) != 0) return;
+  emit(t, AppKind::kTouch, vaddr >> 6, at);
+}
+
 // An access of `info`'s size at `vaddr` (for line `line`; `whole` false for the second line of
 // an access that crosses lines).
 void access(Thread& t, uint64_t line, uint64_t vaddr, bool store, qemu_plugin_meminfo_t info,
@@ -200,8 +340,15 @@ void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void*
   Thread* t = g->vcpu[vcpu];
   if (t == nullptr) return;
   ++t->accesses;
-  const bool store = qemu_plugin_mem_is_store(info);
   const uint64_t at = t->tb_base + reinterpret_cast<uintptr_t>(udata);
+  if (g->clocks != nullptr) {
+    filter(*t, vaddr, info);
+    if (t->phase == AppPhase::kSkip) {
+      touch(*t, vaddr, at);
+      return;
+    }
+  }
+  const bool store = qemu_plugin_mem_is_store(info);
   const uint64_t line = vaddr >> 6;
   access(*t, line, vaddr, store, info, true, at);
   // Only an access starting in a line's last 16 bytes may cross it (QEMU 7.2 emulates none
@@ -216,6 +363,7 @@ void on_tb_exec(unsigned int vcpu, void* udata) {
   if (t == nullptr) return;
   t->tb_base = t->icount;
   t->icount += reinterpret_cast<uintptr_t>(udata);
+  if (g->clocks != nullptr && (++t->tick & 15) == 0) update_phase(*t);
 }
 
 void on_tb_trans(qemu_plugin_id_t, struct qemu_plugin_tb* tb) {
@@ -235,9 +383,20 @@ void on_vcpu_init(qemu_plugin_id_t, unsigned int vcpu) {
   if (vcpu >= kMaxVcpus) return;
   auto* t = new Thread(g->next_thread.fetch_add(1),
                        CoreCaches(g->l1_size, g->l1_ways, g->l2_size, g->l2_ways));
+  t->ps_per_insn = g->ps_per_insn;
   // Called in the creating thread: the child starts where its parent is now.
   if (current != nullptr && t->number != 0) {
+    mark_before_event(*current, current->icount);
     emit(*current, AppKind::kSpawn, t->number, current->icount);
+    if (g->clocks != nullptr) {
+      t->clock_at = clock_now(*current);
+      t->ps_per_line = current->ps_per_line;
+      t->ps_per_chained = current->ps_per_chained;
+    }
+  }
+  if (g->clocks != nullptr) {
+    t->phase = g->sampling.phase_at(static_cast<int64_t>(t->clock_at));
+    if (t->phase != AppPhase::kDetail) mark_phase(*t, 0);
   }
   Thread* old = g->vcpu[vcpu];
   g->vcpu[vcpu] = t;
@@ -247,6 +406,7 @@ void on_vcpu_init(qemu_plugin_id_t, unsigned int vcpu) {
 void end_thread(Thread& t) {
   if (t.exited) return;
   t.exited = true;
+  mark_before_event(t, t.icount);
   emit(t, AppKind::kExit, t.accesses, t.icount);
   flush(t);
 }
@@ -261,6 +421,7 @@ void on_syscall(qemu_plugin_id_t, unsigned int vcpu, int64_t num, uint64_t a1, u
   Thread& t = *g->vcpu[vcpu];
   current = &t;  // a clone's new vCPU is initialised in this thread, before the call returns
   const uint64_t at = t.icount;
+  mark_before_event(t, at);
   t.forking = num == kSysFork || num == kSysVfork || (num == kSysClone && (a1 & kCloneVm) == 0);
   if (t.forking) {
     emit(t, AppKind::kFork, 0, at);
@@ -285,6 +446,7 @@ void on_syscall_ret(qemu_plugin_id_t, unsigned int vcpu, int64_t num, int64_t re
     return;
   }
   t.forking = false;
+  mark_before_event(t, t.icount);
   emit(t, AppKind::kSyscallRet, static_cast<uint64_t>(num), t.icount);
 }
 
@@ -294,6 +456,34 @@ void on_exit(qemu_plugin_id_t, void*) {
   }
   if (g->fd >= 0) ::close(g->fd);
   g->fd = -1;
+}
+
+// sample=WINDOW_PS:PERIOD_PS:WARM_PS:PS_PER_INSN
+bool parse_sampling(const char* v) {
+  char* end = nullptr;
+  AppSampling& s = g->sampling;
+  s.window_ps = std::strtoll(v, &end, 10);
+  if (*end != ':') return false;
+  s.period_ps = std::strtoll(end + 1, &end, 10);
+  if (*end != ':') return false;
+  s.warm_ps = std::strtoll(end + 1, &end, 10);
+  if (*end != ':') return false;
+  g->ps_per_insn = std::strtod(end + 1, &end);
+  return *end == '\0' && s.window_ps > 0 && s.period_ps > s.window_ps && s.warm_ps >= 0 &&
+         s.warm_ps <= s.period_ps - s.window_ps && g->ps_per_insn > 0 && std::isfinite(g->ps_per_insn);
+}
+
+// The model's clocks (file descriptor `fd`, shared memory) and the touched-page bitmap.
+bool map_sampling(int fd) {
+  void* c = mmap(nullptr, sizeof(AppSampleClocks), PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (c == MAP_FAILED) return false;
+  g->clocks = static_cast<AppSampleClocks*>(c);
+  void* b = mmap(nullptr, (uint64_t{1} << kPageBits) / 8, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (b == MAP_FAILED) return false;
+  g->touched = static_cast<uint64_t*>(b);
+  return true;
 }
 
 bool parse_size_ways(const char* v, uint64_t& size, unsigned& ways) {
@@ -315,6 +505,7 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info, int argc, 
     return -1;
   }
   g = new Plugin();
+  int clocks_fd = -1;
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
     bool ok = true;
@@ -324,6 +515,10 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info, int argc, 
       ok = parse_size_ways(a.c_str() + 3, g->l1_size, g->l1_ways);
     } else if (a.rfind("l2=", 0) == 0) {
       ok = parse_size_ways(a.c_str() + 3, g->l2_size, g->l2_ways);
+    } else if (a.rfind("sample=", 0) == 0) {
+      ok = parse_sampling(a.c_str() + 7);
+    } else if (a.rfind("clocks=", 0) == 0) {
+      clocks_fd = std::atoi(a.c_str() + 7);
     } else {
       ok = false;
     }
@@ -334,6 +529,10 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info, int argc, 
   }
   if (g->fd < 0 || fcntl(g->fd, F_SETFD, FD_CLOEXEC) != 0) {
     qemu_plugin_outs("cxlsim-run-plugin: needs fd=N, an open pipe to cxlsim\n");
+    return -1;
+  }
+  if (g->sampling.enabled() && (clocks_fd < 0 || !map_sampling(clocks_fd))) {
+    qemu_plugin_outs("cxlsim-run-plugin: sample= needs clocks=N, the model's shared clocks\n");
     return -1;
   }
   qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
