@@ -106,7 +106,8 @@ int run(const RunOptions& o) {
   frontend::AppModelConfig c;
   o.profiles.configure(c, loaded, o.topology, o.placement, true);
   c.epoch = Duration::ns(o.epoch_us * 1000.0);
-  c.sampling = frontend::AppSampling::of(o.sample, Duration::ns(o.sample_window_us * 1000.0).picoseconds());
+  c.sampling =
+      frontend::AppSampling::of(o.sample, Duration::ns(o.sample_window_us * 1000.0).picoseconds());
   frontend::AppModelConfig base = c;
   base.placement = frontend::parse_placement("all-dram");
   frontend::AppModel predicted(c), baseline(base);

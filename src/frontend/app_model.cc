@@ -279,7 +279,7 @@ class AppCore final : public Requester {
   void unpark(int64_t now) {
     parked_ = false;
     win_t_ = std::max(win_t_, now);  // a window's measure starts a quarter after the sleep
-    mark_t_ = -1;  // the sleep is no part of the thread's stall per access
+    mark_t_ = -1;                    // the sleep is no part of the thread's stall per access
     ret_t_ = std::max(ret_t_, now);
     want_wake(ret_t_);
   }
@@ -352,9 +352,9 @@ class AppCore final : public Requester {
     int64_t issued_at = 0, done = 0;
     int64_t not_before = 0;  // dependent reads: the earliest issue (source data + load-to-use)
     bool ready = false;
-    bool skip = false;  // kCompute standing for what ran between detail windows
+    bool skip = false;         // kCompute standing for what ran between detail windows
     bool window_next = false;  // a skip after which a detail window starts
-    Lines filter;  // a skip: the line filter's misses and chained misses at its end
+    Lines filter;              // a skip: the line filter's misses and chained misses at its end
   };
   struct Stream {
     uint64_t last = ~uint64_t{0}, next = 0, used = 0;
@@ -684,8 +684,8 @@ class AppCore final : public Requester {
   // ---- sampled simulation (AppModelConfig::sampling) ----
 
   static bool skippable(AppKind k) {
-    return is_access(k) || k == AppKind::kPhase || k == AppKind::kChained ||
-           k == AppKind::kTouch || k == AppKind::kCompute;
+    return is_access(k) || k == AppKind::kPhase || k == AppKind::kChained || k == AppKind::kTouch ||
+           k == AppKind::kCompute;
   }
   // A detail window ends at a mark of another phase (its kChained record comes first).
   [[nodiscard]] bool leaves_detail(const AppRecord& r) const {
@@ -719,8 +719,8 @@ class AppCore final : public Requester {
     if (lat_n_ > 0) ps_per_chained_ = static_cast<double>(lat_sum_) / static_cast<double>(lat_n_);
     if (mark_t_ >= 0 && issued_I_ > mark_I_ && issued_I_ > win_I_) {
       // Misses are counted per window: the measured part's share by instructions.
-      const double share = static_cast<double>(issued_I_ - mark_I_) /
-                           static_cast<double>(issued_I_ - win_I_);
+      const double share =
+          static_cast<double>(issued_I_ - mark_I_) / static_cast<double>(issued_I_ - win_I_);
       const auto stall =
           static_cast<double>(std::max<int64_t>(0, now - mark_t_ - span(issued_I_ - mark_I_)));
       const double cm = static_cast<double>(c) * share, om = static_cast<double>(l - c) * share;
@@ -729,7 +729,7 @@ class AppCore final : public Requester {
       if (om >= kMinMisses) ps_per_line_ = std::max(0.0, stall - cm * ps_per_chained_) / om;
     }
     mark_t_ = -1;
-    if (l > 0) {
+    if (static_cast<double>(l) >= kMinMisses) {
       const auto a = static_cast<double>(l);
       for (size_t t = 0; t < win_lines_.size(); ++t) {
         rate_[t] = {static_cast<double>(win_lines_[t].read) / a,
@@ -898,7 +898,6 @@ class AppCore final : public Requester {
     ++(write ? m_.sampled_writes : m_.sampled_reads)[t];
     skip_bytes_[t] += 64;
   }
-
 
   // The skip entry at the head: every entry before it has retired. The thread runs its
   // instructions at the profile's rate plus the measured stall per access; its memory traffic

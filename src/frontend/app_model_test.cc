@@ -160,8 +160,8 @@ AppBatch phased(const AppBatch& records, size_t detail, size_t skip) {
     emit(rec(AppKind::kPhase, lines, 0, static_cast<uint16_t>(phase)));
   };
   for (const AppRecord& r : records) {
-    const bool access = r.kind == AppKind::kRead || r.kind == AppKind::kOwnership ||
-                        r.kind == AppKind::kWriteback;
+    const bool access =
+        r.kind == AppKind::kRead || r.kind == AppKind::kOwnership || r.kind == AppKind::kWriteback;
     if (!access) {
       if (phase != AppPhase::kDetail) mark();
       emit(r);

@@ -63,7 +63,8 @@ struct AppSampleClock {
   std::atomic<int64_t> at_ps{0};
   std::atomic<double> ps_per_insn{0}, ps_per_line{0}, ps_per_chained{0};
 };
-static_assert(std::atomic<double>::is_always_lock_free && std::atomic<uint64_t>::is_always_lock_free,
+static_assert(std::atomic<double>::is_always_lock_free &&
+                  std::atomic<uint64_t>::is_always_lock_free,
               "the clocks are shared between processes");
 
 // The clocks of every thread (by the plugin's thread number), in one shared mapping.

@@ -20,16 +20,13 @@
 // QEMU calls the plugin through C callbacks without a context pointer, so the plugin's state is
 // one object reached through a file-scope pointer (the only one).
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include <sched.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <thread>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -37,6 +34,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "frontend/app_sampling.h"
@@ -104,6 +102,10 @@ struct Thread {
   // value the last missing 8-byte load read (0: none).
   uint64_t filter[cxlsim::frontend::kLineFilter] = {};
   uint64_t lines = 0, chained = 0, last_value = 0;
+  // After a window: the clock's version when it ended, until the model wrote a newer one.
+  uint64_t window_version = 0;
+  double window_end = 0;  // its simulated time by the old clock
+  bool awaiting = false;
   struct Dep {
     uint64_t value = 0;
     uint64_t seq = 0;
@@ -256,10 +258,15 @@ void mark_before_event(Thread& t, uint64_t at) {
   if (t.phase != AppPhase::kDetail) mark_phase(t, at);
 }
 
-// After a detail window, waits for the model to measure it and write the thread's clock, so
-// that the skip that follows ends where the model's does, with every thread's windows at the
-// same simulated times however far the model lags. At most kClockWait: a thread the model
-// needs may be held inside QEMU behind this one (an exclusive section).
+// The model writes a thread's clock once it measured the thread's detail window. The plugin
+// goes on skipping meanwhile (the model's skip counts what it skips alike, whenever the clock
+// comes) but takes no other step before it has that clock: the next warm-up and window start
+// where the model's skip ends, with every thread's windows at the same simulated times however
+// far the model lags. Until the clock comes, the old one is run kClockMargin times as fast, so
+// that the wait comes before the new clock could end the skip (unless the rates grew more than
+// that). It waits at most kClockWait: a thread the model needs may be held inside QEMU behind
+// this one (an exclusive section).
+constexpr double kClockMargin = 4;
 constexpr std::chrono::milliseconds kClockWait{200};
 void await_clock(const AppSampleClock& c, uint64_t version) {
   const auto until = std::chrono::steady_clock::now() + kClockWait;
@@ -277,17 +284,30 @@ void await_clock(const AppSampleClock& c, uint64_t version) {
 }
 
 void update_phase(Thread& t) {
-  const auto now = static_cast<int64_t>(clock_now(t));
-  const AppPhase p = g->sampling.phase_at(now);
+  double now = clock_now(t);
+  if (t.awaiting && (t.clock_version == ~uint64_t{0} || t.clock_version <= t.window_version)) {
+    now = t.window_end + (now - t.window_end) * kClockMargin;  // the new clock not there yet
+  }
+  AppPhase p = g->sampling.phase_at(static_cast<int64_t>(now));
   if (p == t.phase) return;
-  const bool window_ends = t.phase == AppPhase::kDetail;
-  t.phase = p;
   const AppSampleClock* c =
       t.number < cxlsim::frontend::kAppClockThreads ? &g->clocks->thread[t.number] : nullptr;
-  const uint64_t version = c != nullptr ? c->version.load(std::memory_order_acquire) : 0;
+  if (c == nullptr) {
+    t.awaiting = false;
+  } else if (t.awaiting) {  // the step after a window's skip: by that window's clock
+    await_clock(*c, t.window_version);
+    t.awaiting = false;
+    p = g->sampling.phase_at(static_cast<int64_t>(clock_now(t)));
+    if (p == t.phase) return;
+  } else if (t.phase == AppPhase::kDetail) {
+    t.window_version = c->version.load(std::memory_order_acquire);
+    t.window_end = now;
+    t.awaiting = true;
+  }
+  if (t.phase == AppPhase::kDetail) t.caches.drain_l1();
+  t.phase = p;
   mark_phase(t, t.tb_base);
   flush(t);  // the model measures the window and places the others' by this one's progress
-  if (window_ends && c != nullptr) await_clock(*c, version);
 }
 
 // The line filter: a miss, and whether a load's address follows the value the last missing
@@ -298,7 +318,9 @@ void filter(Thread& t, uint64_t vaddr, qemu_plugin_meminfo_t info) {
   if (slot == line + 1) return;
   slot = line + 1;
   ++t.lines;
-  if (qemu_plugin_mem_is_store(info)) return;
+  const bool store = qemu_plugin_mem_is_store(info);
+  if (t.phase == AppPhase::kSkip) t.caches.touch_l2(line, store);
+  if (store) return;
   if (t.last_value != 0 && vaddr - t.last_value < 64) ++t.chained;
   t.last_value = 0;
   if ((vaddr & 7) == 0 && qemu_plugin_mem_size_shift(info) == 3 && values_readable(vaddr)) {
@@ -470,7 +492,8 @@ bool parse_sampling(const char* v) {
   if (*end != ':') return false;
   g->ps_per_insn = std::strtod(end + 1, &end);
   return *end == '\0' && s.window_ps > 0 && s.period_ps > s.window_ps && s.warm_ps >= 0 &&
-         s.warm_ps <= s.period_ps - s.window_ps && g->ps_per_insn > 0 && std::isfinite(g->ps_per_insn);
+         s.warm_ps <= s.period_ps - s.window_ps && g->ps_per_insn > 0 &&
+         std::isfinite(g->ps_per_insn);
 }
 
 // The model's clocks (file descriptor `fd`, shared memory) and the touched-page bitmap.

@@ -58,6 +58,14 @@ class TagArray {
     return r;
   }
   [[nodiscard]] uint64_t sets() const { return sets_; }
+  // Empties the array, calling `dirty(line)` for each modified line.
+  template <class F>
+  void clear(F&& dirty) {
+    for (uint64_t& t : tag_) {
+      if ((t & (kValid | kDirty)) == (kValid | kDirty)) dirty(t >> 2);
+      t = 0;
+    }
+  }
   // Brings the set of `line` towards the host CPU's caches (no state change).
   void prefetch(uint64_t line) const {
     const uint64_t* t = &tag_[set_of(line) * ways_];
@@ -104,6 +112,17 @@ class CoreCaches {
     out.miss = !b.hit;
     if (b.victim_dirty) out.writeback[out.writebacks++] = b.victim;
     return out;
+  }
+
+  // Sampled simulation (frontend/app_sampling.h): between detail windows the plugin keeps only
+  // the L2 up to date, with lines that missed its line filter (touch_l2: their victims are
+  // counted, not sent), so that a window does not find lines there that the skipped accesses
+  // evicted. drain_l1() at a window's end empties the L1 into the L2 (dirty lines as stores).
+  void touch_l2(uint64_t line, bool store) { l2_.access(line, store); }
+  void drain_l1() {
+    l1_.clear([&](uint64_t line) { l2_.access(line, true); });
+    last_ = ~uint64_t{0};
+    last_dirty_ = false;
   }
 
  private:

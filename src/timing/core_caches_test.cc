@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace cxlsim::timing {
@@ -94,6 +95,30 @@ TEST(CoreCaches, AStoredLineLeavesTheL2OnlyAsAWriteBack) {
   }
   EXPECT_EQ(wbs, 1u);
   EXPECT_EQ(wb, 100u);
+}
+
+TEST(CoreCaches, ASkipKeepsTheL2AndDrainsTheL1) {
+  CoreCaches c(uint64_t{64} * 2, 2, uint64_t{64} * 4, 4);  // L1: 1 set x 2 ways; L2: 1 set x 4 ways
+  EXPECT_TRUE(c.access(100, true).miss);
+  c.drain_l1();  // 100 leaves the L1 dirty: it is in the L2 now
+  EXPECT_FALSE(c.access(100, false).miss);
+  c.drain_l1();
+  // What a skip touched evicts it from the L2: four other lines in a 4-way set.
+  for (uint64_t l = 300; l < 304; ++l) c.touch_l2(l, false);
+  EXPECT_TRUE(c.access(100, false).miss);
+  EXPECT_FALSE(c.access(303, false).miss);  // and what it touched is there
+}
+
+TEST(TagArray, ClearReportsEachDirtyLineAndEmptiesTheArray) {
+  TagArray t(uint64_t{64} * 4, 2);  // 2 sets x 2 ways
+  t.access(1, true);
+  t.access(2, false);
+  t.access(3, true);
+  std::vector<uint64_t> dirty;
+  t.clear([&](uint64_t l) { dirty.push_back(l); });
+  std::sort(dirty.begin(), dirty.end());
+  EXPECT_EQ(dirty, (std::vector<uint64_t>{1, 3}));
+  EXPECT_FALSE(t.access(2, false).hit);
 }
 
 // The contract spelled out on two tag arrays, every access looked up in full: what CoreCaches'
