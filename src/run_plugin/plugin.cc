@@ -116,15 +116,16 @@ struct Plugin {
   int fd = -1;
   uint64_t l1_size = uint64_t{48} * 1024, l2_size = uint64_t{2} * 1024 * 1024;
   unsigned l1_ways = 12, l2_ways = 16;
-  std::mutex write_lock;  // one writer of a batch at a time
-  std::atomic<uint32_t> next_thread{0};
-  std::atomic<bool> disabled{false};  // a forked child: its accesses go unobserved
   int values_readable = -1;           // guest_base 0 checked on the first miss: 1 yes, 0 no
   AppSampling sampling;               // not enabled: every thread in detail throughout
   double ps_per_insn = 0;             // the profile's rate, a clock's until the model sets one
   AppSampleClocks* clocks = nullptr;  // shared with the model (sampling only)
   uint64_t* touched = nullptr;        // pages touched in skips, a bit each (sampling only)
-  Thread* vcpu[kMaxVcpus] = {};
+  // What every access reads apart from what the threads write (each on cache lines of its own).
+  alignas(64) Thread* vcpu[kMaxVcpus] = {};
+  alignas(64) std::mutex write_lock;  // one writer of a batch at a time
+  std::atomic<uint32_t> next_thread{0};
+  std::atomic<bool> disabled{false};  // a forked child: its accesses go unobserved
 };
 
 Plugin* g = nullptr;
