@@ -195,6 +195,7 @@ std::optional<int64_t> Dcoh::access(uint16_t host, Op op, uint64_t media, int64_
   flow.at = at;
   flow.answer = device_done;
   flow.next_waiting = -1;
+  flow.first = 0;
   record(flow, agent);
   const bool grants_only = std::all_of(flow.steps.begin(), flow.steps.end(),
                                        [](const Step& s) { return s.cause < 0 || s.grant; });
@@ -230,21 +231,17 @@ std::optional<Dcoh::Done> Dcoh::step(Target& t) {
   const Event e = events_.back();
   events_.pop_back();
   Flow& flow = flows_[e.flow];
-  // Sends every step ready by now, earliest first (a step is ready after the ones it waits for
-  // arrived, so later than the event that sent them).
+  // Sends every step due now (none is earlier: the event is the flow's earliest ready step) in
+  // log order. A step a send readies comes later in the log (its cause is earlier) and is
+  // ready later (after that message arrived), unless it is a grant: one pass finds them all.
   int64_t next = INT64_MAX;
-  for (;;) {
-    size_t best = flow.steps.size();
-    next = INT64_MAX;
-    for (size_t i = 0; i < flow.steps.size(); ++i) {
-      const Step& s = flow.steps[i];
-      if (!s.booked && s.waiting == 0 && s.ready < next) {
-        best = i;
-        next = s.ready;
-      }
+  for (size_t i = flow.first; i < flow.steps.size(); ++i) {
+    Step& s = flow.steps[i];
+    if (s.booked || s.waiting > 0) continue;
+    if (s.ready > e.t) {
+      next = std::min(next, s.ready);
+      continue;
     }
-    if (best == flow.steps.size() || next > e.t) break;
-    Step& s = flow.steps[best];
     int64_t arrival = s.ready;
     if (s.grant) {  // the partition's response carries it
       flow.answer = std::max(flow.answer, s.ready);
@@ -255,8 +252,9 @@ std::optional<Dcoh::Done> Dcoh::step(Target& t) {
         t.media->access(Op::kWrite, s.writeback * 64, Duration::ps(arrival));
       }
     }
-    arrive(flow, best, arrival);
+    arrive(flow, i, arrival);
   }
+  while (flow.first < flow.steps.size() && flow.steps[flow.first].booked) ++flow.first;
   if (next != INT64_MAX) {
     schedule(e.flow, next);
     return std::nullopt;

@@ -109,6 +109,7 @@ class Dcoh {
     int64_t at = 0;             // the request reached the device
     int64_t answer = 0;         // the answer may leave (at least device_done)
     int32_t next_waiting = -1;  // the flow queued behind this one on its line
+    size_t first = 0;           // steps before it are all sent
   };
   struct Event {
     int64_t t = 0;
