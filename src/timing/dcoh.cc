@@ -91,9 +91,8 @@ int64_t Dcoh::up(uint8_t host, bool data, int64_t ready, int64_t now) {
   return roots_[host]->send_ps(Dir::kUp, m, at, now) + root_port_;
 }
 
-int64_t Dcoh::down(uint8_t host, bool data, int64_t ready, int64_t now) {
+int64_t Dcoh::down(bool data, int64_t at, int64_t now) {
   const Msg m = data ? Msg::kReqWriteData : Msg::kReqRead;
-  int64_t at = roots_[host]->send_ps(Dir::kDown, m, ready + root_port_, now);
   for (const Hop& h : hops_) at = h.link->send_ps(Dir::kDown, m, at + h.before.picoseconds(), now);
   return at;
 }
@@ -121,22 +120,30 @@ void Dcoh::record(Flow& f, uint8_t agent) {
   }
 }
 
-void Dcoh::arrive(Flow& f, size_t i, int64_t arrival) {
-  Step& s = f.steps[i];
+void Dcoh::arrive(uint32_t f, size_t i, int64_t arrival) {
+  Flow& flow = flows_[f];
+  Step& s = flow.steps[i];
   s.booked = true;
   s.arrival = arrival;
-  for (size_t k = i + 1; k < f.steps.size(); ++k) {
-    Step& d = f.steps[k];
+  for (size_t k = i + 1; k < flow.steps.size(); ++k) {
+    Step& d = flow.steps[k];
     const bool from_sender = s.from_home ? !d.from_home && d.agent == s.agent : d.from_home;
     if (d.booked || !from_sender || d.cause < static_cast<int>(i)) continue;
     d.ready = std::max(d.ready, arrival);
-    if (--d.waiting == 0) {
-      d.ready += (d.from_home ? costs_.process : costs_.respond).picoseconds();
+    if (--d.waiting > 0) continue;
+    d.ready += (d.from_home ? costs_.process : costs_.respond).picoseconds();
+    if (!d.from_home) {  // the host's partition sends it
+      d.handed = true;
+      handoffs_.push_back(Handoff{d.ready, d.agent, d.data, f, static_cast<uint16_t>(k)});
     }
   }
 }
 
 void Dcoh::schedule(uint32_t f, int64_t t) {
+  Flow& flow = flows_[f];
+  if (flow.event != UINT64_MAX && flow.event_t <= t) return;
+  flow.event = seq_;
+  flow.event_t = t;
   events_.push_back(Event{t, seq_++, f});
   std::push_heap(events_.begin(), events_.end(), EventAfter{});
 }
@@ -144,7 +151,7 @@ void Dcoh::schedule(uint32_t f, int64_t t) {
 void Dcoh::begin(uint32_t f, int64_t start) {
   Flow& flow = flows_[f];
   for (size_t i = 0; i < flow.steps.size(); ++i) {
-    if (flow.steps[i].cause < 0) arrive(flow, i, start);
+    if (flow.steps[i].cause < 0) arrive(f, i, start);
   }
   schedule(f, start);
 }
@@ -207,12 +214,12 @@ std::optional<int64_t> Dcoh::access(uint16_t host, Op op, uint64_t media, int64_
   const int64_t start = std::max(at, line_free_[line]);
   if (grants_only) {  // the request and its answer: no link to book, no event needed
     for (size_t i = 0; i < flow.steps.size(); ++i) {
-      if (flow.steps[i].cause < 0) arrive(flow, i, start);
+      if (flow.steps[i].cause < 0) arrive(f, i, start);
     }
     for (size_t i = 0; i < flow.steps.size(); ++i) {
       Step& s = flow.steps[i];
       if (s.booked) continue;
-      arrive(flow, i, s.ready);
+      arrive(f, i, s.ready);
       flow.answer = std::max(flow.answer, s.ready);
     }
     const int64_t answer = flow.answer;
@@ -226,18 +233,20 @@ std::optional<int64_t> Dcoh::access(uint16_t host, Op op, uint64_t media, int64_
   return std::nullopt;
 }
 
-std::optional<Dcoh::Done> Dcoh::step(Target& t) {
+std::optional<Dcoh::Done> Dcoh::step() {
   std::pop_heap(events_.begin(), events_.end(), EventAfter{});
   const Event e = events_.back();
   events_.pop_back();
   Flow& flow = flows_[e.flow];
+  if (e.seq != flow.event) return std::nullopt;  // replaced by an earlier one
+  flow.event = UINT64_MAX;
   // Sends every step due now (none is earlier: the event is the flow's earliest ready step) in
   // log order. A step a send readies comes later in the log (its cause is earlier) and is
   // ready later (after that message arrived), unless it is a grant: one pass finds them all.
   int64_t next = INT64_MAX;
   for (size_t i = flow.first; i < flow.steps.size(); ++i) {
     Step& s = flow.steps[i];
-    if (s.booked || s.waiting > 0) continue;
+    if (s.booked || s.waiting > 0 || s.handed) continue;
     if (s.ready > e.t) {
       next = std::min(next, s.ready);
       continue;
@@ -246,19 +255,16 @@ std::optional<Dcoh::Done> Dcoh::step(Target& t) {
     if (s.grant) {  // the partition's response carries it
       flow.answer = std::max(flow.answer, s.ready);
     } else {
-      arrival =
-          s.from_home ? up(s.agent, s.data, s.ready, e.t) : down(s.agent, s.data, s.ready, e.t);
-      if (s.writeback != kNoLine) {  // a modified line written back: to the media (posted)
-        t.media->access(Op::kWrite, s.writeback * 64, Duration::ps(arrival));
-      }
+      arrival = up(s.agent, s.data, s.ready, e.t);  // the hosts' own are handed over
     }
-    arrive(flow, i, arrival);
+    arrive(e.flow, i, arrival);
   }
   while (flow.first < flow.steps.size() && flow.steps[flow.first].booked) ++flow.first;
   if (next != INT64_MAX) {
     schedule(e.flow, next);
     return std::nullopt;
   }
+  if (flow.first < flow.steps.size()) return std::nullopt;  // a host's message is under way
   if (flow.answer > e.t) {  // every message sent: done when the answer may leave
     schedule(e.flow, flow.answer);
     return std::nullopt;
@@ -277,6 +283,20 @@ std::optional<Dcoh::Done> Dcoh::step(Target& t) {
     begin(w, std::max(flows_[w].at, flow.answer));
   }
   return done;
+}
+
+void Dcoh::sent(uint32_t flow, uint16_t step, int64_t at, Target& t) {
+  if (flow >= flows_.size() || step >= flows_[flow].steps.size() ||
+      !flows_[flow].steps[step].handed || flows_[flow].steps[step].booked) {
+    throw std::logic_error("dcoh: a host sent a message no flow waits for");
+  }
+  const Step& s = flows_[flow].steps[step];
+  const int64_t arrival = down(s.data, at, at);
+  if (s.writeback != kNoLine) {  // a modified line written back: to the media (posted)
+    t.media->access(Op::kWrite, s.writeback * 64, Duration::ps(arrival));
+  }
+  arrive(flow, step, arrival);
+  schedule(flow, at);  // it looks for what is due next
 }
 
 }  // namespace cxlsim::timing

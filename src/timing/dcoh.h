@@ -6,12 +6,12 @@
 // events at the partition's clock: each of the flow's messages to and from the other hosts
 // (S2M BISnpData / BISnpInv / BISnpCur, M2S BIRsp, the M2S RwD write-back of a modified line and
 // its S2M Cmp) is sent when it is ready, on the links the requests and answers use (the shared
-// links below the switch both ways, the snooped host's root-port link up), so both kinds of
-// traffic delay each other, and every link is booked close to the partition's clock as a
-// FlitLink expects. Only the M2S messages' hop over the snooped host's root-port link is sent on
-// the shared partition's copy of that link (its down transmitter lives in the host's partition,
-// which the shared one does not touch): they queue behind each other there, not behind the
-// host's own requests. The requester's own M2S request and its S2M answer (Cmp-S/E and MemData)
+// links below the switch both ways, the snooped host's root-port link both ways), so both kinds
+// of traffic delay each other, and every link is booked close to the partition's clock as a
+// FlitLink expects. A host's M2S message is sent by its own partition, whose transmitter the
+// root-port link's down direction is: Dcoh hands it over (handoffs(): the partition sends it as
+// a Crossing) when it is ready and continues when it has crossed (sent()). The requester's own
+// M2S request and its S2M answer (Cmp-S/E and MemData)
 // are the request and response the partition already carries; the answer leaves the device only
 // after the snoops it waits for are answered. The engine serves one transaction per line at a
 // time. No coherence rule lives here.
@@ -81,9 +81,24 @@ class Dcoh {
     uint32_t tag = 0;
     int64_t answer = 0;
   };
-  // Runs the event due at next_event(): sends the flow's messages due then (write-backs also
-  // reach `t`'s media); returns the flow's tag when it is done.
-  std::optional<Done> step(Target& t);
+  // Runs the event due at next_event(): sends the flow's messages due then; returns the flow's
+  // tag when it is done.
+  std::optional<Done> step();
+
+  // A host's M2S message its partition is to send down its root-port link: ready at its home
+  // agent at `t` (at least one root-port crossing after the event that readied it).
+  struct Handoff {
+    int64_t t = 0;
+    uint8_t host = 0;
+    bool data = false;  // an M2S RwD (a write-back); else a BIRsp
+    uint32_t flow = 0;
+    uint16_t step = 0;
+  };
+  // Those readied since the caller last emptied it.
+  std::vector<Handoff>& handoffs() { return handoffs_; }
+  // Handoff `step` of `flow` crossed its host's root-port link down at `at` (the partition's
+  // clock): it continues below it to the device (a write-back also reaches `t`'s media).
+  void sent(uint32_t flow, uint16_t step, int64_t at, Target& t);
 
   [[nodiscard]] const BackInvalidationStats& stats(size_t host) const { return stats_[host]; }
   [[nodiscard]] const coherence::Runner& runner() const { return runner_; }
@@ -97,6 +112,7 @@ class Dcoh {
     bool data = false;       // carries a line
     bool grant = false;      // the requester's answer: carried by the partition's response
     bool booked = false;     // sent: `arrival` is known
+    bool handed = false;     // a host's message its partition sends (handoffs())
     uint16_t waiting = 0;    // earlier steps its sender must receive before it is ready
     uint64_t writeback = 0;  // DPA line a modified line's M2S RwD writes (kNoLine: none)
     int64_t ready = 0;       // when its sender sends it (once waiting == 0)
@@ -105,11 +121,13 @@ class Dcoh {
   struct Flow {
     std::vector<Step> steps;
     uint32_t tag = 0;
-    uint16_t line = 0;          // engine line
-    int64_t at = 0;             // the request reached the device
-    int64_t answer = 0;         // the answer may leave (at least device_done)
-    int32_t next_waiting = -1;  // the flow queued behind this one on its line
-    size_t first = 0;           // steps before it are all sent
+    uint16_t line = 0;            // engine line
+    int64_t at = 0;               // the request reached the device
+    int64_t answer = 0;           // the answer may leave (at least device_done)
+    int32_t next_waiting = -1;    // the flow queued behind this one on its line
+    size_t first = 0;             // steps before it are all sent
+    uint64_t event = UINT64_MAX;  // the sequence of its pending event (UINT64_MAX: none)
+    int64_t event_t = 0;          // and its time
   };
   struct Event {
     int64_t t = 0;
@@ -124,11 +142,13 @@ class Dcoh {
   void record(Flow& f, uint8_t agent);
   // The request of flow `f` reached the device's engine at `start`: its steps become ready.
   void begin(uint32_t f, int64_t start);
-  // Marks step `i` of `f` received at `arrival` and readies the steps waiting for it.
-  void arrive(Flow& f, size_t i, int64_t arrival);
+  // Marks step `i` of flow `f` received at `arrival` and readies the steps waiting for it.
+  void arrive(uint32_t f, size_t i, int64_t arrival);
+  // Flow `f` has work at `t`; an event already due earlier stays (it looks again).
   void schedule(uint32_t f, int64_t t);
   int64_t up(uint8_t host, bool data, int64_t ready, int64_t now);
-  int64_t down(uint8_t host, bool data, int64_t ready, int64_t now);
+  // The way below the root-port link of an M2S message that crossed it at `at`.
+  int64_t down(bool data, int64_t at, int64_t now);
 
   coherence::Runner runner_;
   std::vector<FlitLink*> roots_;  // per host: its root-port link above the device
@@ -144,7 +164,8 @@ class Dcoh {
   coherence::Transaction t_;
   std::vector<Flow> flows_;
   std::vector<uint32_t> free_flows_;
-  std::vector<Event> events_;  // a min-heap by (t, seq)
+  std::vector<Event> events_;  // a min-heap by (t, seq); an event a later one replaced is stale
+  std::vector<Handoff> handoffs_;
   uint64_t seq_ = 0;
   std::vector<BackInvalidationStats> stats_;
 };

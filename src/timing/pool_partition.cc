@@ -113,13 +113,29 @@ void PoolPartition::run_until(int64_t end) {
     if (request <= event && request <= ready) {
       serve(pending_[head_++]);
     } else if (event <= ready) {
-      if (const auto done = dcoh_[d]->step(targets_[d])) send_parked(done->tag, done->answer);
+      if (const auto done = dcoh_[d]->step()) send_parked(done->tag, done->answer);
+      hand_over(d);
     } else {
       std::pop_heap(answers_.begin(), answers_.end(), AnswerAfter{});
       send_parked(answers_.back().tag, ready);
       answers_.pop_back();
     }
   }
+}
+
+void PoolPartition::hand_over(size_t target) {
+  for (const Dcoh::Handoff& h : dcoh_[target]->handoffs()) {
+    Crossing c;
+    c.t = h.t;
+    c.host = h.host;
+    c.kind = Crossing::Kind::kSnoopSend;
+    c.step = h.step;
+    c.target = static_cast<uint16_t>(target);
+    c.op = h.data ? Op::kWrite : Op::kRead;
+    c.flow = h.flow;
+    out_.send(c);
+  }
+  dcoh_[target]->handoffs().clear();
 }
 
 void PoolPartition::send_parked(uint32_t tag, int64_t at) {
@@ -167,6 +183,14 @@ void PoolPartition::serve(const Crossing& c) {
         fmt::format("pool partition: request for target {} of host {}", c.target, c.host));
   }
   Target& t = targets_[c.target];
+  if (c.kind == Crossing::Kind::kSnoopSent) {  // a host's part of a DCOH flow
+    if (dcoh_[c.target] == nullptr) {
+      throw OperationError("pool partition: a snoop answer to no DCOH");
+    }
+    dcoh_[c.target]->sent(c.flow, c.step, c.t, t);
+    hand_over(c.target);
+    return;
+  }
   const int64_t now = c.t;
   int64_t at = c.t;
   const Msg dm = c.op == Op::kRead ? Msg::kReqRead : Msg::kReqWriteData;
@@ -198,6 +222,7 @@ void PoolPartition::serve(const Crossing& c) {
       answers_.push_back(Answer{*ready, answer_seq_++, tag});
       std::push_heap(answers_.begin(), answers_.end(), AnswerAfter{});
     }
+    hand_over(c.target);
     return;
   }
   answer(back, at, now);

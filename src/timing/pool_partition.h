@@ -53,9 +53,8 @@ class PoolPartition {
   [[nodiscard]] uint64_t served(size_t target, size_t host) const { return served_[target][host]; }
   // Links below switch downstream ports, shared by every host.
   [[nodiscard]] const std::vector<const FlitLink*>& shared_links() const { return shared_links_; }
-  // Each host's root-port links, named "HOST:PORT->BELOW"; their up direction is used here (the
-  // transmitters at the switch or device end: the hosts' partitions send down), their down
-  // direction only by a DCOH's M2S messages (dcoh.h).
+  // Each host's root-port links, named "HOST:PORT->BELOW"; only their up direction is used here
+  // (the transmitters at the switch or device end: the hosts' partitions send down).
   [[nodiscard]] const std::vector<const FlitLink*>& root_port_links() const { return root_links_; }
   // The DCOH of each shared HDM-DB memdev (Type3Spec::shared), by target index; null for the
   // others (each host's own part of them: no coherence between hosts).
@@ -73,6 +72,8 @@ class PoolPartition {
   void serve(const Crossing& c);
   // Sends request `back`'s answer, ready at the device at `at`, up to its host.
   void answer(Crossing back, int64_t at, int64_t now);
+  // Sends target `target`'s DCOH's handoffs to their hosts.
+  void hand_over(size_t target);
   // Sends the parked answer `tag`, ready at the device at `at` (the partition's clock).
   void send_parked(uint32_t tag, int64_t at);
   // The earliest DCOH event (ps; INT64_MAX: none) and its target.

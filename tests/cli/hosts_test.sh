@@ -155,6 +155,10 @@ run 0 replay --host-trace h0="$TMP/w.txt" --host-trace h1="$TMP/w.txt" "${shared
   fail "shared --same-lines: one ownership change per line: $OUT"
 num "$(jqv '.total.latency_ns.mean') > $apart" ||
   fail "shared --same-lines: taking lines from another host should cost latency: $OUT"
+# With 1024 writes in flight per host each still waits for one snoop round trip, not for a
+# queue of them: a small multiple of the disjoint writes' latency (it once ran away, 120x).
+num "$(jqv '.total.latency_ns.mean') < 2 * $apart" ||
+  fail "shared --same-lines: the loaded back-invalidation flow should not run away: $OUT"
 run 2 replay --model requests "$TMP/w.txt" --same-lines
 expect_err "--same-lines needs --host-trace"
 run 2 mlc --max-bandwidth --same-lines
