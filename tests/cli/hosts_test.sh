@@ -124,6 +124,12 @@ run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" "${shared
   fail "shared: one BISnpInv and one BIRsp per eviction: $OUT"
 [[ $(jqv '[.hosts[].back_invalidation.writebacks] | add') == 0 ]] ||
   fail "shared: read lines are clean, nothing to write back: $OUT"
+# One host alone on shared memory (--host-trace runs the DCOH even for one): its own lines past
+# the snoop filter's entries are back-invalidated, one each.
+run 0 replay --host-trace h0="$TMP/t.txt" "${shared[@]}"
+[[ $(jqv '.hosts[0].back_invalidation.bi_evictions') == 3616 &&
+   $(jqv '.hosts[0].back_invalidation.bisnp_inv_received') == 3616 ]] ||
+  fail "shared, one host: 20000 - 16384 of its own lines evicted: $OUT"
 # The same run on unshared memory reports no back-invalidation.
 run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" "${mem0[@]}"
 [[ $(jqv '.hosts[0] | has("back_invalidation")') == false ]] || fail "unshared: back_invalidation"
