@@ -40,6 +40,11 @@ struct EventAfter {
 
 }  // namespace
 
+bool has_shared_hdm_db(const Topology& topo) {
+  return std::any_of(topo.type3.begin(), topo.type3.end(),
+                     [](const Type3Spec& d) { return d.shared; });
+}
+
 BackInvalidationStats& BackInvalidationStats::operator+=(const BackInvalidationStats& o) {
   requests += o.requests;
   bisnp_caused += o.bisnp_caused;

@@ -42,6 +42,11 @@ struct DcohCosts {
   Duration respond;
 };
 
+// Whether `topo` has shared HDM-DB memory (a Type 3 device with `shared = true`): its requests
+// run through a Dcoh, which lives in a multi-host model's shared partition (pool_partition.h),
+// so a single-host run on it is a multi-host run of one host.
+bool has_shared_hdm_db(const Topology& topo);
+
 // One host's share of the back-invalidation traffic.
 struct BackInvalidationStats {
   uint64_t requests = 0;            // its requests to shared HDM-DB memory

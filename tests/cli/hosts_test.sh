@@ -130,6 +130,21 @@ run 0 replay --host-trace h0="$TMP/t.txt" "${shared[@]}"
 [[ $(jqv '.hosts[0].back_invalidation.bi_evictions') == 3616 &&
    $(jqv '.hosts[0].back_invalidation.bisnp_inv_received') == 3616 ]] ||
   fail "shared, one host: 20000 - 16384 of its own lines evicted: $OUT"
+one=$(jqv '.hosts[0].latency_ns.mean')
+# A plain replay on shared memory is that one-host run (the same latency), slower than on
+# unshared memory by its evictions.
+run 0 replay "$TMP/t.txt" "${shared[@]}"
+[[ $(jqv '.latency_ns.mean') == "$one" ]] || fail "plain replay on shared memory: $OUT"
+run 0 replay "$TMP/t.txt" "${mem0[@]}"
+num "$(jqv '.latency_ns.mean') < $one" || fail "unshared replay should not pay evictions: $OUT"
+# So is a plain mlc: its threads' buffers overflow the snoop filter, and every eviction of a
+# written line waits for a BISnpInv round trip and a write-back.
+run 0 mlc --max-bandwidth --topology builtin:switch --target mem0 --window-us 10 --json
+plain=$(jqv '.max_bandwidth_mbps["1:1 Reads-Writes"]')
+run 0 mlc --max-bandwidth --topology "$SRC/examples/shared-hdm-db.toml" --target mem0 \
+  --window-us 10 --json
+num "$(jqv '.max_bandwidth_mbps["1:1 Reads-Writes"]') < $plain" ||
+  fail "plain mlc on shared memory should pay its snoop filter's evictions: $OUT"
 # The same run on unshared memory reports no back-invalidation.
 run 0 replay --host-trace h0="$TMP/t.txt" --host-trace h1="$TMP/t.txt" "${mem0[@]}"
 [[ $(jqv '.hosts[0] | has("back_invalidation")') == false ]] || fail "unshared: back_invalidation"
