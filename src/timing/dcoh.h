@@ -61,7 +61,8 @@ struct BackInvalidationStats {
 
 class Dcoh {
  public:
-  // `roots[h]`: host h's root-port link above this memdev (the shared partition's copy);
+  // `roots[h]`: host h's root-port link above this memdev (the shared partition's copy: its up
+  // direction; the host's partition sends down);
   // `root_port` its root port's latency; `hops` the memdev's links below the root port
   // (Target::hops), host side first. At most coherence::kMaxAgents hosts;
   // 1 <= snoop_filter <= Type3Spec::kMaxSnoopFilter.
