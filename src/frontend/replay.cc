@@ -205,6 +205,15 @@ constexpr Duration kForever = Duration::ps(std::numeric_limits<int64_t>::max() /
 }  // namespace
 
 ReplayResult replay(TraceReader& trace, const ReplayConfig& cfg) {
+  if (has_shared_hdm_db(cfg.topology)) {
+    // One host alone in a multi-host model: the plain System's numbers wherever nothing is
+    // snooped, and its snoop filter's back-invalidations of its own lines where it is.
+    HostsReplayResult one = replay_hosts({HostTrace{"h0", &trace, {}}}, cfg);
+    ReplayResult out = std::move(one.hosts.front());
+    out.components.insert(out.components.end(), one.shared.begin(), one.shared.end());
+    if (cfg.progress) cfg.progress(trace.position(), trace.total());
+    return out;
+  }
   System sys(cfg.host, cfg.local_dram, Bytes(kLocalSize), cfg.topology, device_for_of(cfg),
              cfg.regions);
   uint64_t cxl_base = 0, cxl_size = 0;

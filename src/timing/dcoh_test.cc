@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "fabric/fabric.h"
@@ -75,6 +77,7 @@ struct Rig {
   DeviceProfile local = quiet(load_device_profile("eurosys24-ddr5"));
   DeviceProfile dev = quiet(load_device_profile("eurosys24-asic"));
   Topology topo = switch_tree(1, 2);  // mem0 and mem1 below one switch
+  std::vector<size_t> order;          // the partitions' order in a window (empty: the default)
 
   explicit Rig(bool shared, unsigned snoop_filter = Type3Spec::kDefaultSnoopFilter) {
     topo.type3[0].shared = shared;
@@ -92,6 +95,7 @@ struct Rig {
     }
     auto mh = std::make_unique<MultiHost>(
         host, local, kLocal, topo, [d = dev](const std::string&) { return d; }, specs);
+    if (!order.empty()) mh->set_order(order);
     std::vector<std::unique_ptr<Accesses>> out;
     for (size_t h = 0; h < steps.size(); ++h) {
       out.push_back(std::make_unique<Accesses>(steps[h]));
@@ -192,6 +196,99 @@ TEST(Dcoh, AFullSnoopFilterBackInvalidatesItsVictims) {
   // h1's lines were written (M): each of its evicted lines came back as a write-back.
   EXPECT_EQ(h1.writebacks, h1.bisnp_inv_received);
   EXPECT_EQ(h0.writebacks, 0u);
+}
+
+// Host `host`'s root-port link in the shared partition (its up direction carries the device's
+// answers and snoops to that host; the host's partition sends down its own copy).
+const FlitLink& root_link(const MultiHost& mh, size_t host) {
+  const std::string prefix = mh.host_name(host) + ":";
+  for (const FlitLink* l : mh.pool().root_port_links()) {
+    if (l->name().rfind(prefix, 0) == 0) return *l;
+  }
+  throw std::logic_error("no root-port link for " + prefix);
+}
+
+// h0 reads lines [0, 64) of shared mem0 (shared copies), then streams reads of 512 lines of its
+// own (within the snoop filter: no snoop); meanwhile h1 writes 64 lines from `h1_first`: lines
+// h0 holds (each write back-invalidates h0) or lines nobody holds.
+struct Contest {
+  static constexpr uint64_t kHeld = 64, kStream = 512;
+  std::unique_ptr<MultiHost> mh;
+  std::vector<std::unique_ptr<Accesses>> hosts;
+  Contest(uint64_t h1_first, bool h0_streams) {
+    std::vector<Accesses::Step> h0 = rounds_of(0, 1, 1, Op::kRead, 0, kHeld);
+    std::vector<Accesses::Step> h1;
+    for (uint64_t l = 0; l < kStream && h0_streams; ++l) {
+      h0.push_back({Duration::ns(5000), Op::kRead, 1000 + l});
+    }
+    for (uint64_t l = 0; l < kHeld; ++l) {
+      h1.push_back({Duration::ns(5000), Op::kWrite, h1_first + l});
+    }
+    hosts = Rig(true).run({h0, h1}, &mh);
+  }
+  [[nodiscard]] double stream_mean_ns() const { return hosts[0]->mean_ns(kHeld); }
+};
+
+TEST(Dcoh, BackInvalidationsShareTheSnoopedHostsLinks) {
+  const Contest snooped(0, true);       // h1 takes h0's lines: 64 BISnpInv up h0's link
+  const Contest elsewhere(2000, true);  // h1 writes lines nobody holds: no snoop
+  ASSERT_EQ(snooped.mh->pool().back_invalidation(0).bisnp_inv_received, Contest::kHeld);
+  ASSERT_EQ(elsewhere.mh->pool().back_invalidation(0).bisnp_received, 0u);
+  // Each BISnp is a message on h0's root-port link up, beside the answers to h0's requests
+  // (one S2M message per request on Type 3 memory); each BIRsp one down, beside h0's requests
+  // (clean lines: no write-back, CXL 3.1 §3.5.1.2).
+  const FlitLink& link = root_link(*snooped.mh, 0);
+  const uint64_t answers = Contest::kHeld + Contest::kStream;
+  EXPECT_EQ(link.stats(Dir::kUp).messages, answers + Contest::kHeld);
+  EXPECT_EQ(root_link(*elsewhere.mh, 0).stats(Dir::kUp).messages, answers);
+  // The down direction is the host partition's transmitter: h0's requests and its BIRsps.
+  const FlitLink& down = *snooped.mh->host(0).targets()[1].hops.front().link;
+  EXPECT_EQ(down.stats(Dir::kDown).messages, answers + Contest::kHeld);
+  EXPECT_EQ(elsewhere.mh->host(0).targets()[1].hops.front().link->stats(Dir::kDown).messages,
+            answers);
+  // They take slots from the answers to h0's stream: it queues longer and gets slower, by at
+  // most the snoops' serialisation (the link sends in order of arrival, never idle while a
+  // message waits).
+  EXPECT_GT(link.stats(Dir::kUp).queueing, root_link(*elsewhere.mh, 0).stats(Dir::kUp).queueing);
+  const double slower = snooped.stream_mean_ns() - elsewhere.stream_mean_ns();
+  EXPECT_GT(slower, 0);
+  EXPECT_LE(slower,
+            Duration::ps(link.serialisation_ps(Msg::kRespNoData) * Contest::kHeld).nanoseconds());
+  // h1's writes, each waiting for a BISnpInv round trip to h0, stay within a small multiple of
+  // the same flow when h0's link is idle (no run-away behind h0's traffic).
+  const Contest idle(0, false);
+  EXPECT_LT(snooped.hosts[1]->mean_ns(), 2 * idle.hosts[1]->mean_ns());
+  EXPECT_GT(snooped.hosts[1]->mean_ns(), elsewhere.hosts[1]->mean_ns());
+}
+
+TEST(Dcoh, TheSnoopedHostAnswersAfterItsCacheLookup) {
+  // h0 reads line 0 (a shared copy); h1 then writes it: one BISnpInv to h0, whose BIRspI follows
+  // its cache lookup, on the write's critical path once (a clean line: no write-back).
+  auto h1_write_ns = [](Duration llc) {
+    Rig rig(true);
+    rig.host.cache.hit_latency = llc;  // the LLC stays off: only the snoop's lookup uses it
+    const auto hosts =
+        rig.run({{{Duration::ns(1000), Op::kRead, 0}}, {{Duration::ns(3000), Op::kWrite, 0}}});
+    return hosts[1]->mean_ns();
+  };
+  EXPECT_DOUBLE_EQ(h1_write_ns(Duration::ns(133)) - h1_write_ns(Duration::ns(33)), 100.0);
+  // Without a stated LLC latency: the host's round trip through the LLC.
+  HostProfile none = load_host_profile("spr-xeon");
+  none.cache.hit_latency = Duration();
+  EXPECT_EQ(snoop_response(none), none.core_to_home + none.home_to_core);
+  EXPECT_EQ(snoop_response(load_host_profile("spr-xeon")), Duration::ns(33));
+}
+
+TEST(Dcoh, ResultsDoNotDependOnThePartitionOrder) {
+  // The hosts send their BIRsp and write-backs as crossings: any order of the partitions within
+  // a window gives the same run.
+  const std::vector<std::vector<Accesses::Step>> steps = {rounds_of(0, 2, 4, Op::kWrite, 0, 16),
+                                                          rounds_of(1, 2, 4, Op::kWrite, 0, 16)};
+  Rig forward(true), backward(true);
+  backward.order = {2, 1, 0};
+  const auto a = forward.run(steps);
+  const auto b = backward.run(steps);
+  for (size_t h = 0; h < 2; ++h) EXPECT_EQ(a[h]->latency, b[h]->latency) << h;
 }
 
 TEST(Dcoh, AHostCacheIsRefused) {

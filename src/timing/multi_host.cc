@@ -76,13 +76,16 @@ void MultiHost::exchange(int64_t window_end) {
           "multi-host: a crossing at {} ps falls inside its window (ends {} ps)", c.t, window_end));
     }
   };
-  for (Outbox& box : outboxes_) {
-    for (const Crossing& c : box.pending()) {
-      check(c);
-      pool_.deliver(c);
+  auto deliver = [&] {
+    for (Outbox& box : outboxes_) {
+      for (const Crossing& c : box.pending()) {
+        check(c);
+        pool_.deliver(c);
+      }
+      box.pending().clear();
     }
-    box.pending().clear();
-  }
+  };
+  deliver();
   auto& answers = pool_.outbox().pending();
   // Delivered in (time, host, sequence) order: the hosts' event queues break ties by push order.
   std::sort(answers.begin(), answers.end(),
@@ -92,6 +95,9 @@ void MultiHost::exchange(int64_t window_end) {
     hosts_[c.host]->receive(c);
   }
   answers.clear();
+  // A host sends its part of a DCOH flow as it receives it (Crossing::Kind::kSnoopSend): at
+  // least one more crossing later, so after the next window.
+  deliver();
 }
 
 int64_t MultiHost::earliest_work() {

@@ -17,12 +17,21 @@ namespace cxlsim::timing {
 struct Crossing {
   int64_t t = 0;      // ps; at least one window after the sender's time (conservative lookahead)
   uint16_t host = 0;  // host partition the request belongs to
-  uint64_t seq = 0;   // the sending partition's message count: with (t, host) a total order
+  // Besides requests and their answers, the host's part of a shared HDM-DB memdev's
+  // back-invalidation flow (dcoh.h): the shared partition asks the host to send an M2S message
+  // of the flow (kSnoopSend, up: `t` is when the host has it ready at its home agent; a BIRsp,
+  // or a write-back's RwD when `op` is kWrite), and the host answers once the message crossed
+  // its root-port link down (kSnoopSent: `t` as for a request). `flow` and `step` name it.
+  enum class Kind : uint8_t { kRequest, kSnoopSend, kSnoopSent };
+  Kind kind = Kind::kRequest;
+  uint16_t step = 0;
+  uint64_t seq = 0;  // the sending partition's message count: with (t, host) a total order
   // The host's request. The shared partition never dereferences it and returns it unchanged in
   // the response (across processes it would be an index into the host's table).
   Request* req = nullptr;
   uint16_t target = 0;  // memdev target index (the same in every host: one topology)
   Op op = Op::kRead;
+  uint32_t flow = 0;
   uint64_t media = 0;   // DPA on the target
   int64_t arrived = 0;  // response: when the target's controller took the request (ps)
 };

@@ -12,6 +12,16 @@
 
 namespace cxlsim::timing {
 
+namespace {
+// Orders a min-heap of answers by (time, sequence).
+struct AnswerAfter {
+  template <class A>
+  bool operator()(const A& a, const A& b) const {
+    return a.t != b.t ? a.t > b.t : a.seq > b.seq;
+  }
+};
+}  // namespace
+
 PoolPartition::PoolPartition(const HostProfile& host, Bytes local_size, const Topology& topo,
                              const std::function<DeviceProfile(const std::string&)>& device_for,
                              const std::vector<std::string>& host_names)
@@ -71,7 +81,9 @@ PoolPartition::PoolPartition(const HostProfile& host, Bytes local_size, const To
       roots.reserve(hosts);
       for (size_t h = 0; h < hosts; ++h) roots.push_back(up_[h][m + 1]);
       dcoh_[m + 1] =
-          std::make_unique<Dcoh>(roots, host.root_port_latency, t.hops, spec->snoop_filter);
+          std::make_unique<Dcoh>(roots, host.root_port_latency, t.hops, spec->snoop_filter,
+                                 DcohCosts{.respond = snoop_response(host)});
+      shared_targets_.push_back(m + 1);
     }
     targets_.push_back(std::move(t));
   }
@@ -90,7 +102,67 @@ PoolPartition::PoolPartition(const HostProfile& host, Bytes local_size, const To
 
 void PoolPartition::run_until(int64_t end) {
   settle();
-  while (head_ < pending_.size() && pending_[head_].t <= end) serve(pending_[head_++]);
+  // Requests, the DCOHs' events and the answers from shared HDM-DB memory in time order (at the
+  // same time in that order), so that those links are booked close to the partition's clock.
+  for (;;) {
+    const int64_t request = head_ < pending_.size() ? pending_[head_].t : INT64_MAX;
+    size_t d = 0;
+    const int64_t event = next_event(&d);
+    const int64_t ready = answers_.empty() ? INT64_MAX : answers_.front().t;
+    if (std::min({request, event, ready}) > end) break;
+    if (request <= event && request <= ready) {
+      serve(pending_[head_++]);
+    } else if (event <= ready) {
+      if (const auto done = dcoh_[d]->step()) send_parked(done->tag, done->answer);
+      hand_over(d);
+    } else {
+      std::pop_heap(answers_.begin(), answers_.end(), AnswerAfter{});
+      send_parked(answers_.back().tag, ready);
+      answers_.pop_back();
+    }
+  }
+}
+
+void PoolPartition::hand_over(size_t target) {
+  for (const Dcoh::Handoff& h : dcoh_[target]->handoffs()) {
+    Crossing c;
+    c.t = h.t;
+    c.host = h.host;
+    c.kind = Crossing::Kind::kSnoopSend;
+    c.step = h.step;
+    c.target = static_cast<uint16_t>(target);
+    c.op = h.data ? Op::kWrite : Op::kRead;
+    c.flow = h.flow;
+    out_.send(c);
+  }
+  dcoh_[target]->handoffs().clear();
+}
+
+void PoolPartition::send_parked(uint32_t tag, int64_t at) {
+  const Crossing back = parked_[tag];
+  free_parked_.push_back(tag);
+  answer(back, at, at);
+}
+
+int64_t PoolPartition::next_event(size_t* target) const {
+  int64_t first = INT64_MAX;
+  for (size_t i : shared_targets_) {
+    if (const int64_t t = dcoh_[i]->next_event(); t < first) {
+      first = t;
+      *target = i;
+    }
+  }
+  return first;
+}
+
+std::optional<int64_t> PoolPartition::next_arrival() {
+  settle();
+  size_t d = 0;
+  const int64_t first =
+      std::min({head_ < pending_.size() ? pending_[head_].t : INT64_MAX, next_event(&d),
+                answers_.empty() ? INT64_MAX : answers_.front().t});
+  if (first == INT64_MAX) return std::nullopt;
+  return first;
 }
 
 void PoolPartition::settle() {
@@ -111,6 +183,14 @@ void PoolPartition::serve(const Crossing& c) {
         fmt::format("pool partition: request for target {} of host {}", c.target, c.host));
   }
   Target& t = targets_[c.target];
+  if (c.kind == Crossing::Kind::kSnoopSent) {  // a host's part of a DCOH flow
+    if (dcoh_[c.target] == nullptr) {
+      throw OperationError("pool partition: a snoop answer to no DCOH");
+    }
+    dcoh_[c.target]->sent(c.flow, c.step, c.t, t);
+    hand_over(c.target);
+    return;
+  }
   const int64_t now = c.t;
   int64_t at = c.t;
   const Msg dm = c.op == Op::kRead ? Msg::kReqRead : Msg::kReqWriteData;
@@ -120,16 +200,39 @@ void PoolPartition::serve(const Crossing& c) {
   Crossing back = c;
   const int64_t reached = at;
   at = serve_at_device(t, c.op, c.media, at, back.arrived);
-  if (Dcoh* d = dcoh_[c.target].get()) at = d->access(c.host, c.op, c.media, reached, at, now, t);
-  // The shared hops, then this host's root-port link (its root port's latency is the host's).
-  at = answer_up(t, t.hops, c.op, at, now);
-  back.t = answer_up(t, {Hop{Duration(), up_[c.host][c.target], false}}, c.op, at, now);
   if (c.op == Op::kRead) {
     ++t.stats.reads;
   } else {
     ++t.stats.writes;
   }
   ++served_[c.target][c.host];
+  if (Dcoh* d = dcoh_[c.target].get()) {
+    uint32_t tag = 0;
+    if (free_parked_.empty()) {
+      tag = static_cast<uint32_t>(parked_.size());
+      parked_.emplace_back();
+    } else {
+      tag = free_parked_.back();
+      free_parked_.pop_back();
+    }
+    parked_[tag] = back;
+    // The answer is sent when it is ready (an event), so that it meets the flows' messages on
+    // the links in time order; a flow that runs as events hands it back when it is done.
+    if (const auto ready = d->access(c.host, c.op, c.media, reached, at, tag)) {
+      answers_.push_back(Answer{*ready, answer_seq_++, tag});
+      std::push_heap(answers_.begin(), answers_.end(), AnswerAfter{});
+    }
+    hand_over(c.target);
+    return;
+  }
+  answer(back, at, now);
+}
+
+void PoolPartition::answer(Crossing back, int64_t at, int64_t now) {
+  const Target& t = targets_[back.target];
+  // The shared hops, then this host's root-port link (its root port's latency is the host's).
+  at = answer_up(t, t.hops, back.op, at, now);
+  back.t = answer_up(t, {Hop{Duration(), up_[back.host][back.target], false}}, back.op, at, now);
   out_.send(back);
 }
 

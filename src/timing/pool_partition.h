@@ -37,14 +37,12 @@ class PoolPartition {
 
   // A request that crossed a host's root-port link down (from a host's outbox).
   void deliver(const Crossing& c) { incoming_.push_back(c); }
-  // Serves every delivered request that reached it at or before `end` (ps), earliest first.
+  // Serves every delivered request that reached it at or before `end` (ps) and runs the DCOHs'
+  // events due by then, in time order.
   void run_until(int64_t end);
-  // When the earliest delivered request reaches it (ps), or nullopt when none waits.
-  [[nodiscard]] std::optional<int64_t> next_arrival() {
-    settle();
-    if (head_ == pending_.size()) return std::nullopt;
-    return pending_[head_].t;
-  }
+  // When it next has work (ps): the earliest delivered request reaches it or a DCOH's event is
+  // due; nullopt when there is none.
+  [[nodiscard]] std::optional<int64_t> next_arrival();
   // Responses sent since the last hand-over.
   Outbox& outbox() { return out_; }
 
@@ -72,6 +70,14 @@ class PoolPartition {
 
  private:
   void serve(const Crossing& c);
+  // Sends request `back`'s answer, ready at the device at `at`, up to its host.
+  void answer(Crossing back, int64_t at, int64_t now);
+  // Sends target `target`'s DCOH's handoffs to their hosts.
+  void hand_over(size_t target);
+  // Sends the parked answer `tag`, ready at the device at `at` (the partition's clock).
+  void send_parked(uint32_t tag, int64_t at);
+  // The earliest DCOH event (ps; INT64_MAX: none) and its target.
+  int64_t next_event(size_t* target) const;
   // Sorts the crossings delivered since the last call into the pending ones.
   void settle();
 
@@ -82,6 +88,19 @@ class PoolPartition {
   std::vector<const FlitLink*> shared_links_, root_links_;
   std::vector<std::vector<uint64_t>> served_;
   std::vector<std::unique_ptr<Dcoh>> dcoh_;
+  std::vector<size_t> shared_targets_;  // the targets with a DCOH
+  // Answers from shared HDM-DB memory waiting to be sent (Dcoh::access's tag indexes them), and
+  // the free slots.
+  std::vector<Crossing> parked_;
+  std::vector<uint32_t> free_parked_;
+  // Those ready at a known time (the others wait for their flow): a min-heap by (t, seq).
+  struct Answer {
+    int64_t t = 0;
+    uint64_t seq = 0;
+    uint32_t tag = 0;
+  };
+  std::vector<Answer> answers_;
+  uint64_t answer_seq_ = 0;
   // Delivered requests in (time, host, sequence) order from pending_[head_] on; a window's
   // deliveries arrive mostly in order, so sorting them and merging beats a heap.
   std::vector<Crossing> pending_, incoming_;

@@ -297,6 +297,10 @@ DeviceProfile load_device_profile(std::string_view name_or_path) {
   return parse_device_profile(read_text(name_or_path), name_or_path);
 }
 
+Duration snoop_response(const HostProfile& h) {
+  return h.cache.hit_latency > Duration() ? h.cache.hit_latency : h.core_to_home + h.home_to_core;
+}
+
 HostProfile load_host_profile(std::string_view name_or_path) {
   return parse_host_profile(read_text(name_or_path), name_or_path);
 }

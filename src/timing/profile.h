@@ -70,6 +70,13 @@ struct HostProfile {
   AppCoreConfig app;  // [app]: cxlsim run's cores
 };
 
+// How long the host's caches take to answer a device's snoop (a BISnp, CXL 3.1 §3.3.3) once it
+// reached the home agent: one lookup of the last-level cache and its snoop filter, costed as the
+// profile's LLC hit latency ([cache] hit_latency_ns, spr-xeon: 33 ns, Chips and Cheese's Sapphire
+// Rapids L3 load-to-use, 2023) whether or not the cache model is enabled; a profile that states
+// none gets core_to_home + home_to_core, the round trip through the LLC its uncore states.
+Duration snoop_response(const HostProfile& h);
+
 // Built-in profile names.
 std::vector<std::string> builtin_device_profiles();
 std::vector<std::string> builtin_host_profiles();

@@ -408,6 +408,15 @@ void System::dispatch(Request* r, Target& t) {
 }
 
 void System::receive(const Crossing& c) {
+  if (c.kind == Crossing::Kind::kSnoopSend) {  // the host's M2S message of a DCOH flow: down
+    const Hop& h = targets_[c.target].hops.front();
+    Crossing sent = c;
+    sent.kind = Crossing::Kind::kSnoopSent;
+    sent.t = h.link->send_ps(Dir::kDown, c.op == Op::kWrite ? Msg::kReqWriteData : Msg::kReqRead,
+                             c.t + h.before.picoseconds(), now_.picoseconds());
+    out_->send(sent);
+    return;
+  }
   Request* r = c.req;
   r->arrived = Duration::ps(c.arrived);
   const int64_t at = c.t + targets_[c.target].hops.front().before.picoseconds();

@@ -183,7 +183,8 @@ class System {
     host_id_ = host;
   }
   // A response crossing up the root-port link (`c.t` at or after the current time): the request
-  // completes after the root port and the way to the core.
+  // completes after the root port and the way to the core. A Crossing::Kind::kSnoopSend: the
+  // host sends that message down its root-port link (after its root port) and to `out`.
   void receive(const Crossing& c);
   // Time of the next event, or nullopt when none is scheduled.
   [[nodiscard]] std::optional<Duration> next_event_time() {
