@@ -105,6 +105,7 @@ struct Thread {
   // After a window: the clock's version when it ended, until the model wrote a newer one.
   uint64_t window_version = 0;
   double window_end = 0;  // its simulated time by the old clock
+  double last_mark = 0;   // the clock at the last mark
   bool awaiting = false;
   struct Dep {
     uint64_t value = 0;
@@ -290,7 +291,18 @@ void update_phase(Thread& t) {
     now = t.window_end + (now - t.window_end) * kClockMargin;  // the new clock not there yet
   }
   AppPhase p = g->sampling.phase_at(static_cast<int64_t>(now));
-  if (p == t.phase) return;
+  if (p == t.phase) {
+    // A long skip is sent in parts, so that the model need not wait for all of it before it
+    // runs the other threads on (and measures their windows).
+    if (p == AppPhase::kSkip &&
+        now - t.last_mark >= static_cast<double>(g->sampling.period_ps) / 8) {
+      t.last_mark = now;
+      mark_phase(t, t.tb_base);
+      flush(t);
+    }
+    return;
+  }
+  t.last_mark = now;
   const AppSampleClock* c =
       t.number < cxlsim::frontend::kAppClockThreads ? &g->clocks->thread[t.number] : nullptr;
   if (c == nullptr) {
