@@ -325,6 +325,7 @@ class AppCore final : public Requester {
     m_.count_epoch(now.picoseconds(), r.target);
     if (r.tag & kWritebackTag) return;
     if (m_.llc) {
+      count_fill();
       if (auto victim = m_.llc->fill(r.hpa, (r.tag & kOwnTag) != 0)) write_back(*victim);
     }
     done(r.tag, now.picoseconds());
@@ -514,10 +515,7 @@ class AppCore final : public Requester {
         source_done_ = true;
         batch_.reset();
         break;
-      case AppKind::kChained:  // a mark in detail: nothing to do
-      case AppKind::kPhase:
-        break;
-      default:
+      default:  // marks in detail (kPhase, kChained) and the rest: nothing to count
         break;
     }
     q_.push_back(e);
@@ -634,6 +632,7 @@ class AppCore final : public Requester {
       return;
     }
     if (m_.llc->lookup(hpa, Op::kWrite)) return;
+    count_fill();
     if (auto victim = m_.llc->fill(hpa, true)) write_back(*victim);
   }
 
@@ -741,6 +740,7 @@ class AppCore final : public Requester {
         rate_[t] = {static_cast<double>(win_lines_[t].read) / a,
                     static_cast<double>(win_lines_[t].write) / a};
       }
+      fill_rate_ = static_cast<double>(win_fills_) / a;
       record_rate_ = {static_cast<double>(res_.reads - win_res_.reads) / a,
                       static_cast<double>(res_.ownership - win_res_.ownership) / a,
                       static_cast<double>(res_.writebacks - win_res_.writebacks) / a};
@@ -786,6 +786,7 @@ class AppCore final : public Requester {
     for (auto& l : win_lines_) l = {};
     lat_sum_ = 0;
     lat_n_ = 0;
+    win_fills_ = 0;
   }
 
   // Consumes what ran outside detail windows into one skip entry: up to the mark that starts a
@@ -860,6 +861,13 @@ class AppCore final : public Requester {
       skip_bytes_[t] += (r + w) * 64;
     }
     for (size_t i = 0; i < 3; ++i) extra_records_[i] += a * record_rate_[i];
+    // The lines the skip brought into the LLC push as many out (the LLC sees no skipped line).
+    if (m_.llc) {
+      fill_carry_ += a * fill_rate_;
+      const auto n = static_cast<uint64_t>(fill_carry_);
+      fill_carry_ -= static_cast<double>(n);
+      m_.llc->evict_unseen(n);
+    }
   }
   void add_extrapolated() {
     res_.reads += static_cast<uint64_t>(std::llround(extra_records_[0]));
@@ -898,6 +906,10 @@ class AppCore final : public Requester {
     // A read or ownership miss reads memory; a write-back's miss installs without a read.
     if (!t.hit && r.kind != AppKind::kWriteback) skip_memory(hpa, false);
     if (t.victim) skip_memory(*t.victim, true);
+  }
+  // A line the thread's detail window brought into the LLC (what its skips push out of it).
+  void count_fill() {
+    if (m_.sampling && phase_ == AppPhase::kDetail) ++win_fills_;
   }
   // A line the thread's detail window sent to memory (its traffic per load and store).
   void count_line(uint64_t hpa, bool write) {
@@ -1020,6 +1032,9 @@ class AppCore final : public Requester {
   // The thread's records below the L2 per load and store (reads, ownership, write-backs) in the
   // last window, and the skips' share of them.
   std::array<double, 3> record_rate_ = {};
+  uint64_t win_fills_ = 0;   // LLC fills of the window
+  double fill_rate_ = 0;     // ... per line filter miss
+  double fill_carry_ = 0;    // fractions of a line not yet evicted
   std::array<double, 3> extra_records_ = {};
   // When recently retired reads' data came back, by read number (dependencies reach back at
   // most this far among reads still relevant; older ones were back long ago).

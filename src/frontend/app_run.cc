@@ -95,8 +95,9 @@ class SharedClocks {
       throw ValidationError(fmt::format("shared clocks: {}", std::strerror(errno)));
     }
     void* p = ::mmap(nullptr, sizeof(AppSampleClocks), PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-    if (p == MAP_FAILED)
+    if (p == MAP_FAILED) {
       throw ValidationError(fmt::format("shared clocks: {}", std::strerror(errno)));
+    }
     clocks_ = new (p) AppSampleClocks();
   }
   ~SharedClocks() {

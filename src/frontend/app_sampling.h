@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 
 namespace cxlsim::frontend {
@@ -37,7 +38,7 @@ struct AppSampling {
     AppSampling s;
     if (!(fraction < 1) || window_ps <= 0) return s;
     s.window_ps = window_ps;
-    s.period_ps = static_cast<int64_t>(static_cast<double>(window_ps) / fraction + 0.5);
+    s.period_ps = std::llround(static_cast<double>(window_ps) / fraction);
     if (s.period_ps <= window_ps) s.period_ps = window_ps + 1;
     s.warm_ps = s.period_ps - window_ps < window_ps ? s.period_ps - window_ps : window_ps;
     return s;

@@ -323,16 +323,11 @@ void update_phase(Thread& t) {
   flush(t);  // the model measures the window and places the others' by this one's progress
 }
 
-// The line filter: a miss, and whether a load's address follows the value the last missing
-// load read (read where the guest did: guest_base 0, checked once).
-void filter(Thread& t, uint64_t vaddr, qemu_plugin_meminfo_t info) {
-  const uint64_t line = vaddr >> 6;
-  uint64_t& slot = t.filter[line % cxlsim::frontend::kLineFilter];
-  if (slot == line + 1) return;
-  slot = line + 1;
+// A line miss of the L2 (the unit outside windows is time per miss): counted, and, for a
+// load, whether its address follows the value the last missing load read (read where the
+// guest did: guest_base 0, checked once).
+void count_miss(Thread& t, uint64_t vaddr, qemu_plugin_meminfo_t info, bool store) {
   ++t.lines;
-  const bool store = qemu_plugin_mem_is_store(info);
-  if (t.phase == AppPhase::kSkip) t.caches.touch_l2(line, store);
   if (store) return;
   if (t.last_value != 0 && vaddr - t.last_value < 64) ++t.chained;
   t.last_value = 0;
@@ -354,6 +349,17 @@ void touch(Thread& t, uint64_t vaddr, uint64_t at) {
   emit(t, AppKind::kTouch, vaddr >> 6, at);
 }
 
+// In a skip: the line filter stands for the L1; what misses it goes to the L2 (kept up to
+// date), and what misses there is counted.
+void skip_access(Thread& t, uint64_t vaddr, qemu_plugin_meminfo_t info) {
+  const uint64_t line = vaddr >> 6;
+  uint64_t& slot = t.filter[line % cxlsim::frontend::kLineFilter];
+  if (slot == line + 1) return;
+  slot = line + 1;
+  const bool store = qemu_plugin_mem_is_store(info);
+  if (t.caches.touch_l2(line, store)) count_miss(t, vaddr, info, store);
+}
+
 // An access of `info`'s size at `vaddr` (for line `line`; `whole` false for the second line of
 // an access that crosses lines).
 void access(Thread& t, uint64_t line, uint64_t vaddr, bool store, qemu_plugin_meminfo_t info,
@@ -361,6 +367,7 @@ void access(Thread& t, uint64_t line, uint64_t vaddr, bool store, qemu_plugin_me
   const cxlsim::timing::CoreCacheOutcome o = t.caches.access(line, store);
   for (unsigned i = 0; i < o.writebacks; ++i) emit(t, AppKind::kWriteback, o.writeback[i], at);
   if (!o.miss) return;
+  if (g->clocks != nullptr) count_miss(t, vaddr, info, store);
   if (store) {
     emit(t, AppKind::kOwnership, line, at);
     return;
@@ -376,12 +383,10 @@ void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void*
   if (t == nullptr) return;
   ++t->accesses;
   const uint64_t at = t->tb_base + reinterpret_cast<uintptr_t>(udata);
-  if (g->clocks != nullptr) {
-    filter(*t, vaddr, info);
-    if (t->phase == AppPhase::kSkip) {
-      touch(*t, vaddr, at);
-      return;
-    }
+  if (t->phase == AppPhase::kSkip) {
+    skip_access(*t, vaddr, info);
+    touch(*t, vaddr, at);
+    return;
   }
   const bool store = qemu_plugin_mem_is_store(info);
   const uint64_t line = vaddr >> 6;
