@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -171,6 +172,33 @@ void read_app_stream(int fd, AppFeed& feed) {
   feed.close();
 }
 
+// ---- AppSkipLedger ------------------------------------------------------------------------
+
+void AppSkipLedger::put(uint32_t thread, double window_ps, double next_ps) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (of_thread_.size() <= thread) of_thread_.resize(thread + 1);
+    of_thread_[thread].emplace_back(window_ps, next_ps);
+  }
+  cv_.notify_all();
+}
+
+std::optional<std::pair<double, double>> AppSkipLedger::get(uint32_t thread, size_t k) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(
+      l, [&] { return closed_ || (of_thread_.size() > thread && of_thread_[thread].size() > k); });
+  if (of_thread_.size() > thread && of_thread_[thread].size() > k) return of_thread_[thread][k];
+  return std::nullopt;
+}
+
+void AppSkipLedger::close() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
 // ---- the model ---------------------------------------------------------------------------
 
 namespace {
@@ -224,6 +252,32 @@ struct AppModel::Impl {
   // clocks (null: it does not; only one of the models does).
   bool sampling = false;
   AppSampleClocks* clocks = nullptr;
+  std::shared_ptr<AppSkipLedger> ledger;  // null: none (one prediction)
+  bool ledger_reads = false;
+  double windows_here = 0, windows_there = 0;  // a reader's: all windows' durations, both sides
+  std::map<int64_t, double> period_ratio;      // ... and their ratio, once per period
+  // Sampled: the tracked lines' LLC hits and dirty victims of late (halved every 4096 lookups
+  // and fills), and the draws made for other lines.
+  struct Tracked {
+    double hits = 0, lookups = 0, dirty = 0, fills = 0;
+    uint64_t draws = 0;
+    void add(bool hit) {
+      hits += hit ? 1 : 0;
+      if (++lookups >= 4096) {
+        hits /= 2;
+        lookups /= 2;
+      }
+    }
+    void fill(bool dirty_victim) {
+      dirty += dirty_victim ? 1 : 0;
+      if (++fills >= 4096) {
+        dirty /= 2;
+        fills /= 2;
+      }
+    }
+    [[nodiscard]] double rate() const { return lookups > 0 ? hits / lookups : 0; }
+    [[nodiscard]] double dirty_rate() const { return fills > 0 ? dirty / fills : 0; }
+  } tracked;
   // Reads and writes each target served between windows (added to its System stats at the end).
   std::vector<uint64_t> sampled_reads, sampled_writes;
 
@@ -325,8 +379,7 @@ class AppCore final : public Requester {
     m_.count_epoch(now.picoseconds(), r.target);
     if (r.tag & kWritebackTag) return;
     if (m_.llc) {
-      count_fill();
-      if (auto victim = m_.llc->fill(r.hpa, (r.tag & kOwnTag) != 0)) write_back(*victim);
+      llc_fill(r.hpa, (r.tag & kOwnTag) != 0);
     }
     done(r.tag, now.picoseconds());
   }
@@ -609,7 +662,7 @@ class AppCore final : public Requester {
   // A line read (demand, ownership or prefetch) through the LLC to memory.
   void send(uint64_t line, uint64_t tag, int64_t now) {
     const uint64_t hpa = m_.place->map(line * 64) & ~uint64_t{63};
-    if (m_.llc && m_.llc->lookup(hpa, (tag & kOwnTag) ? Op::kWrite : Op::kRead)) {
+    if (m_.llc && llc_lookup(hpa, (tag & kOwnTag) ? Op::kWrite : Op::kRead)) {
       Request* r = m_.hits.get();
       r->tag = tag;
       r->hpa = hpa;
@@ -631,9 +684,8 @@ class AppCore final : public Requester {
       write_back(hpa);
       return;
     }
-    if (m_.llc->lookup(hpa, Op::kWrite)) return;
-    count_fill();
-    if (auto victim = m_.llc->fill(hpa, true)) write_back(*victim);
+    if (llc_lookup(hpa, Op::kWrite)) return;
+    llc_fill(hpa, true);
   }
 
   void write_back(uint64_t hpa) {
@@ -684,7 +736,7 @@ class AppCore final : public Requester {
 
   static bool skippable(AppKind k) {
     return is_access(k) || k == AppKind::kPhase || k == AppKind::kChained || k == AppKind::kTouch ||
-           k == AppKind::kCompute;
+           k == AppKind::kWarm || k == AppKind::kCompute;
   }
   // A detail window ends at a mark of another phase (its kChained record comes first).
   [[nodiscard]] bool leaves_detail(const AppRecord& r) const {
@@ -740,12 +792,12 @@ class AppCore final : public Requester {
         rate_[t] = {static_cast<double>(win_lines_[t].read) / a,
                     static_cast<double>(win_lines_[t].write) / a};
       }
-      fill_rate_ = static_cast<double>(win_fills_) / a;
       record_rate_ = {static_cast<double>(res_.reads - win_res_.reads) / a,
                       static_cast<double>(res_.ownership - win_res_.ownership) / a,
                       static_cast<double>(res_.writebacks - win_res_.writebacks) / a};
     }
-    publish_clock(start, lines, chained, std::max(now, ret_t_));
+    win_end_t_ = std::max(now, ret_t_);
+    publish_clock(start, lines, chained, win_end_t_);
   }
 
   static constexpr double kMinMisses = 64;
@@ -786,7 +838,6 @@ class AppCore final : public Requester {
     for (auto& l : win_lines_) l = {};
     lat_sum_ = 0;
     lat_n_ = 0;
-    win_fills_ = 0;
   }
 
   // Consumes what ran outside detail windows into one skip entry: up to the mark that starts a
@@ -826,6 +877,9 @@ class AppCore final : public Requester {
         }
       } else if (r->kind == AppKind::kTouch) {
         m_.place->map(r->addr * 64);
+      } else if (r->kind == AppKind::kWarm) {  // a tracked line's LLC state (no traffic)
+        const uint64_t hpa = m_.place->map(r->addr * 64) & ~uint64_t{63};
+        if (m_.llc) m_.llc->touch(hpa, r->dep != 0);
       } else if (is_access(r->kind)) {
         prefetch_ahead();
         skip_access(*r);
@@ -861,13 +915,6 @@ class AppCore final : public Requester {
       skip_bytes_[t] += (r + w) * 64;
     }
     for (size_t i = 0; i < 3; ++i) extra_records_[i] += a * record_rate_[i];
-    // The lines the skip brought into the LLC push as many out (the LLC sees no skipped line).
-    if (m_.llc) {
-      fill_carry_ += a * fill_rate_;
-      const auto n = static_cast<uint64_t>(fill_carry_);
-      fill_carry_ -= static_cast<double>(n);
-      m_.llc->evict_unseen(n);
-    }
   }
   void add_extrapolated() {
     res_.reads += static_cast<uint64_t>(std::llround(extra_records_[0]));
@@ -907,9 +954,37 @@ class AppCore final : public Requester {
     if (!t.hit && r.kind != AppKind::kWriteback) skip_memory(hpa, false);
     if (t.victim) skip_memory(*t.victim, true);
   }
-  // A line the thread's detail window brought into the LLC (what its skips push out of it).
-  void count_fill() {
-    if (m_.sampling && phase_ == AppPhase::kDetail) ++win_fills_;
+  // An LLC lookup. Sampled, only the tracked lines (app_sampling.h) have the LLC state they
+  // would have (the plugin sends theirs between windows too); another line hits as often as the
+  // tracked lines have of late (a deterministic draw).
+  bool llc_lookup(uint64_t hpa, Op op) {
+    if (!m_.sampling) return m_.llc->lookup(hpa, op);
+    if (tracked_line(hpa >> 6)) {
+      const bool hit = m_.llc->lookup(hpa, op);
+      m_.tracked.add(hit);
+      return hit;
+    }
+    m_.llc->lookup(hpa, op);  // its own state, for what it is worth (it counts in the stats)
+    return draw(hpa) < m_.tracked.rate();
+  }
+  // An LLC fill; sampled, another line than a tracked one evicts a dirty line as often as
+  // tracked lines' fills have of late (written back as if it were this line: the same page's
+  // memory).
+  void llc_fill(uint64_t hpa, bool dirty) {
+    const auto victim = m_.llc->fill(hpa, dirty);
+    if (!m_.sampling) {
+      if (victim) write_back(*victim);
+    } else if (tracked_line(hpa >> 6)) {
+      m_.tracked.fill(victim.has_value());
+      if (victim) write_back(*victim);
+    } else if (draw(hpa) < m_.tracked.dirty_rate()) {
+      write_back(hpa & ~uint64_t{63});
+    }
+  }
+  // A deterministic uniform draw in [0, 1) for line `hpa`.
+  double draw(uint64_t hpa) {
+    uint64_t d = (hpa >> 6) ^ (++m_.tracked.draws << 20);
+    return static_cast<double>(splitmix64(d) >> 11) * 0x1p-53;
   }
   // A line the thread's detail window sent to memory (its traffic per load and store).
   void count_line(uint64_t hpa, bool write) {
@@ -930,7 +1005,8 @@ class AppCore final : public Requester {
     const Entry& e = q_.front();
     const uint64_t insns = e.pos - ret_I_;
     const int64_t t0 = ret_t_;
-    const int64_t t1 = std::max({now, ret_t_, e.done});
+    int64_t t1 = std::max({now, ret_t_, e.done});
+    if (e.window_next && m_.ledger) t1 = share_skip(t1, std::max(now, ret_t_));
     res_.stall_ns += static_cast<double>(std::max<int64_t>(0, t1 - t0 - span(insns))) / 1000.0;
     m_.out.sampled_instructions += insns;
     for (size_t t = 0; t < skip_bytes_.size(); ++t) {
@@ -945,6 +1021,30 @@ class AppCore final : public Requester {
     q_.pop_front();
     ++base_;
     want_wake(t1);
+  }
+
+  // A skip ends at `t1` (its own rates) and a window follows (AppSkipLedger): the writer
+  // records the window before it and when the next starts; the reader starts it at that time
+  // scaled by the ratio of all windows' durations so far, the reader's to the writer's, taken
+  // once per period of the schedule (one ratio for every thread's window of a period, so that
+  // windows that fall together in the writer do here too; not before `earliest`).
+  int64_t share_skip(int64_t t1, int64_t earliest) {
+    const double window = static_cast<double>(win_end_t_ - win_t_);
+    const size_t k = skips_++;
+    if (!m_.ledger_reads) {
+      m_.ledger->put(res_.thread, window, static_cast<double>(t1));
+      return t1;
+    }
+    const auto w = m_.ledger->get(res_.thread, k);
+    if (!w) return t1;
+    m_.windows_here += window;
+    m_.windows_there += w->first;
+    if (m_.windows_here <= 0 || m_.windows_there <= 0) return t1;
+    const auto period =
+        static_cast<int64_t>(w->second) / std::max<int64_t>(1, m_.cfg.sampling.period_ps);
+    const double ratio =
+        m_.period_ratio.try_emplace(period, m_.windows_here / m_.windows_there).first->second;
+    return std::max(earliest, round_nonnegative(ratio * w->second));
   }
 
   // The stream prefetcher: a miss one or two lines after a tracked stream's last confirms it;
@@ -1008,9 +1108,10 @@ class AppCore final : public Requester {
   // where its measured part began (-1: not yet), the position of the last entry issued, the
   // memory stall per load or store measured in the last window, and the pending skip's bytes.
   AppPhase phase_ = AppPhase::kDetail;
-  Lines mark_;                 // the line filter's counts at the last mark
-  uint64_t chained_next_ = 0;  // the chained count of the mark that follows
-  int64_t win_t_ = 0;
+  Lines mark_;                         // the line filter's counts at the last mark
+  uint64_t chained_next_ = 0;          // the chained count of the mark that follows
+  int64_t win_t_ = 0, win_end_t_ = 0;  // the window's start and end
+  size_t skips_ = 0;                   // skips before a window so far (AppSkipLedger)
   uint64_t win_I_ = 0;
   Lines win_filter_;
   AppThreadResult win_res_;
@@ -1032,9 +1133,6 @@ class AppCore final : public Requester {
   // The thread's records below the L2 per load and store (reads, ownership, write-backs) in the
   // last window, and the skips' share of them.
   std::array<double, 3> record_rate_ = {};
-  uint64_t win_fills_ = 0;   // LLC fills of the window
-  double fill_rate_ = 0;     // ... per line filter miss
-  double fill_carry_ = 0;    // fractions of a line not yet evicted
   std::array<double, 3> extra_records_ = {};
   // When recently retired reads' data came back, by read number (dependencies reach back at
   // most this far among reads still relevant; older ones were back long ago).
@@ -1128,6 +1226,13 @@ AppCore& AppModel::Impl::core(uint64_t thread) {
 AppResult AppModel::Impl::run(AppFeed& f, unsigned m) {
   feed = &f;
   model = m;
+  // A writer that ends (or fails) lets its reader go on without it.
+  struct CloseLedger {
+    AppSkipLedger* l;
+    ~CloseLedger() {
+      if (l != nullptr) l->close();
+    }
+  } close_ledger{ledger && !ledger_reads ? ledger.get() : nullptr};
   cores[0]->activate(0);
   sys->run_until(Duration::ps(std::numeric_limits<int64_t>::max() / 2));
   out.epoch_ns = static_cast<double>(epoch_ps) / 1000.0;
@@ -1156,6 +1261,10 @@ AppModel::AppModel(const AppModelConfig& cfg) : impl_(std::make_unique<Impl>(cfg
 AppModel::~AppModel() = default;
 AppResult AppModel::run(AppFeed& feed, unsigned m) { return impl_->run(feed, m); }
 void AppModel::publish_clocks(AppSampleClocks* clocks) { impl_->clocks = clocks; }
+void AppModel::share_skips(std::shared_ptr<AppSkipLedger> ledger, bool reads) {
+  impl_->ledger = std::move(ledger);
+  impl_->ledger_reads = reads;
+}
 double AppModel::progress_ns() const {
   return static_cast<double>(impl_->progress_ps.load(std::memory_order_relaxed)) / 1000.0;
 }

@@ -19,7 +19,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fabric/region.h"
@@ -74,6 +76,27 @@ class AppFeed {
 // Reads the plugin's pipe until end of file, pushing batches into `feed` (closed at the end).
 // Throws ParseError on a malformed stream.
 void read_app_stream(int fd, AppFeed& feed);
+
+// Sampled simulation with two predictions at once (the chosen placement and all-DRAM): the
+// plugin places the windows by the clocks of one of them (the writer), so in the other the
+// threads' windows need not fall together, and rates measured in windows that do not overlap
+// miss the contention between threads. So the writer records, per thread, how long each window
+// took and when the next started; the reader starts its windows at those times scaled by the
+// ratio of the two predictions' window durations, which keeps its windows together as well.
+class AppSkipLedger {
+ public:
+  void put(uint32_t thread, double window_ps, double next_ps);
+  // The `k`-th entry of `thread` (the window's duration, when the next starts), waiting for it;
+  // nullopt once closed without it.
+  std::optional<std::pair<double, double>> get(uint32_t thread, size_t k);
+  void close();  // the writer ended
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::vector<std::pair<double, double>>> of_thread_;
+  bool closed_ = false;
+};
 
 struct AppModelConfig {
   timing::HostProfile host;  // host.cache: the shared LLC (enabled false: none)
@@ -133,6 +156,9 @@ class AppModel {
   // Sampled simulation: this model writes each thread's clock there at the end of each of its
   // windows (the plugin places the windows by them). Call before run().
   void publish_clocks(AppSampleClocks* clocks);
+  // Sampled simulation with two predictions: this one writes its skips to `ledger`, or (reads
+  // true) runs its skips by the ledger's (AppSkipLedger). Call before run().
+  void share_skips(std::shared_ptr<AppSkipLedger> ledger, bool reads);
   // Simulated time reached so far (ns); any thread may read it.
   [[nodiscard]] double progress_ns() const;
 

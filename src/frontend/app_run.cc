@@ -126,6 +126,9 @@ AppRunOutcome run_app(const AppRunSetup& s, AppModel& predicted, AppModel& basel
   if (s.sampling.enabled()) {
     clocks = std::make_unique<SharedClocks>();
     predicted.publish_clocks(clocks->clocks());
+    auto ledger = std::make_shared<AppSkipLedger>();
+    predicted.share_skips(ledger, false);
+    baseline.share_skips(ledger, true);
   }
   const int clocks_fd = clocks ? clocks->fd() : -1;
   // Everything the child needs is built before fork (no allocation after it).

@@ -53,6 +53,13 @@ struct AppSampling {
 
 inline constexpr unsigned kLineFilter = 4096;
 
+// The LLC between windows: the plugin sends the L2 misses and dirty L2 victims of its skips for
+// the tracked lines only (AppKind::kWarm): one line in 16, by the line's offset in its page, so
+// the same in virtual and physical addresses and, for an LLC of a power-of-two number of sets,
+// one set in 16 (set sampling). The model's LLC keeps those lines' state as it would be; in a
+// window, another line hits as often as tracked lines have of late.
+inline bool tracked_line(uint64_t line) { return (line & 63) < 4; }
+
 // One thread's clock, written by the model at the end of each of its detail windows and read
 // by the plugin: at `insns` instructions, `lines` and `chained` misses the thread was at
 // simulated time `at_ps`; from there it runs `ps_per_insn` per instruction, `ps_per_chained`

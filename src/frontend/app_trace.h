@@ -29,7 +29,10 @@ enum class AppKind : uint8_t {
   // filter's misses so far. Always right after a kChained record.
   kPhase = 9,
   kTouch = 10,    // between detail windows: the first access to a page, to line `addr`
-  kChained = 11,  // the line filter's chained misses so far (`addr`), for the kPhase after it
+  kChained = 11,  // the L2's chained misses so far (`addr`), for the kPhase after it
+  // Between windows: an L2 miss (dep 0) or dirty L2 victim (dep 1) of line `addr`, a tracked
+  // line (app_sampling.h): it warms the LLC, no time, no traffic.
+  kWarm = 12,
 };
 
 struct AppRecord {

@@ -351,13 +351,20 @@ void touch(Thread& t, uint64_t vaddr, uint64_t at) {
 
 // In a skip: the line filter stands for the L1; what misses it goes to the L2 (kept up to
 // date), and what misses there is counted.
-void skip_access(Thread& t, uint64_t vaddr, qemu_plugin_meminfo_t info) {
+void skip_access(Thread& t, uint64_t vaddr, qemu_plugin_meminfo_t info, uint64_t at) {
   const uint64_t line = vaddr >> 6;
   uint64_t& slot = t.filter[line % cxlsim::frontend::kLineFilter];
   if (slot == line + 1) return;
   slot = line + 1;
   const bool store = qemu_plugin_mem_is_store(info);
-  if (t.caches.touch_l2(line, store)) count_miss(t, vaddr, info, store);
+  const cxlsim::timing::TagArray::Result r = t.caches.touch_l2(line, store);
+  if (!r.hit) {
+    count_miss(t, vaddr, info, store);
+    if (cxlsim::frontend::tracked_line(line)) emit(t, AppKind::kWarm, line, at);
+  }
+  if (r.victim_dirty && cxlsim::frontend::tracked_line(r.victim)) {
+    emit(t, AppKind::kWarm, r.victim, at, 1);
+  }
 }
 
 // An access of `info`'s size at `vaddr` (for line `line`; `whole` false for the second line of
@@ -384,7 +391,7 @@ void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void*
   ++t->accesses;
   const uint64_t at = t->tb_base + reinterpret_cast<uintptr_t>(udata);
   if (t->phase == AppPhase::kSkip) {
-    skip_access(*t, vaddr, info);
+    skip_access(*t, vaddr, info, at);
     touch(*t, vaddr, at);
     return;
   }

@@ -115,11 +115,11 @@ class CoreCaches {
   }
 
   // Sampled simulation (frontend/app_sampling.h): between detail windows the plugin keeps only
-  // the L2 up to date, with lines that missed its line filter (touch_l2, true on an L2 miss;
+  // the L2 up to date, with lines that missed its line filter (touch_l2: the L2's answer;
   // victims are not sent), so that a window does not find lines there that the skipped
   // accesses evicted. drain_l1() at a window's end empties the L1 into the L2 (dirty lines as
   // stores).
-  bool touch_l2(uint64_t line, bool store) { return !l2_.access(line, store).hit; }
+  TagArray::Result touch_l2(uint64_t line, bool store) { return l2_.access(line, store); }
   void drain_l1() {
     l1_.clear([&](uint64_t line) { l2_.access(line, true); });
     last_ = ~uint64_t{0};

@@ -130,25 +130,9 @@ bool HostCache::contains(uint64_t hpa) const {
   return find(set_base(line), line) >= 0;
 }
 
-// Set i's share of n lines spread over the sets is (n + i) / sets: the remainder goes to the
-// first sets, one each.
-void HostCache::settle_slow(size_t b) {
-  const size_t set = b / cfg_.ways;
-  if (settled_.empty()) settled_.assign(static_cast<size_t>(sets_), 0);
-  const uint64_t due = (unseen_ + set) / sets_;
-  uint64_t drop = due - settled_[set];
-  settled_[set] = due;
-  for (size_t w = b + cfg_.ways; w-- > b && drop > 0;) {
-    if (word_[w] == 0) continue;
-    word_[w] = 0;
-    --drop;
-  }
-}
-
 bool HostCache::lookup(uint64_t hpa, Op op) {
   const uint64_t line = hpa & ~uint64_t{63};
   const size_t b = set_base(line);
-  settle(b);
   const int64_t i = find(b, line);
   const bool write = op == Op::kWrite;
   if (i < 0) {
@@ -163,7 +147,6 @@ bool HostCache::lookup(uint64_t hpa, Op op) {
 HostCache::Touch HostCache::touch(uint64_t hpa, bool write) {
   const uint64_t line = hpa & ~uint64_t{63};
   const size_t b = set_base(line);
-  settle(b);
   const int64_t i = find(b, line);
   if (i >= 0) {
     promote(b, static_cast<size_t>(i), write);
@@ -179,7 +162,6 @@ std::optional<uint64_t> HostCache::fill(uint64_t hpa, bool dirty) {
   const uint64_t line = hpa & ~uint64_t{63};
   ++stats_.fills;
   const size_t b = set_base(line);
-  settle(b);
   const int64_t hit = find(b, line);
   if (hit >= 0) {  // filled meanwhile by another miss to the same line
     promote(b, static_cast<size_t>(hit), dirty);

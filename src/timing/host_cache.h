@@ -91,11 +91,6 @@ class HostCache {
   }
   // Whether the line holding `hpa` is present (no state change).
   [[nodiscard]] bool contains(uint64_t hpa) const;
-  // Sampled simulation (frontend/app_model.h): `lines` lines came into the cache unseen (a
-  // skipped stretch's misses) and pushed as many out, spread evenly over the sets: each set
-  // loses its share of least recent lines (dirty ones without a write-back: the skip's traffic
-  // is counted apart), when it is next looked at.
-  void evict_unseen(uint64_t lines) { unseen_ += lines; }
 
   [[nodiscard]] const HostCacheConfig& config() const { return cfg_; }
   [[nodiscard]] const HostCacheStats& stats() const { return stats_; }
@@ -111,11 +106,6 @@ class HostCache {
   // Puts `line` first in the set at `b` (dirty when `dirty`); the least recent line (the last
   // word: an empty one while the set is not full) leaves. Returns its address if it was dirty.
   std::optional<uint64_t> install(size_t b, uint64_t line, bool dirty);
-  // Drops the least recent lines the set at `b` owes to evict_unseen().
-  void settle(size_t b) {
-    if (unseen_ != 0) settle_slow(b);
-  }
-  void settle_slow(size_t b);
   // The index of a set's first word.
   [[nodiscard]] size_t set_base(uint64_t line) const {
     const uint64_t n = line >> 6;
@@ -129,8 +119,6 @@ class HostCache {
   // empty words (0) last.
   std::vector<uint64_t> word_;
   HostCacheStats stats_;
-  uint64_t unseen_ = 0;             // lines evict_unseen() was told of, in all
-  std::vector<uint64_t> settled_;  // per set: its share of them it has dropped
 };
 
 }  // namespace cxlsim::timing

@@ -88,6 +88,11 @@ bw_s=$(awk -v b1="$(val stream1s .memdevs[0].bytes)" -v b3="$(val stream3s .memd
   -v t1="$(val stream1s .predicted_ns)" -v t3="$(val stream3s .predicted_ns)" 'BEGIN { print (b3 - b1) / (t3 - t1) * 1000 }')
 echo "sampled stream: $bw_s MB/s over the extra passes (mlc: $MLC_BW MB/s)"
 within "$bw_s" "$MLC_BW" 10 || fail "sampled 8-thread stream reads $bw_s MB/s, mlc --max-bandwidth --threads 8 $MLC_BW MB/s"
+# The all-DRAM baseline of a sampled multi-threaded run places its windows by the other
+# prediction's (AppSkipLedger): its slowdown must stay the exact run's.
+sd_s=$(val stream3s .slowdown)
+run_json stream5 --host-cache off -- "$PROGS/stream" 8 4 5
+within "$sd_s" "$(val stream5 .slowdown)" 5 || fail "sampled stream slowdown $sd_s, exact $(val stream5 .slowdown)"
 run 2 run --sample 0 -- "$PROGS/compute" 10
 expect_err "--sample must lie in (0, 1]"
 
