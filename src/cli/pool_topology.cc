@@ -36,14 +36,14 @@ const std::vector<std::string>& WorkloadTopology::memdevs_of(const std::string& 
   if (topology.find_pool_host(host) == nullptr) {
     std::vector<std::string> hosts;
     for (const auto& h : topology.hosts) hosts.push_back(h.id);
-    throw ValidationError(fmt::format("pool '{}' has no host '{}' (hosts: {})", topology.name,
-                                      host, fmt::join(hosts, ", ")));
+    throw ValidationError(fmt::format("pool '{}' has no host '{}' (hosts: {})", topology.name, host,
+                                      fmt::join(hosts, ", ")));
   }
   const auto it = host_memdevs.find(host);
   if (it == host_memdevs.end()) {
-    throw ValidationError(fmt::format(
-        "pool '{}': no LD is bound to host {} (cxlsim fm bind {} VPPB MLD:LD)", topology.name,
-        host, host));
+    throw ValidationError(
+        fmt::format("pool '{}': no LD is bound to host {} (cxlsim fm bind {} VPPB MLD:LD)",
+                    topology.name, host, host));
   }
   return it->second;
 }
