@@ -155,10 +155,10 @@ double gbps_of(const frontend::ReplayResult& r) {
 
 // The request model's configuration: the profiles, topology and placement, the requester's
 // outstanding requests and private caches (one place for one host and for --host-trace).
-frontend::ReplayConfig requests_config(const ReplayOptions& o, Topology topology) {
+frontend::ReplayConfig requests_config(const ReplayOptions& o, const Topology& topology) {
   frontend::ReplayConfig c;
   auto loaded = o.profiles.load();
-  o.profiles.configure(c, loaded, std::move(topology), o.placement, false);
+  o.profiles.configure(c, loaded, topology, o.placement, false);
   c.max_outstanding = o.outstanding;
   c.private_caches = o.private_caches;
   return c;

@@ -8,7 +8,6 @@
 #include <functional>
 #include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "fabric/region.h"
@@ -76,7 +75,7 @@ struct ProfileOptions {
   }
   // As above, on a topology already resolved (a pool's, cli/pool_topology.h).
   template <class Config>
-  void configure(Config& c, Loaded& loaded, Topology topology, const std::string& placement,
+  void configure(Config& c, Loaded& loaded, const Topology& topology, const std::string& placement,
                  bool llc_default_on) const {
     if (!loaded.device.cxl) {
       throw ValidationError(
@@ -87,7 +86,7 @@ struct ProfileOptions {
       c.host.cache.enabled = true;
     }
     c.local_dram = loaded.local;
-    c.topology = std::move(topology);
+    c.topology = topology;
     c.regions = loaded.regions_for(c.topology);
     loaded.note_default_regions(c.topology);
     loaded.check_ids(c.topology);
