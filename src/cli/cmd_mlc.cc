@@ -13,9 +13,9 @@
 #include "cli/back_invalidation_report.h"
 #include "cli/commands.h"
 #include "cli/plot.h"
+#include "cli/pool_topology.h"
 #include "cli/profile_options.h"
 #include "frontend/mlc.h"
-#include "frontend/topology_arg.h"
 #include "spec/error.h"
 
 namespace cxlsim::cli {
@@ -25,6 +25,7 @@ struct MlcOptions {
   bool idle = false, max_bw = false, loaded = false;
   ProfileOptions profiles;
   std::string topology, target;
+  std::string fm_state;  // --fm-state: a pool topology's bindings
   unsigned threads = 16;
   std::string rw = "1:0";
   bool random = false;
@@ -117,6 +118,19 @@ HostPlan plan_hosts(const MlcOptions& o, const Topology& topo) {
     p.targets[i] = spec.substr(eq + 1);
   }
   return p;
+}
+
+// A pool: each host measures the first LD bound to it unless its target names another of its
+// LDs (ValidationError for a host with none, or a target that is not its own).
+void plan_pool_targets(const MlcOptions& o, const WorkloadTopology& w, HostPlan& p) {
+  if (o.hosts == 1) p.names = {w.topology.hosts.front().id};
+  for (size_t i = 0; i < p.names.size(); ++i) {
+    if (p.targets[i].empty()) {
+      p.targets[i] = w.memdevs_of(p.names[i]).front();
+    } else {
+      w.check_target(p.names[i], p.targets[i]);
+    }
+  }
 }
 
 // A --hosts run: every host runs the threads at once; per-host results and their total, human
@@ -311,8 +325,12 @@ int run(const MlcOptions& o) {
   if (o.hosts > 1 && !o.compare.empty()) {
     return fail("--compare scores one host's curve against a log: not with --hosts");
   }
-  const Topology topo = o.topology.empty() ? Topology() : frontend::resolve_topology(o.topology);
-  const HostPlan plan = o.hosts > 1 ? plan_hosts(o, topo) : HostPlan{{}, {o.target}};
+  if (!o.fm_state.empty() && o.topology.empty()) return fail("--fm-state needs --topology");
+  const WorkloadTopology wt =
+      o.topology.empty() ? WorkloadTopology{} : resolve_workload_topology(o.topology, o.fm_state);
+  const Topology& topo = wt.topology;
+  HostPlan plan = o.hosts > 1 ? plan_hosts(o, topo) : HostPlan{{}, {o.target}};
+  if (wt.pool) plan_pool_targets(o, wt, plan);
   // A memdev target gets its own 1-way region instead of the defaults.
   bool noted = false;
   auto setup = [&, &host = host, &local = local, &device = device](const std::string& target) {
@@ -513,6 +531,10 @@ void register_mlc(CLI::App& app) {
   cmd->add_option("--topology", o->topology,
                   "Topology (builtin:NAME, TOML, QEMU command line, Newick); every memdev runs "
                   "--device unless --device-of names it");
+  cmd->add_option("--fm-state", o->fm_state,
+                  "With a pool topology ([[mld]]): the fabric manager's state directory (fm serve "
+                  "--state DIR) or file; each host measures an LD bound to it, an LD of a shared "
+                  "MLD bound to several hosts as shared HDM-DB memory");
   cmd->add_option(
       "--target", o->target,
       "Region (regionN), CFMWS window id or memdev to measure (default: the first region)");

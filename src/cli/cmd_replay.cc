@@ -12,6 +12,7 @@
 #include "cli/back_invalidation_report.h"
 #include "cli/commands.h"
 #include "cli/plot.h"
+#include "cli/pool_topology.h"
 #include "cli/profile_options.h"
 #include "cli/region_spec.h"
 #include "frontend/app_replay.h"
@@ -32,6 +33,7 @@ struct ReplayOptions {
   std::string in, out;
   std::vector<std::string> host_traces;   // --host-trace HOST=FILE
   std::vector<std::string> host_regions;  // --host-region HOST=SPEC
+  std::string fm_state;                   // --fm-state: a pool topology's bindings
 };
 
 std::function<void(uint64_t, uint64_t)> progress_bar(bool quiet) {
@@ -153,20 +155,41 @@ double gbps_of(const frontend::ReplayResult& r) {
 
 // The request model's configuration: the profiles, topology and placement, the requester's
 // outstanding requests and private caches (one place for one host and for --host-trace).
-frontend::ReplayConfig requests_config(const ReplayOptions& o) {
+frontend::ReplayConfig requests_config(const ReplayOptions& o, const Topology& topology) {
   frontend::ReplayConfig c;
   auto loaded = o.profiles.load();
-  o.profiles.configure(c, loaded, o.topology, o.placement, false);
+  o.profiles.configure(c, loaded, topology, o.placement, false);
   c.max_outstanding = o.outstanding;
   c.private_caches = o.private_caches;
   return c;
+}
+
+// A pool: a 1-way region on each LD bound to `host`, in vPPB order (ValidationError for a host
+// with none).
+std::vector<RegionRequest> pool_regions(const WorkloadTopology& w, const std::string& host) {
+  std::vector<RegionRequest> out;
+  for (const std::string& m : w.memdevs_of(host)) {
+    out.push_back(parse_region_spec(
+        fmt::format("window=0,ways=1,granularity=256,targets={},mode=ram", m), w.topology));
+  }
+  return out;
+}
+
+// A pool: each host without --host-region gets pool_regions.
+void add_pool_regions(const WorkloadTopology& w, std::vector<frontend::HostTrace>& traces) {
+  for (auto& t : traces) {
+    auto own = pool_regions(w, t.name);
+    if (t.regions.empty()) t.regions = std::move(own);
+  }
 }
 
 // --host-trace: one trace per host at once over one fabric (frontend::replay_hosts).
 int run_hosts(const ReplayOptions& o) {
   if (!o.trace.empty()) return fail("give either a trace or --host-trace HOST=FILE, not both");
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
-  frontend::ReplayConfig c = requests_config(o);
+  const WorkloadTopology w =
+      resolve_workload_topology(o.topology.empty() ? "builtin:direct" : o.topology, o.fm_state);
+  frontend::ReplayConfig c = requests_config(o, w.topology);
   c.same_lines = o.same_lines;
   std::vector<std::string> names, files;
   for (const std::string& spec : o.host_traces) {
@@ -199,6 +222,7 @@ int run_hosts(const ReplayOptions& o) {
     traces[static_cast<size_t>(it - names.begin())].regions.push_back(
         parse_region_spec(spec.substr(eq + 1), c.topology));
   }
+  if (w.pool) add_pool_regions(w, traces);
   const auto r = frontend::replay_hosts(traces, c);
   uint64_t requests = 0;
   double latency_sum = 0;  // ns, over every host's requests
@@ -267,7 +291,11 @@ int run_hosts(const ReplayOptions& o) {
 // --model requests: one requester, timestamps honoured (frontend/replay.h).
 int run_requests(const ReplayOptions& o) {
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
-  frontend::ReplayConfig c = requests_config(o);
+  const WorkloadTopology w =
+      resolve_workload_topology(o.topology.empty() ? "builtin:direct" : o.topology, o.fm_state);
+  frontend::ReplayConfig c = requests_config(o, w.topology);
+  // A pool: one host, the first of the pool, on its LDs unless --region says otherwise.
+  if (w.pool && c.regions.empty()) c.regions = pool_regions(w, w.topology.hosts.front().id);
   c.progress = progress_bar(o.quiet);
   auto reader = frontend::open_trace(o.trace);
   auto r = frontend::replay(*reader, c);
@@ -391,6 +419,11 @@ void register_replay(CLI::App& app) {
                   "HOST=FILE: with --model requests, one trace per host (repeatable), replayed at "
                   "once over one fabric: each host its own root-port links, switch downstream "
                   "links and devices shared; per-host report (instead of the trace argument)");
+  cmd->add_option("--fm-state", o->fm_state,
+                  "With --model requests and a pool topology ([[mld]]): the fabric manager's state "
+                  "directory (fm serve --state DIR) or file; each host's regions are the LDs "
+                  "bound to it (without --host-trace: the pool's first host's), an LD of a shared "
+                  "MLD bound to several hosts shared HDM-DB memory");
   cmd->add_option("--host-region", o->host_regions,
                   "HOST=SPEC: with --host-trace, a region this host creates (as --region; "
                   "repeatable); a host with none creates --region's or the default ones; CXL "
@@ -415,6 +448,9 @@ void register_replay(CLI::App& app) {
         return fail("--host-region needs --host-trace");
       }
       if (o->same_lines && o->host_traces.empty()) return fail("--same-lines needs --host-trace");
+      if (!o->fm_state.empty() && o->model != "requests") {
+        return fail("--fm-state needs --model requests (the app model runs no pool)");
+      }
       if (!o->host_traces.empty()) {
         if (o->model != "requests") {
           return fail("--host-trace runs on --model requests (the app model runs one host)");

@@ -70,6 +70,13 @@ struct ProfileOptions {
   template <class Config>
   void configure(Config& c, Loaded& loaded, const std::string& topology,
                  const std::string& placement, bool llc_default_on) const {
+    configure(c, loaded, frontend::resolve_topology(topology.empty() ? "builtin:direct" : topology),
+              placement, llc_default_on);
+  }
+  // As above, on a topology already resolved (a pool's, cli/pool_topology.h).
+  template <class Config>
+  void configure(Config& c, Loaded& loaded, const Topology& topology, const std::string& placement,
+                 bool llc_default_on) const {
     if (!loaded.device.cxl) {
       throw ValidationError(
           fmt::format("--device '{}' is a local DRAM profile; use --local for that", device));
@@ -79,7 +86,7 @@ struct ProfileOptions {
       c.host.cache.enabled = true;
     }
     c.local_dram = loaded.local;
-    c.topology = frontend::resolve_topology(topology.empty() ? "builtin:direct" : topology);
+    c.topology = topology;
     c.regions = loaded.regions_for(c.topology);
     loaded.note_default_regions(c.topology);
     loaded.check_ids(c.topology);

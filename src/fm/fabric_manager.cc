@@ -75,7 +75,7 @@ FabricManager::FabricManager(const Topology& pool, FabricManagerOptions options)
 }
 
 std::filesystem::path FabricManager::state_path() const {
-  return options_.state_dir / "state.json";
+  return options_.state_dir / kPoolStateFileName;
 }
 
 Pool FabricManager::pool() const {

@@ -28,6 +28,7 @@ using device::MboxReturn;
 struct LdRef {
   std::string device;
   unsigned ld = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const LdRef&) const = default;
 };
 

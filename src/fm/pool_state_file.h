@@ -20,6 +20,9 @@ namespace cxlsim::fm {
 // A running guest of a pool host that the fabric manager drives (its QMP socket).
 using GuestMap = std::map<std::string, std::string>;
 
+// The file's name in the fabric manager's state directory (`fm serve --state DIR`).
+inline constexpr const char* kPoolStateFileName = "state.json";
+
 struct PoolState {
   Pool pool;
   GuestMap guests;
