@@ -1029,7 +1029,7 @@ class AppCore final : public Requester {
   // once per period of the schedule (one ratio for every thread's window of a period, so that
   // windows that fall together in the writer do here too; not before `earliest`).
   int64_t share_skip(int64_t t1, int64_t earliest) {
-    const double window = static_cast<double>(win_end_t_ - win_t_);
+    const auto window = static_cast<double>(win_end_t_ - win_t_);
     const size_t k = skips_++;
     if (!m_.ledger_reads) {
       m_.ledger->put(res_.thread, window, static_cast<double>(t1));
