@@ -98,8 +98,8 @@ struct Thread {
   uint64_t clock_version = ~uint64_t{0};
   uint64_t clock_insns = 0, clock_lines = 0, clock_chained = 0;
   double clock_at = 0, ps_per_insn = 0, ps_per_line = 0, ps_per_chained = 0;
-  // The line filter (app_sampling.h): line + 1 per slot, its misses, the chained ones, and the
-  // value the last missing 8-byte load read (0: none).
+  // The line filter (app_sampling.h): line + 1 per slot; the L2's misses, the chained ones, and
+  // the value the last missing 8-byte load read (0: none).
   uint64_t filter[cxlsim::frontend::kLineFilter] = {};
   uint64_t lines = 0, chained = 0, last_value = 0;
   // After a window: the clock's version when it ended, until the model wrote a newer one.
@@ -206,11 +206,18 @@ uint16_t dependency(Thread& t, uint64_t vaddr) {
   return 0;
 }
 
-void remember_value(Thread& t, uint64_t vaddr) {
-  if (!values_readable(vaddr)) return;
-  uint64_t v;
+// The 8-byte value an aligned 8-byte load at `vaddr` read, where the guest read it (false for
+// any other access, or when guest addresses are not host addresses).
+bool loaded_value(uint64_t vaddr, qemu_plugin_meminfo_t info, uint64_t& v) {
+  if ((vaddr & 7) != 0 || qemu_plugin_mem_size_shift(info) != 3 || !values_readable(vaddr)) {
+    return false;
+  }
   // NOLINTNEXTLINE(performance-no-int-to-ptr): user-mode guest addresses are host addresses
   std::memcpy(&v, reinterpret_cast<const void*>(vaddr), sizeof v);
+  return true;
+}
+
+void remember_value(Thread& t, uint64_t v) {
   Thread::Dep& d = t.dep[(v >> 6) % kDepSlots];
   d.value = v;
   d.seq = t.seq;
@@ -251,7 +258,7 @@ double clock_now(Thread& t) {
 }
 
 // Marks the phase's change (or, outside detail, the point before a record that is not an
-// access) with the line filter's counts so far.
+// access) with the L2's miss counts so far.
 void mark_phase(Thread& t, uint64_t at) {
   emit(t, AppKind::kChained, t.chained, at);
   emit(t, AppKind::kPhase, t.lines, at, static_cast<uint16_t>(t.phase));
@@ -324,17 +331,13 @@ void update_phase(Thread& t) {
 }
 
 // A line miss of the L2 (the unit outside windows is time per miss): counted, and, for a
-// load, whether its address follows the value the last missing load read (read where the
-// guest did: guest_base 0, checked once).
-void count_miss(Thread& t, uint64_t vaddr, qemu_plugin_meminfo_t info, bool store) {
+// load, whether its address follows the value the last missing load read (`value`, what this
+// one read: 0 if none).
+void count_miss(Thread& t, uint64_t vaddr, bool store, uint64_t value) {
   ++t.lines;
   if (store) return;
   if (t.last_value != 0 && vaddr - t.last_value < 64) ++t.chained;
-  t.last_value = 0;
-  if ((vaddr & 7) == 0 && qemu_plugin_mem_size_shift(info) == 3 && values_readable(vaddr)) {
-    // NOLINTNEXTLINE(performance-no-int-to-ptr): user-mode guest addresses are host addresses
-    std::memcpy(&t.last_value, reinterpret_cast<const void*>(vaddr), sizeof t.last_value);
-  }
+  t.last_value = value;
 }
 
 // A load or store in a skip: only a page's first touch (by any thread) is sent.
@@ -359,7 +362,9 @@ void skip_access(Thread& t, uint64_t vaddr, qemu_plugin_meminfo_t info, uint64_t
   const bool store = qemu_plugin_mem_is_store(info);
   const cxlsim::timing::TagArray::Result r = t.caches.touch_l2(line, store);
   if (!r.hit) {
-    count_miss(t, vaddr, info, store);
+    uint64_t value = 0;
+    if (!store) loaded_value(vaddr, info, value);
+    count_miss(t, vaddr, store, value);
     if (cxlsim::frontend::tracked_line(line)) emit(t, AppKind::kWarm, line, at);
   }
   if (r.victim_dirty && cxlsim::frontend::tracked_line(r.victim)) {
@@ -374,7 +379,10 @@ void access(Thread& t, uint64_t line, uint64_t vaddr, bool store, qemu_plugin_me
   const cxlsim::timing::CoreCacheOutcome o = t.caches.access(line, store);
   for (unsigned i = 0; i < o.writebacks; ++i) emit(t, AppKind::kWriteback, o.writeback[i], at);
   if (!o.miss) return;
-  if (g->clocks != nullptr) count_miss(t, vaddr, info, store);
+  // A whole aligned 8-byte load's value: what a later load may chase.
+  uint64_t value = 0;
+  const bool has_value = !store && whole && loaded_value(vaddr, info, value);
+  if (g->clocks != nullptr) count_miss(t, vaddr, store, value);
   if (store) {
     emit(t, AppKind::kOwnership, line, at);
     return;
@@ -382,7 +390,7 @@ void access(Thread& t, uint64_t line, uint64_t vaddr, bool store, qemu_plugin_me
   ++t.seq;
   const uint16_t dep = dependency(t, vaddr);
   emit(t, AppKind::kRead, line, at, dep);
-  if (whole && (vaddr & 7) == 0 && qemu_plugin_mem_size_shift(info) == 3) remember_value(t, vaddr);
+  if (has_value) remember_value(t, value);
 }
 
 void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void* udata) {
