@@ -256,27 +256,23 @@ struct AppModel::Impl {
   bool ledger_reads = false;
   double windows_here = 0, windows_there = 0;  // a reader's: all windows' durations, both sides
   std::map<int64_t, double> period_ratio;      // ... and their ratio, once per period
-  // Sampled: the tracked lines' LLC hits and dirty victims of late (halved every 4096 lookups
-  // and fills), and the draws made for other lines.
+  // The share of events that were so, of late: both counts halve every 4096 events.
+  struct RecentShare {
+    double yes = 0, all = 0;
+    void add(bool so) {
+      yes += so ? 1 : 0;
+      if (++all >= 4096) {
+        yes /= 2;
+        all /= 2;
+      }
+    }
+    [[nodiscard]] double value() const { return all > 0 ? yes / all : 0; }
+  };
+  // Sampled: the tracked lines' LLC lookups that hit and fills that evicted a dirty line, and
+  // the draws made for other lines.
   struct Tracked {
-    double hits = 0, lookups = 0, dirty = 0, fills = 0;
+    RecentShare hits, dirty_victims;
     uint64_t draws = 0;
-    void add(bool hit) {
-      hits += hit ? 1 : 0;
-      if (++lookups >= 4096) {
-        hits /= 2;
-        lookups /= 2;
-      }
-    }
-    void fill(bool dirty_victim) {
-      dirty += dirty_victim ? 1 : 0;
-      if (++fills >= 4096) {
-        dirty /= 2;
-        fills /= 2;
-      }
-    }
-    [[nodiscard]] double rate() const { return lookups > 0 ? hits / lookups : 0; }
-    [[nodiscard]] double dirty_rate() const { return fills > 0 ? dirty / fills : 0; }
   } tracked;
   // Reads and writes each target served between windows (added to its System stats at the end).
   std::vector<uint64_t> sampled_reads, sampled_writes;
@@ -395,7 +391,7 @@ class AppCore final : public Requester {
   }
 
  private:
-  // Two counts: lines read and written, or the line filter's misses and chained misses.
+  // Two counts: lines read and written, or the L2's misses and chained misses.
   struct Lines {
     uint64_t read = 0, write = 0;
   };
@@ -408,7 +404,7 @@ class AppCore final : public Requester {
     bool ready = false;
     bool skip = false;         // kCompute standing for what ran between detail windows
     bool window_next = false;  // a skip after which a detail window starts
-    Lines filter;              // a skip: the line filter's misses and chained misses at its end
+    Lines misses;              // a skip: the L2's misses and chained misses at its end
   };
   struct Stream {
     uint64_t last = ~uint64_t{0}, next = 0, used = 0;
@@ -760,13 +756,13 @@ class AppCore final : public Requester {
     }
   }
 
-  // The window ends (its last record fetched at `now`; the line filter's counts so far): the
+  // The window ends (its last record fetched at `now`; the L2's miss counts so far): the
   // memory stall over its measured part, split into what a chained miss costs (the window's mean
   // load latency, or less if the stall is smaller) and what any other miss costs; and the memory
   // traffic per miss over all of it. The skips until the next window run at these.
   void end_window(uint64_t lines, uint64_t chained, int64_t now, uint64_t start) {
-    const uint64_t l = lines - std::min(lines, win_filter_.read);
-    const uint64_t c = std::min(l, chained - std::min(chained, win_filter_.write));
+    const uint64_t l = lines - std::min(lines, win_misses_.read);
+    const uint64_t c = std::min(l, chained - std::min(chained, win_misses_.write));
     if (lat_n_ > 0) ps_per_chained_ = static_cast<double>(lat_sum_) / static_cast<double>(lat_n_);
     // A window shorter than a quarter of its length (the plugin's clock ran fast: the rates it
     // had were too high) is measured whole, or the rates could never come down again.
@@ -809,7 +805,7 @@ class AppCore final : public Requester {
                                            static_cast<double>(c) * ps_per_chained_);
   }
 
-  // The thread's clock for the plugin: at `insns` instructions and the line filter's counts it
+  // The thread's clock for the plugin: at `insns` instructions and the L2's miss counts it
   // is at `t` (where the skip that follows starts), and runs on at the profile's rate plus the
   // measured stalls per miss: the skip's own time, so the plugin's clock and the model agree.
   void publish_clock(uint64_t insns, uint64_t lines, uint64_t chained, int64_t t) {
@@ -828,12 +824,12 @@ class AppCore final : public Requester {
     c.version.store(v + 2, std::memory_order_release);
   }
 
-  // A window begins at `t` with the line filter's counts `filter` so far (its first entry is
+  // A window begins at `t` with the L2's miss counts `misses` so far (its first entry is
   // next).
-  void start_window(int64_t t, Lines filter) {
+  void start_window(int64_t t, Lines misses) {
     win_t_ = t;
     win_I_ = ret_I_;
-    win_filter_ = filter;
+    win_misses_ = misses;
     win_res_ = res_;
     for (auto& l : win_lines_) l = {};
     lat_sum_ = 0;
@@ -846,7 +842,7 @@ class AppCore final : public Requester {
   void fetch_skip(int64_t now) {
     const int64_t t0 = std::max(now, ret_t_);
     const uint64_t start = pos_;
-    Lines skipped, warm;  // the line filter's misses (read) and chained ones (write) per phase
+    Lines skipped, warm;  // the L2's misses (read) and chained ones (write) per phase
     bool window_next = false;
     for (const AppRecord* r = peek(); r != nullptr && skippable(r->kind); r = peek()) {
       pos_ += r->insns;
@@ -890,7 +886,7 @@ class AppCore final : public Requester {
     e.r.kind = AppKind::kCompute;
     e.skip = true;
     e.window_next = window_next;
-    e.filter = mark_;
+    e.misses = mark_;
     e.pos = pos_;
     e.issued_at = t0;
     e.done = t0 + skip_time(pos_ - start, skipped.read + warm.read, skipped.write + warm.write);
@@ -898,7 +894,7 @@ class AppCore final : public Requester {
     q_.push_back(e);
   }
 
-  // The memory traffic of `lines` skipped misses of the line filter, at the last window's
+  // The memory traffic of `lines` skipped L2 misses, at the last window's
   // rates (whole lines; the fractions carry over).
   void extrapolate(uint64_t lines) {
     if (lines == 0) return;
@@ -910,9 +906,7 @@ class AppCore final : public Requester {
       const auto w = static_cast<uint64_t>(carry_[t].write);
       carry_[t].read -= static_cast<double>(r);
       carry_[t].write -= static_cast<double>(w);
-      m_.sampled_reads[t] += r;
-      m_.sampled_writes[t] += w;
-      skip_bytes_[t] += (r + w) * 64;
+      count_skipped(static_cast<uint16_t>(t), r, w);
     }
     for (size_t i = 0; i < 3; ++i) extra_records_[i] += a * record_rate_[i];
   }
@@ -961,11 +955,11 @@ class AppCore final : public Requester {
     if (!m_.sampling) return m_.llc->lookup(hpa, op);
     if (tracked_line(hpa >> 6)) {
       const bool hit = m_.llc->lookup(hpa, op);
-      m_.tracked.add(hit);
+      m_.tracked.hits.add(hit);
       return hit;
     }
     m_.llc->lookup(hpa, op);  // its own state, for what it is worth (it counts in the stats)
-    return draw(hpa) < m_.tracked.rate();
+    return draw(hpa) < m_.tracked.hits.value();
   }
   // An LLC fill; sampled, another line than a tracked one evicts a dirty line as often as
   // tracked lines' fills have of late (written back as if it were this line: the same page's
@@ -975,9 +969,9 @@ class AppCore final : public Requester {
     if (!m_.sampling) {
       if (victim) write_back(*victim);
     } else if (tracked_line(hpa >> 6)) {
-      m_.tracked.fill(victim.has_value());
+      m_.tracked.dirty_victims.add(victim.has_value());
       if (victim) write_back(*victim);
-    } else if (draw(hpa) < m_.tracked.dirty_rate()) {
+    } else if (draw(hpa) < m_.tracked.dirty_victims.value()) {
       write_back(hpa & ~uint64_t{63});
     }
   }
@@ -993,9 +987,13 @@ class AppCore final : public Requester {
     ++(write ? l.write : l.read);
   }
   void skip_memory(uint64_t hpa, bool write) {
-    const uint16_t t = m_.sys->target_of(hpa);
-    ++(write ? m_.sampled_writes : m_.sampled_reads)[t];
-    skip_bytes_[t] += 64;
+    count_skipped(m_.sys->target_of(hpa), write ? 0 : 1, write ? 1 : 0);
+  }
+  // Lines target `t` read and wrote outside windows: its totals and the skip's bytes.
+  void count_skipped(uint16_t t, uint64_t reads, uint64_t writes) {
+    m_.sampled_reads[t] += reads;
+    m_.sampled_writes[t] += writes;
+    skip_bytes_[t] += (reads + writes) * 64;
   }
 
   // The skip entry at the head: every entry before it has retired. The thread runs its
@@ -1017,7 +1015,7 @@ class AppCore final : public Requester {
     ret_t_ = t1;
     ret_I_ = e.pos;
     mark_t_ = -1;  // entries before the skip may have set it after the window ended
-    if (e.window_next) start_window(t1, e.filter);
+    if (e.window_next) start_window(t1, e.misses);
     q_.pop_front();
     ++base_;
     want_wake(t1);
@@ -1108,12 +1106,12 @@ class AppCore final : public Requester {
   // where its measured part began (-1: not yet), the position of the last entry issued, the
   // memory stall per load or store measured in the last window, and the pending skip's bytes.
   AppPhase phase_ = AppPhase::kDetail;
-  Lines mark_;                         // the line filter's counts at the last mark
+  Lines mark_;                         // the L2's miss counts at the last mark
   uint64_t chained_next_ = 0;          // the chained count of the mark that follows
   int64_t win_t_ = 0, win_end_t_ = 0;  // the window's start and end
   size_t skips_ = 0;                   // skips before a window so far (AppSkipLedger)
   uint64_t win_I_ = 0;
-  Lines win_filter_;
+  Lines win_misses_;
   AppThreadResult win_res_;
   int64_t lat_sum_ = 0;  // the window's demand reads' latencies, and how many
   uint64_t lat_n_ = 0;
@@ -1122,7 +1120,7 @@ class AppCore final : public Requester {
   uint64_t issued_I_ = 0;
   double ps_per_line_ = 0, ps_per_chained_ = 0;
   std::vector<uint64_t> skip_bytes_;  // per target
-  // Per target: lines the window read and wrote, and per line filter miss (rates) and the
+  // Per target: lines the window read and wrote, and per L2 miss (rates) and the
   // fractions of lines the skips have not counted yet (carry).
   struct Rates {
     double read = 0, write = 0;

@@ -2,12 +2,14 @@
 // the model share. The plugin observes each thread in one of three phases and marks every change
 // in its record stream (AppKind::kPhase):
 //   detail  every load and store through the thread's L1D and L2, every miss sent as a record;
-//   skip    only counted and the first touch of each page sent;
+//   skip    a line filter of kLineFilter lines stands for the L1, what misses it updates the
+//           thread's L2, and only the L2's misses are counted and each page's first touch
+//           sent;
 //   warm    as detail, but the model runs the records without time, to warm the LLC before a
 //           detail window.
-// In every phase the plugin counts, per thread, the misses of a small line filter of its own
-// (kLineFilter lines, direct-mapped: `lines`) and, of those, the loads whose address lies within
-// a line after the value the previous such load read (`chained`: a pointer chase). Outside
+// In every phase the plugin counts, per thread, the misses of its L2 (`lines`) and, of those,
+// the loads whose address lies within a line after the value the previous such load read
+// (`chained`: a pointer chase). Outside
 // detail a thread's time is its instructions at the profile's rate plus, per miss, the stall
 // measured in its last window: a chained miss costs the window's mean load latency (it cannot
 // overlap the one before), another the rest of the window's stall per such miss. So a phase

@@ -25,8 +25,8 @@ enum class AppKind : uint8_t {
   kFork = 7,        // the process forked (addr = 0) or exec'ed (addr = 1): children unobserved
   kCompute = 8,     // no access: only carries insns (when a gap overflows 32 bits)
   // Sampled simulation (app_sampling.h): the thread enters phase `dep` (an AppPhase) or, with the
-  // phase it is in, marks a point before a record that is not an access; `addr` = its line
-  // filter's misses so far. Always right after a kChained record.
+  // phase it is in, marks a point before a record that is not an access; `addr` = its L2
+  // misses so far. Always right after a kChained record.
   kPhase = 9,
   kTouch = 10,    // between detail windows: the first access to a page, to line `addr`
   kChained = 11,  // the L2's chained misses so far (`addr`), for the kPhase after it
