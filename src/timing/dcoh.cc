@@ -193,14 +193,7 @@ std::optional<int64_t> Dcoh::access(uint16_t host, Op op, uint64_t media, int64_
       ++stats_[m.agent].writebacks;
     }
   }
-  uint32_t f = 0;
-  if (free_flows_.empty()) {
-    f = static_cast<uint32_t>(flows_.size());
-    flows_.emplace_back();
-  } else {
-    f = free_flows_.back();
-    free_flows_.pop_back();
-  }
+  const uint32_t f = flows_.acquire();
   Flow& flow = flows_[f];
   flow.tag = tag;
   flow.line = line;
@@ -229,7 +222,7 @@ std::optional<int64_t> Dcoh::access(uint16_t host, Op op, uint64_t media, int64_
     }
     const int64_t answer = flow.answer;
     line_free_[line] = answer;
-    free_flows_.push_back(f);
+    flows_.release(f);
     return answer;
   }
   line_flow_[line] = static_cast<int32_t>(f);
@@ -279,7 +272,7 @@ std::optional<Dcoh::Done> Dcoh::step() {
   const uint16_t line = flow.line;
   line_free_[line] = flow.answer;
   const int32_t waiting = flow.next_waiting;
-  free_flows_.push_back(e.flow);
+  flows_.release(e.flow);
   line_flow_[line] = waiting;
   if (waiting < 0) {
     line_last_[line] = -1;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "coherence/transaction.h"
+#include "timing/slot_pool.h"
 #include "timing/system.h"
 
 namespace cxlsim::timing {
@@ -168,8 +169,7 @@ class Dcoh {
   std::vector<int32_t> line_last_;                // engine line: the last flow queued on it
   size_t clock_ = 0;
   coherence::Transaction t_;
-  std::vector<Flow> flows_;
-  std::vector<uint32_t> free_flows_;
+  SlotPool<Flow> flows_;
   std::vector<Event> events_;  // a min-heap by (t, seq); an event a later one replaced is stale
   std::vector<Handoff> handoffs_;
   uint64_t seq_ = 0;

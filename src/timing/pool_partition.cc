@@ -140,7 +140,7 @@ void PoolPartition::hand_over(size_t target) {
 
 void PoolPartition::send_parked(uint32_t tag, int64_t at) {
   const Crossing back = parked_[tag];
-  free_parked_.push_back(tag);
+  parked_.release(tag);
   answer(back, at, at);
 }
 
@@ -207,14 +207,7 @@ void PoolPartition::serve(const Crossing& c) {
   }
   ++served_[c.target][c.host];
   if (Dcoh* d = dcoh_[c.target].get()) {
-    uint32_t tag = 0;
-    if (free_parked_.empty()) {
-      tag = static_cast<uint32_t>(parked_.size());
-      parked_.emplace_back();
-    } else {
-      tag = free_parked_.back();
-      free_parked_.pop_back();
-    }
+    const uint32_t tag = parked_.acquire();
     parked_[tag] = back;
     // The answer is sent when it is ready (an event), so that it meets the flows' messages on
     // the links in time order; a flow that runs as events hands it back when it is done.

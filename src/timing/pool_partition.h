@@ -23,6 +23,7 @@
 #include "timing/link.h"
 #include "timing/partition.h"
 #include "timing/profile.h"
+#include "timing/slot_pool.h"
 #include "timing/system.h"
 
 namespace cxlsim::timing {
@@ -91,8 +92,7 @@ class PoolPartition {
   std::vector<size_t> shared_targets_;  // the targets with a DCOH
   // Answers from shared HDM-DB memory waiting to be sent (Dcoh::access's tag indexes them), and
   // the free slots.
-  std::vector<Crossing> parked_;
-  std::vector<uint32_t> free_parked_;
+  SlotPool<Crossing> parked_;
   // Those ready at a known time (the others wait for their flow): a min-heap by (t, seq).
   struct Answer {
     int64_t t = 0;
