@@ -184,10 +184,6 @@ void hot_add_ld(Qmp& qmp, const Topology& guest, unsigned vppb, const LdBacking&
                              {"id", ld.id}});
 }
 
-// How long hot_remove_ld waits for the guest to act on the attention button before it presses
-// it again (PCIe r6.0 §6.7.1.5: the OS blinks the power indicator for 5 s before it acts).
-constexpr milliseconds kPressAgain{15000};
-
 void hot_remove_ld(Qmp& qmp, const std::string& id, milliseconds timeout) {
   std::optional<QemuPciFunction> dsp;
   std::optional<unsigned> pcie_cap;
@@ -198,22 +194,11 @@ void hot_remove_ld(Qmp& qmp, const std::string& id, milliseconds timeout) {
   }
   qmp.execute("device_del", {{"id", id}});
   const auto deadline = Clock::now() + timeout;
-  auto press_again = Clock::now() + kPressAgain;
   bool powered_off = false;
   auto is_it = [&](const json& d) { return d.value("device", "") == id; };
   for (;;) {
     if (qmp.wait_event("DEVICE_DELETED", is_it, milliseconds(250))) break;
     if (!device_exists(qmp, id)) break;
-    if (!powered_off && Clock::now() >= press_again) {
-      // The guest let the attention button's press go (pciehp ignores one while the slot is
-      // still settling after a hot-add, as seen under load): press it again. Well past the
-      // 5 s the guest waits before it acts on a press, so this does not cancel one it took.
-      press_again = Clock::now() + kPressAgain;
-      try {
-        qmp.execute("device_del", {{"id", id}});
-      } catch (const QmpError&) {  // still pending in QEMU: the next round presses again
-      }
-    }
     if (Clock::now() >= deadline) {
       throw OperationError(fmt::format(
           "device '{}' still present {} ms after device_del (the guest did not release it{})", id,
