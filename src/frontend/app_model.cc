@@ -1055,6 +1055,9 @@ class AppCore final : public Requester {
       if (st.used < lru->used) lru = &st;
     }
     if (s == nullptr) {
+      // A new, unconfirmed stream takes the least recently used slot; if that slot was the
+      // stream being topped up, nothing is topped up until a stream is confirmed again.
+      if (current_ == lru) current_ = nullptr;
       *lru = Stream{line, line + 1, ++tick_, 0};
       return;
     }

@@ -102,6 +102,23 @@ TEST(AppModel, SequentialMissesArePrefetched) {
   EXPECT_GT(r.prefetches, 64u * 60);
 }
 
+// Random misses after a stream confirm no stream: the prefetcher must not run ahead of them
+// (it once topped up a new, unconfirmed stream that took the confirmed one's slot, prefetching
+// after every random miss).
+TEST(AppModel, RandomMissesAfterAStreamAreNotPrefetched) {
+  auto s = single_device("all-cxl");
+  AppBatch stream;
+  for (uint64_t l = 0; l < size_t{64} * 64; ++l) stream.push_back(rec(AppKind::kRead, l, 8));
+  AppBatch both = stream;
+  const AppBatch random = random_reads(4000, false);
+  both.insert(both.end(), random.begin(), random.end());
+  stream.push_back(rec(AppKind::kExit, 0, 0));
+  const auto only_stream = predict(s.cfg, {{0, stream}});
+  const auto then_random = predict(s.cfg, {{0, both}});
+  ASSERT_GT(only_stream.prefetches, 64u * 60);
+  EXPECT_LT(then_random.prefetches, only_stream.prefetches + 100);
+}
+
 TEST(AppModel, ASpawnedThreadStartsWhereItsParentCreatedIt) {
   auto s = single_device("all-cxl");
   const auto r = predict(s.cfg, {{0, {rec(AppKind::kSpawn, 1, 7600), rec(AppKind::kExit, 0, 7600)}},
