@@ -174,11 +174,11 @@ void read_app_stream(int fd, AppFeed& feed) {
 
 // ---- AppSkipLedger ------------------------------------------------------------------------
 
-void AppSkipLedger::put(uint32_t thread, double window_ps, double next_ps) {
+void AppSkipLedger::put(uint32_t thread, double pace, double next_ps) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (of_thread_.size() <= thread) of_thread_.resize(thread + 1);
-    of_thread_[thread].emplace_back(window_ps, next_ps);
+    of_thread_[thread].emplace_back(pace, next_ps);
   }
   cv_.notify_all();
 }
@@ -749,6 +749,7 @@ class AppCore final : public Requester {
   void count_issue(const Entry& e, int64_t now) {
     if (!m_.sampling) return;
     issued_I_ = e.pos;
+    if (phase_ == AppPhase::kDetail && m_.ledger) win_issues_.emplace_back(e.pos, now);
     if (mark_t_ < 0 && phase_ == AppPhase::kDetail &&
         now >= win_t_ + m_.cfg.sampling.window_ps / 4) {
       mark_t_ = now;
@@ -770,6 +771,7 @@ class AppCore final : public Requester {
       mark_t_ = win_t_;
       mark_I_ = win_I_;
     }
+    win_pace_ = pace(now);
     if (issued_I_ > mark_I_ && issued_I_ > win_I_) {
       // Misses are counted per window: the measured part's share by instructions.
       const double share =
@@ -797,6 +799,25 @@ class AppCore final : public Requester {
   }
 
   static constexpr double kMinMisses = 64;
+
+  // The window's time per instruction over its last three quarters by instructions (its
+  // first quarter refills the queues), for AppSkipLedger: both predictions run the same
+  // records in a window, so both measure the same stretch of the program (by time, the faster
+  // one's stretch would start earlier, and a window where the program changes phase would
+  // compare different work). 0: the window issued nothing measurable.
+  [[nodiscard]] double pace(int64_t now) {
+    double p = 0;
+    if (!win_issues_.empty() && issued_I_ > win_I_) {
+      const uint64_t from = win_I_ + (issued_I_ - win_I_) / 4;
+      const auto it = std::lower_bound(win_issues_.begin(), win_issues_.end(),
+                                       std::make_pair(from, std::numeric_limits<int64_t>::min()));
+      if (it != win_issues_.end() && issued_I_ > it->first) {
+        p = static_cast<double>(now - it->second) / static_cast<double>(issued_I_ - it->first);
+      }
+    }
+    win_issues_.clear();
+    return p;
+  }
 
   // Time of a stretch outside detail: `insns` instructions, `lines` misses, `chained` of them.
   [[nodiscard]] int64_t skip_time(uint64_t insns, uint64_t lines, uint64_t chained) const {
@@ -1022,12 +1043,12 @@ class AppCore final : public Requester {
   }
 
   // A skip ends at `t1` (its own rates) and a window follows (AppSkipLedger): the writer
-  // records the window before it and when the next starts; the reader starts it at that time
-  // scaled by the ratio of all windows' durations so far, the reader's to the writer's, taken
+  // records the window before it (its pace()) and when the next starts; the reader starts it at
+  // that time scaled by the ratio of all windows' paces so far, the reader's to the writer's, taken
   // once per period of the schedule (one ratio for every thread's window of a period, so that
   // windows that fall together in the writer do here too; not before `earliest`).
   int64_t share_skip(int64_t t1, int64_t earliest) {
-    const auto window = static_cast<double>(win_end_t_ - win_t_);
+    const double window = win_pace_;
     const size_t k = skips_++;
     if (!m_.ledger_reads) {
       m_.ledger->put(res_.thread, window, static_cast<double>(t1));
@@ -1035,8 +1056,10 @@ class AppCore final : public Requester {
     }
     const auto w = m_.ledger->get(res_.thread, k);
     if (!w) return t1;
-    m_.windows_here += window;
-    m_.windows_there += w->first;
+    if (window > 0 && w->first > 0) {
+      m_.windows_here += window;
+      m_.windows_there += w->first;
+    }
     if (m_.windows_here <= 0 || m_.windows_there <= 0) return t1;
     const auto period =
         static_cast<int64_t>(w->second) / std::max<int64_t>(1, m_.cfg.sampling.period_ps);
@@ -1112,7 +1135,9 @@ class AppCore final : public Requester {
   Lines mark_;                         // the L2's miss counts at the last mark
   uint64_t chained_next_ = 0;          // the chained count of the mark that follows
   int64_t win_t_ = 0, win_end_t_ = 0;  // the window's start and end
-  size_t skips_ = 0;                   // skips before a window so far (AppSkipLedger)
+  double win_pace_ = 0;                // pace() of the last window
+  std::vector<std::pair<uint64_t, int64_t>> win_issues_;  // (position, time) of its issues
+  size_t skips_ = 0;  // skips before a window so far (AppSkipLedger)
   uint64_t win_I_ = 0;
   Lines win_misses_;
   AppThreadResult win_res_;

@@ -80,13 +80,14 @@ void read_app_stream(int fd, AppFeed& feed);
 // Sampled simulation with two predictions at once (the chosen placement and all-DRAM): the
 // plugin places the windows by the clocks of one of them (the writer), so in the other the
 // threads' windows need not fall together, and rates measured in windows that do not overlap
-// miss the contention between threads. So the writer records, per thread, how long each window
-// took and when the next started; the reader starts its windows at those times scaled by the
-// ratio of the two predictions' window durations, which keeps its windows together as well.
+// miss the contention between threads. So the writer records, per thread, each window's pace
+// (time per instruction over the same records in both) and when the next started; the reader
+// starts its windows at those times scaled by the ratio of the two predictions' paces, which
+// keeps its windows together as well.
 class AppSkipLedger {
  public:
-  void put(uint32_t thread, double window_ps, double next_ps);
-  // The `k`-th entry of `thread` (the window's duration, when the next starts), waiting for it;
+  void put(uint32_t thread, double pace, double next_ps);
+  // The `k`-th entry of `thread` (the window's pace, when the next starts), waiting for it;
   // nullopt once closed without it.
   std::optional<std::pair<double, double>> get(uint32_t thread, size_t k);
   void close();  // the writer ended
