@@ -268,10 +268,13 @@ struct AppModel::Impl {
     }
     [[nodiscard]] double value() const { return all > 0 ? yes / all : 0; }
   };
-  // Sampled: the tracked lines' LLC lookups that hit and fills that evicted a dirty line, and
-  // the draws made for other lines.
+  // Sampled: the tracked lines' LLC lookups that hit, per kind of lookup (they hit at very
+  // different rates: a stream's prefetches miss, its demand reads then hit, an L2 victim's
+  // write finds its line), and fills that evicted a dirty line; the draws made for other lines.
+  enum class Lookup : uint8_t { kDemand, kPrefetch, kWriteback };
   struct Tracked {
-    RecentShare hits, dirty_victims;
+    std::array<RecentShare, 3> hits;
+    RecentShare dirty_victims;
     uint64_t draws = 0;
   } tracked;
   // Reads and writes each target served between windows (added to its System stats at the end).
@@ -318,6 +321,9 @@ struct AppModel::Impl {
 
 // One guest thread's core (see app_model.h for the model).
 class AppCore final : public Requester {
+  using Lookup = AppModel::Impl::Lookup;
+  using RecentShare = AppModel::Impl::RecentShare;
+
  public:
   AppCore(AppModel::Impl& m, uint32_t thread) : m_(m), skip_bytes_(m.sys->targets().size(), 0) {
     res_.thread = thread;
@@ -658,7 +664,8 @@ class AppCore final : public Requester {
   // A line read (demand, ownership or prefetch) through the LLC to memory.
   void send(uint64_t line, uint64_t tag, int64_t now) {
     const uint64_t hpa = m_.place->map(line * 64) & ~uint64_t{63};
-    if (m_.llc && llc_lookup(hpa, (tag & kOwnTag) ? Op::kWrite : Op::kRead)) {
+    const Lookup kind = (tag & kPrefetchTag) != 0 ? Lookup::kPrefetch : Lookup::kDemand;
+    if (m_.llc && llc_lookup(hpa, (tag & kOwnTag) ? Op::kWrite : Op::kRead, kind)) {
       Request* r = m_.hits.get();
       r->tag = tag;
       r->hpa = hpa;
@@ -680,7 +687,7 @@ class AppCore final : public Requester {
       write_back(hpa);
       return;
     }
-    if (llc_lookup(hpa, Op::kWrite)) return;
+    if (llc_lookup(hpa, Op::kWrite, Lookup::kWriteback)) return;
     llc_fill(hpa, true);
   }
 
@@ -969,18 +976,21 @@ class AppCore final : public Requester {
     if (!t.hit && r.kind != AppKind::kWriteback) skip_memory(hpa, false);
     if (t.victim) skip_memory(*t.victim, true);
   }
-  // An LLC lookup. Sampled, only the tracked lines (app_sampling.h) have the LLC state they
-  // would have (the plugin sends theirs between windows too); another line hits as often as the
-  // tracked lines have of late (a deterministic draw).
-  bool llc_lookup(uint64_t hpa, Op op) {
+  // An LLC lookup of `kind`. Sampled, only the tracked lines (app_sampling.h) have the LLC
+  // state they would have (the plugin sends theirs between windows too); another line hits as
+  // often as the tracked lines' lookups of its kind have of late (a deterministic draw): one
+  // share for all kinds drew a stream's prefetches as hits at its demand reads' rate, and lost
+  // a sixth of the reads of a stream that writes.
+  bool llc_lookup(uint64_t hpa, Op op, Lookup kind) {
     if (!m_.sampling) return m_.llc->lookup(hpa, op);
+    RecentShare& share = m_.tracked.hits[static_cast<size_t>(kind)];
     if (tracked_line(hpa >> 6)) {
       const bool hit = m_.llc->lookup(hpa, op);
-      m_.tracked.hits.add(hit);
+      share.add(hit);
       return hit;
     }
     m_.llc->lookup(hpa, op);  // its own state, for what it is worth (it counts in the stats)
-    return draw(hpa) < m_.tracked.hits.value();
+    return draw(hpa) < share.value();
   }
   // An LLC fill; sampled, another line than a tracked one evicts a dirty line as often as
   // tracked lines' fills have of late (written back as if it were this line: the same page's
