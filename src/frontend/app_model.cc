@@ -503,12 +503,15 @@ class AppCore final : public Requester {
   }
 
   // How far (in instructions) the core has got by `now`: retirement runs on at the profile's
-  // rate until it reaches a read whose data is not back.
-  uint64_t reach(int64_t now, bool& capped) const {
+  // rate until it reaches a read whose data is not back. The search starts where the last one
+  // stopped (`unready_`, absolute): the entries before it were ready or not reads, and an
+  // entry never becomes unready again.
+  uint64_t reach(int64_t now, bool& capped) {
     capped = false;
     const auto ran = static_cast<uint64_t>(static_cast<double>(now - ret_t_) / m_.ps_per_insn);
     uint64_t r = ret_I_ + ran;
-    for (size_t i = 0; i < front_; ++i) {
+    size_t i = unready_ > base_ ? static_cast<size_t>(unready_ - base_) : 0;
+    for (; i < front_; ++i) {
       const Entry& e = q_[i];
       if (e.r.kind == AppKind::kRead && !e.ready) {
         if (e.pos < r) {
@@ -518,6 +521,7 @@ class AppCore final : public Requester {
         break;
       }
     }
+    unready_ = base_ + i;
     return r;
   }
 
@@ -1124,10 +1128,11 @@ class AppCore final : public Requester {
   AppModel::Impl& m_;
   AppThreadResult res_;
   bool active_ = false, finished_ = false, source_done_ = false;
-  bool parked_ = false;  // in a blocking system call: simulated time does not wait for it
-  std::deque<Entry> q_;  // issued and fetched entries, oldest (next to retire) first
-  uint64_t base_ = 0;    // absolute index of q_.front()
-  size_t front_ = 0;     // q_[front_] is the next to issue
+  bool parked_ = false;   // in a blocking system call: simulated time does not wait for it
+  std::deque<Entry> q_;   // issued and fetched entries, oldest (next to retire) first
+  uint64_t base_ = 0;     // absolute index of q_.front()
+  uint64_t unready_ = 0;  // absolute index where reach() stopped (see there)
+  size_t front_ = 0;      // q_[front_] is the next to issue
   std::shared_ptr<const AppBatch> batch_;
   size_t bi_ = 0;
   uint64_t pos_ = 0, seq_ = 0;
