@@ -10,7 +10,8 @@ namespace {
 // The midpoint of the log bucket (16 per octave) holding `ns`, as the header defines it.
 double bucket_mid(double ns) {
   const auto i = static_cast<size_t>(std::floor(std::log2(ns) * 16)) + 1;
-  return 0.5 * (std::exp2(static_cast<double>(i - 1) / 16) + std::exp2(static_cast<double>(i) / 16));
+  return 0.5 *
+         (std::exp2(static_cast<double>(i - 1) / 16) + std::exp2(static_cast<double>(i) / 16));
 }
 
 TEST(LatencyHistogram, OneSampleLiesInItsLogBucket) {
