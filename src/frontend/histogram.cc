@@ -41,12 +41,12 @@ void LatencyHistogram::add(double ns) {
   max_ = std::max(max_, ns);
   size_t i = 0;
   if (ns >= 1.0) {
-    static const OctaveEdges<kSub> edges;
+    static const OctaveEdges<kSub> kEdges;
     const auto bits = std::bit_cast<uint64_t>(ns);
     const auto octave = static_cast<size_t>((bits >> 52) & 0x7ff) - 1023;  // ns >= 1: normal
-    const double m = std::bit_cast<double>((bits & ((uint64_t{1} << 52) - 1)) |
-                                           (uint64_t{1023} << 52));  // in [1, 2)
-    const size_t l = octave * kSub + static_cast<size_t>(edges.sub(m));
+    const auto m = std::bit_cast<double>((bits & ((uint64_t{1} << 52) - 1)) |
+                                         (uint64_t{1023} << 52));  // in [1, 2)
+    const size_t l = octave * kSub + static_cast<size_t>(kEdges.sub(m));
     i = std::min(b_.size() - 1, l + 1);
   }
   ++b_[i];
