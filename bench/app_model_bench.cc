@@ -33,15 +33,6 @@ AppModelConfig config(unsigned threads) {
   return c;
 }
 
-AppRecord rec(AppKind k, uint64_t addr, uint32_t insns, uint16_t dep = 0) {
-  AppRecord r;
-  r.kind = k;
-  r.addr = addr;
-  r.insns = insns;
-  r.dep = dep;
-  return r;
-}
-
 // Runs the batches (thread, records) through one model; returns the records run.
 size_t run(const AppModelConfig& c, const std::vector<std::pair<uint32_t, AppBatch>>& batches) {
   AppModel m(c);
@@ -61,14 +52,15 @@ void BM_AppModelStream(benchmark::State& state) {
   constexpr uint64_t kLines = (uint64_t{4} << 20) / 64;
   std::vector<std::pair<uint32_t, AppBatch>> batches;
   AppBatch main;
-  for (uint32_t t = 1; t <= kThreads; ++t) main.push_back(rec(AppKind::kSpawn, t, 100));
-  main.push_back(rec(AppKind::kExit, 0, 100));
+  for (uint32_t t = 1; t <= kThreads; ++t)
+    main.push_back({.addr = t, .insns = 100, .kind = AppKind::kSpawn});
+  main.push_back({.insns = 100, .kind = AppKind::kExit});
   batches.emplace_back(0, main);
   for (uint32_t t = 1; t <= kThreads; ++t) {
     AppBatch b;
     const uint64_t base = uint64_t{t} << 24;  // 1 GiB apart, in lines
-    for (uint64_t l = 0; l < kLines; ++l) b.push_back(rec(AppKind::kRead, base + l, 16));
-    b.push_back(rec(AppKind::kExit, 0, 0));
+    for (uint64_t l = 0; l < kLines; ++l) b.push_back({.addr = base + l, .insns = 16});
+    b.push_back({.kind = AppKind::kExit});
     batches.emplace_back(t, std::move(b));
   }
   const AppModelConfig c = config(kThreads);
@@ -83,9 +75,11 @@ void BM_AppModelChase(benchmark::State& state) {
   AppBatch b;
   uint64_t s = 7;
   for (unsigned i = 0; i < 100'000; ++i) {
-    b.push_back(rec(AppKind::kRead, timing::splitmix64(s) % kLines, 10, i > 0 ? 1 : 0));
+    b.push_back({.addr = timing::splitmix64(s) % kLines,
+                 .insns = 10,
+                 .dep = static_cast<uint16_t>(i > 0 ? 1 : 0)});
   }
-  b.push_back(rec(AppKind::kExit, 0, 0));
+  b.push_back({.kind = AppKind::kExit});
   const AppModelConfig c = config(1);
   size_t records = 0;
   for (auto _ : state) records += run(c, {{0, b}});
