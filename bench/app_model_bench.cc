@@ -52,8 +52,9 @@ void BM_AppModelStream(benchmark::State& state) {
   constexpr uint64_t kLines = (uint64_t{4} << 20) / 64;
   std::vector<std::pair<uint32_t, AppBatch>> batches;
   AppBatch main;
-  for (uint32_t t = 1; t <= kThreads; ++t)
+  for (uint32_t t = 1; t <= kThreads; ++t) {
     main.push_back({.addr = t, .insns = 100, .kind = AppKind::kSpawn});
+  }
   main.push_back({.insns = 100, .kind = AppKind::kExit});
   batches.emplace_back(0, main);
   for (uint32_t t = 1; t <= kThreads; ++t) {
