@@ -256,12 +256,13 @@ struct AppModel::Impl {
   bool ledger_reads = false;
   double windows_here = 0, windows_there = 0;  // a reader's: all windows' durations, both sides
   std::map<int64_t, double> period_ratio;      // ... and their ratio, once per period
-  // The share of events that were so, of late: both counts halve every 4096 events.
+  // The share of events that were so, of late: both counts halve every `span` events.
   struct RecentShare {
     double yes = 0, all = 0;
+    double span = 4096;
     void add(bool so) {
       yes += so ? 1 : 0;
-      if (++all >= 4096) {
+      if (++all >= span) {
         yes /= 2;
         all /= 2;
       }
@@ -274,7 +275,9 @@ struct AppModel::Impl {
   enum class Lookup : uint8_t { kDemand, kPrefetch, kWriteback };
   struct Tracked {
     std::array<RecentShare, 3> hits;
-    RecentShare dirty_victims;
+    // A shorter memory: the rate jumps when the LLC has filled with dirty lines, and learned
+    // over 4096 fills it lagged a write-heavy phase by a dozen windows.
+    RecentShare dirty_victims{0, 0, 256};
     uint64_t draws = 0;
   } tracked;
   // Reads and writes each target served between windows (added to its System stats at the end).
