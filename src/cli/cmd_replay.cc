@@ -153,6 +153,11 @@ double gbps_of(const frontend::ReplayResult& r) {
   return r.elapsed_ns > 0 ? static_cast<double>(r.requests * 64) / r.elapsed_ns : 0.0;
 }
 
+// --topology (default builtin:direct) with --fm-state's bindings when it is a pool.
+WorkloadTopology workload_topology(const ReplayOptions& o) {
+  return resolve_workload_topology(o.topology.empty() ? "builtin:direct" : o.topology, o.fm_state);
+}
+
 // The request model's configuration: the profiles, topology and placement, the requester's
 // outstanding requests and private caches (one place for one host and for --host-trace).
 frontend::ReplayConfig requests_config(const ReplayOptions& o, const Topology& topology) {
@@ -187,8 +192,7 @@ void add_pool_regions(const WorkloadTopology& w, std::vector<frontend::HostTrace
 int run_hosts(const ReplayOptions& o) {
   if (!o.trace.empty()) return fail("give either a trace or --host-trace HOST=FILE, not both");
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
-  const WorkloadTopology w =
-      resolve_workload_topology(o.topology.empty() ? "builtin:direct" : o.topology, o.fm_state);
+  const WorkloadTopology w = workload_topology(o);
   frontend::ReplayConfig c = requests_config(o, w.topology);
   c.same_lines = o.same_lines;
   std::vector<std::string> names, files;
@@ -291,8 +295,7 @@ int run_hosts(const ReplayOptions& o) {
 // --model requests: one requester, timestamps honoured (frontend/replay.h).
 int run_requests(const ReplayOptions& o) {
   if (o.outstanding == 0) return fail("--max-outstanding must be at least 1");
-  const WorkloadTopology w =
-      resolve_workload_topology(o.topology.empty() ? "builtin:direct" : o.topology, o.fm_state);
+  const WorkloadTopology w = workload_topology(o);
   frontend::ReplayConfig c = requests_config(o, w.topology);
   // A pool: one host, the first of the pool, on its LDs unless --region says otherwise.
   if (w.pool && c.regions.empty()) c.regions = pool_regions(w, w.topology.hosts.front().id);

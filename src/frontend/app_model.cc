@@ -254,7 +254,7 @@ struct AppModel::Impl {
   AppSampleClocks* clocks = nullptr;
   std::shared_ptr<AppSkipLedger> ledger;  // null: none (one prediction)
   bool ledger_reads = false;
-  double windows_here = 0, windows_there = 0;  // a reader's: all windows' durations, both sides
+  double windows_here = 0, windows_there = 0;  // a reader's: all windows' paces, both sides
   std::map<int64_t, double> period_ratio;      // ... and their ratio, once per period
   // The share of events that were so, of late: both counts halve every `span` events.
   struct RecentShare {
@@ -1145,10 +1145,11 @@ class AppCore final : public Requester {
   int64_t wake_at_ = -1;
   uint64_t calls_ = 0;
   uint64_t rng_ = 0x5eed;  // think-time jitter (deterministic)
-  // Sampled simulation: the phase the records are in, the loads and stores at the last mark,
-  // where the current window began (time, instructions, loads and stores, the thread's counts),
+  // Sampled simulation: the phase the records are in, the L2's miss counts at the last mark,
+  // where the current window began (time, instructions, miss counts, the thread's counts),
   // where its measured part began (-1: not yet), the position of the last entry issued, the
-  // memory stall per load or store measured in the last window, and the pending skip's bytes.
+  // memory stall per L2 miss (chained, other) measured in the last window, and the pending
+  // skip's bytes.
   AppPhase phase_ = AppPhase::kDetail;
   Lines mark_;                         // the L2's miss counts at the last mark
   uint64_t chained_next_ = 0;          // the chained count of the mark that follows

@@ -112,9 +112,10 @@ struct AppModelConfig {
   // the plugin was given. The records' kPhase marks decide what runs in detail; in a detail
   // window every record goes through the cores and the timing System. Outside, warm records
   // place pages and warm the LLC, touches place pages, and the thread runs its instructions at
-  // the profile's rate plus, per load and store, the memory stall measured in the measured part
-  // of its last window (after the window's first quarter, which lets queues refill); the
-  // skipped loads and stores count towards each memory's traffic at that window's rates.
+  // the profile's rate plus, per L2 miss the plugin counted, the memory stall measured in the
+  // measured part of its last window (after the window's first quarter, which lets queues
+  // refill; a chained miss at most the window's mean load latency); the skipped misses count
+  // towards each memory's traffic at that window's rates.
   AppSampling sampling;
 };
 
